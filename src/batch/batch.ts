@@ -1,0 +1,190 @@
+import { allocate, bytesPerValue, type DType, type Field, type Schema, type TypedArray } from './schema.js';
+
+/** A flat column: one value per event; `validity[i] === 0` marks a null. */
+export interface FlatColumn {
+  kind: 'flat';
+  values: TypedArray;
+  validity?: Uint8Array;
+}
+
+/** A list column: event i owns values[offsets[i] .. offsets[i+1]). */
+export interface ListColumn {
+  kind: 'list';
+  offsets: Int32Array;
+  values: TypedArray;
+  validity?: Uint8Array;
+}
+
+export type Column = FlatColumn | ListColumn;
+
+/** Where a batch came from, so that errors can name the file and row group. */
+export interface BatchOrigin {
+  file: string;
+  rowGroup?: number;
+  /** Index of the batch's first event within the file. */
+  firstRow?: number;
+}
+
+/**
+ * A columnar batch of events: a schema plus one typed array per column. Nothing in diffskim
+ * makes an object per event.
+ */
+export interface EventBatch {
+  schema: Schema;
+  length: number;
+  columns: Record<string, Column>;
+  origin?: BatchOrigin;
+}
+
+export function field(batch: EventBatch, name: string): Field {
+  const f = batch.schema.find((x) => x.name === name);
+  if (!f) throw new Error(`column '${name}' is not in the batch (columns: ${batch.schema.map((x) => x.name).join(', ')})`);
+  return f;
+}
+
+export function column(batch: EventBatch, name: string): Column {
+  const c = batch.columns[name];
+  if (!c) field(batch, name);
+  return c;
+}
+
+/** In-memory bytes of one column (values, offsets and validity). */
+export function columnBytes(col: Column): number {
+  return col.values.byteLength + (col.kind === 'list' ? col.offsets.byteLength : 0) + (col.validity?.byteLength ?? 0);
+}
+
+/** In-memory bytes per column of a batch. */
+export function batchColumnBytes(batch: EventBatch): Record<string, number> {
+  return Object.fromEntries(Object.entries(batch.columns).map(([k, c]) => [k, columnBytes(c)]));
+}
+
+export function batchBytes(batch: EventBatch): number {
+  return Object.values(batch.columns).reduce((s, c) => s + columnBytes(c), 0);
+}
+
+/** Values of a flat numeric column as float64 (int64 converted through Number). */
+export function flatAsFloat64(batch: EventBatch, name: string): Float64Array {
+  const c = column(batch, name);
+  if (c.kind !== 'flat') throw new Error(`column '${name}' is a list column; use a derived quantity (count, leading element)`);
+  if (c.values instanceof Float64Array) return c.values;
+  const out = new Float64Array(batch.length);
+  const v = c.values;
+  if (v instanceof BigInt64Array) for (let i = 0; i < out.length; i++) out[i] = Number(v[i]);
+  else out.set(v as ArrayLike<number>);
+  return out;
+}
+
+function sliceColumn(col: Column, start: number, end: number): Column {
+  const validity = col.validity?.slice(start, end);
+  if (col.kind === 'flat') return { kind: 'flat', values: col.values.slice(start, end), validity };
+  const lo = col.offsets[start];
+  const offsets = new Int32Array(end - start + 1);
+  for (let i = 0; i < offsets.length; i++) offsets[i] = col.offsets[start + i] - lo;
+  return { kind: 'list', offsets, values: col.values.slice(lo, col.offsets[end]), validity };
+}
+
+/** Events [start, end) of a batch, copied. */
+export function sliceBatch(batch: EventBatch, start: number, end: number): EventBatch {
+  const columns: Record<string, Column> = {};
+  for (const f of batch.schema) columns[f.name] = sliceColumn(batch.columns[f.name], start, end);
+  return { schema: batch.schema, length: end - start, columns, origin: batch.origin };
+}
+
+/** Keep the events whose index is listed in `rows` (ascending), copied. */
+export function takeRows(batch: EventBatch, rows: Uint32Array): EventBatch {
+  const columns: Record<string, Column> = {};
+  for (const f of batch.schema) columns[f.name] = takeColumn(f, batch.columns[f.name], rows);
+  return { schema: batch.schema, length: rows.length, columns, origin: batch.origin };
+}
+
+function takeColumn(f: Field, col: Column, rows: Uint32Array): Column {
+  const n = rows.length;
+  let validity: Uint8Array | undefined;
+  if (col.validity) {
+    validity = new Uint8Array(n);
+    for (let i = 0; i < n; i++) validity[i] = col.validity[rows[i]];
+  }
+  if (col.kind === 'flat') {
+    const values = allocate(f.type, n);
+    const src = col.values as unknown as number[];
+    const dst = values as unknown as number[];
+    for (let i = 0; i < n; i++) dst[i] = src[rows[i]];
+    return { kind: 'flat', values, validity };
+  }
+  const offsets = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + col.offsets[rows[i] + 1] - col.offsets[rows[i]];
+  const values = allocate(f.type, offsets[n]);
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    values.set(col.values.subarray(col.offsets[r], col.offsets[r + 1]) as never, offsets[i]);
+  }
+  return { kind: 'list', offsets, values, validity };
+}
+
+/** Events of several batches with the same schema, one after the other. */
+export function concatBatches(batches: EventBatch[]): EventBatch {
+  if (batches.length === 1) return batches[0];
+  const schema = batches[0].schema;
+  const length = batches.reduce((s, b) => s + b.length, 0);
+  const columns: Record<string, Column> = {};
+  for (const f of schema) columns[f.name] = concatColumn(f, batches.map((b) => b.columns[f.name]), length);
+  return { schema, length, columns, origin: batches[0].origin };
+}
+
+function concatColumn(f: Field, cols: Column[], length: number): Column {
+  const validity = cols.some((c) => c.validity) ? new Uint8Array(length).fill(1) : undefined;
+  if (validity) {
+    let at = 0;
+    for (const c of cols) {
+      const n = c.kind === 'flat' ? c.values.length : c.offsets.length - 1;
+      if (c.validity) validity.set(c.validity, at);
+      at += n;
+    }
+  }
+  if (f.list) {
+    const lists = cols as ListColumn[];
+    const offsets = new Int32Array(length + 1);
+    const values = allocate(f.type, lists.reduce((s, c) => s + c.values.length, 0));
+    let row = 0;
+    let base = 0;
+    for (const c of lists) {
+      const n = c.offsets.length - 1;
+      for (let i = 1; i <= n; i++) offsets[row + i] = base + c.offsets[i];
+      values.set(c.values as never, base);
+      row += n;
+      base += c.values.length;
+    }
+    return { kind: 'list', offsets, values, validity };
+  }
+  const values = allocate(f.type, length);
+  let at = 0;
+  for (const c of cols) {
+    values.set(c.values as never, at);
+    at += c.values.length;
+  }
+  return { kind: 'flat', values, validity };
+}
+
+/** Only the named columns, in the given order. */
+export function selectColumns(batch: EventBatch, names: string[]): EventBatch {
+  const schema = names.map((n) => field(batch, n));
+  return { schema, length: batch.length, columns: Object.fromEntries(names.map((n) => [n, batch.columns[n]])), origin: batch.origin };
+}
+
+/** A batch built from plain typed arrays (tests, generators). Arrays of arrays become list columns. */
+export function makeBatch(cols: Record<string, TypedArray | { offsets: Int32Array; values: TypedArray }>, types: Record<string, DType>): EventBatch {
+  const schema: Schema = [];
+  const columns: Record<string, Column> = {};
+  let length = -1;
+  for (const [name, c] of Object.entries(cols)) {
+    const list = 'offsets' in c;
+    schema.push({ name, type: types[name], list, nullable: false });
+    columns[name] = list ? { kind: 'list', offsets: c.offsets, values: c.values } : { kind: 'flat', values: c as TypedArray };
+    const n = list ? c.offsets.length - 1 : (c as TypedArray).length;
+    if (length >= 0 && n !== length) throw new Error(`column '${name}' has ${n} events, expected ${length}`);
+    length = n;
+  }
+  return { schema, length: Math.max(length, 0), columns };
+}
+
+export { bytesPerValue };

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+
+/**
+ * The pipeline file (YAML): where events come from, which cuts to learn, the classifier, the
+ * loss with its size term, the training schedule and the skim to write.
+ */
+const ParquetSourceSchema = z
+  .object({
+    kind: z.literal('parquet'),
+    /** Files, directories or globs, relative to the pipeline file. */
+    paths: z.array(z.string()).min(1),
+    /** Embedded dataset to write to paths[0] when it does not exist yet. */
+    generate: z.enum(['toy2d', 'toy6d']).optional(),
+    /** Events in the generated dataset (per class). */
+    generateEvents: z.number().int().positive().optional(),
+  })
+  .strict();
+
+const GrpcSourceSchema = z
+  .object({
+    kind: z.literal('grpc'),
+    address: z.string(),
+    paths: z.array(z.string()).min(1),
+    token: z.string().optional(),
+    tls: z.object({ ca: z.string().optional() }).strict().optional(),
+  })
+  .strict();
+
+const RootSourceSchema = z
+  .object({
+    kind: z.literal('root'),
+    paths: z.array(z.string()).min(1),
+    tree: z.string().default('Events'),
+    branches: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export const SourceSchema = z.discriminatedUnion('kind', [ParquetSourceSchema, GrpcSourceSchema, RootSourceSchema]);
+
+export const CutConfigSchema = z
+  .object({
+    /** Column or derived quantity: x, abs(eta), count(jets), first(jets). */
+    column: z.string(),
+    op: z.enum(['>', '<', 'between']),
+    /** Relaxation of the step: sigmoid(slope*(x-c)) or the erf equivalent. */
+    form: z.enum(['sigmoid', 'erf']).default('sigmoid'),
+    /** Starting threshold; default: a data quantile at which the cut keeps nearly everything. */
+    init: z.number().optional(),
+    initLow: z.number().optional(),
+    initHigh: z.number().optional(),
+    /** Slope in units of 1/(column unit); default: scaled to the column's spread. */
+    slope: z.number().positive().optional(),
+  })
+  .strict();
+
+export const PipelineSchema = z
+  .object({
+    name: z.string(),
+    description: z.string().optional(),
+    source: SourceSchema,
+    /** Truth label column (1 = signal, 0 = background). */
+    label: z.string().optional(),
+    /** Per-event weight column. */
+    weight: z.string().optional(),
+    /** Classifier inputs. */
+    features: z.array(z.string()).min(1),
+    cuts: z.array(CutConfigSchema).default([]),
+    model: z
+      .object({
+        hidden: z.array(z.number().int().positive()).default([15, 30, 15]),
+        /** 'cuts-x-mlp' (default), 'mlp' (no cuts) or 'cuts' (cuts only). */
+        kind: z.enum(['cuts-x-mlp', 'mlp', 'cuts']).default('cuts-x-mlp'),
+      })
+      .strict()
+      .default({ hidden: [15, 30, 15], kind: 'cuts-x-mlp' }),
+    training: z
+      .object({
+        epochs: z.number().int().positive().default(30),
+        batchSize: z.number().int().positive().default(4096),
+        learningRate: z.number().positive().default(0.01),
+        validationFraction: z.number().min(0).max(0.9).default(0.2),
+        seed: z.number().int().default(42),
+        shuffleBuffer: z.number().int().nonnegative().default(65536),
+        /** Slope annealing: multiply every cut's slope by a factor that ramps from start to end. */
+        slopeSchedule: z
+          .object({ start: z.number().positive(), end: z.number().positive(), kind: z.enum(['geometric', 'cosine', 'constant']).default('geometric') })
+          .strict()
+          .optional(),
+        /** Re-weight classes so that signal and background have equal total weight. */
+        balanceClasses: z.boolean().default(true),
+      })
+      .strict()
+      .default({ epochs: 30, batchSize: 4096, learningRate: 0.01, validationFraction: 0.2, seed: 42, shuffleBuffer: 65536, balanceClasses: true }),
+    loss: z
+      .object({
+        kind: z.enum(['bce', 'mse', 's-over-sqrt-b', 'asimov']).default('bce'),
+        /** Cached-data-size term: lambda * E[kept bytes] / bytes in, or only the part above a target. */
+        size: z
+          .object({
+            lambda: z.number().nonnegative().default(0),
+            targetKeptFraction: z.number().min(0).max(1).optional(),
+            targetBytes: z.number().positive().optional(),
+          })
+          .strict()
+          .default({ lambda: 0 }),
+        /** For significance losses: expected yields = weighted soft counts * xsec * lumi / generated. */
+        signalYield: z.number().positive().optional(),
+        backgroundYield: z.number().positive().optional(),
+        sigmaB: z.number().nonnegative().optional(),
+      })
+      .strict()
+      .default({ kind: 'bce', size: { lambda: 0 } }),
+    skim: z
+      .object({
+        /** Also cut on the classifier score (the skim then needs the model). */
+        scoreCut: z.number().min(0).max(1).nullable().default(null),
+        /** Columns to write; default all. */
+        keep: z.array(z.string()).optional(),
+        codec: z.enum(['snappy', 'zstd', 'gzip', 'uncompressed']).optional(),
+      })
+      .strict()
+      .default({ scoreCut: null }),
+  })
+  .strict();
+
+export type Pipeline = z.infer<typeof PipelineSchema>;
+export type CutConfig = z.infer<typeof CutConfigSchema>;
+export type SourceConfig = z.infer<typeof SourceSchema>;

@@ -1,0 +1,45 @@
+import type { Observable } from 'rxjs';
+import type { EventBatch } from '../batch/batch.js';
+import type { Schema } from '../batch/schema.js';
+import type { HardCut } from '../selection/cutsFile.js';
+
+export interface FileInfo {
+  path: string;
+  /** Size on disk. */
+  bytes: number;
+  rows: number;
+  rowGroups: number;
+}
+
+export interface DatasetInfo {
+  files: FileInfo[];
+  schema: Schema;
+  rows: number;
+  /** Sum of file sizes on disk. */
+  bytesOnDisk: number;
+  /** Compressed bytes on disk per column, summed over files and row groups. */
+  columnBytes: Record<string, number>;
+  /** Values stored per column (for list columns: list entries), to turn bytes into bytes per entry. */
+  columnValues: Record<string, number>;
+}
+
+export interface ReadOptions {
+  /**
+   * Columns to read (projection). A name may also be a derived quantity such as 'count(jets)',
+   * which the source computes without reading the list's values where it can.
+   */
+  columns?: string[];
+  /** Events per emitted batch (a source may emit smaller ones at file ends). */
+  batchRows?: number;
+  /** Hard cuts to push down: a source may skip row groups that cannot pass, and must drop failing events. */
+  where?: HardCut[];
+}
+
+/**
+ * A dataset that can be streamed any number of times (one pass per epoch). Each subscription
+ * to batches() starts a new pass; unsubscribing stops reading and frees the files.
+ */
+export interface EventSource {
+  describe(): Promise<DatasetInfo>;
+  batches(options?: ReadOptions): Observable<EventBatch>;
+}
