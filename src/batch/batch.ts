@@ -90,7 +90,7 @@ export function sliceBatch(batch: EventBatch, start: number, end: number): Event
   return { schema: batch.schema, length: end - start, columns, origin: batch.origin };
 }
 
-/** Keep the events whose index is listed in `rows` (ascending), copied. */
+/** The events whose indices are listed in `rows`, in that order, copied. */
 export function takeRows(batch: EventBatch, rows: Uint32Array): EventBatch {
   const columns: Record<string, Column> = {};
   for (const f of batch.schema) columns[f.name] = takeColumn(f, batch.columns[f.name], rows);

@@ -1,0 +1,61 @@
+import { defer, Observable, type OperatorFunction } from 'rxjs';
+import { concatBatches, type EventBatch, sliceBatch, takeRows } from '../batch/batch.js';
+import { seededRandom } from '../util/random.js';
+
+/**
+ * Seeded window shuffle: collects events until `capacity` are buffered, permutes them, emits
+ * half and keeps the other half to mix with what comes next. Memory is bounded by capacity
+ * plus one incoming batch; capacity 0 passes batches through unchanged. Each subscription
+ * (epoch) uses seed + epoch number, so epochs see different orders, reproducibly.
+ */
+export function shuffleBuffer(capacity: number, seed: number): OperatorFunction<EventBatch, EventBatch> {
+  let subscriptions = 0;
+  return (source) =>
+    capacity <= 0
+      ? source
+      : defer(() => {
+          const random = seededRandom(`${seed}:${subscriptions++}`);
+          return new Observable<EventBatch>((subscriber) => {
+            let buffered: EventBatch[] = [];
+            let count = 0;
+            const emitShuffled = (keep: number) => {
+              const all = concatBatches(buffered);
+              const order = permutation(all.length, random);
+              const mixed = takeRows(all, order);
+              if (keep > 0) subscriber.next(sliceBatch(mixed, 0, all.length - keep));
+              else subscriber.next(mixed);
+              buffered = keep > 0 ? [sliceBatch(mixed, all.length - keep, all.length)] : [];
+              count = keep;
+            };
+            const subscription = source.subscribe({
+              next(batch) {
+                buffered.push(batch);
+                count += batch.length;
+                if (count >= capacity) emitShuffled(Math.floor(capacity / 2));
+              },
+              error: (e) => subscriber.error(e),
+              complete() {
+                if (count > 0) emitShuffled(0);
+                subscriber.complete();
+              },
+            });
+            return () => {
+              buffered = [];
+              subscription.unsubscribe();
+            };
+          });
+        });
+}
+
+/** A seeded Fisher-Yates permutation of 0..n-1. */
+function permutation(n: number, random: () => number): Uint32Array {
+  const p = new Uint32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}

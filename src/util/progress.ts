@@ -1,0 +1,82 @@
+import cliProgress from 'cli-progress';
+
+/** Progress of one long stage: a bar on a TTY, JSON lines on stderr otherwise, nothing when quiet. */
+export interface Progress {
+  advance(events: number, extra?: Record<string, unknown>): void;
+  done(extra?: Record<string, unknown>): void;
+}
+
+export interface ProgressOptions {
+  stage: string;
+  /** Events expected, when known (gives an ETA). */
+  total?: number;
+  quiet?: boolean;
+  /** Defaults to process.stderr. */
+  stream?: NodeJS.WriteStream;
+  /** Minimum milliseconds between JSON lines. */
+  intervalMs?: number;
+}
+
+let quietByDefault = false;
+
+/** Silence every progress display created afterwards (the CLI's --quiet). */
+export function setQuietProgress(quiet: boolean): void {
+  quietByDefault = quiet;
+}
+
+export function createProgress(options: ProgressOptions): Progress {
+  const stream = options.stream ?? process.stderr;
+  if (options.quiet ?? quietByDefault) return { advance() {}, done() {} };
+  const started = performance.now();
+  let events = 0;
+  const rate = () => Math.round(events / Math.max((performance.now() - started) / 1000, 1e-3));
+  if (stream.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        stream,
+        format: `${options.stage.padEnd(10)} {bar} {percentage}% | {value}/{total} events | {rate} ev/s | ETA {eta_formatted}`,
+        hideCursor: true,
+        etaBuffer: 50,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(options.total ?? 0, 0, { rate: 0 });
+    return {
+      advance(n) {
+        events += n;
+        if (!options.total) bar.setTotal(events);
+        bar.update(events, { rate: rate() });
+      },
+      done() {
+        bar.stop();
+      },
+    };
+  }
+  const interval = options.intervalMs ?? 2000;
+  let last = 0;
+  const line = (status: string, extra?: Record<string, unknown>) =>
+    stream.write(
+      JSON.stringify({
+        stage: options.stage,
+        status,
+        events,
+        total: options.total ?? null,
+        eventsPerSecond: rate(),
+        seconds: +((performance.now() - started) / 1000).toFixed(3),
+        ...extra,
+      }) + '\n',
+    );
+  return {
+    advance(n, extra) {
+      events += n;
+      const now = performance.now();
+      if (now - last >= interval) {
+        last = now;
+        line('running', extra);
+      }
+    },
+    done(extra) {
+      line('done', extra);
+    },
+  };
+}
