@@ -1,0 +1,16 @@
+// jsroot ships no types for its sub-module entry points; declare the parts diffskim uses.
+declare module 'jsroot/io' {
+  export function openFile(path: string): Promise<unknown>;
+}
+
+declare module 'jsroot/tree' {
+  export class TSelector {
+    tgtobj: Record<string, unknown>;
+    addBranch(branch: string, name?: string, direct?: boolean): number;
+    ShowProgress(progress?: number): string | undefined | void;
+    Process(entry: number): void;
+    Terminate(ok: boolean): void;
+    Abort(): void;
+  }
+  export function treeProcess(tree: unknown, selector: TSelector, args?: { firstentry?: number; numentries?: number }): Promise<TSelector>;
+}

@@ -1,0 +1,187 @@
+import { treeProcess, TSelector } from 'jsroot/tree';
+import type { Column, EventBatch } from '../batch/batch.js';
+import { allocate, type Field, type Schema, type TypedArray } from '../batch/schema.js';
+import { parseQuantity } from '../selection/quantity.js';
+import { requireBranch, type RootBranch, type RootTree } from './rootTree.js';
+
+/**
+ * How one output column is made from a branch: copied (flat or list), or a derived quantity
+ * (count, first, abs) computed while reading so that the list itself is never materialised.
+ */
+export interface ColumnPlan {
+  field: Field;
+  fn: 'value' | 'count' | 'first' | 'abs';
+  branch: RootBranch;
+}
+
+/** Plan the columns `names` (branch names or quantities such as 'count(Jet_pt)') of a tree. */
+export function planColumns(tree: RootTree, names: string[]): ColumnPlan[] {
+  return names.map((name) => {
+    const q = parseQuantity(name);
+    const branch = requireBranch(tree, q.column);
+    if ((q.fn === 'count' || q.fn === 'first') && !branch.list)
+      throw new Error(`${tree.path}: ${q.text}: branch '${branch.name}' is not a list (it has one ${branch.type} per event)`);
+    if (q.fn === 'abs' && branch.list) throw new Error(`${tree.path}: ${q.text}: branch '${branch.name}' is a list; use first() or count()`);
+    const field: Field =
+      q.fn === 'value'
+        ? { name: q.text, type: branch.type, list: branch.list, nullable: false }
+        : { name: q.text, type: q.fn === 'count' ? 'int32' : 'float64', list: false, nullable: false };
+    return { field, fn: q.fn, branch };
+  });
+}
+
+export function planSchema(plans: ColumnPlan[]): Schema {
+  return plans.map((p) => p.field);
+}
+
+/** Receives the values jsroot decoded for one event and appends them to a column. */
+interface ColumnBuilder {
+  push(event: Record<string, unknown>, row: number): void;
+  finish(rows: number): Column;
+}
+
+const TWO_63 = 2 ** 63;
+
+function toBigInt(v: number, where: () => string): bigint {
+  if (v >= TWO_63) throw new Error(`${where()}: value ${v} does not fit a signed 64-bit integer`);
+  return BigInt(v);
+}
+
+function flatBuilder(plan: ColumnPlan, rows: number, where: (row: number) => string): ColumnBuilder {
+  const { branch, fn } = plan;
+  const values = allocate(plan.field.type, rows);
+  const key = branch.name;
+  if (fn === 'count' && branch.fixedLength) {
+    values.fill(branch.fixedLength as never);
+    return { push() {}, finish: (n) => ({ kind: 'flat', values: values.subarray(0, n) }) };
+  }
+  const src = fn === 'count' ? branch.counter! : key;
+  let set: (v: unknown, row: number) => void;
+  if (fn === 'first') {
+    const out = values as Float64Array;
+    set = (v, row) => {
+      const arr = v as ArrayLike<number>;
+      out[row] = arr.length > 0 ? Number(arr[0]) : NaN;
+    };
+  } else if (fn === 'abs') {
+    const out = values as Float64Array;
+    set = (v, row) => (out[row] = Math.abs(Number(v)));
+  } else if (values instanceof BigInt64Array) {
+    set = (v, row) => (values[row] = toBigInt(Number(v), () => where(row)));
+  } else {
+    const out = values as unknown as number[];
+    set = (v, row) => (out[row] = Number(v));
+  }
+  return {
+    push: (event, row) => set(event[src], row),
+    finish: (n) => ({ kind: 'flat', values: values.subarray(0, n) }),
+  };
+}
+
+function listBuilder(plan: ColumnPlan, rows: number, where: (row: number) => string): ColumnBuilder {
+  const type = plan.field.type;
+  const key = plan.branch.name;
+  const offsets = new Int32Array(rows + 1);
+  let values: TypedArray = allocate(type, Math.max(16, rows * 4));
+  const big = values instanceof BigInt64Array;
+  return {
+    push(event, row) {
+      const arr = event[key] as ArrayLike<number>;
+      const at = offsets[row];
+      const end = at + arr.length;
+      if (end > values.length) {
+        const grown = allocate(type, Math.max(end, values.length * 2));
+        grown.set(values as never);
+        values = grown;
+      }
+      if (big) for (let i = 0; i < arr.length; i++) (values as BigInt64Array)[at + i] = toBigInt(Number(arr[i]), () => where(row));
+      else if (ArrayBuffer.isView(arr)) values.set(arr as never, at);
+      else for (let i = 0; i < arr.length; i++) (values as unknown as number[])[at + i] = Number(arr[i]);
+      offsets[row + 1] = end;
+    },
+    finish: (n) => ({ kind: 'list', offsets: offsets.slice(0, n + 1), values: values.slice(0, offsets[n]) }),
+  };
+}
+
+/** Branches jsroot must read for the plans: counters before the lists they count. */
+function branchesToRead(plans: ColumnPlan[]): string[] {
+  const counters = new Set<string>();
+  const others = new Set<string>();
+  for (const p of plans) {
+    if (p.fn === 'count') {
+      if (p.branch.counter) counters.add(p.branch.counter);
+    } else if (p.branch.counter) {
+      counters.add(p.branch.counter);
+      others.add(p.branch.name);
+    } else others.add(p.branch.name);
+  }
+  return [...counters, ...[...others].filter((n) => !counters.has(n))];
+}
+
+export interface ReadTreeOptions {
+  batchRows: number;
+  /** Called with each full batch (and the last, shorter one). */
+  onBatch(batch: EventBatch): void;
+  /** Polled between events: true stops the read early. */
+  stopped(): boolean;
+}
+
+/**
+ * Stream the planned columns of a whole tree as batches, in one jsroot treeProcess pass.
+ * jsroot reads baskets in bunches (about 1 MB) and hands us one decoded event at a time, so
+ * memory holds one bunch of baskets plus the batch being filled.
+ */
+export async function readTree(tree: RootTree, plans: ColumnPlan[], opts: ReadTreeOptions): Promise<void> {
+  if (plans.length === 0) throw new Error(`${tree.path}: no columns to read`);
+  const schema = planSchema(plans);
+  const rows = opts.batchRows;
+  let firstRow = 0;
+  let row = 0;
+  let seen = 0;
+  let failure: Error | undefined;
+  const where = (r: number) => `${tree.path}: tree '${tree.name}', entry ${firstRow + r}`;
+  const newBuilders = () => plans.map((p) => (p.field.list ? listBuilder(p, rows, where) : flatBuilder(p, rows, where)));
+  let builders = newBuilders();
+
+  const emit = () => {
+    const columns: Record<string, Column> = {};
+    plans.forEach((p, i) => (columns[p.field.name] = builders[i].finish(row)));
+    const batch: EventBatch = { schema, length: row, columns, origin: { file: tree.path, firstRow } };
+    firstRow += row;
+    row = 0;
+    builders = newBuilders();
+    opts.onBatch(batch);
+  };
+
+  const selector = new TSelector();
+  const halted = () => failure !== undefined || opts.stopped();
+  for (const name of branchesToRead(plans)) selector.addBranch(name);
+  // Returning 'break' makes jsroot stop before reading the next bunch of baskets.
+  selector.ShowProgress = () => (halted() ? 'break' : undefined);
+  // jsroot cannot propagate an exception thrown here, so remember it and stop instead.
+  selector.Process = function (this: { tgtobj: Record<string, unknown> }, entry: number) {
+    if (halted()) return;
+    try {
+      if (entry !== firstRow + row) throw new Error(`${tree.path}: jsroot delivered entry ${entry}, expected ${firstRow + row}`);
+      for (const b of builders) b.push(this.tgtobj, row);
+      row++;
+      seen++;
+      if (row === rows) emit();
+    } catch (e) {
+      failure = e as Error;
+    }
+  };
+
+  if (tree.entries === 0) return;
+  try {
+    await treeProcess(tree.jsroot, selector, {});
+  } catch (e) {
+    throw new Error(`${tree.path}: cannot read tree '${tree.name}': ${(e as Error).message}`);
+  }
+  if (failure) throw failure;
+  if (opts.stopped()) return;
+  if (row > 0) emit();
+  // jsroot ends a pass quietly when a basket cannot be read or unpacked.
+  if (seen !== tree.entries)
+    throw new Error(`${tree.path}: tree '${tree.name}': read stopped after ${seen} of ${tree.entries} entries (a basket of branches ${branchesToRead(plans).join(', ')} could not be read)`);
+}

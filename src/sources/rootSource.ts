@@ -1,0 +1,170 @@
+import { statSync } from 'node:fs';
+import { Observable } from 'rxjs';
+import { glob } from 'tinyglobby';
+import { selectColumns, takeRows, type EventBatch } from '../batch/batch.js';
+import { schemaDifference, type Schema } from '../batch/schema.js';
+import { passMask } from '../selection/cutsFile.js';
+import { parseQuantity } from '../selection/quantity.js';
+import { planColumns, planSchema, readTree } from './rootRead.js';
+import { openRootTree, type RootTree } from './rootTree.js';
+import type { DatasetInfo, EventSource, FileInfo, ReadOptions } from './types.js';
+
+export interface RootSourceOptions {
+  /** Tree name; by default the only tree in each file. */
+  tree?: string;
+  /** Columns read when a pass does not name its own; by default every readable branch. */
+  branches?: string[];
+}
+
+export const DEFAULT_ROOT_BATCH_ROWS = 32768;
+
+/**
+ * ROOT files (TTrees, read with jsroot) as an event source. `paths` are files, directories
+ * (their *.root files) or glob patterns; all files must give the same schema.
+ */
+export function rootSource(paths: string[], opts: RootSourceOptions = {}): EventSource {
+  const columnsOf = (tree: RootTree, wanted?: string[]) => unique(wanted ?? opts.branches ?? [...tree.branches.keys()]);
+
+  return {
+    async describe(): Promise<DatasetInfo> {
+      const files: FileInfo[] = [];
+      const columnBytes: Record<string, number> = {};
+      const columnValues: Record<string, number> = {};
+      let schema: Schema | undefined;
+      for (const path of await expandRootPaths(paths)) {
+        const tree = await openRootTree(path, opts.tree);
+        try {
+          const plans = planColumns(tree, columnsOf(tree));
+          schema = checkSchema(schema, planSchema(plans), path);
+          const listLengths = await totalListLengths(tree, plans.map((p) => p.branch.counter).filter((c) => c !== undefined));
+          for (const p of plans) {
+            const name = p.field.name;
+            const counter = p.branch.counter;
+            // A count() is stored as its counter branch; first() and abs() read the whole branch.
+            const stored = p.fn === 'count' && counter ? tree.branches.get(counter)! : p.branch;
+            columnBytes[name] = (columnBytes[name] ?? 0) + stored.compressedBytes;
+            const values = !p.field.list ? tree.entries : counter ? listLengths.get(counter)! : tree.entries * p.branch.fixedLength!;
+            columnValues[name] = (columnValues[name] ?? 0) + values;
+          }
+          // A ROOT file has no row groups; its baskets are per branch.
+          files.push({ path, bytes: tree.bytes, rows: tree.entries, rowGroups: 1 });
+        } finally {
+          tree.close();
+        }
+      }
+      return {
+        files,
+        schema: schema!,
+        rows: files.reduce((s, f) => s + f.rows, 0),
+        bytesOnDisk: files.reduce((s, f) => s + f.bytes, 0),
+        columnBytes,
+        columnValues,
+      };
+    },
+
+    batches(options: ReadOptions = {}): Observable<EventBatch> {
+      return new Observable<EventBatch>((subscriber) => {
+        let stopped = false;
+        const cuts = options.where ?? [];
+        const batchRows = options.batchRows ?? DEFAULT_ROOT_BATCH_ROWS;
+        if (!Number.isInteger(batchRows) || batchRows <= 0) throw new Error(`batchRows must be a positive integer, got ${batchRows}`);
+        const run = async () => {
+          let schema: Schema | undefined;
+          for (const path of await expandRootPaths(paths)) {
+            if (stopped) return;
+            const tree = await openRootTree(path, opts.tree);
+            try {
+              const wanted = columnsOf(tree, options.columns);
+              // Cut variables not in the projection are read too, then dropped after the cut.
+              const withCuts = unique([...wanted, ...cuts.map((c) => parseQuantity(c.column).text)]);
+              const plans = planColumns(tree, withCuts);
+              schema = checkSchema(schema, planSchema(plans), path);
+              const onBatch = (b: EventBatch) => {
+                const out = cuts.length ? selectColumns(keepPassing(b, cuts), wanted) : b;
+                if (out.length > 0) subscriber.next(out);
+              };
+              await readTree(tree, plans, { batchRows, onBatch, stopped: () => stopped });
+            } finally {
+              tree.close();
+            }
+          }
+        };
+        run().then(
+          () => subscriber.complete(),
+          (e) => subscriber.error(e),
+        );
+        return () => {
+          stopped = true;
+        };
+      });
+    },
+  };
+}
+
+function keepPassing(batch: EventBatch, cuts: NonNullable<ReadOptions['where']>): EventBatch {
+  const mask = passMask(batch, cuts);
+  let n = 0;
+  for (let i = 0; i < mask.length; i++) n += mask[i];
+  if (n === batch.length) return batch;
+  const rows = new Uint32Array(n);
+  for (let i = 0, j = 0; i < mask.length; i++) if (mask[i]) rows[j++] = i;
+  return takeRows(batch, rows);
+}
+
+function unique(names: string[]): string[] {
+  return [...new Set(names)];
+}
+
+function checkSchema(first: Schema | undefined, schema: Schema, path: string): Schema {
+  if (!first) return schema;
+  const diff = schemaDifference(first, schema);
+  if (diff) throw new Error(`${path}: schema differs from the first file: ${diff}`);
+  return first;
+}
+
+/** Sum over all entries of each counter branch (= values stored in the lists it counts). */
+async function totalListLengths(tree: RootTree, counters: string[]): Promise<Map<string, number>> {
+  const names = unique(counters);
+  const totals = new Map(names.map((n) => [n, 0]));
+  if (names.length === 0) return totals;
+  const plans = planColumns(tree, names);
+  await readTree(tree, plans, {
+    batchRows: DEFAULT_ROOT_BATCH_ROWS,
+    stopped: () => false,
+    onBatch(batch) {
+      for (const n of names) {
+        const v = batch.columns[n].values as ArrayLike<number>;
+        let s = 0;
+        for (let i = 0; i < v.length; i++) s += v[i];
+        totals.set(n, totals.get(n)! + s);
+      }
+    },
+  });
+  return totals;
+}
+
+/** Files named by `paths`: plain files, directories (their *.root files) and glob patterns, in order. */
+export async function expandRootPaths(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    if (/[*?[\]{}]/.test(p)) {
+      const found = (await glob(p, { absolute: false, onlyFiles: true })).sort();
+      if (found.length === 0) throw new Error(`no ROOT file matches '${p}'`);
+      out.push(...found);
+    } else if (isDirectory(p)) {
+      const found = (await glob('*.root', { cwd: p, absolute: true })).sort();
+      if (found.length === 0) throw new Error(`directory '${p}' contains no .root file`);
+      out.push(...found);
+    } else out.push(p);
+  }
+  if (out.length === 0) throw new Error('no ROOT files given');
+  return out;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,214 @@
+import { closeSync, statSync } from 'node:fs';
+import { openFile } from 'jsroot/io';
+import type { DType } from '../batch/schema.js';
+
+/**
+ * A TTree opened with jsroot, and what diffskim can read of it: branches with one numeric
+ * leaf, either a scalar per event (flat column), an array counted by another branch such as
+ * nJet (jagged list column), or a fixed-length array (list column of constant length).
+ */
+export interface RootBranch {
+  name: string;
+  type: DType;
+  /** Values per event vary (counted by `counter`) or are fixed (`fixedLength`). */
+  list: boolean;
+  /** Name of the branch that holds each event's list length (e.g. 'nJet'). */
+  counter?: string;
+  fixedLength?: number;
+  /** Compressed bytes on disk (see branchCompressedBytes). */
+  compressedBytes: number;
+  /** The jsroot TBranch object. */
+  jsroot: JsrootBranch;
+}
+
+export interface RootTree {
+  path: string;
+  name: string;
+  entries: number;
+  /** File size on disk. */
+  bytes: number;
+  /** Readable branches in tree order. */
+  branches: Map<string, RootBranch>;
+  /** Branches that diffskim cannot read, with the reason. */
+  unsupported: Map<string, string>;
+  /** The jsroot TTree object (input to treeProcess). */
+  jsroot: unknown;
+  close(): void;
+}
+
+/* The parts of jsroot's (untyped) objects that are used here. */
+interface JsrootLeaf {
+  _typename: string;
+  fName: string;
+  fLen: number;
+  fIsUnsigned?: boolean;
+  fLeafCount?: { fName: string } | null;
+}
+interface JsrootBasket {
+  fKeylen: number;
+  fLast: number;
+}
+export interface JsrootBranch {
+  _typename: string;
+  fName: string;
+  fClassName?: string;
+  fEntries: number;
+  fWriteBasket: number;
+  fBasketBytes: ArrayLike<number>;
+  fLeaves: { arr: JsrootLeaf[] };
+  fBranches: { arr: JsrootBranch[] };
+  fBaskets: { arr: (JsrootBasket | null)[] };
+}
+interface JsrootKey {
+  fName: string;
+  fClassName: string;
+  fNbytes: number;
+  fKeylen: number;
+  fObjlen: number;
+}
+interface JsrootFile {
+  fd?: number;
+  fKeys: JsrootKey[];
+  readObject(name: string): Promise<{ _typename: string; fEntries: number; fBranches: { arr: JsrootBranch[] } }>;
+}
+
+const TREE_CLASSES = new Set(['TTree', 'TNtuple', 'TNtupleD']);
+
+/** Open `path` and its tree (the only tree in the file when `treeName` is not given). */
+export async function openRootTree(path: string, treeName?: string): Promise<RootTree> {
+  let bytes: number;
+  try {
+    bytes = statSync(path).size;
+  } catch (e) {
+    throw new Error(`${path}: cannot open ROOT file: ${(e as Error).message}`);
+  }
+  let file: JsrootFile;
+  try {
+    file = (await openFile(path)) as JsrootFile;
+  } catch (e) {
+    throw new Error(`${path}: not a readable ROOT file: ${(e as Error).message}`);
+  }
+  const close = () => closeRootFile(file);
+  try {
+    const name = chooseTree(path, file, treeName);
+    const tree = await file.readObject(name);
+    if (!TREE_CLASSES.has(tree._typename)) throw new Error(`${path}: '${name}' is a ${tree._typename}, not a TTree`);
+    const key = file.fKeys.find((k) => k.fName === name);
+    // Baskets written inside the TTree object itself share its key's compression.
+    const treeRatio = key && key.fObjlen > 0 ? (key.fNbytes - key.fKeylen) / key.fObjlen : 1;
+    const branches = new Map<string, RootBranch>();
+    const unsupported = new Map<string, string>();
+    const all = allBranches(tree.fBranches.arr);
+    const names = new Set(all.map((b) => b.fName));
+    for (const b of all) {
+      const r = describeBranch(b, names, treeRatio);
+      if (typeof r === 'string') unsupported.set(b.fName, r);
+      else branches.set(b.fName, r);
+    }
+    return { path, name, entries: tree.fEntries, bytes, branches, unsupported, jsroot: tree, close };
+  } catch (e) {
+    close();
+    throw e;
+  }
+}
+
+/** jsroot's Node file keeps its descriptor open; close it ourselves. */
+function closeRootFile(file: JsrootFile): void {
+  if (file.fd !== undefined) {
+    closeSync(file.fd);
+    file.fd = undefined;
+  }
+}
+
+function chooseTree(path: string, file: JsrootFile, treeName?: string): string {
+  const trees = [...new Set(file.fKeys.filter((k) => TREE_CLASSES.has(k.fClassName)).map((k) => k.fName))];
+  if (treeName === undefined) {
+    if (trees.length === 1) return trees[0];
+    throw new Error(`${path}: ${trees.length === 0 ? 'contains no TTree' : `contains several trees (${trees.join(', ')}); choose one with --tree`}`);
+  }
+  if (trees.includes(treeName) || treeName.includes('/')) return treeName;
+  const hint = trees.length ? `trees in the file: ${closestNames(treeName, trees).join(', ')}` : 'the file contains no TTree';
+  throw new Error(`${path}: no tree '${treeName}' (${hint})`);
+}
+
+/** Branches and their sub-branches, depth first, in tree order. */
+function allBranches(list: JsrootBranch[]): JsrootBranch[] {
+  return list.flatMap((b) => [b, ...allBranches(b.fBranches?.arr ?? [])]);
+}
+
+const LEAF_TYPES: Record<string, [DType, DType]> = {
+  // leaf class: [signed type, unsigned type]
+  TLeafF: ['float32', 'float32'],
+  TLeafD: ['float64', 'float64'],
+  TLeafO: ['bool', 'bool'],
+  TLeafB: ['int8', 'uint8'],
+  TLeafS: ['int16', 'uint16'],
+  TLeafI: ['int32', 'uint32'],
+  // ULong64_t (e.g. NanoAOD 'event') is stored as int64; values at or above 2^63 are refused when read.
+  TLeafL: ['int64', 'int64'],
+};
+
+/** A readable branch, or why it cannot be read. */
+function describeBranch(b: JsrootBranch, names: Set<string>, treeRatio: number): RootBranch | string {
+  const leaves = b.fLeaves?.arr ?? [];
+  if (b._typename !== 'TBranch') return `${b._typename}${b.fClassName ? ` of class ${b.fClassName}` : ''} (objects and STL collections are not supported)`;
+  if (leaves.length !== 1) return `${leaves.length} leaves in one branch (leaf lists are not supported)`;
+  const leaf = leaves[0];
+  if (leaf._typename === 'TLeafC') return 'a string (TLeafC) branch (strings are not supported)';
+  const types = LEAF_TYPES[leaf._typename];
+  if (!types) return `leaf type ${leaf._typename} is not supported`;
+  const type = types[leaf.fIsUnsigned ? 1 : 0];
+  const compressedBytes = branchCompressedBytes(b, treeRatio);
+  const base = { name: b.fName, type, compressedBytes, jsroot: b };
+  if (leaf.fLeafCount) {
+    const counter = leaf.fLeafCount.fName;
+    if (!names.has(counter)) return `its length is counted by leaf '${counter}', which is not a branch of its own`;
+    if (leaf.fLen > 1) return `an array of fixed-length arrays (counted by '${counter}') is not supported`;
+    return { ...base, list: true, counter };
+  }
+  if (leaf.fLen > 1) return { ...base, list: true, fixedLength: leaf.fLen };
+  return { ...base, list: false };
+}
+
+/**
+ * Compressed bytes of a branch: its baskets written to the file (fBasketBytes), plus the
+ * basket(s) kept inside the TTree object, which ROOT writes when a tree is saved before a
+ * basket fills (all of the small NanoAOD file). Those are counted at their uncompressed size
+ * times the tree key's compression ratio, an estimate.
+ */
+function branchCompressedBytes(b: JsrootBranch, treeRatio: number): number {
+  let bytes = 0;
+  for (let k = 0; k < b.fWriteBasket; k++) bytes += b.fBasketBytes[k];
+  for (const basket of b.fBaskets?.arr ?? []) if (basket) bytes += Math.round((basket.fLast - basket.fKeylen) * treeRatio);
+  return bytes;
+}
+
+/** Up to `n` candidates nearest to `name` (edit distance, ignoring case). */
+export function closestNames(name: string, candidates: Iterable<string>, n = 5): string[] {
+  const lower = name.toLowerCase();
+  return [...candidates]
+    .map((c) => ({ c, d: editDistance(lower, c.toLowerCase()) - (c.toLowerCase().includes(lower) ? lower.length : 0) }))
+    .sort((a, b) => a.d - b.d || a.c.localeCompare(b.c))
+    .slice(0, n)
+    .map((x) => x.c);
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** The readable branch `name`, or an error naming the file, the reason or the nearest names. */
+export function requireBranch(tree: RootTree, name: string): RootBranch {
+  const b = tree.branches.get(name);
+  if (b) return b;
+  const why = tree.unsupported.get(name);
+  if (why) throw new Error(`${tree.path}: branch '${name}' of tree '${tree.name}' cannot be read: ${why}`);
+  const near = closestNames(name, [...tree.branches.keys(), ...tree.unsupported.keys()]);
+  throw new Error(`${tree.path}: tree '${tree.name}' has no branch '${name}' (closest: ${near.join(', ')})`);
+}
