@@ -1,0 +1,149 @@
+import type { Observable } from 'rxjs';
+import type { EventBatch } from '../batch/batch.js';
+import { schemaDifference, type Schema } from '../batch/schema.js';
+import { cutsToSql, type HardCut } from '../selection/cutsFile.js';
+import { parseQuantity } from '../selection/quantity.js';
+import type { DatasetInfo, EventSource, ReadOptions } from './types.js';
+import { BatchBuilder } from './parquetChunks.js';
+import { checkCuts, projectionItem } from './parquetColumns.js';
+import { duckdb, sqlString } from './parquetDuckdb.js';
+import { readParquetMeta, type ParquetFileMeta } from './parquetMeta.js';
+import { planPushDown, type PushDownStats } from './parquetPushdown.js';
+import { fromPull } from './parquetStream.js';
+
+export const DEFAULT_BATCH_ROWS = 65536;
+
+export interface ParquetDatasetInfo extends DatasetInfo {
+  /** Columns of a type diffskim does not read (strings, structs, ...). */
+  unsupported: { name: string; type: string }[];
+}
+
+export interface ParquetSource extends EventSource {
+  describe(): Promise<ParquetDatasetInfo>;
+  /** Footer metadata of every file, schemas checked to agree. */
+  files(): Promise<ParquetFileMeta[]>;
+  /** What a pass with these options skips according to the min/max statistics. */
+  pushDown(options?: ReadOptions): Promise<PushDownStats>;
+}
+
+/**
+ * Parquet files read through DuckDB, one file at a time, as EventBatches. Cuts in `where`
+ * become an SQL WHERE, so DuckDB skips row groups whose statistics rule them out and drops
+ * failing events (NaN and null fail, as in passMask).
+ */
+export function parquetSource(paths: string[]): ParquetSource {
+  if (paths.length === 0) throw new Error('parquetSource: no input files');
+  let metas: Promise<ParquetFileMeta[]> | undefined;
+  const files = (): Promise<ParquetFileMeta[]> => {
+    metas ??= loadMetas(paths);
+    metas.catch(() => (metas = undefined));
+    return metas;
+  };
+
+  return {
+    files,
+    async describe() {
+      const all = await files();
+      const info: ParquetDatasetInfo = {
+        files: all.map((m) => ({ path: m.path, bytes: m.bytes, rows: m.rows, rowGroups: m.rowGroups.length })),
+        schema: all[0].schema,
+        rows: all.reduce((s, m) => s + m.rows, 0),
+        bytesOnDisk: all.reduce((s, m) => s + m.bytes, 0),
+        columnBytes: {},
+        columnValues: {},
+        unsupported: all[0].unsupported,
+      };
+      for (const m of all)
+        for (const g of m.rowGroups)
+          for (const [name, c] of Object.entries(g.columns)) {
+            info.columnBytes[name] = (info.columnBytes[name] ?? 0) + c.compressedBytes;
+            info.columnValues[name] = (info.columnValues[name] ?? 0) + c.values;
+          }
+      return info;
+    },
+    async pushDown(options = {}) {
+      const all = await files();
+      const where = options.where ?? [];
+      return planPushDown(all, where, columnsRead(all[0].schema, options));
+    },
+    batches(options = {}): Observable<EventBatch> {
+      return fromPull(async function* () {
+        for (const meta of await files()) yield* fileBatches(meta, options);
+      });
+    },
+  };
+}
+
+async function loadMetas(paths: string[]): Promise<ParquetFileMeta[]> {
+  const out: ParquetFileMeta[] = [];
+  for (const p of paths) {
+    const m = await readParquetMeta(p);
+    const diff = out.length ? schemaDifference(out[0].schema, m.schema) : null;
+    if (diff) throw new Error(`schemas differ between ${out[0].path} and ${m.path}: ${diff}`);
+    out.push(m);
+  }
+  return out;
+}
+
+/** Base columns a pass reads: the projection's and the cuts'. */
+function columnsRead(schema: Schema, options: ReadOptions): string[] {
+  const names = options.columns ?? schema.map((f) => f.name);
+  return [...new Set([...names, ...(options.where ?? []).map((c) => c.column)].map((n) => parseQuantity(n).column))];
+}
+
+export function selectSql(meta: ParquetFileMeta, columns: string[], where: HardCut[], extra = ''): { sql: string; schema: Schema } {
+  checkCuts(meta.schema, where, meta.path);
+  const items = columns.map((c) => projectionItem(meta.schema, c, meta.path));
+  const select = items.map((i) => i.sql).join(', ') + extra;
+  return {
+    sql: `SELECT ${select} FROM read_parquet(${sqlString(meta.path)}, file_row_number = true) WHERE ${cutsToSql(where)}`,
+    schema: items.map((i) => i.field),
+  };
+}
+
+function rowGroupOf(meta: ParquetFileMeta, row: number): number {
+  let lo = 0;
+  let hi = meta.rowGroups.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (meta.rowGroups[mid].firstRow <= row) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncGenerator<EventBatch> {
+  const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
+  const columns = options.columns ?? meta.schema.map((f) => f.name);
+  if (columns.length === 0) throw new Error(`${meta.path}: no columns to read`);
+  const { sql, schema } = selectSql(meta, columns, options.where ?? [], ', file_row_number');
+  const rowNumberAt = schema.length;
+  const builder = new BatchBuilder(schema, batchRows);
+  const con = await (await duckdb()).connect();
+  let lastRow = -1;
+  try {
+    const result = await con.stream(sql);
+    let firstRow = 0;
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const rowNumbers = (chunk.getColumnVector(rowNumberAt) as unknown as { items: BigInt64Array }).items;
+      for (let start = 0; start < chunk.rowCount; ) {
+        if (builder.length === 0) firstRow = Number(rowNumbers[start]);
+        const end = Math.min(chunk.rowCount, start + batchRows - builder.length);
+        builder.append(chunk, start, end);
+        lastRow = Number(rowNumbers[end - 1]);
+        start = end;
+        if (builder.length === batchRows) yield { ...builder.take(), origin: { file: meta.path, rowGroup: rowGroupOf(meta, firstRow), firstRow } };
+      }
+    }
+    if (builder.length > 0) yield { ...builder.take(), origin: { file: meta.path, rowGroup: rowGroupOf(meta, firstRow), firstRow } };
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (msg.startsWith(meta.path)) throw e;
+    const where = lastRow < 0 ? 'row group 0' : `row group ${rowGroupOf(meta, lastRow + 1)} (after row ${lastRow})`;
+    throw new Error(`${meta.path}: error reading ${where}: ${msg}`);
+  } finally {
+    con.closeSync();
+  }
+}

@@ -1,0 +1,114 @@
+import { stat } from 'node:fs/promises';
+import type { Field, Schema } from '../batch/schema.js';
+import { dtypeOfDuckType, queryRows, sqlString, withConnection } from './parquetDuckdb.js';
+
+/** Statistics of one column chunk (one column in one row group). */
+export interface ChunkStats {
+  compressedBytes: number;
+  /** Values stored (for a list column: list entries). */
+  values: number;
+  /** min/max as numbers (booleans as 0/1); null when the file has no statistics. */
+  min: number | null;
+  max: number | null;
+  nullCount: number | null;
+}
+
+export interface RowGroupMeta {
+  index: number;
+  rows: number;
+  /** Index of the row group's first row in the file. */
+  firstRow: number;
+  /** Per top-level column (a list column's values live under its own name). */
+  columns: Record<string, ChunkStats>;
+}
+
+export interface ParquetFileMeta {
+  path: string;
+  bytes: number;
+  rows: number;
+  schema: Schema;
+  /** Columns whose type diffskim cannot hold (strings, structs, ...): never read. */
+  unsupported: { name: string; type: string }[];
+  rowGroups: RowGroupMeta[];
+}
+
+/** Footer of one Parquet file: schema, row groups and column statistics, read through DuckDB. */
+export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
+  const size = await stat(path).then(
+    (s) => s.size,
+    (e: Error) => {
+      throw new Error(`${path}: cannot open Parquet file: ${e.message}`);
+    },
+  );
+  if (size === 0) throw new Error(`${path}: file is empty (0 bytes), not a Parquet file`);
+  try {
+    return await withConnection(async (con) => {
+      const f = sqlString(path);
+      const described = await queryRows(con, `DESCRIBE SELECT * FROM read_parquet(${f})`);
+      const nullable = topLevelNullable(await queryRows(con, `SELECT name, repetition_type, num_children FROM parquet_schema(${f})`));
+      const schema: Schema = [];
+      const unsupported: ParquetFileMeta['unsupported'] = [];
+      for (const r of described) {
+        const name = String(r.column_name);
+        const t = dtypeOfDuckType(String(r.column_type));
+        if (t) schema.push({ name, ...t, nullable: nullable.get(name) ?? true } satisfies Field);
+        else unsupported.push({ name, type: String(r.column_type) });
+      }
+      const chunks = await queryRows(
+        con,
+        `SELECT row_group_id, row_group_num_rows, path_in_schema, total_compressed_size, num_values,
+                coalesce(stats_min_value, stats_min) AS lo, coalesce(stats_max_value, stats_max) AS hi, stats_null_count
+         FROM parquet_metadata(${f}) ORDER BY row_group_id, column_id`,
+      );
+      return { path, bytes: size, schema, unsupported, ...rowGroupsOf(chunks) };
+    });
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw new Error(msg.startsWith(path) ? msg : `${path}: cannot read Parquet metadata (corrupt or truncated file?): ${msg}`);
+  }
+}
+
+function rowGroupsOf(chunks: Record<string, unknown>[]): { rows: number; rowGroups: RowGroupMeta[] } {
+  const rowGroups: RowGroupMeta[] = [];
+  let rows = 0;
+  for (const c of chunks) {
+    const index = Number(c.row_group_id);
+    let g = rowGroups[index];
+    if (!g) {
+      g = rowGroups[index] = { index, rows: Number(c.row_group_num_rows), firstRow: rows, columns: {} };
+      rows += g.rows;
+    }
+    // 'jets, list, element' belongs to column 'jets'; a column has one leaf here (no structs).
+    const name = String(c.path_in_schema).split(', ')[0];
+    g.columns[name] = {
+      compressedBytes: Number(c.total_compressed_size),
+      values: Number(c.num_values),
+      min: statNumber(c.lo),
+      max: statNumber(c.hi),
+      nullCount: c.stats_null_count == null ? null : Number(c.stats_null_count),
+    };
+  }
+  return { rows, rowGroups };
+}
+
+function statNumber(v: unknown): number | null {
+  if (v == null) return null;
+  if (v === 'true' || v === 'false') return v === 'true' ? 1 : 0;
+  const x = Number(v);
+  return Number.isNaN(x) ? null : x;
+}
+
+/** Whether each top-level column may hold nulls (OPTIONAL), walking the flattened schema tree. */
+function topLevelNullable(rows: Record<string, unknown>[]): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  let i = 1;
+  const skip = (): void => {
+    const n = Number(rows[i++].num_children ?? 0);
+    for (let k = 0; k < n; k++) skip();
+  };
+  while (i < rows.length) {
+    out.set(String(rows[i].name), rows[i].repetition_type === 'OPTIONAL');
+    skip();
+  }
+  return out;
+}

@@ -1,0 +1,59 @@
+import { parseQuantity } from '../selection/quantity.js';
+import type { HardCut } from '../selection/cutsFile.js';
+import type { ChunkStats, ParquetFileMeta, RowGroupMeta } from './parquetMeta.js';
+
+/** What the footer statistics say a pass with these cuts and columns will skip. */
+export interface PushDownStats {
+  rowGroupsTotal: number;
+  /** Row groups whose min/max show that no event can pass the cuts. */
+  rowGroupsSkipped: number;
+  /** Compressed bytes of all column chunks. */
+  bytesTotal: number;
+  /** Compressed bytes never read: columns not needed, and every column of skipped row groups. */
+  bytesNeverRead: number;
+}
+
+/**
+ * Whether some event of the row group may pass every cut, judged from min/max statistics.
+ * Only plain and abs() cuts are judged; anything unknown counts as "may pass".
+ */
+export function rowGroupMayPass(group: RowGroupMeta, cuts: HardCut[]): boolean {
+  return cuts.every((cut) => {
+    const q = parseQuantity(cut.column);
+    if (q.fn !== 'value' && q.fn !== 'abs') return true;
+    const s = group.columns[q.column];
+    if (!s) return true;
+    // Nulls fail every cut, so a chunk of nulls only cannot pass.
+    if (s.nullCount !== null && s.nullCount >= group.rows) return false;
+    const range = q.fn === 'abs' ? absRange(s) : s.min === null || s.max === null ? null : { lo: s.min, hi: s.max };
+    if (!range) return true;
+    // x > c needs max > c; x < c needs min < c; NaN statistics compare false and keep the group.
+    if (cut.op === '>') return !(range.hi <= cut.value);
+    if (cut.op === '<') return !(range.lo >= cut.value);
+    return !(range.hi <= cut.low || range.lo >= cut.high || cut.low >= cut.high);
+  });
+}
+
+function absRange(s: ChunkStats): { lo: number; hi: number } | null {
+  if (s.min === null || s.max === null) return null;
+  if (s.min >= 0) return { lo: s.min, hi: s.max };
+  if (s.max <= 0) return { lo: -s.max, hi: -s.min };
+  return { lo: 0, hi: Math.max(-s.min, s.max) };
+}
+
+export function planPushDown(files: ParquetFileMeta[], cuts: HardCut[], columnsRead: string[]): PushDownStats {
+  const read = new Set(columnsRead);
+  const stats: PushDownStats = { rowGroupsTotal: 0, rowGroupsSkipped: 0, bytesTotal: 0, bytesNeverRead: 0 };
+  for (const f of files) {
+    for (const g of f.rowGroups) {
+      const skipped = !rowGroupMayPass(g, cuts);
+      stats.rowGroupsTotal++;
+      if (skipped) stats.rowGroupsSkipped++;
+      for (const [name, c] of Object.entries(g.columns)) {
+        stats.bytesTotal += c.compressedBytes;
+        if (skipped || !read.has(name)) stats.bytesNeverRead += c.compressedBytes;
+      }
+    }
+  }
+  return stats;
+}
