@@ -179,7 +179,7 @@ function describeBranch(b: JsrootBranch, names: Set<string>, treeRatio: number):
 function branchCompressedBytes(b: JsrootBranch, treeRatio: number): number {
   let bytes = 0;
   for (let k = 0; k < b.fWriteBasket; k++) bytes += b.fBasketBytes[k];
-  for (const basket of b.fBaskets?.arr ?? []) if (basket) bytes += Math.round((basket.fLast - basket.fKeylen) * treeRatio);
+  for (const basket of b.fBaskets?.arr ?? []) if (basket) bytes += Math.ceil((basket.fLast - basket.fKeylen) * treeRatio);
   return bytes;
 }
 

@@ -1,0 +1,66 @@
+import { openFile } from 'jsroot/io';
+import { treeProcess, TSelector } from 'jsroot/tree';
+import type { EventBatch } from '../../src/batch/batch.js';
+
+/** The real ROOT files shipped with the project (read-only). */
+export const ROOT_DIR = '/work/shared/data/root';
+export const HZZ = `${ROOT_DIR}/uproot-HZZ.root`;
+export const ZMUMU = `${ROOT_DIR}/uproot-Zmumu.root`;
+export const NANO = `${ROOT_DIR}/nanoAOD_2015_CMS_Open_Data_ttbar.root`;
+
+/** Per-event values: a number for a scalar branch, an array for a jagged one. */
+export type EventValues = (number | number[])[];
+
+/**
+ * Branch values read straight through jsroot's own TSelector / treeProcess API, one event at a
+ * time, with nothing from diffskim in between: the reference the source is checked against.
+ */
+export async function referenceRead(path: string, tree: string, branches: string[]): Promise<Record<string, EventValues>> {
+  const file = await openFile(path);
+  const t = await (file as { readObject(n: string): Promise<unknown> }).readObject(tree);
+  const out: Record<string, EventValues> = Object.fromEntries(branches.map((b) => [b, []]));
+  const selector = new TSelector();
+  for (const b of branches) selector.addBranch(b);
+  selector.Process = function (this: TSelector) {
+    for (const b of branches) {
+      const v = this.tgtobj[b];
+      out[b].push(typeof v === 'object' ? Array.from(v as ArrayLike<number>, Number) : Number(v));
+    }
+  };
+  await treeProcess(t, selector);
+  const fd = (file as { fd?: number }).fd;
+  if (fd !== undefined) (await import('node:fs')).closeSync(fd);
+  return out;
+}
+
+/** The same per-event view of a column spread over diffskim batches. */
+export function batchValues(batches: EventBatch[], name: string): EventValues {
+  const out: EventValues = [];
+  for (const b of batches) {
+    const c = b.columns[name];
+    if (c.kind === 'flat') for (let i = 0; i < b.length; i++) out.push(Number(c.values[i]));
+    else for (let i = 0; i < b.length; i++) out.push(Array.from(c.values.subarray(c.offsets[i], c.offsets[i + 1]) as ArrayLike<number | bigint>, Number));
+  }
+  return out;
+}
+
+/**
+ * Order-sensitive checksum of per-event values (FNV-1a over the float64 bytes of every value
+ * and every list length), so that two reads agree only if every value sits in the same event.
+ */
+export function checksum(values: EventValues): string {
+  const f = new Float64Array(1);
+  const bytes = new Uint8Array(f.buffer);
+  let h = 0x811c9dc5;
+  const mix = (x: number) => {
+    f[0] = x;
+    for (const byte of bytes) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  };
+  for (const v of values) {
+    if (Array.isArray(v)) {
+      mix(v.length);
+      v.forEach(mix);
+    } else mix(v);
+  }
+  return `${values.length}:${h.toString(16)}`;
+}

@@ -1,0 +1,192 @@
+import { readdirSync, statSync } from 'node:fs';
+import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { concatBatches, type EventBatch } from '../../src/batch/batch.js';
+import { passMask } from '../../src/selection/cutsFile.js';
+import { rootSource } from '../../src/sources/rootSource.js';
+import { batchValues, checksum, HZZ, NANO, referenceRead, ROOT_DIR, ZMUMU } from './reference.js';
+
+const read = (paths: string[], columns?: string[], batchRows = 500, tree?: string) =>
+  lastValueFrom(rootSource(paths, { tree }).batches({ columns, batchRows }).pipe(toArray()));
+
+/** Events per file, as listed in the data README (the files were written by ROOT/uproot). */
+const SAMPLES: { file: string; tree: string; events: number; branches: string[] }[] = [
+  { file: 'uproot-HZZ.root', tree: 'events', events: 2421, branches: ['NJet', 'NMuon', 'Jet_Px', 'Jet_ID', 'Muon_Charge', 'Muon_E', 'MET_px', 'triggerIsoMu24', 'EventWeight'] },
+  { file: 'uproot-Zmumu.root', tree: 'events', events: 2304, branches: ['Run', 'Event', 'px1', 'Q2', 'M'] },
+  { file: 'nanoAOD_2015_CMS_Open_Data_ttbar.root', tree: 'Events', events: 200, branches: ['event', 'run', 'nJet', 'nMuon', 'MET_pt', 'Jet_pt', 'Jet_jetId', 'Muon_pt', 'Muon_tightId', 'HLT_IsoMu20', 'PV_npvs'] },
+];
+const VARIANTS: Record<string, string> = {
+  'uproot-HZZ-lz4.root': 'uproot-HZZ.root',
+  'uproot-HZZ-lzma.root': 'uproot-HZZ.root',
+  'uproot-HZZ-zstd.root': 'uproot-HZZ.root',
+  'uproot-Zmumu-zstd.root': 'uproot-Zmumu.root',
+};
+
+describe('rootSource on the real ROOT files', () => {
+  it('covers every file in the data folder', () => {
+    const files = readdirSync(ROOT_DIR).filter((f) => f.endsWith('.root'));
+    expect(files.sort()).toEqual([...SAMPLES.map((s) => s.file), ...Object.keys(VARIANTS)].sort());
+  });
+
+  for (const s of SAMPLES) {
+    it(`${s.file}: event count and branch checksums match jsroot's own TSelector`, async () => {
+      const path = `${ROOT_DIR}/${s.file}`;
+      const batches = await read([path], s.branches, 333);
+      expect(batches.reduce((n, b) => n + b.length, 0)).toBe(s.events);
+      expect(batches.map((b) => b.length)).toEqual(Array.from({ length: Math.ceil(s.events / 333) }, (_, i) => Math.min(333, s.events - i * 333)));
+      expect(batches.map((b) => b.origin?.firstRow)).toEqual(batches.map((_, i) => i * 333));
+      const ref = await referenceRead(path, s.tree, s.branches);
+      for (const b of s.branches) {
+        expect(ref[b]).toHaveLength(s.events);
+        expect(checksum(batchValues(batches, b)), b).toBe(checksum(ref[b]));
+      }
+      const info = await rootSource([path]).describe();
+      expect(info.rows).toBe(s.events);
+      expect(info.bytesOnDisk).toBe(statSync(path).size);
+    });
+  }
+
+  for (const [variant, plain] of Object.entries(VARIANTS)) {
+    it(`${variant} reads identically to ${plain}`, async () => {
+      const [a, b] = await Promise.all([read([`${ROOT_DIR}/${variant}`]), read([`${ROOT_DIR}/${plain}`])]);
+      const x = concatBatches(a);
+      const y = concatBatches(b);
+      expect(x.schema).toEqual(y.schema);
+      expect(x.schema.length).toBeGreaterThan(15);
+      expect(x.length).toBe(y.length);
+      for (const f of x.schema) expect(checksum(batchValues([x], f.name)), f.name).toBe(checksum(batchValues([y], f.name)));
+    });
+  }
+
+  it('matches values published for the Zmumu sample (uproot tutorial)', async () => {
+    const [b] = await read([ZMUMU], ['Run', 'Event', 'px1'], 3);
+    expect(Array.from(b.columns.Run.values)).toEqual([148031, 148031, 148031]);
+    expect(Array.from(b.columns.Event.values)).toEqual([10507008, 10507008, 10507008]);
+    expect(Array.from(b.columns.px1.values)).toEqual([-41.1952876442, 35.1180497674, 35.1180497674]);
+  });
+
+  it('reads jagged branches as list columns whose lengths are the counter branch', async () => {
+    const b = concatBatches(await read([NANO], ['nJet', 'Jet_pt', 'count(Jet_pt)', 'first(Jet_pt)']));
+    const jets = b.columns.Jet_pt;
+    expect(b.schema.map((f) => [f.name, f.type, f.list])).toEqual([
+      ['nJet', 'uint32', false],
+      ['Jet_pt', 'float32', true],
+      ['count(Jet_pt)', 'int32', false],
+      ['first(Jet_pt)', 'float64', false],
+    ]);
+    if (jets.kind !== 'list') throw new Error('Jet_pt should be a list column');
+    let empty = 0;
+    for (let i = 0; i < b.length; i++) {
+      const n = jets.offsets[i + 1] - jets.offsets[i];
+      expect(n).toBe(b.columns.nJet.values[i]);
+      expect(b.columns['count(Jet_pt)'].values[i]).toBe(n);
+      if (n === 0) {
+        empty++;
+        expect(b.columns['first(Jet_pt)'].values[i]).toBeNaN();
+      } else expect(b.columns['first(Jet_pt)'].values[i]).toBe(jets.values[jets.offsets[i]]);
+    }
+    expect(jets.values.length).toBe(jets.offsets[b.length]);
+    expect(empty).toBeLessThan(b.length);
+  });
+
+  it('computes abs() and reads uint64 event numbers as int64', async () => {
+    const b = concatBatches(await read([NANO], ['event', 'Jet_eta', 'abs(MET_phi)', 'MET_phi']));
+    expect(b.schema[0].type).toBe('int64');
+    const ref = await referenceRead(NANO, 'Events', ['event']);
+    expect(Array.from(b.columns.event.values as BigInt64Array, Number)).toEqual(ref.event);
+    const phi = b.columns.MET_phi.values;
+    b.columns['abs(MET_phi)'].values.forEach((v, i) => expect(v).toBe(Math.abs(Number(phi[i]))));
+  });
+
+  it('projects only the requested columns, and by default every readable branch', async () => {
+    const [b] = await read([HZZ], ['MET_py', 'NMuon']);
+    expect(Object.keys(b.columns)).toEqual(['MET_py', 'NMuon']);
+    const info = await rootSource([ZMUMU]).describe();
+    // 'Type' is a string branch: left out of the default projection.
+    expect(info.schema.map((f) => f.name)).not.toContain('Type');
+    expect(info.schema).toHaveLength(19);
+  });
+
+  it('pushes hard cuts down: drops failing events and the columns read only for the cut', async () => {
+    const where = [
+      { column: 'first(Jet_Px)', op: '>' as const, value: 20 },
+      { column: 'MET_px', op: 'between' as const, low: -30, high: 30 },
+    ];
+    const cut = await lastValueFrom(rootSource([HZZ]).batches({ columns: ['NJet', 'Jet_Py'], where, batchRows: 400 }).pipe(toArray()));
+    const all = concatBatches(await read([HZZ], ['NJet', 'Jet_Py', 'first(Jet_Px)', 'MET_px'], 2421));
+    const mask = passMask(all, where);
+    const kept = mask.reduce((s, m) => s + m, 0);
+    expect(kept).toBeGreaterThan(50);
+    expect(kept).toBeLessThan(all.length / 2);
+    const got = concatBatches(cut);
+    expect(Object.keys(got.columns)).toEqual(['NJet', 'Jet_Py']);
+    expect(batchValues([got], 'Jet_Py')).toEqual(batchValues([all], 'Jet_Py').filter((_, i) => mask[i]));
+  });
+
+  it('streams several files one after the other', async () => {
+    const batches = await read([HZZ, `${ROOT_DIR}/uproot-HZZ-zstd.root`], ['NJet'], 1000);
+    expect(batches.map((b) => b.length)).toEqual([1000, 1000, 421, 1000, 1000, 421]);
+    expect(batches[3].origin).toEqual({ file: `${ROOT_DIR}/uproot-HZZ-zstd.root`, firstRow: 0 });
+    const info = await rootSource([`${ROOT_DIR}/uproot-HZZ*.root`]).describe();
+    expect(info.files).toHaveLength(4);
+    expect(info.rows).toBe(4 * 2421);
+  });
+
+  it('describes per-branch compressed bytes and value counts', async () => {
+    const info = await rootSource([HZZ], { branches: ['NJet', 'Jet_Px', 'Muon_Px', 'count(Jet_Px)'] }).describe();
+    const ref = await referenceRead(HZZ, 'events', ['NJet']);
+    const jets = (ref.NJet as number[]).reduce((a, b) => a + b, 0);
+    expect(info.columnValues).toEqual({ NJet: 2421, Jet_Px: jets, Muon_Px: expect.any(Number), 'count(Jet_Px)': 2421 });
+    // Muon_Px has two baskets on disk: 16964 + 1655 compressed bytes (TBranch fBasketBytes, = fZipBytes).
+    expect(info.columnBytes.Muon_Px).toBe(16964 + 1655);
+    expect(info.columnBytes['count(Jet_Px)']).toBe(info.columnBytes.NJet);
+    // NanoAOD keeps its baskets inside the TTree object (key: 336143 of 1557301 bytes compressed):
+    // estimated bytes, positive for every branch that stores values, and in total below that key.
+    const nano = await rootSource([NANO]).describe();
+    const names = Object.keys(nano.columnBytes);
+    expect(names).toHaveLength(947);
+    expect(names.filter((n) => nano.columnValues[n] > 0 && !(nano.columnBytes[n] > 0))).toEqual([]);
+    expect(names.filter((n) => nano.columnValues[n] === 0 && nano.columnBytes[n] !== 0)).toEqual([]);
+    const total = Object.values(nano.columnBytes).reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThan(0.3 * 336143);
+    expect(total).toBeLessThan(336143);
+  });
+
+  it('stops reading and closes the file when the subscriber unsubscribes', async () => {
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    const first: EventBatch = await firstValueFrom(rootSource([HZZ]).batches({ columns: ['Jet_Px'], batchRows: 100 }).pipe(take(1)));
+    expect(first.length).toBe(100);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fds()).toBe(before);
+  });
+});
+
+describe('rootSource errors', () => {
+  const error = (p: Promise<unknown>) => p.then(() => 'no error', (e: Error) => e.message);
+
+  it('names the closest branches when one is missing', async () => {
+    const msg = await error(read([NANO], ['jet_pT']));
+    expect(msg).toContain(NANO);
+    expect(msg).toContain("no branch 'jet_pT'");
+    expect(msg).toMatch(/closest: Jet_pt/);
+  });
+
+  it('lists the trees when the tree is missing', async () => {
+    expect(await error(read([HZZ], ['NJet'], 100, 'Events'))).toBe(`${HZZ}: no tree 'Events' (trees in the file: events)`);
+  });
+
+  it('says which branch type is unsupported', async () => {
+    const msg = await error(read([ZMUMU], ['Type']));
+    expect(msg).toContain("branch 'Type'");
+    expect(msg).toContain('string (TLeafC)');
+  });
+
+  it('refuses list quantities on flat branches', async () => {
+    expect(await error(read([HZZ], ['first(MET_px)']))).toContain("branch 'MET_px' is not a list");
+  });
+
+  it('names a file that does not exist', async () => {
+    expect(await error(read(['/nonexistent/x.root']))).toContain('/nonexistent/x.root');
+  });
+});
