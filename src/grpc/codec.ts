@@ -1,0 +1,138 @@
+import { endianness } from 'node:os';
+import { batchBytes, type Column, type EventBatch, sliceBatch } from '../batch/batch.js';
+import { bytesPerValue, type DType, type Field, type Schema, type TypedArray } from '../batch/schema.js';
+import type { BatchMsg, ColumnBuffersMsg, FieldMsg, SchemaMsg, WireDType } from './protos.js';
+
+// Columns go on the wire as their in-memory bytes, which are little-endian only on a
+// little-endian host (every platform Node runs on in practice).
+if (endianness() !== 'LE') throw new Error('diffskim gRPC codec: big-endian hosts are not supported');
+
+const DTYPES: DType[] = ['bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'float32', 'float64'];
+
+const ARRAY_OF: Record<DType, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => TypedArray> = {
+  bool: Uint8Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+};
+
+export function encodeSchema(schema: Schema): SchemaMsg {
+  return { fields: schema.map((f) => ({ name: f.name, type: f.type.toUpperCase() as WireDType, list: f.list, nullable: f.nullable })) };
+}
+
+export function decodeSchema(msg: SchemaMsg): Schema {
+  return msg.fields.map((f: FieldMsg): Field => {
+    const type = String(f.type).toLowerCase() as DType;
+    if (!DTYPES.includes(type)) throw new Error(`column '${f.name}': unknown type ${f.type}`);
+    return { name: f.name, type, list: f.list, nullable: f.nullable };
+  });
+}
+
+/** Byte-per-event flags (non-zero = set) to an Arrow bitmap, least significant bit first. */
+export function packBits(flags: Uint8Array, n = flags.length): Uint8Array {
+  const out = new Uint8Array(Math.ceil(n / 8));
+  for (let i = 0; i < n; i++) if (flags[i]) out[i >> 3] |= 1 << (i & 7);
+  return out;
+}
+
+/** An Arrow bitmap to byte-per-event flags (0 or 1). */
+export function unpackBits(bits: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (bits[i >> 3] >> (i & 7)) & 1;
+  return out;
+}
+
+function bytesOf(a: TypedArray): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+const EMPTY = new Uint8Array(0);
+
+function encodeValues(f: Field, values: TypedArray): Uint8Array {
+  return f.type === 'bool' ? packBits(values as Uint8Array) : bytesOf(values);
+}
+
+function encodeColumn(f: Field, col: Column, n: number): ColumnBuffersMsg {
+  const validity = col.validity && col.validity.subarray(0, n).includes(0) ? packBits(col.validity, n) : EMPTY;
+  if (col.kind === 'flat') return { values: encodeValues(f, col.values.subarray(0, n)), offsets: EMPTY, validity };
+  // Arrow allows offsets not starting at 0, but a reader is simpler when they do.
+  let { offsets, values } = col;
+  if (offsets[0] !== 0) {
+    const base = offsets[0];
+    offsets = offsets.map((o) => o - base);
+    values = values.subarray(base, base + offsets[n]);
+  }
+  return { values: encodeValues(f, values.subarray(0, offsets[n])), offsets: bytesOf(offsets.subarray(0, n + 1)), validity };
+}
+
+/** A batch as a wire message (buffers are views of the batch's arrays where possible). */
+export function encodeBatch(batch: EventBatch): BatchMsg {
+  const columns = batch.schema.map((f) => {
+    const col = batch.columns[f.name];
+    if (!col) throw new Error(`column '${f.name}' is in the schema but not in the batch`);
+    return encodeColumn(f, col, batch.length);
+  });
+  const o = batch.origin;
+  return { length: batch.length, columns, origin: o ? { file: o.file, rowGroup: o.rowGroup ?? -1, firstRow: o.firstRow ?? -1 } : null };
+}
+
+/** A typed array over wire bytes: a view when aligned, else a copy. */
+function typedView(type: DType, bytes: Uint8Array, count: number): TypedArray {
+  const size = bytesPerValue(type);
+  if (bytes.byteOffset % size === 0) return new ARRAY_OF[type](bytes.buffer, bytes.byteOffset, count);
+  const copy = new Uint8Array(count * size);
+  copy.set(bytes.subarray(0, count * size));
+  return new ARRAY_OF[type](copy.buffer, 0, count);
+}
+
+function decodeValues(f: Field, bytes: Uint8Array, count: number): TypedArray {
+  if (f.type === 'bool') {
+    if (bytes.byteLength !== Math.ceil(count / 8)) throw new Error(`column '${f.name}': ${bytes.byteLength} bytes of bool bits for ${count} values`);
+    return unpackBits(bytes, count);
+  }
+  const need = count * bytesPerValue(f.type);
+  if (bytes.byteLength !== need) throw new Error(`column '${f.name}': values buffer has ${bytes.byteLength} bytes, expected ${need} (${count} × ${f.type})`);
+  return typedView(f.type, bytes, count);
+}
+
+function decodeColumn(f: Field, msg: ColumnBuffersMsg, n: number): Column {
+  let validity: Uint8Array | undefined;
+  if (msg.validity.byteLength > 0) {
+    if (!f.nullable) throw new Error(`column '${f.name}' is not nullable but has a validity bitmap`);
+    if (msg.validity.byteLength < Math.ceil(n / 8)) throw new Error(`column '${f.name}': validity bitmap of ${msg.validity.byteLength} bytes for ${n} events`);
+    validity = unpackBits(msg.validity, n);
+  }
+  if (!f.list) return { kind: 'flat', values: decodeValues(f, msg.values, n), validity };
+  if (msg.offsets.byteLength !== 4 * (n + 1)) throw new Error(`column '${f.name}': offsets buffer has ${msg.offsets.byteLength} bytes, expected ${4 * (n + 1)}`);
+  const offsets = typedView('int32', msg.offsets, n + 1) as Int32Array;
+  if (offsets[0] !== 0) throw new Error(`column '${f.name}': offsets must start at 0`);
+  for (let i = 0; i < n; i++) if (offsets[i + 1] < offsets[i]) throw new Error(`column '${f.name}': offsets decrease at event ${i}`);
+  return { kind: 'list', offsets, values: decodeValues(f, msg.values, offsets[n]), validity };
+}
+
+/** A wire message back to a batch; checks every buffer's size against the schema. */
+export function decodeBatch(schema: Schema, msg: BatchMsg): EventBatch {
+  if (msg.columns.length !== schema.length) throw new Error(`batch has ${msg.columns.length} columns, schema has ${schema.length}`);
+  const n = msg.length;
+  const columns: Record<string, Column> = {};
+  schema.forEach((f, i) => (columns[f.name] = decodeColumn(f, msg.columns[i], n)));
+  const o = msg.origin;
+  const origin = o && o.file ? { file: o.file, ...(o.rowGroup >= 0 && { rowGroup: o.rowGroup }), ...(o.firstRow >= 0 && { firstRow: o.firstRow }) } : undefined;
+  return { schema, length: n, columns, ...(origin && { origin }) };
+}
+
+/** Splits a batch into consecutive pieces of at most `maxBytes` in memory (one event may exceed it). */
+export function splitForWire(batch: EventBatch, maxBytes: number): EventBatch[] {
+  if (batch.length <= 1 || batchBytes(batch) <= maxBytes) return [batch];
+  const half = batch.length >> 1;
+  const second = sliceBatch(batch, half, batch.length);
+  const o = batch.origin;
+  if (o?.firstRow !== undefined) second.origin = { ...o, firstRow: o.firstRow + half };
+  return [...splitForWire(sliceBatch(batch, 0, half), maxBytes), ...splitForWire(second, maxBytes)];
+}

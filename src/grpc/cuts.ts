@@ -1,0 +1,37 @@
+import type { HardCut } from '../selection/cutsFile.js';
+import { parseQuantity } from '../selection/quantity.js';
+import { invalidArgument } from './errors.js';
+import type { HardCutMsg } from './protos.js';
+
+/** A wire cut as a cuts.json cut; INVALID_ARGUMENT names the cut when it is malformed. */
+export function decodeCut(msg: HardCutMsg, index: number): HardCut {
+  const where = `cut ${index} ('${msg.column}')`;
+  try {
+    parseQuantity(msg.column);
+  } catch (e) {
+    throw invalidArgument(`${where}: ${(e as Error).message}`);
+  }
+  const finite = (v: number | undefined, name: string) => {
+    if (typeof v !== 'number' || Number.isNaN(v)) throw invalidArgument(`${where}: ${name} is not a number`);
+    return v;
+  };
+  switch (msg.op) {
+    case 'GREATER':
+      return { column: msg.column, op: '>', value: finite(msg.value, 'value') };
+    case 'LESS':
+      return { column: msg.column, op: '<', value: finite(msg.value, 'value') };
+    case 'BETWEEN': {
+      const low = finite(msg.low, 'low');
+      const high = finite(msg.high, 'high');
+      if (!(low < high)) throw invalidArgument(`${where}: low (${low}) must be below high (${high})`);
+      return { column: msg.column, op: 'between', low, high };
+    }
+    default:
+      throw invalidArgument(`${where}: op must be GREATER, LESS or BETWEEN`);
+  }
+}
+
+export function encodeCut(cut: HardCut): HardCutMsg {
+  if (cut.op === 'between') return { column: cut.column, op: 'BETWEEN', low: cut.low, high: cut.high };
+  return { column: cut.column, op: cut.op === '>' ? 'GREATER' : 'LESS', value: cut.value };
+}

@@ -1,0 +1,97 @@
+import { realpath, stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { glob } from 'tinyglobby';
+import { invalidArgument, notFound, permissionDenied } from './errors.js';
+
+/**
+ * The directories a server may read and write. Every path a client sends is resolved against
+ * them and refused unless it stays inside one, after following symbolic links.
+ */
+export class DataRoots {
+  private constructor(private readonly roots: string[]) {}
+
+  static async open(dirs: string[]): Promise<DataRoots> {
+    if (dirs.length === 0) throw new Error('no data root given (--data-root DIR)');
+    const roots: string[] = [];
+    for (const d of dirs) {
+      const info = await stat(d).catch(() => null);
+      if (!info?.isDirectory()) throw new Error(`data root '${d}' is not a directory`);
+      roots.push(await realpath(d));
+    }
+    return new DataRoots(roots);
+  }
+
+  private rootOf(absolutePath: string): string | undefined {
+    return this.roots.find((r) => absolutePath === r || absolutePath.startsWith(r + sep));
+  }
+
+  /** A path as the client should see it: relative to its data root. */
+  display(absolutePath: string): string {
+    const root = this.rootOf(absolutePath);
+    return root ? relative(root, absolutePath) || '.' : absolutePath;
+  }
+
+  /**
+   * Candidate absolute paths for one request path: inside-the-root check on the text first
+   * (so '../../etc/passwd' is refused before touching the disk), for each root in turn.
+   */
+  private candidates(spec: string): string[] {
+    if (spec.trim() === '') throw invalidArgument('empty path');
+    if (spec.includes('\0')) throw invalidArgument(`path '${spec}' contains a NUL byte`);
+    const out = isAbsolute(spec) ? [resolve(spec)] : this.roots.map((r) => resolve(r, spec));
+    const inside = out.filter((p) => this.rootOf(p));
+    if (inside.length === 0) throw permissionDenied(`path '${spec}' is outside the server's data roots`);
+    return inside;
+  }
+
+  /** After following links, the file must still be inside a root. */
+  private async checkReal(spec: string, path: string): Promise<string> {
+    const real = await realpath(path);
+    if (!this.rootOf(real)) throw permissionDenied(`path '${spec}' leads outside the server's data roots`);
+    return real;
+  }
+
+  /**
+   * Files for request paths: plain files, directories (every *.parquet below, sorted), or
+   * globs. NOT_FOUND when a path matches nothing.
+   */
+  async resolveInputs(specs: string[], extension = '.parquet'): Promise<string[]> {
+    if (specs.length === 0) throw invalidArgument('no input paths given');
+    const files: string[] = [];
+    for (const spec of specs) {
+      const found = await this.resolveOne(spec, extension);
+      if (found.length === 0) throw notFound(`no input file matches '${spec}'`);
+      files.push(...found);
+    }
+    return files;
+  }
+
+  private async resolveOne(spec: string, extension: string): Promise<string[]> {
+    const isGlob = /[*?[\]{}]/.test(spec);
+    for (const path of this.candidates(spec)) {
+      if (isGlob) {
+        const root = this.rootOf(path)!;
+        const matches = (await glob(relative(root, path).split(sep).join('/'), { cwd: root, absolute: true, onlyFiles: true })).sort();
+        if (matches.length) return Promise.all(matches.map((m) => this.checkReal(spec, m)));
+        continue;
+      }
+      const info = await stat(path).catch(() => null);
+      if (!info) continue;
+      const real = await this.checkReal(spec, path);
+      if (info.isFile()) return [real];
+      const below = (await glob(`**/*${extension}`, { cwd: real, absolute: true, onlyFiles: true })).sort();
+      return Promise.all(below.map((m) => this.checkReal(spec, m)));
+    }
+    return [];
+  }
+
+  /** A directory to write into (created by the caller); must be inside a root. */
+  async resolveOutputDir(spec: string): Promise<string> {
+    const path = this.candidates(spec)[0];
+    // The nearest existing ancestor decides where links lead.
+    let existing = path;
+    while (!(await stat(existing).catch(() => null))) existing = resolve(existing, '..');
+    await this.checkReal(spec, existing);
+    return path;
+  }
+}

@@ -1,0 +1,31 @@
+import { type ServiceError, status, Metadata } from '@grpc/grpc-js';
+
+/** An error that carries the gRPC status code it should be reported with. */
+export class RpcError extends Error {
+  constructor(
+    readonly code: status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const invalidArgument = (message: string) => new RpcError(status.INVALID_ARGUMENT, message);
+export const notFound = (message: string) => new RpcError(status.NOT_FOUND, message);
+export const permissionDenied = (message: string) => new RpcError(status.PERMISSION_DENIED, message);
+export const failedPrecondition = (message: string) => new RpcError(status.FAILED_PRECONDITION, message);
+
+/** The status code and message to send for any error thrown while serving a call. */
+export function toStatus(err: unknown): { code: status; details: string } {
+  if (err instanceof RpcError) return { code: err.code, details: err.message };
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'ENOENT') return { code: status.NOT_FOUND, details: e.message };
+  if (e?.code === 'EACCES') return { code: status.PERMISSION_DENIED, details: e.message };
+  return { code: status.INTERNAL, details: e?.message ?? String(err) };
+}
+
+/** An error object grpc-js turns into that status (for callbacks and stream 'error' events). */
+export function toServiceError(err: unknown): ServiceError {
+  const { code, details } = toStatus(err);
+  return Object.assign(new Error(details), { code, details, metadata: new Metadata() });
+}

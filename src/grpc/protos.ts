@@ -1,0 +1,144 @@
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+/** proto/ at the repository root. */
+export const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
+
+/** 64 MiB: the largest message either side accepts; the server splits batches to stay below. */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+const LOAD_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_DIR],
+};
+
+interface Loaded {
+  DiffSkim: grpc.ServiceClientConstructor;
+  Health: grpc.ServiceClientConstructor;
+}
+
+let loaded: Loaded | undefined;
+
+/** The service definitions (client constructors; `.service` is the server definition). */
+export function services(): Loaded {
+  if (!loaded) {
+    const def = protoLoader.loadSync(['diffskim/v1/diffskim.proto', 'grpc/health/v1/health.proto'], LOAD_OPTIONS);
+    const pkg = grpc.loadPackageDefinition(def) as unknown as {
+      diffskim: { v1: { DiffSkim: grpc.ServiceClientConstructor } };
+      grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
+    };
+    loaded = { DiffSkim: pkg.diffskim.v1.DiffSkim, Health: pkg.grpc.health.v1.Health };
+  }
+  return loaded;
+}
+
+/** Channel options shared by client and server: explicit message limits and keepalive. */
+export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  // Let clients ping every 30 s without being told off (GOAWAY too_many_pings).
+  'grpc.http2.min_ping_interval_without_data_ms': 20_000,
+};
+
+// Plain-object shapes of the messages, as proto-loader decodes them (camelCase, enums as names).
+
+export type WireDType = 'BOOL' | 'INT8' | 'INT16' | 'INT32' | 'INT64' | 'UINT8' | 'UINT16' | 'UINT32' | 'FLOAT32' | 'FLOAT64';
+
+export interface FieldMsg {
+  name: string;
+  type: WireDType;
+  list: boolean;
+  nullable: boolean;
+}
+
+export interface SchemaMsg {
+  fields: FieldMsg[];
+}
+
+export interface ColumnBuffersMsg {
+  values: Uint8Array;
+  offsets: Uint8Array;
+  validity: Uint8Array;
+}
+
+export interface OriginMsg {
+  file: string;
+  rowGroup: number;
+  firstRow: number;
+}
+
+export interface BatchMsg {
+  length: number;
+  columns: ColumnBuffersMsg[];
+  origin?: OriginMsg | null;
+}
+
+export interface BatchChunkMsg {
+  schema?: SchemaMsg | null;
+  batch?: BatchMsg | null;
+}
+
+export interface HardCutMsg {
+  column: string;
+  op: 'GREATER' | 'LESS' | 'BETWEEN' | 'OP_UNSPECIFIED';
+  value?: number;
+  low?: number;
+  high?: number;
+}
+
+export interface DescribeRequestMsg {
+  paths: string[];
+}
+
+export interface DatasetInfoMsg {
+  files: { path: string; bytes: number; rows: number; rowGroups: number }[];
+  schema: SchemaMsg;
+  rows: number;
+  bytesOnDisk: number;
+  columnBytes: Record<string, number>;
+  columnValues: Record<string, number>;
+}
+
+export interface StreamRequestMsg {
+  paths: string[];
+  columns: string[];
+  where: HardCutMsg[];
+  batchRows: number;
+}
+
+export interface SkimRequestMsg {
+  inputs: string[];
+  cuts: HardCutMsg[];
+  outputDir: string;
+  keep: string[];
+  codec: string;
+  scoreCut: boolean;
+  scoreThreshold: number;
+}
+
+export interface SkimReportMsg {
+  inputs: string[];
+  skimFiles: string[];
+  eventsIn: number;
+  eventsKept: number;
+  eventsCut: number;
+  bytesIn: number;
+  bytesOut: number;
+  bytesSaved: number;
+  seconds: number;
+  reportJson: string;
+}
+
+export interface ScoresMsg {
+  batchIndex: number;
+  length: number;
+  scores: Uint8Array;
+}

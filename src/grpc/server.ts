@@ -1,0 +1,162 @@
+import { mkdir } from 'node:fs/promises';
+import * as grpc from '@grpc/grpc-js';
+import type { EventBatch } from '../batch/batch.js';
+import type { CutsFile } from '../selection/cutsFile.js';
+import type { EventSource } from '../sources/types.js';
+import { bearerTokenInterceptor } from './auth.js';
+import { encodeSchema } from './codec.js';
+import { decodeCut } from './cuts.js';
+import { DataRoots } from './dataRoots.js';
+import { failedPrecondition, invalidArgument, RpcError, toServiceError } from './errors.js';
+import { evaluate, type Scorer } from './evaluate.js';
+import { HealthService } from './health.js';
+import { CHANNEL_OPTIONS, type DatasetInfoMsg, type DescribeRequestMsg, services, type SkimReportMsg, type SkimRequestMsg } from './protos.js';
+import { checkColumns, streamBatches, type StreamStats } from './streamBatches.js';
+
+/** A skim as the server asks for it (the shape of src/skim/runSkim.ts's options). */
+export interface SkimJob {
+  inputs: string[];
+  cuts: CutsFile;
+  outDir: string;
+  keep?: string[];
+  codec?: string;
+  score?: { fn: (batch: EventBatch) => Float32Array; threshold: number };
+}
+
+export interface SkimOutcome {
+  inputs: string[];
+  skimFiles: string[];
+  eventsIn: number;
+  eventsKept: number;
+  eventsCut: number;
+  bytesIn: number;
+  bytesOut: number;
+  bytesSaved: number;
+  seconds: number;
+}
+
+export interface ServerOptions {
+  /** Directories clients may read (and write skims into). */
+  dataRoots: string[];
+  /** A source over files already checked to lie inside the data roots. */
+  openSource: (files: string[]) => EventSource;
+  runSkim?: (job: SkimJob) => Promise<SkimOutcome>;
+  /** The loaded model, for Evaluate and score cuts. */
+  scorer?: Scorer;
+  /** When set, every call needs `authorization: Bearer <token>`. */
+  token?: string;
+  tls?: { cert: Buffer; key: Buffer };
+  /** Batches a push-only source may run ahead of a client (default 4). */
+  readAhead?: number;
+  /** Messages waiting in grpc-js per stream (default 2). */
+  maxInFlight?: number;
+  /** Batches above this many bytes go out as several messages (default 16 MiB). */
+  maxBatchBytes?: number;
+  /** Events per batch when the client does not say (default 65536). */
+  defaultBatchRows?: number;
+}
+
+export interface RunningServer {
+  port: number;
+  stats: StreamStats;
+  health: HealthService;
+  /** Stops accepting calls, waits up to `graceMs` for running ones, then cuts them. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export const SERVICE_NAME = 'diffskim.v1.DiffSkim';
+
+/** Starts the diffskim and health services on `address` (port 0 picks a free port). */
+export async function startServer(options: ServerOptions, address = '127.0.0.1:0'): Promise<RunningServer> {
+  const roots = await DataRoots.open(options.dataRoots);
+  const settings = {
+    roots,
+    openSource: options.openSource,
+    readAhead: options.readAhead ?? 4,
+    maxInFlight: options.maxInFlight ?? 2,
+    maxBatchBytes: options.maxBatchBytes ?? 16 * 1024 * 1024,
+    defaultBatchRows: options.defaultBatchRows ?? 65536,
+  };
+  const stats: StreamStats = { active: 0, started: 0, maxQueued: 0, maxInFlight: 0, restarts: 0 };
+  const health = new HealthService([SERVICE_NAME]);
+
+  const unary =
+    <Req, Res>(fn: (req: Req) => Promise<Res>) =>
+    (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
+      fn(call.request).then(
+        (res) => callback(null, res),
+        (e) => callback(toServiceError(e)),
+      );
+    };
+
+  const describe = async (req: DescribeRequestMsg): Promise<DatasetInfoMsg> => {
+    const files = await roots.resolveInputs(req.paths);
+    const info = await options.openSource(files).describe();
+    return {
+      files: info.files.map((f) => ({ ...f, path: roots.display(f.path) })),
+      schema: encodeSchema(info.schema),
+      rows: info.rows,
+      bytesOnDisk: info.bytesOnDisk,
+      columnBytes: info.columnBytes,
+      columnValues: info.columnValues,
+    };
+  };
+
+  const runSkim = async (req: SkimRequestMsg): Promise<SkimReportMsg> => {
+    if (!options.runSkim) throw new RpcError(grpc.status.UNIMPLEMENTED, 'this server cannot run skims');
+    if (!req.outputDir) throw invalidArgument('output_dir is required');
+    const cuts: CutsFile = { cuts: req.cuts.map(decodeCut), score: req.scoreCut ? { op: '>', value: req.scoreThreshold } : null };
+    const scorer = options.scorer;
+    if (req.scoreCut && !scorer) throw failedPrecondition('a score cut needs a model, and the server has none loaded (start it with --model DIR)');
+    const inputs = await roots.resolveInputs(req.inputs);
+    const outDir = await roots.resolveOutputDir(req.outputDir);
+    const info = await options.openSource(inputs).describe();
+    checkColumns(info.schema, [...cuts.cuts.map((c) => c.column), ...req.keep, ...(req.scoreCut ? scorer!.columns : [])], roots.display(inputs[0]));
+    await mkdir(outDir, { recursive: true });
+    const result = await options.runSkim({
+      inputs,
+      cuts,
+      outDir,
+      keep: req.keep.length ? req.keep : undefined,
+      codec: req.codec || undefined,
+      score: req.scoreCut ? { fn: (b) => scorer!.score(b), threshold: req.scoreThreshold } : undefined,
+    });
+    const shown = { ...result, inputs: result.inputs.map((p) => roots.display(p)), skimFiles: result.skimFiles.map((p) => roots.display(p)) };
+    return { ...shown, reportJson: JSON.stringify(shown) };
+  };
+
+  const server = new grpc.Server({ ...CHANNEL_OPTIONS, interceptors: options.token ? [bearerTokenInterceptor(options.token)] : [] });
+  const { DiffSkim, Health } = services();
+  server.addService(DiffSkim.service, {
+    describe: unary(describe),
+    streamBatches: (call: Parameters<typeof streamBatches>[2]) => void streamBatches(settings, stats, call),
+    runSkim: unary(runSkim),
+    evaluate: (call: Parameters<typeof evaluate>[2]) => void evaluate(options.scorer, settings.maxInFlight, call),
+  });
+  server.addService(Health.service, health.handlers);
+
+  const credentials = options.tls
+    ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: options.tls.cert, private_key: options.tls.key }], false)
+    : grpc.ServerCredentials.createInsecure();
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(address, credentials, (e, p) => (e ? reject(new Error(`cannot listen on ${address}: ${e.message}`)) : resolve(p))));
+
+  return {
+    port,
+    stats,
+    health,
+    async close(graceMs = 2000) {
+      health.setAll('NOT_SERVING');
+      health.endWatches();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
