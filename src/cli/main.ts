@@ -1,0 +1,29 @@
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Command } from 'commander';
+import { setQuietProgress } from '../util/progress.js';
+
+/**
+ * diffskim's command line. Every file in ./commands registers its own subcommand, so a new
+ * command is one new file.
+ */
+const program = new Command('diffskim')
+  .description('Learn selection cuts and a classifier together, with a loss that charges for the bytes a skim keeps; then write the hard-cut skim.')
+  .option('-q, --quiet', 'no progress output')
+  .showHelpAfterError('(run with --help for usage)')
+  .hook('preAction', (cmd) => setQuietProgress(Boolean(cmd.opts().quiet)));
+
+const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
+for (const file of readdirSync(commandsDir).filter((f) => f.endsWith('.ts')).sort()) {
+  const mod = (await import(pathToFileURL(join(commandsDir, file)).href)) as { register?: (p: Command) => void };
+  mod.register?.(program);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  process.stderr.write(`diffskim: error: ${(e as Error).message}\n`);
+  if (process.env.DIFFSKIM_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+  process.exit(1);
+}
