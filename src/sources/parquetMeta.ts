@@ -30,6 +30,8 @@ export interface ParquetFileMeta {
   /** Columns whose type diffskim cannot hold (strings, structs, ...): never read. */
   unsupported: { name: string; type: string }[];
   rowGroups: RowGroupMeta[];
+  /** Compression of the first column chunk ('snappy', 'zstd', ...; 'uncompressed'), or null for an empty file. */
+  codec: string | null;
 }
 
 /** Footer of one Parquet file: schema, row groups and column statistics, read through DuckDB. */
@@ -57,10 +59,11 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       const chunks = await queryRows(
         con,
         `SELECT row_group_id, row_group_num_rows, path_in_schema, total_compressed_size, num_values,
-                coalesce(stats_min_value, stats_min) AS lo, coalesce(stats_max_value, stats_max) AS hi, stats_null_count
+                coalesce(stats_min_value, stats_min) AS lo, coalesce(stats_max_value, stats_max) AS hi, stats_null_count, compression
          FROM parquet_metadata(${f}) ORDER BY row_group_id, column_id`,
       );
-      return { path, bytes: size, schema, unsupported, ...rowGroupsOf(chunks) };
+      const codec = chunks.length ? String(chunks[0].compression).toLowerCase().replace('lz4_raw', 'lz4') : null;
+      return { path, bytes: size, schema, unsupported, codec, ...rowGroupsOf(chunks) };
     });
   } catch (e) {
     const msg = (e as Error).message;

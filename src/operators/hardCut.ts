@@ -1,0 +1,68 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import { takeRows, type EventBatch } from '../batch/batch.js';
+import { passMask, type HardCut } from '../selection/cutsFile.js';
+
+export interface ScoreCut {
+  /** Classifier score per event. */
+  fn: (batch: EventBatch) => Float32Array;
+  /** Events with score > threshold pass (NaN fails). */
+  threshold: number;
+  /** Columns the score function reads (a reader must provide them). */
+  columns?: string[];
+}
+
+export interface HardCutCounts {
+  eventsIn: number;
+  kept: number;
+  cut: number;
+}
+
+export function newCounts(): HardCutCounts {
+  return { eventsIn: 0, kept: 0, cut: 0 };
+}
+
+/**
+ * Keeps the events that pass every hard cut (and the score cut, if given). NaN and null fail,
+ * and are counted as cut. `counts` (if given) is updated as batches pass, so eventsIn = kept + cut
+ * holds at every moment. Batches left empty are not emitted.
+ */
+export function hardCut(cuts: HardCut[], score?: ScoreCut, counts: HardCutCounts = newCounts()): OperatorFunction<EventBatch, EventBatch> {
+  const keep = (batch: EventBatch): EventBatch | null => {
+    const mask = passMask(batch, cuts);
+    if (score) {
+      const s = score.fn(batch);
+      if (s.length !== batch.length) throw new Error(`score function gave ${s.length} scores for ${batch.length} events`);
+      for (let i = 0; i < mask.length; i++) mask[i] &= s[i] > score.threshold ? 1 : 0;
+    }
+    let kept = 0;
+    for (let i = 0; i < mask.length; i++) kept += mask[i];
+    counts.eventsIn += batch.length;
+    counts.kept += kept;
+    counts.cut += batch.length - kept;
+    if (kept === batch.length) return batch;
+    return kept > 0 ? takeRows(batch, indicesOf(mask, kept)) : null;
+  };
+  return (source) =>
+    new Observable<EventBatch>((subscriber) =>
+      source.subscribe({
+        next(batch) {
+          let out: EventBatch | null;
+          try {
+            out = keep(batch);
+          } catch (e) {
+            subscriber.error(e);
+            return;
+          }
+          if (out) subscriber.next(out);
+        },
+        error: (e) => subscriber.error(e),
+        complete: () => subscriber.complete(),
+      }),
+    );
+}
+
+function indicesOf(mask: Uint8Array, count: number): Uint32Array {
+  const rows = new Uint32Array(count);
+  for (let i = 0, k = 0; i < mask.length; i++) if (mask[i]) rows[k++] = i;
+  return rows;
+}

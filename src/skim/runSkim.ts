@@ -1,0 +1,160 @@
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { lastValueFrom, map, tap } from 'rxjs';
+import { selectColumns } from '../batch/batch.js';
+import { cutColumns, cutsToSql, type CutsFile } from '../selection/cutsFile.js';
+import { hardCut, type ScoreCut } from '../operators/hardCut.js';
+import { parquetSink, parseCodec, type Codec } from '../sinks/parquetSink.js';
+import { parquetSource } from '../sources/parquet.js';
+import { checkCuts, fieldFor } from '../sources/parquetColumns.js';
+import { sqlIdent, sqlString, withConnection } from '../sources/parquetDuckdb.js';
+import type { ParquetFileMeta } from '../sources/parquetMeta.js';
+import { planPushDown } from '../sources/parquetPushdown.js';
+
+export interface SkimOptions {
+  inputs: string[];
+  cuts: CutsFile;
+  outDir: string;
+  /** Columns to write (default: all). */
+  keep?: string[];
+  /** Output codec (default: the input file's). */
+  codec?: string;
+  /** Classifier score cut: forces the streaming batch path. */
+  score?: ScoreCut;
+  onProgress?: (p: { file: string; eventsDone: number; eventsTotal: number }) => void;
+}
+
+export interface SkimFileResult {
+  input: string;
+  output: string;
+  eventsIn: number;
+  eventsKept: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export interface SkimResult {
+  inputs: string[];
+  skimFiles: string[];
+  files: SkimFileResult[];
+  eventsIn: number;
+  eventsKept: number;
+  eventsCut: number;
+  /** Sum of input file sizes on disk. */
+  bytesIn: number;
+  /** Sum of skim file sizes on disk. */
+  bytesOut: number;
+  bytesSaved: number;
+  /** bytesSaved = bytesSavedByColumns + bytesSavedByRows. */
+  bytesSavedByColumns: number;
+  bytesSavedByRows: number;
+  rowGroupsTotal: number;
+  rowGroupsSkipped: number;
+  bytesNeverRead: number;
+  seconds: number;
+  path: 'duckdb-copy' | 'streaming';
+}
+
+/**
+ * Applies cuts.json as hard cuts: one `<input basename>.skim.parquet` per input under outDir,
+ * each written to a temporary name and renamed. Without a score cut the whole skim runs inside
+ * DuckDB (COPY ... WHERE); with one, batches stream through hardCut into the Parquet sink.
+ */
+export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
+  const t0 = performance.now();
+  const metas = await parquetSource(opts.inputs).files();
+  const schema = metas[0].schema;
+  const keep = opts.keep ?? schema.map((f) => f.name);
+  for (const name of keep) fieldFor(schema, { fn: 'value', column: name, text: name }, metas[0].path);
+  checkCuts(schema, opts.cuts.cuts, metas[0].path);
+  if (opts.cuts.score && !opts.score) throw new Error('cuts file has a score cut: runSkim needs the classifier (opts.score) to apply it');
+  const outputs = outputNames(metas, opts.outDir);
+  await mkdir(opts.outDir, { recursive: true });
+
+  const eventsTotal = metas.reduce((s, m) => s + m.rows, 0);
+  let eventsDone = 0;
+  const files: SkimFileResult[] = [];
+  for (const [i, meta] of metas.entries()) {
+    const codec = parseCodec(opts.codec ?? meta.codec ?? 'snappy');
+    const progress = (n: number) => opts.onProgress?.({ file: meta.path, eventsDone: eventsDone + n, eventsTotal });
+    const kept = opts.score ? await streamSkim(meta, outputs[i], keep, opts, codec, progress) : await copySkim(meta, outputs[i], keep, opts.cuts, codec);
+    eventsDone += meta.rows;
+    progress(0);
+    files.push({ input: meta.path, output: outputs[i], eventsIn: meta.rows, eventsKept: kept, bytesIn: meta.bytes, bytesOut: (await stat(outputs[i])).size });
+  }
+  return summarize(metas, files, keep, opts, (performance.now() - t0) / 1000);
+}
+
+function outputNames(metas: ParquetFileMeta[], outDir: string): string[] {
+  const names = metas.map((m) => join(outDir, `${basename(m.path).replace(/\.parquet$/i, '')}.skim.parquet`));
+  const seen = new Map<string, string>();
+  for (const [i, n] of names.entries()) {
+    if (seen.has(n)) throw new Error(`inputs ${seen.get(n)} and ${metas[i].path} would both be skimmed to ${n}; rename one`);
+    seen.set(n, metas[i].path);
+  }
+  return names;
+}
+
+/** The in-engine skim: DuckDB reads, cuts (skipping row groups) and writes in one statement. */
+async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], cuts: CutsFile, codec: Codec): Promise<number> {
+  const tmp = `${output}.tmp-${process.pid}`;
+  const select = keep.map(sqlIdent).join(', ');
+  const sql = `COPY (SELECT ${select} FROM read_parquet(${sqlString(meta.path)}) WHERE ${cutsToSql(cuts.cuts)})
+    TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 122880)`;
+  try {
+    const kept = await withConnection(async (con) => (await con.run(sql)).rowsChanged);
+    await rename(tmp, output);
+    return kept;
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw new Error(`${meta.path}: skim failed: ${(e as Error).message}`);
+  }
+}
+
+/** The batch skim: parquetSource (hard cuts pushed down) -> hardCut (score) -> parquetSink. */
+async function streamSkim(meta: ParquetFileMeta, output: string, keep: string[], opts: SkimOptions, codec: Codec, progress: (n: number) => void): Promise<number> {
+  const score = opts.score!;
+  const columns = [...new Set([...keep, ...(score.columns ?? [])])];
+  const written = await lastValueFrom(
+    parquetSource([meta.path])
+      .batches({ columns, where: opts.cuts.cuts })
+      .pipe(
+        tap((b) => progress(b.origin?.firstRow ?? 0)),
+        hardCut([], score),
+        map((b) => selectColumns(b, keep)),
+        parquetSink(output, { codec, schema: keep.map((k) => meta.schema.find((f) => f.name === k)!) }),
+      ),
+  );
+  return written.rows;
+}
+
+function summarize(metas: ParquetFileMeta[], files: SkimFileResult[], keep: string[], opts: SkimOptions, seconds: number): SkimResult {
+  const eventsIn = files.reduce((s, f) => s + f.eventsIn, 0);
+  const eventsKept = files.reduce((s, f) => s + f.eventsKept, 0);
+  const bytesIn = files.reduce((s, f) => s + f.bytesIn, 0);
+  const bytesOut = files.reduce((s, f) => s + f.bytesOut, 0);
+  const kept = new Set(keep);
+  let bytesSavedByColumns = 0;
+  for (const m of metas) for (const g of m.rowGroups) for (const [name, c] of Object.entries(g.columns)) if (!kept.has(name)) bytesSavedByColumns += c.compressedBytes;
+  const read = [...new Set([...keep, ...cutColumns(opts.cuts), ...(opts.score?.columns ?? [])])];
+  const push = planPushDown(metas, opts.cuts.cuts, read);
+  const bytesSaved = bytesIn - bytesOut;
+  return {
+    inputs: metas.map((m) => m.path),
+    skimFiles: files.map((f) => f.output),
+    files,
+    eventsIn,
+    eventsKept,
+    eventsCut: eventsIn - eventsKept,
+    bytesIn,
+    bytesOut,
+    bytesSaved,
+    bytesSavedByColumns,
+    bytesSavedByRows: bytesSaved - bytesSavedByColumns,
+    rowGroupsTotal: push.rowGroupsTotal,
+    rowGroupsSkipped: push.rowGroupsSkipped,
+    bytesNeverRead: push.bytesNeverRead,
+    seconds,
+    path: opts.score ? 'streaming' : 'duckdb-copy',
+  };
+}
