@@ -1,34 +1,14 @@
 import { describeField, type Field, type Schema } from '../batch/schema.js';
 import type { HardCut } from '../selection/cutsFile.js';
 import { parseQuantity, quantitySql, type Quantity } from '../selection/quantity.js';
+import { closest } from '../util/closest.js';
 import { sqlIdent } from './parquetDuckdb.js';
-
-/** The name in `names` closest to `name` (edit distance, case-insensitive), for error messages. */
-export function closestName(name: string, names: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const n of names) {
-    const d = editDistance(name.toLowerCase(), n.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [n, d];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
-}
 
 /** The schema field a quantity reads, with a clear error naming the file when it is missing or of the wrong kind. */
 export function fieldFor(schema: Schema, q: Quantity, file: string): Field {
   const f = schema.find((x) => x.name === q.column);
   if (!f) {
-    const near = closestName(q.column, schema.map((x) => x.name));
+    const near = closest(q.column, schema.map((x) => x.name));
     throw new Error(`${file}: no column '${q.column}'${near ? ` (closest: '${near}')` : ''}; columns: ${schema.map((x) => x.name).join(', ')}`);
   }
   if ((q.fn === 'count' || q.fn === 'first') && !f.list) throw new Error(`${file}: ${q.text}: column '${q.column}' is ${describeField(f)}, not a list`);

@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { readCutsFile } from '../../selection/cutsFile.js';
+import { runSkim, type SkimResult } from '../../skim/runSkim.js';
+import { parseCodec } from '../../sinks/parquetSink.js';
+import { expandInputs } from '../../sources/expandInputs.js';
+import { writeJsonAtomic } from '../../util/atomicWrite.js';
+import { createProgress } from '../../util/progress.js';
+
+interface SkimCliOptions {
+  cuts: string;
+  input: string[];
+  output: string;
+  keep?: string;
+  codec?: string;
+}
+
+const MB = 1e6;
+
+export function summaryLines(r: SkimResult): string[] {
+  const pct = (x: number, of: number) => (of > 0 ? `${((100 * x) / of).toFixed(1)}%` : '-');
+  return [
+    `skimmed ${r.inputs.length} file(s) in ${r.seconds.toFixed(2)} s (${r.path})`,
+    `events: ${r.eventsIn} in, ${r.eventsKept} kept (${pct(r.eventsKept, r.eventsIn)}), ${r.eventsCut} cut`,
+    `bytes: ${(r.bytesIn / MB).toFixed(2)} MB in, ${(r.bytesOut / MB).toFixed(2)} MB out, saved ${(r.bytesSaved / MB).toFixed(2)} MB (${pct(r.bytesSaved, r.bytesIn)}): ` +
+      `${(r.bytesSavedByRows / MB).toFixed(2)} MB by rows, ${(r.bytesSavedByColumns / MB).toFixed(2)} MB by columns`,
+    `push-down: ${r.rowGroupsSkipped}/${r.rowGroupsTotal} row groups skipped, ${(r.bytesNeverRead / MB).toFixed(2)} MB never read`,
+  ];
+}
+
+export function register(program: Command): void {
+  program
+    .command('skim')
+    .description('apply cuts.json as hard cuts: write one reduced Parquet file per input, plus report.json')
+    .requiredOption('--cuts <file>', 'cuts.json (from training, or written by hand)')
+    .requiredOption('--input <spec...>', 'Parquet file, directory, glob or @list.txt (repeatable)')
+    .requiredOption('--output <dir>', 'directory for the skim files and report.json')
+    .option('--keep <columns>', 'comma-separated columns to write (default: all)')
+    .option('--codec <codec>', 'output compression (default: the input file’s)')
+    .action(async (o: SkimCliOptions) => {
+      const cuts = await readCutsFile(o.cuts);
+      const inputs = await expandInputs(o.input);
+      const codec = o.codec ? parseCodec(o.codec) : undefined;
+      const keep = o.keep?.split(',').map((s) => s.trim()).filter(Boolean);
+      let progress: ReturnType<typeof createProgress> | undefined;
+      let done = 0;
+      const result = await runSkim({
+        inputs,
+        cuts,
+        outDir: o.output,
+        keep,
+        codec,
+        onProgress: (p) => {
+          progress ??= createProgress({ stage: 'skim', total: p.eventsTotal });
+          progress.advance(p.eventsDone - done);
+          done = p.eventsDone;
+        },
+      }).catch((e: Error) => {
+        throw new Error(`${o.cuts}: ${e.message}`);
+      });
+      progress?.done();
+      await writeJsonAtomic(join(o.output, 'report.json'), { cutsFile: o.cuts, cuts, ...result });
+      for (const line of summaryLines(result)) console.log(line);
+      console.log(`wrote ${result.skimFiles.length} skim file(s) and ${join(o.output, 'report.json')}`);
+    });
+}
