@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { concatBatches, makeBatch } from '../../src/batch/batch.js';
+import { decodeBatch, decodeSchema, encodeBatch, encodeSchema, packBits, splitForWire, unpackBits } from '../../src/grpc/codec.js';
+import { rowsOf, testBatch } from './helpers.js';
+
+/** Copies each buffer to a fresh, deliberately misaligned place, as a network read might. */
+function misalign<T extends { values: Uint8Array; offsets: Uint8Array; validity: Uint8Array }>(c: T): T {
+  const shift = (b: Uint8Array) => {
+    const big = new Uint8Array(b.byteLength + 1);
+    big.set(b, 1);
+    return big.subarray(1);
+  };
+  return { ...c, values: shift(c.values), offsets: shift(c.offsets), validity: shift(c.validity) };
+}
+
+describe('codec', () => {
+  it('round-trips flat, int64, bool, nullable and list columns, also from misaligned buffers', () => {
+    const batch = testBatch(1000, 1);
+    const msg = encodeBatch(batch);
+    const schema = decodeSchema(encodeSchema(batch.schema));
+    expect(schema).toEqual(batch.schema);
+    const back = decodeBatch(schema, { ...msg, columns: msg.columns.map(misalign) });
+    expect(back.length).toBe(1000);
+    expect(rowsOf([back])).toEqual(rowsOf([batch]));
+    expect(back.columns.id.values).toBeInstanceOf(BigInt64Array);
+  });
+
+  it('writes Arrow layouts: packed bits LSB first, int32 offsets from 0, little-endian values', () => {
+    expect(Array.from(packBits(Uint8Array.from([1, 0, 1, 1, 0, 0, 0, 0, 1])))).toEqual([0b00001101, 0b1]);
+    expect(Array.from(unpackBits(Uint8Array.from([0b00001101, 0b1]), 9))).toEqual([1, 0, 1, 1, 0, 0, 0, 0, 1]);
+    const b = makeBatch({ v: Int32Array.from([1, -2]), l: { offsets: Int32Array.from([3, 4, 6]), values: Float32Array.from([9, 9, 9, 1.5, 2, 3]) } }, { v: 'int32', l: 'float32' });
+    const [v, l] = encodeBatch(b).columns;
+    expect(Array.from(v.values)).toEqual([1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff]);
+    const dv = new DataView(l.offsets.buffer, l.offsets.byteOffset, l.offsets.byteLength);
+    expect([0, 1, 2].map((i) => dv.getInt32(4 * i, true))).toEqual([0, 1, 3]);
+    const fv = new DataView(l.values.buffer, l.values.byteOffset, l.values.byteLength);
+    expect([0, 1, 2].map((i) => fv.getFloat32(4 * i, true))).toEqual([1.5, 2, 3]);
+  });
+
+  it('sends no validity bitmap when a nullable column has no null', () => {
+    const b = testBatch(3, 2, 0); // ids 0..2: none is a null (null when id % 7 == 3)
+    expect(encodeBatch(b).columns[3].validity.byteLength).toBe(0);
+    expect(encodeBatch(testBatch(5, 2, 0)).columns[3].validity.byteLength).toBe(1);
+  });
+
+  it('refuses buffers of the wrong size, naming the column', () => {
+    const b = testBatch(10, 3);
+    const msg = encodeBatch(b);
+    msg.columns[0] = { ...msg.columns[0], values: msg.columns[0].values.subarray(8) };
+    expect(() => decodeBatch(b.schema, msg)).toThrow(/column 'x'.*72 bytes, expected 80/);
+  });
+
+  it('splits big batches into pieces under the limit, keeping every event and firstRow', () => {
+    const b = { ...testBatch(1000, 4), origin: { file: 'f', firstRow: 500 } };
+    const pieces = splitForWire(b, 4000);
+    expect(pieces.length).toBeGreaterThan(4);
+    expect(rowsOf([concatBatches(pieces)])).toEqual(rowsOf([b]));
+    let row = 500;
+    for (const p of pieces) {
+      expect(p.origin?.firstRow).toBe(row);
+      row += p.length;
+    }
+  });
+});

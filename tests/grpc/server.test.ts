@@ -1,0 +1,227 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { firstValueFrom, lastValueFrom, Observable, take, toArray } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { concatBatches, type EventBatch } from '../../src/batch/batch.js';
+import { connect, unaryCall } from '../../src/grpc/client.js';
+import { grpcSource } from '../../src/grpc/grpcSource.js';
+import { type RunningServer, type ServerOptions, startServer } from '../../src/grpc/server.js';
+import type { HardCut } from '../../src/selection/cutsFile.js';
+import { type Counters, dataRoot, memorySource, newCounters, rowsOf, testBatches } from './helpers.js';
+
+let server: RunningServer | undefined;
+afterEach(async () => {
+  await server?.close(200);
+  server = undefined;
+});
+
+const BATCHES = testBatches(6, 500);
+
+async function serve(counters: Counters, extra: Partial<ServerOptions> = {}) {
+  const { root, outside } = dataRoot(['a.parquet', 'sub/b.parquet']);
+  server = await startServer({ dataRoots: [root], openSource: (files) => memorySource(BATCHES, files[0], counters), ...extra });
+  return { address: `127.0.0.1:${server.port}`, root, outside };
+}
+
+const codeOf = (p: Promise<unknown>) => p.then(() => 'OK', (e: { code: number }) => grpc.status[e.code]);
+
+describe('StreamBatches', () => {
+  it('streams the source rows, with projection and pushed-down cuts applied on the server', async () => {
+    const counters = newCounters();
+    const { address } = await serve(counters);
+    const all = await lastValueFrom(grpcSource(address, { paths: ['a.parquet'] }).batches().pipe(toArray()));
+    expect(rowsOf(all)).toEqual(rowsOf(BATCHES));
+    expect(all[0].origin?.file).toBe('a.parquet'); // relative to the data root, not the server path
+
+    const where: HardCut[] = [{ column: 'x', op: '>', value: 1 }, { column: 'count(jets)', op: 'between', low: 0.5, high: 2.5 }];
+    const cut = await lastValueFrom(grpcSource(address, { paths: ['a.parquet'], columns: ['id', 'jets'], where }).batches().pipe(toArray()));
+    // Independent selection over the original batches.
+    const expected: unknown[][] = [];
+    for (const b of BATCHES) {
+      const x = b.columns.x.values as Float64Array;
+      const jets = b.columns.jets;
+      if (jets.kind !== 'list') throw new Error('jets is a list');
+      for (let i = 0; i < b.length; i++) {
+        const n = jets.offsets[i + 1] - jets.offsets[i];
+        if (x[i] > 1 && n >= 1 && n <= 2) expected.push([(b.columns.id.values as BigInt64Array)[i].toString(), Array.from(jets.values.subarray(jets.offsets[i], jets.offsets[i + 1]))]);
+      }
+    }
+    expect(expected.length).toBeGreaterThan(100);
+    expect(rowsOf(cut)).toEqual(expected);
+  });
+
+  it('pull() reads the same rows', async () => {
+    const { address } = await serve(newCounters());
+    const got: EventBatch[] = [];
+    for await (const b of grpcSource(address, { paths: ['sub/b.parquet'] }).pull()) got.push(b);
+    expect(rowsOf([concatBatches(got)])).toEqual(rowsOf(BATCHES));
+  });
+
+  it('a client that cancels mid-stream makes the server unsubscribe from its source', async () => {
+    const counters = newCounters();
+    const { address } = await serve(counters);
+    const first = await firstValueFrom(grpcSource(address, { paths: ['a.parquet'] }).batches().pipe(take(1)));
+    expect(first.length).toBe(500);
+    await waitFor(() => counters.unsubscribed === counters.subscribed && server!.stats.active === 0);
+    expect(counters.completed).toBe(0); // stopped, not read to the end
+    expect(counters.emitted).toBeLessThan(BATCHES.length);
+  });
+
+  it('a deadline that passes ends the call with DEADLINE_EXCEEDED and frees the source', async () => {
+    const counters = newCounters();
+    const { root } = dataRoot(['a.parquet']);
+    server = await startServer({ dataRoots: [root], openSource: (f) => memorySource(BATCHES, f[0], counters, 100) });
+    const slow = grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'], deadlineMs: 250 });
+    let received = 0;
+    const err = await (async () => {
+      for await (const _ of slow.pull()) received++;
+    })().then(() => null, (e) => e);
+    expect(received).toBeGreaterThan(0);
+    expect(grpc.status[err.code]).toBe('DEADLINE_EXCEEDED');
+    await waitFor(() => counters.unsubscribed === counters.subscribed && server!.stats.active === 0);
+  });
+
+  it('refuses paths outside the data roots, and names missing files and unknown columns', async () => {
+    const { address, root, outside } = await serve(newCounters());
+    symlinkSync(outside, join(root, 'link.parquet'));
+    const stream = (paths: string[], columns: string[] = []) => lastValueFrom(grpcSource(address, { paths, columns }).batches().pipe(toArray()));
+    expect(await codeOf(stream(['../secret.parquet']))).toBe('PERMISSION_DENIED');
+    expect(await codeOf(stream(['../../etc/passwd']))).toBe('PERMISSION_DENIED');
+    expect(await codeOf(stream([outside]))).toBe('PERMISSION_DENIED');
+    expect(await codeOf(stream(['link.parquet']))).toBe('PERMISSION_DENIED');
+    expect(await codeOf(stream(['../*.parquet']))).toBe('PERMISSION_DENIED');
+    expect(await codeOf(stream([join(root, 'a.parquet')]))).toBe('OK');
+    await expect(stream(['nope.parquet'])).rejects.toThrow(/NOT_FOUND.*nope\.parquet/);
+    await expect(stream(['a.parquet'], ['x', 'ptt'])).rejects.toThrow(/INVALID_ARGUMENT.*column 'ptt' is not in a\.parquet/);
+    await expect(stream(['a.parquet'], ['count(x)'])).rejects.toThrow(/INVALID_ARGUMENT.*'x'.*not a list/);
+    // The server survived all of it.
+    expect(rowsOf(await stream(['sub/*.parquet']))).toEqual(rowsOf(BATCHES));
+  });
+});
+
+describe('backpressure', () => {
+  it('a slow client keeps the server to a bounded number of buffered batches, and still gets every row', async () => {
+    const counters = newCounters();
+    const many = testBatches(40, 2000);
+    const { root } = dataRoot(['a.parquet']);
+    server = await startServer({ dataRoots: [root], openSource: (f) => memorySource(many, f[0], counters), readAhead: 3, maxInFlight: 2 });
+    const got: EventBatch[] = [];
+    let maxAhead = 0;
+    for await (const b of grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'] }).pull()) {
+      got.push(b);
+      await sleep(5); // a slow consumer
+      maxAhead = Math.max(maxAhead, server.stats.maxQueued);
+    }
+    expect(rowsOf(got)).toEqual(rowsOf(many));
+    expect(server.stats.maxQueued).toBeLessThanOrEqual(3);
+    expect(server.stats.maxInFlight).toBeLessThanOrEqual(2);
+    expect(server.stats.restarts).toBeGreaterThan(0); // the push-only source was paused
+  });
+
+  it('a pullable source is read no further ahead than the client takes', async () => {
+    const many = testBatches(80, 1000);
+    let produced = 0;
+    const { root } = dataRoot(['a.parquet']);
+    const base = memorySource(many, 'a', newCounters());
+    server = await startServer({
+      dataRoots: [root],
+      openSource: () => ({
+        ...base,
+        async *pull() {
+          for (const b of many) {
+            produced++;
+            yield b;
+          }
+        },
+      }),
+    });
+    let consumed = 0;
+    let maxLead = 0;
+    for await (const _ of grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'] }).pull()) {
+      consumed++;
+      await sleep(10);
+      maxLead = Math.max(maxLead, produced - consumed);
+    }
+    expect(consumed).toBe(80);
+    // Ahead of the consumer: the grpc-js client's read buffer (16 messages), the HTTP/2 window
+    // (64 KiB, ~1 batch of ~45 kB), 2 messages in flight on the server and the one being written.
+    expect(maxLead).toBeLessThanOrEqual(22);
+  });
+});
+
+describe('security and health', () => {
+  it('with a token, calls without the right bearer token get UNAUTHENTICATED', async () => {
+    const { address } = await serve(newCounters(), { token: 's3cret' });
+    const stream = (token?: string) => lastValueFrom(grpcSource(address, { paths: ['a.parquet'], token }).batches().pipe(toArray()));
+    expect(await codeOf(stream())).toBe('UNAUTHENTICATED');
+    expect(await codeOf(stream('wrong'))).toBe('UNAUTHENTICATED');
+    expect(await codeOf(unaryCall(address, {}, 'describe', { paths: ['a.parquet'] }))).toBe('UNAUTHENTICATED');
+    expect(await codeOf(healthCheck(address, ''))).toBe('UNAUTHENTICATED');
+    expect(await codeOf(stream('s3cret'))).toBe('OK');
+    expect(await healthCheck(address, '', 's3cret')).toBe('SERVING');
+  });
+
+  it('health: SERVING for the server and the service, NOT_FOUND for others, Watch sees shutdown', async () => {
+    const { address } = await serve(newCounters());
+    expect(await healthCheck(address, '')).toBe('SERVING');
+    expect(await healthCheck(address, 'diffskim.v1.DiffSkim')).toBe('SERVING');
+    expect(await codeOf(healthCheck(address, 'nope'))).toBe('NOT_FOUND');
+    const seen: string[] = [];
+    const { Health } = (await import('../../src/grpc/protos.js')).services();
+    const client = new Health(address, grpc.credentials.createInsecure());
+    const watch = client.watch({ service: '' });
+    const ended = new Promise((resolve) => {
+      watch.on('data', (m: { status: string }) => seen.push(m.status));
+      watch.on('end', resolve);
+      watch.on('error', resolve);
+    });
+    await waitFor(() => seen.length === 1);
+    await server!.close(200);
+    server = undefined;
+    await ended;
+    client.close();
+    expect(seen).toEqual(['SERVING', 'NOT_SERVING']);
+  });
+
+  it('serves over TLS with a certificate, and a plain client cannot talk to it', async () => {
+    const dir = dataRoot([]).root;
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+    const { address } = await serve(newCounters(), { tls: { cert: readFileSync(cert), key: readFileSync(key) } });
+    const tls = { ca: readFileSync(cert), serverName: 'localhost' };
+    const got = await lastValueFrom(grpcSource(address, { paths: ['a.parquet'], tls, columns: ['x'] }).batches().pipe(toArray()));
+    expect(got.reduce((s, b) => s + b.length, 0)).toBe(3000);
+    expect(await codeOf(lastValueFrom(grpcSource(address, { paths: ['a.parquet'], deadlineMs: 2000 }).batches()))).toBe('UNAVAILABLE');
+  });
+});
+
+function healthCheck(address: string, service: string, token?: string): Promise<string> {
+  const { client: _c } = connect(address, {}); // loads the protos
+  _c.close();
+  return new Promise(async (resolve, reject) => {
+    const { Health } = (await import('../../src/grpc/protos.js')).services();
+    const client = new Health(address, grpc.credentials.createInsecure());
+    const md = new grpc.Metadata();
+    if (token) md.set('authorization', `Bearer ${token}`);
+    (client as unknown as Record<string, Function>).check({ service }, md, (e: grpc.ServiceError | null, res: { status: string }) => {
+      client.close();
+      if (e) reject(e);
+      else resolve(res.status);
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await sleep(10);
+  }
+}
+
+void Observable;
