@@ -9,6 +9,9 @@ declare module 'jsroot/tree' {
     addBranch(branch: string, name?: string, direct?: boolean): number;
     ShowProgress(progress?: number): string | undefined | void;
     Process(entry: number): void;
+    /** Optional: when defined and every branch is a scalar, jsroot fills tgtarr with runs of events. */
+    ProcessArrays?(entry: number): void;
+    tgtarr?: Record<string, ArrayLike<unknown>>;
     Terminate(ok: boolean): void;
     Abort(): void;
   }

@@ -34,9 +34,11 @@ export function planSchema(plans: ColumnPlan[]): Schema {
   return plans.map((p) => p.field);
 }
 
-/** Receives the values jsroot decoded for one event and appends them to a column. */
+/** Appends the values jsroot decoded to a column: one event's, or a run of events' (flat columns). */
 interface ColumnBuilder {
   push(event: Record<string, unknown>, row: number): void;
+  /** Events [from, from + count) of the per-branch arrays go to rows [row, row + count). */
+  pushRun?(arrays: Record<string, ArrayLike<unknown>>, from: number, count: number, row: number): void;
   finish(rows: number): Column;
 }
 
@@ -53,7 +55,7 @@ function flatBuilder(plan: ColumnPlan, rows: number, where: (row: number) => str
   const key = branch.name;
   if (fn === 'count' && branch.fixedLength) {
     values.fill(branch.fixedLength as never);
-    return { push() {}, finish: (n) => ({ kind: 'flat', values: values.subarray(0, n) }) };
+    return { push() {}, pushRun() {}, finish: (n) => ({ kind: 'flat', values: values.subarray(0, n) }) };
   }
   const src = fn === 'count' ? branch.counter! : key;
   let set: (v: unknown, row: number) => void;
@@ -74,6 +76,10 @@ function flatBuilder(plan: ColumnPlan, rows: number, where: (row: number) => str
   }
   return {
     push: (event, row) => set(event[src], row),
+    pushRun(arrays, from, count, row) {
+      const arr = arrays[src];
+      for (let i = 0; i < count; i++) set(arr[from + i], row + i);
+    },
     finish: (n) => ({ kind: 'flat', values: values.subarray(0, n) }),
   };
 }
@@ -155,14 +161,18 @@ export async function readTree(tree: RootTree, plans: ColumnPlan[], opts: ReadTr
 
   const selector = new TSelector();
   const halted = () => failure !== undefined || opts.stopped();
-  for (const name of branchesToRead(plans)) selector.addBranch(name);
+  const readNames = branchesToRead(plans);
+  for (const name of readNames) selector.addBranch(name);
   // Returning 'break' makes jsroot stop before reading the next bunch of baskets.
   selector.ShowProgress = () => (halted() ? 'break' : undefined);
   // jsroot cannot propagate an exception thrown here, so remember it and stop instead.
+  const checkEntry = (entry: number) => {
+    if (entry !== firstRow + row) throw new Error(`${tree.path}: jsroot delivered entry ${entry}, expected ${firstRow + row}`);
+  };
   selector.Process = function (this: { tgtobj: Record<string, unknown> }, entry: number) {
     if (halted()) return;
     try {
-      if (entry !== firstRow + row) throw new Error(`${tree.path}: jsroot delivered entry ${entry}, expected ${firstRow + row}`);
+      checkEntry(entry);
       for (const b of builders) b.push(this.tgtobj, row);
       row++;
       seen++;
@@ -171,6 +181,27 @@ export async function readTree(tree: RootTree, plans: ColumnPlan[], opts: ReadTr
       failure = e as Error;
     }
   };
+  // When every branch read is a scalar, jsroot can decode whole basket runs into arrays at once
+  // (it still calls Process where baskets of different branches do not line up).
+  if (builders.every((b) => b.pushRun)) {
+    selector.ProcessArrays = function (this: { tgtarr: Record<string, ArrayLike<unknown>> }, entry: number) {
+      if (halted()) return;
+      try {
+        checkEntry(entry);
+        const n = this.tgtarr[readNames[0]].length;
+        for (let done = 0; done < n; ) {
+          const k = Math.min(n - done, rows - row);
+          for (const b of builders) b.pushRun!(this.tgtarr, done, k, row);
+          row += k;
+          seen += k;
+          done += k;
+          if (row === rows) emit();
+        }
+      } catch (e) {
+        failure = e as Error;
+      }
+    };
+  }
 
   if (tree.entries === 0) return;
   try {
@@ -183,5 +214,5 @@ export async function readTree(tree: RootTree, plans: ColumnPlan[], opts: ReadTr
   if (row > 0) emit();
   // jsroot ends a pass quietly when a basket cannot be read or unpacked.
   if (seen !== tree.entries)
-    throw new Error(`${tree.path}: tree '${tree.name}': read stopped after ${seen} of ${tree.entries} entries (a basket of branches ${branchesToRead(plans).join(', ')} could not be read)`);
+    throw new Error(`${tree.path}: tree '${tree.name}': read stopped after ${seen} of ${tree.entries} entries (a basket of branches ${readNames.join(', ')} could not be read)`);
 }
