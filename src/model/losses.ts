@@ -1,0 +1,212 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Pipeline } from '../pipeline/schema.js';
+import { softplus } from './cuts.js';
+import type { ForwardOutput } from './tfModel.js';
+
+/**
+ * Losses, in TF.js (for gradients) and in plain JS (float64, for validation and for checking
+ * the gradients). Both read the model output through logCut = log prod_k w_k and the MLP logit,
+ * with P = exp(logCut) * sigmoid(logit).
+ *
+ * Classification term, weighted by event weight (times class balance):
+ *   bce   -sum w [y log P + (1-y) log(1-P)] / sum w    (log P computed in the log domain, so a
+ *         signal event far outside a cut still pulls the cut back with a constant gradient)
+ *   mse   sum w (P - y)^2 / sum w
+ *   s-over-sqrt-b   -s / sqrt(b + (sigmaB b)^2 + eps)
+ *   asimov          -Z_A(s, b + eps), with Cowan's formula when sigmaB > 0 (relative error on b)
+ * where s = S sum_sig(w P) / sum_sig(w), b = B sum_bkg(w P) / sum_bkg(w), S and B the expected
+ * yields, and eps = 1e-3 B keeps both finite as the selection empties (s/sqrt(b) would otherwise
+ * reward keeping a handful of events).
+ *
+ * Cached-data-size term, with bytes_i the stored bytes of event i and kept the soft fraction of
+ * bytes the cuts keep, kept = sum_i(prod_k w_k(x_i) bytes_i) / sum_i(bytes_i):
+ *   lambda * kept                       without a target
+ *   lambda * max(0, kept - target)^2    with a target kept fraction (targetKeptFraction, or
+ *                                       targetBytes / bytes in): free below the target,
+ *                                       smooth (C1) as the target is crossed.
+ */
+export type LossKind = 'bce' | 'mse' | 's-over-sqrt-b' | 'asimov';
+
+export interface LossSettings {
+  kind: LossKind;
+  lambda: number;
+  /** Kept fraction above which the size term applies; null: the plain lambda * kept. */
+  target: number | null;
+  signalYield: number;
+  backgroundYield: number;
+  /** Relative uncertainty on the background yield (significance losses). */
+  sigmaB: number;
+}
+
+/** Loss settings of a pipeline; yields default to the weighted totals of the training data. */
+export function lossSettings(p: Pipeline, bytesIn: number, totals: { signal: number; background: number }): LossSettings {
+  const size = p.loss.size;
+  let target: number | null = size.targetKeptFraction ?? null;
+  if (target === null && size.targetBytes !== undefined) target = Math.min(1, size.targetBytes / bytesIn);
+  return {
+    kind: p.loss.kind,
+    lambda: size.lambda,
+    target,
+    signalYield: p.loss.signalYield ?? totals.signal,
+    backgroundYield: p.loss.backgroundYield ?? totals.background,
+    sigmaB: p.loss.sigmaB ?? 0,
+  };
+}
+
+export function isSignificance(kind: LossKind): boolean {
+  return kind === 's-over-sqrt-b' || kind === 'asimov';
+}
+
+/** One minibatch for the TF loss. Events whose cut variable is NaN have weight 0 and keptBytes 0. */
+export interface LossBatch {
+  label: tf.Tensor1D;
+  weight: tf.Tensor1D;
+  /** bytes_i where the event can pass the cuts, else 0. */
+  keptBytes: tf.Tensor1D;
+  sumWeight: number;
+  sumSignalWeight: number;
+  sumBackgroundWeight: number;
+  /** sum of bytes_i over every event of the batch. */
+  sumBytes: number;
+}
+
+export interface LossTensors {
+  total: tf.Scalar;
+  main: tf.Scalar;
+  size: tf.Scalar;
+  kept: tf.Scalar;
+}
+
+const P_FLOOR = 1e-7;
+
+export function tfLoss(s: LossSettings, out: ForwardOutput, b: LossBatch): LossTensors {
+  const { logCut, logit } = out;
+  if (!logCut && !logit) throw new Error('loss: the model has neither cuts nor a classifier');
+  const logSig = logit ? tf.logSigmoid(logit) : null;
+  const logP = (logCut && logSig ? tf.add(logCut, logSig) : (logCut ?? logSig)) as tf.Tensor1D;
+  let main: tf.Scalar;
+  if (s.kind === 'bce') {
+    const log1mP = logCut || !logit ? tf.log(tf.clipByValue(tf.sub(1, tf.exp(logP)), P_FLOOR, 1)) : tf.logSigmoid(tf.neg(logit));
+    const perEvent = tf.add(tf.mul(b.label, logP), tf.mul(tf.sub(1, b.label), log1mP));
+    main = tf.div(tf.neg(tf.sum(tf.mul(b.weight, perEvent))), Math.max(b.sumWeight, 1e-30)) as tf.Scalar;
+  } else if (s.kind === 'mse') {
+    main = tf.div(tf.sum(tf.mul(b.weight, tf.square(tf.sub(tf.exp(logP), b.label)))), Math.max(b.sumWeight, 1e-30)) as tf.Scalar;
+  } else {
+    const wP = tf.mul(b.weight, tf.exp(logP));
+    const sig = tf.mul(tf.sum(tf.mul(wP, b.label)), s.signalYield / Math.max(b.sumSignalWeight, 1e-30));
+    const bkg = tf.mul(tf.sum(tf.mul(wP, tf.sub(1, b.label))), s.backgroundYield / Math.max(b.sumBackgroundWeight, 1e-30));
+    main = tf.neg(significanceTf(s, sig as tf.Scalar, bkg as tf.Scalar));
+  }
+  const kept = (logCut ? tf.div(tf.sum(tf.mul(tf.exp(logCut), b.keptBytes)), b.sumBytes) : tf.div(tf.sum(b.keptBytes), b.sumBytes)) as tf.Scalar;
+  const size = sizeTermTf(s, kept);
+  return { total: tf.add(main, size), main, size, kept };
+}
+
+function sizeTermTf(s: LossSettings, kept: tf.Scalar): tf.Scalar {
+  if (s.target === null) return tf.mul(kept, s.lambda);
+  return tf.mul(tf.square(tf.relu(tf.sub(kept, s.target))), s.lambda);
+}
+
+function significanceTf(s: LossSettings, sig: tf.Scalar, bkg: tf.Scalar): tf.Scalar {
+  const eps = 1e-3 * s.backgroundYield;
+  if (s.kind === 's-over-sqrt-b') return tf.div(sig, tf.sqrt(tf.add(tf.add(bkg, tf.square(tf.mul(bkg, s.sigmaB))), eps)));
+  const b = tf.add(bkg, eps);
+  const sb = tf.add(sig, b);
+  let z2: tf.Tensor;
+  if (s.sigmaB === 0) z2 = tf.mul(tf.sub(tf.mul(sb, tf.log1p(tf.div(sig, b))), sig), 2);
+  else {
+    const v = tf.square(tf.mul(b, s.sigmaB));
+    const first = tf.mul(sb, tf.log(tf.div(tf.mul(sb, tf.add(b, v)), tf.add(tf.square(b), tf.mul(sb, v)))));
+    const second = tf.mul(tf.div(tf.square(b), v), tf.log1p(tf.div(tf.mul(v, sig), tf.mul(b, tf.add(b, v)))));
+    z2 = tf.mul(tf.sub(first, second), 2);
+  }
+  return tf.sqrt(tf.maximum(z2, 1e-12)) as tf.Scalar;
+}
+
+/** The same loss in float64 JS, for data streamed through in any number of batches. */
+export class LossAccumulator {
+  private sumW = 0;
+  private sumWLoss = 0;
+  private sumSig = 0;
+  private sumBkg = 0;
+  private sumSigP = 0;
+  private sumBkgP = 0;
+  private sumBytes = 0;
+  private sumKeptBytes = 0;
+  private sumCut = 0;
+  private events = 0;
+
+  constructor(private readonly s: LossSettings) {}
+
+  /**
+   * logCut: log prod w_k per event (-Infinity fails), or null without cuts; logit: MLP output
+   * or null; weight and keptBytes: as in LossBatch; bytes: stored bytes of every event.
+   */
+  add(
+    logCut: Float64Array | null,
+    logit: Float64Array | null,
+    label: ArrayLike<number>,
+    weight: ArrayLike<number>,
+    keptBytes: ArrayLike<number>,
+    bytes: ArrayLike<number>,
+  ): void {
+    const n = label.length;
+    for (let i = 0; i < n; i++) {
+      const lc = logCut ? logCut[i] : 0;
+      const cut = Math.exp(lc);
+      const logSig = logit ? -softplus(-logit[i]) : 0;
+      const logP = lc + logSig;
+      const p = Math.exp(logP);
+      const w = weight[i];
+      const y = label[i];
+      this.events++;
+      this.sumBytes += bytes[i];
+      this.sumCut += cut;
+      if (keptBytes[i] !== 0) this.sumKeptBytes += cut * keptBytes[i];
+      if (w === 0) continue;
+      this.sumW += w;
+      if (this.s.kind === 'bce') {
+        const log1mP = logCut || !logit ? Math.log(Math.min(Math.max(1 - p, P_FLOOR), 1)) : -softplus(logit[i]);
+        this.sumWLoss -= w * (y * logP + (1 - y) * log1mP);
+      } else if (this.s.kind === 'mse') this.sumWLoss += w * (p - y) ** 2;
+      this.sumSigP += w * y * p;
+      this.sumBkgP += w * (1 - y) * p;
+    }
+  }
+
+  /** Adds signal and background weight totals of the events (including those cut by NaN). */
+  addTotals(label: ArrayLike<number>, weight: ArrayLike<number>): void {
+    for (let i = 0; i < label.length; i++) {
+      this.sumSig += weight[i] * label[i];
+      this.sumBkg += weight[i] * (1 - label[i]);
+    }
+  }
+
+  result(): { main: number; size: number; total: number; keptFraction: number; keptBytesFraction: number } {
+    const s = this.s;
+    let main: number;
+    if (s.kind === 'bce' || s.kind === 'mse') main = this.sumWLoss / Math.max(this.sumW, 1e-30);
+    else {
+      const sig = (s.signalYield * this.sumSigP) / Math.max(this.sumSig, 1e-30);
+      const bkg = (s.backgroundYield * this.sumBkgP) / Math.max(this.sumBkg, 1e-30);
+      main = -significance(s, sig, bkg);
+    }
+    const kept = this.sumKeptBytes / this.sumBytes;
+    const size = s.target === null ? s.lambda * kept : s.lambda * Math.max(0, kept - s.target) ** 2;
+    return { main, size, total: main + size, keptFraction: this.sumCut / this.events, keptBytesFraction: kept };
+  }
+}
+
+export function significance(s: LossSettings, sig: number, bkg: number): number {
+  const eps = 1e-3 * s.backgroundYield;
+  if (s.kind === 's-over-sqrt-b') return sig / Math.sqrt(bkg + (s.sigmaB * bkg) ** 2 + eps);
+  const b = bkg + eps;
+  const sb = sig + b;
+  let z2: number;
+  if (s.sigmaB === 0) z2 = 2 * (sb * Math.log1p(sig / b) - sig);
+  else {
+    const v = (s.sigmaB * b) ** 2;
+    z2 = 2 * (sb * Math.log((sb * (b + v)) / (b * b + sb * v)) - ((b * b) / v) * Math.log1p((v * sig) / (b * (b + v))));
+  }
+  return Math.sqrt(Math.max(z2, 1e-12));
+}

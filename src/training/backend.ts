@@ -1,0 +1,60 @@
+import { createRequire } from 'node:module';
+import { dirname, sep } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { registerGradients } from '../model/tfGradients.js';
+
+export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+const CHOICES: BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+/**
+ * Picks and starts a TensorFlow.js backend; returns the name of the one that runs.
+ * 'auto' tries the native bindings (tfjs-node-gpu, then tfjs-node: optional, usually absent),
+ * then WASM with SIMD, then plain JS ('cpu'). DIFFSKIM_BACKEND overrides `prefer`.
+ * In Node the WASM backend runs on one thread (threads do not start under Node 20).
+ */
+export async function initBackend(prefer: BackendChoice = 'auto'): Promise<string> {
+  registerGradients();
+  const env = process.env.DIFFSKIM_BACKEND as BackendChoice | undefined;
+  if (env && !CHOICES.includes(env)) throw new Error(`DIFFSKIM_BACKEND='${env}' is not one of ${CHOICES.join(', ')}`);
+  const choice = env ?? prefer;
+  const tried: string[] = [];
+  if (choice === 'auto' || choice === 'tensorflow') {
+    for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+      if (await tryNative(pkg)) return tf.getBackend();
+      tried.push(pkg);
+    }
+    if (choice === 'tensorflow') throw new Error(`backend 'tensorflow' needs ${tried.join(' or ')}, which could not be loaded`);
+  }
+  if (choice === 'auto' || choice === 'wasm') {
+    if (await tryWasm()) return 'wasm';
+    if (choice === 'wasm') throw new Error("backend 'wasm' could not start (@tensorflow/tfjs-backend-wasm)");
+  }
+  await import('@tensorflow/tfjs-backend-cpu');
+  if (!(await tf.setBackend('cpu'))) throw new Error("backend 'cpu' could not start");
+  await tf.ready();
+  return 'cpu';
+}
+
+async function tryNative(pkg: string): Promise<boolean> {
+  try {
+    // The native packages register the 'tensorflow' backend on import.
+    await import(/* @vite-ignore */ pkg);
+    return (await tf.setBackend('tensorflow')) && tf.getBackend() === 'tensorflow';
+  } catch {
+    return false;
+  }
+}
+
+async function tryWasm(): Promise<boolean> {
+  try {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const main = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(dirname(main) + sep);
+    if (!(await tf.setBackend('wasm'))) return false;
+    await tf.ready();
+    return tf.getBackend() === 'wasm';
+  } catch {
+    return false;
+  }
+}

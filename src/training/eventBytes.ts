@@ -1,0 +1,48 @@
+import type { EventBatch } from '../batch/batch.js';
+import { evaluateQuantity } from '../selection/quantity.js';
+import type { DatasetInfo } from '../sources/types.js';
+
+/**
+ * Stored bytes of each event, for the cached-data-size term. A flat column costs its bytes on
+ * disk divided by the rows; a list column costs its bytes per stored entry times the event's
+ * number of entries (read through the derived quantity count(col), which a source can supply
+ * without reading the values).
+ */
+export interface EventBytesModel {
+  /** Bytes every event costs (flat columns). */
+  fixed: number;
+  lists: { column: string; bytesPerEntry: number }[];
+  /** Bytes on disk of the counted columns: the 'bytes in' of the size term. */
+  bytesIn: number;
+}
+
+/** The bytes model for `columns` (default: every column of the dataset). */
+export function eventBytesModel(info: DatasetInfo, columns?: string[]): EventBytesModel {
+  const names = columns ?? info.schema.map((f) => f.name);
+  let fixed = 0;
+  let bytesIn = 0;
+  const lists: EventBytesModel['lists'] = [];
+  for (const name of names) {
+    const f = info.schema.find((x) => x.name === name);
+    if (!f) throw new Error(`size term: column '${name}' is not in the dataset`);
+    const bytes = info.columnBytes[name] ?? 0;
+    bytesIn += bytes;
+    if (!f.list) fixed += info.rows > 0 ? bytes / info.rows : 0;
+    else if ((info.columnValues[name] ?? 0) > 0) lists.push({ column: name, bytesPerEntry: bytes / info.columnValues[name] });
+  }
+  return { fixed, lists, bytesIn };
+}
+
+/** Projected quantities the bytes model needs from a source. */
+export function eventBytesColumns(model: EventBytesModel): string[] {
+  return model.lists.map((l) => `count(${l.column})`);
+}
+
+export function eventBytes(model: EventBytesModel, batch: EventBatch): Float64Array {
+  const out = new Float64Array(batch.length).fill(model.fixed);
+  for (const l of model.lists) {
+    const counts = evaluateQuantity(batch, { fn: 'count', column: l.column, text: `count(${l.column})` });
+    for (let i = 0; i < out.length; i++) out[i] += l.bytesPerEntry * counts[i];
+  }
+  return out;
+}

@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { EventBatch } from '../batch/batch.js';
+import { cutEdges } from '../model/cuts.js';
+import type { LossBatch } from '../model/losses.js';
+import { hasCuts, hasMlp, type SelectionModel } from '../model/model.js';
+import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+import { eventBytes, type EventBytesModel } from './eventBytes.js';
+
+/** What turns an event batch into training arrays. */
+export interface BatchLayout {
+  model: SelectionModel;
+  label: string;
+  weight?: string;
+  /** Multiplies the weight of each class (class balancing); 1 and 1 to leave weights alone. */
+  classFactor: { signal: number; background: number };
+  bytes: EventBytesModel;
+}
+
+/**
+ * A minibatch as flat typed arrays. Events with a NaN cut variable can never pass the cuts:
+ * they get weight 0 and keptBytes 0 (their value is replaced by the variable's mean so that
+ * no NaN reaches the tensors). NaN features are replaced by their mean.
+ */
+export interface PreparedBatch {
+  n: number;
+  /** [n, features] row-major, raw values. */
+  features: Float32Array;
+  /** [n, edges] row-major, raw cut-variable values. */
+  cutValues: Float32Array;
+  label: Float32Array;
+  /** Event weight times class factor, 0 where the event cannot pass. */
+  weight: Float32Array;
+  /** Event weight times class factor for every event. */
+  fullWeight: Float64Array;
+  keptBytes: Float32Array;
+  bytes: Float64Array;
+  sumWeight: number;
+  sumSignalWeight: number;
+  sumBackgroundWeight: number;
+  sumBytes: number;
+}
+
+export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBatch {
+  const { model } = layout;
+  const n = batch.length;
+  const label = Float32Array.from(evaluateQuantity(batch, parseQuantity(layout.label)), (y) => (y > 0.5 ? 1 : 0));
+  const w = layout.weight ? evaluateQuantity(batch, parseQuantity(layout.weight)) : null;
+  const fullWeight = new Float64Array(n);
+  for (let i = 0; i < n; i++) fullWeight[i] = (w ? w[i] : 1) * (label[i] ? layout.classFactor.signal : layout.classFactor.background);
+
+  const valid = new Uint8Array(n).fill(1);
+  const edges = hasCuts(model) ? cutEdges(model.cuts) : [];
+  const cutValues = new Float32Array(n * edges.length);
+  const cutColumns = model.cuts.map((c) => evaluateQuantity(batch, parseQuantity(c.column)));
+  edges.forEach((e, k) => {
+    const x = cutColumns[e.cut];
+    for (let i = 0; i < n; i++) {
+      if (Number.isNaN(x[i])) valid[i] = 0;
+      cutValues[i * edges.length + k] = Number.isNaN(x[i]) ? e.mean : x[i];
+    }
+  });
+
+  const nf = hasMlp(model) ? model.features.length : 0;
+  const features = new Float32Array(n * nf);
+  for (let j = 0; j < nf; j++) {
+    const x = evaluateQuantity(batch, parseQuantity(model.features[j]));
+    for (let i = 0; i < n; i++) features[i * nf + j] = Number.isNaN(x[i]) ? model.inputMean[j] : x[i];
+  }
+
+  const bytes = eventBytes(layout.bytes, batch);
+  const weight = new Float32Array(n);
+  const keptBytes = new Float32Array(n);
+  let sumWeight = 0;
+  let sumSignalWeight = 0;
+  let sumBackgroundWeight = 0;
+  let sumBytes = 0;
+  for (let i = 0; i < n; i++) {
+    weight[i] = valid[i] ? fullWeight[i] : 0;
+    keptBytes[i] = valid[i] ? bytes[i] : 0;
+    sumWeight += weight[i];
+    if (label[i]) sumSignalWeight += fullWeight[i];
+    else sumBackgroundWeight += fullWeight[i];
+    sumBytes += bytes[i];
+  }
+  return { n, features, cutValues, label, weight, fullWeight, keptBytes, bytes, sumWeight, sumSignalWeight, sumBackgroundWeight, sumBytes };
+}
+
+export interface BatchTensors {
+  features: tf.Tensor2D | null;
+  cutValues: tf.Tensor2D | null;
+  loss: LossBatch;
+}
+
+/** Tensors of a prepared batch; the caller disposes them (see disposeBatchTensors). */
+export function batchTensors(p: PreparedBatch, featureCount: number, edgeCount: number): BatchTensors {
+  return {
+    features: featureCount > 0 ? tf.tensor2d(p.features, [p.n, featureCount]) : null,
+    cutValues: edgeCount > 0 ? tf.tensor2d(p.cutValues, [p.n, edgeCount]) : null,
+    loss: {
+      label: tf.tensor1d(p.label),
+      weight: tf.tensor1d(p.weight),
+      keptBytes: tf.tensor1d(p.keptBytes),
+      sumWeight: p.sumWeight,
+      sumSignalWeight: p.sumSignalWeight,
+      sumBackgroundWeight: p.sumBackgroundWeight,
+      sumBytes: p.sumBytes,
+    },
+  };
+}
+
+export function disposeBatchTensors(t: BatchTensors): void {
+  const all: (tf.Tensor | null)[] = [t.features, t.cutValues, t.loss.label, t.loss.weight, t.loss.keptBytes];
+  for (const x of all) x?.dispose();
+}

@@ -1,0 +1,111 @@
+import { lastValueFrom, type Observable, reduce } from 'rxjs';
+import type { EventBatch } from '../batch/batch.js';
+import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+import { seededRandom } from '../util/random.js';
+
+/** Mean, spread and approximate quantiles of one quantity (NaNs ignored). */
+export interface QuantityStats {
+  count: number;
+  nan: number;
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+  /** Sorted reservoir sample (at most the sampler's capacity). */
+  sample: Float64Array;
+}
+
+export function quantile(stats: QuantityStats, p: number): number {
+  const s = stats.sample;
+  if (s.length === 0) return NaN;
+  const at = Math.min(s.length - 1, Math.max(0, p * (s.length - 1)));
+  const lo = Math.floor(at);
+  const hi = Math.min(s.length - 1, lo + 1);
+  return s[lo] + (s[hi] - s[lo]) * (at - lo);
+}
+
+/** Welford running moments plus a seeded reservoir sample (Algorithm R): bounded memory. */
+class QuantitySampler {
+  private n = 0;
+  private nan = 0;
+  private mean = 0;
+  private m2 = 0;
+  private min = Infinity;
+  private max = -Infinity;
+  private readonly reservoir: Float64Array;
+  private filled = 0;
+
+  constructor(capacity: number, private readonly random: () => number) {
+    this.reservoir = new Float64Array(capacity);
+  }
+
+  add(x: Float64Array): void {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      if (Number.isNaN(v)) {
+        this.nan++;
+        continue;
+      }
+      this.n++;
+      const d = v - this.mean;
+      this.mean += d / this.n;
+      this.m2 += d * (v - this.mean);
+      if (v < this.min) this.min = v;
+      if (v > this.max) this.max = v;
+      if (this.filled < this.reservoir.length) this.reservoir[this.filled++] = v;
+      else {
+        const j = Math.floor(this.random() * this.n);
+        if (j < this.reservoir.length) this.reservoir[j] = v;
+      }
+    }
+  }
+
+  result(): QuantityStats {
+    return {
+      count: this.n,
+      nan: this.nan,
+      mean: this.mean,
+      std: this.n > 1 ? Math.sqrt(this.m2 / (this.n - 1)) : 0,
+      min: this.min,
+      max: this.max,
+      sample: this.reservoir.slice(0, this.filled).sort(),
+    };
+  }
+}
+
+export interface DataStats {
+  events: number;
+  quantities: Map<string, QuantityStats>;
+  /** Sum of event weights per class (label > 0.5 is signal); all events count as background without a label. */
+  signalWeight: number;
+  backgroundWeight: number;
+}
+
+/** One pass over `batches` collecting statistics of the named quantities. */
+export async function collectStats(
+  batches: Observable<EventBatch>,
+  quantities: string[],
+  opts: { label?: string; weight?: string; seed: number; sampleSize?: number },
+): Promise<DataStats> {
+  const random = seededRandom(`stats:${opts.seed}`);
+  const samplers = new Map(quantities.map((q) => [q, new QuantitySampler(opts.sampleSize ?? 20_000, random)]));
+  const totals = { events: 0, signalWeight: 0, backgroundWeight: 0 };
+  await lastValueFrom(
+    batches.pipe(
+      reduce((t, batch) => {
+        for (const [q, sampler] of samplers) sampler.add(evaluateQuantity(batch, parseQuantity(q)));
+        const label = opts.label ? evaluateQuantity(batch, parseQuantity(opts.label)) : null;
+        const weight = opts.weight ? evaluateQuantity(batch, parseQuantity(opts.weight)) : null;
+        for (let i = 0; i < batch.length; i++) {
+          const w = weight ? weight[i] : 1;
+          if (label && label[i] > 0.5) t.signalWeight += w;
+          else t.backgroundWeight += w;
+        }
+        t.events += batch.length;
+        return t;
+      }, totals),
+    ),
+    { defaultValue: totals },
+  );
+  return { ...totals, quantities: new Map([...samplers].map(([q, s]) => [q, s.result()])) };
+}

@@ -1,0 +1,313 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ignoreElements, lastValueFrom, type Observable, tap } from 'rxjs';
+import type { EventBatch } from '../batch/batch.js';
+import { rebatch } from '../operators/rebatch.js';
+import { shuffleBuffer } from '../operators/shuffleBuffer.js';
+import { splitTrainValidation } from '../operators/splitTrainValidation.js';
+import type { CutConfig, Pipeline } from '../pipeline/schema.js';
+import { parseQuantity } from '../selection/quantity.js';
+import type { DatasetInfo, EventSource } from '../sources/types.js';
+import { cutEdges, type CutSpec, edgeArgument, slopeMultiplier } from '../model/cuts.js';
+import { isSignificance, LossAccumulator, type LossSettings, lossSettings, tfLoss } from '../model/losses.js';
+import { createModel, hasCuts, hasMlp, type SelectionModel } from '../model/model.js';
+import { logCutWeights, mlpLogit, sigmoid } from '../model/score.js';
+import { TfSelectionModel } from '../model/tfModel.js';
+import { toCutsFile } from '../model/toCutsFile.js';
+import { AucAccumulator } from './auc.js';
+import { type BackendChoice, initBackend } from './backend.js';
+import { eventBytesColumns, eventBytesModel } from './eventBytes.js';
+import { batchTensors, type BatchLayout, disposeBatchTensors, prepareBatch } from './prepare.js';
+import { collectStats, type DataStats, quantile, type QuantityStats } from './stats.js';
+
+export interface EpochRecord {
+  epoch: number;
+  /** Means over the epoch's minibatches (weighted by events). */
+  trainLoss: number;
+  /** Classification (or significance) term. */
+  trainMain: number;
+  trainSize: number;
+  /** On the validation split, computed in float64 from the weights at the end of the epoch. */
+  validationLoss: number;
+  validationMain: number;
+  validationSize: number;
+  validationAuc: number;
+  /** Mean soft cut weight, and the bytes-weighted version, on the validation split. */
+  keptFraction: number;
+  keptBytesFraction: number;
+  cuts: CutSpec[];
+  slopeMultiplier: number;
+  events: number;
+  skippedSteps: number;
+  seconds: number;
+}
+
+export interface TrainResult {
+  model: SelectionModel;
+  history: EpochRecord[];
+  /** Mean of prod_k w_k (soft) over the validation split at the end. */
+  keptFractionPredicted: number;
+  /** sum(prod_k w_k * bytes) / sum(bytes) over the validation split at the end. */
+  keptBytesFractionPredicted: number;
+  validationAuc: number;
+  backend: string;
+  /** Training events per second over all epochs (reading, preparing and stepping). */
+  eventsPerSecond: number;
+  skippedSteps: number;
+  warnings: string[];
+}
+
+export interface TrainArgs {
+  pipeline: Pipeline;
+  source: EventSource;
+  info: DatasetInfo;
+  /** Backend to start (DIFFSKIM_BACKEND overrides); default 'auto'. */
+  backend?: BackendChoice;
+  onEpoch?: (e: EpochRecord) => void;
+  /** Called after each minibatch step with its number of events. */
+  onStep?: (events: number) => void;
+}
+
+/** Quantiles at which open cuts start: inside the data (a cut outside it gets no gradient). */
+const OPEN_QUANTILE = 0.01;
+/**
+ * Default slope 4/std: the soft step rises from 12 % to 88 % over one standard deviation of
+ * the variable, soft enough for every event to feel the cut at the start. The slope schedule
+ * sharpens it towards the hard cut.
+ */
+const DEFAULT_SLOPE_PER_STD = 4;
+
+/**
+ * Learns the cuts (and classifier) of a pipeline by minibatch Adam over epochs of `source`:
+ * a statistics pass over the training split sets standardisation, starting thresholds and
+ * slopes; then each epoch streams the training split through a shuffle buffer into
+ * minibatches, and the validation split through a float64 JS evaluation.
+ */
+export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
+  const { pipeline: p, source, info } = args;
+  const backend = await initBackend(args.backend ?? 'auto');
+  if (!p.label) throw new Error(`pipeline '${p.name}': training needs a label column ('label:')`);
+  const kind = p.model.kind;
+  const features = hasMlp({ kind }) ? p.features : [];
+  const cutConfigs = hasCuts({ kind }) ? p.cuts : [];
+  if (kind === 'cuts' && cutConfigs.length === 0) throw new Error(`pipeline '${p.name}': model kind 'cuts' needs at least one cut`);
+
+  const bytesModel = eventBytesModel(info, p.skim.keep);
+  const quantities = [...new Set([...features, ...cutConfigs.map((c) => c.column)])];
+  const columns = projection([...quantities, p.label, ...(p.weight ? [p.weight] : []), ...eventBytesColumns(bytesModel)]);
+  const t = p.training;
+  const read = (take: 'train' | 'validation') => source.batches({ columns }).pipe(splitTrainValidation(t.validationFraction, t.seed, take));
+
+  const stats = await collectStats(read('train'), quantities, { label: p.label, weight: p.weight, seed: t.seed });
+  if (stats.events === 0) throw new Error(`pipeline '${p.name}': the training split is empty`);
+  const statsOf = (q: string): QuantityStats => {
+    const s = stats.quantities.get(q)!;
+    if (s.count === 0) throw new Error(`column '${q}': no finite values in the training data`);
+    return s;
+  };
+  const spread = (s: QuantityStats) => (s.std > 0 ? s.std : 1);
+  const initial = createModel({
+    kind,
+    features,
+    inputMean: features.map((f) => statsOf(f).mean),
+    inputStd: features.map((f) => spread(statsOf(f))),
+    hidden: p.model.hidden,
+    cuts: cutConfigs.map((c) => initialCut(c, statsOf(c.column), spread(statsOf(c.column)))),
+    seed: t.seed,
+    backend,
+  });
+
+  const settings = lossSettings(p, bytesModel.bytesIn, { signal: stats.signalWeight, background: stats.backgroundWeight });
+  const layout: BatchLayout = { model: initial, label: p.label, weight: p.weight, classFactor: classFactor(p, stats, settings), bytes: bytesModel };
+  const tfModel = new TfSelectionModel(initial);
+  const optimizer = tf.train.adam(t.learningRate);
+  const shuffle = shuffleBuffer(t.shuffleBuffer, t.seed);
+  const history: EpochRecord[] = [];
+  let trainedEvents = 0;
+  let trainSeconds = 0;
+  let skippedTotal = 0;
+  let model = initial;
+  try {
+    for (let epoch = 0; epoch < t.epochs; epoch++) {
+      const started = performance.now();
+      const multiplier = slopeMultiplier(t.slopeSchedule, epoch, t.epochs);
+      const sums = { events: 0, total: 0, main: 0, size: 0, skipped: 0 };
+      await forEachBatch(read('train').pipe(shuffle, rebatch(t.batchSize)), (batch) => {
+        const r = trainStep(tfModel, optimizer, settings, layout, batch, multiplier);
+        if (r) {
+          sums.events += batch.length;
+          sums.total += r.total * batch.length;
+          sums.main += r.main * batch.length;
+          sums.size += r.size * batch.length;
+        } else sums.skipped++;
+        args.onStep?.(batch.length);
+      });
+      trainSeconds += (performance.now() - started) / 1000;
+      trainedEvents += sums.events;
+      skippedTotal += sums.skipped;
+      model = tfModel.snapshot(multiplier, backend);
+      const v = await validate(model, layout, settings, read('validation'));
+      const record: EpochRecord = {
+        epoch,
+        trainLoss: sums.total / sums.events,
+        trainMain: sums.main / sums.events,
+        trainSize: sums.size / sums.events,
+        validationLoss: v.total,
+        validationMain: v.main,
+        validationSize: v.size,
+        validationAuc: v.auc,
+        keptFraction: v.keptFraction,
+        keptBytesFraction: v.keptBytesFraction,
+        cuts: model.cuts,
+        slopeMultiplier: multiplier,
+        events: sums.events,
+        skippedSteps: sums.skipped,
+        seconds: (performance.now() - started) / 1000,
+      };
+      history.push(record);
+      args.onEpoch?.(record);
+    }
+  } finally {
+    tfModel.dispose();
+    optimizer.dispose();
+  }
+  const last = history[history.length - 1];
+  const warnings = vanishedCutWarnings(model, stats);
+  if (skippedTotal > 0) warnings.push(`${skippedTotal} minibatch step(s) had a non-finite loss or gradient and were skipped`);
+  return {
+    model,
+    history,
+    keptFractionPredicted: last.keptFraction,
+    keptBytesFractionPredicted: last.keptBytesFraction,
+    validationAuc: last.validationAuc,
+    backend,
+    eventsPerSecond: trainedEvents / trainSeconds,
+    skippedSteps: skippedTotal,
+    warnings,
+  };
+}
+
+/** Columns to ask a source for: plain columns, and count(x) which a source can compute cheaply. */
+function projection(quantities: string[]): string[] {
+  return [...new Set(quantities.map((q) => {
+    const parsed = parseQuantity(q);
+    return parsed.fn === 'count' ? parsed.text : parsed.column;
+  }))];
+}
+
+function initialCut(c: CutConfig, s: QuantityStats, std: number): CutSpec {
+  const base = { column: c.column, op: c.op, form: c.form, slope: c.slope ?? DEFAULT_SLOPE_PER_STD / std, mean: s.mean, std };
+  if (c.op === '>') return { ...base, value: c.init ?? quantile(s, OPEN_QUANTILE) };
+  if (c.op === '<') return { ...base, value: c.init ?? quantile(s, 1 - OPEN_QUANTILE) };
+  return { ...base, low: c.initLow ?? quantile(s, OPEN_QUANTILE), high: c.initHigh ?? quantile(s, 1 - OPEN_QUANTILE) };
+}
+
+/** Class weights that give signal and background equal total weight (when asked, for bce/mse). */
+function classFactor(p: Pipeline, stats: DataStats, settings: LossSettings): BatchLayout['classFactor'] {
+  const { signalWeight: s, backgroundWeight: b } = stats;
+  if (!p.training.balanceClasses || isSignificance(settings.kind) || s <= 0 || b <= 0) return { signal: 1, background: 1 };
+  return { signal: (s + b) / (2 * s), background: (s + b) / (2 * b) };
+}
+
+interface StepResult {
+  total: number;
+  main: number;
+  size: number;
+}
+
+/**
+ * One Adam step. Only four scalars are read back (loss terms and the squared gradient norm).
+ * NaN guard: when the loss or a gradient is not finite the update is not applied, so the
+ * parameters (and Adam's moments) stay at their last good values; returns null then.
+ */
+export function trainStep(
+  model: TfSelectionModel,
+  optimizer: tf.Optimizer,
+  settings: LossSettings,
+  layout: BatchLayout,
+  batch: EventBatch,
+  multiplier: number,
+): StepResult | null {
+  const prepared = prepareBatch(layout, batch);
+  if (prepared.sumWeight <= 0 || prepared.sumBytes <= 0) return null;
+  const tensors = batchTensors(prepared, hasMlp(layout.model) ? layout.model.features.length : 0, model.edgeCount);
+  let kept: tf.Tensor[] = [];
+  try {
+    const { value, grads } = tf.variableGrads(() => {
+      const loss = tfLoss(settings, model.forward(tensors.features, tensors.cutValues, multiplier), tensors.loss);
+      kept = [tf.keep(loss.main), tf.keep(loss.size)];
+      return loss.total;
+    }, model.trainableVariables());
+    const check = tf.tidy(() => {
+      const gradNorm = tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))));
+      return tf.concat([tf.reshape(value, [1]), tf.reshape(kept[0], [1]), tf.reshape(kept[1], [1]), tf.reshape(gradNorm, [1])]);
+    });
+    const [total, main, size, gradNorm] = check.dataSync();
+    tf.dispose([value, check, ...kept]);
+    kept = [];
+    const finite = Number.isFinite(total) && Number.isFinite(gradNorm);
+    if (finite) optimizer.applyGradients(grads);
+    tf.dispose(Object.values(grads));
+    return finite ? { total, main, size } : null;
+  } finally {
+    tf.dispose(kept);
+    disposeBatchTensors(tensors);
+  }
+}
+
+interface Validation {
+  total: number;
+  main: number;
+  size: number;
+  auc: number;
+  keptFraction: number;
+  keptBytesFraction: number;
+}
+
+/** Loss terms, AUC and kept fractions on a stream of batches, from the model's weights in JS. */
+export async function validate(model: SelectionModel, layout: BatchLayout, settings: LossSettings, batches: Observable<EventBatch>): Promise<Validation> {
+  const loss = new LossAccumulator(settings);
+  const auc = new AucAccumulator();
+  await forEachBatch(batches, (batch) => {
+    const p = prepareBatch(layout, batch);
+    const logCut = hasCuts(model) ? logCutWeights(model, batch) : null;
+    const logit = hasMlp(model) ? mlpLogit(model, batch) : null;
+    loss.add(logCut, logit, p.label, p.weight, p.keptBytes, p.bytes);
+    loss.addTotals(p.label, p.fullWeight);
+    const score = new Float64Array(p.n);
+    for (let i = 0; i < p.n; i++) score[i] = (logCut ? Math.exp(logCut[i]) : 1) * (logit ? sigmoid(logit[i]) : 1);
+    auc.add(score, p.label, p.fullWeight);
+  });
+  const r = loss.result();
+  return { ...r, auc: auc.value() };
+}
+
+/** Cuts whose soft step lies where there are (almost) no data: their gradient vanished. */
+function vanishedCutWarnings(model: SelectionModel, stats: DataStats): string[] {
+  const warnings: string[] = [];
+  const hard = toCutsFile(model, null).cuts;
+  for (const edge of cutEdges(model.cuts)) {
+    // Beyond |a| = flat the weight is within 1e-3 of 0 or 1.
+    const flat = edge.form === 'sigmoid' ? 7 : 2.5;
+    const sample = stats.quantities.get(model.cuts[edge.cut].column)!.sample;
+    let inside = 0;
+    let above = 0;
+    for (const x of sample) {
+      const a = edgeArgument(edge, x, model.slopeMultiplier);
+      if (Math.abs(a) < flat) inside++;
+      else if (a > 0) above++;
+    }
+    if (inside < 1e-3 * sample.length) {
+      const keeps = above > sample.length / 2 ? 'keeps all' : 'keeps none';
+      warnings.push(`cut ${JSON.stringify(hard[edge.cut])}: no data near its threshold ${edge.threshold.toPrecision(6)} (gradient vanished; the cut ${keeps} of the events)`);
+    }
+  }
+  return warnings;
+}
+
+/**
+ * Runs `fn` synchronously on each batch until the stream ends. The work happens inside the
+ * producer's emission, which holds the producer back: no batches pile up in memory.
+ */
+function forEachBatch(batches: Observable<EventBatch>, fn: (b: EventBatch) => void): Promise<void> {
+  return lastValueFrom(batches.pipe(tap(fn), ignoreElements()), { defaultValue: undefined });
+}
