@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
+import { lastValueFrom, toArray } from 'rxjs';
 import { convertRootToParquet } from '../../src/cli/commands/convert.js';
+import { cutsToSql, type HardCut } from '../../src/selection/cutsFile.js';
+import { rootSource } from '../../src/sources/rootSource.js';
 import { checksum, HZZ, NANO, referenceRead, type EventValues } from './reference.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'diffskim-convert-'));
@@ -37,6 +40,21 @@ describe('diffskim convert (ROOT -> Parquet)', () => {
     const ref = await referenceRead(HZZ, 'events', branches);
     const back = await duckdbColumns(out, branches);
     for (const b of branches) expect(checksum(back[b]), b).toBe(checksum(ref[b]));
+
+    // Cuts pushed into the ROOT source keep the same events as their SQL twin on the Parquet copy.
+    const where: HardCut[] = [
+      { column: 'first(Jet_Px)', op: '<', value: 10 },
+      { column: 'MET_px', op: '>', value: -5 },
+    ];
+    const kept = await lastValueFrom(rootSource([HZZ]).batches({ columns: ['NJet'], where }).pipe(toArray()));
+    const db = await DuckDBInstance.create(':memory:');
+    const con = await db.connect();
+    const sql = `SELECT count(*)::INTEGER FROM read_parquet('${out}') WHERE ${cutsToSql(where)}`;
+    const [[n]] = (await con.runAndReadAll(sql)).getRowsJS();
+    con.closeSync();
+    db.closeSync();
+    expect(n).toBeGreaterThan(100);
+    expect(kept.reduce((s, b) => s + b.length, 0)).toBe(n);
   });
 
   it('writes every readable NanoAOD branch, and derived quantities on request', async () => {
