@@ -88,7 +88,7 @@ function listBuilder(plan: ColumnPlan, rows: number, where: (row: number) => str
   const type = plan.field.type;
   const key = plan.branch.name;
   const offsets = new Int32Array(rows + 1);
-  let values: TypedArray = allocate(type, Math.max(16, rows * 4));
+  let values: TypedArray = allocate(type, Math.max(16, rows)); // grows by doubling
   const big = values instanceof BigInt64Array;
   return {
     push(event, row) {
@@ -146,7 +146,11 @@ export async function readTree(tree: RootTree, plans: ColumnPlan[], opts: ReadTr
   let seen = 0;
   let failure: Error | undefined;
   const where = (r: number) => `${tree.path}: tree '${tree.name}', entry ${firstRow + r}`;
-  const newBuilders = () => plans.map((p) => (p.field.list ? listBuilder(p, rows, where) : flatBuilder(p, rows, where)));
+  const newBuilders = () => {
+    // No bigger than the events left in the tree: a small file with many branches stays small.
+    const capacity = Math.max(1, Math.min(rows, tree.entries - firstRow));
+    return plans.map((p) => (p.field.list ? listBuilder(p, capacity, where) : flatBuilder(p, capacity, where)));
+  };
   let builders = newBuilders();
 
   const emit = () => {
