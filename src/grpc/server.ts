@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
-import type { EventBatch } from '../batch/batch.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import type { EventSource } from '../sources/types.js';
 import { bearerTokenInterceptor } from './auth.js';
@@ -20,7 +19,8 @@ export interface SkimJob {
   outDir: string;
   keep?: string[];
   codec?: string;
-  score?: { fn: (batch: EventBatch) => Float32Array; threshold: number };
+  /** Keep only events whose score from the loaded model is above the threshold. */
+  score?: { threshold: number };
 }
 
 export interface SkimOutcome {
@@ -119,7 +119,7 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
       outDir,
       keep: req.keep.length ? req.keep : undefined,
       codec: req.codec || undefined,
-      score: req.scoreCut ? { fn: (b) => scorer!.score(b), threshold: req.scoreThreshold } : undefined,
+      score: req.scoreCut ? { threshold: req.scoreThreshold } : undefined,
     });
     const shown = { ...result, inputs: result.inputs.map((p) => roots.display(p)), skimFiles: result.skimFiles.map((p) => roots.display(p)) };
     return { ...shown, reportJson: JSON.stringify(shown) };

@@ -1,0 +1,47 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { localServerOptions } from '../../grpc/localBackends.js';
+import { startServer } from '../../grpc/server.js';
+
+interface ServeCliOptions {
+  port: string;
+  host: string;
+  dataRoot: string[];
+  token?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  model?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('serve datasets over gRPC (diffskim.v1.DiffSkim + grpc.health.v1.Health): stream batches, run skims, score with a model')
+    .requiredOption('--port <port>', 'port to listen on (0: any free port)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .requiredOption('--data-root <dir...>', 'directory clients may read (repeatable); nothing outside is served')
+    .option('--token <token>', 'require `authorization: Bearer <token>` on every call (default: $DIFFSKIM_TOKEN)')
+    .option('--tls-cert <file>', 'PEM certificate chain (with --tls-key: serve over TLS)')
+    .option('--tls-key <file>', 'PEM private key')
+    .option('--model <dir>', 'trained model folder, for Evaluate and skims with a score cut')
+    .action(async (o: ServeCliOptions) => {
+      const port = Number(o.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: '${o.port}' is not a port number`);
+      if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
+      const read = (f: string, what: string) => readFile(f).catch((e: Error) => Promise.reject(new Error(`${what} ${f}: ${e.message}`)));
+      const tls = o.tlsCert && o.tlsKey ? { cert: await read(o.tlsCert, '--tls-cert'), key: await read(o.tlsKey, '--tls-key') } : undefined;
+      const token = o.token ?? process.env.DIFFSKIM_TOKEN;
+      const backends = await localServerOptions(o.model);
+      const server = await startServer({ dataRoots: o.dataRoot, token, tls, ...backends }, `${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`);
+      const warn = !token || !tls ? ` (${[!tls && 'no TLS', !token && 'no token'].filter(Boolean).join(', ')})` : '';
+      process.stderr.write(`diffskim serve: listening on ${o.host}:${server.port}${warn}; data roots: ${o.dataRoot.join(', ')}${o.model ? `; model: ${o.model}` : ''}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.stderr.write('diffskim serve: shutting down\n');
+          void server.close(5000).then(resolve);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}
