@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { runPipeline, type RunReport } from '../../pipeline/runPipeline.js';
+
+const MB = 1e6;
+
+export function runSummary(r: RunReport, outDir: string): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const cut = r.cuts.cuts
+    .map((c) => (c.op === 'between' ? `${c.low.toPrecision(4)} < ${c.column} < ${c.high.toPrecision(4)}` : `${c.column} ${c.op} ${c.value.toPrecision(4)}`))
+    .join(' && ');
+  const lines = [
+    `cuts learned:   ${cut || '(none)'}${r.cuts.score ? ` && score > ${r.cuts.score.value}` : ''}`,
+    ...(r.auc !== undefined ? [`AUC (validation): ${r.auc.toFixed(4)}`, `efficiency:     signal ${pct(r.signalEfficiency!)}, background ${pct(r.backgroundEfficiency!)}`] : []),
+    `events:         ${r.eventsIn} in, ${r.eventsKept} kept (${pct(r.keptFractionActual)}; soft cuts predicted ${pct(r.keptFractionPredicted)}), ${r.eventsCut} cut`,
+    `bytes:          ${(r.bytesIn / MB).toFixed(2)} MB in, ${(r.bytesOut / MB).toFixed(2)} MB out, ${(r.bytesSaved / MB).toFixed(2)} MB saved (${pct(r.bytesIn > 0 ? r.bytesSaved / r.bytesIn : 0)})`,
+    `backend:        ${r.backend}, ${Math.round(r.trainingEventsPerSecond)} training events/s; train ${r.timings.trainSeconds.toFixed(1)} s, skim ${r.timings.skimSeconds.toFixed(2)} s`,
+    ...r.warnings.map((w) => `warning:        ${w}`),
+    `output:         ${outDir} (cuts.json, model/, skim/, report.json, plots)`,
+  ];
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run a pipeline file: train cuts x classifier with the size term, then write the hard-cut skim and report')
+    .argument('<pipeline>', 'pipeline file (YAML), see pipelines/')
+    .option('-o, --out <dir>', 'output folder', 'runs/latest')
+    .action(async (pipeline: string, opts: { out: string }) => {
+      const report = await runPipeline(pipeline, { outDir: opts.out });
+      process.stdout.write(runSummary(report, opts.out) + '\n');
+    });
+}

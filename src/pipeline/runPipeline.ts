@@ -1,0 +1,147 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { from, lastValueFrom } from 'rxjs';
+import { toyBatches } from '../datasets/toy.js';
+import { saveModel } from '../model/io.js';
+import type { SelectionModel } from '../model/model.js';
+import { scoreBatch } from '../model/score.js';
+import { toCutsFile } from '../model/toCutsFile.js';
+import { plotTraining } from '../plots/trainingPlots.js';
+import { labelledCounts, type LabelledCounts } from '../report/labelledCounts.js';
+import type { CutsFile } from '../selection/cutsFile.js';
+import { parquetSink } from '../sinks/parquetSink.js';
+import { runSkim, type SkimResult } from '../skim/runSkim.js';
+import { skimStream } from './skimStream.js';
+import { openSource, type OpenedSource } from '../sources/openSource.js';
+import { trainSelection, type TrainResult } from '../training/trainer.js';
+import { writeJsonAtomic } from '../util/atomicWrite.js';
+import { createProgress } from '../util/progress.js';
+import { loadPipeline } from './load.js';
+import type { Pipeline } from './schema.js';
+
+export interface RunReport {
+  pipeline: string;
+  inputs: string[];
+  skimFiles: string[];
+  eventsIn: number;
+  eventsKept: number;
+  eventsCut: number;
+  bytesIn: number;
+  bytesOut: number;
+  bytesSaved: number;
+  bytesSavedByRows: number;
+  bytesSavedByColumns: number;
+  keptFractionPredicted: number;
+  keptBytesFractionPredicted: number;
+  keptFractionActual: number;
+  signalEfficiency?: number;
+  backgroundEfficiency?: number;
+  auc?: number;
+  cuts: CutsFile;
+  backend: string;
+  trainingEventsPerSecond: number;
+  warnings: string[];
+  plots: string[];
+  timings: { trainSeconds: number; skimSeconds: number; totalSeconds: number };
+}
+
+export interface RunOptions {
+  outDir: string;
+}
+
+/**
+ * Runs a pipeline file end to end: (generate the embedded dataset if asked) -> train cuts x NN
+ * with the size term -> save model and cuts.json -> hard-cut skim -> report.json and plots.
+ */
+export async function runPipeline(pipelinePath: string, options: RunOptions): Promise<RunReport> {
+  const t0 = performance.now();
+  const pipeline = await loadPipeline(pipelinePath);
+  const baseDir = dirname(resolve(pipelinePath));
+  const outDir = resolve(options.outDir);
+  await mkdir(outDir, { recursive: true });
+  await generateIfMissing(pipeline, baseDir);
+
+  const opened = await openSource(pipeline.source, baseDir);
+  const info = await opened.source.describe();
+  const training = createProgress({ stage: 'train', total: info.rows * pipeline.training.epochs });
+  const trained = await trainSelection({ pipeline, source: opened.source, info, onStep: (n) => training.advance(n) });
+  training.done({ backend: trained.backend, auc: trained.validationAuc });
+  const trainSeconds = (performance.now() - t0) / 1000;
+
+  await saveModel(join(outDir, 'model'), trained.model);
+  const cuts = toCutsFile(trained.model, pipeline.skim.scoreCut);
+  await writeJsonAtomic(join(outDir, 'cuts.json'), cuts);
+
+  const t1 = performance.now();
+  const skim = await skimPipeline(pipeline, opened, cuts, trained.model, join(outDir, 'skim'));
+  const skimSeconds = (performance.now() - t1) / 1000;
+  const counts = pipeline.label ? await labelledCounts(opened.source, pipeline.label, cuts, trained.model) : undefined;
+  const plots = await plotTraining(trained.history, outDir);
+
+  const report = buildReport({ pipelinePath, pipeline, opened, trained, cuts, skim, counts, plots });
+  report.timings = { trainSeconds, skimSeconds, totalSeconds: (performance.now() - t0) / 1000 };
+  await writeJsonAtomic(join(outDir, 'report.json'), report);
+  return report;
+}
+
+/** Writes the embedded toy dataset when the pipeline asks for it and the file is not there. */
+async function generateIfMissing(pipeline: Pipeline, baseDir: string): Promise<void> {
+  const source = pipeline.source;
+  if (source.kind !== 'parquet' || !source.generate) return;
+  const path = resolve(baseDir, source.paths[0]);
+  if (existsSync(path)) return;
+  await mkdir(dirname(path), { recursive: true });
+  const batches = toyBatches({ kind: source.generate, eventsPerClass: source.generateEvents ?? 40_000 });
+  await lastValueFrom(from(batches).pipe(parquetSink(path, { rowGroupRows: 16_384 })));
+  process.stderr.write(`generated ${source.generate} dataset: ${path}\n`);
+}
+
+/** Hard-cut skim of the pipeline's inputs: in-engine for Parquet files, streaming otherwise. */
+async function skimPipeline(pipeline: Pipeline, opened: OpenedSource, cuts: CutsFile, model: SelectionModel, outDir: string): Promise<SkimResult> {
+  const score = cuts.score ? { fn: (b: Parameters<typeof scoreBatch>[1]) => scoreBatch(model, b), threshold: cuts.score.value, columns: model.features } : undefined;
+  const rectangular: CutsFile = { cuts: cuts.cuts, score: null };
+  const options = { cuts: rectangular, outDir, keep: pipeline.skim.keep, codec: pipeline.skim.codec, score };
+  if (opened.kind === 'parquet') return runSkim({ inputs: opened.files, ...options });
+  return skimStream({ source: opened.source, inputs: opened.files, name: pipeline.name, ...options });
+}
+
+function buildReport(r: {
+  pipelinePath: string;
+  pipeline: Pipeline;
+  opened: OpenedSource;
+  trained: TrainResult;
+  cuts: CutsFile;
+  skim: SkimResult;
+  counts?: LabelledCounts;
+  plots: string[];
+}): RunReport {
+  const { skim, trained, counts } = r;
+  return {
+    pipeline: resolve(r.pipelinePath),
+    inputs: skim.inputs,
+    skimFiles: skim.skimFiles,
+    eventsIn: skim.eventsIn,
+    eventsKept: skim.eventsKept,
+    eventsCut: skim.eventsCut,
+    bytesIn: skim.bytesIn,
+    bytesOut: skim.bytesOut,
+    bytesSaved: skim.bytesSaved,
+    bytesSavedByRows: skim.bytesSavedByRows,
+    bytesSavedByColumns: skim.bytesSavedByColumns,
+    keptFractionPredicted: trained.keptFractionPredicted,
+    keptBytesFractionPredicted: trained.keptBytesFractionPredicted,
+    keptFractionActual: skim.eventsIn > 0 ? skim.eventsKept / skim.eventsIn : 0,
+    ...(counts && {
+      signalEfficiency: counts.signalKept / counts.signal,
+      backgroundEfficiency: counts.backgroundKept / counts.background,
+      auc: trained.validationAuc,
+    }),
+    cuts: r.cuts,
+    backend: trained.backend,
+    trainingEventsPerSecond: trained.eventsPerSecond,
+    warnings: trained.warnings,
+    plots: r.plots,
+    timings: { trainSeconds: 0, skimSeconds: skim.seconds, totalSeconds: 0 },
+  };
+}

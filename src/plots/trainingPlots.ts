@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import type { EpochRecord } from '../training/trainer.js';
+import { renderPlot } from './render.js';
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+function lineChart(title: string, rows: object[], y: string, yTitle: string, series: string): TopLevelSpec {
+  return {
+    $schema: SCHEMA,
+    title,
+    width: 480,
+    height: 260,
+    data: { values: rows },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
+      y: { field: y, type: 'quantitative', title: yTitle, scale: { zero: false } },
+      color: { field: series, type: 'nominal', title: null },
+    },
+  };
+}
+
+/**
+ * Loss per epoch (train and validation, with the classification and size terms apart) and the
+ * learned cut thresholds per epoch. Returns the PNG paths.
+ */
+export async function plotTraining(history: EpochRecord[], outDir: string): Promise<string[]> {
+  const losses = history.flatMap((e) => [
+    { epoch: e.epoch, loss: e.trainLoss, curve: 'train (total)' },
+    { epoch: e.epoch, loss: e.validationLoss, curve: 'validation (total)' },
+    { epoch: e.epoch, loss: e.trainMain, curve: 'train (classification)' },
+    { epoch: e.epoch, loss: e.trainSize, curve: 'train (size term)' },
+  ]);
+  const cuts = history.flatMap((e) =>
+    e.cuts.flatMap((c) =>
+      c.op === 'between'
+        ? [
+            { epoch: e.epoch, value: c.low, cut: `${c.column} > (low edge)` },
+            { epoch: e.epoch, value: c.high, cut: `${c.column} < (high edge)` },
+          ]
+        : [{ epoch: e.epoch, value: c.value, cut: `${c.column} ${c.op}` }],
+    ),
+  );
+  const kept = history.flatMap((e) => [
+    { epoch: e.epoch, fraction: e.keptFraction, what: 'events (soft cuts)' },
+    { epoch: e.epoch, fraction: e.keptBytesFraction, what: 'bytes (soft cuts)' },
+    { epoch: e.epoch, fraction: e.validationAuc, what: 'validation AUC' },
+  ]);
+  const plots = [
+    await renderPlot(lineChart('Loss per epoch', losses, 'loss', 'loss (lower is better)', 'curve'), join(outDir, 'loss')),
+    await renderPlot(lineChart('Cut thresholds per epoch', cuts, 'value', 'threshold (column units)', 'cut'), join(outDir, 'cuts')),
+    await renderPlot(lineChart('Kept fraction and AUC per epoch (validation)', kept, 'fraction', 'fraction', 'what'), join(outDir, 'kept')),
+  ];
+  return plots.map((p) => p.png);
+}

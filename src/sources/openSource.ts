@@ -1,0 +1,35 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { grpcSource } from '../grpc/grpcSource.js';
+import type { SourceConfig } from '../pipeline/schema.js';
+import { expandInputs } from './expandInputs.js';
+import { parquetSource } from './parquet.js';
+import { rootSource } from './rootSource.js';
+import type { EventSource } from './types.js';
+
+export interface OpenedSource {
+  source: EventSource;
+  /** Local input files (empty for a remote source). */
+  files: string[];
+  kind: SourceConfig['kind'];
+}
+
+/** The event source a pipeline file names; local paths are relative to the pipeline file's folder. */
+export async function openSource(config: SourceConfig, baseDir: string): Promise<OpenedSource> {
+  const local = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  switch (config.kind) {
+    case 'parquet': {
+      const files = await expandInputs(config.paths.map(local));
+      return { source: parquetSource(files), files, kind: config.kind };
+    }
+    case 'root': {
+      const files = config.paths.map(local);
+      return { source: rootSource(files, { tree: config.tree, branches: config.branches }), files, kind: config.kind };
+    }
+    case 'grpc': {
+      const ca = config.tls?.ca ? await readFile(local(config.tls.ca)) : undefined;
+      const source = grpcSource(config.address, { paths: config.paths, token: config.token ?? process.env.DIFFSKIM_TOKEN, tls: config.tls ? { ca } : undefined });
+      return { source, files: [], kind: config.kind };
+    }
+  }
+}
