@@ -1,0 +1,134 @@
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { take } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expandInputs } from '../../src/sources/expandInputs.js';
+import { parquetSource } from '../../src/sources/parquet.js';
+import { collect, listAt, sql, tempDir } from './helpers.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+
+/** ids lo..hi-1, x = id / 4, jets of length id % 3 (values id, id + 1), NaN x every 10th event. */
+async function writeIds(file: string, lo: number, hi: number, rowGroup = 1000): Promise<void> {
+  await sql(`COPY (SELECT i::INTEGER AS id, CASE WHEN i % 10 = 9 THEN 'nan'::FLOAT ELSE (i / 4)::FLOAT END AS x,
+    [(i + k)::FLOAT FOR k IN range(i % 3)] AS jets FROM range(${lo}, ${hi}) t(i))
+    TO '${file}' (FORMAT parquet, ROW_GROUP_SIZE ${rowGroup})`);
+}
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+  await mkdir(join(dir, 'sub'));
+  await writeIds(join(dir, 'a.parquet'), 0, 3000);
+  await writeIds(join(dir, 'sub', 'b.parquet'), 3000, 5000);
+  await writeIds(join(dir, 'c.parquet'), 5000, 5500);
+  // Sorted id with 10 row groups of 2048 rows (DuckDB's vector size).
+  await writeIds(join(dir, 'sorted.parquet'), 0, 20480, 2048);
+  await sql(`COPY (SELECT i::DOUBLE AS id, i::FLOAT AS x FROM range(10) t(i)) TO '${join(dir, 'other.parquet')}' (FORMAT parquet)`);
+});
+afterAll(() => cleanup());
+
+describe('parquetSource', () => {
+  it('streams files in the given order with origins, in batches of batchRows', async () => {
+    const files = [join(dir, 'c.parquet'), join(dir, 'a.parquet'), join(dir, 'sub', 'b.parquet')];
+    const { batches, all } = await collect(parquetSource(files).batches({ batchRows: 1000 }));
+    expect(batches.map((b) => b.length)).toEqual([500, 1000, 1000, 1000, 1000, 1000]);
+    expect(batches.map((b) => [b.origin?.file, b.origin?.firstRow])).toEqual([
+      [files[0], 0],
+      [files[1], 0],
+      [files[1], 1000],
+      [files[1], 2000],
+      [files[2], 0],
+      [files[2], 1000],
+    ]);
+    const ids = Array.from(all!.columns.id.values as Int32Array);
+    expect(ids).toEqual([...range(5000, 5500), ...range(0, 3000), ...range(3000, 5000)]);
+    for (const i of [0, 1, 2, 777, 4999]) {
+      const id = ids[i];
+      expect(listAt(all!, 'jets', i)).toEqual(id % 3 === 0 ? [] : id % 3 === 1 ? [id] : [id, id + 1]);
+    }
+  });
+
+  it('projects columns and derived quantities', async () => {
+    const { all } = await collect(parquetSource([join(dir, 'a.parquet')]).batches({ columns: ['count(jets)', 'first(jets)', 'abs(x)', 'id'] }));
+    expect(all!.schema.map((f) => `${f.name}:${f.type}`)).toEqual(['count(jets):int32', 'first(jets):float32', 'abs(x):float32', 'id:int32']);
+    for (let i = 0; i < 3000; i++) {
+      expect(all!.columns['count(jets)'].values[i]).toBe(i % 3);
+      const first = all!.columns['first(jets)'];
+      if (i % 3 === 0) expect(first.validity![i]).toBe(0);
+      else expect(first.values[i]).toBe(i);
+    }
+  });
+
+  it('drops events failing pushed-down cuts (NaN fails) and skips row groups on a sorted column', async () => {
+    const src = parquetSource([join(dir, 'sorted.parquet')]);
+    const where = [{ column: 'id', op: '>' as const, value: 15000 }, { column: 'x', op: '<' as const, value: 5000 }];
+    const stats = await src.pushDown({ where, columns: ['id'] });
+    // id > 15000 rules out row groups 0..6 (max id 14335); x < 5000 (x = id/4) rules out none.
+    expect(stats.rowGroupsTotal).toBe(10);
+    expect(stats.rowGroupsSkipped).toBe(7);
+    const meta = (await sql(`SELECT sum(total_compressed_size)::BIGINT AS b FROM parquet_metadata('${join(dir, 'sorted.parquet')}') WHERE row_group_id < 7 OR path_in_schema NOT IN ('id', 'x')`))[0];
+    // Never read: the jets column, and id and x (read for the cuts) in the skipped row groups.
+    expect(stats.bytesNeverRead).toBe(Number(meta.b));
+    const { batches, all } = await collect(src.batches({ where, columns: ['id'] }));
+    const expected = range(15001, 20000).filter((i) => i % 10 !== 9);
+    expect(Array.from(all!.columns.id.values as Int32Array)).toEqual(expected);
+    expect(batches[0].origin).toEqual({ file: join(dir, 'sorted.parquet'), rowGroup: 7, firstRow: 15001 });
+  });
+
+  it('describes schema, rows, bytes and per-column sizes from the footer', async () => {
+    const info = await parquetSource([join(dir, 'a.parquet'), join(dir, 'c.parquet')]).describe();
+    expect(info.rows).toBe(3500);
+    expect(info.schema.map((f) => [f.name, f.type, f.list])).toEqual([
+      ['id', 'int32', false],
+      ['x', 'float32', false],
+      ['jets', 'float32', true],
+    ]);
+    const sizes = await sql(`SELECT sum(total_compressed_size)::BIGINT AS b, sum(num_values)::BIGINT AS n FROM parquet_metadata(['${join(dir, 'a.parquet')}', '${join(dir, 'c.parquet')}']) WHERE path_in_schema LIKE 'jets%'`);
+    expect(info.columnBytes.jets).toBe(Number(sizes[0].b));
+    expect(info.columnValues.jets).toBe(Number(sizes[0].n));
+    expect(info.bytesOnDisk).toBe((await readFile(join(dir, 'a.parquet'))).length + (await readFile(join(dir, 'c.parquet'))).length);
+  });
+
+  it('names both files and the column when schemas disagree', async () => {
+    await expect(parquetSource([join(dir, 'a.parquet'), join(dir, 'other.parquet')]).describe()).rejects.toThrow(
+      /a\.parquet and .*other\.parquet.*column 'id' is id: int32\? in one and id: float64\? in the other/,
+    );
+  });
+
+  it('gives clear errors for missing columns, empty and truncated files', async () => {
+    await expect(collect(parquetSource([join(dir, 'a.parquet')]).batches({ columns: ['idd'] }))).rejects.toThrow(/a\.parquet: no column 'idd' \(closest: 'id'\)/);
+    await expect(collect(parquetSource([join(dir, 'a.parquet')]).batches({ where: [{ column: 'jets', op: '>', value: 1 }] }))).rejects.toThrow(/list column; cut on count\(jets\)/);
+    const empty = join(dir, 'empty.parquet');
+    await writeFile(empty, '');
+    await expect(parquetSource([empty]).describe()).rejects.toThrow(/empty\.parquet: file is empty/);
+    const cut = join(dir, 'truncated.parquet');
+    const bytes = await readFile(join(dir, 'a.parquet'));
+    await writeFile(cut, bytes.subarray(0, bytes.length >> 1));
+    await expect(parquetSource([cut]).describe()).rejects.toThrow(/truncated\.parquet: cannot read Parquet metadata/);
+  });
+
+  it('stops reading when the subscriber unsubscribes', async () => {
+    const { batches } = await collect(parquetSource([join(dir, 'sorted.parquet')]).batches({ batchRows: 100 }).pipe(take(2)));
+    expect(batches.map((b) => b.origin?.firstRow)).toEqual([0, 100]);
+  });
+});
+
+describe('expandInputs', () => {
+  it('expands files, directories, globs and list files in a stable order', async () => {
+    const a = join(dir, 'a.parquet');
+    const b = join(dir, 'sub', 'b.parquet');
+    const c = join(dir, 'c.parquet');
+    expect(await expandInputs([join(dir, 'sub'), a])).toEqual([b, a]);
+    expect(await expandInputs(['[ac].parquet'], dir)).toEqual([a, c]);
+    expect((await expandInputs([dir])).slice(0, 2)).toEqual([a, c]);
+    await copyFile(a, join(dir, 'sub', 'a2.parquet'));
+    await writeFile(join(dir, 'list.txt'), 'c.parquet\n# comment\nsub/*.parquet\n');
+    expect(await expandInputs(['@list.txt'], dir)).toEqual([c, join(dir, 'sub', 'a2.parquet'), b]);
+    await expect(expandInputs(['nothing-*.parquet'], dir)).rejects.toThrow(/input 'nothing-\*\.parquet' matches no Parquet file/);
+  });
+});
+
+function range(lo: number, hi: number): number[] {
+  return Array.from({ length: hi - lo }, (_, k) => lo + k);
+}
