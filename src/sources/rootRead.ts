@@ -74,14 +74,15 @@ function flatBuilder(plan: ColumnPlan, rows: number, where: (row: number) => str
     const out = values as unknown as number[];
     set = (v, row) => (out[row] = Number(v));
   }
-  return {
-    push: (event, row) => set(event[src], row),
-    pushRun(arrays, from, count, row) {
-      const arr = arrays[src];
-      for (let i = 0; i < count; i++) set(arr[from + i], row + i);
-    },
-    finish: (n) => ({ kind: 'flat', values: values.subarray(0, n) }),
+  const push = (event: Record<string, unknown>, row: number) => set(event[src], row);
+  const finish = (n: number): Column => ({ kind: 'flat', values: values.subarray(0, n) });
+  // first() reads a list branch, which jsroot never decodes in runs.
+  if (fn === 'first') return { push, finish };
+  const pushRun = (arrays: Record<string, ArrayLike<unknown>>, from: number, count: number, row: number) => {
+    const arr = arrays[src];
+    for (let i = 0; i < count; i++) set(arr[from + i], row + i);
   };
+  return { push, pushRun, finish };
 }
 
 function listBuilder(plan: ColumnPlan, rows: number, where: (row: number) => string): ColumnBuilder {
