@@ -1,0 +1,107 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flatAsFloat64 } from '../../src/batch/batch.js';
+import type { CutsFile } from '../../src/selection/cutsFile.js';
+import { runSkim } from '../../src/skim/runSkim.js';
+import { sql, tempDir } from '../parquet/helpers.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+const inputs: string[] = [];
+
+// pt: float with NaN every 13th event and NULL every 17th; eta in (-3, 3); jets of length id % 4; s: a "score" in [0, 1).
+const COLUMNS = `i::BIGINT AS id,
+  CASE WHEN i % 13 = 0 THEN 'nan'::FLOAT WHEN i % 17 = 0 THEN NULL ELSE (i % 97)::FLOAT END AS pt,
+  ((i % 61) / 10.0 - 3)::FLOAT AS eta,
+  [(i % 50 + k)::FLOAT FOR k IN range(i % 4)] AS jets,
+  ((i * 7919) % 1000 / 1000.0)::FLOAT AS s,
+  (i % 2)::TINYINT AS label`;
+
+const cuts: CutsFile = {
+  cuts: [
+    { column: 'pt', op: '>', value: 20 },
+    { column: 'abs(eta)', op: '<', value: 2.5 },
+    { column: 'count(jets)', op: '>', value: 1 },
+  ],
+  score: null,
+};
+/** The same cuts, written by hand (NaN and NULL fail: NaN > 20 is true in DuckDB, so exclude it). */
+const HAND_WHERE = `pt > 20 AND NOT isnan(pt) AND abs(eta) < 2.5 AND len(jets) > 1`;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+  for (const [name, lo, hi] of [['one', 0, 4000], ['two', 4000, 9000]] as const) {
+    const f = join(dir, `${name}.parquet`);
+    await sql(`COPY (SELECT ${COLUMNS} FROM range(${lo}, ${hi}) t(i)) TO '${f}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 2048)`);
+    inputs.push(f);
+  }
+});
+afterAll(() => cleanup());
+
+async function ids(files: string[]): Promise<number[]> {
+  const rows = await sql(`SELECT id FROM read_parquet([${files.map((f) => `'${f}'`).join(', ')}]) ORDER BY id`);
+  return rows.map((r) => Number(r.id));
+}
+
+describe('runSkim', () => {
+  it('keeps exactly the rows DuckDB selects with the same cuts (in-engine path)', async () => {
+    const out = join(dir, 'fast');
+    const r = await runSkim({ inputs, cuts, outDir: out });
+    expect(r.path).toBe('duckdb-copy');
+    expect(r.skimFiles).toEqual([join(out, 'one.skim.parquet'), join(out, 'two.skim.parquet')]);
+    const expected = await sql(`SELECT id FROM read_parquet(['${inputs[0]}', '${inputs[1]}']) WHERE ${HAND_WHERE} ORDER BY id`);
+    expect(await ids(r.skimFiles)).toEqual(expected.map((e) => Number(e.id)));
+    expect(r.eventsIn).toBe(9000);
+    expect(r.eventsKept).toBe(expected.length);
+    expect(r.eventsIn).toBe(r.eventsKept + r.eventsCut);
+    // Skimmed values equal the input's, column by column.
+    const diff = await sql(`SELECT count(*) AS n FROM (SELECT * FROM read_parquet(['${r.skimFiles.join("','")}']) EXCEPT SELECT * FROM read_parquet(['${inputs.join("','")}']))`);
+    expect(Number(diff[0].n)).toBe(0);
+    const sizesIn = (await stat(inputs[0])).size + (await stat(inputs[1])).size;
+    const sizesOut = (await stat(r.skimFiles[0])).size + (await stat(r.skimFiles[1])).size;
+    expect([r.bytesIn, r.bytesOut, r.bytesSaved]).toEqual([sizesIn, sizesOut, sizesIn - sizesOut]);
+    expect(r.bytesSavedByRows + r.bytesSavedByColumns).toBe(r.bytesSaved);
+    expect(r.bytesSavedByColumns).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(['one.skim.parquet', 'two.skim.parquet']);
+  });
+
+  it('prunes columns with keep, keeps the input codec, and accounts the bytes by columns', async () => {
+    const r = await runSkim({ inputs: [inputs[0]], cuts, outDir: join(dir, 'keep'), keep: ['id', 'pt'] });
+    const cols = await sql(`SELECT DISTINCT path_in_schema, compression FROM parquet_metadata('${r.skimFiles[0]}') ORDER BY 1`);
+    expect(cols).toEqual([
+      { path_in_schema: 'id', compression: 'ZSTD' },
+      { path_in_schema: 'pt', compression: 'ZSTD' },
+    ]);
+    const dropped = await sql(`SELECT sum(total_compressed_size)::BIGINT AS b FROM parquet_metadata('${inputs[0]}') WHERE path_in_schema NOT IN ('id', 'pt')`);
+    expect(r.bytesSavedByColumns).toBe(Number(dropped[0].b));
+  });
+
+  it('applies a score cut on the streaming path, matching the same cut in SQL', async () => {
+    const out = join(dir, 'scored');
+    const score = { fn: (b: Parameters<typeof flatAsFloat64>[0]) => Float32Array.from(flatAsFloat64(b, 's')), threshold: 0.4, columns: ['s'] };
+    const r = await runSkim({ inputs, cuts, outDir: out, keep: ['id', 'pt', 'jets'], codec: 'snappy', score });
+    expect(r.path).toBe('streaming');
+    const expected = await sql(`SELECT id FROM read_parquet(['${inputs[0]}', '${inputs[1]}']) WHERE ${HAND_WHERE} AND s > 0.4 ORDER BY id`);
+    expect(await ids(r.skimFiles)).toEqual(expected.map((e) => Number(e.id)));
+    expect(r.eventsKept).toBe(expected.length);
+    expect(r.eventsIn).toBe(r.eventsKept + r.eventsCut);
+    const same = await sql(`SELECT count(*) AS n FROM (SELECT id, pt, jets FROM read_parquet(['${r.skimFiles.join("','")}']) EXCEPT SELECT id, pt, jets FROM read_parquet(['${inputs.join("','")}']))`);
+    expect(Number(same[0].n)).toBe(0);
+    expect((await readdir(out)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('counts row groups skipped by the statistics', async () => {
+    // id is sorted: id > 7000 rules out every row group of one.parquet and the first of two.parquet.
+    const r = await runSkim({ inputs, cuts: { cuts: [{ column: 'id', op: '>', value: 7000 }], score: null }, outDir: join(dir, 'skip') });
+    const groups = await sql(`SELECT count(DISTINCT (file_name, row_group_id)) AS total, count(DISTINCT (file_name, row_group_id)) FILTER (WHERE stats_max::BIGINT <= 7000) AS skipped
+      FROM parquet_metadata(['${inputs.join("','")}']) WHERE path_in_schema = 'id'`);
+    expect([r.rowGroupsTotal, r.rowGroupsSkipped]).toEqual([Number(groups[0].total), Number(groups[0].skipped)]);
+    expect(r.rowGroupsSkipped).toBeGreaterThan(0);
+    expect(r.eventsKept).toBe(1999);
+  });
+
+  it('names the closest column when a cut column is unknown', async () => {
+    await expect(runSkim({ inputs, cuts: { cuts: [{ column: 'ptt', op: '>', value: 1 }], score: null }, outDir: join(dir, 'bad') })).rejects.toThrow(/no column 'ptt' \(closest: 'pt'\)/);
+  });
+});
