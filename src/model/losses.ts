@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Pipeline } from '../pipeline/schema.js';
 import { softplus } from './cuts.js';
+import { logSigmoid } from './tfGradients.js';
 import type { ForwardOutput } from './tfModel.js';
 
 /**
@@ -82,11 +83,11 @@ const P_FLOOR = 1e-7;
 export function tfLoss(s: LossSettings, out: ForwardOutput, b: LossBatch): LossTensors {
   const { logCut, logit } = out;
   if (!logCut && !logit) throw new Error('loss: the model has neither cuts nor a classifier');
-  const logSig = logit ? tf.logSigmoid(logit) : null;
+  const logSig = logit ? logSigmoid(logit) : null;
   const logP = (logCut && logSig ? tf.add(logCut, logSig) : (logCut ?? logSig)) as tf.Tensor1D;
   let main: tf.Scalar;
   if (s.kind === 'bce') {
-    const log1mP = logCut || !logit ? tf.log(tf.clipByValue(tf.sub(1, tf.exp(logP)), P_FLOOR, 1)) : tf.logSigmoid(tf.neg(logit));
+    const log1mP = logCut || !logit ? tf.log(tf.clipByValue(tf.sub(1, tf.exp(logP)), P_FLOOR, 1)) : logSigmoid(tf.neg(logit));
     const perEvent = tf.add(tf.mul(b.label, logP), tf.mul(tf.sub(1, b.label), log1mP));
     main = tf.div(tf.neg(tf.sum(tf.mul(b.weight, perEvent))), Math.max(b.sumWeight, 1e-30)) as tf.Scalar;
   } else if (s.kind === 'mse') {

@@ -97,3 +97,11 @@ export function registerGradients(): void {
   }
   registered = true;
 }
+
+/**
+ * log(sigmoid(x)) = -softplus(-x), through registered kernels. (tf.logSigmoid's own gradient
+ * reads its input from a closure that tf.tidy may already have freed.)
+ */
+export function logSigmoid(x: tf.Tensor): tf.Tensor {
+  return tf.neg(tf.softplus(tf.neg(x)));
+}

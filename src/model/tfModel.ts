@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { cutEdges, type Edge, LOG_FLOOR, withEdgeThresholds } from './cuts.js';
 import { hasCuts, hasMlp, type SelectionModel } from './model.js';
+import { logSigmoid } from './tfGradients.js';
 
 /**
  * Dense layer x W + b with a hand-written gradient: the weight gradient is
@@ -55,10 +56,11 @@ export class TfSelectionModel {
     this.edgeGain = this.constant(this.edges.map((e) => e.sign * e.slope * e.std));
     const forms = new Set(this.edges.map((e) => e.form));
     if (forms.size > 1) this.sigmoidMask = this.constant(this.edges.map((e) => (e.form === 'sigmoid' ? 1 : 0)));
-    if (this.edges.length > 0) this.thresholds = tf.variable(tf.tensor1d(this.edges.map((e) => (e.threshold - e.mean) / e.std)));
+    // tf.variable keeps its initial tensor alive; tidy frees it (variables survive tidy).
+    if (this.edges.length > 0) this.thresholds = tf.tidy(() => tf.variable(tf.tensor1d(this.edges.map((e) => (e.threshold - e.mean) / e.std))));
     for (const layer of base.layers) {
-      this.kernels.push(tf.variable(tf.tensor2d(layer.kernel, [layer.inputs, layer.outputs])));
-      this.biases.push(tf.variable(tf.tensor1d(layer.bias)));
+      this.kernels.push(tf.tidy(() => tf.variable(tf.tensor2d(layer.kernel, [layer.inputs, layer.outputs]))));
+      this.biases.push(tf.tidy(() => tf.variable(tf.tensor1d(layer.bias))));
     }
   }
 
@@ -81,11 +83,11 @@ export class TfSelectionModel {
   private logCut(values: tf.Tensor2D, multiplier: number): tf.Tensor1D {
     const z = tf.div(tf.sub(values, this.edgeMean), this.edgeStd);
     const a = tf.mul(tf.sub(z, this.thresholds!), tf.mul(this.edgeGain, multiplier));
-    const logSigmoid = () => tf.logSigmoid(a);
-    const logErf = () => tf.log(tf.clipByValue(tf.mul(tf.add(tf.erf(a), 1), 0.5), LOG_FLOOR, 1));
+    const sigmoidForm = () => logSigmoid(a);
+    const erfForm = () => tf.log(tf.clipByValue(tf.mul(tf.add(tf.erf(a), 1), 0.5), LOG_FLOOR, 1));
     let logW: tf.Tensor;
-    if (this.sigmoidMask) logW = tf.add(tf.mul(logSigmoid(), this.sigmoidMask), tf.mul(logErf(), tf.sub(1, this.sigmoidMask)));
-    else logW = this.edges[0].form === 'sigmoid' ? logSigmoid() : logErf();
+    if (this.sigmoidMask) logW = tf.add(tf.mul(sigmoidForm(), this.sigmoidMask), tf.mul(erfForm(), tf.sub(1, this.sigmoidMask)));
+    else logW = this.edges[0].form === 'sigmoid' ? sigmoidForm() : erfForm();
     return tf.sum(logW, 1) as tf.Tensor1D;
   }
 

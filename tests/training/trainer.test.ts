@@ -1,0 +1,131 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { from } from 'rxjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lossSettings } from '../../src/model/losses.js';
+import { createModel } from '../../src/model/model.js';
+import { TfSelectionModel } from '../../src/model/tfModel.js';
+import { initBackend } from '../../src/training/backend.js';
+import { eventBytesModel } from '../../src/training/eventBytes.js';
+import type { BatchLayout } from '../../src/training/prepare.js';
+import { type TrainResult, trainSelection, trainStep } from '../../src/training/trainer.js';
+import { memorySource, toyBatches, toyInfo, toyPipeline } from './toy.js';
+
+const batches = toyBatches(10_000, 1);
+const source = memorySource(batches);
+const info = toyInfo(batches);
+const training = { epochs: 6, batchSize: 1024, learningRate: 0.01, seed: 3 };
+
+function train(overrides: Record<string, unknown>, onStep?: (n: number) => void): Promise<TrainResult> {
+  return trainSelection({ pipeline: toyPipeline({ training, ...overrides }), source, info, onStep });
+}
+
+beforeAll(async () => {
+  await initBackend('auto');
+});
+
+describe('trainSelection on the seed toy', () => {
+  let cutsXMlp: TrainResult;
+  let mlpOnly: TrainResult;
+  let withSize: TrainResult;
+
+  beforeAll(async () => {
+    cutsXMlp = await train({});
+    mlpOnly = await train({ model: { kind: 'mlp' } });
+    withSize = await train({ loss: { size: { lambda: 1 } } });
+  });
+
+  it('cuts x sigmoid(MLP) separates as well as the MLP alone, with finite cuts', () => {
+    expect(mlpOnly.validationAuc).toBeGreaterThan(0.9);
+    expect(Math.abs(cutsXMlp.validationAuc - mlpOnly.validationAuc)).toBeLessThan(0.01);
+    expect(cutsXMlp.model.cuts).toHaveLength(2);
+    for (const c of cutsXMlp.model.cuts) expect(Number.isFinite(c.value)).toBe(true);
+    expect(cutsXMlp.history).toHaveLength(training.epochs);
+    expect(cutsXMlp.history[5].trainLoss).toBeLessThan(cutsXMlp.history[0].trainLoss);
+    expect(cutsXMlp.backend).toBe(tf.getBackend());
+    expect(cutsXMlp.eventsPerSecond).toBeGreaterThan(0);
+  });
+
+  it('a size term tightens the cuts', () => {
+    expect(withSize.keptFractionPredicted).toBeLessThan(cutsXMlp.keptFractionPredicted - 0.05);
+    expect(withSize.keptBytesFractionPredicted).toBeLessThan(cutsXMlp.keptBytesFractionPredicted - 0.05);
+    withSize.model.cuts.forEach((c, i) => expect(c.value!).toBeGreaterThan(cutsXMlp.model.cuts[i].value!));
+    const last = withSize.history[training.epochs - 1];
+    expect(last.trainSize).toBeGreaterThan(0);
+    expect(last.validationSize).toBeCloseTo(last.keptBytesFraction, 6);
+    expect(cutsXMlp.history[0].trainSize).toBe(0);
+  });
+
+  it('with a target kept fraction, only the excess is charged', async () => {
+    const loose = await train({ loss: { size: { lambda: 1, targetKeptFraction: 0.99 } }, training: { ...training, epochs: 2 } });
+    for (const h of loose.history) expect(h.validationSize).toBeCloseTo(Math.max(0, h.keptBytesFraction - 0.99) ** 2, 6);
+  });
+});
+
+describe('trainer mechanics', () => {
+  const small = { ...training, epochs: 2 };
+
+  it('is deterministic for a seed', async () => {
+    const [a, b] = [await train({ training: small }), await train({ training: small })];
+    expect(a.model.cuts).toEqual(b.model.cuts);
+    expect(Array.from(a.model.layers[1].kernel)).toEqual(Array.from(b.model.layers[1].kernel));
+    const c = await train({ training: { ...small, seed: 4 } });
+    expect(c.model.cuts).not.toEqual(a.model.cuts);
+  });
+
+  it('leaks no tensors across steps or runs', async () => {
+    const before = tf.memory().numTensors;
+    const counts: number[] = [];
+    await train({ training: small }, () => counts.push(tf.memory().numTensors));
+    expect(counts.length).toBeGreaterThan(20);
+    // Adam creates its moment variables on the first step; from then on the count is flat.
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('skips a step whose loss is not finite and keeps the last good parameters', async () => {
+    const p = toyPipeline({ training: small });
+    const model = createModel({ kind: 'cuts-x-mlp', features: ['x', 'y'], inputMean: [0, 0], inputStd: [2, 2], hidden: [4], seed: 1, cuts: [
+      { column: 'x', op: '>', form: 'sigmoid', slope: 1, value: -3, mean: 0, std: 2 },
+    ] });
+    const layout: BatchLayout = { model, label: 'label', weight: 'weight', classFactor: { signal: 1, background: 1 }, bytes: eventBytesModel(info) };
+    const settings = lossSettings(p, layout.bytes.bytesIn, { signal: 1, background: 1 });
+    const tm = new TfSelectionModel(model);
+    const optimizer = tf.train.adam(0.05);
+    try {
+      const poisoned = toyBatches(200, 9, 400)[0];
+      (poisoned.columns.weight.values as Float32Array)[17] = NaN;
+      const start = tm.snapshot(1, 'test');
+      expect(trainStep(tm, optimizer, settings, layout, poisoned, 1)).toBeNull();
+      expect(tm.snapshot(1, 'test')).toEqual(start);
+      const good = toyBatches(200, 10, 400)[0];
+      const r = trainStep(tm, optimizer, settings, layout, good, 1);
+      expect(Number.isFinite(r!.total)).toBe(true);
+      expect(tm.snapshot(1, 'test').cuts[0].value).not.toBe(start.cuts[0].value);
+    } finally {
+      tm.dispose();
+      optimizer.dispose();
+    }
+
+    // In a full run the bad batch is skipped and reported.
+    const bad = toyBatches(300, 11, 600);
+    (bad[0].columns.weight.values as Float32Array)[5] = Infinity;
+    const r = await trainSelection({ pipeline: toyPipeline({ training: { ...small, shuffleBuffer: 0, batchSize: 600, validationFraction: 0.5 } }), source: { ...memorySource(bad), batches: () => from(bad) }, info: toyInfo(bad) });
+    expect(r.skippedSteps).toBe(2);
+    expect(r.warnings.join()).toMatch(/2 minibatch step\(s\) had a non-finite loss/);
+    for (const c of r.model.cuts) expect(Number.isFinite(c.value)).toBe(true);
+  });
+
+  it('warns when a cut sits outside the data (no gradient)', async () => {
+    const r = await train({ training: { ...small, epochs: 1 }, cuts: [{ column: 'x', op: '>', init: 80 }, { column: 'y', op: '>' }] });
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toMatch(/"column":"x".*no data near its threshold.*keeps none/);
+    expect(r.model.cuts[0].value).toBeGreaterThan(70);
+  });
+
+  it('trains a cuts-only model and rejects a pipeline without a label', async () => {
+    const r = await train({ model: { kind: 'cuts' }, loss: { size: { lambda: 0.5 } }, training: small });
+    expect(r.model.layers).toHaveLength(0);
+    expect(r.validationAuc).toBeGreaterThan(0.6);
+    await expect(trainSelection({ pipeline: { ...toyPipeline(), label: undefined }, source, info })).rejects.toThrow(/needs a label column/);
+  });
+});
