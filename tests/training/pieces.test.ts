@@ -1,0 +1,77 @@
+import { from } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { makeBatch } from '../../src/batch/batch.js';
+import { AucAccumulator } from '../../src/training/auc.js';
+import { eventBytes, eventBytesColumns, eventBytesModel } from '../../src/training/eventBytes.js';
+import { collectStats, quantile } from '../../src/training/stats.js';
+import { seededRandom } from '../../src/util/random.js';
+import { exactAuc, toyBatches, toyInfo } from './toy.js';
+
+describe('event bytes', () => {
+  const batches = toyBatches(50, 2, 40);
+  const info = toyInfo(batches);
+
+  it('charges flat columns per row and list columns per entry', () => {
+    const model = eventBytesModel(info);
+    expect(eventBytesColumns(model)).toEqual(['count(hits)']);
+    expect(model.bytesIn).toBe(Object.values(info.columnBytes).reduce((a, b) => a + b, 0));
+    const b = batches[0];
+    const bytes = eventBytes(model, b);
+    const hits = b.columns.hits;
+    if (hits.kind !== 'list') throw new Error('hits is a list');
+    for (let i = 0; i < b.length; i++) {
+      const entries = hits.offsets[i + 1] - hits.offsets[i];
+      expect(bytes[i]).toBeCloseTo((4 + 4 + 1 + 4) + 4 * entries, 9);
+    }
+    // Summed over the dataset, the per-event bytes give back the bytes on disk.
+    const total = batches.reduce((s, x) => s + eventBytes(model, x).reduce((a, v) => a + v, 0), 0);
+    expect(total).toBeCloseTo(model.bytesIn, 6);
+  });
+
+  it('uses a count(col) column from the source instead of the list itself', () => {
+    const model = eventBytesModel(info, ['x', 'hits']);
+    const projected = makeBatch({ x: new Float32Array([1, 2]), 'count(hits)': new Int32Array([0, 5]) }, { x: 'float32', 'count(hits)': 'int32' });
+    const bytes = eventBytes(model, projected);
+    expect(bytes[1] - bytes[0]).toBeCloseTo(5 * 4, 9);
+    expect(() => eventBytesModel(info, ['nope'])).toThrow(/column 'nope'/);
+  });
+});
+
+describe('AucAccumulator', () => {
+  it('agrees with counting pairs', () => {
+    const random = seededRandom('auc');
+    const n = 1500;
+    const label = Float64Array.from({ length: n }, () => (random() < 0.4 ? 1 : 0));
+    const score = label.map((y) => 1 / (1 + Math.exp(-(y ? 0.8 : 0) - 1.5 * (random() - 0.5) * 4)));
+    const acc = new AucAccumulator();
+    acc.add(score.subarray(0, 700), label.subarray(0, 700));
+    acc.add(score.subarray(700), label.subarray(700));
+    const exact = exactAuc(score, label);
+    expect(exact).toBeGreaterThan(0.6);
+    expect(Math.abs(acc.value() - exact)).toBeLessThan(2e-3);
+    const one = new AucAccumulator();
+    one.add([0.2], [1]);
+    expect(one.value()).toBeNaN();
+  });
+});
+
+describe('collectStats', () => {
+  it('gives mean, std, quantiles and class weights in one bounded pass', async () => {
+    const batches = toyBatches(3000, 4);
+    const stats = await collectStats(from(batches), ['x', 'count(hits)'], { label: 'label', weight: 'weight', seed: 1, sampleSize: 2000 });
+    const xs = batches.flatMap((b) => Array.from(b.columns.x.values as Float32Array));
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1));
+    const x = stats.quantities.get('x')!;
+    expect(x.mean).toBeCloseTo(mean, 9);
+    expect(x.std).toBeCloseTo(std, 9);
+    expect(x.sample.length).toBe(2000);
+    const sorted = xs.slice().sort((a, b) => a - b);
+    for (const p of [0.01, 0.5, 0.99]) expect(Math.abs(quantile(x, p) - sorted[Math.floor(p * sorted.length)])).toBeLessThan(0.25);
+    expect(stats.quantities.get('count(hits)')!.max).toBe(3);
+    expect(stats.events).toBe(6000);
+    const signal = batches.reduce((s, b) => s + (b.columns.label.values as Int8Array).reduce((a, v) => a + v, 0), 0);
+    expect(stats.signalWeight).toBe(signal);
+    expect(stats.backgroundWeight).toBe(6000 - signal);
+  });
+});
