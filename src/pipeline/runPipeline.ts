@@ -64,7 +64,8 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
 
   const opened = await openSource(pipeline.source, baseDir);
   const info = await opened.source.describe();
-  const training = createProgress({ stage: 'train', total: info.rows * pipeline.training.epochs });
+  const trainEvents = Math.round(info.rows * (1 - pipeline.training.validationFraction)) * pipeline.training.epochs;
+  const training = createProgress({ stage: 'train', total: trainEvents });
   const trained = await trainSelection({ pipeline, source: opened.source, info, onStep: (n) => training.advance(n) });
   training.done({ backend: trained.backend, auc: trained.validationAuc });
   const trainSeconds = (performance.now() - t0) / 1000;
