@@ -24,7 +24,8 @@ export async function evaluate(scorer: Scorer | undefined, maxInFlight: number, 
     if (!scorer) throw failedPrecondition('the server has no model loaded (start it with --model DIR)');
     let schema: Schema | undefined;
     let index = 0;
-    for await (const msg of call as AsyncIterable<BatchChunkMsg>) {
+    // Plain `for await` would destroy the whole duplex (our replies too) when the input ends.
+    for await (const msg of call.iterator({ destroyOnReturn: false }) as AsyncIterable<BatchChunkMsg>) {
       if (msg.schema) {
         try {
           schema = decodeSchema(msg.schema);

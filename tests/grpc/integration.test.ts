@@ -1,0 +1,140 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { lastValueFrom, toArray } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { concatBatches, type EventBatch } from '../../src/batch/batch.js';
+import { unaryCall } from '../../src/grpc/client.js';
+import { encodeCut } from '../../src/grpc/cuts.js';
+import { evaluateRemote } from '../../src/grpc/evaluateClient.js';
+import { grpcSource } from '../../src/grpc/grpcSource.js';
+import { localServerOptions } from '../../src/grpc/localBackends.js';
+import type { SkimReportMsg } from '../../src/grpc/protos.js';
+import { type RunningServer, startServer } from '../../src/grpc/server.js';
+import { saveModel } from '../../src/model/io.js';
+import { createModel } from '../../src/model/model.js';
+import { mlpScore, scoreBatch } from '../../src/model/score.js';
+import type { HardCut } from '../../src/selection/cutsFile.js';
+import { runSkim } from '../../src/skim/runSkim.js';
+import { parquetSource } from '../../src/sources/parquet.js';
+import { rowsOf } from './helpers.js';
+
+// Two small Parquet files written by DuckDB SQL (independent of diffskim's writer), several row
+// groups each, with a list column, an int64, a bool and a nullable float.
+let base: string;
+let root: string;
+let server: RunningServer;
+let address: string;
+let duck: Awaited<ReturnType<typeof DuckDBInstance.create>>;
+
+async function sql(q: string) {
+  const con = await duck.connect();
+  try {
+    return (await con.runAndReadAll(q)).getRowObjectsJson();
+  } finally {
+    con.closeSync();
+  }
+}
+
+beforeAll(async () => {
+  base = mkdtempSync(join(tmpdir(), 'diffskim-grpc-int-'));
+  root = join(base, 'data');
+  mkdirSync(join(root, 'mc'), { recursive: true });
+  duck = await DuckDBInstance.create(':memory:');
+  for (const [name, offset] of [['a', 0], ['b', 5000]] as const) {
+    await sql(`COPY (SELECT (i + ${offset})::BIGINT * 3000000000 AS id, sin(i * 0.7) * 50 + 50 AS pt, cos(i * 1.3)::FLOAT * 2.5 AS eta,
+      (i % 3 = 0) AS tight, CASE WHEN i % 11 = 0 THEN NULL ELSE (i % 97)::FLOAT END AS iso,
+      [ (j * 7.5 + i % 13)::FLOAT FOR j IN range(i % 4) ] AS jet_pt
+      FROM range(5000) t(i)) TO '${join(root, 'mc', `${name}.parquet`)}' (FORMAT parquet, ROW_GROUP_SIZE 1024)`);
+  }
+  const modelDir = join(base, 'model');
+  const model = createModel({ kind: 'cuts-x-mlp', features: ['pt', 'eta'], inputMean: [50, 0], inputStd: [30, 2], hidden: [4], cuts: [{ column: 'pt', op: '>', form: 'sigmoid', slope: 0.5, value: 20, mean: 50, std: 30 }], seed: 3 });
+  await saveModel(modelDir, model);
+  server = await startServer({ dataRoots: [root], ...(await localServerOptions(modelDir)), defaultBatchRows: 1500 });
+  address = `127.0.0.1:${server.port}`;
+});
+
+afterAll(async () => {
+  await server?.close(500);
+});
+
+const WHERE: HardCut[] = [
+  { column: 'pt', op: '>', value: 30 },
+  { column: 'count(jet_pt)', op: '>', value: 0.5 },
+];
+
+describe('gRPC over real Parquet files', () => {
+  it('streams the same rows as reading the files locally, with projection and cuts', async () => {
+    const files = [join(root, 'mc', 'a.parquet'), join(root, 'mc', 'b.parquet')];
+    const local = await lastValueFrom(parquetSource(files).batches({ columns: ['id', 'pt', 'tight', 'iso', 'jet_pt'], where: WHERE }).pipe(toArray()));
+    const remote = await lastValueFrom(grpcSource(address, { paths: ['mc'], columns: ['id', 'pt', 'tight', 'iso', 'jet_pt'], where: WHERE }).batches().pipe(toArray()));
+    expect(rowsOf(remote)).toEqual(rowsOf(local));
+    // Independent count from DuckDB SQL.
+    const [{ n }] = await sql(`SELECT count(*)::INT AS n FROM read_parquet('${root}/mc/*.parquet') WHERE pt > 30 AND len(jet_pt) > 0`);
+    expect(remote.reduce((s, b) => s + b.length, 0)).toBe(n);
+    expect(remote[0].origin?.file).toBe('mc/a.parquet');
+
+    const info = await grpcSource(address, { paths: ['mc/*.parquet'] }).describe();
+    expect(info.rows).toBe(10000);
+    expect(info.files.map((f) => f.path)).toEqual(['mc/a.parquet', 'mc/b.parquet']);
+    expect(info.schema.find((f) => f.name === 'jet_pt')).toMatchObject({ type: 'float32', list: true });
+  });
+
+  it('a cut on a column the files lack is INVALID_ARGUMENT naming it; the server keeps serving', async () => {
+    await expect(lastValueFrom(grpcSource(address, { paths: ['mc/a.parquet'], where: [{ column: 'ptx', op: '>', value: 1 }] }).batches())).rejects.toThrow(/INVALID_ARGUMENT.*'ptx'.*mc\/a\.parquet/);
+    const ok = await lastValueFrom(grpcSource(address, { paths: ['mc/a.parquet'], columns: ['pt'] }).batches().pipe(toArray()));
+    expect(ok.reduce((s, b) => s + b.length, 0)).toBe(5000);
+  });
+
+  it('RunSkim writes the same skim as a local runSkim and reports the same counts', async () => {
+    const cuts = { cuts: WHERE, score: null };
+    const report = await unaryCall<SkimReportMsg>(address, {}, 'runSkim', { inputs: ['mc'], cuts: WHERE.map(encodeCut), outputDir: 'skims/remote', keep: ['id', 'pt', 'jet_pt'] });
+    const local = await runSkim({ inputs: [join(root, 'mc', 'a.parquet'), join(root, 'mc', 'b.parquet')], cuts, outDir: join(base, 'local'), keep: ['id', 'pt', 'jet_pt'] });
+    expect(report.skimFiles).toEqual(['skims/remote/a.skim.parquet', 'skims/remote/b.skim.parquet']);
+    expect([report.eventsIn, report.eventsKept, report.eventsCut]).toEqual([local.eventsIn, local.eventsKept, local.eventsCut]);
+    for (const f of ['a', 'b']) {
+      const [{ d }] = await sql(`SELECT count(*)::INT AS d FROM (SELECT * FROM '${root}/skims/remote/${f}.skim.parquet' EXCEPT ALL SELECT * FROM '${base}/local/${f}.skim.parquet')`);
+      expect(d).toBe(0);
+    }
+    const [{ n }] = await sql(`SELECT count(*)::INT AS n FROM '${root}/skims/remote/*.skim.parquet'`);
+    expect(n).toBe(local.eventsKept);
+    await expect(unaryCall(address, {}, 'runSkim', { inputs: ['mc'], cuts: [], outputDir: '../outside' })).rejects.toThrow(/PERMISSION_DENIED/);
+  });
+
+  it('RunSkim with a score cut uses the loaded model', async () => {
+    const { loadModel } = await import('../../src/model/io.js');
+    const model = await loadModel(join(base, 'model'));
+    const all = await lastValueFrom(parquetSource([join(root, 'mc', 'a.parquet')]).batches({ columns: ['pt', 'eta'] }).pipe(toArray()));
+    const classifier = mlpScore(model, concatBatches(all));
+    const threshold = Float32Array.from(classifier).sort()[Math.floor(classifier.length * 0.6)]; // keeps ~40 %
+    const expected = classifier.filter((s) => s > threshold).length;
+    const report = await unaryCall<SkimReportMsg>(address, {}, 'runSkim', { inputs: ['mc/a.parquet'], cuts: [], outputDir: 'skims/scored', scoreCut: true, scoreThreshold: threshold });
+    expect(expected).toBeGreaterThan(1000);
+    expect(report.eventsKept).toBe(expected);
+    expect(report.eventsIn).toBe(report.eventsKept + report.eventsCut);
+  });
+
+  it('Evaluate streams back, in order, the scores the model gives locally', async () => {
+    const batches = await lastValueFrom(parquetSource([join(root, 'mc', 'a.parquet')]).batches({ columns: ['pt', 'eta'], batchRows: 700 }).pipe(toArray()));
+    async function* input(): AsyncGenerator<EventBatch> {
+      yield* batches;
+    }
+    const scores = await lastValueFrom(evaluateRemote(address, input()).pipe(toArray()));
+    expect(scores.map((s) => s.length)).toEqual(batches.map((b) => b.length));
+    const { loadModel } = await import('../../src/model/io.js');
+    const model = await loadModel(join(base, 'model'));
+    const expected = scoreBatch(model, concatBatches(batches));
+    const got = new Float32Array(expected.length);
+    let at = 0;
+    for (const s of scores) {
+      got.set(s, at);
+      at += s.length;
+    }
+    expect(Array.from(got)).toEqual(Array.from(expected));
+    async function* lacking(): AsyncGenerator<EventBatch> {
+      yield (await lastValueFrom(parquetSource([join(root, 'mc', 'a.parquet')]).batches({ columns: ['pt'] }).pipe(toArray())))[0];
+    }
+    await expect(lastValueFrom(evaluateRemote(address, lacking()))).rejects.toThrow(/INVALID_ARGUMENT.*'eta'/);
+  });
+});
