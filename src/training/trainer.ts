@@ -145,7 +145,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       trainedEvents += sums.events;
       skippedTotal += sums.skipped;
       model = tfModel.snapshot(multiplier, backend);
-      const v = await validate(model, layout, settings, read('validation'));
+      // Without a validation split (fraction 0) the training split stands in.
+      const v = await validate(model, layout, settings, read(t.validationFraction > 0 ? 'validation' : 'train'));
       const record: EpochRecord = {
         epoch,
         trainLoss: sums.total / sums.events,
