@@ -47,7 +47,7 @@ describe('StreamBatches', () => {
       if (jets.kind !== 'list') throw new Error('jets is a list');
       for (let i = 0; i < b.length; i++) {
         const n = jets.offsets[i + 1] - jets.offsets[i];
-        if (x[i] > 1 && n >= 1 && n <= 2) expected.push([(b.columns.id.values as BigInt64Array)[i].toString(), Array.from(jets.values.subarray(jets.offsets[i], jets.offsets[i + 1]))]);
+        if (x[i] > 1 && n >= 1 && n <= 2) expected.push([(b.columns.id.values as BigInt64Array)[i].toString(), Array.from(jets.values.subarray(jets.offsets[i], jets.offsets[i + 1]) as Float32Array)]);
       }
     }
     expect(expected.length).toBeGreaterThan(100);
