@@ -93,7 +93,11 @@ export async function collectStats(
   await lastValueFrom(
     batches.pipe(
       reduce((t, batch) => {
-        for (const [q, sampler] of samplers) sampler.add(evaluateQuantity(batch, parseQuantity(q)));
+        try {
+          for (const [q, sampler] of samplers) sampler.add(evaluateQuantity(batch, parseQuantity(q)));
+        } catch (e) {
+          throw new Error(`${where(batch)}: ${(e as Error).message}`);
+        }
         const label = opts.label ? evaluateQuantity(batch, parseQuantity(opts.label)) : null;
         const weight = opts.weight ? evaluateQuantity(batch, parseQuantity(opts.weight)) : null;
         for (let i = 0; i < batch.length; i++) {
@@ -108,4 +112,11 @@ export async function collectStats(
     { defaultValue: totals },
   );
   return { ...totals, quantities: new Map([...samplers].map(([q, s]) => [q, s.result()])) };
+}
+
+/** File and row group of a batch, for error messages. */
+function where(batch: EventBatch): string {
+  const o = batch.origin;
+  if (!o) return 'input batch';
+  return [o.file, o.rowGroup !== undefined ? `row group ${o.rowGroup}` : null, o.firstRow !== undefined ? `from row ${o.firstRow}` : null].filter(Boolean).join(', ');
 }

@@ -56,6 +56,11 @@ describe('AucAccumulator', () => {
 });
 
 describe('collectStats', () => {
+  it('names the file and row group of a batch it cannot read', async () => {
+    const b = { ...toyBatches(10, 1)[0], origin: { file: 'data/a.parquet', rowGroup: 3 } };
+    await expect(collectStats(from([b]), ['pt'], { seed: 1 })).rejects.toThrow(/data\/a\.parquet, row group 3: column 'pt' is not in the batch/);
+  });
+
   it('gives mean, std, quantiles and class weights in one bounded pass', async () => {
     const batches = toyBatches(3000, 4);
     const stats = await collectStats(from(batches), ['x', 'count(hits)'], { label: 'label', weight: 'weight', seed: 1, sampleSize: 2000 });

@@ -7,9 +7,10 @@ import { normalSampler, seededRandom } from '../../src/util/random.js';
 /**
  * The seed paper's toy: signal N((1.5, 2.0), [[0.5, 0.2], [0.2, 0.5]]) against background
  * N((0, 0), 9 I), in batches with columns x, y (float32), label (int8), weight (float32) and a
- * list column 'hits' (0..3 entries per event) to give events different sizes.
+ * list column 'hits' (0..3 entries per event) to give events different sizes. The class of each
+ * event is drawn with probability signalFraction; 2 * eventsPerClass events in all.
  */
-export function toyBatches(eventsPerClass: number, seed: number, batchRows = 2000): EventBatch[] {
+export function toyBatches(eventsPerClass: number, seed: number, batchRows = 2000, signalFraction = 0.5): EventBatch[] {
   const random = seededRandom(`toy:${seed}`);
   const normal = normalSampler(random);
   const n = 2 * eventsPerClass;
@@ -23,7 +24,7 @@ export function toyBatches(eventsPerClass: number, seed: number, batchRows = 200
   const l22 = Math.sqrt(0.5 - l21 * l21);
   for (let i = 0; i < n; i++) {
     const [a, b] = [normal(), normal()];
-    const signal = random() < 0.5;
+    const signal = random() < signalFraction;
     label[i] = signal ? 1 : 0;
     x[i] = signal ? 1.5 + l11 * a : 3 * a;
     y[i] = signal ? 2.0 + l21 * a + l22 * b : 3 * b;

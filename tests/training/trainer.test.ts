@@ -3,6 +3,7 @@ import { from } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lossSettings } from '../../src/model/losses.js';
 import { createModel } from '../../src/model/model.js';
+import { scoreBatch } from '../../src/model/score.js';
 import { TfSelectionModel } from '../../src/model/tfModel.js';
 import { initBackend } from '../../src/training/backend.js';
 import { eventBytesModel } from '../../src/training/eventBytes.js';
@@ -120,6 +121,19 @@ describe('trainer mechanics', () => {
     expect(r.warnings).toHaveLength(1);
     expect(r.warnings[0]).toMatch(/"column":"x".*no data near its threshold.*keeps none/);
     expect(r.model.cuts[0].value).toBeGreaterThan(70);
+  });
+
+  it('balances classes when asked', async () => {
+    // One signal event in ten: unbalanced training learns the 10 % prior; balanced training, equal priors, scores all events higher.
+    const rare = toyBatches(4000, 12, 2000, 0.1);
+    const meanScore = async (balanceClasses: boolean) => {
+      const pipeline = toyPipeline({ model: { kind: 'mlp' }, training: { ...small, epochs: 3, balanceClasses } });
+      const r = await trainSelection({ pipeline, source: memorySource(rare), info: toyInfo(rare) });
+      const scores = rare.flatMap((b) => Array.from(scoreBatch(r.model, b)));
+      return scores.reduce((a, b) => a + b, 0) / scores.length;
+    };
+    expect(await meanScore(false)).toBeCloseTo(0.1, 1);
+    expect(await meanScore(true)).toBeGreaterThan(0.16);
   });
 
   it('trains a cuts-only model and rejects a pipeline without a label', async () => {
