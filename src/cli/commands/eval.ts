@@ -1,0 +1,96 @@
+import { relative } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_EFFICIENCIES, evaluateModel, type Evaluation } from '../../eval/evaluate.js';
+import { locateModel, openEvalInput } from '../../eval/inputs.js';
+import { writeEvaluation } from '../../eval/writeEvaluation.js';
+import { loadModel } from '../../model/io.js';
+import { readCutsFile } from '../../selection/cutsFile.js';
+
+interface EvalCliOptions {
+  model: string;
+  input: string[];
+  label?: string;
+  weight?: string;
+  cuts?: string;
+  out: string;
+  friend?: string;
+  efficiencies: number[];
+  tree?: string;
+}
+
+function parseEfficiencies(text: string): number[] {
+  const values = text.split(',').map((s) => Number(s.trim()));
+  if (values.length === 0 || values.some((v) => !(v > 0 && v <= 1))) throw new InvalidArgumentError(`expected comma-separated fractions in (0, 1], got '${text}'`);
+  return values;
+}
+
+export function evalSummary(e: Evaluation): string[] {
+  const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(1)}%`);
+  const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
+  const s = e.savedCuts;
+  const lines = [`events:      ${e.events}${e.label ? ` (${e.signalEvents} signal, ${e.backgroundEvents} background)` : ''}, ${Math.round(e.eventsPerSecond)} events/s`];
+  if (e.label) lines.push(`AUC:         ${e.auc === null ? 'n/a (needs both classes)' : e.auc.toFixed(4)}`);
+  lines.push(
+    `saved cuts:  keep ${s.eventsKept} events (${pct(s.keptFraction)})${s.signalEfficiency !== undefined ? `, signal eff. ${pct(s.signalEfficiency)}, background eff. ${pct(s.backgroundEfficiency)}` : ''}`,
+    `skim bytes:  ${mb(s.bytesIn)} in, ~${mb(s.bytesKeptEstimate)} kept (${pct(s.keptBytesFraction)}), ~${mb(s.bytesSavedEstimate)} saved (estimate)`,
+  );
+  for (const w of e.workingPoints)
+    lines.push(`eps_S ${pct(w.targetSignalEfficiency).padStart(6)}:  score > ${w.threshold.toPrecision(4)}, eps_B ${pct(w.backgroundEfficiency)}, keeps ${pct(w.keptFraction)} of events`);
+  return lines;
+}
+
+export function register(program: Command): void {
+  program
+    .command('eval')
+    .summary('score a new dataset with a saved model: ROC, AUC, working points, cut flow, plots, report.html')
+    .description(
+      'Stream a dataset through a saved model (its learned cuts and classifier) with bounded memory, and write\n' +
+        'eval.json, plots (ROC, score histograms, one per cut) and a self-contained report.html to --out.\n' +
+        'With --label, efficiencies, the ROC curve, AUC and score thresholds at chosen signal efficiencies are\n' +
+        'computed; without it, the cut flow and what a skim with the saved cuts would keep (events, bytes).',
+    )
+    .requiredOption('-m, --model <dir>', 'run folder (holding model/ and cuts.json) or model folder (holding model.json)')
+    .requiredOption(
+      '-i, --input <spec...>',
+      'events to evaluate: Parquet files, directories, globs or @list.txt; ROOT files (*.root); or grpc://host:port/path (grpcs:// for TLS, token from $DIFFSKIM_TOKEN)',
+    )
+    .option('-l, --label <column>', 'truth label column (1 = signal, 0 = background)')
+    .option('-w, --weight <column>', 'per-event weight column for efficiencies and AUC')
+    .option('-c, --cuts <file>', 'cuts.json to evaluate (default: cuts.json in the --model folder or next to its model/, else the learned cuts)')
+    .option('-o, --out <dir>', 'output folder', 'eval')
+    .option('--friend <file.parquet>', 'also write the scores to this Parquet file: columns event (row index in input order), score, passes')
+    .option('--efficiencies <list>', 'signal efficiencies at which to report the score threshold', parseEfficiencies, DEFAULT_EFFICIENCIES)
+    .option('--tree <name>', 'TTree to read from ROOT inputs (default: the only tree in the file)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ diffskim eval --model runs/toy2d --input data/generated/toy2d.parquet --label label --out runs/toy2d/eval
+  $ diffskim eval -m runs/nano -i 'data/nano/*.root' --tree Events --friend runs/nano/scores.parquet
+  $ DIFFSKIM_TOKEN=secret diffskim eval -m runs/toy2d -i grpc://skimhost:50051/toy2d.parquet -l label
+
+Outputs in --out: eval.json, roc.png, scores.png, cut-<n>-<variable>.png (each also .svg), report.html.
+See docs/reading-the-report.md for what every figure means.`,
+    )
+    .action(async (o: EvalCliOptions) => {
+      const { modelDir, cutsFile: foundCuts } = locateModel(o.model);
+      const model = await loadModel(modelDir);
+      const cutsFile = o.cuts ?? foundCuts;
+      const cuts = cutsFile ? await readCutsFile(cutsFile) : undefined;
+      const input = await openEvalInput(o.input, { tree: o.tree });
+      const evaluation = await evaluateModel({
+        source: input.source,
+        model,
+        cuts,
+        label: o.label,
+        weight: o.weight,
+        efficiencies: o.efficiencies,
+        friend: o.friend,
+        inputName: o.input.join(', '),
+      });
+      const written = await writeEvaluation(evaluation, { model: modelDir, cutsFile, inputs: input.inputs }, o.out);
+      for (const line of evalSummary(evaluation)) console.log(line);
+      const shown = (p: string) => relative(process.cwd(), p) || '.';
+      console.log(`wrote ${shown(written.json)}, ${shown(written.html)} and ${written.plots.length} plots${evaluation.friend ? `; scores in ${shown(evaluation.friend.path)}` : ''}`);
+    });
+}

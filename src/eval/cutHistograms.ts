@@ -1,0 +1,98 @@
+import type { EventBatch } from '../batch/batch.js';
+import type { SelectionModel } from '../model/model.js';
+import type { CutDistribution } from '../plots/cutPlots.js';
+import type { HardCut } from '../selection/cutsFile.js';
+import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+
+/** A hard cut with the location and spread of its variable, which fix the histogram range. */
+export interface CutRange {
+  cut: HardCut;
+  mean: number;
+  std: number;
+}
+
+/**
+ * Ranges for the cuts of a cuts file: the mean and spread the model saved for a cut on the same
+ * variable, else a range centred on the threshold.
+ */
+export function cutRanges(cuts: HardCut[], model?: SelectionModel): CutRange[] {
+  return cuts.map((cut) => {
+    const spec = model?.cuts.find((c) => c.column === cut.column);
+    if (spec && spec.std > 0) return { cut, mean: spec.mean, std: spec.std };
+    const [lo, hi] = thresholds(cut).length === 2 ? thresholds(cut) : [thresholds(cut)[0], thresholds(cut)[0]];
+    return { cut, mean: (lo + hi) / 2, std: Math.max((hi - lo) / 2, Math.abs(lo) / 2, 1) };
+  });
+}
+
+export function thresholds(cut: HardCut): number[] {
+  return cut.op === 'between' ? [cut.low, cut.high] : [cut.value];
+}
+
+/**
+ * Fixed-bin histograms of each cut variable over all events (before any cut), per class, in
+ * bounded memory. The range is mean +- 4 std widened to show the thresholds; small counts
+ * (count(jets)) get one bin per integer.
+ */
+export class CutHistograms {
+  private readonly hists: { range: CutRange; edges: number[]; all: Float64Array; signal: Float64Array; background: Float64Array; under: number; over: number; missing: number }[];
+
+  constructor(
+    ranges: CutRange[],
+    private readonly labelled: boolean,
+    bins = 60,
+  ) {
+    this.hists = ranges.map((range) => {
+      const edges = histogramEdges(range, bins);
+      const n = edges.length - 1;
+      return { range, edges, all: new Float64Array(n), signal: new Float64Array(n), background: new Float64Array(n), under: 0, over: 0, missing: 0 };
+    });
+  }
+
+  add(batch: EventBatch, isSignal: Uint8Array | null, weight: ArrayLike<number> | null): void {
+    for (const h of this.hists) {
+      const x = evaluateQuantity(batch, parseQuantity(h.range.cut.column));
+      const lo = h.edges[0];
+      const n = h.all.length;
+      const width = (h.edges[n] - lo) / n;
+      for (let i = 0; i < x.length; i++) {
+        if (Number.isNaN(x[i])) {
+          h.missing++;
+          continue;
+        }
+        const k = Math.floor((x[i] - lo) / width);
+        if (k < 0) h.under++;
+        else if (k >= n) h.over++;
+        else {
+          h.all[k]++;
+          if (isSignal) (isSignal[i] ? h.signal : h.background)[k] += weight ? weight[i] : 1;
+        }
+      }
+    }
+  }
+
+  distributions(): CutDistribution[] {
+    return this.hists.map((h) => ({
+      column: h.range.cut.column,
+      cut: h.range.cut,
+      edges: h.edges,
+      all: Array.from(h.all),
+      ...(this.labelled && { signal: Array.from(h.signal), background: Array.from(h.background) }),
+      underflow: h.under,
+      overflow: h.over,
+      missing: h.missing,
+    }));
+  }
+}
+
+function histogramEdges(range: CutRange, bins: number): number[] {
+  const t = thresholds(range.cut);
+  let lo = Math.min(range.mean - 4 * range.std, ...t.map((v) => v - 0.5 * range.std));
+  let hi = Math.max(range.mean + 4 * range.std, ...t.map((v) => v + 0.5 * range.std));
+  if (parseQuantity(range.cut.column).fn === 'count' && hi - lo <= 200) {
+    // Small integer counts: one bin per value, centred on it.
+    lo = Math.max(-0.5, Math.floor(lo) - 0.5);
+    hi = Math.ceil(hi) + 0.5;
+    bins = Math.round(hi - lo);
+  }
+  return Array.from({ length: bins + 1 }, (_, i) => lo + ((hi - lo) * i) / bins);
+}

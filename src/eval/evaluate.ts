@@ -1,0 +1,179 @@
+import { ignoreElements, lastValueFrom, map, type Observable } from 'rxjs';
+import { makeBatch, type EventBatch } from '../batch/batch.js';
+import { hasCuts, hasMlp, type SelectionModel } from '../model/model.js';
+import { scoreBatch } from '../model/score.js';
+import { toCutsFile } from '../model/toCutsFile.js';
+import { progress } from '../operators/progress.js';
+import type { CutDistribution } from '../plots/cutPlots.js';
+import type { CutsFile } from '../selection/cutsFile.js';
+import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+import { parquetSink, type ParquetSinkResult } from '../sinks/parquetSink.js';
+import type { DatasetInfo, EventSource } from '../sources/types.js';
+import { AucAccumulator } from '../training/auc.js';
+import { eventBytes, eventBytesColumns, eventBytesModel } from '../training/eventBytes.js';
+import { createProgress } from '../util/progress.js';
+import { CutFlow, type CutFlowRow } from './cutFlow.js';
+import { CutHistograms, cutRanges } from './cutHistograms.js';
+import { ScoreHistogram, type RocPoint, type ScoreDistribution, type WorkingPoint } from './scoreHistogram.js';
+
+export interface EvaluateOptions {
+  source: EventSource;
+  model: SelectionModel;
+  /** The working point: hard cuts and an optional score cut (default: the model's learned cuts). */
+  cuts?: CutsFile;
+  /** Truth label column (1 = signal); without it only unlabelled figures are computed. */
+  label?: string;
+  /** Per-event weight column for efficiencies and AUC. */
+  weight?: string;
+  /** Signal efficiencies at which to report the score threshold (default 0.5, 0.7, 0.9). */
+  efficiencies?: number[];
+  /** Parquet file to write the scores to, one row per event: event (index), score, passes. */
+  friend?: string;
+  /** Name of the input for error messages. */
+  inputName?: string;
+  /** Fine score bins for ROC and working points. */
+  bins?: number;
+  quiet?: boolean;
+}
+
+export interface SavedCutsPoint {
+  cuts: CutsFile;
+  eventsKept: number;
+  keptFraction: number;
+  signalEfficiency?: number;
+  backgroundEfficiency?: number;
+  /** Size of the inputs on disk, and what a skim with these cuts would keep (estimated). */
+  bytesIn: number;
+  keptBytesFraction: number;
+  bytesKeptEstimate: number;
+  bytesSavedEstimate: number;
+}
+
+export interface Evaluation {
+  label: string | null;
+  weight: string | null;
+  events: number;
+  /** Unweighted class counts and weighted sums (labelled datasets only). */
+  signalEvents?: number;
+  backgroundEvents?: number;
+  signalWeight?: number;
+  backgroundWeight?: number;
+  auc: number | null;
+  roc: RocPoint[];
+  workingPoints: (WorkingPoint & { targetSignalEfficiency: number })[];
+  savedCuts: SavedCutsPoint;
+  cutFlow: CutFlowRow[];
+  distributions: { score: ScoreDistribution; cuts: CutDistribution[] };
+  friend?: ParquetSinkResult;
+  seconds: number;
+  eventsPerSecond: number;
+}
+
+export const DEFAULT_EFFICIENCIES = [0.5, 0.7, 0.9];
+
+/**
+ * Streams a dataset once through a saved model, with memory bounded by one batch plus fixed
+ * histograms: score histograms give the ROC curve, AUC and score thresholds at chosen signal
+ * efficiencies; the cuts file gives a cut flow and what a skim with it would keep; and the
+ * scores can be written to a friend Parquet file as they go.
+ */
+export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
+  const t0 = performance.now();
+  const { model } = o;
+  const cuts = o.cuts ?? toCutsFile(model, null);
+  const efficiencies = o.efficiencies ?? DEFAULT_EFFICIENCIES;
+  for (const e of efficiencies) if (!(e > 0 && e <= 1)) throw new Error(`signal efficiency ${e} is not in (0, 1]`);
+  const info = await o.source.describe();
+  const name = o.inputName ?? info.files.map((f) => f.path).join(', ');
+  const bytesModel = eventBytesModel(info);
+  const columns = readColumns(info, o, cuts, eventBytesColumns(bytesModel), name);
+
+  const labelled = Boolean(o.label);
+  const scores = new ScoreHistogram(o.bins);
+  const auc = new AucAccumulator(o.bins ?? 20_000);
+  const flow = new CutFlow(cuts, labelled);
+  const cutHists = new CutHistograms(cutRanges(cuts.cuts, model), labelled);
+  let eventIndex = 0;
+  const counts = { signal: 0, background: 0 };
+
+  const scored: Observable<EventBatch> = o.source.batches({ columns }).pipe(
+    progress(createProgress({ stage: 'eval', total: info.rows, quiet: o.quiet })),
+    map((batch) => {
+      const score = scoreBatch(model, batch);
+      const isSignal = o.label ? Uint8Array.from(evaluateQuantity(batch, parseQuantity(o.label)), (y) => (y > 0.5 ? 1 : 0)) : null;
+      const weight = o.weight ? evaluateQuantity(batch, parseQuantity(o.weight)) : null;
+      const bytes = eventBytes(bytesModel, batch);
+      scores.add(score, isSignal, weight, bytes);
+      if (isSignal) {
+        auc.add(score, isSignal, weight ?? undefined);
+        for (let i = 0; i < isSignal.length; i++) counts[isSignal[i] ? 'signal' : 'background']++;
+      }
+      const passes = flow.add(batch, score, isSignal, weight, bytes);
+      cutHists.add(batch, isSignal, weight);
+      const event = new BigInt64Array(batch.length);
+      for (let i = 0; i < event.length; i++) event[i] = BigInt(eventIndex + i);
+      eventIndex += batch.length;
+      return makeBatch({ event, score, passes }, { event: 'int64', score: 'float32', passes: 'bool' });
+    }),
+  );
+  const friend = o.friend
+    ? await lastValueFrom(scored.pipe(parquetSink(o.friend, { schema: FRIEND_SCHEMA })))
+    : await lastValueFrom(scored.pipe(ignoreElements()), { defaultValue: undefined });
+
+  const totals = scores.totals();
+  const flowRows = flow.rows();
+  const last = flowRows[flowRows.length - 1];
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    label: o.label ?? null,
+    weight: o.weight ?? null,
+    events: totals.events,
+    ...(labelled && { signalEvents: counts.signal, backgroundEvents: counts.background, signalWeight: totals.signal, backgroundWeight: totals.background }),
+    auc: labelled && Number.isFinite(auc.value()) ? auc.value() : null,
+    roc: scores.roc(),
+    workingPoints: efficiencies.flatMap((e) => {
+      const wp = scores.workingPoint(e);
+      return wp ? [{ targetSignalEfficiency: e, ...wp }] : [];
+    }),
+    savedCuts: {
+      cuts,
+      eventsKept: last.events,
+      keptFraction: last.fraction.events,
+      ...(labelled && { signalEfficiency: last.fraction.signal, backgroundEfficiency: last.fraction.background }),
+      bytesIn: info.bytesOnDisk,
+      keptBytesFraction: last.fraction.bytes,
+      bytesKeptEstimate: info.bytesOnDisk * last.fraction.bytes,
+      bytesSavedEstimate: info.bytesOnDisk * (1 - last.fraction.bytes),
+    },
+    cutFlow: flowRows,
+    distributions: { score: scores.distribution(), cuts: cutHists.distributions() },
+    ...(friend && { friend }),
+    seconds,
+    eventsPerSecond: totals.events / Math.max(seconds, 1e-9),
+  };
+}
+
+const FRIEND_SCHEMA = makeBatch({ event: new BigInt64Array(0), score: new Float32Array(0), passes: new Uint8Array(0) }, { event: 'int64', score: 'float32', passes: 'bool' }).schema;
+
+/**
+ * Columns a pass must read: model inputs, cut variables, label, weight, and the list counts of
+ * the bytes estimate. A count(list) is read as the derived quantity, without the list's values.
+ */
+function readColumns(info: DatasetInfo, o: EvaluateOptions, cuts: CutsFile, bytesColumns: string[], name: string): string[] {
+  const have = new Set(info.schema.map((f) => f.name));
+  const wanted: string[] = [];
+  const need = (text: string, why: string) => {
+    const q = parseQuantity(text);
+    if (!have.has(q.column)) {
+      const shown = [...have].slice(0, 20).join(', ') + (have.size > 20 ? `, ... (${have.size} in all)` : '');
+      throw new Error(`${name}: column '${q.column}' (${why}) is not in the input; it has: ${shown}`);
+    }
+    wanted.push(q.fn === 'count' ? q.text : q.column);
+  };
+  if (hasMlp(o.model)) for (const f of o.model.features) need(f, 'a classifier input of the model');
+  if (hasCuts(o.model)) for (const c of o.model.cuts) need(c.column, 'a soft cut of the model');
+  for (const c of cuts.cuts) need(c.column, 'a cut of the cuts file');
+  if (o.label) need(o.label, '--label');
+  if (o.weight) need(o.weight, '--weight');
+  return [...new Set([...wanted, ...bytesColumns])];
+}

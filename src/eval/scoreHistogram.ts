@@ -1,0 +1,156 @@
+/**
+ * Score distributions in bounded memory, for ROC curves and working points on datasets of any
+ * size. Scores are binned uniformly in log-odds log(p / (1 - p)) over [-RANGE, RANGE]: this
+ * keeps resolution at both ends of [0, 1], where the product of soft cuts and a sigmoid piles
+ * events up. A threshold always sits on a bin edge, so "score > threshold" selects whole bins.
+ */
+const RANGE = 30;
+
+/** One point of the ROC curve: what `score > threshold` keeps. */
+export interface RocPoint {
+  threshold: number;
+  signalEfficiency: number;
+  backgroundEfficiency: number;
+}
+
+/** A score threshold and what it keeps: efficiencies (weighted), events and bytes (unweighted). */
+export interface WorkingPoint extends RocPoint {
+  keptFraction: number;
+  keptBytesFraction: number;
+}
+
+/** Coarse histogram of the score in [0, 1] for plots (weighted sums per class; all = unweighted events). */
+export interface ScoreDistribution {
+  edges: number[];
+  signal: number[];
+  background: number[];
+  all: number[];
+}
+
+export class ScoreHistogram {
+  /** Weighted sums per fine bin. */
+  private readonly signal: Float64Array;
+  private readonly background: Float64Array;
+  /** Unweighted events and their stored bytes per fine bin. */
+  private readonly events: Float64Array;
+  private readonly bytes: Float64Array;
+  private readonly plot: { signal: Float64Array; background: Float64Array; all: Float64Array };
+
+  constructor(
+    readonly bins = 20_000,
+    readonly plotBins = 50,
+  ) {
+    this.signal = new Float64Array(bins);
+    this.background = new Float64Array(bins);
+    this.events = new Float64Array(bins);
+    this.bytes = new Float64Array(bins);
+    this.plot = { signal: new Float64Array(plotBins), background: new Float64Array(plotBins), all: new Float64Array(plotBins) };
+  }
+
+  /** Fine bin of a score (NaN counts as 0). */
+  binOf(score: number): number {
+    const t = Math.log(score) - Math.log1p(-score);
+    const clamped = Number.isNaN(t) ? -RANGE : Math.min(RANGE, Math.max(-RANGE, t));
+    return Math.min(this.bins - 1, Math.floor(((clamped + RANGE) / (2 * RANGE)) * this.bins));
+  }
+
+  /** Score at the lower edge of fine bin k (0 for the first bin). */
+  lowerEdge(k: number): number {
+    if (k <= 0) return 0;
+    const t = -RANGE + (2 * RANGE * k) / this.bins;
+    return 1 / (1 + Math.exp(-t));
+  }
+
+  /**
+   * Adds a batch. `isSignal` is null for an unlabelled dataset; `weight` null means 1;
+   * `bytes` are each event's stored bytes (null: not tracked).
+   */
+  add(score: ArrayLike<number>, isSignal: Uint8Array | null, weight: ArrayLike<number> | null, bytes: ArrayLike<number> | null): void {
+    const { plotBins } = this;
+    for (let i = 0; i < score.length; i++) {
+      const k = this.binOf(score[i]);
+      const w = weight ? weight[i] : 1;
+      const p = Math.min(plotBins - 1, Math.max(0, Math.floor((Number.isNaN(score[i]) ? 0 : score[i]) * plotBins)));
+      this.events[k] += 1;
+      this.plot.all[p] += 1;
+      if (bytes) this.bytes[k] += bytes[i];
+      if (!isSignal) continue;
+      if (isSignal[i]) {
+        this.signal[k] += w;
+        this.plot.signal[p] += w;
+      } else {
+        this.background[k] += w;
+        this.plot.background[p] += w;
+      }
+    }
+  }
+
+  /**
+   * The ROC curve, from the tightest threshold to the loosest, thinned to at most `maxPoints`
+   * points (first and last always kept). Empty without both classes.
+   */
+  roc(maxPoints = 200): RocPoint[] {
+    const [totalS, totalB] = [sum(this.signal), sum(this.background)];
+    if (!(totalS > 0 && totalB > 0)) return [];
+    const all: RocPoint[] = [];
+    let [s, b] = [0, 0];
+    for (let k = this.bins - 1; k >= 0; k--) {
+      if (this.signal[k] === 0 && this.background[k] === 0) continue;
+      s += this.signal[k];
+      b += this.background[k];
+      all.push({ threshold: this.lowerEdge(k), signalEfficiency: s / totalS, backgroundEfficiency: b / totalB });
+    }
+    if (all.length <= maxPoints) return all;
+    const step = (all.length - 1) / (maxPoints - 1);
+    return Array.from({ length: maxPoints }, (_, i) => all[Math.round(i * step)]);
+  }
+
+  /**
+   * The tightest threshold that keeps at least `target` of the signal (to one fine bin), or null
+   * without labelled signal.
+   */
+  workingPoint(target: number): WorkingPoint | null {
+    const totalS = sum(this.signal);
+    if (!(totalS > 0)) return null;
+    let s = 0;
+    for (let k = this.bins - 1; k >= 0; k--) {
+      s += this.signal[k];
+      if (s >= target * totalS * (1 - 1e-12)) return this.above(k);
+    }
+    return this.above(0);
+  }
+
+  /** Totals: weighted signal and background, unweighted events and bytes. */
+  totals(): { signal: number; background: number; events: number; bytes: number } {
+    return { signal: sum(this.signal), background: sum(this.background), events: sum(this.events), bytes: sum(this.bytes) };
+  }
+
+  distribution(): ScoreDistribution {
+    return {
+      edges: Array.from({ length: this.plotBins + 1 }, (_, i) => i / this.plotBins),
+      signal: Array.from(this.plot.signal),
+      background: Array.from(this.plot.background),
+      all: Array.from(this.plot.all),
+    };
+  }
+
+  /** What the bins from k upwards hold, as fractions of the totals. */
+  private above(k: number): WorkingPoint {
+    const part = (a: Float64Array) => sum(a.subarray(Math.min(k, this.bins)));
+    const frac = (x: number, total: number) => (total > 0 ? x / total : NaN);
+    const t = this.totals();
+    return {
+      threshold: this.lowerEdge(k),
+      signalEfficiency: frac(part(this.signal), t.signal),
+      backgroundEfficiency: frac(part(this.background), t.background),
+      keptFraction: frac(part(this.events), t.events),
+      keptBytesFraction: frac(part(this.bytes), t.bytes),
+    };
+  }
+}
+
+function sum(a: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i];
+  return s;
+}

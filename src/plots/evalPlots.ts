@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import type { RocPoint, ScoreDistribution } from '../eval/scoreHistogram.js';
+import { renderPlot } from './render.js';
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+/** A point to mark on the ROC curve (a working point). */
+export interface RocMark {
+  label: string;
+  signalEfficiency: number;
+  backgroundEfficiency: number;
+}
+
+/**
+ * ROC curve in the HEP convention: background rejection 1/eps_B (log scale) against signal
+ * efficiency eps_S, with a random classifier (eps_B = eps_S) for reference and the working
+ * points marked. Points with eps_B = 0 (infinite rejection) are left out. Writes <base>.png/.svg.
+ */
+export async function plotRoc(roc: RocPoint[], marks: RocMark[], base: string, auc?: number): Promise<string> {
+  const curve = roc.filter((p) => p.backgroundEfficiency > 0).map((p) => ({ eff: p.signalEfficiency, rejection: 1 / p.backgroundEfficiency, curve: 'classifier' }));
+  const random = Array.from({ length: 50 }, (_, i) => (i + 1) / 50).map((e) => ({ eff: e, rejection: 1 / e, curve: 'random (eps_B = eps_S)' }));
+  const points = marks.filter((m) => m.backgroundEfficiency > 0).map((m) => ({ eff: m.signalEfficiency, rejection: 1 / m.backgroundEfficiency, label: m.label }));
+  const x = { field: 'eff', type: 'quantitative' as const, title: 'signal efficiency eps_S', scale: { domain: [0, 1] } };
+  const y = { field: 'rejection', type: 'quantitative' as const, title: 'background rejection 1/eps_B', scale: { type: 'log' as const } };
+  const spec: TopLevelSpec = {
+    $schema: SCHEMA,
+    title: { text: 'ROC curve', subtitle: auc !== undefined && Number.isFinite(auc) ? `AUC = ${auc.toFixed(4)}` : '' },
+    width: 480,
+    height: 320,
+    layer: [
+      {
+        data: { values: [...curve, ...random] },
+        mark: { type: 'line' },
+        encoding: {
+          x,
+          y,
+          color: { field: 'curve', type: 'nominal', title: null, scale: { range: ['#1f77b4', '#999999'] } },
+          strokeDash: { field: 'curve', type: 'nominal', legend: null, scale: { range: [[1, 0], [5, 4]] } },
+        },
+      },
+      {
+        data: { values: points },
+        layer: [
+          { mark: { type: 'point', filled: true, size: 60, color: '#d62728' }, encoding: { x, y } },
+          { mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 10 }, encoding: { x, y, text: { field: 'label' } } },
+        ],
+      },
+    ],
+  };
+  return (await renderPlot(spec, base)).png;
+}
+
+/**
+ * Score histograms: signal and background each normalised to unit area (all events when the
+ * dataset has no label). Writes <base>.png/.svg.
+ */
+export async function plotScores(dist: ScoreDistribution, base: string, scoreCut?: number): Promise<string> {
+  const classes: [string, number[]][] = dist.signal.some((v) => v > 0) || dist.background.some((v) => v > 0)
+    ? [['signal', dist.signal], ['background', dist.background]]
+    : [['all events', dist.all]];
+  const rows = classes.flatMap(([name, counts]) => {
+    const total = counts.reduce((a, b) => a + b, 0);
+    const frac = (c: number) => (total > 0 ? c / total : 0);
+    return [...counts.map((c, i) => ({ score: dist.edges[i], fraction: frac(c), class: name })), { score: 1, fraction: frac(counts[counts.length - 1]), class: name }];
+  });
+  const spec: TopLevelSpec = {
+    $schema: SCHEMA,
+    title: { text: 'Model output', subtitle: `P = soft cuts x sigmoid(MLP)${scoreCut !== undefined ? `; dashed line: score cut ${scoreCut}` : ''}` },
+    width: 480,
+    height: 260,
+    layer: [
+      {
+        data: { values: rows },
+        mark: { type: 'line', interpolate: 'step-after' },
+        encoding: {
+          x: { field: 'score', type: 'quantitative', title: 'score', scale: { domain: [0, 1] } },
+          y: { field: 'fraction', type: 'quantitative', title: 'fraction of class per bin' },
+          color: { field: 'class', type: 'nominal', title: null, scale: { domain: classes.map(([n]) => n), range: classes.length === 2 ? ['#d62728', '#1f77b4'] : ['#444444'] } },
+        },
+      },
+      ...(scoreCut !== undefined
+        ? [{ data: { values: [{ score: scoreCut }] }, mark: { type: 'rule' as const, strokeDash: [6, 4], strokeWidth: 2, color: '#222222' }, encoding: { x: { field: 'score', type: 'quantitative' as const } } }]
+        : []),
+    ],
+  };
+  return (await renderPlot(spec, base)).png;
+}
+
+/** Both evaluation plots in outDir (roc.png, scores.png); returns the PNG paths. */
+export async function plotEvaluation(o: { roc: RocPoint[]; marks: RocMark[]; auc?: number; scores: ScoreDistribution; scoreCut?: number }, outDir: string): Promise<string[]> {
+  const paths: string[] = [];
+  if (o.roc.length > 0) paths.push(await plotRoc(o.roc, o.marks, join(outDir, 'roc'), o.auc));
+  paths.push(await plotScores(o.scores, join(outDir, 'scores'), o.scoreCut));
+  return paths;
+}

@@ -1,0 +1,242 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import { describeCut, type CutFlowRow } from '../eval/cutFlow.js';
+import type { CutsFile } from '../selection/cutsFile.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+
+/**
+ * One self-contained report.html per output folder, built from the report.json (from `run` or
+ * `skim`) and eval.json (from `eval`) found there. Plots are embedded as base64 PNG data URIs
+ * and there is no script, so the file opens offline and can be mailed around.
+ */
+export async function writeHtmlReport(outDir: string): Promise<string> {
+  const dir = resolve(outDir);
+  const run = await readJson(join(dir, 'report.json'));
+  const evaluation = await readJson(join(dir, 'eval.json'));
+  if (!run && !evaluation) throw new Error(`${dir}: no report.json or eval.json to make a report from`);
+  const sections = [
+    ...(run ? [runSection(run)] : []),
+    ...(evaluation ? [evalSection(evaluation)] : []),
+    await plotsSection(dir, [...listOf(run?.plots), ...listOf(evaluation?.plots)]),
+  ];
+  const title = `diffskim report: ${basename(dir)}`;
+  const html = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${esc(title)}</h1>
+<p class="meta">Folder ${esc(dir)}; written ${esc(new Date().toISOString())}. How to read it: docs/reading-the-report.md.</p>
+${sections.join('\n')}
+</body>
+</html>
+`;
+  const path = join(dir, 'report.html');
+  await writeFileAtomic(path, html);
+  return path;
+}
+
+type Json = Record<string, any>;
+
+async function readJson(path: string): Promise<Json | null> {
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: cannot read: ${(e as Error).message}`);
+  }
+}
+
+function listOf(x: unknown): string[] {
+  return Array.isArray(x) ? x.filter((p): p is string => typeof p === 'string') : [];
+}
+
+function runSection(r: Json): string {
+  const rows: [string, string][] = [];
+  if (r.pipeline) rows.push(['pipeline', esc(r.pipeline)]);
+  if (r.cutsFile) rows.push(['cuts file', esc(r.cutsFile)]);
+  if (Array.isArray(r.inputs)) rows.push(['inputs', esc(shortList(r.inputs))]);
+  if (r.backend) rows.push(['training backend', `${esc(r.backend)}${r.trainingEventsPerSecond ? `, ${num(r.trainingEventsPerSecond, 0)} events/s` : ''}`]);
+  if (typeof r.auc === 'number') rows.push(['AUC (validation)', num(r.auc, 4)]);
+  const events: [string, string][] = [
+    ['events in', int(r.eventsIn)],
+    ['events kept', `${int(r.eventsKept)} (${pct(r.eventsKept, r.eventsIn)})`],
+  ];
+  if (typeof r.keptFractionPredicted === 'number') events.push(['kept fraction predicted by the soft cuts', pct(r.keptFractionPredicted, 1)]);
+  if (typeof r.signalEfficiency === 'number') events.push(['signal efficiency', pct(r.signalEfficiency, 1)], ['background efficiency', pct(r.backgroundEfficiency, 1)]);
+  const bytes: [string, string][] = [
+    ['bytes in (on disk)', bytesText(r.bytesIn)],
+    ['bytes out (skim on disk)', bytesText(r.bytesOut)],
+    ['bytes saved', `${bytesText(r.bytesSaved)} (${pct(r.bytesSaved, r.bytesIn)})`],
+  ];
+  if (typeof r.bytesSavedByRows === 'number') bytes.push(['saved by dropping events', bytesText(r.bytesSavedByRows)], ['saved by dropping columns', bytesText(r.bytesSavedByColumns)]);
+  const warnings = listOf(r.warnings);
+  return `<section>
+<h2>Training run and skim</h2>
+${keyValues(rows)}
+${r.cuts ? `<h3>Cuts</h3>\n${cutsTable(r.cuts)}` : ''}
+<h3>Events and efficiencies</h3>
+${keyValues(events)}
+<h3>Bytes</h3>
+${keyValues(bytes)}
+${warnings.length ? `<h3>Warnings</h3>\n<ul class="warn">${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : ''}
+</section>`;
+}
+
+function evalSection(e: Json): string {
+  const rows: [string, string][] = [];
+  if (e.model) rows.push(['model', esc(e.model)]);
+  if (e.cutsFile !== undefined) rows.push(['cuts file', esc(e.cutsFile ?? "(the model's learned cuts, no score cut)")]);
+  if (Array.isArray(e.inputs)) rows.push(['inputs', esc(shortList(e.inputs))]);
+  rows.push(['events', int(e.events)]);
+  if (e.label) {
+    rows.push(['label column', esc(e.label)], ['signal / background events', `${int(e.signalEvents)} / ${int(e.backgroundEvents)}`]);
+    if (e.weight) rows.push(['weight column', esc(e.weight)], ['signal / background weight', `${num(e.signalWeight, 4)} / ${num(e.backgroundWeight, 4)}`]);
+    rows.push(['AUC', typeof e.auc === 'number' ? num(e.auc, 4) : 'n/a (needs both classes)']);
+  } else rows.push(['label column', 'none given: no efficiencies, ROC or AUC']);
+  if (e.friend) rows.push(['friend file (scores)', `${esc(e.friend.path)}, ${int(e.friend.rows)} rows`]);
+  if (typeof e.eventsPerSecond === 'number') rows.push(['speed', `${num(e.eventsPerSecond, 0)} events/s (${num(e.seconds, 2)} s)`]);
+  const s = e.savedCuts ?? {};
+  const skim: [string, string][] = [
+    ['events kept', `${int(s.eventsKept)} (${pct(s.keptFraction, 1)})`],
+    ...(typeof s.signalEfficiency === 'number'
+      ? ([
+          ['signal efficiency', pct(s.signalEfficiency, 1)],
+          ['background efficiency', `${pct(s.backgroundEfficiency, 1)} (rejection ${rejection(s.backgroundEfficiency)})`],
+        ] as [string, string][])
+      : []),
+    ['bytes in (on disk)', bytesText(s.bytesIn)],
+    ['bytes a skim would keep (estimate)', `${bytesText(s.bytesKeptEstimate)} (${pct(s.keptBytesFraction, 1)})`],
+    ['bytes a skim would save (estimate)', bytesText(s.bytesSavedEstimate)],
+  ];
+  return `<section>
+<h2>Evaluation</h2>
+${keyValues(rows)}
+${s.cuts ? `<h3>Cuts evaluated</h3>\n${cutsTable(s.cuts)}` : ''}
+<h3>What a skim with these cuts keeps</h3>
+${keyValues(skim)}
+${Array.isArray(e.cutFlow) ? `<h3>Cut flow</h3>\n${cutFlowTable(e.cutFlow, Boolean(e.label))}` : ''}
+${Array.isArray(e.workingPoints) && e.workingPoints.length ? `<h3>Working points of the model score</h3>\n${workingPointsTable(e.workingPoints)}` : ''}
+</section>`;
+}
+
+function cutsTable(cuts: CutsFile): string {
+  const rows = cuts.cuts.map((c) => [esc(c.column), esc(c.op), c.op === 'between' ? `${num(c.low, 6)} … ${num(c.high, 6)}` : num(c.value, 6), esc(describeCut(c))]);
+  if (cuts.score) rows.push(['model score', '>', num(cuts.score.value, 6), esc(`score > ${cuts.score.value}`)]);
+  if (rows.length === 0) return '<p>No cuts: every event is kept.</p>';
+  return table(['variable', 'op', 'threshold', 'cut'], rows, 'cuts');
+}
+
+function cutFlowTable(flow: CutFlowRow[], labelled: boolean): string {
+  const head = ['step', 'events', 'events kept', 'bytes kept (est.)', ...(labelled ? ['signal eff.', 'background eff.'] : [])];
+  const rows = flow.map((r) => [
+    esc(r.step),
+    int(r.events),
+    pct(r.fraction.events, 1),
+    pct(r.fraction.bytes, 1),
+    ...(labelled ? [pct(r.fraction.signal ?? NaN, 1), pct(r.fraction.background ?? NaN, 1)] : []),
+  ]);
+  return table(head, rows, 'cutflow');
+}
+
+function workingPointsTable(points: Json[]): string {
+  const rows = points.map((p) => [
+    pct(p.targetSignalEfficiency, 1),
+    num(p.threshold, 4),
+    pct(p.signalEfficiency, 1),
+    pct(p.backgroundEfficiency, 2),
+    rejection(p.backgroundEfficiency),
+    pct(p.keptFraction, 1),
+    pct(p.keptBytesFraction, 1),
+  ]);
+  return table(['target eps_S', 'score >', 'eps_S', 'eps_B', '1/eps_B', 'events kept', 'bytes kept (est.)'], rows, 'workingpoints');
+}
+
+const CAPTIONS: Record<string, string> = {
+  loss: 'Loss per epoch: training and validation total, and its classification and size terms.',
+  cuts: 'Cut thresholds per epoch: how each learned cut moved during training.',
+  kept: 'Kept fraction of events and bytes (soft cuts) and validation AUC per epoch.',
+  roc: 'ROC curve: background rejection 1/eps_B against signal efficiency eps_S; red points are the working points.',
+  scores: 'Model output for signal and background, each normalised to unit area.',
+};
+
+async function plotsSection(dir: string, listed: string[]): Promise<string> {
+  const files = [...listed.map((p) => (isAbsolute(p) && existsSync(p) ? p : join(dir, basename(p))))];
+  const others = (await readdir(dir)).filter((f) => f.endsWith('.png')).sort().map((f) => join(dir, f));
+  const seen = new Set<string>();
+  const figures: string[] = [];
+  for (const file of [...files, ...others]) {
+    if (seen.has(basename(file)) || !existsSync(file)) continue;
+    seen.add(basename(file));
+    const name = basename(file, '.png');
+    const caption = CAPTIONS[name] ?? (/^cut-\d+-/.test(name) ? `Distribution of ${name.replace(/^cut-\d+-/, '')} for signal and background, with the cut as a dashed line.` : name);
+    const data = (await readFile(file)).toString('base64');
+    figures.push(`<figure><img src="data:image/png;base64,${data}" alt="${esc(name)}"><figcaption>${esc(caption)}</figcaption></figure>`);
+  }
+  return figures.length ? `<section>\n<h2>Plots</h2>\n<div class="plots">\n${figures.join('\n')}\n</div>\n</section>` : '';
+}
+
+function keyValues(rows: [string, string][]): string {
+  return `<table class="kv">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join('')}</table>`;
+}
+
+/** A table; cells are already escaped HTML. */
+function table(head: string[], rows: string[][], id: string): string {
+  return `<table id="${id}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+function esc(s: unknown): string {
+  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function num(x: unknown, digits: number): string {
+  return typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits }) : '–';
+}
+
+function int(x: unknown): string {
+  return num(x, 0);
+}
+
+function pct(x: unknown, of: unknown): string {
+  return typeof x === 'number' && typeof of === 'number' && of > 0 && Number.isFinite(x / of) ? `${((100 * x) / of).toFixed(1)}%` : '–';
+}
+
+function rejection(effB: unknown): string {
+  return typeof effB === 'number' && effB > 0 ? num(1 / effB, 1) : '∞';
+}
+
+function bytesText(b: unknown): string {
+  if (typeof b !== 'number' || !Number.isFinite(b)) return '–';
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = Math.abs(b);
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${b < 0 ? '-' : ''}${v.toFixed(u === 0 ? 0 : 2)} ${units[u]}`;
+}
+
+function shortList(items: string[]): string {
+  return items.length <= 3 ? items.join(', ') : `${items.slice(0, 3).join(', ')} and ${items.length - 3} more`;
+}
+
+const STYLE = `
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 1.6em; } h3 { margin-bottom: 0.4em; }
+.meta { color: #666; font-size: 0.9em; }
+table { border-collapse: collapse; margin: 0.4em 0 1em; } th, td { padding: 0.25em 0.8em; border-bottom: 1px solid #e4e4e4; text-align: right; }
+th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
+table.kv th { text-align: left; font-weight: normal; color: #555; background: none; } table.kv td { text-align: left; font-variant-numeric: tabular-nums; }
+td { font-variant-numeric: tabular-nums; }
+.warn li { color: #a15c00; }
+.plots { display: flex; flex-wrap: wrap; gap: 1em; } figure { margin: 0; flex: 1 1 480px; max-width: 560px; }
+figure img { width: 100%; height: auto; border: 1px solid #eee; } figcaption { font-size: 0.85em; color: #555; }
+`;
