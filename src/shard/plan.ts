@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { CutsFile } from '../selection/cutsFile.js';
+import { writeJsonAtomic } from '../util/atomicWrite.js';
+import { assignShards } from './assign.js';
+import type { SkimInvocation } from './command.js';
+import { shardName, type ShardSpec } from './spec.js';
+
+/**
+ * The plan of a sharded skim, DIR/shards/plan.json: every input, its size and its shard. Every
+ * task computes it from the same inputs and writes the same plan; a task that finds a plan with
+ * another id (other inputs, sizes, shard count or settings) refuses to run, so shards of two
+ * different runs never mix in one directory.
+ */
+export interface PlannedFile {
+  path: string;
+  bytes: number;
+  shard: number;
+  /** Skim file name in the output directory. */
+  output: string;
+}
+
+export interface ShardPlan {
+  version: 1;
+  id: string;
+  count: number;
+  /** skimFingerprint of cuts/keep/codec. */
+  fingerprint: string;
+  cuts: CutsFile;
+  invocation: SkimInvocation;
+  files: PlannedFile[];
+}
+
+export const shardsDir = (outDir: string) => join(outDir, 'shards');
+export const planPath = (outDir: string) => join(shardsDir(outDir), 'plan.json');
+export const shardDir = (outDir: string, s: ShardSpec) => join(shardsDir(outDir), shardName(s));
+export const manifestPath = (outDir: string, s: ShardSpec) => join(shardDir(outDir, s), 'manifest.json');
+
+/** `<input basename>.skim.parquet`, as runSkim names it. */
+export function skimFileName(input: string): string {
+  return `${basename(input).replace(/\.parquet$/i, '')}.skim.parquet`;
+}
+
+export async function makePlan(inputs: string[], count: number, fingerprint: string, cuts: CutsFile, invocation: SkimInvocation): Promise<ShardPlan> {
+  const sized = await Promise.all(
+    inputs.map(async (path) => {
+      const s = await stat(path).catch((e: Error) => {
+        throw new Error(`${path}: cannot stat input: ${e.message}`);
+      });
+      return { path, bytes: s.size };
+    }),
+  );
+  const byOutput = new Map<string, string>();
+  for (const f of sized) {
+    const out = skimFileName(f.path);
+    if (byOutput.has(out)) throw new Error(`inputs ${byOutput.get(out)} and ${f.path} would both be skimmed to ${out}; rename one`);
+    byOutput.set(out, f.path);
+  }
+  const shardOf = new Map<string, number>();
+  assignShards(sized, count).forEach((files, shard) => files.forEach((f) => shardOf.set(f.path, shard)));
+  const files = sized.map((f) => ({ ...f, shard: shardOf.get(f.path)!, output: skimFileName(f.path) }));
+  const id = createHash('sha256')
+    .update(JSON.stringify({ count, fingerprint, files: files.map((f) => [f.path, f.bytes]) }))
+    .digest('hex')
+    .slice(0, 16);
+  return { version: 1, id, count, fingerprint, cuts, invocation, files };
+}
+
+export async function readPlan(outDir: string): Promise<ShardPlan | null> {
+  const path = planPath(outDir);
+  const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return null;
+    throw new Error(`${path}: cannot read shard plan: ${e.message}`);
+  });
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as ShardPlan;
+  } catch (e) {
+    throw new Error(`${path}: shard plan is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Writes the plan, or checks it against the one already there. */
+export async function savePlan(outDir: string, plan: ShardPlan): Promise<void> {
+  const old = await readPlan(outDir);
+  if (old?.id === plan.id) return;
+  if (old) {
+    const what = old.count !== plan.count ? `${old.count} shards, now ${plan.count}` : old.fingerprint !== plan.fingerprint ? 'other cuts/keep/codec' : 'another list of input files or sizes';
+    throw new Error(`${planPath(outDir)} belongs to another sharded run (${what}); use a fresh --output directory, or delete ${shardsDir(outDir)} and the skim files to start over`);
+  }
+  await mkdir(shardsDir(outDir), { recursive: true });
+  await writeJsonAtomic(planPath(outDir), plan);
+}

@@ -1,0 +1,77 @@
+import { readdir, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { CutsFile } from '../selection/cutsFile.js';
+import { runSkim } from '../skim/runSkim.js';
+import { openManifest, skimFingerprint, staleReason, withEntry, writeManifest, type ManifestEntry } from './manifest.js';
+import { skimFileName } from './plan.js';
+
+export interface ResumableSkimOptions {
+  inputs: string[];
+  cuts: CutsFile;
+  outDir: string;
+  /** Where the manifest lives (e.g. DIR/manifest.json, or DIR/shards/I-of-N/manifest.json). */
+  manifestPath: string;
+  keep?: string[];
+  codec?: string;
+  /** Events done so far in this call (skipped files do not count). */
+  onProgress?: (eventsDone: number) => void;
+  /** After each input: skipped (already complete) or skimmed now. */
+  onFile?: (entry: ManifestEntry, skipped: boolean) => void;
+}
+
+/**
+ * Skims inputs one file at a time with runSkim, recording each finished file in the manifest.
+ * Files the manifest already lists as complete (same input size and mtime, skim file present
+ * with its recorded size) are skipped; any other file is (re)done, after removing temp files a
+ * killed earlier attempt left behind. Returns the entries of all inputs, in input order.
+ */
+export async function skimResumable(o: ResumableSkimOptions): Promise<ManifestEntry[]> {
+  let manifest = await openManifest(o.manifestPath, skimFingerprint(o));
+  let eventsDone = 0;
+  const entries: ManifestEntry[] = [];
+  for (const input of o.inputs) {
+    const old = manifest.entries.find((e) => e.input === input);
+    if (old && (await staleReason(old, o.outDir)) === null) {
+      entries.push(old);
+      o.onFile?.(old, true);
+      continue;
+    }
+    await removeTempFiles(o.outDir, skimFileName(input));
+    const before = await stat(input);
+    const r = await runSkim({
+      inputs: [input],
+      cuts: o.cuts,
+      outDir: o.outDir,
+      keep: o.keep,
+      codec: o.codec,
+      onProgress: (p) => o.onProgress?.(eventsDone + p.eventsDone),
+    });
+    const f = r.files[0];
+    eventsDone += f.eventsIn;
+    const entry: ManifestEntry = {
+      input,
+      inputBytes: before.size,
+      inputMtimeMs: before.mtimeMs,
+      output: basename(f.output),
+      outputBytes: f.bytesOut,
+      eventsIn: f.eventsIn,
+      eventsKept: f.eventsKept,
+      bytesSavedByColumns: r.bytesSavedByColumns,
+      rowGroupsTotal: r.rowGroupsTotal,
+      rowGroupsSkipped: r.rowGroupsSkipped,
+      bytesNeverRead: r.bytesNeverRead,
+      seconds: r.seconds,
+    };
+    manifest = withEntry(manifest, entry);
+    await writeManifest(o.manifestPath, manifest);
+    entries.push(entry);
+    o.onFile?.(entry, false);
+  }
+  return entries;
+}
+
+/** Removes `<dir>/<name>.tmp-*` (left by a writer that was killed). */
+export async function removeTempFiles(dir: string, name: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const n of names) if (n.startsWith(`${name}.tmp-`)) await rm(join(dir, n), { force: true });
+}

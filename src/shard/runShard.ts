@@ -1,0 +1,70 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CutsFile } from '../selection/cutsFile.js';
+import type { SkimResult } from '../skim/runSkim.js';
+import { writeJsonAtomic } from '../util/atomicWrite.js';
+import type { SkimInvocation } from './command.js';
+import { skimFingerprint, type ManifestEntry } from './manifest.js';
+import { makePlan, manifestPath, savePlan, shardDir } from './plan.js';
+import { resultFromEntries } from './report.js';
+import { removeTempFiles, skimResumable } from './resumableSkim.js';
+import type { ShardSpec } from './spec.js';
+
+export interface ShardedSkimOptions {
+  /** Every input of the whole run (expanded), in the order given. */
+  inputs: string[];
+  cuts: CutsFile;
+  invocation: SkimInvocation;
+  shard: ShardSpec;
+  onProgress?: (eventsDone: number) => void;
+  onFile?: (entry: ManifestEntry, skipped: boolean) => void;
+}
+
+export interface ShardReport extends SkimResult {
+  cutsFile: string;
+  cuts: CutsFile;
+  shard: ShardSpec;
+  planId: string;
+  /** Files found complete from an earlier attempt and not redone. */
+  filesSkipped: number;
+}
+
+/**
+ * One task of a sharded skim: plans the whole run (the same for every task), skims this shard's
+ * files into the output directory (resumably, through the shard's manifest) and writes
+ * DIR/shards/I-of-N/report.json. Running a shard again is safe: finished files are skipped.
+ */
+export async function runShardedSkim(o: ShardedSkimOptions): Promise<ShardReport> {
+  const { outDir } = o.invocation;
+  const settings = { cuts: o.cuts, keep: o.invocation.keep, codec: o.invocation.codec };
+  const plan = await makePlan(o.inputs, o.shard.count, skimFingerprint(settings), o.cuts, o.invocation);
+  await savePlan(outDir, plan);
+  const dir = shardDir(outDir, o.shard);
+  await mkdir(dir, { recursive: true });
+  const mine = plan.files.filter((f) => f.shard === o.shard.index);
+  // Temp files a killed earlier attempt of this shard left behind.
+  for (const name of ['manifest.json', 'report.json']) await removeTempFiles(dir, name);
+  for (const f of mine) await removeTempFiles(outDir, f.output);
+  let filesSkipped = 0;
+  const entries = await skimResumable({
+    ...settings,
+    inputs: mine.map((f) => f.path),
+    outDir,
+    manifestPath: manifestPath(outDir, o.shard),
+    onProgress: o.onProgress,
+    onFile: (e, skipped) => {
+      if (skipped) filesSkipped++;
+      o.onFile?.(e, skipped);
+    },
+  });
+  const report: ShardReport = {
+    cutsFile: o.invocation.cutsPath,
+    cuts: o.cuts,
+    shard: o.shard,
+    planId: plan.id,
+    filesSkipped,
+    ...resultFromEntries(entries, outDir),
+  };
+  await writeJsonAtomic(join(dir, 'report.json'), report);
+  return report;
+}
