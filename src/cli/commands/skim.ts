@@ -6,6 +6,8 @@ import { parseCodec } from '../../sinks/parquetSink.js';
 import { expandInputs } from '../../sources/expandInputs.js';
 import { writeJsonAtomic } from '../../util/atomicWrite.js';
 import { createProgress } from '../../util/progress.js';
+import { runShardCommand } from '../../shard/cli.js';
+import { resolveShard } from '../../shard/spec.js';
 
 interface SkimCliOptions {
   cuts: string;
@@ -13,6 +15,8 @@ interface SkimCliOptions {
   output: string;
   keep?: string;
   codec?: string;
+  shard?: string;
+  shardCount?: string;
 }
 
 const MB = 1e6;
@@ -37,7 +41,11 @@ export function register(program: Command): void {
     .requiredOption('--output <dir>', 'directory for the skim files and report.json')
     .option('--keep <columns>', 'comma-separated columns to write (default: all)')
     .option('--codec <codec>', 'output compression (default: the input file’s)')
+    .option('--shard <I/N>', 'do shard I of N (balanced by bytes; default: SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX); then: diffskim merge DIR')
+    .option('--shard-count <N>', 'number of shards with an index from SLURM/Kubernetes (default: DIFFSKIM_SHARD_COUNT, SLURM_ARRAY_TASK_COUNT)')
     .action(async (o: SkimCliOptions) => {
+      const shard = resolveShard(o.shard, o.shardCount);
+      if (shard) return runShardCommand(o, shard);
       const cuts = await readCutsFile(o.cuts);
       const inputs = await expandInputs(o.input);
       const codec = o.codec ? parseCodec(o.codec) : undefined;
