@@ -173,7 +173,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   }
   const last = history[history.length - 1];
   const warnings = vanishedCutWarnings(model, stats);
-  if (skippedTotal > 0) warnings.push(`${skippedTotal} minibatch step(s) had a non-finite loss or gradient and were skipped`);
+  if (skippedTotal > 0) warnings.push(`${skippedTotal} minibatch step(s) had a non-finite loss or gradient (or no weight) and were skipped`);
   return {
     model,
     history,
