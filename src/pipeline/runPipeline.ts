@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { from, lastValueFrom } from 'rxjs';
+import { lastValueFrom } from 'rxjs';
 import { toyBatches } from '../datasets/toy.js';
 import { saveModel } from '../model/io.js';
 import type { SelectionModel } from '../model/model.js';
@@ -13,7 +13,9 @@ import type { CutsFile } from '../selection/cutsFile.js';
 import { parquetSink } from '../sinks/parquetSink.js';
 import { runSkim, type SkimResult } from '../skim/runSkim.js';
 import { skimStream } from './skimStream.js';
+import { Demand } from '../sources/demand.js';
 import { openSource, type OpenedSource } from '../sources/openSource.js';
+import { fromPull } from '../sources/parquetStream.js';
 import { trainSelection, type TrainResult } from '../training/trainer.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { createProgress } from '../util/progress.js';
@@ -93,8 +95,9 @@ async function generateIfMissing(pipeline: Pipeline, baseDir: string): Promise<v
   const path = resolve(baseDir, source.paths[0]);
   if (existsSync(path)) return;
   await mkdir(dirname(path), { recursive: true });
-  const batches = toyBatches({ kind: source.generate, eventsPerClass: source.generateEvents ?? 40_000 });
-  await lastValueFrom(from(batches).pipe(parquetSink(path, { rowGroupRows: 16_384 })));
+  const toy = { kind: source.generate, eventsPerClass: source.generateEvents ?? 40_000 };
+  const demand = new Demand();
+  await lastValueFrom(fromPull(async function* () { yield* toyBatches(toy); }, demand).pipe(parquetSink(path, { rowGroupRows: 16_384, demand })));
   process.stderr.write(`generated ${source.generate} dataset: ${path}\n`);
 }
 

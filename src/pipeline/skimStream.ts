@@ -7,6 +7,7 @@ import { progress } from '../operators/progress.js';
 import { cutColumns, type CutsFile } from '../selection/cutsFile.js';
 import type { SkimResult } from '../skim/runSkim.js';
 import { parquetSink, parseCodec } from '../sinks/parquetSink.js';
+import { Demand } from '../sources/demand.js';
 import type { EventSource } from '../sources/types.js';
 import { createProgress } from '../util/progress.js';
 
@@ -35,12 +36,13 @@ export async function skimStream(o: StreamSkimOptions): Promise<SkimResult> {
   await mkdir(o.outDir, { recursive: true });
   const output = join(o.outDir, `${o.name}.skim.parquet`);
   const counts = newCounts();
+  const demand = new Demand();
   const written = await lastValueFrom(
-    o.source.batches({ columns }).pipe(
+    o.source.batches({ columns, demand }).pipe(
       progress(createProgress({ stage: 'skim', total: info.rows })),
       hardCut(o.cuts.cuts, o.score, counts),
       map((b) => selectColumns(b, keep)),
-      parquetSink(output, { codec: parseCodec(o.codec ?? 'snappy'), schema: keep.map((k) => info.schema.find((f) => f.name === k)!) }),
+      parquetSink(output, { codec: parseCodec(o.codec ?? 'snappy'), demand, schema: keep.map((k) => info.schema.find((f) => f.name === k)!) }),
     ),
   );
   const kept = new Set(keep);

@@ -4,6 +4,7 @@ import * as pw from 'parquet-wasm';
 import type { EventBatch } from '../batch/batch.js';
 import { allocate, schemaDifference, type Schema } from '../batch/schema.js';
 import { arrowSchema, batchToIpc } from './arrowBatch.js';
+import type { Demand } from '../sources/demand.js';
 
 export const CODECS = ['snappy', 'zstd', 'gzip', 'lz4', 'brotli', 'uncompressed'] as const;
 export type Codec = (typeof CODECS)[number];
@@ -29,6 +30,11 @@ export interface ParquetSinkOptions {
   rowGroupRows?: number;
   /** Schema to write when the stream has no batch at all (an empty skim still gets a valid file). */
   schema?: Schema;
+  /**
+   * Shared with the source (ReadOptions.demand): held while batches wait to be written, so a
+   * source that reads faster than the writer writes pauses instead of filling memory.
+   */
+  demand?: Demand;
 }
 
 export interface ParquetSinkResult {
@@ -47,7 +53,7 @@ export interface ParquetSinkResult {
 export function parquetSink(path: string, options: ParquetSinkOptions = {}): OperatorFunction<EventBatch, ParquetSinkResult> {
   return (batches) =>
     new Observable<ParquetSinkResult>((subscriber) => {
-      const queue = new BatchQueue();
+      const queue = new BatchQueue(options.demand);
       const sub = batches.subscribe({
         next: (b) => queue.push(b),
         error: (e) => queue.fail(e),
@@ -75,9 +81,16 @@ class BatchQueue {
   private done = false;
   private error: unknown;
   private wake?: () => void;
+  private holding = false;
+
+  constructor(private readonly demand?: Demand) {}
 
   push(b: EventBatch): void {
     this.items.push(b);
+    if (this.demand && !this.holding) {
+      this.holding = true;
+      this.demand.hold();
+    }
     this.wake?.();
   }
   fail(e: unknown): void {
@@ -86,6 +99,10 @@ class BatchQueue {
   }
   end(): void {
     this.done = true;
+    if (this.holding) {
+      this.holding = false;
+      this.demand!.release();
+    }
     this.wake?.();
   }
   /** The next batch, or null at the end of the stream. */
@@ -93,7 +110,12 @@ class BatchQueue {
     while (this.items.length === 0 && !this.done) await new Promise<void>((r) => (this.wake = r));
     this.wake = undefined;
     if (this.error) throw this.error;
-    return this.items.shift() ?? null;
+    const next = this.items.shift() ?? null;
+    if (this.holding && this.items.length === 0) {
+      this.holding = false;
+      this.demand!.release();
+    }
+    return next;
   }
 }
 

@@ -5,6 +5,7 @@ import { selectColumns } from '../batch/batch.js';
 import { cutColumns, cutsToSql, type CutsFile } from '../selection/cutsFile.js';
 import { hardCut, type ScoreCut } from '../operators/hardCut.js';
 import { parquetSink, parseCodec, type Codec } from '../sinks/parquetSink.js';
+import { Demand } from '../sources/demand.js';
 import { parquetSource } from '../sources/parquet.js';
 import { checkCuts, fieldFor } from '../sources/parquetColumns.js';
 import { sqlIdent, sqlString, withConnection } from '../sources/parquetDuckdb.js';
@@ -115,14 +116,15 @@ async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], c
 async function streamSkim(meta: ParquetFileMeta, output: string, keep: string[], opts: SkimOptions, codec: Codec, progress: (n: number) => void): Promise<number> {
   const score = opts.score!;
   const columns = [...new Set([...keep, ...(score.columns ?? [])])];
+  const demand = new Demand();
   const written = await lastValueFrom(
     parquetSource([meta.path])
-      .batches({ columns, where: opts.cuts.cuts })
+      .batches({ columns, where: opts.cuts.cuts, demand })
       .pipe(
         tap((b) => progress(b.origin?.firstRow ?? 0)),
         hardCut([], score),
         map((b) => selectColumns(b, keep)),
-        parquetSink(output, { codec, schema: keep.map((k) => meta.schema.find((f) => f.name === k)!) }),
+        parquetSink(output, { codec, demand, schema: keep.map((k) => meta.schema.find((f) => f.name === k)!) }),
       ),
   );
   return written.rows;

@@ -69,7 +69,7 @@ export function parquetSource(paths: string[]): ParquetSource {
     batches(options = {}): Observable<EventBatch> {
       return fromPull(async function* () {
         for (const meta of await files()) yield* fileBatches(meta, options);
-      });
+      }, options.demand);
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import type { Schema } from '../batch/schema.js';
 import type { HardCut } from '../selection/cutsFile.js';
+import type { Demand } from './demand.js';
 
 export interface FileInfo {
   path: string;
@@ -33,6 +34,11 @@ export interface ReadOptions {
   batchRows?: number;
   /** Hard cuts to push down: a source may skip row groups that cannot pass, and must drop failing events. */
   where?: HardCut[];
+  /**
+   * Flow control from an asynchronous consumer: the source reads the next batch only when the
+   * demand is not held. (A synchronous consumer needs none: the next read waits for it anyway.)
+   */
+  demand?: Demand;
 }
 
 /**

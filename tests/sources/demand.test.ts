@@ -1,0 +1,76 @@
+import { lastValueFrom, Subject } from 'rxjs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Demand } from '../../src/sources/demand.js';
+import { fromPull } from '../../src/sources/parquetStream.js';
+import { parquetSink } from '../../src/sinks/parquetSink.js';
+import type { EventBatch } from '../../src/batch/batch.js';
+import { idBatches } from '../helpers/batches.js';
+
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('Demand: backpressure from an asynchronous consumer', () => {
+  it('a pulling source reads no further ahead than the consumer lets it', async () => {
+    const demand = new Demand();
+    let produced = 0;
+    let consumed = 0;
+    let maxAhead = 0;
+    const source = fromPull(async function* () {
+      for (let i = 0; i < 50; i++) {
+        produced++;
+        maxAhead = Math.max(maxAhead, produced - consumed);
+        yield i;
+      }
+    }, demand);
+    await new Promise<void>((done) =>
+      source.subscribe({
+        next: () => {
+          // A slow asynchronous consumer: hold the demand while "writing".
+          demand.hold();
+          void tick(2).then(() => {
+            consumed++;
+            demand.release();
+          });
+        },
+        complete: () => done(),
+      }),
+    );
+    await tick(10);
+    expect(consumed).toBe(50);
+    expect(maxAhead).toBeLessThanOrEqual(2);
+  });
+
+  it('without the demand the same source runs far ahead (the test can fail)', async () => {
+    let produced = 0;
+    let consumed = 0;
+    let maxAhead = 0;
+    const source = fromPull(async function* () {
+      for (let i = 0; i < 50; i++) {
+        produced++;
+        maxAhead = Math.max(maxAhead, produced - consumed);
+        yield i;
+      }
+    });
+    await new Promise<void>((done) => source.subscribe({ next: () => void tick(2).then(() => consumed++), complete: () => done() }));
+    expect(maxAhead).toBeGreaterThan(10);
+  });
+
+  it('the Parquet sink holds the demand while batches wait to be written', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'diffskim-demand-'));
+    const demand = new Demand();
+    const input = new Subject<EventBatch>();
+    const done = lastValueFrom(input.pipe(parquetSink(join(dir, 'out.parquet'), { demand })));
+    const [a, b] = idBatches(2000, 1000);
+    input.next(a);
+    expect(demand.held).toBe(true);
+    await demand.ready();
+    expect(demand.held).toBe(false);
+    input.next(b);
+    input.complete();
+    const result = await done;
+    expect(result.rows).toBe(2000);
+    expect(demand.held).toBe(false);
+  });
+});
