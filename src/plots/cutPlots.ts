@@ -46,13 +46,13 @@ function cutSpec(d: CutDistribution): TopLevelSpec {
   const classes: [string, number[]][] = d.signal && d.background ? [['signal', d.signal], ['background', d.background]] : [['all events', d.all]];
   const rows = classes.flatMap(([name, counts]) => stepRows(d.edges, counts, name));
   const thresholds = d.cut.op === 'between' ? [d.cut.low, d.cut.high] : [d.cut.value];
-  const keep = d.cut.op === '>' ? 'keeps events to the right' : d.cut.op === '<' ? 'keeps events to the left' : 'keeps events between the lines';
+  const keep = d.cut.op === '>' ? 'keeps the right side' : d.cut.op === '<' ? 'keeps the left side' : 'keeps the middle';
   const outside = d.underflow + d.overflow + d.missing;
   return {
     $schema: SCHEMA,
     title: {
       text: `${d.column}: learned cut ${describeCut(d.cut)}`,
-      subtitle: `dashed line: the cut (${keep})${outside > 0 ? `; not shown: ${d.underflow} below, ${d.overflow} above, ${d.missing} without a value` : ''}`,
+      subtitle: [`dashed line: the cut (${keep})`, ...(outside > 0 ? [`not shown: ${d.underflow} events below, ${d.overflow} above, ${d.missing} without a value`] : [])],
     },
     width: 480,
     height: 260,
@@ -63,7 +63,7 @@ function cutSpec(d: CutDistribution): TopLevelSpec {
         encoding: {
           x: { field: 'x', type: 'quantitative', title: d.column, scale: { domain: [d.edges[0], d.edges[d.edges.length - 1]], nice: false, zero: false } },
           y: { field: 'fraction', type: 'quantitative', title: 'fraction of class per bin' },
-          color: { field: 'class', type: 'nominal', title: null, scale: { domain: classes.map(([n]) => n), range: classes.length === 2 ? ['#d62728', '#1f77b4'] : ['#444444'] } },
+          color: { field: 'class', type: 'nominal', title: null, legend: { orient: 'top' }, scale: { domain: classes.map(([n]) => n), range: classes.length === 2 ? ['#d62728', '#1f77b4'] : ['#444444'] } },
         },
       },
       {

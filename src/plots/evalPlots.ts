@@ -18,32 +18,31 @@ export interface RocMark {
  * points marked. Points with eps_B = 0 (infinite rejection) are left out. Writes <base>.png/.svg.
  */
 export async function plotRoc(roc: RocPoint[], marks: RocMark[], base: string, auc?: number): Promise<string> {
-  const curve = roc.filter((p) => p.backgroundEfficiency > 0).map((p) => ({ eff: p.signalEfficiency, rejection: 1 / p.backgroundEfficiency, curve: 'classifier' }));
-  const random = Array.from({ length: 50 }, (_, i) => (i + 1) / 50).map((e) => ({ eff: e, rejection: 1 / e, curve: 'random (eps_B = eps_S)' }));
-  const points = marks.filter((m) => m.backgroundEfficiency > 0).map((m) => ({ eff: m.signalEfficiency, rejection: 1 / m.backgroundEfficiency, label: m.label }));
+  const curve = roc.filter((p) => p.backgroundEfficiency > 0).map((p) => ({ eff: p.signalEfficiency, rejection: 1 / p.backgroundEfficiency }));
+  const random = Array.from({ length: 50 }, (_, i) => (i + 1) / 50).map((e) => ({ eff: e, rejection: 1 / e }));
+  const points = marks
+    .filter((m) => m.backgroundEfficiency > 0)
+    .map((m, i) => ({ eff: m.signalEfficiency, rejection: 1 / m.backgroundEfficiency, label: m.label, dy: i % 2 === 0 ? -8 : 12 }));
   const x = { field: 'eff', type: 'quantitative' as const, title: 'signal efficiency eps_S', scale: { domain: [0, 1] } };
   const y = { field: 'rejection', type: 'quantitative' as const, title: 'background rejection 1/eps_B', scale: { type: 'log' as const } };
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
-    title: { text: 'ROC curve', subtitle: auc !== undefined && Number.isFinite(auc) ? `AUC = ${auc.toFixed(4)}` : '' },
+    title: {
+      text: 'ROC curve',
+      subtitle: `${auc !== undefined && Number.isFinite(auc) ? `AUC = ${auc.toFixed(4)}; ` : ''}dashed: a random classifier (eps_B = eps_S)`,
+    },
     width: 480,
     height: 320,
     layer: [
-      {
-        data: { values: [...curve, ...random] },
-        mark: { type: 'line' },
-        encoding: {
-          x,
-          y,
-          color: { field: 'curve', type: 'nominal', title: null, scale: { range: ['#1f77b4', '#999999'] } },
-          strokeDash: { field: 'curve', type: 'nominal', legend: null, scale: { range: [[1, 0], [5, 4]] } },
-        },
-      },
+      { data: { values: random }, mark: { type: 'line', strokeDash: [5, 4], color: '#999999' }, encoding: { x, y } },
+      { data: { values: curve }, mark: { type: 'line', color: '#1f77b4', strokeWidth: 2 }, encoding: { x, y } },
       {
         data: { values: points },
         layer: [
           { mark: { type: 'point', filled: true, size: 60, color: '#d62728' }, encoding: { x, y } },
-          { mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 10 }, encoding: { x, y, text: { field: 'label' } } },
+          // Alternate labels above and below their points so that close working points stay readable.
+          { mark: { type: 'text', align: 'left', dx: 7, dy: -8, fontSize: 10 }, transform: [{ filter: 'datum.dy < 0' }], encoding: { x, y, text: { field: 'label' } } },
+          { mark: { type: 'text', align: 'left', dx: 7, dy: 12, fontSize: 10 }, transform: [{ filter: 'datum.dy > 0' }], encoding: { x, y, text: { field: 'label' } } },
         ],
       },
     ],
@@ -76,7 +75,7 @@ export async function plotScores(dist: ScoreDistribution, base: string, scoreCut
         encoding: {
           x: { field: 'score', type: 'quantitative', title: 'score', scale: { domain: [0, 1] } },
           y: { field: 'fraction', type: 'quantitative', title: 'fraction of class per bin' },
-          color: { field: 'class', type: 'nominal', title: null, scale: { domain: classes.map(([n]) => n), range: classes.length === 2 ? ['#d62728', '#1f77b4'] : ['#444444'] } },
+          color: { field: 'class', type: 'nominal', title: null, legend: { orient: 'top' }, scale: { domain: classes.map(([n]) => n), range: classes.length === 2 ? ['#d62728', '#1f77b4'] : ['#444444'] } },
         },
       },
       ...(scoreCut !== undefined

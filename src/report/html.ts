@@ -65,14 +65,14 @@ function runSection(r: Json): string {
   if (typeof r.auc === 'number') rows.push(['AUC (validation)', num(r.auc, 4)]);
   const events: [string, string][] = [
     ['events in', int(r.eventsIn)],
-    ['events kept', `${int(r.eventsKept)} (${pct(r.eventsKept, r.eventsIn)})`],
+    ['events kept', `${int(r.eventsKept)} (${share(r.eventsKept, r.eventsIn)})`],
   ];
-  if (typeof r.keptFractionPredicted === 'number') events.push(['kept fraction predicted by the soft cuts', pct(r.keptFractionPredicted, 1)]);
-  if (typeof r.signalEfficiency === 'number') events.push(['signal efficiency', pct(r.signalEfficiency, 1)], ['background efficiency', pct(r.backgroundEfficiency, 1)]);
+  if (typeof r.keptFractionPredicted === 'number') events.push(['kept fraction predicted by the soft cuts', pct(r.keptFractionPredicted)]);
+  if (typeof r.signalEfficiency === 'number') events.push(['signal efficiency', pct(r.signalEfficiency)], ['background efficiency', pct(r.backgroundEfficiency)]);
   const bytes: [string, string][] = [
     ['bytes in (on disk)', bytesText(r.bytesIn)],
     ['bytes out (skim on disk)', bytesText(r.bytesOut)],
-    ['bytes saved', `${bytesText(r.bytesSaved)} (${pct(r.bytesSaved, r.bytesIn)})`],
+    ['bytes saved', `${bytesText(r.bytesSaved)} (${share(r.bytesSaved, r.bytesIn)})`],
   ];
   if (typeof r.bytesSavedByRows === 'number') bytes.push(['saved by dropping events', bytesText(r.bytesSavedByRows)], ['saved by dropping columns', bytesText(r.bytesSavedByColumns)]);
   const warnings = listOf(r.warnings);
@@ -103,15 +103,15 @@ function evalSection(e: Json): string {
   if (typeof e.eventsPerSecond === 'number') rows.push(['speed', `${num(e.eventsPerSecond, 0)} events/s (${num(e.seconds, 2)} s)`]);
   const s = e.savedCuts ?? {};
   const skim: [string, string][] = [
-    ['events kept', `${int(s.eventsKept)} (${pct(s.keptFraction, 1)})`],
+    ['events kept', `${int(s.eventsKept)} (${pct(s.keptFraction)})`],
     ...(typeof s.signalEfficiency === 'number'
       ? ([
-          ['signal efficiency', pct(s.signalEfficiency, 1)],
-          ['background efficiency', `${pct(s.backgroundEfficiency, 1)} (rejection ${rejection(s.backgroundEfficiency)})`],
+          ['signal efficiency', pct(s.signalEfficiency)],
+          ['background efficiency', `${pct(s.backgroundEfficiency)} (rejection ${rejection(s.backgroundEfficiency)})`],
         ] as [string, string][])
       : []),
     ['bytes in (on disk)', bytesText(s.bytesIn)],
-    ['bytes a skim would keep (estimate)', `${bytesText(s.bytesKeptEstimate)} (${pct(s.keptBytesFraction, 1)})`],
+    ['bytes a skim would keep (estimate)', `${bytesText(s.bytesKeptEstimate)} (${pct(s.keptBytesFraction)})`],
     ['bytes a skim would save (estimate)', bytesText(s.bytesSavedEstimate)],
   ];
   return `<section>
@@ -137,22 +137,22 @@ function cutFlowTable(flow: CutFlowRow[], labelled: boolean): string {
   const rows = flow.map((r) => [
     esc(r.step),
     int(r.events),
-    pct(r.fraction.events, 1),
-    pct(r.fraction.bytes, 1),
-    ...(labelled ? [pct(r.fraction.signal ?? NaN, 1), pct(r.fraction.background ?? NaN, 1)] : []),
+    pct(r.fraction.events),
+    pct(r.fraction.bytes),
+    ...(labelled ? [pct(r.fraction.signal ?? NaN), pct(r.fraction.background ?? NaN)] : []),
   ]);
   return table(head, rows, 'cutflow');
 }
 
 function workingPointsTable(points: Json[]): string {
   const rows = points.map((p) => [
-    pct(p.targetSignalEfficiency, 1),
+    pct(p.targetSignalEfficiency),
     num(p.threshold, 4),
-    pct(p.signalEfficiency, 1),
-    pct(p.backgroundEfficiency, 2),
+    pct(p.signalEfficiency),
+    pct(p.backgroundEfficiency),
     rejection(p.backgroundEfficiency),
-    pct(p.keptFraction, 1),
-    pct(p.keptBytesFraction, 1),
+    pct(p.keptFraction),
+    pct(p.keptBytesFraction),
   ]);
   return table(['target eps_S', 'score >', 'eps_S', 'eps_B', '1/eps_B', 'events kept', 'bytes kept (est.)'], rows, 'workingpoints');
 }
@@ -204,8 +204,15 @@ function int(x: unknown): string {
   return num(x, 0);
 }
 
-function pct(x: unknown, of: unknown): string {
-  return typeof x === 'number' && typeof of === 'number' && of > 0 && Number.isFinite(x / of) ? `${((100 * x) / of).toFixed(1)}%` : '–';
+/** A fraction as a percentage; small ones keep two significant digits. */
+function pct(x: unknown): string {
+  if (typeof x !== 'number' || !Number.isFinite(x)) return '–';
+  const p = 100 * x;
+  return `${p !== 0 && Math.abs(p) < 1 ? p.toPrecision(2) : p.toFixed(1)}%`;
+}
+
+function share(x: unknown, of: unknown): string {
+  return typeof x === 'number' && typeof of === 'number' && of > 0 ? pct(x / of) : '–';
 }
 
 function rejection(effB: unknown): string {

@@ -90,7 +90,7 @@ See docs/reading-the-report.md for what every figure means.`,
       });
       const written = await writeEvaluation(evaluation, { model: modelDir, cutsFile, inputs: input.inputs }, o.out);
       for (const line of evalSummary(evaluation)) console.log(line);
-      const shown = (p: string) => relative(process.cwd(), p) || '.';
+      const shown = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p));
       console.log(`wrote ${shown(written.json)}, ${shown(written.html)} and ${written.plots.length} plots${evaluation.friend ? `; scores in ${shown(evaluation.friend.path)}` : ''}`);
     });
 }

@@ -1,0 +1,154 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluateModel, type Evaluation } from '../../src/eval/evaluate.js';
+import { writeEvaluation } from '../../src/eval/writeEvaluation.js';
+import { writeHtmlReport } from '../../src/report/html.js';
+import type { CutsFile } from '../../src/selection/cutsFile.js';
+import { parquetSource } from '../../src/sources/parquet.js';
+import { tempDir, toyEvents, toyModel, writeParquet } from '../eval/helpers.js';
+
+const CUTS: CutsFile = { cuts: [{ column: 'x', op: '>', value: 0.5 }, { column: 'y', op: 'between', low: -1, high: 4 }], score: { op: '>', value: 0.3 } };
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let evalDir: string;
+let evaluation: Evaluation;
+let html: string;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+  const file = join(dir, 'toy.parquet');
+  await writeParquet(file, toyEvents(4000, 5));
+  evaluation = await evaluateModel({ source: parquetSource([file]), model: toyModel(), cuts: CUTS, label: 'label', quiet: true });
+  evalDir = join(dir, 'eval');
+  await writeEvaluation(evaluation, { model: 'toy-model', cutsFile: 'toy-cuts.json', inputs: [file] }, evalDir);
+  html = await readFile(join(evalDir, 'report.html'), 'utf8');
+});
+
+afterAll(() => cleanup?.());
+
+/** Text of the cells of a table's body rows (tags stripped, entities decoded). */
+function tableRows(page: string, id: string): string[][] {
+  const m = new RegExp(`<table id="${id}">(.*?)</table>`, 's').exec(page);
+  if (!m) throw new Error(`no table #${id}`);
+  const body = m[1].split('<tbody>')[1];
+  return [...body.matchAll(/<tr>(.*?)<\/tr>/gs)].map((r) => [...r[1].matchAll(/<td>(.*?)<\/td>/gs)].map((c) => unescape(c[1].replace(/<[^>]+>/g, ''))));
+}
+
+function unescape(s: string): string {
+  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+}
+
+const number = (cell: string) => Number(cell.replace(/[,%]/g, ''));
+
+describe('report.html of an evaluation', () => {
+  it('has the cut-flow table with the evaluated counts and fractions', () => {
+    const rows = tableRows(html, 'cutflow');
+    expect(rows.map((r) => r[0])).toEqual(evaluation.cutFlow.map((r) => r.step));
+    rows.forEach((cells, k) => {
+      const r = evaluation.cutFlow[k];
+      expect(number(cells[1])).toBe(r.events);
+      expect(number(cells[2])).toBeCloseTo(100 * r.fraction.events, 1);
+      expect(number(cells[4])).toBeCloseTo(100 * r.fraction.signal!, 1);
+      expect(number(cells[5])).toBeCloseTo(100 * r.fraction.background!, 1);
+    });
+  });
+
+  it('has the working points with thresholds, efficiencies and rejection', () => {
+    const rows = tableRows(html, 'workingpoints');
+    expect(rows).toHaveLength(evaluation.workingPoints.length);
+    rows.forEach((cells, k) => {
+      const w = evaluation.workingPoints[k];
+      expect(number(cells[1])).toBeCloseTo(w.threshold, 3);
+      expect(number(cells[2])).toBeCloseTo(100 * w.signalEfficiency, 1);
+      expect(Math.abs(number(cells[3]) - 100 * w.backgroundEfficiency)).toBeLessThan(0.051);
+      expect(Math.abs(number(cells[4]) - 1 / w.backgroundEfficiency)).toBeLessThan(0.051);
+    });
+  });
+
+  it('lists the cuts (with the score cut) and the AUC', () => {
+    expect(tableRows(html, 'cuts').map((r) => r[3])).toEqual(['x > 0.5', '-1 < y < 4', 'score > 0.3']);
+    expect(html).toContain(`<th>AUC</th><td>${evaluation.auc!.toFixed(4)}</td>`);
+  });
+
+  it('embeds every plot of the folder as a PNG data URI identical to the file', async () => {
+    const pngs = (await readdir(evalDir)).filter((f) => f.endsWith('.png')).sort();
+    expect(pngs).toEqual(['cut-1-x.png', 'cut-2-y.png', 'roc.png', 'scores.png']);
+    const images = [...html.matchAll(/<img src="data:image\/png;base64,([^"]+)" alt="([^"]+)">/g)];
+    expect(images.map((m) => `${m[2]}.png`).sort()).toEqual(pngs);
+    for (const [, data, name] of images) expect(Buffer.from(data, 'base64').equals(await readFile(join(evalDir, `${name}.png`)))).toBe(true);
+    expect(html).not.toMatch(/<script|src="(?!data:)/);
+  });
+});
+
+describe('report.html of a run folder', () => {
+  it('shows the skim bytes and efficiencies of report.json, with its plots', async () => {
+    const runDir = join(dir, 'run');
+    await mkdir(runDir);
+    await copyFile(join(evalDir, 'roc.png'), join(runDir, 'loss.png'));
+    const report = {
+      pipeline: '/pipelines/toy2d.yaml',
+      inputs: ['/data/toy2d.parquet'],
+      eventsIn: 80_000,
+      eventsKept: 30_000,
+      bytesIn: 2_500_000,
+      bytesOut: 1_000_000,
+      bytesSaved: 1_500_000,
+      bytesSavedByRows: 1_200_000,
+      bytesSavedByColumns: 300_000,
+      signalEfficiency: 0.912,
+      backgroundEfficiency: 0.0456,
+      auc: 0.97531,
+      cuts: CUTS,
+      backend: 'wasm',
+      warnings: ['a <warning> & more'],
+      plots: [join('/elsewhere', 'loss.png')],
+    };
+    await writeFile(join(runDir, 'report.json'), JSON.stringify(report));
+    const page = await readFile(await writeHtmlReport(runDir), 'utf8');
+    expect(page).toContain('<th>bytes in (on disk)</th><td>2.50 MB</td>');
+    expect(page).toContain('<th>bytes saved</th><td>1.50 MB (60.0%)</td>');
+    expect(page).toContain('<th>events kept</th><td>30,000 (37.5%)</td>');
+    expect(page).toContain('<th>background efficiency</th><td>4.6%</td>');
+    expect(page).toContain('<th>AUC (validation)</th><td>0.9753</td>');
+    expect(page).toContain('<li>a &lt;warning&gt; &amp; more</li>');
+    expect(page.match(/<img /g)).toHaveLength(1);
+    expect(tableRows(page, 'cuts')).toHaveLength(3);
+  });
+
+  it('refuses a folder with neither report.json nor eval.json', async () => {
+    await expect(writeHtmlReport(join(dir, 'nothing-here'))).rejects.toThrow(/no report.json or eval.json/);
+  });
+});
+
+describe('report.html in headless Chromium', () => {
+  it.skipIf(!CHROMIUM)('loads every image (data URIs decode to their full size)', async () => {
+    // A probe script (not part of the report) records each image's state once the page has loaded.
+    const probe = join(evalDir, 'probe.html');
+    const script = `<script>addEventListener('load', () => { document.body.setAttribute('data-images', [...document.images].map((i) => i.complete && i.naturalWidth > 0 ? i.naturalWidth + 'x' + i.naturalHeight : 'broken').join(' ')); });</script>`;
+    await writeFile(probe, html.replace('</body>', `${script}</body>`));
+    const profile = mkdtempSync(join(tmpdir(), 'diffskim-chromium-'));
+    try {
+      const dom = execFileSync(
+        CHROMIUM!,
+        ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--virtual-time-budget=5000', '--dump-dom', `file://${probe}`],
+        { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] },
+      );
+      const states = /data-images="([^"]*)"/.exec(dom)?.[1].split(' ') ?? [];
+      expect(states).toHaveLength(4);
+      // PNG width and height from each file's IHDR chunk.
+      const images = [...html.matchAll(/<img src="data:image\/png;base64,([^"]+)"/g)].map((m) => Buffer.from(m[1], 'base64'));
+      expect(states).toEqual(images.map((png) => `${png.readUInt32BE(16)}x${png.readUInt32BE(20)}`));
+      expect(dom).toContain('<table id="cutflow">');
+    } finally {
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+
+  if (!CHROMIUM) console.warn('tests/report: chromium not found (apt-get install -y chromium); skipping the headless rendering test');
+});
