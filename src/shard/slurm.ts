@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { shellQuote, skimCommand, type SkimInvocation } from './command.js';
@@ -32,7 +32,8 @@ export function slurmArrayScript(o: SlurmArrayOptions): string {
     `--array=0-${o.tasks - 1}`,
     `--ntasks=1`,
     `--cpus-per-task=${o.cpusPerTask ?? 1}`,
-    `--output=${join(slurmLogDir(outDir), '%A_%a.out')}`,
+    `--chdir=${o.invocation.cwd}`,
+    `--output=${join(resolve(o.invocation.cwd, slurmLogDir(outDir)), '%A_%a.out')}`,
     ...(o.partition ? [`--partition=${o.partition}`] : []),
     ...(o.time ? [`--time=${o.time}`] : []),
     ...(o.mem ? [`--mem=${o.mem}`] : []),
