@@ -189,10 +189,11 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
 
 /** Columns to ask a source for: plain columns, and count(x) which a source can compute cheaply. */
 function projection(quantities: string[]): string[] {
-  return [...new Set(quantities.map((q) => {
+  const names = quantities.map((q) => {
     const parsed = parseQuantity(q);
     return parsed.fn === 'count' ? parsed.text : parsed.column;
-  }))];
+  });
+  return [...new Set(names)];
 }
 
 function initialCut(c: CutConfig, s: QuantityStats, std: number): CutSpec {
