@@ -1,17 +1,20 @@
 import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS, services } from './protos.js';
+import { CHANNEL_OPTIONS, CLIENT_WINDOW_BYTES, services } from './protos.js';
 
 export interface ConnectOptions {
   /** Sent as `authorization: Bearer <token>` on every call. */
   token?: string;
   /** Use TLS; `ca` is the certificate that signed the server's (default: the system roots). */
   tls?: { ca?: Buffer; serverName?: string };
+  /** HTTP/2 receive window in bytes (default CLIENT_WINDOW_BYTES): data in flight to this client. */
+  windowBytes?: number;
 }
 
 /** A diffskim.v1.DiffSkim client (and the metadata each call needs). Close it when done. */
 export function connect(address: string, options: ConnectOptions = {}): { client: grpc.Client & Record<string, Function>; metadata: () => grpc.Metadata } {
   const credentials = options.tls ? grpc.credentials.createSsl(options.tls.ca ?? null) : grpc.credentials.createInsecure();
-  const channelOptions = options.tls?.serverName ? { ...CHANNEL_OPTIONS, 'grpc.ssl_target_name_override': options.tls.serverName } : CHANNEL_OPTIONS;
+  const channelOptions: grpc.ChannelOptions = { ...CHANNEL_OPTIONS, 'grpc-node.flow_control_window': options.windowBytes ?? CLIENT_WINDOW_BYTES };
+  if (options.tls?.serverName) channelOptions['grpc.ssl_target_name_override'] = options.tls.serverName;
   const client = new (services().DiffSkim)(address, credentials, channelOptions) as grpc.Client & Record<string, Function>;
   const metadata = () => {
     const m = new grpc.Metadata();

@@ -48,6 +48,14 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.http2.min_ping_interval_without_data_ms': 20_000,
 };
 
+/**
+ * Default HTTP/2 receive window of a client: how many bytes a server may send ahead of what
+ * the client has read. Node's default (64 KiB) makes every multi-MB batch wait for many window
+ * updates (measured: about half the throughput); 8 MiB keeps the stream busy and still bounds
+ * what is in flight.
+ */
+export const CLIENT_WINDOW_BYTES = 8 * 1024 * 1024;
+
 // Plain-object shapes of the messages, as proto-loader decodes them (camelCase, enums as names).
 
 export type WireDType = 'BOOL' | 'INT8' | 'INT16' | 'INT32' | 'INT64' | 'UINT8' | 'UINT16' | 'UINT32' | 'FLOAT32' | 'FLOAT64';

@@ -67,9 +67,12 @@ const WHERE: HardCut[] = [
 describe('gRPC over real Parquet files', () => {
   it('streams the same rows as reading the files locally, with projection and cuts', async () => {
     const files = [join(root, 'mc', 'a.parquet'), join(root, 'mc', 'b.parquet')];
-    const local = await lastValueFrom(parquetSource(files).batches({ columns: ['id', 'pt', 'tight', 'iso', 'jet_pt'], where: WHERE }).pipe(toArray()));
+    const local = await lastValueFrom(parquetSource(files).batches({ columns: ['id', 'pt', 'tight', 'iso', 'jet_pt'], where: WHERE, batchRows: 1500 }).pipe(toArray()));
     const remote = await lastValueFrom(grpcSource(address, { paths: ['mc'], columns: ['id', 'pt', 'tight', 'iso', 'jet_pt'], where: WHERE }).batches().pipe(toArray()));
     expect(rowsOf(remote)).toEqual(rowsOf(local));
+    // Same batches, with origins relative to the data root.
+    const where = (bs: EventBatch[]) => bs.map((b) => [b.length, b.origin?.file.replace(`${root}/`, ''), b.origin?.rowGroup, b.origin?.firstRow]);
+    expect(where(remote)).toEqual(where(local));
     // Independent count from DuckDB SQL.
     const [{ n }] = await sql(`SELECT count(*)::INT AS n FROM read_parquet('${root}/mc/*.parquet') WHERE pt > 30 AND len(jet_pt) > 0`);
     expect(remote.reduce((s, b) => s + b.length, 0)).toBe(n);

@@ -20,6 +20,8 @@ afterEach(async () => {
 });
 
 const BATCHES = testBatches(6, 500);
+/** A small HTTP/2 window (the default is 8 MiB), so that a few test batches fill it. */
+const WINDOW = 64 * 1024;
 
 async function serve(counters: Counters, extra: Partial<ServerOptions> = {}) {
   const { root, outside } = dataRoot(['a.parquet', 'sub/b.parquet']);
@@ -111,7 +113,7 @@ describe('backpressure', () => {
     server = await startServer({ dataRoots: [root], openSource: (f) => memorySource(many, f[0], counters), readAhead: 3, maxInFlight: 2 });
     const got: EventBatch[] = [];
     let maxAhead = 0;
-    for await (const b of grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'] }).pull()) {
+    for await (const b of grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'], windowBytes: WINDOW }).pull()) {
       got.push(b);
       await sleep(5); // a slow consumer
       maxAhead = Math.max(maxAhead, server.stats.maxQueued);
@@ -141,14 +143,14 @@ describe('backpressure', () => {
     });
     let consumed = 0;
     let maxLead = 0;
-    for await (const _ of grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'] }).pull()) {
+    for await (const _ of grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'], windowBytes: WINDOW }).pull()) {
       consumed++;
       await sleep(10);
       maxLead = Math.max(maxLead, produced - consumed);
     }
     expect(consumed).toBe(80);
     // Ahead of the consumer: the grpc-js client's read buffer (16 messages), the HTTP/2 window
-    // (64 KiB, ~1 batch of ~45 kB), 2 messages in flight on the server and the one being written.
+    // (WINDOW = 64 KiB, ~1 batch of ~45 kB), 2 messages in flight on the server, one being written.
     expect(maxLead).toBeLessThanOrEqual(26);
   });
 });

@@ -37,7 +37,8 @@ export function register(program: Command): void {
       process.stderr.write(`diffskim serve: listening on ${o.host}:${server.port}${warn}; data roots: ${o.dataRoot.join(', ')}${o.model ? `; model: ${o.model}` : ''}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => {
-          process.stderr.write('diffskim serve: shutting down\n');
+          const st = server.stats;
+          process.stderr.write(`diffskim serve: shutting down; ${st.started} stream(s) served, at most ${st.maxQueued} batch(es) read ahead and ${st.maxInFlight} message(s) in flight per stream, ${st.restarts} source restart(s)\n`);
           void server.close(5000).then(resolve);
         };
         process.once('SIGINT', stop);

@@ -1,0 +1,100 @@
+/**
+ * gRPC streaming throughput and server memory:
+ *   npx tsx scripts/bench-grpc.ts [N=2000000] [--slow-ms 150] [--columns a,b,...]
+ * Writes an N-event HEP-like file (scripts/gen-hep.ts) under runs/bench-grpc/, then in one run:
+ * reads it locally with the Parquet source; streams it from a `diffskim serve` child process over
+ * loopback (events/s, MB/s, ratio to local); and streams it again to a deliberately slow client
+ * (sleeps per batch), reporting the server's peak RSS (VmHWM) against its idle RSS.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { lastValueFrom, reduce } from 'rxjs';
+import { batchBytes, type EventBatch } from '../src/batch/batch.js';
+import { grpcSource } from '../src/grpc/grpcSource.js';
+import { parquetSource } from '../src/sources/parquet.js';
+import { generateHep } from './gen-hep.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args.splice(i, 2)[1] : undefined;
+};
+const slowMs = Number(flag('--slow-ms') ?? 150);
+const columns = flag('--columns')?.split(',');
+const n = Number(args[0] ?? 2_000_000);
+
+const dir = resolve('runs/bench-grpc');
+mkdirSync(dir, { recursive: true });
+const name = `hep-${n}.parquet`;
+const file = join(dir, name);
+if (!existsSync(file)) {
+  console.log(`writing ${file} ...`);
+  await generateHep(file, n);
+}
+
+type Totals = { events: number; bytes: number; batches: number };
+const add = (t: Totals, b: EventBatch): Totals => ({ events: t.events + b.length, bytes: t.bytes + batchBytes(b), batches: t.batches + 1 });
+const zero: Totals = { events: 0, bytes: 0, batches: 0 };
+
+async function timed(label: string, run: () => Promise<Totals>): Promise<Totals & { seconds: number }> {
+  const t0 = performance.now();
+  const t = await run();
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(`${label.padEnd(28)} ${t.events} events in ${seconds.toFixed(2)} s: ${(t.events / seconds / 1e6).toFixed(2)} M events/s, ${(t.bytes / seconds / 1e6).toFixed(0)} MB/s (${t.batches} batches)`);
+  return { ...t, seconds };
+}
+
+/** Peak and current resident memory of a process, in MB (Linux /proc). */
+function rss(pid: number): { peak: number; now: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
+  return { peak: kb('VmHWM'), now: kb('VmRSS') };
+}
+
+async function startServer(): Promise<{ child: ChildProcess; address: string }> {
+  const child = spawn(process.execPath, ['bin/diffskim.mjs', 'serve', '--port', '0', '--data-root', dir], { stdio: ['ignore', 'inherit', 'pipe'] });
+  const address = await new Promise<string>((ok, fail) => {
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on (\S+:\d+)/.exec(err);
+      if (m) ok(m[1].replace(/;$/, ''));
+    });
+    child.on('exit', (code) => fail(new Error(`server exited (${code}): ${err}`)));
+  });
+  child.stderr!.on('data', (d: Buffer) => process.stderr.write(`  [server] ${d}`));
+  return { child, address };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+const read = columns ? { columns } : {};
+const local = await timed('local Parquet source', () => lastValueFrom(parquetSource([file]).batches(read).pipe(reduce(add, zero))));
+
+let server = await startServer();
+const idle = rss(server.child.pid!);
+const remote = await timed('gRPC stream (loopback)', () => lastValueFrom(grpcSource(server.address, { paths: [name], columns }).batches().pipe(reduce(add, zero))));
+const afterFast = rss(server.child.pid!);
+await stopServer(server.child);
+console.log(`ratio gRPC / local: ${(local.seconds / remote.seconds).toFixed(2)} of the local rate`);
+console.log(`server RSS: idle ${idle.now.toFixed(0)} MB, peak during fast client ${afterFast.peak.toFixed(0)} MB`);
+
+server = await startServer();
+let slowTotals = zero;
+let peakDuring = 0;
+await timed(`slow client (${slowMs} ms/batch)`, async () => {
+  for await (const b of grpcSource(server.address, { paths: [name], columns }).pull()) {
+    slowTotals = add(slowTotals, b);
+    peakDuring = Math.max(peakDuring, rss(server.child.pid!).now);
+    await new Promise((r) => setTimeout(r, slowMs));
+  }
+  return slowTotals;
+});
+const afterSlow = rss(server.child.pid!);
+await stopServer(server.child);
+console.log(`server RSS with slow client: peak ${afterSlow.peak.toFixed(0)} MB (dataset in memory: ${(slowTotals.bytes / 1e6).toFixed(0)} MB over ${slowTotals.batches} batches)`);
