@@ -5,7 +5,7 @@ import { lastValueFrom } from 'rxjs';
 import { toyBatches } from '../datasets/toy.js';
 import { saveModel } from '../model/io.js';
 import type { SelectionModel } from '../model/model.js';
-import { scoreBatch } from '../model/score.js';
+import { mlpScore } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { plotTraining } from '../plots/trainingPlots.js';
 import { labelledCounts, type LabelledCounts } from '../report/labelledCounts.js';
@@ -103,7 +103,7 @@ async function generateIfMissing(pipeline: Pipeline, baseDir: string): Promise<v
 
 /** Hard-cut skim of the pipeline's inputs: in-engine for Parquet files, streaming otherwise. */
 async function skimPipeline(pipeline: Pipeline, opened: OpenedSource, cuts: CutsFile, model: SelectionModel, outDir: string): Promise<SkimResult> {
-  const score = cuts.score ? { fn: (b: Parameters<typeof scoreBatch>[1]) => scoreBatch(model, b), threshold: cuts.score.value, columns: model.features } : undefined;
+  const score = cuts.score ? { fn: (b: Parameters<typeof mlpScore>[1]) => mlpScore(model, b), threshold: cuts.score.value, columns: model.features } : undefined;
   const rectangular: CutsFile = { cuts: cuts.cuts, score: null };
   const options = { cuts: rectangular, outDir, keep: pipeline.skim.keep, codec: pipeline.skim.codec, score };
   if (opened.kind === 'parquet') return runSkim({ inputs: opened.files, ...options });

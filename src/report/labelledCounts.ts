@@ -1,7 +1,7 @@
 import { lastValueFrom, reduce } from 'rxjs';
 import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
 import type { SelectionModel } from '../model/model.js';
-import { scoreBatch } from '../model/score.js';
+import { mlpScore } from '../model/score.js';
 import { cutColumns, passMask, type CutsFile } from '../selection/cutsFile.js';
 import type { EventSource } from '../sources/types.js';
 
@@ -25,7 +25,8 @@ export async function labelledCounts(source: EventSource, label: string, cuts: C
       reduce((acc, batch) => {
         const truth = evaluateQuantity(batch, parseQuantity(label));
         const pass = passMask(batch, cuts.cuts);
-        const score = cuts.score ? scoreBatch(model, batch) : undefined;
+        // The score cut is on sigmoid(MLP), applied after the hard cuts (cuts.json semantics).
+        const score = cuts.score ? mlpScore(model, batch) : undefined;
         for (let i = 0; i < batch.length; i++) {
           const kept = pass[i] === 1 && (!score || score[i] > cuts.score!.value);
           if (truth[i] > 0.5) {
