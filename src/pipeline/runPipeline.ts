@@ -22,18 +22,13 @@ import { createProgress } from '../util/progress.js';
 import { loadPipeline } from './load.js';
 import type { Pipeline } from './schema.js';
 
-export interface RunReport {
+/** report.json of a run: the skim's figures plus what training predicted and measured. */
+export interface RunReport
+  extends Pick<
+    SkimResult,
+    'inputs' | 'skimFiles' | 'eventsIn' | 'eventsKept' | 'eventsCut' | 'bytesIn' | 'bytesOut' | 'bytesSaved' | 'bytesSavedByRows' | 'bytesSavedByColumns'
+  > {
   pipeline: string;
-  inputs: string[];
-  skimFiles: string[];
-  eventsIn: number;
-  eventsKept: number;
-  eventsCut: number;
-  bytesIn: number;
-  bytesOut: number;
-  bytesSaved: number;
-  bytesSavedByRows: number;
-  bytesSavedByColumns: number;
   keptFractionPredicted: number;
   keptBytesFractionPredicted: number;
   keptFractionActual: number;
