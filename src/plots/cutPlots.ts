@@ -51,7 +51,7 @@ function cutSpec(d: CutDistribution): TopLevelSpec {
   return {
     $schema: SCHEMA,
     title: {
-      text: `${d.column}: learned cut ${describeCut(d.cut)}`,
+      text: `Cut ${describeCut(d.cut)}`,
       subtitle: [`dashed line: the cut (${keep})`, ...(outside > 0 ? [`not shown: ${d.underflow} events below, ${d.overflow} above, ${d.missing} without a value`] : [])],
     },
     width: 480,
@@ -62,7 +62,7 @@ function cutSpec(d: CutDistribution): TopLevelSpec {
         mark: { type: 'line', interpolate: 'step-after' },
         encoding: {
           x: { field: 'x', type: 'quantitative', title: d.column, scale: { domain: [d.edges[0], d.edges[d.edges.length - 1]], nice: false, zero: false } },
-          y: { field: 'fraction', type: 'quantitative', title: 'fraction of class per bin' },
+          y: { field: 'fraction', type: 'quantitative', title: classes.length === 2 ? 'fraction of class per bin' : 'fraction of events per bin' },
           color: { field: 'class', type: 'nominal', title: null, legend: { orient: 'top' }, scale: { domain: classes.map(([n]) => n), range: classes.length === 2 ? ['#d62728', '#1f77b4'] : ['#444444'] } },
         },
       },

@@ -74,7 +74,7 @@ export async function plotScores(dist: ScoreDistribution, base: string, scoreCut
         mark: { type: 'line', interpolate: 'step-after' },
         encoding: {
           x: { field: 'score', type: 'quantitative', title: 'score', scale: { domain: [0, 1] } },
-          y: { field: 'fraction', type: 'quantitative', title: 'fraction of class per bin' },
+          y: { field: 'fraction', type: 'quantitative', title: classes.length === 2 ? 'fraction of class per bin' : 'fraction of events per bin' },
           color: { field: 'class', type: 'nominal', title: null, legend: { orient: 'top' }, scale: { domain: classes.map(([n]) => n), range: classes.length === 2 ? ['#d62728', '#1f77b4'] : ['#444444'] } },
         },
       },

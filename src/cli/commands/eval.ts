@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_EFFICIENCIES, evaluateModel, type Evaluation } from '../../eval/evaluate.js';
 import { locateModel, openEvalInput } from '../../eval/inputs.js';
 import { writeEvaluation } from '../../eval/writeEvaluation.js';
@@ -44,10 +44,10 @@ export function register(program: Command): void {
     .command('eval')
     .summary('score a new dataset with a saved model: ROC, AUC, working points, cut flow, plots, report.html')
     .description(
-      'Stream a dataset through a saved model (its learned cuts and classifier) with bounded memory, and write\n' +
-        'eval.json, plots (ROC, score histograms, one per cut) and a self-contained report.html to --out.\n' +
-        'With --label, efficiencies, the ROC curve, AUC and score thresholds at chosen signal efficiencies are\n' +
-        'computed; without it, the cut flow and what a skim with the saved cuts would keep (events, bytes).',
+      'Stream a dataset through a saved model (its learned cuts and classifier) with bounded memory, and write eval.json, ' +
+        'plots (ROC curve, score histograms, one per cut) and a self-contained report.html to --out.\n\n' +
+        'With --label: efficiencies, the ROC curve, AUC and the score threshold at each chosen signal efficiency. ' +
+        'With or without it: the cut flow and what a skim with the saved cuts would keep (events, estimated bytes).',
     )
     .requiredOption('-m, --model <dir>', 'run folder (holding model/ and cuts.json) or model folder (holding model.json)')
     .requiredOption(
@@ -59,7 +59,11 @@ export function register(program: Command): void {
     .option('-c, --cuts <file>', 'cuts.json to evaluate (default: cuts.json in the --model folder or next to its model/, else the learned cuts)')
     .option('-o, --out <dir>', 'output folder', 'eval')
     .option('--friend <file.parquet>', 'also write the scores to this Parquet file: columns event (row index in input order), score, passes')
-    .option('--efficiencies <list>', 'signal efficiencies at which to report the score threshold', parseEfficiencies, DEFAULT_EFFICIENCIES)
+    .addOption(
+      new Option('--efficiencies <list>', 'comma-separated signal efficiencies at which to report the score threshold')
+        .argParser(parseEfficiencies)
+        .default(DEFAULT_EFFICIENCIES, DEFAULT_EFFICIENCIES.join(',')),
+    )
     .option('--tree <name>', 'TTree to read from ROOT inputs (default: the only tree in the file)')
     .addHelpText(
       'after',
