@@ -10,6 +10,7 @@ import { parquetSource } from '../sources/parquet.js';
 import { checkCuts, fieldFor } from '../sources/parquetColumns.js';
 import { sqlIdent, sqlString, withConnection } from '../sources/parquetDuckdb.js';
 import type { ParquetFileMeta } from '../sources/parquetMeta.js';
+import { readError } from '../sources/parquetDiagnose.js';
 import { planPushDown } from '../sources/parquetPushdown.js';
 
 export interface SkimOptions {
@@ -66,8 +67,8 @@ export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
   const metas = await parquetSource(opts.inputs).files();
   const schema = metas[0].schema;
   const keep = opts.keep ?? schema.map((f) => f.name);
-  for (const name of keep) fieldFor(schema, { fn: 'value', column: name, text: name }, metas[0].path);
-  checkCuts(schema, opts.cuts.cuts, metas[0].path);
+  for (const name of keep) fieldFor(schema, { fn: 'value', column: name, text: name }, metas[0].path, metas[0].unsupported);
+  checkCuts(schema, opts.cuts.cuts, metas[0].path, metas[0].unsupported);
   if (opts.cuts.score && !opts.score) throw new Error('cuts file has a score cut: runSkim needs the classifier (opts.score) to apply it');
   const outputs = outputNames(metas, opts.outDir);
   await mkdir(opts.outDir, { recursive: true });
@@ -108,7 +109,7 @@ async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], c
     return kept;
   } catch (e) {
     await rm(tmp, { force: true });
-    throw new Error(`${meta.path}: skim failed: ${(e as Error).message}`);
+    throw await readError(meta, e, `skim to ${output}`, [...new Set([...keep, ...cutColumns(cuts)])]);
   }
 }
 

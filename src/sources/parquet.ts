@@ -7,6 +7,7 @@ import type { DatasetInfo, EventSource, ReadOptions } from './types.js';
 import { BatchBuilder } from './parquetChunks.js';
 import { checkCuts, projectionItem } from './parquetColumns.js';
 import { duckdb, sqlString } from './parquetDuckdb.js';
+import { readError } from './parquetDiagnose.js';
 import { readParquetMeta, type ParquetFileMeta } from './parquetMeta.js';
 import { planPushDown, type PushDownStats } from './parquetPushdown.js';
 import { fromPull } from './parquetStream.js';
@@ -92,8 +93,8 @@ function columnsRead(schema: Schema, options: ReadOptions): string[] {
 }
 
 export function selectSql(meta: ParquetFileMeta, columns: string[], where: HardCut[], extra = ''): { sql: string; schema: Schema } {
-  checkCuts(meta.schema, where, meta.path);
-  const items = columns.map((c) => projectionItem(meta.schema, c, meta.path));
+  checkCuts(meta.schema, where, meta.path, meta.unsupported);
+  const items = columns.map((c) => projectionItem(meta.schema, c, meta.path, meta.unsupported));
   const select = items.map((i) => i.sql).join(', ') + extra;
   return {
     sql: `SELECT ${select} FROM read_parquet(${sqlString(meta.path)}, file_row_number = true) WHERE ${cutsToSql(where)}`,
@@ -139,10 +140,9 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
     }
     if (builder.length > 0) yield { ...builder.take(), origin: { file: meta.path, rowGroup: rowGroupOf(meta, firstRow), firstRow } };
   } catch (e) {
-    const msg = (e as Error).message;
-    if (msg.startsWith(meta.path)) throw e;
-    const where = lastRow < 0 ? 'row group 0' : `row group ${rowGroupOf(meta, lastRow + 1)} (after row ${lastRow})`;
-    throw new Error(`${meta.path}: error reading ${where}: ${msg}`);
+    if ((e as Error).message?.startsWith(meta.path)) throw e;
+    const after = lastRow < 0 ? 'reading' : `reading after row ${lastRow}`;
+    throw await readError(meta, e, after, columnsRead(meta.schema, { ...options, columns }));
   } finally {
     con.closeSync();
   }

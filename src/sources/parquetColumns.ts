@@ -4,9 +4,14 @@ import { parseQuantity, quantitySql, type Quantity } from '../selection/quantity
 import { closest } from '../util/closest.js';
 import { sqlIdent } from './parquetDuckdb.js';
 
+/** Columns of the file of a type diffskim cannot read (strings, structs, ...), for clearer errors. */
+export type Unsupported = { name: string; type: string }[];
+
 /** The schema field a quantity reads, with a clear error naming the file when it is missing or of the wrong kind. */
-export function fieldFor(schema: Schema, q: Quantity, file: string): Field {
+export function fieldFor(schema: Schema, q: Quantity, file: string, unsupported: Unsupported = []): Field {
   const f = schema.find((x) => x.name === q.column);
+  const other = unsupported.find((x) => x.name === q.column);
+  if (!f && other) throw new Error(`${file}: column '${q.column}' has type ${other.type}, which diffskim cannot read (numbers, booleans and lists of them only)`);
   if (!f) {
     const near = closest(q.column, schema.map((x) => x.name));
     throw new Error(`${file}: no column '${q.column}'${near ? ` (closest: '${near}')` : ''}; columns: ${schema.map((x) => x.name).join(', ')}`);
@@ -17,18 +22,18 @@ export function fieldFor(schema: Schema, q: Quantity, file: string): Field {
 }
 
 /** Check that every cut reads an existing flat quantity of the file. */
-export function checkCuts(schema: Schema, cuts: HardCut[], file: string): void {
+export function checkCuts(schema: Schema, cuts: HardCut[], file: string, unsupported: Unsupported = []): void {
   for (const cut of cuts) {
     const q = parseQuantity(cut.column);
-    const f = fieldFor(schema, q, file);
+    const f = fieldFor(schema, q, file, unsupported);
     if (q.fn === 'value' && f.list) throw new Error(`${file}: cut on '${q.column}': it is a list column; cut on count(${q.column}) or first(${q.column})`);
   }
 }
 
 /** SQL select item and batch field for a projected column or derived quantity. */
-export function projectionItem(schema: Schema, name: string, file: string): { sql: string; field: Field } {
+export function projectionItem(schema: Schema, name: string, file: string, unsupported: Unsupported = []): { sql: string; field: Field } {
   const q = parseQuantity(name);
-  const f = fieldFor(schema, q, file);
+  const f = fieldFor(schema, q, file, unsupported);
   switch (q.fn) {
     case 'value':
       return { sql: sqlIdent(f.name), field: f };

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { Field, Schema } from '../batch/schema.js';
+import { firstLine } from './parquetDiagnose.js';
 import { dtypeOfDuckType, queryRows, sqlString, withConnection } from './parquetDuckdb.js';
 
 /** Statistics of one column chunk (one column in one row group). */
@@ -67,7 +68,7 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
     });
   } catch (e) {
     const msg = (e as Error).message;
-    throw new Error(msg.startsWith(path) ? msg : `${path}: cannot read Parquet metadata (corrupt or truncated file?): ${msg}`);
+    throw new Error(msg.startsWith(path) ? msg : `${path}: cannot read Parquet metadata (footer; corrupt or truncated file?): ${firstLine(msg)}`);
   }
 }
 
