@@ -37,7 +37,7 @@ export function unaryCall<Res>(address: string, options: ConnectOptions, rpc: st
   return new Promise<Res>((resolve, reject) => {
     client[rpc](request, metadata(), callOptions, (e: grpc.ServiceError | null, res: Res) => {
       client.close();
-      if (e) reject(callError(address, rpc, e));
+      if (e) reject(callError(address, rpc[0].toUpperCase() + rpc.slice(1), e));
       else resolve(res);
     });
   });
