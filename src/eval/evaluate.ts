@@ -27,6 +27,8 @@ export interface EvaluateOptions {
   weight?: string;
   /** Signal efficiencies at which to report the score threshold (default 0.5, 0.7, 0.9). */
   efficiencies?: number[];
+  /** Columns a skim would write, for the bytes estimate (default: all). */
+  keep?: string[];
   /** Parquet file to write the scores to, one row per event: event (index), score, passes. */
   friend?: string;
   /** Name of the input for error messages. */
@@ -42,8 +44,9 @@ export interface SavedCutsPoint {
   keptFraction: number;
   signalEfficiency?: number;
   backgroundEfficiency?: number;
-  /** Size of the inputs on disk, and what a skim with these cuts would keep (estimated). */
+  /** Size of the inputs on disk, and what a skim with these cuts (and kept columns) would keep, estimated. */
   bytesIn: number;
+  /** Share of the kept columns' bytes that the kept events hold. */
   keptBytesFraction: number;
   bytesKeptEstimate: number;
   bytesSavedEstimate: number;
@@ -85,8 +88,9 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   for (const e of efficiencies) if (!(e > 0 && e <= 1)) throw new Error(`signal efficiency ${e} is not in (0, 1]`);
   const info = await o.source.describe();
   const name = o.inputName ?? info.files.map((f) => f.path).join(', ');
-  const bytesModel = eventBytesModel(info);
-  const columns = readColumns(info, o, cuts, eventBytesColumns(bytesModel), name);
+  const columns = readColumns(info, o, cuts, name);
+  const bytesModel = eventBytesModel(info, o.keep);
+  columns.push(...eventBytesColumns(bytesModel).filter((c) => !columns.includes(c)));
 
   const labelled = Boolean(o.label);
   const scores = new ScoreHistogram(o.bins);
@@ -142,8 +146,8 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
       ...(labelled && { signalEfficiency: last.fraction.signal, backgroundEfficiency: last.fraction.background }),
       bytesIn: info.bytesOnDisk,
       keptBytesFraction: last.fraction.bytes,
-      bytesKeptEstimate: info.bytesOnDisk * last.fraction.bytes,
-      bytesSavedEstimate: info.bytesOnDisk * (1 - last.fraction.bytes),
+      bytesKeptEstimate: bytesModel.bytesIn * last.fraction.bytes,
+      bytesSavedEstimate: info.bytesOnDisk - bytesModel.bytesIn * last.fraction.bytes,
     },
     cutFlow: flowRows,
     distributions: { score: scores.distribution(), cuts: cutHists.distributions() },
@@ -156,24 +160,26 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
 const FRIEND_SCHEMA = makeBatch({ event: new BigInt64Array(0), score: new Float32Array(0), passes: new Uint8Array(0) }, { event: 'int64', score: 'float32', passes: 'bool' }).schema;
 
 /**
- * Columns a pass must read: model inputs, cut variables, label, weight, and the list counts of
- * the bytes estimate. A count(list) is read as the derived quantity, without the list's values.
+ * Columns a pass must read: model inputs, cut variables, label and weight (each checked to be in
+ * the input, as are the kept columns). A count(list) is read as the derived quantity, without the
+ * list's values.
  */
-function readColumns(info: DatasetInfo, o: EvaluateOptions, cuts: CutsFile, bytesColumns: string[], name: string): string[] {
+function readColumns(info: DatasetInfo, o: EvaluateOptions, cuts: CutsFile, name: string): string[] {
   const have = new Set(info.schema.map((f) => f.name));
   const wanted: string[] = [];
-  const need = (text: string, why: string) => {
+  const need = (text: string, why: string, read = true) => {
     const q = parseQuantity(text);
     if (!have.has(q.column)) {
       const shown = [...have].slice(0, 20).join(', ') + (have.size > 20 ? `, ... (${have.size} in all)` : '');
       throw new Error(`${name}: column '${q.column}' (${why}) is not in the input; it has: ${shown}`);
     }
-    wanted.push(q.fn === 'count' ? q.text : q.column);
+    if (read) wanted.push(q.fn === 'count' ? q.text : q.column);
   };
   if (hasMlp(o.model)) for (const f of o.model.features) need(f, 'a classifier input of the model');
   if (hasCuts(o.model)) for (const c of o.model.cuts) need(c.column, 'a soft cut of the model');
   for (const c of cuts.cuts) need(c.column, 'a cut of the cuts file');
   if (o.label) need(o.label, '--label');
   if (o.weight) need(o.weight, '--weight');
-  return [...new Set([...wanted, ...bytesColumns])];
+  for (const k of o.keep ?? []) need(k, 'in --keep', false);
+  return [...new Set(wanted)];
 }

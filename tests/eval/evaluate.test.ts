@@ -174,6 +174,17 @@ describe('evaluateModel on an unlabelled dataset', () => {
     expect(e.savedCuts.bytesKeptEstimate + e.savedCuts.bytesSavedEstimate).toBeCloseTo(e.savedCuts.bytesIn, 6);
   });
 
+  it('estimates the bytes of the kept columns only with keep', async () => {
+    const e = await evaluateModel({ source: parquetSource(files), model, keep: ['x', 'y'], quiet: true });
+    // Flat columns cost the same for every event: kept bytes share = kept events share.
+    expect(e.savedCuts.keptBytesFraction).toBeCloseTo(e.savedCuts.keptFraction, 12);
+    const list = files.map((f) => `'${f}'`).join(', ');
+    const [{ bytes }] = await sql(`SELECT sum(total_compressed_size) AS bytes FROM parquet_metadata([${list}]) WHERE path_in_schema IN ('x', 'y')`);
+    expect(e.savedCuts.bytesKeptEstimate).toBeCloseTo(Number(bytes) * e.savedCuts.keptFraction, 6);
+    expect(e.savedCuts.bytesSavedEstimate).toBeCloseTo(e.savedCuts.bytesIn - e.savedCuts.bytesKeptEstimate, 6);
+    await expect(evaluateModel({ source: parquetSource(files), model, keep: ['x', 'nope'], quiet: true })).rejects.toThrow(/column 'nope' \(in --keep\) is not in the input/);
+  });
+
   it('names a missing column and where it was asked for', async () => {
     await expect(evaluateModel({ source: parquetSource(files), model, label: 'truth', quiet: true, inputName: 'toy files' })).rejects.toThrow(
       /toy files: column 'truth' \(--label\) is not in the input; it has: x, y, label, weight, hits/,

@@ -14,6 +14,7 @@ interface EvalCliOptions {
   cuts?: string;
   out: string;
   friend?: string;
+  keep?: string;
   efficiencies: number[];
   tree?: string;
 }
@@ -58,6 +59,7 @@ export function register(program: Command): void {
     .option('-w, --weight <column>', 'per-event weight column for efficiencies and AUC')
     .option('-c, --cuts <file>', 'cuts.json to evaluate (default: cuts.json in the --model folder or next to its model/, else the learned cuts)')
     .option('-o, --out <dir>', 'output folder', 'eval')
+    .option('--keep <columns>', 'comma-separated columns a skim would write, for the bytes estimate (default: all)')
     .option('--friend <file.parquet>', 'also write the scores to this Parquet file: columns event (row index in input order), score, passes')
     .addOption(
       new Option('--efficiencies <list>', 'comma-separated signal efficiencies at which to report the score threshold')
@@ -90,6 +92,7 @@ See docs/reading-the-report.md for what every figure means.`,
         weight: o.weight,
         efficiencies: o.efficiencies,
         friend: o.friend,
+        keep: o.keep?.split(',').map((c) => c.trim()).filter(Boolean),
         inputName: o.input.join(', '),
       });
       const written = await writeEvaluation(evaluation, { model: modelDir, cutsFile, inputs: input.inputs }, o.out);
