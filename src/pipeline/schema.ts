@@ -93,23 +93,26 @@ export const PipelineSchema = z
       .default({ epochs: 30, batchSize: 4096, learningRate: 0.01, validationFraction: 0.2, seed: 42, shuffleBuffer: 65536, balanceClasses: true }),
     loss: z
       .object({
-        kind: z.enum(['bce', 'mse', 's-over-sqrt-b', 'asimov']).default('bce'),
+        /** 'signal-efficiency': maximise the soft signal efficiency (pair it with a size target). */
+        kind: z.enum(['bce', 'mse', 's-over-sqrt-b', 'asimov', 'signal-efficiency']).default('bce'),
         /** Cached-data-size term: lambda * E[kept bytes] / bytes in, or only the part above a target. */
         size: z
           .object({
             lambda: z.number().nonnegative().default(0),
             targetKeptFraction: z.number().min(0).max(1).optional(),
             targetBytes: z.number().positive().optional(),
+            /** Events whose bytes count: all, or background only (the kept background fraction). */
+            over: z.enum(['all', 'background']).default('all'),
           })
           .strict()
-          .default({ lambda: 0 }),
+          .default({ lambda: 0, over: 'all' }),
         /** For significance losses: expected yields = weighted soft counts * xsec * lumi / generated. */
         signalYield: z.number().positive().optional(),
         backgroundYield: z.number().positive().optional(),
         sigmaB: z.number().nonnegative().optional(),
       })
       .strict()
-      .default({ kind: 'bce', size: { lambda: 0 } }),
+      .default({ kind: 'bce', size: { lambda: 0, over: 'all' } }),
     skim: z
       .object({
         /** Also cut on the classifier score (the skim then needs the model). */
