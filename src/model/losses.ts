@@ -15,18 +15,22 @@ import type { ForwardOutput } from './tfModel.js';
  *   mse   sum w (P - y)^2 / sum w
  *   s-over-sqrt-b   -s / sqrt(b + (sigmaB b)^2 + eps)
  *   asimov          -Z_A(s, b + eps), with Cowan's formula when sigmaB > 0 (relative error on b)
+ *   signal-efficiency   -sum_sig(w P) / sum_sig(w): with a target on the background kept
+ *         fraction (size.over 'background') this is the Neyman-Pearson problem "most signal at a
+ *         given background rate"
  * where s = S sum_sig(w P) / sum_sig(w), b = B sum_bkg(w P) / sum_bkg(w), S and B the expected
  * yields, and eps = 1e-3 B keeps both finite as the selection empties (s/sqrt(b) would otherwise
  * reward keeping a handful of events).
  *
  * Cached-data-size term, with bytes_i the stored bytes of event i and kept the soft fraction of
- * bytes the cuts keep, kept = sum_i(prod_k w_k(x_i) bytes_i) / sum_i(bytes_i):
+ * bytes the cuts keep, kept = sum_i(prod_k w_k(x_i) bytes_i) / sum_i(bytes_i) (the sums run over
+ * background events only with size.over 'background'; see prepareBatch):
  *   lambda * kept                       without a target
  *   lambda * max(0, kept - target)^2    with a target kept fraction (targetKeptFraction, or
  *                                       targetBytes / bytes in): free below the target,
  *                                       smooth (C1) as the target is crossed.
  */
-export type LossKind = 'bce' | 'mse' | 's-over-sqrt-b' | 'asimov';
+export type LossKind = 'bce' | 'mse' | 's-over-sqrt-b' | 'asimov' | 'signal-efficiency';
 
 export interface LossSettings {
   kind: LossKind;
@@ -43,7 +47,10 @@ export interface LossSettings {
 export function lossSettings(p: Pipeline, bytesIn: number, totals: { signal: number; background: number }): LossSettings {
   const size = p.loss.size;
   let target: number | null = size.targetKeptFraction ?? null;
-  if (target === null && size.targetBytes !== undefined) target = Math.min(1, size.targetBytes / bytesIn);
+  if (target === null && size.targetBytes !== undefined) {
+    if (size.over === 'background') throw new Error(`pipeline '${p.name}': loss.size.targetBytes counts every event's bytes; with size.over 'background' give targetKeptFraction instead`);
+    target = Math.min(1, size.targetBytes / bytesIn);
+  }
   return {
     kind: p.loss.kind,
     lambda: size.lambda,
@@ -92,6 +99,8 @@ export function tfLoss(s: LossSettings, out: ForwardOutput, b: LossBatch): LossT
     main = tf.div(tf.neg(tf.sum(tf.mul(b.weight, perEvent))), Math.max(b.sumWeight, 1e-30)) as tf.Scalar;
   } else if (s.kind === 'mse') {
     main = tf.div(tf.sum(tf.mul(b.weight, tf.square(tf.sub(tf.exp(logP), b.label)))), Math.max(b.sumWeight, 1e-30)) as tf.Scalar;
+  } else if (s.kind === 'signal-efficiency') {
+    main = tf.div(tf.neg(tf.sum(tf.mul(tf.mul(b.weight, tf.exp(logP)), b.label))), Math.max(b.sumSignalWeight, 1e-30)) as tf.Scalar;
   } else {
     const wP = tf.mul(b.weight, tf.exp(logP));
     const sig = tf.mul(tf.sum(tf.mul(wP, b.label)), s.signalYield / Math.max(b.sumSignalWeight, 1e-30));
@@ -187,6 +196,7 @@ export class LossAccumulator {
     const s = this.s;
     let main: number;
     if (s.kind === 'bce' || s.kind === 'mse') main = this.sumWLoss / Math.max(this.sumW, 1e-30);
+    else if (s.kind === 'signal-efficiency') main = -this.sumSigP / Math.max(this.sumSig, 1e-30);
     else {
       const sig = (s.signalYield * this.sumSigP) / Math.max(this.sumSig, 1e-30);
       const bkg = (s.backgroundYield * this.sumBkgP) / Math.max(this.sumBkg, 1e-30);

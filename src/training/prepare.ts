@@ -14,6 +14,8 @@ export interface BatchLayout {
   /** Multiplies the weight of each class (class balancing); 1 and 1 to leave weights alone. */
   classFactor: { signal: number; background: number };
   bytes: EventBytesModel;
+  /** Whose bytes the size term counts: every event's (default) or the background's only. */
+  sizeOver?: 'all' | 'background';
 }
 
 /**
@@ -68,6 +70,7 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
   }
 
   const bytes = eventBytes(layout.bytes, batch);
+  if (layout.sizeOver === 'background') for (let i = 0; i < n; i++) if (label[i]) bytes[i] = 0;
   const weight = new Float32Array(n);
   const keptBytes = new Float32Array(n);
   let sumWeight = 0;

@@ -117,7 +117,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   });
 
   const settings = lossSettings(p, bytesModel.bytesIn, { signal: stats.signalWeight, background: stats.backgroundWeight });
-  const layout: BatchLayout = { model: initial, label: p.label, weight: p.weight, classFactor: classFactor(p, stats, settings), bytes: bytesModel };
+  const layout: BatchLayout = { model: initial, label: p.label, weight: p.weight, classFactor: classFactor(p, stats, settings), bytes: bytesModel, sizeOver: p.loss.size.over };
   const tfModel = new TfSelectionModel(initial);
   const optimizer = tf.train.adam(t.learningRate);
   const shuffle = shuffleBuffer(t.shuffleBuffer, t.seed);

@@ -13,15 +13,16 @@ describe('event bytes', () => {
 
   it('charges flat columns per row and list columns per entry', () => {
     const model = eventBytesModel(info);
-    expect(eventBytesColumns(model)).toEqual(['count(hits)']);
+    expect(eventBytesColumns(model)).toEqual(['count(jet_pt)']);
     expect(model.bytesIn).toBe(Object.values(info.columnBytes).reduce((a, b) => a + b, 0));
     const b = batches[0];
     const bytes = eventBytes(model, b);
-    const hits = b.columns.hits;
-    if (hits.kind !== 'list') throw new Error('hits is a list');
+    const jets = b.columns.jet_pt;
+    if (jets.kind !== 'list') throw new Error('jet_pt is a list');
     for (let i = 0; i < b.length; i++) {
-      const entries = hits.offsets[i + 1] - hits.offsets[i];
-      expect(bytes[i]).toBeCloseTo((4 + 4 + 1 + 4) + 4 * entries, 9);
+      const entries = jets.offsets[i + 1] - jets.offsets[i];
+      // event_id (8), x, y, label, weight (4 each), 4 per jet.
+      expect(bytes[i]).toBeCloseTo(8 + 4 * 4 + 4 * entries, 9);
     }
     // Summed over the dataset, the per-event bytes give back the bytes on disk.
     const total = batches.reduce((s, x) => s + eventBytes(model, x).reduce((a, v) => a + v, 0), 0);
@@ -29,8 +30,8 @@ describe('event bytes', () => {
   });
 
   it('uses a count(col) column from the source instead of the list itself', () => {
-    const model = eventBytesModel(info, ['x', 'hits']);
-    const projected = makeBatch({ x: new Float32Array([1, 2]), 'count(hits)': new Int32Array([0, 5]) }, { x: 'float32', 'count(hits)': 'int32' });
+    const model = eventBytesModel(info, ['x', 'jet_pt']);
+    const projected = makeBatch({ x: new Float32Array([1, 2]), 'count(jet_pt)': new Int32Array([0, 5]) }, { x: 'float32', 'count(jet_pt)': 'int32' });
     const bytes = eventBytes(model, projected);
     expect(bytes[1] - bytes[0]).toBeCloseTo(5 * 4, 9);
     expect(() => eventBytesModel(info, ['nope'])).toThrow(/column 'nope'/);
@@ -63,7 +64,7 @@ describe('collectStats', () => {
 
   it('gives mean, std, quantiles and class weights in one bounded pass', async () => {
     const batches = toyBatches(3000, 4);
-    const stats = await collectStats(from(batches), ['x', 'count(hits)'], { label: 'label', weight: 'weight', seed: 1, sampleSize: 2000 });
+    const stats = await collectStats(from(batches), ['x', 'count(jet_pt)'], { label: 'label', weight: 'weight', seed: 1, sampleSize: 2000 });
     const xs = batches.flatMap((b) => Array.from(b.columns.x.values as Float32Array));
     const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
     const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1));
@@ -73,9 +74,9 @@ describe('collectStats', () => {
     expect(x.sample.length).toBe(2000);
     const sorted = xs.slice().sort((a, b) => a - b);
     for (const p of [0.01, 0.5, 0.99]) expect(Math.abs(quantile(x, p) - sorted[Math.floor(p * sorted.length)])).toBeLessThan(0.25);
-    expect(stats.quantities.get('count(hits)')!.max).toBe(3);
+    expect(stats.quantities.get('count(jet_pt)')!.max).toBe(12);
     expect(stats.events).toBe(6000);
-    const signal = batches.reduce((s, b) => s + (b.columns.label.values as Int8Array).reduce((a, v) => a + v, 0), 0);
+    const signal = batches.reduce((s, b) => s + (b.columns.label.values as Int32Array).reduce((a, v) => a + v, 0), 0);
     expect(stats.signalWeight).toBe(signal);
     expect(stats.backgroundWeight).toBe(6000 - signal);
   });
