@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { readCutsFile } from '../../selection/cutsFile.js';
-import { runSkim, type SkimResult } from '../../skim/runSkim.js';
+import { finishResumedSkim, skimWithResume } from '../../skim/resume.js';
+import type { SkimResult } from '../../skim/runSkim.js';
 import { parseCodec } from '../../sinks/parquetSink.js';
 import { expandInputs } from '../../sources/expandInputs.js';
 import { writeJsonAtomic } from '../../util/atomicWrite.js';
@@ -52,22 +53,25 @@ export function register(program: Command): void {
       const keep = o.keep?.split(',').map((s) => s.trim()).filter(Boolean);
       let progress: ReturnType<typeof createProgress> | undefined;
       let done = 0;
-      const result = await runSkim({
+      const { result, filesSkipped, tempFilesRemoved } = await skimWithResume({
         inputs,
         cuts,
         outDir: o.output,
         keep,
         codec,
-        onProgress: (p) => {
-          progress ??= createProgress({ stage: 'skim', total: p.eventsTotal });
-          progress.advance(p.eventsDone - done);
-          done = p.eventsDone;
+        onProgress: (eventsDone, eventsTotal) => {
+          progress ??= createProgress({ stage: 'skim', total: eventsTotal });
+          progress.advance(eventsDone - done);
+          done = eventsDone;
         },
       }).catch((e: Error) => {
         throw new Error(`${o.cuts}: ${e.message}`);
       });
       progress?.done();
       await writeJsonAtomic(join(o.output, 'report.json'), { cutsFile: o.cuts, cuts, ...result });
+      await finishResumedSkim(o.output);
+      if (filesSkipped || tempFilesRemoved.length)
+        console.log(`resumed an interrupted run: ${filesSkipped} file(s) already complete, ${tempFilesRemoved.length} stale temp file(s) removed`);
       for (const line of summaryLines(result)) console.log(line);
       console.log(`wrote ${result.skimFiles.length} skim file(s) and ${join(o.output, 'report.json')}`);
     });

@@ -1,0 +1,107 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { resultFromEntries } from '../shard/report.js';
+import { skimResumable } from '../shard/resumableSkim.js';
+import type { CutsFile } from '../selection/cutsFile.js';
+import { parquetSource } from '../sources/parquet.js';
+import { checkCuts, fieldFor } from '../sources/parquetColumns.js';
+import type { SkimResult } from './runSkim.js';
+
+/**
+ * Interrupted runs. Every writer (parquetSink, runSkim's COPY, writeFileAtomic) writes
+ * `<name>.tmp-<pid>` and renames it to `<name>` when complete, so after kill -9 a directory
+ * holds complete outputs, a manifest of the finished inputs, and perhaps temp files of the dead
+ * process. A re-run removes those temp files and skips the finished inputs (the manifest of
+ * src/shard/manifest.ts: input size and mtime unchanged, skim file present with its size).
+ */
+
+/** `<name>.tmp-<pid>`: a file still being written (or left by a killed writer); never an output. */
+const TEMP_FILE = /^(.+)\.tmp-(\d+)$/;
+
+export function isTempFile(name: string): boolean {
+  return TEMP_FILE.test(name);
+}
+
+/** Whether a process with this id runs (on this machine). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the temp files in dir whose writer process is gone; returns their paths. */
+export async function removeStaleTempFiles(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const m = TEMP_FILE.exec(name);
+    if (!m || pidAlive(Number(m[2]))) continue;
+    await rm(join(dir, name), { force: true });
+    removed.push(join(dir, name));
+  }
+  return removed;
+}
+
+/** Where a plain (unsharded) skim keeps its manifest while it runs. */
+export const manifestPathOf = (outDir: string) => join(outDir, 'manifest.json');
+
+export interface ResumedSkimOptions {
+  inputs: string[];
+  cuts: CutsFile;
+  outDir: string;
+  keep?: string[];
+  codec?: string;
+  onProgress?: (eventsDone: number, eventsTotal: number) => void;
+}
+
+export interface ResumedSkim {
+  result: SkimResult;
+  /** Inputs found complete from an earlier, interrupted run and not redone. */
+  filesSkipped: number;
+  /** Temp files of dead processes that were removed. */
+  tempFilesRemoved: string[];
+}
+
+/**
+ * runSkim over many files, resumable: each finished input is recorded in outDir/manifest.json,
+ * and a re-run of the same command after a crash skips those and redoes the rest. All footers
+ * are checked first (schemas agree, cuts and keep name existing columns), so a bad input stops
+ * the run before anything is written. The manifest stays until the caller has written its
+ * report (then call finishResumedSkim).
+ */
+export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim> {
+  const t0 = performance.now();
+  const metas = await parquetSource(o.inputs).files();
+  const first = metas[0];
+  for (const name of o.keep ?? []) fieldFor(first.schema, { fn: 'value', column: name, text: name }, first.path, first.unsupported);
+  checkCuts(first.schema, o.cuts.cuts, first.path, first.unsupported);
+  if (o.cuts.score) throw new Error('the cuts file has a score cut: a skim with a classifier score runs in `diffskim run` (it needs the model)');
+  const tempFilesRemoved = await removeStaleTempFiles(o.outDir);
+  const eventsTotal = metas.reduce((s, m) => s + m.rows, 0);
+  let filesSkipped = 0;
+  let eventsSkipped = 0;
+  const entries = await skimResumable({
+    inputs: o.inputs,
+    cuts: o.cuts,
+    outDir: o.outDir,
+    keep: o.keep,
+    codec: o.codec,
+    manifestPath: manifestPathOf(o.outDir),
+    onProgress: (n) => o.onProgress?.(eventsSkipped + n, eventsTotal),
+    onFile: (e, skipped) => {
+      if (!skipped) return;
+      filesSkipped++;
+      eventsSkipped += e.eventsIn;
+      o.onProgress?.(eventsSkipped, eventsTotal);
+    },
+  });
+  const result = { ...resultFromEntries(entries, o.outDir), seconds: (performance.now() - t0) / 1000 };
+  return { result, filesSkipped, tempFilesRemoved };
+}
+
+/** After the report is written: the manifest is no longer needed (a later run starts afresh). */
+export async function finishResumedSkim(outDir: string): Promise<void> {
+  await rm(manifestPathOf(outDir), { force: true });
+}
