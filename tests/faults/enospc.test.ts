@@ -1,0 +1,69 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSkim } from '../../src/skim/runSkim.js';
+import { writeJsonAtomic } from '../../src/util/atomicWrite.js';
+import { sql } from '../parquet/helpers.js';
+
+/**
+ * Disk full while writing, on a real 1 MiB tmpfs (needs root and mount(8); the tests skip
+ * where that is not possible).
+ */
+const base = mkdtempSync(join(tmpdir(), 'diffskim-enospc-'));
+const disk = join(base, 'disk');
+mkdirSync(disk);
+const mounted = (() => {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+let input: string;
+let inputHash: string;
+const hash = async (p: string) => createHash('sha256').update(await readFile(p)).digest('hex');
+const noCuts = { cuts: [], score: null };
+
+beforeAll(async () => {
+  // ~3 MB of incompressible doubles: far more than the 1 MiB disk.
+  input = join(base, 'big.parquet');
+  await sql(`COPY (SELECT i::BIGINT AS id, hash(i)::DOUBLE AS x, hash(i + 1)::DOUBLE AS y FROM range(150000) t(i)) TO '${input}' (FORMAT parquet, COMPRESSION uncompressed)`);
+  inputHash = await hash(input);
+});
+afterAll(() => {
+  if (mounted) execFileSync('umount', [disk]);
+  rmSync(base, { recursive: true, force: true });
+});
+
+describe.skipIf(!mounted)('disk full (ENOSPC) on a 1 MiB tmpfs', () => {
+  it('in-engine skim: a clear error naming the input and output, no temp file left, input untouched', async () => {
+    const out = join(disk, 'copy');
+    const e = await runSkim({ inputs: [input], cuts: noCuts, outDir: out }).catch((x: Error) => x);
+    expect(e).toBeInstanceOf(Error);
+    expect((e as Error).message).toMatch(new RegExp(`^${input}: skim to ${join(out, 'big.skim.parquet')}: .*(No space left on device|ENOSPC)`));
+    expect(await readdir(out)).toEqual([]);
+    expect(await hash(input)).toBe(inputHash);
+  });
+
+  it('streaming skim (Parquet sink): the same', async () => {
+    const out = join(disk, 'stream');
+    const score = { fn: (b: { length: number }) => new Float32Array(b.length).fill(1), threshold: 0 };
+    const e = await runSkim({ inputs: [input], cuts: noCuts, outDir: out, score }).catch((x: Error) => x);
+    expect(e).toBeInstanceOf(Error);
+    expect((e as Error).message).toMatch(new RegExp(`^${join(out, 'big.skim.parquet')}: cannot write Parquet: .*(ENOSPC|no space left)`, 'i'));
+    expect(await readdir(out)).toEqual([]);
+    expect(await hash(input)).toBe(inputHash);
+  });
+
+  it('report.json (atomic write): an error, and no partial report', async () => {
+    const e = await writeJsonAtomic(join(disk, 'report.json'), { big: 'x'.repeat(2_000_000) }).catch((x: Error) => x);
+    expect((e as Error).message).toMatch(new RegExp(`^cannot write ${join(disk, 'report.json')}: ENOSPC`));
+    expect((await readdir(disk)).filter((n) => n.startsWith('report.json'))).toEqual([]);
+  });
+});
