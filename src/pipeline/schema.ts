@@ -99,6 +99,8 @@ export const PipelineSchema = z
         size: z
           .object({
             lambda: z.number().nonnegative().default(0),
+            /** Ramp lambda geometrically from lambdaStart (first epoch) to lambda (last); default: constant. */
+            lambdaStart: z.number().positive().optional(),
             targetKeptFraction: z.number().min(0).max(1).optional(),
             targetBytes: z.number().positive().optional(),
             /** Events whose bytes count: all, or background only (the kept background fraction). */
