@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { register } from '../../src/cli/commands/eval.js';
 import { saveModel } from '../../src/model/io.js';
 import { sql, tempDir, toyEvents, toyModel, writeParquet } from './helpers.js';
 
@@ -39,18 +41,31 @@ describe('diffskim eval', () => {
   });
 
   it('explains what is missing', async () => {
-    const noModel = await run('node', ['bin/diffskim.mjs', '-q', 'eval', '-m', dir, '-i', join(dir, 'new.parquet')]).catch((e) => e);
-    expect(noModel.code).toBe(1);
-    expect(noModel.stderr).toMatch(/no model.json here or in .*model/);
-    const badEff = await run('node', ['bin/diffskim.mjs', 'eval', '-m', join(dir, 'run'), '-i', 'x.parquet', '--efficiencies', '0.5,2']).catch((e) => e);
-    expect(badEff.code).toBe(1);
-    expect(badEff.stderr).toMatch(/expected comma-separated fractions in \(0, 1\], got '0.5,2'/);
+    await expect(parse(['eval', '-m', dir, '-i', join(dir, 'new.parquet')])).rejects.toThrow(/no model.json here or in .*model/);
+    await expect(parse(['eval', '-m', join(dir, 'run'), '-i', 'x.parquet', '--efficiencies', '0.5,2'])).rejects.toThrow(
+      /expected comma-separated fractions in \(0, 1\], got '0.5,2'/,
+    );
   });
 
   it('has help with defaults and examples', async () => {
-    const { stdout } = await run('node', ['bin/diffskim.mjs', 'eval', '--help']);
-    expect(stdout).toMatch(/Usage: diffskim eval \[options\]/);
-    expect(stdout).toMatch(/--out <dir>\s+output folder \(default: "eval"\)/);
-    expect(stdout).toMatch(/Examples:\n\s+\$ diffskim eval --model/);
+    let help = '';
+    const command = newProgram().commands.find((c) => c.name() === 'eval')!;
+    command.configureOutput({ writeOut: (text) => (help += text) }).outputHelp();
+    expect(help).toMatch(/Usage: diffskim eval \[options\]/);
+    expect(help).toMatch(/--out <dir>\s+output folder \(default: "eval"\)/);
+    expect(help).toMatch(/\(default: 0.5,0.7,0.9\)/);
+    expect(help).toMatch(/Examples:\n\s+\$ diffskim eval --model/);
   });
 });
+
+/** The eval command in a program of its own, run in this process; errors are thrown, not printed. */
+function newProgram(): Command {
+  const program = new Command('diffskim').exitOverride().configureOutput({ writeErr: () => undefined });
+  register(program);
+  program.commands.forEach((c) => c.exitOverride());
+  return program;
+}
+
+function parse(args: string[]): Promise<Command> {
+  return newProgram().parseAsync(['node', 'diffskim', ...args]);
+}
