@@ -52,4 +52,20 @@ describe.skipIf(unavailable !== null)('on a real SLURM: submit --run, then merge
     expect(report.shards.map((s: { inputs: number }) => s.inputs)).toEqual([2, 2, 2, 2]);
     expect(await skimDifference(join(dir, 'out'), single)).toEqual({ rowsA: report.eventsKept, differ: 0 });
   });
+
+  it('a lost shard is named by merge and re-run alone with the printed sbatch --array command', { timeout: 300_000 }, async () => {
+    await rm(join(dir, 'out', 'shards', '2-of-4'), { recursive: true });
+    const failed = await cli(['merge', 'out'], { cwd: dir });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/shard 2\/4: has not run/);
+    const sbatchLine = failed.stderr.split('\n').find((l) => l.trim().startsWith('sbatch '));
+    expect(sbatchLine).toMatch(/sbatch --array=2 out\/shards\/slurm-array\.sh/);
+    // the re-run task sees SLURM_ARRAY_TASK_COUNT=1: the script must still run shard 2 of 4
+    const command = sbatchLine!.split('#')[0].trim().replace(/^sbatch /, 'sbatch --wait ');
+    execFileSync('sh', ['-c', command], { cwd: dir, stdio: 'ignore' });
+    const merged = await cli(['merge', 'out'], { cwd: dir });
+    expect(merged.code, merged.stderr).toBe(0);
+    const report = JSON.parse(await readFile(join(dir, 'out', 'report.json'), 'utf8'));
+    expect(await skimDifference(join(dir, 'out'), single)).toEqual({ rowsA: report.eventsKept, differ: 0 });
+  });
 });
