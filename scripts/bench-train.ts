@@ -6,27 +6,26 @@
  *   npx tsx scripts/bench-train.ts [eventsPerClass=131072] [stepRepeats=10]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { from } from 'rxjs';
 import { lossSettings } from '../src/model/losses.js';
 import { createModel } from '../src/model/model.js';
 import { TfSelectionModel } from '../src/model/tfModel.js';
 import { initBackend } from '../src/training/backend.js';
 import { eventBytesModel } from '../src/training/eventBytes.js';
 import { trainSelection, trainStep } from '../src/training/trainer.js';
-import { toyBatches, toyInfo, toyPipeline } from '../tests/training/toy.js';
+import { toyBatches } from '../src/datasets/toy.js';
+import { memoryDataset, toyData, toyPipeline } from './science-common.js';
 
 const [eventsPerClass = 131_072, stepRepeats = 10] = process.argv.slice(2).map(Number);
 const backend = await initBackend();
-const batches = toyBatches(eventsPerClass, 1, 8192);
-const info = toyInfo(batches);
+const { source, info } = memoryDataset(toyData('toy2d', eventsPerClass, 1));
 console.log(`backend ${backend}, ${info.rows} events`);
 
 for (const batchSize of [4096, 16384, 65536]) {
   const pipeline = toyPipeline({ training: { epochs: 1, batchSize, validationFraction: 0.05 } });
-  const r = await trainSelection({ pipeline, source: { describe: async () => info, batches: () => from(batches) }, info });
+  const r = await trainSelection({ pipeline, source, info });
 
   // The step alone, on one minibatch made once.
-  const big = toyBatches(batchSize / 2, 3, batchSize)[0];
+  const [big] = toyBatches({ kind: 'toy2d', eventsPerClass: batchSize / 2, seed: 3, batchSize });
   const model = createModel({ kind: 'cuts-x-mlp', features: ['x', 'y'], inputMean: [0, 0], inputStd: [2, 2], hidden: [15, 30, 15], seed: 1,
     cuts: [{ column: 'x', op: '>', form: 'sigmoid', slope: 2, value: -5, mean: 0, std: 2 }, { column: 'y', op: '>', form: 'sigmoid', slope: 2, value: -5, mean: 0, std: 2 }] });
   const layout = { model, label: 'label', weight: 'weight', classFactor: { signal: 1, background: 1 }, bytes: eventBytesModel(info) };

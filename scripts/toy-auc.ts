@@ -5,17 +5,16 @@
  *
  *   npx tsx scripts/toy-auc.ts [eventsPerClass=20000] [epochs=15] [lambda=1]
  */
-import { from } from 'rxjs';
 import { hardCutPass, mlpScore, scoreBatch } from '../src/model/score.js';
 import { toCutsFile } from '../src/model/toCutsFile.js';
 import { AucAccumulator } from '../src/training/auc.js';
 import { trainSelection } from '../src/training/trainer.js';
-import { memorySource, toyBatches, toyInfo, toyPipeline } from '../tests/training/toy.js';
+import { memoryDataset, toyData, toyPipeline } from './science-common.js';
 
 const [eventsPerClass = 20_000, epochs = 15, lambda = 1] = process.argv.slice(2).map(Number);
-const train = toyBatches(eventsPerClass, 1);
-const test = toyBatches(eventsPerClass, 2);
-const source = memorySource(train);
+const train = toyData('toy2d', eventsPerClass, 1);
+const test = toyData('toy2d', eventsPerClass, 2);
+const { source, info } = memoryDataset(train);
 
 const runs: { name: string; overrides: Record<string, unknown> }[] = [
   { name: 'cuts x MLP', overrides: {} },
@@ -26,7 +25,7 @@ const runs: { name: string; overrides: Record<string, unknown> }[] = [
 
 for (const run of runs) {
   const pipeline = toyPipeline({ training: { epochs, batchSize: 1024, learningRate: 0.01 }, ...run.overrides });
-  const r = await trainSelection({ pipeline, source: { ...source, batches: () => from(train) }, info: toyInfo(train) });
+  const r = await trainSelection({ pipeline, source, info });
   const soft = new AucAccumulator();
   const hard = new AucAccumulator();
   let sig = 0;
@@ -34,7 +33,7 @@ for (const run of runs) {
   let bkg = 0;
   let bkgKept = 0;
   for (const b of test) {
-    const label = b.columns.label.values as Int8Array;
+    const label = b.columns.label.values as Int32Array;
     const pass = hardCutPass(r.model, b);
     const score = r.model.kind === 'cuts' ? null : mlpScore(r.model, b);
     soft.add(scoreBatch(r.model, b), label);

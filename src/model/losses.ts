@@ -61,6 +61,13 @@ export function lossSettings(p: Pipeline, bytesIn: number, totals: { signal: num
   };
 }
 
+/** The size-term lambda of an epoch (0-based of `epochs`): geometric from lambdaStart to lambda, else constant. */
+export function sizeLambda(size: Pipeline['loss']['size'], epoch: number, epochs: number): number {
+  if (size.lambdaStart === undefined || size.lambda === 0) return size.lambda;
+  const t = epochs > 1 ? epoch / (epochs - 1) : 1;
+  return size.lambdaStart * Math.pow(size.lambda / size.lambdaStart, t);
+}
+
 export function isSignificance(kind: LossKind): boolean {
   return kind === 's-over-sqrt-b' || kind === 'asimov';
 }

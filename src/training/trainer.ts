@@ -8,7 +8,7 @@ import type { CutConfig, Pipeline } from '../pipeline/schema.js';
 import { parseQuantity } from '../selection/quantity.js';
 import type { DatasetInfo, EventSource } from '../sources/types.js';
 import { cutEdges, type CutSpec, edgeArgument, slopeMultiplier } from '../model/cuts.js';
-import { isSignificance, LossAccumulator, type LossSettings, lossSettings, tfLoss } from '../model/losses.js';
+import { isSignificance, LossAccumulator, type LossSettings, lossSettings, sizeLambda, tfLoss } from '../model/losses.js';
 import { createModel, hasCuts, hasMlp, type SelectionModel } from '../model/model.js';
 import { logCutWeights, mlpLogit, sigmoid } from '../model/score.js';
 import { TfSelectionModel } from '../model/tfModel.js';
@@ -130,9 +130,10 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     for (let epoch = 0; epoch < t.epochs; epoch++) {
       const started = performance.now();
       const multiplier = slopeMultiplier(t.slopeSchedule, epoch, t.epochs);
+      const epochSettings = { ...settings, lambda: sizeLambda(p.loss.size, epoch, t.epochs) };
       const sums = { events: 0, total: 0, main: 0, size: 0, skipped: 0 };
       await forEachBatch(read('train').pipe(shuffle, rebatch(t.batchSize)), (batch) => {
-        const r = trainStep(tfModel, optimizer, settings, layout, batch, multiplier);
+        const r = trainStep(tfModel, optimizer, epochSettings, layout, batch, multiplier);
         if (r) {
           sums.events += batch.length;
           sums.total += r.total * batch.length;
@@ -146,7 +147,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       skippedTotal += sums.skipped;
       model = tfModel.snapshot(multiplier, backend);
       // Without a validation split (fraction 0) the training split stands in.
-      const v = await validate(model, layout, settings, read(t.validationFraction > 0 ? 'validation' : 'train'));
+      const v = await validate(model, layout, epochSettings, read(t.validationFraction > 0 ? 'validation' : 'train'));
       const record: EpochRecord = {
         epoch,
         trainLoss: sums.total / sums.events,
