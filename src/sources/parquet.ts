@@ -2,10 +2,9 @@ import type { Observable } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import { schemaDifference, type Schema } from '../batch/schema.js';
 import { cutsToSql, type HardCut } from '../selection/cutsFile.js';
-import { parseQuantity } from '../selection/quantity.js';
 import type { DatasetInfo, EventSource, ReadOptions } from './types.js';
 import { BatchBuilder } from './parquetChunks.js';
-import { checkCuts, projectionItem } from './parquetColumns.js';
+import { checkCuts, projectionItem, quantityOf } from './parquetColumns.js';
 import { duckdb, sqlString } from './parquetDuckdb.js';
 import { readError } from './parquetDiagnose.js';
 import { readParquetMeta, type ParquetFileMeta } from './parquetMeta.js';
@@ -89,7 +88,7 @@ async function loadMetas(paths: string[]): Promise<ParquetFileMeta[]> {
 /** Base columns a pass reads: the projection's and the cuts'. */
 function columnsRead(schema: Schema, options: ReadOptions): string[] {
   const names = options.columns ?? schema.map((f) => f.name);
-  return [...new Set([...names, ...(options.where ?? []).map((c) => c.column)].map((n) => parseQuantity(n).column))];
+  return [...new Set([...names, ...(options.where ?? []).map((c) => c.column)].map((n) => quantityOf(schema, n).column))];
 }
 
 export function selectSql(meta: ParquetFileMeta, columns: string[], where: HardCut[], extra = ''): { sql: string; schema: Schema } {

@@ -30,9 +30,14 @@ export function checkCuts(schema: Schema, cuts: HardCut[], file: string, unsuppo
   }
 }
 
+/** A name to read: a column of the schema as it is (any characters), else a derived quantity such as count(jets). */
+export function quantityOf(schema: Schema, name: string): Quantity {
+  return schema.some((f) => f.name === name) ? { fn: 'value', column: name, text: name } : parseQuantity(name);
+}
+
 /** SQL select item and batch field for a projected column or derived quantity. */
 export function projectionItem(schema: Schema, name: string, file: string, unsupported: Unsupported = []): { sql: string; field: Field } {
-  const q = parseQuantity(name);
+  const q = quantityOf(schema, name);
   const f = fieldFor(schema, q, file, unsupported);
   switch (q.fn) {
     case 'value':

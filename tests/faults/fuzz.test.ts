@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyCorruption, corruptions, FAILURES, fuzzParquet } from '../../scripts/fuzz-parquet.js';
+import { sql } from '../parquet/helpers.js';
+import { tempDir } from './helpers.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let valid: string;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+  valid = join(dir, 'valid.parquet');
+  // Flat, list, boolean and nullable columns over three row groups, snappy-compressed.
+  await sql(`COPY (SELECT i::BIGINT AS id, CASE WHEN i % 9 = 0 THEN NULL ELSE (i % 97)::FLOAT END AS met,
+      [(i % 50 + k)::FLOAT FOR k IN range(i % 4)] AS jets, (i % 2 = 0) AS flag
+    FROM range(5000) t(i)) TO '${valid}' (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 2048)`);
+});
+afterAll(() => cleanup());
+
+describe('fuzzing the reader and the skim with corrupted Parquet files', () => {
+  it('corruptions are reproducible and do what they say', () => {
+    const a = corruptions(1000, 30, 'x');
+    expect(corruptions(1000, 30, 'x')).toEqual(a);
+    expect(new Set(a.map((c) => c.kind))).toEqual(new Set(['flip', 'truncate', 'zero']));
+    const bytes = Uint8Array.from({ length: 1000 }, (_, i) => i & 0xff);
+    for (const c of a) {
+      const out = applyCorruption(bytes, c);
+      if (c.kind === 'truncate') expect(out.length).toBe(c.length);
+      else {
+        expect(out.length).toBe(1000);
+        let changed = 0;
+        for (let i = 0; i < 1000; i++) changed += out[i] !== bytes[i] ? 1 : 0;
+        expect(changed).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('200 corrupted files: each ends in an error naming the file or a plausible read; no crash, hang or leftover', async () => {
+    const r = await fuzzParquet({ valid, cut: 'met', count: 200, seed: 2024 });
+    const bad = r.cases.filter((c) => FAILURES.includes(c.verdict));
+    expect(bad.map((c) => `${c.verdict}: ${JSON.stringify(c.corruption)}: ${c.detail}`)).toEqual([]);
+    expect(r.cases).toHaveLength(200);
+    // Most corruptions are detected (a flipped bit in a float value is not: no page checksums).
+    expect(r.counts.error).toBeGreaterThan(150);
+    console.log(`fuzz: 200 cases in ${r.seconds.toFixed(1)} s: ${JSON.stringify(r.counts)}`);
+  }, 60_000);
+
+  it('the harness reports a worker that crashes or hangs, and goes on with the other files', async () => {
+    process.env.FUZZ_SELFTEST = 'crash:case1.parquet,hang:case2.parquet';
+    try {
+      // The worker dies on case1; a new one hangs on case2 and is killed after the timeout.
+      const r = await fuzzParquet({ valid, cut: 'met', count: 3, seed: 1, timeoutMs: 1500 });
+      expect(r.cases.map((c) => c.verdict)).toEqual([expect.any(String), 'crash', 'hang']);
+      expect(FAILURES).not.toContain(r.cases[0].verdict);
+    } finally {
+      delete process.env.FUZZ_SELFTEST;
+    }
+  }, 60_000);
+});
