@@ -1,13 +1,14 @@
 import { ignoreElements, lastValueFrom, map, type Observable } from 'rxjs';
 import { makeBatch, type EventBatch } from '../batch/batch.js';
 import { hasCuts, hasMlp, type SelectionModel } from '../model/model.js';
-import { scoreBatch } from '../model/score.js';
+import { mlpScore, scoreBatch } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { progress } from '../operators/progress.js';
 import type { CutDistribution } from '../plots/cutPlots.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
 import { parquetSink, type ParquetSinkResult } from '../sinks/parquetSink.js';
+import { Demand } from '../sources/demand.js';
 import type { DatasetInfo, EventSource } from '../sources/types.js';
 import { AucAccumulator } from '../training/auc.js';
 import { eventBytes, eventBytesColumns, eventBytesModel } from '../training/eventBytes.js';
@@ -100,7 +101,8 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   let eventIndex = 0;
   const counts = { signal: 0, background: 0 };
 
-  const scored: Observable<EventBatch> = o.source.batches({ columns }).pipe(
+  const demand = new Demand();
+  const scored: Observable<EventBatch> = o.source.batches({ columns, demand }).pipe(
     progress(createProgress({ stage: 'eval', total: info.rows, quiet: o.quiet })),
     map((batch) => {
       const score = scoreBatch(model, batch);
@@ -112,7 +114,8 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
         auc.add(score, isSignal, weight ?? undefined);
         for (let i = 0; i < isSignal.length; i++) counts[isSignal[i] ? 'signal' : 'background']++;
       }
-      const passes = flow.add(batch, score, isSignal, weight, bytes);
+      // cuts.json's score cut is on sigmoid(MLP), applied after the hard cuts (as the skim does).
+      const passes = flow.add(batch, cuts.score ? mlpScore(model, batch) : null, isSignal, weight, bytes);
       cutHists.add(batch, isSignal, weight);
       const event = new BigInt64Array(batch.length);
       for (let i = 0; i < event.length; i++) event[i] = BigInt(eventIndex + i);
@@ -121,7 +124,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
     }),
   );
   const friend = o.friend
-    ? await lastValueFrom(scored.pipe(parquetSink(o.friend, { schema: FRIEND_SCHEMA })))
+    ? await lastValueFrom(scored.pipe(parquetSink(o.friend, { schema: FRIEND_SCHEMA, demand })))
     : await lastValueFrom(scored.pipe(ignoreElements()), { defaultValue: undefined });
 
   const totals = scores.totals();

@@ -8,7 +8,8 @@ import type { SelectionModel } from '../model/model.js';
 import { mlpScore } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { plotTraining } from '../plots/trainingPlots.js';
-import { labelledCounts, type LabelledCounts } from '../report/labelledCounts.js';
+import { evaluateModel, type Evaluation } from '../eval/evaluate.js';
+import { writeEvaluation } from '../eval/writeEvaluation.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { parquetSink } from '../sinks/parquetSink.js';
 import { runSkim, type SkimResult } from '../skim/runSkim.js';
@@ -74,12 +75,14 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   const t1 = performance.now();
   const skim = await skimPipeline(pipeline, opened, cuts, trained.model, join(outDir, 'skim'));
   const skimSeconds = (performance.now() - t1) / 1000;
-  const counts = pipeline.label ? await labelledCounts(opened.source, pipeline.label, cuts, trained.model) : undefined;
+  // One more streaming pass: efficiencies of the skim, ROC, cut flow and per-cut distributions.
+  const evaluation = await evaluateModel({ source: opened.source, model: trained.model, cuts, label: pipeline.label, weight: pipeline.weight, keep: pipeline.skim.keep });
   const plots = await plotTraining(trained.history, outDir);
 
-  const report = buildReport({ pipelinePath, pipeline, opened, trained, cuts, skim, counts, plots });
+  const report = buildReport({ pipelinePath, pipeline, opened, trained, cuts, skim, evaluation, plots });
   report.timings = { trainSeconds, skimSeconds, totalSeconds: (performance.now() - t0) / 1000 };
   await writeJsonAtomic(join(outDir, 'report.json'), report);
+  await writeEvaluation(evaluation, { model: join(outDir, 'model'), cutsFile: join(outDir, 'cuts.json'), inputs: skim.inputs }, outDir);
   return report;
 }
 
@@ -112,10 +115,11 @@ function buildReport(r: {
   trained: TrainResult;
   cuts: CutsFile;
   skim: SkimResult;
-  counts?: LabelledCounts;
+  evaluation: Evaluation;
   plots: string[];
 }): RunReport {
-  const { skim, trained, counts } = r;
+  const { skim, trained } = r;
+  const saved = r.evaluation.savedCuts;
   return {
     pipeline: resolve(r.pipelinePath),
     inputs: skim.inputs,
@@ -131,9 +135,9 @@ function buildReport(r: {
     keptFractionPredicted: trained.keptFractionPredicted,
     keptBytesFractionPredicted: trained.keptBytesFractionPredicted,
     keptFractionActual: skim.eventsIn > 0 ? skim.eventsKept / skim.eventsIn : 0,
-    ...(counts && {
-      signalEfficiency: counts.signalKept / counts.signal,
-      backgroundEfficiency: counts.backgroundKept / counts.background,
+    ...(r.pipeline.label && {
+      signalEfficiency: saved.signalEfficiency,
+      backgroundEfficiency: saved.backgroundEfficiency,
       auc: trained.validationAuc,
     }),
     cuts: r.cuts,

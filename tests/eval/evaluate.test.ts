@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBatch } from '../../src/batch/batch.js';
 import { evaluateModel, type Evaluation } from '../../src/eval/evaluate.js';
-import { scoreBatch } from '../../src/model/score.js';
+import { mlpScore, scoreBatch } from '../../src/model/score.js';
 import type { CutsFile } from '../../src/selection/cutsFile.js';
 import { parquetSource } from '../../src/sources/parquet.js';
 import { exactAuc, sql, tempDir, toyEvents, toyModel, writeParquet } from './helpers.js';
@@ -15,6 +15,8 @@ interface Rows {
   label: Uint8Array;
   weight: Float32Array;
   score: Float32Array;
+  /** sigmoid(MLP): what cuts.json's score cut applies to. */
+  mlp: Float32Array;
 }
 
 const CUTS: CutsFile = {
@@ -41,7 +43,7 @@ beforeAll(async () => {
   const read = await sql(`SELECT x, y, label, weight FROM read_parquet([${list}], filename = true, file_row_number = true) ORDER BY filename, file_row_number`);
   const col = (k: string) => read.map((r) => Number(r[k]));
   const [x, y] = [Float64Array.from(col('x')), Float32Array.from(col('y'))];
-  rows = { x, y, label: Uint8Array.from(col('label')), weight: Float32Array.from(col('weight')), score: scoreBatch(model, makeBatch({ x, y }, { x: 'float64', y: 'float32' })) };
+  rows = { x, y, label: Uint8Array.from(col('label')), weight: Float32Array.from(col('weight')), score: scoreBatch(model, makeBatch({ x, y }, { x: 'float64', y: 'float32' })), mlp: mlpScore(model, makeBatch({ x, y }, { x: 'float64', y: 'float32' })) };
   labelled = await evaluateModel({ source: parquetSource(files), model, cuts: CUTS, label: 'label', weight: 'weight', friend: join(dir, 'friend.parquet'), quiet: true });
 });
 
@@ -98,7 +100,7 @@ describe('evaluateModel on a labelled dataset', () => {
     const steps = [
       (i: number) => rows.x[i] > 0.5,
       (i: number) => rows.y[i] > -1 && rows.y[i] < 4,
-      (i: number) => rows.score[i] > 0.3,
+      (i: number) => rows.mlp[i] > 0.3,
     ];
     const expected = [0, 1, 2, 3].map((k) => {
       let [events, signal, background] = [0, 0, 0];
@@ -132,7 +134,7 @@ describe('evaluateModel on a labelled dataset', () => {
     const scores = Float32Array.from(friend.map((r) => Number(r.score)));
     expect(scores).toEqual(rows.score);
     const passes = friend.map((r) => r.passes === true);
-    const expected = Array.from({ length: 5500 }, (_, i) => rows.x[i] > 0.5 && rows.y[i] > -1 && rows.y[i] < 4 && rows.score[i] > 0.3);
+    const expected = Array.from({ length: 5500 }, (_, i) => rows.x[i] > 0.5 && rows.y[i] > -1 && rows.y[i] < 4 && rows.mlp[i] > 0.3);
     expect(passes).toEqual(expected);
   });
 

@@ -15,7 +15,7 @@ export function runSummary(r: RunReport, outDir: string): string {
     `bytes:          ${(r.bytesIn / MB).toFixed(2)} MB in, ${(r.bytesOut / MB).toFixed(2)} MB out, ${(r.bytesSaved / MB).toFixed(2)} MB saved (${pct(r.bytesIn > 0 ? r.bytesSaved / r.bytesIn : 0)})`,
     `backend:        ${r.backend}, ${Math.round(r.trainingEventsPerSecond)} training events/s; train ${r.timings.trainSeconds.toFixed(1)} s, skim ${r.timings.skimSeconds.toFixed(2)} s`,
     ...r.warnings.map((w) => `warning:        ${w}`),
-    `output:         ${outDir} (cuts.json, model/, skim/, report.json, plots)`,
+    `output:         ${outDir} (report.html, report.json, cuts.json, model/, skim/, plots)`,
   ];
   return lines.join('\n');
 }
