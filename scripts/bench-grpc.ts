@@ -4,7 +4,7 @@
  * Writes an N-event HEP-like file (scripts/gen-hep.ts) under runs/bench-grpc/, then in one run:
  * reads it locally with the Parquet source; streams it from a `diffskim serve` child process over
  * loopback (events/s, MB/s, ratio to local); and streams it again to a deliberately slow client
- * (sleeps per batch), reporting the server's peak RSS (VmHWM) against its idle RSS.
+ * (an asynchronous consumer that holds the Demand while it "writes"), reporting the server's peak RSS (VmHWM) against its idle RSS.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { lastValueFrom, reduce } from 'rxjs';
 import { batchBytes, type EventBatch } from '../src/batch/batch.js';
 import { grpcSource } from '../src/grpc/grpcSource.js';
+import { Demand } from '../src/sources/demand.js';
 import { parquetSource } from '../src/sources/parquet.js';
 import { generateHep } from './gen-hep.js';
 
@@ -87,12 +88,44 @@ console.log(`server RSS: idle ${idle.now.toFixed(0)} MB, peak during fast client
 server = await startServer();
 let slowTotals = zero;
 let peakDuring = 0;
+// A slow asynchronous consumer: writes one batch at a time, slowMs each, holding the demand meanwhile.
 await timed(`slow client (${slowMs} ms/batch)`, async () => {
-  for await (const b of grpcSource(server.address, { paths: [name], columns }).pull()) {
-    slowTotals = add(slowTotals, b);
-    peakDuring = Math.max(peakDuring, rss(server.child.pid!).now);
-    await new Promise((r) => setTimeout(r, slowMs));
-  }
+  const demand = new Demand();
+  const queue: EventBatch[] = [];
+  let writing = false;
+  await new Promise<void>((done, fail) => {
+    let complete = false;
+    const writeNext = () => {
+      const b = queue.shift();
+      if (!b) {
+        writing = false;
+        demand.release();
+        if (complete) done();
+        return;
+      }
+      setTimeout(() => {
+        slowTotals = add(slowTotals, b);
+        peakDuring = Math.max(peakDuring, rss(server.child.pid!).now);
+        writeNext();
+      }, slowMs);
+    };
+    grpcSource(server.address, { paths: [name], columns })
+      .batches({ demand })
+      .subscribe({
+        next: (b) => {
+          queue.push(b);
+          if (writing) return;
+          writing = true;
+          demand.hold();
+          writeNext();
+        },
+        error: fail,
+        complete: () => {
+          complete = true;
+          if (!writing) done();
+        },
+      });
+  });
   return slowTotals;
 });
 const afterSlow = rss(server.child.pid!);

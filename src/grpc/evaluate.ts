@@ -5,7 +5,7 @@ import { decodeBatch, decodeSchema } from './codec.js';
 import { failedPrecondition, invalidArgument, toServiceError } from './errors.js';
 import type { BatchChunkMsg, ScoresMsg } from './protos.js';
 import { checkColumns } from './streamBatches.js';
-import { BoundedWriter } from './streamWriter.js';
+import { StreamWriter } from './streamWriter.js';
 
 /** A loaded model as the server uses it: per-event scores of a batch, and the columns it reads. */
 export interface Scorer {
@@ -19,7 +19,7 @@ export interface Scorer {
  * written, so neither a fast sender nor a slow reader makes the server buffer much.
  */
 export async function evaluate(scorer: Scorer | undefined, maxInFlight: number, call: grpc.ServerDuplexStream<BatchChunkMsg, ScoresMsg>): Promise<void> {
-  const writer = new BoundedWriter(call, maxInFlight);
+  const writer = new StreamWriter(call, maxInFlight);
   try {
     if (!scorer) throw failedPrecondition('the server has no model loaded (start it with --model DIR)');
     let schema: Schema | undefined;
@@ -44,7 +44,7 @@ export async function evaluate(scorer: Scorer | undefined, maxInFlight: number, 
       }
       const scores = scorer.score(batch);
       const reply: ScoresMsg = { batchIndex: index++, length: scores.length, scores: new Uint8Array(scores.buffer, scores.byteOffset, scores.byteLength) };
-      if (!(await writer.write(reply))) return;
+      if (!(await writer.writeAndWait(reply))) return;
     }
     if (!writer.gone()) call.end();
   } catch (e) {

@@ -3,12 +3,11 @@ import { Observable } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import type { Schema } from '../batch/schema.js';
 import type { HardCut } from '../selection/cutsFile.js';
-import type { DatasetInfo, ReadOptions } from '../sources/types.js';
+import type { DatasetInfo, EventSource, ReadOptions } from '../sources/types.js';
 import { callError, connect, type ConnectOptions, unaryCall } from './client.js';
 import { decodeBatch, decodeSchema } from './codec.js';
 import { encodeCut } from './cuts.js';
 import type { BatchChunkMsg, DatasetInfoMsg, StreamRequestMsg } from './protos.js';
-import type { PullableSource } from './pull.js';
 
 export interface GrpcSourceOptions extends ConnectOptions {
   /** Files, directories or globs, relative to the server's data root. */
@@ -25,32 +24,18 @@ export interface GrpcSourceOptions extends ConnectOptions {
  * A dataset served by `diffskim serve`, as an EventSource. Each pass is one StreamBatches call;
  * unsubscribing cancels it, which stops the reading on the server.
  *
- * batches() pauses the call after every message and resumes it once the event loop has had a
- * turn, so a pipeline that is slow in its synchronous work stops the reading (HTTP/2 flow
- * control carries that back to the server). pull() gives strict pull-based reading: the next
- * message is read only when the consumer asks.
+ * The call is paused while a batch is handed on, and resumed once the event loop has had a turn
+ * (so a pipeline that is slow in its synchronous work stops the reading) and nobody holds
+ * ReadOptions.demand (so does a slow asynchronous consumer, such as the Parquet sink). HTTP/2
+ * flow control carries the pause back to the server, whose source then stops reading.
  */
-export function grpcSource(address: string, options: GrpcSourceOptions): PullableSource {
-  const request = (read: ReadOptions = {}): StreamRequestMsg => ({
+export function grpcSource(address: string, options: GrpcSourceOptions): EventSource {
+  const request = (read: ReadOptions): StreamRequestMsg => ({
     paths: options.paths,
     columns: read.columns ?? options.columns ?? [],
     where: [...(options.where ?? []), ...(read.where ?? [])].map(encodeCut),
     batchRows: read.batchRows ?? 0,
   });
-
-  const open = (read?: ReadOptions) => {
-    const { client, metadata } = connect(address, options);
-    const callOptions = options.deadlineMs ? { deadline: Date.now() + options.deadlineMs } : {};
-    const call = client.streamBatches(request(read), metadata(), callOptions) as grpc.ClientReadableStream<BatchChunkMsg>;
-    let schema: Schema | undefined;
-    const decode = (msg: BatchChunkMsg): EventBatch | undefined => {
-      if (msg.schema) schema = decodeSchema(msg.schema);
-      if (!msg.batch) return undefined;
-      if (!schema) throw new Error(`gRPC StreamBatches on ${address}: a batch arrived before the schema`);
-      return decodeBatch(schema, msg.batch);
-    };
-    return { client, call, decode };
-  };
 
   return {
     async describe(): Promise<DatasetInfo> {
@@ -65,48 +50,44 @@ export function grpcSource(address: string, options: GrpcSourceOptions): Pullabl
       };
     },
 
-    batches(read?: ReadOptions): Observable<EventBatch> {
+    batches(read: ReadOptions = {}): Observable<EventBatch> {
       return new Observable<EventBatch>((subscriber) => {
-        const { client, call, decode } = open(read);
+        const { client, metadata } = connect(address, options);
+        const callOptions = options.deadlineMs ? { deadline: Date.now() + options.deadlineMs } : {};
+        const call = client.streamBatches(request(read), metadata(), callOptions) as grpc.ClientReadableStream<BatchChunkMsg>;
+        let schema: Schema | undefined;
+        let closed = false;
         let resumeTimer: NodeJS.Immediate | undefined;
+        const resume = () => {
+          if (closed) return;
+          if (read.demand?.held) void read.demand.ready().then(resume);
+          else call.resume();
+        };
         call.on('data', (msg: BatchChunkMsg) => {
           let batch: EventBatch | undefined;
           try {
-            batch = decode(msg);
+            if (msg.schema) schema = decodeSchema(msg.schema);
+            if (!msg.batch) return;
+            if (!schema) throw new Error(`gRPC StreamBatches on ${address}: a batch arrived before the schema`);
+            batch = decodeBatch(schema, msg.batch);
           } catch (e) {
             subscriber.error(e);
             call.cancel();
             return;
           }
-          if (!batch) return;
           call.pause();
           subscriber.next(batch);
-          resumeTimer = setImmediate(() => call.resume());
+          resumeTimer = setImmediate(resume);
         });
         call.on('error', (e: grpc.ServiceError) => subscriber.error(callError(address, 'StreamBatches', e)));
         call.on('end', () => subscriber.complete());
         return () => {
+          closed = true;
           clearImmediate(resumeTimer);
           call.cancel();
           client.close();
         };
       });
-    },
-
-    async *pull(read?: ReadOptions): AsyncGenerator<EventBatch> {
-      const { client, call, decode } = open(read);
-      try {
-        for await (const msg of call as AsyncIterable<BatchChunkMsg>) {
-          const batch = decode(msg);
-          if (batch) yield batch;
-        }
-      } catch (e) {
-        const err = e as grpc.ServiceError;
-        throw typeof err.code === 'number' && 'details' in err ? callError(address, 'StreamBatches', err) : e;
-      } finally {
-        call.cancel();
-        client.close();
-      }
     },
   };
 }

@@ -4,7 +4,7 @@ import type { SelectionModel } from '../model/model.js';
 import { mlpScore, scoreBatch } from '../model/score.js';
 import { parseQuantity } from '../selection/quantity.js';
 import { runSkim } from '../skim/runSkim.js';
-import { pullableParquetSource } from './parquetPull.js';
+import { parquetSource } from '../sources/parquet.js';
 import { rootSource } from '../sources/rootSource.js';
 import type { EventSource } from '../sources/types.js';
 import { invalidArgument } from './errors.js';
@@ -15,7 +15,7 @@ import type { ServerOptions } from './server.js';
 export function openLocalSource(files: string[]): EventSource {
   const kinds = new Set(files.map((f) => (f.toLowerCase().endsWith('.root') ? 'root' : 'parquet')));
   if (kinds.size > 1) throw invalidArgument('inputs mix ROOT and Parquet files; ask for one kind per call');
-  return kinds.has('root') ? rootSource(files) : pullableParquetSource(files);
+  return kinds.has('root') ? rootSource(files) : parquetSource(files);
 }
 
 /**

@@ -46,8 +46,6 @@ export interface ServerOptions {
   /** When set, every call needs `authorization: Bearer <token>`. */
   token?: string;
   tls?: { cert: Buffer; key: Buffer };
-  /** Batches a push-only source may run ahead of a client (default 4). */
-  readAhead?: number;
   /** Messages waiting in grpc-js per stream (default 2). */
   maxInFlight?: number;
   /** Batches above this many bytes go out as several messages (default 16 MiB). */
@@ -72,7 +70,6 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
   const settings = {
     roots,
     openSource: options.openSource,
-    readAhead: options.readAhead ?? 4,
     maxInFlight: options.maxInFlight ?? 2,
     maxBatchBytes: options.maxBatchBytes ?? 16 * 1024 * 1024,
     defaultBatchRows: options.defaultBatchRows ?? 65536,

@@ -1,22 +1,20 @@
 import type * as grpc from '@grpc/grpc-js';
+import type { Subscription } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import { type Schema, sameSchema } from '../batch/schema.js';
 import { parseQuantity } from '../selection/quantity.js';
-import type { EventSource } from '../sources/types.js';
+import type { EventSource, ReadOptions } from '../sources/types.js';
 import { encodeBatch, encodeSchema, splitForWire } from './codec.js';
 import { decodeCut } from './cuts.js';
 import type { DataRoots } from './dataRoots.js';
 import { invalidArgument, toServiceError } from './errors.js';
 import type { BatchChunkMsg, StreamRequestMsg } from './protos.js';
-import { pullBatches, type PullStats } from './pull.js';
-import { BoundedWriter } from './streamWriter.js';
+import { StreamWriter } from './streamWriter.js';
 
 export interface StreamSettings {
   roots: DataRoots;
   openSource: (files: string[]) => EventSource;
-  /** Batches read ahead of the client at most (push-only sources). */
-  readAhead: number;
-  /** Messages handed to grpc-js and not yet flushed, at most. */
+  /** Messages handed to grpc-js and not yet flushed, at most (then the source waits). */
   maxInFlight: number;
   /** Batches above this many bytes are split into several messages. */
   maxBatchBytes: number;
@@ -27,11 +25,11 @@ export interface StreamSettings {
 export interface StreamStats {
   active: number;
   started: number;
-  /** Most batches read from a source and not yet written, in any one stream. */
+  /** Most batches read from a source and not yet flushed to HTTP/2, in any one stream. */
   maxQueued: number;
   /** Most messages waiting in grpc-js, in any one stream. */
   maxInFlight: number;
-  /** Re-subscriptions of push-only sources because a client fell behind. */
+  /** Always 0: sources pause through the Demand instead of being re-subscribed. Kept for `serve`'s summary line. */
   restarts: number;
 }
 
@@ -51,14 +49,19 @@ export function checkColumns(schema: Schema, names: string[], where: string): vo
   }
 }
 
-/** StreamBatches: reads the dataset only as fast as the client takes it. */
+/**
+ * StreamBatches: reads the dataset only as fast as the client takes it. The source reads with
+ * the writer's Demand, so it pauses while grpc-js holds `maxInFlight` unflushed messages (HTTP/2
+ * flow control stops the flushing when the client stops reading); until then it reads the next
+ * batch while the previous ones are being sent.
+ */
 export async function streamBatches(settings: StreamSettings, stats: StreamStats, call: grpc.ServerWritableStream<StreamRequestMsg, BatchChunkMsg>): Promise<void> {
   stats.active++;
   stats.started++;
-  const pullStats: PullStats = { maxQueued: 0, restarts: 0 };
-  const writer = new BoundedWriter(call, settings.maxInFlight);
-  const abort = new AbortController();
-  call.on('cancelled', () => abort.abort());
+  const writer = new StreamWriter(call, settings.maxInFlight);
+  let subscription: Subscription | undefined;
+  let queued = 0;
+  let maxQueued = 0;
   try {
     const req = call.request;
     const files = await settings.roots.resolveInputs(req.paths);
@@ -66,25 +69,39 @@ export async function streamBatches(settings: StreamSettings, stats: StreamStats
     const source = settings.openSource(files);
     const info = await source.describe();
     checkColumns(info.schema, [...req.columns, ...where.map((c) => c.column)], settings.roots.display(files[0]));
-    const options = { columns: req.columns.length ? req.columns : undefined, where, batchRows: req.batchRows || settings.defaultBatchRows };
+    const options: ReadOptions = {
+      columns: req.columns.length ? req.columns : undefined,
+      where,
+      batchRows: req.batchRows || settings.defaultBatchRows,
+      demand: writer.demand,
+    };
     let schema: Schema | undefined;
-    reading: for await (const batch of pullBatches(source, options, settings.readAhead, pullStats, abort.signal)) {
-      for (const piece of splitForWire(batch, settings.maxBatchBytes)) {
-        const newSchema = !schema || !sameSchema(schema, piece.schema);
-        schema = piece.schema;
-        const msg: BatchChunkMsg = { schema: newSchema ? encodeSchema(schema) : null, batch: encodeBatch(showOrigin(piece, settings.roots)) };
-        if (!(await writer.write(msg))) break reading;
-      }
-    }
+    await new Promise<void>((resolve, reject) => {
+      // A cancelled call ends the pass; the finally block unsubscribes, which stops the source.
+      call.on('cancelled', () => resolve());
+      subscription = source.batches(options).subscribe({
+        next(batch) {
+          maxQueued = Math.max(maxQueued, ++queued);
+          const pieces = splitForWire(batch, settings.maxBatchBytes);
+          pieces.forEach((piece, k) => {
+            const newSchema = !schema || !sameSchema(schema, piece.schema);
+            schema = piece.schema;
+            const msg: BatchChunkMsg = { schema: newSchema ? encodeSchema(schema) : null, batch: encodeBatch(showOrigin(piece, settings.roots)) };
+            if (!writer.write(msg, k === pieces.length - 1 ? () => queued-- : undefined)) resolve();
+          });
+        },
+        error: reject,
+        complete: resolve,
+      });
+    });
     if (!writer.gone()) call.end();
   } catch (e) {
     if (!writer.gone()) call.emit('error', toServiceError(e));
   } finally {
-    abort.abort();
+    subscription?.unsubscribe();
     stats.active--;
-    stats.maxQueued = Math.max(stats.maxQueued, pullStats.maxQueued);
-    stats.maxInFlight = Math.max(stats.maxInFlight, writer.maxInFlight);
-    stats.restarts += pullStats.restarts;
+    stats.maxQueued = Math.max(stats.maxQueued, maxQueued);
+    stats.maxInFlight = Math.max(stats.maxInFlight, writer.maxPending);
   }
 }
 

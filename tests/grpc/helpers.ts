@@ -1,9 +1,10 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Observable } from 'rxjs';
 import { type EventBatch, makeBatch, selectColumns, takeRows } from '../../src/batch/batch.js';
 import { passMask } from '../../src/selection/cutsFile.js';
+import type { Demand } from '../../src/sources/demand.js';
+import { fromPull } from '../../src/sources/parquetStream.js';
 import type { DatasetInfo, EventSource, ReadOptions } from '../../src/sources/types.js';
 import { seededRandom } from '../../src/util/random.js';
 
@@ -55,52 +56,83 @@ function applyRead(batch: EventBatch, read: ReadOptions = {}): EventBatch {
 
 export interface Counters {
   subscribed: number;
-  unsubscribed: number;
+  /** Passes ended, by unsubscribing or at the end. */
+  closed: number;
   completed: number;
   emitted: number;
 }
 
 /**
- * A push-only in-memory source (an Observable, like the project's sources) over fixed
- * batches, emitting one batch per macrotask (or every `delayMs`) like an asynchronous reader.
- * Counts subscriptions.
+ * An in-memory source over fixed batches that reads like the project's sources: one batch per
+ * macrotask (or every `delayMs`), pulled (fromPull), so it honours ReadOptions.demand. Counts
+ * passes and batches read.
  */
 export function memorySource(batches: EventBatch[], file: string, counters: Counters, delayMs = 0): EventSource {
+  const later = () => new Promise((resolve) => (delayMs ? setTimeout(resolve, delayMs) : setImmediate(resolve)));
   return {
     async describe(): Promise<DatasetInfo> {
       const rows = batches.reduce((s, b) => s + b.length, 0);
       return { files: [{ path: file, bytes: 1, rows, rowGroups: batches.length }], schema: batches[0].schema, rows, bytesOnDisk: 1, columnBytes: {}, columnValues: {} };
     },
-    batches(read?: ReadOptions) {
-      return new Observable<EventBatch>((sub) => {
+    batches(read: ReadOptions = {}) {
+      return fromPull(async function* () {
         counters.subscribed++;
-        let k = 0;
-        let timer: ReturnType<typeof setTimeout>;
-        const later = (fn: () => void) => (delayMs ? setTimeout(fn, delayMs) : (setImmediate(fn) as unknown as ReturnType<typeof setTimeout>));
-        const step = () => {
-          if (k === batches.length) {
-            counters.completed++;
-            sub.complete();
-            return;
+        try {
+          for (const b of batches) {
+            await later();
+            counters.emitted++;
+            yield { ...applyRead(b, read), origin: { file, firstRow: b.origin?.firstRow } };
           }
-          counters.emitted++;
-          sub.next({ ...applyRead(batches[k], read), origin: { file, firstRow: batches[k].origin?.firstRow } });
-          k++;
-          timer = later(step);
-        };
-        timer = later(step);
-        return () => {
-          clearTimeout(timer);
-          clearImmediate(timer as unknown as NodeJS.Immediate);
-          counters.unsubscribed++;
-        };
-      });
+          counters.completed++;
+        } finally {
+          counters.closed++;
+        }
+      }, read.demand);
     },
   };
 }
 
 export function newCounters(): Counters {
-  return { subscribed: 0, unsubscribed: 0, completed: 0, emitted: 0 };
+  return { subscribed: 0, closed: 0, completed: 0, emitted: 0 };
+}
+
+/**
+ * Consumes a source like a slow asynchronous writer: batches queue up and are written one at a
+ * time, `ms` each; with `demand`, the consumer holds it while its queue is not empty.
+ */
+export function consumeSlowly(source: EventSource, ms: number, demand: Demand | undefined, onWritten: (b: EventBatch) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const queue: EventBatch[] = [];
+    let complete = false;
+    let writing = false;
+    const writeNext = () => {
+      const b = queue.shift();
+      if (!b) {
+        writing = false;
+        demand?.release();
+        if (complete) resolve();
+        return;
+      }
+      setTimeout(() => {
+        onWritten(b);
+        writeNext();
+      }, ms);
+    };
+    source.batches({ demand }).subscribe({
+      next(b) {
+        queue.push(b);
+        if (writing) return;
+        writing = true;
+        demand?.hold();
+        writeNext();
+      },
+      error: reject,
+      complete() {
+        complete = true;
+        if (!writing) resolve();
+      },
+    });
+  });
 }
 
 /** A temporary data root holding small placeholder files, and a file outside it. */

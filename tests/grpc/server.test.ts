@@ -4,14 +4,17 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { firstValueFrom, lastValueFrom, take, tap, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { concatBatches, type EventBatch } from '../../src/batch/batch.js';
+import { concatBatches, type EventBatch, selectColumns } from '../../src/batch/batch.js';
 import { unaryCall } from '../../src/grpc/client.js';
 import { evaluateRemote } from '../../src/grpc/evaluateClient.js';
 import { services } from '../../src/grpc/protos.js';
 import { grpcSource } from '../../src/grpc/grpcSource.js';
 import { type RunningServer, type ServerOptions, startServer } from '../../src/grpc/server.js';
 import type { HardCut } from '../../src/selection/cutsFile.js';
-import { type Counters, dataRoot, memorySource, newCounters, rowsOf, testBatches } from './helpers.js';
+import { parquetSink } from '../../src/sinks/parquetSink.js';
+import { Demand } from '../../src/sources/demand.js';
+import { parquetSource } from '../../src/sources/parquet.js';
+import { consumeSlowly, type Counters, dataRoot, memorySource, newCounters, rowsOf, testBatches } from './helpers.js';
 
 let server: RunningServer | undefined;
 afterEach(async () => {
@@ -56,19 +59,20 @@ describe('StreamBatches', () => {
     expect(rowsOf(cut)).toEqual(expected);
   });
 
-  it('pull() reads the same rows', async () => {
+  it('an asynchronous consumer holding the demand reads the same rows', async () => {
     const { address } = await serve(newCounters());
     const got: EventBatch[] = [];
-    for await (const b of grpcSource(address, { paths: ['sub/b.parquet'] }).pull()) got.push(b);
+    await consumeSlowly(grpcSource(address, { paths: ['sub/b.parquet'] }), 1, new Demand(), (b) => got.push(b));
     expect(rowsOf([concatBatches(got)])).toEqual(rowsOf(BATCHES));
   });
 
-  it('a client that cancels mid-stream makes the server unsubscribe from its source', async () => {
+  it('a client that cancels mid-stream makes the server stop reading its source', async () => {
     const counters = newCounters();
-    const { address } = await serve(counters);
-    const first = await firstValueFrom(grpcSource(address, { paths: ['a.parquet'] }).batches().pipe(take(1)));
+    const { root } = dataRoot(['a.parquet']);
+    server = await startServer({ dataRoots: [root], openSource: (f) => memorySource(BATCHES, f[0], counters, 20) });
+    const first = await firstValueFrom(grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'] }).batches().pipe(take(1)));
     expect(first.length).toBe(500);
-    await waitFor(() => counters.unsubscribed === counters.subscribed && server!.stats.active === 0);
+    await waitFor(() => counters.closed === counters.subscribed && server!.stats.active === 0);
     expect(counters.completed).toBe(0); // stopped, not read to the end
     expect(counters.emitted).toBeLessThan(BATCHES.length);
   });
@@ -79,12 +83,10 @@ describe('StreamBatches', () => {
     server = await startServer({ dataRoots: [root], openSource: (f) => memorySource(BATCHES, f[0], counters, 100) });
     const slow = grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'], deadlineMs: 250 });
     let received = 0;
-    const err = await (async () => {
-      for await (const _ of slow.pull()) received++;
-    })().then(() => null, (e) => e);
+    const err = await lastValueFrom(slow.batches().pipe(tap(() => received++))).then(() => null, (e) => e);
     expect(received).toBeGreaterThan(0);
     expect(grpc.status[err.code]).toBe('DEADLINE_EXCEEDED');
-    await waitFor(() => counters.unsubscribed === counters.subscribed && server!.stats.active === 0);
+    await waitFor(() => counters.closed === counters.subscribed && server!.stats.active === 0);
   });
 
   it('refuses paths outside the data roots, and names missing files and unknown columns', async () => {
@@ -106,52 +108,51 @@ describe('StreamBatches', () => {
 });
 
 describe('backpressure', () => {
-  it('a slow client keeps the server to a bounded number of buffered batches, and still gets every row', async () => {
+  /** A slow client's pass over 60 batches: rows received, and how far the source read ahead of the consumer. */
+  async function slowPass(demand: Demand | undefined) {
     const counters = newCounters();
-    const many = testBatches(40, 2000);
     const { root } = dataRoot(['a.parquet']);
-    server = await startServer({ dataRoots: [root], openSource: (f) => memorySource(many, f[0], counters), readAhead: 3, maxInFlight: 2 });
+    server = await startServer({ dataRoots: [root], openSource: (f) => memorySource(MANY, f[0], counters), maxInFlight: 2 });
     const got: EventBatch[] = [];
-    let maxAhead = 0;
-    for await (const b of grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'], windowBytes: WINDOW }).pull()) {
+    let maxLead = 0;
+    const source = grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'], windowBytes: WINDOW });
+    await consumeSlowly(source, 5, demand, (b) => {
       got.push(b);
-      await sleep(5); // a slow consumer
-      maxAhead = Math.max(maxAhead, server.stats.maxQueued);
-    }
-    expect(rowsOf(got)).toEqual(rowsOf(many));
-    expect(server.stats.maxQueued).toBeLessThanOrEqual(3);
-    expect(server.stats.maxInFlight).toBeLessThanOrEqual(2);
-    expect(server.stats.restarts).toBeGreaterThan(0); // the push-only source was paused
+      maxLead = Math.max(maxLead, counters.emitted - got.length);
+    });
+    return { got, maxLead };
+  }
+  const MANY = testBatches(60, 1000);
+
+  it('a slow asynchronous client holding the demand keeps the reading bounded on both ends, and gets every row', async () => {
+    const { got, maxLead } = await slowPass(new Demand());
+    expect(JSON.stringify(rowsOf(got)) === JSON.stringify(rowsOf(MANY))).toBe(true); // (toEqual is slow on 60k rows)
+    // The server: two messages waiting in grpc-js, plus the batch being read when it filled.
+    expect(server!.stats.maxInFlight).toBeLessThanOrEqual(2);
+    expect(server!.stats.maxQueued).toBeLessThanOrEqual(3);
+    // Ahead of the consumer: those 3, the batch being written, the client's grpc-js read buffer
+    // (16 messages) and what the HTTP/2 window (WINDOW = 64 KiB, about two 30 kB batches) lets through.
+    expect(maxLead).toBeLessThanOrEqual(24);
   });
 
-  it('a pullable source is read no further ahead than the client takes', async () => {
-    const many = testBatches(80, 1000);
-    let produced = 0;
+  it('without the demand, the same client lets the source run far ahead (the test above can fail)', async () => {
+    const { got, maxLead } = await slowPass(undefined);
+    expect(got.length).toBe(MANY.length);
+    expect(maxLead).toBeGreaterThan(40);
+  });
+
+  it('the Parquet sink reading from the gRPC source shares its demand: all rows written', async () => {
+    const counters = newCounters();
     const { root } = dataRoot(['a.parquet']);
-    const base = memorySource(many, 'a', newCounters());
-    server = await startServer({
-      dataRoots: [root],
-      openSource: () => ({
-        ...base,
-        async *pull() {
-          for (const b of many) {
-            produced++;
-            yield b;
-          }
-        },
-      }),
-    });
-    let consumed = 0;
-    let maxLead = 0;
-    for await (const _ of grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'], windowBytes: WINDOW }).pull()) {
-      consumed++;
-      await sleep(10);
-      maxLead = Math.max(maxLead, produced - consumed);
-    }
-    expect(consumed).toBe(80);
-    // Ahead of the consumer: the grpc-js client's read buffer (16 messages), the HTTP/2 window
-    // (WINDOW = 64 KiB, ~1 batch of ~45 kB), 2 messages in flight on the server, one being written.
-    expect(maxLead).toBeLessThanOrEqual(26);
+    server = await startServer({ dataRoots: [root], openSource: (f) => memorySource(MANY, f[0], counters), maxInFlight: 2 });
+    const demand = new Demand();
+    const out = join(dataRoot([]).root, 'out.parquet');
+    const source = grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'], windowBytes: WINDOW, columns: ['x', 'id'] });
+    const result = await lastValueFrom(source.batches({ demand }).pipe(parquetSink(out, { demand })));
+    expect(result.rows).toBe(60 * 1000);
+    const back = await lastValueFrom(parquetSource([out]).batches({ columns: ['x', 'id'] }).pipe(toArray()));
+    expect(rowsOf([concatBatches(back)])).toEqual(rowsOf(MANY.map((b) => selectColumns(b, ['x', 'id']))));
+    expect(demand.held).toBe(false);
   });
 });
 
