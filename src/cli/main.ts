@@ -12,7 +12,18 @@ const program = new Command('diffskim')
   .description('Learn selection cuts and a classifier together, with a loss that charges for the bytes a skim keeps; then write the hard-cut skim.')
   .option('-q, --quiet', 'no progress output')
   .showHelpAfterError('(run with --help for usage)')
-  .hook('preAction', (cmd) => setQuietProgress(Boolean(cmd.opts().quiet)));
+  .hook('preAction', (cmd) => setQuietProgress(Boolean(cmd.opts().quiet)))
+  .addHelpText(
+    'after',
+    `
+Examples:
+  diffskim run pipelines/toy2d.yaml --out runs/toy2d     train, skim and report (the quick start)
+  diffskim skim --cuts runs/toy2d/cuts.json --input data/ --output skims/
+  diffskim eval --model runs/toy2d --input new.parquet --out eval/
+  diffskim convert events.root events.parquet --tree Events
+
+Progress goes to stderr: a bar on a terminal, JSON lines otherwise. Set DIFFSKIM_DEBUG=1 for stack traces.`,
+  );
 
 const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
 for (const file of readdirSync(commandsDir).filter((f) => f.endsWith('.ts')).sort()) {

@@ -26,6 +26,16 @@ export function register(program: Command): void {
     .description('run a pipeline file: train cuts x classifier with the size term, then write the hard-cut skim and report')
     .argument('<pipeline>', 'pipeline file (YAML), see pipelines/')
     .option('-o, --out <dir>', 'output folder', 'runs/latest')
+    .addHelpText(
+      'after',
+      `
+The output folder gets: report.html (open it in a browser), report.json, cuts.json, model/
+(reload with loadModel), skim/*.parquet, and plots (loss, cut thresholds, kept fraction, ROC,
+scores, one per cut) as PNG and SVG. Pipeline keys: docs/pipeline-reference.md.
+
+Example:
+  diffskim run pipelines/toy2d.yaml --out runs/toy2d`,
+    )
     .action(async (pipeline: string, opts: { out: string }) => {
       const report = await runPipeline(pipeline, { outDir: opts.out });
       process.stdout.write(runSummary(report, opts.out) + '\n');
