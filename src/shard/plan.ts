@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { assignShards } from './assign.js';
+import { skimFileName } from './resumableSkim.js';
 import type { SkimInvocation } from './command.js';
 import { shardName, type ShardSpec } from './spec.js';
 
@@ -36,11 +37,6 @@ export const shardsDir = (outDir: string) => join(outDir, 'shards');
 export const planPath = (outDir: string) => join(shardsDir(outDir), 'plan.json');
 export const shardDir = (outDir: string, s: ShardSpec) => join(shardsDir(outDir), shardName(s));
 export const manifestPath = (outDir: string, s: ShardSpec) => join(shardDir(outDir, s), 'manifest.json');
-
-/** `<input basename>.skim.parquet`, as runSkim names it. */
-export function skimFileName(input: string): string {
-  return `${basename(input).replace(/\.parquet$/i, '')}.skim.parquet`;
-}
 
 export async function makePlan(inputs: string[], count: number, fingerprint: string, cuts: CutsFile, invocation: SkimInvocation): Promise<ShardPlan> {
   const sized = await Promise.all(

@@ -3,7 +3,6 @@ import { basename, join } from 'node:path';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { runSkim } from '../skim/runSkim.js';
 import { openManifest, skimFingerprint, staleReason, withEntry, writeManifest, type ManifestEntry } from './manifest.js';
-import { skimFileName } from './plan.js';
 
 export interface ResumableSkimOptions {
   inputs: string[];
@@ -37,7 +36,9 @@ export async function skimResumable(o: ResumableSkimOptions): Promise<ManifestEn
       continue;
     }
     await removeTempFiles(o.outDir, skimFileName(input));
-    const before = await stat(input);
+    const before = await stat(input).catch((e: Error) => {
+      throw new Error(`${input}: cannot read input: ${e.message}`);
+    });
     const r = await runSkim({
       inputs: [input],
       cuts: o.cuts,
@@ -68,6 +69,11 @@ export async function skimResumable(o: ResumableSkimOptions): Promise<ManifestEn
     o.onFile?.(entry, false);
   }
   return entries;
+}
+
+/** `<input basename>.skim.parquet`, as runSkim names it. */
+export function skimFileName(input: string): string {
+  return `${basename(input).replace(/\.parquet$/i, '')}.skim.parquet`;
 }
 
 /** Removes `<dir>/<name>.tmp-*` (left by a writer that was killed). */

@@ -6,31 +6,36 @@ import { promisify } from 'node:util';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { register } from '../../src/cli/commands/submit.js';
+import { register as registerMerge } from '../../src/cli/commands/merge.js';
+import { register as registerSubmit } from '../../src/cli/commands/submit.js';
+import { invocationOf } from '../../src/shard/cli.js';
 import { mergeShards } from '../../src/shard/merge.js';
+import { runShardedSkim } from '../../src/shard/runShard.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { BIN, CUTS, makeRun, skimDifference } from './helpers.js';
 
 const execAsync = promisify(execFile);
 let dir: string;
 let single: string;
+let inputs: string[];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'diffskim-deploy-'));
-  const { inputs } = await makeRun(dir, 5);
+  ({ inputs } = await makeRun(dir, 5));
   single = join(dir, 'single');
   await runSkim({ inputs, cuts: structuredClone(CUTS) as never, outDir: single });
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-/** `diffskim submit ...` in-process (a fresh commander program; CLI start-up is slow on a loaded machine). */
-async function submit(args: string[]): Promise<string> {
+/** `diffskim <command> ...` in-process (a fresh commander program; CLI start-up is slow on a loaded machine). */
+async function command(args: string[]): Promise<string> {
   const program = new Command('diffskim').exitOverride();
-  register(program);
+  registerSubmit(program);
+  registerMerge(program);
   const lines: string[] = [];
   const log = vi.spyOn(console, 'log').mockImplementation((...a) => void lines.push(a.join(' ')));
   try {
-    await program.parseAsync(['submit', ...args], { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
   } finally {
     log.mockRestore();
   }
@@ -40,7 +45,7 @@ async function submit(args: string[]): Promise<string> {
 describe('submit --slurm', () => {
   it('writes a job-array script whose tasks, run by hand as SLURM would, make the complete skim', async () => {
     const out = join(dir, 'out');
-    const stdout = await submit(['--slurm', '--cuts', join(dir, 'cuts.json'), '--input', join(dir, 'in'), '--output', out, '--tasks', '2', '--partition', 'short', '--time', '0:30:00', '--mem', '2G']);
+    const stdout = await command(['submit', '--slurm', '--cuts', join(dir, 'cuts.json'), '--input', join(dir, 'in'), '--output', out, '--tasks', '2', '--partition', 'short', '--time', '0:30:00', '--mem', '2G']);
     const script = join(out, 'shards', 'slurm-array.sh');
     expect(stdout).toContain(`wrote ${script} (2 tasks over 5 input file(s))`);
     const text = await readFile(script, 'utf8');
@@ -49,17 +54,24 @@ describe('submit --slurm', () => {
       expect(directives).toContain(`#SBATCH ${d}`);
     expect(text).toContain(`--shard "$SLURM_ARRAY_TASK_ID/2"`);
 
-    // SLURM runs the script once per array index with SLURM_ARRAY_TASK_ID set (and a cwd of its own)
-    await Promise.all([0, 1].map((i) => execAsync('bash', [script], { cwd: tmpdir(), env: { ...process.env, SLURM_ARRAY_TASK_ID: String(i), SLURM_ARRAY_TASK_COUNT: '2' } })));
-    const report = await mergeShards(out);
-    expect(report.shards.map((s) => s.inputs).sort()).toEqual([2, 3]);
+    // SLURM runs the script once per array index with SLURM_ARRAY_TASK_ID set (and a cwd of its own);
+    // task 0 runs in-process (CLI start-up is slow on a loaded machine), task 1 through the script
+    await Promise.all([
+      runShardedSkim({ inputs, cuts: structuredClone(CUTS) as never, invocation: invocationOf({ cuts: join(dir, 'cuts.json'), input: [join(dir, 'in')], output: out }), shard: { index: 0, count: 2 } }),
+      execAsync('bash', [script], { cwd: tmpdir(), env: { ...process.env, SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '2' } }),
+    ]);
+    const merged = await command(['merge', out]);
+    expect(merged).toMatch(/merged 2 shard\(s\): 5 skim file\(s\)\n.*\nevents: \d+ in, \d+ kept/);
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    expect(report.shards.map((s: { inputs: number }) => s.inputs).sort()).toEqual([2, 3]);
     expect(await skimDifference(out, single)).toEqual({ rowsA: report.eventsKept, differ: 0 });
   });
 
   it('needs a batch system and a sane task count', async () => {
     const common = ['--cuts', join(dir, 'cuts.json'), '--input', join(dir, 'in'), '--output', join(dir, 'x')];
-    await expect(submit([...common, '--tasks', '2'])).rejects.toThrow(/choose a batch system: --slurm/);
-    await expect(submit(['--slurm', ...common, '--tasks', '0'])).rejects.toThrow(/--tasks '0'/);
+    await expect(command(['submit', ...common, '--tasks', '2'])).rejects.toThrow(/choose a batch system: --slurm/);
+    await expect(command(['submit', '--slurm', ...common, '--tasks', '0'])).rejects.toThrow(/--tasks '0'/);
+    await expect(command(['merge', join(dir, 'x')])).rejects.toThrow(/plan\.json not found/);
   });
 });
 
@@ -95,7 +107,13 @@ describe('deploy/k8s-skim-job.yaml', () => {
     // the volume's /data is our temp folder; two shards instead of the file's count, to keep the test short
     const args = (c.command as string[]).slice(2).map((a) => a.replace(/^\/data\//, `${dir}/`).replace(`${dir}/input`, `${dir}/in`).replace(`${dir}/skim`, `${dir}/k8s`));
     expect(c.command.slice(0, 2)).toEqual(['node', 'bin/diffskim.mjs']);
-    await Promise.all([0, 1].map((i) => execAsync('node', [BIN, ...args], { env: { ...process.env, ...env, DIFFSKIM_SHARD_COUNT: '2', JOB_COMPLETION_INDEX: String(i) } })));
+    // pod 1 through the command; pod 0 in-process, with what that command parses to
+    const opt = (name: string) => args[args.indexOf(name) + 1];
+    const invocation = invocationOf({ cuts: opt('--cuts'), input: [opt('--input')], output: opt('--output') });
+    await Promise.all([
+      runShardedSkim({ inputs, cuts: structuredClone(CUTS) as never, invocation, shard: { index: 0, count: 2 } }),
+      execAsync('node', [BIN, ...args], { env: { ...process.env, ...env, DIFFSKIM_SHARD_COUNT: '2', JOB_COMPLETION_INDEX: '1' } }),
+    ]);
     const report = await mergeShards(join(dir, 'k8s'));
     expect(report.shards).toHaveLength(2);
     expect(await skimDifference(join(dir, 'k8s'), single)).toEqual({ rowsA: report.eventsKept, differ: 0 });
