@@ -38,7 +38,7 @@ export async function removeStaleTempFiles(dir: string): Promise<string[]> {
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const m = TEMP_FILE.exec(name);
     if (!m || pidAlive(Number(m[2]))) continue;
-    await rm(join(dir, name), { force: true });
+    await rm(join(dir, name), { recursive: true, force: true });
     removed.push(join(dir, name));
   }
   return removed;
