@@ -45,15 +45,20 @@ export interface GridOptimum {
   background: number;
   cx: number;
   cy: number;
+  /** Fraction of events a cut on a pure-noise feature keeps (1: no such cut). */
+  prescale: number;
 }
 
 /**
  * Brute-force optimum of the rectangular cut x > cx, y > cy: the highest signal efficiency
  * with a background kept fraction at most `maxBackground`. cx runs over `steps` quantiles of
- * the signal's x (plus -infinity); for each, cy is found exactly (the loosest y cut that meets
- * the background limit, from the sorted background y values that pass x > cx).
+ * the signal's x (plus -infinity); for each, every cy between background y values is tried.
+ * With `noiseCut`, the rectangle may be combined with a cut on a pure-noise feature, which
+ * keeps the same fraction f of both classes (in expectation): the efficiency is then
+ * S f with f = min(1, maxBackground / B), the concave hull of the rectangle's frontier.
  */
-export function gridOptimum(batches: EventBatch[], maxBackground: number, steps = 400): GridOptimum {
+export function gridOptimum(batches: EventBatch[], maxBackground: number, options: { steps?: number; noiseCut?: boolean } = {}): GridOptimum {
+  const steps = options.steps ?? 400;
   const sx: number[] = [];
   const sy: number[] = [];
   const bx: number[] = [];
@@ -62,20 +67,29 @@ export function gridOptimum(batches: EventBatch[], maxBackground: number, steps 
     const [x, y, label] = [b.columns.x.values, b.columns.y.values, b.columns.label.values] as Float32Array[];
     for (let i = 0; i < b.length; i++) (label[i] ? sx : bx).push(x[i]), (label[i] ? sy : by).push(y[i]);
   }
-  const allowed = Math.floor(maxBackground * bx.length);
+  const [ns, nb] = [sx.length, bx.length];
   const sortedSx = sx.slice().sort((a, b) => a - b);
-  const candidates = [-Infinity, ...Array.from({ length: steps }, (_, k) => sortedSx[Math.floor((k / steps) * sortedSx.length)])];
-  let best: GridOptimum = { signal: 0, background: 0, cx: Infinity, cy: Infinity };
+  const candidates = [-Infinity, ...Array.from({ length: steps }, (_, k) => sortedSx[Math.floor((k / steps) * ns)])];
+  let best: GridOptimum = { signal: 0, background: 0, cx: Infinity, cy: Infinity, prescale: 1 };
   for (const cx of candidates) {
-    const ys: number[] = [];
-    for (let i = 0; i < bx.length; i++) if (bx[i] > cx) ys.push(by[i]);
-    ys.sort((a, b) => b - a);
-    // Keep at most `allowed` background events: cut at the (allowed+1)-th largest y (ties fail y > cy).
-    const cy = allowed < ys.length ? ys[allowed] : -Infinity;
-    let sig = 0;
-    for (let i = 0; i < sx.length; i++) if (sx[i] > cx && sy[i] > cy) sig++;
-    const signal = sig / sx.length;
-    if (signal > best.signal) best = { signal, background: ys.filter((v) => v > cy).length / bx.length, cx, cy };
+    // y values passing x > cx, tagged by class, from the highest down: lowering cy past each adds one event.
+    const events: [number, number][] = [];
+    for (let i = 0; i < ns; i++) if (sx[i] > cx) events.push([sy[i], 1]);
+    for (let i = 0; i < nb; i++) if (bx[i] > cx) events.push([by[i], 0]);
+    events.sort((a, b) => b[0] - a[0]);
+    let [s, b] = [0, 0];
+    for (let k = 0; k < events.length; k++) {
+      if (events[k][1]) s++;
+      else b++;
+      // cy just below events[k] (equal values are taken together).
+      if (k + 1 < events.length && events[k + 1][0] === events[k][0]) continue;
+      const cy = k + 1 < events.length ? events[k + 1][0] : -Infinity;
+      const background = b / nb;
+      const prescale = options.noiseCut ? Math.min(1, maxBackground / background) : 1;
+      if (background * prescale > maxBackground) continue;
+      const signal = (s / ns) * prescale;
+      if (signal > best.signal) best = { signal, background: background * prescale, cx, cy, prescale };
+    }
   }
   return best;
 }
