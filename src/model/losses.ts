@@ -29,6 +29,9 @@ import type { ForwardOutput } from './tfModel.js';
  *   lambda * max(0, kept - target)^2    with a target kept fraction (targetKeptFraction, or
  *                                       targetBytes / bytes in): free below the target,
  *                                       smooth (C1) as the target is crossed.
+ * lambda may ramp up geometrically over the epochs from size.lambdaStart: a small lambda first
+ * lets every cut find its direction (a cut that cannot help opens instead of sharing the
+ * squeeze), a large one at the end holds the kept fraction at the target.
  */
 export type LossKind = 'bce' | 'mse' | 's-over-sqrt-b' | 'asimov' | 'signal-efficiency';
 
