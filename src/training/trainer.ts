@@ -36,6 +36,8 @@ export interface EpochRecord {
   keptBytesFraction: number;
   cuts: CutSpec[];
   slopeMultiplier: number;
+  /** Size-term lambda of the epoch (see loss.size.lambdaStart). */
+  sizeLambda: number;
   events: number;
   skippedSteps: number;
   seconds: number;
@@ -161,6 +163,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
         keptBytesFraction: v.keptBytesFraction,
         cuts: model.cuts,
         slopeMultiplier: multiplier,
+        sizeLambda: epochSettings.lambda,
         events: sums.events,
         skippedSteps: sums.skipped,
         seconds: (performance.now() - started) / 1000,
