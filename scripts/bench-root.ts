@@ -1,7 +1,7 @@
 /**
  * Throughput of the ROOT source: events/s, MB/s of file on disk and MB/s of decoded columns.
  *
- *   npx tsx scripts/bench-root.ts [--repeat N] [--batch-rows N] [--columns a,b] [files...]
+ *   npx tsx scripts/bench-root.ts [--repeat N] [--batch-rows N] [--range-entries N] [--columns a,b] [files...]
  *
  * Default: every file in /work/shared/data/root, all readable branches, 3 passes each (the
  * first includes jsroot's warm-up). The shipped files are small, so several passes are timed.
@@ -15,17 +15,19 @@ const { values, positionals } = parseArgs({
   options: {
     repeat: { type: 'string', default: '3' },
     'batch-rows': { type: 'string', default: '32768' },
+    'range-entries': { type: 'string' },
     columns: { type: 'string' },
   },
 });
 const repeat = Number(values.repeat);
 const batchRows = Number(values['batch-rows']);
+const rangeEntries = values['range-entries'] ? Number(values['range-entries']) : undefined;
 const columns = values.columns?.split(/,(?![^(]*\))/);
 const files = await expandRootPaths(positionals.length ? positionals : ['/work/shared/data/root']);
 
 console.log(`file                                     cols   events   pass ms   events/s   disk MB/s   decoded MB/s`);
 for (const file of files) {
-  const source = rootSource([file]);
+  const source = rootSource([file], { rangeEntries });
   const info = await source.describe();
   for (let pass = 1; pass <= repeat; pass++) {
     let events = 0;

@@ -111,7 +111,7 @@ function listBuilder(plan: ColumnPlan, rows: number, where: (row: number) => str
 }
 
 /** Branches jsroot must read for the plans: counters before the lists they count. */
-function branchesToRead(plans: ColumnPlan[]): string[] {
+export function branchesToRead(plans: ColumnPlan[]): string[] {
   const counters = new Set<string>();
   const others = new Set<string>();
   for (const p of plans) {
@@ -127,29 +127,33 @@ function branchesToRead(plans: ColumnPlan[]): string[] {
 
 export interface ReadTreeOptions {
   batchRows: number;
+  /** Entries to read: [firstEntry, firstEntry + entries); by default the whole tree. */
+  firstEntry?: number;
+  entries?: number;
   /** Called with each full batch (and the last, shorter one). */
   onBatch(batch: EventBatch): void;
-  /** Polled between events: true stops the read early. */
-  stopped(): boolean;
 }
 
 /**
- * Stream the planned columns of a whole tree as batches, in one jsroot treeProcess pass.
+ * Stream the planned columns of a range of entries as batches, in one jsroot treeProcess pass.
  * jsroot reads baskets in bunches (about 1 MB) and hands us one decoded event at a time, so
- * memory holds one bunch of baskets plus the batch being filled.
+ * memory holds one bunch of baskets plus the batch being filled. (A pass cannot be paused: a
+ * reader that must wait between batches reads the tree range by range.)
  */
 export async function readTree(tree: RootTree, plans: ColumnPlan[], opts: ReadTreeOptions): Promise<void> {
   if (plans.length === 0) throw new Error(`${tree.path}: no columns to read`);
   const schema = planSchema(plans);
   const rows = opts.batchRows;
-  let firstRow = 0;
+  const start = opts.firstEntry ?? 0;
+  const end = Math.min(tree.entries, start + (opts.entries ?? tree.entries));
+  let firstRow = start;
   let row = 0;
   let seen = 0;
   let failure: Error | undefined;
   const where = (r: number) => `${tree.path}: tree '${tree.name}', entry ${firstRow + r}`;
   const newBuilders = () => {
-    // No bigger than the events left in the tree: a small file with many branches stays small.
-    const capacity = Math.max(1, Math.min(rows, tree.entries - firstRow));
+    // No bigger than the events left in the range: a small file with many branches stays small.
+    const capacity = Math.max(1, Math.min(rows, end - firstRow));
     return plans.map((p) => (p.field.list ? listBuilder(p, capacity, where) : flatBuilder(p, capacity, where)));
   };
   let builders = newBuilders();
@@ -165,17 +169,16 @@ export async function readTree(tree: RootTree, plans: ColumnPlan[], opts: ReadTr
   };
 
   const selector = new TSelector();
-  const halted = () => failure !== undefined || opts.stopped();
   const readNames = branchesToRead(plans);
   for (const name of readNames) selector.addBranch(name);
   // Returning 'break' makes jsroot stop before reading the next bunch of baskets.
-  selector.ShowProgress = () => (halted() ? 'break' : undefined);
+  selector.ShowProgress = () => (failure ? 'break' : undefined);
   // jsroot cannot propagate an exception thrown here, so remember it and stop instead.
   const checkEntry = (entry: number) => {
     if (entry !== firstRow + row) throw new Error(`${tree.path}: jsroot delivered entry ${entry}, expected ${firstRow + row}`);
   };
   selector.Process = function (this: { tgtobj: Record<string, unknown> }, entry: number) {
-    if (halted()) return;
+    if (failure) return;
     try {
       checkEntry(entry);
       for (const b of builders) b.push(this.tgtobj, row);
@@ -190,7 +193,7 @@ export async function readTree(tree: RootTree, plans: ColumnPlan[], opts: ReadTr
   // (it still calls Process where baskets of different branches do not line up).
   if (builders.every((b) => b.pushRun)) {
     selector.ProcessArrays = function (this: { tgtarr: Record<string, ArrayLike<unknown>> }, entry: number) {
-      if (halted()) return;
+      if (failure) return;
       try {
         checkEntry(entry);
         const n = this.tgtarr[readNames[0]].length;
@@ -208,16 +211,15 @@ export async function readTree(tree: RootTree, plans: ColumnPlan[], opts: ReadTr
     };
   }
 
-  if (tree.entries === 0) return;
+  if (end <= start) return;
   try {
-    await treeProcess(tree.jsroot, selector, {});
+    await treeProcess(tree.jsroot, selector, { firstentry: start, numentries: end - start });
   } catch (e) {
     throw new Error(`${tree.path}: cannot read tree '${tree.name}': ${(e as Error).message}`);
   }
   if (failure) throw failure;
-  if (opts.stopped()) return;
   if (row > 0) emit();
   // jsroot ends a pass quietly when a basket cannot be read or unpacked.
-  if (seen !== tree.entries)
-    throw new Error(`${tree.path}: tree '${tree.name}': read stopped after ${seen} of ${tree.entries} entries (a basket of branches ${readNames.join(', ')} could not be read)`);
+  if (seen !== end - start)
+    throw new Error(`${tree.path}: tree '${tree.name}': read stopped after entry ${start + seen} of ${tree.entries} (a basket of branches ${readNames.join(', ')} could not be read)`);
 }

@@ -1,12 +1,13 @@
 import { statSync } from 'node:fs';
-import { Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { glob } from 'tinyglobby';
 import { selectColumns, takeRows, type EventBatch } from '../batch/batch.js';
 import { schemaDifference, type Schema } from '../batch/schema.js';
 import { passMask } from '../selection/cutsFile.js';
 import { parseQuantity } from '../selection/quantity.js';
-import { planColumns, planSchema, readTree } from './rootRead.js';
-import { openRootTree, type RootTree } from './rootTree.js';
+import { branchesToRead, type ColumnPlan, planColumns, planSchema, readTree } from './rootRead.js';
+import { fromPull } from './parquetStream.js';
+import { largestBasketEntries, openRootTree, type RootTree } from './rootTree.js';
 import type { DatasetInfo, EventSource, FileInfo, ReadOptions } from './types.js';
 
 export interface RootSourceOptions {
@@ -14,9 +15,14 @@ export interface RootSourceOptions {
   tree?: string;
   /** Columns read when a pass does not name its own; by default every readable branch. */
   branches?: string[];
+  /** Entries per jsroot pass, rounded up to whole batches (default: see rangeBatches). */
+  rangeEntries?: number;
 }
 
 export const DEFAULT_ROOT_BATCH_ROWS = 32768;
+
+/** Entries per jsroot pass at least, by default (two default batches). */
+export const RANGE_ENTRIES = 65536;
 
 /**
  * ROOT files (TTrees, read with jsroot) as an event source. `paths` are files, directories
@@ -63,42 +69,48 @@ export function rootSource(paths: string[], opts: RootSourceOptions = {}): Event
     },
 
     batches(options: ReadOptions = {}): Observable<EventBatch> {
-      return new Observable<EventBatch>((subscriber) => {
-        let stopped = false;
-        const cuts = options.where ?? [];
-        const batchRows = options.batchRows ?? DEFAULT_ROOT_BATCH_ROWS;
+      const cuts = options.where ?? [];
+      const batchRows = options.batchRows ?? DEFAULT_ROOT_BATCH_ROWS;
+      return fromPull(async function* () {
         if (!Number.isInteger(batchRows) || batchRows <= 0) throw new Error(`batchRows must be a positive integer, got ${batchRows}`);
-        const run = async () => {
-          let schema: Schema | undefined;
-          for (const path of await expandRootPaths(paths)) {
-            if (stopped) return;
-            const tree = await openRootTree(path, opts.tree);
-            try {
-              const wanted = columnsOf(tree, options.columns);
-              // Cut variables not in the projection are read too, then dropped after the cut.
-              const withCuts = unique([...wanted, ...cuts.map((c) => parseQuantity(c.column).text)]);
-              const plans = planColumns(tree, withCuts);
-              schema = checkSchema(schema, planSchema(plans), path);
-              const onBatch = (b: EventBatch) => {
-                const out = cuts.length ? selectColumns(keepPassing(b, cuts), wanted) : b;
-                if (out.length > 0) subscriber.next(out);
-              };
-              await readTree(tree, plans, { batchRows, onBatch, stopped: () => stopped });
-            } finally {
-              tree.close();
+        let schema: Schema | undefined;
+        for (const path of await expandRootPaths(paths)) {
+          const tree = await openRootTree(path, opts.tree);
+          try {
+            const wanted = columnsOf(tree, options.columns);
+            // Cut variables not in the projection are read too, then dropped after the cut.
+            const withCuts = unique([...wanted, ...cuts.map((c) => parseQuantity(c.column).text)]);
+            const plans = planColumns(tree, withCuts);
+            schema = checkSchema(schema, planSchema(plans), path);
+            for await (const b of rangeBatches(tree, plans, batchRows, opts.rangeEntries)) {
+              const out = cuts.length ? selectColumns(keepPassing(b, cuts), wanted) : b;
+              if (out.length > 0) yield out;
             }
+          } finally {
+            tree.close();
           }
-        };
-        run().then(
-          () => subscriber.complete(),
-          (e) => subscriber.error(e),
-        );
-        return () => {
-          stopped = true;
-        };
-      });
+        }
+      }, options.demand);
     },
   };
+}
+
+/**
+ * Batches of a tree, read range by range: jsroot's treeProcess cannot pause, so each call reads
+ * a range of entries, and the next range is read only when those batches are taken. A basket
+ * that straddles two ranges is read and unpacked twice, so by default a range spans at least
+ * RANGE_ENTRIES entries and ten of the largest baskets read (at most ~10% read twice).
+ */
+async function* rangeBatches(tree: RootTree, plans: ColumnPlan[], batchRows: number, rangeEntries?: number): AsyncGenerator<EventBatch> {
+  const baskets = branchesToRead(plans).map((name) => largestBasketEntries(tree.branches.get(name)!.jsroot));
+  const entries = rangeEntries ?? Math.max(RANGE_ENTRIES, 10 * Math.max(...baskets));
+  // A whole number of batches per range keeps every batch but a tree's last one full.
+  const range = batchRows * Math.max(1, Math.ceil(entries / batchRows));
+  for (let first = 0; first < tree.entries; first += range) {
+    const batches: EventBatch[] = [];
+    await readTree(tree, plans, { batchRows, firstEntry: first, entries: range, onBatch: (b) => batches.push(b) });
+    yield* batches;
+  }
 }
 
 function keepPassing(batch: EventBatch, cuts: NonNullable<ReadOptions['where']>): EventBatch {
@@ -130,7 +142,6 @@ async function totalListLengths(tree: RootTree, counters: string[]): Promise<Map
   const plans = planColumns(tree, names);
   await readTree(tree, plans, {
     batchRows: DEFAULT_ROOT_BATCH_ROWS,
-    stopped: () => false,
     onBatch(batch) {
       for (const n of names) {
         const v = batch.columns[n].values as ArrayLike<number>;

@@ -55,6 +55,8 @@ export interface JsrootBranch {
   fEntries: number;
   fWriteBasket: number;
   fBasketBytes: ArrayLike<number>;
+  /** First entry of each basket written to the file (and of the one kept in the TTree, if any). */
+  fBasketEntry: ArrayLike<number>;
   fLeaves: { arr: JsrootLeaf[] };
   fBranches: { arr: JsrootBranch[] };
   fBaskets: { arr: (JsrootBasket | null)[] };
@@ -181,6 +183,13 @@ function branchCompressedBytes(b: JsrootBranch, treeRatio: number): number {
   for (let k = 0; k < b.fWriteBasket; k++) bytes += b.fBasketBytes[k];
   for (const basket of b.fBaskets?.arr ?? []) if (basket) bytes += Math.ceil((basket.fLast - basket.fKeylen) * treeRatio);
   return bytes;
+}
+
+/** Most entries held by one basket of a branch (the last one ends at the branch's last entry). */
+export function largestBasketEntries(b: JsrootBranch): number {
+  let most = 0;
+  for (let k = 0; k < b.fWriteBasket; k++) most = Math.max(most, b.fBasketEntry[k + 1] - b.fBasketEntry[k]);
+  return Math.max(most, b.fEntries - (b.fBasketEntry[b.fWriteBasket] ?? 0));
 }
 
 /** Up to `n` candidates nearest to `name` (edit distance, ignoring case). */

@@ -1,9 +1,12 @@
 import { readdirSync, statSync } from 'node:fs';
-import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { firstValueFrom, lastValueFrom, take, tap, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { concatBatches, type EventBatch } from '../../src/batch/batch.js';
 import { passMask } from '../../src/selection/cutsFile.js';
+import { Demand } from '../../src/sources/demand.js';
 import { rootSource } from '../../src/sources/rootSource.js';
+import type { ReadOptions } from '../../src/sources/types.js';
+import { consumeSlowly } from '../grpc/helpers.js';
 import { batchValues, checksum, HZZ, NANO, referenceRead, ROOT_DIR, ZMUMU } from './reference.js';
 
 const read = (paths: string[], columns?: string[], batchRows = 500, tree?: string) =>
@@ -157,6 +160,44 @@ describe('rootSource on the real ROOT files', () => {
     const total = Object.values(nano.columnBytes).reduce((a, b) => a + b, 0);
     expect(total).toBeGreaterThan(0.3 * 336143);
     expect(total).toBeLessThan(336143);
+  });
+
+  it('reads entry ranges (one jsroot pass each) into the same batches and values as one whole pass', async () => {
+    const cases: [string, string, string[], number, number][] = [
+      [HZZ, 'events', ['NJet', 'Jet_Px', 'Muon_E', 'MET_px', 'first(Jet_Px)'], 100, 250],
+      [HZZ, 'events', ['count(Jet_Px)', 'abs(MET_px)'], 70, 100], // scalar-only: decoded in runs
+      [NANO, 'Events', ['event', 'nJet', 'Jet_pt', 'Muon_pt', 'HLT_IsoMu20'], 30, 45],
+    ];
+    for (const [path, tree, columns, batchRows, rangeEntries] of cases) {
+      const ranged = await lastValueFrom(rootSource([path], { tree, rangeEntries }).batches({ columns, batchRows }).pipe(toArray()));
+      const whole = await read([path], columns, batchRows);
+      const entries = whole.reduce((n, b) => n + b.length, 0);
+      expect(Math.ceil(entries / (Math.ceil(rangeEntries / batchRows) * batchRows))).toBeGreaterThan(3); // several passes
+      expect(ranged.map((b) => [b.length, b.origin?.firstRow])).toEqual(whole.map((b) => [b.length, b.origin?.firstRow]));
+      for (const c of columns) expect(checksum(batchValues(ranged, c)), `${path} ${c}`).toBe(checksum(batchValues(whole, c)));
+    }
+  });
+
+  it('a slow asynchronous consumer holding the demand keeps the reading paced to it', async () => {
+    const pass = async (demand?: Demand) => {
+      let emitted = 0;
+      let written = 0;
+      let maxAhead = 0;
+      const source = rootSource([HZZ], { rangeEntries: 200 });
+      const counting = { ...source, batches: (o: ReadOptions) => source.batches({ ...o, columns: ['NJet', 'Jet_Px'], batchRows: 100 }).pipe(tap(() => emitted++)) };
+      await consumeSlowly(counting, 2, demand, () => {
+        written++;
+        maxAhead = Math.max(maxAhead, emitted - written);
+      });
+      return { written, maxAhead };
+    };
+    const paced = await pass(new Demand());
+    expect(paced.written).toBe(25);
+    // Read but not yet emitted: at most one range (2 batches); emitted but not written: at most 1.
+    expect(paced.maxAhead).toBeLessThanOrEqual(1);
+    const unpaced = await pass(undefined);
+    expect(unpaced.written).toBe(25);
+    expect(unpaced.maxAhead).toBeGreaterThan(10); // without the demand the test above would fail
   });
 
   it('stops reading and closes the file when the subscriber unsubscribes', async () => {
