@@ -79,7 +79,8 @@ export function parquetSink(path: string, options: ParquetSinkOptions = {}): Ope
 class BatchQueue {
   private items: EventBatch[] = [];
   private done = false;
-  private error: unknown;
+  /** The upstream error, if the stream of batches failed. */
+  error: unknown;
   private wake?: () => void;
   private holding = false;
 
@@ -133,20 +134,29 @@ async function writeFile(path: string, queue: BatchQueue, options: ParquetSinkOp
     const toRecords = (b: EventBatch) => pw.Table.fromIPCStream(batchToIpc(b, arrowFields, path)).recordBatches();
     // The stream starts with a zero-row batch so that even an empty skim gets the schema.
     let head: EventBatch | null = { schema: fileSchema, length: 0, columns: emptyColumns(fileSchema) };
+    // parquet-wasm ends its output normally when its input stream fails, so the failure is kept
+    // here and rethrown: an upstream error must never leave a truncated file that looks complete.
+    let failure: unknown;
     const records = new ReadableStream<pw.RecordBatch>({
       async pull(controller) {
-        const b = head ?? first ?? (await queue.next());
-        if (head) head = null;
-        else first = null;
-        if (!b || cancelled()) return controller.close();
-        const diff = schemaDifference(fileSchema, b.schema);
-        if (diff) throw new Error(`${path}: batch schema differs from the file's: ${diff}`);
-        rows += b.length;
-        for (const rb of toRecords(b)) controller.enqueue(rb);
+        try {
+          const b = head ?? first ?? (await queue.next());
+          if (head) head = null;
+          else first = null;
+          if (!b || cancelled()) return controller.close();
+          const diff = schemaDifference(fileSchema, b.schema);
+          if (diff) throw new Error(`${path}: batch schema differs from the file's: ${diff}`);
+          rows += b.length;
+          for (const rb of toRecords(b)) controller.enqueue(rb);
+        } catch (e) {
+          failure ??= e;
+          controller.error(e);
+        }
       },
     });
     const bytes = await pw.transformParquetStream(records, writerProperties(fileSchema, options));
     for await (const chunk of bytes as unknown as AsyncIterable<Uint8Array>) await handle.write(chunk);
+    if (failure) throw failure;
     if (cancelled()) throw new Error(`${path}: writing cancelled`);
     await handle.close();
     await rename(tmp, path);
@@ -155,6 +165,7 @@ async function writeFile(path: string, queue: BatchQueue, options: ParquetSinkOp
     await handle.close().catch(() => undefined);
     await rm(tmp, { force: true });
     const msg = (e as Error).message ?? String(e);
+    if (e === queue.error) throw new Error(`${path}: not written, the stream of batches failed: ${msg}`);
     throw new Error(msg.startsWith(path) ? msg : `${path}: cannot write Parquet: ${msg}`);
   }
 }

@@ -1,8 +1,8 @@
 import { copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { from, lastValueFrom } from 'rxjs';
+import { from, lastValueFrom, Observable } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBatch } from '../../src/batch/batch.js';
+import { makeBatch, type EventBatch } from '../../src/batch/batch.js';
 import { createModel } from '../../src/model/model.js';
 import { mlpScore } from '../../src/model/score.js';
 import { hardCut, newCounts } from '../../src/operators/hardCut.js';
@@ -10,6 +10,7 @@ import { parsePipeline } from '../../src/pipeline/load.js';
 import { readCutsFile, type CutsFile } from '../../src/selection/cutsFile.js';
 import { skimWithResume } from '../../src/skim/resume.js';
 import { runSkim } from '../../src/skim/runSkim.js';
+import { parquetSink } from '../../src/sinks/parquetSink.js';
 import { parquetSource } from '../../src/sources/parquet.js';
 import { sql } from '../parquet/helpers.js';
 import { cli, tempDir } from './helpers.js';
@@ -70,6 +71,24 @@ describe('bad Parquet input: a clear error naming the file (and row group/column
     const expected = new RegExp(`^${bad}: .*row group 1, column 'met': corrupt or unreadable data`);
     expect(await skimFails([bad], 'page')).toMatch(expected);
     await expect(lastValueFrom(parquetSource([bad]).batches({ columns: ['id', 'met'] }))).rejects.toThrow(expected);
+    // The streaming skim (score cut): row group 0 is written first, then the read fails; no file is left.
+    const out = join(dir, 'out-page-stream');
+    const score = { fn: (b: { length: number }) => new Float32Array(b.length).fill(1), threshold: 0 };
+    await expect(runSkim({ inputs: [bad], cuts: { cuts: [], score: null }, outDir: out, score })).rejects.toThrow(
+      new RegExp(`^${out}/badpage.skim.parquet: not written, the stream of batches failed: ${bad}: .*row group 1, column 'met': corrupt or unreadable data`),
+    );
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  it('a source that fails mid-stream makes the Parquet sink fail with that error and leave no file', async () => {
+    const out = join(dir, 'sink-fail.parquet');
+    const failing = new Observable<EventBatch>((s) => {
+      s.next(makeBatch({ x: Float64Array.from([1, 2, 3]) }, { x: 'float64' }));
+      s.next(makeBatch({ x: Float64Array.from([4, 5]) }, { x: 'float64' }));
+      setTimeout(() => s.error(new Error('source died')), 5);
+    });
+    await expect(lastValueFrom(failing.pipe(parquetSink(out)))).rejects.toThrow(`${out}: not written, the stream of batches failed: source died`);
+    expect((await readdir(dir)).filter((n) => n.startsWith('sink-fail'))).toEqual([]);
   });
 
   it('the CLI exits 1 with the file, row group and column, and writes nothing', async () => {

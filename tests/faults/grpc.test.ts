@@ -1,0 +1,149 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import * as grpc from '@grpc/grpc-js';
+import { lastValueFrom, Observable, take, tap, toArray } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventBatch } from '../../src/batch/batch.js';
+import { grpcSource } from '../../src/grpc/grpcSource.js';
+import { services } from '../../src/grpc/protos.js';
+import { skimStream } from '../../src/pipeline/skimStream.js';
+import type { EventSource } from '../../src/sources/types.js';
+import { sql } from '../parquet/helpers.js';
+import { BIN, tempDir } from './helpers.js';
+
+/**
+ * gRPC faults against a real `diffskim serve` child process. Retry policy: a StreamBatches call
+ * that fails mid-stream is not retried (a pass is not idempotent half-way: the batches already
+ * written would be repeated); the source reports the RPC, the server and the status, and the
+ * pipeline fails without leaving a skim file. Re-running the command redoes the pass.
+ */
+const TOKEN = 'right-token';
+let dir: string;
+let cleanup: () => Promise<void>;
+let rows: number;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+  await sql(`COPY (SELECT i::BIGINT AS id, (i % 97)::DOUBLE AS met FROM range(200000) t(i)) TO '${join(dir, 'data.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE 20480)`);
+  rows = 200_000;
+});
+afterAll(() => cleanup());
+
+/** Starts `diffskim serve` on a free port; resolves when it listens. */
+async function serve(): Promise<{ child: ChildProcess; address: string }> {
+  const child = spawn(process.execPath, [BIN, '-q', 'serve', '--port', '0', '--data-root', dir, '--token', TOKEN], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const port = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      const m = /listening on [^:]+:(\d+)/.exec(line);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+  });
+  return { child, address: `127.0.0.1:${port}` };
+}
+
+/** A small HTTP/2 window (64 KiB) keeps the server from sending far ahead of the client. */
+const source = (address: string, token = TOKEN) => grpcSource(address, { paths: ['data.parquet'], token, windowBytes: 64 * 1024 });
+
+/** The source in small batches, with a hook on each batch received (to inject a fault mid-stream). */
+function withHook(inner: EventSource, onBatch: (n: number) => void): EventSource {
+  return {
+    describe: () => inner.describe(),
+    batches: (o) => {
+      let n = 0;
+      return inner.batches({ ...o, batchRows: 4096 }).pipe(tap(() => onBatch(++n))) as Observable<EventBatch>;
+    },
+  };
+}
+
+describe('gRPC faults (real diffskim serve process)', () => {
+  let server: { child: ChildProcess; address: string };
+  beforeAll(async () => {
+    server = await serve();
+  }, 30_000);
+  afterAll(() => {
+    server.child.kill('SIGKILL');
+  });
+
+  it('a client that aborts mid-stream leaves the server serving; a full pass after it gets every row', async () => {
+    const first = await lastValueFrom(source(server.address).batches({ batchRows: 5000 }).pipe(take(2), toArray()));
+    expect(first).toHaveLength(2);
+    const all = await lastValueFrom(source(server.address).batches({ batchRows: 50_000 }).pipe(toArray()));
+    expect(all.reduce((s, b) => s + b.length, 0)).toBe(rows);
+  });
+
+  it('a wrong token gets UNAUTHENTICATED, naming the RPC and the server', async () => {
+    await expect(lastValueFrom(source(server.address, 'wrong').batches())).rejects.toThrow(
+      new RegExp(`^gRPC StreamBatches on ${server.address} failed \\(UNAUTHENTICATED\\)`),
+    );
+  });
+
+  it('malformed and oversized requests are refused, and the server survives them', async () => {
+    const client = new grpc.Client(server.address, grpc.credentials.createInsecure());
+    const meta = new grpc.Metadata();
+    meta.set('authorization', `Bearer ${TOKEN}`);
+    const raw = (bytes: Buffer) =>
+      new Promise<grpc.status>((resolve) => {
+        const call = client.makeServerStreamRequest('/diffskim.v1.DiffSkim/StreamBatches', (b: Buffer) => b, (b: Buffer) => b, bytes, meta);
+        call.on('data', () => undefined);
+        call.on('error', (e: grpc.ServiceError) => resolve(e.code));
+        call.on('end', () => resolve(grpc.status.OK));
+      });
+    // Not a protobuf message (field 15, wire type 7 does not exist).
+    expect(grpc.status[await raw(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0x01]))]).toMatch(/INTERNAL|INVALID_ARGUMENT/);
+    // 65 MiB: above the 64 MiB limit.
+    expect(grpc.status[await raw(Buffer.alloc(65 * 1024 * 1024, 0x0a))]).toBe('RESOURCE_EXHAUSTED');
+    client.close();
+    const all = await lastValueFrom(source(server.address).batches({ batchRows: 100_000 }).pipe(toArray()));
+    expect(all.reduce((s, b) => s + b.length, 0)).toBe(rows);
+  }, 30_000);
+
+  it('the server dies (kill -9) mid-stream: the skim fails naming the RPC, and writes no skim file', async () => {
+    const victim = await serve();
+    const out = join(dir, 'skim-out');
+    const src = withHook(source(victim.address), (n) => {
+      if (n === 2) victim.child.kill('SIGKILL');
+    });
+    const e = await skimStream({ source: src, inputs: [], name: 'remote', cuts: { cuts: [], score: null }, outDir: out }).catch((x: Error) => x);
+    expect(e).toBeInstanceOf(Error);
+    expect((e as Error).message).toMatch(new RegExp(`^${out}/remote.skim.parquet: not written, the stream of batches failed: gRPC StreamBatches on ${victim.address} failed \\((UNAVAILABLE|INTERNAL|CANCELLED)\\)`));
+    expect(await readdir(out)).toEqual([]);
+  }, 30_000);
+});
+
+describe('gRPC faults from a misbehaving server', () => {
+  /** A server whose StreamBatches sends these raw bytes as its one message. */
+  async function rawServer(bytes: Buffer): Promise<{ address: string; close: () => void }> {
+    const server = new grpc.Server({ 'grpc.max_send_message_length': -1 });
+    const def = services().DiffSkim.service;
+    const stream = { ...def.StreamBatches, responseSerialize: (b: Buffer) => b };
+    server.addService({ StreamBatches: stream } as grpc.ServiceDefinition, {
+      StreamBatches: (call: grpc.ServerWritableStream<unknown, Buffer>) => {
+        call.write(bytes);
+        call.end();
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    return { address: `127.0.0.1:${port}`, close: () => server.forceShutdown() };
+  }
+
+  it('a malformed message fails the source with an error naming the RPC', async () => {
+    const s = await rawServer(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0x01]));
+    try {
+      await expect(lastValueFrom(grpcSource(s.address, { paths: ['x'] }).batches())).rejects.toThrow(new RegExp(`gRPC StreamBatches on ${s.address} failed \\(INTERNAL\\)`));
+    } finally {
+      s.close();
+    }
+  });
+
+  it('an oversized message (above the 64 MiB limit) fails with RESOURCE_EXHAUSTED', async () => {
+    const s = await rawServer(Buffer.alloc(65 * 1024 * 1024, 0x0a));
+    try {
+      await expect(lastValueFrom(grpcSource(s.address, { paths: ['x'] }).batches())).rejects.toThrow(new RegExp(`gRPC StreamBatches on ${s.address} failed \\(RESOURCE_EXHAUSTED\\)`));
+    } finally {
+      s.close();
+    }
+  }, 30_000);
+});
