@@ -1,48 +1,20 @@
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resultFromEntries } from '../shard/report.js';
 import { skimResumable } from '../shard/resumableSkim.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { parquetSource } from '../sources/parquet.js';
 import { checkCuts, fieldFor } from '../sources/parquetColumns.js';
+import { removeStaleTempFiles } from '../sinks/tempFiles.js';
 import type { SkimResult } from './runSkim.js';
 
 /**
- * Interrupted runs. Every writer (parquetSink, runSkim's COPY, writeFileAtomic) writes
- * `<name>.tmp-<pid>` and renames it to `<name>` when complete, so after kill -9 a directory
- * holds complete outputs, a manifest of the finished inputs, and perhaps temp files of the dead
- * process. A re-run removes those temp files and skips the finished inputs (the manifest of
- * src/shard/manifest.ts: input size and mtime unchanged, skim file present with its size).
+ * Interrupted runs. Every writer writes a temp file and renames it when complete (see
+ * src/sinks/tempFiles.ts), so after kill -9 a directory holds complete outputs, a manifest of
+ * the finished inputs, and perhaps temp files of the dead process. A re-run removes those temp
+ * files and skips the finished inputs (the manifest of src/shard/manifest.ts: input size and
+ * mtime unchanged, skim file present with its size).
  */
-
-/** `<name>.tmp-<pid>`: a file still being written (or left by a killed writer); never an output. */
-const TEMP_FILE = /^(.+)\.tmp-(\d+)$/;
-
-export function isTempFile(name: string): boolean {
-  return TEMP_FILE.test(name);
-}
-
-/** Whether a process with this id runs (on this machine). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Removes the temp files in dir whose writer process is gone; returns their paths. */
-export async function removeStaleTempFiles(dir: string): Promise<string[]> {
-  const removed: string[] = [];
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const m = TEMP_FILE.exec(name);
-    if (!m || pidAlive(Number(m[2]))) continue;
-    await rm(join(dir, name), { recursive: true, force: true });
-    removed.push(join(dir, name));
-  }
-  return removed;
-}
 
 /** Where a plain (unsharded) skim keeps its manifest while it runs. */
 export const manifestPathOf = (outDir: string) => join(outDir, 'manifest.json');

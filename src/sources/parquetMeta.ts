@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { Field, Schema } from '../batch/schema.js';
+import { isTempFile } from '../sinks/tempFiles.js';
 import { firstLine } from './parquetDiagnose.js';
 import { dtypeOfDuckType, queryRows, sqlString, withConnection } from './parquetDuckdb.js';
 
@@ -43,6 +44,7 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       throw new Error(`${path}: cannot open Parquet file: ${e.message}`);
     },
   );
+  if (isTempFile(path)) throw new Error(`${path}: a temporary file of an unfinished or killed write, not an output; re-run the command that writes it`);
   if (size === 0) throw new Error(`${path}: file is empty (0 bytes), not a Parquet file`);
   try {
     return await withConnection(async (con) => {

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishResumedSkim, skimWithResume } from '../../src/skim/resume.js';
 import { runSkim } from '../../src/skim/runSkim.js';
+import { expandInputs } from '../../src/sources/expandInputs.js';
+import { parquetSource } from '../../src/sources/parquet.js';
 import { sql } from '../parquet/helpers.js';
 import { skimDifference } from '../shard/helpers.js';
 import { BIN, CUTS, cli, makeInputs, tempDir } from './helpers.js';
@@ -61,6 +63,10 @@ describe('kill -9 during a skim, then the same command again', () => {
     // Kill while the second input is being written (its temp file exists), the first one done.
     const atKill = await skimAndKill(out, (names) => names.some((n) => n.startsWith('f1.skim.parquet.tmp-')), 30_000);
     const done = await completeOutputs(out);
+    // Readers never take the temp file for an output: a directory input skips it, a named one is refused.
+    expect(await expandInputs([out])).toEqual(done.map((n) => join(out, n)).sort());
+    const temp = join(out, atKill.find((n) => n.startsWith('f1.skim.parquet.tmp-'))!);
+    await expect(parquetSource([temp]).files()).rejects.toThrow(`${temp}: a temporary file of an unfinished or killed write, not an output`);
     expect(done.length).toBeLessThan(inputs.length);
     expect(await readdir(out)).not.toContain('report.json');
     const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8').catch(() => '{"entries": []}'));

@@ -1,0 +1,35 @@
+import { readdir, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+
+/**
+ * Every writer (parquetSink, runSkim's COPY, writeFileAtomic, checkpoints) writes
+ * `<name>.tmp-<pid>` and renames it to `<name>` when complete. Such a file is never an output:
+ * readers refuse it, and a later run removes it once its writer process is gone.
+ */
+const TEMP_FILE = /^(.+)\.tmp-(\d+)$/;
+
+export function isTempFile(path: string): boolean {
+  return TEMP_FILE.test(basename(path));
+}
+
+/** Whether a process with this id runs (on this machine). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the temp files (or folders) in dir whose writer process is gone; returns their paths. */
+export async function removeStaleTempFiles(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const m = TEMP_FILE.exec(name);
+    if (!m || pidAlive(Number(m[2]))) continue;
+    await rm(join(dir, name), { recursive: true, force: true });
+    removed.push(join(dir, name));
+  }
+  return removed;
+}
