@@ -5,18 +5,19 @@
  * B the soft kept fraction of background (loss kind 'signal-efficiency', size.over
  * 'background'), slope annealed so the soft cuts end close to hard ones. On an independent
  * test sample it compares the hard cuts' signal efficiency with the best rectangular cut
- * x > cx, y > cy at the same background kept fraction (grid over cx, every cy); for toy6d the
- * grid may add a cut on a noise feature, which thins both classes alike (a prescale). Only
- * '>' cuts make the x-y frontier non-concave at small background fractions, so there a noise
- * cut (a prescale) can beat every rectangle, and the optimum uses it.
+ * x > cx, y > cy at the same background kept fraction (grid over cx, every cy). For toy6d it
+ * also shows the grid that may add a cut on a noise feature, which thins both classes alike (a
+ * prescale): with '>' cuts only, the x-y frontier is not concave at small background
+ * fractions, so there a prescale beats every rectangle. Gradient descent from open cuts finds
+ * the rectangle (the noise cuts open, fall below the data and lose their gradient).
  *
- *   npx tsx scripts/science-optimum.ts [eventsPerClass=100000] [epochs=30]
+ *   npx tsx scripts/science-optimum.ts [eventsPerClass=100000] [epochs=30] [batchSize=8192]
  */
 import { pathToFileURL } from 'node:url';
 import type { EventBatch } from '../src/batch/batch.js';
 import { hardCutPass, softCutWeights } from '../src/model/score.js';
 import { type TrainResult, trainSelection } from '../src/training/trainer.js';
-import { efficiencies, gridOptimum, memoryDataset, toyData, toyPipeline } from './science-common.js';
+import { efficiencies, type GridOptimum, gridOptimum, memoryDataset, toyData, toyPipeline } from './science-common.js';
 
 export const NOISE = ['n1', 'n2', 'n3', 'n4'];
 
@@ -26,10 +27,12 @@ export interface OptimumRow {
   /** Hard cuts on the test sample. */
   signal: number;
   background: number;
-  /** Grid optimum on the test sample at background <= the achieved background. */
+  /** Grid optimum of x > cx, y > cy on the test sample at background <= the achieved background. */
   gridSignal: number;
   grid: string;
   ratio: number;
+  /** toy6d: the grid optimum when a noise cut (a prescale) may be added, and its cuts. */
+  gridWithNoiseCut: { signal: number; grid: string } | null;
   cuts: string;
   /** toy6d: per noise cut, the fraction of events it removes alone as a hard cut, and its smallest soft weight on the data. */
   noise: { removed: number; minWeight: number }[];
@@ -46,7 +49,7 @@ export interface OptimumOptions {
   slopeEnd: number;
 }
 
-export const DEFAULTS: OptimumOptions = { epochs: 30, batchSize: 2048, learningRate: 0.05, lambdaStart: 0.3, lambda: 300, slopeEnd: 10 };
+export const DEFAULTS: OptimumOptions = { epochs: 30, batchSize: 2048, learningRate: 0.05, lambdaStart: 0.3, lambda: 1000, slopeEnd: 10 };
 
 export async function optimumRow(kind: 'toy2d' | 'toy6d', train: EventBatch[], test: EventBatch[], target: number, o: OptimumOptions): Promise<OptimumRow> {
   const noise = kind === 'toy6d' ? NOISE : [];
@@ -70,8 +73,10 @@ export async function optimumRow(kind: 'toy2d' | 'toy6d', train: EventBatch[], t
   const trained = await trainSelection({ pipeline, source, info });
   const m = trained.model;
   const hard = efficiencies(test, (b) => hardCutPass(m, b));
-  // toy6d: the grid may also cut on a noise feature (a prescale), as diffskim may.
-  const grid = gridOptimum(test, hard.background, { noiseCut: kind === 'toy6d' });
+  const grid = gridOptimum(test, hard.background);
+  const show = (g: GridOptimum) => `x > ${g.cx.toFixed(3)}, y > ${g.cy.toFixed(3)}${g.prescale < 1 ? `, noise cut keeping ${g.prescale.toFixed(3)}` : ''}`;
+  // toy6d: diffskim may also cut on the noise features; so may this grid (a prescale).
+  const withNoise = kind === 'toy6d' ? gridOptimum(test, hard.background, { noiseCut: true }) : null;
   const noiseStats = noise.map((_, k) => {
     const one = { ...m, cuts: [m.cuts[2 + k]] };
     let removed = 0;
@@ -85,21 +90,24 @@ export async function optimumRow(kind: 'toy2d' | 'toy6d', train: EventBatch[], t
     return { removed: removed / events, minWeight };
   });
   const cuts = m.cuts.map((c) => `${c.column} > ${c.value!.toFixed(3)}`).join(', ');
-  return { kind, target, signal: hard.signal, background: hard.background, gridSignal: grid.signal, grid: `x > ${grid.cx.toFixed(3)}, y > ${grid.cy.toFixed(3)}${grid.prescale < 1 ? `, noise cut keeping ${grid.prescale.toFixed(3)}` : ''}`, ratio: hard.signal / grid.signal, cuts, noise: noiseStats, trained };
+  return { kind, target, signal: hard.signal, background: hard.background, gridSignal: grid.signal, grid: show(grid), ratio: hard.signal / grid.signal, cuts, noise: noiseStats, trained, gridWithNoiseCut: withNoise && { signal: withNoise.signal, grid: show(withNoise) } };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const [eventsPerClass = 100_000, epochs = DEFAULTS.epochs] = process.argv.slice(2).map(Number);
-  console.log(`events per class: ${eventsPerClass} train, ${eventsPerClass} test; ${epochs} epochs`);
+  const [eventsPerClass = 100_000, epochs = DEFAULTS.epochs, batchSize = 8192] = process.argv.slice(2).map(Number);
+  const options = { ...DEFAULTS, epochs, batchSize };
+  console.log(`events per class: ${eventsPerClass} train, ${eventsPerClass} test; ${JSON.stringify(options)}`);
   console.log('toy    target  bkg kept  sig eff  grid sig eff  ratio   soft bkg kept  cuts');
   for (const kind of ['toy2d', 'toy6d'] as const) {
     const train = toyData(kind, eventsPerClass, 1);
     const test = toyData(kind, eventsPerClass, 2);
     for (const target of [0.5, 0.2, 0.05]) {
-      const r = await optimumRow(kind, train, test, target, { ...DEFAULTS, epochs });
+      const r = await optimumRow(kind, train, test, target, options);
       console.log(
         `${kind}  ${target.toFixed(2).padStart(6)}  ${r.background.toFixed(4).padStart(8)}  ${r.signal.toFixed(4).padStart(7)}  ${r.gridSignal.toFixed(4).padStart(12)}  ${r.ratio.toFixed(4)}  ${r.trained.keptBytesFractionPredicted.toFixed(4).padStart(11)}  ${r.cuts}  (grid: ${r.grid})`,
       );
+      const g = r.gridWithNoiseCut;
+      if (g) console.log(`         grid with a noise cut allowed: sig eff ${g.signal.toFixed(4)} (ratio ${(r.signal / g.signal).toFixed(4)}; ${g.grid})`);
       for (const [k, n] of r.noise.entries()) console.log(`         noise cut ${NOISE[k]}: removes ${(100 * n.removed).toFixed(3)} % of events alone, smallest soft weight ${n.minWeight.toFixed(4)}`);
       // Noise cuts that opened fully warn that their gradient vanished: that is the point here.
       for (const w of r.trained.warnings) if (!NOISE.some((n) => w.includes(`"column":"${n}"`))) console.log(`         warning: ${w}`);
