@@ -5,7 +5,11 @@ import { passMask, type HardCut } from '../selection/cutsFile.js';
 export interface ScoreCut {
   /** Classifier score per event. */
   fn: (batch: EventBatch) => Float32Array;
-  /** Events with score > threshold pass (NaN fails). */
+  /**
+   * Events with score > threshold pass; a NaN score fails and is counted as cut. (The model's
+   * scorer, src/model/score.ts, takes a NaN input at its mean; ±Inf inputs go through the network
+   * as they are and give a score of 0, 1 or NaN.)
+   */
   threshold: number;
   /** Columns the score function reads (a reader must provide them). */
   columns?: string[];
