@@ -14,6 +14,7 @@ import { logCutWeights, mlpLogit, sigmoid } from '../model/score.js';
 import { TfSelectionModel } from '../model/tfModel.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { AucAccumulator } from './auc.js';
+import { saveCheckpoint } from './checkpoint.js';
 import { type BackendChoice, initBackend } from './backend.js';
 import { eventBytesColumns, eventBytesModel } from './eventBytes.js';
 import { batchTensors, type BatchLayout, disposeBatchTensors, prepareBatch } from './prepare.js';
@@ -67,6 +68,8 @@ export interface TrainArgs {
   onEpoch?: (e: EpochRecord) => void;
   /** Called after each minibatch step with its number of events. */
   onStep?: (events: number) => void;
+  /** Folder for a checkpoint after every epoch (atomic; see checkpoint.ts). */
+  checkpointDir?: string;
 }
 
 /** Quantiles at which open cuts start: inside the data (a cut outside it gets no gradient). */
@@ -127,6 +130,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   let trainedEvents = 0;
   let trainSeconds = 0;
   let skippedTotal = 0;
+  let steps = 0;
+  const checkpointWarnings: string[] = [];
   let model = initial;
   try {
     for (let epoch = 0; epoch < t.epochs; epoch++) {
@@ -142,6 +147,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
           sums.main += r.main * batch.length;
           sums.size += r.size * batch.length;
         } else sums.skipped++;
+        steps++;
         args.onStep?.(batch.length);
       });
       trainSeconds += (performance.now() - started) / 1000;
@@ -169,6 +175,10 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
         seconds: (performance.now() - started) / 1000,
       };
       history.push(record);
+      if (args.checkpointDir) {
+        const notSaved = await saveCheckpoint(args.checkpointDir, model, { epoch, step: steps, loss: record.trainLoss });
+        if (notSaved) checkpointWarnings.push(notSaved);
+      }
       args.onEpoch?.(record);
     }
   } finally {
@@ -177,6 +187,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   }
   const last = history[history.length - 1];
   const warnings = vanishedCutWarnings(model, stats);
+  warnings.push(...checkpointWarnings);
   if (skippedTotal > 0) warnings.push(`${skippedTotal} minibatch step(s) had a non-finite loss or gradient (or no weight) and were skipped`);
   return {
     model,

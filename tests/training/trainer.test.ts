@@ -1,3 +1,6 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { from } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +9,7 @@ import { createModel } from '../../src/model/model.js';
 import { scoreBatch } from '../../src/model/score.js';
 import { TfSelectionModel } from '../../src/model/tfModel.js';
 import { initBackend } from '../../src/training/backend.js';
+import { loadCheckpoint } from '../../src/training/checkpoint.js';
 import { eventBytesModel } from '../../src/training/eventBytes.js';
 import type { BatchLayout } from '../../src/training/prepare.js';
 import { type TrainResult, trainSelection, trainStep } from '../../src/training/trainer.js';
@@ -135,6 +139,22 @@ describe('trainer mechanics', () => {
     };
     expect(await meanScore(false)).toBeCloseTo(0.1, 1);
     expect(await meanScore(true)).toBeGreaterThan(0.16);
+  });
+
+  it('writes an atomic checkpoint after every epoch', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'diffskim-ckpt-'));
+    try {
+      const r = await trainSelection({ pipeline: toyPipeline({ training: small }), source: memorySource(few), info: toyInfo(few), checkpointDir: dir });
+      const saved = await loadCheckpoint(dir);
+      expect(saved!.info.epoch).toBe(small.epochs - 1);
+      expect(saved!.info.loss).toBeCloseTo(r.history[small.epochs - 1].trainLoss, 9);
+      expect(saved!.model.cuts).toEqual(r.model.cuts);
+      expect(Array.from(scoreBatch(saved!.model, few[0]))).toEqual(Array.from(scoreBatch(r.model, few[0])));
+      // The newest folder and one older one are kept.
+      expect((await readdir(dir)).filter((n) => n.startsWith('step-'))).toHaveLength(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('trains a cuts-only model and rejects a pipeline without a label', async () => {
