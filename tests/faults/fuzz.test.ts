@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyCorruption, corruptions, FAILURES, fuzzParquet } from '../../scripts/fuzz-parquet.js';
+import { from, lastValueFrom } from 'rxjs';
+import { parquetSink } from '../../src/sinks/parquetSink.js';
+import { idBatches } from '../helpers/batches.js';
 import { sql } from '../parquet/helpers.js';
 import { tempDir } from './helpers.js';
 
@@ -37,14 +40,24 @@ describe('fuzzing the reader and the skim with corrupted Parquet files', () => {
   });
 
   it('200 corrupted files: each ends in an error naming the file or a plausible read; no crash, hang or leftover', async () => {
-    const r = await fuzzParquet({ valid, cut: 'met', count: 200, seed: 2024 });
+    // A generous per-file timeout: the machine is shared, and a real hang never ends.
+    const r = await fuzzParquet({ valid, cut: 'met', count: 200, seed: 2024, timeoutMs: 30_000 });
     const bad = r.cases.filter((c) => FAILURES.includes(c.verdict));
     expect(bad.map((c) => `${c.verdict}: ${JSON.stringify(c.corruption)}: ${c.detail}`)).toEqual([]);
     expect(r.cases).toHaveLength(200);
     // Most corruptions are detected (a flipped bit in a float value is not: no page checksums).
     expect(r.counts.error).toBeGreaterThan(150);
     console.log(`fuzz: 200 cases in ${r.seconds.toFixed(1)} s: ${JSON.stringify(r.counts)}`);
-  }, 60_000);
+  }, 120_000);
+
+  it("100 corrupted files written by diffskim's own sink (zstd, byte-stream-split floats): the same", async () => {
+    const ours = join(dir, 'ours.parquet');
+    await lastValueFrom(from(idBatches(5000, 1000)).pipe(parquetSink(ours, { rowGroupRows: 2000, codec: 'zstd' })));
+    const r = await fuzzParquet({ valid: ours, cut: 'x', count: 100, seed: 7, timeoutMs: 30_000 });
+    expect(r.cases.filter((c) => FAILURES.includes(c.verdict)).map((c) => `${c.verdict}: ${c.detail}`)).toEqual([]);
+    expect(r.counts.error).toBeGreaterThan(50);
+    console.log(`fuzz (diffskim sink): 100 cases in ${r.seconds.toFixed(1)} s: ${JSON.stringify(r.counts)}`);
+  }, 120_000);
 
   it('the harness reports a worker that crashes or hangs, and goes on with the other files', async () => {
     process.env.FUZZ_SELFTEST = 'crash:case1.parquet,hang:case2.parquet';
