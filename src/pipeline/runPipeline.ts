@@ -64,7 +64,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   const info = await opened.source.describe();
   const trainEvents = Math.round(info.rows * (1 - pipeline.training.validationFraction)) * pipeline.training.epochs;
   const training = createProgress({ stage: 'train', total: trainEvents });
-  const trained = await trainSelection({ pipeline, source: opened.source, info, onStep: (n) => training.advance(n) });
+  const trained = await trainSelection({ pipeline, source: opened.source, info, checkpointDir: join(outDir, 'checkpoints'), onStep: (n) => training.advance(n) });
   training.done({ backend: trained.backend, auc: trained.validationAuc });
   const trainSeconds = (performance.now() - t0) / 1000;
 
