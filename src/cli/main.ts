@@ -25,8 +25,12 @@ Examples:
 Progress goes to stderr: a bar on a terminal, JSON lines otherwise. Set DIFFSKIM_DEBUG=1 for stack traces.`,
   );
 
+// Load only the command asked for (each pulls in heavy modules: DuckDB, TF.js, jsroot, Vega);
+// all of them for the top-level help or an unknown name.
 const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
-for (const file of readdirSync(commandsDir).filter((f) => f.endsWith('.ts')).sort()) {
+const available = readdirSync(commandsDir).filter((f) => f.endsWith('.ts')).sort();
+const asked = `${process.argv.slice(2).find((a) => !a.startsWith('-'))}.ts`;
+for (const file of available.includes(asked) ? [asked] : available) {
   const mod = (await import(pathToFileURL(join(commandsDir, file)).href)) as { register?: (p: Command) => void };
   mod.register?.(program);
 }
