@@ -1,9 +1,10 @@
 /**
  * gRPC streaming throughput and server memory:
- *   npx tsx scripts/bench-grpc.ts [N=2000000] [--slow-ms 150] [--columns a,b,...]
+ *   npx tsx scripts/bench-grpc.ts [N=2000000] [--repeat 3] [--slow-ms 150] [--columns a,b,...]
  * Writes an N-event HEP-like file (scripts/gen-hep.ts) under runs/bench-grpc/, then in one run:
- * reads it locally with the Parquet source; streams it from a `diffskim serve` child process over
- * loopback (events/s, MB/s, ratio to local); and streams it again to a deliberately slow client
+ * reads it locally with the Parquet source and streams it from a `diffskim serve` child process
+ * over loopback, alternately, `repeat` times each (events/s, MB/s, ratio of the median times);
+ * and streams it again to a deliberately slow client
  * (an asynchronous consumer that holds the Demand while it "writes"), reporting the server's peak RSS (VmHWM) against its idle RSS.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -22,6 +23,7 @@ const flag = (name: string) => {
   return i >= 0 ? args.splice(i, 2)[1] : undefined;
 };
 const slowMs = Number(flag('--slow-ms') ?? 150);
+const repeat = Number(flag('--repeat') ?? 3);
 const columns = flag('--columns')?.split(',');
 const n = Number(args[0] ?? 2_000_000);
 
@@ -75,14 +77,22 @@ async function stopServer(child: ChildProcess): Promise<void> {
 }
 
 const read = columns ? { columns } : {};
-const local = await timed('local Parquet source', () => lastValueFrom(parquetSource([file]).batches(read).pipe(reduce(add, zero))));
+const readLocal = () => lastValueFrom(parquetSource([file]).batches(read).pipe(reduce(add, zero)));
+const readRemote = (address: string) => () => lastValueFrom(grpcSource(address, { paths: [name], columns }).batches().pipe(reduce(add, zero)));
 
 let server = await startServer();
 const idle = rss(server.child.pid!);
-const remote = await timed('gRPC stream (loopback)', () => lastValueFrom(grpcSource(server.address, { paths: [name], columns }).batches().pipe(reduce(add, zero))));
+// Local and remote passes alternate, so that both see the same load; the medians are compared.
+const localSeconds: number[] = [];
+const remoteSeconds: number[] = [];
+for (let k = 0; k < repeat; k++) {
+  localSeconds.push((await timed('local Parquet source', readLocal)).seconds);
+  remoteSeconds.push((await timed('gRPC stream (loopback)', readRemote(server.address))).seconds);
+}
 const afterFast = rss(server.child.pid!);
 await stopServer(server.child);
-console.log(`ratio gRPC / local: ${(local.seconds / remote.seconds).toFixed(2)} of the local rate`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+console.log(`ratio gRPC / local (medians of ${repeat}): ${(median(localSeconds) / median(remoteSeconds)).toFixed(2)} of the local rate`);
 console.log(`server RSS: idle ${idle.now.toFixed(0)} MB, peak during fast client ${afterFast.peak.toFixed(0)} MB`);
 
 server = await startServer();

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { deserializeBatchChunk, serializeBatchChunk } from './wire.js';
 
 /** proto/ at the repository root. */
 export const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
@@ -20,6 +21,8 @@ const LOAD_OPTIONS: protoLoader.Options = {
 interface Loaded {
   DiffSkim: grpc.ServiceClientConstructor;
   Health: grpc.ServiceClientConstructor;
+  /** BatchChunk through protobufjs alone (what any other protobuf library reads and writes). */
+  protobufBatchChunk: { serialize: (m: BatchChunkMsg) => Buffer; deserialize: (b: Buffer) => BatchChunkMsg };
 }
 
 let loaded: Loaded | undefined;
@@ -28,13 +31,34 @@ let loaded: Loaded | undefined;
 export function services(): Loaded {
   if (!loaded) {
     const def = protoLoader.loadSync(['diffskim/v1/diffskim.proto', 'grpc/health/v1/health.proto'], LOAD_OPTIONS);
+    const protobufBatchChunk = useWireCodec(def['diffskim.v1.DiffSkim'] as grpc.ServiceDefinition);
     const pkg = grpc.loadPackageDefinition(def) as unknown as {
       diffskim: { v1: { DiffSkim: grpc.ServiceClientConstructor } };
       grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
     };
-    loaded = { DiffSkim: pkg.diffskim.v1.DiffSkim, Health: pkg.grpc.health.v1.Health };
+    loaded = { DiffSkim: pkg.diffskim.v1.DiffSkim, Health: pkg.grpc.health.v1.Health, protobufBatchChunk };
   }
   return loaded;
+}
+
+/**
+ * BatchChunk messages, the bulk of the traffic, go through src/grpc/wire.ts (same bytes on the
+ * wire, fewer copies). Returns the protobufjs functions it replaces.
+ */
+function useWireCodec(service: grpc.ServiceDefinition): Loaded['protobufBatchChunk'] {
+  const stream = service.StreamBatches as grpc.MethodDefinition<unknown, BatchChunkMsg>;
+  const evaluate = service.Evaluate as grpc.MethodDefinition<BatchChunkMsg, unknown>;
+  const plain = { serialize: stream.responseSerialize, deserialize: stream.responseDeserialize };
+  const encodeSchemaOnly = (m: { schema: SchemaMsg }) => plain.serialize(m);
+  const serialize = (m: BatchChunkMsg) => serializeBatchChunk(m, encodeSchemaOnly);
+  const deserialize = (b: Buffer) => deserializeBatchChunk(b, plain.deserialize);
+  // grpc-js copies a server's reply into its frame as soon as it is serialised, so replies are
+  // written into one reused buffer. (A client's requests may be kept for retries: not those.)
+  let scratch = Buffer.alloc(0);
+  const reuse = (bytes: number) => (scratch.byteLength >= bytes ? scratch : (scratch = Buffer.allocUnsafe(bytes)));
+  Object.assign(stream, { responseSerialize: (m: BatchChunkMsg) => serializeBatchChunk(m, encodeSchemaOnly, reuse), responseDeserialize: deserialize });
+  Object.assign(evaluate, { requestSerialize: serialize, requestDeserialize: deserialize });
+  return plain;
 }
 
 /** Channel options shared by client and server: explicit message limits and keepalive. */

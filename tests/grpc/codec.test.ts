@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { concatBatches, makeBatch } from '../../src/batch/batch.js';
 import { decodeBatch, decodeSchema, encodeBatch, encodeSchema, packBits, splitForWire, unpackBits } from '../../src/grpc/codec.js';
+import { type BatchChunkMsg, type SchemaMsg, services } from '../../src/grpc/protos.js';
+import { deserializeBatchChunk, serializeBatchChunk } from '../../src/grpc/wire.js';
 import { rowsOf, testBatch } from './helpers.js';
 
 /** Copies each buffer to a fresh, deliberately misaligned place, as a network read might. */
@@ -60,5 +62,58 @@ describe('codec', () => {
       expect(p.origin?.firstRow).toBe(row);
       row += p.length;
     }
+  });
+});
+
+describe('wire: hand-written BatchChunk bytes', () => {
+  const plain = services().protobufBatchChunk;
+  const encodeSchemaOnly = (m: { schema: SchemaMsg }) => plain.serialize(m);
+  const ours = (m: BatchChunkMsg) => serializeBatchChunk(m, encodeSchemaOnly);
+  const read = (b: Buffer) => deserializeBatchChunk(b, plain.deserialize);
+
+  // Schema-only, batch-only, both, empty batch, no origin, negative and large origin numbers, a non-ASCII file name.
+  const batch = testBatch(300, 7);
+  const messages: [string, BatchChunkMsg][] = [
+    ['schema and batch', { schema: encodeSchema(batch.schema), batch: encodeBatch({ ...batch, origin: { file: 'mc/a.parquet', rowGroup: 3, firstRow: 2 ** 40 } }) }],
+    ['batch without origin numbers', { schema: null, batch: encodeBatch({ ...batch, origin: { file: 'Ünïcode/b.parquet' } }) }],
+    ['no origin', { schema: null, batch: encodeBatch(batch) }],
+    ['schema only', { schema: encodeSchema(batch.schema), batch: null }],
+    ['empty batch', { schema: null, batch: encodeBatch(testBatch(0, 1)) }],
+  ];
+
+  for (const [name, msg] of messages) {
+    it(`${name}: protobufjs reads our bytes, and we read protobufjs' bytes, as protobufjs reads its own`, () => {
+      const expected = plain.deserialize(plain.serialize(msg));
+      expect(plain.deserialize(ours(msg))).toEqual(expected);
+      expect(read(plain.serialize(msg))).toEqual(expected);
+      expect(read(ours(msg))).toEqual(expected);
+    });
+  }
+
+  it('puts every values and offsets buffer 8-aligned in a received gRPC frame, so columns decode without copies', () => {
+    // File names of every length mod 8 shift what precedes the buffers through every padding case.
+    for (let k = 0; k < 16; k++) {
+      const b = { ...testBatch(50 + k, k), origin: { file: 'x'.repeat(k), rowGroup: k - 1, firstRow: k } };
+      const msg: BatchChunkMsg = { schema: k % 2 ? encodeSchema(b.schema) : null, batch: encodeBatch(b) };
+      const bytes = ours(msg);
+      expect(plain.deserialize(bytes)).toEqual(plain.deserialize(plain.serialize(msg)));
+      // grpc-js hands a deserializer the message from a fresh buffer after the 5-byte frame header.
+      const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, bytes.byteLength]), bytes]);
+      const back = read(frame.subarray(5));
+      for (const c of back.batch!.columns) {
+        for (const buf of [c.values, c.offsets]) if (buf.byteLength) expect(buf.byteOffset % 8).toBe(0);
+      }
+      const decoded = decodeBatch(b.schema, back.batch!);
+      expect(decoded.columns.x.values.buffer).toBe(frame.buffer); // float64: a view
+      expect(decoded.columns.id.values.buffer).toBe(frame.buffer); // int64: a view
+      expect(rowsOf([decoded])).toEqual(rowsOf([b]));
+      expect(decoded.origin).toEqual(k === 0 ? undefined : { file: 'x'.repeat(k), rowGroup: k - 1, firstRow: k });
+    }
+  });
+
+  it('refuses malformed bytes with a clear error', () => {
+    expect(() => read(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0x01]))).toThrow(/malformed BatchChunk: unsupported wire type 7/);
+    const good = ours(messages[0][1]);
+    expect(() => read(good.subarray(0, good.byteLength - 3))).toThrow(/malformed BatchChunk/);
   });
 });
