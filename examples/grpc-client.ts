@@ -60,7 +60,7 @@ console.log(`dataset: ${info.files.length} file(s), ${info.rows} events, ${(info
 const sums = new Map<string, { n: number; sum: number }>();
 let events = 0;
 const t0 = performance.now();
-for await (const batch of source.pull()) {
+await source.batches().forEach((batch) => {
   events += batch.length;
   for (const f of batch.schema) {
     const col = batch.columns[f.name];
@@ -69,7 +69,7 @@ for await (const batch of source.pull()) {
     s.n += col.values.length;
     sums.set(f.name, s);
   }
-}
+});
 const seconds = (performance.now() - t0) / 1000;
 console.log(`streamed ${events} events in ${seconds.toFixed(2)} s`);
 for (const [name, s] of sums) console.log(`  ${name.padEnd(16)} ${s.n} values, mean ${(s.sum / Math.max(s.n, 1)).toFixed(3)}`);
