@@ -40,12 +40,24 @@ type Totals = { events: number; bytes: number; batches: number };
 const add = (t: Totals, b: EventBatch): Totals => ({ events: t.events + b.length, bytes: t.bytes + batchBytes(b), batches: t.batches + 1 });
 const zero: Totals = { events: 0, bytes: 0, batches: 0 };
 
-async function timed(label: string, run: () => Promise<Totals>): Promise<Totals & { seconds: number }> {
+/** Runs a pass and prints its rate and the CPU time it took (this process, plus the server's when given). */
+async function timed(label: string, run: () => Promise<Totals>, serverPid?: number): Promise<Totals & { seconds: number }> {
+  const cpu0 = process.cpuUsage();
+  const server0 = serverPid ? cpuSeconds(serverPid) : 0;
   const t0 = performance.now();
   const t = await run();
   const seconds = (performance.now() - t0) / 1000;
-  console.log(`${label.padEnd(28)} ${t.events} events in ${seconds.toFixed(2)} s: ${(t.events / seconds / 1e6).toFixed(2)} M events/s, ${(t.bytes / seconds / 1e6).toFixed(0)} MB/s (${t.batches} batches)`);
+  const own = process.cpuUsage(cpu0);
+  const server = serverPid ? cpuSeconds(serverPid) - server0 : 0;
+  const cpu = (own.user + own.system) / 1e6 + server;
+  console.log(`${label.padEnd(28)} ${t.events} events in ${seconds.toFixed(2)} s: ${(t.events / seconds / 1e6).toFixed(2)} M events/s, ${(t.bytes / seconds / 1e6).toFixed(0)} MB/s (${t.batches} batches), CPU ${cpu.toFixed(2)} s${serverPid ? ` (server ${server.toFixed(2)} s)` : ''}`);
   return { ...t, seconds };
+}
+
+/** User + system CPU seconds of a process so far (Linux /proc; clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Peak and current resident memory of a process, in MB (Linux /proc). */
@@ -87,7 +99,7 @@ const localSeconds: number[] = [];
 const remoteSeconds: number[] = [];
 for (let k = 0; k < repeat; k++) {
   localSeconds.push((await timed('local Parquet source', readLocal)).seconds);
-  remoteSeconds.push((await timed('gRPC stream (loopback)', readRemote(server.address))).seconds);
+  remoteSeconds.push((await timed('gRPC stream (loopback)', readRemote(server.address), server.child.pid)).seconds);
 }
 const afterFast = rss(server.child.pid!);
 await stopServer(server.child);
