@@ -1,7 +1,7 @@
 /**
  * The spine's benchmark: training throughput (events/s) and skim throughput on the seed toy,
  * with the skim's time as a ratio to DuckDB's own `COPY (SELECT * ... WHERE <same cuts>)` on the
- * same file in the same run, and peak RSS per input size (each size in a child process, so the
+ * same file in the same run (medians of interleaved repeats), and peak RSS per input size (each size in a child process, so the
  * figure is its own).
  *
  *   npx tsx scripts/bench-spine.ts [events=2000000] [events ...]   (total events, half signal)
@@ -23,6 +23,12 @@ import { fromPull } from '../src/sources/parquetStream.js';
 import { trainSelection } from '../src/training/trainer.js';
 
 const DIR = 'data/generated/bench';
+const REPEATS = 3;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
 
 async function ensureToy(events: number): Promise<string> {
   const file = join(DIR, `toy2d-${events}.parquet`);
@@ -64,11 +70,18 @@ async function child(events: number): Promise<void> {
   const trained = await trainSelection({ pipeline, source, info });
   const cuts = toCutsFile(trained.model, null);
   const outDir = join(DIR, `skim-${events}`);
-  rmSync(outDir, { recursive: true, force: true });
-  const skim = await runSkim({ inputs: [file], cuts, outDir, codec: 'snappy' });
   const where = cutsToSql(cuts.cuts);
-  const duck1 = await copySeconds(file, where, 1);
-  const duckN = await copySeconds(file, where, null);
+  // Interleaved repeats, medians: the machine is shared, and the first query warms DuckDB up.
+  const times: { skim: number[]; duck1: number[]; duckN: number[] } = { skim: [], duck1: [], duckN: [] };
+  for (let rep = 0; rep < REPEATS; rep++) {
+    rmSync(outDir, { recursive: true, force: true });
+    times.skim.push((await runSkim({ inputs: [file], cuts, outDir, codec: 'snappy' })).seconds);
+    times.duck1.push(await copySeconds(file, where, 1));
+    times.duckN.push(await copySeconds(file, where, null));
+  }
+  const skim = { seconds: median(times.skim) };
+  const duck1 = median(times.duck1);
+  const duckN = median(times.duckN);
   process.stdout.write(
     JSON.stringify({
       events,
