@@ -74,7 +74,7 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     maxBatchBytes: options.maxBatchBytes ?? 16 * 1024 * 1024,
     defaultBatchRows: options.defaultBatchRows ?? 65536,
   };
-  const stats: StreamStats = { active: 0, started: 0, maxQueued: 0, maxInFlight: 0, restarts: 0 };
+  const stats: StreamStats = { active: 0, started: 0, maxQueued: 0, maxInFlight: 0 };
   const health = new HealthService([SERVICE_NAME]);
 
   const unary =

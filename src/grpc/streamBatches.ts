@@ -29,8 +29,6 @@ export interface StreamStats {
   maxQueued: number;
   /** Most messages waiting in grpc-js, in any one stream. */
   maxInFlight: number;
-  /** Always 0: sources pause through the Demand instead of being re-subscribed. Kept for `serve`'s summary line. */
-  restarts: number;
 }
 
 /** Every requested column (and every cut's column) must exist in the dataset. */

@@ -38,7 +38,7 @@ export function register(program: Command): void {
       await new Promise<void>((resolve) => {
         const stop = () => {
           const st = server.stats;
-          process.stderr.write(`diffskim serve: shutting down; ${st.started} stream(s) served, at most ${st.maxQueued} batch(es) read ahead and ${st.maxInFlight} message(s) in flight per stream, ${st.restarts} source restart(s)\n`);
+          process.stderr.write(`diffskim serve: shutting down; ${st.started} stream(s) served, at most ${st.maxQueued} batch(es) read ahead and ${st.maxInFlight} message(s) in flight per stream\n`);
           void server.close(5000).then(resolve);
         };
         process.once('SIGINT', stop);
