@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { runSkim } from '../skim/runSkim.js';
 import { openManifest, skimFingerprint, staleReason, withEntry, writeManifest, type ManifestEntry } from './manifest.js';
+import type { ScoreCut } from '../operators/hardCut.js';
 
 export interface ResumableSkimOptions {
   inputs: string[];
@@ -12,6 +13,8 @@ export interface ResumableSkimOptions {
   manifestPath: string;
   keep?: string[];
   codec?: string;
+  /** The classifier for a score cut in cuts.json. */
+  score?: ScoreCut;
   /** Events done so far in this call (skipped files do not count). */
   onProgress?: (eventsDone: number) => void;
   /** After each input: skipped (already complete) or skimmed now. */
@@ -45,6 +48,7 @@ export async function skimResumable(o: ResumableSkimOptions): Promise<ManifestEn
       outDir: o.outDir,
       keep: o.keep,
       codec: o.codec,
+      score: o.score,
       onProgress: (p) => o.onProgress?.(eventsDone + p.eventsDone),
     });
     const f = r.files[0];

@@ -7,6 +7,7 @@ import { parquetSource } from '../sources/parquet.js';
 import { checkCuts, fieldFor } from '../sources/parquetColumns.js';
 import { removeStaleTempFiles } from '../sinks/tempFiles.js';
 import type { SkimResult } from './runSkim.js';
+import type { ScoreCut } from '../operators/hardCut.js';
 
 /**
  * Interrupted runs. Every writer writes a temp file and renames it when complete (see
@@ -25,6 +26,8 @@ export interface ResumedSkimOptions {
   outDir: string;
   keep?: string[];
   codec?: string;
+  /** The classifier, needed when cuts.json has a score cut. */
+  score?: ScoreCut;
   onProgress?: (eventsDone: number, eventsTotal: number) => void;
 }
 
@@ -49,7 +52,7 @@ export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim
   const first = metas[0];
   for (const name of o.keep ?? []) fieldFor(first.schema, { fn: 'value', column: name, text: name }, first.path, first.unsupported);
   checkCuts(first.schema, o.cuts.cuts, first.path, first.unsupported);
-  if (o.cuts.score) throw new Error('the cuts file has a score cut: a skim with a classifier score runs in `diffskim run` (it needs the model)');
+  if (o.cuts.score && !o.score) throw new Error('the cuts file has a score cut: give the model that computes the score (--model DIR)');
   const tempFilesRemoved = await removeStaleTempFiles(o.outDir);
   const eventsTotal = metas.reduce((s, m) => s + m.rows, 0);
   let filesSkipped = 0;
@@ -60,6 +63,7 @@ export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim
     outDir: o.outDir,
     keep: o.keep,
     codec: o.codec,
+    score: o.score,
     manifestPath: manifestPathOf(o.outDir),
     onProgress: (n) => o.onProgress?.(eventsSkipped + n, eventsTotal),
     onFile: (e, skipped) => {

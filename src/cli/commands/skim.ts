@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ScoreCut } from '../../operators/hardCut.js';
 import type { Command } from 'commander';
 import { readCutsFile } from '../../selection/cutsFile.js';
 import { finishResumedSkim, skimWithResume } from '../../skim/resume.js';
@@ -18,6 +20,7 @@ interface SkimCliOptions {
   codec?: string;
   shard?: string;
   shardCount?: string;
+  model?: string;
 }
 
 const MB = 1e6;
@@ -33,6 +36,15 @@ export function summaryLines(r: SkimResult): string[] {
   ];
 }
 
+/** cuts.json's score cut: sigmoid(MLP) of the saved model, applied after the hard cuts. */
+async function scoreCut(dir: string, threshold: number): Promise<ScoreCut> {
+  const { loadModel } = await import('../../model/io.js');
+  const { mlpScore } = await import('../../model/score.js');
+  const modelDir = existsSync(join(dir, 'model', 'model.json')) ? join(dir, 'model') : dir;
+  const model = await loadModel(modelDir);
+  return { fn: (b) => mlpScore(model, b), threshold, columns: model.features };
+}
+
 export function register(program: Command): void {
   program
     .command('skim')
@@ -42,6 +54,7 @@ export function register(program: Command): void {
     .requiredOption('--output <dir>', 'directory for the skim files and report.json')
     .option('--keep <columns>', 'comma-separated columns to write (default: all)')
     .option('--codec <codec>', 'output compression (default: the input file’s)')
+    .option('--model <dir>', 'saved model (a run folder or its model/), needed when cuts.json has a score cut')
     .option('--shard <I/N>', 'do shard I of N (balanced by bytes; default: SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX); then: diffskim merge DIR')
     .option('--shard-count <N>', 'number of shards with an index from SLURM/Kubernetes (default: DIFFSKIM_SHARD_COUNT, SLURM_ARRAY_TASK_COUNT)')
     .action(async (o: SkimCliOptions) => {
@@ -51,6 +64,7 @@ export function register(program: Command): void {
       const inputs = await expandInputs(o.input);
       const codec = o.codec ? parseCodec(o.codec) : undefined;
       const keep = o.keep?.split(',').map((s) => s.trim()).filter(Boolean);
+      const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;
       let progress: ReturnType<typeof createProgress> | undefined;
       let done = 0;
       const { result, filesSkipped, tempFilesRemoved } = await skimWithResume({
@@ -59,6 +73,7 @@ export function register(program: Command): void {
         outDir: o.output,
         keep,
         codec,
+        score,
         onProgress: (eventsDone, eventsTotal) => {
           progress ??= createProgress({ stage: 'skim', total: eventsTotal });
           progress.advance(eventsDone - done);
