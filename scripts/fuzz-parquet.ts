@@ -135,11 +135,11 @@ export async function fuzzParquet(o: { valid: string; cut: string; count: number
   const jobs = corruptions(bytes.length, o.count, o.seed ?? 1).map((corruption, i) => ({ file: join(dir, `case${i}.parquet`), out: join(dir, `out${i}`), corruption }));
   for (const j of jobs) await writeFile(j.file, applyCorruption(bytes, j.corruption));
   const reference = { file: o.valid, out: join(dir, 'out-reference') };
-  const results = new Map<string, OpOutcome[] | 'crash' | 'hang'>();
+  const results = new Map<string, Outcome>();
   let queue = [reference, ...jobs];
   while (queue.length) {
     const stopped = await runWorker(queue, results, o.cut, o.timeoutMs ?? 10_000);
-    if (stopped) results.set(stopped.file, stopped.why);
+    if (stopped) results.set(stopped.file, stopped.outcome);
     const left = queue.filter((j) => !results.has(j.file));
     if (left.length === queue.length) throw new Error(`fuzz worker made no progress (stopped before ${queue[0].file})`);
     queue = left;
@@ -153,15 +153,15 @@ export async function fuzzParquet(o: { valid: string; cut: string; count: number
   return { cases, counts, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** Both operations' outcomes, or how the worker stopped on the file (with its exit and last stderr). */
+type Outcome = OpOutcome[] | { stopped: 'crash' | 'hang'; detail: string };
+
 /** Runs one worker over the queue until it ends, crashes or hangs; returns the file it stopped on. */
-function runWorker(
-  queue: { file: string; out: string }[],
-  results: Map<string, OpOutcome[] | 'crash' | 'hang'>,
-  cut: string,
-  timeoutMs: number,
-): Promise<{ file: string; why: 'crash' | 'hang' } | null> {
+function runWorker(queue: { file: string; out: string }[], results: Map<string, Outcome>, cut: string, timeoutMs: number): Promise<{ file: string; outcome: Outcome } | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--worker'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--worker'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     let current: string | null = null;
     let ops: OpOutcome[] = [];
     let hung = false;
@@ -188,17 +188,19 @@ function runWorker(
       }
       arm();
     });
-    child.on('exit', () => {
+    // 'close', not 'exit': every line of stdout has been read by then.
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve(current === null ? null : { file: current, why: hung ? 'hang' : 'crash' });
+      const detail = `the worker ${hung ? `hung (killed after ${timeoutMs} ms)` : `died (exit ${code}, signal ${signal})`} on this file; stderr: ${stderr.trim()}`;
+      resolve(current === null ? null : { file: current, outcome: { stopped: hung ? 'hang' : 'crash', detail } });
     });
     for (const j of queue) child.stdin!.write(JSON.stringify({ ...j, cut }) + '\n');
     child.stdin!.end();
   });
 }
 
-function judge(file: string, got: OpOutcome[] | 'crash' | 'hang', ref: OpOutcome[]): { verdict: Verdict; detail: string } {
-  if (!Array.isArray(got)) return { verdict: got, detail: `the worker ${got === 'crash' ? 'died' : 'hung'} on this file` };
+function judge(file: string, got: Outcome, ref: OpOutcome[]): { verdict: Verdict; detail: string } {
+  if (!Array.isArray(got)) return { verdict: got.stopped, detail: got.detail };
   let changed = false;
   for (const [k, r] of got.entries()) {
     const want = ref[k];
