@@ -1,6 +1,7 @@
 import { closeSync, statSync } from 'node:fs';
 import { openFile } from 'jsroot/io';
 import type { DType } from '../batch/schema.js';
+import { closestNames } from '../util/closest.js';
 
 /**
  * A TTree opened with jsroot, and what diffskim can read of it: branches with one numeric
@@ -192,25 +193,6 @@ export function largestBasketEntries(b: JsrootBranch): number {
   return Math.max(most, b.fEntries - (b.fBasketEntry[b.fWriteBasket] ?? 0));
 }
 
-/** Up to `n` candidates nearest to `name` (edit distance, ignoring case). */
-export function closestNames(name: string, candidates: Iterable<string>, n = 5): string[] {
-  const lower = name.toLowerCase();
-  return [...candidates]
-    .map((c) => ({ c, d: editDistance(lower, c.toLowerCase()) - (c.toLowerCase().includes(lower) ? lower.length : 0) }))
-    .sort((a, b) => a.d - b.d || a.c.localeCompare(b.c))
-    .slice(0, n)
-    .map((x) => x.c);
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
-}
 
 /** The readable branch `name`, or an error naming the file, the reason or the nearest names. */
 export function requireBranch(tree: RootTree, name: string): RootBranch {

@@ -21,3 +21,13 @@ export function editDistance(a: string, b: string): number {
   }
   return prev[b.length];
 }
+
+/** Up to `n` candidates nearest to `name` (edit distance, ignoring case; containing it counts as near). */
+export function closestNames(name: string, candidates: Iterable<string>, n = 5): string[] {
+  const lower = name.toLowerCase();
+  return [...candidates]
+    .map((c) => ({ c, d: editDistance(lower, c.toLowerCase()) - (c.toLowerCase().includes(lower) ? lower.length : 0) }))
+    .sort((a, b) => a.d - b.d || a.c.localeCompare(b.c))
+    .slice(0, n)
+    .map((x) => x.c);
+}
