@@ -25,7 +25,15 @@ export type TypedArray =
   | Float32Array
   | Float64Array;
 
-const ARRAY_OF: Record<DType, { new (n: number): TypedArray; BYTES_PER_ELEMENT: number }> = {
+interface TypedArrayClass {
+  new (n: number): TypedArray;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray;
+  BYTES_PER_ELEMENT: number;
+}
+
+export const DTYPES = ['bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'float32', 'float64'] as const satisfies readonly DType[];
+
+const ARRAY_OF: Record<DType, TypedArrayClass> = {
   bool: Uint8Array,
   int8: Int8Array,
   int16: Int16Array,
@@ -40,6 +48,11 @@ const ARRAY_OF: Record<DType, { new (n: number): TypedArray; BYTES_PER_ELEMENT: 
 
 export function allocate(type: DType, n: number): TypedArray {
   return new ARRAY_OF[type](n);
+}
+
+/** A typed-array view of `length` values of `type` over a buffer (byteOffset must be aligned). */
+export function viewOf(type: DType, buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray {
+  return new ARRAY_OF[type](buffer, byteOffset, length);
 }
 
 export function bytesPerValue(type: DType): number {

@@ -1,26 +1,12 @@
 import { endianness } from 'node:os';
 import { batchBytes, type Column, type EventBatch, sliceBatch } from '../batch/batch.js';
-import { bytesPerValue, type DType, type Field, type Schema, type TypedArray } from '../batch/schema.js';
+import { bytesPerValue, DTYPES, type DType, type Field, type Schema, type TypedArray, viewOf } from '../batch/schema.js';
 import type { BatchMsg, ColumnBuffersMsg, FieldMsg, SchemaMsg, WireDType } from './protos.js';
 
 // Columns go on the wire as their in-memory bytes, which are little-endian only on a
 // little-endian host (every platform Node runs on in practice).
 if (endianness() !== 'LE') throw new Error('diffskim gRPC codec: big-endian hosts are not supported');
 
-const DTYPES: DType[] = ['bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'float32', 'float64'];
-
-const ARRAY_OF: Record<DType, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => TypedArray> = {
-  bool: Uint8Array,
-  int8: Int8Array,
-  int16: Int16Array,
-  int32: Int32Array,
-  int64: BigInt64Array,
-  uint8: Uint8Array,
-  uint16: Uint16Array,
-  uint32: Uint32Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
 
 export function encodeSchema(schema: Schema): SchemaMsg {
   return { fields: schema.map((f) => ({ name: f.name, type: f.type.toUpperCase() as WireDType, list: f.list, nullable: f.nullable })) };
@@ -29,7 +15,7 @@ export function encodeSchema(schema: Schema): SchemaMsg {
 export function decodeSchema(msg: SchemaMsg): Schema {
   return msg.fields.map((f: FieldMsg): Field => {
     const type = String(f.type).toLowerCase() as DType;
-    if (!DTYPES.includes(type)) throw new Error(`column '${f.name}': unknown type ${f.type}`);
+    if (!(DTYPES as readonly string[]).includes(type)) throw new Error(`column '${f.name}': unknown type ${f.type}`);
     return { name: f.name, type, list: f.list, nullable: f.nullable };
   });
 }
@@ -85,10 +71,10 @@ export function encodeBatch(batch: EventBatch): BatchMsg {
 /** A typed array over wire bytes: a view when aligned, else a copy. */
 function typedView(type: DType, bytes: Uint8Array, count: number): TypedArray {
   const size = bytesPerValue(type);
-  if (bytes.byteOffset % size === 0) return new ARRAY_OF[type](bytes.buffer, bytes.byteOffset, count);
+  if (bytes.byteOffset % size === 0) return viewOf(type, bytes.buffer, bytes.byteOffset, count);
   const copy = new Uint8Array(count * size);
   copy.set(bytes.subarray(0, count * size));
-  return new ARRAY_OF[type](copy.buffer, 0, count);
+  return viewOf(type, copy.buffer, 0, count);
 }
 
 function decodeValues(f: Field, bytes: Uint8Array, count: number): TypedArray {

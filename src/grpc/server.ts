@@ -11,6 +11,7 @@ import { evaluate, type Scorer } from './evaluate.js';
 import { HealthService } from './health.js';
 import { CHANNEL_OPTIONS, type DatasetInfoMsg, type DescribeRequestMsg, services, type SkimReportMsg, type SkimRequestMsg } from './protos.js';
 import { checkColumns, streamBatches, type StreamStats } from './streamBatches.js';
+import type { SkimResult } from '../skim/runSkim.js';
 
 /** A skim as the server asks for it (the shape of src/skim/runSkim.ts's options). */
 export interface SkimJob {
@@ -23,17 +24,8 @@ export interface SkimJob {
   score?: { threshold: number };
 }
 
-export interface SkimOutcome {
-  inputs: string[];
-  skimFiles: string[];
-  eventsIn: number;
-  eventsKept: number;
-  eventsCut: number;
-  bytesIn: number;
-  bytesOut: number;
-  bytesSaved: number;
-  seconds: number;
-}
+/** What a skim reports back over RPC: the figures of src/skim/runSkim.ts's SkimResult. */
+export type SkimOutcome = Pick<SkimResult, 'inputs' | 'skimFiles' | 'eventsIn' | 'eventsKept' | 'eventsCut' | 'bytesIn' | 'bytesOut' | 'bytesSaved' | 'seconds'>;
 
 export interface ServerOptions {
   /** Directories clients may read (and write skims into). */
