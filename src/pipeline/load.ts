@@ -20,7 +20,7 @@ export function parsePipeline(text: string, path: string): Pipeline {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
-    throw new Error(`${path}:${err.linePos?.[0]?.line ?? '?'}: YAML syntax error: ${err.message.split('\n')[0]}`);
+    throw new Error(`${path}:${lines.linePos(err.pos[0]).line}: YAML syntax error: ${err.message.split('\n')[0]}`);
   }
   const parsed = PipelineSchema.safeParse(doc.toJS());
   if (parsed.success) return parsed.data;
