@@ -29,14 +29,14 @@ export function softCutWeights(model: SelectionModel, batch: EventBatch, multipl
   return logCutWeights(model, batch, multiplier).map(Math.exp);
 }
 
-/** MLP output before the sigmoid (inputs standardised; NaN inputs taken at their mean). */
+/** MLP output before the sigmoid (inputs standardised; NaN and ±Inf inputs taken at their mean). */
 export function mlpLogit(model: SelectionModel, batch: EventBatch): Float64Array {
   const n = batch.length;
   if (!hasMlp(model)) throw new Error(`model kind '${model.kind}' has no classifier`);
   const inputs = model.features.map((f, j) => {
     const x = evaluateQuantity(batch, parseQuantity(f));
     const z = new Float64Array(n);
-    for (let i = 0; i < n; i++) z[i] = Number.isNaN(x[i]) ? 0 : (x[i] - model.inputMean[j]) / model.inputStd[j];
+    for (let i = 0; i < n; i++) z[i] = Number.isFinite(x[i]) ? (x[i] - model.inputMean[j]) / model.inputStd[j] : 0;
     return z;
   });
   const out = new Float64Array(n);

@@ -13,6 +13,8 @@ export interface ScoreCut {
   threshold: number;
   /** Columns the score function reads (a reader must provide them). */
   columns?: string[];
+  /** Identifies the classifier (e.g. a hash of the saved model), so resumed skims never mix models. */
+  id?: string;
 }
 
 export interface HardCutCounts {

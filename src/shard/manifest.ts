@@ -34,8 +34,8 @@ export interface SkimManifest {
 }
 
 /** A hash of everything that changes a skim file's content, so a manifest is never reused across settings. */
-export function skimFingerprint(s: { cuts: CutsFile; keep?: string[]; codec?: string }): string {
-  const json = JSON.stringify({ cuts: s.cuts, keep: s.keep ?? null, codec: s.codec ?? null });
+export function skimFingerprint(s: { cuts: CutsFile; keep?: string[]; codec?: string; score?: { id?: string } }): string {
+  const json = JSON.stringify({ cuts: s.cuts, keep: s.keep ?? null, codec: s.codec ?? null, model: s.score?.id ?? null });
   return createHash('sha256').update(json).digest('hex').slice(0, 16);
 }
 

@@ -4,6 +4,7 @@ import type { CutsFile } from '../selection/cutsFile.js';
 import { runSkim } from '../skim/runSkim.js';
 import { openManifest, skimFingerprint, staleReason, withEntry, writeManifest, type ManifestEntry } from './manifest.js';
 import type { ScoreCut } from '../operators/hardCut.js';
+import { pidAlive } from '../sinks/tempFiles.js';
 
 export interface ResumableSkimOptions {
   inputs: string[];
@@ -80,8 +81,11 @@ export function skimFileName(input: string): string {
   return `${basename(input).replace(/\.parquet$/i, '')}.skim.parquet`;
 }
 
-/** Removes `<dir>/<name>.tmp-*` (left by a writer that was killed). */
+/**
+ * Removes `<dir>/<name>.tmp-<pid>` left by a killed writer of this output. A writer still alive
+ * on this machine keeps its file; on a shared file system, only this shard writes this output.
+ */
 export async function removeTempFiles(dir: string, name: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  for (const n of names) if (n.startsWith(`${name}.tmp-`)) await rm(join(dir, n), { force: true });
+  for (const n of names) if (n.startsWith(`${name}.tmp-`) && !pidAlive(Number(n.slice(name.length + 5)))) await rm(join(dir, n), { recursive: true, force: true });
 }

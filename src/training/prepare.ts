@@ -21,7 +21,7 @@ export interface BatchLayout {
 /**
  * A minibatch as flat typed arrays. Events with a NaN cut variable can never pass the cuts:
  * they get weight 0 and keptBytes 0 (their value is replaced by the variable's mean so that
- * no NaN reaches the tensors). NaN features are replaced by their mean.
+ * no NaN reaches the tensors). NaN and ±Inf features are replaced by their mean.
  */
 export interface PreparedBatch {
   n: number;
@@ -66,7 +66,7 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
   const features = new Float32Array(n * nf);
   for (let j = 0; j < nf; j++) {
     const x = evaluateQuantity(batch, parseQuantity(model.features[j]));
-    for (let i = 0; i < n; i++) features[i * nf + j] = Number.isNaN(x[i]) ? model.inputMean[j] : x[i];
+    for (let i = 0; i < n; i++) features[i * nf + j] = Number.isFinite(x[i]) ? x[i] : model.inputMean[j];
   }
 
   const bytes = eventBytes(layout.bytes, batch);

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ScoreCut } from '../../operators/hardCut.js';
 import type { Command } from 'commander';
@@ -42,7 +44,11 @@ async function scoreCut(dir: string, threshold: number): Promise<ScoreCut> {
   const { mlpScore } = await import('../../model/score.js');
   const modelDir = existsSync(join(dir, 'model', 'model.json')) ? join(dir, 'model') : dir;
   const model = await loadModel(modelDir);
-  return { fn: (b) => mlpScore(model, b), threshold, columns: model.features };
+  const id = createHash('sha256')
+    .update(await readFile(join(modelDir, 'model.json')))
+    .update(await readFile(join(modelDir, 'weights.bin')))
+    .digest('hex');
+  return { fn: (b) => mlpScore(model, b), threshold, columns: model.features, id };
 }
 
 export function register(program: Command): void {
