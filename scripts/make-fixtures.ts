@@ -2,7 +2,8 @@
  * Parquet fixtures from several producers, all holding the same logical table (see fixtureRow),
  * to check that the reader understands every writer, codec and row-group layout:
  *   npx tsx scripts/make-fixtures.ts OUT_DIR [ROWS=1000]
- * Producers: DuckDB, parquet-wasm (arrow-rs), hyparquet-writer, diffskim's own sink.
+ * Producers: DuckDB, parquet-wasm (arrow-rs), hyparquet-writer, diffskim's own sink; DuckDB and
+ * arrow-rs also with data page v2 and dictionary-encoded pages (the layout pyarrow writes).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -44,12 +45,14 @@ const DUCK_COLUMNS = `i::INTEGER AS id, (i * 0.25)::FLOAT AS f32, (i / 8)::DOUBL
   CASE WHEN i % 4 = 0 THEN NULL ELSE (i * 0.5)::FLOAT END AS maybe,
   CASE WHEN i % 7 = 3 THEN NULL ELSE [(i + k * 0.5)::FLOAT FOR k IN range(CASE WHEN i % 5 = 0 THEN 0 ELSE i % 4 END)] END AS jets`;
 
-async function duckdbFixture(dir: string, rows: number, codec: string, rowGroupRows: number): Promise<Fixture> {
-  const file = join(dir, `duckdb-${codec}-rg${rowGroupRows}-n${rows}.parquet`);
+async function duckdbFixture(dir: string, rows: number, codec: string, rowGroupRows: number, pageV2 = false): Promise<Fixture> {
+  const producer = pageV2 ? 'duckdb-v2' : 'duckdb';
+  const file = join(dir, `${producer}-${codec}-rg${rowGroupRows}-n${rows}.parquet`);
   const con = await (await DuckDBInstance.create(':memory:', { threads: '1' })).connect();
-  await con.run(`COPY (SELECT ${DUCK_COLUMNS} FROM range(${rows}) t(i)) TO '${file}' (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${rowGroupRows})`);
+  const version = pageV2 ? ', PARQUET_VERSION V2' : '';
+  await con.run(`COPY (SELECT ${DUCK_COLUMNS} FROM range(${rows}) t(i)) TO '${file}' (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${rowGroupRows}${version})`);
   con.closeSync();
-  return { file, producer: 'duckdb', codec, rows, rowGroupRows };
+  return { file, producer, codec, rows, rowGroupRows };
 }
 
 function arrowTable(rows: number): arrow.Table {
@@ -68,12 +71,19 @@ function arrowTable(rows: number): arrow.Table {
   });
 }
 
-async function parquetWasmFixture(dir: string, rows: number, codec: keyof typeof pw.Compression, rowGroupRows: number): Promise<Fixture> {
-  const file = join(dir, `parquet-wasm-${codec.toLowerCase()}-rg${rowGroupRows}-n${rows}.parquet`);
-  const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression[codec]).setMaxRowGroupSize(rowGroupRows).build();
+/** arrow-rs writes dictionary-encoded pages by default; pageV2 selects data page v2 as well. */
+async function parquetWasmFixture(dir: string, rows: number, codec: keyof typeof pw.Compression, rowGroupRows: number, pageV2 = false): Promise<Fixture> {
+  const producer = pageV2 ? 'parquet-wasm-v2' : 'parquet-wasm';
+  const file = join(dir, `${producer}-${codec.toLowerCase()}-rg${rowGroupRows}-n${rows}.parquet`);
+  const props = new pw.WriterPropertiesBuilder()
+    .setCompression(pw.Compression[codec])
+    .setMaxRowGroupSize(rowGroupRows)
+    .setDictionaryEnabled(true)
+    .setWriterVersion(pageV2 ? pw.WriterVersion.V2 : pw.WriterVersion.V1)
+    .build();
   const table = pw.Table.fromIPCStream(arrow.tableToIPC(arrowTable(rows), 'stream'));
   await writeFile(file, pw.writeParquet(table, props));
-  return { file, producer: 'parquet-wasm', codec: codec.toLowerCase(), rows, rowGroupRows };
+  return { file, producer, codec: codec.toLowerCase(), rows, rowGroupRows };
 }
 
 async function hyparquetFixture(dir: string, rows: number, codec: 'SNAPPY' | 'UNCOMPRESSED', rowGroupRows: number): Promise<Fixture> {
@@ -162,6 +172,8 @@ export async function makeFixtures(dir: string, rows = 1000): Promise<Fixture[]>
   for (const codec of ['snappy', 'zstd', 'gzip', 'uncompressed']) for (const rg of [rows, many]) out.push(await duckdbFixture(dir, rows, codec, rg));
   out.push(await duckdbFixture(dir, 0, 'snappy', rows));
   for (const codec of ['SNAPPY', 'ZSTD', 'GZIP', 'UNCOMPRESSED'] as const) for (const rg of [rows, many]) out.push(await parquetWasmFixture(dir, rows, codec, rg));
+  for (const codec of ['SNAPPY', 'ZSTD'] as const) out.push(await parquetWasmFixture(dir, rows, codec, many, true));
+  for (const codec of ['snappy', 'zstd'] as const) out.push(await duckdbFixture(dir, rows, codec, many, true));
   for (const codec of ['SNAPPY', 'UNCOMPRESSED'] as const) for (const rg of [rows, many]) out.push(await hyparquetFixture(dir, rows, codec, rg));
   for (const codec of ['snappy', 'zstd', 'gzip', 'uncompressed'] as const) out.push(await sinkFixture(dir, rows, codec, many));
   out.push(await sinkFixture(dir, 0, 'snappy', many));
