@@ -3,7 +3,7 @@
  *
  *   npx tsx scripts/bench-root.ts [--repeat N] [--batch-rows N] [--range-entries N] [--columns a,b] [files...]
  *
- * Default: every file in /work/shared/data/root, all readable branches, 3 passes each (the
+ * Default: every file in ../shared/data/root (beside the checkout), all readable branches, 3 passes each (the
  * first includes jsroot's warm-up). The shipped files are small, so several passes are timed.
  */
 import { parseArgs } from 'node:util';
@@ -23,7 +23,7 @@ const repeat = Number(values.repeat);
 const batchRows = Number(values['batch-rows']);
 const rangeEntries = values['range-entries'] ? Number(values['range-entries']) : undefined;
 const columns = values.columns?.split(/,(?![^(]*\))/);
-const files = await expandRootPaths(positionals.length ? positionals : ['/work/shared/data/root']);
+const files = await expandRootPaths(positionals.length ? positionals : [resolve('..', 'shared', 'data', 'root')]);
 
 console.log(`file                                     cols   events   pass ms   events/s   disk MB/s   decoded MB/s`);
 for (const file of files) {

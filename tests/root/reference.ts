@@ -1,9 +1,14 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { openFile } from 'jsroot/io';
 import { treeProcess, TSelector } from 'jsroot/tree';
 import type { EventBatch } from '../../src/batch/batch.js';
 
-/** The real ROOT files shipped with the project (read-only). */
-export const ROOT_DIR = '/work/shared/data/root';
+/**
+ * The real ROOT files shipped beside the project (read-only): ../shared/data/root next to the
+ * checkout (as CI lays it out), else the workplace's /work/shared.
+ */
+export const ROOT_DIR = [resolve('..', 'shared', 'data', 'root'), '/work/shared/data/root'].find((d) => existsSync(d)) ?? resolve('..', 'shared', 'data', 'root');
 export const HZZ = `${ROOT_DIR}/uproot-HZZ.root`;
 export const ZMUMU = `${ROOT_DIR}/uproot-Zmumu.root`;
 export const NANO = `${ROOT_DIR}/nanoAOD_2015_CMS_Open_Data_ttbar.root`;

