@@ -6,6 +6,7 @@
  * Default: every file in ../shared/data/root (beside the checkout), all readable branches, 3 passes each (the
  * first includes jsroot's warm-up). The shipped files are small, so several passes are timed.
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { batchBytes } from '../src/batch/batch.js';
 import { expandRootPaths, rootSource } from '../src/sources/rootSource.js';
