@@ -1,6 +1,6 @@
 import { type EventBatch, takeRows } from '../../src/batch/batch.js';
 import { toyBatches as generate } from '../../src/datasets/toy.js';
-import { type Pipeline, PipelineSchema } from '../../src/pipeline/schema.js';
+import { toyPipeline } from '../../scripts/science-common.js';
 import type { DatasetInfo, EventSource } from '../../src/sources/types.js';
 import { memoryDataset } from '../../src/training/memoryDataset.js';
 import { seededRandom } from '../../src/util/random.js';
@@ -30,20 +30,7 @@ export function memorySource(batches: EventBatch[]): EventSource {
   return memoryDataset(batches).source;
 }
 
-export function toyPipeline(overrides: Record<string, unknown> = {}): Pipeline {
-  return PipelineSchema.parse({
-    name: 'toy',
-    source: { kind: 'parquet', paths: ['memory'] },
-    label: 'label',
-    weight: 'weight',
-    features: ['x', 'y'],
-    cuts: [
-      { column: 'x', op: '>' },
-      { column: 'y', op: '>' },
-    ],
-    ...overrides,
-  });
-}
+export { toyPipeline };
 
 /** Exact weighted-free AUC by counting pairs (small inputs only). */
 export function exactAuc(score: ArrayLike<number>, label: ArrayLike<number>): number {
