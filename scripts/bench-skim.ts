@@ -3,11 +3,15 @@
  * against DuckDB's own COPY ... WHERE (threads=1 and default), each case in a child process so
  * that its peak RSS is its own:
  *   npx tsx scripts/bench-skim.ts [N=2000000] [N2 ...]
+ * One case, traced: BENCH_TRACE=<ms> [BENCH_SET='SET threads = 1'] npx tsx scripts/bench-skim.ts --case skim FILE OUTDIR
+ * prints memory every <ms> (RSS, V8 heap, external, ArrayBuffers, parquet-wasm's linear memory)
+ * on stderr; BENCH_SET runs one DuckDB statement on the shared instance first.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastValueFrom, reduce } from 'rxjs';
+import { wasmMemory } from 'parquet-wasm';
 import { cutsToSql, type CutsFile } from '../src/selection/cutsFile.js';
 import { runSkim } from '../src/skim/runSkim.js';
 import { parquetSource } from '../src/sources/parquet.js';
@@ -54,8 +58,21 @@ async function runCase(c: Case, file: string, outDir: string): Promise<number> {
 
 async function child(c: Case, file: string, outDir: string): Promise<void> {
   const t = performance.now();
+  const mb = (n: number) => Math.round(n / 1e6);
+  const trace = process.env.BENCH_TRACE
+    ? setInterval(() => {
+        const m = process.memoryUsage();
+        console.error(`${((performance.now() - t) / 1000).toFixed(1)}s rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} wasm ${mb(wasmMemory().buffer.byteLength)}`);
+      }, Number(process.env.BENCH_TRACE) || 1000).unref()
+    : undefined;
+  if (process.env.BENCH_SET) {
+    const con = await (await duckdb()).connect();
+    await con.run(process.env.BENCH_SET);
+    con.closeSync();
+  }
   const events = await runCase(c, file, outDir);
   const seconds = (performance.now() - t) / 1000;
+  clearInterval(trace);
   console.log(JSON.stringify({ events, seconds, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
 }
 

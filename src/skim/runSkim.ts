@@ -97,12 +97,20 @@ function outputNames(metas: ParquetFileMeta[], outDir: string): string[] {
   return names;
 }
 
+/**
+ * Row groups of the in-engine skim. DuckDB keeps the row groups its threads finish out of order
+ * until they can be written in order, so its memory plateau scales with this: measured on a
+ * 20 M-event skim, 122880 rows peaked at ~270 MB RSS, 32768 at ~225 MB, equally fast, and the
+ * file only 0.1 % larger (also finer row-group skipping when the skim is read back).
+ */
+const SKIM_ROW_GROUP_ROWS = 32768;
+
 /** The in-engine skim: DuckDB reads, cuts (skipping row groups) and writes in one statement. */
 async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], cuts: CutsFile, codec: Codec): Promise<number> {
   const tmp = `${output}.tmp-${process.pid}`;
   const select = keep.map(sqlIdent).join(', ');
   const sql = `COPY (SELECT ${select} FROM read_parquet(${sqlString(meta.path)}) WHERE ${cutsToSql(cuts.cuts)})
-    TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 122880)`;
+    TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${SKIM_ROW_GROUP_ROWS})`;
   try {
     const kept = await withConnection(async (con) => (await con.run(sql)).rowsChanged);
     await rename(tmp, output);
