@@ -2,12 +2,10 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resultFromEntries } from '../shard/report.js';
 import { skimResumable } from '../shard/resumableSkim.js';
-import type { CutsFile } from '../selection/cutsFile.js';
 import { parquetSource } from '../sources/parquet.js';
 import { checkCuts, fieldFor } from '../sources/parquetColumns.js';
 import { removeStaleTempFiles } from '../sinks/tempFiles.js';
-import type { SkimResult } from './runSkim.js';
-import type { ScoreCut } from '../operators/hardCut.js';
+import type { SkimOptions, SkimResult } from './runSkim.js';
 
 /**
  * Interrupted runs. Every writer writes a temp file and renames it when complete (see
@@ -20,14 +18,8 @@ import type { ScoreCut } from '../operators/hardCut.js';
 /** Where a plain (unsharded) skim keeps its manifest while it runs. */
 export const manifestPathOf = (outDir: string) => join(outDir, 'manifest.json');
 
-export interface ResumedSkimOptions {
-  inputs: string[];
-  cuts: CutsFile;
-  outDir: string;
-  keep?: string[];
-  codec?: string;
-  /** The classifier, needed when cuts.json has a score cut. */
-  score?: ScoreCut;
+/** runSkim's options (score: the classifier, needed when cuts.json has a score cut), with a simpler progress callback. */
+export interface ResumedSkimOptions extends Omit<SkimOptions, 'onProgress'> {
   onProgress?: (eventsDone: number, eventsTotal: number) => void;
 }
 
