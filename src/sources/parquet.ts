@@ -1,3 +1,4 @@
+import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import type { Observable } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import { schemaDifference, type Schema } from '../batch/schema.js';
@@ -121,12 +122,22 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
   const builder = new BatchBuilder(schema, batchRows);
   const con = await (await duckdb()).connect();
   let lastRow = -1;
+  let pending: Promise<DuckDBDataChunk | null> | undefined;
+  const fetchNext = (result: DuckDBResult) => {
+    pending = result.fetchChunk();
+    pending.catch(() => undefined); // observed when awaited; keeps a failure during a yield from going unhandled
+  };
   try {
     const result = await con.stream(sql);
     let firstRow = 0;
+    // The next chunk is fetched (DuckDB decodes on its own threads) while this one is copied;
+    // each fetched chunk owns its memory, so this one stays valid.
+    fetchNext(result);
     for (;;) {
-      const chunk = await result.fetchChunk();
+      const chunk = await pending!;
+      pending = undefined;
       if (!chunk || chunk.rowCount === 0) break;
+      fetchNext(result);
       const rowNumbers = (chunk.getColumnVector(rowNumberAt) as unknown as { items: BigInt64Array }).items;
       for (let start = 0; start < chunk.rowCount; ) {
         if (builder.length === 0) firstRow = Number(rowNumbers[start]);
@@ -143,6 +154,7 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
     const after = lastRow < 0 ? 'reading' : `reading after row ${lastRow}`;
     throw await readError(meta, e, after, columnsRead(meta.schema, { ...options, columns }));
   } finally {
+    await pending?.catch(() => undefined); // never close the connection under a running fetch
     con.closeSync();
   }
 }
