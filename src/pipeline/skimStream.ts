@@ -5,7 +5,7 @@ import { selectColumns } from '../batch/batch.js';
 import { hardCut, newCounts, type ScoreCut } from '../operators/hardCut.js';
 import { progress } from '../operators/progress.js';
 import { cutColumns, type CutsFile } from '../selection/cutsFile.js';
-import type { SkimResult } from '../skim/runSkim.js';
+import { type SkimResult, skimTotals } from '../skim/runSkim.js';
 import { parquetSink, parseCodec } from '../sinks/parquetSink.js';
 import { Demand } from '../sources/demand.js';
 import type { EventSource } from '../sources/types.js';
@@ -47,23 +47,7 @@ export async function skimStream(o: StreamSkimOptions): Promise<SkimResult> {
   );
   const kept = new Set(keep);
   const bytesSavedByColumns = Object.entries(info.columnBytes).reduce((s, [c, b]) => s + (kept.has(c) ? 0 : b), 0);
-  const bytesSaved = info.bytesOnDisk - written.bytes;
-  return {
-    inputs: o.inputs,
-    skimFiles: [output],
-    files: [{ input: o.inputs.join(','), output, eventsIn: counts.eventsIn, eventsKept: counts.kept, bytesIn: info.bytesOnDisk, bytesOut: written.bytes }],
-    eventsIn: counts.eventsIn,
-    eventsKept: counts.kept,
-    eventsCut: counts.cut,
-    bytesIn: info.bytesOnDisk,
-    bytesOut: written.bytes,
-    bytesSaved,
-    bytesSavedByColumns,
-    bytesSavedByRows: bytesSaved - bytesSavedByColumns,
-    rowGroupsTotal: 0,
-    rowGroupsSkipped: 0,
-    bytesNeverRead: 0,
-    seconds: (performance.now() - t0) / 1000,
-    path: 'streaming',
-  };
+  const file = { input: o.inputs.join(','), output, eventsIn: counts.eventsIn, eventsKept: counts.kept, bytesIn: info.bytesOnDisk, bytesOut: written.bytes };
+  const totals = skimTotals([file], { bytesSavedByColumns, rowGroupsTotal: 0, rowGroupsSkipped: 0, bytesNeverRead: 0, seconds: (performance.now() - t0) / 1000, path: 'streaming' });
+  return { ...totals, inputs: o.inputs };
 }

@@ -65,7 +65,7 @@ export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim
       o.onProgress?.(eventsSkipped, eventsTotal);
     },
   });
-  const result = { ...resultFromEntries(entries, o.outDir), seconds: (performance.now() - t0) / 1000 };
+  const result = { ...resultFromEntries(entries, o.outDir, o.score ? 'streaming' : 'duckdb-copy'), seconds: (performance.now() - t0) / 1000 };
   return { result, filesSkipped, tempFilesRemoved };
 }
 

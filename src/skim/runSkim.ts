@@ -141,18 +141,26 @@ async function streamSkim(meta: ParquetFileMeta, output: string, keep: string[],
 }
 
 function summarize(metas: ParquetFileMeta[], files: SkimFileResult[], keep: string[], opts: SkimOptions, seconds: number): SkimResult {
-  const eventsIn = files.reduce((s, f) => s + f.eventsIn, 0);
-  const eventsKept = files.reduce((s, f) => s + f.eventsKept, 0);
-  const bytesIn = files.reduce((s, f) => s + f.bytesIn, 0);
-  const bytesOut = files.reduce((s, f) => s + f.bytesOut, 0);
   const kept = new Set(keep);
   let bytesSavedByColumns = 0;
   for (const m of metas) for (const g of m.rowGroups) for (const [name, c] of Object.entries(g.columns)) if (!kept.has(name)) bytesSavedByColumns += c.compressedBytes;
   const read = [...new Set([...keep, ...cutColumns(opts.cuts), ...(opts.score?.columns ?? [])])];
   const push = planPushDown(metas, opts.cuts.cuts, read);
-  const bytesSaved = bytesIn - bytesOut;
+  return skimTotals(files, { bytesSavedByColumns, ...push, seconds, path: opts.score ? 'streaming' : 'duckdb-copy' });
+}
+
+/** A SkimResult from its per-file results: the counts and bytes are their sums, so they always add up. */
+export function skimTotals(
+  files: SkimFileResult[],
+  rest: Pick<SkimResult, 'bytesSavedByColumns' | 'rowGroupsTotal' | 'rowGroupsSkipped' | 'bytesNeverRead' | 'seconds' | 'path'>,
+): SkimResult {
+  const sum = (f: (x: SkimFileResult) => number) => files.reduce((s, x) => s + f(x), 0);
+  const eventsIn = sum((f) => f.eventsIn);
+  const eventsKept = sum((f) => f.eventsKept);
+  const bytesIn = sum((f) => f.bytesIn);
+  const bytesOut = sum((f) => f.bytesOut);
   return {
-    inputs: metas.map((m) => m.path),
+    inputs: files.map((f) => f.input),
     skimFiles: files.map((f) => f.output),
     files,
     eventsIn,
@@ -160,13 +168,8 @@ function summarize(metas: ParquetFileMeta[], files: SkimFileResult[], keep: stri
     eventsCut: eventsIn - eventsKept,
     bytesIn,
     bytesOut,
-    bytesSaved,
-    bytesSavedByColumns,
-    bytesSavedByRows: bytesSaved - bytesSavedByColumns,
-    rowGroupsTotal: push.rowGroupsTotal,
-    rowGroupsSkipped: push.rowGroupsSkipped,
-    bytesNeverRead: push.bytesNeverRead,
-    seconds,
-    path: opts.score ? 'streaming' : 'duckdb-copy',
+    bytesSaved: bytesIn - bytesOut,
+    bytesSavedByRows: bytesIn - bytesOut - rest.bytesSavedByColumns,
+    ...rest,
   };
 }
