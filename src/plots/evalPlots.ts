@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { RocPoint, ScoreDistribution } from '../eval/scoreHistogram.js';
-import { renderPlot } from './render.js';
+import { classHistogramSpec } from './classHistogram.js';
+import { renderPlot, VEGA_LITE_SCHEMA } from './render.js';
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** A point to mark on the ROC curve (a working point). */
 export interface RocMark {
@@ -26,7 +26,7 @@ export async function plotRoc(roc: RocPoint[], marks: RocMark[], base: string, a
   const x = { field: 'eff', type: 'quantitative' as const, title: 'signal efficiency eps_S', scale: { domain: [0, 1] } };
   const y = { field: 'rejection', type: 'quantitative' as const, title: 'background rejection 1/eps_B', scale: { type: 'log' as const } };
   const spec: TopLevelSpec = {
-    $schema: SCHEMA,
+    $schema: VEGA_LITE_SCHEMA,
     title: {
       text: 'ROC curve',
       subtitle: `${auc !== undefined && Number.isFinite(auc) ? `AUC = ${auc.toFixed(4)}; ` : ''}dashed: a random classifier (eps_B = eps_S)`,
@@ -58,31 +58,15 @@ export async function plotScores(dist: ScoreDistribution, base: string, scoreCut
   const classes: [string, number[]][] = dist.signal.some((v) => v > 0) || dist.background.some((v) => v > 0)
     ? [['signal', dist.signal], ['background', dist.background]]
     : [['all events', dist.all]];
-  const rows = classes.flatMap(([name, counts]) => {
-    const total = counts.reduce((a, b) => a + b, 0);
-    const frac = (c: number) => (total > 0 ? c / total : 0);
-    return [...counts.map((c, i) => ({ score: dist.edges[i], fraction: frac(c), class: name })), { score: 1, fraction: frac(counts[counts.length - 1]), class: name }];
+  const spec = classHistogramSpec({
+    title: 'Model output',
+    subtitle: [`P = soft cuts x sigmoid(MLP)${scoreCut !== undefined ? `; dashed line: score cut ${scoreCut}` : ''}`],
+    xTitle: 'score',
+    edges: dist.edges,
+    classes,
+    rules: scoreCut !== undefined ? [scoreCut] : [],
+    domain: [0, 1],
   });
-  const spec: TopLevelSpec = {
-    $schema: SCHEMA,
-    title: { text: 'Model output', subtitle: `P = soft cuts x sigmoid(MLP)${scoreCut !== undefined ? `; dashed line: score cut ${scoreCut}` : ''}` },
-    width: 480,
-    height: 260,
-    layer: [
-      {
-        data: { values: rows },
-        mark: { type: 'line', interpolate: 'step-after' },
-        encoding: {
-          x: { field: 'score', type: 'quantitative', title: 'score', scale: { domain: [0, 1] } },
-          y: { field: 'fraction', type: 'quantitative', title: classes.length === 2 ? 'fraction of class per bin' : 'fraction of events per bin' },
-          color: { field: 'class', type: 'nominal', title: null, legend: { orient: 'top' }, scale: { domain: classes.map(([n]) => n), range: classes.length === 2 ? ['#d62728', '#1f77b4'] : ['#444444'] } },
-        },
-      },
-      ...(scoreCut !== undefined
-        ? [{ data: { values: [{ score: scoreCut }] }, mark: { type: 'rule' as const, strokeDash: [6, 4], strokeWidth: 2, color: '#222222' }, encoding: { x: { field: 'score', type: 'quantitative' as const } } }]
-        : []),
-    ],
-  };
   return (await renderPlot(spec, base)).png;
 }
 

@@ -4,6 +4,8 @@ import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 
+export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
 /** Renders a Vega-Lite spec headless to `<base>.svg` and `<base>.png`; returns both paths. */
 export async function renderPlot(spec: TopLevelSpec, base: string): Promise<{ svg: string; png: string }> {
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });

@@ -1,13 +1,12 @@
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { EpochRecord } from '../training/trainer.js';
-import { renderPlot } from './render.js';
+import { renderPlot, VEGA_LITE_SCHEMA } from './render.js';
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 function lineChart(title: string, rows: object[], y: string, yTitle: string, series: string): TopLevelSpec {
   return {
-    $schema: SCHEMA,
+    $schema: VEGA_LITE_SCHEMA,
     title,
     width: 480,
     height: 260,
