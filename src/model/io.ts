@@ -1,7 +1,8 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CutSpec } from './cuts.js';
 import type { DenseLayer, ModelKind, SelectionModel } from './model.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
 
 /**
  * A model folder holds model.json (architecture, standardisation, cuts with their learned
@@ -63,8 +64,8 @@ export async function saveModel(dir: string, model: SelectionModel): Promise<voi
     backend: model.backend,
     weights: entries,
   };
-  await writeAtomically(join(dir, 'weights.bin'), bin);
-  await writeAtomically(join(dir, 'model.json'), JSON.stringify(json, null, 2) + '\n');
+  await writeFileAtomic(join(dir, 'weights.bin'), bin);
+  await writeFileAtomic(join(dir, 'model.json'), JSON.stringify(json, null, 2) + '\n');
 }
 
 export async function loadModel(dir: string): Promise<SelectionModel> {
@@ -106,10 +107,4 @@ export async function loadModel(dir: string): Promise<SelectionModel> {
     slopeMultiplier: json.slopeMultiplier,
     backend: json.backend,
   };
-}
-
-async function writeAtomically(path: string, data: string | Buffer): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
 }

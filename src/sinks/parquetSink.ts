@@ -5,6 +5,7 @@ import type { EventBatch } from '../batch/batch.js';
 import { allocate, schemaDifference, type Schema } from '../batch/schema.js';
 import { arrowSchema, batchToIpc } from './arrowBatch.js';
 import type { Demand } from '../sources/demand.js';
+import { tempPathOf } from './tempFiles.js';
 
 export const CODECS = ['snappy', 'zstd', 'gzip', 'lz4', 'brotli', 'uncompressed'] as const;
 export type Codec = (typeof CODECS)[number];
@@ -121,7 +122,7 @@ class BatchQueue {
 }
 
 async function writeFile(path: string, queue: BatchQueue, options: ParquetSinkOptions, cancelled: () => boolean): Promise<ParquetSinkResult> {
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = tempPathOf(path);
   const handle = await open(tmp, 'w');
   let rows = 0;
   try {

@@ -8,6 +8,11 @@ import { basename, join } from 'node:path';
  */
 const TEMP_FILE = /^(.+)\.tmp-(\d+)$/;
 
+/** The temporary name a writer of `path` uses until the file is complete. */
+export function tempPathOf(path: string): string {
+  return `${path}.tmp-${process.pid}`;
+}
+
 export function isTempFile(path: string): boolean {
   return TEMP_FILE.test(basename(path));
 }

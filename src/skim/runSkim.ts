@@ -12,6 +12,7 @@ import { sqlIdent, sqlString, withConnection } from '../sources/parquetDuckdb.js
 import type { ParquetFileMeta } from '../sources/parquetMeta.js';
 import { readError } from '../sources/parquetDiagnose.js';
 import { planPushDown } from '../sources/parquetPushdown.js';
+import { tempPathOf } from '../sinks/tempFiles.js';
 
 export interface SkimOptions {
   inputs: string[];
@@ -108,7 +109,7 @@ const SKIM_ROW_GROUP_ROWS = 32768;
 
 /** The in-engine skim: DuckDB reads, cuts (skipping row groups) and writes in one statement. */
 async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], cuts: CutsFile, codec: Codec): Promise<number> {
-  const tmp = `${output}.tmp-${process.pid}`;
+  const tmp = tempPathOf(output);
   const select = keep.map(sqlIdent).join(', ');
   const sql = `COPY (SELECT ${select} FROM read_parquet(${sqlString(meta.path)}) WHERE ${cutsToSql(cuts.cuts)})
     TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${SKIM_ROW_GROUP_ROWS})`;

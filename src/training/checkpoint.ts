@@ -2,7 +2,7 @@ import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadModel, saveModel } from '../model/io.js';
 import type { SelectionModel } from '../model/model.js';
-import { removeStaleTempFiles } from '../sinks/tempFiles.js';
+import { removeStaleTempFiles, tempPathOf } from '../sinks/tempFiles.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 
 /**
@@ -53,7 +53,7 @@ export async function saveCheckpoint(dir: string, model: SelectionModel, info: C
   await removeStaleTempFiles(dir);
   // A new folder each time (never one latest.json may point at), sorted by step.
   const folder = `step-${String(info.step).padStart(9, '0')}-${Date.now().toString(36)}`;
-  const tmp = join(dir, `${folder}.tmp-${process.pid}`);
+  const tmp = tempPathOf(join(dir, folder));
   try {
     await rm(tmp, { recursive: true, force: true });
     await saveModel(tmp, model);

@@ -1,8 +1,9 @@
 import { open, rename, rm } from 'node:fs/promises';
+import { tempPathOf } from '../sinks/tempFiles.js';
 
 /** Writes a whole file under a temporary name, flushes it to disk, then renames it into place. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = tempPathOf(path);
   try {
     const handle = await open(tmp, 'w');
     try {
