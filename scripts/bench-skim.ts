@@ -2,7 +2,9 @@
  * Throughput and memory of reading, train-input streaming and skimming a generated HEP file,
  * against DuckDB's own COPY ... WHERE (threads=1 and default), each case in a child process so
  * that its peak RSS is its own:
- *   npx tsx scripts/bench-skim.ts [N=2000000] [N2 ...]
+ *   npx tsx scripts/bench-skim.ts [N=2000000] [N2 ...] [--repeat 3]
+ * Each case runs `repeat` times; the medians of its time and of its peak RSS are printed, and with
+ * two or more sizes, each case's peak RSS at the largest size against the smallest.
  * One case, traced: BENCH_TRACE=<ms> [BENCH_SET='SET threads = 1'] npx tsx scripts/bench-skim.ts --case skim FILE OUTDIR
  * prints memory every <ms> (RSS, V8 heap, external, ArrayBuffers, parquet-wasm's linear memory)
  * on stderr; BENCH_SET runs one DuckDB statement on the shared instance first.
@@ -11,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastValueFrom, reduce } from 'rxjs';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { wasmMemory } from 'parquet-wasm';
 import { cutsToSql, type CutsFile } from '../src/selection/cutsFile.js';
 import { runSkim } from '../src/skim/runSkim.js';
@@ -46,7 +49,8 @@ async function runCase(c: Case, file: string, outDir: string): Promise<number> {
     }
     case 'duckdb-copy-1thread':
     case 'duckdb-copy': {
-      const con = await (await duckdb()).connect();
+      // The reference is DuckDB as a user runs it: a fresh instance with its default settings.
+      const con = await (await DuckDBInstance.create(':memory:')).connect();
       if (c === 'duckdb-copy-1thread') await con.run('SET threads = 1');
       const rows = Number((await con.runAndReadAll(`SELECT num_rows FROM parquet_file_metadata(${sqlString(file)})`)).getRows()[0][0]);
       await con.run(`COPY (SELECT * FROM read_parquet(${sqlString(file)}) WHERE ${cutsToSql(CUTS.cuts)}) TO ${sqlString(join(outDir, 'duckdb.parquet'))} (FORMAT parquet, COMPRESSION snappy)`);
@@ -70,13 +74,24 @@ async function child(c: Case, file: string, outDir: string): Promise<void> {
     await con.run(process.env.BENCH_SET);
     con.closeSync();
   }
+  // RSS every 50 ms: memory that grew with the events read would peak higher in the second half.
+  const samples: { t: number; rss: number }[] = [];
+  const sampler = setInterval(() => samples.push({ t: performance.now(), rss: process.memoryUsage().rss / 1e6 }), 50);
   const events = await runCase(c, file, outDir);
-  const seconds = (performance.now() - t) / 1000;
+  const end = performance.now();
+  const seconds = (end - t) / 1000;
   clearInterval(trace);
-  console.log(JSON.stringify({ events, seconds, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+  clearInterval(sampler);
+  const peakOf = (from: number, to: number) => Math.max(0, ...samples.filter((s) => s.t >= from && s.t < to).map((s) => s.rss));
+  const mid = (t + end) / 2;
+  console.log(JSON.stringify({ events, seconds, maxRssMB: process.resourceUsage().maxRSS / 1024, firstHalfMB: peakOf(t, mid), secondHalfMB: peakOf(mid, end + 1) }));
 }
 
-async function main(sizes: number[]): Promise<void> {
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+async function main(sizes: number[], repeat: number): Promise<void> {
+  const peaks: Partial<Record<Case, number>>[] = [];
+  let halves: Partial<Record<Case, number>> = {};
   const dir = join('data', 'generated');
   mkdirSync(dir, { recursive: true });
   for (const n of sizes) {
@@ -86,21 +101,37 @@ async function main(sizes: number[]): Promise<void> {
     console.log(`\n${n} events, ${mb.toFixed(1)} MB (${file})`);
     console.log('case                  seconds   Mevents/s   MB/s   peak RSS MB');
     const times: Partial<Record<Case, number>> = {};
+    const peak: Partial<Record<Case, number>> = {};
+    halves = {};
     for (const c of CASES) {
       const outDir = join(dir, `bench-out-${c}`);
-      rmSync(outDir, { recursive: true, force: true });
-      mkdirSync(outDir, { recursive: true });
-      const out = execFileSync('npx', ['tsx', 'scripts/bench-skim.ts', '--case', c, file, outDir], { encoding: 'utf8' });
-      const r = JSON.parse(out.trim().split('\n').pop()!) as { events: number; seconds: number; maxRssMB: number };
-      times[c] = r.seconds;
-      console.log(`${c.padEnd(20)} ${r.seconds.toFixed(2).padStart(8)} ${(r.events / r.seconds / 1e6).toFixed(2).padStart(11)} ${(mb / r.seconds).toFixed(0).padStart(6)} ${r.maxRssMB.toFixed(0).padStart(13)}`);
+      const runs: { events: number; seconds: number; maxRssMB: number; firstHalfMB: number; secondHalfMB: number }[] = [];
+      for (let k = 0; k < repeat; k++) {
+        rmSync(outDir, { recursive: true, force: true });
+        mkdirSync(outDir, { recursive: true });
+        const out = execFileSync('npx', ['tsx', 'scripts/bench-skim.ts', '--case', c, file, outDir], { encoding: 'utf8' });
+        runs.push(JSON.parse(out.trim().split('\n').pop()!));
+      }
+      const seconds = median(runs.map((r) => r.seconds));
+      times[c] = seconds;
+      peak[c] = median(runs.map((r) => r.maxRssMB));
+      halves[c] = median(runs.map((r) => r.secondHalfMB / r.firstHalfMB));
+      console.log(`${c.padEnd(20)} ${seconds.toFixed(2).padStart(8)} ${(runs[0].events / seconds / 1e6).toFixed(2).padStart(11)} ${(mb / seconds).toFixed(0).padStart(6)} ${peak[c]!.toFixed(0).padStart(13)}`);
       rmSync(outDir, { recursive: true, force: true });
     }
+    peaks.push(peak);
     for (const c of ['skim', 'skim-streaming'] as const)
       console.log(`${c} / duckdb COPY: ${(times[c]! / times['duckdb-copy-1thread']!).toFixed(2)} (threads=1), ${(times[c]! / times['duckdb-copy']!).toFixed(2)} (default threads)`);
   }
+  if (sizes.length < 2) return;
+  console.log(`\npeak RSS at ${sizes.at(-1)} events / at ${sizes[0]} events (target <= 1.10), and within the ${sizes.at(-1)}-event run, second half / first half (medians of ${repeat}):`);
+  for (const c of CASES) console.log(`  ${c.padEnd(20)} ${(peaks.at(-1)![c]! / peaks[0][c]!).toFixed(2)}   ${halves[c]!.toFixed(2)}`);
 }
 
 const args = process.argv.slice(2);
 if (args[0] === '--case') await child(args[1] as Case, args[2], args[3]);
-else await main(args.length ? args.map(Number) : [2_000_000]);
+else {
+  const r = args.indexOf('--repeat');
+  const repeat = r >= 0 ? Number(args.splice(r, 2)[1]) : 3;
+  await main(args.length ? args.map(Number) : [2_000_000], repeat);
+}

@@ -5,6 +5,7 @@ import { schemaDifference, type Schema } from '../batch/schema.js';
 import { cutsToSql, type HardCut } from '../selection/cutsFile.js';
 import type { DatasetInfo, EventSource, ReadOptions } from './types.js';
 import { BatchBuilder } from './parquetChunks.js';
+import { filteredChunkFetched } from './duckdbChunkGc.js';
 import { checkCuts, projectionItem, quantityOf } from './parquetColumns.js';
 import { duckdb, sqlString } from './parquetDuckdb.js';
 import { readError } from './parquetDiagnose.js';
@@ -118,6 +119,7 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
   const columns = options.columns ?? meta.schema.map((f) => f.name);
   if (columns.length === 0) throw new Error(`${meta.path}: no columns to read`);
   const { sql, schema } = selectSql(meta, columns, options.where ?? [], ', file_row_number');
+  const filtered = (options.where ?? []).length > 0;
   const rowNumberAt = schema.length;
   const builder = new BatchBuilder(schema, batchRows);
   const con = await (await duckdb()).connect();
@@ -138,6 +140,7 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
       pending = undefined;
       if (!chunk || chunk.rowCount === 0) break;
       fetchNext(result);
+      if (filtered) filteredChunkFetched();
       const rowNumbers = (chunk.getColumnVector(rowNumberAt) as unknown as { items: BigInt64Array }).items;
       for (let start = 0; start < chunk.rowCount; ) {
         if (builder.length === 0) firstRow = Number(rowNumbers[start]);

@@ -8,7 +8,10 @@ import type { DType } from '../batch/schema.js';
 let instance: Promise<DuckDBInstance> | undefined;
 
 export function duckdb(): Promise<DuckDBInstance> {
-  instance ??= DuckDBInstance.create(':memory:');
+  // The external file cache keeps the Parquet bytes DuckDB has read in its own memory, so RSS
+  // grows with the input (measured: 20 M-event skim peaks 14 % above a 2 M one, 8–11 % without);
+  // for local files the OS page cache already does this.
+  instance ??= DuckDBInstance.create(':memory:', { enable_external_file_cache: 'false' });
   return instance;
 }
 
