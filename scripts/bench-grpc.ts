@@ -6,18 +6,29 @@
  * over loopback, alternately, `repeat` times each (events/s, MB/s, ratio of the median times);
  * and streams it again to a deliberately slow client
  * (an asynchronous consumer that holds the Demand while it "writes"), reporting the server's peak RSS (VmHWM) against its idle RSS.
+ *
+ * To show what bounds the stream, it also times, alternating with the passes above: the server's
+ * work without the wire (the Parquet read plus encoding to wire messages, in this process), and
+ * the wire without the Parquet read (a server that holds the dataset in memory and streams it
+ * with the same encoding, `--memory-server`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { lastValueFrom, reduce } from 'rxjs';
 import { batchBytes, type EventBatch } from '../src/batch/batch.js';
+import { from } from 'rxjs';
+import { encodeBatch } from '../src/grpc/codec.js';
 import { grpcSource } from '../src/grpc/grpcSource.js';
+import { type BatchChunkMsg, services } from '../src/grpc/protos.js';
+import { startServer } from '../src/grpc/server.js';
+import type { EventSource } from '../src/sources/types.js';
 import { Demand } from '../src/sources/demand.js';
 import { parquetSource } from '../src/sources/parquet.js';
 import { generateHep } from './gen-hep.js';
 
 const args = process.argv.slice(2);
+if (args[0] === '--memory-server') await memoryServer(args[1], args[2]);
 const flag = (name: string) => {
   const i = args.indexOf(name);
   return i >= 0 ? args.splice(i, 2)[1] : undefined;
@@ -67,8 +78,10 @@ function rss(pid: number): { peak: number; now: number } {
   return { peak: kb('VmHWM'), now: kb('VmRSS') };
 }
 
-async function startServer(): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(process.execPath, ['bin/diffskim.mjs', 'serve', '--port', '0', '--data-root', dir], { stdio: ['ignore', 'inherit', 'pipe'] });
+/** A diffskim server (or, with `memory`, this script's in-memory server) in a child process. */
+async function startChild(memory = false): Promise<{ child: ChildProcess; address: string }> {
+  const argv = memory ? ['--import', 'tsx', 'scripts/bench-grpc.ts', '--memory-server', dir, file] : ['bin/diffskim.mjs', 'serve', '--port', '0', '--data-root', dir];
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'inherit', 'pipe'] });
   const address = await new Promise<string>((ok, fail) => {
     let err = '';
     child.stderr!.on('data', (d: Buffer) => {
@@ -92,22 +105,39 @@ const read = columns ? { columns } : {};
 const readLocal = () => lastValueFrom(parquetSource([file]).batches(read).pipe(reduce(add, zero)));
 const readRemote = (address: string) => () => lastValueFrom(grpcSource(address, { paths: [name], columns }).batches().pipe(reduce(add, zero)));
 
-let server = await startServer();
+let server = await startChild();
+const memory = await startChild(true);
 const idle = rss(server.child.pid!);
 // Local and remote passes alternate, so that both see the same load; the medians are compared.
 const localSeconds: number[] = [];
 const remoteSeconds: number[] = [];
+const serverWorkSeconds: number[] = [];
+const wireSeconds: number[] = [];
+// The server's work per batch, without sending it: Parquet read, encoding with the server's
+// serializer, and grpc-js's copy of the message into its frame.
+const serialize = services().DiffSkim.service.StreamBatches.responseSerialize as (m: BatchChunkMsg) => Buffer;
+const encodeAndFrame = (b: EventBatch) => {
+  const message = serialize({ schema: null, batch: encodeBatch(b) });
+  message.copy(Buffer.allocUnsafe(message.byteLength + 5), 5);
+};
+const readAndEncode = () => lastValueFrom(parquetSource([file]).batches(read).pipe(reduce((t, b) => (encodeAndFrame(b), add(t, b)), zero)));
 for (let k = 0; k < repeat; k++) {
   localSeconds.push((await timed('local Parquet source', readLocal)).seconds);
   remoteSeconds.push((await timed('gRPC stream (loopback)', readRemote(server.address), server.child.pid)).seconds);
+  serverWorkSeconds.push((await timed('server work, no wire', readAndEncode)).seconds);
+  wireSeconds.push((await timed('gRPC stream from memory', readRemote(memory.address), memory.child.pid)).seconds);
 }
 const afterFast = rss(server.child.pid!);
 await stopServer(server.child);
+await stopServer(memory.child);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-console.log(`ratio gRPC / local (medians of ${repeat}): ${(median(localSeconds) / median(remoteSeconds)).toFixed(2)} of the local rate`);
+const local = median(localSeconds);
+console.log(`ratio gRPC / local (medians of ${repeat}): ${(local / median(remoteSeconds)).toFixed(2)} of the local rate`);
+console.log(`  server work without the wire (read + encode): ${(local / median(serverWorkSeconds)).toFixed(2)} of the local rate`);
+console.log(`  the wire without the Parquet read (in-memory server): ${(local / median(wireSeconds)).toFixed(2)} of the local rate`);
 console.log(`server RSS: idle ${idle.now.toFixed(0)} MB, peak during fast client ${afterFast.peak.toFixed(0)} MB`);
 
-server = await startServer();
+server = await startChild();
 let slowTotals = zero;
 let peakDuring = 0;
 // A slow asynchronous consumer: writes one batch at a time, slowMs each, holding the demand meanwhile.
@@ -153,3 +183,15 @@ await timed(`slow client (${slowMs} ms/batch)`, async () => {
 const afterSlow = rss(server.child.pid!);
 await stopServer(server.child);
 console.log(`server RSS with slow client: peak ${afterSlow.peak.toFixed(0)} MB (dataset in memory: ${(slowTotals.bytes / 1e6).toFixed(0)} MB over ${slowTotals.batches} batches)`);
+
+/** Serves `file` from memory (read once at start) with the same server, codec and flow control. */
+async function memoryServer(root: string, path: string): Promise<never> {
+  const parquet = parquetSource([path]);
+  const info = await parquet.describe();
+  const batches = await lastValueFrom(parquet.batches().pipe(reduce((all: EventBatch[], b) => (all.push(b), all), [])));
+  const source: EventSource = { describe: async () => info, batches: () => from(batches) };
+  const server = await startServer({ dataRoots: [root], openSource: () => source });
+  process.stderr.write(`memory server: listening on 127.0.0.1:${server.port}\n`);
+  process.once('SIGTERM', () => void server.close(1000).then(() => process.exit(0)));
+  return new Promise<never>(() => undefined);
+}
