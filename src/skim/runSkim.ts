@@ -108,33 +108,45 @@ function outputNames(metas: ParquetFileMeta[], outDir: string): string[] {
  */
 const SKIM_ROW_GROUP_ROWS = 32768;
 
+/** Mean in-memory bytes per event of these columns (a list column: its mean length, plus an offset). */
+function bytesPerEvent(meta: ParquetFileMeta, columns: string[]): number {
+  let bytes = 0;
+  for (const name of columns) {
+    const f = meta.schema.find((x) => x.name === name)!;
+    const values = meta.rowGroups.reduce((s, g) => s + (g.columns[name]?.values ?? 0), 0);
+    bytes += f.list ? bytesPerValue(f.type) * (values / Math.max(1, meta.rows)) + 4 : bytesPerValue(f.type);
+  }
+  return bytes;
+}
+
 /**
  * DuckDB's memory limit for the in-engine skim, in MB. DuckDB holds the row groups its threads
  * finish out of order until they can be written in order, up to its memory limit (by default
  * 80 % of the machine's RAM): a 20 M-event skim of the toy (63 % kept) grew linearly to 550 MB
- * RSS. With a limit the threads wait instead, no slower (measured: 225 MB, same time); the limit
- * leaves room for 16 row groups of the kept columns, for wide files.
+ * RSS. With a limit the threads wait instead, no slower (measured: 225 MB, same time). The limit
+ * leaves room for 16 output row groups, and for each of DuckDB's threads to hold one of the
+ * file's largest row groups read and kept whole (DuckDB writes each input row group's output as
+ * one unit: a skim of one 8 M-event row group failed under 256 MB and ran under 640 MB).
  */
-export function copyMemoryLimitMB(meta: ParquetFileMeta, keep: string[]): number {
-  let bytesPerRow = 0;
-  for (const name of keep) {
-    const f = meta.schema.find((x) => x.name === name)!;
-    const values = meta.rowGroups.reduce((s, g) => s + (g.columns[name]?.values ?? 0), 0);
-    bytesPerRow += bytesPerValue(f.type) * (f.list ? values / Math.max(1, meta.rows) : 1) + (f.list ? 4 : 0);
-  }
-  return Math.max(256, Math.ceil((16 * SKIM_ROW_GROUP_ROWS * bytesPerRow) / 2 ** 20));
+export function copyMemoryLimitMB(meta: ParquetFileMeta, keep: string[], read: string[], threads: number): number {
+  const kept = bytesPerEvent(meta, keep);
+  const largestRowGroup = Math.max(0, ...meta.rowGroups.map((g) => g.rows));
+  const bytes = Math.max(16 * SKIM_ROW_GROUP_ROWS * kept, threads * largestRowGroup * (kept + bytesPerEvent(meta, read)));
+  return Math.max(256, Math.ceil(bytes / 2 ** 20));
 }
 
 /** The in-engine skim: DuckDB reads, cuts (skipping row groups) and writes in one statement. */
 async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], cuts: CutsFile, codec: Codec): Promise<number> {
   const tmp = tempPathOf(output);
   const select = keep.map(sqlIdent).join(', ');
+  const read = [...new Set([...keep, ...cutColumns(cuts)])];
   const sql = `COPY (SELECT ${select} FROM read_parquet(${sqlString(meta.path)}) WHERE ${cutsToSql(cuts.cuts)})
     TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${SKIM_ROW_GROUP_ROWS})`;
   try {
     const kept = await withConnection(async (con) => {
       // A global setting: a skim running at the same time may reset it early, and then only uses more memory.
-      await con.run(`SET memory_limit = '${copyMemoryLimitMB(meta, keep)}MB'`);
+      const threads = Number((await con.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0][0]);
+      await con.run(`SET memory_limit = '${copyMemoryLimitMB(meta, keep, read, threads)}MB'`);
       try {
         return (await con.run(sql)).rowsChanged;
       } finally {
@@ -145,7 +157,7 @@ async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], c
     return kept;
   } catch (e) {
     await rm(tmp, { force: true });
-    throw await readError(meta, e, `skim to ${output}`, [...new Set([...keep, ...cutColumns(cuts)])]);
+    throw await readError(meta, e, `skim to ${output}`, read);
   }
 }
 
