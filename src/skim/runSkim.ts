@@ -150,7 +150,7 @@ async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], c
       try {
         return (await con.run(sql)).rowsChanged;
       } finally {
-        await con.run('RESET memory_limit');
+        await con.run('RESET memory_limit').catch(() => undefined); // never hides the COPY's own error
       }
     });
     await rename(tmp, output);
