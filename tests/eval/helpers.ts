@@ -1,17 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { from, lastValueFrom } from 'rxjs';
 import { makeBatch, type EventBatch } from '../../src/batch/batch.js';
 import { createModel, type SelectionModel } from '../../src/model/model.js';
 import { parquetSink } from '../../src/sinks/parquetSink.js';
 import { normalSampler, seededRandom } from '../../src/util/random.js';
 
-export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'diffskim-eval-'));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
+export { sql, tempDir } from '../parquet/helpers.js';
 
 /**
  * Two Gaussian classes in (x, y) as in the seed talk, with a label, a weight in [0.5, 1.5) and a
@@ -69,16 +62,6 @@ export function toyModel(): SelectionModel {
   }
   output.bias[0] = -1;
   return model;
-}
-
-/** Runs SQL on a private DuckDB (independent of the code under test) and returns the rows. */
-export async function sql(query: string): Promise<Record<string, unknown>[]> {
-  const con = await (await DuckDBInstance.create(':memory:', { threads: '1' })).connect();
-  try {
-    return (await con.runAndReadAll(query)).getRowObjectsJson() as Record<string, unknown>[];
-  } finally {
-    con.closeSync();
-  }
 }
 
 /** Exact weighted AUC by sorting: P(score_S > score_B) with ties counted one half. */
