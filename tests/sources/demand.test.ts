@@ -11,26 +11,30 @@ import { idBatches } from '../helpers/batches.js';
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A pulling source of 50 values that records how far it ever ran ahead of the consumer. */
+function countingSource(demand?: Demand) {
+  const counts = { produced: 0, consumed: 0, maxAhead: 0 };
+  const source = fromPull(async function* () {
+    for (let i = 0; i < 50; i++) {
+      counts.produced++;
+      counts.maxAhead = Math.max(counts.maxAhead, counts.produced - counts.consumed);
+      yield i;
+    }
+  }, demand);
+  return { source, counts };
+}
+
 describe('Demand: backpressure from an asynchronous consumer', () => {
   it('a pulling source reads no further ahead than the consumer lets it', async () => {
     const demand = new Demand();
-    let produced = 0;
-    let consumed = 0;
-    let maxAhead = 0;
-    const source = fromPull(async function* () {
-      for (let i = 0; i < 50; i++) {
-        produced++;
-        maxAhead = Math.max(maxAhead, produced - consumed);
-        yield i;
-      }
-    }, demand);
+    const { source, counts } = countingSource(demand);
     await new Promise<void>((done) =>
       source.subscribe({
         next: () => {
           // A slow asynchronous consumer: hold the demand while "writing".
           demand.hold();
           void tick(2).then(() => {
-            consumed++;
+            counts.consumed++;
             demand.release();
           });
         },
@@ -38,23 +42,14 @@ describe('Demand: backpressure from an asynchronous consumer', () => {
       }),
     );
     await tick(10);
-    expect(consumed).toBe(50);
-    expect(maxAhead).toBeLessThanOrEqual(2);
+    expect(counts.consumed).toBe(50);
+    expect(counts.maxAhead).toBeLessThanOrEqual(2);
   });
 
   it('without the demand the same source runs far ahead (the test can fail)', async () => {
-    let produced = 0;
-    let consumed = 0;
-    let maxAhead = 0;
-    const source = fromPull(async function* () {
-      for (let i = 0; i < 50; i++) {
-        produced++;
-        maxAhead = Math.max(maxAhead, produced - consumed);
-        yield i;
-      }
-    });
-    await new Promise<void>((done) => source.subscribe({ next: () => void tick(2).then(() => consumed++), complete: () => done() }));
-    expect(maxAhead).toBeGreaterThan(10);
+    const { source, counts } = countingSource();
+    await new Promise<void>((done) => source.subscribe({ next: () => void tick(2).then(() => counts.consumed++), complete: () => done() }));
+    expect(counts.maxAhead).toBeGreaterThan(10);
   });
 
   it('the Parquet sink holds the demand while batches wait to be written', async () => {
