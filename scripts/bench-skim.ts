@@ -90,8 +90,8 @@ async function child(c: Case, file: string, outDir: string): Promise<void> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 async function main(sizes: number[], repeat: number): Promise<void> {
-  const peaks: Partial<Record<Case, number>>[] = [];
-  let halves: Partial<Record<Case, number>> = {};
+  // Per size: each case's median peak RSS, and its second-half / first-half peak within a run.
+  const memory: { peak: Partial<Record<Case, number>>; halves: Partial<Record<Case, number>> }[] = [];
   const dir = join('data', 'generated');
   mkdirSync(dir, { recursive: true });
   for (const n of sizes) {
@@ -102,7 +102,7 @@ async function main(sizes: number[], repeat: number): Promise<void> {
     console.log('case                  seconds   Mevents/s   MB/s   peak RSS MB');
     const times: Partial<Record<Case, number>> = {};
     const peak: Partial<Record<Case, number>> = {};
-    halves = {};
+    const halves: Partial<Record<Case, number>> = {};
     for (const c of CASES) {
       const outDir = join(dir, `bench-out-${c}`);
       const runs: { events: number; seconds: number; maxRssMB: number; firstHalfMB: number; secondHalfMB: number }[] = [];
@@ -115,17 +115,20 @@ async function main(sizes: number[], repeat: number): Promise<void> {
       const seconds = median(runs.map((r) => r.seconds));
       times[c] = seconds;
       peak[c] = median(runs.map((r) => r.maxRssMB));
-      halves[c] = median(runs.map((r) => r.secondHalfMB / r.firstHalfMB));
+      // A run shorter than two 50 ms samples has no halves to compare.
+      const split = runs.filter((r) => r.firstHalfMB > 0 && r.secondHalfMB > 0);
+      if (split.length) halves[c] = median(split.map((r) => r.secondHalfMB / r.firstHalfMB));
       console.log(`${c.padEnd(20)} ${seconds.toFixed(2).padStart(8)} ${(runs[0].events / seconds / 1e6).toFixed(2).padStart(11)} ${(mb / seconds).toFixed(0).padStart(6)} ${peak[c]!.toFixed(0).padStart(13)}`);
       rmSync(outDir, { recursive: true, force: true });
     }
-    peaks.push(peak);
+    memory.push({ peak, halves });
     for (const c of ['skim', 'skim-streaming'] as const)
       console.log(`${c} / duckdb COPY: ${(times[c]! / times['duckdb-copy-1thread']!).toFixed(2)} (threads=1), ${(times[c]! / times['duckdb-copy']!).toFixed(2)} (default threads)`);
   }
   if (sizes.length < 2) return;
   console.log(`\npeak RSS at ${sizes.at(-1)} events / at ${sizes[0]} events (target <= 1.10), and within the ${sizes.at(-1)}-event run, second half / first half (medians of ${repeat}):`);
-  for (const c of CASES) console.log(`  ${c.padEnd(20)} ${(peaks.at(-1)![c]! / peaks[0][c]!).toFixed(2)}   ${halves[c]!.toFixed(2)}`);
+  const [smallest, largest] = [memory[0], memory.at(-1)!];
+  for (const c of CASES) console.log(`  ${c.padEnd(20)} ${(largest.peak[c]! / smallest.peak[c]!).toFixed(2)}   ${largest.halves[c]?.toFixed(2) ?? '-'}`);
 }
 
 const args = process.argv.slice(2);
