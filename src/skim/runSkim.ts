@@ -144,8 +144,8 @@ async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], c
     TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${SKIM_ROW_GROUP_ROWS})`;
   try {
     const kept = await withConnection(async (con) => {
-      // A global setting: a skim running at the same time may reset it early, and then only uses more memory.
       const threads = Number((await con.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0][0]);
+      // A global setting: a skim running at the same time may reset it early, and then only uses more memory.
       await con.run(`SET memory_limit = '${copyMemoryLimitMB(meta, keep, read, threads)}MB'`);
       try {
         return (await con.run(sql)).rowsChanged;

@@ -9,13 +9,13 @@ import { runInNewContext } from 'node:vm';
  * (about 150 kB for 2048 HEP events) however few rows it holds, so thousands go by for each
  * batch the source emits. A filtered read therefore runs a young-generation collection every
  * CHUNKS_PER_COLLECTION chunks (measured, scripts/bench-skim.ts: the streaming skim of 20 M
- * events peaks at 290–315 MB instead of 390–425 MB, for 5–7 % more time). Unfiltered reads
- * allocate enough themselves for V8 to collect often; there the extra collections cost 25–50 %
- * of the read time and save little.
+ * events peaks at 290–315 MB instead of 390–425 MB, for 5–7 % more time). Unfiltered reads do
+ * not collect: on wide ones (14 columns) the extra collections cost 25–50 % of the read time and
+ * saved nothing (on 1–4 columns they would save ~40 MB for free).
  */
 const CHUNKS_PER_COLLECTION = 32;
 
-type Collect = (options: { type: 'minor' | 'major' }) => void;
+type Collect = (options: { type: 'minor' }) => void;
 
 /** V8's gc(), obtained without --expose-gc on the command line (and hidden again). */
 function v8Collect(): Collect {
