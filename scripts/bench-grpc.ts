@@ -80,7 +80,8 @@ function rss(pid: number): { peak: number; now: number } {
 
 /** A diffskim server (or, with `memory`, this script's in-memory server) in a child process. */
 async function startChild(memory = false): Promise<{ child: ChildProcess; address: string }> {
-  const argv = memory ? ['--import', 'tsx', 'scripts/bench-grpc.ts', '--memory-server', dir, file] : ['bin/diffskim.mjs', 'serve', '--port', '0', '--data-root', dir];
+  // The memory server is this script again, started the way this one was (tsx's loader or a bundle).
+  const argv = memory ? [...process.execArgv, process.argv[1], '--memory-server', dir, file] : ['bin/diffskim.mjs', 'serve', '--port', '0', '--data-root', dir];
   const child = spawn(process.execPath, argv, { stdio: ['ignore', 'inherit', 'pipe'] });
   const address = await new Promise<string>((ok, fail) => {
     let err = '';

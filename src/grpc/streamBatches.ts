@@ -72,6 +72,10 @@ export async function streamBatches(settings: StreamSettings, stats: StreamStats
       where,
       batchRows: req.batchRows || settings.defaultBatchRows,
       demand: writer.demand,
+      // A batch is serialised (copied into grpc-js's frame) by the time its message is flushed;
+      // the demand lets the source start a batch only while fewer than maxInFlight messages
+      // are unflushed, so a batch maxInFlight + 1 later may refill its arrays (one to spare).
+      reuseArrays: settings.maxInFlight + 1,
     };
     let schema: Schema | undefined;
     await new Promise<void>((resolve, reject) => {

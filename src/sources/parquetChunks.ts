@@ -110,10 +110,18 @@ class ColumnBuilder {
     this.values = bigger;
   }
 
-  /** The filled column, copied to its exact size, and a reset builder. */
-  take(length: number): Column {
+  /**
+   * The filled column, copied to its exact size, and a reset builder. With `reuse`, views of
+   * the builder's arrays instead, which the next batch overwrites.
+   */
+  take(length: number, reuse: boolean): Column {
     const validity = this.validity?.slice(0, length);
     this.validity = undefined;
+    if (reuse) {
+      if (!this.field.list) return { kind: 'flat', values: this.values.subarray(0, length), validity };
+      const offsets = this.offsets!.subarray(0, length + 1);
+      return { kind: 'list', offsets, values: this.values.subarray(0, offsets[length]), validity };
+    }
     if (!this.field.list) {
       // A full batch hands its array over instead of copying it.
       const values = length === this.capacity ? this.values : this.values.slice(0, length);
@@ -125,16 +133,24 @@ class ColumnBuilder {
   }
 }
 
-/** Accumulates DuckDB data chunks into EventBatches of at most `capacity` events. */
+/**
+ * Accumulates DuckDB data chunks into EventBatches of at most `capacity` events. With `reuse`
+ * = k > 0 (ReadOptions.reuseArrays) it fills k sets of arrays in turn and hands out views of
+ * them, so batch i's arrays are refilled by batch i + k; otherwise each batch gets arrays of its own.
+ */
 export class BatchBuilder {
-  private readonly columns: ColumnBuilder[];
+  private readonly sets: ColumnBuilder[][];
+  private columns: ColumnBuilder[];
+  private taken = 0;
   length = 0;
 
   constructor(
     readonly schema: Schema,
     readonly capacity: number,
+    private readonly reuse = 0,
   ) {
-    this.columns = schema.map((f) => new ColumnBuilder(f, capacity));
+    this.sets = Array.from({ length: Math.max(1, reuse) }, () => schema.map((f) => new ColumnBuilder(f, capacity)));
+    this.columns = this.sets[0];
   }
 
   /** Copy rows [start, end) of the chunk; vector i of the chunk is column i of the schema. */
@@ -145,9 +161,10 @@ export class BatchBuilder {
 
   take(): EventBatch {
     const columns: Record<string, Column> = {};
-    this.schema.forEach((f, i) => (columns[f.name] = this.columns[i].take(this.length)));
+    this.schema.forEach((f, i) => (columns[f.name] = this.columns[i].take(this.length, this.reuse > 0)));
     const batch: EventBatch = { schema: this.schema, length: this.length, columns };
     this.length = 0;
+    this.columns = this.sets[++this.taken % this.sets.length];
     return batch;
   }
 }

@@ -39,6 +39,13 @@ export interface ReadOptions {
    * demand is not held. (A synchronous consumer needs none: the next read waits for it anyway.)
    */
   demand?: Demand;
+  /**
+   * The consumer is done with a batch by the time it has received this many more (it copies
+   * each one out within that window, as the gRPC server does into its messages), so a source
+   * may refill that batch's arrays for a later batch instead of allocating new ones. Sources
+   * that cannot ignore it.
+   */
+  reuseArrays?: number;
 }
 
 /**

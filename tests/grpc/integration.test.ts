@@ -18,6 +18,7 @@ import { mlpScore, scoreBatch } from '../../src/model/score.js';
 import type { HardCut } from '../../src/selection/cutsFile.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { parquetSource } from '../../src/sources/parquet.js';
+import { Demand } from '../../src/sources/demand.js';
 import { rowsOf } from './helpers.js';
 
 // Two small Parquet files written by DuckDB SQL (independent of diffskim's writer), several row
@@ -82,6 +83,34 @@ describe('gRPC over real Parquet files', () => {
     expect(info.rows).toBe(10000);
     expect(info.files.map((f) => f.path)).toEqual(['mc/a.parquet', 'mc/b.parquet']);
     expect(info.schema.find((f) => f.name === 'jet_pt')).toMatchObject({ type: 'float32', list: true });
+  });
+
+  it('a slow client gets the file rows while messages wait in grpc-js (the server refills its batch arrays)', async () => {
+    const files = [join(root, 'mc', 'a.parquet'), join(root, 'mc', 'b.parquet')];
+    const local = await lastValueFrom(parquetSource(files).batches({ batchRows: 200 }).pipe(toArray()));
+    // A 16 KiB HTTP/2 window holds back each 200-event message until the client reads, so the
+    // server keeps its 8 messages in grpc-js unflushed (some not yet serialised) while its source
+    // refills arrays: a reuse ring shorter than maxInFlight + 1 corrupts rows here (checked).
+    const slow = await startServer({ dataRoots: [root], ...(await localServerOptions()), maxInFlight: 8 });
+    const demand = new Demand();
+    const got: EventBatch[] = [];
+    await new Promise<void>((resolve, reject) =>
+      grpcSource(`127.0.0.1:${slow.port}`, { paths: ['mc'], windowBytes: 16 * 1024 })
+        .batches({ batchRows: 200, demand })
+        .subscribe({
+          next(b) {
+            got.push(b);
+            demand.hold();
+            setTimeout(() => demand.release(), 2);
+          },
+          error: reject,
+          complete: resolve,
+        }),
+    );
+    await slow.close(200);
+    expect(got.length).toBe(50);
+    expect(slow.stats.maxInFlight).toBeGreaterThan(2);
+    expect(JSON.stringify(rowsOf(got)) === JSON.stringify(rowsOf(local))).toBe(true); // (toEqual's diff of 10k rows is slow)
   });
 
   it('a cut on a column the files lack is INVALID_ARGUMENT naming it; the server keeps serving', async () => {

@@ -1,6 +1,6 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { take } from 'rxjs';
+import { lastValueFrom, take, tap } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandInputs } from '../../src/sources/expandInputs.js';
 import { parquetSource } from '../../src/sources/parquet.js';
@@ -106,6 +106,33 @@ describe('parquetSource', () => {
     const bytes = await readFile(join(dir, 'a.parquet'));
     await writeFile(cut, bytes.subarray(0, bytes.length >> 1));
     await expect(parquetSource([cut]).describe()).rejects.toThrow(/truncated\.parquet: cannot read Parquet metadata/);
+  });
+
+  it('with reuseArrays = k, batch i + k refills the arrays of batch i, and each batch is right when it is emitted', async () => {
+    const ids: number[] = [];
+    const jets: number[][] = [];
+    const arrays: ArrayBufferLike[][] = [];
+    await lastValueFrom(
+      parquetSource([join(dir, 'a.parquet')])
+        .batches({ batchRows: 500, reuseArrays: 2 })
+        .pipe(
+          tap((b) => {
+            ids.push(...(b.columns.id.values as Int32Array));
+            for (let i = 0; i < b.length; i++) jets.push(listAt(b, 'jets', i));
+            const list = b.columns.jets;
+            arrays.push([b.columns.id.values.buffer, list.values.buffer, list.kind === 'list' ? list.offsets.buffer : list.values.buffer]);
+          }),
+        ),
+    );
+    expect(ids).toEqual(range(0, 3000));
+    expect(jets.every((j, id) => JSON.stringify(j) === JSON.stringify(id % 3 === 0 ? [] : id % 3 === 1 ? [id] : [id, id + 1]))).toBe(true);
+    expect(arrays).toHaveLength(6);
+    // (A list's values array is replaced by a bigger one when a batch needs more room.)
+    for (let i = 0; i < 4; i++)
+      for (let c = 0; c < 3; c++) {
+        if (c !== 1) expect(arrays[i + 2][c]).toBe(arrays[i][c]);
+        expect(arrays[i + 1][c]).not.toBe(arrays[i][c]);
+      }
   });
 
   it('stops reading when the subscriber unsubscribes', async () => {
