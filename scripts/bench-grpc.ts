@@ -2,8 +2,9 @@
  * gRPC streaming throughput and server memory:
  *   npx tsx scripts/bench-grpc.ts [N=2000000] [--repeat 3] [--slow-ms 150] [--columns a,b,...]
  * Writes an N-event HEP-like file (scripts/gen-hep.ts) under runs/bench-grpc/, then in one run:
- * reads it locally with the Parquet source and streams it from a `diffskim serve` child process
- * over loopback, alternately, `repeat` times each (events/s, MB/s, ratio of the median times);
+ * reads it locally with the Parquet source (as a training pass does, and again with the read-ahead
+ * the server gives each stream) and streams it from a `diffskim serve` child process over
+ * loopback, alternately, `repeat` times each (events/s, MB/s, ratio of the median times);
  * and streams it again to a deliberately slow client
  * (an asynchronous consumer that holds the Demand while it "writes"), reporting the server's peak RSS (VmHWM) against its idle RSS.
  *
@@ -21,7 +22,7 @@ import { from } from 'rxjs';
 import { encodeBatch } from '../src/grpc/codec.js';
 import { grpcSource } from '../src/grpc/grpcSource.js';
 import { type BatchChunkMsg, services } from '../src/grpc/protos.js';
-import { startServer } from '../src/grpc/server.js';
+import { DEFAULT_READ_AHEAD_MB, startServer } from '../src/grpc/server.js';
 import type { EventSource } from '../src/sources/types.js';
 import { Demand } from '../src/sources/demand.js';
 import { parquetSource } from '../src/sources/parquet.js';
@@ -104,6 +105,9 @@ async function stopServer(child: ChildProcess): Promise<void> {
 
 const read = columns ? { columns } : {};
 const readLocal = () => lastValueFrom(parquetSource([file]).batches(read).pipe(reduce(add, zero)));
+// The server lets DuckDB decode ahead of each stream; a local read may be given the same.
+const readAhead = { ...read, readAheadMB: DEFAULT_READ_AHEAD_MB };
+const readLocalAhead = () => lastValueFrom(parquetSource([file]).batches(readAhead).pipe(reduce(add, zero)));
 const readRemote = (address: string) => () => lastValueFrom(grpcSource(address, { paths: [name], columns }).batches().pipe(reduce(add, zero)));
 
 let server = await startChild();
@@ -111,19 +115,21 @@ const memory = await startChild(true);
 const idle = rss(server.child.pid!);
 // Local and remote passes alternate, so that both see the same load; the medians are compared.
 const localSeconds: number[] = [];
+const localAheadSeconds: number[] = [];
 const remoteSeconds: number[] = [];
 const serverWorkSeconds: number[] = [];
 const wireSeconds: number[] = [];
-// The server's work per batch, without sending it: Parquet read, encoding with the server's
-// serializer, and grpc-js's copy of the message into its frame.
+// The server's work per batch, without sending it: Parquet read (as the server reads), encoding
+// with the server's serializer, and grpc-js's copy of the message into its frame.
 const serialize = services().DiffSkim.service.StreamBatches.responseSerialize as (m: BatchChunkMsg) => Buffer;
 const encodeAndFrame = (b: EventBatch) => {
   const message = serialize({ schema: null, batch: encodeBatch(b) });
   message.copy(Buffer.allocUnsafe(message.byteLength + 5), 5);
 };
-const readAndEncode = () => lastValueFrom(parquetSource([file]).batches(read).pipe(reduce((t, b) => (encodeAndFrame(b), add(t, b)), zero)));
+const readAndEncode = () => lastValueFrom(parquetSource([file]).batches({ ...readAhead, reuseArrays: 3 /* maxInFlight 2 + 1, as the server */ }).pipe(reduce((t, b) => (encodeAndFrame(b), add(t, b)), zero)));
 for (let k = 0; k < repeat; k++) {
   localSeconds.push((await timed('local Parquet source', readLocal)).seconds);
+  localAheadSeconds.push((await timed(`local, read-ahead ${DEFAULT_READ_AHEAD_MB} MB`, readLocalAhead)).seconds);
   remoteSeconds.push((await timed('gRPC stream (loopback)', readRemote(server.address), server.child.pid)).seconds);
   serverWorkSeconds.push((await timed('server work, no wire', readAndEncode)).seconds);
   wireSeconds.push((await timed('gRPC stream from memory', readRemote(memory.address), memory.child.pid)).seconds);
@@ -134,6 +140,7 @@ await stopServer(memory.child);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const local = median(localSeconds);
 console.log(`ratio gRPC / local (medians of ${repeat}): ${(local / median(remoteSeconds)).toFixed(2)} of the local rate`);
+console.log(`  against a local read with the server's read-ahead: ${(median(localAheadSeconds) / median(remoteSeconds)).toFixed(2)} (that read alone: ${(local / median(localAheadSeconds)).toFixed(2)} of the local rate)`);
 console.log(`  server work without the wire (read + encode): ${(local / median(serverWorkSeconds)).toFixed(2)} of the local rate`);
 console.log(`  the wire without the Parquet read (in-memory server): ${(local / median(wireSeconds)).toFixed(2)} of the local rate`);
 console.log(`server RSS: idle ${idle.now.toFixed(0)} MB, peak during fast client ${afterFast.peak.toFixed(0)} MB`);

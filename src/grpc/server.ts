@@ -44,6 +44,8 @@ export interface ServerOptions {
   maxBatchBytes?: number;
   /** Events per batch when the client does not say (default 65536). */
   defaultBatchRows?: number;
+  /** MB each stream's source may decode ahead while messages go out (ReadOptions.readAheadMB; default 64). */
+  readAheadMB?: number;
 }
 
 export interface RunningServer {
@@ -56,6 +58,9 @@ export interface RunningServer {
 
 export const SERVICE_NAME = 'diffskim.v1.DiffSkim';
 
+/** MB each stream's source decodes ahead by default (ServerOptions.readAheadMB). */
+export const DEFAULT_READ_AHEAD_MB = 64;
+
 /** Starts the diffskim and health services on `address` (port 0 picks a free port). */
 export async function startServer(options: ServerOptions, address = '127.0.0.1:0'): Promise<RunningServer> {
   const roots = await DataRoots.open(options.dataRoots);
@@ -65,6 +70,7 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     maxInFlight: options.maxInFlight ?? 2,
     maxBatchBytes: options.maxBatchBytes ?? 16 * 1024 * 1024,
     defaultBatchRows: options.defaultBatchRows ?? 65536,
+    readAheadMB: options.readAheadMB ?? DEFAULT_READ_AHEAD_MB,
   };
   const stats: StreamStats = { active: 0, started: 0, maxQueued: 0, maxInFlight: 0 };
   const health = new HealthService([SERVICE_NAME]);

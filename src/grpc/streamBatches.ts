@@ -19,6 +19,7 @@ export interface StreamSettings {
   /** Batches above this many bytes are split into several messages. */
   maxBatchBytes: number;
   defaultBatchRows: number;
+  readAheadMB: number;
 }
 
 /** What the server's streams held at most, for tests and the benchmark. */
@@ -76,6 +77,7 @@ export async function streamBatches(settings: StreamSettings, stats: StreamStats
       // the demand lets the source start a batch only while fewer than maxInFlight messages
       // are unflushed, so a batch maxInFlight + 1 later may refill its arrays (one to spare).
       reuseArrays: settings.maxInFlight + 1,
+      readAheadMB: settings.readAheadMB,
     };
     let schema: Schema | undefined;
     await new Promise<void>((resolve, reject) => {

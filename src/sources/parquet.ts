@@ -15,14 +15,6 @@ import { fromPull } from './parquetStream.js';
 
 export const DEFAULT_BATCH_ROWS = 65536;
 
-/**
- * How far DuckDB's threads may decode ahead of the chunks we have fetched. Its default (~1 MB,
- * a few 2048-row chunks of a wide file) stalls them while we copy; 64 MB lets them run ahead
- * (measured, 16 cores: a 2 M-event read 0.41 -> 0.32 s). It bounds memory per read, whatever
- * the file size.
- */
-const STREAMING_BUFFER_MB = 64;
-
 export interface ParquetDatasetInfo extends DatasetInfo {
   /** Columns of a type diffskim does not read (strings, structs, ...). */
   unsupported: { name: string; type: string }[];
@@ -131,7 +123,7 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
   const rowNumberAt = schema.length;
   const builder = new BatchBuilder(schema, batchRows, options.reuseArrays);
   const con = await (await duckdb()).connect();
-  await con.run(`SET streaming_buffer_size = '${STREAMING_BUFFER_MB}MB'`);
+  if (options.readAheadMB) await con.run(`SET streaming_buffer_size = '${options.readAheadMB}MB'`);
   let lastRow = -1;
   let pending: Promise<DuckDBDataChunk | null> | undefined;
   const fetchNext = (result: DuckDBResult) => {
