@@ -1,10 +1,11 @@
 /**
  * A minimal client of `diffskim serve`: health check, describe, then stream a dataset with a
- * projection and hard cuts applied on the server, printing a per-column summary.
+ * projection and hard cuts applied on the server, printing a per-column summary; with
+ * --skim-out, also run a skim with the same cuts on the server and print its report.
  *
  *   npx diffskim serve --port 50051 --data-root runs/bench-grpc &
  *   npx tsx examples/grpc-client.ts --address 127.0.0.1:50051 --path 'hep-500000.parquet' \
- *       --columns lep1_pt,met,jet_pt --where 'met>40' --where 'count(jet_pt)>1'
+ *       --columns lep1_pt,met,jet_pt --where 'met>40' --where 'count(jet_pt)>1' [--skim-out skims]
  *
  * Options: --token T (or $DIFFSKIM_TOKEN), --ca cert.pem (TLS), --server-name NAME.
  *
@@ -15,8 +16,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
+import { unaryCall } from '../src/grpc/client.js';
+import { encodeCut } from '../src/grpc/cuts.js';
 import { grpcSource } from '../src/grpc/grpcSource.js';
-import { services } from '../src/grpc/protos.js';
+import { services, type SkimReportMsg } from '../src/grpc/protos.js';
 import type { HardCut } from '../src/selection/cutsFile.js';
 
 const { values } = parseArgs({
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     token: { type: 'string', default: process.env.DIFFSKIM_TOKEN },
     ca: { type: 'string' },
     'server-name': { type: 'string' },
+    'skim-out': { type: 'string' },
   },
 });
 
@@ -73,3 +77,10 @@ await source.batches().forEach((batch) => {
 const seconds = (performance.now() - t0) / 1000;
 console.log(`streamed ${events} events in ${seconds.toFixed(2)} s`);
 for (const [name, s] of sums) console.log(`  ${name.padEnd(16)} ${s.n} values, mean ${(s.sum / Math.max(s.n, 1)).toFixed(3)}`);
+
+// 4. RunSkim: the same cuts as a hard-cut skim written on the server (output_dir is relative to its data root).
+if (values['skim-out']) {
+  const request = { inputs: values.path, cuts: values.where.map(parseCut).map(encodeCut), outputDir: values['skim-out'] };
+  const report = await unaryCall<SkimReportMsg>(values.address, connection, 'runSkim', request);
+  console.log(`skim: ${report.eventsIn} events in, ${report.eventsKept} kept, ${report.eventsCut} cut; ${report.skimFiles.join(', ')}`);
+}
