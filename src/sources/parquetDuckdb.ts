@@ -11,7 +11,10 @@ export function duckdb(): Promise<DuckDBInstance> {
   // The external file cache keeps the Parquet bytes DuckDB has read in its own memory, so RSS
   // grows with the input (measured: 20 M-event skim peaks 14 % above a 2 M one, 8–11 % without);
   // for local files the OS page cache already does this.
-  instance ??= DuckDBInstance.create(':memory:', { enable_external_file_cache: 'false' });
+  instance ??= DuckDBInstance.create(':memory:', { enable_external_file_cache: 'false' }).catch((e: Error) => {
+    instance = undefined; // the next call tries again
+    throw new Error(`DuckDB could not start: ${e.message}`);
+  });
   return instance;
 }
 

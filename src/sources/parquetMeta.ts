@@ -46,8 +46,9 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
   );
   if (isTempFile(path)) throw new Error(`${path}: a temporary file of an unfinished or killed write, not an output; re-run the command that writes it`);
   if (size === 0) throw new Error(`${path}: file is empty (0 bytes), not a Parquet file`);
-  try {
-    return await withConnection(async (con) => {
+  // Only the queries' failures are the file's: DuckDB failing to start says so itself.
+  return withConnection(async (con) => {
+    try {
       const f = sqlString(path);
       const described = await queryRows(con, `DESCRIBE SELECT * FROM read_parquet(${f})`);
       const nullable = topLevelNullable(await queryRows(con, `SELECT name, repetition_type, num_children FROM parquet_schema(${f})`));
@@ -67,11 +68,11 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       );
       const codec = chunks.length ? String(chunks[0].compression).toLowerCase().replace('lz4_raw', 'lz4') : null;
       return { path, bytes: size, schema, unsupported, codec, ...rowGroupsOf(chunks) };
-    });
-  } catch (e) {
-    const msg = (e as Error).message;
-    throw new Error(msg.startsWith(path) ? msg : `${path}: cannot read Parquet metadata (footer; corrupt or truncated file?): ${firstLine(msg)}`);
-  }
+    } catch (e) {
+      const msg = (e as Error).message;
+      throw new Error(msg.startsWith(path) ? msg : `${path}: cannot read Parquet metadata (footer; corrupt or truncated file?): ${firstLine(msg)}`);
+    }
+  });
 }
 
 function rowGroupsOf(chunks: Record<string, unknown>[]): { rows: number; rowGroups: RowGroupMeta[] } {
