@@ -27,6 +27,9 @@ import type { EventSource } from '../src/sources/types.js';
 import { Demand } from '../src/sources/demand.js';
 import { parquetSource } from '../src/sources/parquet.js';
 import { generateHep } from './gen-hep.js';
+import { useStreamingHeapGrowth } from '../src/util/heapGrowth.js';
+
+useStreamingHeapGrowth(); // as the CLI does
 
 const args = process.argv.slice(2);
 if (args[0] === '--memory-server') await memoryServer(args[1], args[2]);

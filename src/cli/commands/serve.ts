@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { localServerOptions } from '../../grpc/localBackends.js';
 import { startServer } from '../../grpc/server.js';
@@ -32,12 +31,6 @@ export function register(program: Command): void {
       const read = (f: string, what: string) => readFile(f).catch((e: Error) => Promise.reject(new Error(`${what} ${f}: ${e.message}`)));
       const tls = o.tlsCert && o.tlsKey ? { cert: await read(o.tlsCert, '--tls-cert'), key: await read(o.tlsKey, '--tls-key') } : undefined;
       const token = o.token ?? process.env.DIFFSKIM_TOKEN;
-      // A server pushes GBs of typed arrays through a small V8 heap. With V8's default heap
-      // growth the old generation's limit stays so close to its size that, after a few streams,
-      // incremental marking restarts every few tens of milliseconds (scripts/bench-grpc.ts: the
-      // same stream slowed from 1.2 to 2.1 s over five passes). A growth factor of 4 (old
-      // generation up to 4x what survives a collection, here ~100 MB) keeps the limit clear.
-      setFlagsFromString('--heap-growing-percent=300');
       const backends = await localServerOptions(o.model);
       const server = await startServer({ dataRoots: o.dataRoot, token, tls, ...backends }, `${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`);
       const warn = !token || !tls ? ` (${[!tls && 'no TLS', !token && 'no token'].filter(Boolean).join(', ')})` : '';
