@@ -29,7 +29,8 @@ import { parquetSource } from '../src/sources/parquet.js';
 import { generateHep } from './gen-hep.js';
 import { useStreamingHeapGrowth } from '../src/util/heapGrowth.js';
 
-useStreamingHeapGrowth(); // as the CLI does
+// As in any process that reads a gRPC stream; the local reads here then run with it too, alike.
+useStreamingHeapGrowth();
 
 const args = process.argv.slice(2);
 if (args[0] === '--memory-server') await memoryServer(args[1], args[2]);

@@ -20,9 +20,6 @@ import { runSkim } from '../src/skim/runSkim.js';
 import { parquetSource } from '../src/sources/parquet.js';
 import { duckdb, sqlString } from '../src/sources/parquetDuckdb.js';
 import { generateHep } from './gen-hep.js';
-import { useStreamingHeapGrowth } from '../src/util/heapGrowth.js';
-
-useStreamingHeapGrowth(); // as the CLI does
 
 const CUTS: CutsFile = {
   cuts: [

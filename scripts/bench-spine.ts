@@ -22,9 +22,6 @@ import { parquetSource } from '../src/sources/parquet.js';
 import { sqlString } from '../src/sources/parquetDuckdb.js';
 import { fromPull } from '../src/sources/parquetStream.js';
 import { trainSelection } from '../src/training/trainer.js';
-import { useStreamingHeapGrowth } from '../src/util/heapGrowth.js';
-
-useStreamingHeapGrowth(); // as the CLI does
 
 const DIR = 'data/generated/bench';
 const REPEATS = 3;

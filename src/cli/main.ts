@@ -2,10 +2,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { useStreamingHeapGrowth } from '../util/heapGrowth.js';
 import { setQuietProgress } from '../util/progress.js';
-
-useStreamingHeapGrowth();
 
 /**
  * diffskim's command line. Every file in ./commands registers its own subcommand, so a new

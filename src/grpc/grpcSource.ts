@@ -4,6 +4,7 @@ import type { EventBatch } from '../batch/batch.js';
 import type { Schema } from '../batch/schema.js';
 import type { HardCut } from '../selection/cutsFile.js';
 import type { DatasetInfo, EventSource, ReadOptions } from '../sources/types.js';
+import { useStreamingHeapGrowth } from '../util/heapGrowth.js';
 import { callError, connect, type ConnectOptions, unaryCall } from './client.js';
 import { decodeBatch, decodeSchema } from './codec.js';
 import { encodeCut } from './cuts.js';
@@ -52,6 +53,7 @@ export function grpcSource(address: string, options: GrpcSourceOptions): EventSo
 
     batches(read: ReadOptions = {}): Observable<EventBatch> {
       return new Observable<EventBatch>((subscriber) => {
+        useStreamingHeapGrowth();
         const { client, metadata } = connect(address, options);
         const callOptions = options.deadlineMs ? { deadline: Date.now() + options.deadlineMs } : {};
         const call = client.streamBatches(request(read), metadata(), callOptions) as grpc.ClientReadableStream<BatchChunkMsg>;

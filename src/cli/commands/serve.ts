@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { localServerOptions } from '../../grpc/localBackends.js';
 import { startServer } from '../../grpc/server.js';
+import { useStreamingHeapGrowth } from '../../util/heapGrowth.js';
 
 interface ServeCliOptions {
   port: string;
@@ -31,6 +32,7 @@ export function register(program: Command): void {
       const read = (f: string, what: string) => readFile(f).catch((e: Error) => Promise.reject(new Error(`${what} ${f}: ${e.message}`)));
       const tls = o.tlsCert && o.tlsKey ? { cert: await read(o.tlsCert, '--tls-cert'), key: await read(o.tlsKey, '--tls-key') } : undefined;
       const token = o.token ?? process.env.DIFFSKIM_TOKEN;
+      useStreamingHeapGrowth();
       const backends = await localServerOptions(o.model);
       const server = await startServer({ dataRoots: o.dataRoot, token, tls, ...backends }, `${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`);
       const warn = !token || !tls ? ` (${[!tls && 'no TLS', !token && 'no token'].filter(Boolean).join(', ')})` : '';
