@@ -133,7 +133,7 @@ const encodeAndFrame = (b: EventBatch) => {
 const readAndEncode = () => lastValueFrom(parquetSource([file]).batches({ ...readAhead, reuseArrays: 3 /* maxInFlight 2 + 1, as the server */ }).pipe(reduce((t, b) => (encodeAndFrame(b), add(t, b)), zero)));
 for (let k = 0; k < repeat; k++) {
   localSeconds.push((await timed('local Parquet source', readLocal)).seconds);
-  if (DEFAULT_READ_AHEAD_MB) localAheadSeconds.push((await timed(`local, read-ahead ${DEFAULT_READ_AHEAD_MB} MB`, readLocalAhead)).seconds);
+  localAheadSeconds.push((await timed(`local, read-ahead ${DEFAULT_READ_AHEAD_MB} MB`, readLocalAhead)).seconds);
   remoteSeconds.push((await timed('gRPC stream (loopback)', readRemote(server.address), server.child.pid)).seconds);
   serverWorkSeconds.push((await timed('server work, no wire', readAndEncode)).seconds);
   wireSeconds.push((await timed('gRPC stream from memory', readRemote(memory.address), memory.child.pid)).seconds);
@@ -144,8 +144,7 @@ await stopServer(memory.child);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const local = median(localSeconds);
 console.log(`ratio gRPC / local (medians of ${repeat}): ${(local / median(remoteSeconds)).toFixed(2)} of the local rate`);
-if (DEFAULT_READ_AHEAD_MB) console.log(`  against a local read with the server's read-ahead: ${(median(localAheadSeconds) / median(remoteSeconds)).toFixed(2)} (that read alone: ${(local / median(localAheadSeconds)).toFixed(2)} of the local rate)`);
-else console.log('  (the server reads with DuckDB\'s default read-ahead on this machine: fewer than 4 cores)');
+console.log(`  against a local read with the server's read-ahead: ${(median(localAheadSeconds) / median(remoteSeconds)).toFixed(2)} (that read alone: ${(local / median(localAheadSeconds)).toFixed(2)} of the local rate)`);
 console.log(`  server work without the wire (read + encode): ${(local / median(serverWorkSeconds)).toFixed(2)} of the local rate`);
 console.log(`  the wire without the Parquet read (in-memory server): ${(local / median(wireSeconds)).toFixed(2)} of the local rate`);
 console.log(`server RSS: idle ${idle.now.toFixed(0)} MB, peak during fast client ${afterFast.peak.toFixed(0)} MB`);

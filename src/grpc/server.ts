@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import type { EventSource } from '../sources/types.js';
@@ -45,7 +44,7 @@ export interface ServerOptions {
   maxBatchBytes?: number;
   /** Events per batch when the client does not say (default 65536). */
   defaultBatchRows?: number;
-  /** MB each stream's source may decode ahead while messages go out (ReadOptions.readAheadMB; 0: DuckDB's default; default DEFAULT_READ_AHEAD_MB). */
+  /** MB each stream's source may decode ahead while messages go out (ReadOptions.readAheadMB; 0: DuckDB's ~1 MB; default 64). */
   readAheadMB?: number;
 }
 
@@ -60,13 +59,12 @@ export interface RunningServer {
 export const SERVICE_NAME = 'diffskim.v1.DiffSkim';
 
 /**
- * MB each stream's Parquet reader decodes ahead by default (ServerOptions.readAheadMB): 64 where
- * DuckDB's threads have cores to spare, DuckDB's own ~1 MB on smaller machines. Measured with
- * scripts/bench-grpc.ts against the previous server: on 16 cores the stream went from 0.76-0.77
- * to 0.92-0.95 of the local read rate; on 2 cores (client and server sharing them) from 0.67-0.73
- * down to 0.56-0.57, with 80 MB more server memory under a slow client.
+ * MB each stream's Parquet reader decodes ahead by default (ServerOptions.readAheadMB), so that
+ * DuckDB's threads keep decoding while the stream's messages go out (scripts/bench-grpc.ts, on
+ * 2 cores: the stream at 0.99 of the local read rate with it, 0.73 without; on 16 cores 0.92-0.95
+ * with it against 0.76-0.77 before). It costs up to that much memory per stream.
  */
-export const DEFAULT_READ_AHEAD_MB = availableParallelism() >= 4 ? 64 : 0;
+export const DEFAULT_READ_AHEAD_MB = 64;
 
 /** Starts the diffskim and health services on `address` (port 0 picks a free port). */
 export async function startServer(options: ServerOptions, address = '127.0.0.1:0'): Promise<RunningServer> {
