@@ -44,7 +44,7 @@ export interface ServerOptions {
   maxBatchBytes?: number;
   /** Events per batch when the client does not say (default 65536). */
   defaultBatchRows?: number;
-  /** MB each stream's source may decode ahead while messages go out (ReadOptions.readAheadMB; 0: DuckDB's ~1 MB; default 64). */
+  /** MB each stream's source may decode ahead (ReadOptions.readAheadMB; 0: DuckDB's ~1 MB; default 64). */
   readAheadMB?: number;
 }
 
@@ -60,9 +60,9 @@ export const SERVICE_NAME = 'diffskim.v1.DiffSkim';
 
 /**
  * MB each stream's Parquet reader decodes ahead by default (ServerOptions.readAheadMB), so that
- * DuckDB's threads keep decoding while the stream's messages go out (scripts/bench-grpc.ts, on
- * 2 cores: the stream at 0.90-0.99 of the local read rate with it, 0.70-0.73 without; on 16 cores 0.92-0.95
- * with it against 0.76-0.77 before). It costs up to that much memory per stream.
+ * DuckDB's threads keep decoding while the stream's messages go out. scripts/bench-grpc.ts: on
+ * 2 cores the stream runs at 0.90-0.99 of the local read rate with it, 0.70-0.73 without; on 16
+ * cores at 0.92-0.95, against 0.76-0.77 before. It costs up to that much memory per stream.
  */
 export const DEFAULT_READ_AHEAD_MB = 64;
 

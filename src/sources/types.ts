@@ -50,7 +50,7 @@ export interface ReadOptions {
    * How far a source may decode ahead of the consumer, in MB (DuckDB's streaming buffer; absent
    * or 0: its default, about 1 MB, a few chunks of a wide file). More keeps DuckDB's threads busy
    * while the consumer copies or waits, for up to that much memory per read. Measured with 64 MB:
-   * a plain read runs 1.27-1.28x as fast on 16 cores and 1.15-1.22x on 2 (scripts/bench-grpc.ts),
+   * a plain read runs 1.27-1.28x as fast on 16 cores and 1.15-1.44x on 2 (scripts/bench-grpc.ts),
    * but the peak RSS of a 20 M-event streaming skim rose from ~300 to ~500 MB
    * (scripts/bench-skim.ts), so local reads keep the default.
    */
