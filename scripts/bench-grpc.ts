@@ -16,9 +16,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { lastValueFrom, reduce } from 'rxjs';
+import { from, lastValueFrom, reduce } from 'rxjs';
 import { batchBytes, type EventBatch } from '../src/batch/batch.js';
-import { from } from 'rxjs';
 import { encodeBatch } from '../src/grpc/codec.js';
 import { grpcSource } from '../src/grpc/grpcSource.js';
 import { type BatchChunkMsg, services } from '../src/grpc/protos.js';

@@ -7,7 +7,6 @@ import type { BatchMsg, ColumnBuffersMsg, FieldMsg, SchemaMsg, WireDType } from 
 // little-endian host (every platform Node runs on in practice).
 if (endianness() !== 'LE') throw new Error('diffskim gRPC codec: big-endian hosts are not supported');
 
-
 export function encodeSchema(schema: Schema): SchemaMsg {
   return { fields: schema.map((f) => ({ name: f.name, type: f.type.toUpperCase() as WireDType, list: f.list, nullable: f.nullable })) };
 }

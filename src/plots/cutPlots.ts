@@ -5,7 +5,6 @@ import type { HardCut } from '../selection/cutsFile.js';
 import { classHistogramSpec } from './classHistogram.js';
 import { renderPlot } from './render.js';
 
-
 /** Histogram of one cut variable over all events, per class, with the cut applied to it. */
 export interface CutDistribution {
   column: string;

@@ -4,7 +4,6 @@ import type { RocPoint, ScoreDistribution } from '../eval/scoreHistogram.js';
 import { classHistogramSpec } from './classHistogram.js';
 import { renderPlot, VEGA_LITE_SCHEMA } from './render.js';
 
-
 /** A point to mark on the ROC curve (a working point). */
 export interface RocMark {
   label: string;

@@ -49,9 +49,11 @@ class ColumnBuilder {
   private offsets?: Int32Array;
   private validity?: Uint8Array;
 
+  /** `reuse`: take() hands out views of this builder's arrays, which it fills again afterwards. */
   constructor(
     private readonly field: Field,
     private readonly capacity: number,
+    private readonly reuse: boolean,
   ) {
     this.values = allocate(field.type, field.list ? Math.max(16, capacity) : capacity);
     if (field.list) this.offsets = new Int32Array(capacity + 1);
@@ -110,14 +112,11 @@ class ColumnBuilder {
     this.values = bigger;
   }
 
-  /**
-   * The filled column, copied to its exact size, and a reset builder. With `reuse`, views of
-   * the builder's arrays instead, which the next batch overwrites.
-   */
-  take(length: number, reuse: boolean): Column {
+  /** The filled column, copied to its exact size (with `reuse`, views), and a reset builder. */
+  take(length: number): Column {
     const validity = this.validity?.slice(0, length);
     this.validity = undefined;
-    if (reuse) {
+    if (this.reuse) {
       if (!this.field.list) return { kind: 'flat', values: this.values.subarray(0, length), validity };
       const offsets = this.offsets!.subarray(0, length + 1);
       return { kind: 'list', offsets, values: this.values.subarray(0, offsets[length]), validity };
@@ -147,9 +146,9 @@ export class BatchBuilder {
   constructor(
     readonly schema: Schema,
     readonly capacity: number,
-    private readonly reuse = 0,
+    reuse = 0,
   ) {
-    this.sets = Array.from({ length: Math.max(1, reuse) }, () => schema.map((f) => new ColumnBuilder(f, capacity)));
+    this.sets = Array.from({ length: Math.max(1, reuse) }, () => schema.map((f) => new ColumnBuilder(f, capacity, reuse > 0)));
     this.columns = this.sets[0];
   }
 
@@ -161,7 +160,7 @@ export class BatchBuilder {
 
   take(): EventBatch {
     const columns: Record<string, Column> = {};
-    this.schema.forEach((f, i) => (columns[f.name] = this.columns[i].take(this.length, this.reuse > 0)));
+    this.schema.forEach((f, i) => (columns[f.name] = this.columns[i].take(this.length)));
     const batch: EventBatch = { schema: this.schema, length: this.length, columns };
     this.length = 0;
     this.columns = this.sets[++this.taken % this.sets.length];

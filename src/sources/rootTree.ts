@@ -193,7 +193,6 @@ export function largestBasketEntries(b: JsrootBranch): number {
   return Math.max(most, b.fEntries - (b.fBasketEntry[b.fWriteBasket] ?? 0));
 }
 
-
 /** The readable branch `name`, or an error naming the file, the reason or the nearest names. */
 export function requireBranch(tree: RootTree, name: string): RootBranch {
   const b = tree.branches.get(name);
