@@ -4,7 +4,7 @@ import type { EventBatch } from '../batch/batch.js';
 import { schemaDifference, type Schema } from '../batch/schema.js';
 import { cutsToSql, type HardCut } from '../selection/cutsFile.js';
 import type { DatasetInfo, EventSource, ReadOptions } from './types.js';
-import { BatchBuilder } from './parquetChunks.js';
+import { BatchBuilder, checkResultTypes, readChunk } from './parquetChunks.js';
 import { filteredChunkFetched } from './duckdbChunkGc.js';
 import { checkCuts, projectionItem, quantityOf } from './parquetColumns.js';
 import { duckdb, sqlString } from './parquetDuckdb.js';
@@ -120,7 +120,8 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
   if (columns.length === 0) throw new Error(`${meta.path}: no columns to read`);
   const { sql, schema } = selectSql(meta, columns, options.where ?? [], ', file_row_number');
   const filtered = (options.where ?? []).length > 0;
-  const rowNumberAt = schema.length;
+  // file_row_number, last in the select, locates each batch in the file.
+  const withRowNumber: Schema = [...schema, { name: 'file_row_number', type: 'int64', list: false, nullable: false }];
   const builder = new BatchBuilder(schema, batchRows, options.reuseArrays);
   const con = await (await duckdb()).connect();
   if (options.readAheadMB) await con.run(`SET streaming_buffer_size = '${options.readAheadMB}MB'`);
@@ -132,6 +133,7 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
   };
   try {
     const result = await con.stream(sql);
+    checkResultTypes(result, withRowNumber, meta.path);
     let firstRow = 0;
     // The next chunk is fetched (DuckDB decodes on its own threads) while this one is copied;
     // each fetched chunk owns its memory, so this one stays valid.
@@ -142,11 +144,12 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
       if (!chunk || chunk.rowCount === 0) break;
       fetchNext(result);
       if (filtered) filteredChunkFetched();
-      const rowNumbers = (chunk.getColumnVector(rowNumberAt) as unknown as { items: BigInt64Array }).items;
+      const vectors = readChunk(chunk, withRowNumber);
+      const rowNumbers = vectors[schema.length].values as BigInt64Array;
       for (let start = 0; start < chunk.rowCount; ) {
         if (builder.length === 0) firstRow = Number(rowNumbers[start]);
         const end = Math.min(chunk.rowCount, start + batchRows - builder.length);
-        builder.append(chunk, start, end);
+        builder.append(vectors, start, end);
         lastRow = Number(rowNumbers[end - 1]);
         start = end;
         if (builder.length === batchRows) yield { ...builder.take(), origin: { file: meta.path, rowGroup: rowGroupOf(meta, firstRow), firstRow } };

@@ -1,39 +1,63 @@
-import type { DuckDBDataChunk, DuckDBVector } from '@duckdb/node-api';
+import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
+import duckdb from '@duckdb/node-bindings';
 import type { Column, EventBatch } from '../batch/batch.js';
-import { allocate, type Field, type Schema, type TypedArray } from '../batch/schema.js';
+import { allocate, bytesPerValue, type DType, type Field, type Schema, type TypedArray, viewOf } from '../batch/schema.js';
+import { duckTypeOf } from './parquetDuckdb.js';
 
 /**
- * The parts of a DuckDB result vector we copy from. node-api keeps them private, but they are
- * plain views into DuckDB's memory (valid until the next fetchChunk), so we read them directly
- * instead of converting value by value.
+ * One column of a fetched chunk, copied out of DuckDB with its C API (@duckdb/node-bindings):
+ * the values, the validity bitmap (bit i of byte i >> 3, least significant first; null when all
+ * are valid), and for lists the (offset, length) entries into a child vector. node-api's vector
+ * objects would give the same bytes, but building them for every 2048-row chunk cost more than
+ * the copy itself.
  */
-interface RawVector {
-  items?: TypedArray;
-  dataView?: DataView;
-  validity: { data: BigUint64Array | null };
-  entryData?: BigUint64Array;
-  childData?: RawVector;
+interface ChunkVector {
+  /** Flat vectors only. */
+  values?: TypedArray;
+  validity: Uint8Array | null;
+  /** List rows: 32-bit words of (offset, length) uint64 pairs, offset at 4i, length at 4i + 2. */
+  entries?: Uint32Array;
+  child?: ChunkVector;
 }
 
-const raw = (v: DuckDBVector): RawVector => v as unknown as RawVector;
-
-/** Bytes of the vector's values for rows [start, end) (booleans are one byte each). */
-function valuesOf(v: RawVector, start: number, end: number): TypedArray {
-  if (v.items) return v.items.subarray(start, end);
-  if (v.dataView) return new Uint8Array(v.dataView.buffer, v.dataView.byteOffset + start, end - start);
-  throw new Error('unsupported vector type');
+function readVector(vector: duckdb.Vector, type: DType, list: boolean, rows: number): ChunkVector {
+  const validity = duckdb.vector_get_validity(vector, Math.ceil(rows / 64) * 8);
+  if (list) {
+    const e = duckdb.vector_get_data(vector, rows * 16);
+    const child = duckdb.list_vector_get_child(vector);
+    const size = duckdb.list_vector_get_size(vector);
+    const entries = new Uint32Array(e.buffer, e.byteOffset, rows * 4);
+    return { validity, entries, child: readVector(child, type, false, size) };
+  }
+  const bytes = duckdb.vector_get_data(vector, rows * bytesPerValue(type));
+  return { values: viewOf(type, bytes.buffer, bytes.byteOffset, rows), validity };
 }
 
-/** Validity bit of each row in [start, end), or null when all are valid. */
-function nullsIn(v: RawVector, start: number, end: number): Uint8Array | null {
-  const bits = v.validity.data;
+/** Every column of a chunk, as the schema's types (checked against the result by checkResultTypes). */
+export function readChunk(chunk: DuckDBDataChunk, schema: Schema): ChunkVector[] {
+  return schema.map((f, c) => readVector(duckdb.data_chunk_get_vector(chunk.chunk, c), f.type, f.list, chunk.rowCount));
+}
+
+/** The result's columns must have the schema's types: the chunks are read as raw bytes of those. */
+export function checkResultTypes(result: DuckDBResult, schema: Schema, file: string): void {
+  schema.forEach((f, c) => {
+    const expected = duckTypeOf(f.type) + (f.list ? '[]' : '');
+    const got = String(result.columnType(c));
+    if (got !== expected) throw new Error(`${file}: column '${f.name}' came back from DuckDB as ${got}, expected ${expected}`);
+  });
+}
+
+/** Validity of each row in [start, end) as one byte per row, or null when all are valid. */
+function nullsIn(bits: Uint8Array | null, start: number, end: number): Uint8Array | null {
   if (!bits) return null;
-  const bytes = new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
   let out: Uint8Array | null = null;
-  for (let i = start; i < end; i++) {
-    if ((bytes[i >> 3] >> (i & 7)) & 1) continue;
-    out ??= new Uint8Array(end - start).fill(1);
-    out[i - start] = 0;
+  for (let i = start; i < end; ) {
+    // Whole bytes of valid rows are skipped 8 at a time.
+    if ((i & 7) === 0 && i + 8 <= end && bits[i >> 3] === 255) i += 8;
+    else {
+      if (!((bits[i >> 3] >> (i & 7)) & 1)) (out ??= new Uint8Array(end - start).fill(1))[i - start] = 0;
+      i++;
+    }
   }
   return out;
 }
@@ -59,15 +83,14 @@ class ColumnBuilder {
     if (field.list) this.offsets = new Int32Array(capacity + 1);
   }
 
-  append(vec: DuckDBVector, start: number, end: number, at: number): void {
-    const v = raw(vec);
-    const nulls = nullsIn(v, start, end);
+  append(v: ChunkVector, start: number, end: number, at: number): void {
+    const nulls = nullsIn(v.validity, start, end);
     if (nulls) {
       this.validity ??= new Uint8Array(this.capacity).fill(1);
       this.validity.set(nulls, at);
     }
     if (!this.field.list) {
-      this.values.set(valuesOf(v, start, end) as never, at);
+      this.values.set(v.values!.subarray(start, end) as never, at);
       if (nulls) for (let i = 0; i < nulls.length; i++) if (!nulls[i]) this.values[at + i] = blank(this.values) as never;
       return;
     }
@@ -75,10 +98,10 @@ class ColumnBuilder {
   }
 
   /** List rows: entryData holds (offset, length) pairs into the flat child vector. */
-  private appendLists(v: RawVector, start: number, end: number, at: number, nulls: Uint8Array | null): void {
+  private appendLists(v: ChunkVector, start: number, end: number, at: number, nulls: Uint8Array | null): void {
     const offsets = this.offsets!;
-    const entries = new Uint32Array(v.entryData!.buffer, v.entryData!.byteOffset, v.entryData!.length * 2);
-    const child = v.childData!;
+    const entries = v.entries!;
+    const child = v.child!;
     for (let i = start; i < end; i++) {
       const len = nulls && !nulls[i - start] ? 0 : entries[4 * i + 2];
       offsets[at + i - start + 1] = offsets[at + i - start] + len;
@@ -96,8 +119,8 @@ class ColumnBuilder {
         i = j;
         continue;
       }
-      this.values.set(valuesOf(child, from, to) as never, out);
-      const elementNulls = nullsIn(child, from, to);
+      this.values.set(child.values!.subarray(from, to) as never, out);
+      const elementNulls = nullsIn(child.validity, from, to);
       // diffskim has no per-element validity: a null element becomes NaN (or 0 for integers).
       if (elementNulls) for (let k = 0; k < elementNulls.length; k++) if (!elementNulls[k]) this.values[out + k] = blank(this.values) as never;
       out += to - from;
@@ -152,9 +175,9 @@ export class BatchBuilder {
     this.columns = this.sets[0];
   }
 
-  /** Copy rows [start, end) of the chunk; vector i of the chunk is column i of the schema. */
-  append(chunk: DuckDBDataChunk, start: number, end: number): void {
-    for (let c = 0; c < this.columns.length; c++) this.columns[c].append(chunk.getColumnVector(c), start, end, this.length);
+  /** Copy rows [start, end) of a chunk read by readChunk with this schema. */
+  append(vectors: ChunkVector[], start: number, end: number): void {
+    for (let c = 0; c < this.columns.length; c++) this.columns[c].append(vectors[c], start, end, this.length);
     this.length += end - start;
   }
 
