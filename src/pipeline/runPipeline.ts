@@ -62,9 +62,17 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
 
   const opened = await openSource(pipeline.source, baseDir);
   const info = await opened.source.describe();
-  const trainEvents = Math.round(info.rows * (1 - pipeline.training.validationFraction)) * pipeline.training.epochs;
-  const training = createProgress({ stage: 'train', total: trainEvents });
-  const trained = await trainSelection({ pipeline, source: opened.source, info, checkpointDir: join(outDir, 'checkpoints'), onStep: (n) => training.advance(n) });
+  const { epochs, validationFraction } = pipeline.training;
+  // An estimate until the training split (drawn event by event) is counted.
+  const training = createProgress({ stage: 'train', total: Math.round(info.rows * (1 - validationFraction)) * epochs });
+  const trained = await trainSelection({
+    pipeline,
+    source: opened.source,
+    info,
+    checkpointDir: join(outDir, 'checkpoints'),
+    onTrainingSplit: (n) => training.setTotal(n * epochs),
+    onStep: (n) => training.advance(n),
+  });
   training.done({ backend: trained.backend, auc: trained.validationAuc });
   const trainSeconds = (performance.now() - t0) / 1000;
 

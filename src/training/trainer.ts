@@ -68,6 +68,8 @@ export interface TrainArgs {
   onEpoch?: (e: EpochRecord) => void;
   /** Called after each minibatch step with its number of events. */
   onStep?: (events: number) => void;
+  /** Called once the training split is counted, with its events per epoch. */
+  onTrainingSplit?: (events: number) => void;
   /** Folder for a checkpoint after every epoch (atomic; see checkpoint.ts). */
   checkpointDir?: string;
 }
@@ -104,6 +106,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
 
   const stats = await collectStats(read('train'), quantities, { label: p.label, weight: p.weight, seed: t.seed });
   if (stats.events === 0) throw new Error(`pipeline '${p.name}': the training split is empty`);
+  args.onTrainingSplit?.(stats.events);
   const statsOf = (q: string): QuantityStats => {
     const s = stats.quantities.get(q)!;
     if (s.count === 0) throw new Error(`column '${q}': no finite values in the training data`);

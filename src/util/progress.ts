@@ -3,6 +3,8 @@ import cliProgress from 'cli-progress';
 /** Progress of one long stage: a bar on a TTY, JSON lines on stderr otherwise, nothing when quiet. */
 export interface Progress {
   advance(events: number, extra?: Record<string, unknown>): void;
+  /** The events expected, once known exactly (replaces an estimate). */
+  setTotal(total: number): void;
   done(extra?: Record<string, unknown>): void;
 }
 
@@ -26,9 +28,10 @@ export function setQuietProgress(quiet: boolean): void {
 
 export function createProgress(options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr;
-  if (options.quiet ?? quietByDefault) return { advance() {}, done() {} };
+  if (options.quiet ?? quietByDefault) return { advance() {}, setTotal() {}, done() {} };
   const started = performance.now();
   let events = 0;
+  let total = options.total;
   const rate = () => Math.round(events / Math.max((performance.now() - started) / 1000, 1e-3));
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
@@ -40,12 +43,16 @@ export function createProgress(options: ProgressOptions): Progress {
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(options.total ?? 0, 0, { rate: 0 });
+    bar.start(total ?? 0, 0, { rate: 0 });
     return {
       advance(n) {
         events += n;
-        if (!options.total) bar.setTotal(events);
+        if (!total) bar.setTotal(events);
         bar.update(events, { rate: rate() });
+      },
+      setTotal(n) {
+        total = n;
+        bar.setTotal(n);
       },
       done() {
         bar.stop();
@@ -60,7 +67,7 @@ export function createProgress(options: ProgressOptions): Progress {
         stage: options.stage,
         status,
         events,
-        total: options.total ?? null,
+        total: total ?? null,
         eventsPerSecond: rate(),
         seconds: +((performance.now() - started) / 1000).toFixed(3),
         ...extra,
@@ -74,6 +81,9 @@ export function createProgress(options: ProgressOptions): Progress {
         last = now;
         line('running', extra);
       }
+    },
+    setTotal(n) {
+      total = n;
     },
     done(extra) {
       line('done', extra);

@@ -28,6 +28,25 @@ beforeAll(async () => {
   await initBackend('auto');
 });
 
+describe('trainSelection progress', () => {
+  it('tells the size of the training split, and steps through exactly that many events per epoch', async () => {
+    const data = toyBatches(3000, 2);
+    let split = 0;
+    let stepped = 0;
+    const epochs = 2;
+    await trainSelection({
+      pipeline: toyPipeline({ training: { ...training, epochs } }),
+      source: memorySource(data),
+      info: toyInfo(data),
+      onTrainingSplit: (n) => (split = n),
+      onStep: (n) => (stepped += n),
+    });
+    expect(split).toBeGreaterThan(0.7 * 6000);
+    expect(split).toBeLessThan(6000);
+    expect(stepped).toBe(split * epochs);
+  });
+});
+
 describe('trainSelection on the seed toy', () => {
   let cutsXMlp: TrainResult;
   let mlpOnly: TrainResult;
