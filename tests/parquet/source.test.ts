@@ -49,6 +49,19 @@ describe('parquetSource', () => {
     }
   });
 
+  it('reads chunks whose lists are all empty or null and a column that is all null', async () => {
+    const file = join(dir, 'empty-lists.parquet');
+    await sql(`COPY (SELECT i::INTEGER AS id, CASE WHEN i % 2 = 0 THEN NULL ELSE []::FLOAT[] END AS jets, NULL::DOUBLE AS gone
+      FROM range(3000) t(i)) TO '${file}' (FORMAT parquet)`);
+    const { batches, all } = await collect(parquetSource([file]).batches({ batchRows: 1000 }));
+    expect(batches.map((b) => b.length)).toEqual([1000, 1000, 1000]);
+    const jets = all!.columns.jets;
+    expect(jets.kind === 'list' && jets.offsets[3000]).toBe(0);
+    expect(Array.from(jets.validity!.subarray(0, 4))).toEqual([0, 1, 0, 1]);
+    expect(all!.columns.gone.validity!.every((v) => v === 0)).toBe(true);
+    expect(Array.from(all!.columns.gone.values).every(Number.isNaN)).toBe(true);
+  });
+
   it('projects columns and derived quantities', async () => {
     const { all } = await collect(parquetSource([join(dir, 'a.parquet')]).batches({ columns: ['count(jets)', 'first(jets)', 'abs(x)', 'id'] }));
     expect(all!.schema.map((f) => `${f.name}:${f.type}`)).toEqual(['count(jets):int32', 'first(jets):float32', 'abs(x):float32', 'id:int32']);
