@@ -59,7 +59,7 @@ describe('parquetSource', () => {
     expect(jets.kind === 'list' && jets.offsets[3000]).toBe(0);
     expect(Array.from(jets.validity!.subarray(0, 4))).toEqual([0, 1, 0, 1]);
     expect(all!.columns.gone.validity!.every((v) => v === 0)).toBe(true);
-    expect(Array.from(all!.columns.gone.values).every(Number.isNaN)).toBe(true);
+    expect(Array.from(all!.columns.gone.values as Float64Array).every(Number.isNaN)).toBe(true);
   });
 
   it('projects columns and derived quantities', async () => {
