@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { resultFromEntries } from '../shard/report.js';
 import { skimResumable } from '../shard/resumableSkim.js';
 import { parquetSource } from '../sources/parquet.js';
-import { checkCuts, fieldFor } from '../sources/parquetColumns.js';
+import { checkCuts } from '../sources/parquetColumns.js';
 import { removeStaleTempFiles } from '../sinks/tempFiles.js';
-import type { SkimOptions, SkimResult } from './runSkim.js';
+import { keptColumns, type SkimOptions, type SkimResult } from './runSkim.js';
 
 /**
  * Interrupted runs. Every writer writes a temp file and renames it when complete (see
@@ -42,7 +42,7 @@ export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim
   const t0 = performance.now();
   const metas = await parquetSource(o.inputs).files();
   const first = metas[0];
-  for (const name of o.keep ?? []) fieldFor(first.schema, { fn: 'value', column: name, text: name }, first.path, first.unsupported);
+  keptColumns(first, o.keep, o.score !== undefined);
   checkCuts(first.schema, o.cuts.cuts, first.path, first.unsupported);
   if (o.cuts.score && !o.score) throw new Error('the cuts file has a score cut: give the model that computes the score (--model DIR)');
   const tempFilesRemoved = await removeStaleTempFiles(o.outDir);

@@ -10,7 +10,7 @@ import { Demand } from '../sources/demand.js';
 import { parquetSource } from '../sources/parquet.js';
 import { checkCuts, fieldFor } from '../sources/parquetColumns.js';
 import { sqlIdent, sqlString, withConnection } from '../sources/parquetDuckdb.js';
-import type { ParquetFileMeta } from '../sources/parquetMeta.js';
+import type { ChunkStats, ParquetFileMeta } from '../sources/parquetMeta.js';
 import { readError } from '../sources/parquetDiagnose.js';
 import { planPushDown } from '../sources/parquetPushdown.js';
 import { tempPathOf } from '../sinks/tempFiles.js';
@@ -68,8 +68,7 @@ export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
   const t0 = performance.now();
   const metas = await parquetSource(opts.inputs).files();
   const schema = metas[0].schema;
-  const keep = opts.keep ?? schema.map((f) => f.name);
-  for (const name of keep) fieldFor(schema, { fn: 'value', column: name, text: name }, metas[0].path, metas[0].unsupported);
+  const keep = keptColumns(metas[0], opts.keep, opts.score !== undefined);
   checkCuts(schema, opts.cuts.cuts, metas[0].path, metas[0].unsupported);
   if (opts.cuts.score && !opts.score) throw new Error('cuts file has a score cut: runSkim needs the classifier (opts.score) to apply it');
   const outputs = outputNames(metas, opts.outDir);
@@ -87,6 +86,28 @@ export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
     files.push({ input: meta.path, output: outputs[i], eventsIn: meta.rows, eventsKept: kept, bytesIn: meta.bytes, bytesOut: (await stat(outputs[i])).size });
   }
   return summarize(metas, files, keep, opts, (performance.now() - t0) / 1000);
+}
+
+/**
+ * Why a skim with a score cut cannot write these columns, or null when it can: it streams
+ * batches, which hold numbers, booleans and lists of them only (DuckDB's in-engine skim, without
+ * a score cut, carries columns of any type, strings and structs included).
+ */
+export function columnsNotStreamable(unsupported: { name: string; type: string }[], keep: string[] | undefined): string | null {
+  const dropped = unsupported.filter((u) => !keep || keep.includes(u.name));
+  if (!dropped.length) return null;
+  const list = dropped.map((u) => `'${u.name}' (${u.type})`).join(', ');
+  const fix = keep ? 'leave them out of the kept columns' : 'name the columns to write (--keep; skim.keep in a pipeline; keep in RunSkim)';
+  return `a skim with a score cut streams events through diffskim, which cannot carry column(s) ${list}; ${fix}, or skim without the score cut (DuckDB keeps every column)`;
+}
+
+/** The columns a skim writes: `keep`, checked, or by default every column of the file. */
+export function keptColumns(meta: ParquetFileMeta, keep: string[] | undefined, streaming: boolean): string[] {
+  const why = streaming ? columnsNotStreamable(meta.unsupported, keep) : null;
+  if (why) throw new Error(`${meta.path}: ${why}`);
+  const names = keep ?? meta.columns;
+  for (const name of names) if (streaming || !meta.unsupported.some((u) => u.name === name)) fieldFor(meta.schema, { fn: 'value', column: name, text: name }, meta.path, meta.unsupported);
+  return names;
 }
 
 function outputNames(metas: ParquetFileMeta[], outDir: string): string[] {
@@ -112,9 +133,11 @@ const SKIM_ROW_GROUP_ROWS = 32768;
 function bytesPerEvent(meta: ParquetFileMeta, columns: string[]): number {
   let bytes = 0;
   for (const name of columns) {
-    const f = meta.schema.find((x) => x.name === name)!;
-    const values = meta.rowGroups.reduce((s, g) => s + (g.columns[name]?.values ?? 0), 0);
-    bytes += f.list ? bytesPerValue(f.type) * (values / Math.max(1, meta.rows)) + 4 : bytesPerValue(f.type);
+    const f = meta.schema.find((x) => x.name === name);
+    const sum = (of: (c: ChunkStats) => number) => meta.rowGroups.reduce((s, g) => s + (g.columns[name] ? of(g.columns[name]) : 0), 0);
+    // A column diffskim does not read (a string, a struct): its size decoded, as the footer gives it.
+    if (!f) bytes += sum((c) => c.uncompressedBytes) / Math.max(1, meta.rows);
+    else bytes += f.list ? bytesPerValue(f.type) * (sum((c) => c.values) / Math.max(1, meta.rows)) + 4 : bytesPerValue(f.type);
   }
   return bytes;
 }

@@ -7,9 +7,10 @@ import { dtypeOfDuckType, queryRows, sqlString, withConnection } from './parquet
 /** Statistics of one column chunk (one column in one row group). */
 export interface ChunkStats {
   compressedBytes: number;
+  uncompressedBytes: number;
   /** Values stored (for a list column: list entries). */
   values: number;
-  /** min/max as numbers (booleans as 0/1); null when the file has no statistics. */
+  /** min/max as numbers (booleans as 0/1); null when the file has none, or the column has several leaves (a struct). */
   min: number | null;
   max: number | null;
   nullCount: number | null;
@@ -20,7 +21,7 @@ export interface RowGroupMeta {
   rows: number;
   /** Index of the row group's first row in the file. */
   firstRow: number;
-  /** Per top-level column (a list column's values live under its own name). */
+  /** Per top-level column: a list's values and a struct's fields count under the column's name. */
   columns: Record<string, ChunkStats>;
 }
 
@@ -29,7 +30,9 @@ export interface ParquetFileMeta {
   bytes: number;
   rows: number;
   schema: Schema;
-  /** Columns whose type diffskim cannot hold (strings, structs, ...): never read. */
+  /** Every top-level column, in file order (those of `schema` and of `unsupported`). */
+  columns: string[];
+  /** Columns whose type diffskim cannot hold (strings, structs, ...): never read into batches. */
   unsupported: { name: string; type: string }[];
   rowGroups: RowGroupMeta[];
   /** Compression of the first column chunk ('snappy', 'zstd', ...; 'uncompressed'), or null for an empty file. */
@@ -62,12 +65,13 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       }
       const chunks = await queryRows(
         con,
-        `SELECT row_group_id, row_group_num_rows, path_in_schema, total_compressed_size, num_values,
+        `SELECT row_group_id, row_group_num_rows, path_in_schema, total_compressed_size, total_uncompressed_size, num_values,
                 coalesce(stats_min_value, stats_min) AS lo, coalesce(stats_max_value, stats_max) AS hi, stats_null_count, compression
          FROM parquet_metadata(${f}) ORDER BY row_group_id, column_id`,
       );
       const codec = chunks.length ? String(chunks[0].compression).toLowerCase().replace('lz4_raw', 'lz4') : null;
-      return { path, bytes: size, schema, unsupported, codec, ...rowGroupsOf(chunks) };
+      const columns = described.map((r) => String(r.column_name));
+      return { path, bytes: size, schema, columns, unsupported, codec, ...rowGroupsOf(chunks) };
     } catch (e) {
       const msg = (e as Error).message;
       throw new Error(msg.startsWith(path) ? msg : `${path}: cannot read Parquet metadata (footer; corrupt or truncated file?): ${firstLine(msg)}`);
@@ -85,15 +89,20 @@ function rowGroupsOf(chunks: Record<string, unknown>[]): { rows: number; rowGrou
       g = rowGroups[index] = { index, rows: Number(c.row_group_num_rows), firstRow: rows, columns: {} };
       rows += g.rows;
     }
-    // 'jets, list, element' belongs to column 'jets'; a column has one leaf here (no structs).
+    // 'jets, list, element' belongs to column 'jets'; so do all leaves of a struct 'Jet'.
     const name = String(c.path_in_schema).split(', ')[0];
-    g.columns[name] = {
+    const leaf: ChunkStats = {
       compressedBytes: Number(c.total_compressed_size),
+      uncompressedBytes: Number(c.total_uncompressed_size),
       values: Number(c.num_values),
       min: statNumber(c.lo),
       max: statNumber(c.hi),
       nullCount: c.stats_null_count == null ? null : Number(c.stats_null_count),
     };
+    const seen = g.columns[name];
+    g.columns[name] = seen
+      ? { compressedBytes: seen.compressedBytes + leaf.compressedBytes, uncompressedBytes: seen.uncompressedBytes + leaf.uncompressedBytes, values: seen.values + leaf.values, min: null, max: null, nullCount: null }
+      : leaf;
   }
   return { rows, rowGroups };
 }

@@ -5,13 +5,14 @@ import type { ParquetFileMeta } from '../../src/sources/parquetMeta.js';
 
 /** A file's metadata: row groups of these sizes; list columns hold `perEvent` values per event. */
 function meta(fields: Field[], rowGroups: number[], perEvent = 3): ParquetFileMeta {
-  const stats = (f: Field, rows: number) => ({ compressedBytes: 0, values: f.list ? rows * perEvent : rows, min: null, max: null, nullCount: 0 });
+  const stats = (f: Field, rows: number) => ({ compressedBytes: 0, uncompressedBytes: 0, values: f.list ? rows * perEvent : rows, min: null, max: null, nullCount: 0 });
   let firstRow = 0;
   return {
     path: 'f.parquet',
     bytes: 0,
     rows: rowGroups.reduce((a, b) => a + b, 0),
     schema: fields,
+    columns: fields.map((f) => f.name),
     unsupported: [],
     rowGroups: rowGroups.map((rows, index) => {
       const g = { index, rows, firstRow, columns: Object.fromEntries(fields.map((f) => [f.name, stats(f, rows)])) };

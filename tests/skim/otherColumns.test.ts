@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { status } from '@grpc/grpc-js';
+import { unaryCall } from '../../src/grpc/client.js';
+import { encodeCut } from '../../src/grpc/cuts.js';
+import { localServerOptions } from '../../src/grpc/localBackends.js';
+import { saveModel } from '../../src/model/io.js';
+import { createModel } from '../../src/model/model.js';
+import { type RunningServer, startServer } from '../../src/grpc/server.js';
+import type { CutsFile } from '../../src/selection/cutsFile.js';
+import { runSkim } from '../../src/skim/runSkim.js';
+import { readParquetMeta } from '../../src/sources/parquetMeta.js';
+import { sql, tempDir } from '../parquet/helpers.js';
+
+/**
+ * Columns diffskim does not read into batches (a string, a struct of lists, a list of structs,
+ * as awkward writes jagged records) still belong to the events: a skim must not drop them silently.
+ */
+let dir: string;
+let cleanup: () => Promise<void>;
+let input: string;
+const CUTS: CutsFile = { cuts: [{ column: 'x', op: '>', value: 50 }], score: null };
+const rows = (file: string, where = '') => sql(`SELECT * FROM read_parquet('${file}') ${where} ORDER BY id`);
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+  input = join(dir, 'events.parquet');
+  await sql(`COPY (SELECT i::INTEGER AS id, (i * 0.1)::FLOAT AS x, 'run' || (i % 3) AS tag,
+      {'pt': [(i % 7)::FLOAT, 2.5::FLOAT], 'eta': [(i % 5)::FLOAT]} AS Jet,
+      [{'pt': (i % 11)::FLOAT, 'charge': (i % 2)::TINYINT} FOR k IN range(i % 3)] AS Muon
+    FROM range(1000) t(i)) TO '${input}' (FORMAT parquet, ROW_GROUP_SIZE 300)`);
+});
+afterAll(() => cleanup());
+
+describe('columns diffskim does not read', () => {
+  it('are carried whole by the in-engine skim: every column, every value, nothing counted as saved by columns', async () => {
+    const r = await runSkim({ inputs: [input], cuts: CUTS, outDir: join(dir, 'all') });
+    expect(r.eventsKept).toBe(499);
+    expect(await rows(r.skimFiles[0])).toEqual(await rows(input, 'WHERE x > 50'));
+    expect(r.bytesSavedByColumns).toBe(0);
+  });
+
+  it('can be named in keep', async () => {
+    const r = await runSkim({ inputs: [input], cuts: CUTS, outDir: join(dir, 'keep'), keep: ['id', 'Muon'] });
+    expect(await rows(r.skimFiles[0])).toEqual(await sql(`SELECT id, Muon FROM read_parquet('${input}') WHERE x > 50 ORDER BY id`));
+  });
+
+  it('count all their leaves in the file metadata (bytes of a struct = the sum of its fields)', async () => {
+    const meta = await readParquetMeta(input);
+    expect(meta.columns).toEqual(['id', 'x', 'tag', 'Jet', 'Muon']);
+    expect(meta.unsupported.map((u) => u.name)).toEqual(['tag', 'Jet', 'Muon']);
+    const leaves = await sql(`SELECT row_group_id AS g, sum(total_compressed_size)::INTEGER AS bytes FROM parquet_metadata('${input}')
+      WHERE path_in_schema LIKE 'Jet,%' GROUP BY g ORDER BY g`);
+    expect(meta.rowGroups.map((g) => g.columns.Jet.compressedBytes)).toEqual(leaves.map((l) => l.bytes));
+    expect(meta.rowGroups[0].columns.Jet.min).toBeNull();
+  });
+
+  it('make a skim with a score cut refuse to run rather than drop them, naming them and the way out', async () => {
+    const score = { fn: (b: { length: number }) => new Float32Array(b.length).fill(1), threshold: 0.5, columns: ['x'] };
+    const scored: CutsFile = { ...CUTS, score: { op: '>', value: 0.5 } };
+    await expect(runSkim({ inputs: [input], cuts: scored, score, outDir: join(dir, 'score') })).rejects.toThrow(
+      /events\.parquet: a skim with a score cut streams events through diffskim, which cannot carry column\(s\) 'tag' \(VARCHAR\), 'Jet' \(STRUCT.*\), 'Muon' \(STRUCT.*\[\]\); name the columns to write/,
+    );
+    await expect(runSkim({ inputs: [input], cuts: scored, score, outDir: join(dir, 'score'), keep: ['id', 'tag'] })).rejects.toThrow(/cannot carry column\(s\) 'tag' \(VARCHAR\); leave them out/);
+    const r = await runSkim({ inputs: [input], cuts: scored, score, outDir: join(dir, 'score'), keep: ['id', 'x'] });
+    expect(await rows(r.skimFiles[0])).toEqual(await sql(`SELECT id, x FROM read_parquet('${input}') WHERE x > 50 ORDER BY id`));
+  });
+
+  describe('over RunSkim', () => {
+    let server: RunningServer;
+    beforeAll(async () => {
+      const model = join(dir, 'model');
+      await saveModel(model, createModel({ kind: 'cuts-x-mlp', features: ['x'], inputMean: [50], inputStd: [30], hidden: [4], cuts: [], seed: 3 }));
+      server = await startServer({ dataRoots: [dir], ...(await localServerOptions(model)) });
+    });
+    afterAll(() => server.close(500));
+    const call = (req: object) =>
+      unaryCall<{ skimFiles: string[]; eventsKept: number }>(`127.0.0.1:${server.port}`, {}, 'runSkim', { inputs: ['events.parquet'], cuts: CUTS.cuts.map(encodeCut), ...req });
+
+    it('keep may name them, and a score cut that would drop them is INVALID_ARGUMENT', async () => {
+      const r = await call({ outputDir: 'rpc', keep: ['id', 'tag'] });
+      expect(await rows(join(dir, r.skimFiles[0]))).toEqual(await sql(`SELECT id, tag FROM read_parquet('${input}') WHERE x > 50 ORDER BY id`));
+      await expect(call({ outputDir: 'rpc-score', scoreCut: true, scoreThreshold: 0.5 })).rejects.toMatchObject({
+        code: status.INVALID_ARGUMENT,
+        message: expect.stringMatching(/events\.parquet: a skim with a score cut streams events through diffskim, which cannot carry column\(s\) 'tag'/),
+      });
+    });
+  });
+});
