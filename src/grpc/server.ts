@@ -11,8 +11,7 @@ import { evaluate, type Scorer } from './evaluate.js';
 import { HealthService } from './health.js';
 import { CHANNEL_OPTIONS, type DatasetInfoMsg, type DescribeRequestMsg, services, type SkimReportMsg, type SkimRequestMsg } from './protos.js';
 import { checkColumns, streamBatches, type StreamStats } from './streamBatches.js';
-import { columnsNotStreamable, type SkimResult } from '../skim/runSkim.js';
-import type { ParquetDatasetInfo } from '../sources/parquet.js';
+import { notStreamable, type SkimResult } from '../skim/runSkim.js';
 
 /** A skim as the server asks for it (the shape of src/skim/runSkim.ts's options). */
 export interface SkimJob {
@@ -113,8 +112,8 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     const outDir = await roots.resolveOutputDir(req.outputDir);
     const info = await options.openSource(inputs).describe();
     // Columns diffskim does not read (strings, structs) can still be kept by DuckDB's skim.
-    const unsupported = (info as Partial<ParquetDatasetInfo>).unsupported ?? [];
-    const why = req.scoreCut ? columnsNotStreamable(unsupported, req.keep.length ? req.keep : undefined) : null;
+    const unsupported = info.unsupported ?? [];
+    const why = req.scoreCut ? notStreamable(unsupported, req.keep) : null;
     if (why) throw invalidArgument(`${roots.display(inputs[0])}: ${why}`);
     const keep = req.keep.filter((k) => !unsupported.some((u) => u.name === k));
     checkColumns(info.schema, [...cuts.cuts.map((c) => c.column), ...keep, ...(req.scoreCut ? scorer!.columns : [])], roots.display(inputs[0]));

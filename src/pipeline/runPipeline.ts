@@ -12,7 +12,7 @@ import { evaluateModel, type Evaluation } from '../eval/evaluate.js';
 import { writeEvaluation } from '../eval/writeEvaluation.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { parquetSink } from '../sinks/parquetSink.js';
-import { runSkim, type SkimResult } from '../skim/runSkim.js';
+import { notWrittenWarning, runSkim, type SkimResult } from '../skim/runSkim.js';
 import { skimStream } from './skimStream.js';
 import { Demand } from '../sources/demand.js';
 import { openSource, type OpenedSource } from '../sources/openSource.js';
@@ -151,7 +151,7 @@ function buildReport(r: {
     cuts: r.cuts,
     backend: trained.backend,
     trainingEventsPerSecond: trained.eventsPerSecond,
-    warnings: trained.warnings,
+    warnings: [...trained.warnings, ...(skim.columnsNotWritten.length ? [notWrittenWarning(skim.columnsNotWritten)] : [])],
     plots: r.plots,
     timings: { trainSeconds: 0, skimSeconds: skim.seconds, totalSeconds: 0 },
   };

@@ -5,7 +5,7 @@ import { selectColumns } from '../batch/batch.js';
 import { hardCut, newCounts, type ScoreCut } from '../operators/hardCut.js';
 import { progress } from '../operators/progress.js';
 import { cutColumns, type CutsFile } from '../selection/cutsFile.js';
-import { type SkimResult, skimTotals } from '../skim/runSkim.js';
+import { columnsNotWritten, notStreamable, type SkimResult, skimTotals } from '../skim/runSkim.js';
 import { parquetSink, parseCodec } from '../sinks/parquetSink.js';
 import { Demand } from '../sources/demand.js';
 import type { EventSource } from '../sources/types.js';
@@ -31,6 +31,8 @@ export interface StreamSkimOptions {
 export async function skimStream(o: StreamSkimOptions): Promise<SkimResult> {
   const t0 = performance.now();
   const info = await o.source.describe();
+  const why = o.keep ? notStreamable(info.unsupported ?? [], o.keep) : null;
+  if (why) throw new Error(`${o.name}: ${why}`);
   const keep = o.keep ?? info.schema.map((f) => f.name);
   const columns = [...new Set([...keep, ...cutColumns(o.cuts), ...(o.score?.columns ?? [])])];
   await mkdir(o.outDir, { recursive: true });
@@ -48,6 +50,6 @@ export async function skimStream(o: StreamSkimOptions): Promise<SkimResult> {
   const kept = new Set(keep);
   const bytesSavedByColumns = Object.entries(info.columnBytes).reduce((s, [c, b]) => s + (kept.has(c) ? 0 : b), 0);
   const file = { input: o.inputs.join(','), output, eventsIn: counts.eventsIn, eventsKept: counts.kept, bytesIn: info.bytesOnDisk, bytesOut: written.bytes };
-  const totals = skimTotals([file], { bytesSavedByColumns, rowGroupsTotal: 0, rowGroupsSkipped: 0, bytesNeverRead: 0, seconds: (performance.now() - t0) / 1000, path: 'streaming' });
+  const totals = skimTotals([file], { bytesSavedByColumns, rowGroupsTotal: 0, rowGroupsSkipped: 0, bytesNeverRead: 0, seconds: (performance.now() - t0) / 1000, path: 'streaming', columnsNotWritten: columnsNotWritten(info.unsupported, o.keep) });
   return { ...totals, inputs: o.inputs };
 }

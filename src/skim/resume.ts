@@ -5,7 +5,7 @@ import { skimResumable } from '../shard/resumableSkim.js';
 import { parquetSource } from '../sources/parquet.js';
 import { checkCuts } from '../sources/parquetColumns.js';
 import { removeStaleTempFiles } from '../sinks/tempFiles.js';
-import { keptColumns, type SkimOptions, type SkimResult } from './runSkim.js';
+import { columnsNotWritten, keptColumns, type SkimOptions, type SkimResult } from './runSkim.js';
 
 /**
  * Interrupted runs. Every writer writes a temp file and renames it when complete (see
@@ -65,7 +65,11 @@ export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim
       o.onProgress?.(eventsSkipped, eventsTotal);
     },
   });
-  const result = { ...resultFromEntries(entries, o.outDir, o.score ? 'streaming' : 'duckdb-copy'), seconds: (performance.now() - t0) / 1000 };
+  const result = {
+    ...resultFromEntries(entries, o.outDir, o.score ? 'streaming' : 'duckdb-copy'),
+    seconds: (performance.now() - t0) / 1000,
+    columnsNotWritten: o.score ? columnsNotWritten(first.unsupported, o.keep) : [],
+  };
   return { result, filesSkipped, tempFilesRemoved };
 }
 

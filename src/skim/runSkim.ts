@@ -11,6 +11,7 @@ import { parquetSource } from '../sources/parquet.js';
 import { checkCuts, fieldFor } from '../sources/parquetColumns.js';
 import { sqlIdent, sqlString, withConnection } from '../sources/parquetDuckdb.js';
 import type { ChunkStats, ParquetFileMeta } from '../sources/parquetMeta.js';
+import type { ColumnType } from '../sources/types.js';
 import { readError } from '../sources/parquetDiagnose.js';
 import { planPushDown } from '../sources/parquetPushdown.js';
 import { tempPathOf } from '../sinks/tempFiles.js';
@@ -57,7 +58,10 @@ export interface SkimResult {
   bytesNeverRead: number;
   seconds: number;
   path: 'duckdb-copy' | 'streaming';
+  /** Columns of the input a streaming skim could not carry (strings, structs), left out. */
+  columnsNotWritten: ColumnType[];
 }
+
 
 /**
  * Applies cuts.json as hard cuts: one `<input basename>.skim.parquet` per input under outDir,
@@ -89,25 +93,34 @@ export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
 }
 
 /**
- * Why a skim with a score cut cannot write these columns, or null when it can: it streams
- * batches, which hold numbers, booleans and lists of them only (DuckDB's in-engine skim, without
- * a score cut, carries columns of any type, strings and structs included).
+ * A streaming skim (a score cut, or a ROOT or gRPC source) writes what diffskim reads into
+ * batches: numbers, booleans and lists of them. Other columns (strings, structs) are left out and
+ * listed in SkimResult.columnsNotWritten; naming one in `keep` is an error (this message).
  */
-export function columnsNotStreamable(unsupported: { name: string; type: string }[], keep: string[] | undefined): string | null {
-  const dropped = unsupported.filter((u) => !keep || keep.includes(u.name));
-  if (!dropped.length) return null;
-  const list = dropped.map((u) => `'${u.name}' (${u.type})`).join(', ');
-  const fix = keep ? 'leave them out of the kept columns' : 'name the columns to write (--keep; skim.keep in a pipeline; keep in RunSkim)';
-  return `a skim with a score cut streams events through diffskim, which cannot carry column(s) ${list}; ${fix}, or skim without the score cut (DuckDB keeps every column)`;
+export function notStreamable(unsupported: ColumnType[], keep: string[]): string | null {
+  const named = unsupported.filter((u) => keep.includes(u.name));
+  if (!named.length) return null;
+  const list = named.map((u) => `'${u.name}' (${u.type})`).join(', ');
+  return `cannot keep column(s) ${list}: a skim with a score cut streams events through diffskim, which holds numbers, booleans and lists of them only; leave them out, or skim without the score cut (DuckDB keeps every column)`;
 }
 
-/** The columns a skim writes: `keep`, checked, or by default every column of the file. */
+/** The columns a skim writes: `keep`, checked, or by default every column it can carry. */
 export function keptColumns(meta: ParquetFileMeta, keep: string[] | undefined, streaming: boolean): string[] {
-  const why = streaming ? columnsNotStreamable(meta.unsupported, keep) : null;
+  const why = streaming && keep ? notStreamable(meta.unsupported, keep) : null;
   if (why) throw new Error(`${meta.path}: ${why}`);
-  const names = keep ?? meta.columns;
+  const names = keep ?? (streaming ? meta.schema.map((f) => f.name) : meta.columns);
   for (const name of names) if (streaming || !meta.unsupported.some((u) => u.name === name)) fieldFor(meta.schema, { fn: 'value', column: name, text: name }, meta.path, meta.unsupported);
   return names;
+}
+
+/** The warning a report gives for columns a skim left out. */
+export function notWrittenWarning(columns: ColumnType[]): string {
+  return `not written to the skim: ${columns.map((c) => `'${c.name}' (${c.type})`).join(', ')}; a streaming skim (score cut, ROOT or gRPC source) holds numbers, booleans and lists of them only`;
+}
+
+/** What a streaming skim leaves out: the columns it cannot carry, unless `keep` chose the columns. */
+export function columnsNotWritten(unsupported: ColumnType[] | undefined, keep: string[] | undefined): ColumnType[] {
+  return keep ? [] : (unsupported ?? []);
 }
 
 function outputNames(metas: ParquetFileMeta[], outDir: string): string[] {
@@ -208,13 +221,14 @@ function summarize(metas: ParquetFileMeta[], files: SkimFileResult[], keep: stri
   for (const m of metas) for (const g of m.rowGroups) for (const [name, c] of Object.entries(g.columns)) if (!kept.has(name)) bytesSavedByColumns += c.compressedBytes;
   const read = [...new Set([...keep, ...cutColumns(opts.cuts), ...(opts.score?.columns ?? [])])];
   const push = planPushDown(metas, opts.cuts.cuts, read);
-  return skimTotals(files, { bytesSavedByColumns, ...push, seconds, path: opts.score ? 'streaming' : 'duckdb-copy' });
+  const notWritten = opts.score ? columnsNotWritten(metas[0].unsupported, opts.keep) : [];
+  return skimTotals(files, { bytesSavedByColumns, ...push, seconds, path: opts.score ? 'streaming' : 'duckdb-copy', columnsNotWritten: notWritten });
 }
 
 /** A SkimResult from its per-file results: the counts and bytes are their sums, so they always add up. */
 export function skimTotals(
   files: SkimFileResult[],
-  rest: Pick<SkimResult, 'bytesSavedByColumns' | 'rowGroupsTotal' | 'rowGroupsSkipped' | 'bytesNeverRead' | 'seconds' | 'path'>,
+  rest: Pick<SkimResult, 'bytesSavedByColumns' | 'rowGroupsTotal' | 'rowGroupsSkipped' | 'bytesNeverRead' | 'seconds' | 'path'> & { columnsNotWritten?: ColumnType[] },
 ): SkimResult {
   const sum = (f: (x: SkimFileResult) => number) => files.reduce((s, x) => s + f(x), 0);
   const eventsIn = sum((f) => f.eventsIn);
@@ -233,5 +247,6 @@ export function skimTotals(
     bytesSaved: bytesIn - bytesOut,
     bytesSavedByRows: bytesIn - bytesOut - rest.bytesSavedByColumns,
     ...rest,
+    columnsNotWritten: rest.columnsNotWritten ?? [],
   };
 }

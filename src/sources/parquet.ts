@@ -3,7 +3,7 @@ import type { Observable } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import { schemaDifference, type Schema } from '../batch/schema.js';
 import { cutsToSql, type HardCut } from '../selection/cutsFile.js';
-import type { DatasetInfo, EventSource, ReadOptions } from './types.js';
+import type { ColumnType, DatasetInfo, EventSource, ReadOptions } from './types.js';
 import { BatchBuilder, checkResultTypes, readChunk } from './parquetChunks.js';
 import { filteredChunkFetched } from './duckdbChunkGc.js';
 import { checkCuts, projectionItem, quantityOf } from './parquetColumns.js';
@@ -16,8 +16,7 @@ import { fromPull } from './parquetStream.js';
 export const DEFAULT_BATCH_ROWS = 65536;
 
 export interface ParquetDatasetInfo extends DatasetInfo {
-  /** Columns of a type diffskim does not read (strings, structs, ...). */
-  unsupported: { name: string; type: string }[];
+  unsupported: ColumnType[];
 }
 
 export interface ParquetSource extends EventSource {

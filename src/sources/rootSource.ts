@@ -36,6 +36,8 @@ export function rootSource(paths: string[], opts: RootSourceOptions = {}): Event
       const files: FileInfo[] = [];
       const columnBytes: Record<string, number> = {};
       const columnValues: Record<string, number> = {};
+      // Branches diffskim cannot read, when no branch list chose the columns.
+      const unsupported = new Map<string, string>();
       let schema: Schema | undefined;
       for (const path of await expandRootPaths(paths)) {
         const tree = await openRootTree(path, opts.tree);
@@ -52,6 +54,7 @@ export function rootSource(paths: string[], opts: RootSourceOptions = {}): Event
             const values = !p.field.list ? tree.entries : counter ? listLengths.get(counter)! : tree.entries * p.branch.fixedLength!;
             columnValues[name] = (columnValues[name] ?? 0) + values;
           }
+          if (!opts.branches) for (const [name, why] of tree.unsupported) unsupported.set(name, why);
           // A ROOT file has no row groups; its baskets are per branch.
           files.push({ path, bytes: tree.bytes, rows: tree.entries, rowGroups: 1 });
         } finally {
@@ -65,6 +68,7 @@ export function rootSource(paths: string[], opts: RootSourceOptions = {}): Event
         bytesOnDisk: files.reduce((s, f) => s + f.bytes, 0),
         columnBytes,
         columnValues,
+        unsupported: [...unsupported].map(([name, type]) => ({ name, type })),
       };
     },
 

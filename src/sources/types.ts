@@ -12,6 +12,12 @@ export interface FileInfo {
   rowGroups: number;
 }
 
+/** A column by name and its type in the file, as the file's format spells it. */
+export interface ColumnType {
+  name: string;
+  type: string;
+}
+
 export interface DatasetInfo {
   files: FileInfo[];
   schema: Schema;
@@ -22,6 +28,8 @@ export interface DatasetInfo {
   columnBytes: Record<string, number>;
   /** Values stored per column (for list columns: list entries), to turn bytes into bytes per entry. */
   columnValues: Record<string, number>;
+  /** Columns of a type diffskim does not read into batches (strings, structs, ...), when the source knows them. */
+  unsupported?: ColumnType[];
 }
 
 export interface ReadOptions {

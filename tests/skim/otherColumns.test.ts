@@ -8,7 +8,10 @@ import { saveModel } from '../../src/model/io.js';
 import { createModel } from '../../src/model/model.js';
 import { type RunningServer, startServer } from '../../src/grpc/server.js';
 import type { CutsFile } from '../../src/selection/cutsFile.js';
-import { runSkim } from '../../src/skim/runSkim.js';
+import { notWrittenWarning, runSkim } from '../../src/skim/runSkim.js';
+import { skimStream } from '../../src/pipeline/skimStream.js';
+import { rootSource } from '../../src/sources/rootSource.js';
+import { ZMUMU } from '../root/reference.js';
 import { readParquetMeta } from '../../src/sources/parquetMeta.js';
 import { sql, tempDir } from '../parquet/helpers.js';
 
@@ -55,15 +58,25 @@ describe('columns diffskim does not read', () => {
     expect(meta.rowGroups[0].columns.Jet.min).toBeNull();
   });
 
-  it('make a skim with a score cut refuse to run rather than drop them, naming them and the way out', async () => {
+  it('are left out of a skim with a score cut, which says so; naming one in keep is an error', async () => {
     const score = { fn: (b: { length: number }) => new Float32Array(b.length).fill(1), threshold: 0.5, columns: ['x'] };
     const scored: CutsFile = { ...CUTS, score: { op: '>', value: 0.5 } };
-    await expect(runSkim({ inputs: [input], cuts: scored, score, outDir: join(dir, 'score') })).rejects.toThrow(
-      /events\.parquet: a skim with a score cut streams events through diffskim, which cannot carry column\(s\) 'tag' \(VARCHAR\), 'Jet' \(STRUCT.*\), 'Muon' \(STRUCT.*\[\]\); name the columns to write/,
-    );
-    await expect(runSkim({ inputs: [input], cuts: scored, score, outDir: join(dir, 'score'), keep: ['id', 'tag'] })).rejects.toThrow(/cannot carry column\(s\) 'tag' \(VARCHAR\); leave them out/);
-    const r = await runSkim({ inputs: [input], cuts: scored, score, outDir: join(dir, 'score'), keep: ['id', 'x'] });
+    const r = await runSkim({ inputs: [input], cuts: scored, score, outDir: join(dir, 'score') });
     expect(await rows(r.skimFiles[0])).toEqual(await sql(`SELECT id, x FROM read_parquet('${input}') WHERE x > 50 ORDER BY id`));
+    expect(r.columnsNotWritten.map((c) => c.name)).toEqual(['tag', 'Jet', 'Muon']);
+    expect(r.bytesSavedByColumns).toBeGreaterThan(0);
+    await expect(runSkim({ inputs: [input], cuts: scored, score, outDir: join(dir, 'score-keep'), keep: ['id', 'tag'] })).rejects.toThrow(
+      /events\.parquet: cannot keep column\(s\) 'tag' \(VARCHAR\): a skim with a score cut streams events through diffskim/,
+    );
+    const chosen = await runSkim({ inputs: [input], cuts: scored, score, outDir: join(dir, 'score-keep'), keep: ['id'] });
+    expect(chosen.columnsNotWritten).toEqual([]);
+  });
+
+  it('of a ROOT file: the streaming skim writes the branches it reads and lists the rest', async () => {
+    const r = await skimStream({ source: rootSource([ZMUMU]), inputs: [ZMUMU], name: 'zmumu', cuts: { cuts: [{ column: 'M', op: '>', value: 80 }], score: null }, outDir: join(dir, 'root') });
+    expect(r.columnsNotWritten).toEqual([{ name: 'Type', type: expect.stringMatching(/string/) }]);
+    expect(r.eventsKept).toBeGreaterThan(0);
+    expect(notWrittenWarning(r.columnsNotWritten)).toMatch(/^not written to the skim: 'Type' \(a string/);
   });
 
   describe('over RunSkim', () => {
@@ -75,14 +88,16 @@ describe('columns diffskim does not read', () => {
     });
     afterAll(() => server.close(500));
     const call = (req: object) =>
-      unaryCall<{ skimFiles: string[]; eventsKept: number }>(`127.0.0.1:${server.port}`, {}, 'runSkim', { inputs: ['events.parquet'], cuts: CUTS.cuts.map(encodeCut), ...req });
+      unaryCall<{ skimFiles: string[]; eventsKept: number; reportJson: string }>(`127.0.0.1:${server.port}`, {}, 'runSkim', { inputs: ['events.parquet'], cuts: CUTS.cuts.map(encodeCut), ...req });
 
-    it('keep may name them, and a score cut that would drop them is INVALID_ARGUMENT', async () => {
+    it('keep may name them; with a score cut they are left out and reported, and naming one is INVALID_ARGUMENT', async () => {
       const r = await call({ outputDir: 'rpc', keep: ['id', 'tag'] });
       expect(await rows(join(dir, r.skimFiles[0]))).toEqual(await sql(`SELECT id, tag FROM read_parquet('${input}') WHERE x > 50 ORDER BY id`));
-      await expect(call({ outputDir: 'rpc-score', scoreCut: true, scoreThreshold: 0.5 })).rejects.toMatchObject({
+      const scored = await call({ outputDir: 'rpc-score', scoreCut: true, scoreThreshold: 0.5 });
+      expect(JSON.parse(scored.reportJson).columnsNotWritten.map((c: { name: string }) => c.name)).toEqual(['tag', 'Jet', 'Muon']);
+      await expect(call({ outputDir: 'rpc-score-keep', scoreCut: true, scoreThreshold: 0.5, keep: ['id', 'tag'] })).rejects.toMatchObject({
         code: status.INVALID_ARGUMENT,
-        message: expect.stringMatching(/events\.parquet: a skim with a score cut streams events through diffskim, which cannot carry column\(s\) 'tag'/),
+        message: expect.stringMatching(/events\.parquet: cannot keep column\(s\) 'tag' \(VARCHAR\)/),
       });
     });
   });

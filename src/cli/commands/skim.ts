@@ -6,7 +6,7 @@ import type { ScoreCut } from '../../operators/hardCut.js';
 import type { Command } from 'commander';
 import { readCutsFile } from '../../selection/cutsFile.js';
 import { finishResumedSkim, skimWithResume } from '../../skim/resume.js';
-import type { SkimResult } from '../../skim/runSkim.js';
+import { notWrittenWarning, type SkimResult } from '../../skim/runSkim.js';
 import { parseCodec } from '../../sinks/parquetSink.js';
 import { expandInputs } from '../../sources/expandInputs.js';
 import { writeJsonAtomic } from '../../util/atomicWrite.js';
@@ -35,6 +35,7 @@ export function summaryLines(r: SkimResult): string[] {
     `bytes: ${(r.bytesIn / MB).toFixed(2)} MB in, ${(r.bytesOut / MB).toFixed(2)} MB out, saved ${(r.bytesSaved / MB).toFixed(2)} MB (${pct(r.bytesSaved, r.bytesIn)}): ` +
       `${(r.bytesSavedByRows / MB).toFixed(2)} MB by rows, ${(r.bytesSavedByColumns / MB).toFixed(2)} MB by columns`,
     `push-down: ${r.rowGroupsSkipped}/${r.rowGroupsTotal} row groups skipped, ${(r.bytesNeverRead / MB).toFixed(2)} MB never read`,
+    ...(r.columnsNotWritten.length ? [`warning: ${notWrittenWarning(r.columnsNotWritten)}`] : []),
   ];
 }
 
