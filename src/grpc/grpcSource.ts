@@ -48,6 +48,7 @@ export function grpcSource(address: string, options: GrpcSourceOptions): EventSo
         bytesOnDisk: msg.bytesOnDisk,
         columnBytes: msg.columnBytes,
         columnValues: msg.columnValues,
+        unsupported: msg.unsupported,
       };
     },
 

@@ -137,6 +137,7 @@ export interface DatasetInfoMsg {
   bytesOnDisk: number;
   columnBytes: Record<string, number>;
   columnValues: Record<string, number>;
+  unsupported: { name: string; type: string }[];
 }
 
 export interface StreamRequestMsg {

@@ -99,6 +99,7 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
       bytesOnDisk: info.bytesOnDisk,
       columnBytes: info.columnBytes,
       columnValues: info.columnValues,
+      unsupported: info.unsupported ?? [],
     };
   };
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
 import { unaryCall } from '../../src/grpc/client.js';
 import { encodeCut } from '../../src/grpc/cuts.js';
+import { grpcSource } from '../../src/grpc/grpcSource.js';
 import { localServerOptions } from '../../src/grpc/localBackends.js';
 import { saveModel } from '../../src/model/io.js';
 import { createModel } from '../../src/model/model.js';
@@ -89,6 +90,14 @@ describe('columns diffskim does not read', () => {
     afterAll(() => server.close(500));
     const call = (req: object) =>
       unaryCall<{ skimFiles: string[]; eventsKept: number; reportJson: string }>(`127.0.0.1:${server.port}`, {}, 'runSkim', { inputs: ['events.parquet'], cuts: CUTS.cuts.map(encodeCut), ...req });
+
+    it('a skim of the gRPC source names them too (the server describes them)', async () => {
+      const source = grpcSource(`127.0.0.1:${server.port}`, { paths: ['events.parquet'] });
+      expect((await source.describe()).unsupported?.map((u) => u.name)).toEqual(['tag', 'Jet', 'Muon']);
+      const r = await skimStream({ source, inputs: [], name: 'remote', cuts: CUTS, outDir: join(dir, 'grpc') });
+      expect(r.columnsNotWritten.map((c) => c.name)).toEqual(['tag', 'Jet', 'Muon']);
+      expect(await rows(r.skimFiles[0])).toEqual(await sql(`SELECT id, x FROM read_parquet('${input}') WHERE x > 50 ORDER BY id`));
+    });
 
     it('keep may name them; with a score cut they are left out and reported, and naming one is INVALID_ARGUMENT', async () => {
       const r = await call({ outputDir: 'rpc', keep: ['id', 'tag'] });
