@@ -101,7 +101,7 @@ export function notStreamable(unsupported: ColumnType[], keep: string[]): string
   const named = unsupported.filter((u) => keep.includes(u.name));
   if (!named.length) return null;
   const list = named.map((u) => `'${u.name}' (${u.type})`).join(', ');
-  return `cannot keep column(s) ${list}: a skim with a score cut streams events through diffskim, which holds numbers, booleans and lists of them only; leave them out, or skim without the score cut (DuckDB keeps every column)`;
+  return `cannot keep column(s) ${list}: a streaming skim (score cut, ROOT or gRPC source) holds numbers, booleans and lists of them only; leave them out (a Parquet skim without a score cut, run by DuckDB, keeps every column)`;
 }
 
 /** The columns a skim writes: `keep`, checked, or by default every column it can carry. */
@@ -109,7 +109,11 @@ export function keptColumns(meta: ParquetFileMeta, keep: string[] | undefined, s
   const why = streaming && keep ? notStreamable(meta.unsupported, keep) : null;
   if (why) throw new Error(`${meta.path}: ${why}`);
   const names = keep ?? (streaming ? meta.schema.map((f) => f.name) : meta.columns);
-  for (const name of names) if (streaming || !meta.unsupported.some((u) => u.name === name)) fieldFor(meta.schema, { fn: 'value', column: name, text: name }, meta.path, meta.unsupported);
+  for (const name of names) {
+    // DuckDB's skim copies a string or struct column as it is; anything else must be a column diffskim reads.
+    if (!streaming && meta.unsupported.some((u) => u.name === name)) continue;
+    fieldFor(meta.schema, { fn: 'value', column: name, text: name }, meta.path, meta.unsupported);
+  }
   return names;
 }
 

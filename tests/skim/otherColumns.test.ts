@@ -24,6 +24,7 @@ let dir: string;
 let cleanup: () => Promise<void>;
 let input: string;
 const CUTS: CutsFile = { cuts: [{ column: 'x', op: '>', value: 50 }], score: null };
+const CUTS_M: CutsFile = { cuts: [{ column: 'M', op: '>', value: 80 }], score: null };
 const rows = (file: string, where = '') => sql(`SELECT * FROM read_parquet('${file}') ${where} ORDER BY id`);
 
 beforeAll(async () => {
@@ -67,17 +68,20 @@ describe('columns diffskim does not read', () => {
     expect(r.columnsNotWritten.map((c) => c.name)).toEqual(['tag', 'Jet', 'Muon']);
     expect(r.bytesSavedByColumns).toBeGreaterThan(0);
     await expect(runSkim({ inputs: [input], cuts: scored, score, outDir: join(dir, 'score-keep'), keep: ['id', 'tag'] })).rejects.toThrow(
-      /events\.parquet: cannot keep column\(s\) 'tag' \(VARCHAR\): a skim with a score cut streams events through diffskim/,
+      /events\.parquet: cannot keep column\(s\) 'tag' \(VARCHAR\): a streaming skim \(score cut, ROOT or gRPC source\) holds numbers/,
     );
     const chosen = await runSkim({ inputs: [input], cuts: scored, score, outDir: join(dir, 'score-keep'), keep: ['id'] });
     expect(chosen.columnsNotWritten).toEqual([]);
   });
 
   it('of a ROOT file: the streaming skim writes the branches it reads and lists the rest', async () => {
-    const r = await skimStream({ source: rootSource([ZMUMU]), inputs: [ZMUMU], name: 'zmumu', cuts: { cuts: [{ column: 'M', op: '>', value: 80 }], score: null }, outDir: join(dir, 'root') });
+    const r = await skimStream({ source: rootSource([ZMUMU]), inputs: [ZMUMU], name: 'zmumu', cuts: CUTS_M, outDir: join(dir, 'root') });
     expect(r.columnsNotWritten).toEqual([{ name: 'Type', type: expect.stringMatching(/string/) }]);
     expect(r.eventsKept).toBeGreaterThan(0);
     expect(notWrittenWarning(r.columnsNotWritten)).toMatch(/^not written to the skim: 'Type' \(a string/);
+    await expect(skimStream({ source: rootSource([ZMUMU]), inputs: [ZMUMU], name: 'zmumu-type', cuts: CUTS_M, outDir: join(dir, 'root'), keep: ['M', 'Type'] })).rejects.toThrow(
+      /^zmumu-type: cannot keep column\(s\) 'Type' \(a string/,
+    );
   });
 
   describe('over RunSkim', () => {
