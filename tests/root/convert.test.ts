@@ -9,7 +9,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { convertRootToParquet } from '../../src/cli/commands/convert.js';
 import { cutsToSql, type HardCut } from '../../src/selection/cutsFile.js';
 import { rootSource } from '../../src/sources/rootSource.js';
-import { checksum, HZZ, NANO, referenceRead, type EventValues } from './reference.js';
+import { checksum, HZZ, NANO, referenceRead, ZMUMU, type EventValues } from './reference.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'diffskim-convert-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,7 +60,7 @@ describe('diffskim convert (ROOT -> Parquet)', () => {
   it('writes every readable NanoAOD branch, and derived quantities on request', async () => {
     const out = join(dir, 'nano.parquet');
     const all = await convertRootToParquet([NANO], out);
-    expect(all).toMatchObject({ rows: 200, columns: 947 });
+    expect(all).toMatchObject({ rows: 200, columns: 947, skipped: [] });
     const ref = await referenceRead(NANO, 'Events', ['event', 'nJet', 'Jet_pt', 'MET_pt']);
     const back = await duckdbColumns(out, ['event', 'nJet', 'Jet_pt', 'MET_pt']);
     for (const b of Object.keys(ref)) expect(checksum(back[b]), b).toBe(checksum(ref[b]));
@@ -70,6 +70,13 @@ describe('diffskim convert (ROOT -> Parquet)', () => {
     const d = await duckdbColumns(derived, ['count(Jet_pt)', 'first(Jet_pt)']);
     expect(d['count(Jet_pt)']).toEqual(ref.nJet);
     expect(d['first(Jet_pt)']).toEqual((ref.Jet_pt as number[][]).map((j) => (j.length ? j[0] : NaN)));
+  });
+
+  it('the CLI names the branches it cannot convert (a string branch of Zmumu)', async () => {
+    const out = join(dir, 'zmumu.parquet');
+    const { stdout } = await promisify(execFile)('node', ['bin/diffskim.mjs', 'convert', ZMUMU, out]);
+    expect(stdout).toMatch(/2304 events, 19 columns/);
+    expect(stdout).toMatch(/skipped branches diffskim cannot read: 'Type' \(a string/);
   });
 
   it('the CLI fails with the missing branch named and writes nothing', async () => {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { lastValueFrom } from 'rxjs';
 import { parquetSink, parseCodec, type Codec } from '../../sinks/parquetSink.js';
 import { DEFAULT_ROOT_BATCH_ROWS, rootSource } from '../../sources/rootSource.js';
+import type { ColumnType } from '../../sources/types.js';
 
 export interface ConvertOptions {
   tree?: string;
@@ -16,6 +17,8 @@ export interface ConvertResult {
   columns: number;
   bytesIn: number;
   bytesOut: number;
+  /** Branches left out because diffskim cannot read them (strings, ...), when no branch list was given. */
+  skipped: ColumnType[];
 }
 
 /** Stream ROOT files (one TTree each) into one Parquet file, written to a temp name then renamed. */
@@ -27,7 +30,7 @@ export async function convertRootToParquet(inputs: string[], out: string, opts: 
   const written = await lastValueFrom(
     source.batches({ batchRows: opts.batchRows ?? DEFAULT_ROOT_BATCH_ROWS }).pipe(parquetSink(out, { codec: opts.codec ?? 'zstd', schema })),
   );
-  return { rows: written.rows, columns: schema.length, bytesIn: info.bytesOnDisk, bytesOut: written.bytes };
+  return { rows: written.rows, columns: schema.length, bytesIn: info.bytesOnDisk, bytesOut: written.bytes, skipped: info.unsupported ?? [] };
 }
 
 export function register(program: Command): void {
@@ -53,6 +56,7 @@ export function register(program: Command): void {
       process.stdout.write(
         `${output}: ${r.rows} events, ${r.columns} columns, ${mb(r.bytesOut)} MB Parquet from ${mb(r.bytesIn)} MB ROOT (${(r.rows / s).toFixed(0)} events/s)\n`,
       );
+      if (r.skipped.length) process.stdout.write(`skipped branches diffskim cannot read: ${r.skipped.map((b) => `'${b.name}' (${b.type})`).join(', ')}\n`);
     });
 }
 
