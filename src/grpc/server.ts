@@ -61,7 +61,7 @@ export const SERVICE_NAME = 'diffskim.v1.DiffSkim';
 /**
  * MB each stream's Parquet reader decodes ahead by default (ServerOptions.readAheadMB), so that
  * DuckDB's threads keep decoding while the stream's messages go out. scripts/bench-grpc.ts: on
- * 2 cores the stream runs at 0.90-0.99 of the local read rate with it, 0.70-0.73 without; on 16
+ * 2 cores the stream runs at 0.84-0.99 of the local read rate with it, 0.70-0.73 without; on 16
  * cores at 0.92-0.95, against 0.76-0.77 before. It costs up to that much memory per stream.
  */
 export const DEFAULT_READ_AHEAD_MB = 64;
