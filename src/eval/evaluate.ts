@@ -11,7 +11,7 @@ import { parquetSink, type ParquetSinkResult } from '../sinks/parquetSink.js';
 import { Demand } from '../sources/demand.js';
 import type { DatasetInfo, EventSource } from '../sources/types.js';
 import { AucAccumulator } from '../training/auc.js';
-import { eventBytes, eventBytesColumns, eventBytesModel } from '../training/eventBytes.js';
+import { eventBytes, eventBytesColumns, eventBytesModel, skimColumns } from '../training/eventBytes.js';
 import { createProgress } from '../util/progress.js';
 import { CutFlow, type CutFlowRow } from './cutFlow.js';
 import { CutHistograms, cutRanges } from './cutHistograms.js';
@@ -28,8 +28,10 @@ export interface EvaluateOptions {
   weight?: string;
   /** Signal efficiencies at which to report the score threshold (default 0.5, 0.7, 0.9). */
   efficiencies?: number[];
-  /** Columns a skim would write, for the bytes estimate (default: all). */
+  /** Columns a skim would write, for the bytes estimate (default: all it can carry, see inEngineSkim). */
   keep?: string[];
+  /** The skim would run inside DuckDB (Parquet files, no score cut), which keeps strings and structs too. */
+  inEngineSkim?: boolean;
   /** Parquet file to write the scores to, one row per event: event (index), score, passes. */
   friend?: string;
   /** Name of the input for error messages. */
@@ -90,7 +92,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   const info = await o.source.describe();
   const name = o.inputName ?? info.files.map((f) => f.path).join(', ');
   const columns = readColumns(info, o, cuts, name);
-  const bytesModel = eventBytesModel(info, o.keep);
+  const bytesModel = eventBytesModel(info, o.keep ?? skimColumns(info, o.inEngineSkim ?? false));
   columns.push(...eventBytesColumns(bytesModel).filter((c) => !columns.includes(c)));
 
   const labelled = Boolean(o.label);
@@ -183,6 +185,7 @@ function readColumns(info: DatasetInfo, o: EvaluateOptions, cuts: CutsFile, name
   for (const c of cuts.cuts) need(c.column, 'a cut of the cuts file');
   if (o.label) need(o.label, '--label');
   if (o.weight) need(o.weight, '--weight');
-  for (const k of o.keep ?? []) need(k, 'in --keep', false);
+  // A kept string or struct column is not read, only counted in the bytes estimate.
+  for (const k of o.keep ?? []) if (!info.unsupported?.some((u) => u.name === k)) need(k, 'in --keep', false);
   return [...new Set(wanted)];
 }

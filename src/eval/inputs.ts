@@ -7,6 +7,7 @@ import { expandRootPaths, rootSource } from '../sources/rootSource.js';
 import type { EventSource } from '../sources/types.js';
 
 export interface EvalInput {
+  kind: 'gRPC' | 'ROOT' | 'Parquet';
   source: EventSource;
   /** Local files, or the grpc:// specs as given. */
   inputs: string[];
@@ -28,14 +29,14 @@ export async function openEvalInput(specs: string[], options: { tree?: string } 
     const address = urls[0].address;
     if (urls.some((u) => u.address !== address || u.tls !== urls[0].tls)) throw new Error(`gRPC inputs name different servers (${specs.join(', ')}); use one`);
     const source = grpcSource(address, { paths: urls.map((u) => u.path), token: process.env.DIFFSKIM_TOKEN, tls: urls[0].tls ? {} : undefined });
-    return { source, inputs: specs };
+    return { kind, source, inputs: specs };
   }
   if (kind === 'ROOT') {
     const files = await expandRootPaths(specs);
-    return { source: rootSource(files, { tree: options.tree }), inputs: files.map((f) => resolve(f)) };
+    return { kind, source: rootSource(files, { tree: options.tree }), inputs: files.map((f) => resolve(f)) };
   }
   const files = await expandInputs(specs);
-  return { source: parquetSource(files), inputs: files };
+  return { kind: 'Parquet', source: parquetSource(files), inputs: files };
 }
 
 function kindOf(spec: string): 'gRPC' | 'ROOT' | 'Parquet' {

@@ -84,7 +84,15 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   const skim = await skimPipeline(pipeline, opened, cuts, trained.model, join(outDir, 'skim'));
   const skimSeconds = (performance.now() - t1) / 1000;
   // One more streaming pass: efficiencies of the skim, ROC, cut flow and per-cut distributions.
-  const evaluation = await evaluateModel({ source: opened.source, model: trained.model, cuts, label: pipeline.label, weight: pipeline.weight, keep: pipeline.skim.keep });
+  const evaluation = await evaluateModel({
+    source: opened.source,
+    model: trained.model,
+    cuts,
+    label: pipeline.label,
+    weight: pipeline.weight,
+    keep: pipeline.skim.keep,
+    inEngineSkim: opened.kind === 'parquet' && cuts.score === null,
+  });
   const plots = await plotTraining(trained.history, outDir);
 
   const report = buildReport({ pipelinePath, pipeline, opened, trained, cuts, skim, evaluation, plots });

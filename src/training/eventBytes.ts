@@ -16,7 +16,18 @@ export interface EventBytesModel {
   bytesIn: number;
 }
 
-/** The bytes model for `columns` (default: every column of the dataset). */
+/**
+ * The columns a skim writes without a keep list: DuckDB's in-engine skim (Parquet files, no score
+ * cut) copies every column, strings and structs included; a streaming skim only those diffskim reads.
+ */
+export function skimColumns(info: DatasetInfo, inEngine: boolean): string[] {
+  return [...info.schema.map((f) => f.name), ...(inEngine ? (info.unsupported ?? []).map((u) => u.name) : [])];
+}
+
+/**
+ * The bytes model for `columns` (default: the columns diffskim reads). A column it does not read
+ * (a string, a struct) costs its mean bytes per event, like a flat column.
+ */
 export function eventBytesModel(info: DatasetInfo, columns?: string[]): EventBytesModel {
   const names = columns ?? info.schema.map((f) => f.name);
   let fixed = 0;
@@ -24,10 +35,10 @@ export function eventBytesModel(info: DatasetInfo, columns?: string[]): EventByt
   const lists: EventBytesModel['lists'] = [];
   for (const name of names) {
     const f = info.schema.find((x) => x.name === name);
-    if (!f) throw new Error(`size term: column '${name}' is not in the dataset`);
+    if (!f && !info.unsupported?.some((u) => u.name === name)) throw new Error(`size term: column '${name}' is not in the dataset`);
     const bytes = info.columnBytes[name] ?? 0;
     bytesIn += bytes;
-    if (!f.list) fixed += info.rows > 0 ? bytes / info.rows : 0;
+    if (!f?.list) fixed += info.rows > 0 ? bytes / info.rows : 0;
     else if ((info.columnValues[name] ?? 0) > 0) lists.push({ column: name, bytesPerEntry: bytes / info.columnValues[name] });
   }
   return { fixed, lists, bytesIn };

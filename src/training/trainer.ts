@@ -16,7 +16,7 @@ import { toCutsFile } from '../model/toCutsFile.js';
 import { AucAccumulator } from './auc.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { type BackendChoice, initBackend } from './backend.js';
-import { eventBytesColumns, eventBytesModel } from './eventBytes.js';
+import { eventBytesColumns, eventBytesModel, skimColumns } from './eventBytes.js';
 import { batchTensors, type BatchLayout, disposeBatchTensors, prepareBatch } from './prepare.js';
 import { collectStats, type DataStats, quantile, type QuantityStats } from './stats.js';
 
@@ -98,7 +98,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const cutConfigs = hasCuts({ kind }) ? p.cuts : [];
   if (kind === 'cuts' && cutConfigs.length === 0) throw new Error(`pipeline '${p.name}': model kind 'cuts' needs at least one cut`);
 
-  const bytesModel = eventBytesModel(info, p.skim.keep);
+  const bytesModel = eventBytesModel(info, p.skim.keep ?? skimColumns(info, p.source.kind === 'parquet' && p.skim.scoreCut === null));
   const quantities = [...new Set([...features, ...cutConfigs.map((c) => c.column)])];
   const columns = projection([...quantities, p.label, ...(p.weight ? [p.weight] : []), ...eventBytesColumns(bytesModel)]);
   const t = p.training;

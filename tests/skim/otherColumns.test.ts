@@ -13,7 +13,9 @@ import { notWrittenWarning, runSkim } from '../../src/skim/runSkim.js';
 import { skimStream } from '../../src/pipeline/skimStream.js';
 import { rootSource } from '../../src/sources/rootSource.js';
 import { ZMUMU } from '../root/reference.js';
+import { parquetSource } from '../../src/sources/parquet.js';
 import { readParquetMeta } from '../../src/sources/parquetMeta.js';
+import { eventBytesModel, skimColumns } from '../../src/training/eventBytes.js';
 import { sql, tempDir } from '../parquet/helpers.js';
 
 /**
@@ -58,6 +60,16 @@ describe('columns diffskim does not read', () => {
       WHERE path_in_schema LIKE 'Jet,%' GROUP BY g ORDER BY g`);
     expect(meta.rowGroups.map((g) => g.columns.Jet.compressedBytes)).toEqual(leaves.map((l) => l.bytes));
     expect(meta.rowGroups[0].columns.Jet.min).toBeNull();
+  });
+
+  it('count in the size term as the in-engine skim keeps them, and not for a streaming skim', async () => {
+    const info = await parquetSource([input]).describe();
+    const bytesOf = (names: string[]) => names.reduce((s, n) => s + info.columnBytes[n], 0);
+    const inEngine = eventBytesModel(info, skimColumns(info, true));
+    expect(inEngine.bytesIn).toBe(bytesOf(['id', 'x', 'tag', 'Jet', 'Muon']));
+    expect(inEngine.fixed).toBeCloseTo(inEngine.bytesIn / 1000, 9);
+    expect(eventBytesModel(info, skimColumns(info, false)).bytesIn).toBe(bytesOf(['id', 'x']));
+    expect(eventBytesModel(info, ['x', 'Jet']).bytesIn).toBe(bytesOf(['x', 'Jet']));
   });
 
   it('are left out of a skim with a score cut, which says so; naming one in keep is an error', async () => {

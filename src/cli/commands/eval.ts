@@ -93,6 +93,7 @@ See docs/reading-the-report.md for what every figure means.`,
         efficiencies: o.efficiencies,
         friend: o.friend,
         keep: o.keep?.split(',').map((c) => c.trim()).filter(Boolean),
+        inEngineSkim: input.kind === 'Parquet' && !cuts?.score,
         inputName: o.input.join(', '),
       });
       const written = await writeEvaluation(evaluation, { model: modelDir, cutsFile, inputs: input.inputs }, o.out);
