@@ -42,7 +42,7 @@ export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim
   const t0 = performance.now();
   const metas = await parquetSource(o.inputs).files();
   const first = metas[0];
-  keptColumns(first, o.keep, o.score !== undefined);
+  keptColumns(metas, o.keep, o.score !== undefined);
   checkCuts(first.schema, o.cuts.cuts, first.path, first.unsupported);
   if (o.cuts.score && !o.score) throw new Error('the cuts file has a score cut: give the model that computes the score (--model DIR)');
   const tempFilesRemoved = await removeStaleTempFiles(o.outDir);

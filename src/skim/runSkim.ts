@@ -72,7 +72,7 @@ export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
   const t0 = performance.now();
   const metas = await parquetSource(opts.inputs).files();
   const schema = metas[0].schema;
-  const keep = keptColumns(metas[0], opts.keep, opts.score !== undefined);
+  const keep = keptColumns(metas, opts.keep, opts.score !== undefined);
   checkCuts(schema, opts.cuts.cuts, metas[0].path, metas[0].unsupported);
   if (opts.cuts.score && !opts.score) throw new Error('cuts file has a score cut: runSkim needs the classifier (opts.score) to apply it');
   const outputs = outputNames(metas, opts.outDir);
@@ -104,15 +104,18 @@ export function notStreamable(unsupported: ColumnType[], keep: string[]): string
   return `cannot keep column(s) ${list}: a streaming skim (score cut, ROOT or gRPC source) holds numbers, booleans and lists of them only; leave them out (a Parquet skim without a score cut, run by DuckDB, keeps every column)`;
 }
 
-/** The columns a skim writes: `keep`, checked, or by default every column it can carry. */
-export function keptColumns(meta: ParquetFileMeta, keep: string[] | undefined, streaming: boolean): string[] {
-  const why = streaming && keep ? notStreamable(meta.unsupported, keep) : null;
-  if (why) throw new Error(`${meta.path}: ${why}`);
-  const names = keep ?? (streaming ? meta.schema.map((f) => f.name) : meta.columns);
+/** The columns a skim writes: `keep`, checked, or by default every column it can carry (those of the first file). */
+export function keptColumns(metas: ParquetFileMeta[], keep: string[] | undefined, streaming: boolean): string[] {
+  const [first] = metas;
+  const why = streaming && keep ? notStreamable(first.unsupported, keep) : null;
+  if (why) throw new Error(`${first.path}: ${why}`);
+  const names = keep ?? (streaming ? first.schema.map((f) => f.name) : first.columns);
   for (const name of names) {
     // DuckDB's skim copies a string or struct column as it is; anything else must be a column diffskim reads.
-    if (!streaming && meta.unsupported.some((u) => u.name === name)) continue;
-    fieldFor(meta.schema, { fn: 'value', column: name, text: name }, meta.path, meta.unsupported);
+    if (!streaming && first.unsupported.some((u) => u.name === name)) {
+      const without = metas.find((m) => !m.columns.includes(name));
+      if (without) throw new Error(`${without.path}: no column '${name}', which ${first.path} has; name the columns to keep (--keep)`);
+    } else fieldFor(first.schema, { fn: 'value', column: name, text: name }, first.path, first.unsupported);
   }
   return names;
 }

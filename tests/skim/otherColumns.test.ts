@@ -52,6 +52,14 @@ describe('columns diffskim does not read', () => {
     expect(await rows(r.skimFiles[0])).toEqual(await sql(`SELECT id, Muon FROM read_parquet('${input}') WHERE x > 50 ORDER BY id`));
   });
 
+  it('must be in every input the skim keeps them from', async () => {
+    const plain = join(dir, 'plain.parquet');
+    await sql(`COPY (SELECT id, x FROM read_parquet('${input}')) TO '${plain}' (FORMAT parquet)`);
+    await expect(runSkim({ inputs: [input, plain], cuts: CUTS, outDir: join(dir, 'two') })).rejects.toThrow(`${plain}: no column 'tag', which ${input} has; name the columns to keep (--keep)`);
+    const r = await runSkim({ inputs: [input, plain], cuts: CUTS, outDir: join(dir, 'two'), keep: ['id', 'x'] });
+    expect(r.eventsKept).toBe(2 * 499);
+  });
+
   it('count all their leaves in the file metadata (bytes of a struct = the sum of its fields)', async () => {
     const meta = await readParquetMeta(input);
     expect(meta.columns).toEqual(['id', 'x', 'tag', 'Jet', 'Muon']);
