@@ -21,7 +21,7 @@ import { trainSelection, type TrainResult } from '../training/trainer.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { createProgress } from '../util/progress.js';
 import { loadPipeline } from './load.js';
-import type { Pipeline } from './schema.js';
+import { type Pipeline, skimsInEngine } from './schema.js';
 
 /** report.json of a run: the skim's figures plus what training predicted and measured. */
 export interface RunReport
@@ -91,7 +91,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
     label: pipeline.label,
     weight: pipeline.weight,
     keep: pipeline.skim.keep,
-    inEngineSkim: opened.kind === 'parquet' && cuts.score === null,
+    inEngineSkim: skimsInEngine(pipeline),
   });
   const plots = await plotTraining(trained.history, outDir);
 

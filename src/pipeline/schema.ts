@@ -129,5 +129,10 @@ export const PipelineSchema = z
   .strict();
 
 export type Pipeline = z.infer<typeof PipelineSchema>;
+
+/** A pipeline's skim runs inside DuckDB (Parquet files, no score cut), which keeps every column; else it streams. */
+export function skimsInEngine(p: Pipeline): boolean {
+  return p.source.kind === 'parquet' && p.skim.scoreCut === null;
+}
 export type CutConfig = z.infer<typeof CutConfigSchema>;
 export type SourceConfig = z.infer<typeof SourceSchema>;

@@ -5,7 +5,7 @@ import { skimResumable } from '../shard/resumableSkim.js';
 import { parquetSource } from '../sources/parquet.js';
 import { checkCuts } from '../sources/parquetColumns.js';
 import { removeStaleTempFiles } from '../sinks/tempFiles.js';
-import { columnsNotWritten, keptColumns, type SkimOptions, type SkimResult } from './runSkim.js';
+import { keptColumns, type SkimOptions, type SkimResult } from './runSkim.js';
 
 /**
  * Interrupted runs. Every writer writes a temp file and renames it when complete (see
@@ -42,7 +42,7 @@ export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim
   const t0 = performance.now();
   const metas = await parquetSource(o.inputs).files();
   const first = metas[0];
-  keptColumns(metas, o.keep, o.score !== undefined);
+  const { notWritten } = keptColumns(metas, o.keep, o.score !== undefined);
   checkCuts(first.schema, o.cuts.cuts, first.path, first.unsupported);
   if (o.cuts.score && !o.score) throw new Error('the cuts file has a score cut: give the model that computes the score (--model DIR)');
   const tempFilesRemoved = await removeStaleTempFiles(o.outDir);
@@ -68,7 +68,7 @@ export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim
   const result = {
     ...resultFromEntries(entries, o.outDir, o.score ? 'streaming' : 'duckdb-copy'),
     seconds: (performance.now() - t0) / 1000,
-    columnsNotWritten: o.score ? columnsNotWritten(first.unsupported, o.keep) : [],
+    columnsNotWritten: notWritten,
   };
   return { result, filesSkipped, tempFilesRemoved };
 }

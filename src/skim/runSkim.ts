@@ -11,7 +11,7 @@ import { parquetSource } from '../sources/parquet.js';
 import { checkCuts, fieldFor } from '../sources/parquetColumns.js';
 import { sqlIdent, sqlString, withConnection } from '../sources/parquetDuckdb.js';
 import type { ChunkStats, ParquetFileMeta } from '../sources/parquetMeta.js';
-import type { ColumnType } from '../sources/types.js';
+import { type ColumnType, columnList } from '../sources/types.js';
 import { readError } from '../sources/parquetDiagnose.js';
 import { planPushDown } from '../sources/parquetPushdown.js';
 import { tempPathOf } from '../sinks/tempFiles.js';
@@ -62,7 +62,6 @@ export interface SkimResult {
   columnsNotWritten: ColumnType[];
 }
 
-
 /**
  * Applies cuts.json as hard cuts: one `<input basename>.skim.parquet` per input under outDir,
  * each written to a temporary name and renamed. Without a score cut the whole skim runs inside
@@ -72,7 +71,7 @@ export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
   const t0 = performance.now();
   const metas = await parquetSource(opts.inputs).files();
   const schema = metas[0].schema;
-  const keep = keptColumns(metas, opts.keep, opts.score !== undefined);
+  const { names: keep, notWritten } = keptColumns(metas, opts.keep, opts.score !== undefined);
   checkCuts(schema, opts.cuts.cuts, metas[0].path, metas[0].unsupported);
   if (opts.cuts.score && !opts.score) throw new Error('cuts file has a score cut: runSkim needs the classifier (opts.score) to apply it');
   const outputs = outputNames(metas, opts.outDir);
@@ -89,7 +88,7 @@ export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
     progress(0);
     files.push({ input: meta.path, output: outputs[i], eventsIn: meta.rows, eventsKept: kept, bytesIn: meta.bytes, bytesOut: (await stat(outputs[i])).size });
   }
-  return summarize(metas, files, keep, opts, (performance.now() - t0) / 1000);
+  return summarize(metas, files, keep, notWritten, opts, (performance.now() - t0) / 1000);
 }
 
 /**
@@ -100,12 +99,14 @@ export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
 export function notStreamable(unsupported: ColumnType[], keep: string[]): string | null {
   const named = unsupported.filter((u) => keep.includes(u.name));
   if (!named.length) return null;
-  const list = named.map((u) => `'${u.name}' (${u.type})`).join(', ');
-  return `cannot keep column(s) ${list}: a streaming skim (score cut, ROOT or gRPC source) holds numbers, booleans and lists of them only; leave them out (a Parquet skim without a score cut, run by DuckDB, keeps every column)`;
+  return `cannot keep column(s) ${columnList(named)}: a streaming skim (score cut, ROOT or gRPC source) holds numbers, booleans and lists of them only; leave them out (a Parquet skim without a score cut, run by DuckDB, keeps every column)`;
 }
 
-/** The columns a skim writes: `keep`, checked, or by default every column it can carry (those of the first file). */
-export function keptColumns(metas: ParquetFileMeta[], keep: string[] | undefined, streaming: boolean): string[] {
+/**
+ * The columns a skim writes: `keep`, checked, or by default every column it can carry (those of
+ * the first file); and the columns a streaming skim leaves out.
+ */
+export function keptColumns(metas: ParquetFileMeta[], keep: string[] | undefined, streaming: boolean): { names: string[]; notWritten: ColumnType[] } {
   const [first] = metas;
   const why = streaming && keep ? notStreamable(first.unsupported, keep) : null;
   if (why) throw new Error(`${first.path}: ${why}`);
@@ -117,12 +118,12 @@ export function keptColumns(metas: ParquetFileMeta[], keep: string[] | undefined
       if (without) throw new Error(`${without.path}: no column '${name}', which ${first.path} has; name the columns to keep (--keep)`);
     } else fieldFor(first.schema, { fn: 'value', column: name, text: name }, first.path, first.unsupported);
   }
-  return names;
+  return { names, notWritten: streaming ? columnsNotWritten(first.unsupported, keep) : [] };
 }
 
 /** The warning a report gives for columns a skim left out. */
 export function notWrittenWarning(columns: ColumnType[]): string {
-  return `not written to the skim: ${columns.map((c) => `'${c.name}' (${c.type})`).join(', ')}; a streaming skim (score cut, ROOT or gRPC source) holds numbers, booleans and lists of them only`;
+  return `not written to the skim: ${columnList(columns)}; a streaming skim (score cut, ROOT or gRPC source) holds numbers, booleans and lists of them only`;
 }
 
 /** What a streaming skim leaves out: the columns it cannot carry, unless `keep` chose the columns. */
@@ -222,13 +223,12 @@ async function streamSkim(meta: ParquetFileMeta, output: string, keep: string[],
   return written.rows;
 }
 
-function summarize(metas: ParquetFileMeta[], files: SkimFileResult[], keep: string[], opts: SkimOptions, seconds: number): SkimResult {
+function summarize(metas: ParquetFileMeta[], files: SkimFileResult[], keep: string[], notWritten: ColumnType[], opts: SkimOptions, seconds: number): SkimResult {
   const kept = new Set(keep);
   let bytesSavedByColumns = 0;
   for (const m of metas) for (const g of m.rowGroups) for (const [name, c] of Object.entries(g.columns)) if (!kept.has(name)) bytesSavedByColumns += c.compressedBytes;
   const read = [...new Set([...keep, ...cutColumns(opts.cuts), ...(opts.score?.columns ?? [])])];
   const push = planPushDown(metas, opts.cuts.cuts, read);
-  const notWritten = opts.score ? columnsNotWritten(metas[0].unsupported, opts.keep) : [];
   return skimTotals(files, { bytesSavedByColumns, ...push, seconds, path: opts.score ? 'streaming' : 'duckdb-copy', columnsNotWritten: notWritten });
 }
 

@@ -3,12 +3,11 @@ import type { HardCut } from '../selection/cutsFile.js';
 import { parseQuantity, quantitySql, type Quantity } from '../selection/quantity.js';
 import { closest } from '../util/closest.js';
 import { sqlIdent } from './parquetDuckdb.js';
+import type { ColumnType } from './types.js';
 
-/** Columns of the file of a type diffskim cannot read (strings, structs, ...), for clearer errors. */
-export type Unsupported = { name: string; type: string }[];
 
 /** The schema field a quantity reads, with a clear error naming the file when it is missing or of the wrong kind. */
-export function fieldFor(schema: Schema, q: Quantity, file: string, unsupported: Unsupported = []): Field {
+export function fieldFor(schema: Schema, q: Quantity, file: string, unsupported: ColumnType[] = []): Field {
   const f = schema.find((x) => x.name === q.column);
   const other = unsupported.find((x) => x.name === q.column);
   if (!f && other) throw new Error(`${file}: column '${q.column}' has type ${other.type}, which diffskim cannot read (numbers, booleans and lists of them only)`);
@@ -22,7 +21,7 @@ export function fieldFor(schema: Schema, q: Quantity, file: string, unsupported:
 }
 
 /** Check that every cut reads an existing flat quantity of the file. */
-export function checkCuts(schema: Schema, cuts: HardCut[], file: string, unsupported: Unsupported = []): void {
+export function checkCuts(schema: Schema, cuts: HardCut[], file: string, unsupported: ColumnType[] = []): void {
   for (const cut of cuts) {
     const q = parseQuantity(cut.column);
     const f = fieldFor(schema, q, file, unsupported);
@@ -36,7 +35,7 @@ export function quantityOf(schema: Schema, name: string): Quantity {
 }
 
 /** SQL select item and batch field for a projected column or derived quantity. */
-export function projectionItem(schema: Schema, name: string, file: string, unsupported: Unsupported = []): { sql: string; field: Field } {
+export function projectionItem(schema: Schema, name: string, file: string, unsupported: ColumnType[] = []): { sql: string; field: Field } {
   const q = quantityOf(schema, name);
   const f = fieldFor(schema, q, file, unsupported);
   switch (q.fn) {

@@ -3,6 +3,7 @@ import type { Field, Schema } from '../batch/schema.js';
 import { isTempFile } from '../sinks/tempFiles.js';
 import { firstLine } from './parquetDiagnose.js';
 import { dtypeOfDuckType, queryRows, sqlString, withConnection } from './parquetDuckdb.js';
+import type { ColumnType } from './types.js';
 
 /** Statistics of one column chunk (one column in one row group). */
 export interface ChunkStats {
@@ -33,7 +34,7 @@ export interface ParquetFileMeta {
   /** Every top-level column, in file order (those of `schema` and of `unsupported`). */
   columns: string[];
   /** Columns whose type diffskim cannot hold (strings, structs, ...): never read into batches. */
-  unsupported: { name: string; type: string }[];
+  unsupported: ColumnType[];
   rowGroups: RowGroupMeta[];
   /** Compression of the first column chunk ('snappy', 'zstd', ...; 'uncompressed'), or null for an empty file. */
   codec: string | null;

@@ -18,6 +18,11 @@ export interface ColumnType {
   type: string;
 }
 
+/** Columns for a message: 'tag' (VARCHAR), 'Jet' (STRUCT(...)). */
+export function columnList(columns: ColumnType[]): string {
+  return columns.map((c) => `'${c.name}' (${c.type})`).join(', ');
+}
+
 export interface DatasetInfo {
   files: FileInfo[];
   schema: Schema;

@@ -4,7 +4,7 @@ import type { EventBatch } from '../batch/batch.js';
 import { rebatch } from '../operators/rebatch.js';
 import { shuffleBuffer } from '../operators/shuffleBuffer.js';
 import { splitTrainValidation } from '../operators/splitTrainValidation.js';
-import type { CutConfig, Pipeline } from '../pipeline/schema.js';
+import { type CutConfig, type Pipeline, skimsInEngine } from '../pipeline/schema.js';
 import { parseQuantity } from '../selection/quantity.js';
 import type { DatasetInfo, EventSource } from '../sources/types.js';
 import { cutEdges, type CutSpec, edgeArgument, slopeMultiplier } from '../model/cuts.js';
@@ -98,7 +98,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const cutConfigs = hasCuts({ kind }) ? p.cuts : [];
   if (kind === 'cuts' && cutConfigs.length === 0) throw new Error(`pipeline '${p.name}': model kind 'cuts' needs at least one cut`);
 
-  const bytesModel = eventBytesModel(info, p.skim.keep ?? skimColumns(info, p.source.kind === 'parquet' && p.skim.scoreCut === null));
+  const bytesModel = eventBytesModel(info, p.skim.keep ?? skimColumns(info, skimsInEngine(p)));
   const quantities = [...new Set([...features, ...cutConfigs.map((c) => c.column)])];
   const columns = projection([...quantities, p.label, ...(p.weight ? [p.weight] : []), ...eventBytesColumns(bytesModel)]);
   const t = p.training;

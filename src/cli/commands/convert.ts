@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { lastValueFrom } from 'rxjs';
 import { parquetSink, parseCodec, type Codec } from '../../sinks/parquetSink.js';
 import { DEFAULT_ROOT_BATCH_ROWS, rootSource } from '../../sources/rootSource.js';
-import type { ColumnType } from '../../sources/types.js';
+import { type ColumnType, columnList } from '../../sources/types.js';
 
 export interface ConvertOptions {
   tree?: string;
@@ -56,7 +56,7 @@ export function register(program: Command): void {
       process.stdout.write(
         `${output}: ${r.rows} events, ${r.columns} columns, ${mb(r.bytesOut)} MB Parquet from ${mb(r.bytesIn)} MB ROOT (${(r.rows / s).toFixed(0)} events/s)\n`,
       );
-      if (r.skipped.length) process.stdout.write(`skipped branches diffskim cannot read: ${r.skipped.map((b) => `'${b.name}' (${b.type})`).join(', ')}\n`);
+      if (r.skipped.length) process.stdout.write(`skipped branches diffskim cannot read: ${columnList(r.skipped)}\n`);
     });
 }
 
