@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Pipeline } from '../pipeline/schema.js';
-import { softplus } from './cuts.js';
-import { logSigmoid } from './tfGradients.js';
+import { LOG_FLOOR, softplus } from './cuts.js';
+import { logAddExp, logSigmoid } from './tfGradients.js';
 import type { ForwardOutput } from './tfModel.js';
 
 /**
@@ -95,7 +95,6 @@ export interface LossTensors {
   kept: tf.Scalar;
 }
 
-const P_FLOOR = 1e-7;
 
 export function tfLoss(s: LossSettings, out: ForwardOutput, b: LossBatch): LossTensors {
   const { logCut, logit } = out;
@@ -104,7 +103,7 @@ export function tfLoss(s: LossSettings, out: ForwardOutput, b: LossBatch): LossT
   const logP = (logCut && logSig ? tf.add(logCut, logSig) : (logCut ?? logSig)) as tf.Tensor1D;
   let main: tf.Scalar;
   if (s.kind === 'bce') {
-    const log1mP = logCut || !logit ? tf.log(tf.clipByValue(tf.sub(1, tf.exp(logP)), P_FLOOR, 1)) : logSigmoid(tf.neg(logit));
+    const log1mP = logCut ? log1mPTf(logCut, logit ? logSigmoid(tf.neg(logit)) : null) : logSigmoid(tf.neg(logit!));
     const perEvent = tf.add(tf.mul(b.label, logP), tf.mul(tf.sub(1, b.label), log1mP));
     main = tf.div(tf.neg(tf.sum(tf.mul(b.weight, perEvent))), Math.max(b.sumWeight, 1e-30)) as tf.Scalar;
   } else if (s.kind === 'mse') {
@@ -120,6 +119,26 @@ export function tfLoss(s: LossSettings, out: ForwardOutput, b: LossBatch): LossT
   const kept = (logCut ? tf.div(tf.sum(tf.mul(tf.exp(logCut), b.keptBytes)), b.sumBytes) : tf.div(tf.sum(b.keptBytes), b.sumBytes)) as tf.Scalar;
   const size = sizeTermTf(s, kept);
   return { total: tf.add(main, size), main, size, kept };
+}
+
+/**
+ * log(1 - P) for P = c * sigmoid(logit), c = exp(logCut): 1 - P = (1 - c) + c * sigmoid(-logit),
+ * summed in log space, so that an event the classifier gets confidently wrong still has a
+ * gradient (1 - exp(logP) rounds to 0 there). 1 - c = -expm1(logCut) keeps its precision deep
+ * inside the cuts; the floor only keeps the log finite where logCut underflows to 0.
+ */
+function log1mPTf(logCut: tf.Tensor1D, logSigNeg: tf.Tensor | null): tf.Tensor {
+  const log1mCut = tf.log(tf.maximum(tf.neg(tf.expm1(logCut)), LOG_FLOOR));
+  return logSigNeg ? logAddExp(log1mCut, tf.add(logCut, logSigNeg)) : log1mCut;
+}
+
+/** log(1 - P) in float64, as log1mPTf. */
+function log1mP(logCut: number, logit: number | null): number {
+  const log1mCut = Math.log(Math.max(-Math.expm1(logCut), LOG_FLOOR));
+  if (logit === null) return log1mCut;
+  const other = logCut - softplus(logit);
+  const m = Math.max(log1mCut, other);
+  return m + Math.log(Math.exp(log1mCut - m) + Math.exp(other - m));
 }
 
 function sizeTermTf(s: LossSettings, kept: tf.Scalar): tf.Scalar {
@@ -186,8 +205,8 @@ export class LossAccumulator {
       if (w === 0) continue;
       this.sumW += w;
       if (this.s.kind === 'bce') {
-        const log1mP = logCut || !logit ? Math.log(Math.min(Math.max(1 - p, P_FLOOR), 1)) : -softplus(logit[i]);
-        this.sumWLoss -= w * (y * logP + (1 - y) * log1mP);
+        const logNotP = logCut ? log1mP(lc, logit ? logit[i] : null) : -softplus(logit![i]);
+        this.sumWLoss -= w * (y * logP + (1 - y) * logNotP);
       } else if (this.s.kind === 'mse') this.sumWLoss += w * (p - y) ** 2;
       this.sumSigP += w * y * p;
       this.sumBkgP += w * (1 - y) * p;

@@ -54,6 +54,19 @@ const CONFIGS: Config[] = [
     }),
   },
   { kernelName: 'Neg', gradFunc: (dy) => ({ x: () => tf.neg(dy) }) },
+  // tf.where copies inputs of the same shape through Identity.
+  { kernelName: 'Identity', gradFunc: (dy) => ({ x: () => dy }) },
+  {
+    kernelName: 'Select',
+    inputsToSave: ['condition'],
+    gradFunc: (dy, [condition]) => ({
+      condition: () => tf.zeros(condition.shape),
+      t: () => tf.mul(dy, tf.cast(condition, 'float32')),
+      e: () => tf.mul(dy, tf.cast(tf.logicalNot(condition), 'float32')),
+    }),
+  },
+  // A comparison is piecewise constant: no gradient flows through the condition of a where().
+  { kernelName: 'Less', inputsToSave: ['a', 'b'], gradFunc: (_dy, [a, b]) => ({ a: () => tf.zeros(a.shape), b: () => tf.zeros(b.shape) }) },
   {
     kernelName: 'Sum',
     inputsToSave: ['x'],
@@ -65,6 +78,7 @@ const CONFIGS: Config[] = [
   },
   { kernelName: 'Reshape', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.reshape(dy, x.shape) }) },
   { kernelName: 'Exp', outputsToSave: [true], gradFunc: (dy, [y]) => ({ x: () => tf.mul(dy, y) }) },
+  { kernelName: 'Expm1', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy, tf.exp(x)) }) },
   { kernelName: 'Log', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.div(dy, x) }) },
   { kernelName: 'Log1p', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.div(dy, tf.add(x, 1)) }) },
   { kernelName: 'Square', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy, tf.mul(x, 2)) }) },
@@ -104,4 +118,10 @@ export function registerGradients(): void {
  */
 export function logSigmoid(x: tf.Tensor): tf.Tensor {
   return tf.neg(tf.softplus(tf.neg(x)));
+}
+
+/** log(exp(a) + exp(b)), without overflow or underflow. */
+export function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const m = tf.maximum(a, b);
+  return tf.add(m, tf.log(tf.add(tf.exp(tf.sub(a, m)), tf.exp(tf.sub(b, m)))));
 }

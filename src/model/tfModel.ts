@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cutEdges, type Edge, LOG_FLOOR, withEdgeThresholds } from './cuts.js';
+import { cutEdges, type Edge, ERF_TAIL, LOG_2_SQRT_PI, LOG_FLOOR, withEdgeThresholds } from './cuts.js';
 import { hasCuts, hasMlp, type SelectionModel } from './model.js';
 import { logSigmoid } from './tfGradients.js';
 
@@ -84,7 +84,7 @@ export class TfSelectionModel {
     const z = tf.div(tf.sub(values, this.edgeMean), this.edgeStd);
     const a = tf.mul(tf.sub(z, this.thresholds!), tf.mul(this.edgeGain, multiplier));
     const sigmoidForm = () => logSigmoid(a);
-    const erfForm = () => tf.log(tf.clipByValue(tf.mul(tf.add(tf.erf(a), 1), 0.5), LOG_FLOOR, 1));
+    const erfForm = () => logErfStep(a);
     let logW: tf.Tensor;
     if (this.sigmoidMask) logW = tf.add(tf.mul(sigmoidForm(), this.sigmoidMask), tf.mul(erfForm(), tf.sub(1, this.sigmoidMask)));
     else logW = this.edges[0].form === 'sigmoid' ? sigmoidForm() : erfForm();
@@ -137,4 +137,15 @@ export class TfSelectionModel {
     this.consts.push(t);
     return t;
   }
+}
+
+/** log((1 + erf(a)) / 2), with the lower tail from erfc's asymptotic series as in cuts.ts' logStep. */
+function logErfStep(a: tf.Tensor): tf.Tensor {
+  const direct = tf.log(tf.clipByValue(tf.mul(tf.add(tf.erf(a), 1), 0.5), LOG_FLOOR, 1));
+  // z is kept >= ERF_TAIL in both branches of where(), so that the unused one has finite gradients.
+  const z = tf.maximum(tf.neg(a), ERF_TAIL);
+  const u = tf.div(1, tf.square(z));
+  const series = tf.log1p(tf.mul(u, tf.add(-0.5, tf.mul(u, tf.sub(0.75, tf.mul(u, 1.875))))));
+  const tail = tf.add(tf.sub(tf.neg(tf.square(z)), tf.add(tf.log(z), LOG_2_SQRT_PI)), series);
+  return tf.where(tf.less(a, -ERF_TAIL), tail, direct);
 }

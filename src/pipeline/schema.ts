@@ -62,8 +62,8 @@ export const PipelineSchema = z
     label: z.string().optional(),
     /** Per-event weight column. */
     weight: z.string().optional(),
-    /** Classifier inputs. */
-    features: z.array(z.string()).min(1),
+    /** Classifier inputs (none for a cuts-only model). */
+    features: z.array(z.string()).default([]),
     cuts: z.array(CutConfigSchema).default([]),
     model: z
       .object({
@@ -126,7 +126,21 @@ export const PipelineSchema = z
       .strict()
       .default({ scoreCut: null }),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const kind = p.model.kind;
+    if (kind !== 'cuts' && p.features.length === 0) issue(['features'], `model.kind '${kind}' has a classifier: list its input features`);
+    if (kind === 'cuts' && p.cuts.length === 0) issue(['cuts'], "model.kind 'cuts' learns cuts only: list at least one");
+    if (kind === 'cuts' && p.skim.scoreCut !== null) issue(['skim', 'scoreCut'], "a score cut needs a classifier: model.kind 'cuts' has none");
+    p.cuts.forEach((c, i) => {
+      if (c.op === 'between' && c.init !== undefined) issue(['cuts', i, 'init'], "a 'between' cut starts from initLow and initHigh, not init");
+      if (c.op !== 'between' && (c.initLow !== undefined || c.initHigh !== undefined)) issue(['cuts', i], `initLow and initHigh are for 'between' cuts; a '${c.op}' cut starts from init`);
+      if (c.initLow !== undefined && c.initHigh !== undefined && !(c.initLow < c.initHigh)) issue(['cuts', i, 'initLow'], `initLow (${c.initLow}) must be below initHigh (${c.initHigh})`);
+    });
+    const size = p.loss.size;
+    if (size.targetKeptFraction !== undefined && size.targetBytes !== undefined) issue(['loss', 'size'], 'give targetKeptFraction or targetBytes, not both');
+  });
 
 export type Pipeline = z.infer<typeof PipelineSchema>;
 

@@ -5,6 +5,7 @@ import type { LossBatch } from '../model/losses.js';
 import { hasCuts, hasMlp, type SelectionModel } from '../model/model.js';
 import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
 import { eventBytes, type EventBytesModel } from './eventBytes.js';
+import { eventWeights } from './eventWeights.js';
 
 /** What turns an event batch into training arrays. */
 export interface BatchLayout {
@@ -19,9 +20,10 @@ export interface BatchLayout {
 }
 
 /**
- * A minibatch as flat typed arrays. Events with a NaN cut variable can never pass the cuts:
- * they get weight 0 and keptBytes 0 (their value is replaced by the variable's mean so that
- * no NaN reaches the tensors). NaN and ±Inf features are replaced by their mean.
+ * A minibatch as flat typed arrays. Events with a NaN cut variable, or an infinite one on the
+ * failing side, can never pass the cuts: they get weight 0 and keptBytes 0 (their value is
+ * replaced by the variable's mean so that no NaN or Inf reaches the tensors). NaN and ±Inf
+ * features are replaced by their mean.
  */
 export interface PreparedBatch {
   n: number;
@@ -46,7 +48,7 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
   const { model } = layout;
   const n = batch.length;
   const label = Float32Array.from(evaluateQuantity(batch, parseQuantity(layout.label)), (y) => (y > 0.5 ? 1 : 0));
-  const w = layout.weight ? evaluateQuantity(batch, parseQuantity(layout.weight)) : null;
+  const w = eventWeights(batch, layout.weight);
   const fullWeight = new Float64Array(n);
   for (let i = 0; i < n; i++) fullWeight[i] = (w ? w[i] : 1) * (label[i] ? layout.classFactor.signal : layout.classFactor.background);
 
@@ -56,9 +58,17 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
   const cutColumns = model.cuts.map((c) => evaluateQuantity(batch, parseQuantity(c.column)));
   edges.forEach((e, k) => {
     const x = cutColumns[e.cut];
+    // ±Inf passes or fails an edge at every threshold: one that fails counts as NaN does; one
+    // that passes is moved far out (1e4 spreads), where its soft weight is 1 without overflow.
+    const far = e.mean + e.sign * 1e4 * (e.std || 1);
     for (let i = 0; i < n; i++) {
-      if (Number.isNaN(x[i])) valid[i] = 0;
-      cutValues[i * edges.length + k] = Number.isNaN(x[i]) ? e.mean : x[i];
+      const v = x[i];
+      let value = v;
+      if (Number.isNaN(v) || v === -e.sign * Infinity) {
+        valid[i] = 0;
+        value = e.mean;
+      } else if (v === e.sign * Infinity) value = far;
+      cutValues[i * edges.length + k] = value;
     }
   });
 

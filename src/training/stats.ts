@@ -2,11 +2,12 @@ import { lastValueFrom, type Observable, reduce } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
 import { seededRandom } from '../util/random.js';
+import { batchLocation, eventWeights } from './eventWeights.js';
 
-/** Mean, spread and approximate quantiles of one quantity (NaNs ignored). */
+/** Mean, spread and approximate quantiles of one quantity (NaN and ±Inf left out, and counted). */
 export interface QuantityStats {
   count: number;
-  nan: number;
+  nonFinite: number;
   mean: number;
   std: number;
   min: number;
@@ -27,7 +28,7 @@ export function quantile(stats: QuantityStats, p: number): number {
 /** Welford running moments plus a seeded reservoir sample (Algorithm R): bounded memory. */
 class QuantitySampler {
   private n = 0;
-  private nan = 0;
+  private nonFinite = 0;
   private mean = 0;
   private m2 = 0;
   private min = Infinity;
@@ -42,8 +43,8 @@ class QuantitySampler {
   add(x: Float64Array): void {
     for (let i = 0; i < x.length; i++) {
       const v = x[i];
-      if (Number.isNaN(v)) {
-        this.nan++;
+      if (!Number.isFinite(v)) {
+        this.nonFinite++;
         continue;
       }
       this.n++;
@@ -63,7 +64,7 @@ class QuantitySampler {
   result(): QuantityStats {
     return {
       count: this.n,
-      nan: this.nan,
+      nonFinite: this.nonFinite,
       mean: this.mean,
       std: this.n > 1 ? Math.sqrt(this.m2 / (this.n - 1)) : 0,
       min: this.min,
@@ -96,10 +97,10 @@ export async function collectStats(
         try {
           for (const [q, sampler] of samplers) sampler.add(evaluateQuantity(batch, parseQuantity(q)));
         } catch (e) {
-          throw new Error(`${where(batch)}: ${(e as Error).message}`);
+          throw new Error(`${batchLocation(batch)}: ${(e as Error).message}`);
         }
         const label = opts.label ? evaluateQuantity(batch, parseQuantity(opts.label)) : null;
-        const weight = opts.weight ? evaluateQuantity(batch, parseQuantity(opts.weight)) : null;
+        const weight = eventWeights(batch, opts.weight);
         for (let i = 0; i < batch.length; i++) {
           const w = weight ? weight[i] : 1;
           if (label && label[i] > 0.5) t.signalWeight += w;
@@ -112,11 +113,4 @@ export async function collectStats(
     { defaultValue: totals },
   );
   return { ...totals, quantities: new Map([...samplers].map(([q, s]) => [q, s.result()])) };
-}
-
-/** File and row group of a batch, for error messages. */
-function where(batch: EventBatch): string {
-  const o = batch.origin;
-  if (!o) return 'input batch';
-  return [o.file, o.rowGroup !== undefined ? `row group ${o.rowGroup}` : null, o.firstRow !== undefined ? `from row ${o.firstRow}` : null].filter(Boolean).join(', ');
 }

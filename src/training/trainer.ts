@@ -190,6 +190,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   }
   const last = history[history.length - 1];
   const warnings = vanishedCutWarnings(model, stats);
+  if (kind === 'mlp' && p.cuts.length > 0) warnings.push(`model kind 'mlp' learns no cuts: the ${p.cuts.length} cut(s) listed were left out`);
   warnings.push(...checkpointWarnings);
   if (skippedTotal > 0) warnings.push(`${skippedTotal} minibatch step(s) had a non-finite loss or gradient (or no weight) and were skipped`);
   return {

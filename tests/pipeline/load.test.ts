@@ -57,4 +57,23 @@ cuts:
     expect(files.length).toBeGreaterThan(0);
     for (const f of files) await expect(loadPipeline(join('pipelines', f))).resolves.toHaveProperty('name');
   });
+  it('refuses combinations that could only fail after training, or would be ignored, naming the line', () => {
+    const error = (text: string) => {
+      try {
+        parsePipeline(text, 'p.yaml');
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    };
+    const cutsOnly = `${base}cuts:\n  - column: x\n    op: ">"\nmodel:\n  kind: cuts\n`;
+    expect(error(`${cutsOnly}skim:\n  scoreCut: 0.5\n`)).toMatch(/^p\.yaml:12: 'skim\.scoreCut': a score cut needs a classifier/);
+    expect(error(`${base}cuts:\n  - column: x\n    op: between\n    init: 1\n`)).toMatch(/p\.yaml:9: 'cuts\.0\.init': a 'between' cut starts from initLow and initHigh/);
+    expect(error(`${base}cuts:\n  - column: x\n    op: between\n    initLow: 2\n    initHigh: 1\n`)).toMatch(/'cuts\.0\.initLow': initLow \(2\) must be below initHigh \(1\)/);
+    expect(error(`${base}cuts:\n  - column: x\n    op: ">"\n    initLow: 2\n`)).toMatch(/initLow and initHigh are for 'between' cuts/);
+    expect(error(`${base}loss:\n  size:\n    lambda: 1\n    targetKeptFraction: 0.5\n    targetBytes: 1000\n`)).toMatch(/'loss\.size': give targetKeptFraction or targetBytes, not both/);
+    // A cuts-only model needs no features; a classifier does.
+    expect(parsePipeline(cutsOnly.replace('features: [x, y]\n', ''), 'p.yaml').features).toEqual([]);
+    expect(error(base.replace('features: [x, y]\n', ''))).toMatch(/'features': model\.kind 'cuts-x-mlp' has a classifier/);
+  });
 });

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { makeBatch } from '../../src/batch/batch.js';
 import { AucAccumulator } from '../../src/training/auc.js';
 import { eventBytes, eventBytesColumns, eventBytesModel } from '../../src/training/eventBytes.js';
+import { createModel } from '../../src/model/model.js';
+import { prepareBatch } from '../../src/training/prepare.js';
 import { collectStats, quantile } from '../../src/training/stats.js';
 import { seededRandom } from '../../src/util/random.js';
 import { exactAuc, toyBatches, toyInfo } from './toy.js';
@@ -79,5 +81,32 @@ describe('collectStats', () => {
     const signal = batches.reduce((s, b) => s + (b.columns.label.values as Int32Array).reduce((a, v) => a + v, 0), 0);
     expect(stats.signalWeight).toBe(signal);
     expect(stats.backgroundWeight).toBe(6000 - signal);
+  });
+});
+
+describe('non-finite inputs', () => {
+  const x = Float64Array.of(1, 2, Infinity, 3, -Infinity, NaN);
+  const label = Float32Array.of(1, 0, 1, 0, 0, 1);
+
+  it('statistics leave ±Inf out, as NaN, and count them', async () => {
+    const stats = await collectStats(from([makeBatch({ x }, { x: 'float64' })]), ['x'], { seed: 1 });
+    const q = stats.quantities.get('x')!;
+    expect([q.mean, q.min, q.max, q.count, q.nonFinite]).toEqual([2, 1, 3, 3, 3]);
+  });
+
+  it('an infinite cut variable on the failing side counts as cut; on the passing side it is kept, and stays finite', () => {
+    const model = createModel({ kind: 'cuts', features: [], inputMean: [], inputStd: [], hidden: [], cuts: [{ column: 'x', op: '>', form: 'sigmoid', slope: 1, value: 0, mean: 2, std: 1 }], seed: 1 });
+    const layout = { model, label: 'label', classFactor: { signal: 1, background: 1 }, bytes: { fixed: 8, lists: [], bytesIn: 48 } };
+    const p = prepareBatch(layout, makeBatch({ x, label }, { x: 'float64', label: 'float32' }));
+    expect(Array.from(p.weight)).toEqual([1, 1, 1, 1, 0, 0]);
+    expect(Array.from(p.keptBytes)).toEqual([8, 8, 8, 8, 0, 0]);
+    expect(p.cutValues.every(Number.isFinite)).toBe(true);
+    expect(p.cutValues[2]).toBeGreaterThan(1000); // +Inf passes x > c at any threshold
+  });
+
+  it('a NaN or infinite event weight is an error naming the file and row group', async () => {
+    const weight = Float32Array.of(1, 1, NaN, 1, 1, 1);
+    const batch = { ...makeBatch({ x: Float64Array.of(1, 2, 3, 4, 5, 6), label, weight }, { x: 'float64', label: 'float32', weight: 'float32' }), origin: { file: 'mc/ttbar.parquet', rowGroup: 2, firstRow: 4096 } };
+    await expect(collectStats(from([batch]), ['x'], { label: 'label', weight: 'weight', seed: 1 })).rejects.toThrow(/mc\/ttbar\.parquet, row group 2, batch from row 4096: event weight 'weight' is NaN .* at event 2/);
   });
 });

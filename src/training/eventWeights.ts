@@ -1,0 +1,23 @@
+import type { EventBatch } from '../batch/batch.js';
+import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+
+/** File and row group of a batch, for error messages. */
+export function batchLocation(batch: EventBatch): string {
+  const o = batch.origin;
+  if (!o) return 'input batch';
+  return [o.file, o.rowGroup !== undefined ? `row group ${o.rowGroup}` : null, o.firstRow !== undefined ? `batch from row ${o.firstRow}` : null].filter(Boolean).join(', ');
+}
+
+/**
+ * The event weights of a batch (null without a weight column). A NaN (or null) or infinite
+ * weight is an error naming where it is: it would make every loss and class total NaN.
+ * Negative weights (NLO generators) are allowed.
+ */
+export function eventWeights(batch: EventBatch, weight: string | undefined): Float64Array | null {
+  if (!weight) return null;
+  const w = evaluateQuantity(batch, parseQuantity(weight));
+  for (let i = 0; i < w.length; i++) {
+    if (!Number.isFinite(w[i])) throw new Error(`${batchLocation(batch)}: event weight '${weight}' is ${w[i]} (null or not finite) at event ${i} of the batch`);
+  }
+  return w;
+}
