@@ -125,6 +125,7 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
   const con = await (await duckdb()).connect();
   if (options.readAheadMB) await con.run(`SET streaming_buffer_size = '${options.readAheadMB}MB'`);
   let lastRow = -1;
+  let exhausted = false;
   let pending: Promise<DuckDBDataChunk | null> | undefined;
   const fetchNext = (result: DuckDBResult) => {
     pending = result.fetchChunk();
@@ -140,7 +141,10 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
     for (;;) {
       const chunk = await pending!;
       pending = undefined;
-      if (!chunk || chunk.rowCount === 0) break;
+      if (!chunk || chunk.rowCount === 0) {
+        exhausted = true;
+        break;
+      }
       fetchNext(result);
       if (filtered) filteredChunkFetched();
       const vectors = readChunk(chunk, withRowNumber);
@@ -161,6 +165,10 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
     throw await readError(meta, e, after, columnsRead(meta.schema, { ...options, columns }));
   } finally {
     await pending?.catch(() => undefined); // never close the connection under a running fetch
+    // A pass stopped early (unsubscribed, cancelled gRPC call) leaves its streaming result open,
+    // and closing the connection does not free it (its files and buffers stay until V8 collects
+    // the result object): a next query on the connection ends it now.
+    if (!exhausted) await con.run('SELECT 1').catch(() => undefined);
     con.closeSync();
   }
 }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { lastValueFrom, toArray } from 'rxjs';
+import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatBatches, type EventBatch } from '../../src/batch/batch.js';
 import { unaryCall } from '../../src/grpc/client.js';
@@ -19,6 +19,7 @@ import type { HardCut } from '../../src/selection/cutsFile.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { parquetSource } from '../../src/sources/parquet.js';
 import { Demand } from '../../src/sources/demand.js';
+import { openDescriptors } from '../parquet/helpers.js';
 import { rowsOf } from './helpers.js';
 
 // Two small Parquet files written by DuckDB SQL (independent of diffskim's writer), several row
@@ -111,6 +112,25 @@ describe('gRPC over real Parquet files', () => {
     expect(got.length).toBe(50);
     expect(slow.stats.maxInFlight).toBeGreaterThan(2);
     expect(JSON.stringify(rowsOf(got)) === JSON.stringify(rowsOf(local))).toBe(true); // (toEqual's diff of 10k rows is slow)
+  });
+
+  it('a client that cancels mid-stream leaves no file open on the server', async () => {
+    // A file larger than what DuckDB decodes ahead (about 1 MB without the server's read-ahead).
+    const big = join(root, 'big.parquet');
+    await sql(`COPY (SELECT i::BIGINT AS id, sin(i)::DOUBLE AS pt, cos(i)::DOUBLE AS eta FROM range(300000) t(i)) TO '${big}' (FORMAT parquet, ROW_GROUP_SIZE 10240)`);
+    const small = await startServer({ dataRoots: [root], ...(await localServerOptions()), readAheadMB: 0 });
+    try {
+      for (let k = 0; k < 3; k++) {
+        const first = await firstValueFrom(grpcSource(`127.0.0.1:${small.port}`, { paths: ['big.parquet'] }).batches({ batchRows: 200 }));
+        expect(first.length).toBe(200);
+      }
+      const deadline = Date.now() + 5000;
+      while ((small.stats.active > 0 || openDescriptors(big) > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(small.stats.active).toBe(0);
+      expect(openDescriptors(big)).toBeLessThanOrEqual(0);
+    } finally {
+      await small.close(500);
+    }
   });
 
   it('a cut on a column the files lack is INVALID_ARGUMENT naming it; the server keeps serving', async () => {

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,4 +32,16 @@ export function listAt(b: EventBatch, name: string, i: number): number[] {
   const c = b.columns[name];
   if (c.kind !== 'list') throw new Error(`${name} is not a list`);
   return Array.from(c.values.subarray(c.offsets[i], c.offsets[i + 1]) as Float32Array);
+}
+
+/** How many of this process's file descriptors are open on `file` (Linux /proc; -1 elsewhere). */
+export function openDescriptors(file: string): number {
+  if (!existsSync('/proc/self/fd')) return -1;
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === file;
+    } catch {
+      return false; // closed since the listing
+    }
+  }).length;
 }
