@@ -62,7 +62,8 @@ export function cutsToSql(cuts: HardCut[]): string {
   if (cuts.length === 0) return 'TRUE';
   return cuts
     .map((cut) => {
-      const q = quantitySql(parseQuantity(cut.column));
+      // Compared as doubles, as passMask does (booleans too, which SQL will not compare with numbers).
+      const q = `CAST(${quantitySql(parseQuantity(cut.column))} AS DOUBLE)`;
       const notNan = `NOT isnan(${q})`;
       if (cut.op === '>') return `(${q} > ${sqlNumber(cut.value)} AND ${notNan})`;
       if (cut.op === '<') return `(${q} < ${sqlNumber(cut.value)} AND ${notNan})`;

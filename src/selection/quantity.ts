@@ -60,7 +60,8 @@ export function quantitySql(q: Quantity): string {
     case 'value':
       return c;
     case 'abs':
-      return `abs(${c})`;
+      // As a double: abs() of the most negative integer overflows the integer type.
+      return `abs(CAST(${c} AS DOUBLE))`;
     case 'count':
       return `len(${c})`;
     case 'first':

@@ -1,5 +1,5 @@
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
-import type { Observable } from 'rxjs';
+import { type Observable, throwError } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import { schemaDifference, type Schema } from '../batch/schema.js';
 import { cutsToSql, type HardCut } from '../selection/cutsFile.js';
@@ -68,6 +68,8 @@ export function parquetSource(paths: string[]): ParquetSource {
       return planPushDown(all, where, columnsRead(all[0].schema, options));
     },
     batches(options = {}): Observable<EventBatch> {
+      const rows = options.batchRows;
+      if (rows !== undefined && !(Number.isInteger(rows) && rows > 0)) return throwError(() => new Error(`parquetSource: batchRows must be a positive integer, got ${rows}`));
       return fromPull(async function* () {
         for (const meta of await files()) yield* fileBatches(meta, options);
       }, options.demand);
@@ -75,6 +77,11 @@ export function parquetSource(paths: string[]): ParquetSource {
   };
 }
 
+/**
+ * Every file's footer, their schemas checked to agree. Each file is then given the dataset's
+ * schema: the first file's column order (files may order the same columns differently, and
+ * batches and sinks are positional), nullable where any file may hold nulls.
+ */
 async function loadMetas(paths: string[]): Promise<ParquetFileMeta[]> {
   const out: ParquetFileMeta[] = [];
   for (const p of paths) {
@@ -83,7 +90,10 @@ async function loadMetas(paths: string[]): Promise<ParquetFileMeta[]> {
     if (diff) throw new Error(`schemas differ between ${out[0].path} and ${m.path}: ${diff}`);
     out.push(m);
   }
-  return out;
+  const nullable = new Set(out.flatMap((m) => m.schema.filter((f) => f.nullable).map((f) => f.name)));
+  const schema = out[0].schema.map((f) => ({ ...f, nullable: nullable.has(f.name) }));
+  const unsupported = [...new Map(out.flatMap((m) => m.unsupported).map((u) => [u.name, u])).values()];
+  return out.map((m) => ({ ...m, schema, unsupported }));
 }
 
 /** Base columns a pass reads: the projection's and the cuts'. */
@@ -114,7 +124,8 @@ function rowGroupOf(meta: ParquetFileMeta, row: number): number {
 }
 
 async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncGenerator<EventBatch> {
-  const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
+  // Arrays are sized for a batch up front: no bigger than the file needs.
+  const batchRows = Math.min(options.batchRows ?? DEFAULT_BATCH_ROWS, Math.max(1, meta.rows));
   const columns = options.columns ?? meta.schema.map((f) => f.name);
   if (columns.length === 0) throw new Error(`${meta.path}: no columns to read`);
   const { sql, schema } = selectSql(meta, columns, options.where ?? [], ', file_row_number');

@@ -42,7 +42,9 @@ export function projectionItem(schema: Schema, name: string, file: string, unsup
     case 'value':
       return { sql: sqlIdent(f.name), field: f };
     case 'abs':
-      return { sql: `${quantitySql(q)} AS ${sqlIdent(q.text)}`, field: { ...f, name: q.text } };
+      // Floats keep their type; integers come back as float64, as from the other sources.
+      if (f.type === 'float32') return { sql: `abs(${sqlIdent(f.name)}) AS ${sqlIdent(q.text)}`, field: { ...f, name: q.text } };
+      return { sql: `${quantitySql(q)} AS ${sqlIdent(q.text)}`, field: { ...f, name: q.text, type: 'float64' } };
     case 'count':
       return { sql: `${quantitySql(q)}::INTEGER AS ${sqlIdent(q.text)}`, field: { name: q.text, type: 'int32', list: false, nullable: f.nullable } };
     case 'first':

@@ -67,7 +67,7 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       const chunks = await queryRows(
         con,
         `SELECT row_group_id, row_group_num_rows, path_in_schema, total_compressed_size, total_uncompressed_size, num_values,
-                coalesce(stats_min_value, stats_min) AS lo, coalesce(stats_max_value, stats_max) AS hi, stats_null_count, compression
+                coalesce(stats_min_value, stats_min) AS lo, coalesce(stats_max_value, stats_max) AS hi, stats_null_count, compression, type
          FROM parquet_metadata(${f}) ORDER BY row_group_id, column_id`,
       );
       const codec = chunks.length ? String(chunks[0].compression).toLowerCase().replace('lz4_raw', 'lz4') : null;
@@ -96,8 +96,8 @@ function rowGroupsOf(chunks: Record<string, unknown>[]): { rows: number; rowGrou
       compressedBytes: Number(c.total_compressed_size),
       uncompressedBytes: Number(c.total_uncompressed_size),
       values: Number(c.num_values),
-      min: statNumber(c.lo),
-      max: statNumber(c.hi),
+      min: statNumber(c.lo, c.type),
+      max: statNumber(c.hi, c.type),
       nullCount: c.stats_null_count == null ? null : Number(c.stats_null_count),
     };
     const seen = g.columns[name];
@@ -108,11 +108,17 @@ function rowGroupsOf(chunks: Record<string, unknown>[]): { rows: number; rowGrou
   return { rows, rowGroups };
 }
 
-function statNumber(v: unknown): number | null {
+/**
+ * A min/max statistic as a number. A FLOAT statistic is printed in the shortest form that reads
+ * back as the same float32 ('0.7' for 0.699999988): it is rounded back to that float32, else
+ * the bound would sit on the wrong side of the stored values and rule out a row group wrongly.
+ */
+function statNumber(v: unknown, physicalType: unknown): number | null {
   if (v == null) return null;
   if (v === 'true' || v === 'false') return v === 'true' ? 1 : 0;
   const x = Number(v);
-  return Number.isNaN(x) ? null : x;
+  if (Number.isNaN(x)) return null;
+  return physicalType === 'FLOAT' ? Math.fround(x) : x;
 }
 
 /** Whether each top-level column may hold nulls (OPTIONAL), walking the flattened schema tree. */

@@ -1,8 +1,11 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lastValueFrom, take, tap } from 'rxjs';
+import { lastValueFrom, of, take, tap } from 'rxjs';
+import { makeBatch } from '../../src/batch/batch.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandInputs } from '../../src/sources/expandInputs.js';
+import type { HardCut } from '../../src/selection/cutsFile.js';
+import { parquetSink } from '../../src/sinks/parquetSink.js';
 import { parquetSource } from '../../src/sources/parquet.js';
 import { collect, listAt, openDescriptors, sql, tempDir } from './helpers.js';
 
@@ -185,6 +188,44 @@ describe('parquetSource', () => {
     // The query's cleanup runs once the stopped read settles.
     await new Promise((r) => setTimeout(r, 100));
     expect(openDescriptors(file)).toBeLessThanOrEqual(0);
+  });
+});
+
+describe('parquetSource across producers', () => {
+  it('files with the same columns in another order, or with nulls in only some files, read as one dataset', async () => {
+    const ab = join(dir, 'order-ab.parquet');
+    const ba = join(dir, 'order-ba.parquet');
+    // ab.parquet: REQUIRED columns, as diffskim's own sink writes them; ba.parquet: columns swapped, b with a null.
+    await lastValueFrom(of(makeBatch({ a: Float64Array.of(1.5, 1.5, 1.5), b: Int32Array.of(2, 2, 2) }, { a: 'float64', b: 'int32' })).pipe(parquetSink(ab)));
+    await sql(`COPY (SELECT CASE WHEN i = 1 THEN NULL ELSE 20 END::INTEGER AS b, 10.5::DOUBLE AS a FROM range(3) t(i)) TO '${ba}' (FORMAT parquet)`);
+    expect(await sql(`SELECT name, repetition_type AS r FROM parquet_schema('${ab}') WHERE name = 'b'`)).toEqual([{ name: 'b', r: 'REQUIRED' }]);
+    const source = parquetSource([ab, ba]);
+    const info = await source.describe();
+    expect(info.schema.map((f) => [f.name, f.nullable])).toEqual([['a', true], ['b', true]]);
+    const { batches, all } = await collect(source.batches());
+    for (const b of batches) expect(b.schema).toEqual(info.schema);
+    expect(Array.from(all!.columns.a.values as Float64Array)).toEqual([1.5, 1.5, 1.5, 10.5, 10.5, 10.5]);
+    expect(Array.from(all!.columns.b.values as Int32Array)).toEqual([2, 2, 2, 20, 0, 20]);
+    expect(Array.from(all!.columns.b.validity!)).toEqual([1, 1, 1, 1, 0, 1]);
+  });
+
+  it('cuts on booleans, abs() of the most negative integer, and float32 statistics read as the values they bound', async () => {
+    const file = join(dir, 'edges.parquet');
+    await sql(`COPY (SELECT (i % 2 = 0) AS flag, (-128 + i % 3)::TINYINT AS k, 0.7::FLOAT AS x FROM range(10) t(i)) TO '${file}' (FORMAT parquet)`);
+    const source = parquetSource([file]);
+    const count = async (where: HardCut[]) => (await collect(source.batches({ where }))).batches.reduce((n, b) => n + b.length, 0);
+    expect(await count([{ column: 'flag', op: '>', value: 0.5 }])).toBe(5);
+    expect(await count([{ column: 'abs(k)', op: '>', value: 127.5 }])).toBe(4); // k = -128 at i = 0, 3, 6, 9
+    const { all } = await collect(source.batches({ columns: ['abs(k)'] }));
+    expect(Array.from(all!.columns['abs(k)'].values as Float64Array).slice(0, 3)).toEqual([128, 127, 126]);
+    // The stored float32 0.7 is 0.699999988 < 0.7: the row group holds passing events and must not be skipped.
+    const where: HardCut[] = [{ column: 'x', op: '<', value: 0.7 }];
+    expect(await count(where)).toBe(10);
+    expect((await source.pushDown({ where })).rowGroupsSkipped).toBe(0);
+  });
+
+  it('refuses a batch size that is not a positive integer', async () => {
+    for (const batchRows of [0, 2.5, -1]) await expect(collect(parquetSource([join(dir, 'c.parquet')]).batches({ batchRows }))).rejects.toThrow(/batchRows must be a positive integer/);
   });
 });
 
