@@ -87,18 +87,22 @@ function decodeValues(f: Field, bytes: Uint8Array, count: number): TypedArray {
 }
 
 function decodeColumn(f: Field, msg: ColumnBuffersMsg, n: number): Column {
-  let validity: Uint8Array | undefined;
   if (msg.validity.byteLength > 0) {
     if (!f.nullable) throw new Error(`column '${f.name}' is not nullable but has a validity bitmap`);
     if (msg.validity.byteLength < Math.ceil(n / 8)) throw new Error(`column '${f.name}': validity bitmap of ${msg.validity.byteLength} bytes for ${n} events`);
-    validity = unpackBits(msg.validity, n);
   }
-  if (!f.list) return { kind: 'flat', values: decodeValues(f, msg.values, n), validity };
+  // The buffers' sizes are checked against the event count before the bitmap is unpacked, so
+  // that a message claiming more events than it carries costs nothing.
+  const validity = () => (msg.validity.byteLength > 0 ? unpackBits(msg.validity, n) : undefined);
+  if (!f.list) {
+    const values = decodeValues(f, msg.values, n);
+    return { kind: 'flat', values, validity: validity() };
+  }
   if (msg.offsets.byteLength !== 4 * (n + 1)) throw new Error(`column '${f.name}': offsets buffer has ${msg.offsets.byteLength} bytes, expected ${4 * (n + 1)}`);
   const offsets = typedView('int32', msg.offsets, n + 1) as Int32Array;
   if (offsets[0] !== 0) throw new Error(`column '${f.name}': offsets must start at 0`);
   for (let i = 0; i < n; i++) if (offsets[i + 1] < offsets[i]) throw new Error(`column '${f.name}': offsets decrease at event ${i}`);
-  return { kind: 'list', offsets, values: decodeValues(f, msg.values, offsets[n]), validity };
+  return { kind: 'list', offsets, values: decodeValues(f, msg.values, offsets[n]), validity: validity() };
 }
 
 /** A wire message back to a batch; checks every buffer's size against the schema. */
@@ -112,12 +116,16 @@ export function decodeBatch(schema: Schema, msg: BatchMsg): EventBatch {
   return { schema, length: n, columns, ...(origin && { origin }) };
 }
 
-/** Splits a batch into consecutive pieces of at most `maxBytes` in memory (one event may exceed it). */
-export function splitForWire(batch: EventBatch, maxBytes: number): EventBatch[] {
+/**
+ * Splits a batch into consecutive pieces of at most `maxBytes` in memory (one event may exceed
+ * it). A later piece's origin keeps the file; its first row is known only when the batch's rows
+ * are `contiguous` in the file (no cuts dropped any), and its row group not at all.
+ */
+export function splitForWire(batch: EventBatch, maxBytes: number, contiguous: boolean): EventBatch[] {
   if (batch.length <= 1 || batchBytes(batch) <= maxBytes) return [batch];
   const half = batch.length >> 1;
   const second = sliceBatch(batch, half, batch.length);
   const o = batch.origin;
-  if (o?.firstRow !== undefined) second.origin = { ...o, firstRow: o.firstRow + half };
-  return [...splitForWire(sliceBatch(batch, 0, half), maxBytes), ...splitForWire(second, maxBytes)];
+  if (o) second.origin = { file: o.file, ...(contiguous && o.firstRow !== undefined && { firstRow: o.firstRow + half }) };
+  return [...splitForWire(sliceBatch(batch, 0, half), maxBytes, contiguous), ...splitForWire(second, maxBytes, contiguous)];
 }

@@ -25,6 +25,11 @@ export class DataRoots {
     return this.roots.find((r) => absolutePath === r || absolutePath.startsWith(r + sep));
   }
 
+  /** A message with every server path in it shown relative to its data root (clients never see server paths). */
+  scrub(message: string): string {
+    return this.roots.reduce((m, root) => m.replaceAll(root + sep, '').replaceAll(root, '.'), message);
+  }
+
   /** A path as the client should see it: relative to its data root. */
   display(absolutePath: string): string {
     const root = this.rootOf(absolutePath);
@@ -88,6 +93,8 @@ export class DataRoots {
   /** A directory to write into (created by the caller); must be inside a root. */
   async resolveOutputDir(spec: string): Promise<string> {
     const path = this.candidates(spec)[0];
+    const found = await stat(path).catch(() => null);
+    if (found && !found.isDirectory()) throw invalidArgument(`output_dir '${spec}' is a file, not a directory`);
     // The nearest existing ancestor decides where links lead.
     let existing = path;
     while (!(await stat(existing).catch(() => null))) existing = resolve(existing, '..');

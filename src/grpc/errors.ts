@@ -1,4 +1,6 @@
 import { type ServiceError, status, Metadata } from '@grpc/grpc-js';
+import { InputError } from '../sources/inputError.js';
+import type { DataRoots } from './dataRoots.js';
 
 /** An error that carries the gRPC status code it should be reported with. */
 export class RpcError extends Error {
@@ -18,14 +20,20 @@ export const failedPrecondition = (message: string) => new RpcError(status.FAILE
 /** The status code and message to send for any error thrown while serving a call. */
 export function toStatus(err: unknown): { code: status; details: string } {
   if (err instanceof RpcError) return { code: err.code, details: err.message };
+  if (err instanceof InputError) return { code: err.kind === 'unreadable' ? status.DATA_LOSS : status.INVALID_ARGUMENT, details: err.message };
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'ENOENT') return { code: status.NOT_FOUND, details: e.message };
   if (e?.code === 'EACCES') return { code: status.PERMISSION_DENIED, details: e.message };
   return { code: status.INTERNAL, details: e?.message ?? String(err) };
 }
 
-/** An error object grpc-js turns into that status (for callbacks and stream 'error' events). */
-export function toServiceError(err: unknown): ServiceError {
-  const { code, details } = toStatus(err);
+/**
+ * An error object grpc-js turns into that status (for callbacks and stream 'error' events);
+ * `roots` shows the server's paths in the message relative to its data roots.
+ */
+export function toServiceError(err: unknown, roots?: DataRoots): ServiceError {
+  const status = toStatus(err);
+  const code = status.code;
+  const details = roots ? roots.scrub(status.details) : status.details;
   return Object.assign(new Error(details), { code, details, metadata: new Metadata() });
 }

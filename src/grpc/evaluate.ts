@@ -32,7 +32,7 @@ export async function evaluate(scorer: Scorer | undefined, maxInFlight: number, 
         } catch (e) {
           throw invalidArgument(`batch ${index}: ${(e as Error).message}`);
         }
-        checkColumns(schema, scorer.columns, 'the streamed batches');
+        checkColumns(schema, scorer.columns, 'the streamed batches', { scalar: true });
       }
       if (!msg.batch) continue;
       if (!schema) throw invalidArgument('the first message must carry the schema');

@@ -11,6 +11,7 @@ import { evaluate, type Scorer } from './evaluate.js';
 import { HealthService } from './health.js';
 import { CHANNEL_OPTIONS, type DatasetInfoMsg, type DescribeRequestMsg, services, type SkimReportMsg, type SkimRequestMsg } from './protos.js';
 import { checkColumns, streamBatches, type StreamStats } from './streamBatches.js';
+import { parseCodec } from '../sinks/parquetSink.js';
 import { notStreamable, type SkimResult } from '../skim/runSkim.js';
 
 /** A skim as the server asks for it (the shape of src/skim/runSkim.ts's options). */
@@ -22,6 +23,8 @@ export interface SkimJob {
   codec?: string;
   /** Keep only events whose score from the loaded model is above the threshold. */
   score?: { threshold: number };
+  /** Aborts when the client cancels the call or its deadline passes: the skim stops and leaves no output behind. */
+  signal?: AbortSignal;
 }
 
 /** What a skim reports back over RPC: the figures of src/skim/runSkim.ts's SkimResult. */
@@ -80,12 +83,15 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
   const stats: StreamStats = { active: 0, started: 0, maxQueued: 0, maxInFlight: 0 };
   const health = new HealthService([SERVICE_NAME]);
 
+  // A unary call's handler gets a signal that aborts when the client cancels or its deadline passes.
   const unary =
-    <Req, Res>(fn: (req: Req) => Promise<Res>) =>
+    <Req, Res>(fn: (req: Req, signal: AbortSignal) => Promise<Res>) =>
     (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
-      fn(call.request).then(
+      const cancelled = new AbortController();
+      call.on('cancelled', () => cancelled.abort(new RpcError(grpc.status.CANCELLED, 'the call was cancelled or its deadline passed')));
+      fn(call.request, cancelled.signal).then(
         (res) => callback(null, res),
-        (e) => callback(toServiceError(e)),
+        (e) => callback(toServiceError(e, roots)),
       );
     };
 
@@ -103,9 +109,15 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     };
   };
 
-  const runSkim = async (req: SkimRequestMsg): Promise<SkimReportMsg> => {
+  const runSkim = async (req: SkimRequestMsg, signal: AbortSignal): Promise<SkimReportMsg> => {
     if (!options.runSkim) throw new RpcError(grpc.status.UNIMPLEMENTED, 'this server cannot run skims');
     if (!req.outputDir) throw invalidArgument('output_dir is required');
+    if (req.scoreCut && !Number.isFinite(req.scoreThreshold)) throw invalidArgument(`score_threshold must be a finite number, got ${req.scoreThreshold}`);
+    try {
+      if (req.codec) parseCodec(req.codec);
+    } catch (e) {
+      throw invalidArgument((e as Error).message);
+    }
     const cuts: CutsFile = { cuts: req.cuts.map(decodeCut), score: req.scoreCut ? { op: '>', value: req.scoreThreshold } : null };
     const scorer = options.scorer;
     if (req.scoreCut && !scorer) throw failedPrecondition('a score cut needs a model, and the server has none loaded (start it with --model DIR)');
@@ -117,7 +129,9 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     const why = req.scoreCut ? notStreamable(unsupported, req.keep) : null;
     if (why) throw invalidArgument(`${roots.display(inputs[0])}: ${why}`);
     const keep = req.keep.filter((k) => !unsupported.some((u) => u.name === k));
-    checkColumns(info.schema, [...cuts.cuts.map((c) => c.column), ...keep, ...(req.scoreCut ? scorer!.columns : [])], roots.display(inputs[0]));
+    const first = roots.display(inputs[0]);
+    checkColumns(info.schema, keep, first, { unsupported });
+    checkColumns(info.schema, [...cuts.cuts.map((c) => c.column), ...(req.scoreCut ? scorer!.columns : [])], first, { scalar: true, unsupported });
     await mkdir(outDir, { recursive: true });
     const result = await options.runSkim({
       inputs,
@@ -126,6 +140,7 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
       keep: req.keep.length ? req.keep : undefined,
       codec: req.codec || undefined,
       score: req.scoreCut ? { threshold: req.scoreThreshold } : undefined,
+      signal,
     });
     const shown = { ...result, inputs: result.inputs.map((p) => roots.display(p)), skimFiles: result.skimFiles.map((p) => roots.display(p)) };
     return { ...shown, reportJson: JSON.stringify(shown) };

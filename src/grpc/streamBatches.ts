@@ -3,7 +3,8 @@ import type { Subscription } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import { type Schema, sameSchema } from '../batch/schema.js';
 import { parseQuantity } from '../selection/quantity.js';
-import type { EventSource, ReadOptions } from '../sources/types.js';
+import { projectionItem } from '../sources/parquetColumns.js';
+import type { ColumnType, EventSource, ReadOptions } from '../sources/types.js';
 import { encodeBatch, encodeSchema, splitForWire } from './codec.js';
 import { decodeCut } from './cuts.js';
 import type { DataRoots } from './dataRoots.js';
@@ -32,8 +33,12 @@ export interface StreamStats {
   maxInFlight: number;
 }
 
-/** Every requested column (and every cut's column) must exist in the dataset. */
-export function checkColumns(schema: Schema, names: string[], where: string): void {
+/**
+ * Every named column or quantity must exist in the dataset; `scalar` ones (cut variables, model
+ * inputs) must be one number per event, not a bare list. Columns of types diffskim does not
+ * stream (`unsupported`) are named as such.
+ */
+export function checkColumns(schema: Schema, names: string[], where: string, opts: { scalar?: boolean; unsupported?: ColumnType[] } = {}): void {
   const byName = new Map(schema.map((f) => [f.name, f]));
   for (const name of names) {
     let q;
@@ -43,10 +48,16 @@ export function checkColumns(schema: Schema, names: string[], where: string): vo
       throw invalidArgument((e as Error).message);
     }
     const f = byName.get(q.column);
+    const other = opts.unsupported?.find((u) => u.name === q.column);
+    if (!f && other) throw invalidArgument(`column '${q.column}' in ${where} has type ${other.type}, which diffskim does not stream (numbers, booleans and lists of them only)`);
     if (!f) throw invalidArgument(`column '${q.column}' is not in ${where} (columns: ${schema.map((x) => x.name).join(', ')})`);
     if ((q.fn === 'count' || q.fn === 'first') && !f.list) throw invalidArgument(`${q.text}: column '${q.column}' in ${where} is not a list column`);
+    if (f.list && (q.fn === 'abs' || (q.fn === 'value' && opts.scalar))) throw invalidArgument(`'${q.text}': column '${q.column}' in ${where} is a list; use count(${q.column}) or first(${q.column})`);
   }
 }
+
+/** Rows per batch a client may ask for, at most: arrays for a batch are allocated up front. */
+export const MAX_BATCH_ROWS = 1 << 20;
 
 /**
  * StreamBatches: reads the dataset only as fast as the client takes it. The source reads with
@@ -67,11 +78,14 @@ export async function streamBatches(settings: StreamSettings, stats: StreamStats
     const where = req.where.map(decodeCut);
     const source = settings.openSource(files);
     const info = await source.describe();
-    checkColumns(info.schema, [...req.columns, ...where.map((c) => c.column)], settings.roots.display(files[0]));
+    const shown = settings.roots.display(files[0]);
+    checkColumns(info.schema, req.columns, shown, { unsupported: info.unsupported });
+    checkColumns(info.schema, where.map((c) => c.column), shown, { scalar: true, unsupported: info.unsupported });
+    const columns = req.columns.length ? req.columns : undefined;
     const options: ReadOptions = {
-      columns: req.columns.length ? req.columns : undefined,
+      columns,
       where,
-      batchRows: req.batchRows || settings.defaultBatchRows,
+      batchRows: Math.min(req.batchRows || settings.defaultBatchRows, MAX_BATCH_ROWS),
       demand: writer.demand,
       // A batch is serialised (copied into grpc-js's frame) by the time its message is flushed;
       // the demand lets the source start a batch only while fewer than maxInFlight messages
@@ -86,7 +100,7 @@ export async function streamBatches(settings: StreamSettings, stats: StreamStats
       subscription = source.batches(options).subscribe({
         next(batch) {
           maxQueued = Math.max(maxQueued, ++queued);
-          const pieces = splitForWire(batch, settings.maxBatchBytes);
+          const pieces = splitForWire(batch, settings.maxBatchBytes, where.length === 0);
           pieces.forEach((piece, k) => {
             const newSchema = !schema || !sameSchema(schema, piece.schema);
             schema = piece.schema;
@@ -98,15 +112,22 @@ export async function streamBatches(settings: StreamSettings, stats: StreamStats
         complete: resolve,
       });
     });
+    // A stream with no events still tells the client its columns.
+    if (!schema && !writer.gone()) writer.write({ schema: encodeSchema(projectedSchema(info.schema, columns ?? info.schema.map((f) => f.name))), batch: null } satisfies BatchChunkMsg);
     if (!writer.gone()) call.end();
   } catch (e) {
-    if (!writer.gone()) call.emit('error', toServiceError(e));
+    if (!writer.gone()) call.emit('error', toServiceError(e, settings.roots));
   } finally {
     subscription?.unsubscribe();
     stats.active--;
     stats.maxQueued = Math.max(stats.maxQueued, maxQueued);
     stats.maxInFlight = Math.max(stats.maxInFlight, writer.maxPending);
   }
+}
+
+/** The fields a pass with this projection delivers (columns and derived quantities). */
+function projectedSchema(schema: Schema, names: string[]): Schema {
+  return names.map((name) => projectionItem(schema, name, 'the dataset').field);
 }
 
 /** Origins name files relative to the data root: the client never sees server paths. */

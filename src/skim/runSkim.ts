@@ -15,6 +15,7 @@ import { type ColumnType, columnList } from '../sources/types.js';
 import { readError } from '../sources/parquetDiagnose.js';
 import { planPushDown } from '../sources/parquetPushdown.js';
 import { tempPathOf } from '../sinks/tempFiles.js';
+import { InputError } from '../sources/inputError.js';
 
 export interface SkimOptions {
   inputs: string[];
@@ -27,6 +28,8 @@ export interface SkimOptions {
   /** Classifier score cut: forces the streaming batch path. */
   score?: ScoreCut;
   onProgress?: (p: { file: string; eventsDone: number; eventsTotal: number }) => void;
+  /** Stops the skim (the file being written is removed; finished ones stay) with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface SkimFileResult {
@@ -81,9 +84,10 @@ export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
   let eventsDone = 0;
   const files: SkimFileResult[] = [];
   for (const [i, meta] of metas.entries()) {
+    opts.signal?.throwIfAborted();
     const codec = parseCodec(opts.codec ?? meta.codec ?? 'snappy');
     const progress = (n: number) => opts.onProgress?.({ file: meta.path, eventsDone: eventsDone + n, eventsTotal });
-    const kept = opts.score ? await streamSkim(meta, outputs[i], keep, opts, codec, progress) : await copySkim(meta, outputs[i], keep, opts.cuts, codec);
+    const kept = opts.score ? await streamSkim(meta, outputs[i], keep, opts, codec, progress) : await copySkim(meta, outputs[i], keep, opts.cuts, codec, opts.signal);
     eventsDone += meta.rows;
     progress(0);
     files.push({ input: meta.path, output: outputs[i], eventsIn: meta.rows, eventsKept: kept, bytesIn: meta.bytes, bytesOut: (await stat(outputs[i])).size });
@@ -115,7 +119,7 @@ export function keptColumns(metas: ParquetFileMeta[], keep: string[] | undefined
     // DuckDB's skim copies a string or struct column as it is; anything else must be a column diffskim reads.
     if (!streaming && first.unsupported.some((u) => u.name === name)) {
       const without = metas.find((m) => !m.columns.includes(name));
-      if (without) throw new Error(`${without.path}: no column '${name}', which ${first.path} has; name the columns to keep (--keep)`);
+      if (without) throw new InputError('incompatible', `${without.path}: no column '${name}', which ${first.path} has; name the columns to keep (--keep)`);
     } else fieldFor(first.schema, { fn: 'value', column: name, text: name }, first.path, first.unsupported);
   }
   return { names, notWritten: streaming ? columnsNotWritten(first.unsupported, keep) : [] };
@@ -135,7 +139,7 @@ function outputNames(metas: ParquetFileMeta[], outDir: string): string[] {
   const names = metas.map((m) => join(outDir, `${basename(m.path).replace(/\.parquet$/i, '')}.skim.parquet`));
   const seen = new Map<string, string>();
   for (const [i, n] of names.entries()) {
-    if (seen.has(n)) throw new Error(`inputs ${seen.get(n)} and ${metas[i].path} would both be skimmed to ${n}; rename one`);
+    if (seen.has(n)) throw new InputError('incompatible', `inputs ${seen.get(n)} and ${metas[i].path} would both be skimmed to ${n}; rename one`);
     seen.set(n, metas[i].path);
   }
   return names;
@@ -180,7 +184,7 @@ export function copyMemoryLimitMB(meta: ParquetFileMeta, keep: string[], read: s
 }
 
 /** The in-engine skim: DuckDB reads, cuts (skipping row groups) and writes in one statement. */
-async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], cuts: CutsFile, codec: Codec): Promise<number> {
+async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], cuts: CutsFile, codec: Codec, signal?: AbortSignal): Promise<number> {
   const tmp = tempPathOf(output);
   const select = keep.map(sqlIdent).join(', ');
   const read = [...new Set([...keep, ...cutColumns(cuts)])];
@@ -191,16 +195,21 @@ async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], c
       const threads = Number((await con.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0][0]);
       // A global setting: a skim running at the same time may reset it early, and then only uses more memory.
       await con.run(`SET memory_limit = '${copyMemoryLimitMB(meta, keep, read, threads)}MB'`);
+      const interrupt = () => con.interrupt();
+      signal?.addEventListener('abort', interrupt);
       try {
         return (await con.run(sql)).rowsChanged;
       } finally {
+        signal?.removeEventListener('abort', interrupt);
         await con.run('RESET memory_limit').catch(() => undefined); // never hides the COPY's own error
       }
     });
+    signal?.throwIfAborted();
     await rename(tmp, output);
     return kept;
   } catch (e) {
     await rm(tmp, { force: true });
+    signal?.throwIfAborted();
     throw await readError(meta, e, `skim to ${output}`, read);
   }
 }
@@ -214,7 +223,10 @@ async function streamSkim(meta: ParquetFileMeta, output: string, keep: string[],
     parquetSource([meta.path])
       .batches({ columns, where: opts.cuts.cuts, demand, batchRows: SKIM_ROW_GROUP_ROWS })
       .pipe(
-        tap((b) => progress(b.origin?.firstRow ?? 0)),
+        tap((b) => {
+          opts.signal?.throwIfAborted(); // the sink then removes its temporary file
+          progress(b.origin?.firstRow ?? 0);
+        }),
         hardCut([], score),
         map((b) => selectColumns(b, keep)),
         parquetSink(output, { codec, demand, rowGroupRows: SKIM_ROW_GROUP_ROWS, schema: keep.map((k) => meta.schema.find((f) => f.name === k)!) }),

@@ -12,6 +12,7 @@ import { readError } from './parquetDiagnose.js';
 import { readParquetMeta, type ParquetFileMeta } from './parquetMeta.js';
 import { planPushDown, type PushDownStats } from './parquetPushdown.js';
 import { fromPull } from './parquetStream.js';
+import { InputError } from './inputError.js';
 
 export const DEFAULT_BATCH_ROWS = 65536;
 
@@ -87,7 +88,7 @@ async function loadMetas(paths: string[]): Promise<ParquetFileMeta[]> {
   for (const p of paths) {
     const m = await readParquetMeta(p);
     const diff = out.length ? schemaDifference(out[0].schema, m.schema) : null;
-    if (diff) throw new Error(`schemas differ between ${out[0].path} and ${m.path}: ${diff}`);
+    if (diff) throw new InputError('incompatible', `schemas differ between ${out[0].path} and ${m.path}: ${diff}`);
     out.push(m);
   }
   const nullable = new Set(out.flatMap((m) => m.schema.filter((f) => f.nullable).map((f) => f.name)));

@@ -1,5 +1,6 @@
 import { queryRows, sqlIdent, sqlString, withConnection } from './parquetDuckdb.js';
 import type { ParquetFileMeta } from './parquetMeta.js';
+import { InputError } from './inputError.js';
 
 /**
  * Error messages for unreadable Parquet data. DuckDB reports a corrupt page as, e.g.,
@@ -53,6 +54,6 @@ export async function locateCorruption(meta: ParquetFileMeta, columns = meta.sch
  */
 export async function readError(meta: ParquetFileMeta, cause: unknown, what: string, columns?: string[]): Promise<Error> {
   const bad = await locateCorruption(meta, columns).catch(() => null);
-  if (bad) return new Error(`${meta.path}: ${what}: row group ${bad.rowGroup}, column '${bad.column}': corrupt or unreadable data: ${bad.message}`);
+  if (bad) return new InputError('unreadable', `${meta.path}: ${what}: row group ${bad.rowGroup}, column '${bad.column}': corrupt or unreadable data: ${bad.message}`);
   return new Error(`${meta.path}: ${what}: ${firstLine((cause as Error)?.message ?? String(cause))}`);
 }

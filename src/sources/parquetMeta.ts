@@ -4,6 +4,7 @@ import { isTempFile } from '../sinks/tempFiles.js';
 import { firstLine } from './parquetDiagnose.js';
 import { dtypeOfDuckType, queryRows, sqlString, withConnection } from './parquetDuckdb.js';
 import type { ColumnType } from './types.js';
+import { InputError } from './inputError.js';
 
 /** Statistics of one column chunk (one column in one row group). */
 export interface ChunkStats {
@@ -48,8 +49,8 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       throw new Error(`${path}: cannot open Parquet file: ${e.message}`);
     },
   );
-  if (isTempFile(path)) throw new Error(`${path}: a temporary file of an unfinished or killed write, not an output; re-run the command that writes it`);
-  if (size === 0) throw new Error(`${path}: file is empty (0 bytes), not a Parquet file`);
+  if (isTempFile(path)) throw new InputError('unreadable', `${path}: a temporary file of an unfinished or killed write, not an output; re-run the command that writes it`);
+  if (size === 0) throw new InputError('unreadable', `${path}: file is empty (0 bytes), not a Parquet file`);
   // Only the queries' failures are the file's: DuckDB failing to start says so itself.
   return withConnection(async (con) => {
     try {
@@ -75,7 +76,7 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       return { path, bytes: size, schema, columns, unsupported, codec, ...rowGroupsOf(chunks) };
     } catch (e) {
       const msg = (e as Error).message;
-      throw new Error(msg.startsWith(path) ? msg : `${path}: cannot read Parquet metadata (footer; corrupt or truncated file?): ${firstLine(msg)}`);
+      throw new InputError('unreadable', msg.startsWith(path) ? msg : `${path}: cannot read Parquet metadata (footer; corrupt or truncated file?): ${firstLine(msg)}`);
     }
   });
 }

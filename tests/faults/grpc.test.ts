@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
@@ -99,6 +99,17 @@ describe('gRPC faults (real diffskim serve process)', () => {
     const all = await lastValueFrom(source(server.address).batches({ batchRows: 100_000 }).pipe(toArray()));
     expect(all.reduce((s, b) => s + b.length, 0)).toBe(rows);
   }, 30_000);
+
+  it('a TLS certificate or key that is not PEM is named, and serve exits 1', async () => {
+    const bad = join(dir, 'bad.pem');
+    await writeFile(bad, 'not a certificate');
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-root', dir, '--tls-cert', bad, '--tls-key', bad], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(1);
+    expect(err).toMatch(/--tls-cert .*bad\.pem .*not a PEM certificate chain and its private key/);
+  });
 
   it('the server dies (kill -9) mid-stream: the skim fails naming the RPC, and writes no skim file', async () => {
     const victim = await serve();

@@ -52,9 +52,9 @@ describe('codec', () => {
     expect(() => decodeBatch(b.schema, msg)).toThrow(/column 'x'.*72 bytes, expected 80/);
   });
 
-  it('splits big batches into pieces under the limit, keeping every event and firstRow', () => {
-    const b = { ...testBatch(1000, 4), origin: { file: 'f', firstRow: 500 } };
-    const pieces = splitForWire(b, 4000);
+  it('splits big batches into pieces under the limit, keeping every event, and firstRow where the rows are contiguous', () => {
+    const b = { ...testBatch(1000, 4), origin: { file: 'f', rowGroup: 2, firstRow: 500 } };
+    const pieces = splitForWire(b, 4000, true);
     expect(pieces.length).toBeGreaterThan(4);
     expect(rowsOf([concatBatches(pieces)])).toEqual(rowsOf([b]));
     let row = 500;
@@ -62,6 +62,10 @@ describe('codec', () => {
       expect(p.origin?.firstRow).toBe(row);
       row += p.length;
     }
+    // After cuts, the rows of a batch are not contiguous in the file: later pieces cannot know their first row.
+    const cut = splitForWire(b, 4000, false);
+    expect(cut[0].origin).toEqual(b.origin);
+    for (const p of cut.slice(1)) expect(p.origin).toEqual({ file: 'f' });
   });
 });
 

@@ -1,16 +1,17 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatBatches, type EventBatch } from '../../src/batch/batch.js';
-import { unaryCall } from '../../src/grpc/client.js';
+import { connect, unaryCall } from '../../src/grpc/client.js';
+import { decodeSchema } from '../../src/grpc/codec.js';
 import { encodeCut } from '../../src/grpc/cuts.js';
 import { evaluateRemote } from '../../src/grpc/evaluateClient.js';
 import { grpcSource } from '../../src/grpc/grpcSource.js';
 import { localServerOptions } from '../../src/grpc/localBackends.js';
-import type { SkimReportMsg } from '../../src/grpc/protos.js';
+import type { BatchChunkMsg, SkimReportMsg } from '../../src/grpc/protos.js';
 import { type RunningServer, startServer } from '../../src/grpc/server.js';
 import { saveModel } from '../../src/model/io.js';
 import { createModel } from '../../src/model/model.js';
@@ -137,6 +138,53 @@ describe('gRPC over real Parquet files', () => {
     await expect(lastValueFrom(grpcSource(address, { paths: ['mc/a.parquet'], where: [{ column: 'ptx', op: '>', value: 1 }] }).batches())).rejects.toThrow(/INVALID_ARGUMENT.*'ptx'.*mc\/a\.parquet/);
     const ok = await lastValueFrom(grpcSource(address, { paths: ['mc/a.parquet'], columns: ['pt'] }).batches().pipe(toArray()));
     expect(ok.reduce((s, b) => s + b.length, 0)).toBe(5000);
+  });
+
+  it("answers a client's mistakes with its status code, never INTERNAL or a server path", async () => {
+    const codeAndMessage = (p: Promise<unknown>) => p.then(() => 'OK', (e: Error) => e.message);
+    // Cuts and model inputs are one number per event: a bare list column is the client's mistake.
+    expect(await codeAndMessage(lastValueFrom(grpcSource(address, { paths: ['mc/a.parquet'], where: [{ column: 'jet_pt', op: '>', value: 1 }] }).batches()))).toMatch(/INVALID_ARGUMENT.*'jet_pt'.*is a list; use count\(jet_pt\)/);
+    const skim = (request: object) => codeAndMessage(unaryCall(address, {}, 'runSkim', { inputs: ['mc/a.parquet'], cuts: [], outputDir: 'skims/refused', ...request }));
+    expect(await skim({ cuts: [encodeCut({ column: 'jet_pt', op: '>', value: 1 })] })).toMatch(/INVALID_ARGUMENT.*is a list/);
+    expect(await skim({ scoreCut: true, scoreThreshold: NaN })).toMatch(/INVALID_ARGUMENT.*score_threshold must be a finite number/);
+    expect(await skim({ codec: 'lzma' })).toMatch(/INVALID_ARGUMENT.*unknown codec 'lzma'/);
+    expect(await skim({ outputDir: 'mc/a.parquet' })).toMatch(/INVALID_ARGUMENT.*is a file, not a directory/);
+    expect(existsSync(join(root, 'skims', 'refused'))).toBe(false); // refused before anything was created
+    // A file that is not Parquet: DATA_LOSS, named relative to the data root.
+    writeFileSync(join(root, 'junk.parquet'), 'not parquet at all, but long enough to have a footer');
+    const junk = await codeAndMessage(lastValueFrom(grpcSource(address, { paths: ['junk.parquet'] }).batches()));
+    expect(junk).toMatch(/DATA_LOSS.*junk\.parquet: cannot read Parquet metadata/);
+    expect(junk).not.toContain(root);
+  });
+
+  it('a batch size beyond what the server allocates is capped, and a stream with no events still sends its schema', async () => {
+    const huge = await lastValueFrom(grpcSource(address, { paths: ['mc/a.parquet'], columns: ['id'] }).batches({ batchRows: 4294967295 }).pipe(toArray()));
+    expect(huge.map((b) => b.length)).toEqual([5000]);
+    const { client, metadata } = connect(address);
+    const messages = await new Promise<BatchChunkMsg[]>((resolve, reject) => {
+      const got: BatchChunkMsg[] = [];
+      const call = client.streamBatches({ paths: ['mc/a.parquet'], columns: ['id', 'abs(eta)'], where: [encodeCut({ column: 'pt', op: '>', value: 1e9 })] }, metadata());
+      call.on('data', (m: BatchChunkMsg) => got.push(m));
+      call.on('end', () => resolve(got));
+      call.on('error', reject);
+    });
+    client.close();
+    expect(messages).toHaveLength(1);
+    expect(messages[0].batch ?? null).toBeNull();
+    expect(decodeSchema(messages[0].schema!)).toEqual([
+      { name: 'id', type: 'int64', list: false, nullable: true },
+      { name: 'abs(eta)', type: 'float32', list: false, nullable: true },
+    ]);
+  });
+
+  it('RunSkim stops when its deadline passes and leaves no skim file behind', async () => {
+    await sql(`COPY (SELECT i::BIGINT AS id, sin(i)::DOUBLE AS pt, cos(i)::DOUBLE AS eta FROM range(3000000) t(i)) TO '${join(root, 'slow.parquet')}' (FORMAT parquet)`);
+    const out = join(root, 'skims', 'late');
+    const late = unaryCall(address, {}, 'runSkim', { inputs: ['slow.parquet'], cuts: [encodeCut({ column: 'pt', op: '>', value: 0 })], outputDir: 'skims/late', codec: 'gzip' }, 30);
+    await expect(late).rejects.toThrow(/DEADLINE_EXCEEDED/);
+    // Long enough for the skim to have finished had it gone on.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   });
 
   it('RunSkim writes the same skim as a local runSkim and reports the same counts', async () => {

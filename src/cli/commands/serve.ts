@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
 import type { Command } from 'commander';
 import { localServerOptions } from '../../grpc/localBackends.js';
 import { startServer } from '../../grpc/server.js';
@@ -31,6 +32,14 @@ export function register(program: Command): void {
       if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
       const read = (f: string, what: string) => readFile(f).catch((e: Error) => Promise.reject(new Error(`${what} ${f}: ${e.message}`)));
       const tls = o.tlsCert && o.tlsKey ? { cert: await read(o.tlsCert, '--tls-cert'), key: await read(o.tlsKey, '--tls-key') } : undefined;
+      if (tls) {
+        // Checked here, so that a bad file is named (grpc-js reports it as a failure to listen).
+        try {
+          createSecureContext(tls);
+        } catch (e) {
+          throw new Error(`--tls-cert ${o.tlsCert} / --tls-key ${o.tlsKey}: not a PEM certificate chain and its private key: ${(e as Error).message}`);
+        }
+      }
       const token = o.token ?? process.env.DIFFSKIM_TOKEN;
       useStreamingHeapGrowth();
       const backends = await localServerOptions(o.model);

@@ -86,8 +86,6 @@ export function register(program: Command): void {
           progress.advance(eventsDone - done);
           done = eventsDone;
         },
-      }).catch((e: Error) => {
-        throw new Error(`${o.cuts}: ${e.message}`);
       });
       progress?.done();
       await writeJsonAtomic(join(o.output, 'report.json'), { cutsFile: o.cuts, cuts, ...result });
