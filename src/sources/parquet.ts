@@ -55,11 +55,15 @@ export function parquetSource(paths: string[]): ParquetSource {
         columnValues: {},
         unsupported: all[0].unsupported,
       };
+      const lists = new Set(info.schema.filter((f) => f.list).map((f) => f.name));
       for (const m of all)
         for (const g of m.rowGroups)
           for (const [name, c] of Object.entries(g.columns)) {
             info.columnBytes[name] = (info.columnBytes[name] ?? 0) + c.compressedBytes;
-            info.columnValues[name] = (info.columnValues[name] ?? 0) + c.values;
+            // A list's leaf also counts one value slot for each empty or null list, which its
+            // null count counts too (with null elements): the rest are the list entries.
+            const values = lists.has(name) ? c.values - (c.nullCount ?? 0) : c.values;
+            info.columnValues[name] = (info.columnValues[name] ?? 0) + values;
           }
       return info;
     },

@@ -31,7 +31,7 @@ export interface DatasetInfo {
   bytesOnDisk: number;
   /** Compressed bytes on disk per column, summed over files and row groups. */
   columnBytes: Record<string, number>;
-  /** Values stored per column (for list columns: list entries), to turn bytes into bytes per entry. */
+  /** Values stored per column (for list columns: list entries, not counting null ones), to turn bytes into bytes per entry. */
   columnValues: Record<string, number>;
   /** Columns of a type diffskim does not read into batches (strings, structs, ...), when the source knows them. */
   unsupported?: ColumnType[];
