@@ -59,11 +59,12 @@ export async function plotScores(dist: ScoreDistribution, base: string, scoreCut
     : [['all events', dist.all]];
   const spec = classHistogramSpec({
     title: 'Model output',
-    subtitle: [`P = soft cuts x sigmoid(MLP)${scoreCut !== undefined ? `; dashed line: score cut ${scoreCut}` : ''}`],
+    // The score cut is on sigmoid(MLP) of the events that pass the hard cuts, not on P: no line on this axis.
+    subtitle: [`P = soft cuts x sigmoid(MLP)${scoreCut !== undefined ? `; the skim's score cut (${scoreCut}) applies to sigmoid(MLP) after the hard cuts` : ''}`],
     xTitle: 'score',
     edges: dist.edges,
     classes,
-    rules: scoreCut !== undefined ? [scoreCut] : [],
+    rules: [],
     domain: [0, 1],
   });
   return (await renderPlot(spec, base)).png;
