@@ -124,7 +124,11 @@ function keepPassing(batch: EventBatch, cuts: NonNullable<ReadOptions['where']>)
   if (n === batch.length) return batch;
   const rows = new Uint32Array(n);
   for (let i = 0, j = 0; i < mask.length; i++) if (mask[i]) rows[j++] = i;
-  return takeRows(batch, rows);
+  const kept = takeRows(batch, rows);
+  // The origin's first row is the entry of the first event kept, as a Parquet pass gives it.
+  const o = batch.origin;
+  if (o && n > 0) kept.origin = { ...o, ...(o.firstRow !== undefined && { firstRow: o.firstRow + rows[0] }) };
+  return kept;
 }
 
 function unique(names: string[]): string[] {

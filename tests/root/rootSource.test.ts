@@ -131,6 +131,13 @@ describe('rootSource on the real ROOT files', () => {
     const got = concatBatches(cut);
     expect(Object.keys(got.columns)).toEqual(['NJet', 'Jet_Py']);
     expect(batchValues([got], 'Jet_Py')).toEqual(batchValues([all], 'Jet_Py').filter((_, i) => mask[i]));
+    // Each batch's origin names the entry of its first event, as a Parquet pass does.
+    const passing = Array.from(mask).flatMap((m, i) => (m ? [i] : []));
+    let seen = 0;
+    for (const b of cut) {
+      expect(b.origin?.firstRow).toBe(passing[seen]);
+      seen += b.length;
+    }
   });
 
   it('streams several files one after the other', async () => {
