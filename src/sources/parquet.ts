@@ -174,6 +174,14 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
         if (builder.length === batchRows) yield { ...builder.take(), origin: { file: meta.path, rowGroup: rowGroupOf(meta, firstRow), firstRow } };
       }
     }
+    // DuckDB's streaming fetch ends alike at the end of the data and on a read error (the C API's
+    // error is not exposed to JS). Unless every row came, a query over the rows after the last one
+    // delivered, reading every selected column (the row's hash), tells the two apart.
+    if (filtered || lastRow !== meta.rows - 1) {
+      const rest = await con.runAndReadAll(`SELECT count(*)::BIGINT AS n, max(hash(t)) AS h FROM (${sql} AND file_row_number > ${lastRow}) t`);
+      const left = Number(rest.getRows()[0][0]);
+      if (left > 0) throw new Error(`${meta.path}: the read stopped after row ${lastRow} with ${left} event(s) not delivered`);
+    }
     if (builder.length > 0) yield { ...builder.take(), origin: { file: meta.path, rowGroup: rowGroupOf(meta, firstRow), firstRow } };
   } catch (e) {
     if ((e as Error).message?.startsWith(meta.path)) throw e;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { from, lastValueFrom, Observable } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBatch, type EventBatch } from '../../src/batch/batch.js';
+import { toyBatches } from '../../src/datasets/toy.js';
 import { createModel } from '../../src/model/model.js';
 import { mlpScore } from '../../src/model/score.js';
 import { hardCut, newCounts } from '../../src/operators/hardCut.js';
@@ -77,6 +78,23 @@ describe('bad Parquet input: a clear error naming the file (and row group/column
     await expect(runSkim({ inputs: [bad], cuts: { cuts: [], score: null }, outDir: out, score })).rejects.toThrow(
       new RegExp(`^${out}/badpage.skim.parquet: not written, the stream of batches failed: ${bad}: .*row group 1, column 'met': corrupt or unreadable data`),
     );
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  it('a damaged page where DuckDB\'s streaming read stops without an error is still an error, not a short read', async () => {
+    // The seed toy as diffskim writes it; a few bytes of column 'y' in row group 3 overwritten
+    // (this damage made DuckDB end the stream early without an error).
+    const toy = join(dir, 'toy.parquet');
+    await lastValueFrom(from(toyBatches({ kind: 'toy2d', eventsPerClass: 40_000 })).pipe(parquetSink(toy, { rowGroupRows: 16_384 })));
+    const [chunk] = await sql(`SELECT data_page_offset AS o FROM parquet_metadata('${toy}') WHERE row_group_id = 3 AND path_in_schema = 'y'`);
+    const bytes = Buffer.from(await readFile(toy));
+    bytes.fill(0xa7, Number(chunk.o) + 2, Number(chunk.o) + 32);
+    const bad = await variant('scribbled', bytes);
+    const expected = new RegExp(`${bad}: .*row group 3, column 'y': corrupt or unreadable data`);
+    for (const where of [[], [{ column: 'x', op: '>' as const, value: -3 }]]) await expect(lastValueFrom(parquetSource([bad]).batches({ where }))).rejects.toThrow(expected);
+    const out = join(dir, 'out-scribbled');
+    const score = { fn: (b: { length: number }) => new Float32Array(b.length).fill(1), threshold: 0 };
+    await expect(runSkim({ inputs: [bad], cuts: { cuts: [], score: null }, outDir: out, score })).rejects.toThrow(expected);
     expect(await readdir(out)).toEqual([]);
   });
 
