@@ -1,16 +1,19 @@
 import { readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 
 /**
  * Every writer (parquetSink, runSkim's COPY, writeFileAtomic, checkpoints) writes
- * `<name>.tmp-<pid>` and renames it to `<name>` when complete. Such a file is never an output:
- * readers refuse it, and a later run removes it once its writer process is gone.
+ * `<name>.tmp-<pid>-<random>` and renames it to `<name>` when complete. Such a file is never an
+ * output: readers refuse it, and a later run removes it once its writer process is gone. The
+ * random part keeps two writers of one name apart: two skims in one server, or two pods of a
+ * Kubernetes job (each its own process 1) on a shared volume.
  */
-const TEMP_FILE = /^(.+)\.tmp-(\d+)$/;
+const TEMP_FILE = /^(.+)\.tmp-(\d+)(?:-[0-9a-f]+)?$/;
 
-/** The temporary name a writer of `path` uses until the file is complete. */
+/** The temporary name a writer of `path` uses until the file is complete (a new one per call). */
 export function tempPathOf(path: string): string {
-  return `${path}.tmp-${process.pid}`;
+  return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 export function isTempFile(path: string): boolean {

@@ -79,7 +79,33 @@ export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
   if (opts.cuts.score && !opts.score) throw new Error('cuts file has a score cut: runSkim needs the classifier (opts.score) to apply it');
   const outputs = outputNames(metas, opts.outDir);
   await mkdir(opts.outDir, { recursive: true });
+  const release = await lockOutputs(outputs);
+  try {
+    return summarize(metas, await skimFiles(metas, outputs, keep, opts), keep, notWritten, opts, (performance.now() - t0) / 1000);
+  } finally {
+    release();
+  }
+}
 
+/**
+ * Skims in this process that write the same output files run one after the other (a server can
+ * be asked for two at once): each report then describes the file it wrote.
+ */
+const writing = new Map<string, Promise<void>>();
+
+async function lockOutputs(outputs: string[]): Promise<() => void> {
+  let busy: Promise<void>[];
+  while ((busy = outputs.flatMap((o) => writing.get(o) ?? [])).length > 0) await Promise.all(busy);
+  let release!: () => void;
+  const done = new Promise<void>((resolve) => (release = resolve));
+  for (const o of outputs) writing.set(o, done);
+  return () => {
+    for (const o of outputs) if (writing.get(o) === done) writing.delete(o);
+    release();
+  };
+}
+
+async function skimFiles(metas: ParquetFileMeta[], outputs: string[], keep: string[], opts: SkimOptions): Promise<SkimFileResult[]> {
   const eventsTotal = metas.reduce((s, m) => s + m.rows, 0);
   let eventsDone = 0;
   const files: SkimFileResult[] = [];
@@ -92,7 +118,7 @@ export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
     progress(0);
     files.push({ input: meta.path, output: outputs[i], eventsIn: meta.rows, eventsKept: kept, bytesIn: meta.bytes, bytesOut: (await stat(outputs[i])).size });
   }
-  return summarize(metas, files, keep, notWritten, opts, (performance.now() - t0) / 1000);
+  return files;
 }
 
 /**

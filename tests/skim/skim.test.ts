@@ -101,6 +101,31 @@ describe('runSkim', () => {
     expect(r.eventsKept).toBe(1999);
   });
 
+  it('an event sitting exactly on a cut value fails the strict cut, for any double', async () => {
+    // Values drawn at random, each one also a cut value: x > v keeps exactly the events above v.
+    const values = Array.from({ length: 400 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+    const file = join(dir, 'edges.parquet');
+    await sql(`COPY (SELECT * FROM (VALUES ${values.map((v, i) => `(${i}, '${v}'::DOUBLE)`).join(', ')}) t(id, x)) TO '${file}' (FORMAT parquet)`);
+    const out = join(dir, 'edges-out');
+    for (const v of values.slice(0, 40)) {
+      const r = await runSkim({ inputs: [file], cuts: { cuts: [{ column: 'x', op: '>', value: v }], score: null }, outDir: out });
+      expect(r.eventsKept).toBe(values.filter((x) => x > v).length);
+    }
+  });
+
+  it('two skims writing the same output at once each report the file they wrote, one after the other', async () => {
+    const out = join(dir, 'same-out');
+    const loose: CutsFile = { cuts: [{ column: 'eta', op: '>', value: -2 }], score: null };
+    const tight: CutsFile = { cuts: [{ column: 'eta', op: '>', value: 2 }], score: null };
+    const finished: Awaited<ReturnType<typeof runSkim>>[] = [];
+    const skim = (c: CutsFile) => runSkim({ inputs: [inputs[1]], cuts: c, outDir: out }).then((r) => (finished.push(r), r));
+    const [a, b] = await Promise.all([skim(loose), skim(tight)]);
+    expect(a.eventsKept).toBeGreaterThan(b.eventsKept);
+    // One waited for the other: the file on disk is the skim of the last to finish, and matches its report.
+    expect((await ids(finished[1].skimFiles)).length).toBe(finished[1].eventsKept);
+    expect(await readdir(out)).toEqual(['two.skim.parquet']);
+  });
+
   it('names the closest column when a cut column is unknown', async () => {
     await expect(runSkim({ inputs, cuts: { cuts: [{ column: 'ptt', op: '>', value: 1 }], score: null }, outDir: join(dir, 'bad') })).rejects.toThrow(/no column 'ptt' \(closest: 'pt'\)/);
   });

@@ -1,0 +1,29 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isTempFile, removeStaleTempFiles, tempPathOf } from '../../src/sinks/tempFiles.js';
+
+describe('temporary output names', () => {
+  it('are new for every writer, even of one name in one process, and are never taken for outputs', () => {
+    const names = new Set(Array.from({ length: 50 }, () => tempPathOf('/data/a.skim.parquet')));
+    expect(names.size).toBe(50);
+    for (const n of names) expect(isTempFile(n)).toBe(true);
+    expect(isTempFile('/data/a.skim.parquet')).toBe(false);
+    expect(isTempFile('/data/a.skim.parquet.tmp-123')).toBe(true); // the form older versions wrote
+  });
+
+  it('are removed once their writer process is gone, and kept while it runs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'diffskim-tmp-'));
+    try {
+      const mine = tempPathOf(join(dir, 'a.parquet'));
+      await writeFile(mine, 'x');
+      await writeFile(join(dir, 'b.parquet.tmp-999999999-0a1b2c3d'), 'x'); // no such process
+      await writeFile(join(dir, 'c.parquet'), 'x');
+      expect(await removeStaleTempFiles(dir)).toEqual([join(dir, 'b.parquet.tmp-999999999-0a1b2c3d')]);
+      expect((await readdir(dir)).sort()).toEqual([basename(mine), 'c.parquet'].sort());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
