@@ -1,6 +1,6 @@
-import { readCutsFile } from '../selection/cutsFile.js';
+import { type CutsFile, readCutsFile } from '../selection/cutsFile.js';
 import { parseCodec } from '../sinks/parquetSink.js';
-import { expandInputs } from '../sources/expandInputs.js';
+import { expandInputs, skimInputs } from '../sources/expandInputs.js';
 import { createProgress } from '../util/progress.js';
 import { summaryLines } from '../cli/commands/skim.js';
 import type { SkimInvocation } from './command.js';
@@ -27,7 +27,8 @@ export function invocationOf(o: SkimCommandOptions, cwd = process.cwd()): SkimIn
 export async function runShardCommand(o: SkimCommandOptions, shard: ShardSpec): Promise<void> {
   const invocation = invocationOf(o);
   const cuts = await readCutsFile(o.cuts);
-  const inputs = await expandInputs(o.input);
+  checkShardable(o.cuts, cuts);
+  const inputs = skimInputs(await expandInputs(o.input), o.output);
   const progress = createProgress({ stage: `skim ${shard.index}/${shard.count}` });
   let done = 0;
   const report = await runShardedSkim({
@@ -40,10 +41,15 @@ export async function runShardCommand(o: SkimCommandOptions, shard: ShardSpec): 
       done = events;
     },
   }).catch((e: Error) => {
-    throw new Error(`${o.cuts}: shard ${shard.index}/${shard.count}: ${e.message}`);
+    throw new Error(`shard ${shard.index}/${shard.count}: ${e.message}`);
   });
   progress.done();
   console.log(`shard ${shardName(shard)}: ${report.inputs.length} file(s) of ${inputs.length}, ${report.filesSkipped} already done before`);
   for (const line of summaryLines(report)) console.log(line);
   console.log(`wrote ${report.skimFiles.length} skim file(s) to ${o.output} and ${shardDir(o.output, shard)}/{manifest,report}.json`);
+}
+
+/** A sharded skim applies hard cuts only: a score cut (which needs the model) is refused up front. */
+export function checkShardable(cutsPath: string, cuts: CutsFile): void {
+  if (cuts.score) throw new Error(`${cutsPath} has a score cut: a sharded skim applies hard cuts only; run the skim with --model and without --shard`);
 }

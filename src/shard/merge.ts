@@ -11,6 +11,7 @@ import { manifestPath, planPath, readPlan, shardsDir, type ShardPlan } from './p
 import { resultFromEntries } from './report.js';
 import { slurmScriptPath } from './slurm.js';
 import { shardName } from './spec.js';
+import { type Schema, schemaDifference } from '../batch/schema.js';
 
 export interface MergedReport extends SkimResult {
   cutsFile: string;
@@ -54,8 +55,9 @@ export async function mergeShards(outDir: string): Promise<MergedReport> {
   if (!plan) throw new Error(`${planPath(outDir)} not found: no shard of a sharded skim has run in ${outDir} (start them with 'diffskim skim --shard I/N' or 'diffskim submit')`);
   const problems: MergeProblem[] = [];
   const done = new Map<string, ManifestEntry>();
+  const first = { path: plan.files[0].path, schema: (await readParquetMeta(plan.files[0].path)).schema };
   for (let index = 0; index < plan.count; index++) {
-    const entries = await checkShard(plan, outDir, index, problems);
+    const entries = await checkShard(plan, outDir, index, problems, first);
     for (const e of entries) done.set(e.input, e);
   }
   await checkDirectory(plan, outDir, problems);
@@ -77,7 +79,10 @@ export async function mergeShards(outDir: string): Promise<MergedReport> {
 }
 
 /** The complete, verified entries of one shard; problems found are pushed. */
-async function checkShard(plan: ShardPlan, outDir: string, index: number, problems: MergeProblem[]): Promise<ManifestEntry[]> {
+/** The run's first input, whose schema every input must have. */
+type FirstInput = { path: string; schema: Schema };
+
+async function checkShard(plan: ShardPlan, outDir: string, index: number, problems: MergeProblem[], first: FirstInput): Promise<ManifestEntry[]> {
   const spec = { index, count: plan.count };
   const name = `shard ${index}/${plan.count}`;
   const planned = plan.files.filter((f) => f.shard === index);
@@ -105,18 +110,23 @@ async function checkShard(plan: ShardPlan, outDir: string, index: number, proble
   for (const f of planned) {
     const e = manifest.entries.find((x) => x.input === f.path);
     if (!e) continue;
-    const reason = (await staleReason(e, outDir)) ?? (await countsProblem(e, outDir));
+    const reason = (await staleReason(e, outDir)) ?? (await countsProblem(e, outDir, first));
     if (reason) problem(reason);
     else good.push(e);
   }
   return good;
 }
 
-/** Row counts on disk against the manifest: input rows = events in, skim rows = events kept. */
-async function countsProblem(e: ManifestEntry, outDir: string): Promise<string | null> {
+/**
+ * Row counts on disk against the manifest (input rows = events in, skim rows = events kept), and
+ * the input's schema against the run's first input (shards check only their own files).
+ */
+async function countsProblem(e: ManifestEntry, outDir: string, first: FirstInput): Promise<string | null> {
   const skim = join(outDir, e.output);
   try {
     const [input, output] = await Promise.all([readParquetMeta(e.input), readParquetMeta(skim)]);
+    const diff = schemaDifference(first.schema, input.schema);
+    if (diff) return `schemas differ between ${first.path} and ${e.input}: ${diff}`;
     if (input.rows !== e.eventsIn) return `${e.input} has ${input.rows} rows, the manifest says ${e.eventsIn} events in`;
     if (output.rows !== e.eventsKept) return `${skim} has ${output.rows} rows, the manifest says ${e.eventsKept} events kept`;
     return null;

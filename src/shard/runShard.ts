@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CutsFile } from '../selection/cutsFile.js';
 import type { SkimResult } from '../skim/runSkim.js';
+import { parquetSource } from '../sources/parquet.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import type { SkimInvocation } from './command.js';
 import { skimFingerprint, type ManifestEntry } from './manifest.js';
@@ -42,6 +43,8 @@ export async function runShardedSkim(o: ShardedSkimOptions): Promise<ShardReport
   const dir = shardDir(outDir, o.shard);
   await mkdir(dir, { recursive: true });
   const mine = plan.files.filter((f) => f.shard === o.shard.index);
+  // Every shard checks its files against the run's first input: together they check them all.
+  await parquetSource([...new Set([o.inputs[0], ...mine.map((f) => f.path)])]).files();
   // Temp files a killed earlier attempt of this shard left behind.
   for (const name of ['manifest.json', 'report.json']) await removeTempFiles(dir, name);
   for (const f of mine) await removeTempFiles(outDir, f.output);

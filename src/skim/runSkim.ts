@@ -140,7 +140,8 @@ export function keptColumns(metas: ParquetFileMeta[], keep: string[] | undefined
   const [first] = metas;
   const why = streaming && keep ? notStreamable(first.unsupported, keep) : null;
   if (why) throw new Error(`${first.path}: ${why}`);
-  const names = keep ?? (streaming ? first.schema.map((f) => f.name) : first.columns);
+  // A column named twice is written once (DuckDB would write the second as 'x_1').
+  const names = keep ? [...new Set(keep)] : streaming ? first.schema.map((f) => f.name) : first.columns;
   for (const name of names) {
     // DuckDB's skim copies a string or struct column as it is; anything else must be a column diffskim reads.
     if (!streaming && first.unsupported.some((u) => u.name === name)) {

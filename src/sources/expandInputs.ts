@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve, sep } from 'node:path';
 import { glob } from 'tinyglobby';
 
 /**
@@ -35,4 +35,15 @@ async function expandOne(spec: string, baseDir: string): Promise<string[]> {
 
 function sorted(paths: string[]): string[] {
   return paths.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * A skim's inputs without the files under its output folder: with `--output` inside an
+ * `--input` folder, a re-run (or a resumed one) would otherwise skim its own skim files.
+ */
+export function skimInputs(files: string[], outDir: string): string[] {
+  const under = resolve(outDir) + sep;
+  const inputs = files.filter((f) => !resolve(f).startsWith(under));
+  if (inputs.length === 0) throw new Error(`every input is under the output folder ${outDir}: nothing to skim`);
+  return inputs;
 }

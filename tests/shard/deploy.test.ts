@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -72,6 +72,10 @@ describe('submit --slurm', () => {
     await expect(command(['submit', ...common, '--tasks', '2'])).rejects.toThrow(/choose a batch system: --slurm/);
     await expect(command(['submit', '--slurm', ...common, '--tasks', '0'])).rejects.toThrow(/--tasks '0'/);
     await expect(command(['merge', join(dir, 'x')])).rejects.toThrow(/plan\.json not found/);
+    // A score cut needs the model, which sharded skims do not apply: refused before any task runs.
+    const scored = join(dir, 'scored-cuts.json');
+    await writeFile(scored, JSON.stringify({ cuts: [], score: { op: '>', value: 0.5 } }));
+    await expect(command(['submit', '--slurm', '--cuts', scored, '--input', join(dir, 'in'), '--output', join(dir, 'x'), '--tasks', '2'])).rejects.toThrow(/has a score cut: a sharded skim applies hard cuts only/);
   });
 });
 

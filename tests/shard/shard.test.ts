@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { readManifest, writeManifest } from '../../src/shard/manifest.js';
 import { manifestPath, readPlan } from '../../src/shard/plan.js';
 import { runShardedSkim } from '../../src/shard/runShard.js';
 import { runSkim } from '../../src/skim/runSkim.js';
+import { sql } from '../parquet/helpers.js';
 import { CUTS, makeRun, skimDifference } from './helpers.js';
 
 const N = 3;
@@ -122,6 +123,20 @@ describe('sharded skim + merge', () => {
     await writeManifest(path, { ...m, entries: m.entries.map((e, i) => (i === 0 ? { ...e, eventsKept: e.eventsKept + 1 } : e)) });
     const e = await mergeError(out);
     expect(e.message).toMatch(/has \d+ rows, the manifest says \d+ events kept/);
+  });
+
+  it('a shard refuses an input whose schema differs from the first input, as a single skim does', async () => {
+    const odd = join(dir, 'odd');
+    await mkdir(odd);
+    const other = join(odd, 'f9.parquet');
+    await sql(`COPY (SELECT * REPLACE (met::DOUBLE AS met) FROM '${inputs[1]}') TO '${other}' (FORMAT parquet)`);
+    const mixed = [inputs[0], other];
+    const run = (index: number) => runShardedSkim({ inputs: mixed, cuts: structuredClone(CUTS) as never, invocation: invocation(join(dir, 'odd-out')), shard: { index, count: 2 } });
+    const results = await Promise.allSettled([run(0), run(1)]);
+    const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    expect(failed).toHaveLength(1); // the shard holding f9.parquet
+    expect(failed[0].reason.message).toMatch(/schemas differ between .*f0\.parquet and .*f9\.parquet: column 'met'/);
+    await expect(runSkim({ inputs: mixed, cuts: structuredClone(CUTS) as never, outDir: join(dir, 'odd-single') })).rejects.toThrow(/schemas differ/);
   });
 
   it('refuses to mix runs: other shard count or other cuts in the same directory', async () => {

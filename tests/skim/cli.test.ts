@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,20 @@ describe('diffskim skim', () => {
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
     expect(report.eventsKept).toBe(500);
     expect(report.bytesOut).toBe((await stat(join(out, 'in.skim.parquet'))).size);
+  });
+
+  it('never takes its own skim files for inputs when the output folder is inside an input folder', async () => {
+    const data = join(dir, 'nested');
+    await mkdir(data);
+    await copyFile(join(dir, 'in.parquet'), join(data, 'in.parquet'));
+    const out = join(data, 'skim');
+    const args = ['bin/diffskim.mjs', '-q', 'skim', '--cuts', join(dir, 'cuts.json'), '--input', data, '--output', out];
+    await run('node', args);
+    const { stdout } = await run('node', args); // a re-run: skim/in.skim.parquet is now under --input
+    expect(stdout).toMatch(/events: 5000 in, 500 kept/);
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    expect(report.inputs).toEqual([join(data, 'in.parquet')]);
+    expect((await readdir(out)).sort()).toEqual(['in.skim.parquet', 'report.json']);
   });
 
   it('fails with the closest column name for a typo', async () => {

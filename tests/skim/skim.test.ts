@@ -67,7 +67,7 @@ describe('runSkim', () => {
   });
 
   it('prunes columns with keep, keeps the input codec, and accounts the bytes by columns', async () => {
-    const r = await runSkim({ inputs: [inputs[0]], cuts, outDir: join(dir, 'keep'), keep: ['id', 'pt'] });
+    const r = await runSkim({ inputs: [inputs[0]], cuts, outDir: join(dir, 'keep'), keep: ['id', 'pt', 'id'] }); // a column named twice is written once
     const cols = await sql(`SELECT DISTINCT path_in_schema, compression FROM parquet_metadata('${r.skimFiles[0]}') ORDER BY 1`);
     expect(cols).toEqual([
       { path_in_schema: 'id', compression: 'ZSTD' },

@@ -8,7 +8,7 @@ import { readCutsFile } from '../../selection/cutsFile.js';
 import { finishResumedSkim, skimWithResume } from '../../skim/resume.js';
 import { notWrittenWarning, type SkimResult } from '../../skim/runSkim.js';
 import { parseCodec } from '../../sinks/parquetSink.js';
-import { expandInputs } from '../../sources/expandInputs.js';
+import { expandInputs, skimInputs } from '../../sources/expandInputs.js';
 import { writeJsonAtomic } from '../../util/atomicWrite.js';
 import { createProgress } from '../../util/progress.js';
 import { runShardCommand } from '../../shard/cli.js';
@@ -66,9 +66,10 @@ export function register(program: Command): void {
     .option('--shard-count <N>', 'number of shards with an index from SLURM/Kubernetes (default: DIFFSKIM_SHARD_COUNT, SLURM_ARRAY_TASK_COUNT)')
     .action(async (o: SkimCliOptions) => {
       const shard = resolveShard(o.shard, o.shardCount);
+      if (shard && o.model) throw new Error('--model: a sharded skim applies hard cuts only; run the score-cut skim without --shard');
       if (shard) return runShardCommand(o, shard);
       const cuts = await readCutsFile(o.cuts);
-      const inputs = await expandInputs(o.input);
+      const inputs = skimInputs(await expandInputs(o.input), o.output);
       const codec = o.codec ? parseCodec(o.codec) : undefined;
       const keep = o.keep?.split(',').map((s) => s.trim()).filter(Boolean);
       const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;

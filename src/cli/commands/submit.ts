@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { readCutsFile } from '../../selection/cutsFile.js';
-import { invocationOf } from '../../shard/cli.js';
+import { checkShardable, invocationOf } from '../../shard/cli.js';
 import { sbatch, slurmLogDir, writeSlurmScript } from '../../shard/slurm.js';
-import { expandInputs } from '../../sources/expandInputs.js';
+import { expandInputs, skimInputs } from '../../sources/expandInputs.js';
 
 interface SubmitOptions {
   slurm?: boolean;
@@ -48,8 +48,8 @@ export function register(program: Command): void {
     .action(async (o: SubmitOptions) => {
       if (!o.slurm) throw new Error('submit: choose a batch system: --slurm (for Kubernetes, see deploy/k8s-skim-job.yaml)');
       const tasks = positiveInt(o.tasks, '--tasks');
-      await readCutsFile(o.cuts);
-      const inputs = await expandInputs(o.input);
+      checkShardable(o.cuts, await readCutsFile(o.cuts));
+      const inputs = skimInputs(await expandInputs(o.input), o.output);
       if (tasks > inputs.length) console.warn(`note: ${tasks} tasks for ${inputs.length} input file(s): ${tasks - inputs.length} task(s) will have nothing to do`);
       const invocation = invocationOf(o);
       const script = await writeSlurmScript({
