@@ -248,7 +248,7 @@ async function streamSkim(meta: ParquetFileMeta, output: string, keep: string[],
   const demand = new Demand();
   const written = await lastValueFrom(
     parquetSource([meta.path])
-      .batches({ columns, where: opts.cuts.cuts, demand, batchRows: SKIM_ROW_GROUP_ROWS })
+      .batches({ columns, where: opts.cuts.cuts, demand, batchRows: SKIM_ROW_GROUP_ROWS, nullListElements: 'error' })
       .pipe(
         tap((b) => {
           opts.signal?.throwIfAborted(); // the sink then removes its temporary file

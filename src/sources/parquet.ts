@@ -4,7 +4,7 @@ import type { EventBatch } from '../batch/batch.js';
 import { schemaDifference, type Schema } from '../batch/schema.js';
 import { cutsToSql, type HardCut } from '../selection/cutsFile.js';
 import type { ColumnType, DatasetInfo, EventSource, ReadOptions } from './types.js';
-import { BatchBuilder, checkResultTypes, readChunk } from './parquetChunks.js';
+import { BatchBuilder, checkResultTypes, NullListElementError, readChunk } from './parquetChunks.js';
 import { filteredChunkFetched } from './duckdbChunkGc.js';
 import { checkCuts, projectionItem, quantityOf } from './parquetColumns.js';
 import { duckdb, sqlString } from './parquetDuckdb.js';
@@ -137,7 +137,7 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
   const filtered = (options.where ?? []).length > 0;
   // file_row_number, last in the select, locates each batch in the file.
   const withRowNumber: Schema = [...schema, { name: 'file_row_number', type: 'int64', list: false, nullable: false }];
-  const builder = new BatchBuilder(schema, batchRows, options.reuseArrays);
+  const builder = new BatchBuilder(schema, batchRows, options.reuseArrays, options.nullListElements === 'error');
   const con = await (await duckdb()).connect();
   if (options.readAheadMB) await con.run(`SET streaming_buffer_size = '${options.readAheadMB}MB'`);
   let lastRow = -1;
@@ -168,7 +168,14 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
       for (let start = 0; start < chunk.rowCount; ) {
         if (builder.length === 0) firstRow = Number(rowNumbers[start]);
         const end = Math.min(chunk.rowCount, start + batchRows - builder.length);
-        builder.append(vectors, start, end);
+        try {
+          builder.append(vectors, start, end);
+        } catch (e) {
+          if (!(e instanceof NullListElementError)) throw e;
+          const row = Number(rowNumbers[e.chunkRow]);
+          const fill = schema.find((f) => f.name === e.column)?.type.startsWith('float') ? 'NaN' : '0';
+          throw new Error(`${meta.path}: row group ${rowGroupOf(meta, row)}, row ${row}: ${e.message}; a streaming skim (score cut) would write it as ${fill}, a skim without a score cut (run by DuckDB) keeps it`);
+        }
         lastRow = Number(rowNumbers[end - 1]);
         start = end;
         if (builder.length === batchRows) yield { ...builder.take(), origin: { file: meta.path, rowGroup: rowGroupOf(meta, firstRow), firstRow } };

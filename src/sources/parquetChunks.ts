@@ -68,6 +68,17 @@ function blank(values: TypedArray): number | bigint {
   return values instanceof BigInt64Array ? 0n : 0;
 }
 
+/** A null element inside a list, where the reader was asked to refuse one (ReadOptions.nullListElements). */
+export class NullListElementError extends Error {
+  constructor(
+    readonly column: string,
+    /** Row of the chunk the list belongs to. */
+    readonly chunkRow: number,
+  ) {
+    super(`column '${column}' holds a null element inside a list`);
+  }
+}
+
 class ColumnBuilder {
   private values: TypedArray;
   private offsets?: Int32Array;
@@ -78,6 +89,8 @@ class ColumnBuilder {
     private readonly field: Field,
     private readonly capacity: number,
     private readonly reuse: boolean,
+    /** A null list element is an error (NullListElementError) instead of NaN or 0. */
+    private readonly strictLists: boolean,
   ) {
     this.values = allocate(field.type, field.list ? Math.max(16, capacity) : capacity);
     if (field.list) this.offsets = new Int32Array(capacity + 1);
@@ -122,6 +135,12 @@ class ColumnBuilder {
       this.values.set(child.values!.subarray(from, to) as never, out);
       const elementNulls = nullsIn(child.validity, from, to);
       // diffskim has no per-element validity: a null element becomes NaN (or 0 for integers).
+      if (elementNulls && this.strictLists) {
+        const element = from + elementNulls.indexOf(0);
+        let row = i;
+        while (entries[4 * row] + entries[4 * row + 2] <= element) row++;
+        throw new NullListElementError(this.field.name, row);
+      }
       if (elementNulls) for (let k = 0; k < elementNulls.length; k++) if (!elementNulls[k]) this.values[out + k] = blank(this.values) as never;
       out += to - from;
       i = j;
@@ -170,8 +189,9 @@ export class BatchBuilder {
     readonly schema: Schema,
     readonly capacity: number,
     reuse = 0,
+    strictLists = false,
   ) {
-    this.sets = Array.from({ length: Math.max(1, reuse) }, () => schema.map((f) => new ColumnBuilder(f, capacity, reuse > 0)));
+    this.sets = Array.from({ length: Math.max(1, reuse) }, () => schema.map((f) => new ColumnBuilder(f, capacity, reuse > 0, strictLists)));
     this.columns = this.sets[0];
   }
 

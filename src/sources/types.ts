@@ -68,6 +68,12 @@ export interface ReadOptions {
    * (scripts/bench-skim.ts), so local reads keep the default.
    */
   readAheadMB?: number;
+  /**
+   * Batches hold no validity per list element: a null element inside a list is read as NaN (0
+   * for integers), which training and cuts can live with. A writer cannot: 'error' makes such an
+   * element an error naming the file, row group and column (Parquet; other sources hold none).
+   */
+  nullListElements?: 'fill' | 'error';
 }
 
 /**

@@ -126,6 +126,19 @@ describe('runSkim', () => {
     expect(await readdir(out)).toEqual(['two.skim.parquet']);
   });
 
+  it('a null element inside a list: the streaming skim refuses it, naming where; the in-engine skim keeps it', async () => {
+    const file = join(dir, 'nulls.parquet');
+    await sql(`COPY (SELECT i AS id, CASE WHEN i = 3000 THEN [1, NULL, 3] ELSE [i, i + 1] END::INTEGER[] AS hits FROM range(5000) t(i)) TO '${file}' (FORMAT parquet, ROW_GROUP_SIZE 2048)`);
+    const out = join(dir, 'nulls-stream');
+    const score = { fn: (b: { length: number }) => new Float32Array(b.length).fill(1), threshold: 0 };
+    await expect(runSkim({ inputs: [file], cuts: { cuts: [], score: null }, outDir: out, score })).rejects.toThrow(
+      new RegExp(`${file}: row group 1, row 3000: column 'hits' holds a null element inside a list; a streaming skim \\(score cut\\) would write it as 0`),
+    );
+    expect(await readdir(out)).toEqual([]);
+    const kept = await runSkim({ inputs: [file], cuts: { cuts: [], score: null }, outDir: join(dir, 'nulls-engine') });
+    expect(await sql(`SELECT hits::VARCHAR AS h FROM '${kept.skimFiles[0]}' WHERE id = 3000`)).toEqual([{ h: '[1, NULL, 3]' }]);
+  });
+
   it('names the closest column when a cut column is unknown', async () => {
     await expect(runSkim({ inputs, cuts: { cuts: [{ column: 'ptt', op: '>', value: 1 }], score: null }, outDir: join(dir, 'bad') })).rejects.toThrow(/no column 'ptt' \(closest: 'pt'\)/);
   });
