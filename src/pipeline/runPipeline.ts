@@ -27,7 +27,7 @@ import { type Pipeline, skimsInEngine } from './schema.js';
 export interface RunReport
   extends Pick<
     SkimResult,
-    'inputs' | 'skimFiles' | 'eventsIn' | 'eventsKept' | 'eventsCut' | 'bytesIn' | 'bytesOut' | 'bytesSaved' | 'bytesSavedByRows' | 'bytesSavedByColumns'
+    'inputs' | 'skimFiles' | 'eventsIn' | 'eventsKept' | 'eventsCut' | 'bytesIn' | 'bytesOut' | 'bytesSaved' | 'bytesSavedByRows' | 'bytesSavedByColumns' | 'bytesSavedByEncoding'
   > {
   pipeline: string;
   keptFractionPredicted: number;
@@ -148,6 +148,7 @@ function buildReport(r: {
     bytesSaved: skim.bytesSaved,
     bytesSavedByRows: skim.bytesSavedByRows,
     bytesSavedByColumns: skim.bytesSavedByColumns,
+    bytesSavedByEncoding: skim.bytesSavedByEncoding,
     keptFractionPredicted: trained.keptFractionPredicted,
     keptBytesFractionPredicted: trained.keptBytesFractionPredicted,
     keptFractionActual: skim.eventsIn > 0 ? skim.eventsKept / skim.eventsIn : 0,

@@ -74,7 +74,8 @@ function runSection(r: Json): string {
     ['bytes out (skim on disk)', bytesText(r.bytesOut)],
     ['bytes saved', `${bytesText(r.bytesSaved)} (${share(r.bytesSaved, r.bytesIn)})`],
   ];
-  if (typeof r.bytesSavedByRows === 'number') bytes.push(['saved by dropping events', bytesText(r.bytesSavedByRows)], ['saved by dropping columns', bytesText(r.bytesSavedByColumns)]);
+  if (typeof r.bytesSavedByRows === 'number')
+    bytes.push(['saved by dropping events (estimate)', bytesText(r.bytesSavedByRows)], ['saved by dropping columns', bytesText(r.bytesSavedByColumns)], ['saved by re-encoding (not the cuts)', bytesText(r.bytesSavedByEncoding)]);
   const warnings = listOf(r.warnings);
   return `<section>
 <h2>Training run and skim</h2>

@@ -53,9 +53,15 @@ export interface SkimResult {
   /** Sum of skim file sizes on disk. */
   bytesOut: number;
   bytesSaved: number;
-  /** bytesSaved = bytesSavedByColumns + bytesSavedByRows. */
+  /**
+   * bytesSaved = bytesSavedByColumns + bytesSavedByRows + bytesSavedByEncoding. By columns: the
+   * dropped columns' bytes on disk. By rows (an estimate): the kept columns' bytes times the
+   * share of each file's events cut. By encoding: the rest, from the skim's own compression, row
+   * groups and codec (negative when its encoding is larger); not the cuts' doing.
+   */
   bytesSavedByColumns: number;
   bytesSavedByRows: number;
+  bytesSavedByEncoding: number;
   rowGroupsTotal: number;
   rowGroupsSkipped: number;
   bytesNeverRead: number;
@@ -281,6 +287,8 @@ export function skimTotals(
   const eventsKept = sum((f) => f.eventsKept);
   const bytesIn = sum((f) => f.bytesIn);
   const bytesOut = sum((f) => f.bytesOut);
+  const keptShare = bytesIn > 0 ? Math.min(1, Math.max(0, 1 - rest.bytesSavedByColumns / bytesIn)) : 0;
+  const bytesSavedByRows = Math.round(sum((f) => (f.eventsIn > 0 ? f.bytesIn * keptShare * (1 - f.eventsKept / f.eventsIn) : 0)));
   return {
     inputs: files.map((f) => f.input),
     skimFiles: files.map((f) => f.output),
@@ -291,7 +299,8 @@ export function skimTotals(
     bytesIn,
     bytesOut,
     bytesSaved: bytesIn - bytesOut,
-    bytesSavedByRows: bytesIn - bytesOut - rest.bytesSavedByColumns,
+    bytesSavedByRows,
+    bytesSavedByEncoding: bytesIn - bytesOut - rest.bytesSavedByColumns - bytesSavedByRows,
     ...rest,
     columnsNotWritten: rest.columnsNotWritten ?? [],
   };

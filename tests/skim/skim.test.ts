@@ -61,9 +61,20 @@ describe('runSkim', () => {
     const sizesIn = (await stat(inputs[0])).size + (await stat(inputs[1])).size;
     const sizesOut = (await stat(r.skimFiles[0])).size + (await stat(r.skimFiles[1])).size;
     expect([r.bytesIn, r.bytesOut, r.bytesSaved]).toEqual([sizesIn, sizesOut, sizesIn - sizesOut]);
-    expect(r.bytesSavedByRows + r.bytesSavedByColumns).toBe(r.bytesSaved);
+    expect(r.bytesSavedByRows + r.bytesSavedByColumns + r.bytesSavedByEncoding).toBe(r.bytesSaved);
     expect(r.bytesSavedByColumns).toBe(0);
+    // By rows: the input's bytes times the share of each file's events cut.
+    const keptOf = (lo: number, hi: number) => expected.filter((e) => Number(e.id) >= lo && Number(e.id) < hi).length;
+    const cutShare = [1 - keptOf(0, 4000) / 4000, 1 - keptOf(4000, 9000) / 5000];
+    expect(r.bytesSavedByRows).toBe(Math.round((await stat(inputs[0])).size * cutShare[0] + (await stat(inputs[1])).size * cutShare[1]));
     expect((await readdir(out)).sort()).toEqual(['one.skim.parquet', 'two.skim.parquet']);
+  });
+
+  it('a skim that keeps every event and column saves nothing by rows or columns: any change in size is re-encoding', async () => {
+    const r = await runSkim({ inputs: [inputs[0]], cuts: { cuts: [], score: null }, outDir: join(dir, 'all') });
+    expect(r.eventsKept).toBe(r.eventsIn);
+    expect([r.bytesSavedByRows, r.bytesSavedByColumns]).toEqual([0, 0]);
+    expect(r.bytesSavedByEncoding).toBe(r.bytesIn - r.bytesOut);
   });
 
   it('prunes columns with keep, keeps the input codec, and accounts the bytes by columns', async () => {

@@ -12,7 +12,8 @@ export function runSummary(r: RunReport, outDir: string): string {
     `cuts learned:   ${cut || '(none)'}${r.cuts.score ? ` && score > ${r.cuts.score.value}` : ''}`,
     ...(r.auc !== undefined ? [`AUC (validation): ${r.auc.toFixed(4)}`, `efficiency:     signal ${pct(r.signalEfficiency!)}, background ${pct(r.backgroundEfficiency!)}`] : []),
     `events:         ${r.eventsIn} in, ${r.eventsKept} kept (${pct(r.keptFractionActual)}; soft cuts predicted ${pct(r.keptFractionPredicted)}), ${r.eventsCut} cut`,
-    `bytes:          ${(r.bytesIn / MB).toFixed(2)} MB in, ${(r.bytesOut / MB).toFixed(2)} MB out, ${(r.bytesSaved / MB).toFixed(2)} MB saved (${pct(r.bytesIn > 0 ? r.bytesSaved / r.bytesIn : 0)})`,
+    `bytes:          ${(r.bytesIn / MB).toFixed(2)} MB in, ${(r.bytesOut / MB).toFixed(2)} MB out, ${(r.bytesSaved / MB).toFixed(2)} MB saved (${pct(r.bytesIn > 0 ? r.bytesSaved / r.bytesIn : 0)}: ` +
+      `${(r.bytesSavedByRows / MB).toFixed(2)} MB by the cuts, ${r.bytesSavedByColumns > 0 ? `${(r.bytesSavedByColumns / MB).toFixed(2)} MB by the columns left out, ` : ''}${(r.bytesSavedByEncoding / MB).toFixed(2)} MB by re-encoding)`,
     `backend:        ${r.backend}, ${Math.round(r.trainingEventsPerSecond)} training events/s; train ${r.timings.trainSeconds.toFixed(1)} s, skim ${r.timings.skimSeconds.toFixed(2)} s`,
     ...r.warnings.map((w) => `warning:        ${w}`),
     `output:         ${outDir} (report.html, report.json, cuts.json, model/, skim/, plots)`,

@@ -33,7 +33,7 @@ export function summaryLines(r: SkimResult): string[] {
     `skimmed ${r.inputs.length} file(s) in ${r.seconds.toFixed(2)} s (${r.path})`,
     `events: ${r.eventsIn} in, ${r.eventsKept} kept (${pct(r.eventsKept, r.eventsIn)}), ${r.eventsCut} cut`,
     `bytes: ${(r.bytesIn / MB).toFixed(2)} MB in, ${(r.bytesOut / MB).toFixed(2)} MB out, saved ${(r.bytesSaved / MB).toFixed(2)} MB (${pct(r.bytesSaved, r.bytesIn)}): ` +
-      `${(r.bytesSavedByRows / MB).toFixed(2)} MB by rows, ${(r.bytesSavedByColumns / MB).toFixed(2)} MB by columns`,
+      `${(r.bytesSavedByRows / MB).toFixed(2)} MB by rows, ${(r.bytesSavedByColumns / MB).toFixed(2)} MB by columns, ${(r.bytesSavedByEncoding / MB).toFixed(2)} MB by re-encoding`,
     `push-down: ${r.rowGroupsSkipped}/${r.rowGroupsTotal} row groups skipped, ${(r.bytesNeverRead / MB).toFixed(2)} MB never read`,
     ...(r.columnsNotWritten.length ? [`warning: ${notWrittenWarning(r.columnsNotWritten)}`] : []),
   ];
