@@ -1,4 +1,5 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { parquetReadObjects } from 'hyparquet';
 import { join } from 'node:path';
 import { concat, from, lastValueFrom, throwError, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +60,19 @@ describe('parquetSink', () => {
       expect((await readdir(dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
     });
   }
+
+  it('writes no dictionary pages: floats byte-stream-split, integers delta-encoded, and hyparquet reads them back', async () => {
+    const file = join(dir, 'encodings.parquet');
+    await lastValueFrom(from([batchOf(0, 4000)]).pipe(parquetSink(file)));
+    const rows = await sql(`SELECT path_in_schema AS p, encodings AS e FROM parquet_metadata('${file}') ORDER BY column_id`);
+    const encodings = Object.fromEntries(rows.map((r) => [String(r.p), String(r.e)]));
+    expect(Object.values(encodings).some((e) => e.includes('DICTIONARY'))).toBe(false);
+    expect(encodings.x).toContain('BYTE_STREAM_SPLIT');
+    for (const c of ['id', 'n', 'small']) expect(encodings[c]).toContain('DELTA_BINARY_PACKED');
+    const bytes = await readFile(file);
+    const read = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), rowStart: 3990, rowEnd: 3993 });
+    expect(read.map((r) => [r.id, r.x, r.n, r.small, r.jets])).toEqual([3990, 3991, 3992].map((i) => [i, i % 5 === 0 ? null : i / 2, BigInt(i) * 1_000_000_000_000n, (i % 100) - 50, Array.from({ length: i % 3 }, (_, j) => i + j)]));
+  });
 
   it('leaves no file and no temp file behind when the stream fails', async () => {
     const file = join(dir, 'failed.parquet');
