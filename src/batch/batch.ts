@@ -83,18 +83,30 @@ function sliceColumn(col: Column, start: number, end: number): Column {
   return { kind: 'list', offsets, values: col.values.slice(lo, col.offsets[end]), validity };
 }
 
+/**
+ * The origin of events taken out of batches: their file, when they all come from one. A source
+ * batch's rows need not be contiguous in the file (cuts may have dropped some), so the row group
+ * and first row of its parts are not known.
+ */
+function derivedOrigin(batches: EventBatch[]): BatchOrigin | undefined {
+  const file = batches[0].origin?.file;
+  return file !== undefined && batches.every((b) => b.origin?.file === file) ? { file } : undefined;
+}
+
 /** Events [start, end) of a batch, copied. */
 export function sliceBatch(batch: EventBatch, start: number, end: number): EventBatch {
   const columns: Record<string, Column> = {};
   for (const f of batch.schema) columns[f.name] = sliceColumn(batch.columns[f.name], start, end);
-  return { schema: batch.schema, length: end - start, columns, origin: batch.origin };
+  const origin = start === 0 ? batch.origin : derivedOrigin([batch]);
+  return { schema: batch.schema, length: end - start, columns, ...(origin && { origin }) };
 }
 
 /** The events whose indices are listed in `rows`, in that order, copied. */
 export function takeRows(batch: EventBatch, rows: Uint32Array): EventBatch {
   const columns: Record<string, Column> = {};
   for (const f of batch.schema) columns[f.name] = takeColumn(f, batch.columns[f.name], rows);
-  return { schema: batch.schema, length: rows.length, columns, origin: batch.origin };
+  const origin = derivedOrigin([batch]);
+  return { schema: batch.schema, length: rows.length, columns, ...(origin && { origin }) };
 }
 
 function takeColumn(f: Field, col: Column, rows: Uint32Array): Column {
@@ -125,43 +137,45 @@ function takeColumn(f: Field, col: Column, rows: Uint32Array): Column {
 export function concatBatches(batches: EventBatch[]): EventBatch {
   if (batches.length === 1) return batches[0];
   const schema = batches[0].schema;
-  const length = batches.reduce((s, b) => s + b.length, 0);
+  const lengths = batches.map((b) => b.length);
+  const length = lengths.reduce((s, n) => s + n, 0);
   const columns: Record<string, Column> = {};
-  for (const f of schema) columns[f.name] = concatColumn(f, batches.map((b) => b.columns[f.name]), length);
-  return { schema, length, columns, origin: batches[0].origin };
+  for (const f of schema) columns[f.name] = concatColumn(f, batches.map((b) => b.columns[f.name]), lengths, length);
+  const origin = derivedOrigin(batches);
+  return { schema, length, columns, ...(origin && { origin }) };
 }
 
-function concatColumn(f: Field, cols: Column[], length: number): Column {
+/** One column of several batches; each batch's arrays may be longer than its events, and a list's offsets need not start at 0. */
+function concatColumn(f: Field, cols: Column[], lengths: number[], length: number): Column {
   const validity = cols.some((c) => c.validity) ? new Uint8Array(length).fill(1) : undefined;
   if (validity) {
     let at = 0;
-    for (const c of cols) {
-      const n = c.kind === 'flat' ? c.values.length : c.offsets.length - 1;
-      if (c.validity) validity.set(c.validity, at);
-      at += n;
-    }
+    cols.forEach((c, k) => {
+      if (c.validity) validity.set(c.validity.subarray(0, lengths[k]), at);
+      at += lengths[k];
+    });
   }
   if (f.list) {
     const lists = cols as ListColumn[];
     const offsets = new Int32Array(length + 1);
-    const values = allocate(f.type, lists.reduce((s, c) => s + c.values.length, 0));
+    const values = allocate(f.type, lists.reduce((s, c, k) => s + c.offsets[lengths[k]] - c.offsets[0], 0));
     let row = 0;
     let base = 0;
-    for (const c of lists) {
-      const n = c.offsets.length - 1;
-      for (let i = 1; i <= n; i++) offsets[row + i] = base + c.offsets[i];
-      values.set(c.values as never, base);
-      row += n;
-      base += c.values.length;
-    }
+    lists.forEach((c, k) => {
+      const [lo, hi] = [c.offsets[0], c.offsets[lengths[k]]];
+      for (let i = 1; i <= lengths[k]; i++) offsets[row + i] = base + c.offsets[i] - lo;
+      values.set(c.values.subarray(lo, hi) as never, base);
+      row += lengths[k];
+      base += hi - lo;
+    });
     return { kind: 'list', offsets, values, validity };
   }
   const values = allocate(f.type, length);
   let at = 0;
-  for (const c of cols) {
-    values.set(c.values as never, at);
-    at += c.values.length;
-  }
+  cols.forEach((c, k) => {
+    values.set(c.values.subarray(0, lengths[k]) as never, at);
+    at += lengths[k];
+  });
   return { kind: 'flat', values, validity };
 }
 

@@ -45,8 +45,8 @@ export function hardCut(cuts: HardCut[], score?: ScoreCut, counts: HardCutCounts
     counts.eventsIn += batch.length;
     counts.kept += kept;
     counts.cut += batch.length - kept;
-    if (kept === batch.length) return batch;
-    return kept > 0 ? takeRows(batch, indicesOf(mask, kept)) : null;
+    if (kept === 0) return null;
+    return kept === batch.length ? batch : takeRows(batch, indicesOf(mask, kept));
   };
   return (source) =>
     new Observable<EventBatch>((subscriber) =>

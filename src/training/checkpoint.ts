@@ -87,6 +87,15 @@ export async function loadCheckpoint(dir: string): Promise<{ model: SelectionMod
   return { model, info: { epoch: latest.epoch, step: latest.step, loss: latest.loss } };
 }
 
+/**
+ * Removes the checkpoints of an earlier run in `dir` (training does not resume from them): else
+ * they would be pruned as older steps of this run, and latest.json would name the earlier run's
+ * model until this run saves one.
+ */
+export async function clearCheckpoints(dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) if (name === LATEST || /^step-\d+-/.test(name)) await rm(join(dir, name), { recursive: true, force: true });
+}
+
 async function pruneOlder(dir: string, newest: string): Promise<void> {
   const folders = (await readdir(dir)).filter((n) => /^step-\d+-[0-9a-z]+$/.test(n) && n !== newest).sort();
   for (const old of folders.slice(0, Math.max(0, folders.length - KEEP_OLDER))) await rm(join(dir, old), { recursive: true, force: true });

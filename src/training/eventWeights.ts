@@ -17,7 +17,7 @@ export function eventWeights(batch: EventBatch, weight: string | undefined): Flo
   if (!weight) return null;
   const w = evaluateQuantity(batch, parseQuantity(weight));
   for (let i = 0; i < w.length; i++) {
-    if (!Number.isFinite(w[i])) throw new Error(`${batchLocation(batch)}: event weight '${weight}' is ${w[i]} (null or not finite) at event ${i} of the batch`);
+    if (!Number.isFinite(w[i])) throw new Error(`${batchLocation(batch)}: event weight '${weight}' is ${w[i]} (null or not finite) at event ${i} of ${batch.origin?.firstRow !== undefined ? 'that batch' : 'a batch from it'}`);
   }
   return w;
 }

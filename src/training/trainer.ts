@@ -14,9 +14,10 @@ import { logCutWeights, mlpLogit, sigmoid } from '../model/score.js';
 import { TfSelectionModel } from '../model/tfModel.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { AucAccumulator } from './auc.js';
-import { saveCheckpoint } from './checkpoint.js';
+import { clearCheckpoints, saveCheckpoint } from './checkpoint.js';
 import { type BackendChoice, initBackend } from './backend.js';
 import { eventBytesColumns, eventBytesModel, skimColumns } from './eventBytes.js';
+import { eventWeights } from './eventWeights.js';
 import { batchTensors, type BatchLayout, disposeBatchTensors, prepareBatch } from './prepare.js';
 import { collectStats, type DataStats, quantile, type QuantityStats } from './stats.js';
 
@@ -102,7 +103,12 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const quantities = [...new Set([...features, ...cutConfigs.map((c) => c.column)])];
   const columns = projection([...quantities, p.label, ...(p.weight ? [p.weight] : []), ...eventBytesColumns(bytesModel)]);
   const t = p.training;
-  const read = (take: 'train' | 'validation') => source.batches({ columns }).pipe(splitTrainValidation(t.validationFraction, t.seed, take));
+  // Event weights are checked on the source's own batches, whose origin still locates each event.
+  const read = (take: 'train' | 'validation') =>
+    source.batches({ columns }).pipe(
+      tap((b) => eventWeights(b, p.weight)),
+      splitTrainValidation(t.validationFraction, t.seed, take),
+    );
 
   const stats = await collectStats(read('train'), quantities, { label: p.label, weight: p.weight, seed: t.seed });
   if (stats.events === 0) throw new Error(`pipeline '${p.name}': the training split is empty`);
@@ -136,6 +142,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   let steps = 0;
   const checkpointWarnings: string[] = [];
   let model = initial;
+  if (args.checkpointDir) await clearCheckpoints(args.checkpointDir);
   try {
     for (let epoch = 0; epoch < t.epochs; epoch++) {
       const started = performance.now();

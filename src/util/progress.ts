@@ -6,6 +6,8 @@ export interface Progress {
   /** The events expected, once known exactly (replaces an estimate). */
   setTotal(total: number): void;
   done(extra?: Record<string, unknown>): void;
+  /** The stage stopped on an error: the bar is taken down, or a 'failed' line written. */
+  fail(): void;
 }
 
 export interface ProgressOptions {
@@ -28,7 +30,7 @@ export function setQuietProgress(quiet: boolean): void {
 
 export function createProgress(options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr;
-  if (options.quiet ?? quietByDefault) return { advance() {}, setTotal() {}, done() {} };
+  if (options.quiet ?? quietByDefault) return { advance() {}, setTotal() {}, done() {}, fail() {} };
   const started = performance.now();
   let events = 0;
   let total = options.total;
@@ -55,6 +57,9 @@ export function createProgress(options: ProgressOptions): Progress {
         bar.setTotal(n);
       },
       done() {
+        bar.stop();
+      },
+      fail() {
         bar.stop();
       },
     };
@@ -87,6 +92,9 @@ export function createProgress(options: ProgressOptions): Progress {
     },
     done(extra) {
       line('done', extra);
+    },
+    fail() {
+      line('failed');
     },
   };
 }

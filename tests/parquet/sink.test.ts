@@ -92,6 +92,9 @@ describe('hardCut', () => {
     const expected = Array.from({ length: 59 }, (_, k) => 21 + k).filter((i) => i % 5 !== 0);
     expect(Array.from(out[0].columns.id.values as Int32Array)).toEqual(expected);
     expect(counts).toEqual({ eventsIn: 100, kept: expected.length, cut: 100 - expected.length });
+    // An empty batch, or one whose events all fail, is not passed on.
+    const none = await lastValueFrom(from([batchOf(0, 0), batchOf(0, 10)]).pipe(hardCut([{ column: 'id', op: '>', value: 1000 }]), toArray()));
+    expect(none).toEqual([]);
   });
 
   it('applies a score cut after the hard cuts; NaN scores fail', async () => {

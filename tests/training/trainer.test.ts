@@ -164,7 +164,11 @@ describe('trainer mechanics', () => {
   it('writes an atomic checkpoint after every epoch', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'diffskim-ckpt-'));
     try {
+      // An earlier run's checkpoints in the same folder (a later step number than this run reaches).
+      await trainSelection({ pipeline: toyPipeline({ training: { ...small, epochs: small.epochs + 2 } }), source: memorySource(few), info: toyInfo(few), checkpointDir: dir });
+      const earlier = (await readdir(dir)).filter((n) => n.startsWith('step-'));
       const r = await trainSelection({ pipeline: toyPipeline({ training: small }), source: memorySource(few), info: toyInfo(few), checkpointDir: dir });
+      for (const name of earlier) expect(await readdir(dir)).not.toContain(name);
       const saved = await loadCheckpoint(dir);
       expect(saved!.info.epoch).toBe(small.epochs - 1);
       expect(saved!.info.loss).toBeCloseTo(r.history[small.epochs - 1].trainLoss, 9);

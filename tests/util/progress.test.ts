@@ -1,4 +1,7 @@
+import { concat, lastValueFrom, of, throwError } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { makeBatch } from '../../src/batch/batch.js';
+import { progress } from '../../src/operators/progress.js';
 import { createProgress } from '../../src/util/progress.js';
 
 /** A non-TTY stream that keeps what is written: progress goes out as JSON lines. */
@@ -23,6 +26,16 @@ describe('progress as JSON lines (not a TTY)', () => {
     ]);
     expect(lines[1].epoch).toBe(1);
     expect(lines[2]).toMatchObject({ stage: 'train', auc: 0.9 });
+  });
+
+  it('the progress operator ends the display when its stream fails, as when it completes', async () => {
+    const { lines, stream } = jsonLines();
+    const failing = concat(of(makeBatch({ x: Float64Array.of(1, 2) }, { x: 'float64' })), throwError(() => new Error('read failed')));
+    await expect(lastValueFrom(failing.pipe(progress(createProgress({ stage: 'eval', stream, intervalMs: 0 }))))).rejects.toThrow('read failed');
+    expect(lines.map((l) => [l.status, l.events])).toEqual([
+      ['running', 2],
+      ['failed', 2],
+    ]);
   });
 
   it('writes nothing when quiet', () => {

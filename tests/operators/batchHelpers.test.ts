@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { concatBatches, type EventBatch, sliceBatch, takeRows } from '../../src/batch/batch.js';
+
+/** Events as plain rows: id, the list's values and whether x is valid. */
+function rows(b: EventBatch): [number, number[], number][] {
+  const id = b.columns.id.values;
+  const jets = b.columns.jets;
+  if (jets.kind !== 'list') throw new Error('jets is a list');
+  return Array.from({ length: b.length }, (_, i) => [Number(id[i]), Array.from(jets.values.subarray(jets.offsets[i], jets.offsets[i + 1]) as Float32Array), b.columns.x.validity?.[i] ?? 1]);
+}
+
+const schema: EventBatch['schema'] = [
+  { name: 'id', type: 'int32', list: false, nullable: false },
+  { name: 'x', type: 'float32', list: false, nullable: true },
+  { name: 'jets', type: 'float32', list: true, nullable: false },
+];
+
+describe('batch helpers', () => {
+  it('concatenate batches whose list offsets do not start at 0 and whose arrays are longer than their events', () => {
+    // A view into larger arrays, as a source reusing its arrays or an Arrow slice hands out.
+    const a: EventBatch = {
+      schema,
+      length: 2,
+      columns: {
+        id: { kind: 'flat', values: Int32Array.of(1, 2, 99) },
+        x: { kind: 'flat', values: Float32Array.of(0.5, 0, 9), validity: Uint8Array.of(1, 0, 1) },
+        jets: { kind: 'list', offsets: Int32Array.of(2, 4, 5), values: Float32Array.of(98, 99, 10, 11, 12) },
+      },
+      origin: { file: 'f.parquet', rowGroup: 0, firstRow: 0 },
+    };
+    const b: EventBatch = {
+      schema,
+      length: 1,
+      columns: { id: { kind: 'flat', values: Int32Array.of(3) }, x: { kind: 'flat', values: Float32Array.of(1) }, jets: { kind: 'list', offsets: Int32Array.of(0, 1), values: Float32Array.of(20) } },
+      origin: { file: 'f.parquet', rowGroup: 0, firstRow: 700 },
+    };
+    const c = concatBatches([a, b]);
+    expect(rows(c)).toEqual([[1, [10, 11], 1], [2, [12], 0], [3, [20], 1]]);
+    expect(c.columns.id.values.length).toBe(3);
+    expect(c.origin).toEqual({ file: 'f.parquet' }); // not one contiguous run of rows
+    expect(concatBatches([a, { ...b, origin: { file: 'g.parquet' } }]).origin).toBeUndefined();
+  });
+
+  it('parts of a batch keep its file, and its first row only when they start where it starts', () => {
+    const n = 6;
+    const offsets = Int32Array.from({ length: n + 1 }, (_, i) => i);
+    const batch: EventBatch = {
+      schema,
+      length: n,
+      columns: { id: { kind: 'flat', values: Int32Array.from({ length: n }, (_, i) => i) }, x: { kind: 'flat', values: new Float32Array(n) }, jets: { kind: 'list', offsets, values: new Float32Array(n) } },
+      origin: { file: 'f.parquet', rowGroup: 3, firstRow: 500 },
+    };
+    expect(sliceBatch(batch, 0, 3).origin).toEqual(batch.origin);
+    expect(sliceBatch(batch, 3, 6).origin).toEqual({ file: 'f.parquet' });
+    expect(takeRows(batch, Uint32Array.of(4, 1)).origin).toEqual({ file: 'f.parquet' });
+    expect(rows(takeRows(batch, Uint32Array.of(4, 1))).map((r) => r[0])).toEqual([4, 1]);
+  });
+});
