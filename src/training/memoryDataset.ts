@@ -1,5 +1,7 @@
 import { from } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
+import { hardCut } from '../operators/hardCut.js';
+import type { HardCut } from '../selection/cutsFile.js';
 import type { DatasetInfo, EventSource } from '../sources/types.js';
 
 /**
@@ -19,5 +21,7 @@ export function memoryDataset(batches: EventBatch[]): { source: EventSource; inf
   }
   const bytes = Object.values(columnBytes).reduce((a, b) => a + b, 0);
   const info: DatasetInfo = { files: [{ path: 'memory', bytes, rows, rowGroups: batches.length }], schema: batches[0].schema, rows, bytesOnDisk: bytes, columnBytes, columnValues };
-  return { source: { describe: async () => info, batches: () => from(batches) }, info };
+  // Pushed-down cuts are applied, as a source must; the projection is not (every column is there).
+  const read = (where: HardCut[] = []) => (where.length ? from(batches).pipe(hardCut(where)) : from(batches));
+  return { source: { describe: async () => info, batches: (options = {}) => read(options.where) }, info };
 }

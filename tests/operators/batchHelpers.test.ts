@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { concatBatches, type EventBatch, sliceBatch, takeRows } from '../../src/batch/batch.js';
+import { lastValueFrom, toArray } from 'rxjs';
+import { concatBatches, type EventBatch, makeBatch, sliceBatch, takeRows } from '../../src/batch/batch.js';
+import { memoryDataset } from '../../src/training/memoryDataset.js';
 
 /** Events as plain rows: id, the list's values and whether x is valid. */
 function rows(b: EventBatch): [number, number[], number][] {
@@ -54,5 +56,14 @@ describe('batch helpers', () => {
     expect(sliceBatch(batch, 3, 6).origin).toEqual({ file: 'f.parquet' });
     expect(takeRows(batch, Uint32Array.of(4, 1)).origin).toEqual({ file: 'f.parquet' });
     expect(rows(takeRows(batch, Uint32Array.of(4, 1))).map((r) => r[0])).toEqual([4, 1]);
+  });
+});
+
+describe('memoryDataset', () => {
+  it('applies the cuts a reader pushes down, as every source must', async () => {
+    const batch = makeBatch({ id: Int32Array.from({ length: 10 }, (_, i) => i), x: Float64Array.from({ length: 10 }, (_, i) => i / 2) }, { id: 'int32', x: 'float64' });
+    const { source } = memoryDataset([batch]);
+    const kept = await lastValueFrom(source.batches({ where: [{ column: 'x', op: '>', value: 2 }] }).pipe(toArray()));
+    expect(kept.flatMap((b) => Array.from(b.columns.id.values as Int32Array))).toEqual([5, 6, 7, 8, 9]);
   });
 });
