@@ -42,11 +42,13 @@ interface ColumnBuilder {
   finish(rows: number): Column;
 }
 
-const TWO_63 = 2 ** 63;
+const TWO_63 = 2n ** 63n;
 
-function toBigInt(v: number, where: () => string): bigint {
-  if (v >= TWO_63) throw new Error(`${where()}: value ${v} does not fit a signed 64-bit integer`);
-  return BigInt(v);
+/** A (U)Long64 as jsroot gives it (a BigInt beyond 2^53, else a number), exactly. */
+export function toBigInt(v: unknown, where: () => string): bigint {
+  const x = typeof v === 'bigint' ? v : BigInt(Math.trunc(Number(v)));
+  if (x >= TWO_63) throw new Error(`${where()}: value ${x} does not fit a signed 64-bit integer`);
+  return x;
 }
 
 function flatBuilder(plan: ColumnPlan, rows: number, where: (row: number) => string): ColumnBuilder {
@@ -69,7 +71,7 @@ function flatBuilder(plan: ColumnPlan, rows: number, where: (row: number) => str
     const out = values as Float64Array;
     set = (v, row) => (out[row] = Math.abs(Number(v)));
   } else if (values instanceof BigInt64Array) {
-    set = (v, row) => (values[row] = toBigInt(Number(v), () => where(row)));
+    set = (v, row) => (values[row] = toBigInt(v, () => where(row)));
   } else {
     const out = values as unknown as number[];
     set = (v, row) => (out[row] = Number(v));
@@ -101,7 +103,7 @@ function listBuilder(plan: ColumnPlan, rows: number, where: (row: number) => str
         grown.set(values as never);
         values = grown;
       }
-      if (big) for (let i = 0; i < arr.length; i++) (values as BigInt64Array)[at + i] = toBigInt(Number(arr[i]), () => where(row));
+      if (big) for (let i = 0; i < arr.length; i++) (values as BigInt64Array)[at + i] = toBigInt(arr[i], () => where(row));
       else if (ArrayBuffer.isView(arr)) values.set(arr as never, at);
       else for (let i = 0; i < arr.length; i++) (values as unknown as number[])[at + i] = Number(arr[i]);
       offsets[row + 1] = end;

@@ -1,9 +1,12 @@
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { firstValueFrom, lastValueFrom, take, tap, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { concatBatches, type EventBatch } from '../../src/batch/batch.js';
 import { passMask } from '../../src/selection/cutsFile.js';
 import { Demand } from '../../src/sources/demand.js';
+import { toBigInt } from '../../src/sources/rootRead.js';
 import { rootSource } from '../../src/sources/rootSource.js';
 import type { ReadOptions } from '../../src/sources/types.js';
 import { consumeSlowly } from '../grpc/helpers.js';
@@ -241,7 +244,28 @@ describe('rootSource errors', () => {
     expect(await error(read([HZZ], ['first(MET_px)']))).toContain("branch 'MET_px' is not a list");
   });
 
+  it('64-bit integers stay exact beyond 2^53 (jsroot gives them as BigInt), and one beyond 2^63 is named', () => {
+    const where = () => 'f.root: entry 7';
+    expect(toBigInt(9007199254740993n, where)).toBe(9007199254740993n);
+    expect(toBigInt(1152921504606859321n, where)).toBe(1152921504606859321n);
+    expect(toBigInt(-42, where)).toBe(-42n);
+    expect(() => toBigInt(2n ** 63n + 5n, where)).toThrow('f.root: entry 7: value 9223372036854775813 does not fit a signed 64-bit integer');
+  });
+
   it('names a file that does not exist', async () => {
     expect(await error(read(['/nonexistent/x.root']))).toContain('/nonexistent/x.root');
+  });
+
+  it('a basket that does not decode fails the read naming the file and tree (jsroot let it escape, ending the process)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diffskim-badroot-'));
+    try {
+      const bytes = readFileSync(HZZ);
+      for (let i = 100_000; i < 100_064; i++) bytes[i] ^= 0x5a; // inside Jet_Px's baskets
+      const bad = join(dir, 'hzz-damaged.root');
+      writeFileSync(bad, bytes);
+      expect(await error(read([bad], undefined, 1000))).toMatch(new RegExp(`^${bad}: cannot read tree 'events': `));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
