@@ -16,6 +16,7 @@ import { createProgress } from '../util/progress.js';
 import { CutFlow, type CutFlowRow } from './cutFlow.js';
 import { CutHistograms, cutRanges } from './cutHistograms.js';
 import { ScoreHistogram, type RocPoint, type ScoreDistribution, type WorkingPoint } from './scoreHistogram.js';
+import { eventWeights } from '../training/eventWeights.js';
 
 export interface EvaluateOptions {
   source: EventSource;
@@ -109,7 +110,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
     map((batch) => {
       const score = scoreBatch(model, batch);
       const isSignal = o.label ? Uint8Array.from(evaluateQuantity(batch, parseQuantity(o.label)), (y) => (y > 0.5 ? 1 : 0)) : null;
-      const weight = o.weight ? evaluateQuantity(batch, parseQuantity(o.weight)) : null;
+      const weight = eventWeights(batch, o.weight);
       const bytes = eventBytes(bytesModel, batch);
       scores.add(score, isSignal, weight, bytes);
       if (isSignal) {
@@ -152,7 +153,8 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
       bytesIn: info.bytesOnDisk,
       keptBytesFraction: last.fraction.bytes,
       bytesKeptEstimate: bytesModel.bytesIn * last.fraction.bytes,
-      bytesSavedEstimate: info.bytesOnDisk - bytesModel.bytesIn * last.fraction.bytes,
+      // Columns' bytes only: a file's own overhead (footer, ROOT keys and streamers) is not what cuts save.
+      bytesSavedEstimate: Object.values(info.columnBytes).reduce((s, b) => s + b, 0) - bytesModel.bytesIn * last.fraction.bytes,
     },
     cutFlow: flowRows,
     distributions: { score: scores.distribution(), cuts: cutHists.distributions() },

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { describeCut, type CutFlowRow } from '../eval/cutFlow.js';
 import type { CutsFile } from '../selection/cutsFile.js';
@@ -166,12 +166,12 @@ const CAPTIONS: Record<string, string> = {
   scores: 'Model output for signal and background, each normalised to unit area.',
 };
 
+/** The plots report.json and eval.json list (not every PNG in the folder: an earlier eval's may linger there). */
 async function plotsSection(dir: string, listed: string[]): Promise<string> {
-  const files = [...listed.map((p) => (isAbsolute(p) && existsSync(p) ? p : join(dir, basename(p))))];
-  const others = (await readdir(dir)).filter((f) => f.endsWith('.png')).sort().map((f) => join(dir, f));
+  const files = listed.map((p) => (isAbsolute(p) && existsSync(p) ? p : join(dir, basename(p))));
   const seen = new Set<string>();
   const figures: string[] = [];
-  for (const file of [...files, ...others]) {
+  for (const file of files) {
     if (seen.has(basename(file)) || !existsSync(file)) continue;
     seen.add(basename(file));
     const name = basename(file, '.png');

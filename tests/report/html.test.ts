@@ -26,6 +26,9 @@ beforeAll(async () => {
   await writeParquet(file, toyEvents(4000, 5));
   evaluation = await evaluateModel({ source: parquetSource([file]), model: toyModel(), cuts: CUTS, label: 'label', quiet: true });
   evalDir = join(dir, 'eval');
+  // A plot an earlier evaluation (with a third cut) left in the folder.
+  await mkdir(evalDir);
+  await writeFile(join(evalDir, 'cut-3-old.png'), 'not this run\'s');
   await writeEvaluation(evaluation, { model: 'toy-model', cutsFile: 'toy-cuts.json', inputs: [file] }, evalDir);
   html = await readFile(join(evalDir, 'report.html'), 'utf8');
 });
@@ -76,9 +79,10 @@ describe('report.html of an evaluation', () => {
     expect(html).toContain(`<th>AUC</th><td>${evaluation.auc!.toFixed(4)}</td>`);
   });
 
-  it('embeds every plot of the folder as a PNG data URI identical to the file', async () => {
-    const pngs = (await readdir(evalDir)).filter((f) => f.endsWith('.png')).sort();
+  it('embeds every plot eval.json lists as a PNG data URI identical to the file, and no other', async () => {
+    const pngs = (await readdir(evalDir)).filter((f) => f.endsWith('.png') && f !== 'cut-3-old.png').sort();
     expect(pngs).toEqual(['cut-1-x.png', 'cut-2-y.png', 'roc.png', 'scores.png']);
+    expect(html).not.toContain('alt="cut-3-old"'); // an earlier evaluation's plot left in the folder
     const images = [...html.matchAll(/<img src="data:image\/png;base64,([^"]+)" alt="([^"]+)">/g)];
     expect(images.map((m) => `${m[2]}.png`).sort()).toEqual(pngs);
     for (const [, data, name] of images) expect(Buffer.from(data, 'base64').equals(await readFile(join(evalDir, `${name}.png`)))).toBe(true);
