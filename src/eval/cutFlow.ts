@@ -85,6 +85,8 @@ export class CutFlow {
 
   rows(): CutFlowRow[] {
     const frac = (x: number, total: number) => (total > 0 ? x / total : 0);
+    // A class with no events has no efficiency (null in eval.json, '-' when printed), not 0.
+    const efficiency = (x: number, total: number) => (total !== 0 ? x / total : NaN);
     return this.steps.map((step, k) => ({
       step,
       events: this.events[k],
@@ -93,7 +95,7 @@ export class CutFlow {
       fraction: {
         events: frac(this.events[k], this.events[0]),
         bytes: frac(this.bytes[k], this.bytes[0]),
-        ...(this.labelled && { signal: frac(this.signal[k], this.signal[0]), background: frac(this.background[k], this.background[0]) }),
+        ...(this.labelled && { signal: efficiency(this.signal[k], this.signal[0]), background: efficiency(this.background[k], this.background[0]) }),
       },
     }));
   }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { grpcSource } from '../grpc/grpcSource.js';
 import { expandInputs } from '../sources/expandInputs.js';
@@ -22,6 +22,8 @@ export interface EvalInput {
 export async function openEvalInput(specs: string[], options: { tree?: string } = {}): Promise<EvalInput> {
   if (specs.length === 0) throw new Error('no input given');
   const kinds = new Set(specs.map(kindOf));
+  kinds.delete('directory');
+  for (const dir of specs.filter((s) => kindOf(s) === 'directory')) kinds.add(directoryKind(dir));
   if (kinds.size > 1) throw new Error(`inputs mix ${[...kinds].join(' and ')} specs (${specs.join(', ')}); evaluate one kind at a time`);
   const kind = kinds.values().next().value;
   if (kind === 'gRPC') {
@@ -39,9 +41,19 @@ export async function openEvalInput(specs: string[], options: { tree?: string } 
   return { kind: 'Parquet', source: parquetSource(files), inputs: files };
 }
 
-function kindOf(spec: string): 'gRPC' | 'ROOT' | 'Parquet' {
+function kindOf(spec: string): 'gRPC' | 'ROOT' | 'Parquet' | 'directory' {
   if (/^grpcs?:\/\//i.test(spec)) return 'gRPC';
-  return /\.root$/i.test(spec) ? 'ROOT' : 'Parquet';
+  if (/\.root$/i.test(spec)) return 'ROOT';
+  return statSync(spec, { throwIfNoEntry: false })?.isDirectory() ? 'directory' : 'Parquet';
+}
+
+/** A directory holds ROOT files or Parquet files (below it, at any depth), not both. */
+function directoryKind(dir: string): 'ROOT' | 'Parquet' {
+  const names = readdirSync(dir, { recursive: true }).map(String);
+  const root = names.some((n) => /\.root$/i.test(n));
+  const parquet = names.some((n) => /\.parquet$/i.test(n));
+  if (root && parquet) throw new Error(`${dir} holds both ROOT and Parquet files; name the files of one kind`);
+  return root ? 'ROOT' : 'Parquet';
 }
 
 function parseGrpcUrl(spec: string): { address: string; path: string; tls: boolean } {

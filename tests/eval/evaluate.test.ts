@@ -192,6 +192,16 @@ describe('evaluateModel on an unlabelled dataset', () => {
     await expect(evaluateModel({ source: parquetSource(files), model, keep: ['x', 'nope'], quiet: true })).rejects.toThrow(/column 'nope' \(in --keep\) is not in the input/);
   });
 
+  it('with one class only, the other class has no efficiency (not 0) and there is no AUC', async () => {
+    const file = join(dir, 'background-only.parquet');
+    await sql(`COPY (SELECT * FROM '${files[0]}' WHERE label = 0) TO '${file}' (FORMAT parquet)`);
+    const e = await evaluateModel({ source: parquetSource([file]), model, label: 'label', quiet: true });
+    expect(e.savedCuts.signalEfficiency).toBeNaN();
+    expect(e.savedCuts.backgroundEfficiency).toBeGreaterThan(0);
+    expect(e.auc).toBeNull();
+    expect(JSON.parse(JSON.stringify(e.cutFlow.at(-1)!.fraction)).signal).toBeNull();
+  });
+
   it('a null event weight is an error naming the file and row group, not a silent n/a AUC', async () => {
     const file = join(dir, 'nullweight.parquet');
     await sql(`COPY (SELECT * REPLACE (CASE WHEN x > 2.5 AND x < 2.51 THEN NULL ELSE weight END AS weight) FROM '${files[0]}') TO '${file}' (FORMAT parquet)`);
