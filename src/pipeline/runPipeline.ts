@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { lastValueFrom } from 'rxjs';
 import { toyBatches } from '../datasets/toy.js';
 import { saveModel } from '../model/io.js';
@@ -22,12 +22,13 @@ import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { createProgress } from '../util/progress.js';
 import { loadPipeline } from './load.js';
 import { type Pipeline, skimsInEngine } from './schema.js';
+import { removeStaleTempFiles } from '../sinks/tempFiles.js';
 
 /** report.json of a run: the skim's figures plus what training predicted and measured. */
 export interface RunReport
   extends Pick<
     SkimResult,
-    'inputs' | 'skimFiles' | 'eventsIn' | 'eventsKept' | 'eventsCut' | 'bytesIn' | 'bytesOut' | 'bytesSaved' | 'bytesSavedByRows' | 'bytesSavedByColumns' | 'bytesSavedByEncoding'
+    'inputs' | 'skimFiles' | 'eventsIn' | 'eventsKept' | 'eventsCut' | 'bytesIn' | 'bytesOut' | 'bytesSaved' | 'bytesSavedByRows' | 'bytesSavedByColumns' | 'bytesSavedByEncoding' | 'columnsNotWritten'
   > {
   pipeline: string;
   keptFractionPredicted: number;
@@ -58,6 +59,8 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   const baseDir = dirname(resolve(pipelinePath));
   const outDir = resolve(options.outDir);
   await mkdir(outDir, { recursive: true });
+  // Temporary files of an earlier run that was killed (their writer is gone).
+  for (const dir of [outDir, join(outDir, 'skim')]) await removeStaleTempFiles(dir);
   await generateIfMissing(pipeline, baseDir);
 
   const opened = await openSource(pipeline.source, baseDir);
@@ -112,7 +115,7 @@ async function generateIfMissing(pipeline: Pipeline, baseDir: string): Promise<v
   const toy = { kind: source.generate, eventsPerClass: source.generateEvents ?? 40_000 };
   const demand = new Demand();
   await lastValueFrom(fromPull(async function* () { yield* toyBatches(toy); }, demand).pipe(parquetSink(path, { rowGroupRows: 16_384, demand })));
-  process.stderr.write(`generated ${source.generate} dataset: ${path}\n`);
+  process.stderr.write(`generated ${source.generate} dataset: ${relative(process.cwd(), path) || path}\n`);
 }
 
 /** Hard-cut skim of the pipeline's inputs: in-engine for Parquet files, streaming otherwise. */
@@ -149,6 +152,7 @@ function buildReport(r: {
     bytesSavedByRows: skim.bytesSavedByRows,
     bytesSavedByColumns: skim.bytesSavedByColumns,
     bytesSavedByEncoding: skim.bytesSavedByEncoding,
+    columnsNotWritten: skim.columnsNotWritten,
     keptFractionPredicted: trained.keptFractionPredicted,
     keptBytesFractionPredicted: trained.keptBytesFractionPredicted,
     keptFractionActual: skim.eventsIn > 0 ? skim.eventsKept / skim.eventsIn : 0,

@@ -1,4 +1,5 @@
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Observable, type OperatorFunction } from 'rxjs';
 import * as pw from 'parquet-wasm';
 import type { EventBatch } from '../batch/batch.js';
@@ -123,6 +124,7 @@ class BatchQueue {
 
 async function writeFile(path: string, queue: BatchQueue, options: ParquetSinkOptions, cancelled: () => boolean): Promise<ParquetSinkResult> {
   const tmp = tempPathOf(path);
+  await mkdir(dirname(path), { recursive: true });
   const handle = await open(tmp, 'w');
   let rows = 0;
   try {

@@ -144,18 +144,24 @@ export function notStreamable(unsupported: ColumnType[], keep: string[]): string
  */
 export function keptColumns(metas: ParquetFileMeta[], keep: string[] | undefined, streaming: boolean): { names: string[]; notWritten: ColumnType[] } {
   const [first] = metas;
-  const why = streaming && keep ? notStreamable(first.unsupported, keep) : null;
+  // Columns diffskim does not read (strings, structs) need not agree between inputs (their
+  // schemas do agree on the others).
+  const unsupported = [...new Map(metas.flatMap((m) => m.unsupported).map((u) => [u.name, u])).values()];
+  const why = streaming && keep ? notStreamable(unsupported, keep) : null;
   if (why) throw new Error(`${first.path}: ${why}`);
   // A column named twice is written once (DuckDB would write the second as 'x_1').
   const names = keep ? [...new Set(keep)] : streaming ? first.schema.map((f) => f.name) : first.columns;
-  for (const name of names) {
-    // DuckDB's skim copies a string or struct column as it is; anything else must be a column diffskim reads.
-    if (!streaming && first.unsupported.some((u) => u.name === name)) {
-      const without = metas.find((m) => !m.columns.includes(name));
-      if (without) throw new InputError('incompatible', `${without.path}: no column '${name}', which ${first.path} has; name the columns to keep (--keep)`);
-    } else fieldFor(first.schema, { fn: 'value', column: name, text: name }, first.path, first.unsupported);
-  }
-  return { names, notWritten: streaming ? columnsNotWritten(first.unsupported, keep) : [] };
+  for (const name of names) if (streaming || !unsupported.some((u) => u.name === name)) fieldFor(first.schema, { fn: 'value', column: name, text: name }, first.path, unsupported);
+  // DuckDB's skim copies string and struct columns as they are: each one kept must be in every
+  // input, and by default it keeps every column, so the inputs must have the same ones.
+  if (!streaming)
+    for (const m of metas) {
+      const missing = names.find((n) => !m.columns.includes(n));
+      if (missing) throw new InputError('incompatible', `${m.path}: no column '${missing}', which ${first.path} has; name the columns to keep (--keep)`);
+      const extra = keep ? undefined : m.columns.find((c) => !first.columns.includes(c));
+      if (extra) throw new InputError('incompatible', `${m.path} has a column '${extra}' that ${first.path} lacks; name the columns to keep (--keep)`);
+    }
+  return { names, notWritten: streaming ? columnsNotWritten(unsupported, keep) : [] };
 }
 
 /** The warning a report gives for columns a skim left out. */

@@ -4,12 +4,12 @@ import { grpcSource } from '../grpc/grpcSource.js';
 import type { SourceConfig } from '../pipeline/schema.js';
 import { expandInputs } from './expandInputs.js';
 import { parquetSource } from './parquet.js';
-import { rootSource } from './rootSource.js';
+import { expandRootPaths, rootSource } from './rootSource.js';
 import type { EventSource } from './types.js';
 
 export interface OpenedSource {
   source: EventSource;
-  /** Local input files (empty for a remote source). */
+  /** Input files: local paths, or grpc://address/path for a remote source. */
   files: string[];
   kind: SourceConfig['kind'];
 }
@@ -23,13 +23,14 @@ export async function openSource(config: SourceConfig, baseDir: string): Promise
       return { source: parquetSource(files), files, kind: config.kind };
     }
     case 'root': {
-      const files = config.paths.map(local);
+      const files = (await expandRootPaths(config.paths.map(local))).map((f) => resolve(f));
       return { source: rootSource(files, { tree: config.tree, branches: config.branches }), files, kind: config.kind };
     }
     case 'grpc': {
       const ca = config.tls?.ca ? await readFile(local(config.tls.ca)) : undefined;
       const source = grpcSource(config.address, { paths: config.paths, token: config.token ?? process.env.DIFFSKIM_TOKEN, tls: config.tls ? { ca } : undefined });
-      return { source, files: [], kind: config.kind };
+      // As `eval` names them: the server's files, as grpc(s)://address/path.
+      return { source, files: config.paths.map((p) => `${config.tls ? 'grpcs' : 'grpc'}://${config.address}/${p}`), kind: config.kind };
     }
   }
 }

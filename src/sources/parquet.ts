@@ -97,8 +97,7 @@ async function loadMetas(paths: string[]): Promise<ParquetFileMeta[]> {
   }
   const nullable = new Set(out.flatMap((m) => m.schema.filter((f) => f.nullable).map((f) => f.name)));
   const schema = out[0].schema.map((f) => ({ ...f, nullable: nullable.has(f.name) }));
-  const unsupported = [...new Map(out.flatMap((m) => m.unsupported).map((u) => [u.name, u])).values()];
-  return out.map((m) => ({ ...m, schema, unsupported }));
+  return out.map((m) => ({ ...m, schema }));
 }
 
 /** Base columns a pass reads: the projection's and the cuts'. */

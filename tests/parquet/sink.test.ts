@@ -74,6 +74,11 @@ describe('parquetSink', () => {
     expect(read.map((r) => [r.id, r.x, r.n, r.small, r.jets])).toEqual([3990, 3991, 3992].map((i) => [i, i % 5 === 0 ? null : i / 2, BigInt(i) * 1_000_000_000_000n, (i % 100) - 50, Array.from({ length: i % 3 }, (_, j) => i + j)]));
   });
 
+  it('creates the folder it writes into', async () => {
+    const file = join(dir, 'not', 'there', 'yet.parquet');
+    expect((await lastValueFrom(from([batchOf(0, 10)]).pipe(parquetSink(file)))).rows).toBe(10);
+  });
+
   it('leaves no file and no temp file behind when the stream fails', async () => {
     const file = join(dir, 'failed.parquet');
     const failing = concat(from([batchOf(0, 100)]), throwError(() => new Error('upstream broke')));

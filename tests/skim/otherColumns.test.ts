@@ -56,6 +56,8 @@ describe('columns diffskim does not read', () => {
     const plain = join(dir, 'plain.parquet');
     await sql(`COPY (SELECT id, x FROM read_parquet('${input}')) TO '${plain}' (FORMAT parquet)`);
     await expect(runSkim({ inputs: [input, plain], cuts: CUTS, outDir: join(dir, 'two') })).rejects.toThrow(`${plain}: no column 'tag', which ${input} has; name the columns to keep (--keep)`);
+    // In the other order too: the first file's columns are not the only ones a skim keeps.
+    await expect(runSkim({ inputs: [plain, input], cuts: CUTS, outDir: join(dir, 'two') })).rejects.toThrow(`${input} has a column 'tag' that ${plain} lacks; name the columns to keep (--keep)`);
     const r = await runSkim({ inputs: [input, plain], cuts: CUTS, outDir: join(dir, 'two'), keep: ['id', 'x'] });
     expect(r.eventsKept).toBe(2 * 499);
   });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, stat, writeFile, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -25,6 +25,10 @@ training: { epochs: 4, batchSize: 2048, learningRate: 0.02, seed: 3, shuffleBuff
 loss: { kind: bce, size: { lambda: 0.5 } }
 `,
     );
+    // What a killed earlier run left in the folder: temporary files whose writer is gone.
+    await mkdir(join(dir, 'out', 'skim'), { recursive: true });
+    await writeFile(join(dir, 'out', 'report.json.tmp-999999999-0a1b2c3d'), '{');
+    await writeFile(join(dir, 'out', 'skim', 'toy.skim.parquet.tmp-999999999-0a1b2c3d'), 'PAR1');
     report = await runPipeline(join(dir, 'toy.yaml'), { outDir: join(dir, 'out') });
   });
 
@@ -33,9 +37,10 @@ loss: { kind: bce, size: { lambda: 0.5 } }
     const names = await readdir(out);
     for (const f of ['cuts.json', 'model', 'skim', 'report.json', 'loss.png', 'cuts.png']) expect(names).toContain(f);
     expect(names.some((n) => n.includes('.tmp-'))).toBe(false);
+    expect((await readdir(join(out, 'skim'))).some((n) => n.includes('.tmp-'))).toBe(false);
     const onDisk = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
     expect(onDisk.eventsIn).toBe(report.eventsIn);
-    for (const key of ['inputs', 'skimFiles', 'eventsIn', 'eventsKept', 'bytesIn', 'bytesOut', 'bytesSaved', 'keptFractionPredicted', 'keptFractionActual', 'signalEfficiency', 'backgroundEfficiency', 'auc', 'backend', 'timings'])
+    for (const key of ['inputs', 'skimFiles', 'eventsIn', 'eventsKept', 'bytesIn', 'bytesOut', 'bytesSaved', 'bytesSavedByRows', 'bytesSavedByColumns', 'bytesSavedByEncoding', 'columnsNotWritten', 'keptFractionPredicted', 'keptFractionActual', 'signalEfficiency', 'backgroundEfficiency', 'auc', 'backend', 'timings'])
       expect(onDisk).toHaveProperty(key);
     const model = await loadModel(join(out, 'model'));
     expect(model.cuts.map((c) => c.column)).toEqual(['x', 'y']);
