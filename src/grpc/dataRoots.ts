@@ -27,7 +27,11 @@ export class DataRoots {
 
   /** A message with every server path in it shown relative to its data root (clients never see server paths). */
   scrub(message: string): string {
-    return this.roots.reduce((m, root) => m.replaceAll(root + sep, '').replaceAll(root, '.'), message);
+    // Longest roots first, and a root only where a path under it (or its end) follows: with roots
+    // /data/hep and /data/hep-mc, '/data/hep-mc/a' is not '/data/hep' followed by '-mc/a'.
+    const roots = [...this.roots].sort((a, b) => b.length - a.length);
+    const escape = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return roots.reduce((m, root) => m.replace(new RegExp(`${escape(root)}(${escape(sep)}|(?![\\w.-]))`, 'g'), (_, after: string) => (after ? '' : '.')), message);
   }
 
   /** A path as the client should see it: relative to its data root. */

@@ -72,6 +72,7 @@ export function edgeArgument(edge: Edge, x: number, multiplier: number): number 
 export function logStep(form: CutForm, a: number): number {
   if (form === 'sigmoid') return -softplus(-a);
   if (a < -ERF_TAIL) return logErfcTail(-a);
+  if (a > ERF_TAIL) return Math.log1p(-Math.exp(logErfcTail(a)));
   return Math.log(Math.max(0.5 * (1 + erf(a)), LOG_FLOOR));
 }
 
@@ -79,10 +80,12 @@ export function logStep(form: CutForm, a: number): number {
 export const LOG_FLOOR = 1e-30;
 
 /**
- * Below a = -ERF_TAIL the erf form's weight (1 + erf(a)) / 2 = erfc(-a) / 2 is taken from the
- * asymptotic series of erfc instead: in float32, 1 + erf(a) rounds to 0 near a = -3.9, which
- * would leave an event far outside the cut without a gradient. At z = 3 the series (to z^-6)
- * is within 1e-3 of the exact log, closer than the erf approximation there.
+ * Beyond |a| = ERF_TAIL the erf form's weight (1 + erf(a)) / 2 is taken from the asymptotic
+ * series of erfc instead: erfc(-a) / 2 below, 1 - erfc(a) / 2 above. In float32, 1 + erf(a)
+ * rounds to 0 near a = -3.9, which would leave an event far outside the cut without a gradient,
+ * and to 2 near a = 3.9, which would make 1 - w exactly 0 for an event far inside it (the BCE of
+ * a background event there). At z = 3 the series (to z^-6) is within 1e-3 of the exact log,
+ * closer than the erf approximation there.
  */
 export const ERF_TAIL = 3;
 

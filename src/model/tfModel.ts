@@ -139,13 +139,18 @@ export class TfSelectionModel {
   }
 }
 
-/** log((1 + erf(a)) / 2), with the lower tail from erfc's asymptotic series as in cuts.ts' logStep. */
+/** log((1 + erf(a)) / 2), with both tails from erfc's asymptotic series as in cuts.ts' logStep. */
 function logErfStep(a: tf.Tensor): tf.Tensor {
   const direct = tf.log(tf.clipByValue(tf.mul(tf.add(tf.erf(a), 1), 0.5), LOG_FLOOR, 1));
-  // z is kept >= ERF_TAIL in both branches of where(), so that the unused one has finite gradients.
-  const z = tf.maximum(tf.neg(a), ERF_TAIL);
-  const u = tf.div(1, tf.square(z));
+  const lower = logErfcTail(tf.neg(a));
+  const upper = tf.log1p(tf.neg(tf.exp(logErfcTail(a))));
+  return tf.where(tf.less(a, -ERF_TAIL), lower, tf.where(tf.less(a, ERF_TAIL), direct, upper));
+}
+
+/** log(erfc(z) / 2) by the asymptotic series, for z >= ERF_TAIL (smaller z is taken as ERF_TAIL, so that where()'s unused branch keeps finite gradients). */
+function logErfcTail(z: tf.Tensor): tf.Tensor {
+  const zz = tf.maximum(z, ERF_TAIL);
+  const u = tf.div(1, tf.square(zz));
   const series = tf.log1p(tf.mul(u, tf.add(-0.5, tf.mul(u, tf.sub(0.75, tf.mul(u, 1.875))))));
-  const tail = tf.add(tf.sub(tf.neg(tf.square(z)), tf.add(tf.log(z), LOG_2_SQRT_PI)), series);
-  return tf.where(tf.less(a, -ERF_TAIL), tail, direct);
+  return tf.add(tf.sub(tf.neg(tf.square(zz)), tf.add(tf.log(zz), LOG_2_SQRT_PI)), series);
 }

@@ -55,7 +55,8 @@ export async function mergeShards(outDir: string): Promise<MergedReport> {
   if (!plan) throw new Error(`${planPath(outDir)} not found: no shard of a sharded skim has run in ${outDir} (start them with 'diffskim skim --shard I/N' or 'diffskim submit')`);
   const problems: MergeProblem[] = [];
   const done = new Map<string, ManifestEntry>();
-  const first = { path: plan.files[0].path, schema: (await readParquetMeta(plan.files[0].path)).schema };
+  // The schema every input must have (an unreadable first input is named by its own shard's check).
+  const first = await readParquetMeta(plan.files[0].path).then((m) => ({ path: m.path, schema: m.schema }), () => null);
   for (let index = 0; index < plan.count; index++) {
     const entries = await checkShard(plan, outDir, index, problems, first);
     for (const e of entries) done.set(e.input, e);
@@ -82,7 +83,7 @@ export async function mergeShards(outDir: string): Promise<MergedReport> {
 /** The run's first input, whose schema every input must have. */
 type FirstInput = { path: string; schema: Schema };
 
-async function checkShard(plan: ShardPlan, outDir: string, index: number, problems: MergeProblem[], first: FirstInput): Promise<ManifestEntry[]> {
+async function checkShard(plan: ShardPlan, outDir: string, index: number, problems: MergeProblem[], first: FirstInput | null): Promise<ManifestEntry[]> {
   const spec = { index, count: plan.count };
   const name = `shard ${index}/${plan.count}`;
   const planned = plan.files.filter((f) => f.shard === index);
@@ -121,11 +122,11 @@ async function checkShard(plan: ShardPlan, outDir: string, index: number, proble
  * Row counts on disk against the manifest (input rows = events in, skim rows = events kept), and
  * the input's schema against the run's first input (shards check only their own files).
  */
-async function countsProblem(e: ManifestEntry, outDir: string, first: FirstInput): Promise<string | null> {
+async function countsProblem(e: ManifestEntry, outDir: string, first: FirstInput | null): Promise<string | null> {
   const skim = join(outDir, e.output);
   try {
     const [input, output] = await Promise.all([readParquetMeta(e.input), readParquetMeta(skim)]);
-    const diff = schemaDifference(first.schema, input.schema);
+    const diff = first && schemaDifference(first.schema, input.schema);
     if (diff) return `schemas differ between ${first.path} and ${e.input}: ${diff}`;
     if (input.rows !== e.eventsIn) return `${e.input} has ${input.rows} rows, the manifest says ${e.eventsIn} events in`;
     if (output.rows !== e.eventsKept) return `${skim} has ${output.rows} rows, the manifest says ${e.eventsKept} events kept`;

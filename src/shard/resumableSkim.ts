@@ -4,7 +4,7 @@ import type { CutsFile } from '../selection/cutsFile.js';
 import { runSkim } from '../skim/runSkim.js';
 import { openManifest, skimFingerprint, staleReason, withEntry, writeManifest, type ManifestEntry } from './manifest.js';
 import type { ScoreCut } from '../operators/hardCut.js';
-import { pidAlive } from '../sinks/tempFiles.js';
+import { pidAlive, tempFileOf } from '../sinks/tempFiles.js';
 
 export interface ResumableSkimOptions {
   inputs: string[];
@@ -82,10 +82,13 @@ export function skimFileName(input: string): string {
 }
 
 /**
- * Removes `<dir>/<name>.tmp-<pid>` left by a killed writer of this output. A writer still alive
- * on this machine keeps its file; on a shared file system, only this shard writes this output.
+ * Removes the temporary files (`<name>.tmp-<pid>-<random>`) a killed writer of this output left
+ * in dir. A writer still alive on this machine keeps its file; on a shared file system, only this
+ * shard writes this output.
  */
 export async function removeTempFiles(dir: string, name: string): Promise<void> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const n of names) if (n.startsWith(`${name}.tmp-`) && !pidAlive(Number(n.slice(name.length + 5)))) await rm(join(dir, n), { recursive: true, force: true });
+  for (const n of await readdir(dir).catch(() => [] as string[])) {
+    const temp = tempFileOf(n);
+    if (temp?.output === name && !pidAlive(temp.pid)) await rm(join(dir, n), { recursive: true, force: true });
+  }
 }

@@ -20,6 +20,12 @@ export function isTempFile(path: string): boolean {
   return TEMP_FILE.test(basename(path));
 }
 
+/** The output a temporary file is for, and the process writing it; null for other names. */
+export function tempFileOf(name: string): { output: string; pid: number } | null {
+  const m = TEMP_FILE.exec(basename(name));
+  return m ? { output: m[1], pid: Number(m[2]) } : null;
+}
+
 /** Whether a process with this id runs (on this machine). */
 export function pidAlive(pid: number): boolean {
   try {
@@ -34,8 +40,8 @@ export function pidAlive(pid: number): boolean {
 export async function removeStaleTempFiles(dir: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const m = TEMP_FILE.exec(name);
-    if (!m || pidAlive(Number(m[2]))) continue;
+    const temp = tempFileOf(name);
+    if (!temp || pidAlive(temp.pid)) continue;
     await rm(join(dir, name), { recursive: true, force: true });
     removed.push(join(dir, name));
   }

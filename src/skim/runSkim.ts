@@ -2,7 +2,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { lastValueFrom, map, tap } from 'rxjs';
 import { selectColumns } from '../batch/batch.js';
-import { bytesPerValue } from '../batch/schema.js';
+import { bytesPerValue, type DType } from '../batch/schema.js';
 import { cutColumns, cutsToSql, type CutsFile } from '../selection/cutsFile.js';
 import { hardCut, type ScoreCut } from '../operators/hardCut.js';
 import { parquetSink, parseCodec, type Codec } from '../sinks/parquetSink.js';
@@ -223,17 +223,32 @@ export function copyMemoryLimitMB(meta: ParquetFileMeta, keep: string[], read: s
 }
 
 /**
- * The in-engine skim: DuckDB reads, cuts (skipping row groups) and writes in one statement. Its
- * V2 writer picks the encoding per column (dictionaries for flags and counts, delta for event
- * numbers, byte-stream-split for floats): measured 16 % smaller than V1 on the HEP-like file, as
- * fast, and read by DuckDB, Arrow (pyarrow, parquet-wasm) and hyparquet.
+ * DuckDB's Parquet writer for a skim. Its V2 writer picks the encoding per column (dictionaries
+ * for flags and counts, delta for event numbers, byte-stream-split for floats): measured 16 %
+ * smaller than V1 on the HEP-like file, as fast, and read by DuckDB, Arrow and hyparquet, except
+ * that for a 32-bit integer column whose neighbouring values differ by 2^31 or more (hashes,
+ * seeds, bit masks) it writes 64-bit deltas, which Arrow refuses. V1 then, where the footer's
+ * statistics do not rule that out.
  */
+function parquetVersion(meta: ParquetFileMeta, keep: string[]): 'V1' | 'V2' {
+  const int32 = new Set<DType>(['int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32']);
+  for (const f of meta.schema.filter((x) => keep.includes(x.name) && int32.has(x.type))) {
+    const stats = meta.rowGroups.map((g) => g.columns[f.name]);
+    if (stats.some((c) => c?.min == null || c?.max == null)) return 'V1';
+    const lo = Math.min(...stats.map((c) => c!.min!));
+    const hi = Math.max(...stats.map((c) => c!.max!));
+    if (hi - lo >= 2 ** 31) return 'V1';
+  }
+  return 'V2';
+}
+
+/** The in-engine skim: DuckDB reads, cuts (skipping row groups) and writes in one statement. */
 async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], cuts: CutsFile, codec: Codec, signal?: AbortSignal): Promise<number> {
   const tmp = tempPathOf(output);
   const select = keep.map(sqlIdent).join(', ');
   const read = [...new Set([...keep, ...cutColumns(cuts)])];
   const sql = `COPY (SELECT ${select} FROM read_parquet(${sqlString(meta.path)}) WHERE ${cutsToSql(cuts.cuts)})
-    TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${SKIM_ROW_GROUP_ROWS}, PARQUET_VERSION V2)`;
+    TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${SKIM_ROW_GROUP_ROWS}, PARQUET_VERSION ${parquetVersion(meta, keep)})`;
   try {
     const kept = await withConnection(async (con) => {
       const threads = Number((await con.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0][0]);

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
 
 /**
@@ -38,12 +38,12 @@ function sorted(paths: string[]): string[] {
 }
 
 /**
- * A skim's inputs without the files under its output folder: with `--output` inside an
- * `--input` folder, a re-run (or a resumed one) would otherwise skim its own skim files.
+ * A skim's inputs without its own outputs (`*.skim.parquet` in its output folder): with
+ * `--output` inside an `--input` folder, a re-run (or a resumed one) would otherwise skim them.
  */
 export function skimInputs(files: string[], outDir: string): string[] {
-  const under = resolve(outDir) + sep;
-  const inputs = files.filter((f) => !resolve(f).startsWith(under));
-  if (inputs.length === 0) throw new Error(`every input is under the output folder ${outDir}: nothing to skim`);
+  const out = resolve(outDir);
+  const inputs = files.filter((f) => !(dirname(resolve(f)) === out && f.endsWith('.skim.parquet')));
+  if (inputs.length === 0) throw new Error(`every input is a skim file in the output folder ${outDir}: nothing to skim`);
   return inputs;
 }

@@ -82,3 +82,27 @@ describe('BCE of a background event the classifier keeps with confidence', () =>
     }
   });
 });
+
+describe('erf cut far inside its threshold: BCE of a background event', () => {
+  const settings: LossSettings = { kind: 'bce', lambda: 0, target: null, signalYield: 1, backgroundYield: 1, sigmaB: 0 };
+
+  it('costs -log(1 - w) in TF as in JS, with a gradient (1 - w rounded to 0 in float32 near a = 3.9)', () => {
+    for (const x of [2, 4, 5, 6]) {
+      const m = createModel({ kind: 'cuts', features: [], inputMean: [], inputStd: [], hidden: [], cuts: [{ column: 'x', op: '>', form: 'erf', slope: 1, value: 0, mean: 0, std: 1 }], seed: 1 });
+      const batch = makeBatch({ x: Float64Array.of(x), label: Float32Array.of(0) }, { x: 'float64', label: 'float32' });
+      const layout = { model: m, label: 'label', classFactor: { signal: 1, background: 1 }, bytes: { fixed: 1, lists: [], bytesIn: 1 } };
+      const tm = new TfSelectionModel(m);
+      const p = prepareBatch(layout, batch);
+      const t = batchTensors(p, 0, tm.edgeCount);
+      const { value, grads } = tf.variableGrads(() => tfLoss(settings, tm.forward(t.features, t.cutValues, 1), t.loss).total, tm.trainableVariables());
+      const acc = new LossAccumulator(settings);
+      acc.add(logCutWeights(m, batch), null, p.label, p.weight, p.keptBytes, p.bytes);
+      // -log(1 - w) = -log(erfc(x) / 2), from the reference integral.
+      const exact = -logErfStepReference(-x);
+      expect(acc.result().main).toBeCloseTo(exact, 2);
+      expect(value.dataSync()[0]).toBeCloseTo(exact, 1);
+      expect(Math.abs(grads[tm.thresholds!.name].dataSync()[0])).toBeGreaterThan(1);
+      tm.dispose();
+    }
+  });
+});

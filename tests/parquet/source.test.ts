@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { lastValueFrom, of, take, tap } from 'rxjs';
 import { makeBatch } from '../../src/batch/batch.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expandInputs } from '../../src/sources/expandInputs.js';
+import { expandInputs, skimInputs } from '../../src/sources/expandInputs.js';
 import type { HardCut } from '../../src/selection/cutsFile.js';
 import { parquetSink } from '../../src/sinks/parquetSink.js';
 import { parquetSource } from '../../src/sources/parquet.js';
@@ -230,6 +230,15 @@ describe('parquetSource across producers', () => {
 
   it('refuses a batch size that is not a positive integer', async () => {
     for (const batchRows of [0, 2.5, -1]) await expect(collect(parquetSource([join(dir, 'c.parquet')]).batches({ batchRows }))).rejects.toThrow(/batchRows must be a positive integer/);
+  });
+});
+
+describe('skimInputs', () => {
+  it("leaves out only the skim's own outputs, even with the output folder above the inputs", () => {
+    expect(skimInputs(['/d/raw/a.parquet', '/d/raw/b.parquet'], '/d')).toEqual(['/d/raw/a.parquet', '/d/raw/b.parquet']);
+    expect(skimInputs(['/d/a.parquet', '/d/a.skim.parquet', '/d/skim/a.skim.parquet'], '/d/skim')).toEqual(['/d/a.parquet', '/d/a.skim.parquet']);
+    expect(skimInputs(['/d/a.parquet', '/d/a.skim.parquet'], '/d')).toEqual(['/d/a.parquet']);
+    expect(() => skimInputs(['/d/a.skim.parquet'], '/d')).toThrow('every input is a skim file in the output folder /d');
   });
 });
 

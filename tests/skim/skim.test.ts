@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { parquetReadObjects } from 'hyparquet';
+import { readParquet } from 'parquet-wasm';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flatAsFloat64 } from '../../src/batch/batch.js';
@@ -77,6 +78,16 @@ describe('runSkim', () => {
     const bytes = await readFile(snappy.skimFiles[0]);
     const firstRows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), rowEnd: 5, columns: ['id', 'eta'] });
     expect(firstRows.map((x) => Number(x.id))).toEqual(expected.slice(0, 5).map((e) => Number(e.id)));
+  });
+
+  it('writes skims Arrow reads, also of 32-bit integers spanning more than 2^31 (hashes, seeds, bit masks)', async () => {
+    const file = join(dir, 'seeds.parquet');
+    await sql(`COPY (SELECT i AS id, ((hash(i) % 4294967296)::BIGINT - 2147483648)::INTEGER AS seed, (i % 7)::INTEGER AS small FROM range(5000) t(i)) TO '${file}' (FORMAT parquet)`);
+    for (const keep of [['id', 'seed', 'small'], ['id', 'small']]) {
+      const r = await runSkim({ inputs: [file], cuts: { cuts: [{ column: 'id', op: '>', value: 10 }], score: null }, outDir: join(dir, `seeds-${keep.length}`), keep });
+      const table = readParquet(new Uint8Array(await readFile(r.skimFiles[0])));
+      expect(table.recordBatches().reduce((n, b) => n + b.numRows, 0)).toBe(4989);
+    }
   });
 
   it('a skim that keeps every event and column saves nothing by rows or columns: any change in size is re-encoding', async () => {

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { removeTempFiles } from '../../src/shard/resumableSkim.js';
 import { isTempFile, removeStaleTempFiles, tempPathOf } from '../../src/sinks/tempFiles.js';
 
 describe('temporary output names', () => {
@@ -21,6 +22,10 @@ describe('temporary output names', () => {
       await writeFile(join(dir, 'b.parquet.tmp-999999999-0a1b2c3d'), 'x'); // no such process
       await writeFile(join(dir, 'c.parquet'), 'x');
       expect(await removeStaleTempFiles(dir)).toEqual([join(dir, 'b.parquet.tmp-999999999-0a1b2c3d')]);
+      expect((await readdir(dir)).sort()).toEqual([basename(mine), 'c.parquet'].sort());
+      // The resumable skim's removal of one output's temp files spares a live writer too.
+      await writeFile(join(dir, 'a.parquet.tmp-999999999-ffff0000'), 'x');
+      await removeTempFiles(dir, 'a.parquet');
       expect((await readdir(dir)).sort()).toEqual([basename(mine), 'c.parquet'].sort());
     } finally {
       await rm(dir, { recursive: true, force: true });
