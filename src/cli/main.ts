@@ -40,5 +40,6 @@ try {
 } catch (e) {
   process.stderr.write(`diffskim: error: ${(e as Error).message}\n`);
   if (process.env.DIFFSKIM_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
-  process.exit(1);
+  // A command stopped by a signal exits with 128 + its number (stopOnSignals), else 1.
+  process.exit(process.exitCode !== undefined && Number(process.exitCode) > 128 ? process.exitCode : 1);
 }

@@ -24,7 +24,7 @@ export function invocationOf(o: SkimCommandOptions, cwd = process.cwd()): SkimIn
 }
 
 /** `diffskim skim ... --shard I/N` (or with the shard from SLURM/Kubernetes): one task of a sharded skim. */
-export async function runShardCommand(o: SkimCommandOptions, shard: ShardSpec): Promise<void> {
+export async function runShardCommand(o: SkimCommandOptions, shard: ShardSpec, signal?: AbortSignal): Promise<void> {
   const invocation = invocationOf(o);
   const cuts = await readCutsFile(o.cuts);
   checkShardable(o.cuts, cuts);
@@ -36,6 +36,7 @@ export async function runShardCommand(o: SkimCommandOptions, shard: ShardSpec): 
     cuts,
     invocation,
     shard,
+    signal,
     onProgress: (events) => {
       progress.advance(events - done);
       done = events;

@@ -4,7 +4,7 @@ import type { CutsFile } from '../selection/cutsFile.js';
 import { runSkim } from '../skim/runSkim.js';
 import { openManifest, skimFingerprint, staleReason, withEntry, writeManifest, type ManifestEntry } from './manifest.js';
 import type { ScoreCut } from '../operators/hardCut.js';
-import { pidAlive, tempFileOf } from '../sinks/tempFiles.js';
+import { tempFileOf, writerAlive } from '../sinks/tempFiles.js';
 
 export interface ResumableSkimOptions {
   inputs: string[];
@@ -16,6 +16,8 @@ export interface ResumableSkimOptions {
   codec?: string;
   /** The classifier for a score cut in cuts.json. */
   score?: ScoreCut;
+  /** Stops the skim: the file being written is removed, finished ones stay recorded. */
+  signal?: AbortSignal;
   /** Events done so far in this call (skipped files do not count). */
   onProgress?: (eventsDone: number) => void;
   /** After each input: skipped (already complete) or skimmed now. */
@@ -50,6 +52,7 @@ export async function skimResumable(o: ResumableSkimOptions): Promise<ManifestEn
       keep: o.keep,
       codec: o.codec,
       score: o.score,
+      signal: o.signal,
       onProgress: (p) => o.onProgress?.(eventsDone + p.eventsDone),
     });
     const f = r.files[0];
@@ -82,13 +85,13 @@ export function skimFileName(input: string): string {
 }
 
 /**
- * Removes the temporary files (`<name>.tmp-<pid>-<random>`) a killed writer of this output left
- * in dir. A writer still alive on this machine keeps its file; on a shared file system, only this
- * shard writes this output.
+ * Removes the temporary files a killed writer of this output left in dir. A writer still alive
+ * on this machine keeps its file; one of another machine (an earlier pod or node of this shard)
+ * is taken as gone: only this shard writes this output.
  */
 export async function removeTempFiles(dir: string, name: string): Promise<void> {
   for (const n of await readdir(dir).catch(() => [] as string[])) {
     const temp = tempFileOf(n);
-    if (temp?.output === name && !pidAlive(temp.pid)) await rm(join(dir, n), { recursive: true, force: true });
+    if (temp?.output === name && !writerAlive(temp)) await rm(join(dir, n), { recursive: true, force: true });
   }
 }

@@ -19,6 +19,8 @@ export interface ShardedSkimOptions {
   shard: ShardSpec;
   onProgress?: (eventsDone: number) => void;
   onFile?: (entry: ManifestEntry, skipped: boolean) => void;
+  /** Stops the shard (SIGTERM): the file being written is removed; a re-run resumes. */
+  signal?: AbortSignal;
 }
 
 export interface ShardReport extends SkimResult {
@@ -54,6 +56,7 @@ export async function runShardedSkim(o: ShardedSkimOptions): Promise<ShardReport
     inputs: mine.map((f) => f.path),
     outDir,
     manifestPath: manifestPath(outDir, o.shard),
+    signal: o.signal,
     onProgress: o.onProgress,
     onFile: (e, skipped) => {
       if (skipped) filesSkipped++;

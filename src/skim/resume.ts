@@ -56,6 +56,7 @@ export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim
     keep: o.keep,
     codec: o.codec,
     score: o.score,
+    signal: o.signal,
     manifestPath: manifestPathOf(o.outDir),
     onProgress: (n) => o.onProgress?.(eventsSkipped + n, eventsTotal),
     onFile: (e, skipped) => {

@@ -57,6 +57,26 @@ async function completeOutputs(out: string): Promise<string[]> {
   return skims;
 }
 
+describe('SIGTERM during a skim (a Kubernetes pod being deleted)', () => {
+  it('stops at once with exit code 143, removes the file being written, keeps finished ones, and the same command resumes', async () => {
+    const out = join(dir, 'sigterm');
+    let stderr = '';
+    const child = spawn('node', [BIN, '-q', 'skim', '--cuts', cutsPath, '--input', join(dir, 'in'), '--output', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const t0 = Date.now();
+    while (Date.now() - t0 < 20_000 && child.exitCode === null && !(await readdir(out).catch(() => [])).some((n) => n.includes('.tmp-'))) await sleep(2);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(stderr).toMatch(/stopped by SIGTERM: the file being written was removed/);
+    expect((await readdir(out)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    await completeOutputs(out);
+    const again = spawn('node', [BIN, '-q', 'skim', '--cuts', cutsPath, '--input', join(dir, 'in'), '--output', out], { stdio: 'ignore' });
+    expect(await new Promise((r) => again.on('exit', r))).toBe(0);
+    expect(await completeOutputs(out)).toHaveLength(inputs.length);
+  });
+});
+
 describe('kill -9 during a skim, then the same command again', () => {
   it('leaves only complete files, and the re-run skips finished inputs and equals an uninterrupted run', async () => {
     const out = join(dir, 'killed');

@@ -23,6 +23,11 @@ describe('temporary output names', () => {
       await writeFile(join(dir, 'c.parquet'), 'x');
       expect(await removeStaleTempFiles(dir)).toEqual([join(dir, 'b.parquet.tmp-999999999-0a1b2c3d')]);
       expect((await readdir(dir)).sort()).toEqual([basename(mine), 'c.parquet'].sort());
+      // Another machine's (or pod's) writer cannot be checked here: its file is taken as left behind,
+      // even when a process of that number runs here (every Kubernetes pod is process 1).
+      const elsewhere = join(dir, `d.parquet.tmp-${process.pid}-0a0b0c0d.another-pod-7f9c`);
+      await writeFile(elsewhere, 'x');
+      expect(await removeStaleTempFiles(dir)).toEqual([elsewhere]);
       // The resumable skim's removal of one output's temp files spares a live writer too.
       await writeFile(join(dir, 'a.parquet.tmp-999999999-ffff0000'), 'x');
       await removeTempFiles(dir, 'a.parquet');

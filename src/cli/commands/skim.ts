@@ -12,6 +12,7 @@ import { expandInputs, skimInputs } from '../../sources/expandInputs.js';
 import { writeJsonAtomic } from '../../util/atomicWrite.js';
 import { createProgress } from '../../util/progress.js';
 import { runShardCommand } from '../../shard/cli.js';
+import { stopOnSignals } from '../../util/stopSignal.js';
 import { resolveShard } from '../../shard/spec.js';
 
 interface SkimCliOptions {
@@ -67,33 +68,44 @@ export function register(program: Command): void {
     .action(async (o: SkimCliOptions) => {
       const shard = resolveShard(o.shard, o.shardCount);
       if (shard && o.model) throw new Error('--model: a sharded skim applies hard cuts only; run the score-cut skim without --shard');
-      if (shard) return runShardCommand(o, shard);
-      const cuts = await readCutsFile(o.cuts);
-      const inputs = skimInputs(await expandInputs(o.input), o.output);
-      const codec = o.codec ? parseCodec(o.codec) : undefined;
-      const keep = o.keep?.split(',').map((s) => s.trim()).filter(Boolean);
-      const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;
-      let progress: ReturnType<typeof createProgress> | undefined;
-      let done = 0;
-      const { result, filesSkipped, tempFilesRemoved } = await skimWithResume({
-        inputs,
-        cuts,
-        outDir: o.output,
-        keep,
-        codec,
-        score,
-        onProgress: (eventsDone, eventsTotal) => {
-          progress ??= createProgress({ stage: 'skim', total: eventsTotal });
-          progress.advance(eventsDone - done);
-          done = eventsDone;
-        },
-      });
-      progress?.done();
-      await writeJsonAtomic(join(o.output, 'report.json'), { cutsFile: o.cuts, cuts, ...result });
-      await finishResumedSkim(o.output);
-      if (filesSkipped || tempFilesRemoved.length)
-        console.log(`resumed an interrupted run: ${filesSkipped} file(s) already complete, ${tempFilesRemoved.length} stale temp file(s) removed`);
-      for (const line of summaryLines(result)) console.log(line);
-      console.log(`wrote ${result.skimFiles.length} skim file(s) and ${join(o.output, 'report.json')}`);
+      const stop = stopOnSignals();
+      try {
+        if (shard) await runShardCommand(o, shard, stop.signal);
+        else await skimCommand(o, stop.signal);
+      } finally {
+        stop.dispose();
+      }
     });
+}
+
+/** `diffskim skim` without shards: resumable, one skim file per input. */
+async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void> {
+  const cuts = await readCutsFile(o.cuts);
+  const inputs = skimInputs(await expandInputs(o.input), o.output);
+  const codec = o.codec ? parseCodec(o.codec) : undefined;
+  const keep = o.keep?.split(',').map((s) => s.trim()).filter(Boolean);
+  const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;
+  let progress: ReturnType<typeof createProgress> | undefined;
+  let done = 0;
+  const { result, filesSkipped, tempFilesRemoved } = await skimWithResume({
+    inputs,
+    cuts,
+    outDir: o.output,
+    keep,
+    codec,
+    score,
+    signal,
+    onProgress: (eventsDone, eventsTotal) => {
+      progress ??= createProgress({ stage: 'skim', total: eventsTotal });
+      progress.advance(eventsDone - done);
+      done = eventsDone;
+    },
+  });
+  progress?.done();
+  await writeJsonAtomic(join(o.output, 'report.json'), { cutsFile: o.cuts, cuts, ...result });
+  await finishResumedSkim(o.output);
+  if (filesSkipped || tempFilesRemoved.length)
+    console.log(`resumed an interrupted run: ${filesSkipped} file(s) already complete, ${tempFilesRemoved.length} stale temp file(s) removed`);
+  for (const line of summaryLines(result)) console.log(line);
+  console.log(`wrote ${result.skimFiles.length} skim file(s) and ${join(o.output, 'report.json')}`);
 }
