@@ -27,13 +27,19 @@ export const slurmLogDir = (outDir: string) => join(shardsDir(outDir), 'logs');
  */
 export function slurmArrayScript(o: SlurmArrayOptions): string {
   const outDir = o.invocation.outDir;
+  // sbatch splits #SBATCH lines at unquoted spaces and ends them at an unquoted '#'.
+  const quoted = (name: string, value: string) => {
+    if (/[\n"\\]/.test(value)) throw new Error(`${name}: '${value}' cannot be written into an #SBATCH line (newline, quote or backslash)`);
+    return `${name}="${value}"`;
+  };
   const directives = [
-    `--job-name=${o.jobName ?? 'diffskim-skim'}`,
+    quoted('--job-name', o.jobName ?? 'diffskim-skim'),
     `--array=0-${o.tasks - 1}`,
     `--ntasks=1`,
     `--cpus-per-task=${o.cpusPerTask ?? 1}`,
-    `--chdir=${o.invocation.cwd}`,
-    `--output=${join(resolve(o.invocation.cwd, slurmLogDir(outDir)), '%A_%a.out')}`,
+    quoted('--chdir', o.invocation.cwd),
+    // '%' in a path would be read as one of SLURM's file-name patterns.
+    quoted('--output', `${resolve(o.invocation.cwd, slurmLogDir(outDir)).replaceAll('%', '%%')}/%A_%a.out`),
     ...(o.partition ? [`--partition=${o.partition}`] : []),
     ...(o.time ? [`--time=${o.time}`] : []),
     ...(o.mem ? [`--mem=${o.mem}`] : []),

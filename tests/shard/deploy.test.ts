@@ -50,7 +50,8 @@ describe('submit --slurm', () => {
     expect(stdout).toContain(`wrote ${script} (2 tasks over 5 input file(s))`);
     const text = await readFile(script, 'utf8');
     const directives = text.split('\n').filter((l) => l.startsWith('#SBATCH '));
-    for (const d of ['--array=0-1', '--partition=short', '--time=0:30:00', '--mem=2G', `--chdir=${process.cwd()}`, `--output=${join(out, 'shards', 'logs', '%A_%a.out')}`])
+    // Paths (and the job name) quoted: sbatch splits #SBATCH lines at unquoted spaces.
+    for (const d of ['--array=0-1', '--partition=short', '--time=0:30:00', '--mem=2G', '--job-name="diffskim-skim"', `--chdir="${process.cwd()}"`, `--output="${join(out, 'shards', 'logs', '%A_%a.out')}"`])
       expect(directives).toContain(`#SBATCH ${d}`);
     expect(text).toContain(`--shard "$SLURM_ARRAY_TASK_ID/2"`);
 

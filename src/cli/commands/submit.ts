@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { readCutsFile } from '../../selection/cutsFile.js';
 import { checkShardable, invocationOf } from '../../shard/cli.js';
+import { shellQuote } from '../../shard/command.js';
 import { sbatch, slurmLogDir, writeSlurmScript } from '../../shard/slurm.js';
 import { expandInputs, skimInputs } from '../../sources/expandInputs.js';
 
@@ -63,13 +64,13 @@ export function register(program: Command): void {
       });
       console.log(`wrote ${script} (${tasks} tasks over ${inputs.length} input file(s))`);
       if (!o.run) {
-        console.log(`submit it with: sbatch ${script}`);
+        console.log(`submit it with: sbatch ${shellQuote(script)}`);
         return;
       }
       const jobId = await sbatch(script, o.wait ? ['--wait'] : []).catch((e: Error) => {
-        throw new Error(`${e.message}\n(task logs: ${slurmLogDir(o.output)}; see which shards are missing with: diffskim merge ${o.output})`);
+        throw new Error(`${e.message}\n(task logs: ${slurmLogDir(o.output)}; see which shards are missing with: diffskim merge ${shellQuote(o.output)})`);
       });
       console.log(o.wait ? `job ${jobId}: all ${tasks} tasks ended` : `submitted job ${jobId}: ${tasks} tasks`);
-      console.log(`when done: diffskim merge ${o.output}`);
+      console.log(`when done: diffskim merge ${shellQuote(o.output)}`);
     });
 }
