@@ -12,6 +12,7 @@ import { HealthService } from './health.js';
 import { CHANNEL_OPTIONS, type DatasetInfoMsg, type DescribeRequestMsg, services, type SkimReportMsg, type SkimRequestMsg } from './protos.js';
 import { checkColumns, streamBatches, type StreamStats } from './streamBatches.js';
 import { parseCodec } from '../sinks/parquetSink.js';
+import { removeStaleTempFiles } from '../sinks/tempFiles.js';
 import { notStreamable, type SkimResult } from '../skim/runSkim.js';
 
 /** A skim as the server asks for it (the shape of src/skim/runSkim.ts's options). */
@@ -83,16 +84,21 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
   const stats: StreamStats = { active: 0, started: 0, maxQueued: 0, maxInFlight: 0 };
   const health = new HealthService([SERVICE_NAME]);
 
-  // A unary call's handler gets a signal that aborts when the client cancels or its deadline passes.
+  // A unary call's handler gets a signal that aborts when the client cancels or its deadline
+  // passes, or when the server is closed and the call outlasts the grace period.
+  const running = new Set<AbortController>();
   const unary =
     <Req, Res>(fn: (req: Req, signal: AbortSignal) => Promise<Res>) =>
     (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
       const cancelled = new AbortController();
+      running.add(cancelled);
       call.on('cancelled', () => cancelled.abort(new RpcError(grpc.status.CANCELLED, 'the call was cancelled or its deadline passed')));
-      fn(call.request, cancelled.signal).then(
-        (res) => callback(null, res),
-        (e) => callback(toServiceError(e, roots)),
-      );
+      fn(call.request, cancelled.signal)
+        .then(
+          (res) => callback(null, res),
+          (e) => callback(toServiceError(e, roots)),
+        )
+        .finally(() => running.delete(cancelled));
     };
 
   const describe = async (req: DescribeRequestMsg): Promise<DatasetInfoMsg> => {
@@ -123,6 +129,7 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     if (req.scoreCut && !scorer) throw failedPrecondition('a score cut needs a model, and the server has none loaded (start it with --model DIR)');
     const inputs = await roots.resolveInputs(req.inputs);
     const outDir = await roots.resolveOutputDir(req.outputDir);
+    await removeStaleTempFiles(outDir); // left by a skim of a server that was killed
     const info = await options.openSource(inputs).describe();
     // Columns diffskim does not read (strings, structs) can still be kept by DuckDB's skim.
     const unsupported = info.unsupported ?? [];
@@ -170,6 +177,8 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
       health.endWatches();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
+          // Skims still running stop and remove the file they were writing.
+          for (const c of running) c.abort(new RpcError(grpc.status.UNAVAILABLE, 'the server is shutting down'));
           server.forceShutdown();
           resolve();
         }, graceMs);

@@ -187,6 +187,25 @@ describe('gRPC over real Parquet files', () => {
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   });
 
+  it('a server closed during a RunSkim stops the skim after its grace period and leaves no partial file; a later skim clears what a killed one left', async () => {
+    const input = join(root, 'slow-close.parquet');
+    await sql(`COPY (SELECT i::BIGINT AS id, sin(i)::DOUBLE AS pt FROM range(3000000) t(i)) TO '${input}' (FORMAT parquet)`);
+    const closing = await startServer({ dataRoots: [root], ...(await localServerOptions()) });
+    const skim = unaryCall(`127.0.0.1:${closing.port}`, {}, 'runSkim', { inputs: ['slow-close.parquet'], cuts: [encodeCut({ column: 'pt', op: '>', value: 0 })], outputDir: 'skims/closing', codec: 'gzip' });
+    skim.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 150));
+    await closing.close(50);
+    await expect(skim).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 3000)); // long enough for the skim to have finished had it gone on
+    const out = join(root, 'skims', 'closing');
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+    // A temporary file of a dead writer (a killed server's skim) is removed by the next skim there.
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'mc.skim.parquet.tmp-999999999-0a0b0c0d'), 'PAR1');
+    await unaryCall(address, {}, 'runSkim', { inputs: ['mc/a.parquet'], cuts: [], outputDir: 'skims/closing' });
+    expect(readdirSync(out)).toEqual(['a.skim.parquet']);
+  });
+
   it('RunSkim writes the same skim as a local runSkim and reports the same counts', async () => {
     const cuts = { cuts: WHERE, score: null };
     const report = await unaryCall<SkimReportMsg>(address, {}, 'runSkim', { inputs: ['mc'], cuts: WHERE.map(encodeCut), outputDir: 'skims/remote', keep: ['id', 'pt', 'jet_pt'] });
