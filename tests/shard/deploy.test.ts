@@ -54,6 +54,9 @@ describe('submit --slurm', () => {
     for (const d of ['--array=0-1', '--partition=short', '--time=0:30:00', '--mem=2G', '--job-name="diffskim-skim"', `--chdir="${process.cwd()}"`, `--output="${join(out, 'shards', 'logs', '%A_%a.out')}"`])
       expect(directives).toContain(`#SBATCH ${d}`);
     expect(text).toContain(`--shard "$SLURM_ARRAY_TASK_ID/2"`);
+    // Another submit of other shards into this unfinished run is refused, and its script kept.
+    await expect(command(['submit', '--slurm', '--cuts', join(dir, 'cuts.json'), '--input', join(dir, 'in'), '--output', out, '--tasks', '3'])).rejects.toThrow(/belongs to another sharded run \(2 shards, now 3\)/);
+    expect(await readFile(script, 'utf8')).toBe(text);
 
     // SLURM runs the script once per array index with SLURM_ARRAY_TASK_ID set (and a cwd of its own);
     // task 0 runs in-process (CLI start-up is slow on a loaded machine), task 1 through the script

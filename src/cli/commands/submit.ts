@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { readCutsFile } from '../../selection/cutsFile.js';
 import { checkShardable, invocationOf } from '../../shard/cli.js';
 import { shellQuote } from '../../shard/command.js';
+import { skimFingerprint } from '../../shard/manifest.js';
+import { makePlan, savePlan } from '../../shard/plan.js';
 import { sbatch, slurmLogDir, writeSlurmScript } from '../../shard/slurm.js';
 import { expandInputs, skimInputs } from '../../sources/expandInputs.js';
 
@@ -49,10 +51,15 @@ export function register(program: Command): void {
     .action(async (o: SubmitOptions) => {
       if (!o.slurm) throw new Error('submit: choose a batch system: --slurm (for Kubernetes, see deploy/k8s-skim-job.yaml)');
       const tasks = positiveInt(o.tasks, '--tasks');
-      checkShardable(o.cuts, await readCutsFile(o.cuts));
+      const cuts = await readCutsFile(o.cuts);
+      checkShardable(o.cuts, cuts);
       const inputs = skimInputs(await expandInputs(o.input), o.output);
       if (tasks > inputs.length) console.warn(`note: ${tasks} tasks for ${inputs.length} input file(s): ${tasks - inputs.length} task(s) will have nothing to do`);
       const invocation = invocationOf(o);
+      // The run's plan, as every task makes it: refused here, before the script of an unfinished
+      // run of other shards or settings in this folder is overwritten.
+      const fingerprint = skimFingerprint({ cuts, keep: invocation.keep, codec: invocation.codec });
+      await savePlan(o.output, await makePlan(inputs, tasks, fingerprint, cuts, invocation));
       const script = await writeSlurmScript({
         invocation,
         tasks,
