@@ -12,6 +12,7 @@ import { resultFromEntries } from './report.js';
 import { slurmScriptPath } from './slurm.js';
 import { shardName } from './spec.js';
 import { type Schema, schemaDifference } from '../batch/schema.js';
+import { tempFileOf, writerAlive } from '../sinks/tempFiles.js';
 
 export interface MergedReport extends SkimResult {
   cutsFile: string;
@@ -140,19 +141,26 @@ async function countsProblem(e: ManifestEntry, outDir: string, first: FirstInput
 async function checkDirectory(plan: ShardPlan, outDir: string, problems: MergeProblem[]): Promise<void> {
   const outputs = new Map(plan.files.map((f) => [f.output, f.shard]));
   for (const name of await readdir(outDir)) {
-    const tmp = /^(.*)\.tmp-[^/]*$/.exec(name);
-    if (tmp) {
-      const shard = outputs.get(tmp[1]);
-      problems.push({ shard: shard ?? null, message: `temp file ${join(outDir, name)} left by an interrupted writer${shard === undefined ? '; delete it' : ` (shard ${shard})`}` });
+    const temp = tempFileOf(name);
+    if (temp) {
+      const shard = outputs.get(temp.output);
+      problems.push({ shard: shard ?? null, message: `temp file ${join(outDir, name)} ${tempState(temp)}${shard === undefined ? '; delete it' : ` (shard ${shard})`}` });
     } else if (name.endsWith('.skim.parquet') && !outputs.has(name)) {
       problems.push({ shard: null, message: `${join(outDir, name)} is not an output of this run; move or delete it` });
     }
   }
   for (let index = 0; index < plan.count; index++) {
     const dir = join(shardsDir(outDir), shardName({ index, count: plan.count }));
-    for (const name of await readdir(dir).catch(() => [] as string[]))
-      if (name.includes('.tmp-')) problems.push({ shard: index, message: `temp file ${join(dir, name)} left by an interrupted writer (shard ${index})` });
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const temp = tempFileOf(name);
+      if (temp) problems.push({ shard: index, message: `temp file ${join(dir, name)} ${tempState(temp)} (shard ${index})` });
+    }
   }
+}
+
+/** Whether a temp file's writer still runs here (then re-running its shard now would run it twice). */
+function tempState(temp: { pid: number; host?: string }): string {
+  return writerAlive(temp) ? `being written by process ${temp.pid} on this machine (a task still running: wait for it before re-running)` : 'left by an interrupted writer';
 }
 
 function incomplete(plan: ShardPlan, outDir: string, problems: MergeProblem[]): IncompleteRunError {

@@ -6,6 +6,7 @@ import { IncompleteRunError, mergeShards } from '../../src/shard/merge.js';
 import { readManifest, writeManifest } from '../../src/shard/manifest.js';
 import { manifestPath, readPlan } from '../../src/shard/plan.js';
 import { runShardedSkim } from '../../src/shard/runShard.js';
+import { tempPathOf } from '../../src/sinks/tempFiles.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { sql } from '../parquet/helpers.js';
 import { CUTS, makeRun, skimDifference } from './helpers.js';
@@ -80,13 +81,18 @@ describe('sharded skim + merge', () => {
     const lost = m.entries.slice(1);
     await writeManifest(manifestPath(out, { index: 2, count: N }), { ...m, entries: m.entries.slice(0, 1) });
     await rm(join(out, lost[0].output));
-    await writeFile(join(out, `${lost[0].output}.tmp-4242`), 'half a file');
+    await writeFile(join(out, `${lost[0].output}.tmp-999999999`), 'half a file');
+    // And one whose writer runs here (this process, on this host), as a task still at work.
+    const live = tempPathOf(join(out, lost[0].output));
+    await writeFile(live, 'being written');
 
     const e = await mergeError(out);
+    expect(e.message).toContain(`temp file ${live} being written by process ${process.pid} on this machine`);
+    await rm(live);
     expect(e.shardsToRerun).toEqual([0, 2]);
     expect(e.message).toMatch(new RegExp(`shard 0/${N}: has not run`));
     expect(e.message).toMatch(new RegExp(`shard 2/${N}: incomplete .*${lost.length} of ${m.entries.length} input`));
-    expect(e.message).toContain(`${lost[0].output}.tmp-4242`);
+    expect(e.message).toContain(`${lost[0].output}.tmp-999999999 left by an interrupted writer`);
     expect(e.commands).toHaveLength(2);
     expect(e.commands[1]).toMatch(new RegExp(`skim --cuts .* --shard 2/${N}$`));
     expect(await readdir(out)).not.toContain('report.json');
