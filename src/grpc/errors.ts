@@ -32,8 +32,7 @@ export function toStatus(err: unknown): { code: status; details: string } {
  * `roots` shows the server's paths in the message relative to its data roots.
  */
 export function toServiceError(err: unknown, roots?: DataRoots): ServiceError {
-  const status = toStatus(err);
-  const code = status.code;
-  const details = roots ? roots.scrub(status.details) : status.details;
+  const { code, details: raw } = toStatus(err);
+  const details = roots ? roots.scrub(raw) : raw;
   return Object.assign(new Error(details), { code, details, metadata: new Metadata() });
 }

@@ -133,10 +133,10 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     const info = await options.openSource(inputs).describe();
     // Columns diffskim does not read (strings, structs) can still be kept by DuckDB's skim.
     const unsupported = info.unsupported ?? [];
-    const why = req.scoreCut ? notStreamable(unsupported, req.keep) : null;
-    if (why) throw invalidArgument(`${roots.display(inputs[0])}: ${why}`);
-    const keep = req.keep.filter((k) => !unsupported.some((u) => u.name === k));
     const first = roots.display(inputs[0]);
+    const why = req.scoreCut ? notStreamable(unsupported, req.keep) : null;
+    if (why) throw invalidArgument(`${first}: ${why}`);
+    const keep = req.keep.filter((k) => !unsupported.some((u) => u.name === k));
     checkColumns(info.schema, keep, first, { unsupported });
     checkColumns(info.schema, [...cuts.cuts.map((c) => c.column), ...(req.scoreCut ? scorer!.columns : [])], first, { scalar: true, unsupported });
     await mkdir(outDir, { recursive: true });

@@ -95,7 +95,6 @@ export interface LossTensors {
   kept: tf.Scalar;
 }
 
-
 export function tfLoss(s: LossSettings, out: ForwardOutput, b: LossBatch): LossTensors {
   const { logCut, logit } = out;
   if (!logCut && !logit) throw new Error('loss: the model has neither cuts nor a classifier');

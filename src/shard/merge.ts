@@ -80,10 +80,10 @@ export async function mergeShards(outDir: string): Promise<MergedReport> {
   return report;
 }
 
-/** The complete, verified entries of one shard; problems found are pushed. */
 /** The run's first input, whose schema every input must have. */
 type FirstInput = { path: string; schema: Schema };
 
+/** The complete, verified entries of one shard; problems found are pushed. */
 async function checkShard(plan: ShardPlan, outDir: string, index: number, problems: MergeProblem[], first: FirstInput | null): Promise<ManifestEntry[]> {
   const spec = { index, count: plan.count };
   const name = `shard ${index}/${plan.count}`;

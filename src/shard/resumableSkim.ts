@@ -1,10 +1,10 @@
-import { readdir, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { runSkim } from '../skim/runSkim.js';
 import { openManifest, skimFingerprint, staleReason, withEntry, writeManifest, type ManifestEntry } from './manifest.js';
 import type { ScoreCut } from '../operators/hardCut.js';
-import { tempFileOf, writerAlive } from '../sinks/tempFiles.js';
+import { removeStaleTempFiles } from '../sinks/tempFiles.js';
 
 export interface ResumableSkimOptions {
   inputs: string[];
@@ -41,7 +41,7 @@ export async function skimResumable(o: ResumableSkimOptions): Promise<ManifestEn
       o.onFile?.(old, true);
       continue;
     }
-    await removeTempFiles(o.outDir, skimFileName(input));
+    await removeStaleTempFiles(o.outDir, skimFileName(input));
     const before = await stat(input).catch((e: Error) => {
       throw new Error(`${input}: cannot read input: ${e.message}`);
     });
@@ -82,16 +82,4 @@ export async function skimResumable(o: ResumableSkimOptions): Promise<ManifestEn
 /** `<input basename>.skim.parquet`, as runSkim names it. */
 export function skimFileName(input: string): string {
   return `${basename(input).replace(/\.parquet$/i, '')}.skim.parquet`;
-}
-
-/**
- * Removes the temporary files a killed writer of this output left in dir. A writer still alive
- * on this machine keeps its file; one of another machine (an earlier pod or node of this shard)
- * is taken as gone: only this shard writes this output.
- */
-export async function removeTempFiles(dir: string, name: string): Promise<void> {
-  for (const n of await readdir(dir).catch(() => [] as string[])) {
-    const temp = tempFileOf(n);
-    if (temp?.output === name && !writerAlive(temp)) await rm(join(dir, n), { recursive: true, force: true });
-  }
 }

@@ -8,7 +8,8 @@ import type { SkimInvocation } from './command.js';
 import { skimFingerprint, type ManifestEntry } from './manifest.js';
 import { makePlan, manifestPath, savePlan, shardDir } from './plan.js';
 import { resultFromEntries } from './report.js';
-import { removeTempFiles, skimResumable } from './resumableSkim.js';
+import { skimResumable } from './resumableSkim.js';
+import { removeStaleTempFiles } from '../sinks/tempFiles.js';
 import type { ShardSpec } from './spec.js';
 
 export interface ShardedSkimOptions {
@@ -48,8 +49,8 @@ export async function runShardedSkim(o: ShardedSkimOptions): Promise<ShardReport
   // Every shard checks its files against the run's first input: together they check them all.
   await parquetSource([...new Set([o.inputs[0], ...mine.map((f) => f.path)])]).files();
   // Temp files a killed earlier attempt of this shard left behind.
-  for (const name of ['manifest.json', 'report.json']) await removeTempFiles(dir, name);
-  for (const f of mine) await removeTempFiles(outDir, f.output);
+  for (const name of ['manifest.json', 'report.json']) await removeStaleTempFiles(dir, name);
+  for (const f of mine) await removeStaleTempFiles(outDir, f.output);
   let filesSkipped = 0;
   const entries = await skimResumable({
     ...settings,

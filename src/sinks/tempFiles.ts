@@ -47,12 +47,15 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** Removes the temp files (or folders) in dir whose writer process is gone; returns their paths. */
-export async function removeStaleTempFiles(dir: string): Promise<string[]> {
+/**
+ * Removes the temp files (or folders) in dir whose writer is gone (only those of `output`, a file
+ * name in dir, when given); returns their paths.
+ */
+export async function removeStaleTempFiles(dir: string, output?: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const temp = tempFileOf(name);
-    if (!temp || writerAlive(temp)) continue;
+    if (!temp || (output !== undefined && temp.output !== output) || writerAlive(temp)) continue;
     await rm(join(dir, name), { recursive: true, force: true });
     removed.push(join(dir, name));
   }

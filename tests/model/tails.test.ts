@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeBatch } from '../../src/batch/batch.js';
 import { logStep } from '../../src/model/cuts.js';
-import { createModel } from '../../src/model/model.js';
+import { createModel, hasCuts, hasMlp, type SelectionModel } from '../../src/model/model.js';
 import { LossAccumulator, type LossSettings, tfLoss } from '../../src/model/losses.js';
 import { mlpLogit, logCutWeights } from '../../src/model/score.js';
 import { TfSelectionModel } from '../../src/model/tfModel.js';
@@ -50,59 +50,58 @@ describe('erf cut far below its threshold', () => {
   });
 });
 
-describe('BCE of a background event the classifier keeps with confidence', () => {
-  const settings: LossSettings = { kind: 'bce', lambda: 0, target: null, signalYield: 1, backgroundYield: 1, sigmaB: 0 };
-  const batch = makeBatch({ x: Float64Array.of(3), label: Float32Array.of(0) }, { x: 'float64', label: 'float32' });
+const BCE: LossSettings = { kind: 'bce', lambda: 0, target: null, signalYield: 1, backgroundYield: 1, sigmaB: 0 };
 
-  /** Loss and d loss / d (output bias) for an event with MLP logit 20, well inside a cut x > -5. */
-  function lossAndGrad(kind: 'mlp' | 'cuts-x-mlp') {
+/**
+ * The BCE of one background event at `x` under model `m`: in TF, with the gradients of the cut
+ * threshold and the output bias (NaN where the model has none), and in float64 JS.
+ */
+function backgroundBce(m: SelectionModel, x: number) {
+  const batch = makeBatch({ x: Float64Array.of(x), label: Float32Array.of(0) }, { x: 'float64', label: 'float32' });
+  const layout = { model: m, label: 'label', classFactor: { signal: 1, background: 1 }, bytes: { fixed: 1, lists: [], bytesIn: 1 } };
+  const tm = new TfSelectionModel(m);
+  try {
+    const p = prepareBatch(layout, batch);
+    const t = batchTensors(p, hasMlp(m) ? m.features.length : 0, tm.edgeCount);
+    const { value, grads } = tf.variableGrads(() => tfLoss(BCE, tm.forward(t.features, t.cutValues, 1), t.loss).total, tm.trainableVariables());
+    const acc = new LossAccumulator(BCE);
+    acc.add(hasCuts(m) ? logCutWeights(m, batch) : null, hasMlp(m) ? mlpLogit(m, batch) : null, p.label, p.weight, p.keptBytes, p.bytes);
+    const grad = (v: tf.Variable | null | undefined) => (v ? grads[v.name].dataSync()[0] : NaN);
+    return { tf: value.dataSync()[0], js: acc.result().main, thresholdGrad: grad(tm.thresholds), biasGrad: grad(tm.biases.at(-1)) };
+  } finally {
+    tm.dispose();
+  }
+}
+
+describe('BCE of a background event the classifier keeps with confidence', () => {
+  /** An event with MLP logit 20, well inside a cut x > -5. */
+  function confidentlyWrong(kind: 'mlp' | 'cuts-x-mlp') {
     const m = createModel({ kind, features: ['x'], inputMean: [0], inputStd: [1], hidden: [], cuts: [{ column: 'x', op: '>', form: 'sigmoid', slope: 10, value: -5, mean: 0, std: 1 }], seed: 1 });
     m.layers[0].kernel[0] = 0;
     m.layers[0].bias[0] = 20;
-    const layout = { model: m, label: 'label', classFactor: { signal: 1, background: 1 }, bytes: { fixed: 1, lists: [], bytesIn: 1 } };
-    const tm = new TfSelectionModel(m);
-    const p = prepareBatch(layout, batch);
-    const t = batchTensors(p, 1, tm.edgeCount);
-    const { value, grads } = tf.variableGrads(() => tfLoss(settings, tm.forward(t.features, t.cutValues, 1), t.loss).total, tm.trainableVariables());
-    const acc = new LossAccumulator(settings);
-    acc.add(kind === 'mlp' ? null : logCutWeights(m, batch), mlpLogit(m, batch), p.label, p.weight, p.keptBytes, p.bytes);
-    const out = { tf: value.dataSync()[0], js: acc.result().main, grad: grads[tm.biases[0].name].dataSync()[0] };
-    tm.dispose();
-    return out;
+    return backgroundBce(m, 3);
   }
 
   it('costs -log(1 - P) and pulls the logit down, as without cuts', () => {
     // -log(1 - sigmoid(20)) = softplus(20) = 20.000000002
-    const plain = lossAndGrad('mlp');
-    const withCuts = lossAndGrad('cuts-x-mlp');
-    for (const r of [plain, withCuts]) {
+    for (const r of [confidentlyWrong('mlp'), confidentlyWrong('cuts-x-mlp')]) {
       expect(r.tf).toBeCloseTo(20, 3);
       expect(r.js).toBeCloseTo(20, 6);
-      expect(r.grad).toBeCloseTo(1, 3);
+      expect(r.biasGrad).toBeCloseTo(1, 3);
     }
   });
 });
 
 describe('erf cut far inside its threshold: BCE of a background event', () => {
-  const settings: LossSettings = { kind: 'bce', lambda: 0, target: null, signalYield: 1, backgroundYield: 1, sigmaB: 0 };
-
   it('costs -log(1 - w) in TF as in JS, with a gradient (1 - w rounded to 0 in float32 near a = 3.9)', () => {
+    const m = createModel({ kind: 'cuts', features: [], inputMean: [], inputStd: [], hidden: [], cuts: [{ column: 'x', op: '>', form: 'erf', slope: 1, value: 0, mean: 0, std: 1 }], seed: 1 });
     for (const x of [2, 4, 5, 6]) {
-      const m = createModel({ kind: 'cuts', features: [], inputMean: [], inputStd: [], hidden: [], cuts: [{ column: 'x', op: '>', form: 'erf', slope: 1, value: 0, mean: 0, std: 1 }], seed: 1 });
-      const batch = makeBatch({ x: Float64Array.of(x), label: Float32Array.of(0) }, { x: 'float64', label: 'float32' });
-      const layout = { model: m, label: 'label', classFactor: { signal: 1, background: 1 }, bytes: { fixed: 1, lists: [], bytesIn: 1 } };
-      const tm = new TfSelectionModel(m);
-      const p = prepareBatch(layout, batch);
-      const t = batchTensors(p, 0, tm.edgeCount);
-      const { value, grads } = tf.variableGrads(() => tfLoss(settings, tm.forward(t.features, t.cutValues, 1), t.loss).total, tm.trainableVariables());
-      const acc = new LossAccumulator(settings);
-      acc.add(logCutWeights(m, batch), null, p.label, p.weight, p.keptBytes, p.bytes);
+      const r = backgroundBce(m, x);
       // -log(1 - w) = -log(erfc(x) / 2), from the reference integral.
       const exact = -logErfStepReference(-x);
-      expect(acc.result().main).toBeCloseTo(exact, 2);
-      expect(value.dataSync()[0]).toBeCloseTo(exact, 1);
-      expect(Math.abs(grads[tm.thresholds!.name].dataSync()[0])).toBeGreaterThan(1);
-      tm.dispose();
+      expect(r.js).toBeCloseTo(exact, 2);
+      expect(r.tf).toBeCloseTo(exact, 1);
+      expect(Math.abs(r.thresholdGrad)).toBeGreaterThan(1);
     }
   });
 });

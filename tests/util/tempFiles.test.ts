@@ -2,7 +2,6 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { removeTempFiles } from '../../src/shard/resumableSkim.js';
 import { isTempFile, removeStaleTempFiles, tempPathOf } from '../../src/sinks/tempFiles.js';
 
 describe('temporary output names', () => {
@@ -28,9 +27,9 @@ describe('temporary output names', () => {
       const elsewhere = join(dir, `d.parquet.tmp-${process.pid}-0a0b0c0d.another-pod-7f9c`);
       await writeFile(elsewhere, 'x');
       expect(await removeStaleTempFiles(dir)).toEqual([elsewhere]);
-      // The resumable skim's removal of one output's temp files spares a live writer too.
+      // Removing one output's temp files (as the resumable skim does) spares a live writer too.
       await writeFile(join(dir, 'a.parquet.tmp-999999999-ffff0000'), 'x');
-      await removeTempFiles(dir, 'a.parquet');
+      expect(await removeStaleTempFiles(dir, 'a.parquet')).toEqual([join(dir, 'a.parquet.tmp-999999999-ffff0000')]);
       expect((await readdir(dir)).sort()).toEqual([basename(mine), 'c.parquet'].sort());
     } finally {
       await rm(dir, { recursive: true, force: true });
