@@ -132,10 +132,11 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
   const batchRows = Math.min(options.batchRows ?? DEFAULT_BATCH_ROWS, Math.max(1, meta.rows));
   const columns = options.columns ?? meta.schema.map((f) => f.name);
   if (columns.length === 0) throw new Error(`${meta.path}: no columns to read`);
-  const { sql, schema } = selectSql(meta, columns, options.where ?? [], ', file_row_number');
   const filtered = (options.where ?? []).length > 0;
-  // file_row_number, last in the select, locates each batch in the file.
-  const withRowNumber: Schema = [...schema, { name: 'file_row_number', type: 'int64', list: false, nullable: false }];
+  // With cuts, file_row_number (selected last) locates each batch in the file. Without, the rows
+  // come in file order and are counted, which spares DuckDB building the column for every chunk.
+  const { sql, schema } = selectSql(meta, columns, options.where ?? [], filtered ? ', file_row_number' : '');
+  const resultSchema: Schema = filtered ? [...schema, { name: 'file_row_number', type: 'int64', list: false, nullable: false }] : schema;
   const builder = new BatchBuilder(schema, batchRows, options.reuseArrays, options.nullListElements === 'error');
   const con = await (await duckdb()).connect();
   if (options.readAheadMB) await con.run(`SET streaming_buffer_size = '${options.readAheadMB}MB'`);
@@ -148,7 +149,7 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
   };
   try {
     const result = await con.stream(sql);
-    checkResultTypes(result, withRowNumber, meta.path);
+    checkResultTypes(result, resultSchema, meta.path);
     let firstRow = 0;
     // The next chunk is fetched (DuckDB decodes on its own threads) while this one is copied;
     // each fetched chunk owns its memory, so this one stays valid.
@@ -162,20 +163,22 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
       }
       fetchNext(result);
       if (filtered) filteredChunkFetched();
-      const vectors = readChunk(chunk, withRowNumber);
-      const rowNumbers = vectors[schema.length].values as BigInt64Array;
+      const vectors = readChunk(chunk, resultSchema);
+      const rowNumbers = filtered ? (vectors[schema.length].values as BigInt64Array) : undefined;
+      const chunkFirst = lastRow + 1;
+      const rowOf = (i: number) => (rowNumbers ? Number(rowNumbers[i]) : chunkFirst + i);
       for (let start = 0; start < chunk.rowCount; ) {
-        if (builder.length === 0) firstRow = Number(rowNumbers[start]);
+        if (builder.length === 0) firstRow = rowOf(start);
         const end = Math.min(chunk.rowCount, start + batchRows - builder.length);
         try {
           builder.append(vectors, start, end);
         } catch (e) {
           if (!(e instanceof NullListElementError)) throw e;
-          const row = Number(rowNumbers[e.chunkRow]);
+          const row = rowOf(e.chunkRow);
           const fill = schema.find((f) => f.name === e.column)?.type.startsWith('float') ? 'NaN' : '0';
           throw new Error(`${meta.path}: row group ${rowGroupOf(meta, row)}, row ${row}: ${e.message}; a streaming skim (score cut) would write it as ${fill}, a skim without a score cut (run by DuckDB) keeps it`);
         }
-        lastRow = Number(rowNumbers[end - 1]);
+        lastRow = rowOf(end - 1);
         start = end;
         if (builder.length === batchRows) yield { ...builder.take(), origin: { file: meta.path, rowGroup: rowGroupOf(meta, firstRow), firstRow } };
       }

@@ -39,6 +39,16 @@ describe('codec', () => {
     expect([0, 1, 2].map((i) => fv.getFloat32(4 * i, true))).toEqual([1.5, 2, 3]);
   });
 
+  it('packs and unpacks bits of any length, whole bytes and a tail, any non-zero flag as set', () => {
+    for (const n of [0, 1, 7, 8, 9, 63, 64, 65, 1000]) {
+      const flags = Uint8Array.from({ length: n }, (_, i) => ((i * 7919) % 3 === 0 ? 0 : 1 + (i % 5)));
+      const bits = packBits(flags);
+      expect(bits.byteLength).toBe(Math.ceil(n / 8));
+      flags.forEach((f, i) => expect((bits[i >> 3] >> (i & 7)) & 1).toBe(f ? 1 : 0));
+      expect(Array.from(unpackBits(bits, n))).toEqual(Array.from(flags, (f) => (f ? 1 : 0)));
+    }
+  });
+
   it('sends no validity bitmap when a nullable column has no null', () => {
     const b = testBatch(3, 2, 0); // ids 0..2: none is a null (null when id % 7 == 3)
     expect(encodeBatch(b).columns[3].validity.byteLength).toBe(0);
