@@ -3,6 +3,7 @@ import type { Column, EventBatch } from '../batch/batch.js';
 import { allocate, type Field, type Schema, type TypedArray } from '../batch/schema.js';
 import { parseQuantity } from '../selection/quantity.js';
 import { requireBranch, type RootBranch, type RootTree } from './rootTree.js';
+import { InputError } from './inputError.js';
 
 /**
  * How one output column is made from a branch: copied (flat or list), or a derived quantity
@@ -217,11 +218,11 @@ export async function readTree(tree: RootTree, plans: ColumnPlan[], opts: ReadTr
   try {
     await treeProcess(tree.jsroot, selector, { firstentry: start, numentries: end - start });
   } catch (e) {
-    throw new Error(`${tree.path}: cannot read tree '${tree.name}': ${(e as Error).message}`);
+    throw new InputError('unreadable', `${tree.path}: cannot read tree '${tree.name}': ${(e as Error).message}`);
   }
   if (failure) throw failure;
   if (row > 0) emit();
   // jsroot ends a pass quietly when a basket cannot be read or unpacked.
   if (seen !== end - start)
-    throw new Error(`${tree.path}: tree '${tree.name}': read stopped after entry ${start + seen} of ${tree.entries} (a basket of branches ${readNames.join(', ')} could not be read)`);
+    throw new InputError('unreadable', `${tree.path}: tree '${tree.name}': read stopped after entry ${start + seen} of ${tree.entries} (a basket of branches ${readNames.join(', ')} could not be read)`);
 }

@@ -9,6 +9,7 @@ import { branchesToRead, type ColumnPlan, planColumns, planSchema, readTree } fr
 import { fromPull } from './parquetStream.js';
 import { largestBasketEntries, openRootTree, type RootTree } from './rootTree.js';
 import type { DatasetInfo, EventSource, FileInfo, ReadOptions } from './types.js';
+import { InputError } from './inputError.js';
 
 export interface RootSourceOptions {
   /** Tree name; by default the only tree in each file. */
@@ -138,7 +139,7 @@ function unique(names: string[]): string[] {
 function checkSchema(first: Schema | undefined, schema: Schema, path: string): Schema {
   if (!first) return schema;
   const diff = schemaDifference(first, schema);
-  if (diff) throw new Error(`${path}: schema differs from the first file: ${diff}`);
+  if (diff) throw new InputError('incompatible', `${path}: schema differs from the first file: ${diff}`);
   return first;
 }
 

@@ -1,7 +1,8 @@
-import { closeSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { openFile } from 'jsroot/io';
 import type { DType } from '../batch/schema.js';
 import { closestNames } from '../util/closest.js';
+import { InputError } from './inputError.js';
 
 /**
  * A TTree opened with jsroot, and what diffskim can read of it: branches with one numeric
@@ -85,11 +86,12 @@ export async function openRootTree(path: string, treeName?: string): Promise<Roo
   } catch (e) {
     throw new Error(`${path}: cannot open ROOT file: ${(e as Error).message}`);
   }
+  checkRootHeader(path, bytes);
   let file: JsrootFile;
   try {
     file = (await openFile(path)) as JsrootFile;
   } catch (e) {
-    throw new Error(`${path}: not a readable ROOT file: ${(e as Error).message}`);
+    throw new InputError('unreadable', `${path}: not a readable ROOT file: ${(e as Error).message}`);
   }
   const close = () => closeRootFile(file);
   try {
@@ -113,6 +115,29 @@ export async function openRootTree(path: string, treeName?: string): Promise<Roo
     close();
     throw e;
   }
+}
+
+/**
+ * A ROOT file's header names where its data ends (fEND). A file shorter than that is an
+ * incomplete copy, or was never closed by its writer; jsroot would then misread its keys
+ * ("contains no TTree") or fail deep in its streamers, so it is refused here by name.
+ */
+function checkRootHeader(path: string, size: number): void {
+  const head = Buffer.alloc(24);
+  const fd = openSync(path, 'r');
+  let got: number;
+  try {
+    got = readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (got < 4 || head.toString('latin1', 0, 4) !== 'root') throw new InputError('unreadable', `${path}: not a ROOT file (it does not start with 'root')`);
+  if (got < 16) throw new InputError('unreadable', `${path}: truncated ROOT file (${size} bytes, shorter than its header)`);
+  // fVersion, fBEGIN, then fEND: 32 bits, or 64 bits in files written for large sizes.
+  const large = head.readUInt32BE(4) >= 1_000_000;
+  if (large && got < 20) throw new InputError('unreadable', `${path}: truncated ROOT file (${size} bytes, shorter than its header)`);
+  const end = large ? Number(head.readBigUInt64BE(12)) : head.readUInt32BE(12);
+  if (size < end) throw new InputError('unreadable', `${path}: truncated ROOT file: ${size} bytes on disk, its header says ${end} (an incomplete copy, or a file its writer never closed)`);
 }
 
 /** jsroot's Node file keeps its descriptor open; close it ourselves. */

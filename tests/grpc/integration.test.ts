@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -21,6 +21,7 @@ import { runSkim } from '../../src/skim/runSkim.js';
 import { parquetSource } from '../../src/sources/parquet.js';
 import { Demand } from '../../src/sources/demand.js';
 import { openDescriptors } from '../parquet/helpers.js';
+import { ROOT_DIR } from '../root/reference.js';
 import { rowsOf } from './helpers.js';
 
 // Two small Parquet files written by DuckDB SQL (independent of diffskim's writer), several row
@@ -155,6 +156,12 @@ describe('gRPC over real Parquet files', () => {
     const junk = await codeAndMessage(lastValueFrom(grpcSource(address, { paths: ['junk.parquet'] }).batches()));
     expect(junk).toMatch(/DATA_LOSS.*junk\.parquet: cannot read Parquet metadata/);
     expect(junk).not.toContain(root);
+    // So is a truncated ROOT file (an incomplete copy), named as truncated.
+    const hzz = readFileSync(join(ROOT_DIR, 'uproot-HZZ.root'));
+    writeFileSync(join(root, 'cut.root'), hzz.subarray(0, hzz.length >> 1));
+    const cut = await codeAndMessage(lastValueFrom(grpcSource(address, { paths: ['cut.root'] }).batches()));
+    expect(cut).toMatch(/DATA_LOSS.*cut\.root: truncated ROOT file/);
+    expect(cut).not.toContain(root);
   });
 
   it('a batch size beyond what the server allocates is capped, and a stream with no events still sends its schema', async () => {

@@ -256,6 +256,27 @@ describe('rootSource errors', () => {
     expect(await error(read(['/nonexistent/x.root']))).toContain('/nonexistent/x.root');
   });
 
+  it('a truncated copy is named as truncated, at any length (jsroot read its keys as none: "contains no TTree"), and a non-ROOT file as such', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diffskim-truncroot-'));
+    try {
+      for (const source of [HZZ, NANO]) {
+        const bytes = readFileSync(source);
+        for (const keep of [10, 1000, Math.floor(bytes.length / 2), bytes.length - 1]) {
+          const cut = join(dir, `${keep}.root`);
+          writeFileSync(cut, bytes.subarray(0, keep));
+          const msg = await error(read([cut], undefined, 1000));
+          expect(msg).toMatch(new RegExp(`^${cut}: truncated ROOT file`));
+          if (keep > 100) expect(msg).toContain(`${keep} bytes on disk, its header says ${bytes.length}`);
+        }
+      }
+      const other = join(dir, 'other.root');
+      writeFileSync(other, 'PAR1 not a ROOT file at all');
+      expect(await error(read([other]))).toBe(`${other}: not a ROOT file (it does not start with 'root')`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a basket that does not decode fails the read naming the file and tree (jsroot let it escape, ending the process)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'diffskim-badroot-'));
     try {
