@@ -12,6 +12,10 @@
  * work without the wire (the Parquet read plus encoding to wire messages, in this process), and
  * the wire without the Parquet read (a server that holds the dataset in memory and streams it
  * with the same encoding, `--memory-server`).
+ *
+ * Last, as a pipeline uses the stream: one epoch of training (cuts on lep1_pt and met, an MLP on
+ * lep1_pt, met, ht; the statistics pass, the epoch and the validation pass all read the source)
+ * from the local files and from the server, alternately, `--train-repeat` times each (default 2; 0 skips it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -25,6 +29,8 @@ import { DEFAULT_READ_AHEAD_MB, startServer } from '../src/grpc/server.js';
 import type { EventSource } from '../src/sources/types.js';
 import { Demand } from '../src/sources/demand.js';
 import { parquetSource } from '../src/sources/parquet.js';
+import { PipelineSchema } from '../src/pipeline/schema.js';
+import { trainSelection } from '../src/training/trainer.js';
 import { generateHep } from './gen-hep.js';
 import { useStreamingHeapGrowth } from '../src/util/heapGrowth.js';
 
@@ -39,6 +45,7 @@ const flag = (name: string) => {
 };
 const slowMs = Number(flag('--slow-ms') ?? 150);
 const repeat = Number(flag('--repeat') ?? 3);
+const trainRepeat = Number(flag('--train-repeat') ?? 2);
 const columns = flag('--columns')?.split(',');
 const n = Number(args[0] ?? 2_000_000);
 
@@ -149,6 +156,33 @@ console.log(`  against a local read with the server's read-ahead: ${(median(loca
 console.log(`  server work without the wire (read + encode): ${(local / median(serverWorkSeconds)).toFixed(2)} of the local rate`);
 console.log(`  the wire without the Parquet read (in-memory server): ${(local / median(wireSeconds)).toFixed(2)} of the local rate`);
 console.log(`server RSS: idle ${idle.now.toFixed(0)} MB, peak during fast client ${afterFast.peak.toFixed(0)} MB`);
+
+if (trainRepeat > 0) {
+  server = await startChild();
+  const pipeline = PipelineSchema.parse({
+    name: 'bench-grpc',
+    source: { kind: 'parquet', paths: [file] },
+    label: 'label',
+    weight: 'weight',
+    features: ['lep1_pt', 'met', 'ht'],
+    cuts: [{ column: 'lep1_pt', op: '>' }, { column: 'met', op: '>' }],
+    training: { epochs: 1, batchSize: 16384, validationFraction: 0.05, shuffleBuffer: 65536, seed: 1 },
+  });
+  const sources = { local: parquetSource([file]), grpc: grpcSource(server.address, { paths: [name] }) };
+  const seconds: Record<keyof typeof sources, number[]> = { local: [], grpc: [] };
+  let backend = '';
+  for (let k = 0; k < trainRepeat; k++)
+    for (const key of ['local', 'grpc'] as const) {
+      const source = sources[key];
+      const t0 = performance.now();
+      const r = await trainSelection({ pipeline, source, info: await source.describe() });
+      seconds[key].push((performance.now() - t0) / 1000);
+      backend = r.backend;
+      console.log(`training epoch from ${key.padEnd(5)}  ${(seconds[key].at(-1)!).toFixed(2)} s (${backend}), validation AUC ${r.validationAuc.toFixed(4)}`);
+    }
+  await stopServer(server.child);
+  console.log(`ratio of training-epoch rates, gRPC / local (medians of ${trainRepeat}): ${(median(seconds.local) / median(seconds.grpc)).toFixed(2)}`);
+}
 
 server = await startChild();
 let slowTotals = zero;
