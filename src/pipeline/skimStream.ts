@@ -8,7 +8,8 @@ import { cutColumns, type CutsFile } from '../selection/cutsFile.js';
 import { columnsNotWritten, notStreamable, type SkimResult, skimTotals } from '../skim/runSkim.js';
 import { parquetSink, parseCodec } from '../sinks/parquetSink.js';
 import { Demand } from '../sources/demand.js';
-import type { EventSource } from '../sources/types.js';
+import { leafKept, structOf, type EventSource } from '../sources/types.js';
+import { skimColumns } from '../training/eventBytes.js';
 import { createProgress } from '../util/progress.js';
 
 export interface StreamSkimOptions {
@@ -31,9 +32,9 @@ export interface StreamSkimOptions {
 export async function skimStream(o: StreamSkimOptions): Promise<SkimResult> {
   const t0 = performance.now();
   const info = await o.source.describe();
-  const why = o.keep ? notStreamable(info.unsupported ?? [], o.keep) : null;
+  const why = o.keep ? (leafKept(info.unsupported, o.keep) ?? notStreamable(info.unsupported ?? [], o.keep)) : null;
   if (why) throw new Error(`${o.name}: ${why}`);
-  const keep = o.keep ?? info.schema.map((f) => f.name);
+  const keep = o.keep ?? skimColumns(info, false);
   const columns = [...new Set([...keep, ...cutColumns(o.cuts), ...(o.score?.columns ?? [])])];
   await mkdir(o.outDir, { recursive: true });
   const output = join(o.outDir, `${o.name}.skim.parquet`);
@@ -48,7 +49,8 @@ export async function skimStream(o: StreamSkimOptions): Promise<SkimResult> {
     ),
   );
   const kept = new Set(keep);
-  const bytesSavedByColumns = Object.entries(info.columnBytes).reduce((s, [c, b]) => s + (kept.has(c) ? 0 : b), 0);
+  // A struct's leaves are in its bytes.
+  const bytesSavedByColumns = Object.entries(info.columnBytes).reduce((s, [c, b]) => s + (kept.has(c) || structOf(info.unsupported, c) ? 0 : b), 0);
   const file = { input: o.inputs.join(','), output, eventsIn: counts.eventsIn, eventsKept: counts.kept, bytesIn: info.bytesOnDisk, bytesOut: written.bytes };
   const totals = skimTotals([file], { bytesSavedByColumns, rowGroupsTotal: 0, rowGroupsSkipped: 0, bytesNeverRead: 0, seconds: (performance.now() - t0) / 1000, path: 'streaming', columnsNotWritten: columnsNotWritten(info.unsupported, o.keep) });
   return { ...totals, inputs: o.inputs };

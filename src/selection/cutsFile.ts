@@ -57,13 +57,17 @@ export function passMask(batch: EventBatch, cuts: HardCut[]): Uint8Array {
   return mask;
 }
 
-/** SQL WHERE clause equal to passMask (DuckDB orders NaN above every number, so exclude it). */
-export function cutsToSql(cuts: HardCut[]): string {
+/**
+ * SQL WHERE clause equal to passMask (DuckDB orders NaN above every number, so exclude it).
+ * `columnSql` gives a column's SQL where it is not the quoted name (a struct's leaf).
+ */
+export function cutsToSql(cuts: HardCut[], columnSql?: (column: string) => string): string {
   if (cuts.length === 0) return 'TRUE';
   return cuts
     .map((cut) => {
       // Compared as doubles, as passMask does (booleans too, which SQL will not compare with numbers).
-      const q = `CAST(${quantitySql(parseQuantity(cut.column))} AS DOUBLE)`;
+      const quantity = parseQuantity(cut.column);
+      const q = `CAST(${quantitySql(quantity, columnSql?.(quantity.column))} AS DOUBLE)`;
       const notNan = `NOT isnan(${q})`;
       if (cut.op === '>') return `(${q} > ${sqlNumber(cut.value)} AND ${notNan})`;
       if (cut.op === '<') return `(${q} < ${sqlNumber(cut.value)} AND ${notNan})`;

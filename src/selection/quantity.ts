@@ -53,9 +53,8 @@ function maskNulls(out: Float64Array, validity?: Uint8Array): Float64Array {
   return out;
 }
 
-/** SQL expression (DuckDB dialect) for a quantity. */
-export function quantitySql(q: Quantity): string {
-  const c = `"${q.column.replaceAll('"', '""')}"`;
+/** SQL expression (DuckDB dialect) for a quantity; `c`: the SQL of its column (a struct's leaf is an expression). */
+export function quantitySql(q: Quantity, c = `"${q.column.replaceAll('"', '""')}"`): string {
   switch (q.fn) {
     case 'value':
       return c;

@@ -8,10 +8,10 @@ import { hardCut, type ScoreCut } from '../operators/hardCut.js';
 import { parquetSink, parseCodec, type Codec } from '../sinks/parquetSink.js';
 import { Demand } from '../sources/demand.js';
 import { parquetSource } from '../sources/parquet.js';
-import { checkCuts, fieldFor } from '../sources/parquetColumns.js';
+import { checkCuts, columnSqlOf, fieldFor } from '../sources/parquetColumns.js';
 import { sqlIdent, sqlString, withConnection } from '../sources/parquetDuckdb.js';
 import type { ChunkStats, ParquetFileMeta } from '../sources/parquetMeta.js';
-import { type ColumnType, columnList } from '../sources/types.js';
+import { type ColumnType, columnList, leafKept, structOf } from '../sources/types.js';
 import { readError } from '../sources/parquetDiagnose.js';
 import { planPushDown } from '../sources/parquetPushdown.js';
 import { tempPathOf } from '../sinks/tempFiles.js';
@@ -147,10 +147,10 @@ export function keptColumns(metas: ParquetFileMeta[], keep: string[] | undefined
   // Columns diffskim does not read (strings, structs) need not agree between inputs (their
   // schemas do agree on the others).
   const unsupported = [...new Map(metas.flatMap((m) => m.unsupported).map((u) => [u.name, u])).values()];
-  const why = streaming && keep ? notStreamable(unsupported, keep) : null;
+  const why = keep ? (leafKept(unsupported, keep) ?? (streaming ? notStreamable(unsupported, keep) : null)) : null;
   if (why) throw new Error(`${first.path}: ${why}`);
   // A column named twice is written once (DuckDB would write the second as 'x_1').
-  const names = keep ? [...new Set(keep)] : streaming ? first.schema.map((f) => f.name) : first.columns;
+  const names = keep ? [...new Set(keep)] : streaming ? first.schema.filter((f) => !structOf(unsupported, f.name)).map((f) => f.name) : first.columns;
   for (const name of names) if (streaming || !unsupported.some((u) => u.name === name)) fieldFor(first.schema, { fn: 'value', column: name, text: name }, first.path, unsupported);
   // DuckDB's skim copies string and struct columns as they are: each one kept must be in every
   // input, and by default it keeps every column, so the inputs must have the same ones.
@@ -247,7 +247,7 @@ async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], c
   const tmp = tempPathOf(output);
   const select = keep.map(sqlIdent).join(', ');
   const read = [...new Set([...keep, ...cutColumns(cuts)])];
-  const sql = `COPY (SELECT ${select} FROM read_parquet(${sqlString(meta.path)}) WHERE ${cutsToSql(cuts.cuts)})
+  const sql = `COPY (SELECT ${select} FROM read_parquet(${sqlString(meta.path)}) WHERE ${cutsToSql(cuts.cuts, columnSqlOf(meta.leaves))})
     TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${SKIM_ROW_GROUP_ROWS}, PARQUET_VERSION ${parquetVersion(meta, keep)})`;
   try {
     const kept = await withConnection(async (con) => {
@@ -297,7 +297,8 @@ async function streamSkim(meta: ParquetFileMeta, output: string, keep: string[],
 function summarize(metas: ParquetFileMeta[], files: SkimFileResult[], keep: string[], notWritten: ColumnType[], opts: SkimOptions, seconds: number): SkimResult {
   const kept = new Set(keep);
   let bytesSavedByColumns = 0;
-  for (const m of metas) for (const g of m.rowGroups) for (const [name, c] of Object.entries(g.columns)) if (!kept.has(name)) bytesSavedByColumns += c.compressedBytes;
+  // (A struct's leaves are in its bytes.)
+  for (const m of metas) for (const g of m.rowGroups) for (const [name, c] of Object.entries(g.columns)) if (!kept.has(name) && !structOf(m.unsupported, name)) bytesSavedByColumns += c.compressedBytes;
   const read = [...new Set([...keep, ...cutColumns(opts.cuts), ...(opts.score?.columns ?? [])])];
   const push = planPushDown(metas, opts.cuts.cuts, read);
   return skimTotals(files, { bytesSavedByColumns, ...push, seconds, path: opts.score ? 'streaming' : 'duckdb-copy', columnsNotWritten: notWritten });

@@ -1,12 +1,12 @@
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import { type Observable, throwError } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
-import { schemaDifference, type Schema } from '../batch/schema.js';
+import { schemaDifference, type Field, type Schema } from '../batch/schema.js';
 import { cutsToSql, type HardCut } from '../selection/cutsFile.js';
-import type { ColumnType, DatasetInfo, EventSource, ReadOptions } from './types.js';
+import { structOf, type ColumnType, type DatasetInfo, type EventSource, type ReadOptions } from './types.js';
 import { BatchBuilder, checkResultTypes, NullListElementError, readChunk } from './parquetChunks.js';
 import { filteredChunkFetched } from './duckdbChunkGc.js';
-import { checkCuts, projectionItem, quantityOf } from './parquetColumns.js';
+import { checkCuts, columnSqlOf, projectionItem, quantityOf } from './parquetColumns.js';
 import { duckdb, sqlString } from './parquetDuckdb.js';
 import { readError } from './parquetDiagnose.js';
 import { readParquetMeta, type ParquetFileMeta } from './parquetMeta.js';
@@ -62,7 +62,8 @@ export function parquetSource(paths: string[]): ParquetSource {
             info.columnBytes[name] = (info.columnBytes[name] ?? 0) + c.compressedBytes;
             // A list's leaf also counts one value slot for each empty or null list, which its
             // null count counts too (with null elements): the rest are the list entries.
-            const values = lists.has(name) ? c.values - (c.nullCount ?? 0) : c.values;
+            // (A struct's leaves may count more nulls than values: never below 0.)
+            const values = lists.has(name) ? Math.max(0, c.values - (c.nullCount ?? 0)) : c.values;
             info.columnValues[name] = (info.columnValues[name] ?? 0) + values;
           }
       return info;
@@ -89,14 +90,20 @@ export function parquetSource(paths: string[]): ParquetSource {
  */
 async function loadMetas(paths: string[]): Promise<ParquetFileMeta[]> {
   const out: ParquetFileMeta[] = [];
+  // Struct columns need not agree between files (a skim copies them whole): their leaves are
+  // read where every file has them, of one type.
+  const own = (m: ParquetFileMeta) => m.schema.filter((f) => !structOf(m.unsupported, f.name));
+  const shared = (a: ParquetFileMeta, b: ParquetFileMeta) => a.schema.filter((f) => structOf(a.unsupported, f.name) && b.schema.some((g) => g.name === f.name));
   for (const p of paths) {
     const m = await readParquetMeta(p);
-    const diff = out.length ? schemaDifference(out[0].schema, m.schema) : null;
-    if (diff) throw new InputError('incompatible', `schemas differ between ${out[0].path} and ${m.path}: ${diff}`);
+    const first = out[0];
+    const diff = first ? (schemaDifference(own(first), own(m)) ?? schemaDifference(shared(first, m), shared(m, first))) : null;
+    if (diff) throw new InputError('incompatible', `schemas differ between ${first.path} and ${m.path}: ${diff}`);
     out.push(m);
   }
+  const everywhere = (f: Field) => out.every((m) => m.schema.some((g) => g.name === f.name));
   const nullable = new Set(out.flatMap((m) => m.schema.filter((f) => f.nullable).map((f) => f.name)));
-  const schema = out[0].schema.map((f) => ({ ...f, nullable: nullable.has(f.name) }));
+  const schema = out[0].schema.filter(everywhere).map((f) => ({ ...f, nullable: nullable.has(f.name) }));
   return out.map((m) => ({ ...m, schema }));
 }
 
@@ -107,11 +114,13 @@ function columnsRead(schema: Schema, options: ReadOptions): string[] {
 }
 
 export function selectSql(meta: ParquetFileMeta, columns: string[], where: HardCut[], extra = ''): { sql: string; schema: Schema } {
-  checkCuts(meta.schema, where, meta.path, meta.unsupported);
-  const items = columns.map((c) => projectionItem(meta.schema, c, meta.path, meta.unsupported));
+  const other = [...meta.unsupported, ...meta.unreadableLeaves];
+  checkCuts(meta.schema, where, meta.path, other);
+  const columnSql = columnSqlOf(meta.leaves);
+  const items = columns.map((c) => projectionItem(meta.schema, c, meta.path, other, columnSql));
   const select = items.map((i) => i.sql).join(', ') + extra;
   return {
-    sql: `SELECT ${select} FROM read_parquet(${sqlString(meta.path)}, file_row_number = true) WHERE ${cutsToSql(where)}`,
+    sql: `SELECT ${select} FROM read_parquet(${sqlString(meta.path)}, file_row_number = true) WHERE ${cutsToSql(where, columnSql)}`,
     schema: items.map((i) => i.field),
   };
 }

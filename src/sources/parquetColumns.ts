@@ -3,6 +3,7 @@ import type { HardCut } from '../selection/cutsFile.js';
 import { parseQuantity, quantitySql, type Quantity } from '../selection/quantity.js';
 import { closest } from '../util/closest.js';
 import { sqlIdent } from './parquetDuckdb.js';
+import type { StructLeaf } from './parquetStructs.js';
 import type { ColumnType } from './types.js';
 
 
@@ -34,21 +35,28 @@ export function quantityOf(schema: Schema, name: string): Quantity {
   return schema.some((f) => f.name === name) ? { fn: 'value', column: name, text: name } : parseQuantity(name);
 }
 
+/** A file's column SQL: a struct's leaf by its expression, any other column by its quoted name. */
+export function columnSqlOf(leaves: StructLeaf[]): (column: string) => string {
+  const sql = new Map(leaves.map((l) => [l.field.name, l.sql]));
+  return (column) => sql.get(column) ?? sqlIdent(column);
+}
+
 /** SQL select item and batch field for a projected column or derived quantity. */
-export function projectionItem(schema: Schema, name: string, file: string, unsupported: ColumnType[] = []): { sql: string; field: Field } {
+export function projectionItem(schema: Schema, name: string, file: string, unsupported: ColumnType[] = [], columnSql = sqlIdent): { sql: string; field: Field } {
   const q = quantityOf(schema, name);
   const f = fieldFor(schema, q, file, unsupported);
+  const c = columnSql(f.name);
   switch (q.fn) {
     case 'value':
-      return { sql: sqlIdent(f.name), field: f };
+      return { sql: c === sqlIdent(f.name) ? c : `${c} AS ${sqlIdent(f.name)}`, field: f };
     case 'abs':
       // Floats keep their type; integers come back as float64, as from the other sources.
-      if (f.type === 'float32') return { sql: `abs(${sqlIdent(f.name)}) AS ${sqlIdent(q.text)}`, field: { ...f, name: q.text } };
-      return { sql: `${quantitySql(q)} AS ${sqlIdent(q.text)}`, field: { ...f, name: q.text, type: 'float64' } };
+      if (f.type === 'float32') return { sql: `abs(${c}) AS ${sqlIdent(q.text)}`, field: { ...f, name: q.text } };
+      return { sql: `${quantitySql(q, c)} AS ${sqlIdent(q.text)}`, field: { ...f, name: q.text, type: 'float64' } };
     case 'count':
-      return { sql: `${quantitySql(q)}::INTEGER AS ${sqlIdent(q.text)}`, field: { name: q.text, type: 'int32', list: false, nullable: f.nullable } };
+      return { sql: `${quantitySql(q, c)}::INTEGER AS ${sqlIdent(q.text)}`, field: { name: q.text, type: 'int32', list: false, nullable: f.nullable } };
     case 'first':
       // An empty list has no leading entry: SQL gives NULL, which fails every cut like NaN.
-      return { sql: `${quantitySql(q)} AS ${sqlIdent(q.text)}`, field: { name: q.text, type: f.type, list: false, nullable: true } };
+      return { sql: `${quantitySql(q, c)} AS ${sqlIdent(q.text)}`, field: { name: q.text, type: f.type, list: false, nullable: true } };
   }
 }

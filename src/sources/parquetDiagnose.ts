@@ -1,4 +1,5 @@
-import { queryRows, sqlIdent, sqlString, withConnection } from './parquetDuckdb.js';
+import { columnSqlOf } from './parquetColumns.js';
+import { queryRows, sqlString, withConnection } from './parquetDuckdb.js';
 import type { ParquetFileMeta } from './parquetMeta.js';
 import { InputError } from './inputError.js';
 
@@ -24,9 +25,10 @@ export interface CorruptChunk {
  * reads. A filter on file_row_number makes DuckDB read only the row group asked for.
  */
 export async function locateCorruption(meta: ParquetFileMeta, columns = meta.schema.map((f) => f.name)): Promise<CorruptChunk | null> {
+  const columnSql = columnSqlOf(meta.leaves);
   const read = async (group: ParquetFileMeta['rowGroups'][number], cols: string[]): Promise<string | null> => {
     // hash() forces every value to be decoded (count() may be answered from metadata).
-    const items = cols.map((c, i) => `max(hash(${sqlIdent(c)})) AS c${i}`).join(', ');
+    const items = cols.map((c, i) => `max(hash(${columnSql(c)})) AS c${i}`).join(', ');
     const sql = `SELECT ${items} FROM read_parquet(${sqlString(meta.path)}, file_row_number = true)
       WHERE file_row_number >= ${group.firstRow} AND file_row_number < ${group.firstRow + group.rows}`;
     try {

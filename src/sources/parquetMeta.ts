@@ -3,8 +3,9 @@ import type { Field, Schema } from '../batch/schema.js';
 import { isTempFile } from '../sinks/tempFiles.js';
 import { firstLine } from './parquetDiagnose.js';
 import { dtypeOfDuckType, queryRows, sqlString, withConnection } from './parquetDuckdb.js';
-import type { ColumnType } from './types.js';
+import { isStructType, type ColumnType } from './types.js';
 import { InputError } from './inputError.js';
+import { structColumn, type StructLeaf } from './parquetStructs.js';
 
 /** Statistics of one column chunk (one column in one row group). */
 export interface ChunkStats {
@@ -12,7 +13,7 @@ export interface ChunkStats {
   uncompressedBytes: number;
   /** Values stored (for a list column: list entries). */
   values: number;
-  /** min/max as numbers (booleans as 0/1); null when the file has none, or the column has several leaves (a struct). */
+  /** min/max as numbers (booleans as 0/1); null when the file has none, or for a struct column's total. */
   min: number | null;
   max: number | null;
   nullCount: number | null;
@@ -23,7 +24,11 @@ export interface RowGroupMeta {
   rows: number;
   /** Index of the row group's first row in the file. */
   firstRow: number;
-  /** Per top-level column: a list's values and a struct's fields count under the column's name. */
+  /**
+   * Per top-level column: a list's values and a struct's fields count under the column's name.
+   * A struct's readable leaves ('Muon.pt') also have their own chunk's statistics, which are
+   * counted in the struct's too.
+   */
   columns: Record<string, ChunkStats>;
 }
 
@@ -36,6 +41,10 @@ export interface ParquetFileMeta {
   columns: string[];
   /** Columns whose type diffskim cannot hold (strings, structs, ...): never read into batches. */
   unsupported: ColumnType[];
+  /** The numeric and boolean leaves of struct columns, fields of `schema` ('Muon.pt'). */
+  leaves: StructLeaf[];
+  /** The other leaves of struct columns ('Muon.name', VARCHAR), for error messages. */
+  unreadableLeaves: ColumnType[];
   rowGroups: RowGroupMeta[];
   /** Compression of the first column chunk ('snappy', 'zstd', ...; 'uncompressed'), or null for an empty file. */
   codec: string | null;
@@ -57,13 +66,28 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       const f = sqlString(path);
       const described = await queryRows(con, `DESCRIBE SELECT * FROM read_parquet(${f})`);
       const nullable = topLevelNullable(await queryRows(con, `SELECT name, repetition_type, num_children FROM parquet_schema(${f})`));
+      const types = await con.prepare(`SELECT * FROM read_parquet(${f})`);
       const schema: Schema = [];
       const unsupported: ParquetFileMeta['unsupported'] = [];
-      for (const r of described) {
+      const leaves: StructLeaf[] = [];
+      const unreadableLeaves: ColumnType[] = [];
+      const structChunks = new Map<string, (string | null)[]>();
+      for (const [i, r] of described.entries()) {
         const name = String(r.column_name);
         const t = dtypeOfDuckType(String(r.column_type));
         if (t) schema.push({ name, ...t, nullable: nullable.get(name) ?? true } satisfies Field);
         else unsupported.push({ name, type: String(r.column_type) });
+        const struct = structColumn(name, types.columnType(i));
+        if (!struct) continue;
+        schema.push(...struct.leaves.map((l) => l.field));
+        leaves.push(...struct.leaves);
+        unreadableLeaves.push(...struct.unreadable);
+        structChunks.set(name, struct.chunks);
+      }
+      const columns = described.map((r) => String(r.column_name));
+      for (const s of unsupported.filter((u) => isStructType(u.type))) {
+        const clash = columns.find((c) => c.startsWith(`${s.name}.`));
+        if (clash) throw new Error(`${path}: column '${clash}' is named like a field of the struct column '${s.name}', whose fields diffskim reads as '${s.name}.<field>'; rename the column`);
       }
       const chunks = await queryRows(
         con,
@@ -72,8 +96,7 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
          FROM parquet_metadata(${f}) ORDER BY row_group_id, column_id`,
       );
       const codec = chunks.length ? String(chunks[0].compression).toLowerCase().replace('lz4_raw', 'lz4') : null;
-      const columns = described.map((r) => String(r.column_name));
-      return { path, bytes: size, schema, columns, unsupported, codec, ...rowGroupsOf(chunks) };
+      return { path, bytes: size, schema, columns, unsupported, leaves, unreadableLeaves, codec, ...rowGroupsOf(chunks, structChunks) };
     } catch (e) {
       const msg = (e as Error).message;
       throw new InputError('unreadable', msg.startsWith(path) ? msg : `${path}: cannot read Parquet metadata (footer; corrupt or truncated file?): ${firstLine(msg)}`);
@@ -81,18 +104,26 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
   });
 }
 
-function rowGroupsOf(chunks: Record<string, unknown>[]): { rows: number; rowGroups: RowGroupMeta[] } {
+/** `structChunks`: per struct column, the readable leaf each of its column chunks holds (or null), in file order. */
+function rowGroupsOf(chunks: Record<string, unknown>[], structChunks: Map<string, (string | null)[]>): { rows: number; rowGroups: RowGroupMeta[] } {
   const rowGroups: RowGroupMeta[] = [];
+  const topOf = (c: Record<string, unknown>) => String(c.path_in_schema).split(', ')[0];
+  // Every row group has a chunk per Parquet leaf; should a struct's not match its type's leaves
+  // (a type DuckDB stores otherwise), its leaves get no statistics rather than another's.
+  for (const [name, leaves] of structChunks)
+    if (chunks.filter((c) => Number(c.row_group_id) === 0 && topOf(c) === name).length !== leaves.length) structChunks.delete(name);
   let rows = 0;
+  let seen = new Map<string, number>();
   for (const c of chunks) {
     const index = Number(c.row_group_id);
     let g = rowGroups[index];
     if (!g) {
       g = rowGroups[index] = { index, rows: Number(c.row_group_num_rows), firstRow: rows, columns: {} };
       rows += g.rows;
+      seen = new Map();
     }
     // 'jets, list, element' belongs to column 'jets'; so do all leaves of a struct 'Jet'.
-    const name = String(c.path_in_schema).split(', ')[0];
+    const name = topOf(c);
     const leaf: ChunkStats = {
       compressedBytes: Number(c.total_compressed_size),
       uncompressedBytes: Number(c.total_uncompressed_size),
@@ -101,10 +132,14 @@ function rowGroupsOf(chunks: Record<string, unknown>[]): { rows: number; rowGrou
       max: statNumber(c.hi, c.type),
       nullCount: c.stats_null_count == null ? null : Number(c.stats_null_count),
     };
-    const seen = g.columns[name];
-    g.columns[name] = seen
-      ? { compressedBytes: seen.compressedBytes + leaf.compressedBytes, uncompressedBytes: seen.uncompressedBytes + leaf.uncompressedBytes, values: seen.values + leaf.values, min: null, max: null, nullCount: null }
+    const sum = g.columns[name];
+    g.columns[name] = sum
+      ? { compressedBytes: sum.compressedBytes + leaf.compressedBytes, uncompressedBytes: sum.uncompressedBytes + leaf.uncompressedBytes, values: sum.values + leaf.values, min: null, max: null, nullCount: null }
       : leaf;
+    const k = seen.get(name) ?? 0;
+    seen.set(name, k + 1);
+    const leafName = structChunks.get(name)?.[k];
+    if (leafName) g.columns[leafName] = leaf;
   }
   return { rows, rowGroups };
 }

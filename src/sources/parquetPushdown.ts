@@ -45,13 +45,19 @@ export function planPushDown(files: ParquetFileMeta[], cuts: HardCut[], columnsR
   const read = new Set(columnsRead);
   const stats: PushDownStats = { rowGroupsTotal: 0, rowGroupsSkipped: 0, bytesTotal: 0, bytesNeverRead: 0 };
   for (const f of files) {
+    // A struct's leaves are counted in its bytes: those of the leaves read are read of it.
+    const leavesOf = new Map<string, string[]>();
+    for (const l of f.leaves) leavesOf.set(l.column, [...(leavesOf.get(l.column) ?? []), l.field.name]);
+    const leaves = new Set(f.leaves.map((l) => l.field.name));
     for (const g of f.rowGroups) {
       const skipped = !rowGroupMayPass(g, cuts);
       stats.rowGroupsTotal++;
       if (skipped) stats.rowGroupsSkipped++;
       for (const [name, c] of Object.entries(g.columns)) {
+        if (leaves.has(name)) continue;
         stats.bytesTotal += c.compressedBytes;
-        if (skipped || !read.has(name)) stats.bytesNeverRead += c.compressedBytes;
+        const readLeaves = (leavesOf.get(name) ?? []).filter((l) => read.has(l)).reduce((s, l) => s + (g.columns[l]?.compressedBytes ?? 0), 0);
+        if (skipped || !read.has(name)) stats.bytesNeverRead += c.compressedBytes - (skipped ? 0 : readLeaves);
       }
     }
   }

@@ -23,6 +23,29 @@ export function columnList(columns: ColumnType[]): string {
   return columns.map((c) => `'${c.name}' (${c.type})`).join(', ');
 }
 
+/**
+ * The struct column a schema field is read out of ('Muon' for the Parquet leaf 'Muon.pt'), or
+ * undefined for a column of its own. The struct stays in `unsupported` and holds the leaf's bytes
+ * too; a file with a column named like a leaf is refused (readParquetMeta), so the name decides.
+ */
+export function structOf(unsupported: ColumnType[] | undefined, name: string): ColumnType | undefined {
+  return unsupported?.find((u) => isStructType(u.type) && name.startsWith(`${u.name}.`));
+}
+
+/** Why `keep` cannot name a struct's leaf, or null: a skim writes whole columns, the struct. */
+export function leafKept(unsupported: ColumnType[] | undefined, keep: string[]): string | null {
+  for (const k of keep) {
+    const s = structOf(unsupported, k);
+    if (s) return `cannot keep '${k}', a field of the struct column '${s.name}': a skim writes whole columns; keep '${s.name}' (which a skim without a score cut, run by DuckDB, writes as it is)`;
+  }
+  return null;
+}
+
+/** A struct or list of structs, as DuckDB spells its type. */
+export function isStructType(type: string): boolean {
+  return type.startsWith('STRUCT(');
+}
+
 export interface DatasetInfo {
   files: FileInfo[];
   schema: Schema;
@@ -33,7 +56,7 @@ export interface DatasetInfo {
   columnBytes: Record<string, number>;
   /** Values stored per column (for list columns: list entries, not counting null ones), to turn bytes into bytes per entry. */
   columnValues: Record<string, number>;
-  /** Columns of a type diffskim does not read into batches (strings, structs, ...), when the source knows them. */
+  /** Columns of a type diffskim does not read into batches (strings, structs, ...), when the source knows them. A struct's numeric leaves are read as fields ('Muon.pt', see structOf). */
   unsupported?: ColumnType[];
 }
 

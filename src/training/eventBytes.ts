@@ -1,6 +1,6 @@
 import type { EventBatch } from '../batch/batch.js';
 import { evaluateQuantity } from '../selection/quantity.js';
-import type { DatasetInfo } from '../sources/types.js';
+import { leafKept, structOf, type DatasetInfo } from '../sources/types.js';
 
 /**
  * Stored bytes of each event, for the cached-data-size term. A flat column costs its bytes on
@@ -18,18 +18,23 @@ export interface EventBytesModel {
 
 /**
  * The columns a skim writes without a keep list: DuckDB's in-engine skim (Parquet files, no score
- * cut) copies every column, strings and structs included; a streaming skim only those diffskim reads.
+ * cut) copies every column, strings and structs included; a streaming skim only those diffskim
+ * reads, but not a struct's leaves ('Muon.pt'), which only the struct holds.
  */
 export function skimColumns(info: DatasetInfo, inEngine: boolean): string[] {
-  return [...info.schema.map((f) => f.name), ...(inEngine ? (info.unsupported ?? []).map((u) => u.name) : [])];
+  const own = info.schema.filter((f) => !structOf(info.unsupported, f.name)).map((f) => f.name);
+  return [...own, ...(inEngine ? (info.unsupported ?? []).map((u) => u.name) : [])];
 }
 
 /**
- * The bytes model for `columns` (default: the columns diffskim reads). A column it does not read
- * (a string, a struct) costs its mean bytes per event, like a flat column.
+ * The bytes model for `columns` (default: those a streaming skim writes). A column diffskim does
+ * not read (a string, a struct) costs its mean bytes per event, like a flat column. A struct's
+ * leaf cannot be named: its bytes are the struct's.
  */
 export function eventBytesModel(info: DatasetInfo, columns?: string[]): EventBytesModel {
-  const names = columns ?? info.schema.map((f) => f.name);
+  const names = columns ?? skimColumns(info, false);
+  const leaf = leafKept(info.unsupported, names);
+  if (leaf) throw new Error(`size term: ${leaf}`);
   let fixed = 0;
   let bytesIn = 0;
   const lists: EventBytesModel['lists'] = [];

@@ -14,6 +14,8 @@ function meta(fields: Field[], rowGroups: number[], perEvent = 3): ParquetFileMe
     schema: fields,
     columns: fields.map((f) => f.name),
     unsupported: [],
+    leaves: [],
+    unreadableLeaves: [],
     rowGroups: rowGroups.map((rows, index) => {
       const g = { index, rows, firstRow, columns: Object.fromEntries(fields.map((f) => [f.name, stats(f, rows)])) };
       firstRow += rows;
