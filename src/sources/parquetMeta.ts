@@ -66,7 +66,10 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       const f = sqlString(path);
       const described = await queryRows(con, `DESCRIBE SELECT * FROM read_parquet(${f})`);
       const nullable = topLevelNullable(await queryRows(con, `SELECT name, repetition_type, num_children FROM parquet_schema(${f})`));
-      const types = await con.prepare(`SELECT * FROM read_parquet(${f})`);
+      // The columns' types as objects, to walk the structs' fields.
+      const prepared = await con.prepare(`SELECT * FROM read_parquet(${f})`);
+      const types = described.map((_, i) => prepared.columnType(i));
+      prepared.destroySync();
       const schema: Schema = [];
       const unsupported: ParquetFileMeta['unsupported'] = [];
       const leaves: StructLeaf[] = [];
@@ -77,7 +80,7 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
         const t = dtypeOfDuckType(String(r.column_type));
         if (t) schema.push({ name, ...t, nullable: nullable.get(name) ?? true } satisfies Field);
         else unsupported.push({ name, type: String(r.column_type) });
-        const struct = structColumn(name, types.columnType(i));
+        const struct = structColumn(name, types[i]);
         if (!struct) continue;
         schema.push(...struct.leaves.map((l) => l.field));
         leaves.push(...struct.leaves);
@@ -85,6 +88,7 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
         structChunks.set(name, struct.chunks);
       }
       const columns = described.map((r) => String(r.column_name));
+      // Refused, so that a field's name tells it from a column (structOf).
       for (const s of unsupported.filter((u) => isStructType(u.type))) {
         const clash = columns.find((c) => c.startsWith(`${s.name}.`));
         if (clash) throw new Error(`${path}: column '${clash}' is named like a field of the struct column '${s.name}', whose fields diffskim reads as '${s.name}.<field>'; rename the column`);
