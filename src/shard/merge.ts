@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { CutsFile } from '../selection/cutsFile.js';
 import type { SkimResult } from '../skim/runSkim.js';
-import { readParquetMeta } from '../sources/parquetMeta.js';
+import { fileSchemaDifference, readParquetMeta, type ParquetFileMeta } from '../sources/parquetMeta.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { rerunCommand, shellQuote } from './command.js';
 import { readManifest, staleReason, type ManifestEntry } from './manifest.js';
@@ -11,7 +11,6 @@ import { manifestPath, planPath, readPlan, shardsDir, type ShardPlan } from './p
 import { resultFromEntries } from './report.js';
 import { slurmScriptPath } from './slurm.js';
 import { shardName } from './spec.js';
-import { type Schema, schemaDifference } from '../batch/schema.js';
 import { tempFileOf, writerAlive } from '../sinks/tempFiles.js';
 
 export interface MergedReport extends SkimResult {
@@ -57,7 +56,7 @@ export async function mergeShards(outDir: string): Promise<MergedReport> {
   const problems: MergeProblem[] = [];
   const done = new Map<string, ManifestEntry>();
   // The schema every input must have (an unreadable first input is named by its own shard's check).
-  const first = await readParquetMeta(plan.files[0].path).then((m) => ({ path: m.path, schema: m.schema }), () => null);
+  const first = await readParquetMeta(plan.files[0].path).catch(() => null);
   for (let index = 0; index < plan.count; index++) {
     const entries = await checkShard(plan, outDir, index, problems, first);
     for (const e of entries) done.set(e.input, e);
@@ -80,8 +79,8 @@ export async function mergeShards(outDir: string): Promise<MergedReport> {
   return report;
 }
 
-/** The run's first input, whose schema every input must have. */
-type FirstInput = { path: string; schema: Schema };
+/** The run's first input, whose schema every input must have (as a single skim checks it). */
+type FirstInput = ParquetFileMeta;
 
 /** The complete, verified entries of one shard; problems found are pushed. */
 async function checkShard(plan: ShardPlan, outDir: string, index: number, problems: MergeProblem[], first: FirstInput | null): Promise<ManifestEntry[]> {
@@ -127,7 +126,7 @@ async function countsProblem(e: ManifestEntry, outDir: string, first: FirstInput
   const skim = join(outDir, e.output);
   try {
     const [input, output] = await Promise.all([readParquetMeta(e.input), readParquetMeta(skim)]);
-    const diff = first && schemaDifference(first.schema, input.schema);
+    const diff = first && fileSchemaDifference(first, input);
     if (diff) return `schemas differ between ${first.path} and ${e.input}: ${diff}`;
     if (input.rows !== e.eventsIn) return `${e.input} has ${input.rows} rows, the manifest says ${e.eventsIn} events in`;
     if (output.rows !== e.eventsKept) return `${skim} has ${output.rows} rows, the manifest says ${e.eventsKept} events kept`;

@@ -1,15 +1,15 @@
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import { type Observable, throwError } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
-import { schemaDifference, type Field, type Schema } from '../batch/schema.js';
+import { type Field, type Schema } from '../batch/schema.js';
 import { cutsToSql, type HardCut } from '../selection/cutsFile.js';
-import { structOf, type ColumnType, type DatasetInfo, type EventSource, type ReadOptions } from './types.js';
+import { type ColumnType, type DatasetInfo, type EventSource, type ReadOptions } from './types.js';
 import { BatchBuilder, checkResultTypes, NullListElementError, readChunk } from './parquetChunks.js';
 import { filteredChunkFetched } from './duckdbChunkGc.js';
 import { checkCuts, columnSqlOf, projectionItem, quantityOf } from './parquetColumns.js';
 import { duckdb, sqlString } from './parquetDuckdb.js';
 import { readError } from './parquetDiagnose.js';
-import { readParquetMeta, type ParquetFileMeta } from './parquetMeta.js';
+import { fileSchemaDifference, readParquetMeta, type ParquetFileMeta } from './parquetMeta.js';
 import { planPushDown, type PushDownStats } from './parquetPushdown.js';
 import { fromPull } from './parquetStream.js';
 import { InputError } from './inputError.js';
@@ -90,14 +90,10 @@ export function parquetSource(paths: string[]): ParquetSource {
  */
 async function loadMetas(paths: string[]): Promise<ParquetFileMeta[]> {
   const out: ParquetFileMeta[] = [];
-  // Struct columns need not agree between files (a skim copies them whole): their leaves are
-  // read where every file has them, of one type.
-  const own = (m: ParquetFileMeta) => m.schema.filter((f) => !structOf(m.unsupported, f.name));
-  const shared = (a: ParquetFileMeta, b: ParquetFileMeta) => a.schema.filter((f) => structOf(a.unsupported, f.name) && b.schema.some((g) => g.name === f.name));
   for (const p of paths) {
     const m = await readParquetMeta(p);
     const first = out[0];
-    const diff = first ? (schemaDifference(own(first), own(m)) ?? schemaDifference(shared(first, m), shared(m, first))) : null;
+    const diff = first ? fileSchemaDifference(first, m) : null;
     if (diff) throw new InputError('incompatible', `schemas differ between ${first.path} and ${m.path}: ${diff}`);
     out.push(m);
   }

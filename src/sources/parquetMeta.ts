@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
-import type { Field, Schema } from '../batch/schema.js';
+import { schemaDifference, type Field, type Schema } from '../batch/schema.js';
 import { isTempFile } from '../sinks/tempFiles.js';
 import { firstLine } from './parquetDiagnose.js';
 import { dtypeOfDuckType, queryRows, sqlString, withConnection } from './parquetDuckdb.js';
-import { isStructType, type ColumnType } from './types.js';
+import { isStructType, structOf, type ColumnType } from './types.js';
 import { InputError } from './inputError.js';
 import { structColumn, type StructLeaf } from './parquetStructs.js';
 
@@ -174,4 +174,14 @@ function topLevelNullable(rows: Record<string, unknown>[]): Map<string, boolean>
     skip();
   }
   return out;
+}
+
+/**
+ * How two files' schemas differ, or null. Struct columns need not agree between files (a skim
+ * copies them whole): their leaves are read where every file has them, of one type.
+ */
+export function fileSchemaDifference(a: ParquetFileMeta, b: ParquetFileMeta): string | null {
+  const own = (m: ParquetFileMeta) => m.schema.filter((f) => !structOf(m.unsupported, f.name));
+  const shared = (m: ParquetFileMeta, other: ParquetFileMeta) => m.schema.filter((f) => structOf(m.unsupported, f.name) && other.schema.some((g) => g.name === f.name));
+  return schemaDifference(own(a), own(b)) ?? schemaDifference(shared(a, b), shared(b, a));
 }
