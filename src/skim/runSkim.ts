@@ -232,7 +232,9 @@ export function copyMemoryLimitMB(meta: ParquetFileMeta, keep: string[], read: s
  */
 function parquetVersion(meta: ParquetFileMeta, keep: string[]): 'V1' | 'V2' {
   const int32 = new Set<DType>(['int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32']);
-  for (const f of meta.schema.filter((x) => keep.includes(x.name) && int32.has(x.type))) {
+  // A struct is written whole: its leaves count (this file's own, by their own statistics).
+  const written = [...meta.schema.filter((x) => keep.includes(x.name)), ...meta.leaves.filter((l) => keep.includes(l.column)).map((l) => l.field)];
+  for (const f of written.filter((x) => int32.has(x.type))) {
     const stats = meta.rowGroups.map((g) => g.columns[f.name]);
     if (stats.some((c) => c?.min == null || c?.max == null)) return 'V1';
     const lo = Math.min(...stats.map((c) => c!.min!));

@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readParquet } from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CutsFile } from '../../src/selection/cutsFile.js';
 import { evaluateQuantity } from '../../src/selection/quantity.js';
@@ -63,5 +65,13 @@ describe('skims of files with struct columns', () => {
     const message = "cannot keep 'Muon.pt', a field of the struct column 'Muon': a skim writes whole columns; keep 'Muon'";
     await expect(runSkim({ inputs: [input], cuts: CUTS, outDir: join(dir, 'leaf'), keep: ['id', 'Muon.pt'] })).rejects.toThrow(`${input}: ${message}`);
     await expect(skimStream({ source: parquetSource([input]), inputs: [input], name: 'leaf', cuts: CUTS, outDir: join(dir, 'leaf'), keep: ['Muon.pt'] })).rejects.toThrow(`leaf: ${message}`);
+  });
+
+  it('a kept struct with a 32-bit integer leaf of a wide range is written so that Arrow reads it (V1), as a column of its own is', async () => {
+    const file = join(dir, 'seeds.parquet');
+    await sql(`COPY (SELECT i AS id, {'seed': ((hash(i) % 4294967296)::BIGINT - 2147483648)::INTEGER, 'small': (i % 7)::INTEGER} AS S FROM range(5000) t(i)) TO '${file}' (FORMAT parquet)`);
+    const r = await runSkim({ inputs: [file], cuts: { cuts: [{ column: 'id', op: '>', value: 10 }], score: null }, outDir: join(dir, 'seeds') });
+    const table = readParquet(new Uint8Array(await readFile(r.skimFiles[0])));
+    expect(table.recordBatches().reduce((n, b) => n + b.numRows, 0)).toBe(4989);
   });
 });
