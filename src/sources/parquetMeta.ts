@@ -93,6 +93,9 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
         const clash = columns.find((c) => c.startsWith(`${s.name}.`));
         if (clash) throw new Error(`${path}: column '${clash}' is named like a field of the struct column '${s.name}', whose fields diffskim reads as '${s.name}.<field>'; rename the column`);
       }
+      // Two leaves of one name ('a.b' and 'a' { 'b' }) would be read as one, its values either's.
+      const twice = leaves.find((l, i) => leaves.findIndex((m) => m.field.name === l.field.name) !== i);
+      if (twice) throw new Error(`${path}: two fields of the struct column '${twice.column}' would both be read as '${twice.field.name}' (a field name with a dot); rename one`);
       const chunks = await queryRows(
         con,
         `SELECT row_group_id, row_group_num_rows, path_in_schema, total_compressed_size, total_uncompressed_size, num_values,

@@ -159,6 +159,10 @@ describe('struct leaves of Parquet files', () => {
     const clash = join(dir, 'clash.parquet');
     await sql(`COPY (SELECT id, MET, MET.pt::DOUBLE AS "MET.pt" FROM read_parquet('${input}')) TO '${clash}' (FORMAT parquet)`);
     await expect(readParquetMeta(clash)).rejects.toThrow(`${clash}: column 'MET.pt' is named like a field of the struct column 'MET'`);
+    // Nor can two fields of a struct both be 'S.a.b'.
+    const twice = join(dir, 'twice.parquet');
+    await sql(`COPY (SELECT id, {'a.b': id::DOUBLE, 'a': {'b': (id * 100)::DOUBLE}} AS S FROM read_parquet('${input}')) TO '${twice}' (FORMAT parquet)`);
+    await expect(readParquetMeta(twice)).rejects.toThrow(`${twice}: two fields of the struct column 'S' would both be read as 'S.a.b' (a field name with a dot); rename one`);
   });
 
   it('of several files are read where every file has them, of one type', async () => {
