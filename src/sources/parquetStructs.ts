@@ -35,7 +35,15 @@ export function structColumn(column: string, type: DuckDBType): StructColumn | n
   const nameOf = (steps: Step[]) => [column, ...steps.flatMap((s) => (s === 'list' ? [] : [s.field]))].join('.');
   // `inside`: the name of an unreadable map being walked, whose key and value chunks count under it.
   const walk = (t: DuckDBType, steps: Step[], inside?: string): void => {
-    if (t instanceof DuckDBStructType) return t.entryNames.forEach((n, i) => walk(t.entryTypes[i], [...steps, { field: n }], inside));
+    if (t instanceof DuckDBStructType) {
+      // A field without a name (a union, as DuckDB writes it) cannot be extracted by name: the
+      // struct is unreadable, its chunks count under it, as a map's do.
+      if (!inside && t.entryNames.includes('')) {
+        inside = nameOf(steps);
+        out.unreadable.push({ name: inside, type: String(t) });
+      }
+      return t.entryNames.forEach((n, i) => walk(t.entryTypes[i], [...steps, { field: n }], inside));
+    }
     if (t instanceof DuckDBListType) return walk(t.valueType, [...steps, 'list'], inside);
     const name = inside ?? nameOf(steps);
     if (t instanceof DuckDBMapType) {

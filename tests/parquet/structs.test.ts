@@ -176,4 +176,15 @@ describe('struct leaves of Parquet files', () => {
     await sql(`COPY (SELECT id, x, {'pt': MET.pt::DOUBLE} AS MET FROM read_parquet('${input}')) TO '${wrong}' (FORMAT parquet)`);
     await expect(parquetSource([input, wrong]).describe()).rejects.toThrow("wrong.parquet: column 'MET.pt' is MET.pt: float32? in one and MET.pt: float64? in the other");
   });
+
+  it('a union inside a struct (a struct with an unnamed field) is unreadable; the leaves around it read, with their own statistics', async () => {
+    const file = join(dir, 'union.parquet');
+    await sql(`COPY (SELECT id, {'a': id::DOUBLE, 'u': union_value(num := id), 'e': (id * 5)::BIGINT} AS S FROM read_parquet('${input}')) TO '${file}' (FORMAT parquet)`);
+    const meta = await readParquetMeta(file);
+    expect(meta.schema.map((f) => f.name)).toEqual(['id', 'S.a', 'S.e']);
+    expect(meta.unreadableLeaves.map((u) => u.name)).toEqual(['S.u']);
+    expect([meta.rowGroups[0].columns['S.e'].min, meta.rowGroups[0].columns['S.e'].max]).toEqual([0, 5 * 8191]);
+    const { all } = await collect(parquetSource([file]).batches());
+    expect(Array.from(all!.columns['S.e'].values as BigInt64Array).slice(0, 3)).toEqual([0n, 5n, 10n]);
+  });
 });
