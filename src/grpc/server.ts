@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { CutsFile } from '../selection/cutsFile.js';
-import type { EventSource } from '../sources/types.js';
+import { type EventSource, leafKept } from '../sources/types.js';
 import { bearerTokenInterceptor } from './auth.js';
 import { encodeSchema } from './codec.js';
 import { decodeCut } from './cuts.js';
@@ -134,7 +134,8 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     // Columns diffskim does not read (strings, structs) can still be kept by DuckDB's skim.
     const unsupported = info.unsupported ?? [];
     const first = roots.display(inputs[0]);
-    const why = req.scoreCut ? notStreamable(unsupported, req.keep) : null;
+    // A skim writes whole columns: a struct's field ('Muon.pt') cannot be kept without its struct.
+    const why = leafKept(unsupported, req.keep) ?? (req.scoreCut ? notStreamable(unsupported, req.keep) : null);
     if (why) throw invalidArgument(`${first}: ${why}`);
     const keep = req.keep.filter((k) => !unsupported.some((u) => u.name === k));
     checkColumns(info.schema, keep, first, { unsupported });

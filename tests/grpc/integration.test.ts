@@ -150,6 +150,9 @@ describe('gRPC over real Parquet files', () => {
     expect(await skim({ scoreCut: true, scoreThreshold: NaN })).toMatch(/INVALID_ARGUMENT.*score_threshold must be a finite number/);
     expect(await skim({ codec: 'lzma' })).toMatch(/INVALID_ARGUMENT.*unknown codec 'lzma'/);
     expect(await skim({ outputDir: 'mc/a.parquet' })).toMatch(/INVALID_ARGUMENT.*is a file, not a directory/);
+    // A struct's field is read like a column, but a skim writes whole columns: keep the struct.
+    await sql(`COPY (SELECT i::BIGINT AS id, {'pt': i::FLOAT} AS MET FROM range(10) t(i)) TO '${join(root, 'structs.parquet')}' (FORMAT parquet)`);
+    expect(await skim({ inputs: ['structs.parquet'], keep: ['id', 'MET.pt'] })).toMatch(/INVALID_ARGUMENT.*cannot keep 'MET\.pt', a field of the struct column 'MET'/);
     expect(existsSync(join(root, 'skims', 'refused'))).toBe(false); // refused before anything was created
     // A file that is not Parquet: DATA_LOSS, named relative to the data root.
     writeFileSync(join(root, 'junk.parquet'), 'not parquet at all, but long enough to have a footer');
