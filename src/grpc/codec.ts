@@ -22,8 +22,9 @@ export function decodeSchema(msg: SchemaMsg): Schema {
 /** Byte-per-event flags (non-zero = set) to an Arrow bitmap, least significant bit first. */
 export function packBits(flags: Uint8Array, n = flags.length): Uint8Array {
   const out = new Uint8Array(Math.ceil(n / 8));
-  const whole = n >> 3;
-  // Eight flags per output byte, unrolled: 2-3x the speed of a loop over bits.
+  // Eight flags per output byte, unrolled: 2-3x the speed of a loop over bits. Only over flags
+  // that exist: past the end of `flags` (n larger), the bit-by-bit tail leaves bits unset.
+  const whole = Math.min(n, flags.length) >> 3;
   for (let j = 0, i = 0; j < whole; j++, i += 8)
     out[j] =
       (flags[i] !== 0 ? 1 : 0) |

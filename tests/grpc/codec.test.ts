@@ -49,6 +49,12 @@ describe('codec', () => {
     }
   });
 
+  it('packs a count beyond the flags given as unset bits there, as a loop over bits does', () => {
+    // Eight set flags, sixteen asked for: the second byte has no flags behind it.
+    expect(Array.from(packBits(new Uint8Array(8).fill(1), 16))).toEqual([0xff, 0]);
+    expect(Array.from(packBits(new Uint8Array(new ArrayBuffer(24), 3, 11).fill(1), 24))).toEqual([0xff, 0b111, 0]);
+  });
+
   it('sends no validity bitmap when a nullable column has no null', () => {
     const b = testBatch(3, 2, 0); // ids 0..2: none is a null (null when id % 7 == 3)
     expect(encodeBatch(b).columns[3].validity.byteLength).toBe(0);
