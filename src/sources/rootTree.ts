@@ -96,7 +96,7 @@ export async function openRootTree(path: string, treeName?: string): Promise<Roo
   const close = () => closeRootFile(file);
   try {
     const name = chooseTree(path, file, treeName);
-    const tree = await file.readObject(name);
+    const tree = await readTreeObject(path, file, name);
     if (!TREE_CLASSES.has(tree._typename)) throw new Error(`${path}: '${name}' is a ${tree._typename}, not a TTree`);
     const key = file.fKeys.find((k) => k.fName === name);
     // Baskets written inside the TTree object itself share its key's compression.
@@ -140,6 +140,15 @@ function checkRootHeader(path: string, size: number): void {
   if (size < end) throw new InputError('unreadable', `${path}: truncated ROOT file: ${size} bytes on disk, its header says ${end} (an incomplete copy, or a file its writer never closed)`);
 }
 
+/** The tree's own object; jsroot's error (a key that does not unzip) names neither file nor tree. */
+async function readTreeObject(path: string, file: JsrootFile, name: string): ReturnType<JsrootFile['readObject']> {
+  try {
+    return await file.readObject(name);
+  } catch (e) {
+    throw new InputError('unreadable', `${path}: cannot read tree '${name}': ${(e as Error).message}`);
+  }
+}
+
 /** jsroot's Node file keeps its descriptor open; close it ourselves. */
 function closeRootFile(file: JsrootFile): void {
   if (file.fd !== undefined) {
@@ -152,7 +161,9 @@ function chooseTree(path: string, file: JsrootFile, treeName?: string): string {
   const trees = [...new Set(file.fKeys.filter((k) => TREE_CLASSES.has(k.fClassName)).map((k) => k.fName))];
   if (treeName === undefined) {
     if (trees.length === 1) return trees[0];
-    throw new Error(`${path}: ${trees.length === 0 ? 'contains no TTree' : `contains several trees (${trees.join(', ')}); choose one with --tree`}`);
+    // No tree is also what a damaged key list reads as: the file's problem, as a corrupt one's.
+    if (trees.length === 0) throw new InputError('unreadable', `${path}: contains no TTree`);
+    throw new Error(`${path}: contains several trees (${trees.join(', ')}); choose one with --tree`);
   }
   if (trees.includes(treeName) || treeName.includes('/')) return treeName;
   const hint = trees.length ? `trees in the file: ${closestNames(treeName, trees).join(', ')}` : 'the file contains no TTree';

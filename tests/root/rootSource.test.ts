@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { concatBatches, type EventBatch } from '../../src/batch/batch.js';
 import { passMask } from '../../src/selection/cutsFile.js';
 import { Demand } from '../../src/sources/demand.js';
+import { InputError } from '../../src/sources/inputError.js';
 import { toBigInt } from '../../src/sources/rootRead.js';
 import { rootSource } from '../../src/sources/rootSource.js';
 import type { ReadOptions } from '../../src/sources/types.js';
@@ -272,6 +273,29 @@ describe('rootSource errors', () => {
       const other = join(dir, 'other.root');
       writeFileSync(other, 'PAR1 not a ROOT file at all');
       expect(await error(read([other]))).toBe(`${other}: not a ROOT file (it does not start with 'root')`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a tree object or key list that does not decode is an input error naming the file (the tree\'s was "Fail to UNZIP buffer for events", INTERNAL over gRPC)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diffskim-badroot-'));
+    const failure = (p: Promise<unknown>) => p.then(() => new Error('no error'), (e: Error) => e);
+    try {
+      const damaged = (name: string, from: number) => {
+        const bytes = readFileSync(HZZ);
+        bytes.fill(0x7f, from, from + 64);
+        writeFileSync(join(dir, name), bytes);
+        return join(dir, name);
+      };
+      const tree = damaged('tree.root', 210_680); // inside the TTree object (key 'events', bytes 209535-213275)
+      const e = await failure(read([tree]));
+      expect(e.message).toMatch(new RegExp(`^${tree}: cannot read tree 'events': `));
+      expect(e instanceof InputError && e.kind).toBe('unreadable');
+      const keys = damaged('keys.root', 140); // the top directory's key list
+      const k = await failure(read([keys]));
+      expect(k.message).toBe(`${keys}: contains no TTree`);
+      expect(k instanceof InputError && k.kind).toBe('unreadable');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
