@@ -103,7 +103,8 @@ export async function openRootTree(path: string, treeName?: string): Promise<Roo
     const treeRatio = key && key.fObjlen > 0 ? (key.fNbytes - key.fKeylen) / key.fObjlen : 1;
     const branches = new Map<string, RootBranch>();
     const unsupported = new Map<string, string>();
-    const all = allBranches(tree.fBranches.arr);
+    const all = tree.fBranches ? allBranches(tree.fBranches.arr) : null;
+    if (!all) throw new InputError('unreadable', `${path}: cannot read tree '${name}': its list of branches did not decode`);
     const names = new Set(all.map((b) => b.fName));
     for (const b of all) {
       const r = describeBranch(b, names, treeRatio);
@@ -170,9 +171,18 @@ function chooseTree(path: string, file: JsrootFile, treeName?: string): string {
   throw new Error(`${path}: no tree '${treeName}' (${hint})`);
 }
 
-/** Branches and their sub-branches, depth first, in tree order. */
-function allBranches(list: JsrootBranch[]): JsrootBranch[] {
-  return list.flatMap((b) => [b, ...allBranches(b.fBranches?.arr ?? [])]);
+/**
+ * Branches and their sub-branches, depth first, in tree order; null when a list has a hole (a
+ * tree object that decoded only in part: jsroot logs 'Missmatch in TBranch ... bytecount').
+ */
+function allBranches(list: (JsrootBranch | null | undefined)[]): JsrootBranch[] | null {
+  const out: JsrootBranch[] = [];
+  for (const b of list) {
+    const below = b ? allBranches(b.fBranches?.arr ?? []) : null;
+    if (!b || !below) return null;
+    out.push(b, ...below);
+  }
+  return out;
 }
 
 const LEAF_TYPES: Record<string, [DType, DType]> = {

@@ -301,6 +301,23 @@ describe('rootSource errors', () => {
     }
   });
 
+  it('a tree object that decodes only in part (holes in its branch list) is an input error naming the file (was a TypeError reading fBranches)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diffskim-badroot-'));
+    try {
+      for (const from of [50_349, 113_286]) {
+        const bytes = readFileSync(NANO);
+        bytes.fill(0x7f, from, from + 64); // inside the Events TTree object's branches
+        const bad = join(dir, `nano-${from}.root`);
+        writeFileSync(bad, bytes);
+        const e = await read([bad]).then(() => new Error('no error'), (x: Error) => x);
+        expect(e.message).toBe(`${bad}: cannot read tree 'Events': its list of branches did not decode`);
+        expect(e instanceof InputError && e.kind).toBe('unreadable');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a basket that does not decode fails the read naming the file and tree (jsroot let it escape, ending the process)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'diffskim-badroot-'));
     try {
