@@ -158,13 +158,18 @@ function closeRootFile(file: JsrootFile): void {
   }
 }
 
-function chooseTree(path: string, file: JsrootFile, treeName?: string): string {
+/**
+ * The tree to read: `treeName`, else the only tree, else 'Events' (NanoAOD files also hold Runs,
+ * LuminosityBlocks, ...: the gRPC server, whose requests name no tree, reads them so).
+ */
+export function chooseTree(path: string, file: Pick<JsrootFile, 'fKeys'>, treeName?: string): string {
   const trees = [...new Set(file.fKeys.filter((k) => TREE_CLASSES.has(k.fClassName)).map((k) => k.fName))];
   if (treeName === undefined) {
     if (trees.length === 1) return trees[0];
     // No tree is also what a damaged key list reads as: the file's problem, as a corrupt one's.
     if (trees.length === 0) throw new InputError('unreadable', `${path}: contains no TTree`);
-    throw new Error(`${path}: contains several trees (${trees.join(', ')}); choose one with --tree`);
+    if (trees.includes('Events')) return 'Events';
+    throw new InputError('incompatible', `${path}: contains several trees (${trees.join(', ')}) and none is named Events; choose one with --tree (source.tree in a pipeline)`);
   }
   if (trees.includes(treeName) || treeName.includes('/')) return treeName;
   const hint = trees.length ? `trees in the file: ${closestNames(treeName, trees).join(', ')}` : 'the file contains no TTree';

@@ -9,6 +9,7 @@ import { Demand } from '../../src/sources/demand.js';
 import { InputError } from '../../src/sources/inputError.js';
 import { toBigInt } from '../../src/sources/rootRead.js';
 import { rootSource } from '../../src/sources/rootSource.js';
+import { chooseTree } from '../../src/sources/rootTree.js';
 import type { ReadOptions } from '../../src/sources/types.js';
 import { consumeSlowly } from '../grpc/helpers.js';
 import { batchValues, checksum, HZZ, NANO, referenceRead, ROOT_DIR, ZMUMU } from './reference.js';
@@ -251,6 +252,15 @@ describe('rootSource errors', () => {
     expect(toBigInt(1152921504606859321n, where)).toBe(1152921504606859321n);
     expect(toBigInt(-42, where)).toBe(-42n);
     expect(() => toBigInt(2n ** 63n + 5n, where)).toThrow('f.root: entry 7: value 9223372036854775813 does not fit a signed 64-bit integer');
+  });
+
+  it('without a tree name reads the only tree, else Events (NanoAOD also holds Runs, ...), else asks for one', () => {
+    const file = (...names: string[]) => ({ fKeys: [...names.map((fName) => ({ fName, fClassName: 'TTree', fNbytes: 1, fKeylen: 1, fObjlen: 1 })), { fName: 'h', fClassName: 'TH1F', fNbytes: 1, fKeylen: 1, fObjlen: 1 }] });
+    expect(chooseTree('f.root', file('events'))).toBe('events');
+    expect(chooseTree('f.root', file('Runs', 'Events', 'LuminosityBlocks'))).toBe('Events');
+    expect(chooseTree('f.root', file('Runs', 'Events'), 'Runs')).toBe('Runs');
+    expect(() => chooseTree('f.root', file('a', 'b'))).toThrow("f.root: contains several trees (a, b) and none is named Events; choose one with --tree");
+    expect(() => chooseTree('f.root', file())).toThrow('f.root: contains no TTree');
   });
 
   it('names a file that does not exist', async () => {

@@ -66,7 +66,7 @@ export function register(program: Command): void {
         .argParser(parseEfficiencies)
         .default(DEFAULT_EFFICIENCIES, DEFAULT_EFFICIENCIES.join(',')),
     )
-    .option('--tree <name>', 'TTree to read from ROOT inputs (default: the only tree in the file)')
+    .option('--tree <name>', 'TTree to read from ROOT inputs (default: the only tree in the file, else Events)')
     .addHelpText(
       'after',
       `
