@@ -228,6 +228,13 @@ describe('parquetSource across producers', () => {
     expect((await source.pushDown({ where })).rowGroupsSkipped).toBe(0);
   });
 
+  it("refuses by name a file with a column named 'file_row_number' (DuckDB's row-number column), for reads with and without cuts", async () => {
+    const file = join(dir, 'frn.parquet');
+    await sql(`COPY (SELECT i::BIGINT AS id, (i * 10)::BIGINT AS file_row_number FROM range(50) t(i)) TO '${file}' (FORMAT parquet)`);
+    for (const where of [[], [{ column: 'id', op: '>', value: 3 }] as HardCut[]])
+      await expect(collect(parquetSource([file]).batches({ where }))).rejects.toThrow(`${file}: has a column named 'file_row_number', the name of DuckDB's row-number column`);
+  });
+
   it('refuses a batch size that is not a positive integer', async () => {
     for (const batchRows of [0, 2.5, -1]) await expect(collect(parquetSource([join(dir, 'c.parquet')]).batches({ batchRows }))).rejects.toThrow(/batchRows must be a positive integer/);
   });
