@@ -13,8 +13,12 @@ import { fileSchemaDifference, readParquetMeta, type ParquetFileMeta } from './p
 import { planPushDown, type PushDownStats } from './parquetPushdown.js';
 import { fromPull } from './parquetStream.js';
 import { InputError } from './inputError.js';
+import { mapLimited } from '../util/mapLimited.js';
 
 export const DEFAULT_BATCH_ROWS = 65536;
+
+/** Footers a source reads at once (DuckDB reads them on its threads; a dataset may have thousands of files). */
+const FOOTERS_AT_ONCE = 8;
 
 export interface ParquetDatasetInfo extends DatasetInfo {
   unsupported: ColumnType[];
@@ -89,14 +93,16 @@ export function parquetSource(paths: string[]): ParquetSource {
  * batches and sinks are positional), nullable where any file may hold nulls.
  */
 async function loadMetas(paths: string[]): Promise<ParquetFileMeta[]> {
-  const out: ParquetFileMeta[] = [];
-  for (const p of paths) {
+  const first = await readParquetMeta(paths[0]);
+  // Footers are read several at a time (a dataset may have thousands of files); the error
+  // reported is still the first file's in order that is unreadable or does not match.
+  const rest = await mapLimited(paths.slice(1), FOOTERS_AT_ONCE, async (p) => {
     const m = await readParquetMeta(p);
-    const first = out[0];
-    const diff = first ? fileSchemaDifference(first, m) : null;
+    const diff = fileSchemaDifference(first, m);
     if (diff) throw new InputError('incompatible', `schemas differ between ${first.path} and ${m.path}: ${diff}`);
-    out.push(m);
-  }
+    return m;
+  });
+  const out = [first, ...rest];
   const everywhere = (f: Field) => out.every((m) => m.schema.some((g) => g.name === f.name));
   const nullable = new Set(out.flatMap((m) => m.schema.filter((f) => f.nullable).map((f) => f.name)));
   const schema = out[0].schema.filter(everywhere).map((f) => ({ ...f, nullable: nullable.has(f.name) }));

@@ -235,6 +235,18 @@ describe('parquetSource across producers', () => {
       await expect(collect(parquetSource([file]).batches({ where }))).rejects.toThrow(`${file}: has a column named 'file_row_number', the name of DuckDB's row-number column`);
   });
 
+  it('opening many files (footers read several at a time) names the first bad file in order, unreadable or of another schema', async () => {
+    const good = join(dir, 'c.parquet');
+    const junk = join(dir, 'junk-footer.parquet');
+    await writeFile(junk, 'not parquet, but long enough to look for a footer');
+    const other = join(dir, 'other-schema.parquet');
+    await sql(`COPY (SELECT 1::INTEGER AS something_else) TO '${other}' (FORMAT parquet)`);
+    const goods = Array.from({ length: 20 }, () => good);
+    await expect(parquetSource([...goods, junk, ...goods, other]).files()).rejects.toThrow(`${junk}: cannot read Parquet metadata`);
+    await expect(parquetSource([...goods, other, ...goods, junk]).files()).rejects.toThrow(`schemas differ between ${good} and ${other}`);
+    expect((await parquetSource([...goods, good]).files()).map((m) => m.path)).toEqual([...goods, good]);
+  });
+
   it('refuses a batch size that is not a positive integer', async () => {
     for (const batchRows of [0, 2.5, -1]) await expect(collect(parquetSource([join(dir, 'c.parquet')]).batches({ batchRows }))).rejects.toThrow(/batchRows must be a positive integer/);
   });
