@@ -224,6 +224,15 @@ describe('rootSource on the real ROOT files', () => {
 
 describe('rootSource errors', () => {
   const error = (p: Promise<unknown>) => p.then(() => 'no error', (e: Error) => e.message);
+  /** Runs `fn` with a fresh temporary folder for damaged copies, removed afterwards. */
+  const inTempDir = async (fn: (dir: string) => Promise<void>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'diffskim-badroot-'));
+    try {
+      await fn(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
 
   it('names the closest branches when one is missing', async () => {
     const msg = await error(read([NANO], ['jet_pT']));
@@ -268,8 +277,7 @@ describe('rootSource errors', () => {
   });
 
   it('a truncated copy is named as truncated, at any length (jsroot read its keys as none: "contains no TTree"), and a non-ROOT file as such', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'diffskim-truncroot-'));
-    try {
+    await inTempDir(async (dir) => {
       for (const source of [HZZ, NANO]) {
         const bytes = readFileSync(source);
         for (const keep of [10, 1000, Math.floor(bytes.length / 2), bytes.length - 1]) {
@@ -283,15 +291,12 @@ describe('rootSource errors', () => {
       const other = join(dir, 'other.root');
       writeFileSync(other, 'PAR1 not a ROOT file at all');
       expect(await error(read([other]))).toBe(`${other}: not a ROOT file (it does not start with 'root')`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a tree object or key list that does not decode is an input error naming the file (the tree\'s was "Fail to UNZIP buffer for events", INTERNAL over gRPC)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'diffskim-badroot-'));
     const failure = (p: Promise<unknown>) => p.then(() => new Error('no error'), (e: Error) => e);
-    try {
+    await inTempDir(async (dir) => {
       const damaged = (name: string, from: number) => {
         const bytes = readFileSync(HZZ);
         bytes.fill(0x7f, from, from + 64);
@@ -306,14 +311,11 @@ describe('rootSource errors', () => {
       const k = await failure(read([keys]));
       expect(k.message).toBe(`${keys}: contains no TTree`);
       expect(k instanceof InputError && k.kind).toBe('unreadable');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a tree object that decodes only in part (holes in its branch list) is an input error naming the file (was a TypeError reading fBranches)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'diffskim-badroot-'));
-    try {
+    await inTempDir(async (dir) => {
       for (const from of [50_349, 113_286]) {
         const bytes = readFileSync(NANO);
         bytes.fill(0x7f, from, from + 64); // inside the Events TTree object's branches
@@ -323,21 +325,16 @@ describe('rootSource errors', () => {
         expect(e.message).toBe(`${bad}: cannot read tree 'Events': its list of branches did not decode`);
         expect(e instanceof InputError && e.kind).toBe('unreadable');
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a basket that does not decode fails the read naming the file and tree (jsroot let it escape, ending the process)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'diffskim-badroot-'));
-    try {
+    await inTempDir(async (dir) => {
       const bytes = readFileSync(HZZ);
       for (let i = 100_000; i < 100_064; i++) bytes[i] ^= 0x5a; // inside Jet_Px's baskets
       const bad = join(dir, 'hzz-damaged.root');
       writeFileSync(bad, bytes);
       expect(await error(read([bad], undefined, 1000))).toMatch(new RegExp(`^${bad}: cannot read tree 'events': `));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
