@@ -139,7 +139,8 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     if (why) throw invalidArgument(`${first}: ${why}`);
     const keep = req.keep.filter((k) => !unsupported.some((u) => u.name === k));
     checkColumns(info.schema, keep, first, { unsupported });
-    checkColumns(info.schema, [...cuts.cuts.map((c) => c.column), ...(req.scoreCut ? scorer!.columns : [])], first, { scalar: true, unsupported });
+    const unread = [...unsupported, ...(info.unreadableFields ?? [])];
+    checkColumns(info.schema, [...cuts.cuts.map((c) => c.column), ...(req.scoreCut ? scorer!.columns : [])], first, { scalar: true, unsupported: unread });
     await mkdir(outDir, { recursive: true });
     const result = await options.runSkim({
       inputs,

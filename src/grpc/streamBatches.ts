@@ -79,8 +79,9 @@ export async function streamBatches(settings: StreamSettings, stats: StreamStats
     const source = settings.openSource(files);
     const info = await source.describe();
     const shown = settings.roots.display(files[0]);
-    checkColumns(info.schema, req.columns, shown, { unsupported: info.unsupported });
-    checkColumns(info.schema, where.map((c) => c.column), shown, { scalar: true, unsupported: info.unsupported });
+    const unsupported = [...(info.unsupported ?? []), ...(info.unreadableFields ?? [])];
+    checkColumns(info.schema, req.columns, shown, { unsupported });
+    checkColumns(info.schema, where.map((c) => c.column), shown, { scalar: true, unsupported });
     const columns = req.columns.length ? req.columns : undefined;
     const options: ReadOptions = {
       columns,

@@ -58,6 +58,7 @@ export function parquetSource(paths: string[]): ParquetSource {
         columnBytes: {},
         columnValues: {},
         unsupported: all[0].unsupported,
+        unreadableFields: all[0].unreadableLeaves,
       };
       const lists = new Set(info.schema.filter((f) => f.list).map((f) => f.name));
       for (const m of all)

@@ -58,6 +58,8 @@ export interface DatasetInfo {
   columnValues: Record<string, number>;
   /** Columns of a type diffskim does not read into batches (strings, structs, ...), when the source knows them. A struct's numeric leaves are read as fields ('Muon.pt', see structOf). */
   unsupported?: ColumnType[];
+  /** Fields of struct columns that are not read either (strings, maps, ...: 'Muon.name'), to name their type in errors. */
+  unreadableFields?: ColumnType[];
 }
 
 export interface ReadOptions {

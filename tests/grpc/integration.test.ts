@@ -151,8 +151,13 @@ describe('gRPC over real Parquet files', () => {
     expect(await skim({ codec: 'lzma' })).toMatch(/INVALID_ARGUMENT.*unknown codec 'lzma'/);
     expect(await skim({ outputDir: 'mc/a.parquet' })).toMatch(/INVALID_ARGUMENT.*is a file, not a directory/);
     // A struct's field is read like a column, but a skim writes whole columns: keep the struct.
-    await sql(`COPY (SELECT i::BIGINT AS id, {'pt': i::FLOAT} AS MET FROM range(10) t(i)) TO '${join(root, 'structs.parquet')}' (FORMAT parquet)`);
+    await sql(`COPY (SELECT i::BIGINT AS id, {'pt': i::FLOAT} AS MET, [{'pt': 1.5::FLOAT, 'name': 'mu'}] AS Muon FROM range(10) t(i)) TO '${join(root, 'structs.parquet')}' (FORMAT parquet)`);
     expect(await skim({ inputs: ['structs.parquet'], keep: ['id', 'MET.pt'] })).toMatch(/INVALID_ARGUMENT.*cannot keep 'MET\.pt', a field of the struct column 'MET'/);
+    // A field diffskim cannot read is named with its type, as a string column is.
+    const stream = (request: object) => codeAndMessage(lastValueFrom(grpcSource(address, { paths: ['structs.parquet'], ...request }).batches()));
+    expect(await stream({ where: [{ column: 'count(Muon.name)', op: '>', value: 0 }] })).toMatch(/INVALID_ARGUMENT.*'Muon\.name'.*has type VARCHAR\[\], which diffskim does not stream/);
+    expect(await stream({ columns: ['Muon.name'] })).toMatch(/INVALID_ARGUMENT.*'Muon\.name'.*has type VARCHAR\[\]/);
+    expect(await skim({ inputs: ['structs.parquet'], cuts: [encodeCut({ column: 'first(Muon.name)', op: '>', value: 0 })] })).toMatch(/INVALID_ARGUMENT.*'Muon\.name'.*has type VARCHAR\[\]/);
     expect(existsSync(join(root, 'skims', 'refused'))).toBe(false); // refused before anything was created
     // A file that is not Parquet: DATA_LOSS, named relative to the data root.
     writeFileSync(join(root, 'junk.parquet'), 'not parquet at all, but long enough to have a footer');
