@@ -84,7 +84,7 @@ export async function openRootTree(path: string, treeName?: string): Promise<Roo
   try {
     bytes = statSync(path).size;
   } catch (e) {
-    throw new Error(`${path}: cannot open ROOT file: ${(e as Error).message}`);
+    throw cannotOpen(path, e);
   }
   checkRootHeader(path, bytes);
   let file: JsrootFile;
@@ -118,6 +118,11 @@ export async function openRootTree(path: string, treeName?: string): Promise<Roo
   }
 }
 
+/** A file system error naming the file; its code (ENOENT, EACCES, ...) is kept for the gRPC status. */
+function cannotOpen(path: string, e: unknown): Error {
+  return Object.assign(new Error(`${path}: cannot open ROOT file: ${(e as Error).message}`), { code: (e as NodeJS.ErrnoException).code });
+}
+
 /**
  * A ROOT file's header names where its data ends (fEND). A file shorter than that is an
  * incomplete copy, or was never closed by its writer; jsroot would then misread its keys
@@ -125,12 +130,16 @@ export async function openRootTree(path: string, treeName?: string): Promise<Roo
  */
 function checkRootHeader(path: string, size: number): void {
   const head = Buffer.alloc(24);
-  const fd = openSync(path, 'r');
   let got: number;
   try {
-    got = readSync(fd, head, 0, head.length, 0);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(path, 'r');
+    try {
+      got = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw cannotOpen(path, e);
   }
   if (got < 4 || head.toString('latin1', 0, 4) !== 'root') throw new InputError('unreadable', `${path}: not a ROOT file (it does not start with 'root')`);
   if (got < 16) throw new InputError('unreadable', `${path}: truncated ROOT file (${size} bytes, shorter than its header)`);

@@ -9,7 +9,9 @@ import { Demand } from '../../src/sources/demand.js';
 import { InputError } from '../../src/sources/inputError.js';
 import { toBigInt } from '../../src/sources/rootRead.js';
 import { rootSource } from '../../src/sources/rootSource.js';
-import { chooseTree } from '../../src/sources/rootTree.js';
+import { chooseTree, openRootTree } from '../../src/sources/rootTree.js';
+import { toStatus } from '../../src/grpc/errors.js';
+import { status } from '@grpc/grpc-js';
 import type { ReadOptions } from '../../src/sources/types.js';
 import { consumeSlowly } from '../grpc/helpers.js';
 import { batchValues, checksum, HZZ, NANO, referenceRead, ROOT_DIR, ZMUMU } from './reference.js';
@@ -272,8 +274,10 @@ describe('rootSource errors', () => {
     expect(() => chooseTree('f.root', file())).toThrow('f.root: contains no TTree');
   });
 
-  it('names a file that does not exist', async () => {
-    expect(await error(read(['/nonexistent/x.root']))).toContain('/nonexistent/x.root');
+  it('names a file that does not exist, keeping its error code (ENOENT, so NOT_FOUND as a gRPC status; the code was lost)', async () => {
+    const e = await openRootTree('/nonexistent/x.root').then(() => new Error('no error'), (x: Error) => x);
+    expect(e.message).toContain('/nonexistent/x.root: cannot open ROOT file');
+    expect(toStatus(e).code).toBe(status.NOT_FOUND);
   });
 
   it('a truncated copy is named as truncated, at any length (jsroot read its keys as none: "contains no TTree"), and a non-ROOT file as such', async () => {
