@@ -1,7 +1,7 @@
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import { type Observable, throwError } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
-import { type Field, type Schema } from '../batch/schema.js';
+import { type Schema } from '../batch/schema.js';
 import { cutsToSql, type HardCut } from '../selection/cutsFile.js';
 import { type ColumnType, type DatasetInfo, type EventSource, type ReadOptions } from './types.js';
 import { BatchBuilder, checkResultTypes, NullListElementError, readChunk } from './parquetChunks.js';
@@ -104,9 +104,16 @@ async function loadMetas(paths: string[]): Promise<ParquetFileMeta[]> {
     return m;
   });
   const out = [first, ...rest];
-  const everywhere = (f: Field) => out.every((m) => m.schema.some((g) => g.name === f.name));
-  const nullable = new Set(out.flatMap((m) => m.schema.filter((f) => f.nullable).map((f) => f.name)));
-  const schema = out[0].schema.filter(everywhere).map((f) => ({ ...f, nullable: nullable.has(f.name) }));
+  // Per column name: in how many files it is (a struct's leaves may be missing from some), and
+  // whether any may hold nulls. Counted in one pass: datasets reach thousands of files and columns.
+  const files = new Map<string, number>();
+  const nullable = new Set<string>();
+  for (const m of out)
+    for (const f of m.schema) {
+      files.set(f.name, (files.get(f.name) ?? 0) + 1);
+      if (f.nullable) nullable.add(f.name);
+    }
+  const schema = first.schema.filter((f) => files.get(f.name) === out.length).map((f) => ({ ...f, nullable: nullable.has(f.name) }));
   return out.map((m) => ({ ...m, schema }));
 }
 

@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
+import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { schemaDifference, type Field, type Schema } from '../batch/schema.js';
 import { isTempFile } from '../sinks/tempFiles.js';
 import { firstLine } from './parquetDiagnose.js';
 import { dtypeOfDuckType, queryRows, sqlString, withConnection } from './parquetDuckdb.js';
-import { isStructType, structOf, type ColumnType } from './types.js';
+import { isStructType, ownFields, structOf, type ColumnType } from './types.js';
 import { InputError } from './inputError.js';
 import { structColumn, type StructLeaf } from './parquetStructs.js';
 
@@ -66,10 +67,8 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       const f = sqlString(path);
       const described = await queryRows(con, `DESCRIBE SELECT * FROM read_parquet(${f})`);
       const nullable = topLevelNullable(await queryRows(con, `SELECT name, repetition_type, num_children FROM parquet_schema(${f})`));
-      // The columns' types as objects, to walk the structs' fields.
-      const prepared = await con.prepare(`SELECT * FROM read_parquet(${f})`);
-      const types = described.map((_, i) => prepared.columnType(i));
-      prepared.destroySync();
+      // The columns' types as objects, to walk the structs' fields (a second bind of the file: only when it has structs).
+      const types = described.some((r) => isStructType(String(r.column_type))) ? await columnTypes(con, `SELECT * FROM read_parquet(${f})`) : [];
       const schema: Schema = [];
       const unsupported: ParquetFileMeta['unsupported'] = [];
       const leaves: StructLeaf[] = [];
@@ -80,7 +79,7 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
         const t = dtypeOfDuckType(String(r.column_type));
         if (t) schema.push({ name, ...t, nullable: nullable.get(name) ?? true } satisfies Field);
         else unsupported.push({ name, type: String(r.column_type) });
-        const struct = structColumn(name, types[i]);
+        const struct = types[i] && structColumn(name, types[i]);
         if (!struct) continue;
         schema.push(...struct.leaves.map((l) => l.field));
         leaves.push(...struct.leaves);
@@ -109,6 +108,16 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       throw new InputError('unreadable', msg.startsWith(path) ? msg : `${path}: cannot read Parquet metadata (footer; corrupt or truncated file?): ${firstLine(msg)}`);
     }
   });
+}
+
+/** The result types of a query, as node-api's type objects. */
+async function columnTypes(con: DuckDBConnection, sql: string): Promise<DuckDBType[]> {
+  const prepared = await con.prepare(sql);
+  try {
+    return Array.from({ length: prepared.columnCount }, (_, i) => prepared.columnType(i));
+  } finally {
+    prepared.destroySync();
+  }
 }
 
 /** `structChunks`: per struct column, the readable leaf each of its column chunks holds (or null), in file order. */
@@ -184,7 +193,7 @@ function topLevelNullable(rows: Record<string, unknown>[]): Map<string, boolean>
  * copies them whole): their leaves are read where every file has them, of one type.
  */
 export function fileSchemaDifference(a: ParquetFileMeta, b: ParquetFileMeta): string | null {
-  const own = (m: ParquetFileMeta) => m.schema.filter((f) => !structOf(m.unsupported, f.name));
+  const own = (m: ParquetFileMeta) => ownFields(m.schema, m.unsupported);
   const shared = (m: ParquetFileMeta, other: ParquetFileMeta) => m.schema.filter((f) => structOf(m.unsupported, f.name) && other.schema.some((g) => g.name === f.name));
   return schemaDifference(own(a), own(b)) ?? schemaDifference(shared(a, b), shared(b, a));
 }
