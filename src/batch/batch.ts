@@ -101,6 +101,13 @@ export function sliceBatch(batch: EventBatch, start: number, end: number): Event
   return { schema: batch.schema, length: end - start, columns, ...(origin && { origin }) };
 }
 
+/** Indices of the set entries of a mask of which `count` are set, for takeRows. */
+export function indicesOf(mask: Uint8Array, count: number): Uint32Array {
+  const rows = new Uint32Array(count);
+  for (let i = 0, k = 0; i < mask.length; i++) if (mask[i]) rows[k++] = i;
+  return rows;
+}
+
 /** The events whose indices are listed in `rows`, in that order, copied. */
 export function takeRows(batch: EventBatch, rows: Uint32Array): EventBatch {
   const columns: Record<string, Column> = {};

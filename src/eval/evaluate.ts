@@ -9,7 +9,7 @@ import type { CutsFile } from '../selection/cutsFile.js';
 import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
 import { parquetSink, type ParquetSinkResult } from '../sinks/parquetSink.js';
 import { Demand } from '../sources/demand.js';
-import { structOf, type DatasetInfo, type EventSource } from '../sources/types.js';
+import { columnBytesOf, type DatasetInfo, type EventSource } from '../sources/types.js';
 import { AucAccumulator } from '../training/auc.js';
 import { eventBytes, eventBytesColumns, eventBytesModel, skimColumns } from '../training/eventBytes.js';
 import { createProgress } from '../util/progress.js';
@@ -154,8 +154,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
       keptBytesFraction: last.fraction.bytes,
       bytesKeptEstimate: bytesModel.bytesIn * last.fraction.bytes,
       // Columns' bytes only: a file's own overhead (footer, ROOT keys and streamers) is not what cuts save.
-      // (A struct's leaves are in its bytes.)
-      bytesSavedEstimate: Object.entries(info.columnBytes).reduce((s, [c, b]) => s + (structOf(info.unsupported, c) ? 0 : b), 0) - bytesModel.bytesIn * last.fraction.bytes,
+      bytesSavedEstimate: columnBytesOf(info) - bytesModel.bytesIn * last.fraction.bytes,
     },
     cutFlow: flowRows,
     distributions: { score: scores.distribution(), cuts: cutHists.distributions() },

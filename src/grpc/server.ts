@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { CutsFile } from '../selection/cutsFile.js';
-import { type EventSource, leafKept } from '../sources/types.js';
+import { type EventSource, unreadColumns } from '../sources/types.js';
 import { bearerTokenInterceptor } from './auth.js';
 import { encodeSchema } from './codec.js';
 import { decodeCut } from './cuts.js';
@@ -13,7 +13,7 @@ import { CHANNEL_OPTIONS, type DatasetInfoMsg, type DescribeRequestMsg, services
 import { checkColumns, streamBatches, type StreamStats } from './streamBatches.js';
 import { parseCodec } from '../sinks/parquetSink.js';
 import { removeStaleTempFiles } from '../sinks/tempFiles.js';
-import { notStreamable, type SkimResult } from '../skim/runSkim.js';
+import { keepRefused, type SkimResult } from '../skim/runSkim.js';
 
 /** A skim as the server asks for it (the shape of src/skim/runSkim.ts's options). */
 export interface SkimJob {
@@ -134,13 +134,11 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     // Columns diffskim does not read (strings, structs) can still be kept by DuckDB's skim.
     const unsupported = info.unsupported ?? [];
     const first = roots.display(inputs[0]);
-    // A skim writes whole columns: a struct's field ('Muon.pt') cannot be kept without its struct.
-    const why = leafKept(unsupported, req.keep) ?? (req.scoreCut ? notStreamable(unsupported, req.keep) : null);
+    const why = keepRefused(unsupported, req.keep, req.scoreCut);
     if (why) throw invalidArgument(`${first}: ${why}`);
     const keep = req.keep.filter((k) => !unsupported.some((u) => u.name === k));
     checkColumns(info.schema, keep, first, { unsupported });
-    const unread = [...unsupported, ...(info.unreadableFields ?? [])];
-    checkColumns(info.schema, [...cuts.cuts.map((c) => c.column), ...(req.scoreCut ? scorer!.columns : [])], first, { scalar: true, unsupported: unread });
+    checkColumns(info.schema, [...cuts.cuts.map((c) => c.column), ...(req.scoreCut ? scorer!.columns : [])], first, { scalar: true, unsupported: unreadColumns(info) });
     await mkdir(outDir, { recursive: true });
     const result = await options.runSkim({
       inputs,

@@ -4,7 +4,7 @@ import type { EventBatch } from '../batch/batch.js';
 import { type Schema, sameSchema } from '../batch/schema.js';
 import { parseQuantity } from '../selection/quantity.js';
 import { projectionItem } from '../sources/parquetColumns.js';
-import type { ColumnType, EventSource, ReadOptions } from '../sources/types.js';
+import { type ColumnType, type EventSource, type ReadOptions, unreadColumns } from '../sources/types.js';
 import { encodeBatch, encodeSchema, splitForWire } from './codec.js';
 import { decodeCut } from './cuts.js';
 import type { DataRoots } from './dataRoots.js';
@@ -79,7 +79,7 @@ export async function streamBatches(settings: StreamSettings, stats: StreamStats
     const source = settings.openSource(files);
     const info = await source.describe();
     const shown = settings.roots.display(files[0]);
-    const unsupported = [...(info.unsupported ?? []), ...(info.unreadableFields ?? [])];
+    const unsupported = unreadColumns(info);
     checkColumns(info.schema, req.columns, shown, { unsupported });
     checkColumns(info.schema, where.map((c) => c.column), shown, { scalar: true, unsupported });
     const columns = req.columns.length ? req.columns : undefined;

@@ -1,5 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { takeRows, type EventBatch } from '../batch/batch.js';
+import { indicesOf, takeRows, type EventBatch } from '../batch/batch.js';
 import { passMask, type HardCut } from '../selection/cutsFile.js';
 
 export interface ScoreCut {
@@ -65,10 +65,4 @@ export function hardCut(cuts: HardCut[], score?: ScoreCut, counts: HardCutCounts
         complete: () => subscriber.complete(),
       }),
     );
-}
-
-function indicesOf(mask: Uint8Array, count: number): Uint32Array {
-  const rows = new Uint32Array(count);
-  for (let i = 0, k = 0; i < mask.length; i++) if (mask[i]) rows[k++] = i;
-  return rows;
 }

@@ -5,10 +5,10 @@ import { selectColumns } from '../batch/batch.js';
 import { hardCut, newCounts, type ScoreCut } from '../operators/hardCut.js';
 import { progress } from '../operators/progress.js';
 import { cutColumns, type CutsFile } from '../selection/cutsFile.js';
-import { columnsNotWritten, notStreamable, type SkimResult, skimTotals } from '../skim/runSkim.js';
+import { columnsNotWritten, keepRefused, type SkimResult, skimTotals } from '../skim/runSkim.js';
 import { parquetSink, parseCodec } from '../sinks/parquetSink.js';
 import { Demand } from '../sources/demand.js';
-import { leafKept, structOf, type EventSource } from '../sources/types.js';
+import { columnBytesOf, type EventSource } from '../sources/types.js';
 import { skimColumns } from '../training/eventBytes.js';
 import { createProgress } from '../util/progress.js';
 
@@ -32,7 +32,7 @@ export interface StreamSkimOptions {
 export async function skimStream(o: StreamSkimOptions): Promise<SkimResult> {
   const t0 = performance.now();
   const info = await o.source.describe();
-  const why = o.keep ? (leafKept(info.unsupported, o.keep) ?? notStreamable(info.unsupported ?? [], o.keep)) : null;
+  const why = o.keep ? keepRefused(info.unsupported ?? [], o.keep, true) : null;
   if (why) throw new Error(`${o.name}: ${why}`);
   const keep = o.keep ?? skimColumns(info, false);
   const columns = [...new Set([...keep, ...cutColumns(o.cuts), ...(o.score?.columns ?? [])])];
@@ -49,8 +49,7 @@ export async function skimStream(o: StreamSkimOptions): Promise<SkimResult> {
     ),
   );
   const kept = new Set(keep);
-  // A struct's leaves are in its bytes.
-  const bytesSavedByColumns = Object.entries(info.columnBytes).reduce((s, [c, b]) => s + (kept.has(c) || structOf(info.unsupported, c) ? 0 : b), 0);
+  const bytesSavedByColumns = columnBytesOf(info, (c) => !kept.has(c));
   const file = { input: o.inputs.join(','), output, eventsIn: counts.eventsIn, eventsKept: counts.kept, bytesIn: info.bytesOnDisk, bytesOut: written.bytes };
   const totals = skimTotals([file], { bytesSavedByColumns, rowGroupsTotal: 0, rowGroupsSkipped: 0, bytesNeverRead: 0, seconds: (performance.now() - t0) / 1000, path: 'streaming', columnsNotWritten: columnsNotWritten(info.unsupported, o.keep) });
   return { ...totals, inputs: o.inputs };

@@ -11,7 +11,7 @@ import { parquetSource } from '../sources/parquet.js';
 import { checkCuts, columnSqlOf, fieldFor } from '../sources/parquetColumns.js';
 import { sqlIdent, sqlString, withConnection } from '../sources/parquetDuckdb.js';
 import type { ChunkStats, ParquetFileMeta } from '../sources/parquetMeta.js';
-import { type ColumnType, columnList, leafKept, structOf } from '../sources/types.js';
+import { type ColumnType, columnList, leafKept, ownFields, structOf } from '../sources/types.js';
 import { readError } from '../sources/parquetDiagnose.js';
 import { planPushDown } from '../sources/parquetPushdown.js';
 import { tempPathOf } from '../sinks/tempFiles.js';
@@ -128,11 +128,14 @@ async function skimFiles(metas: ParquetFileMeta[], outputs: string[], keep: stri
 }
 
 /**
- * A streaming skim (a score cut, or a ROOT or gRPC source) writes what diffskim reads into
- * batches: numbers, booleans and lists of them. Other columns (strings, structs) are left out and
- * listed in SkimResult.columnsNotWritten; naming one in `keep` is an error (this message).
+ * Why a skim cannot keep `keep`, or null. No skim keeps a struct's field alone ('Muon.pt'): it
+ * writes whole columns. A `streaming` skim (a score cut, or a ROOT or gRPC source) writes what
+ * diffskim reads into batches: numbers, booleans and lists of them. Other columns (strings,
+ * structs) are left out and listed in SkimResult.columnsNotWritten; naming one is refused.
  */
-export function notStreamable(unsupported: ColumnType[], keep: string[]): string | null {
+export function keepRefused(unsupported: ColumnType[], keep: string[], streaming: boolean): string | null {
+  const leaf = leafKept(unsupported, keep);
+  if (leaf || !streaming) return leaf;
   const named = unsupported.filter((u) => keep.includes(u.name));
   if (!named.length) return null;
   return `cannot keep column(s) ${columnList(named)}: a streaming skim (score cut, ROOT or gRPC source) holds numbers, booleans and lists of them only; leave them out (a Parquet skim without a score cut, run by DuckDB, keeps every column)`;
@@ -147,10 +150,10 @@ export function keptColumns(metas: ParquetFileMeta[], keep: string[] | undefined
   // Columns diffskim does not read (strings, structs) need not agree between inputs (their
   // schemas do agree on the others).
   const unsupported = [...new Map(metas.flatMap((m) => m.unsupported).map((u) => [u.name, u])).values()];
-  const why = keep ? (leafKept(unsupported, keep) ?? (streaming ? notStreamable(unsupported, keep) : null)) : null;
+  const why = keep ? keepRefused(unsupported, keep, streaming) : null;
   if (why) throw new Error(`${first.path}: ${why}`);
   // A column named twice is written once (DuckDB would write the second as 'x_1').
-  const names = keep ? [...new Set(keep)] : streaming ? first.schema.filter((f) => !structOf(unsupported, f.name)).map((f) => f.name) : first.columns;
+  const names = keep ? [...new Set(keep)] : streaming ? ownFields(first.schema, unsupported).map((f) => f.name) : first.columns;
   for (const name of names) if (streaming || !unsupported.some((u) => u.name === name)) fieldFor(first.schema, { fn: 'value', column: name, text: name }, first.path, unsupported);
   // DuckDB's skim copies string and struct columns as they are: each one kept must be in every
   // input, and by default it keeps every column, so the inputs must have the same ones.

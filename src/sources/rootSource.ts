@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import type { Observable } from 'rxjs';
 import { glob } from 'tinyglobby';
-import { selectColumns, takeRows, type EventBatch } from '../batch/batch.js';
+import { indicesOf, selectColumns, takeRows, type EventBatch } from '../batch/batch.js';
 import { schemaDifference, type Schema } from '../batch/schema.js';
 import { passMask } from '../selection/cutsFile.js';
 import { parseQuantity } from '../selection/quantity.js';
@@ -123,8 +123,7 @@ function keepPassing(batch: EventBatch, cuts: NonNullable<ReadOptions['where']>)
   let n = 0;
   for (let i = 0; i < mask.length; i++) n += mask[i];
   if (n === batch.length) return batch;
-  const rows = new Uint32Array(n);
-  for (let i = 0, j = 0; i < mask.length; i++) if (mask[i]) rows[j++] = i;
+  const rows = indicesOf(mask, n);
   const kept = takeRows(batch, rows);
   // The origin's first row is the entry of the first event kept, as a Parquet pass gives it.
   const o = batch.origin;

@@ -41,6 +41,21 @@ export function leafKept(unsupported: ColumnType[] | undefined, keep: string[]):
   return null;
 }
 
+/** The fields of a schema that are columns of their own, not a struct's fields (which only the struct holds). */
+export function ownFields(schema: Schema, unsupported: ColumnType[] | undefined): Schema {
+  return schema.filter((f) => !structOf(unsupported, f.name));
+}
+
+/** Compressed bytes of the columns `counted` accepts (all by default); a struct's fields are in the struct's bytes, counted once. */
+export function columnBytesOf(info: DatasetInfo, counted: (column: string) => boolean = () => true): number {
+  return Object.entries(info.columnBytes).reduce((s, [c, b]) => s + (counted(c) && !structOf(info.unsupported, c) ? b : 0), 0);
+}
+
+/** Columns and struct fields a source knows of but does not read, with their types (for errors naming them). */
+export function unreadColumns(info: DatasetInfo): ColumnType[] {
+  return [...(info.unsupported ?? []), ...(info.unreadableFields ?? [])];
+}
+
 /** A struct or list of structs, as DuckDB spells its type. */
 export function isStructType(type: string): boolean {
   return type.startsWith('STRUCT(');

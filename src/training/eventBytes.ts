@@ -1,6 +1,6 @@
 import type { EventBatch } from '../batch/batch.js';
 import { evaluateQuantity } from '../selection/quantity.js';
-import { leafKept, structOf, type DatasetInfo } from '../sources/types.js';
+import { leafKept, ownFields, type DatasetInfo } from '../sources/types.js';
 
 /**
  * Stored bytes of each event, for the cached-data-size term. A flat column costs its bytes on
@@ -22,7 +22,7 @@ export interface EventBytesModel {
  * reads, but not a struct's leaves ('Muon.pt'), which only the struct holds.
  */
 export function skimColumns(info: DatasetInfo, inEngine: boolean): string[] {
-  const own = info.schema.filter((f) => !structOf(info.unsupported, f.name)).map((f) => f.name);
+  const own = ownFields(info.schema, info.unsupported).map((f) => f.name);
   return [...own, ...(inEngine ? (info.unsupported ?? []).map((u) => u.name) : [])];
 }
 
