@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { writeJsonAtomic } from '../../src/util/atomicWrite.js';
+import { toolMissing } from '../helpers/tools.js';
 import { sql } from '../parquet/helpers.js';
 
 /**
- * Disk full while writing, on a real 1 MiB tmpfs (needs root and mount(8); the tests skip
- * where that is not possible).
+ * Disk full while writing, on a real 1 MiB tmpfs (needs root and mount(8); see toolMissing).
  */
 const base = mkdtempSync(join(tmpdir(), 'diffskim-enospc-'));
 const disk = join(base, 'disk');
@@ -41,7 +41,9 @@ afterAll(() => {
   rmSync(base, { recursive: true, force: true });
 });
 
-describe.skipIf(!mounted)('disk full (ENOSPC) on a 1 MiB tmpfs', () => {
+const noTmpfs = toolMissing('a 1 MiB tmpfs (root and mount(8))', mounted ? null : 'mount -t tmpfs failed');
+
+describe.skipIf(noTmpfs)('disk full (ENOSPC) on a 1 MiB tmpfs', () => {
   it('in-engine skim: a clear error naming the input and output, no temp file left, input untouched', async () => {
     const out = join(disk, 'copy');
     const e = await runSkim({ inputs: [input], cuts: noCuts, outDir: out }).catch((x: Error) => x);
