@@ -1,7 +1,7 @@
 import { ignoreElements, lastValueFrom, map, type Observable } from 'rxjs';
 import { makeBatch, type EventBatch } from '../batch/batch.js';
 import { hasCuts, hasMlp, type SelectionModel } from '../model/model.js';
-import { mlpScore, scoreBatch } from '../model/score.js';
+import { mlpScore, modelScore } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { progress } from '../operators/progress.js';
 import type { CutDistribution } from '../plots/cutPlots.js';
@@ -10,7 +10,6 @@ import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
 import { parquetSink, type ParquetSinkResult } from '../sinks/parquetSink.js';
 import { Demand } from '../sources/demand.js';
 import { columnBytesOf, type DatasetInfo, type EventSource } from '../sources/types.js';
-import { AucAccumulator } from '../training/auc.js';
 import { eventBytes, eventBytesColumns, eventBytesModel, skimColumns } from '../training/eventBytes.js';
 import { createProgress } from '../util/progress.js';
 import { CutFlow, type CutFlowRow } from './cutFlow.js';
@@ -37,8 +36,6 @@ export interface EvaluateOptions {
   friend?: string;
   /** Name of the input for error messages. */
   inputName?: string;
-  /** Fine score bins for ROC and working points. */
-  bins?: number;
   quiet?: boolean;
 }
 
@@ -97,8 +94,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   columns.push(...eventBytesColumns(bytesModel).filter((c) => !columns.includes(c)));
 
   const labelled = Boolean(o.label);
-  const scores = new ScoreHistogram(o.bins);
-  const auc = new AucAccumulator(o.bins ?? 20_000);
+  const scores = new ScoreHistogram();
   const flow = new CutFlow(cuts, labelled);
   const cutHists = new CutHistograms(cutRanges(cuts.cuts, model), labelled);
   let eventIndex = 0;
@@ -108,13 +104,12 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   const scored: Observable<EventBatch> = o.source.batches({ columns, demand }).pipe(
     progress(createProgress({ stage: 'eval', total: info.rows, quiet: o.quiet })),
     map((batch) => {
-      const score = scoreBatch(model, batch);
+      const score = modelScore(model, batch);
       const isSignal = o.label ? Uint8Array.from(evaluateQuantity(batch, parseQuantity(o.label)), (y) => (y > 0.5 ? 1 : 0)) : null;
       const weight = eventWeights(batch, o.weight);
       const bytes = eventBytes(bytesModel, batch);
       scores.add(score, isSignal, weight, bytes);
       if (isSignal) {
-        auc.add(score, isSignal, weight ?? undefined);
         for (let i = 0; i < isSignal.length; i++) counts[isSignal[i] ? 'signal' : 'background']++;
       }
       // cuts.json's score cut is on sigmoid(MLP), applied after the hard cuts (as the skim does).
@@ -123,7 +118,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
       const event = new BigInt64Array(batch.length);
       for (let i = 0; i < event.length; i++) event[i] = BigInt(eventIndex + i);
       eventIndex += batch.length;
-      return makeBatch({ event, score, passes }, { event: 'int64', score: 'float32', passes: 'bool' });
+      return makeBatch({ event, score, passes }, FRIEND_TYPES);
     }),
   );
   const friend = o.friend
@@ -139,7 +134,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
     weight: o.weight ?? null,
     events: totals.events,
     ...(labelled && { signalEvents: counts.signal, backgroundEvents: counts.background, signalWeight: totals.signal, backgroundWeight: totals.background }),
-    auc: labelled && Number.isFinite(auc.value()) ? auc.value() : null,
+    auc: labelled && Number.isFinite(scores.auc()) ? scores.auc() : null,
     roc: scores.roc(),
     workingPoints: efficiencies.flatMap((e) => {
       const wp = scores.workingPoint(e);
@@ -164,7 +159,11 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   };
 }
 
-const FRIEND_SCHEMA = makeBatch({ event: new BigInt64Array(0), score: new Float32Array(0), passes: new Uint8Array(0) }, { event: 'int64', score: 'float32', passes: 'bool' }).schema;
+const FRIEND_TYPES = { event: 'int64', score: 'float64', passes: 'bool' } as const;
+const FRIEND_SCHEMA = makeBatch(
+  { event: new BigInt64Array(0), score: new Float64Array(0), passes: new Uint8Array(0) },
+  FRIEND_TYPES,
+).schema;
 
 /**
  * Columns a pass must read: model inputs, cut variables, label and weight (each checked to be in

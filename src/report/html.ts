@@ -155,7 +155,8 @@ function workingPointsTable(points: Json[]): string {
     pct(p.keptFraction),
     pct(p.keptBytesFraction),
   ]);
-  return table(['target eps_S', 'score >', 'eps_S', 'eps_B', '1/eps_B', 'events kept', 'bytes kept (est.)'], rows, 'workingpoints');
+  const head = ['target eps_S', 'score ≥', 'eps_S', 'eps_B', '1/eps_B', 'events kept', 'bytes kept (est.)'];
+  return table(head, rows, 'workingpoints');
 }
 
 const CAPTIONS: Record<string, string> = {

@@ -28,7 +28,7 @@ describe('diffskim eval', () => {
     const { stdout } = await run('node', ['bin/diffskim.mjs', '-q', 'eval', '-m', join(dir, 'run'), '-i', join(dir, 'new.parquet'), '-l', 'label', '-o', out, '--friend', friend, '--efficiencies', '0.6,0.8']);
     expect(stdout).toMatch(/^events: {6}3000 \(\d+ signal, \d+ background\)/);
     expect(stdout).toMatch(/AUC: {9}0\.\d{4}/);
-    expect(stdout).toMatch(/eps_S {2}60\.0%: {2}score > /);
+    expect(stdout).toMatch(/eps_S {2}60\.0%: {2}score >= /);
     expect((await readdir(out)).sort()).toEqual(['cut-1-x.png', 'cut-1-x.svg', 'eval.json', 'report.html', 'roc.png', 'roc.svg', 'scores.png', 'scores.svg']);
     const e = JSON.parse(await readFile(join(out, 'eval.json'), 'utf8'));
     expect(e.cutsFile).toBe(join(dir, 'run', 'cuts.json'));

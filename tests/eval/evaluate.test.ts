@@ -156,6 +156,43 @@ describe('evaluateModel on a labelled dataset', () => {
   });
 });
 
+describe('evaluateModel where scores pile up (sharp soft cuts, 2 % missing values)', () => {
+  it('gives the AUC and working points of a direct count on its own scores', async () => {
+    const file = join(dir, 'missing.parquet');
+    const missing = `CASE WHEN hash(x) % 50 = 0 THEN 'NaN'::DOUBLE ELSE x END AS x`;
+    await sql(`COPY (SELECT * REPLACE (${missing}) FROM '${files[0]}') TO '${file}' (FORMAT parquet)`);
+    const sharp = { ...model, slopeMultiplier: 30 };
+    const friend = join(dir, 'missing-scores.parquet');
+    const source = parquetSource([file]);
+    const e = await evaluateModel({ source, model: sharp, label: 'label', weight: 'weight', friend, quiet: true });
+    const read = await sql(
+      `SELECT f.score, d.label, d.weight FROM read_parquet('${file}', file_row_number = true) d
+       JOIN '${friend}' f ON f.event = d.file_row_number ORDER BY f.event`,
+    );
+    const score = Float64Array.from(read, (r) => Number(r.score));
+    const label = Uint8Array.from(read, (r) => Number(r.label));
+    const weight = Float64Array.from(read, (r) => Number(r.weight));
+    expect(score.filter((p) => p === 0).length).toBeGreaterThan(30);
+    expect(score.filter((p) => p < 1e-13).length).toBeGreaterThan(600);
+    expect(Math.abs(e.auc! - exactAuc(score, label, weight))).toBeLessThan(1e-4);
+    const efficiency = (cls: number, threshold: number) => {
+      let [kept, all] = [0, 0];
+      for (let i = 0; i < score.length; i++) {
+        if (label[i] !== cls) continue;
+        all += weight[i];
+        if (score[i] >= threshold) kept += weight[i];
+      }
+      return kept / all;
+    };
+    for (const w of e.workingPoints) {
+      expect(w.signalEfficiency).toBeCloseTo(efficiency(1, w.threshold), 9);
+      expect(w.backgroundEfficiency).toBeCloseTo(efficiency(0, w.threshold), 9);
+      expect(w.signalEfficiency).toBeGreaterThanOrEqual(w.targetSignalEfficiency);
+      expect(w.signalEfficiency).toBeLessThan(w.targetSignalEfficiency + 0.002);
+    }
+  });
+});
+
 describe('evaluateModel on an unlabelled dataset', () => {
   it('reports what a skim with the learned cuts keeps, events and bytes', async () => {
     const e = await evaluateModel({ source: parquetSource(files), model, quiet: true });

@@ -36,7 +36,10 @@ export function evalSummary(e: Evaluation): string[] {
     `skim bytes:  ${mb(s.bytesIn)} in, ~${mb(s.bytesKeptEstimate)} kept (${pct(s.keptBytesFraction)}), ~${mb(s.bytesSavedEstimate)} saved (estimate)`,
   );
   for (const w of e.workingPoints)
-    lines.push(`eps_S ${pct(w.targetSignalEfficiency).padStart(6)}:  score > ${w.threshold.toPrecision(4)}, eps_B ${pct(w.backgroundEfficiency)}, keeps ${pct(w.keptFraction)} of events`);
+    lines.push(
+      `eps_S ${pct(w.targetSignalEfficiency).padStart(6)}:  score >= ${w.threshold.toPrecision(4)}, ` +
+        `eps_B ${pct(w.backgroundEfficiency)}, keeps ${pct(w.keptFraction)} of events`,
+    );
   return lines;
 }
 
