@@ -210,11 +210,13 @@ describe('evaluateModel on an unlabelled dataset', () => {
     expect(e.savedCuts.keptBytesFraction).toBeGreaterThan(e.savedCuts.keptFraction);
     expect(e.savedCuts.keptBytesFraction).toBeLessThan(1);
     expect(e.savedCuts.bytesIn).toBe(statSync(files[0]).size + statSync(files[1]).size);
-    // Kept plus saved is every column's bytes: the files' own overhead (footers) is not saved by cuts.
+    // Kept plus saved is the input on disk; all columns kept: none saved by columns, the rest is the files' overhead.
     const list = files.map((f) => `'${f}'`).join(', ');
     const [{ columns }] = await sql(`SELECT sum(total_compressed_size) AS columns FROM parquet_metadata([${list}])`);
-    expect(e.savedCuts.bytesKeptEstimate + e.savedCuts.bytesSavedEstimate).toBeCloseTo(Number(columns), 6);
-    expect(Number(columns)).toBeLessThan(e.savedCuts.bytesIn);
+    expect(e.savedCuts.bytesKeptEstimate + e.savedCuts.bytesSavedEstimate).toBe(e.savedCuts.bytesIn);
+    expect(e.savedCuts.bytesSavedByColumns).toBe(0);
+    expect(e.savedCuts.bytesSavedOverhead).toBe(e.savedCuts.bytesIn - Number(columns));
+    expect(e.savedCuts.bytesKeptEstimate + e.savedCuts.bytesSavedByRowsEstimate).toBeCloseTo(Number(columns), 6);
   });
 
   it('estimates the bytes of the kept columns only with keep', async () => {
@@ -225,7 +227,8 @@ describe('evaluateModel on an unlabelled dataset', () => {
     const [{ bytes }] = await sql(`SELECT sum(total_compressed_size) AS bytes FROM parquet_metadata([${list}]) WHERE path_in_schema IN ('x', 'y')`);
     expect(e.savedCuts.bytesKeptEstimate).toBeCloseTo(Number(bytes) * e.savedCuts.keptFraction, 6);
     const [{ all }] = await sql(`SELECT sum(total_compressed_size) AS all FROM parquet_metadata([${list}])`);
-    expect(e.savedCuts.bytesSavedEstimate).toBeCloseTo(Number(all) - e.savedCuts.bytesKeptEstimate, 6);
+    expect(e.savedCuts.bytesSavedByColumns).toBe(Number(all) - Number(bytes));
+    expect(e.savedCuts.bytesSavedEstimate).toBe(e.savedCuts.bytesIn - e.savedCuts.bytesKeptEstimate);
     await expect(evaluateModel({ source: parquetSource(files), model, keep: ['x', 'nope'], quiet: true })).rejects.toThrow(/column 'nope' \(in --keep\) is not in the input/);
   });
 
