@@ -118,8 +118,8 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   const demand = new Demand();
   const v = o.validation;
   const read = o.source.batches({ columns, demand });
-  const sample = v ? read.pipe(splitTrainValidation(v.fraction, v.seed, 'validation')) : read;
-  const scored: Observable<EventBatch> = sample.pipe(
+  const evaluated = v ? read.pipe(splitTrainValidation(v.fraction, v.seed, 'validation')) : read;
+  const scored: Observable<EventBatch> = evaluated.pipe(
     progress(createProgress({ stage: 'eval', total: Math.round(info.rows * (v ? v.fraction : 1)), quiet: o.quiet })),
     map((batch) => {
       const score = modelScore(model, batch);
