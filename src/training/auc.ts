@@ -5,14 +5,14 @@ import { sigmoid } from '../model/score.js';
  * log-odds t = log(p / (1 - p)) with no clamp, in fixed memory. The product of soft cuts and a
  * sigmoid piles events up near 0 and 1, where log-odds keep them apart; p = 0 (an event failing
  * a cut, or NaN) has a bin of its own below every other (t = -Inf), p = 1 one above (+Inf).
- * Between them `size` uniform bins start 2^-40 wide around the first score and double in width
- * (merging pairs) only as far as the scores seen need: one width for the whole range, as fine as
- * the range allows (2^-8 or finer for any float64 scores: their log-odds lie in [-745, 37]).
+ * Between them `size` bins uniform in stretch(t) (see below) start 2^-40 wide around the first
+ * score and double in width (merging pairs) only as far as the scores seen need: one width for
+ * the whole range, as fine as the range allows (2^-11 or finer for any float64 scores).
  */
 export class LogOddsHistogram {
   /** Per channel: bin 0 holds p = 0, bins 1..size the grid, bin size + 1 holds p = 1. */
   readonly channels: Float64Array[];
-  /** The grid: bin k >= 1 holds lo + (k - 1) * width <= t < lo + k * width; width 0 until the first score in (0, 1). */
+  /** Bin k >= 1 holds lo + (k - 1) * width <= stretch(t) < lo + k * width; width 0 until a score in (0, 1). */
   private lo = 0;
   private width = 0;
 
@@ -31,33 +31,33 @@ export class LogOddsHistogram {
   binOf(score: number): number {
     if (!(score > 0)) return 0;
     if (score >= 1) return this.size + 1;
-    const t = Math.log(score) - Math.log1p(-score);
+    const u = stretch(Math.log(score) - Math.log1p(-score));
     if (this.width === 0) {
       this.width = 2 ** -40;
-      this.lo = (Math.floor(t / this.width) - this.size / 2) * this.width;
+      this.lo = (Math.floor(u / this.width) - this.size / 2) * this.width;
     }
-    if (t < this.lo || t >= this.lo + this.size * this.width) this.widen(t);
-    return 1 + Math.min(this.size - 1, Math.floor((t - this.lo) / this.width));
+    if (u < this.lo || u >= this.lo + this.size * this.width) this.widen(u);
+    return 1 + Math.min(this.size - 1, Math.floor((u - this.lo) / this.width));
   }
 
   /** The smallest score in bin k: `score >= lowerEdge(k)` selects bins k and above. */
   lowerEdge(k: number): number {
     if (k <= 0) return 0;
     if (k > this.size) return 1;
-    return sigmoid(this.lo + (k - 1) * this.width);
+    return sigmoid(unstretch(this.lo + (k - 1) * this.width));
   }
 
   /**
-   * Doubles the width until the grid reaches t, keeping its far end: every old bin falls whole
+   * Doubles the width until the grid reaches u, keeping its far end: every old bin falls whole
    * into one new bin (widths are powers of 2 and edges their multiples, so the maths is exact).
    */
-  private widen(t: number): void {
+  private widen(u: number): void {
     const { size } = this;
     const [lo0, hi0] = [this.lo, this.lo + size * this.width];
     let [lo, width] = [lo0, this.width];
-    while (t < lo || t >= lo + size * width) {
+    while (u < lo || u >= lo + size * width) {
       width *= 2;
-      lo = t < lo0 ? Math.ceil(hi0 / width) * width - size * width : Math.floor(lo0 / width) * width;
+      lo = u < lo0 ? Math.ceil(hi0 / width) * width - size * width : Math.floor(lo0 / width) * width;
     }
     for (const c of this.channels) {
       const merged = new Float64Array(c.length);
@@ -71,6 +71,17 @@ export class LogOddsHistogram {
     [this.lo, this.width] = [lo, width];
   }
 }
+
+/**
+ * Log-odds t as the grid's coordinate: t itself for |t| up to ~10, where a classifier's scores
+ * lie and can crowd into a narrow band; logarithmic beyond, where steep soft cuts spread the
+ * events they fail over hundreds of units. Monotone, so the bins keep the scores' order; the
+ * range of float64 scores, [-745, 37] in t, shrinks to [-50, 20.2], which keeps the bins fine
+ * where scores crowd even when others spread far.
+ */
+const STRETCH = 10;
+const stretch = (t: number) => STRETCH * Math.asinh(t / STRETCH);
+const unstretch = (u: number) => STRETCH * Math.sinh(u / STRETCH);
 
 /**
  * Weighted ROC AUC from per-class sums in bins ordered by score: the probability that a signal

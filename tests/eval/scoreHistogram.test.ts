@@ -69,8 +69,8 @@ describe('ScoreHistogram', () => {
       expect(w.signalEfficiency).toBeCloseTo(efficiency(1, (p) => p >= w.threshold), 12);
       expect(w.backgroundEfficiency).toBeCloseTo(efficiency(0, (p) => p >= w.threshold), 12);
       expect(w.signalEfficiency).toBeGreaterThanOrEqual(target);
-      // The tightest such threshold: the scores just above it (within 0.5 % in p / (1 - p)) keep less.
-      expect(efficiency(1, (p) => p > w.threshold * 1.005)).toBeLessThan(target);
+      // The tightest such threshold: the scores just above it (within 5 % in p / (1 - p)) keep less.
+      expect(efficiency(1, (p) => p > w.threshold * 1.05)).toBeLessThan(target);
     }
   });
 
