@@ -90,7 +90,7 @@ export function exactAuc(score: ArrayLike<number>, isSignal: ArrayLike<number>, 
 
 /**
  * Scores as a trained product of sharp soft cuts and a sigmoid gives them, with signal shifted
- * to the worse side (AUC < 0.5): most events far below 1e-13 (down to 1e-200), 2 % missing and
+ * to the worse side (AUC < 0.5): half the events below 1e-13 (down to 1e-120), 2 % missing and
  * those beyond a hard cut at exactly 0 (tied), the best ones at exactly 1; weights in [0.5, 1.5).
  */
 export function pileUpScores(
