@@ -86,8 +86,10 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   const t1 = performance.now();
   const skim = await skimPipeline(pipeline, opened, cuts, trained.model, join(outDir, 'skim'));
   const skimSeconds = (performance.now() - t1) / 1000;
-  // One more streaming pass: efficiencies of the skim, ROC, cut flow and per-cut distributions.
+  // One more streaming pass, over the events training held out (all of them without a validation
+  // split): efficiencies of the skim, ROC, cut flow and per-cut distributions.
   const evaluation = await evaluateModel({
+    validation: validationFraction > 0 ? { fraction: validationFraction, seed: pipeline.training.seed } : undefined,
     source: opened.source,
     model: trained.model,
     cuts,

@@ -1,19 +1,26 @@
 import type { Command } from 'commander';
 import { runPipeline, type RunReport } from '../../pipeline/runPipeline.js';
-
-const MB = 1e6;
+import { formatBytes } from '../../util/formatBytes.js';
 
 export function runSummary(r: RunReport, outDir: string): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const b = formatBytes;
   const cut = r.cuts.cuts
     .map((c) => (c.op === 'between' ? `${c.low.toPrecision(4)} < ${c.column} < ${c.high.toPrecision(4)}` : `${c.column} ${c.op} ${c.value.toPrecision(4)}`))
     .join(' && ');
   const lines = [
     `cuts learned:   ${cut || '(none)'}${r.cuts.score ? ` && score > ${r.cuts.score.value}` : ''}`,
-    ...(r.auc !== undefined ? [`AUC (validation): ${r.auc.toFixed(4)}`, `efficiency:     signal ${pct(r.signalEfficiency!)}, background ${pct(r.backgroundEfficiency!)}`] : []),
+    ...(r.auc !== undefined
+      ? [
+          `AUC (validation): ${r.auc.toFixed(4)}`,
+          `efficiency (validation): signal ${pct(r.signalEfficiency!)}, background ${pct(r.backgroundEfficiency!)}`,
+        ]
+      : []),
     `events:         ${r.eventsIn} in, ${r.eventsKept} kept (${pct(r.keptFractionActual)}; soft cuts predicted ${pct(r.keptFractionPredicted)}), ${r.eventsCut} cut`,
-    `bytes:          ${(r.bytesIn / MB).toFixed(2)} MB in, ${(r.bytesOut / MB).toFixed(2)} MB out, ${(r.bytesSaved / MB).toFixed(2)} MB saved (${pct(r.bytesIn > 0 ? r.bytesSaved / r.bytesIn : 0)}: ` +
-      `${(r.bytesSavedByRows / MB).toFixed(2)} MB by the cuts, ${r.bytesSavedByColumns > 0 ? `${(r.bytesSavedByColumns / MB).toFixed(2)} MB by the columns left out, ` : ''}${(r.bytesSavedByEncoding / MB).toFixed(2)} MB by re-encoding)`,
+    `bytes:          ${b(r.bytesIn)} in, ${b(r.bytesOut)} out, ${b(r.bytesSaved)} saved ` +
+      `(${pct(r.bytesIn > 0 ? r.bytesSaved / r.bytesIn : 0)}: ${b(r.bytesSavedByRows)} by the cuts, ` +
+      `${r.bytesSavedByColumns > 0 ? `${b(r.bytesSavedByColumns)} by the columns left out, ` : ''}` +
+      `${b(r.bytesSavedByEncoding)} by re-encoding)`,
     `backend:        ${r.backend}, ${Math.round(r.trainingEventsPerSecond)} training events/s; train ${r.timings.trainSeconds.toFixed(1)} s, skim ${r.timings.skimSeconds.toFixed(2)} s`,
     ...r.warnings.map((w) => `warning:        ${w}`),
     `output:         ${outDir} (report.html, report.json, cuts.json, model/, skim/, plots)`,
