@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderPlot, VEGA_LITE_SCHEMA } from '../../src/plots/render.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { writeJsonAtomic } from '../../src/util/atomicWrite.js';
 import { sql } from '../parquet/helpers.js';
@@ -65,5 +66,24 @@ describe.skipIf(!mounted)('disk full (ENOSPC) on a 1 MiB tmpfs', () => {
     const e = await writeJsonAtomic(join(disk, 'report.json'), { big: 'x'.repeat(2_000_000) }).catch((x: Error) => x);
     expect((e as Error).message).toMatch(new RegExp(`^cannot write ${join(disk, 'report.json')}: ENOSPC`));
     expect((await readdir(disk)).filter((n) => n.startsWith('report.json'))).toEqual([]);
+  });
+
+  it('a plot: an error naming the plot file, and no partial or temporary plot file', async () => {
+    // Fill the disk to the last byte (the write stops at ENOSPC), so that the plot cannot fit.
+    const filler = join(disk, 'filler');
+    await writeFile(filler, Buffer.alloc(2 << 20)).catch(() => {});
+    try {
+      const spec = {
+        $schema: VEGA_LITE_SCHEMA,
+        data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+        mark: 'line' as const,
+        encoding: { x: { field: 'x' }, y: { field: 'y' } },
+      };
+      const e = await renderPlot(spec, join(disk, 'roc')).catch((x: Error) => x);
+      expect((e as Error).message).toMatch(new RegExp(`^cannot write ${join(disk, 'roc.svg')}: ENOSPC`));
+      expect((await readdir(disk)).filter((n) => n.startsWith('roc'))).toEqual([]);
+    } finally {
+      await rm(filler, { force: true });
+    }
   });
 });
