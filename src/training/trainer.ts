@@ -17,7 +17,7 @@ import { AucAccumulator } from './auc.js';
 import { clearCheckpoints, saveCheckpoint } from './checkpoint.js';
 import { type BackendChoice, initBackend } from './backend.js';
 import { eventBytesColumns, eventBytesModel, skimColumns } from './eventBytes.js';
-import { eventWeights } from './eventWeights.js';
+import { eventLabels, eventWeights } from './eventWeights.js';
 import { batchTensors, type BatchLayout, disposeBatchTensors, prepareBatch } from './prepare.js';
 import { collectStats, type DataStats, quantile, type QuantityStats } from './stats.js';
 
@@ -93,24 +93,29 @@ const DEFAULT_SLOPE_PER_STD = 4;
 export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const { pipeline: p, source, info } = args;
   const backend = await initBackend(args.backend ?? 'auto');
-  if (!p.label) throw new Error(`pipeline '${p.name}': training needs a label column ('label:')`);
+  const label = p.label;
+  if (!label) throw new Error(`pipeline '${p.name}': training needs a label column ('label:')`);
   const kind = p.model.kind;
   const features = hasMlp({ kind }) ? p.features : [];
   const cutConfigs = hasCuts({ kind }) ? p.cuts : [];
   if (kind === 'cuts' && cutConfigs.length === 0) throw new Error(`pipeline '${p.name}': model kind 'cuts' needs at least one cut`);
 
+  checkTargetsApart(p.name, label, p.weight, features, cutConfigs);
   const bytesModel = eventBytesModel(info, p.skim.keep ?? skimColumns(info, skimsInEngine(p)));
   const quantities = [...new Set([...features, ...cutConfigs.map((c) => c.column)])];
-  const columns = projection([...quantities, p.label, ...(p.weight ? [p.weight] : []), ...eventBytesColumns(bytesModel)]);
+  const columns = projection([...quantities, label, ...(p.weight ? [p.weight] : []), ...eventBytesColumns(bytesModel)]);
   const t = p.training;
-  // Event weights are checked on the source's own batches, whose origin still locates each event.
+  // Labels and event weights are checked on the source's own batches, whose origin still locates each event.
   const read = (take: 'train' | 'validation') =>
     source.batches({ columns }).pipe(
-      tap((b) => eventWeights(b, p.weight)),
+      tap((b) => {
+        eventLabels(b, label);
+        eventWeights(b, p.weight);
+      }),
       splitTrainValidation(t.validationFraction, t.seed, take),
     );
 
-  const stats = await collectStats(read('train'), quantities, { label: p.label, weight: p.weight, seed: t.seed });
+  const stats = await collectStats(read('train'), quantities, { label, weight: p.weight, seed: t.seed });
   if (stats.events === 0) throw new Error(`pipeline '${p.name}': the training split is empty`);
   args.onTrainingSplit?.(stats.events);
   const statsOf = (q: string): QuantityStats => {
@@ -131,7 +136,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   });
 
   const settings = lossSettings(p, bytesModel.bytesIn, { signal: stats.signalWeight, background: stats.backgroundWeight });
-  const layout: BatchLayout = { model: initial, label: p.label, weight: p.weight, classFactor: classFactor(p, stats, settings), bytes: bytesModel, sizeOver: p.loss.size.over };
+  const layout: BatchLayout = { model: initial, label, weight: p.weight, classFactor: classFactor(p, stats, settings), bytes: bytesModel, sizeOver: p.loss.size.over };
   const tfModel = new TfSelectionModel(initial);
   const optimizer = tf.train.adam(t.learningRate);
   const shuffle = shuffleBuffer(t.shuffleBuffer, t.seed);
@@ -211,6 +216,25 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     skippedSteps: skippedTotal,
     warnings,
   };
+}
+
+/**
+ * The label and the event weight are what training aims at: a feature or cut variable reading
+ * the same column would learn the answer from the question.
+ */
+function checkTargetsApart(name: string, label: string, weight: string | undefined, features: string[], cuts: CutConfig[]): void {
+  const inputs = [
+    ...features.map((text) => ({ text, role: 'feature', list: 'features' })),
+    ...cuts.map((c) => ({ text: c.column, role: 'cut variable', list: 'cuts' })),
+  ];
+  for (const [role, target] of [['label', label], ['weight', weight]] as const) {
+    if (!target) continue;
+    const column = parseQuantity(target).column;
+    const same = inputs.find((i) => parseQuantity(i.text).column === column);
+    if (same) {
+      throw new Error(`pipeline '${name}': the ${role} column '${column}' is also a ${same.role} ('${same.text}'); take it out of the ${same.list}`);
+    }
+  }
 }
 
 /** Columns to ask a source for: plain columns, and count(x) which a source can compute cheaply. */
