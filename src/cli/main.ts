@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { setQuietProgress } from '../util/progress.js';
+import { setQuietProgress, stopProgress } from '../util/progress.js';
+import { Interrupted } from '../util/stopSignal.js';
 
 /**
  * diffskim's command line. Every file in ./commands registers its own subcommand, so a new
@@ -44,7 +45,9 @@ for (const file of available.includes(asked) ? [asked] : versionOnly ? [] : avai
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  process.stderr.write(`diffskim: error: ${(e as Error).message}\n`);
+  // A progress bar left on screen would keep the cursor hidden and garble the message.
+  stopProgress();
+  process.stderr.write(`diffskim: ${e instanceof Interrupted ? '' : 'error: '}${(e as Error).message}\n`);
   if (process.env.DIFFSKIM_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
   // A command stopped by a signal exits with 128 + its number (stopOnSignals), else 1.
   process.exit(process.exitCode !== undefined && Number(process.exitCode) > 128 ? process.exitCode : 1);
