@@ -53,6 +53,11 @@ function columnName(text: string): string | null {
   return inner.replaceAll(quote + quote, quote);
 }
 
+/** What to read of a list column instead of the list, in words: 'count(jets) or first(jets)'. */
+export function listQuantities(column: string): string {
+  return `${quantity('count', column).text} or ${quantity('first', column).text}`;
+}
+
 /** A column name as a cut variable's text: as it is when an identifier, else in double quotes. */
 export function quoteColumn(name: string): string {
   return IDENTIFIER.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
