@@ -23,6 +23,7 @@ import { createProgress } from '../util/progress.js';
 import { loadPipeline } from './load.js';
 import { type Pipeline, skimsInEngine } from './schema.js';
 import { removeStaleTempFiles } from '../sinks/tempFiles.js';
+import { Interrupted } from '../util/stopSignal.js';
 
 /** report.json of a run: the skim's figures plus what training predicted and measured. */
 export interface RunReport
@@ -93,8 +94,12 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   await writeJsonAtomic(join(outDir, 'cuts.json'), cuts);
 
   const t1 = performance.now();
-  options.signal?.throwIfAborted();
-  const skim = await skimPipeline(pipeline, opened, cuts, trained.model, join(outDir, 'skim'), options.signal);
+  const skim = await skimPipeline(pipeline, opened, cuts, trained.model, join(outDir, 'skim'), options.signal).catch(
+    (e: unknown) => {
+      // Training is complete and checkpointed: a resumed run goes straight to the skim.
+      throw e instanceof Interrupted && !e.where ? e.at('in the skim, after training (its last checkpoint is kept)') : e;
+    },
+  );
   const skimSeconds = (performance.now() - t1) / 1000;
   // One more streaming pass: efficiencies of the skim, ROC, cut flow and per-cut distributions.
   const evaluation = await evaluateModel({
@@ -106,7 +111,6 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
     keep: pipeline.skim.keep,
     inEngineSkim: skimsInEngine(pipeline),
   });
-  options.signal?.throwIfAborted();
   const plots = await plotTraining(trained.history, outDir);
 
   const report = buildReport({ pipelinePath, pipeline, opened, trained, cuts, skim, evaluation, plots });

@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import { stopProgress } from './progress.js';
 
 /** A command stopped by SIGINT or SIGTERM: what was stopped, and how to go on. */
 export class Interrupted extends Error {
@@ -26,13 +27,15 @@ const SKIM_NEXT = 'the file being written was removed, finished ones are kept; r
  * file being written is removed, finished ones stay, and the same command resumes. (A Kubernetes
  * pod runs node as process 1, which ignores SIGTERM unless it is handled.) The abort reason is
  * an Interrupted error saying how to go on (`next`); the process exit code becomes 128 + the
- * signal's number.
+ * signal's number. Progress bars are taken down at once, so that the terminal has its cursor
+ * and line wrap back even if a second Ctrl-C kills the process before it stops.
  */
 export function stopOnSignals(next = SKIM_NEXT): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const handlers = (['SIGTERM', 'SIGINT'] as const).map((name) => {
     const stop = () => {
       process.exitCode = 128 + constants.signals[name];
+      stopProgress();
       controller.abort(new Interrupted(name, next));
     };
     process.once(name, stop);
