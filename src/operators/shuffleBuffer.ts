@@ -9,7 +9,11 @@ import { seededRandom } from '../util/random.js';
  * (epoch) uses seed + epoch number, so epochs see different orders, reproducibly; a run resumed
  * at epoch e counts subscriptions from `firstEpoch` = e.
  */
-export function shuffleBuffer(capacity: number, seed: number, firstEpoch = 0): OperatorFunction<EventBatch, EventBatch> {
+export function shuffleBuffer(
+  capacity: number,
+  seed: number,
+  firstEpoch = 0,
+): OperatorFunction<EventBatch, EventBatch> {
   let subscriptions = firstEpoch;
   return (source) =>
     capacity <= 0

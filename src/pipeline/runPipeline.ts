@@ -94,12 +94,11 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   await writeJsonAtomic(join(outDir, 'cuts.json'), cuts);
 
   const t1 = performance.now();
-  const skim = await skimPipeline(pipeline, opened, cuts, trained.model, join(outDir, 'skim'), options.signal).catch(
-    (e: unknown) => {
-      // Training is complete and checkpointed: a resumed run goes straight to the skim.
-      throw e instanceof Interrupted && !e.where ? e.at('in the skim, after training (its last checkpoint is kept)') : e;
-    },
-  );
+  const skimmed = skimPipeline(pipeline, opened, cuts, trained.model, join(outDir, 'skim'), options.signal);
+  const skim = await skimmed.catch((e: unknown) => {
+    // Training is complete and checkpointed: a resumed run goes straight to the skim.
+    throw e instanceof Interrupted && !e.where ? e.at('in the skim, after training (its last checkpoint is kept)') : e;
+  });
   const skimSeconds = (performance.now() - t1) / 1000;
   // One more streaming pass: efficiencies of the skim, ROC, cut flow and per-cut distributions.
   const evaluation = await evaluateModel({
@@ -134,7 +133,14 @@ async function generateIfMissing(pipeline: Pipeline, baseDir: string): Promise<v
 }
 
 /** Hard-cut skim of the pipeline's inputs: in-engine for Parquet files, streaming otherwise. */
-async function skimPipeline(pipeline: Pipeline, opened: OpenedSource, cuts: CutsFile, model: SelectionModel, outDir: string, signal?: AbortSignal): Promise<SkimResult> {
+async function skimPipeline(
+  pipeline: Pipeline,
+  opened: OpenedSource,
+  cuts: CutsFile,
+  model: SelectionModel,
+  outDir: string,
+  signal?: AbortSignal,
+): Promise<SkimResult> {
   const score = cuts.score ? { fn: (b: Parameters<typeof mlpScore>[1]) => mlpScore(model, b), threshold: cuts.score.value, columns: model.features } : undefined;
   const rectangular: CutsFile = { cuts: cuts.cuts, score: null };
   const options = { cuts: rectangular, outDir, keep: pipeline.skim.keep, codec: pipeline.skim.codec, score };

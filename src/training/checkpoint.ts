@@ -49,7 +49,12 @@ export function nonFiniteWeight(model: SelectionModel): string | null {
  * Saves the model as the newest checkpoint in dir, atomically. Returns the reason when the
  * step is not saved (non-finite loss or weights), else null.
  */
-export async function saveCheckpoint(dir: string, model: SelectionModel, info: CheckpointInfo, state?: TrainState): Promise<string | null> {
+export async function saveCheckpoint(
+  dir: string,
+  model: SelectionModel,
+  info: CheckpointInfo,
+  state?: TrainState,
+): Promise<string | null> {
   if (!Number.isFinite(info.loss)) return `loss is ${info.loss} at step ${info.step}: checkpoint not saved`;
   const bad = nonFiniteWeight(model);
   if (bad) return `${bad} at step ${info.step}: checkpoint not saved`;
@@ -73,7 +78,9 @@ export async function saveCheckpoint(dir: string, model: SelectionModel, info: C
 }
 
 /** The newest checkpoint in dir (with its training state, when it has one), or null when there is none. */
-export async function loadCheckpoint(dir: string): Promise<{ model: SelectionModel; info: CheckpointInfo; state?: TrainState } | null> {
+export async function loadCheckpoint(
+  dir: string,
+): Promise<{ model: SelectionModel; info: CheckpointInfo; state?: TrainState } | null> {
   const text = await readFile(join(dir, LATEST), 'utf8').catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return null;
     throw new Error(`${join(dir, LATEST)}: cannot read: ${e.message}`);
@@ -96,19 +103,29 @@ const STATE = 'state.json';
 const STATE_BIN = 'state.bin';
 
 /** JSON has no NaN or ±Inf (a history may hold them): they are written as {"nonFinite": "NaN"}. */
-const encodeNonFinite = (_: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { nonFinite: String(v) } : v);
+const encodeNonFinite = (_: string, v: unknown) =>
+  typeof v === 'number' && !Number.isFinite(v) ? { nonFinite: String(v) } : v;
 const decodeNonFinite = (_: string, v: unknown) =>
-  v !== null && typeof v === 'object' && Object.keys(v).length === 1 && 'nonFinite' in v ? Number((v as { nonFinite: string }).nonFinite) : v;
+  v !== null && typeof v === 'object' && Object.keys(v).length === 1 && 'nonFinite' in v
+    ? Number((v as { nonFinite: string }).nonFinite)
+    : v;
+
+interface TensorEntry {
+  name: string;
+  /** In float32 values. */
+  offset: number;
+  length: number;
+}
 
 async function writeState(folder: string, state: TrainState): Promise<void> {
-  const index: { name: string; offset: number; length: number }[] = [];
+  const index: TensorEntry[] = [];
   let offset = 0;
   for (const [name, values] of state.tensors) {
     index.push({ name, offset, length: values.length });
     offset += values.length;
   }
   const bin = Buffer.alloc(offset * 4);
-  for (const { name, offset: at } of index) for (const [i, v] of state.tensors.get(name)!.entries()) bin.writeFloatLE(v, (at + i) * 4);
+  for (const t of index) state.tensors.get(t.name)!.forEach((v, i) => bin.writeFloatLE(v, (t.offset + i) * 4));
   await writeFile(join(folder, STATE_BIN), bin);
   await writeFile(join(folder, STATE), JSON.stringify({ ...state, tensors: index }, encodeNonFinite) + '\n');
 }
@@ -121,7 +138,7 @@ async function readState(folder: string): Promise<TrainState | undefined> {
   });
   if (text === null) return undefined;
   try {
-    const json = JSON.parse(text, decodeNonFinite) as Omit<TrainState, 'tensors'> & { tensors: { name: string; offset: number; length: number }[] };
+    const json = JSON.parse(text, decodeNonFinite) as Omit<TrainState, 'tensors'> & { tensors: TensorEntry[] };
     const bin = await readFile(join(folder, STATE_BIN));
     const tensors = new Map<string, Float32Array>();
     for (const t of json.tensors) {

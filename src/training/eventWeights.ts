@@ -17,7 +17,10 @@ export function eventWeights(batch: EventBatch, weight: string | undefined): Flo
   if (!weight) return null;
   const w = evaluateQuantity(batch, parseQuantity(weight));
   for (let i = 0; i < w.length; i++) {
-    if (!Number.isFinite(w[i])) throw new Error(`${batchLocation(batch)}: event weight '${weight}' is ${w[i]} (null or not finite) at ${eventIn(batch, i)}`);
+    if (!Number.isFinite(w[i])) {
+      const where = `${batchLocation(batch)}: event weight '${weight}' is ${w[i]}`;
+      throw new Error(`${where} (null or not finite) at ${eventIn(batch, i)}`);
+    }
   }
   return w;
 }
@@ -32,7 +35,8 @@ export function eventLabels(batch: EventBatch, label: string): Uint8Array {
   for (let i = 0; i < y.length; i++) {
     if (y[i] !== 0 && y[i] !== 1) {
       const value = Number.isNaN(y[i]) ? 'null or NaN' : String(y[i]);
-      throw new Error(`${batchLocation(batch)}: label '${label}' is ${value} at ${eventIn(batch, i)}; a label must be boolean or 0/1`);
+      const where = `${batchLocation(batch)}: label '${label}' is ${value} at ${eventIn(batch, i)}`;
+      throw new Error(`${where}; a label must be boolean or 0/1`);
     }
     out[i] = y[i];
   }

@@ -53,7 +53,7 @@ interface AdamFields {
 function adamFields(optimizer: tf.AdamOptimizer): AdamFields {
   const fields = optimizer as unknown as AdamFields;
   if (!(fields.accBeta1 instanceof tf.Variable) || !Array.isArray(fields.accumulatedFirstMoment)) {
-    throw new Error('this version of tfjs-core keeps Adam state where diffskim does not know it: checkpoints cannot hold it');
+    throw new Error('this tfjs-core keeps Adam state where diffskim does not know it: checkpoints cannot hold it');
   }
   return fields;
 }
@@ -69,17 +69,25 @@ export function trainingTensors(model: TfSelectionModel, optimizer: tf.AdamOptim
   out.set('adam/beta2^t', copy(adam.accBeta2));
   // Each moment is saved under the position of its parameter (Adam names it '<variable>/m').
   for (const [kind, moments] of [['m', adam.accumulatedFirstMoment], ['v', adam.accumulatedSecondMoment]] as const) {
-    for (const m of moments) out.set(`adam/${kind}/${variables.findIndex((v) => m.originalName === `${v.name}/${kind}`)}`, copy(m.variable));
+    for (const m of moments) {
+      const param = variables.findIndex((v) => m.originalName === `${v.name}/${kind}`);
+      out.set(`adam/${kind}/${param}`, copy(m.variable));
+    }
   }
   return out;
 }
 
 /** Sets the model's parameters and the (fresh) optimiser's state from trainingTensors' output. */
-export function restoreTrainingTensors(model: TfSelectionModel, optimizer: tf.AdamOptimizer, iterations: number, saved: Map<string, Float32Array>): void {
+export function restoreTrainingTensors(
+  model: TfSelectionModel,
+  optimizer: tf.AdamOptimizer,
+  iterations: number,
+  saved: Map<string, Float32Array>,
+): void {
   const adam = adamFields(optimizer);
   const get = (name: string, like: tf.Variable): tf.Tensor => {
     const values = saved.get(name);
-    if (!values || values.length !== like.size) throw new Error(`tensor '${name}' is missing or not of the model's size ${like.size}`);
+    if (values?.length !== like.size) throw new Error(`tensor '${name}' is missing or not of size ${like.size}`);
     return tf.tensor(values, like.shape, 'float32');
   };
   const variables = model.trainableVariables();
@@ -92,25 +100,27 @@ export function restoreTrainingTensors(model: TfSelectionModel, optimizer: tf.Ad
   // Moments exist once a step has been taken. applyGradients() matches them to the variables
   // by position in the gradient map, whose keys (variable ids, integer strings) JS orders by number.
   if (!saved.has('adam/m/0')) return;
-  const gradientOrder = Object.keys(Object.fromEntries(variables.map((v, i) => [v.name, i]))).map((name) => variables.findIndex((v) => v.name === name));
+  const byName = Object.fromEntries(variables.map((v, i) => [v.name, i]));
+  const gradientOrder = Object.keys(byName).map((name) => byName[name]);
   const moment = (kind: 'm' | 'v') =>
-    gradientOrder.map((i) => ({ originalName: `${variables[i].name}/${kind}`, variable: tf.tidy(() => get(`adam/${kind}/${i}`, variables[i]).variable(false)) }));
+    gradientOrder.map((i) => ({
+      originalName: `${variables[i].name}/${kind}`,
+      variable: tf.tidy(() => get(`adam/${kind}/${i}`, variables[i]).variable(false)),
+    }));
   adam.accumulatedFirstMoment = moment('m');
   adam.accumulatedSecondMoment = moment('v');
 }
 
-/**
- * Why a checkpoint's run is not this one (a setting or the data differ), in words, or null
- * when it is the same.
- */
-export function notTheSameRun(state: TrainState, settings: TrainState['settings'], data?: DataFigures): string | null {
-  const setting = firstDifference(state.settings, JSON.parse(JSON.stringify(settings)), '');
-  if (setting) return `it was written with other settings (${setting})`;
-  if (!data) return null;
-  for (const key of Object.keys(data) as (keyof DataFigures)[]) {
-    if (state.data[key] !== data[key]) return `the input data changed since (${key}: ${state.data[key]} then, ${data[key]} now)`;
-  }
-  return null;
+/** How a checkpoint's settings differ from these, in words, or null when they are the same. */
+export function otherSettings(state: TrainState, settings: TrainState['settings']): string | null {
+  const difference = firstDifference(state.settings, JSON.parse(JSON.stringify(settings)), '');
+  return difference && `it was written with other settings (${difference})`;
+}
+
+/** How a checkpoint's training data differ from these, in words, or null when they are the same. */
+export function otherData(state: TrainState, data: DataFigures): string | null {
+  const key = (Object.keys(data) as (keyof DataFigures)[]).find((k) => state.data[k] !== data[k]);
+  return key ? `the input data changed since (${key}: ${state.data[key]} then, ${data[key]} now)` : null;
 }
 
 function firstDifference(then: unknown, now: unknown, path: string): string | null {

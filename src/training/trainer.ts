@@ -21,7 +21,8 @@ import { eventBytesColumns, eventBytesModel, skimColumns } from './eventBytes.js
 import { eventLabels, eventWeights } from './eventWeights.js';
 import { batchTensors, type BatchLayout, disposeBatchTensors, prepareBatch } from './prepare.js';
 import { collectStats, type DataStats, quantile, type QuantityStats } from './stats.js';
-import { type DataFigures, notTheSameRun, restoreTrainingTensors, trainingTensors, type TrainState } from './trainState.js';
+import { type DataFigures, otherData, otherSettings, restoreTrainingTensors, trainingTensors } from './trainState.js';
+import type { TrainState } from './trainState.js';
 
 export interface EpochRecord {
   epoch: number;
@@ -136,8 +137,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     signalWeight: stats.signalWeight,
     backgroundWeight: stats.backgroundWeight,
   };
-  const other = resumed && notTheSameRun(resumed, settings, data);
-  if (other) throw new Error(`${args.checkpointDir}: cannot resume from its checkpoint: ${other}; run without --resume to start over`);
+  const changed = resumed && otherData(resumed, data);
+  if (changed) refuseResume(args.checkpointDir!, changed);
   args.onTrainingSplit?.(stats.events);
   const statsOf = (q: string): QuantityStats => {
     const s = stats.quantities.get(q)!;
@@ -157,7 +158,14 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   });
 
   const loss = lossSettings(p, bytesModel.bytesIn, { signal: stats.signalWeight, background: stats.backgroundWeight });
-  const layout: BatchLayout = { model: initial, label, weight: p.weight, classFactor: classFactor(p, stats, loss), bytes: bytesModel, sizeOver: p.loss.size.over };
+  const layout: BatchLayout = {
+    model: initial,
+    label,
+    weight: p.weight,
+    classFactor: classFactor(p, stats, loss),
+    bytes: bytesModel,
+    sizeOver: p.loss.size.over,
+  };
   const tfModel = new TfSelectionModel(initial);
   const optimizer = tf.train.adam(t.learningRate);
   const history: EpochRecord[] = [...(resumed?.history ?? [])];
@@ -231,7 +239,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
           iterations: optimizer.iterations,
           tensors: trainingTensors(tfModel, optimizer),
         };
-        const notSaved = await saveCheckpoint(args.checkpointDir, model, { epoch, step: steps, loss: record.trainLoss }, state);
+        const step = { epoch, step: steps, loss: record.trainLoss };
+        const notSaved = await saveCheckpoint(args.checkpointDir, model, step, state);
         if (notSaved) checkpointWarnings.push(notSaved);
         else lastSaved = epoch;
       }
@@ -268,16 +277,26 @@ async function resumeState(dir: string | undefined, settings: TrainState['settin
   if (!dir) throw new Error('resuming a training needs its checkpoint folder');
   const saved = await loadCheckpoint(dir);
   if (!saved?.state) throw new Error(`${dir}: no checkpoint to resume from; run without --resume to start over`);
-  const other = notTheSameRun(saved.state, settings);
-  if (other) throw new Error(`${dir}: cannot resume from its checkpoint: ${other}; run without --resume to start over`);
+  const other = otherSettings(saved.state, settings);
+  if (other) refuseResume(dir, other);
   return saved.state;
+}
+
+function refuseResume(dir: string, why: string): never {
+  throw new Error(`${dir}: cannot resume from its checkpoint: ${why}; run without --resume to start over`);
 }
 
 /**
  * The label and the event weight are what training aims at: a feature or cut variable reading
  * the same column would learn the answer from the question.
  */
-function checkTargetsApart(name: string, label: string, weight: string | undefined, features: string[], cuts: CutConfig[]): void {
+function checkTargetsApart(
+  name: string,
+  label: string,
+  weight: string | undefined,
+  features: string[],
+  cuts: CutConfig[],
+): void {
   const inputs = [
     ...features.map((text) => ({ text, role: 'feature', list: 'features' })),
     ...cuts.map((c) => ({ text: c.column, role: 'cut variable', list: 'cuts' })),
@@ -287,7 +306,8 @@ function checkTargetsApart(name: string, label: string, weight: string | undefin
     const column = parseQuantity(target).column;
     const same = inputs.find((i) => parseQuantity(i.text).column === column);
     if (same) {
-      throw new Error(`pipeline '${name}': the ${role} column '${column}' is also a ${same.role} ('${same.text}'); take it out of the ${same.list}`);
+      const what = `the ${role} column '${column}' is also a ${same.role} ('${same.text}')`;
+      throw new Error(`pipeline '${name}': ${what}; take it out of the ${same.list}`);
     }
   }
 }

@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .description('run a pipeline file: train cuts x classifier with the size term, then write the hard-cut skim and report')
     .argument('<pipeline>', 'pipeline file (YAML), see pipelines/')
     .option('-o, --out <dir>', 'output folder', 'runs/latest')
-    .option('--resume', "go on from the output folder's last training checkpoint (same pipeline and data) instead of starting over")
+    .option('--resume', "go on from the output folder's last training checkpoint (same pipeline and data)")
     .addHelpText(
       'after',
       `
