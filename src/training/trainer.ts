@@ -128,7 +128,17 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       splitTrainValidation(t.validationFraction, t.seed, take),
     );
 
-  const stats = await collectStats(read('train'), quantities, { label, weight: p.weight, seed: t.seed });
+  const firstEpoch = resumed ? resumed.epoch + 1 : 0;
+  let epoch = firstEpoch;
+  let lastSaved = resumed ? resumed.epoch : -1;
+  // Stopped by a signal: say in which epoch, and whether there is a checkpoint to resume from.
+  const stopped = (e: unknown): never => {
+    if (!(args.signal?.aborted && e instanceof Interrupted)) throw e;
+    const where = `in training epoch ${epoch + 1} of ${t.epochs}`;
+    if (lastSaved < 0) throw e.at(`${where}, before its first checkpoint`, 'run the same command again (no --resume)');
+    throw e.at(`${where} (the checkpoint after epoch ${lastSaved + 1} is kept)`);
+  };
+  const stats = await collectStats(read('train'), quantities, { label, weight: p.weight, seed: t.seed }).catch(stopped);
   if (stats.events === 0) throw new Error(`pipeline '${p.name}': the training split is empty`);
   const data: DataFigures = {
     rows: info.rows,
@@ -174,11 +184,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   let skippedTotal = resumed?.skippedSteps ?? 0;
   let steps = resumed?.steps ?? 0;
   const checkpointWarnings: string[] = [...(resumed?.warnings ?? [])];
-  const firstEpoch = resumed ? resumed.epoch + 1 : 0;
   const shuffle = shuffleBuffer(t.shuffleBuffer, t.seed, firstEpoch);
   let model = initial;
-  let lastSaved = resumed ? resumed.epoch : -1;
-  let epoch = firstEpoch;
   if (resumed) {
     restoreTrainingTensors(tfModel, optimizer, resumed.iterations, resumed.tensors);
     model = tfModel.snapshot(history[history.length - 1].slopeMultiplier, backend);
@@ -247,9 +254,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       args.onEpoch?.(record);
     }
   } catch (e) {
-    if (!(args.signal?.aborted && e instanceof Interrupted)) throw e;
-    const kept = lastSaved >= 0 ? `the checkpoint after epoch ${lastSaved + 1} is kept` : 'no epoch was complete';
-    throw e.at(`in training epoch ${epoch + 1} of ${t.epochs} (${kept})`);
+    stopped(e);
   } finally {
     tfModel.dispose();
     optimizer.dispose();

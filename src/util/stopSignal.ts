@@ -14,9 +14,9 @@ export class Interrupted extends Error {
     this.name = 'Interrupted';
   }
 
-  /** The same interruption, saying where it happened. */
-  at(where: string): Interrupted {
-    return new Interrupted(this.signalName, this.next, where);
+  /** The same interruption, saying where it happened (and how to go on from there, where that differs). */
+  at(where: string, next = this.next): Interrupted {
+    return new Interrupted(this.signalName, next, where);
   }
 }
 

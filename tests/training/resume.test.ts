@@ -73,6 +73,14 @@ describe('resume from a checkpoint', () => {
     expectSameModel(again, uninterrupted);
   }, 120_000);
 
+  it('stopped before the first checkpoint, it says there is nothing to resume', async () => {
+    const e = await interruptedAfter(join(dir, 'early'), 1);
+    expect(e).toBeInstanceOf(Interrupted);
+    expect(e.message).toBe(
+      'stopped by SIGINT in training epoch 1 of 4, before its first checkpoint: run the same command again (no --resume)',
+    );
+  });
+
   it('refuses a checkpoint of other settings or other data, and a folder without one', async () => {
     const folder = join(dir, 'uninterrupted');
     const other = toyPipeline({ training: { ...training, learningRate: 0.05 }, loss: { size: { lambda: 0.3, lambdaStart: 0.03 } } });
