@@ -77,7 +77,8 @@ describe('resume from a checkpoint', () => {
     const e = await interruptedAfter(join(dir, 'early'), 1);
     expect(e).toBeInstanceOf(Interrupted);
     expect(e.message).toBe(
-      'stopped by SIGINT in training epoch 1 of 4, before its first checkpoint: run the same command again (no --resume)',
+      'stopped by SIGINT in training epoch 1 of 4, before its first checkpoint: ' +
+        'run the same command again (no --resume)',
     );
   });
 
