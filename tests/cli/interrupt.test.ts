@@ -64,7 +64,7 @@ function ptyRun(watch: string, args: string[]): Promise<{ sent: boolean; code: n
 }
 
 describe('Ctrl-C during diffskim run, then --resume', () => {
-  it('restores the terminal, says in one line what was stopped and how to go on; --resume gives the same model', async () => {
+  it('restores the terminal, says in one line what stopped and how to go on; --resume: the same model', async () => {
     const out = join(dir, 'stopped');
     // SIGINT as soon as the first checkpoint is there (training then is in its second epoch or later).
     const r = await ptyRun(join(out, 'checkpoints', 'latest.json'), ['run', pipeline(), '--out', out]);

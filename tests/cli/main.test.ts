@@ -5,7 +5,8 @@ import { cli } from '../faults/helpers.js';
 
 describe('diffskim --version', () => {
   it("prints package.json's version and exits 0", async () => {
-    const { version } = JSON.parse(await readFile(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+    const packageJson = await readFile(join(import.meta.dirname, '../../package.json'), 'utf8');
+    const { version } = JSON.parse(packageJson) as { version: string };
     for (const flag of ['--version', '-V']) {
       const r = await cli([flag]);
       expect(r.code).toBe(0);

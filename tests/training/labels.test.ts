@@ -60,7 +60,8 @@ describe('labels', () => {
   }
 
   it('booleans and 0/1 of any type are labels', async () => {
-    for (const [name, labelSql] of [['bool', '(i % 2 = 1)'], ['float', '(i % 2)::FLOAT'], ['tiny', '(i % 2)::TINYINT']]) {
+    const kinds = [['bool', '(i % 2 = 1)'], ['float', '(i % 2)::FLOAT'], ['tiny', '(i % 2)::TINYINT']];
+    for (const [name, labelSql] of kinds) {
       const r = await train(await file(`ok-${name}.parquet`, labelSql));
       expect(r.history).toHaveLength(1);
     }

@@ -14,8 +14,16 @@ import { memorySource, toyBatches, toyInfo, toyPipeline } from './toy.js';
  */
 const data = toyBatches(3000, 7, 1000);
 // Slope annealing and a size-term ramp make the schedules depend on the epoch; the shuffle buffer, the data order.
-const training = { epochs: 4, batchSize: 512, learningRate: 0.02, seed: 9, shuffleBuffer: 2048, slopeSchedule: { start: 1, end: 4 } };
-const pipeline = toyPipeline({ training, loss: { size: { lambda: 0.3, lambdaStart: 0.03 } } });
+const training = {
+  epochs: 4,
+  batchSize: 512,
+  learningRate: 0.02,
+  seed: 9,
+  shuffleBuffer: 2048,
+  slopeSchedule: { start: 1, end: 4 },
+};
+const loss = { size: { lambda: 0.3, lambdaStart: 0.03 } };
+const pipeline = toyPipeline({ training, loss });
 let dir: string;
 let uninterrupted: TrainResult;
 
@@ -62,7 +70,9 @@ describe('resume from a checkpoint', () => {
     // Stopped half-way through epoch 3 (index 2): epochs 1 and 2 are checkpointed.
     const e = await interruptedAfter(folder, Math.floor(2.5 * stepsPerEpoch));
     expect(e).toBeInstanceOf(Interrupted);
-    expect(e.message).toBe('stopped by SIGINT in training epoch 3 of 4 (the checkpoint after epoch 2 is kept): to go on, resume');
+    expect(e.message).toBe(
+      'stopped by SIGINT in training epoch 3 of 4 (the checkpoint after epoch 2 is kept): to go on, resume',
+    );
     const resumedEpochs: number[] = [];
     const resumed = await train(folder, { resume: true, onEpoch: (r) => resumedEpochs.push(r.epoch) });
     expect(resumedEpochs).toEqual([2, 3]);
@@ -84,14 +94,17 @@ describe('resume from a checkpoint', () => {
 
   it('refuses a checkpoint of other settings or other data, and a folder without one', async () => {
     const folder = join(dir, 'uninterrupted');
-    const other = toyPipeline({ training: { ...training, learningRate: 0.05 }, loss: { size: { lambda: 0.3, lambdaStart: 0.03 } } });
+    const other = toyPipeline({ training: { ...training, learningRate: 0.05 }, loss });
     await expect(train(folder, { resume: true, pipeline: other })).rejects.toThrow(
-      `${folder}: cannot resume from its checkpoint: it was written with other settings (pipeline.training.learningRate: 0.02 then, 0.05 now); run without --resume to start over`,
+      `${folder}: cannot resume from its checkpoint: it was written with other settings ` +
+        '(pipeline.training.learningRate: 0.02 then, 0.05 now); run without --resume to start over',
     );
     const fewer = data.slice(1);
     await expect(train(folder, { resume: true, source: memorySource(fewer), info: toyInfo(fewer) })).rejects.toThrow(
       /cannot resume from its checkpoint: the input data changed since \(rows: 6000 then, 5000 now\)/,
     );
-    await expect(train(join(dir, 'none'), { resume: true })).rejects.toThrow(`${join(dir, 'none')}: no checkpoint to resume from; run without --resume to start over`);
+    await expect(train(join(dir, 'none'), { resume: true })).rejects.toThrow(
+      `${join(dir, 'none')}: no checkpoint to resume from; run without --resume to start over`,
+    );
   });
 });
