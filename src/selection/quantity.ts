@@ -59,13 +59,13 @@ export function listQuantities(column: string): string {
 }
 
 /** A column name as a cut variable's text: as it is when an identifier, else in double quotes. */
-export function quoteColumn(name: string): string {
+function quoteColumn(name: string): string {
   return IDENTIFIER.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
 }
 
-/** A name to read: a column of `columns` as it is (any characters), else a quantity's text such as count(jets). */
+/** A name to read: a column of `columns` as it is (any characters), else a quantity such as count(jets). */
 export function quantityOf(columns: { name: string }[], name: string): Quantity {
-  return columns.some((f) => f.name === name) ? { fn: 'value', column: name, text: name } : parseQuantity(name);
+  return columns.some((f) => f.name === name) ? quantity('value', name) : parseQuantity(name);
 }
 
 /** Per-event values of a quantity as float64; nulls become NaN (and so fail every cut). */
