@@ -1,6 +1,6 @@
 import { describeField, type Field, type Schema } from '../batch/schema.js';
 import type { HardCut } from '../selection/cutsFile.js';
-import { parseQuantity, quantitySql, type Quantity } from '../selection/quantity.js';
+import { listQuantities, parseQuantity, quantityOf, quantitySql, type Quantity } from '../selection/quantity.js';
 import { closest } from '../util/closest.js';
 import { sqlIdent } from './parquetDuckdb.js';
 import type { StructLeaf } from './parquetStructs.js';
@@ -17,7 +17,9 @@ export function fieldFor(schema: Schema, q: Quantity, file: string, unsupported:
     throw new Error(`${file}: no column '${q.column}'${near ? ` (closest: '${near}')` : ''}; columns: ${schema.map((x) => x.name).join(', ')}`);
   }
   if ((q.fn === 'count' || q.fn === 'first') && !f.list) throw new Error(`${file}: ${q.text}: column '${q.column}' is ${describeField(f)}, not a list`);
-  if (q.fn === 'abs' && f.list) throw new Error(`${file}: ${q.text}: column '${q.column}' is a list; use first(${q.column}) or count(${q.column})`);
+  if (q.fn === 'abs' && f.list) {
+    throw new Error(`${file}: ${q.text}: column '${q.column}' is a list; use ${listQuantities(q.column)}`);
+  }
   return f;
 }
 
@@ -26,13 +28,10 @@ export function checkCuts(schema: Schema, cuts: HardCut[], file: string, unsuppo
   for (const cut of cuts) {
     const q = parseQuantity(cut.column);
     const f = fieldFor(schema, q, file, unsupported);
-    if (q.fn === 'value' && f.list) throw new Error(`${file}: cut on '${q.column}': it is a list column; cut on count(${q.column}) or first(${q.column})`);
+    if (q.fn === 'value' && f.list) {
+      throw new Error(`${file}: cut on '${q.column}': it is a list column; cut on ${listQuantities(q.column)}`);
+    }
   }
-}
-
-/** A name to read: a column of the schema as it is (any characters), else a derived quantity such as count(jets). */
-export function quantityOf(schema: Schema, name: string): Quantity {
-  return schema.some((f) => f.name === name) ? { fn: 'value', column: name, text: name } : parseQuantity(name);
 }
 
 /** A file's column SQL: a struct's leaf by its expression, any other column by its quoted name. */

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { runPipeline, type RunReport } from '../../pipeline/runPipeline.js';
 import { formatBytes } from '../../util/formatBytes.js';
+import { stopOnSignals } from '../../util/stopSignal.js';
 
 export function runSummary(r: RunReport, outDir: string): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -34,6 +35,7 @@ export function register(program: Command): void {
     .description('run a pipeline file: train cuts x classifier with the size term, then write the hard-cut skim and report')
     .argument('<pipeline>', 'pipeline file (YAML), see pipelines/')
     .option('-o, --out <dir>', 'output folder', 'runs/latest')
+    .option('--resume', "go on from the output folder's last training checkpoint (same pipeline and data)")
     .addHelpText(
       'after',
       `
@@ -41,11 +43,19 @@ The output folder gets: report.html (open it in a browser), report.json, cuts.js
 (reload with loadModel), skim/*.parquet, and plots (loss, cut thresholds, kept fraction, ROC,
 scores, one per cut) as PNG and SVG. Pipeline keys: docs/pipeline-reference.md.
 
+Ctrl-C (or SIGTERM) stops the run; a checkpoint is saved after every epoch, and --resume goes
+on from the last one, giving the same model as a run never stopped.
+
 Example:
   diffskim run pipelines/toy2d.yaml --out runs/toy2d`,
     )
-    .action(async (pipeline: string, opts: { out: string }) => {
-      const report = await runPipeline(pipeline, { outDir: opts.out });
-      process.stdout.write(runSummary(report, opts.out) + '\n');
+    .action(async (pipeline: string, opts: { out: string; resume?: boolean }) => {
+      const stop = stopOnSignals(`to go on, run: diffskim run ${pipeline} --out ${opts.out} --resume`);
+      try {
+        const report = await runPipeline(pipeline, { outDir: opts.out, resume: opts.resume, signal: stop.signal });
+        process.stdout.write(runSummary(report, opts.out) + '\n');
+      } finally {
+        stop.dispose();
+      }
     });
 }
