@@ -7,7 +7,7 @@ import { progress } from '../operators/progress.js';
 import { splitTrainValidation } from '../operators/splitTrainValidation.js';
 import type { CutDistribution } from '../plots/cutPlots.js';
 import type { CutsFile } from '../selection/cutsFile.js';
-import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+import { parseQuantity } from '../selection/quantity.js';
 import { parquetSink, type ParquetSinkResult } from '../sinks/parquetSink.js';
 import { Demand } from '../sources/demand.js';
 import { columnBytesOf, type DatasetInfo, type EventSource } from '../sources/types.js';
@@ -16,7 +16,7 @@ import { createProgress } from '../util/progress.js';
 import { CutFlow, type CutFlowRow } from './cutFlow.js';
 import { CutHistograms, cutRanges } from './cutHistograms.js';
 import { ScoreHistogram, type RocPoint, type ScoreDistribution, type WorkingPoint } from './scoreHistogram.js';
-import { eventWeights } from '../training/eventWeights.js';
+import { eventLabels, eventWeights } from '../training/eventWeights.js';
 
 export interface EvaluateOptions {
   source: EventSource;
@@ -123,7 +123,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
     progress(createProgress({ stage: 'eval', total: Math.round(info.rows * (v ? v.fraction : 1)), quiet: o.quiet })),
     map((batch) => {
       const score = modelScore(model, batch);
-      const isSignal = o.label ? Uint8Array.from(evaluateQuantity(batch, parseQuantity(o.label)), (y) => (y > 0.5 ? 1 : 0)) : null;
+      const isSignal = o.label ? eventLabels(batch, o.label) : null;
       const weight = eventWeights(batch, o.weight);
       const bytes = eventBytes(bytesModel, batch);
       scores.add(score, isSignal, weight, bytes);

@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parquetSource } from '../../src/sources/parquet.js';
+import { evaluateModel } from '../../src/eval/evaluate.js';
 import { initBackend } from '../../src/training/backend.js';
 import { trainSelection } from '../../src/training/trainer.js';
 import { sql, tempDir } from '../parquet/helpers.js';
+import { toyModel } from '../eval/helpers.js';
 import { toyPipeline } from './toy.js';
 
 let dir: string;
@@ -58,6 +60,18 @@ describe('labels', () => {
       expect(at.rowGroup).toBe(Math.floor(at.first / 1000));
     });
   }
+
+  it('eval refuses a label that is not 0/1 as training does (it counted it as background)', async () => {
+    const path = await file('eval-label.parquet', 'CASE WHEN i = 2500 THEN 2 ELSE i % 2 END');
+    const cuts = { cuts: [], score: null };
+    const e = (await evaluateModel({ source: parquetSource([path]), model: toyModel(), cuts, label: 'label', quiet: true })
+      .catch((x: Error) => x)) as Error;
+    expect(e).toBeInstanceOf(Error);
+    expect(e.message.startsWith(`${path}, row group `)).toBe(true);
+    expect(e.message).toMatch(/a label must be boolean or 0\/1$/);
+    const at = /batch from row (\d+): label 'label' is 2 at event (\d+)/.exec(e.message);
+    expect(Number(at?.[1]) + Number(at?.[2])).toBe(2500);
+  });
 
   it('booleans and 0/1 of any type are labels', async () => {
     const kinds = [['bool', '(i % 2 = 1)'], ['float', '(i % 2)::FLOAT'], ['tiny', '(i % 2)::TINYINT']];
