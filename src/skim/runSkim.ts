@@ -9,7 +9,7 @@ import { parquetSink, parseCodec, type Codec } from '../sinks/parquetSink.js';
 import { Demand } from '../sources/demand.js';
 import { parquetSource } from '../sources/parquet.js';
 import { checkCuts, columnSqlOf, fieldFor } from '../sources/parquetColumns.js';
-import { sqlIdent, sqlString, withConnection } from '../sources/parquetDuckdb.js';
+import { duckdbFile, duckdbTarget, sqlIdent, withConnection } from '../sources/parquetDuckdb.js';
 import type { ChunkStats, ParquetFileMeta } from '../sources/parquetMeta.js';
 import { type ColumnType, columnList, leafKept, ownFields, structOf } from '../sources/types.js';
 import { readError } from '../sources/parquetDiagnose.js';
@@ -252,8 +252,8 @@ async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], c
   const tmp = tempPathOf(output);
   const select = keep.map(sqlIdent).join(', ');
   const read = [...new Set([...keep, ...cutColumns(cuts)])];
-  const sql = `COPY (SELECT ${select} FROM read_parquet(${sqlString(meta.path)}) WHERE ${cutsToSql(cuts.cuts, columnSqlOf(meta.leaves))})
-    TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${SKIM_ROW_GROUP_ROWS}, PARQUET_VERSION ${parquetVersion(meta, keep)})`;
+  const sql = `COPY (SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}) WHERE ${cutsToSql(cuts.cuts, columnSqlOf(meta.leaves))})
+    TO ${duckdbTarget(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${SKIM_ROW_GROUP_ROWS}, PARQUET_VERSION ${parquetVersion(meta, keep)})`;
   try {
     const kept = await withConnection(async (con) => {
       const threads = Number((await con.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0][0]);

@@ -7,7 +7,7 @@ import { type ColumnType, type DatasetInfo, type EventSource, type ReadOptions }
 import { BatchBuilder, checkResultTypes, NullListElementError, readChunk } from './parquetChunks.js';
 import { filteredChunkFetched } from './duckdbChunkGc.js';
 import { checkCuts, columnSqlOf, projectionItem, quantityOf } from './parquetColumns.js';
-import { duckdb, sqlString } from './parquetDuckdb.js';
+import { duckdb, duckdbFile } from './parquetDuckdb.js';
 import { readError } from './parquetDiagnose.js';
 import { fileSchemaDifference, readParquetMeta, type ParquetFileMeta } from './parquetMeta.js';
 import { planPushDown, type PushDownStats } from './parquetPushdown.js';
@@ -132,7 +132,7 @@ export function selectSql(meta: ParquetFileMeta, columns: string[], where: HardC
   const items = columns.map((c) => projectionItem(meta.schema, c, meta.path, other, columnSql));
   const select = items.map((i) => i.sql).join(', ') + extra;
   return {
-    sql: `SELECT ${select} FROM read_parquet(${sqlString(meta.path)}, file_row_number = true) WHERE ${cutsToSql(where, columnSql)}`,
+    sql: `SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}, file_row_number = true) WHERE ${cutsToSql(where, columnSql)}`,
     schema: items.map((i) => i.field),
   };
 }

@@ -3,7 +3,7 @@ import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { schemaDifference, type Field, type Schema } from '../batch/schema.js';
 import { isTempFile } from '../sinks/tempFiles.js';
 import { firstLine } from './parquetDiagnose.js';
-import { dtypeOfDuckType, queryRows, sqlString, withConnection } from './parquetDuckdb.js';
+import { dtypeOfDuckType, duckdbFile, queryRows, withConnection } from './parquetDuckdb.js';
 import { isStructType, ownFields, structOf, type ColumnType } from './types.js';
 import { InputError } from './inputError.js';
 import { structColumn, type StructLeaf } from './parquetStructs.js';
@@ -64,7 +64,7 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
   // Only the queries' failures are the file's: DuckDB failing to start says so itself.
   return withConnection(async (con) => {
     try {
-      const f = sqlString(path);
+      const f = duckdbFile(path);
       const described = await queryRows(con, `DESCRIBE SELECT * FROM read_parquet(${f})`);
       const nullable = topLevelNullable(await queryRows(con, `SELECT name, repetition_type, num_children FROM parquet_schema(${f})`));
       // The columns' types as objects, to walk the structs' fields (a second bind of the file: only when it has structs).
