@@ -7,10 +7,10 @@ import { cutColumns, cutsToSql, type CutsFile } from '../selection/cutsFile.js';
 import { hardCut, type ScoreCut } from '../operators/hardCut.js';
 import { parquetSink, parseCodec, type Codec } from '../sinks/parquetSink.js';
 import { Demand } from '../sources/demand.js';
-import { parquetSource } from '../sources/parquet.js';
+import { parquetSource, plannedFileBatches } from '../sources/parquet.js';
 import { checkCuts, columnSqlOf, fieldFor } from '../sources/parquetColumns.js';
 import { duckdbFile, duckdbTarget, sqlIdent, withConnection } from '../sources/parquetDuckdb.js';
-import type { ChunkStats, ParquetFileMeta } from '../sources/parquetMeta.js';
+import { checkUnchanged, type ChunkStats, type ParquetFileMeta } from '../sources/parquetMeta.js';
 import { type ColumnType, columnList, leafKept, ownFields, structOf } from '../sources/types.js';
 import { readError } from '../sources/parquetDiagnose.js';
 import { planPushDown } from '../sources/parquetPushdown.js';
@@ -255,6 +255,7 @@ async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], c
   const sql = `COPY (SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}) WHERE ${cutsToSql(cuts.cuts, columnSqlOf(meta.leaves))})
     TO ${duckdbTarget(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${SKIM_ROW_GROUP_ROWS}, PARQUET_VERSION ${parquetVersion(meta, keep)})`;
   try {
+    await checkUnchanged(meta);
     const kept = await withConnection(async (con) => {
       const threads = Number((await con.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0][0]);
       // A global setting: a skim running at the same time may reset it early, and then only uses more memory.
@@ -269,6 +270,7 @@ async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], c
       }
     });
     signal?.throwIfAborted();
+    await checkUnchanged(meta); // a file rewritten during the COPY: its skim is not trusted
     await rename(tmp, output);
     return kept;
   } catch (e) {
@@ -284,8 +286,7 @@ async function streamSkim(meta: ParquetFileMeta, output: string, keep: string[],
   const columns = [...new Set([...keep, ...(score.columns ?? [])])];
   const demand = new Demand();
   const written = await lastValueFrom(
-    parquetSource([meta.path])
-      .batches({ columns, where: opts.cuts.cuts, demand, batchRows: SKIM_ROW_GROUP_ROWS, nullListElements: 'error' })
+    plannedFileBatches(meta, { columns, where: opts.cuts.cuts, demand, batchRows: SKIM_ROW_GROUP_ROWS, nullListElements: 'error' })
       .pipe(
         tap((b) => {
           opts.signal?.throwIfAborted(); // the sink then removes its temporary file

@@ -9,7 +9,7 @@ import { filteredChunkFetched } from './duckdbChunkGc.js';
 import { checkCuts, columnSqlOf, projectionItem, quantityOf } from './parquetColumns.js';
 import { duckdb, duckdbFile } from './parquetDuckdb.js';
 import { readError } from './parquetDiagnose.js';
-import { fileSchemaDifference, readParquetMeta, type ParquetFileMeta } from './parquetMeta.js';
+import { checkUnchanged, fileChange, fileSchemaDifference, readParquetMeta, type ParquetFileMeta } from './parquetMeta.js';
 import { planPushDown, type PushDownStats } from './parquetPushdown.js';
 import { fromPull } from './parquetStream.js';
 import { InputError } from './inputError.js';
@@ -86,6 +86,14 @@ export function parquetSource(paths: string[]): ParquetSource {
       }, options.demand);
     },
   };
+}
+
+/**
+ * The batches of one file whose footer was read before (ParquetSource.files()), as that footer
+ * planned them: refused when the file has changed since (checked when opened and after the read).
+ */
+export function plannedFileBatches(meta: ParquetFileMeta, options: ReadOptions = {}): Observable<EventBatch> {
+  return fromPull(() => fileBatches(meta, options), options.demand);
 }
 
 /**
@@ -169,6 +177,7 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
     pending.catch(() => undefined); // observed when awaited; keeps a failure during a yield from going unhandled
   };
   try {
+    await checkUnchanged(meta);
     const result = await con.stream(sql);
     checkResultTypes(result, resultSchema, meta.path);
     let firstRow = 0;
@@ -212,9 +221,10 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
       const left = Number(rest.getRows()[0][0]);
       if (left > 0) throw new Error(`${meta.path}: the read stopped after row ${lastRow} with ${left} event(s) not delivered`);
     }
+    await checkUnchanged(meta); // a file rewritten during the read: its rows are not trusted
     if (builder.length > 0) yield { ...builder.take(), origin: { file: meta.path, rowGroup: rowGroupOf(meta, firstRow), firstRow } };
   } catch (e) {
-    if ((e as Error).message?.startsWith(meta.path)) throw e;
+    if ((e as Error).message?.startsWith(meta.path)) throw (await fileChange(meta)) ?? e;
     const after = lastRow < 0 ? 'reading' : `reading after row ${lastRow}`;
     throw await readError(meta, e, after, columnsRead(meta.schema, { ...options, columns }));
   } finally {

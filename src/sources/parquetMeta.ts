@@ -36,6 +36,9 @@ export interface RowGroupMeta {
 export interface ParquetFileMeta {
   path: string;
   bytes: number;
+  /** With `bytes`, the file as its footer was read: a file rewritten or replaced since differs in one (fileChange). */
+  mtimeMs: number;
+  inode: number;
   rows: number;
   schema: Schema;
   /** Every top-level column, in file order (those of `schema` and of `unsupported`). */
@@ -53,12 +56,9 @@ export interface ParquetFileMeta {
 
 /** Footer of one Parquet file: schema, row groups and column statistics, read through DuckDB. */
 export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
-  const size = await stat(path).then(
-    (s) => s.size,
-    (e: Error) => {
-      throw new Error(`${path}: cannot open Parquet file: ${e.message}`);
-    },
-  );
+  const { size, mtimeMs, ino: inode } = await stat(path).catch((e: Error) => {
+    throw new Error(`${path}: cannot open Parquet file: ${e.message}`);
+  });
   if (isTempFile(path)) throw new InputError('unreadable', `${path}: a temporary file of an unfinished or killed write, not an output; re-run the command that writes it`);
   if (size === 0) throw new InputError('unreadable', `${path}: file is empty (0 bytes), not a Parquet file`);
   // Only the queries' failures are the file's: DuckDB failing to start says so itself.
@@ -102,12 +102,32 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
          FROM parquet_metadata(${f}) ORDER BY row_group_id, column_id`,
       );
       const codec = chunks.length ? String(chunks[0].compression).toLowerCase().replace('lz4_raw', 'lz4') : null;
-      return { path, bytes: size, schema, columns, unsupported, leaves, unreadableLeaves, codec, ...rowGroupsOf(chunks, structChunks) };
+      return { path, bytes: size, mtimeMs, inode, schema, columns, unsupported, leaves, unreadableLeaves, codec, ...rowGroupsOf(chunks, structChunks) };
     } catch (e) {
       const msg = (e as Error).message;
       throw new InputError('unreadable', msg.startsWith(path) ? msg : `${path}: cannot read Parquet metadata (footer; corrupt or truncated file?): ${firstLine(msg)}`);
     }
   });
+}
+
+/**
+ * An error when the file is no longer the one whose footer was read (its size, modification time
+ * or inode differ: rewritten, replaced or removed), else null. Its rows may then not match the
+ * schema and row groups planned from the footer, so a read of it is not trusted.
+ */
+export async function fileChange(meta: ParquetFileMeta): Promise<InputError | null> {
+  const now = await stat(meta.path).catch(() => null);
+  if (now && now.size === meta.bytes && now.mtimeMs === meta.mtimeMs && now.ino === meta.inode) return null;
+  const what = !now
+    ? 'removed'
+    : `changed (${meta.bytes} bytes, modified ${new Date(meta.mtimeMs).toISOString()}; now ${now.size} bytes, ${new Date(now.mtimeMs).toISOString()}${now.ino === meta.inode ? '' : ', another file'})`;
+  return new InputError('changed', `${meta.path}: ${what} since its footer was read at the start; re-run once the file is complete and no longer written`);
+}
+
+/** Throws fileChange's error, if any. */
+export async function checkUnchanged(meta: ParquetFileMeta): Promise<void> {
+  const change = await fileChange(meta);
+  if (change) throw change;
 }
 
 /** The result types of a query, as node-api's type objects. */
