@@ -8,8 +8,8 @@ import { hardCut, type ScoreCut } from '../operators/hardCut.js';
 import { parquetSink, parseCodec, type Codec } from '../sinks/parquetSink.js';
 import { Demand } from '../sources/demand.js';
 import { parquetSource, plannedFileBatches } from '../sources/parquet.js';
-import { checkCuts, columnSqlOf, fieldFor } from '../sources/parquetColumns.js';
-import { duckdbFile, duckdbTarget, sqlIdent, withConnection } from '../sources/parquetDuckdb.js';
+import { caseTwins, checkCuts, columnSqlOf, fieldFor, selectAs } from '../sources/parquetColumns.js';
+import { duckdbFile, duckdbTarget, withConnection } from '../sources/parquetDuckdb.js';
 import { checkUnchanged, type ChunkStats, type ParquetFileMeta } from '../sources/parquetMeta.js';
 import { type ColumnType, columnList, leafKept, ownFields, structOf } from '../sources/types.js';
 import { readError } from '../sources/parquetDiagnose.js';
@@ -115,11 +115,14 @@ async function skimFiles(metas: ParquetFileMeta[], outputs: string[], keep: stri
   const eventsTotal = metas.reduce((s, m) => s + m.rows, 0);
   let eventsDone = 0;
   const files: SkimFileResult[] = [];
+  // DuckDB's writer would write the second of two columns differing only by case as '<name>_1':
+  // such a skim goes through the batch writer (keptColumns refused it if that cannot carry a column).
+  const streaming = opts.score !== undefined || caseTwins(keep) !== null;
   for (const [i, meta] of metas.entries()) {
     opts.signal?.throwIfAborted();
     const codec = parseCodec(opts.codec ?? meta.codec ?? 'snappy');
     const progress = (n: number) => opts.onProgress?.({ file: meta.path, eventsDone: eventsDone + n, eventsTotal });
-    const kept = opts.score ? await streamSkim(meta, outputs[i], keep, opts, codec, progress) : await copySkim(meta, outputs[i], keep, opts.cuts, codec, opts.signal);
+    const kept = streaming ? await streamSkim(meta, outputs[i], keep, opts, codec, progress) : await copySkim(meta, outputs[i], keep, opts.cuts, codec, opts.signal);
     eventsDone += meta.rows;
     progress(0);
     files.push({ input: meta.path, output: outputs[i], eventsIn: meta.rows, eventsKept: kept, bytesIn: meta.bytes, bytesOut: (await stat(outputs[i])).size });
@@ -157,6 +160,10 @@ export function keptColumns(metas: ParquetFileMeta[], keep: string[] | undefined
   for (const name of names) if (streaming || !unsupported.some((u) => u.name === name)) fieldFor(first.schema, { fn: 'value', column: name, text: name }, first.path, unsupported);
   // DuckDB's skim copies string and struct columns as they are: each one kept must be in every
   // input, and by default it keeps every column, so the inputs must have the same ones.
+  const twins = streaming ? null : caseTwins(names);
+  const other = twins && unsupported.find((u) => names.includes(u.name));
+  if (other)
+    throw new InputError('incompatible', `${first.path}: columns '${twins[0]}' and '${twins[1]}' differ only by case, which DuckDB's Parquet writer cannot keep apart (it writes '${twins[1]}_1'), and column '${other.name}' (${other.type}) can be skimmed by it only; leave one of the three out (--keep) or rename one of the two`);
   if (!streaming)
     for (const m of metas) {
       const missing = names.find((n) => !m.columns.includes(n));
@@ -250,9 +257,10 @@ function parquetVersion(meta: ParquetFileMeta, keep: string[]): 'V1' | 'V2' {
 /** The in-engine skim: DuckDB reads, cuts (skipping row groups) and writes in one statement. */
 async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], cuts: CutsFile, codec: Codec, signal?: AbortSignal): Promise<number> {
   const tmp = tempPathOf(output);
-  const select = keep.map(sqlIdent).join(', ');
+  const columnSql = columnSqlOf(meta);
+  const select = keep.map((c) => selectAs(columnSql(c), c)).join(', ');
   const read = [...new Set([...keep, ...cutColumns(cuts)])];
-  const sql = `COPY (SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}) WHERE ${cutsToSql(cuts.cuts, columnSqlOf(meta.leaves))})
+  const sql = `COPY (SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}) WHERE ${cutsToSql(cuts.cuts, columnSql)})
     TO ${duckdbTarget(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${SKIM_ROW_GROUP_ROWS}, PARQUET_VERSION ${parquetVersion(meta, keep)})`;
   try {
     await checkUnchanged(meta);
@@ -280,10 +288,10 @@ async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], c
   }
 }
 
-/** The batch skim: parquetSource (hard cuts pushed down) -> hardCut (score) -> parquetSink. */
+/** The batch skim: the planned file's batches (hard cuts pushed down) -> hardCut (score, if any) -> parquetSink. */
 async function streamSkim(meta: ParquetFileMeta, output: string, keep: string[], opts: SkimOptions, codec: Codec, progress: (n: number) => void): Promise<number> {
-  const score = opts.score!;
-  const columns = [...new Set([...keep, ...(score.columns ?? [])])];
+  const score = opts.score;
+  const columns = [...new Set([...keep, ...(score?.columns ?? [])])];
   const demand = new Demand();
   const written = await lastValueFrom(
     plannedFileBatches(meta, { columns, where: opts.cuts.cuts, demand, batchRows: SKIM_ROW_GROUP_ROWS, nullListElements: 'error' })

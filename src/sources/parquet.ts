@@ -136,7 +136,7 @@ export function selectSql(meta: ParquetFileMeta, columns: string[], where: HardC
     throw new InputError('incompatible', `${meta.path}: has a column named 'file_row_number', the name of DuckDB's row-number column, which the batch reader needs; rename the column to read the file (a skim without a score cut, run by DuckDB, copies it as it is)`);
   const other = [...meta.unsupported, ...meta.unreadableLeaves];
   checkCuts(meta.schema, where, meta.path, other);
-  const columnSql = columnSqlOf(meta.leaves);
+  const columnSql = columnSqlOf(meta);
   const items = columns.map((c) => projectionItem(meta.schema, c, meta.path, other, columnSql));
   const select = items.map((i) => i.sql).join(', ') + extra;
   return {

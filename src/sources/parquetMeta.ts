@@ -41,8 +41,14 @@ export interface ParquetFileMeta {
   inode: number;
   rows: number;
   schema: Schema;
-  /** Every top-level column, in file order (those of `schema` and of `unsupported`). */
+  /** Every top-level column, in file order (those of `schema` and of `unsupported`), named as in the file. */
   columns: string[];
+  /**
+   * DuckDB's name of each column it names otherwise: its names are case-insensitive, so of two
+   * columns differing only by case ('ab', 'Ab') it calls the second 'Ab_1'. SQL reads a column by
+   * this name (columnSqlOf); everything else uses the file's.
+   */
+  duckdbNames: Map<string, string>;
   /** Columns whose type diffskim cannot hold (strings, structs, ...): never read into batches. */
   unsupported: ColumnType[];
   /** The numeric and boolean leaves of struct columns, fields of `schema` ('Muon.pt'). */
@@ -66,7 +72,14 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
     try {
       const f = duckdbFile(path);
       const described = await queryRows(con, `DESCRIBE SELECT * FROM read_parquet(${f})`);
-      const nullable = topLevelNullable(await queryRows(con, `SELECT name, repetition_type, num_children FROM parquet_schema(${f})`));
+      const top = topLevelColumns(await queryRows(con, `SELECT name, repetition_type, num_children FROM parquet_schema(${f})`));
+      if (top.length !== described.length) throw new Error(`${path}: the file's schema has ${top.length} columns, DuckDB reads ${described.length}`);
+      const seen = new Set<string>();
+      for (const { name } of top) {
+        if (seen.has(name)) throw new InputError('unreadable', `${path}: two columns named '${name}'; a reader cannot tell them apart, rename one`);
+        seen.add(name);
+      }
+      const duckdbNames = new Map(top.flatMap((c, i) => (c.name === String(described[i].column_name) ? [] : [[c.name, String(described[i].column_name)]])));
       // The columns' types as objects, to walk the structs' fields (a second bind of the file: only when it has structs).
       const types = described.some((r) => isStructType(String(r.column_type))) ? await columnTypes(con, `SELECT * FROM read_parquet(${f})`) : [];
       const schema: Schema = [];
@@ -75,18 +88,18 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       const unreadableLeaves: ColumnType[] = [];
       const structChunks = new Map<string, (string | null)[]>();
       for (const [i, r] of described.entries()) {
-        const name = String(r.column_name);
+        const { name, nullable } = top[i];
         const t = dtypeOfDuckType(String(r.column_type));
-        if (t) schema.push({ name, ...t, nullable: nullable.get(name) ?? true } satisfies Field);
+        if (t) schema.push({ name, ...t, nullable } satisfies Field);
         else unsupported.push({ name, type: String(r.column_type) });
-        const struct = types[i] && structColumn(name, types[i]);
+        const struct = types[i] && structColumn(name, types[i], String(r.column_name));
         if (!struct) continue;
         schema.push(...struct.leaves.map((l) => l.field));
         leaves.push(...struct.leaves);
         unreadableLeaves.push(...struct.unreadable);
         structChunks.set(name, struct.chunks);
       }
-      const columns = described.map((r) => String(r.column_name));
+      const columns = top.map((c) => c.name);
       // Refused, so that a field's name tells it from a column (structOf).
       for (const s of unsupported.filter((u) => isStructType(u.type))) {
         const clash = columns.find((c) => c.startsWith(`${s.name}.`));
@@ -102,7 +115,7 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
          FROM parquet_metadata(${f}) ORDER BY row_group_id, column_id`,
       );
       const codec = chunks.length ? String(chunks[0].compression).toLowerCase().replace('lz4_raw', 'lz4') : null;
-      return { path, bytes: size, mtimeMs, inode, schema, columns, unsupported, leaves, unreadableLeaves, codec, ...rowGroupsOf(chunks, structChunks) };
+      return { path, bytes: size, mtimeMs, inode, schema, columns, duckdbNames, unsupported, leaves, unreadableLeaves, codec, ...rowGroupsOf(chunks, structChunks) };
     } catch (e) {
       const msg = (e as Error).message;
       throw new InputError('unreadable', msg.startsWith(path) ? msg : `${path}: cannot read Parquet metadata (footer; corrupt or truncated file?): ${firstLine(msg)}`);
@@ -193,16 +206,16 @@ function statNumber(v: unknown, physicalType: unknown): number | null {
   return physicalType === 'FLOAT' ? Math.fround(x) : x;
 }
 
-/** Whether each top-level column may hold nulls (OPTIONAL), walking the flattened schema tree. */
-function topLevelNullable(rows: Record<string, unknown>[]): Map<string, boolean> {
-  const out = new Map<string, boolean>();
+/** The top-level columns as the file names them, and whether each may hold nulls (OPTIONAL), walking the flattened schema tree. */
+function topLevelColumns(rows: Record<string, unknown>[]): { name: string; nullable: boolean }[] {
+  const out: { name: string; nullable: boolean }[] = [];
   let i = 1;
   const skip = (): void => {
     const n = Number(rows[i++].num_children ?? 0);
     for (let k = 0; k < n; k++) skip();
   };
   while (i < rows.length) {
-    out.set(String(rows[i].name), rows[i].repetition_type === 'OPTIONAL');
+    out.push({ name: String(rows[i].name), nullable: rows[i].repetition_type === 'OPTIONAL' });
     skip();
   }
   return out;

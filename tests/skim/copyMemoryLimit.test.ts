@@ -12,6 +12,7 @@ function meta(fields: Field[], rowGroups: number[], perEvent = 3): ParquetFileMe
     bytes: 0,
     mtimeMs: 0,
     inode: 0,
+    duckdbNames: new Map(),
     rows: rowGroups.reduce((a, b) => a + b, 0),
     schema: fields,
     columns: fields.map((f) => f.name),
