@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { schemaDifference, type Field, type Schema } from '../batch/schema.js';
 import { isTempFile } from '../sinks/tempFiles.js';
+import { caseTwins } from './parquetColumns.js';
 import { firstLine } from './parquetDiagnose.js';
 import { dtypeOfDuckType, duckdbFile, queryRows, withConnection } from './parquetDuckdb.js';
 import { isStructType, ownFields, structOf, type ColumnType } from './types.js';
@@ -75,9 +76,12 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       const top = topLevelColumns(await queryRows(con, `SELECT name, repetition_type, num_children FROM parquet_schema(${f})`));
       if (top.length !== described.length) throw new Error(`${path}: the file's schema has ${top.length} columns, DuckDB reads ${described.length}`);
       const seen = new Set<string>();
-      for (const { name } of top) {
+      for (const { name, fieldTwins } of top) {
         if (seen.has(name)) throw new InputError('unreadable', `${path}: two columns named '${name}'; a reader cannot tell them apart, rename one`);
         seen.add(name);
+        // (Top-level twins keep their names: duckdbNames. A struct is read and skimmed whole by DuckDB.)
+        if (fieldTwins)
+          throw new InputError('unreadable', `${path}: fields '${fieldTwins[0]}' and '${fieldTwins[1]}' of column '${name}' differ only by case, which DuckDB cannot keep apart (it reads and writes the second as '${fieldTwins[1]}_1'); rename one`);
       }
       const duckdbNames = new Map(top.flatMap((c, i) => (c.name === String(described[i].column_name) ? [] : [[c.name, String(described[i].column_name)]])));
       // The columns' types as objects, to walk the structs' fields (a second bind of the file: only when it has structs).
@@ -206,17 +210,32 @@ function statNumber(v: unknown, physicalType: unknown): number | null {
   return physicalType === 'FLOAT' ? Math.fround(x) : x;
 }
 
-/** The top-level columns as the file names them, and whether each may hold nulls (OPTIONAL), walking the flattened schema tree. */
-function topLevelColumns(rows: Record<string, unknown>[]): { name: string; nullable: boolean }[] {
-  const out: { name: string; nullable: boolean }[] = [];
+interface TopLevelColumn {
+  name: string;
+  /** May hold nulls (OPTIONAL). */
+  nullable: boolean;
+  /** Two fields inside it whose names differ only by case (DuckDB reads the second as '<name>_1'), or null. */
+  fieldTwins: [string, string] | null;
+}
+
+/** The top-level columns as the file names them, walking the flattened schema tree. */
+function topLevelColumns(rows: Record<string, unknown>[]): TopLevelColumn[] {
+  const out: TopLevelColumn[] = [];
   let i = 1;
-  const skip = (): void => {
+  // One node and everything below it: the first field twins found there.
+  const walk = (): [string, string] | null => {
     const n = Number(rows[i++].num_children ?? 0);
-    for (let k = 0; k < n; k++) skip();
+    const names: string[] = [];
+    let twins: [string, string] | null = null;
+    for (let k = 0; k < n; k++) {
+      names.push(String(rows[i].name));
+      twins = walk() ?? twins;
+    }
+    return twins ?? caseTwins(names);
   };
   while (i < rows.length) {
-    out.push({ name: String(rows[i].name), nullable: rows[i].repetition_type === 'OPTIONAL' });
-    skip();
+    const [name, nullable] = [String(rows[i].name), rows[i].repetition_type === 'OPTIONAL'];
+    out.push({ name, nullable, fieldTwins: walk() });
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { Float64, Struct, Field, Table as ArrowTable, tableFromArrays, tableToIPC, vectorFromArray } from 'apache-arrow';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { parquetMetadata, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { Table, writeParquet } from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,9 +27,18 @@ let cleanup: () => Promise<void>;
 let file: string;
 let withString: string;
 
-async function writeArrow(path: string, columns: Record<string, unknown>): Promise<void> {
-  const ipc = tableToIPC(tableFromArrays(columns as Parameters<typeof tableFromArrays>[0]), 'stream');
-  await writeFile(path, writeParquet(Table.fromIPCStream(ipc)));
+async function writeArrow(path: string, columns: Record<string, unknown> | ArrowTable): Promise<void> {
+  const table = columns instanceof ArrowTable ? columns : tableFromArrays(columns as Parameters<typeof tableFromArrays>[0]);
+  await writeFile(path, writeParquet(Table.fromIPCStream(tableToIPC(table, 'stream'))));
+}
+
+/** What describe() and a skim say of a file: both must refuse it, naming it and what is wrong. */
+async function expectRefused(path: string, message: RegExp): Promise<void> {
+  for (const run of [() => parquetSource([path]).describe(), () => runSkim({ inputs: [path], cuts: { cuts: [], score: null }, outDir: join(dir, 'refused') })]) {
+    const e = await run().catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as Error).message).toMatch(message);
+  }
 }
 
 /** A Parquet file as hyparquet reads it: its column names and rows. */
@@ -88,5 +98,19 @@ describe('columns whose names differ only by case', () => {
     const ref = await hyparquet(withString);
     const out = await hyparquet(r.skimFiles[0]);
     expect(out.rows).toEqual(ref.rows.filter((row) => Number(row.Ab) > 500).map((row) => ({ ab: row.ab, Ab: row.Ab })));
+  });
+
+  it('fields of a struct differing only by case (DuckDB reads the second as PT_1): the file is refused, naming both', async () => {
+    const path = join(dir, 'struct-case.parquet');
+    const type = new Struct([new Field('pt', new Float64()), new Field('PT', new Float64())]);
+    await writeArrow(path, new ArrowTable({ mu: vectorFromArray([{ pt: 1, PT: 2 }, { pt: 3, PT: 4 }], type) }));
+    await expectRefused(path, new RegExp(`^${path}: fields 'pt' and 'PT' of column 'mu' differ only by case`));
+  });
+
+  it('two columns of one name: the file is refused, naming the column', async () => {
+    const path = join(dir, 'twice.parquet');
+    const column = (data: number[]) => ({ name: 'a', data, type: 'DOUBLE' as const });
+    await writeFile(path, new Uint8Array(parquetWriteBuffer({ columnData: [column([1, 2]), column([3, 4])] })));
+    await expectRefused(path, new RegExp(`^${path}: two columns named 'a'`));
   });
 });
