@@ -122,7 +122,9 @@ async function skimFiles(metas: ParquetFileMeta[], outputs: string[], keep: stri
     opts.signal?.throwIfAborted();
     const codec = parseCodec(opts.codec ?? meta.codec ?? 'snappy');
     const progress = (n: number) => opts.onProgress?.({ file: meta.path, eventsDone: eventsDone + n, eventsTotal });
-    const kept = streaming ? await streamSkim(meta, outputs[i], keep, opts, codec, progress) : await copySkim(meta, outputs[i], keep, opts.cuts, codec, opts.signal);
+    const kept = streaming
+      ? await streamSkim(meta, outputs[i], keep, opts, codec, progress)
+      : await copySkim(meta, outputs[i], keep, opts.cuts, codec, opts.signal);
     eventsDone += meta.rows;
     progress(0);
     files.push({ input: meta.path, output: outputs[i], eventsIn: meta.rows, eventsKept: kept, bytesIn: meta.bytes, bytesOut: (await stat(outputs[i])).size });
@@ -158,12 +160,20 @@ export function keptColumns(metas: ParquetFileMeta[], keep: string[] | undefined
   // A column named twice is written once (DuckDB would write the second as 'x_1').
   const names = keep ? [...new Set(keep)] : streaming ? ownFields(first.schema, unsupported).map((f) => f.name) : first.columns;
   for (const name of names) if (streaming || !unsupported.some((u) => u.name === name)) fieldFor(first.schema, { fn: 'value', column: name, text: name }, first.path, unsupported);
-  // DuckDB's skim copies string and struct columns as they are: each one kept must be in every
-  // input, and by default it keeps every column, so the inputs must have the same ones.
+  // Twins go through the batch writer (skimFiles), which cannot carry strings and structs.
   const twins = streaming ? null : caseTwins(names);
   const other = twins && unsupported.find((u) => names.includes(u.name));
-  if (other)
-    throw new InputError('incompatible', `${first.path}: columns '${twins[0]}' and '${twins[1]}' differ only by case, which DuckDB's Parquet writer cannot keep apart (it writes '${twins[1]}_1'), and column '${other.name}' (${other.type}) can be skimmed by it only; leave one of the three out (--keep) or rename one of the two`);
+  if (other) {
+    const [a, b] = twins;
+    throw new InputError(
+      'incompatible',
+      `${first.path}: columns '${a}' and '${b}' differ only by case, which DuckDB's Parquet writer cannot keep apart ` +
+        `(it writes '${b}_1'), and column '${other.name}' (${other.type}) can be skimmed by it only; ` +
+        'leave one of the three out (--keep) or rename one of the two',
+    );
+  }
+  // DuckDB's skim copies string and struct columns as they are: each one kept must be in every
+  // input, and by default it keeps every column, so the inputs must have the same ones.
   if (!streaming)
     for (const m of metas) {
       const missing = names.find((n) => !m.columns.includes(n));
@@ -293,8 +303,9 @@ async function streamSkim(meta: ParquetFileMeta, output: string, keep: string[],
   const score = opts.score;
   const columns = [...new Set([...keep, ...(score?.columns ?? [])])];
   const demand = new Demand();
+  const read = { columns, where: opts.cuts.cuts, demand, batchRows: SKIM_ROW_GROUP_ROWS, nullListElements: 'error' } as const;
   const written = await lastValueFrom(
-    plannedFileBatches(meta, { columns, where: opts.cuts.cuts, demand, batchRows: SKIM_ROW_GROUP_ROWS, nullListElements: 'error' })
+    plannedFileBatches(meta, read)
       .pipe(
         tap((b) => {
           opts.signal?.throwIfAborted(); // the sink then removes its temporary file

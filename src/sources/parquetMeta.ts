@@ -37,7 +37,7 @@ export interface RowGroupMeta {
 export interface ParquetFileMeta {
   path: string;
   bytes: number;
-  /** With `bytes`, the file as its footer was read: a file rewritten or replaced since differs in one (fileChange). */
+  /** With `bytes`, the file as its footer was read: one differs for a file rewritten or replaced since (fileChange). */
   mtimeMs: number;
   inode: number;
   rows: number;
@@ -73,17 +73,29 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
     try {
       const f = duckdbFile(path);
       const described = await queryRows(con, `DESCRIBE SELECT * FROM read_parquet(${f})`);
-      const top = topLevelColumns(await queryRows(con, `SELECT name, repetition_type, num_children FROM parquet_schema(${f})`));
-      if (top.length !== described.length) throw new Error(`${path}: the file's schema has ${top.length} columns, DuckDB reads ${described.length}`);
+      const schemaRows = await queryRows(con, `SELECT name, repetition_type, num_children FROM parquet_schema(${f})`);
+      const top = topLevelColumns(schemaRows);
+      if (top.length !== described.length) {
+        throw new Error(`${path}: the file's schema has ${top.length} columns, DuckDB reads ${described.length}`);
+      }
       const seen = new Set<string>();
       for (const { name, fieldTwins } of top) {
-        if (seen.has(name)) throw new InputError('unreadable', `${path}: two columns named '${name}'; a reader cannot tell them apart, rename one`);
+        if (seen.has(name)) {
+          throw new InputError('unreadable', `${path}: two columns named '${name}'; a reader cannot tell them apart, rename one`);
+        }
         seen.add(name);
         // (Top-level twins keep their names: duckdbNames. A struct is read and skimmed whole by DuckDB.)
-        if (fieldTwins)
-          throw new InputError('unreadable', `${path}: fields '${fieldTwins[0]}' and '${fieldTwins[1]}' of column '${name}' differ only by case, which DuckDB cannot keep apart (it reads and writes the second as '${fieldTwins[1]}_1'); rename one`);
+        if (fieldTwins) {
+          const [a, b] = fieldTwins;
+          throw new InputError(
+            'unreadable',
+            `${path}: fields '${a}' and '${b}' of column '${name}' differ only by case, which DuckDB cannot keep apart ` +
+              `(it reads and writes the second as '${b}_1'); rename one`,
+          );
+        }
       }
-      const duckdbNames = new Map(top.flatMap((c, i) => (c.name === String(described[i].column_name) ? [] : [[c.name, String(described[i].column_name)]])));
+      const duckName = (i: number) => String(described[i].column_name);
+      const duckdbNames = new Map(top.flatMap((c, i) => (c.name === duckName(i) ? [] : [[c.name, duckName(i)]])));
       // The columns' types as objects, to walk the structs' fields (a second bind of the file: only when it has structs).
       const types = described.some((r) => isStructType(String(r.column_type))) ? await columnTypes(con, `SELECT * FROM read_parquet(${f})`) : [];
       const schema: Schema = [];
@@ -119,7 +131,11 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
          FROM parquet_metadata(${f}) ORDER BY row_group_id, column_id`,
       );
       const codec = chunks.length ? String(chunks[0].compression).toLowerCase().replace('lz4_raw', 'lz4') : null;
-      return { path, bytes: size, mtimeMs, inode, schema, columns, duckdbNames, unsupported, leaves, unreadableLeaves, codec, ...rowGroupsOf(chunks, structChunks) };
+      return {
+        path, bytes: size, mtimeMs, inode, codec,
+        schema, columns, duckdbNames, unsupported, leaves, unreadableLeaves,
+        ...rowGroupsOf(chunks, structChunks),
+      };
     } catch (e) {
       const msg = (e as Error).message;
       throw new InputError('unreadable', msg.startsWith(path) ? msg : `${path}: cannot read Parquet metadata (footer; corrupt or truncated file?): ${firstLine(msg)}`);
@@ -135,10 +151,13 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
 export async function fileChange(meta: ParquetFileMeta): Promise<InputError | null> {
   const now = await stat(meta.path).catch(() => null);
   if (now && now.size === meta.bytes && now.mtimeMs === meta.mtimeMs && now.ino === meta.inode) return null;
+  const time = (ms: number) => new Date(ms).toISOString();
   const what = !now
     ? 'removed'
-    : `changed (${meta.bytes} bytes, modified ${new Date(meta.mtimeMs).toISOString()}; now ${now.size} bytes, ${new Date(now.mtimeMs).toISOString()}${now.ino === meta.inode ? '' : ', another file'})`;
-  return new InputError('changed', `${meta.path}: ${what} since its footer was read at the start; re-run once the file is complete and no longer written`);
+    : `changed (${meta.bytes} bytes, modified ${time(meta.mtimeMs)}; now ${now.size} bytes, ${time(now.mtimeMs)}` +
+      `${now.ino === meta.inode ? '' : ', another file'})`;
+  const fix = 're-run once the file is complete and no longer written';
+  return new InputError('changed', `${meta.path}: ${what} since its footer was read at the start; ${fix}`);
 }
 
 /** Throws fileChange's error, if any. */
@@ -229,7 +248,8 @@ function topLevelColumns(rows: Record<string, unknown>[]): TopLevelColumn[] {
     let twins: [string, string] | null = null;
     for (let k = 0; k < n; k++) {
       names.push(String(rows[i].name));
-      twins = walk() ?? twins;
+      const below = walk();
+      twins ??= below;
     }
     return twins ?? caseTwins(names);
   };

@@ -59,7 +59,8 @@ export function structColumn(column: string, type: DuckDBType, duckdbName = colu
     const dtype = inside ? null : dtypeOfDuckType(String(t));
     const readable = dtype && lists <= 1;
     out.chunks.push(readable ? name : null);
-    if (readable) out.leaves.push({ column, field: { name, type: dtype.type, list: lists === 1, nullable: true }, sql: leafSql(sqlIdent(duckdbName), steps) });
+    const field = readable && { name, type: dtype.type, list: lists === 1, nullable: true };
+    if (field) out.leaves.push({ column, field, sql: leafSql(sqlIdent(duckdbName), steps) });
     else if (!inside) out.unreadable.push({ name, type: String(t) + '[]'.repeat(lists) });
   };
   walk(type, []);
