@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { tableFromIPC } from 'apache-arrow';
 import { parquetMetadata, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { readParquet } from 'parquet-wasm';
+import type { Field } from '../src/batch/schema.js';
 import type { CutsFile } from '../src/selection/cutsFile.js';
 import { parseQuantity } from '../src/selection/quantity.js';
 import { runSkim } from '../src/skim/runSkim.js';
@@ -107,7 +108,8 @@ function nameable(name: string): boolean {
 async function cutColumn(file: string): Promise<string | null> {
   try {
     const [meta] = await parquetSource([file]).files();
-    return meta.schema.find((f) => !f.list && f.type !== 'bool' && meta.columns.includes(f.name) && nameable(f.name))?.name ?? null;
+    const numeric = (f: Field) => !f.list && f.type !== 'bool' && meta.columns.includes(f.name) && nameable(f.name);
+    return meta.schema.find(numeric)?.name ?? null;
   } catch {
     return null; // the skim will say why
   }
@@ -122,10 +124,14 @@ export async function checkFile(file: string, work: string): Promise<FileCheck> 
   let ref = await readWithAny(bytes, column);
   if (ref && column !== null && !ref.values) ref = null; // the reader does not have the column diffskim reads
   const cutValue = ref?.values ? median(ref.values) : null;
-  const cuts: CutsFile = { cuts: column !== null && cutValue !== null ? [{ column, op: '>', value: cutValue }] : [], score: null };
-  const referenceKept = ref ? (cuts.cuts.length ? ref.values!.filter((v) => v !== null && v > cutValue!).length : ref.rows) : null;
+  const cut = column !== null && cutValue !== null ? { column, op: '>' as const, value: cutValue } : null;
+  const cuts: CutsFile = { cuts: cut ? [cut] : [], score: null };
+  // A null or NaN fails the cut.
+  const passes = (v: number | null) => cut === null || (v !== null && v > cut.value);
+  const keptByReference = ref && (cut ? ref.values!.filter(passes) : null);
+  const referenceKept = ref ? (keptByReference?.length ?? ref.rows) : null;
   const base = { file, rowsIn: null, rowsKept: null, referenceKept, reference: ref?.reader ?? null };
-  const cutText = cuts.cuts.length ? `${column} > ${cutValue}` : 'copy';
+  const cutText = cut ? `${column} > ${cutValue}` : 'copy';
   let skim;
   try {
     skim = await runSkim({ inputs: [file], cuts, outDir: work, signal: AbortSignal.timeout(600_000) });
@@ -135,18 +141,19 @@ export async function checkFile(file: string, work: string): Promise<FileCheck> 
     return { ...base, outcome: clear ? 'clear error' : 'WRONG', note: message.split('\n')[0] };
   }
   const got = { ...base, rowsIn: skim.eventsIn, rowsKept: skim.eventsKept };
-  if (!ref) return { ...got, outcome: 'WRONG', note: `${cutText}: skimmed, but no reference reader reads the file to check it` };
-  const out = await readWithAny(new Uint8Array(await readFile(skim.skimFiles[0])), cuts.cuts.length ? column : null);
+  if (!ref) return { ...got, outcome: 'WRONG', note: `${cutText}: skimmed, but no reader reads the file to check it` };
+  const out = await readWithAny(new Uint8Array(await readFile(skim.skimFiles[0])), cut ? column : null);
   const wrong: string[] = [];
   if (skim.eventsIn !== ref.rows) wrong.push(`${skim.eventsIn} rows in, ${ref.reader} reads ${ref.rows}`);
   if (skim.eventsKept !== referenceKept) wrong.push(`${skim.eventsKept} kept, ${ref.reader} keeps ${referenceKept}`);
   if (!out) wrong.push('no reader reads the skim file');
   else {
     if (out.rows !== skim.eventsKept) wrong.push(`the skim file holds ${out.rows} rows, reported ${skim.eventsKept}`);
-    if (out.names.join(',') !== ref.names.join(',')) wrong.push(`columns [${out.names}], the file's are [${ref.names}]`);
-    if (cuts.cuts.length && out.values) {
-      const keptRef = sortedValues(ref.values!.filter((v) => v !== null && v > cutValue!));
-      if (sortedValues(out.values).some((v, i) => !Object.is(v, keptRef[i]))) wrong.push(`the kept '${column}' values differ`);
+    if (out.names.join(',') !== ref.names.join(',')) wrong.push(`columns [${out.names}], the file's [${ref.names}]`);
+    if (keptByReference && out.values) {
+      const expected = sortedValues(keptByReference);
+      const differ = sortedValues(out.values).some((v, i) => !Object.is(v, expected[i]));
+      if (differ) wrong.push(`the kept '${column}' values differ`);
     }
   }
   return { ...got, outcome: wrong.length ? 'WRONG' : 'exact', note: wrong.length ? wrong.join('; ') : cutText };
@@ -155,7 +162,8 @@ export async function checkFile(file: string, work: string): Promise<FileCheck> 
 /** Every Parquet file under `dir` ('*.parquet', '*.parquet.encrypted'), sorted. */
 export async function corpusFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile() && /\.parquet(\.encrypted)?$/.test(e.name)).map((e) => join(e.parentPath, e.name)).sort();
+  const parquet = entries.filter((e) => e.isFile() && /\.parquet(\.encrypted)?$/.test(e.name));
+  return parquet.map((e) => join(e.parentPath, e.name)).sort();
 }
 
 async function main(dir: string): Promise<void> {
@@ -163,19 +171,21 @@ async function main(dir: string): Promise<void> {
   const files = await corpusFiles(root);
   const work = await mkdtemp(join(tmpdir(), 'parquet-testing-'));
   const totals: Record<Outcome, number> = { exact: 0, 'clear error': 0, WRONG: 0 };
-  const cell = (v: number | null) => String(v ?? '-').padStart(8);
-  console.log(`${'file'.padEnd(58)} ${'outcome'.padEnd(11)} ${'rows in'.padStart(8)} ${'kept'.padStart(8)} ${'ref kept'.padStart(8)}  note`);
+  const row = (file: string, outcome: string, counts: (number | string | null)[], note: string) =>
+    `${file.padEnd(58)} ${outcome.padEnd(11)} ${counts.map((n) => String(n ?? '-').padStart(8)).join(' ')}  ${note}`;
+  console.log(row('file', 'outcome', ['rows in', 'kept', 'ref kept'], 'reference reader: cut, or error'));
   try {
-    for (const file of files) {
-      const c = await checkFile(file, join(work, String(totals.exact + totals['clear error'] + totals.WRONG)));
+    for (const [i, file] of files.entries()) {
+      const c = await checkFile(file, join(work, String(i)));
       totals[c.outcome]++;
       const note = `${c.reference ?? 'no reader'}: ${c.note}`.replaceAll(root + '/', '');
-      console.log(`${relative(root, file).padEnd(58)} ${c.outcome.padEnd(11)} ${cell(c.rowsIn)} ${cell(c.rowsKept)} ${cell(c.referenceKept)}  ${note.slice(0, 160)}`);
+      console.log(row(relative(root, file), c.outcome, [c.rowsIn, c.rowsKept, c.referenceKept], note.slice(0, 160)));
     }
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-  console.log(`\n${files.length} files: ${totals.exact} exact, ${totals['clear error']} clear error, ${totals.WRONG} WRONG`);
+  const { exact, WRONG } = totals;
+  console.log(`\n${files.length} files: ${exact} exact, ${totals['clear error']} clear error, ${WRONG} WRONG`);
   if (totals.WRONG) process.exitCode = 1;
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,5 +33,15 @@ describe('apache/parquet-testing files (a subset)', () => {
       expected[name] = `${REFUSED.includes(name) ? 'clear error' : 'exact'}: ${c.note}`;
     }
     expect(outcomes).toEqual(expected);
+  });
+
+  it("a file whose name is a pattern matching another's is checked as itself (and skimmed so)", async () => {
+    // 'a[l]ltypes.parquet', to DuckDB, is a pattern that matches 'alltypes.parquet'.
+    const dir = join(work, 'pattern');
+    await mkdir(dir);
+    await copyFile(join(CORPUS, 'data/alltypes_plain.parquet'), join(dir, 'a[l]ltypes.parquet'));
+    await copyFile(join(CORPUS, 'data/nullable.impala.parquet'), join(dir, 'alltypes.parquet'));
+    const c = await checkFile(join(dir, 'a[l]ltypes.parquet'), join(work, 'pattern-out'));
+    expect(`${c.outcome}: ${c.note}`).toBe('exact: id > 4');
   });
 });
