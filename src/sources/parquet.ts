@@ -133,8 +133,10 @@ function columnsRead(schema: Schema, options: ReadOptions): string[] {
 }
 
 export function selectSql(meta: ParquetFileMeta, columns: string[], where: HardCut[], extra = ''): { sql: string; schema: Schema } {
-  if (meta.columns.includes('file_row_number'))
-    throw new InputError('incompatible', `${meta.path}: has a column named 'file_row_number', the name of DuckDB's row-number column, which the batch reader needs; rename the column to read the file (a skim without a score cut, run by DuckDB, copies it as it is)`);
+  // (DuckDB's names are case-insensitive: 'File_Row_Number' is the same name to it.)
+  const rowNumber = meta.columns.find((c) => c.toLowerCase() === 'file_row_number');
+  if (rowNumber)
+    throw new InputError('incompatible', `${meta.path}: has a column named '${rowNumber}', the name of DuckDB's row-number column, which the batch reader needs; rename the column to read the file (a skim without a score cut, run by DuckDB, copies it as it is)`);
   const other = [...meta.unsupported, ...meta.unreadableLeaves];
   checkCuts(meta.schema, where, meta.path, other);
   const columnSql = columnSqlOf(meta);

@@ -113,4 +113,12 @@ describe('columns whose names differ only by case', () => {
     await writeFile(path, new Uint8Array(parquetWriteBuffer({ columnData: [column([1, 2]), column([3, 4])] })));
     await expectRefused(path, new RegExp(`^${path}: two columns named 'a'`));
   });
+
+  it("a column 'File_Row_Number' (DuckDB's row-number column to it): the batch reader refuses it, naming it", async () => {
+    const path = join(dir, 'row-number.parquet');
+    await writeArrow(path, { x: Float64Array.from([1, 2, 3]), File_Row_Number: Float64Array.from([7, 8, 9]) });
+    const e = await collect(parquetSource([path]).batches({ where: [{ column: 'x', op: '>', value: 1 }] })).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as Error).message).toMatch(new RegExp(`^${path}: has a column named 'File_Row_Number', the name of DuckDB's row-number column`));
+  });
 });
