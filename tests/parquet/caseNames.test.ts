@@ -7,6 +7,9 @@ import { Table, writeParquet } from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoreCut } from '../../src/operators/hardCut.js';
 import type { CutsFile } from '../../src/selection/cutsFile.js';
+import { grpcSource } from '../../src/grpc/grpcSource.js';
+import { localServerOptions } from '../../src/grpc/localBackends.js';
+import { startServer } from '../../src/grpc/server.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { InputError } from '../../src/sources/inputError.js';
 import { parquetSource } from '../../src/sources/parquet.js';
@@ -67,6 +70,22 @@ describe('columns whose names differ only by case', () => {
     const { all } = await collect(source.batches({ where: cuts.cuts }));
     const expected = ref.rows.filter((r) => Number(r.Ab) > 500);
     for (const name of ref.names) expect(Array.from(all!.columns[name].values as ArrayLike<number>), name).toEqual(expected.map((r) => Number(r[name])));
+  });
+
+  it('the gRPC Describe and StreamBatches give each column under its own name, with its own values', async () => {
+    const server = await startServer({ dataRoots: [dir], ...(await localServerOptions()) });
+    try {
+      const source = grpcSource(`127.0.0.1:${server.port}`, { paths: ['case.parquet'] });
+      const ref = await hyparquet(file);
+      expect((await source.describe()).schema.map((f) => f.name)).toEqual(ref.names);
+      const { all } = await collect(source.batches({ where: cuts.cuts }));
+      const expected = ref.rows.filter((r) => Number(r.Ab) > 500);
+      for (const name of ref.names) {
+        expect(Array.from(all!.columns[name].values as ArrayLike<number>), name).toEqual(expected.map((r) => Number(r[name])));
+      }
+    } finally {
+      await server.close(200);
+    }
   });
 
   for (const [path, score] of [['in-engine', undefined], ['streaming', everything]] as const) {
