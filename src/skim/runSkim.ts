@@ -111,13 +111,20 @@ async function lockOutputs(outputs: string[]): Promise<() => void> {
   };
 }
 
+/**
+ * Whether a skim goes through the batch writer: with a score cut, or when it keeps two columns
+ * differing only by case, which DuckDB's writer cannot (it writes the second as '<name>_1';
+ * keptColumns refused such a skim if it keeps a column the batch writer cannot carry).
+ */
+function streamsBatches(keep: string[], opts: SkimOptions): boolean {
+  return opts.score !== undefined || caseTwins(keep) !== null;
+}
+
 async function skimFiles(metas: ParquetFileMeta[], outputs: string[], keep: string[], opts: SkimOptions): Promise<SkimFileResult[]> {
   const eventsTotal = metas.reduce((s, m) => s + m.rows, 0);
   let eventsDone = 0;
   const files: SkimFileResult[] = [];
-  // DuckDB's writer would write the second of two columns differing only by case as '<name>_1':
-  // such a skim goes through the batch writer (keptColumns refused it if that cannot carry a column).
-  const streaming = opts.score !== undefined || caseTwins(keep) !== null;
+  const streaming = streamsBatches(keep, opts);
   for (const [i, meta] of metas.entries()) {
     opts.signal?.throwIfAborted();
     const codec = parseCodec(opts.codec ?? meta.codec ?? 'snappy');
@@ -326,7 +333,7 @@ function summarize(metas: ParquetFileMeta[], files: SkimFileResult[], keep: stri
   for (const m of metas) for (const g of m.rowGroups) for (const [name, c] of Object.entries(g.columns)) if (!kept.has(name) && !structOf(m.unsupported, name)) bytesSavedByColumns += c.compressedBytes;
   const read = [...new Set([...keep, ...cutColumns(opts.cuts), ...(opts.score?.columns ?? [])])];
   const push = planPushDown(metas, opts.cuts.cuts, read);
-  return skimTotals(files, { bytesSavedByColumns, ...push, seconds, path: opts.score ? 'streaming' : 'duckdb-copy', columnsNotWritten: notWritten });
+  return skimTotals(files, { bytesSavedByColumns, ...push, seconds, path: streamsBatches(keep, opts) ? 'streaming' : 'duckdb-copy', columnsNotWritten: notWritten });
 }
 
 /** A SkimResult from its per-file results: the counts and bytes are their sums, so they always add up. */

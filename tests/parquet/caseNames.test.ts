@@ -91,6 +91,7 @@ describe('columns whose names differ only by case', () => {
   for (const [path, score] of [['in-engine', undefined], ['streaming', everything]] as const) {
     it(`a ${path} skim keeps both columns under their names, with their values`, async () => {
       const r = await runSkim({ inputs: [file], cuts, outDir: join(dir, path), score, codec: 'snappy' });
+      expect(r.path).toBe('streaming'); // DuckDB's writer cannot write the two
       const ref = await hyparquet(file);
       const out = await hyparquet(r.skimFiles[0]);
       expect(out.names).toEqual(ref.names);
@@ -102,6 +103,7 @@ describe('columns whose names differ only by case', () => {
 
   it('a skim keeping one of the two reads that one', async () => {
     const r = await runSkim({ inputs: [file], cuts, outDir: join(dir, 'keep'), keep: ['Ab'], codec: 'snappy' });
+    expect(r.path).toBe('duckdb-copy'); // 'Ab' is 'Ab_1' to DuckDB: read so, written as 'Ab'
     const out = await hyparquet(r.skimFiles[0]);
     expect(out.names).toEqual(['Ab']);
     const ref = await hyparquet(file);
