@@ -3,7 +3,7 @@ import type { HardCut } from '../selection/cutsFile.js';
 import { listQuantities, parseQuantity, quantityOf, quantitySql, type Quantity } from '../selection/quantity.js';
 import { closest } from '../util/closest.js';
 import { sqlIdent } from './parquetDuckdb.js';
-import type { StructLeaf } from './parquetStructs.js';
+import type { ParquetFileMeta } from './parquetMeta.js';
 import type { ColumnType } from './types.js';
 
 
@@ -34,10 +34,29 @@ export function checkCuts(schema: Schema, cuts: HardCut[], file: string, unsuppo
   }
 }
 
-/** A file's column SQL: a struct's leaf by its expression, any other column by its quoted name. */
-export function columnSqlOf(leaves: StructLeaf[]): (column: string) => string {
-  const sql = new Map(leaves.map((l) => [l.field.name, l.sql]));
-  return (column) => sql.get(column) ?? sqlIdent(column);
+/** A file's column SQL: a struct's leaf by its expression, any other column by its quoted name (DuckDB's). */
+export function columnSqlOf(meta: Pick<ParquetFileMeta, 'leaves' | 'duckdbNames'>): (column: string) => string {
+  const sql = new Map(meta.leaves.map((l) => [l.field.name, l.sql]));
+  return (column) => sql.get(column) ?? sqlIdent(meta.duckdbNames.get(column) ?? column);
+}
+
+/** A select item giving a column (read by `sql`) its own name. */
+export function selectAs(sql: string, name: string): string {
+  return sql === sqlIdent(name) ? sql : `${sql} AS ${sqlIdent(name)}`;
+}
+
+/**
+ * Two names DuckDB cannot tell apart (they differ only by case), or null. Its Parquet writer
+ * writes the second of them as '<name>_1'.
+ */
+export function caseTwins(names: string[]): [string, string] | null {
+  const seen = new Map<string, string>();
+  for (const n of names) {
+    const twin = seen.get(n.toLowerCase());
+    if (twin !== undefined) return [twin, n];
+    seen.set(n.toLowerCase(), n);
+  }
+  return null;
 }
 
 /** SQL select item and batch field for a projected column or derived quantity. */
@@ -47,7 +66,7 @@ export function projectionItem(schema: Schema, name: string, file: string, unsup
   const c = columnSql(f.name);
   switch (q.fn) {
     case 'value':
-      return { sql: c === sqlIdent(f.name) ? c : `${c} AS ${sqlIdent(f.name)}`, field: f };
+      return { sql: selectAs(c, f.name), field: f };
     case 'abs':
       // Floats keep their type; integers come back as float64, as from the other sources.
       if (f.type === 'float32') return { sql: `abs(${c}) AS ${sqlIdent(q.text)}`, field: { ...f, name: q.text } };
