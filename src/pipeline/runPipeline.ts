@@ -12,6 +12,8 @@ import { evaluateModel, type Evaluation } from '../eval/evaluate.js';
 import { writeEvaluation } from '../eval/writeEvaluation.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { parquetSink } from '../sinks/parquetSink.js';
+import { skimOutputPaths } from '../skim/outputPaths.js';
+import { skimRootFiles } from '../skim/rootSkim.js';
 import { notWrittenWarning, runSkim, type SkimResult } from '../skim/runSkim.js';
 import { skimStream } from './skimStream.js';
 import { Demand } from '../sources/demand.js';
@@ -64,6 +66,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   await generateIfMissing(pipeline, baseDir);
 
   const opened = await openSource(pipeline.source, baseDir);
+  const skimOutputs = skimOutputPaths(opened.found); // decided (and clashes refused) before any work
   const info = await opened.source.describe();
   const { epochs, validationFraction } = pipeline.training;
   // An estimate until the training split (drawn event by event) is counted.
@@ -84,7 +87,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   await writeJsonAtomic(join(outDir, 'cuts.json'), cuts);
 
   const t1 = performance.now();
-  const skim = await skimPipeline(pipeline, opened, cuts, trained.model, join(outDir, 'skim'));
+  const skim = await skimPipeline(pipeline, opened, skimOutputs, cuts, trained.model, join(outDir, 'skim'));
   const skimSeconds = (performance.now() - t1) / 1000;
   // One more streaming pass: efficiencies of the skim, ROC, cut flow and per-cut distributions.
   const evaluation = await evaluateModel({
@@ -118,12 +121,13 @@ async function generateIfMissing(pipeline: Pipeline, baseDir: string): Promise<v
   process.stderr.write(`generated ${source.generate} dataset: ${relative(process.cwd(), path) || path}\n`);
 }
 
-/** Hard-cut skim of the pipeline's inputs: in-engine for Parquet files, streaming otherwise. */
-async function skimPipeline(pipeline: Pipeline, opened: OpenedSource, cuts: CutsFile, model: SelectionModel, outDir: string): Promise<SkimResult> {
+/** Hard-cut skim of the pipeline's inputs, one file each: in-engine for Parquet files, streaming otherwise. */
+async function skimPipeline(pipeline: Pipeline, opened: OpenedSource, outputs: string[], cuts: CutsFile, model: SelectionModel, outDir: string): Promise<SkimResult> {
   const score = cuts.score ? { fn: (b: Parameters<typeof mlpScore>[1]) => mlpScore(model, b), threshold: cuts.score.value, columns: model.features } : undefined;
   const rectangular: CutsFile = { cuts: cuts.cuts, score: null };
   const options = { cuts: rectangular, outDir, keep: pipeline.skim.keep, codec: pipeline.skim.codec, score };
-  if (opened.kind === 'parquet') return runSkim({ inputs: opened.files, ...options });
+  if (opened.kind === 'parquet') return runSkim({ inputs: opened.files, outputs, ...options });
+  if (pipeline.source.kind === 'root') return skimRootFiles({ inputs: opened.files, outputs, root: { tree: pipeline.source.tree, branches: pipeline.source.branches }, ...options });
   return skimStream({ source: opened.source, inputs: opened.files, name: pipeline.name, ...options });
 }
 

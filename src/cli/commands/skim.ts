@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { ScoreCut } from '../../operators/hardCut.js';
 import type { Command } from 'commander';
 import { readCutsFile } from '../../selection/cutsFile.js';
-import { finishResumedSkim, skimWithResume } from '../../skim/resume.js';
+import { skimOutputPaths } from '../../skim/outputPaths.js';
+import { skimWithResume } from '../../skim/resume.js';
 import { notWrittenWarning, type SkimResult } from '../../skim/runSkim.js';
 import { parseCodec } from '../../sinks/parquetSink.js';
 import { expandInputs, skimInputs } from '../../sources/expandInputs.js';
@@ -81,14 +82,15 @@ export function register(program: Command): void {
 /** `diffskim skim` without shards: resumable, one skim file per input. */
 async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void> {
   const cuts = await readCutsFile(o.cuts);
-  const inputs = skimInputs(await expandInputs(o.input), o.output);
+  const found = skimInputs(await expandInputs(o.input), o.output);
   const codec = o.codec ? parseCodec(o.codec) : undefined;
   const keep = o.keep?.split(',').map((s) => s.trim()).filter(Boolean);
   const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;
   let progress: ReturnType<typeof createProgress> | undefined;
   let done = 0;
   const { result, filesSkipped, tempFilesRemoved } = await skimWithResume({
-    inputs,
+    inputs: found.map((f) => f.path),
+    outputs: skimOutputPaths(found),
     cuts,
     outDir: o.output,
     keep,
@@ -103,7 +105,6 @@ async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void
   });
   progress?.done();
   await writeJsonAtomic(join(o.output, 'report.json'), { cutsFile: o.cuts, cuts, ...result });
-  await finishResumedSkim(o.output);
   if (filesSkipped || tempFilesRemoved.length)
     console.log(`resumed an interrupted run: ${filesSkipped} file(s) already complete, ${tempFilesRemoved.length} stale temp file(s) removed`);
   for (const line of summaryLines(result)) console.log(line);

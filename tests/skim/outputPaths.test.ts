@@ -1,0 +1,95 @@
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inOwnFolders, skimOutputPaths } from '../../src/skim/outputPaths.js';
+import { expandInputs } from '../../src/sources/expandInputs.js';
+import { sql, tempDir } from '../parquet/helpers.js';
+import { cli } from '../shard/helpers.js';
+
+// A data tree as real productions name it: one file name in several run folders, a space in a
+// folder name, and symbolic links that reach the same files again, in loops (self -> ., here -> ../2018).
+let dir: string;
+let cleanup: () => Promise<void>;
+let cutsPath: string;
+const CUT = 'met > 60';
+const PARTS = ['2018/part0.parquet', '2019/part0.parquet', 'run B/part0.parquet'];
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+  for (const [k, part] of PARTS.entries()) {
+    await mkdir(join(dir, 'in', part, '..'), { recursive: true });
+    const rows = 3000 + 1000 * k;
+    await sql(`COPY (SELECT i::INTEGER AS id, ((i * 37 + ${k}) % 100)::DOUBLE AS met FROM range(${rows}) t(i)) TO '${join(dir, 'in', part)}' (FORMAT parquet)`);
+  }
+  await symlink('.', join(dir, 'in', 'self'));
+  await symlink('../2018', join(dir, 'in', '2018', 'here'));
+  cutsPath = join(dir, 'cuts.json');
+  await writeFile(cutsPath, JSON.stringify({ cuts: [{ column: 'met', op: '>', value: 60 }], score: null }));
+});
+afterAll(() => cleanup());
+
+/** DuckDB's own count of each input and of the events it passes. */
+async function reference(file: string): Promise<{ rows: number; kept: number }> {
+  const [r] = await sql(`SELECT count(*) AS rows, count(*) FILTER (WHERE ${CUT}) AS kept FROM read_parquet('${file}')`);
+  return { rows: Number(r.rows), kept: Number(r.kept) };
+}
+
+async function skimFilesBelow(out: string): Promise<string[]> {
+  return (await readdir(out, { recursive: true })).filter((n) => n.endsWith('.skim.parquet')).sort();
+}
+
+describe('outputs mirror the input tree', () => {
+  it('finds each file once through symbolic links (a loop does not hang) and names it below its root', async () => {
+    const found = await expandInputs([join(dir, 'in')]);
+    expect(found.map((f) => f.path)).toEqual(PARTS.map((p) => join(dir, 'in', p)));
+    expect(skimOutputPaths(found)).toEqual(['2018/part0.skim.parquet', '2019/part0.skim.parquet', 'run B/part0.skim.parquet']);
+    // a glob's root is its static prefix; names with [, *, ? and spaces are only names
+    const glob = await expandInputs(['in/*/part0.parquet'], dir);
+    expect(glob.map((f) => f.root)).toEqual(PARTS.map(() => join(dir, 'in')));
+    expect(skimOutputPaths([{ path: '/d/a [1]/x*y?.root', root: '/d', searched: true }])).toEqual(['a [1]/x*y?.skim.parquet']);
+    expect(() => skimOutputPaths(inOwnFolders(['/d/2018/part0.parquet', '/d/2019/part0.parquet']))).toThrow(
+      'inputs /d/2018/part0.parquet and /d/2019/part0.parquet would both be skimmed to part0.skim.parquet',
+    );
+  });
+
+  it('skim: one skim file per input at its relative path, counts per file as DuckDB counts them', async () => {
+    const out = join(dir, 'out');
+    const r = await cli(['skim', '--cuts', cutsPath, '--input', join(dir, 'in'), '--output', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const outputs = PARTS.map((p) => p.replace('.parquet', '.skim.parquet'));
+    expect(await skimFilesBelow(out)).toEqual(outputs);
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    for (const [k, part] of PARTS.entries()) {
+      const want = await reference(join(dir, 'in', part));
+      const f = report.files[k];
+      expect([f.input, f.output]).toEqual([join(dir, 'in', part), join(out, outputs[k])]);
+      expect([f.eventsIn, f.eventsKept]).toEqual([want.rows, want.kept]);
+      expect((await reference(f.output)).rows).toBe(want.kept);
+    }
+    expect(report.eventsIn).toBe(report.eventsKept + report.eventsCut);
+  });
+
+  it('refuses inputs that would write one skim file, naming both, before writing anything', async () => {
+    const out = join(dir, 'clash');
+    const r = await cli(['skim', '--cuts', cutsPath, '--input', join(dir, 'in', '2018'), join(dir, 'in', '2019'), '--output', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`inputs ${join(dir, 'in', '2018', 'part0.parquet')} and ${join(dir, 'in', '2019', 'part0.parquet')} would both be skimmed to part0.skim.parquet`);
+    expect(await readdir(out).catch(() => [])).toEqual([]);
+  });
+
+  it('shards and merge: the same mirrored outputs, every input accounted for', async () => {
+    const out = join(dir, 'sharded');
+    for (const index of [0, 1]) {
+      const r = await cli(['skim', '--cuts', cutsPath, '--input', join(dir, 'in'), '--output', out, '--shard', `${index}/2`]);
+      expect(r.stderr).toBe('');
+    }
+    const merged = await cli(['merge', out]);
+    expect(merged.stderr).toBe('');
+    expect(await skimFilesBelow(out)).toEqual(PARTS.map((p) => p.replace('.parquet', '.skim.parquet')));
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    let kept = 0;
+    for (const part of PARTS) kept += (await reference(join(dir, 'in', part))).kept;
+    expect(report.eventsKept).toBe(kept);
+    expect(report.inputs).toEqual(PARTS.map((p) => join(dir, 'in', p)));
+  });
+});
