@@ -53,12 +53,12 @@ async function expandOne(spec: string, baseDir: string, extension: 'parquet' | '
   // (fdir, under tinyglobby, follows symbolic links and stops at a loop.)
   const found = (pattern: string, cwd: string) => glob(pattern, { cwd, absolute: true, onlyFiles: true }).then(sorted);
   if (info?.isDirectory()) return (await found(`**/*.${extension}`, path)).map((p) => ({ path: p, root: path, searched: true }));
-  const root = resolve(baseDir, staticPrefix(spec));
+  const root = resolve(baseDir, globRoot(spec));
   return (await found(spec, baseDir)).map((p) => ({ path: p, root, searched: true }));
 }
 
-/** The folders of a glob before its first segment with a wildcard in it. */
-function staticPrefix(pattern: string): string {
+/** A glob's root: its folders before the first segment with a wildcard in it. */
+export function globRoot(pattern: string): string {
   const parts = pattern.split('/');
   const first = parts.findIndex((p) => isDynamicPattern(p));
   return parts.slice(0, first < 0 ? parts.length - 1 : first).join('/') || '.';

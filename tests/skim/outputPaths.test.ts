@@ -1,6 +1,11 @@
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unaryCall } from '../../src/grpc/client.js';
+import { encodeCut } from '../../src/grpc/cuts.js';
+import { localServerOptions } from '../../src/grpc/localBackends.js';
+import type { SkimReportMsg } from '../../src/grpc/protos.js';
+import { startServer } from '../../src/grpc/server.js';
 import { inOwnFolders, skimOutputPaths } from '../../src/skim/outputPaths.js';
 import { expandInputs } from '../../src/sources/expandInputs.js';
 import { sql, tempDir } from '../parquet/helpers.js';
@@ -91,5 +96,21 @@ describe('outputs mirror the input tree', () => {
     for (const part of PARTS) kept += (await reference(join(dir, 'in', part))).kept;
     expect(report.eventsKept).toBe(kept);
     expect(report.inputs).toEqual(PARTS.map((p) => join(dir, 'in', p)));
+  });
+
+  it('RunSkim: the same mirrored outputs under output_dir, named relative to the data root', async () => {
+    const server = await startServer({ dataRoots: [dir], ...(await localServerOptions()) });
+    try {
+      const request = { inputs: ['in'], cuts: [encodeCut({ column: 'met', op: '>', value: 60 })], outputDir: 'served' };
+      const report = await unaryCall<SkimReportMsg>(`127.0.0.1:${server.port}`, {}, 'runSkim', request);
+      const outputs = PARTS.map((p) => p.replace('.parquet', '.skim.parquet'));
+      expect(report.skimFiles).toEqual(outputs.map((o) => join('served', o)));
+      expect(await skimFilesBelow(join(dir, 'served'))).toEqual(outputs);
+      let kept = 0;
+      for (const part of PARTS) kept += (await reference(join(dir, 'in', part))).kept;
+      expect(Number(report.eventsKept)).toBe(kept);
+    } finally {
+      await server.close();
+    }
   });
 });
