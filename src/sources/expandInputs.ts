@@ -57,6 +57,17 @@ async function expandOne(spec: string, baseDir: string, extension: 'parquet' | '
   return (await found(spec, baseDir)).map((p) => ({ path: p, root, searched: true }));
 }
 
+/**
+ * The folder a spec searches (a folder; a glob's root), or null for a file or an @list. Files
+ * written below it would be found by the next expansion of the spec.
+ */
+export async function searchedFolder(spec: string, baseDir = process.cwd()): Promise<string | null> {
+  if (spec.startsWith('@')) return null;
+  const path = resolve(baseDir, spec);
+  if ((await stat(path).catch(() => null))?.isDirectory()) return path;
+  return isDynamicPattern(spec) ? resolve(baseDir, globRoot(spec)) : null;
+}
+
 /** A glob's root: its folders before the first segment with a wildcard in it. */
 export function globRoot(pattern: string): string {
   const parts = pattern.split('/');

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runPipeline, type RunReport } from '../../pipeline/runPipeline.js';
+import { withRunFolder } from '../../pipeline/runFolder.js';
 
 const MB = 1e6;
 
@@ -38,7 +39,7 @@ Example:
   diffskim run pipelines/toy2d.yaml --out runs/toy2d`,
     )
     .action(async (pipeline: string, opts: { out: string }) => {
-      const report = await runPipeline(pipeline, { outDir: opts.out });
+      const report = await withRunFolder(pipeline, opts.out, () => runPipeline(pipeline, { outDir: opts.out }));
       process.stdout.write(runSummary(report, opts.out) + '\n');
     });
 }
