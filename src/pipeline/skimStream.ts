@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { lastValueFrom, map } from 'rxjs';
+import { lastValueFrom, map, tap } from 'rxjs';
 import { selectColumns } from '../batch/batch.js';
 import { hardCut, newCounts, type ScoreCut } from '../operators/hardCut.js';
 import { progress } from '../operators/progress.js';
@@ -25,6 +25,8 @@ export interface StreamSkimOptions {
   keep?: string[];
   codec?: string;
   score?: ScoreCut;
+  /** Stops the skim (the sink removes the file being written) with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function skimStream(o: StreamSkimOptions): Promise<SkimResult> {
   const release = await claim(output, 'another skim writing this file');
   const written = await lastValueFrom(
     o.source.batches({ columns, demand }).pipe(
+      tap(() => o.signal?.throwIfAborted()),
       progress(createProgress({ stage: 'skim', total: info.rows })),
       hardCut(o.cuts.cuts, o.score, counts),
       map((b) => selectColumns(b, keep)),

@@ -6,6 +6,7 @@ import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { assignShards } from './assign.js';
 import type { FoundInput } from '../sources/expandInputs.js';
 import { skimOutputPaths } from '../skim/outputPaths.js';
+import { isRootFile } from '../skim/rootSkim.js';
 import type { SkimInvocation } from './command.js';
 import { shardName, type ShardSpec } from './spec.js';
 
@@ -40,6 +41,8 @@ export const shardDir = (outDir: string, s: ShardSpec) => join(shardsDir(outDir)
 export const manifestPath = (outDir: string, s: ShardSpec) => join(shardDir(outDir, s), 'manifest.json');
 
 export async function makePlan(inputs: FoundInput[], count: number, fingerprint: string, cuts: CutsFile, invocation: SkimInvocation): Promise<ShardPlan> {
+  const root = inputs.find((f) => isRootFile(f.path));
+  if (root) throw new Error(`${root.path}: a sharded skim reads Parquet; skim ROOT files without --shard, or convert them first (diffskim convert)`);
   const outputs = skimOutputPaths(inputs);
   const sized = await Promise.all(
     inputs.map(async ({ path }, i) => {

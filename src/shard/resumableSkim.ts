@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { claim } from '../skim/claims.js';
 import { outputsOf } from '../skim/outputPaths.js';
+import { isRootFile, skimRootFile } from '../skim/rootSkim.js';
 import { runSkim } from '../skim/runSkim.js';
 import { openManifest, skimFingerprint, staleReason, withEntry, writeManifest, type ManifestEntry } from './manifest.js';
 import type { ScoreCut } from '../operators/hardCut.js';
@@ -29,7 +30,7 @@ export interface ResumableSkimOptions {
 }
 
 /**
- * Skims inputs one file at a time with runSkim, recording each finished file in the manifest.
+ * Skims inputs one file at a time with runSkim (a ROOT file: streamed, src/skim/rootSkim.ts), recording each finished file in the manifest.
  * Files the manifest already lists as complete (same input size and mtime, skim file present
  * with its recorded size) are skipped; any other file is (re)done, after removing temp files a
  * killed earlier attempt left behind. The manifest is claimed for the whole call (src/skim/claims.ts):
@@ -69,17 +70,10 @@ async function skimClaimed(o: ResumableSkimOptions): Promise<ManifestEntry[]> {
     const before = await stat(input).catch((e: Error) => {
       throw new Error(`${input}: cannot read input: ${e.message}`);
     });
-    const r = await runSkim({
-      inputs: [input],
-      outputs: [output],
-      cuts: o.cuts,
-      outDir: o.outDir,
-      keep: o.keep,
-      codec: o.codec,
-      score: o.score,
-      signal: o.signal,
-      onProgress: (p) => o.onProgress?.(eventsDone + p.eventsDone),
-    });
+    const settings = { cuts: o.cuts, outDir: o.outDir, keep: o.keep, codec: o.codec, score: o.score, signal: o.signal };
+    const r = isRootFile(input)
+      ? await skimRootFile(input, output, settings)
+      : await runSkim({ ...settings, inputs: [input], outputs: [output], onProgress: (p) => o.onProgress?.(eventsDone + p.eventsDone) });
     const f = r.files[0];
     eventsDone += f.eventsIn;
     const entry: ManifestEntry = {

@@ -6,7 +6,11 @@ import { skimResumable } from '../shard/resumableSkim.js';
 import { parquetSource } from '../sources/parquet.js';
 import { checkCuts } from '../sources/parquetColumns.js';
 import { removeStaleTempFiles } from '../sinks/tempFiles.js';
-import { keptColumns, type SkimOptions, type SkimResult } from './runSkim.js';
+import { columnsNotWritten, keepRefused, keptColumns, type SkimOptions, type SkimResult } from './runSkim.js';
+import { isRootFile } from './rootSkim.js';
+import { rootSource } from '../sources/rootSource.js';
+import { fieldFor } from '../sources/parquetColumns.js';
+import type { ColumnType } from '../sources/types.js';
 
 /**
  * Interrupted runs. Every writer writes a temp file and renames it when complete (see
@@ -42,16 +46,12 @@ export interface ResumedSkim {
  */
 export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim> {
   const t0 = performance.now();
-  const metas = await parquetSource(o.inputs).files();
-  const first = metas[0];
-  const { notWritten } = keptColumns(metas, o.keep, o.score !== undefined);
-  checkCuts(first.schema, o.cuts.cuts, first.path, first.unsupported);
+  const { eventsTotal, notWritten } = await checkInputs(o);
   if (o.cuts.score && !o.score) throw new Error('the cuts file has a score cut: give the model that computes the score (--model DIR)');
   const plan = await readPlan(o.outDir);
   if (plan && plan.fingerprint !== skimFingerprint(o))
     throw new Error(`${planPath(o.outDir)}: ${o.outDir} holds a sharded skim of other cuts/keep/codec settings; use a fresh output directory, or delete the old skim first`);
   const tempFilesRemoved = await removeStaleTempFiles(o.outDir);
-  const eventsTotal = metas.reduce((s, m) => s + m.rows, 0);
   let filesSkipped = 0;
   let eventsSkipped = 0;
   const entries = await skimResumable({
@@ -73,9 +73,39 @@ export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim
     },
   });
   const result = {
-    ...resultFromEntries(entries, o.outDir, o.score ? 'streaming' : 'duckdb-copy'),
+    ...resultFromEntries(entries, o.outDir, o.score || o.inputs.some(isRootFile) ? 'streaming' : 'duckdb-copy'),
     seconds: (performance.now() - t0) / 1000,
     columnsNotWritten: notWritten,
   };
   return { result, filesSkipped, tempFilesRemoved };
+}
+
+/**
+ * The inputs checked before anything is written: Parquet footers (schemas agree, keep and cuts
+ * name their columns) and ROOT headers (a skim streams ROOT files: src/skim/rootSkim.ts). Returns
+ * their events and the columns the skim leaves out.
+ */
+async function checkInputs(o: ResumedSkimOptions): Promise<{ eventsTotal: number; notWritten: ColumnType[] }> {
+  const parquet = o.inputs.filter((p) => !isRootFile(p));
+  const root = o.inputs.filter(isRootFile);
+  let eventsTotal = 0;
+  const notWritten: ColumnType[] = [];
+  if (parquet.length) {
+    const metas = await parquetSource(parquet).files();
+    const first = metas[0];
+    notWritten.push(...keptColumns(metas, o.keep, o.score !== undefined).notWritten);
+    checkCuts(first.schema, o.cuts.cuts, first.path, first.unsupported);
+    eventsTotal += metas.reduce((s, m) => s + m.rows, 0);
+  }
+  if (root.length) {
+    const info = await rootSource(root).describe();
+    const unsupported = info.unsupported ?? [];
+    const why = o.keep ? keepRefused(unsupported, o.keep, true) : null;
+    if (why) throw new Error(`${root[0]}: ${why}`);
+    for (const name of o.keep ?? []) fieldFor(info.schema, { fn: 'value', column: name, text: name }, root[0], unsupported);
+    checkCuts(info.schema, o.cuts.cuts, root[0], unsupported);
+    notWritten.push(...columnsNotWritten(unsupported, o.keep).filter((c) => !notWritten.some((n) => n.name === c.name)));
+    eventsTotal += info.rows;
+  }
+  return { eventsTotal, notWritten };
 }

@@ -4,23 +4,28 @@ import type { CutsFile } from '../selection/cutsFile.js';
 import { rootSource, type RootSourceOptions } from '../sources/rootSource.js';
 import { type SkimResult, skimTotals } from './runSkim.js';
 
+/** Whether a skim reads this input as a ROOT file (by its extension) rather than Parquet. */
+export const isRootFile = (path: string) => /\.root$/i.test(path);
+
 export interface RootSkimOptions {
-  inputs: string[];
-  /** Each input's skim file, relative to outDir (src/skim/outputPaths.ts). */
-  outputs: string[];
   cuts: CutsFile;
   outDir: string;
   keep?: string[];
   codec?: string;
   score?: ScoreCut;
   root?: RootSourceOptions;
+  signal?: AbortSignal;
 }
 
-/** ROOT files skimmed one by one, each streamed into its own Parquet skim file; the figures of all. */
-export async function skimRootFiles(o: RootSkimOptions): Promise<SkimResult> {
+/** One ROOT file streamed into its Parquet skim file (output: relative to outDir, src/skim/outputPaths.ts). */
+export function skimRootFile(input: string, output: string, o: RootSkimOptions): Promise<SkimResult> {
+  return skimStream({ ...o, source: rootSource([input], o.root), inputs: [input], name: input, output });
+}
+
+/** ROOT files skimmed one by one, each into its own Parquet skim file; the figures of all. */
+export async function skimRootFiles(o: RootSkimOptions & { inputs: string[]; outputs: string[] }): Promise<SkimResult> {
   const results: SkimResult[] = [];
-  for (const [i, input] of o.inputs.entries())
-    results.push(await skimStream({ ...o, source: rootSource([input], o.root), inputs: [input], name: input, output: o.outputs[i] }));
+  for (const [i, input] of o.inputs.entries()) results.push(await skimRootFile(input, o.outputs[i], o));
   const sum = (f: (r: SkimResult) => number) => results.reduce((s, r) => s + f(r), 0);
   return skimTotals(
     results.flatMap((r) => r.files),
