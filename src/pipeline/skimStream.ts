@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { lastValueFrom, map, tap } from 'rxjs';
 import { selectColumns } from '../batch/batch.js';
 import { hardCut, newCounts, type ScoreCut } from '../operators/hardCut.js';
@@ -8,6 +8,7 @@ import { cutColumns, type CutsFile } from '../selection/cutsFile.js';
 import { claim } from '../skim/claims.js';
 import { columnsNotWritten, keepRefused, type SkimResult, skimTotals } from '../skim/runSkim.js';
 import { parquetSink, parseCodec } from '../sinks/parquetSink.js';
+import { removeStaleTempFiles } from '../sinks/tempFiles.js';
 import { Demand } from '../sources/demand.js';
 import { columnBytesOf, type EventSource } from '../sources/types.js';
 import { skimColumns } from '../training/eventBytes.js';
@@ -47,6 +48,7 @@ export async function skimStream(o: StreamSkimOptions): Promise<SkimResult> {
   const counts = newCounts();
   const demand = new Demand();
   const release = await claim(output, 'another skim writing this file');
+  await removeStaleTempFiles(dirname(output), basename(output)); // left by a killed earlier writer
   const written = await lastValueFrom(
     o.source.batches({ columns, demand }).pipe(
       tap(() => o.signal?.throwIfAborted()),

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { claim } from '../skim/claims.js';
 import { outputsOf } from '../skim/outputPaths.js';
@@ -7,7 +7,6 @@ import { isRootFile, skimRootFile } from '../skim/rootSkim.js';
 import { runSkim } from '../skim/runSkim.js';
 import { openManifest, skimFingerprint, staleReason, withEntry, writeManifest, type ManifestEntry } from './manifest.js';
 import type { ScoreCut } from '../operators/hardCut.js';
-import { removeStaleTempFiles } from '../sinks/tempFiles.js';
 
 export interface ResumableSkimOptions {
   inputs: string[];
@@ -32,8 +31,8 @@ export interface ResumableSkimOptions {
 /**
  * Skims inputs one file at a time with runSkim (a ROOT file: streamed, src/skim/rootSkim.ts), recording each finished file in the manifest.
  * Files the manifest already lists as complete (same input size and mtime, skim file present
- * with its recorded size) are skipped; any other file is (re)done, after removing temp files a
- * killed earlier attempt left behind. The manifest is claimed for the whole call (src/skim/claims.ts):
+ * with its recorded size) are skipped; any other file is (re)done (runSkim removes the temp files
+ * a killed earlier attempt left behind). The manifest is claimed for the whole call (src/skim/claims.ts):
  * a second skim of it at the same time is refused, and one of other settings, or that would leave
  * skim files of other inputs beside its own, is refused too. Returns the entries of all inputs, in
  * input order.
@@ -66,7 +65,6 @@ async function skimClaimed(o: ResumableSkimOptions): Promise<ManifestEntry[]> {
       o.onFile?.(old, true);
       continue;
     }
-    await removeStaleTempFiles(dirname(join(o.outDir, output)), basename(output));
     const before = await stat(input).catch((e: Error) => {
       throw new Error(`${input}: cannot read input: ${e.message}`);
     });

@@ -1,5 +1,5 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { lastValueFrom, map, tap } from 'rxjs';
 import { selectColumns } from '../batch/batch.js';
 import { bytesPerValue, type DType } from '../batch/schema.js';
@@ -14,7 +14,7 @@ import type { ChunkStats, ParquetFileMeta } from '../sources/parquetMeta.js';
 import { type ColumnType, columnList, leafKept, ownFields, structOf } from '../sources/types.js';
 import { readError } from '../sources/parquetDiagnose.js';
 import { planPushDown } from '../sources/parquetPushdown.js';
-import { tempPathOf } from '../sinks/tempFiles.js';
+import { removeStaleTempFiles, tempPathOf } from '../sinks/tempFiles.js';
 import { InputError } from '../sources/inputError.js';
 import { claim } from './claims.js';
 import { outputsOf } from './outputPaths.js';
@@ -92,7 +92,10 @@ export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
   const release = await lockOutputs(outputs);
   const claims: (() => Promise<void>)[] = [];
   try {
-    for (const o of outputs) claims.push(await claim(o, 'another skim writing this file'));
+    for (const o of outputs) {
+      claims.push(await claim(o, 'another skim writing this file'));
+      await removeStaleTempFiles(dirname(o), basename(o)); // left by a killed earlier writer
+    }
     return summarize(metas, await skimFiles(metas, outputs, keep, opts), keep, notWritten, opts, (performance.now() - t0) / 1000);
   } finally {
     for (const r of claims) await r();
