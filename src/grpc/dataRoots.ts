@@ -89,14 +89,16 @@ export class DataRoots {
         const matches = (await glob(relative(root, path).split(sep).join('/'), { cwd: root, absolute: true, onlyFiles: true })).sort();
         if (!matches.length) continue;
         const prefix = await this.checkReal(spec, globRoot(path));
-        return Promise.all(matches.map(async (m) => ({ path: await this.checkReal(spec, m), root: prefix, searched: true })));
+        const found = (m: string) => this.checkReal(spec, m).then((path) => ({ path, root: prefix, searched: true }));
+        return Promise.all(matches.map(found));
       }
       const info = await stat(path).catch(() => null);
       if (!info) continue;
       const real = await this.checkReal(spec, path);
       if (info.isFile()) return [{ path: real, root: dirname(real), searched: false }];
       const below = (await glob(`**/*${extension}`, { cwd: real, absolute: true, onlyFiles: true })).sort();
-      return Promise.all(below.map(async (m) => ({ path: await this.checkReal(spec, m), root: real, searched: true })));
+      const found = (m: string) => this.checkReal(spec, m).then((path) => ({ path, root: real, searched: true }));
+      return Promise.all(below.map(found));
     }
     return [];
   }

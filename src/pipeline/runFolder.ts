@@ -29,15 +29,22 @@ export async function withRunFolder<T>(pipelinePath: string, outDir: string, wor
   if (pipeline.source.kind !== 'grpc')
     for (const spec of pipeline.source.paths) {
       const searched = await searchedFolder(spec, baseDir);
-      if (searched && isInside(out, searched)) throw new Error(`the run folder ${outDir} is inside ${searched}, where the pipeline's input '${spec}' is searched: the next run would read its skim; ${fix}`);
+      if (searched && isInside(out, searched))
+        throw new Error(
+          `the run folder ${outDir} is inside ${searched}, where the pipeline's input '${spec}' is searched: ` +
+            `the next run would read its skim; ${fix}`,
+        );
     }
   const record: RunRecord = { pipeline: resolve(pipelinePath), fingerprint: fingerprintOf({ pipeline, baseDir }) };
   const recordPath = join(out, 'run.json');
   const old = await readRecord(recordPath);
-  if (old && old.fingerprint !== record.fingerprint) throw new Error(`${outDir} holds a run of other pipeline settings (${old.pipeline}); ${fix}`);
+  if (old && old.fingerprint !== record.fingerprint)
+    throw new Error(`${outDir} holds a run of other pipeline settings (${old.pipeline}); ${fix}`);
   if (!old) {
-    const files = (await readdir(out).catch(() => [] as string[])).filter((n) => !isTempFile(n) && !n.endsWith('.claim'));
-    if (files.length) throw new Error(`${outDir} is not empty (${files.slice(0, 3).join(', ')}${files.length > 3 ? ', ...' : ''}) and holds no diffskim run; ${fix}`);
+    const names = await readdir(out).catch(() => [] as string[]);
+    const files = names.filter((n) => !isTempFile(n) && !n.endsWith('.claim'));
+    const shown = `${files.slice(0, 3).join(', ')}${files.length > 3 ? ', ...' : ''}`;
+    if (files.length) throw new Error(`${outDir} is not empty (${shown}) and holds no diffskim run; ${fix}`);
   }
   const release = await claim(recordPath, 'another diffskim run into this folder');
   try {

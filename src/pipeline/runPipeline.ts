@@ -122,12 +122,22 @@ async function generateIfMissing(pipeline: Pipeline, baseDir: string): Promise<v
 }
 
 /** Hard-cut skim of the pipeline's inputs, one file each: in-engine for Parquet files, streaming otherwise. */
-async function skimPipeline(pipeline: Pipeline, opened: OpenedSource, outputs: string[], cuts: CutsFile, model: SelectionModel, outDir: string): Promise<SkimResult> {
+async function skimPipeline(
+  pipeline: Pipeline,
+  opened: OpenedSource,
+  outputs: string[],
+  cuts: CutsFile,
+  model: SelectionModel,
+  outDir: string,
+): Promise<SkimResult> {
   const score = cuts.score ? { fn: (b: Parameters<typeof mlpScore>[1]) => mlpScore(model, b), threshold: cuts.score.value, columns: model.features } : undefined;
   const rectangular: CutsFile = { cuts: cuts.cuts, score: null };
   const options = { cuts: rectangular, outDir, keep: pipeline.skim.keep, codec: pipeline.skim.codec, score };
   if (opened.kind === 'parquet') return runSkim({ inputs: opened.files, outputs, ...options });
-  if (pipeline.source.kind === 'root') return skimRootFiles({ inputs: opened.files, outputs, root: { tree: pipeline.source.tree, branches: pipeline.source.branches }, ...options });
+  if (pipeline.source.kind === 'root') {
+    const root = { tree: pipeline.source.tree, branches: pipeline.source.branches };
+    return skimRootFiles({ inputs: opened.files, outputs, root, ...options });
+  }
   return skimStream({ source: opened.source, inputs: opened.files, name: pipeline.name, ...options });
 }
 

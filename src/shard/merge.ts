@@ -149,7 +149,10 @@ async function checkDirectory(plan: ShardPlan, outDir: string, problems: MergePr
     if (temp) {
       const shard = outputs.get(join(dirname(name), temp.output));
       if (shard === undefined && !writerAlive(temp)) await rm(join(outDir, name), { recursive: true, force: true });
-      else problems.push({ shard: shard ?? null, message: `temp file ${join(outDir, name)} ${tempState(temp)}${shard === undefined ? '; delete it' : ` (shard ${shard})`}` });
+      else {
+        const whose = shard === undefined ? '; delete it' : ` (shard ${shard})`;
+        problems.push({ shard: shard ?? null, message: `temp file ${join(outDir, name)} ${tempState(temp)}${whose}` });
+      }
     } else if (name.endsWith('.skim.parquet') && !outputs.has(name)) {
       problems.push({ shard: null, message: `${join(outDir, name)} is not an output of this run; move or delete it` });
     }

@@ -40,9 +40,16 @@ export const planPath = (outDir: string) => join(shardsDir(outDir), 'plan.json')
 export const shardDir = (outDir: string, s: ShardSpec) => join(shardsDir(outDir), shardName(s));
 export const manifestPath = (outDir: string, s: ShardSpec) => join(shardDir(outDir, s), 'manifest.json');
 
-export async function makePlan(inputs: FoundInput[], count: number, fingerprint: string, cuts: CutsFile, invocation: SkimInvocation): Promise<ShardPlan> {
+export async function makePlan(
+  inputs: FoundInput[],
+  count: number,
+  fingerprint: string,
+  cuts: CutsFile,
+  invocation: SkimInvocation,
+): Promise<ShardPlan> {
   const root = inputs.find((f) => isRootFile(f.path));
-  if (root) throw new Error(`${root.path}: a sharded skim reads Parquet; skim ROOT files without --shard, or convert them first (diffskim convert)`);
+  if (root)
+    throw new Error(`${root.path}: a sharded skim reads Parquet; skim ROOT files without --shard, or convert them`);
   const outputs = skimOutputPaths(inputs);
   const sized = await Promise.all(
     inputs.map(async ({ path }, i) => {

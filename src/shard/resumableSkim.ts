@@ -29,7 +29,8 @@ export interface ResumableSkimOptions {
 }
 
 /**
- * Skims inputs one file at a time with runSkim (a ROOT file: streamed, src/skim/rootSkim.ts), recording each finished file in the manifest.
+ * Skims inputs one file at a time with runSkim (a ROOT file: streamed, src/skim/rootSkim.ts),
+ * recording each finished file in the manifest.
  * Files the manifest already lists as complete (same input size and mtime, skim file present
  * with its recorded size) are skipped; any other file is (re)done (runSkim removes the temp files
  * a killed earlier attempt left behind). The manifest is claimed for the whole call (src/skim/claims.ts):
@@ -52,8 +53,9 @@ async function skimClaimed(o: ResumableSkimOptions): Promise<ManifestEntry[]> {
   const foreign = manifest.entries.find((e) => !outputs.includes(e.output));
   if (foreign)
     throw new Error(
-      `${o.manifestPath} records ${join(o.outDir, foreign.output)}, the skim of ${foreign.input}, which is not an input of this run: ` +
-        `its report would not list it; use another output folder, or delete ${o.outDir} to start over`,
+      `${o.manifestPath} records ${join(o.outDir, foreign.output)}, the skim of ${foreign.input}, ` +
+        `which is not an input of this run: its report would not list it; ` +
+        `use another output folder, or delete ${o.outDir} to start over`,
     );
   let eventsDone = 0;
   const entries: ManifestEntry[] = [];
@@ -71,7 +73,12 @@ async function skimClaimed(o: ResumableSkimOptions): Promise<ManifestEntry[]> {
     const settings = { cuts: o.cuts, outDir: o.outDir, keep: o.keep, codec: o.codec, score: o.score, signal: o.signal };
     const r = isRootFile(input)
       ? await skimRootFile(input, output, settings)
-      : await runSkim({ ...settings, inputs: [input], outputs: [output], onProgress: (p) => o.onProgress?.(eventsDone + p.eventsDone) });
+      : await runSkim({
+          ...settings,
+          inputs: [input],
+          outputs: [output],
+          onProgress: (p) => o.onProgress?.(eventsDone + p.eventsDone),
+        });
     const f = r.files[0];
     eventsDone += f.eventsIn;
     const entry: ManifestEntry = {

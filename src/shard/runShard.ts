@@ -45,7 +45,8 @@ export async function runShardedSkim(o: ShardedSkimOptions): Promise<ShardReport
   const settings = { cuts: o.cuts, keep: o.invocation.keep, codec: o.invocation.codec };
   const fingerprint = skimFingerprint(settings);
   const plan = await makePlan(o.inputs, o.shard.count, fingerprint, o.cuts, o.invocation);
-  await openManifest(manifestPathOf(outDir), fingerprint); // refuses a folder holding an unsharded skim of other settings
+  // A folder holding an unsharded skim of other settings is refused.
+  await openManifest(manifestPathOf(outDir), fingerprint);
   await savePlan(outDir, plan);
   const dir = shardDir(outDir, o.shard);
   await mkdir(dir, { recursive: true });

@@ -11,7 +11,10 @@ export class ClaimedError extends Error {
     readonly holder: { pid: number; host: string },
     what: string,
   ) {
-    super(`${path} is being written by process ${holder.pid} on ${holder.host} (${what}); wait for it to end, or write elsewhere`);
+    super(
+      `${path} is being written by process ${holder.pid} on ${holder.host} (${what}); ` +
+        'wait for it to end, or write elsewhere',
+    );
   }
 }
 

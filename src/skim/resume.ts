@@ -50,7 +50,10 @@ export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim
   if (o.cuts.score && !o.score) throw new Error('the cuts file has a score cut: give the model that computes the score (--model DIR)');
   const plan = await readPlan(o.outDir);
   if (plan && plan.fingerprint !== skimFingerprint(o))
-    throw new Error(`${planPath(o.outDir)}: ${o.outDir} holds a sharded skim of other cuts/keep/codec settings; use a fresh output directory, or delete the old skim first`);
+    throw new Error(
+      `${planPath(o.outDir)}: ${o.outDir} holds a sharded skim of other cuts/keep/codec settings; ` +
+        'use a fresh output directory, or delete the old skim first',
+    );
   const tempFilesRemoved = await removeStaleTempFiles(o.outDir);
   let filesSkipped = 0;
   let eventsSkipped = 0;
@@ -102,9 +105,11 @@ async function checkInputs(o: ResumedSkimOptions): Promise<{ eventsTotal: number
     const unsupported = info.unsupported ?? [];
     const why = o.keep ? keepRefused(unsupported, o.keep, true) : null;
     if (why) throw new Error(`${root[0]}: ${why}`);
-    for (const name of o.keep ?? []) fieldFor(info.schema, { fn: 'value', column: name, text: name }, root[0], unsupported);
+    for (const name of o.keep ?? [])
+      fieldFor(info.schema, { fn: 'value', column: name, text: name }, root[0], unsupported);
     checkCuts(info.schema, o.cuts.cuts, root[0], unsupported);
-    notWritten.push(...columnsNotWritten(unsupported, o.keep).filter((c) => !notWritten.some((n) => n.name === c.name)));
+    const left = columnsNotWritten(unsupported, o.keep);
+    notWritten.push(...left.filter((c) => !notWritten.some((n) => n.name === c.name)));
     eventsTotal += info.rows;
   }
   return { eventsTotal, notWritten };

@@ -77,8 +77,9 @@ export interface SkimResult {
 
 /**
  * Applies cuts.json as hard cuts: one skim file per input under outDir (opts.outputs), each
- * claimed against other writers, written to a temporary name and renamed. Without a score cut the whole skim runs inside
- * DuckDB (COPY ... WHERE); with one, batches stream through hardCut into the Parquet sink.
+ * claimed against other writers, written to a temporary name and renamed. Without a score cut
+ * the whole skim runs inside DuckDB (COPY ... WHERE); with one, batches stream through hardCut
+ * into the Parquet sink.
  */
 export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
   const t0 = performance.now();

@@ -22,11 +22,16 @@ export interface FoundInput {
  * twice, or through a symbolic link such as `self -> .`) is one file: of one spec, its shortest
  * path is kept (not self/a.parquet), else the first spec's.
  */
-export async function expandInputs(specs: string[], baseDir = process.cwd(), extension: 'parquet' | 'root' = 'parquet'): Promise<FoundInput[]> {
+export async function expandInputs(
+  specs: string[],
+  baseDir = process.cwd(),
+  extension: 'parquet' | 'root' = 'parquet',
+): Promise<FoundInput[]> {
   const out = new Map<string, FoundInput>();
+  const kind = extension === 'root' ? 'ROOT' : 'Parquet';
   for (const spec of specs) {
     const files = await expandOne(spec.trim(), baseDir, extension);
-    if (files.length === 0) throw new Error(`input '${spec}' matches no ${extension === 'root' ? 'ROOT' : 'Parquet'} file (looked in ${resolve(baseDir)})`);
+    if (files.length === 0) throw new Error(`input '${spec}' matches no ${kind} file (looked in ${resolve(baseDir)})`);
     const chosen = new Map<string, FoundInput>(); // real path: its shortest path here
     for (const f of [...files].sort((x, y) => depth(x.path) - depth(y.path))) {
       const real = await realpath(f.path).catch(() => f.path);
@@ -52,7 +57,8 @@ async function expandOne(spec: string, baseDir: string, extension: 'parquet' | '
   if (info?.isFile()) return [{ path, root: dirname(path), searched: false }];
   // (fdir, under tinyglobby, follows symbolic links and stops at a loop.)
   const found = (pattern: string, cwd: string) => glob(pattern, { cwd, absolute: true, onlyFiles: true }).then(sorted);
-  if (info?.isDirectory()) return (await found(`**/*.${extension}`, path)).map((p) => ({ path: p, root: path, searched: true }));
+  if (info?.isDirectory())
+    return (await found(`**/*.${extension}`, path)).map((p) => ({ path: p, root: path, searched: true }));
   const root = resolve(baseDir, globRoot(spec));
   return (await found(spec, baseDir)).map((p) => ({ path: p, root, searched: true }));
 }

@@ -28,13 +28,15 @@ export async function openSource(config: SourceConfig, baseDir: string): Promise
     case 'root': {
       const found = await expandInputs(config.paths.map(local), baseDir, 'root');
       const files = found.map((f) => f.path);
-      return { source: rootSource(files, { tree: config.tree, branches: config.branches }), files, found, kind: config.kind };
+      const source = rootSource(files, { tree: config.tree, branches: config.branches });
+      return { source, files, found, kind: config.kind };
     }
     case 'grpc': {
       const ca = config.tls?.ca ? await readFile(local(config.tls.ca)) : undefined;
       const source = grpcSource(config.address, { paths: config.paths, token: config.token ?? process.env.DIFFSKIM_TOKEN, tls: config.tls ? { ca } : undefined });
       // As `eval` names them: the server's files, as grpc(s)://address/path.
-      return { source, files: config.paths.map((p) => `${config.tls ? 'grpcs' : 'grpc'}://${config.address}/${p}`), found: [], kind: config.kind };
+      const files = config.paths.map((p) => `${config.tls ? 'grpcs' : 'grpc'}://${config.address}/${p}`);
+      return { source, files, found: [], kind: config.kind };
     }
   }
 }
