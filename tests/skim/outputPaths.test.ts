@@ -11,13 +11,13 @@ import { expandInputs } from '../../src/sources/expandInputs.js';
 import { sql, tempDir } from '../parquet/helpers.js';
 import { cli } from '../shard/helpers.js';
 
-// A data tree as real productions name it: one file name in several run folders, a space in a
+// A data tree as real productions name it: one file name in several run folders, a space and brackets in a
 // folder name, and symbolic links that reach the same files again, in loops (self -> ., here -> ../2018).
 let dir: string;
 let cleanup: () => Promise<void>;
 let cutsPath: string;
 const CUT = 'met > 60';
-const PARTS = ['2018/part0.parquet', '2019/part0.parquet', 'run B/part0.parquet'];
+const PARTS = ['2018/part0.parquet', '2019/part0.parquet', 'run [B]/part0.parquet'];
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
   for (const [k, part] of PARTS.entries()) {
@@ -46,11 +46,18 @@ describe('outputs mirror the input tree', () => {
   it('finds each file once through symbolic links (a loop does not hang) and names it below its root', async () => {
     const found = await expandInputs([join(dir, 'in')]);
     expect(found.map((f) => f.path)).toEqual(PARTS.map((p) => join(dir, 'in', p)));
-    expect(skimOutputPaths(found)).toEqual(['2018/part0.skim.parquet', '2019/part0.skim.parquet', 'run B/part0.skim.parquet']);
-    // a glob's root is its static prefix; names with [, *, ? and spaces are only names
+    expect(skimOutputPaths(found)).toEqual(['2018/part0.skim.parquet', '2019/part0.skim.parquet', 'run [B]/part0.skim.parquet']);
+    // a glob's root is its static prefix
     const glob = await expandInputs(['in/*/part0.parquet'], dir);
     expect(glob.map((f) => f.root)).toEqual(PARTS.map(() => join(dir, 'in')));
-    expect(skimOutputPaths([{ path: '/d/a [1]/x*y?.root', root: '/d', searched: true }])).toEqual(['a [1]/x*y?.skim.parquet']);
+    // [, *, ? and spaces in a folder's files are only names (reading them is DuckDB's part)
+    const odd = join(dir, 'odd', 'run [1]');
+    await mkdir(odd, { recursive: true });
+    for (const name of ['a*b?.parquet', 'c [2].root']) await writeFile(join(odd, name), '');
+    const parquet = await expandInputs([join(dir, 'odd')]);
+    expect(skimOutputPaths(parquet)).toEqual(['run [1]/a*b?.skim.parquet']);
+    const both = [...parquet, ...(await expandInputs([join(dir, 'odd')], dir, 'root'))];
+    expect(skimOutputPaths(both)).toEqual(['run [1]/a*b?.skim.parquet', 'run [1]/c [2].skim.parquet']);
     expect(() => skimOutputPaths(inOwnFolders(['/d/2018/part0.parquet', '/d/2019/part0.parquet']))).toThrow(
       'inputs /d/2018/part0.parquet and /d/2019/part0.parquet would both be skimmed to part0.skim.parquet',
     );
