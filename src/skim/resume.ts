@@ -4,13 +4,12 @@ import { planPath, readPlan } from '../shard/plan.js';
 import { resultFromEntries } from '../shard/report.js';
 import { skimResumable } from '../shard/resumableSkim.js';
 import { parquetSource } from '../sources/parquet.js';
-import { checkCuts } from '../sources/parquetColumns.js';
+import { rootSource } from '../sources/rootSource.js';
+import type { ColumnType } from '../sources/types.js';
+import { checkCuts, fieldFor } from '../sources/parquetColumns.js';
 import { removeStaleTempFiles } from '../sinks/tempFiles.js';
 import { columnsNotWritten, keepRefused, keptColumns, type SkimOptions, type SkimResult } from './runSkim.js';
 import { isRootFile } from './rootSkim.js';
-import { rootSource } from '../sources/rootSource.js';
-import { fieldFor } from '../sources/parquetColumns.js';
-import type { ColumnType } from '../sources/types.js';
 
 /**
  * Interrupted runs. Every writer writes a temp file and renames it when complete (see

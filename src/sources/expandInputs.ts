@@ -37,8 +37,8 @@ export async function expandInputs(
       const real = await realpath(f.path).catch(() => f.path);
       if (!out.has(real) && !chosen.has(real)) chosen.set(real, f);
     }
-    const real = new Map([...chosen].map(([r, f]) => [f, r]));
-    for (const f of files) if (real.has(f)) out.set(real.get(f)!, f);
+    const realOf = new Map([...chosen].map(([real, f]) => [f, real]));
+    for (const f of files) if (realOf.has(f)) out.set(realOf.get(f)!, f); // in the spec's order
   }
   return [...out.values()];
 }
