@@ -24,12 +24,15 @@ afterAll(() => cleanup());
 describe('skim of ROOT files', () => {
   it('writes each as a Parquet skim file at its relative path, counts as the reference reader finds them', async () => {
     const out = join(dir, 'out');
-    const r = await cli(['skim', '--cuts', join(dir, 'cuts.json'), '--input', join(dir, 'data', '*', 'Zmumu.root'), '--output', out, '--keep', 'M,Run,Event']);
+    const input = join(dir, 'data', '*', 'Zmumu.root');
+    const cuts = join(dir, 'cuts.json');
+    const r = await cli(['skim', '--cuts', cuts, '--input', input, '--output', out, '--keep', 'M,Run,Event']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
     const kept = masses.filter((m) => m > 80).length;
-    expect(report.files.map((f: { output: string }) => f.output)).toEqual(['2011', '2012'].map((y) => join(out, y, 'Zmumu.skim.parquet')));
+    const outputs = ['2011', '2012'].map((y) => join(out, y, 'Zmumu.skim.parquet'));
+    expect(report.files.map((f: { output: string }) => f.output)).toEqual(outputs);
     for (const f of report.files) {
       expect([f.eventsIn, f.eventsKept]).toEqual([masses.length, kept]);
       const [s] = await sql(`SELECT count(*) AS n, min(M) > 80 AS above FROM read_parquet('${f.output}')`);
@@ -39,8 +42,10 @@ describe('skim of ROOT files', () => {
   });
 
   it('a sharded skim says it reads Parquet, naming the ROOT file', async () => {
-    const r = await cli(['skim', '--cuts', join(dir, 'cuts.json'), '--input', join(dir, 'data', '2011', 'Zmumu.root'), '--output', join(dir, 'sharded'), '--shard', '0/1']);
+    const input = join(dir, 'data', '2011', 'Zmumu.root');
+    const out = join(dir, 'sharded');
+    const r = await cli(['skim', '--cuts', join(dir, 'cuts.json'), '--input', input, '--output', out, '--shard=0/1']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${join(dir, 'data', '2011', 'Zmumu.root')}: a sharded skim reads Parquet; skim ROOT files without --shard`);
+    expect(r.stderr).toContain(`${input}: a sharded skim reads Parquet; skim ROOT files without --shard`);
   });
 });

@@ -44,11 +44,14 @@ describe('the run folder of diffskim run', () => {
     const other = join(dir, 'other');
     await mkdir(other);
     await writeFile(join(other, 'notes.txt'), 'mine');
-    await expect(withRunFolder(join(dir, 'a.yaml'), other, marker(other))).rejects.toThrow(`${other} is not empty (notes.txt) and holds no diffskim run`);
+    await expect(withRunFolder(join(dir, 'a.yaml'), other, marker(other))).rejects.toThrow(
+      `${other} is not empty (notes.txt) and holds no diffskim run`,
+    );
     const inside = join(dir, 'data', 'run');
     const r = await cli(['run', join(dir, 'tree.yaml'), '--out', inside]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`the run folder ${inside} is inside ${join(dir, 'data')}, where the pipeline's input 'data' is searched`);
+    const why = `the run folder ${inside} is inside ${join(dir, 'data')}, where the pipeline's input 'data' is`;
+    expect(r.stderr).toContain(why);
   });
 
   it('refuses a second run into the folder while one runs', async () => {
