@@ -22,8 +22,9 @@ export class ClaimedError extends Error {
  * An exclusive claim on a path (an output file, a manifest, a run folder's record) against other
  * processes, also on other machines sharing the file system: `<path>.claim`, holding the
  * claimer's process id and host, made complete and then linked into place (a link fails where the
- * name exists, on NFS too). A claim whose holder is gone (as tempFiles.writerAlive decides for
- * temp files) is taken over, so a killed writer blocks no one. Resolves to the release.
+ * name exists, on NFS too; where a file system has no hard links, it is created exclusively and
+ * then written). A claim whose holder is gone (as tempFiles.writerAlive decides for temp files)
+ * is taken over, so a killed writer blocks no one. Resolves to the release.
  */
 export async function claim(path: string, what: string): Promise<() => Promise<void>> {
   const file = `${path}.claim`;
@@ -31,13 +32,19 @@ export async function claim(path: string, what: string): Promise<() => Promise<v
   const mine = tempPathOf(file);
   await mkdir(dirname(path), { recursive: true });
   await writeFile(mine, me);
+  let unreadable = 0;
   try {
     for (;;) {
-      if (await link(mine, file).then(() => true, ignore('EEXIST'))) break;
+      if (await take(mine, file, me).then(() => true, ignore('EEXIST'))) break;
       const text = await readFile(file, 'utf8').catch(ignore('ENOENT'));
       if (text === false) continue; // released meanwhile
-      const holder = JSON.parse(text) as { pid: number; host: string };
-      if (writerAlive(holder)) throw new ClaimedError(path, holder, what);
+      const holder = holderOf(text);
+      // Unreadable: being written (without hard links); empty for a second, its claimer died.
+      if (!holder && ++unreadable < 50) {
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      if (holder && writerAlive(holder)) throw new ClaimedError(path, holder, what);
       // The holder is gone: move its claim aside (of two processes doing so, one gets it) and
       // make sure what was moved is the dead one, not a claim just taken by a third process.
       const aside = `${mine}.stale`;
@@ -46,7 +53,7 @@ export async function claim(path: string, what: string): Promise<() => Promise<v
       if (moved !== text) {
         await link(aside, file).catch(() => undefined);
         await rm(aside, { force: true });
-        throw new ClaimedError(path, JSON.parse(moved) as { pid: number; host: string }, what);
+        throw new ClaimedError(path, holderOf(moved) ?? { pid: 0, host: 'unknown' }, what);
       }
       await rm(aside, { force: true });
     }
@@ -56,6 +63,27 @@ export async function claim(path: string, what: string): Promise<() => Promise<v
   return async () => {
     if ((await readFile(file, 'utf8').catch(() => null)) === me) await rm(file, { force: true });
   };
+}
+
+/** Puts the complete claim `mine` in place as `file`; fails with EEXIST where `file` exists. */
+async function take(mine: string, file: string, me: string): Promise<void> {
+  try {
+    await link(mine, file);
+  } catch (e) {
+    if (!NO_LINKS.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    await writeFile(file, me, { flag: 'wx' });
+  }
+}
+
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/** The holder a claim names, or null when it is not complete. */
+function holderOf(text: string): { pid: number; host: string } | null {
+  try {
+    return JSON.parse(text) as { pid: number; host: string };
+  } catch {
+    return null;
+  }
 }
 
 /** A catch handler that turns the error `code` into false and rethrows any other. */
