@@ -67,12 +67,11 @@ describe('run', () => {
   }, 120_000);
 
   it('refuses inputs that would write one skim file before training', async () => {
-    const yaml = (await readFile(join(dir, 'tree.yaml'), 'utf8')).replace('paths: [data]', 'paths: [data/2018, data/2019]');
-    await writeFile(join(dir, 'clash.yaml'), yaml);
+    const yaml = await readFile(join(dir, 'tree.yaml'), 'utf8');
+    await writeFile(join(dir, 'clash.yaml'), yaml.replace('paths: [data]', 'paths: [data/2018, data/2019]'));
     const out = join(dir, 'clash');
-    await expect(runPipeline(join(dir, 'clash.yaml'), { outDir: out })).rejects.toThrow(
-      `inputs ${join(dir, 'data', '2018', 'part0.parquet')} and ${join(dir, 'data', '2019', 'part0.parquet')} would both`,
-    );
+    const [a, b] = ['2018', '2019'].map((y) => join(dir, 'data', y, 'part0.parquet'));
+    await expect(runPipeline(join(dir, 'clash.yaml'), { outDir: out })).rejects.toThrow(`inputs ${a} and ${b} would both`);
     expect(await readdir(out)).toEqual([]); // no checkpoints, model or cuts: nothing was trained
   });
 });
