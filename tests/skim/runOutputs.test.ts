@@ -71,7 +71,8 @@ describe('run', () => {
     await writeFile(join(dir, 'clash.yaml'), yaml.replace('paths: [data]', 'paths: [data/2018, data/2019]'));
     const out = join(dir, 'clash');
     const [a, b] = ['2018', '2019'].map((y) => join(dir, 'data', y, 'part0.parquet'));
-    await expect(runPipeline(join(dir, 'clash.yaml'), { outDir: out })).rejects.toThrow(`inputs ${a} and ${b} would both`);
+    const run = runPipeline(join(dir, 'clash.yaml'), { outDir: out });
+    await expect(run).rejects.toThrow(`inputs ${a} and ${b} would both`);
     expect(await readdir(out)).toEqual([]); // no checkpoints, model or cuts: nothing was trained
   });
 });
