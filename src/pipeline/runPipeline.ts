@@ -12,6 +12,8 @@ import { evaluateModel, type Evaluation } from '../eval/evaluate.js';
 import { writeEvaluation } from '../eval/writeEvaluation.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { parquetSink } from '../sinks/parquetSink.js';
+import { skimOutputPaths } from '../skim/outputPaths.js';
+import { skimRootFiles } from '../skim/rootSkim.js';
 import { notWrittenWarning, runSkim, type SkimResult } from '../skim/runSkim.js';
 import { skimStream } from './skimStream.js';
 import { Demand } from '../sources/demand.js';
@@ -69,6 +71,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   await generateIfMissing(pipeline, baseDir);
 
   const opened = await openSource(pipeline.source, baseDir);
+  const skimOutputs = skimOutputPaths(opened.found); // decided (and clashes refused) before any work
   const info = await opened.source.describe();
   const { epochs, validationFraction } = pipeline.training;
   // An estimate until the training split (drawn event by event) is counted.
@@ -94,7 +97,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   await writeJsonAtomic(join(outDir, 'cuts.json'), cuts);
 
   const t1 = performance.now();
-  const skimmed = skimPipeline(pipeline, opened, cuts, trained.model, join(outDir, 'skim'), options.signal);
+  const skimmed = skimPipeline(pipeline, opened, skimOutputs, cuts, trained.model, join(outDir, 'skim'), options.signal);
   const skim = await skimmed.catch((e: unknown) => {
     // Training is complete and checkpointed: a resumed run goes straight to the skim.
     throw e instanceof Interrupted && !e.where ? e.at('in the skim, after training (its last checkpoint is kept)') : e;
@@ -134,10 +137,11 @@ async function generateIfMissing(pipeline: Pipeline, baseDir: string): Promise<v
   process.stderr.write(`generated ${source.generate} dataset: ${relative(process.cwd(), path) || path}\n`);
 }
 
-/** Hard-cut skim of the pipeline's inputs: in-engine for Parquet files, streaming otherwise. */
+/** Hard-cut skim of the pipeline's inputs, one file each: in-engine for Parquet files, streaming otherwise. */
 async function skimPipeline(
   pipeline: Pipeline,
   opened: OpenedSource,
+  outputs: string[],
   cuts: CutsFile,
   model: SelectionModel,
   outDir: string,
@@ -146,7 +150,11 @@ async function skimPipeline(
   const score = cuts.score ? { fn: (b: Parameters<typeof mlpScore>[1]) => mlpScore(model, b), threshold: cuts.score.value, columns: model.features } : undefined;
   const rectangular: CutsFile = { cuts: cuts.cuts, score: null };
   const options = { cuts: rectangular, outDir, keep: pipeline.skim.keep, codec: pipeline.skim.codec, score };
-  if (opened.kind === 'parquet') return runSkim({ inputs: opened.files, ...options, signal });
+  if (opened.kind === 'parquet') return runSkim({ inputs: opened.files, outputs, ...options, signal });
+  if (pipeline.source.kind === 'root') {
+    const root = { tree: pipeline.source.tree, branches: pipeline.source.branches };
+    return skimRootFiles({ inputs: opened.files, outputs, root, ...options, signal });
+  }
   return skimStream({ source: opened.source, inputs: opened.files, name: pipeline.name, ...options });
 }
 

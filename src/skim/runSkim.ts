@@ -1,5 +1,5 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { lastValueFrom, map, tap } from 'rxjs';
 import { selectColumns } from '../batch/batch.js';
 import { bytesPerValue, type DType } from '../batch/schema.js';
@@ -14,13 +14,17 @@ import { checkUnchanged, type ChunkStats, type ParquetFileMeta } from '../source
 import { type ColumnType, columnList, leafKept, ownFields, structOf } from '../sources/types.js';
 import { readError } from '../sources/parquetDiagnose.js';
 import { planPushDown } from '../sources/parquetPushdown.js';
-import { tempPathOf } from '../sinks/tempFiles.js';
+import { removeStaleTempFiles, tempPathOf } from '../sinks/tempFiles.js';
 import { InputError } from '../sources/inputError.js';
+import { claim } from './claims.js';
+import { outputsOf } from './outputPaths.js';
 
 export interface SkimOptions {
   inputs: string[];
   cuts: CutsFile;
   outDir: string;
+  /** Each input's skim file, relative to outDir (skimOutputPaths; default: named after the input alone). */
+  outputs?: string[];
   /** Columns to write (default: all). */
   keep?: string[];
   /** Output codec (default: the input file's). */
@@ -72,9 +76,10 @@ export interface SkimResult {
 }
 
 /**
- * Applies cuts.json as hard cuts: one `<input basename>.skim.parquet` per input under outDir,
- * each written to a temporary name and renamed. Without a score cut the whole skim runs inside
- * DuckDB (COPY ... WHERE); with one, batches stream through hardCut into the Parquet sink.
+ * Applies cuts.json as hard cuts: one skim file per input under outDir (opts.outputs), each
+ * claimed against other writers, written to a temporary name and renamed. Without a score cut
+ * the whole skim runs inside DuckDB (COPY ... WHERE); with one, batches stream through hardCut
+ * into the Parquet sink.
  */
 export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
   const t0 = performance.now();
@@ -83,12 +88,18 @@ export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
   const { names: keep, notWritten } = keptColumns(metas, opts.keep, opts.score !== undefined);
   checkCuts(schema, opts.cuts.cuts, metas[0].path, metas[0].unsupported);
   if (opts.cuts.score && !opts.score) throw new Error('cuts file has a score cut: runSkim needs the classifier (opts.score) to apply it');
-  const outputs = outputNames(metas, opts.outDir);
-  await mkdir(opts.outDir, { recursive: true });
+  const outputs = outputsOf(opts).map((o) => join(opts.outDir, o));
+  for (const dir of new Set(outputs.map((o) => dirname(o)))) await mkdir(dir, { recursive: true });
   const release = await lockOutputs(outputs);
+  const claims: (() => Promise<void>)[] = [];
   try {
+    for (const o of outputs) {
+      claims.push(await claim(o, 'another skim writing this file'));
+      await removeStaleTempFiles(dirname(o), basename(o)); // left by a killed earlier writer
+    }
     return summarize(metas, await skimFiles(metas, outputs, keep, opts), keep, notWritten, opts, (performance.now() - t0) / 1000);
   } finally {
+    for (const r of claims) await r();
     release();
   }
 }
@@ -199,16 +210,6 @@ export function notWrittenWarning(columns: ColumnType[]): string {
 /** What a streaming skim leaves out: the columns it cannot carry, unless `keep` chose the columns. */
 export function columnsNotWritten(unsupported: ColumnType[] | undefined, keep: string[] | undefined): ColumnType[] {
   return keep ? [] : (unsupported ?? []);
-}
-
-function outputNames(metas: ParquetFileMeta[], outDir: string): string[] {
-  const names = metas.map((m) => join(outDir, `${basename(m.path).replace(/\.parquet$/i, '')}.skim.parquet`));
-  const seen = new Map<string, string>();
-  for (const [i, n] of names.entries()) {
-    if (seen.has(n)) throw new InputError('incompatible', `inputs ${seen.get(n)} and ${metas[i].path} would both be skimmed to ${n}; rename one`);
-    seen.set(n, metas[i].path);
-  }
-  return names;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runPipeline, type RunReport } from '../../pipeline/runPipeline.js';
+import { withRunFolder } from '../../pipeline/runFolder.js';
 import { formatBytes } from '../../util/formatBytes.js';
 import { stopOnSignals } from '../../util/stopSignal.js';
 
@@ -52,7 +53,9 @@ Example:
     .action(async (pipeline: string, opts: { out: string; resume?: boolean }) => {
       const stop = stopOnSignals(`to go on, run: diffskim run ${pipeline} --out ${opts.out} --resume`);
       try {
-        const report = await runPipeline(pipeline, { outDir: opts.out, resume: opts.resume, signal: stop.signal });
+        const report = await withRunFolder(pipeline, opts.out, () =>
+          runPipeline(pipeline, { outDir: opts.out, resume: opts.resume, signal: stop.signal }),
+        );
         process.stdout.write(runSummary(report, opts.out) + '\n');
       } finally {
         stop.dispose();
