@@ -11,7 +11,8 @@ import { createModel } from '../src/model/model.js';
 import { TfSelectionModel } from '../src/model/tfModel.js';
 import { initBackend } from '../src/training/backend.js';
 import { eventBytesModel } from '../src/training/eventBytes.js';
-import { trainSelection, trainStep } from '../src/training/trainer.js';
+import { trainStep } from '../src/training/steppers.js';
+import { trainSelection } from '../src/training/trainer.js';
 import { toyBatches } from '../src/datasets/toy.js';
 import { memoryDataset, toyData, toyPipeline } from './science-common.js';
 

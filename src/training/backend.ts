@@ -3,9 +3,33 @@ import { dirname, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerGradients } from '../model/tfGradients.js';
 
-export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | 'fused' | 'tensorflow' | 'wasm' | 'cpu';
 
-const CHOICES: BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+const CHOICES: BackendChoice[] = ['auto', 'fused', 'tensorflow', 'wasm', 'cpu'];
+
+/** The name training reports for the fused typed-array kernel (src/model/fused.ts). */
+export const FUSED = 'fused-js';
+
+/**
+ * The backend training runs on: the fused kernel (every model kind, loss and size term) by
+ * default, unless the native GPU bindings (tfjs-node-gpu) load; a TF.js backend when asked for
+ * by name. DIFFSKIM_BACKEND overrides `prefer`.
+ */
+export async function trainingBackend(prefer: BackendChoice = 'auto'): Promise<string> {
+  const choice = chosen(prefer);
+  if (choice === 'fused') return FUSED;
+  if (choice === 'auto') {
+    registerGradients();
+    return (await tryNative('@tensorflow/tfjs-node-gpu')) ? tf.getBackend() : FUSED;
+  }
+  return initBackend(choice);
+}
+
+function chosen(prefer: BackendChoice): BackendChoice {
+  const env = process.env.DIFFSKIM_BACKEND as BackendChoice | undefined;
+  if (env && !CHOICES.includes(env)) throw new Error(`DIFFSKIM_BACKEND='${env}' is not one of ${CHOICES.join(', ')}`);
+  return env ?? prefer;
+}
 
 /**
  * Picks and starts a TensorFlow.js backend; returns the name of the one that runs.
@@ -15,9 +39,7 @@ const CHOICES: BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
  */
 export async function initBackend(prefer: BackendChoice = 'auto'): Promise<string> {
   registerGradients();
-  const env = process.env.DIFFSKIM_BACKEND as BackendChoice | undefined;
-  if (env && !CHOICES.includes(env)) throw new Error(`DIFFSKIM_BACKEND='${env}' is not one of ${CHOICES.join(', ')}`);
-  const choice = env ?? prefer;
+  const choice = chosen(prefer);
   const tried: string[] = [];
   if (choice === 'auto' || choice === 'tensorflow') {
     for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {

@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { ignoreElements, lastValueFrom, type Observable, tap } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import { rebatch } from '../operators/rebatch.js';
@@ -8,20 +7,20 @@ import { type CutConfig, type Pipeline, skimsInEngine } from '../pipeline/schema
 import { parseQuantity } from '../selection/quantity.js';
 import type { DatasetInfo, EventSource } from '../sources/types.js';
 import { cutEdges, type CutSpec, edgeArgument, slopeMultiplier } from '../model/cuts.js';
-import { isSignificance, LossAccumulator, type LossSettings, lossSettings, sizeLambda, tfLoss } from '../model/losses.js';
+import { isSignificance, LossAccumulator, type LossSettings, lossSettings, sizeLambda } from '../model/losses.js';
 import { createModel, hasCuts, hasMlp, type SelectionModel } from '../model/model.js';
 import { logCutWeights, mlpLogit, sigmoid } from '../model/score.js';
-import { TfSelectionModel } from '../model/tfModel.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { AucAccumulator } from './auc.js';
 import { Interrupted } from '../util/stopSignal.js';
 import { clearCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { type BackendChoice, initBackend } from './backend.js';
+import { type BackendChoice, FUSED, trainingBackend } from './backend.js';
 import { eventBytesColumns, eventBytesModel, skimColumns } from './eventBytes.js';
 import { eventLabels, eventWeights } from './eventWeights.js';
-import { batchTensors, type BatchLayout, disposeBatchTensors, prepareBatch } from './prepare.js';
+import { type BatchLayout, prepareBatch } from './prepare.js';
 import { collectStats, type DataStats, quantile, type QuantityStats } from './stats.js';
-import { type DataFigures, otherData, otherSettings, restoreTrainingTensors, trainingTensors } from './trainState.js';
+import { fusedStepper, tfStepper } from './steppers.js';
+import { type DataFigures, otherData, otherSettings } from './trainState.js';
 import type { TrainState } from './trainState.js';
 
 export interface EpochRecord {
@@ -102,7 +101,7 @@ const DEFAULT_SLOPE_PER_STD = 4;
  */
 export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const { pipeline: p, source, info } = args;
-  const backend = await initBackend(args.backend ?? 'auto');
+  const backend = await trainingBackend(args.backend ?? 'auto');
   const label = p.label;
   if (!label) throw new Error(`pipeline '${p.name}': training needs a label column ('label:')`);
   const kind = p.model.kind;
@@ -176,8 +175,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     bytes: bytesModel,
     sizeOver: p.loss.size.over,
   };
-  const tfModel = new TfSelectionModel(initial);
-  const optimizer = tf.train.adam(t.learningRate);
+  const stepper = (backend === FUSED ? fusedStepper : tfStepper)(initial, t.learningRate, backend);
   const history: EpochRecord[] = [...(resumed?.history ?? [])];
   let trainedEvents = resumed?.trainedEvents ?? 0;
   let trainSeconds = resumed?.trainSeconds ?? 0;
@@ -187,8 +185,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const shuffle = shuffleBuffer(t.shuffleBuffer, t.seed, firstEpoch);
   let model = initial;
   if (resumed) {
-    restoreTrainingTensors(tfModel, optimizer, resumed.iterations, resumed.tensors);
-    model = tfModel.snapshot(history[history.length - 1].slopeMultiplier, backend);
+    stepper.restore(resumed.iterations, resumed.tensors);
+    model = stepper.snapshot(history[history.length - 1].slopeMultiplier);
   } else if (args.checkpointDir) await clearCheckpoints(args.checkpointDir);
   try {
     for (; epoch < t.epochs; epoch++) {
@@ -197,7 +195,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       const epochSettings = { ...loss, lambda: sizeLambda(p.loss.size, epoch, t.epochs) };
       const sums = { events: 0, total: 0, main: 0, size: 0, skipped: 0 };
       await forEachBatch(read('train').pipe(shuffle, rebatch(t.batchSize)), (batch) => {
-        const r = trainStep(tfModel, optimizer, epochSettings, layout, batch, multiplier);
+        const r = stepper.step(epochSettings, layout, batch, multiplier);
         if (r) {
           sums.events += batch.length;
           sums.total += r.total * batch.length;
@@ -210,7 +208,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       trainSeconds += (performance.now() - started) / 1000;
       trainedEvents += sums.events;
       skippedTotal += sums.skipped;
-      model = tfModel.snapshot(multiplier, backend);
+      model = stepper.snapshot(multiplier);
       // Without a validation split (fraction 0) the training split stands in.
       const v = await validate(model, layout, epochSettings, read(t.validationFraction > 0 ? 'validation' : 'train'));
       const record: EpochRecord = {
@@ -243,8 +241,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
           skippedSteps: skippedTotal,
           warnings: checkpointWarnings,
           history,
-          iterations: optimizer.iterations,
-          tensors: trainingTensors(tfModel, optimizer),
+          iterations: stepper.iterations(),
+          tensors: stepper.tensors(),
         };
         const step = { epoch, step: steps, loss: record.trainLoss };
         const notSaved = await saveCheckpoint(args.checkpointDir, model, step, state);
@@ -256,8 +254,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   } catch (e) {
     stopped(e);
   } finally {
-    tfModel.dispose();
-    optimizer.dispose();
+    stepper.dispose();
   }
   const last = history[history.length - 1];
   const warnings = vanishedCutWarnings(model, stats);
@@ -338,52 +335,6 @@ function classFactor(p: Pipeline, stats: DataStats, settings: LossSettings): Bat
   const { signalWeight: s, backgroundWeight: b } = stats;
   if (!p.training.balanceClasses || isSignificance(settings.kind) || s <= 0 || b <= 0) return { signal: 1, background: 1 };
   return { signal: (s + b) / (2 * s), background: (s + b) / (2 * b) };
-}
-
-interface StepResult {
-  total: number;
-  main: number;
-  size: number;
-}
-
-/**
- * One Adam step. Only four scalars are read back (loss terms and the squared gradient norm).
- * NaN guard: when the loss or a gradient is not finite the update is not applied, so the
- * parameters (and Adam's moments) stay at their last good values; returns null then.
- */
-export function trainStep(
-  model: TfSelectionModel,
-  optimizer: tf.Optimizer,
-  settings: LossSettings,
-  layout: BatchLayout,
-  batch: EventBatch,
-  multiplier: number,
-): StepResult | null {
-  const prepared = prepareBatch(layout, batch);
-  if (prepared.sumWeight <= 0 || prepared.sumBytes <= 0) return null;
-  const tensors = batchTensors(prepared, hasMlp(layout.model) ? layout.model.features.length : 0, model.edgeCount);
-  let kept: tf.Tensor[] = [];
-  try {
-    const { value, grads } = tf.variableGrads(() => {
-      const loss = tfLoss(settings, model.forward(tensors.features, tensors.cutValues, multiplier), tensors.loss);
-      kept = [tf.keep(loss.main), tf.keep(loss.size)];
-      return loss.total;
-    }, model.trainableVariables());
-    const check = tf.tidy(() => {
-      const gradNorm = tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))));
-      return tf.concat([tf.reshape(value, [1]), tf.reshape(kept[0], [1]), tf.reshape(kept[1], [1]), tf.reshape(gradNorm, [1])]);
-    });
-    const [total, main, size, gradNorm] = check.dataSync();
-    tf.dispose([value, check, ...kept]);
-    kept = [];
-    const finite = Number.isFinite(total) && Number.isFinite(gradNorm);
-    if (finite) optimizer.applyGradients(grads);
-    tf.dispose(Object.values(grads));
-    return finite ? { total, main, size } : null;
-  } finally {
-    tf.dispose(kept);
-    disposeBatchTensors(tensors);
-  }
 }
 
 interface Validation {
