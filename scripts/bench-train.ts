@@ -1,46 +1,105 @@
 /**
- * Training throughput on the backend that runs (DIFFSKIM_BACKEND to choose): events per second
- * of a whole epoch (shuffle, rebatch, prepare, step) and of the minibatch step alone, for
- * batch sizes 4k, 16k and 64k, on the seed toy with a [15, 30, 15] MLP and two cuts.
+ * Training throughput, diffskim next to PyTorch on the same models and data sizes: events per
+ * wall-second and per CPU-second of whole training epochs (diffskim: shuffle, split, rebatch,
+ * prepare and step, from the first step of an epoch to its last, validation left out; PyTorch:
+ * scripts/bench-train-torch.py, data in memory as tensors). Models: 'seed' (the seed toy, two
+ * '>' cuts x MLP 15-30-15) and 'wide' (20 Gaussian features, 20 '>' cuts, MLP 64-64); batch
+ * 4096 and 16384; BCE with the size term off and on. PyTorch runs through /usr/bin/python3 (or
+ * $TORCH_PYTHON) when it imports torch, at 1 thread and at its default threads.
  *
- *   npx tsx scripts/bench-train.ts [eventsPerClass=131072] [stepRepeats=10]
+ *   npx tsx scripts/bench-train.ts [events=262144] [epochs=2]
+ *   DIFFSKIM_BACKEND=wasm npx tsx scripts/bench-train.ts   (the TF.js path instead of the fused kernel)
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { lossSettings } from '../src/model/losses.js';
-import { createModel } from '../src/model/model.js';
-import { TfSelectionModel } from '../src/model/tfModel.js';
-import { initBackend } from '../src/training/backend.js';
-import { eventBytesModel } from '../src/training/eventBytes.js';
-import { trainStep } from '../src/training/steppers.js';
+import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { type EventBatch, makeBatch } from '../src/batch/batch.js';
 import { trainSelection } from '../src/training/trainer.js';
-import { toyBatches } from '../src/datasets/toy.js';
+import { normalSampler, seededRandom } from '../src/util/random.js';
 import { memoryDataset, toyData, toyPipeline } from './science-common.js';
 
-const [eventsPerClass = 131_072, stepRepeats = 10] = process.argv.slice(2).map(Number);
-const backend = await initBackend();
-const { source, info } = memoryDataset(toyData('toy2d', eventsPerClass, 1));
-console.log(`backend ${backend}, ${info.rows} events`);
+const [events = 262_144, epochs = 2] = process.argv.slice(2).map(Number);
+const MODELS = ['seed', 'wide'] as const;
+const BATCHES = [4096, 16384];
+const WIDE = 20;
 
-for (const batchSize of [4096, 16384, 65536]) {
-  const pipeline = toyPipeline({ training: { epochs: 1, batchSize, validationFraction: 0.05 } });
-  const r = await trainSelection({ pipeline, source, info });
+/** 20 Gaussian features, the signal shifted by 0.5 in each (as the PyTorch script's). */
+function wideData(n: number): EventBatch[] {
+  const normal = normalSampler(seededRandom('wide'));
+  const batches: EventBatch[] = [];
+  for (let start = 0; start < n; start += 8192) {
+    const m = Math.min(8192, n - start);
+    const label = Int32Array.from({ length: m }, () => (normal() > 0 ? 1 : 0));
+    const columns: Record<string, Float32Array | Int32Array> = { label, weight: new Float32Array(m).fill(1) };
+    for (let f = 0; f < WIDE; f++) columns[`f${f}`] = Float32Array.from(label, (y) => normal() + 0.5 * y);
+    const schema = Object.fromEntries(Object.keys(columns).map((c) => [c, c === 'label' ? 'int32' : 'float32']));
+    batches.push(makeBatch(columns, schema as Parameters<typeof makeBatch>[1]));
+  }
+  return batches;
+}
 
-  // The step alone, on one minibatch made once.
-  const [big] = toyBatches({ kind: 'toy2d', eventsPerClass: batchSize / 2, seed: 3, batchSize });
-  const model = createModel({ kind: 'cuts-x-mlp', features: ['x', 'y'], inputMean: [0, 0], inputStd: [2, 2], hidden: [15, 30, 15], seed: 1,
-    cuts: [{ column: 'x', op: '>', form: 'sigmoid', slope: 2, value: -5, mean: 0, std: 2 }, { column: 'y', op: '>', form: 'sigmoid', slope: 2, value: -5, mean: 0, std: 2 }] });
-  const layout = { model, label: 'label', weight: 'weight', classFactor: { signal: 1, background: 1 }, bytes: eventBytesModel(info) };
-  const settings = lossSettings(pipeline, layout.bytes.bytesIn, { signal: 1, background: 1 });
-  const tm = new TfSelectionModel(model);
-  const optimizer = tf.train.adam(0.01);
-  trainStep(tm, optimizer, settings, layout, big, 1);
-  const t0 = performance.now();
-  for (let i = 0; i < stepRepeats; i++) trainStep(tm, optimizer, settings, layout, big, 1);
-  const stepMs = (performance.now() - t0) / stepRepeats;
-  tm.dispose();
-  optimizer.dispose();
-  console.log(
-    `batch ${String(batchSize).padStart(5)}: epoch ${r.eventsPerSecond.toFixed(0).padStart(7)} events/s;` +
-      ` step alone ${stepMs.toFixed(1)} ms = ${((batchSize / stepMs) * 1000).toFixed(0)} events/s`,
-  );
+const features = Array.from({ length: WIDE }, (_, f) => `f${f}`);
+const data = { seed: toyData('toy2d', events / 2, 1), wide: wideData(events) };
+const overrides = {
+  seed: {},
+  wide: { features, cuts: features.map((column) => ({ column, op: '>' })), model: { kind: 'cuts-x-mlp', hidden: [64, 64] } },
+};
+
+interface Rate {
+  perWall: number;
+  perCpu: number;
+}
+
+/** diffskim's rate over its training epochs (validation, which follows each, left out). */
+async function diffskim(model: (typeof MODELS)[number], batchSize: number, lambda: number): Promise<Rate & { backend: string }> {
+  const { source, info } = memoryDataset(data[model]);
+  const cpu = () => process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;
+  let [wall, cpuSeconds, stepped] = [0, 0, 0];
+  let start = { wall: 0, cpu: 0 };
+  let last = start;
+  const mark = () => ({ wall: performance.now() / 1000, cpu: cpu() });
+  const r = await trainSelection({
+    pipeline: toyPipeline({ ...overrides[model], training: { epochs, batchSize, validationFraction: 0.05, seed: 1 }, loss: { size: { lambda } } }),
+    source,
+    info,
+    onTrainingSplit: () => (start = mark()),
+    onStep: (n) => {
+      stepped += n;
+      last = mark();
+    },
+    onEpoch: () => {
+      wall += last.wall - start.wall;
+      cpuSeconds += last.cpu - start.cpu;
+      start = mark();
+    },
+  });
+  return { perWall: stepped / wall, perCpu: stepped / cpuSeconds, backend: r.backend };
+}
+
+const python = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
+const hasTorch = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const torch = new Map<string, Rate>();
+if (hasTorch) {
+  const out = spawnSync(python, ['scripts/bench-train-torch.py', String(events), String(epochs), MODELS.join(','), BATCHES.join(','), '1,default'], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`bench-train-torch.py failed: ${out.stderr}`);
+  for (const line of out.stdout.trim().split('\n')) {
+    const r = JSON.parse(line);
+    torch.set(`${r.model}/${r.batch}/${r.size}/${r.threads === 1 && !torch.has(`${r.model}/${r.batch}/${r.size}/1`) ? '1' : 'default'}`, r);
+  }
+} else console.log(`PyTorch: ${python} cannot import torch; diffskim's figures alone (set TORCH_PYTHON to a python with torch)`);
+
+const k = (x: number) => `${(x / 1e3).toFixed(0)}k`;
+console.log(`${events} events x ${epochs} epochs; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on this machine`);
+console.log('model batch size | diffskim wall cpu | torch 1-thread wall cpu | ratio wall cpu | torch default wall cpu | ratio wall cpu');
+for (const model of MODELS) {
+  for (const batch of BATCHES) {
+    for (const lambda of [0, 0.5]) {
+      const d = await diffskim(model, batch, lambda);
+      const row = [`${model} ${batch} ${lambda > 0 ? 'on ' : 'off'}`, `${d.backend} ${k(d.perWall)} ${k(d.perCpu)}`];
+      for (const threads of ['1', 'default']) {
+        const t = torch.get(`${model}/${batch}/${lambda > 0}/${threads}`);
+        if (t) row.push(`${k(t.perWall)} ${k(t.perCpu)}`, `${(d.perWall / t.perWall).toFixed(2)}x ${(d.perCpu / t.perCpu).toFixed(2)}x`);
+      }
+      console.log(row.join(' | '));
+    }
+  }
 }
