@@ -274,30 +274,51 @@ export class FusedSelectionModel {
       const out = act[l + 1];
       const k0 = this.kernelAt[l];
       const b0 = this.biasAt[l];
+      // Two outputs of four events per loop: eight independent sums from six loads.
       for (let e = 0; e < count; e += 4) {
         const h0 = e * nIn;
         const h1 = h0 + nIn;
         const h2 = h1 + nIn;
         const h3 = h2 + nIn;
-        for (let o = 0; o < nOut; o++) {
-          const bias = wT[b0 + o];
-          let s0 = bias;
-          let s1 = bias;
-          let s2 = bias;
-          let s3 = bias;
-          const row = k0 + o * nIn;
+        for (let o = 0; o < nOut; o += 2) {
+          // With an odd nOut the last pair repeats its first output.
+          const p = o + 1 < nOut ? o + 1 : o;
+          const rowA = k0 + o * nIn;
+          const rowB = k0 + p * nIn;
+          let u0 = wT[b0 + o];
+          let u1 = u0;
+          let u2 = u0;
+          let u3 = u0;
+          let v0 = wT[b0 + p];
+          let v1 = v0;
+          let v2 = v0;
+          let v3 = v0;
           for (let j = 0; j < nIn; j++) {
-            const wj = wT[row + j];
-            s0 += h[h0 + j] * wj;
-            s1 += h[h1 + j] * wj;
-            s2 += h[h2 + j] * wj;
-            s3 += h[h3 + j] * wj;
+            const wa = wT[rowA + j];
+            const wb = wT[rowB + j];
+            const x0 = h[h0 + j];
+            const x1 = h[h1 + j];
+            const x2 = h[h2 + j];
+            const x3 = h[h3 + j];
+            u0 += x0 * wa;
+            u1 += x1 * wa;
+            u2 += x2 * wa;
+            u3 += x3 * wa;
+            v0 += x0 * wb;
+            v1 += x1 * wb;
+            v2 += x2 * wb;
+            v3 += x3 * wb;
           }
           const floor = l < last ? 0 : -Infinity;
-          out[e * nOut + o] = s0 > floor ? s0 : 0;
-          out[(e + 1) * nOut + o] = s1 > floor ? s1 : 0;
-          out[(e + 2) * nOut + o] = s2 > floor ? s2 : 0;
-          out[(e + 3) * nOut + o] = s3 > floor ? s3 : 0;
+          const at = e * nOut;
+          out[at + o] = u0 > floor ? u0 : 0;
+          out[at + nOut + o] = u1 > floor ? u1 : 0;
+          out[at + 2 * nOut + o] = u2 > floor ? u2 : 0;
+          out[at + 3 * nOut + o] = u3 > floor ? u3 : 0;
+          out[at + p] = v0 > floor ? v0 : 0;
+          out[at + nOut + p] = v1 > floor ? v1 : 0;
+          out[at + 2 * nOut + p] = v2 > floor ? v2 : 0;
+          out[at + 3 * nOut + p] = v3 > floor ? v3 : 0;
         }
       }
     }
