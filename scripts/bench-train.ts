@@ -44,7 +44,11 @@ const features = Array.from({ length: WIDE }, (_, f) => `f${f}`);
 const data = { seed: toyData('toy2d', events / 2, 1), wide: wideData(events) };
 const overrides = {
   seed: {},
-  wide: { features, cuts: features.map((column) => ({ column, op: '>' })), model: { kind: 'cuts-x-mlp', hidden: [64, 64] } },
+  wide: {
+    features,
+    cuts: features.map((column) => ({ column, op: '>' })),
+    model: { kind: 'cuts-x-mlp', hidden: [64, 64] },
+  },
 };
 
 interface Rate {
@@ -53,7 +57,11 @@ interface Rate {
 }
 
 /** diffskim's rate over its training epochs (validation, which follows each, left out). */
-async function diffskim(model: (typeof MODELS)[number], batchSize: number, lambda: number): Promise<Rate & { backend: string }> {
+async function diffskim(
+  model: (typeof MODELS)[number],
+  batchSize: number,
+  lambda: number,
+): Promise<Rate & { backend: string }> {
   const memory = memoryDataset(data[model]);
   const info = memory.info;
   // Projected as a Parquet source is (the memory dataset hands every column, passengers included);
@@ -61,7 +69,11 @@ async function diffskim(model: (typeof MODELS)[number], batchSize: number, lambd
   const source = {
     ...memory.source,
     batches: (o: Parameters<typeof memory.source.batches>[0] = {}) =>
-      memory.source.batches(o).pipe(map((b) => (o.columns ? selectColumns(b, [...new Set(o.columns.map((c) => parseQuantity(c).column))]) : b))),
+      memory.source
+        .batches(o)
+        .pipe(
+          map((b) => (o.columns ? selectColumns(b, [...new Set(o.columns.map((c) => parseQuantity(c).column))]) : b)),
+        ),
   };
   const cpu = () => process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;
   let [wall, cpuSeconds, stepped] = [0, 0, 0];
@@ -69,7 +81,11 @@ async function diffskim(model: (typeof MODELS)[number], batchSize: number, lambd
   let last = start;
   const mark = () => ({ wall: performance.now() / 1000, cpu: cpu() });
   const r = await trainSelection({
-    pipeline: toyPipeline({ ...overrides[model], training: { epochs, batchSize, validationFraction: 0.05, seed: 1 }, loss: { size: { lambda } } }),
+    pipeline: toyPipeline({
+      ...overrides[model],
+      training: { epochs, batchSize, validationFraction: 0.05, seed: 1 },
+      loss: { size: { lambda } },
+    }),
     source,
     info,
     onTrainingSplit: () => (start = mark()),
@@ -90,17 +106,33 @@ const python = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
 const hasTorch = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 const torch = new Map<string, Rate>();
 if (hasTorch) {
-  const out = spawnSync(python, ['scripts/bench-train-torch.py', String(events), String(epochs), MODELS.join(','), BATCHES.join(','), '1,default'], { encoding: 'utf8' });
+  const out = spawnSync(
+    python,
+    ['scripts/bench-train-torch.py', String(events), String(epochs), MODELS.join(','), BATCHES.join(','), '1,default'],
+    { encoding: 'utf8' },
+  );
   if (out.status !== 0) throw new Error(`bench-train-torch.py failed: ${out.stderr}`);
   for (const line of out.stdout.trim().split('\n')) {
     const r = JSON.parse(line);
-    torch.set(`${r.model}/${r.batch}/${r.size}/${r.threads === 1 && !torch.has(`${r.model}/${r.batch}/${r.size}/1`) ? '1' : 'default'}`, r);
+    const key = `${r.model}/${r.batch}/${r.size}`;
+    // The first run of a setting is at 1 thread, the second at the default.
+    torch.set(`${key}/${torch.has(`${key}/1`) ? 'default' : '1'}`, r);
   }
-} else console.log(`PyTorch: ${python} cannot import torch; diffskim's figures alone (set TORCH_PYTHON to a python with torch)`);
+} else
+  console.log(
+    `PyTorch: ${python} cannot import torch; diffskim's figures alone (set TORCH_PYTHON to a python with torch)`,
+  );
 
 const k = (x: number) => `${(x / 1e3).toFixed(0)}k`;
-console.log(`${events} events x ${epochs} epochs; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on this machine`);
-console.log('model batch size | diffskim wall cpu | torch 1-thread wall cpu | ratio wall cpu | torch default wall cpu | ratio wall cpu');
+console.log(
+  `${events} events x ${epochs} epochs; load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} on this machine`,
+);
+console.log(
+  'model batch size | diffskim wall cpu | torch 1-thread wall cpu | ratio wall cpu' +
+    ' | torch default wall cpu | ratio wall cpu',
+);
 for (const model of MODELS) {
   for (const batch of BATCHES) {
     for (const lambda of [0, 0.5]) {
@@ -108,7 +140,11 @@ for (const model of MODELS) {
       const row = [`${model} ${batch} ${lambda > 0 ? 'on ' : 'off'}`, `${d.backend} ${k(d.perWall)} ${k(d.perCpu)}`];
       for (const threads of ['1', 'default']) {
         const t = torch.get(`${model}/${batch}/${lambda > 0}/${threads}`);
-        if (t) row.push(`${k(t.perWall)} ${k(t.perCpu)}`, `${(d.perWall / t.perWall).toFixed(2)}x ${(d.perCpu / t.perCpu).toFixed(2)}x`);
+        if (t)
+          row.push(
+            `${k(t.perWall)} ${k(t.perCpu)}`,
+            `${(d.perWall / t.perWall).toFixed(2)}x ${(d.perCpu / t.perCpu).toFixed(2)}x`,
+          );
       }
       console.log(row.join(' | '));
     }

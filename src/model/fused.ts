@@ -1,5 +1,14 @@
 import type { PreparedBatch } from '../training/prepare.js';
-import { cutEdges, erf, ERF_TAIL, LOG_2_SQRT_PI, LOG_FLOOR, logErfcTail, softplus, withEdgeThresholds } from './cuts.js';
+import {
+  cutEdges,
+  erf,
+  ERF_TAIL,
+  LOG_2_SQRT_PI,
+  LOG_FLOOR,
+  logErfcTail,
+  softplus,
+  withEdgeThresholds,
+} from './cuts.js';
 import { isSignificance, type LossSettings } from './losses.js';
 import { hasCuts, hasMlp, type SelectionModel } from './model.js';
 
@@ -31,7 +40,10 @@ export class FusedSelectionModel {
   /** The parameters in float64 for the step: kernels [in][out] (backward) and transposed [out][in] (forward). */
   private readonly weights: Float64Array;
   private readonly transposed: Float64Array;
-  /** Activations (after ReLU) and their gradients of a chunk of CHUNK events, per layer, [event][unit]; [0] the standardised input. */
+  /**
+   * Activations (after ReLU) and their gradients of a chunk of CHUNK events, per layer,
+   * [event][unit]; [0] the standardised input.
+   */
   private readonly act: Float64Array[];
   private readonly dAct: Float64Array[];
   private logCut = new Float64Array(0);
@@ -70,14 +82,18 @@ export class FusedSelectionModel {
   tensors(): Float32Array[] {
     const E = this.edgeCount;
     const views = E > 0 ? [this.params.subarray(0, E)] : [];
-    this.base.layers.forEach((l, i) => views.push(this.params.subarray(this.kernelAt[i], this.kernelAt[i] + l.inputs * l.outputs)));
+    this.base.layers.forEach((l, i) =>
+      views.push(this.params.subarray(this.kernelAt[i], this.kernelAt[i] + l.inputs * l.outputs)),
+    );
     this.base.layers.forEach((l, i) => views.push(this.params.subarray(this.biasAt[i], this.biasAt[i] + l.outputs)));
     return views;
   }
 
   /** Sets the parameters from a plain model of the same architecture. */
   restore(model: SelectionModel): void {
-    cutEdges(hasCuts(model) ? model.cuts : []).forEach((e, k) => (this.params[k] = (e.threshold - this.edgeMean[k]) / this.edgeStd[k]));
+    cutEdges(hasCuts(model) ? model.cuts : []).forEach(
+      (e, k) => (this.params[k] = (e.threshold - this.edgeMean[k]) / this.edgeStd[k]),
+    );
     model.layers.forEach((l, i) => {
       this.params.set(l.kernel, this.kernelAt[i]);
       this.params.set(l.bias, this.biasAt[i]);
@@ -98,7 +114,11 @@ export class FusedSelectionModel {
   }
 
   /** The loss terms of a batch, with d total / d params left in `gradient`. */
-  lossAndGradient(s: LossSettings, b: PreparedBatch, multiplier: number): { total: number; main: number; size: number } {
+  lossAndGradient(
+    s: LossSettings,
+    b: PreparedBatch,
+    multiplier: number,
+  ): { total: number; main: number; size: number } {
     const n = b.n;
     const cuts = this.edgeCount > 0;
     const mlp = this.sizes.length > 0;
@@ -249,7 +269,8 @@ export class FusedSelectionModel {
     transposed.set(weights);
     for (let l = 0; l + 1 < sizes.length; l++) {
       const [nIn, nOut, k0] = [sizes[l], sizes[l + 1], this.kernelAt[l]];
-      for (let j = 0; j < nIn; j++) for (let o = 0; o < nOut; o++) transposed[k0 + o * nIn + j] = weights[k0 + j * nOut + o];
+      for (let j = 0; j < nIn; j++)
+        for (let o = 0; o < nOut; o++) transposed[k0 + o * nIn + j] = weights[k0 + j * nOut + o];
     }
   }
 
@@ -324,7 +345,10 @@ export class FusedSelectionModel {
     }
   }
 
-  /** Backward of the chunk's `count` slots (d total / d logit in dAct's last layer, a multiple of 4) into the gradient. */
+  /**
+   * Backward of the chunk's `count` slots (a multiple of 4), from d total / d logit in dAct's
+   * last layer, into the gradient.
+   */
   private mlpBackward(count: number): void {
     const { weights: w, act, dAct, sizes, gradient } = this;
     for (let l = sizes.length - 2; l >= 0; l--) {
@@ -408,7 +432,7 @@ function logErfStepSlope(a: number): number {
   if (a < -ERF_TAIL) return -logErfcTailSlope(-a);
   if (a < ERF_TAIL) {
     const w = 0.5 * (1 + erf(a));
-    return w < LOG_FLOOR || w > 1 ? 0 : Math.exp(-a * a - LOG_2_SQRT_PI) * 2 / w;
+    return w < LOG_FLOOR || w > 1 ? 0 : (Math.exp(-a * a - LOG_2_SQRT_PI) * 2) / w;
   }
   const t = Math.exp(logErfcTail(a));
   return (-t * logErfcTailSlope(a)) / (1 - t);
@@ -419,11 +443,15 @@ function logErfcTailSlope(z: number): number {
   const u = 1 / (z * z);
   const q = u * (-0.5 + u * (0.75 - 1.875 * u));
   const dq = -0.5 + u * (1.5 - 5.625 * u);
-  return -2 * z - 1 / z + (dq * (-2 * u / z)) / (1 + q);
+  return -2 * z - 1 / z + (dq * ((-2 * u) / z)) / (1 + q);
 }
 
 /** losses.ts' significance() and its derivatives in s and b. */
-function significanceAndSlopes(s: LossSettings, sig: number, bkg: number): { value: number; dSig: number; dBkg: number } {
+function significanceAndSlopes(
+  s: LossSettings,
+  sig: number,
+  bkg: number,
+): { value: number; dSig: number; dBkg: number } {
   const eps = 1e-3 * s.backgroundYield;
   if (s.kind === 's-over-sqrt-b') {
     const q = bkg + (s.sigmaB * bkg) ** 2 + eps;

@@ -46,7 +46,8 @@ export async function initBackend(prefer: BackendChoice = 'auto'): Promise<strin
       if (await tryNative(pkg)) return tf.getBackend();
       tried.push(pkg);
     }
-    if (choice === 'tensorflow') throw new Error(`backend 'tensorflow' needs ${tried.join(' or ')}, which could not be loaded`);
+    if (choice === 'tensorflow')
+      throw new Error(`backend 'tensorflow' needs ${tried.join(' or ')}, which could not be loaded`);
   }
   if (choice === 'auto' || choice === 'wasm') {
     if (await tryWasm()) return 'wasm';

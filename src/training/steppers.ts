@@ -50,7 +50,8 @@ export function tfStepper(model: SelectionModel, learningRate: number, backend: 
 export function fusedStepper(model: SelectionModel, learningRate: number, backend: string): Stepper {
   const fm = new FusedSelectionModel(model);
   let adam = new Adam(fm.params.length, learningRate);
-  const views = (flat: Float32Array) => fm.tensors().map((t) => flat.subarray(t.byteOffset / 4, t.byteOffset / 4 + t.length));
+  const views = (flat: Float32Array) =>
+    fm.tensors().map((t) => flat.subarray(t.byteOffset / 4, t.byteOffset / 4 + t.length));
   return {
     step: (settings, layout, batch, multiplier) => {
       const prepared = prepareBatch(layout, batch);
@@ -70,7 +71,11 @@ export function fusedStepper(model: SelectionModel, learningRate: number, backen
       fm.tensors().forEach((t, i) => out.set(`param/${i}`, t.slice()));
       out.set('adam/beta1^t', Float32Array.of(adam.beta1Power));
       out.set('adam/beta2^t', Float32Array.of(adam.beta2Power));
-      for (const [kind, flat] of [['m', adam.m], ['v', adam.v]] as const) views(flat).forEach((t, i) => out.set(`adam/${kind}/${i}`, t.slice()));
+      for (const [kind, flat] of [
+        ['m', adam.m],
+        ['v', adam.v],
+      ] as const)
+        views(flat).forEach((t, i) => out.set(`adam/${kind}/${i}`, t.slice()));
       return out;
     },
     restore: (iterations, saved) => {
@@ -84,7 +89,11 @@ export function fusedStepper(model: SelectionModel, learningRate: number, backen
       adam.beta1Power = get('adam/beta1^t', 1)[0];
       adam.beta2Power = get('adam/beta2^t', 1)[0];
       adam.iterations = iterations;
-      for (const [kind, flat] of [['m', adam.m], ['v', adam.v]] as const) views(flat).forEach((t, i) => t.set(get(`adam/${kind}/${i}`, t.length)));
+      for (const [kind, flat] of [
+        ['m', adam.m],
+        ['v', adam.v],
+      ] as const)
+        views(flat).forEach((t, i) => t.set(get(`adam/${kind}/${i}`, t.length)));
     },
     dispose: () => {},
   };
@@ -115,7 +124,12 @@ export function trainStep(
     }, model.trainableVariables());
     const check = tf.tidy(() => {
       const gradNorm = tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))));
-      return tf.concat([tf.reshape(value, [1]), tf.reshape(kept[0], [1]), tf.reshape(kept[1], [1]), tf.reshape(gradNorm, [1])]);
+      return tf.concat([
+        tf.reshape(value, [1]),
+        tf.reshape(kept[0], [1]),
+        tf.reshape(kept[1], [1]),
+        tf.reshape(gradNorm, [1]),
+      ]);
     });
     const [total, main, size, gradNorm] = check.dataSync();
     tf.dispose([value, check, ...kept]);

@@ -8,7 +8,13 @@ import { logCutWeights, mlpLogit } from '../../src/model/score.js';
 import { TfSelectionModel } from '../../src/model/tfModel.js';
 import { initBackend } from '../../src/training/backend.js';
 import { eventBytesModel } from '../../src/training/eventBytes.js';
-import { batchTensors, type BatchLayout, disposeBatchTensors, type PreparedBatch, prepareBatch } from '../../src/training/prepare.js';
+import {
+  batchTensors,
+  type BatchLayout,
+  disposeBatchTensors,
+  type PreparedBatch,
+  prepareBatch,
+} from '../../src/training/prepare.js';
 import { cut, model, uniformBatch } from './helpers.js';
 
 beforeAll(async () => {
@@ -46,14 +52,26 @@ const LOSSES: [string, LossSettings][] = [
 const TF_IMPRECISE = new Set(['asimov with sigmaB']);
 // Thresholds inside the data, and a steep erf edge whose tails (|a| > 3) are reached.
 const CUTS: [string, CutSpec[]][] = [
-  ['sigmoid > and erf between', [cut('a', '>', 'sigmoid', 0.9, { value: -1.5 }), cut('b', 'between', 'erf', 0.6, { low: -2.5, high: 3 })]],
-  ['erf < (steep) and sigmoid between', [cut('a', '<', 'erf', 2.5, { value: 1 }), cut('b', 'between', 'sigmoid', 1.1, { low: -3, high: 2 })]],
+  [
+    'sigmoid > and erf between',
+    [cut('a', '>', 'sigmoid', 0.9, { value: -1.5 }), cut('b', 'between', 'erf', 0.6, { low: -2.5, high: 3 })],
+  ],
+  [
+    'erf < (steep) and sigmoid between',
+    [cut('a', '<', 'erf', 2.5, { value: 1 }), cut('b', 'between', 'sigmoid', 1.1, { low: -3, high: 2 })],
+  ],
 ];
 const KINDS: ModelKind[] = ['cuts-x-mlp', 'mlp', 'cuts'];
 
 function layoutOf(kind: ModelKind, cuts: CutSpec[]): BatchLayout {
   const m = model(kind, kind === 'mlp' ? [] : cuts);
-  return { model: m, label: 'label', weight: 'weight', classFactor: { signal: 1.3, background: 0.8 }, bytes: eventBytesModel(info) };
+  return {
+    model: m,
+    label: 'label',
+    weight: 'weight',
+    classFactor: { signal: 1.3, background: 0.8 },
+    bytes: eventBytesModel(info),
+  };
 }
 
 /** TF.js' loss and gradients, flattened in trainableVariables() order. */
@@ -61,7 +79,10 @@ function tfLossAndGradient(layout: BatchLayout, settings: LossSettings): { total
   const tm = new TfSelectionModel(layout.model);
   const t = batchTensors(prepareBatch(layout, batch), layout.model.kind === 'cuts' ? 0 : 2, tm.edgeCount);
   try {
-    const { value, grads } = tf.variableGrads(() => tfLoss(settings, tm.forward(t.features, t.cutValues, MULTIPLIER), t.loss).total, tm.trainableVariables());
+    const { value, grads } = tf.variableGrads(
+      () => tfLoss(settings, tm.forward(t.features, t.cutValues, MULTIPLIER), t.loss).total,
+      tm.trainableVariables(),
+    );
     const parts = tm.trainableVariables().map((v) => grads[v.name].dataSync() as Float32Array);
     const gradient = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
     let at = 0;
@@ -79,12 +100,20 @@ function tfLossAndGradient(layout: BatchLayout, settings: LossSettings): { total
 function jsLoss(layout: BatchLayout, settings: LossSettings, p: PreparedBatch): number {
   const m = layout.model;
   const acc = new LossAccumulator(settings);
-  acc.add(hasCuts(m) ? logCutWeights(m, batch, MULTIPLIER) : null, hasMlp(m) ? mlpLogit(m, batch) : null, p.label, p.weight, p.keptBytes, p.bytes);
+  acc.add(
+    hasCuts(m) ? logCutWeights(m, batch, MULTIPLIER) : null,
+    hasMlp(m) ? mlpLogit(m, batch) : null,
+    p.label,
+    p.weight,
+    p.keptBytes,
+    p.bytes,
+  );
   acc.addTotals(p.label, p.fullWeight);
   return acc.result().total;
 }
 
-const close = (fused: number, reference: number) => Math.abs(fused - reference) <= Math.max(1e-5 * Math.abs(reference), 1e-7);
+const close = (fused: number, reference: number) =>
+  Math.abs(fused - reference) <= Math.max(1e-5 * Math.abs(reference), 1e-7);
 
 describe('fused loss and gradient', () => {
   for (const kind of KINDS) {
@@ -101,7 +130,9 @@ describe('fused loss and gradient', () => {
           if (TF_IMPRECISE.has(lossName)) return;
           const reference = tfLossAndGradient(layout, settings);
           expect(fused.gradient.length).toBe(reference.gradient.length);
-          const bad = [...fused.gradient].map((g, i) => [i, g, reference.gradient[i]]).filter(([, g, ref]) => !close(g, ref));
+          const bad = [...fused.gradient]
+            .map((g, i) => [i, g, reference.gradient[i]])
+            .filter(([, g, ref]) => !close(g, ref));
           expect(bad).toEqual([]);
           expect(close(r.total, reference.total), `loss ${r.total} vs ${reference.total}`).toBe(true);
           // The gradient is not trivially zero.

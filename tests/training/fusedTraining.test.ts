@@ -16,7 +16,13 @@ describe('fused training against TF.js', () => {
   for (const [name, overrides] of [
     ['cuts x MLP, bce', {}],
     ['cuts x MLP, bce + size term', { loss: { size: { lambda: 1 } } }],
-    ['cuts alone, signal efficiency at a background target', { model: { kind: 'cuts' }, loss: { kind: 'signal-efficiency', size: { lambda: 5, targetKeptFraction: 0.3, over: 'background' } } }],
+    [
+      'cuts alone, signal efficiency at a background target',
+      {
+        model: { kind: 'cuts' },
+        loss: { kind: 'signal-efficiency', size: { lambda: 5, targetKeptFraction: 0.3, over: 'background' } },
+      },
+    ],
   ] as const) {
     it(`${name}: the same validation AUC within 0.001`, async () => {
       const [fused, tf] = [await train('fused', overrides), await train('wasm', overrides)];
