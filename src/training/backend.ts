@@ -11,16 +11,26 @@ const CHOICES: BackendChoice[] = ['auto', 'fused', 'tensorflow', 'wasm', 'cpu'];
 export const FUSED = 'fused-js';
 
 /**
- * The backend training runs on: the fused kernel (every model kind, loss and size term) by
- * default, unless the native GPU bindings (tfjs-node-gpu) load; a TF.js backend when asked for
- * by name. DIFFSKIM_BACKEND overrides `prefer`.
+ * Largest MLP layer (inputs x outputs) that 'auto' trains with the fused kernel. Measured with
+ * scripts/bench-train.ts on 2 cores: with the seed MLP (15-30-15, largest layer 450) the fused
+ * step is as fast as TF.js' WASM backend per CPU-second (0.9-1.15x at batch 4096 and 16384), and
+ * avoids its per-op dispatch; with 64-64 (4096) WASM's SIMD matrix products are 1.4-1.6x faster.
  */
-export async function trainingBackend(prefer: BackendChoice = 'auto'): Promise<string> {
+export const FUSED_MAX_LAYER = 1024;
+
+/**
+ * The backend training runs on. 'auto': tfjs-node-gpu when it loads, else the fused kernel
+ * (every model kind, loss and size term) when the widest MLP layer has at most FUSED_MAX_LAYER
+ * weights, else TF.js (initBackend's 'auto'). A name picks that backend. DIFFSKIM_BACKEND
+ * overrides `prefer`.
+ */
+export async function trainingBackend(prefer: BackendChoice, widestLayer: number): Promise<string> {
   const choice = chosen(prefer);
   if (choice === 'fused') return FUSED;
   if (choice === 'auto') {
     registerGradients();
-    return (await tryNative('@tensorflow/tfjs-node-gpu')) ? tf.getBackend() : FUSED;
+    if (await tryNative('@tensorflow/tfjs-node-gpu')) return tf.getBackend();
+    if (widestLayer <= FUSED_MAX_LAYER) return FUSED;
   }
   return initBackend(choice);
 }

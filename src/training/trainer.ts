@@ -101,11 +101,13 @@ const DEFAULT_SLOPE_PER_STD = 4;
  */
 export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const { pipeline: p, source, info } = args;
-  const backend = await trainingBackend(args.backend ?? 'auto');
   const label = p.label;
   if (!label) throw new Error(`pipeline '${p.name}': training needs a label column ('label:')`);
   const kind = p.model.kind;
   const features = hasMlp({ kind }) ? p.features : [];
+  const sizes = hasMlp({ kind }) ? [features.length, ...p.model.hidden, 1] : [];
+  const widestLayer = Math.max(0, ...sizes.slice(1).map((outputs, l) => sizes[l] * outputs));
+  const backend = await trainingBackend(args.backend ?? 'auto', widestLayer);
   const cutConfigs = hasCuts({ kind }) ? p.cuts : [];
   if (kind === 'cuts' && cutConfigs.length === 0) throw new Error(`pipeline '${p.name}': model kind 'cuts' needs at least one cut`);
 

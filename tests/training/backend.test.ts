@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/training/backend.js';
+import { FUSED, FUSED_MAX_LAYER, initBackend, trainingBackend } from '../../src/training/backend.js';
 
 async function nativeInstalled(): Promise<boolean> {
   try {
@@ -26,6 +26,15 @@ describe('initBackend', () => {
 
   it('auto picks native TensorFlow when installed, else WASM', async () => {
     expect(await initBackend('auto')).toBe((await nativeInstalled()) ? 'tensorflow' : 'wasm');
+  });
+
+  it('training: auto takes the fused kernel up to FUSED_MAX_LAYER weights a layer, TF.js beyond', async () => {
+    expect(await trainingBackend('auto', 15 * 30)).toBe(FUSED);
+    expect(await trainingBackend('auto', FUSED_MAX_LAYER + 1)).toBe((await nativeInstalled()) ? 'tensorflow' : 'wasm');
+    expect(await trainingBackend('fused', 64 * 64)).toBe(FUSED);
+    expect(await trainingBackend('cpu', 2)).toBe('cpu');
+    process.env.DIFFSKIM_BACKEND = 'fused';
+    expect(await trainingBackend('wasm', 2)).toBe(FUSED);
   });
 
   it('DIFFSKIM_BACKEND overrides the request, and must be a known name', async () => {
