@@ -47,7 +47,6 @@ export class FusedSelectionModel {
   private readonly act: Float64Array[];
   private readonly dAct: Float64Array[];
   private logCut = new Float64Array(0);
-  private logit = new Float64Array(0);
 
   constructor(private readonly base: SelectionModel) {
     const edges = hasCuts(base) ? cutEdges(base.cuts) : [];
@@ -122,8 +121,8 @@ export class FusedSelectionModel {
     const n = b.n;
     const cuts = this.edgeCount > 0;
     const mlp = this.sizes.length > 0;
-    if (this.logCut.length < n) [this.logCut, this.logit] = [new Float64Array(n), new Float64Array(n)];
-    const { logCut, logit, gradient } = this;
+    if (this.logCut.length < n) this.logCut = new Float64Array(n);
+    const { logCut, gradient } = this;
     gradient.fill(0);
     this.loadWeights();
 
@@ -148,8 +147,8 @@ export class FusedSelectionModel {
       let bkg = 0;
       for (let i = 0; i < n; i++) {
         if (mlp && i % CHUNK === 0) this.mlpForward(b.features, i, Math.min(CHUNK, n - i));
-        if (mlp) logit[i] = this.act[this.sizes.length - 1][i % CHUNK];
-        const wP = b.weight[i] * Math.exp(logCut[i] - (mlp ? softplus(-logit[i]) : 0));
+        const logSig = mlp ? -softplus(-this.act[this.sizes.length - 1][i % CHUNK]) : 0;
+        const wP = b.weight[i] * Math.exp(logCut[i] + logSig);
         if (b.label[i]) sig += wP;
         else bkg += wP;
       }
