@@ -24,15 +24,24 @@ export const FUSED_MAX_LAYER = 1024;
  * weights, else TF.js (initBackend's 'auto'). A name picks that backend. DIFFSKIM_BACKEND
  * overrides `prefer`.
  */
-export async function trainingBackend(prefer: BackendChoice, widestLayer: number): Promise<string> {
+export async function trainingBackend(prefer: BackendChoice, widestLayer: number): Promise<TrainingBackend> {
   const choice = chosen(prefer);
-  if (choice === 'fused') return FUSED;
+  if (choice === 'fused') return { name: FUSED };
   if (choice === 'auto') {
     registerGradients();
-    if (await tryNative('@tensorflow/tfjs-node-gpu')) return tf.getBackend();
-    if (widestLayer <= FUSED_MAX_LAYER) return FUSED;
+    if (await tryNative('@tensorflow/tfjs-node-gpu')) return { name: tf.getBackend() };
+    if (widestLayer <= FUSED_MAX_LAYER) return { name: FUSED };
+    const name = await initBackend('auto');
+    const why = `the widest MLP layer has ${widestLayer} weights, more than the fused kernel's ${FUSED_MAX_LAYER}`;
+    return { name, note: `trained on TF.js '${name}': ${why} (DIFFSKIM_BACKEND=fused forces it)` };
   }
-  return initBackend(choice);
+  return { name: await initBackend(choice) };
+}
+
+export interface TrainingBackend {
+  name: string;
+  /** Why 'auto' did not take the fused kernel, when it did not for this model. */
+  note?: string;
 }
 
 function chosen(prefer: BackendChoice): BackendChoice {

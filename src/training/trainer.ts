@@ -107,7 +107,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const features = hasMlp({ kind }) ? p.features : [];
   const sizes = hasMlp({ kind }) ? [features.length, ...p.model.hidden, 1] : [];
   const widestLayer = Math.max(0, ...sizes.slice(1).map((outputs, l) => sizes[l] * outputs));
-  const backend = await trainingBackend(args.backend ?? 'auto', widestLayer);
+  const chosen = await trainingBackend(args.backend ?? 'auto', widestLayer);
+  const backend = chosen.name;
   const cutConfigs = hasCuts({ kind }) ? p.cuts : [];
   if (kind === 'cuts' && cutConfigs.length === 0) throw new Error(`pipeline '${p.name}': model kind 'cuts' needs at least one cut`);
 
@@ -260,6 +261,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   }
   const last = history[history.length - 1];
   const warnings = vanishedCutWarnings(model, stats);
+  if (chosen.note) warnings.push(chosen.note);
   if (kind === 'mlp' && p.cuts.length > 0) warnings.push(`model kind 'mlp' learns no cuts: the ${p.cuts.length} cut(s) listed were left out`);
   warnings.push(...checkpointWarnings);
   if (skippedTotal > 0) warnings.push(`${skippedTotal} minibatch step(s) had a non-finite loss or gradient (or no weight) and were skipped`);

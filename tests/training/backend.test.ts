@@ -29,12 +29,14 @@ describe('initBackend', () => {
   });
 
   it('training: auto takes the fused kernel up to FUSED_MAX_LAYER weights a layer, TF.js beyond', async () => {
-    expect(await trainingBackend('auto', 15 * 30)).toBe(FUSED);
-    expect(await trainingBackend('auto', FUSED_MAX_LAYER + 1)).toBe((await nativeInstalled()) ? 'tensorflow' : 'wasm');
-    expect(await trainingBackend('fused', 64 * 64)).toBe(FUSED);
-    expect(await trainingBackend('cpu', 2)).toBe('cpu');
+    expect(await trainingBackend('auto', 15 * 30)).toEqual({ name: FUSED });
+    const wide = await trainingBackend('auto', FUSED_MAX_LAYER + 1);
+    expect(wide.name).toBe((await nativeInstalled()) ? 'tensorflow' : 'wasm');
+    expect(wide.note).toMatch(/widest MLP layer has 1025 weights, more than the fused kernel's 1024/);
+    expect(await trainingBackend('fused', 64 * 64)).toEqual({ name: FUSED });
+    expect(await trainingBackend('cpu', 2)).toEqual({ name: 'cpu' });
     process.env.DIFFSKIM_BACKEND = 'fused';
-    expect(await trainingBackend('wasm', 2)).toBe(FUSED);
+    expect((await trainingBackend('wasm', 2)).name).toBe(FUSED);
   });
 
   it('DIFFSKIM_BACKEND overrides the request, and must be a known name', async () => {
