@@ -29,7 +29,7 @@ export interface SkimJob {
 }
 
 /** What a skim reports back over RPC: the figures of src/skim/runSkim.ts's SkimResult. */
-export type SkimOutcome = Pick<SkimResult, 'inputs' | 'skimFiles' | 'eventsIn' | 'eventsKept' | 'eventsCut' | 'bytesIn' | 'bytesOut' | 'bytesSaved' | 'seconds'>;
+export type SkimOutcome = Pick<SkimResult, 'inputs' | 'skimFiles' | 'files' | 'eventsIn' | 'eventsKept' | 'eventsCut' | 'bytesIn' | 'bytesOut' | 'bytesSaved' | 'seconds'>;
 
 export interface ServerOptions {
   /** Directories clients may read (and write skims into). */
@@ -149,7 +149,10 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
       score: req.scoreCut ? { threshold: req.scoreThreshold } : undefined,
       signal,
     });
-    const shown = { ...result, inputs: result.inputs.map((p) => roots.display(p)), skimFiles: result.skimFiles.map((p) => roots.display(p)) };
+    // Every path in the answer, the full report included, relative to the data roots.
+    const show = (p: string) => roots.display(p);
+    const files = result.files.map((f) => ({ ...f, input: show(f.input), output: show(f.output) }));
+    const shown = { ...result, inputs: result.inputs.map(show), skimFiles: result.skimFiles.map(show), files };
     return { ...shown, reportJson: JSON.stringify(shown) };
   };
 

@@ -226,6 +226,13 @@ describe('gRPC over real Parquet files', () => {
     const report = await unaryCall<SkimReportMsg>(address, {}, 'runSkim', { inputs: ['mc'], cuts: WHERE.map(encodeCut), outputDir: 'skims/remote', keep: ['id', 'pt', 'jet_pt'] });
     const local = await runSkim({ inputs: [join(root, 'mc', 'a.parquet'), join(root, 'mc', 'b.parquet')], cuts, outDir: join(base, 'local'), keep: ['id', 'pt', 'jet_pt'] });
     expect(report.skimFiles).toEqual(['skims/remote/a.skim.parquet', 'skims/remote/b.skim.parquet']);
+    // The full report names files as the rest of the answer does: relative to the data root.
+    const full = JSON.parse(report.reportJson);
+    expect(full.files.map((f: { input: string; output: string }) => [f.input, f.output])).toEqual([
+      ['mc/a.parquet', 'skims/remote/a.skim.parquet'],
+      ['mc/b.parquet', 'skims/remote/b.skim.parquet'],
+    ]);
+    expect(report.reportJson).not.toContain(root);
     expect([report.eventsIn, report.eventsKept, report.eventsCut]).toEqual([local.eventsIn, local.eventsKept, local.eventsCut]);
     for (const f of ['a', 'b']) {
       const [{ d }] = await sql(`SELECT count(*)::INT AS d FROM (SELECT * FROM '${root}/skims/remote/${f}.skim.parquet' EXCEPT ALL SELECT * FROM '${base}/local/${f}.skim.parquet')`);
