@@ -1,16 +1,23 @@
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { glob } from 'tinyglobby';
-import { invalidArgument, notFound, permissionDenied } from './errors.js';
+import { type Confinement, confinedGlob, confinedPath, PATTERN_CHARS } from './confinedGlob.js';
+import { invalidArgument, notFound, permissionDenied, resourceExhausted } from './errors.js';
+
+/** Directory entries one request path may make the server list, at most, by default. */
+export const MAX_LISTED_ENTRIES = 200_000;
 
 /**
  * The directories a server may read and write. Every path a client sends is resolved against
  * them and refused unless it stays inside one, after following symbolic links.
  */
 export class DataRoots {
-  private constructor(private readonly roots: string[]) {}
+  private constructor(
+    private readonly roots: string[],
+    private readonly maxListed: number,
+  ) {}
 
-  static async open(dirs: string[]): Promise<DataRoots> {
+  /** `maxListed`: directory entries one request path may make the server list, at most. */
+  static async open(dirs: string[], maxListed = MAX_LISTED_ENTRIES): Promise<DataRoots> {
     if (dirs.length === 0) throw new Error('no data root given (--data-root DIR)');
     const roots: string[] = [];
     for (const d of dirs) {
@@ -18,7 +25,7 @@ export class DataRoots {
       if (!info?.isDirectory()) throw new Error(`data root '${d}' is not a directory`);
       roots.push(await realpath(d));
     }
-    return new DataRoots(roots);
+    return new DataRoots(roots, maxListed);
   }
 
   private rootOf(absolutePath: string): string | undefined {
@@ -62,34 +69,42 @@ export class DataRoots {
 
   /**
    * Files for request paths: plain files, directories (every *.parquet below, sorted), or
-   * globs. NOT_FOUND when a path matches nothing.
+   * globs, expanded only inside the data roots (see confinedGlob). NOT_FOUND when a path
+   * matches nothing; PERMISSION_DENIED when a path the client wrote out leads outside.
    */
-  async resolveInputs(specs: string[], extension = '.parquet'): Promise<string[]> {
+  async resolveInputs(specs: string[], extension = '.parquet', signal?: AbortSignal): Promise<string[]> {
     if (specs.length === 0) throw invalidArgument('no input paths given');
     const files: string[] = [];
     for (const spec of specs) {
-      const found = await this.resolveOne(spec, extension);
+      const found = await this.resolveOne(spec, extension, signal);
       if (found.length === 0) throw notFound(`no input file matches '${spec}'`);
+      // The readers would expand such a name as a pattern again, over files not checked here.
+      const pattern = found.find((f) => PATTERN_CHARS.test(f));
+      if (pattern) throw invalidArgument(`input file '${this.display(pattern)}' has one of * ? [ ] { } in its path, which the readers take as a pattern; rename it`);
       files.push(...found);
     }
     return files;
   }
 
-  private async resolveOne(spec: string, extension: string): Promise<string[]> {
-    const isGlob = /[*?[\]{}]/.test(spec);
+  private async resolveOne(spec: string, extension: string, signal?: AbortSignal): Promise<string[]> {
+    const limits: Confinement = {
+      inside: (real) => this.rootOf(real) !== undefined,
+      outside: () => permissionDenied(`path '${spec}' leads outside the server's data roots`),
+      tooLarge: () => resourceExhausted(`path '${spec}' lists more than ${this.maxListed} directory entries; name fewer files`),
+      maxEntries: this.maxListed,
+      signal,
+    };
     for (const path of this.candidates(spec)) {
-      if (isGlob) {
-        const root = this.rootOf(path)!;
-        const matches = (await glob(relative(root, path).split(sep).join('/'), { cwd: root, absolute: true, onlyFiles: true })).sort();
-        if (matches.length) return Promise.all(matches.map((m) => this.checkReal(spec, m)));
+      const root = this.rootOf(path)!;
+      const segments = relative(root, path).split(sep).filter(Boolean);
+      if (PATTERN_CHARS.test(spec)) {
+        const matches = await confinedGlob(root, segments, limits);
+        if (matches.length) return matches;
         continue;
       }
-      const info = await stat(path).catch(() => null);
-      if (!info) continue;
-      const real = await this.checkReal(spec, path);
-      if (info.isFile()) return [real];
-      const below = (await glob(`**/*${extension}`, { cwd: real, absolute: true, onlyFiles: true })).sort();
-      return Promise.all(below.map((m) => this.checkReal(spec, m)));
+      const found = await confinedPath(root, segments, limits);
+      if (found?.file) return [found.real];
+      if (found?.dir) return confinedGlob(found.real, ['**', `*${extension}`], limits);
     }
     return [];
   }

@@ -101,8 +101,8 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
         .finally(() => running.delete(cancelled));
     };
 
-  const describe = async (req: DescribeRequestMsg): Promise<DatasetInfoMsg> => {
-    const files = await roots.resolveInputs(req.paths);
+  const describe = async (req: DescribeRequestMsg, signal: AbortSignal): Promise<DatasetInfoMsg> => {
+    const files = await roots.resolveInputs(req.paths, undefined, signal);
     const info = await options.openSource(files).describe();
     return {
       files: info.files.map((f) => ({ ...f, path: roots.display(f.path) })),
@@ -127,7 +127,7 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     const cuts: CutsFile = { cuts: req.cuts.map(decodeCut), score: req.scoreCut ? { op: '>', value: req.scoreThreshold } : null };
     const scorer = options.scorer;
     if (req.scoreCut && !scorer) throw failedPrecondition('a score cut needs a model, and the server has none loaded (start it with --model DIR)');
-    const inputs = await roots.resolveInputs(req.inputs);
+    const inputs = await roots.resolveInputs(req.inputs, undefined, signal);
     const outDir = await roots.resolveOutputDir(req.outputDir);
     await removeStaleTempFiles(outDir); // left by a skim of a server that was killed
     const info = await options.openSource(inputs).describe();

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -86,6 +86,19 @@ describe('gRPC over real Parquet files', () => {
     expect(info.rows).toBe(10000);
     expect(info.files.map((f) => f.path)).toEqual(['mc/a.parquet', 'mc/b.parquet']);
     expect(info.schema.find((f) => f.name === 'jet_pt')).toMatchObject({ type: 'float32', list: true });
+  });
+
+  it("a file name the reader would expand ('trap/d*/x.parquet', beside 'trap/dz' -> outside) never streams or skims the outside file", async () => {
+    mkdirSync(join(base, 'outside'));
+    mkdirSync(join(root, 'trap', 'd*'), { recursive: true });
+    await sql(`COPY (SELECT 2 AS x) TO '${join(base, 'outside', 'secret.parquet')}' (FORMAT parquet)`);
+    await sql(`COPY (SELECT 1 AS x) TO '${join(root, 'trap', 'd*', 'secret.parquet')}' (FORMAT parquet)`);
+    symlinkSync(join(base, 'outside'), join(root, 'trap', 'dz'));
+    const refused = /INVALID_ARGUMENT.*input file 'trap\/d\*\/secret\.parquet' has one of .* in its path, which the readers take as a pattern/;
+    await expect(grpcSource(address, { paths: ['trap/d[*]/secret.parquet'] }).describe()).rejects.toThrow(refused);
+    await expect(lastValueFrom(grpcSource(address, { paths: ['trap/d?/secret.parquet'] }).batches())).rejects.toThrow(refused);
+    await expect(unaryCall(address, {}, 'runSkim', { inputs: ['trap/d[*]/secret.parquet'], cuts: [], outputDir: 'trap/skim' })).rejects.toThrow(refused);
+    expect(existsSync(join(root, 'trap', 'skim'))).toBe(false);
   });
 
   it('a slow client gets the file rows while messages wait in grpc-js (the server refills its batch arrays)', async () => {
