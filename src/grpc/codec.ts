@@ -143,6 +143,15 @@ export function decodeBatch(schema: Schema, msg: BatchMsg): EventBatch {
 }
 
 /**
+ * Bytes a BatchChunk of this batch needs besides its buffers' contents, at most: the schema (sent
+ * with the first batch), the origin's file name and each buffer's protobuf framing.
+ */
+export function messageOverhead(batch: EventBatch): number {
+  const perColumn = batch.schema.reduce((s, f) => s + Buffer.byteLength(f.name) + 48, 0);
+  return 64 + perColumn + Buffer.byteLength(batch.origin?.file ?? '');
+}
+
+/**
  * Splits a batch into consecutive pieces of at most `maxBytes` in memory (one event may exceed
  * it). A later piece's origin keeps the file; its first row is known only when the batch's rows
  * are `contiguous` in the file (no cuts dropped any), and its row group not at all.

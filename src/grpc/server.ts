@@ -44,8 +44,8 @@ export interface ServerOptions {
   tls?: { cert: Buffer; key: Buffer };
   /** Messages waiting in grpc-js per stream (default 2). */
   maxInFlight?: number;
-  /** Batches above this many bytes go out as several messages (default 16 MiB). */
-  maxBatchBytes?: number;
+  /** A stream's messages stay at or below this many bytes: larger batches go out in pieces (default 4 MiB). */
+  maxMessageBytes?: number;
   /** Events per batch when the client does not say (default 65536). */
   defaultBatchRows?: number;
   /** MB each stream's source may decode ahead (ReadOptions.readAheadMB; 0: DuckDB's ~1 MB; default 64). */
@@ -62,6 +62,9 @@ export interface RunningServer {
 
 export const SERVICE_NAME = 'diffskim.v1.DiffSkim';
 
+/** 4 MiB: the receive limit every gRPC client has by default (grpcio, grpc-go, grpc-java), which a stream's messages stay within. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
 /**
  * MB each stream's Parquet reader decodes ahead by default (ServerOptions.readAheadMB), so that
  * DuckDB's threads keep decoding while the stream's messages go out. scripts/bench-grpc.ts: on
@@ -77,7 +80,7 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     roots,
     openSource: options.openSource,
     maxInFlight: options.maxInFlight ?? 2,
-    maxBatchBytes: options.maxBatchBytes ?? 16 * 1024 * 1024,
+    maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     defaultBatchRows: options.defaultBatchRows ?? 65536,
     readAheadMB: options.readAheadMB ?? DEFAULT_READ_AHEAD_MB,
   };

@@ -5,7 +5,7 @@ import { type Schema, sameSchema } from '../batch/schema.js';
 import { parseQuantity } from '../selection/quantity.js';
 import { projectionItem } from '../sources/parquetColumns.js';
 import { type ColumnType, type EventSource, type ReadOptions, unreadColumns } from '../sources/types.js';
-import { encodeBatch, encodeSchema, splitForWire } from './codec.js';
+import { encodeBatch, encodeSchema, messageOverhead, splitForWire } from './codec.js';
 import { decodeCut } from './cuts.js';
 import type { DataRoots } from './dataRoots.js';
 import { invalidArgument, toServiceError } from './errors.js';
@@ -17,8 +17,8 @@ export interface StreamSettings {
   openSource: (files: string[]) => EventSource;
   /** Messages handed to grpc-js and not yet flushed, at most (then the source waits). */
   maxInFlight: number;
-  /** Batches above this many bytes are split into several messages. */
-  maxBatchBytes: number;
+  /** Messages stay at or below this many bytes: larger batches are split into several. */
+  maxMessageBytes: number;
   defaultBatchRows: number;
   readAheadMB: number;
 }
@@ -83,10 +83,11 @@ export async function streamBatches(settings: StreamSettings, stats: StreamStats
     checkColumns(info.schema, req.columns, shown, { unsupported });
     checkColumns(info.schema, where.map((c) => c.column), shown, { scalar: true, unsupported });
     const columns = req.columns.length ? req.columns : undefined;
+    if (req.batchRows > MAX_BATCH_ROWS) throw invalidArgument(`batch_rows ${req.batchRows} is above the maximum, ${MAX_BATCH_ROWS} (0: the server's default)`);
     const options: ReadOptions = {
       columns,
       where,
-      batchRows: Math.min(req.batchRows || settings.defaultBatchRows, MAX_BATCH_ROWS),
+      batchRows: req.batchRows || settings.defaultBatchRows,
       demand: writer.demand,
       // A batch is serialised (copied into grpc-js's frame) by the time its message is flushed;
       // the demand lets the source start a batch only while fewer than maxInFlight messages
@@ -101,7 +102,7 @@ export async function streamBatches(settings: StreamSettings, stats: StreamStats
       subscription = source.batches(options).subscribe({
         next(batch) {
           maxQueued = Math.max(maxQueued, ++queued);
-          const pieces = splitForWire(batch, settings.maxBatchBytes, where.length === 0);
+          const pieces = splitForWire(batch, settings.maxMessageBytes - messageOverhead(batch), where.length === 0);
           pieces.forEach((piece, k) => {
             const newSchema = !schema || !sameSchema(schema, piece.schema);
             schema = piece.schema;

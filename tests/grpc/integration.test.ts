@@ -11,12 +11,13 @@ import { encodeCut } from '../../src/grpc/cuts.js';
 import { evaluateRemote } from '../../src/grpc/evaluateClient.js';
 import { grpcSource } from '../../src/grpc/grpcSource.js';
 import { localServerOptions } from '../../src/grpc/localBackends.js';
-import type { BatchChunkMsg, SkimReportMsg } from '../../src/grpc/protos.js';
+import { type BatchChunkMsg, PROTO_DIR, type SkimReportMsg } from '../../src/grpc/protos.js';
 import { type RunningServer, startServer } from '../../src/grpc/server.js';
 import { saveModel } from '../../src/model/io.js';
 import { createModel } from '../../src/model/model.js';
 import { mlpScore, scoreBatch } from '../../src/model/score.js';
 import type { HardCut } from '../../src/selection/cutsFile.js';
+import { CODECS } from '../../src/sinks/parquetSink.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { parquetSource } from '../../src/sources/parquet.js';
 import { Demand } from '../../src/sources/demand.js';
@@ -185,9 +186,10 @@ describe('gRPC over real Parquet files', () => {
     expect(cut).not.toContain(root);
   });
 
-  it('a batch size beyond what the server allocates is capped, and a stream with no events still sends its schema', async () => {
-    const huge = await lastValueFrom(grpcSource(address, { paths: ['mc/a.parquet'], columns: ['id'] }).batches({ batchRows: 4294967295 }).pipe(toArray()));
-    expect(huge.map((b) => b.length)).toEqual([5000]);
+  it('a batch size beyond what the server allocates is INVALID_ARGUMENT naming the maximum, and a stream with no events still sends its schema', async () => {
+    const rows = (batchRows: number) => lastValueFrom(grpcSource(address, { paths: ['mc/a.parquet'], columns: ['id'] }).batches({ batchRows }).pipe(toArray()));
+    expect((await rows(1 << 20)).map((b) => b.length)).toEqual([5000]);
+    await expect(rows(4294967295)).rejects.toThrow(/INVALID_ARGUMENT.*batch_rows 4294967295 is above the maximum, 1048576/);
     const { client, metadata } = connect(address);
     const messages = await new Promise<BatchChunkMsg[]>((resolve, reject) => {
       const got: BatchChunkMsg[] = [];
@@ -232,6 +234,17 @@ describe('gRPC over real Parquet files', () => {
     writeFileSync(join(out, 'mc.skim.parquet.tmp-999999999-0a0b0c0d'), 'PAR1');
     await unaryCall(address, {}, 'runSkim', { inputs: ['mc/a.parquet'], cuts: [], outputDir: 'skims/closing' });
     expect(readdirSync(out)).toEqual(['a.skim.parquet']);
+  });
+
+  it('RunSkim takes each codec the proto lists, and only those, and writes it (as DuckDB reads the skim)', async () => {
+    const proto = readFileSync(join(PROTO_DIR, 'diffskim/v1/diffskim.proto'), 'utf8');
+    const listed = /\/\/ Parquet codec: ([a-z0-9, ]+); empty = /.exec(proto)![1].split(', ');
+    expect([...listed].sort()).toEqual([...CODECS].sort());
+    for (const codec of listed) {
+      await unaryCall(address, {}, 'runSkim', { inputs: ['mc/a.parquet'], cuts: [], outputDir: `skims/codec-${codec}`, codec });
+      const used = await sql(`SELECT DISTINCT compression FROM parquet_metadata('${root}/skims/codec-${codec}/a.skim.parquet')`);
+      expect([codec, used.map((r) => String(r.compression).toLowerCase().replace('lz4_raw', 'lz4'))]).toEqual([codec, [codec]]);
+    }
   });
 
   it('RunSkim writes the same skim as a local runSkim and reports the same counts', async () => {
