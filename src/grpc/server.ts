@@ -6,7 +6,7 @@ import { bearerTokenInterceptor } from './auth.js';
 import { encodeSchema } from './codec.js';
 import { decodeCut } from './cuts.js';
 import { DataRoots } from './dataRoots.js';
-import { failedPrecondition, invalidArgument, RpcError, toServiceError } from './errors.js';
+import { failedPrecondition, invalidArgument, resourceExhausted, RpcError, toServiceError } from './errors.js';
 import { evaluate, type Scorer } from './evaluate.js';
 import { HealthService } from './health.js';
 import { CHANNEL_OPTIONS, type DatasetInfoMsg, type DescribeRequestMsg, services, type SkimReportMsg, type SkimRequestMsg } from './protos.js';
@@ -50,6 +50,8 @@ export interface ServerOptions {
   defaultBatchRows?: number;
   /** MB each stream's source may decode ahead (ReadOptions.readAheadMB; 0: DuckDB's ~1 MB; default 64). */
   readAheadMB?: number;
+  /** StreamBatches and Evaluate calls served at once, at most (default 8); one more is RESOURCE_EXHAUSTED. */
+  maxStreams?: number;
 }
 
 export interface RunningServer {
@@ -72,6 +74,13 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
  * cores at 0.92-0.95, against 0.76-0.77 before. It costs up to that much memory per stream.
  */
 export const DEFAULT_READ_AHEAD_MB = 64;
+
+/**
+ * Streams (StreamBatches, Evaluate) served at once by default (ServerOptions.maxStreams). A stream
+ * whose client does not read holds up to ~100 MB (its read-ahead, batches, messages waiting):
+ * scripts/bench-grpc-streams.ts measures it.
+ */
+export const DEFAULT_MAX_STREAMS = 8;
 
 /** Starts the diffskim and health services on `address` (port 0 picks a free port). */
 export async function startServer(options: ServerOptions, address = '127.0.0.1:0'): Promise<RunningServer> {
@@ -159,13 +168,27 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     return { ...shown, reportJson: JSON.stringify(shown) };
   };
 
+  // A stream call past the limit is refused at once, before it reads anything.
+  const maxStreams = options.maxStreams ?? DEFAULT_MAX_STREAMS;
+  let streams = 0;
+  const limited =
+    <Call extends NodeJS.EventEmitter>(fn: (call: Call) => Promise<void>) =>
+    (call: Call) => {
+      if (streams >= maxStreams) {
+        call.emit('error', toServiceError(resourceExhausted(`the server is serving its maximum of ${maxStreams} streams (StreamBatches, Evaluate) at once; retry when one ends`)));
+        return;
+      }
+      streams++;
+      void fn(call).finally(() => streams--);
+    };
+
   const server = new grpc.Server({ ...CHANNEL_OPTIONS, interceptors: options.token ? [bearerTokenInterceptor(options.token)] : [] });
   const { DiffSkim, Health } = services();
   server.addService(DiffSkim.service, {
     describe: unary(describe),
-    streamBatches: (call: Parameters<typeof streamBatches>[2]) => void streamBatches(settings, stats, call),
+    streamBatches: limited((call: Parameters<typeof streamBatches>[2]) => streamBatches(settings, stats, call)),
     runSkim: unary(runSkim),
-    evaluate: (call: Parameters<typeof evaluate>[2]) => void evaluate(options.scorer, settings.maxInFlight, call),
+    evaluate: limited((call: Parameters<typeof evaluate>[2]) => evaluate(options.scorer, settings.maxInFlight, call)),
   });
   server.addService(Health.service, health.handlers);
 
