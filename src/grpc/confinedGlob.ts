@@ -61,8 +61,9 @@ export async function confinedPath(dir: string, segments: string[], limits: Conf
  * '/'; each segment literal or a glob: '*', '?', '[...]', '{a,b}', and '**' for any depth) name,
  * sorted. The walk never leaves the data roots: a literal segment that leads outside is refused
  * before anything behind it is looked at (so the answer does not depend on what is there), a
- * pattern does not follow a link out of the roots (and a file it matches through one is
- * refused), each real directory is listed once, and at most `maxEntries` entries in all.
+ * pattern does not follow a link out of the roots (and an entry its last segment matches
+ * through one is refused, not left out), each real directory is listed once, and at most
+ * `maxEntries` entries in all.
  * Names starting with '.' match only a segment that does.
  */
 export async function confinedGlob(dir: string, pattern: string[], limits: Confinement): Promise<string[]> {

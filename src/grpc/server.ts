@@ -46,7 +46,7 @@ export interface ServerOptions {
   maxInFlight?: number;
   /** A stream's messages stay at or below this many bytes: larger batches go out in pieces (default 4 MiB). */
   maxMessageBytes?: number;
-  /** Events per batch when the client does not say (default 65536). */
+  /** Events per batch when the client does not say, at most (default 65536; fewer where a message would exceed maxMessageBytes). */
   defaultBatchRows?: number;
   /** MB each stream's source may decode ahead (ReadOptions.readAheadMB; 0: DuckDB's ~1 MB; default 64). */
   readAheadMB?: number;
