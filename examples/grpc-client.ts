@@ -29,7 +29,8 @@ import type { HardCut } from '../src/selection/cutsFile.js';
  * 'abs(eta)<2.4', '20<MET_pt<200' (between).
  */
 function parseCut(text: string): HardCut {
-  const fail = (why: string) => new Error(`--where '${text}': ${why} (use COLUMN>VALUE, COLUMN<VALUE or LOW<COLUMN<HIGH)`);
+  const forms = 'COLUMN>VALUE, COLUMN<VALUE or LOW<COLUMN<HIGH';
+  const fail = (why: string) => new Error(`--where '${text}': ${why} (use ${forms})`);
   const number = (s: string) => {
     const v = Number(s);
     if (s === '' || Number.isNaN(v)) throw fail(`'${s}' is not a number`);
@@ -39,7 +40,9 @@ function parseCut(text: string): HardCut {
   const bad = parts.find((p, i) => i % 2 === 1 && p !== '<' && p !== '>');
   if (bad) throw fail(`the server's cuts are strict, '${bad}' is not one of them`);
   if (parts.length === 3) return { column: parts[0], op: parts[1] as '>' | '<', value: number(parts[2]) };
-  if (parts.length === 5 && parts[1] === '<' && parts[3] === '<') return { column: parts[2], op: 'between', low: number(parts[0]), high: number(parts[4]) };
+  if (parts.length === 5 && parts[1] === '<' && parts[3] === '<') {
+    return { column: parts[2], op: 'between', low: number(parts[0]), high: number(parts[4]) };
+  }
   throw fail('not a cut');
 }
 
@@ -63,19 +66,27 @@ async function main(): Promise<void> {
 
   // 1. Health (standard grpc.health.v1).
   const { Health } = services();
-  const health = new Health(values.address, tls ? grpc.credentials.createSsl(tls.ca) : grpc.credentials.createInsecure(), tls?.serverName ? { 'grpc.ssl_target_name_override': tls.serverName } : {});
+  const credentials = tls ? grpc.credentials.createSsl(tls.ca) : grpc.credentials.createInsecure();
+  const override = tls?.serverName ? { 'grpc.ssl_target_name_override': tls.serverName } : {};
+  const health = new Health(values.address, credentials, override);
   const md = new grpc.Metadata();
   if (values.token) md.set('authorization', `Bearer ${values.token}`);
   const status = await new Promise<string>((ok, fail) =>
-    (health as unknown as Record<string, Function>).check({ service: 'diffskim.v1.DiffSkim' }, md, (e: Error | null, r: { status: string }) => (e ? fail(e) : ok(r.status))),
+    (health as unknown as Record<string, Function>).check(
+      { service: 'diffskim.v1.DiffSkim' },
+      md,
+      (e: Error | null, r: { status: string }) => (e ? fail(e) : ok(r.status)),
+    ),
   );
   health.close();
   console.log(`health: ${status}`);
 
   // 2. Describe and 3. stream.
-  const source = grpcSource(values.address, { paths: values.path, columns: values.columns?.split(','), where, ...connection });
+  const columns = values.columns?.split(',');
+  const source = grpcSource(values.address, { paths: values.path, columns, where, ...connection });
   const info = await source.describe();
-  console.log(`dataset: ${info.files.length} file(s), ${info.rows} events, ${(info.bytesOnDisk / 1e6).toFixed(1)} MB on disk`);
+  const mb = (info.bytesOnDisk / 1e6).toFixed(1);
+  console.log(`dataset: ${info.files.length} file(s), ${info.rows} events, ${mb} MB on disk`);
 
   const sums = new Map<string, { n: number; sum: number }>();
   let events = 0;
@@ -92,13 +103,16 @@ async function main(): Promise<void> {
   });
   const seconds = (performance.now() - t0) / 1000;
   console.log(`streamed ${events} events in ${seconds.toFixed(2)} s`);
-  for (const [name, s] of sums) console.log(`  ${name.padEnd(16)} ${s.n} values, mean ${(s.sum / Math.max(s.n, 1)).toFixed(3)}`);
+  for (const [name, s] of sums) {
+    console.log(`  ${name.padEnd(16)} ${s.n} values, mean ${(s.sum / Math.max(s.n, 1)).toFixed(3)}`);
+  }
 
   // 4. RunSkim: the same cuts as a hard-cut skim written on the server (output_dir is relative to its data root).
   if (values['skim-out']) {
     const request = { inputs: values.path, cuts: where.map(encodeCut), outputDir: values['skim-out'] };
     const report = await unaryCall<SkimReportMsg>(values.address, connection, 'runSkim', request);
-    console.log(`skim: ${report.eventsIn} events in, ${report.eventsKept} kept, ${report.eventsCut} cut; ${report.skimFiles.join(', ')}`);
+    const counts = `${report.eventsIn} events in, ${report.eventsKept} kept, ${report.eventsCut} cut`;
+    console.log(`skim: ${counts}; ${report.skimFiles.join(', ')}`);
   }
 }
 

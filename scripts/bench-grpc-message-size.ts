@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { from, lastValueFrom, reduce } from 'rxjs';
+import { from, lastValueFrom, reduce, toArray } from 'rxjs';
 import type { EventBatch } from '../src/batch/batch.js';
 import { grpcSource } from '../src/grpc/grpcSource.js';
 import { startServer } from '../src/grpc/server.js';
@@ -35,9 +35,10 @@ if (!existsSync(file)) await generateHep(file, n);
 
 const parquet = parquetSource([file]);
 const info = await parquet.describe();
-const batches = await lastValueFrom(parquet.batches({ batchRows }).pipe(reduce((all: EventBatch[], b) => (all.push(b), all), [])));
+const batches = await lastValueFrom(parquet.batches({ batchRows }).pipe(toArray()));
 const source: EventSource = { describe: async () => info, batches: () => from(batches) };
-const servers = await Promise.all(limits.map((mib) => startServer({ dataRoots: [dir], openSource: () => source, maxMessageBytes: mib * 1024 * 1024 })));
+const serve = (mib: number) => startServer({ dataRoots: [dir], openSource: () => source, maxMessageBytes: mib << 20 });
+const servers = await Promise.all(limits.map(serve));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const times = limits.map(() => [] as number[]);
@@ -46,13 +47,21 @@ for (let k = 0; k < repeat; k++) {
   for (const [i, server] of servers.entries()) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const got = await lastValueFrom(grpcSource(`127.0.0.1:${server.port}`, { paths: ['.'] }).batches().pipe(reduce((s, b) => ({ events: s.events + b.length, messages: s.messages + 1 }), { events: 0, messages: 0 })));
+    const count = reduce((s, b: EventBatch) => ({ events: s.events + b.length, messages: s.messages + 1 }), {
+      events: 0,
+      messages: 0,
+    });
+    const got = await lastValueFrom(grpcSource(`127.0.0.1:${server.port}`, { paths: ['.'] }).batches().pipe(count));
     const seconds = (performance.now() - t0) / 1000;
     const c = process.cpuUsage(c0);
     times[i].push(seconds);
     cpu[i].push((c.user + c.system) / 1e6);
-    console.log(`limit ${limits[i]} MiB: ${got.events} events in ${got.messages} messages, ${seconds.toFixed(2)} s, CPU ${((c.user + c.system) / 1e6).toFixed(2)} s`);
+    const pass = `${got.events} events in ${got.messages} messages, ${seconds.toFixed(2)} s`;
+    console.log(`limit ${limits[i]} MiB: ${pass}, CPU ${cpu[i].at(-1)!.toFixed(2)} s`);
   }
 }
-for (const [i, mib] of limits.entries()) console.log(`limit ${mib} MiB: median ${median(times[i]).toFixed(2)} s, CPU ${median(cpu[i]).toFixed(2)} s (${repeat} passes)`);
+for (const [i, mib] of limits.entries()) {
+  const medians = `median ${median(times[i]).toFixed(2)} s, CPU ${median(cpu[i]).toFixed(2)} s`;
+  console.log(`limit ${mib} MiB: ${medians} (${repeat} passes)`);
+}
 await Promise.all(servers.map((s) => s.close(500)));

@@ -32,7 +32,8 @@ if (!existsSync(join(dir, name))) {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const server = await startServerProcess(['bin/diffskim.mjs', 'serve', '--port', '0', '--data-root', dir, ...(maxStreams ? ['--max-streams', maxStreams] : [])]);
+const cap = maxStreams ? ['--max-streams', maxStreams] : [];
+const server = await startServerProcess(['bin/diffskim.mjs', 'serve', '--port', '0', '--data-root', dir, ...cap]);
 const pid = server.child.pid!;
 await sleep(1000);
 const idle = rss(pid);
@@ -65,5 +66,10 @@ for (const { call, client } of calls) {
 await stopServerProcess(server.child);
 
 const accepted = streams - refused.length;
-console.log(`${streams} non-reading streams, server --max-streams ${maxStreams ?? '(default)'}: ${accepted} accepted, ${refused.length} refused${refused[0] ? ` (${refused[0]})` : ''}`);
-console.log(`server RSS: idle ${idle.now.toFixed(0)} MB, peak ${held.peak.toFixed(0)} MB (+${(held.peak - idle.now).toFixed(0)} MB, ${((held.peak - idle.now) / Math.max(accepted, 1)).toFixed(0)} MB per accepted stream)`);
+const why = refused[0] ? ` (${refused[0]})` : '';
+const setting = `server --max-streams ${maxStreams ?? '(default)'}`;
+console.log(`${streams} non-reading streams, ${setting}: ${accepted} accepted, ${refused.length} refused${why}`);
+const grown = held.peak - idle.now;
+const each = (grown / Math.max(accepted, 1)).toFixed(0);
+const peak = `peak ${held.peak.toFixed(0)} MB (+${grown.toFixed(0)} MB, ${each} MB per accepted stream)`;
+console.log(`server RSS: idle ${idle.now.toFixed(0)} MB, ${peak}`);

@@ -81,7 +81,8 @@ async function timed(label: string, run: () => Promise<Totals>, serverPid?: numb
 /** A diffskim server (or, with `memory`, this script's in-memory server) in a child process. */
 function startChild(memory = false): Promise<{ child: ChildProcess; address: string }> {
   // The memory server is this script again, started the way this one was (tsx's loader or a bundle).
-  return startServerProcess(memory ? [...process.execArgv, process.argv[1], '--memory-server', dir, file] : ['bin/diffskim.mjs', 'serve', '--port', '0', '--data-root', dir]);
+  const argv = memory ? [...process.execArgv, process.argv[1], '--memory-server', dir, file] : ['bin/diffskim.mjs', 'serve', '--port', '0', '--data-root', dir];
+  return startServerProcess(argv);
 }
 
 const read = columns ? { columns } : {};

@@ -156,8 +156,14 @@ export function messageOverhead(schema: Schema, originFile = ''): number {
  * per event in memory, a list's from its mean length (`meanLength`), with a tenth to spare for
  * batches whose lists run longer (splitForWire splits the ones that still do not fit).
  */
-export function rowsPerMessage(schema: Schema, meanLength: (name: string) => number, roomBytes: number, maxRows: number): number {
-  const perEvent = schema.reduce((s, f) => s + (f.list ? 4 + meanLength(f.name) * bytesPerValue(f.type) : bytesPerValue(f.type)) + (f.nullable ? 1 : 0), 0);
+export function rowsPerMessage(
+  schema: Schema,
+  meanLength: (name: string) => number,
+  roomBytes: number,
+  maxRows: number,
+): number {
+  const values = (f: Field) => (f.list ? 4 + meanLength(f.name) * bytesPerValue(f.type) : bytesPerValue(f.type));
+  const perEvent = schema.reduce((s, f) => s + values(f) + (f.nullable ? 1 : 0), 0);
   return Math.max(1, Math.min(maxRows, Math.floor((0.9 * roomBytes) / Math.max(perEvent, 1))));
 }
 

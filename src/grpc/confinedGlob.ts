@@ -32,7 +32,9 @@ export interface Found {
  */
 async function enter(d: string, e: Dirent | string, named: boolean, limits: Confinement): Promise<Found | null> {
   const name = typeof e === 'string' ? e : e.name;
-  if (typeof e !== 'string' && !e.isSymbolicLink()) return { real: join(d, name), dir: e.isDirectory(), file: e.isFile() };
+  if (typeof e !== 'string' && !e.isSymbolicLink()) {
+    return { real: join(d, name), dir: e.isDirectory(), file: e.isFile() };
+  }
   const real = await realpath(join(d, name)).catch(() => null);
   if (!real) return null;
   if (!limits.inside(real)) {
@@ -108,7 +110,10 @@ export async function confinedGlob(dir: string, pattern: string[], limits: Confi
       await reach(await enter(d, seg, true, limits));
     } else {
       const match = segmentRegex(seg);
-      for (const e of await list(d)) if (match.test(e.name) && (!e.name.startsWith('.') || seg.startsWith('.'))) await reach(await enter(d, e, last, limits));
+      for (const e of await list(d)) {
+        const visible = !e.name.startsWith('.') || seg.startsWith('.');
+        if (visible && match.test(e.name)) await reach(await enter(d, e, last, limits));
+      }
     }
   };
 

@@ -80,7 +80,10 @@ export class DataRoots {
       if (found.length === 0) throw notFound(`no input file matches '${spec}'`);
       // The readers would expand such a name as a pattern again, over files not checked here.
       const pattern = found.find((f) => PATTERN_CHARS.test(f));
-      if (pattern) throw invalidArgument(`input file '${this.display(pattern)}' has one of * ? [ ] { } in its path, which the readers take as a pattern; rename it`);
+      if (pattern) {
+        const why = 'has one of * ? [ ] { } in its path, which the readers take as a pattern; rename it';
+        throw invalidArgument(`input file '${this.display(pattern)}' ${why}`);
+      }
       files.push(...found);
     }
     return files;
@@ -90,7 +93,8 @@ export class DataRoots {
     const limits: Confinement = {
       inside: (real) => this.rootOf(real) !== undefined,
       outside: () => permissionDenied(`path '${spec}' leads outside the server's data roots`),
-      tooLarge: () => resourceExhausted(`path '${spec}' lists more than ${this.maxListed} directory entries; name fewer files`),
+      tooLarge: () =>
+        resourceExhausted(`path '${spec}' lists more than ${this.maxListed} directory entries; name fewer files`),
       maxEntries: this.maxListed,
       signal,
     };

@@ -13,7 +13,10 @@ export interface Scorer {
   score(batch: EventBatch): Float32Array;
 }
 
-/** Events scored at a time: between pieces, the server answers other calls (health checks) and sees a cancelled call. */
+/**
+ * Events scored at a time: between pieces, the server answers other calls (health checks) and
+ * sees a cancelled call.
+ */
 export const SCORE_PIECE_ROWS = 65536;
 
 /** A batch's scores, a piece at a time; null when `stopped` says the call is gone. */
@@ -51,7 +54,10 @@ export async function evaluate(scorer: Scorer | undefined, maxInFlight: number, 
       }
       if (!msg.batch) continue;
       if (!schema) throw invalidArgument('the first message must carry the schema');
-      if (msg.batch.length > MAX_BATCH_ROWS) throw invalidArgument(`batch ${index} has ${msg.batch.length} events, above the maximum, ${MAX_BATCH_ROWS}; send smaller batches`);
+      if (msg.batch.length > MAX_BATCH_ROWS) {
+        const [events, max] = [msg.batch.length, MAX_BATCH_ROWS];
+        throw invalidArgument(`batch ${index} has ${events} events, above the maximum, ${max}; send smaller batches`);
+      }
       let batch: EventBatch;
       try {
         batch = decodeBatch(schema, msg.batch);

@@ -29,7 +29,11 @@ export interface SkimJob {
 }
 
 /** What a skim reports back over RPC: the figures of src/skim/runSkim.ts's SkimResult. */
-export type SkimOutcome = Pick<SkimResult, 'inputs' | 'skimFiles' | 'files' | 'eventsIn' | 'eventsKept' | 'eventsCut' | 'bytesIn' | 'bytesOut' | 'bytesSaved' | 'seconds'>;
+export type SkimOutcome = Pick<
+  SkimResult,
+  'inputs' | 'skimFiles' | 'files' | 'eventsIn' | 'eventsKept' | 'eventsCut' | 'bytesIn' | 'bytesOut' | 'bytesSaved'
+  | 'seconds'
+>;
 
 export interface ServerOptions {
   /** Directories clients may read (and write skims into). */
@@ -46,7 +50,10 @@ export interface ServerOptions {
   maxInFlight?: number;
   /** A stream's messages stay at or below this many bytes: larger batches go out in pieces (default 4 MiB). */
   maxMessageBytes?: number;
-  /** Events per batch when the client does not say, at most (default 65536; fewer where a message would exceed maxMessageBytes). */
+  /**
+   * Events per batch when the client does not say, at most (default 65536; fewer where a
+   * message would exceed maxMessageBytes).
+   */
   defaultBatchRows?: number;
   /** MB each stream's source may decode ahead (ReadOptions.readAheadMB; 0: DuckDB's ~1 MB; default 64). */
   readAheadMB?: number;
@@ -64,7 +71,10 @@ export interface RunningServer {
 
 export const SERVICE_NAME = 'diffskim.v1.DiffSkim';
 
-/** 4 MiB: the receive limit every gRPC client has by default (grpcio, grpc-go, grpc-java), which a stream's messages stay within. */
+/**
+ * 4 MiB: the receive limit every gRPC client has by default (grpcio, grpc-go, grpc-java), which
+ * a stream's messages stay within.
+ */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /**
@@ -175,7 +185,9 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     <Call extends NodeJS.EventEmitter>(fn: (call: Call) => Promise<void>) =>
     (call: Call) => {
       if (streams >= maxStreams) {
-        call.emit('error', toServiceError(resourceExhausted(`the server is serving its maximum of ${maxStreams} streams (StreamBatches, Evaluate) at once; retry when one ends`)));
+        const why = `the server is serving its maximum of ${maxStreams} streams (StreamBatches, Evaluate) at once; `
+          + 'retry when one ends';
+        call.emit('error', toServiceError(resourceExhausted(why)));
         return;
       }
       streams++;

@@ -84,9 +84,13 @@ export async function streamBatches(settings: StreamSettings, stats: StreamStats
     checkColumns(info.schema, where.map((c) => c.column), shown, { scalar: true, unsupported });
     const columns = req.columns.length ? req.columns : undefined;
     const fields = projectedSchema(info.schema, columns ?? info.schema.map((f) => f.name));
-    if (req.batchRows > MAX_BATCH_ROWS) throw invalidArgument(`batch_rows ${req.batchRows} is above the maximum, ${MAX_BATCH_ROWS} (0: the server's default)`);
+    if (req.batchRows > MAX_BATCH_ROWS) {
+      const max = MAX_BATCH_ROWS;
+      throw invalidArgument(`batch_rows ${req.batchRows} is above the maximum, ${max} (0: the server's default)`);
+    }
     // By default, batches that fit in one message each (fewer messages than splitting larger ones).
-    const room = settings.maxMessageBytes - messageOverhead(fields, files.reduce((a, b) => (b.length > a.length ? b : a)));
+    const longest = files.reduce((a, b) => (b.length > a.length ? b : a));
+    const room = settings.maxMessageBytes - messageOverhead(fields, longest);
     const meanLength = (name: string) => (info.columnValues[name] ?? 0) / Math.max(info.rows, 1);
     const options: ReadOptions = {
       columns,
@@ -106,7 +110,8 @@ export async function streamBatches(settings: StreamSettings, stats: StreamStats
       subscription = source.batches(options).subscribe({
         next(batch) {
           maxQueued = Math.max(maxQueued, ++queued);
-          const pieces = splitForWire(batch, settings.maxMessageBytes - messageOverhead(batch.schema, batch.origin?.file), where.length === 0);
+          const room = settings.maxMessageBytes - messageOverhead(batch.schema, batch.origin?.file);
+          const pieces = splitForWire(batch, room, where.length === 0);
           pieces.forEach((piece, k) => {
             const newSchema = !schema || !sameSchema(schema, piece.schema);
             schema = piece.schema;

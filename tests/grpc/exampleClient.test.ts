@@ -42,7 +42,10 @@ describe('examples/grpc-client.ts', () => {
 
   it('takes a between cut, and answers a cut the server does not take, or a refused call, with one line and status 1', async () => {
     const run = (...extra: string[]) =>
-      promisify(execFile)(process.execPath, ['--import', 'tsx', 'examples/grpc-client.ts', '--address', `127.0.0.1:${server.port}`, '--path', 'mc/a.parquet', ...extra]).then(
+      promisify(execFile)(process.execPath, [
+        ...['--import', 'tsx', 'examples/grpc-client.ts', '--address', `127.0.0.1:${server.port}`, '--path', 'mc/a.parquet'],
+        ...extra,
+      ]).then(
         ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
         (e: { code: number; stdout: string; stderr: string }) => e,
       );

@@ -24,7 +24,8 @@ beforeAll(async () => {
   if (!hasGrpc) return;
   base = mkdtempSync(join(tmpdir(), 'diffskim-python-'));
   mkdirSync(join(base, 'data'));
-  execFileSync(PYTHON, ['-m', 'grpc_tools.protoc', `-I${PROTO_DIR}`, `--python_out=${base}`, `--grpc_python_out=${base}`, join(PROTO_DIR, 'diffskim/v1/batch.proto'), join(PROTO_DIR, 'diffskim/v1/diffskim.proto')]);
+  const protos = ['batch', 'diffskim'].map((p) => join(PROTO_DIR, `diffskim/v1/${p}.proto`));
+  execFileSync(PYTHON, ['-m', 'grpc_tools.protoc', `-I${PROTO_DIR}`, `--python_out=${base}`, `--grpc_python_out=${base}`, ...protos]);
   // 88 bytes per event: the server's default batch (65,536 events) is 5.8 MB in memory.
   const cols = Array.from({ length: COLUMNS }, (_, k) => `((i * ${k + 3}) % 1000)::DOUBLE AS c${k}`).join(', ');
   await sql(`COPY (SELECT i::BIGINT AS id, ${cols} FROM range(${ROWS}) t(i)) TO '${join(base, 'data', 'wide.parquet')}' (FORMAT parquet)`);
@@ -39,22 +40,26 @@ afterAll(async () => {
 /** (Asynchronous: the server answers from this process.) */
 async function pythonStream(batchRows = 0): Promise<Record<string, unknown>> {
   const script = join(import.meta.dirname, 'python', 'stream_summary.py');
-  const { stdout } = await promisify(execFile)(PYTHON, [script, base, `127.0.0.1:${server.port}`, 'wide.parquet', String(batchRows)], { encoding: 'utf8' });
+  const args = [script, base, `127.0.0.1:${server.port}`, 'wide.parquet', String(batchRows)];
+  const { stdout } = await promisify(execFile)(PYTHON, args, { encoding: 'utf8' });
   return JSON.parse(stdout);
 }
 
 describe('a Python grpcio client with its default 4 MiB receive limit', () => {
   it.skipIf(!hasGrpc && !required)('streams a dataset with the server defaults, every message under 4 MiB, the same sums as DuckDB', async () => {
-    if (!hasGrpc) throw new Error(`CI=true: ${PYTHON} lacks grpc, grpc_tools or numpy (Debian: python3-grpcio python3-grpc-tools python3-numpy)`);
-    const [expected] = await sql(`SELECT count(*)::BIGINT AS n, ${Array.from({ length: COLUMNS }, (_, k) => `sum(c${k})::BIGINT AS c${k}`).join(', ')}, sum(id)::BIGINT AS id FROM '${join(base, 'data', 'wide.parquet')}'`);
+    if (!hasGrpc) {
+      throw new Error(`CI=true: ${PYTHON} lacks grpc, grpc_tools or numpy (Debian: python3-grpcio python3-grpc-tools python3-numpy)`);
+    }
+    const sums = Array.from({ length: COLUMNS }, (_, k) => `sum(c${k})::BIGINT AS c${k}`).join(', ');
+    const [expected] = await sql(`SELECT count(*)::BIGINT AS n, ${sums}, sum(id)::BIGINT AS id FROM '${join(base, 'data', 'wide.parquet')}'`);
     for (const batchRows of [0, 1 << 20]) {
       const got = await pythonStream(batchRows);
       expect(got.code).toBeUndefined();
       expect(got.events).toBe(Number(expected.n));
       expect(got.max_message_bytes as number).toBeLessThanOrEqual(4 * 1024 * 1024);
       expect(got.max_message_bytes as number).toBeGreaterThan(1024 * 1024); // pieces are not needlessly small
-      const { n: _, ...sums } = expected;
-      expect(got.sums).toEqual(Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, Number(v)])));
+      const { n: _, ...columnSums } = expected;
+      expect(got.sums).toEqual(Object.fromEntries(Object.entries(columnSums).map(([k, v]) => [k, Number(v)])));
     }
     const over = await pythonStream((1 << 20) + 1);
     expect(over).toEqual({ code: 'INVALID_ARGUMENT', details: expect.stringMatching(/batch_rows 1048577 is above the maximum, 1048576/) });

@@ -201,7 +201,8 @@ describe('Evaluate', () => {
 describe('service limits', () => {
   it('a batch above the maximum is INVALID_ARGUMENT before it is scored', async () => {
     let scored = 0;
-    const { address } = await serve(newCounters(), { scorer: { columns: ['x'], score: (b) => ((scored += b.length), new Float32Array(b.length)) } });
+    const scorer = { columns: ['x'], score: (b: EventBatch) => ((scored += b.length), new Float32Array(b.length)) };
+    const { address } = await serve(newCounters(), { scorer });
     async function* huge() {
       yield makeBatch({ x: new Float64Array(MAX_BATCH_ROWS + 1) }, { x: 'float64' });
     }
@@ -246,7 +247,8 @@ describe('service limits', () => {
   it('streams beyond maxStreams are RESOURCE_EXHAUSTED; one ending frees its place; other calls are still served', async () => {
     // Clients that open a stream and do not read it (the source is slow: the streams stay open).
     const { root } = dataRoot(['slow.parquet']);
-    server = await startServer({ dataRoots: [root], openSource: (f) => memorySource(BATCHES, f[0], newCounters(), 1000), maxStreams: 2, scorer: { columns: ['x'], score: (b) => new Float32Array(b.length) } });
+    const scorer = { columns: ['x'], score: (b: EventBatch) => new Float32Array(b.length) };
+    server = await startServer({ dataRoots: [root], openSource: (f) => memorySource(BATCHES, f[0], newCounters(), 1000), maxStreams: 2, scorer });
     const at = `127.0.0.1:${server.port}`;
     const idle = [0, 1].map(() => {
       const { client, metadata } = connect(at);
