@@ -14,6 +14,7 @@ import { createProgress } from '../../util/progress.js';
 import { runShardCommand } from '../../shard/cli.js';
 import { stopOnSignals } from '../../util/stopSignal.js';
 import { resolveShard } from '../../shard/spec.js';
+import { formatBytes } from '../../util/formatBytes.js';
 
 interface SkimCliOptions {
   cuts: string;
@@ -26,16 +27,16 @@ interface SkimCliOptions {
   model?: string;
 }
 
-const MB = 1e6;
-
 export function summaryLines(r: SkimResult): string[] {
   const pct = (x: number, of: number) => (of > 0 ? `${((100 * x) / of).toFixed(1)}%` : '-');
+  const b = formatBytes;
   return [
     `skimmed ${r.inputs.length} file(s) in ${r.seconds.toFixed(2)} s (${r.path})`,
     `events: ${r.eventsIn} in, ${r.eventsKept} kept (${pct(r.eventsKept, r.eventsIn)}), ${r.eventsCut} cut`,
-    `bytes: ${(r.bytesIn / MB).toFixed(2)} MB in, ${(r.bytesOut / MB).toFixed(2)} MB out, saved ${(r.bytesSaved / MB).toFixed(2)} MB (${pct(r.bytesSaved, r.bytesIn)}): ` +
-      `${(r.bytesSavedByRows / MB).toFixed(2)} MB by rows, ${(r.bytesSavedByColumns / MB).toFixed(2)} MB by columns, ${(r.bytesSavedByEncoding / MB).toFixed(2)} MB by re-encoding`,
-    `push-down: ${r.rowGroupsSkipped}/${r.rowGroupsTotal} row groups skipped, ${(r.bytesNeverRead / MB).toFixed(2)} MB never read`,
+    `bytes: ${b(r.bytesIn)} in, ${b(r.bytesOut)} out, saved ${b(r.bytesSaved)} (${pct(r.bytesSaved, r.bytesIn)}): ` +
+      `${b(r.bytesSavedByRows)} by rows, ${b(r.bytesSavedByColumns)} by columns, ` +
+      `${b(r.bytesSavedByEncoding)} by re-encoding`,
+    `push-down: ${r.rowGroupsSkipped}/${r.rowGroupsTotal} row groups skipped, ${b(r.bytesNeverRead)} never read`,
     ...(r.columnsNotWritten.length ? [`warning: ${notWrittenWarning(r.columnsNotWritten)}`] : []),
   ];
 }
