@@ -2,10 +2,7 @@ import { type Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/**
- * Characters that make a path a pattern: for this walk, and for the readers too (DuckDB's
- * read_parquet expands '*', '?' and '[...]' in a file name; the ROOT source expands these).
- */
+/** Characters that make a path a pattern: for this walk, and for the ROOT source too. */
 export const PATTERN_CHARS = /[*?[\]{}]/;
 
 /** Where a walk may go, and how far. */

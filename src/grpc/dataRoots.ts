@@ -78,12 +78,6 @@ export class DataRoots {
     for (const spec of specs) {
       const found = await this.resolveOne(spec, extension, signal);
       if (found.length === 0) throw notFound(`no input file matches '${spec}'`);
-      // The readers would expand such a name as a pattern again, over files not checked here.
-      const pattern = found.find((f) => PATTERN_CHARS.test(f));
-      if (pattern) {
-        const why = 'has one of * ? [ ] { } in its path, which the readers take as a pattern; rename it';
-        throw invalidArgument(`input file '${this.display(pattern)}' ${why}`);
-      }
       files.push(...found);
     }
     return files;

@@ -89,18 +89,28 @@ describe('gRPC over real Parquet files', () => {
     expect(info.schema.find((f) => f.name === 'jet_pt')).toMatchObject({ type: 'float32', list: true });
   });
 
-  it("a file name the reader would expand ('trap/d*/x.parquet', beside 'trap/dz' -> outside) never streams or skims the outside file", async () => {
+  it("'trap/d[*]/x' (an in-root folder 'd*' beside a link 'trap/dz' out of the root) streams and skims the in-root file only", async () => {
     mkdirSync(join(base, 'outside'));
     mkdirSync(join(root, 'trap', 'd*'), { recursive: true });
     await sql(`COPY (SELECT 2 AS x) TO '${join(base, 'outside', 'secret.parquet')}' (FORMAT parquet)`);
     await sql(`COPY (SELECT 1 AS x) TO '${join(root, 'trap', 'd*', 'secret.parquet')}' (FORMAT parquet)`);
     symlinkSync(join(base, 'outside'), join(root, 'trap', 'dz'));
-    const refused = /INVALID_ARGUMENT.*input file 'trap\/d\*\/secret\.parquet' has one of .* in its path, which the readers take as a pattern/;
-    await expect(grpcSource(address, { paths: ['trap/d[*]/secret.parquet'] }).describe()).rejects.toThrow(refused);
-    await expect(lastValueFrom(grpcSource(address, { paths: ['trap/d?/secret.parquet'] }).batches())).rejects.toThrow(refused);
+    for (const path of ['trap/d[*]/secret.parquet', 'trap/d?/secret.parquet']) {
+      expect((await grpcSource(address, { paths: [path] }).describe()).files.map((f) => f.path)).toEqual(['trap/d*/secret.parquet']);
+      expect(rowsOf(await lastValueFrom(grpcSource(address, { paths: [path] }).batches().pipe(toArray())))).toEqual([[1]]);
+    }
     const skim = { inputs: ['trap/d[*]/secret.parquet'], cuts: [], outputDir: 'trap/skim' };
-    await expect(unaryCall(address, {}, 'runSkim', skim)).rejects.toThrow(refused);
-    expect(existsSync(join(root, 'trap', 'skim'))).toBe(false);
+    const report = await unaryCall<SkimReportMsg>(address, {}, 'runSkim', skim);
+    expect(report.skimFiles).toHaveLength(1);
+    expect(await sql(`SELECT x FROM read_parquet('${root}/trap/skim/*.parquet')`)).toEqual([{ x: 1 }]);
+    // The ROOT source takes such a name for a pattern itself: refused.
+    mkdirSync(join(root, 'trap', 'r*'));
+    mkdirSync(join(base, 'outside', 'r'));
+    writeFileSync(join(root, 'trap', 'r*', 'hzz.root'), readFileSync(join(ROOT_DIR, 'uproot-HZZ.root')));
+    symlinkSync(join(base, 'outside', 'r'), join(root, 'trap', 'rz'));
+    const refused = /INVALID_ARGUMENT.*ROOT file 'trap\/r\*\/hzz\.root' has one of .* in its path, which the ROOT source takes as a pattern/;
+    await expect(grpcSource(address, { paths: ['trap/r[*]/hzz.root'] }).describe()).rejects.toThrow(refused);
+    await expect(lastValueFrom(grpcSource(address, { paths: ['trap/r?/*.root'] }).batches())).rejects.toThrow(refused);
   });
 
   it('a slow client gets the file rows while messages wait in grpc-js (the server refills its batch arrays)', async () => {
