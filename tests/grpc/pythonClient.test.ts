@@ -7,13 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localServerOptions } from '../../src/grpc/localBackends.js';
 import { PROTO_DIR } from '../../src/grpc/protos.js';
 import { type RunningServer, startServer } from '../../src/grpc/server.js';
+import { toolMissing } from '../helpers/tools.js';
 import { sql } from '../parquet/helpers.js';
 
 // An independent client: Python's grpcio with its default settings, whose receive limit is 4 MiB
 // (as grpc-go's and grpc-java's), with stubs generated from proto/ by grpc_tools.protoc.
 const PYTHON = '/usr/bin/python3';
-const hasGrpc = spawnSync(PYTHON, ['-c', 'import grpc, grpc_tools, numpy']).status === 0;
-const required = process.env.CI === 'true';
+const importable = spawnSync(PYTHON, ['-c', 'import grpc, grpc_tools, numpy']).status === 0;
+const noPython = toolMissing(
+  `${PYTHON} with grpcio, grpc_tools and numpy`,
+  importable ? null : 'cannot import them (Debian: python3-grpcio python3-grpc-tools python3-numpy)',
+);
 const COLUMNS = 10;
 const ROWS = 200_000;
 
@@ -21,7 +25,7 @@ let base: string;
 let server: RunningServer;
 
 beforeAll(async () => {
-  if (!hasGrpc) return;
+  if (noPython) return;
   base = mkdtempSync(join(tmpdir(), 'diffskim-python-'));
   mkdirSync(join(base, 'data'));
   const protos = ['batch', 'diffskim'].map((p) => join(PROTO_DIR, `diffskim/v1/${p}.proto`));
@@ -45,11 +49,8 @@ async function pythonStream(batchRows = 0): Promise<Record<string, unknown>> {
   return JSON.parse(stdout);
 }
 
-describe('a Python grpcio client with its default 4 MiB receive limit', () => {
-  it.skipIf(!hasGrpc && !required)('streams a dataset with the server defaults, every message under 4 MiB, the same sums as DuckDB', async () => {
-    if (!hasGrpc) {
-      throw new Error(`CI=true: ${PYTHON} lacks grpc, grpc_tools or numpy (Debian: python3-grpcio python3-grpc-tools python3-numpy)`);
-    }
+describe.skipIf(noPython)('a Python grpcio client with its default 4 MiB receive limit', () => {
+  it('streams a dataset with the server defaults, every message under 4 MiB, the same sums as DuckDB', async () => {
     const sums = Array.from({ length: COLUMNS }, (_, k) => `sum(c${k})::BIGINT AS c${k}`).join(', ');
     const [expected] = await sql(`SELECT count(*)::BIGINT AS n, ${sums}, sum(id)::BIGINT AS id FROM '${join(base, 'data', 'wide.parquet')}'`);
     for (const batchRows of [0, 1 << 20]) {
