@@ -28,8 +28,8 @@ const events = Number(args[0] ?? 1 << 20);
 
 const dir = mkdtempSync(join(tmpdir(), 'diffskim-bench-eval-'));
 const cut = { column: 'pt', op: '>' as const, form: 'sigmoid' as const, slope: 0.5, value: 20, mean: 50, std: 30 };
-const standardise = { inputMean: [50, 0], inputStd: [30, 2] };
-const model = createModel({ kind: 'cuts-x-mlp', features: ['pt', 'eta'], ...standardise, hidden, cuts: [cut], seed: 1 });
+const scale = { inputMean: [50, 0], inputStd: [30, 2] };
+const model = createModel({ kind: 'cuts-x-mlp', features: ['pt', 'eta'], ...scale, hidden, cuts: [cut], seed: 1 });
 await saveModel(join(dir, 'model'), model);
 const server = await startServer({ dataRoots: [dir], ...(await localServerOptions(join(dir, 'model'))) });
 const address = `127.0.0.1:${server.port}`;
