@@ -16,6 +16,7 @@ export class RpcError extends Error {
 export const invalidArgument = (message: string) => new RpcError(status.INVALID_ARGUMENT, message);
 export const notFound = (message: string) => new RpcError(status.NOT_FOUND, message);
 export const permissionDenied = (message: string) => new RpcError(status.PERMISSION_DENIED, message);
+export const resourceExhausted = (message: string) => new RpcError(status.RESOURCE_EXHAUSTED, message);
 export const failedPrecondition = (message: string) => new RpcError(status.FAILED_PRECONDITION, message);
 
 /** The status code and message to send for any error thrown while serving a call. */
