@@ -48,11 +48,20 @@ const TWO_63 = 2n ** 63n;
 /** A (U)Long64 as jsroot gives it (a BigInt beyond 2^53, else a number), exactly. */
 export function toBigInt(v: unknown, where: () => string): bigint {
   const x = typeof v === 'bigint' ? v : BigInt(Math.trunc(Number(v)));
-  if (x >= TWO_63) throw new Error(`${where()}: value ${x} does not fit a signed 64-bit integer`);
+  if (x >= TWO_63) throw new InputError('incompatible', `${where()}: value ${x} does not fit a signed 64-bit integer (a ULong64_t at or above 2^63); leave the branch out of the columns read`);
   return x;
 }
 
-function flatBuilder(plan: ColumnPlan, rows: number, where: (row: number) => string): ColumnBuilder {
+/** One event's values of a list branch; a Char_t array comes as bytes (see rootTree), viewed as int8. */
+function eventList(event: Record<string, unknown>, branch: RootBranch): ArrayLike<number> {
+  const v = event[branch.name] as ArrayLike<number>;
+  return branch.type === 'int8' && v instanceof Uint8Array ? new Int8Array(v.buffer, v.byteOffset, v.length) : v;
+}
+
+/** Where an event's value is, for errors: file, tree, branch and entry. */
+type Where = (row: number, branch: string) => string;
+
+function flatBuilder(plan: ColumnPlan, rows: number, where: Where): ColumnBuilder {
   const { branch, fn } = plan;
   const values = allocate(plan.field.type, rows);
   const key = branch.name;
@@ -72,12 +81,12 @@ function flatBuilder(plan: ColumnPlan, rows: number, where: (row: number) => str
     const out = values as Float64Array;
     set = (v, row) => (out[row] = Math.abs(Number(v)));
   } else if (values instanceof BigInt64Array) {
-    set = (v, row) => (values[row] = toBigInt(v, () => where(row)));
+    set = (v, row) => (values[row] = toBigInt(v, () => where(row, branch.name)));
   } else {
     const out = values as unknown as number[];
     set = (v, row) => (out[row] = Number(v));
   }
-  const push = (event: Record<string, unknown>, row: number) => set(event[src], row);
+  const push = (event: Record<string, unknown>, row: number) => set(fn === 'first' ? eventList(event, branch) : event[src], row);
   const finish = (n: number): Column => ({ kind: 'flat', values: values.subarray(0, n) });
   // first() reads a list branch, which jsroot never decodes in runs.
   if (fn === 'first') return { push, finish };
@@ -88,15 +97,14 @@ function flatBuilder(plan: ColumnPlan, rows: number, where: (row: number) => str
   return { push, pushRun, finish };
 }
 
-function listBuilder(plan: ColumnPlan, rows: number, where: (row: number) => string): ColumnBuilder {
+function listBuilder(plan: ColumnPlan, rows: number, where: Where): ColumnBuilder {
   const type = plan.field.type;
-  const key = plan.branch.name;
   const offsets = new Int32Array(rows + 1);
   let values: TypedArray = allocate(type, Math.max(16, rows)); // grows by doubling
   const big = values instanceof BigInt64Array;
   return {
     push(event, row) {
-      const arr = event[key] as ArrayLike<number>;
+      const arr = eventList(event, plan.branch);
       const at = offsets[row];
       const end = at + arr.length;
       if (end > values.length) {
@@ -104,7 +112,7 @@ function listBuilder(plan: ColumnPlan, rows: number, where: (row: number) => str
         grown.set(values as never);
         values = grown;
       }
-      if (big) for (let i = 0; i < arr.length; i++) (values as BigInt64Array)[at + i] = toBigInt(arr[i], () => where(row));
+      if (big) for (let i = 0; i < arr.length; i++) (values as BigInt64Array)[at + i] = toBigInt(arr[i], () => where(row, plan.branch.name));
       else if (ArrayBuffer.isView(arr)) values.set(arr as never, at);
       else for (let i = 0; i < arr.length; i++) (values as unknown as number[])[at + i] = Number(arr[i]);
       offsets[row + 1] = end;
@@ -153,7 +161,7 @@ export async function readTree(tree: RootTree, plans: ColumnPlan[], opts: ReadTr
   let row = 0;
   let seen = 0;
   let failure: Error | undefined;
-  const where = (r: number) => `${tree.path}: tree '${tree.name}', entry ${firstRow + r}`;
+  const where: Where = (r, branch) => `${tree.path}: tree '${tree.name}', branch '${branch}', entry ${firstRow + r}`;
   const newBuilders = () => {
     // No bigger than the events left in the range: a small file with many branches stays small.
     const capacity = Math.max(1, Math.min(rows, end - firstRow));

@@ -7,7 +7,7 @@ import { passMask } from '../selection/cutsFile.js';
 import { parseQuantity } from '../selection/quantity.js';
 import { branchesToRead, type ColumnPlan, planColumns, planSchema, readTree } from './rootRead.js';
 import { fromPull } from './parquetStream.js';
-import { largestBasketEntries, openRootTree, type RootTree } from './rootTree.js';
+import { largestBasketEntries, openRootTree, readableBranches, type RootTree } from './rootTree.js';
 import type { DatasetInfo, EventSource, FileInfo, ReadOptions } from './types.js';
 import { InputError } from './inputError.js';
 
@@ -30,7 +30,11 @@ export const RANGE_ENTRIES = 65536;
  * (their *.root files) or glob patterns; all files must give the same schema.
  */
 export function rootSource(paths: string[], opts: RootSourceOptions = {}): EventSource {
-  const columnsOf = (tree: RootTree, wanted?: string[]) => unique(wanted ?? opts.branches ?? [...tree.branches.keys()]);
+  const columnsOf = (tree: RootTree, wanted?: string[]) => {
+    const names = unique(wanted ?? opts.branches ?? readableBranches(tree));
+    if (names.length === 0) throw new Error(`${tree.path}: tree '${tree.name}': no columns named to read`);
+    return names;
+  };
 
   return {
     async describe(): Promise<DatasetInfo> {

@@ -172,7 +172,7 @@ function closeRootFile(file: JsrootFile): void {
  * LuminosityBlocks, ...: the gRPC server, whose requests name no tree, reads them so).
  */
 export function chooseTree(path: string, file: Pick<JsrootFile, 'fKeys'>, treeName?: string): string {
-  const trees = [...new Set(file.fKeys.filter((k) => TREE_CLASSES.has(k.fClassName)).map((k) => k.fName))];
+  const trees = treeNames(file);
   if (treeName === undefined) {
     if (trees.length === 1) return trees[0];
     // No tree is also what a damaged key list reads as: the file's problem, as a corrupt one's.
@@ -183,6 +183,19 @@ export function chooseTree(path: string, file: Pick<JsrootFile, 'fKeys'>, treeNa
   if (trees.includes(treeName) || treeName.includes('/')) return treeName;
   const hint = trees.length ? `trees in the file: ${closestNames(treeName, trees).join(', ')}` : 'the file contains no TTree';
   throw new Error(`${path}: no tree '${treeName}' (${hint})`);
+}
+
+/** The trees at the top of a file, by name (a tree written in several cycles is listed once). */
+function treeNames(file: Pick<JsrootFile, 'fKeys'>): string[] {
+  return [...new Set(file.fKeys.filter((k) => TREE_CLASSES.has(k.fClassName)).map((k) => k.fName))];
+}
+
+/** The trees at the top of the ROOT file `path`. */
+export async function listTrees(path: string): Promise<string[]> {
+  checkRootHeader(path, statSync(path).size);
+  const file = (await openFile(path)) as JsrootFile;
+  closeRootFile(file);
+  return treeNames(file);
 }
 
 /**
@@ -229,7 +242,12 @@ function describeBranch(b: JsrootBranch, names: Set<string>, treeRatio: number):
     if (leaf.fLen > 1) return `an array of fixed-length arrays (counted by '${counter}') is not supported`;
     return { ...base, list: true, counter };
   }
-  if (leaf.fLen > 1) return { ...base, list: true, fixedLength: leaf.fLen };
+  if (leaf.fLen > 1) {
+    // jsroot reads a fixed-length Char_t array (ai1[3]/B) as a text string, which loses every
+    // value from the first zero on; marked unsigned, it reads the bytes, which rootRead views as int8.
+    if (type === 'int8') leaf.fIsUnsigned = true;
+    return { ...base, list: true, fixedLength: leaf.fLen };
+  }
   return { ...base, list: false };
 }
 
@@ -251,6 +269,20 @@ export function largestBasketEntries(b: JsrootBranch): number {
   let most = 0;
   for (let k = 0; k < b.fWriteBasket; k++) most = Math.max(most, b.fBasketEntry[k + 1] - b.fBasketEntry[k]);
   return Math.max(most, b.fEntries - (b.fBasketEntry[b.fWriteBasket] ?? 0));
+}
+
+/**
+ * The readable branches, the columns read when none are named. A tree with none is refused before
+ * anything is written, naming its branches and why each cannot be read (a Parquet file without
+ * columns is one that no reader opens).
+ */
+export function readableBranches(tree: RootTree): string[] {
+  if (tree.branches.size > 0) return [...tree.branches.keys()];
+  const where = `${tree.path}: tree '${tree.name}'`;
+  if (tree.unsupported.size === 0) throw new InputError('incompatible', `${where} has no branches: there is nothing to read`);
+  const all = [...tree.unsupported].map(([name, why]) => `'${name}': ${why}`);
+  const listed = all.length > 10 ? [...all.slice(0, 10), `and ${all.length - 10} more`] : all;
+  throw new InputError('incompatible', `${where} has no branch diffskim can read (numeric branches with one leaf): ${listed.join('; ')}`);
 }
 
 /** The readable branch `name`, or an error naming the file, the reason or the nearest names. */

@@ -1,5 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { parquetReadObjects } from 'hyparquet';
 import { openFile } from 'jsroot/io';
 import { treeProcess, TSelector } from 'jsroot/tree';
 import type { EventBatch } from '../../src/batch/batch.js';
@@ -68,4 +70,31 @@ export function checksum(values: EventValues): string {
     } else mix(v);
   }
   return `${values.length}:${h.toString(16)}`;
+}
+
+/** Per-event values of each column of a Parquet file, read back with plain DuckDB SQL. */
+export async function duckdbColumns(file: string, columns: string[]): Promise<Record<string, EventValues>> {
+  const db = await DuckDBInstance.create(':memory:');
+  const con = await db.connect();
+  try {
+    const sql = `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM read_parquet('${file}', file_row_number = true) ORDER BY file_row_number`;
+    const rows = (await con.runAndReadAll(sql)).getRowsJS();
+    return Object.fromEntries(
+      columns.map((c, j) => [c, rows.map((r) => (Array.isArray(r[j]) ? (r[j] as unknown[]).map(Number) : Number(r[j])))]),
+    );
+  } finally {
+    con.closeSync();
+    db.closeSync();
+  }
+}
+
+/**
+ * The same read with hyparquet, which, unlike DuckDB, tells apart columns whose names differ only
+ * in case (ROOT's 'ab' and 'Ab': DuckDB reads the second as 'Ab_1' and "Ab" as 'ab').
+ */
+export async function hyparquetColumns(file: string, columns: string[]): Promise<Record<string, EventValues>> {
+  const bytes = readFileSync(file);
+  const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), columns });
+  const value = (v: unknown) => (Array.isArray(v) ? v.map(Number) : Number(v));
+  return Object.fromEntries(columns.map((c) => [c, rows.map((r) => value(r[c]))]));
 }

@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { lastValueFrom, toArray } from 'rxjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { convertRootToParquet } from '../../src/cli/commands/convert.js';
+import { grpcSource } from '../../src/grpc/grpcSource.js';
+import { localServerOptions } from '../../src/grpc/localBackends.js';
+import { startServer } from '../../src/grpc/server.js';
+import { rootSource } from '../../src/sources/rootSource.js';
+import { openRootTree } from '../../src/sources/rootTree.js';
+import { batchValues, hyparquetColumns } from './reference.js';
+import { samplePattern } from './samplePattern.js';
+
+/** A few files of scikit-hep-testdata (BSD-3-Clause, see the LICENSE beside them), written by ROOT. */
+const CORPUS = 'tests/fixtures/root-corpus';
+const SAMPLES = ['uproot-sample-6.20.04-uncompressed.root', 'uproot-sample-5.23.02-zlib.root'];
+const EXPECTED = samplePattern();
+const dir = mkdtempSync(join(tmpdir(), 'diffskim-corpus-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const read = (path: string, columns?: string[]) => lastValueFrom(rootSource([path]).batches({ columns, batchRows: 7 }).pipe(toArray()));
+const cli = (...args: string[]) =>
+  promisify(execFile)('node', ['bin/diffskim.mjs', ...args]).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
+
+describe('ROOT files of every branch type (uproot sample files) against the values their macro wrote', () => {
+  for (const file of SAMPLES) {
+    it(`${file}: the source reads every numeric branch exactly, Char_t arrays as int8 lists (they were text: 0s)`, async () => {
+      const batches = await read(join(CORPUS, file));
+      const schema = batches[0].schema;
+      // Every branch but the string 'str', in tree order: scalars, fixed arrays ab[3], arrays Ab[n].
+      expect(schema.map((f) => f.name)).toEqual(Object.keys(EXPECTED));
+      expect(schema.find((f) => f.name === 'ai1')).toMatchObject({ type: 'int8', list: true });
+      for (const f of schema) expect(batchValues(batches, f.name), f.name).toEqual(EXPECTED[f.name]);
+      const derived = await read(join(CORPUS, file), ['count(ai1)', 'first(ai1)', 'first(au1)']);
+      expect(batchValues(derived, 'count(ai1)')).toEqual(EXPECTED.ai1.map(() => 3));
+      expect(batchValues(derived, 'first(ai1)')).toEqual(EXPECTED.ai1.map((v) => (v as number[])[0]));
+      expect(batchValues(derived, 'first(au1)')).toEqual(EXPECTED.au1.map((v) => (v as number[])[0]));
+    });
+  }
+
+  it('convert writes them as another reader (hyparquet) reads them back: int8 lists of 3 for ai1[3]', async () => {
+    const out = join(dir, 'sample.parquet');
+    await convertRootToParquet([join(CORPUS, SAMPLES[0])], out, { batchRows: 7, codec: 'snappy' }); // hyparquet reads no zstd
+    const back = await hyparquetColumns(out, Object.keys(EXPECTED));
+    for (const [name, values] of Object.entries(EXPECTED)) expect(back[name], name).toEqual(values);
+  });
+
+  it('streams them over gRPC with the same values', async () => {
+    const root = join(dir, 'served');
+    mkdirSync(root);
+    copyFileSync(join(CORPUS, SAMPLES[0]), join(root, 'sample.root'));
+    const server = await startServer({ dataRoots: [root], ...(await localServerOptions()) });
+    try {
+      const columns = ['i1', 'ai1', 'Ai1', 'au1'];
+      const batches = await lastValueFrom(grpcSource(`127.0.0.1:${server.port}`, { paths: ['sample.root'], columns }).batches().pipe(toArray()));
+      for (const c of columns) expect(batchValues(batches, c), c).toEqual(EXPECTED[c]);
+    } finally {
+      await server.close(200);
+    }
+  });
+});
+
+describe('ROOT trees diffskim cannot read are refused by name', () => {
+  it('a tree of objects only: the CLI names file, tree, each branch and why, and writes nothing (was "no columns to read")', async () => {
+    const out = join(dir, 'objects.parquet');
+    const r = await cli('convert', join(CORPUS, 'issue367b.root'), out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${join(CORPUS, 'issue367b.root')}: tree 'tree' has no branch diffskim can read`);
+    expect(r.stderr).toContain("'weights': TBranchElement of class map<string,vector<double> > (objects and STL collections are not supported)");
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a tree of strings only and no entries is refused (it converted, exit 0, to a Parquet file without columns)', async () => {
+    const out = join(dir, 'strings.parquet');
+    const r = await cli('convert', join(CORPUS, 'string-example.root'), out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("tree 'Refs' has no branch diffskim can read");
+    expect(r.stderr).toContain("'Databases': a string (TLeafC) branch");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a leaf-list branch is named as such', async () => {
+    const msg = await read(join(CORPUS, 'uproot-leaflist.root')).then(() => 'no error', (e: Error) => e.message);
+    expect(msg).toContain("tree 'tree' has no branch diffskim can read (numeric branches with one leaf): 'leaflist': 3 leaves in one branch (leaf lists are not supported)");
+  });
+
+  it('a ULong64_t value at or above 2^63 names the file, tree, branch and entry', async () => {
+    // The uncompressed sample's first basket of u8 holds entries 0, 1, ... as 8-byte big-endian
+    // integers after its key; the top bit set on entry 1's makes it 2^63 + 1.
+    const path = join(CORPUS, SAMPLES[0]);
+    const tree = await openRootTree(path);
+    const u8 = tree.branches.get('u8')!.jsroot as unknown as { fBasketSeek: number[] };
+    tree.close();
+    const bytes = readFileSync(path);
+    const at = u8.fBasketSeek[0] + bytes.readUInt16BE(u8.fBasketSeek[0] + 14); // the key's fKeylen
+    expect(bytes.readBigUInt64BE(at + 8)).toBe(1n);
+    bytes[at + 8] = 0x80;
+    const bad = join(dir, 'u8-large.root');
+    writeFileSync(bad, bytes);
+    const msg = await read(bad, ['i1', 'u8']).then(() => 'no error', (e: Error) => e.message);
+    expect(msg).toBe(
+      `${bad}: tree 'sample', branch 'u8', entry 1: value 9223372036854775809 does not fit a signed 64-bit integer (a ULong64_t at or above 2^63); leave the branch out of the columns read`,
+    );
+  });
+});
