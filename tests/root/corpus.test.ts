@@ -11,7 +11,7 @@ import { localServerOptions } from '../../src/grpc/localBackends.js';
 import { startServer } from '../../src/grpc/server.js';
 import { rootSource } from '../../src/sources/rootSource.js';
 import { openRootTree } from '../../src/sources/rootTree.js';
-import { batchValues, hyparquetColumns } from './reference.js';
+import { batchValues, hyparquetColumns, referenceRead } from './reference.js';
 import { samplePattern } from './samplePattern.js';
 
 /** A few files of scikit-hep-testdata (BSD-3-Clause, see the LICENSE beside them), written by ROOT. */
@@ -66,6 +66,20 @@ describe('ROOT files of every branch type (uproot sample files) against the valu
   });
 });
 
+describe('ROOT branch names that are not identifiers', () => {
+  it("are read by their names ('6dVec', '2x3Mat': the read failed with 'cannot read cut variable', naming no file)", async () => {
+    const path = join(CORPUS, 'uproot-issue-74.root');
+    const batches = await lastValueFrom(rootSource([path], { tree: 'arrays' }).batches().pipe(toArray()));
+    const names = batches[0].schema.map((f) => f.name);
+    expect(names).toEqual(['nInt', '6dVec', '2x3Mat']);
+    const ref = await referenceRead(path, 'arrays', names);
+    for (const c of names) expect(batchValues(batches, c), c).toEqual(ref[c]);
+    expect((ref['6dVec'][0] as number[]).length).toBe(6);
+    const msg = await lastValueFrom(rootSource([path], { tree: 'arrays' }).batches({ columns: ['first(6dVec)'] })).then(() => 'no error', (e: Error) => e.message);
+    expect(msg).toMatch(new RegExp(`^${path}: tree 'arrays': cannot read cut variable 'first\\(6dVec\\)'`));
+  });
+});
+
 describe('ROOT trees diffskim cannot read are refused by name', () => {
   it('a tree of objects only: the CLI names file, tree, each branch and why, and writes nothing (was "no columns to read")', async () => {
     const out = join(dir, 'objects.parquet');
@@ -83,6 +97,14 @@ describe('ROOT trees diffskim cannot read are refused by name', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("tree 'Refs' has no branch diffskim can read");
     expect(r.stderr).toContain("'Databases': a string (TLeafC) branch");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a tree without branches is refused naming file and tree (it converted, exit 0, to a Parquet file without columns)', async () => {
+    const out = join(dir, 'nothing.parquet');
+    const r = await cli('convert', join(CORPUS, 'uproot-issue261.root'), out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${join(CORPUS, 'uproot-issue261.root')}: tree 'events' has no branches: there is nothing to read`);
     expect(existsSync(out)).toBe(false);
   });
 
