@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { convertRootToParquet } from '../../src/cli/commands/convert.js';
@@ -49,6 +50,21 @@ describe('ROOT files of every branch type (uproot sample files) against the valu
     await convertRootToParquet([join(CORPUS, SAMPLES[0])], out, { batchRows: 7, codec: 'snappy' }); // hyparquet reads no zstd
     const back = await hyparquetColumns(out, Object.keys(EXPECTED));
     for (const [name, values] of Object.entries(EXPECTED)) expect(back[name], name).toEqual(values);
+  });
+
+  it('the CLI names the columns whose names differ only in case (ab, Ab), as DuckDB renames them', async () => {
+    const out = join(dir, 'case.parquet');
+    const r = await cli('convert', join(CORPUS, SAMPLES[0]), out);
+    expect(r.code).toBe(0);
+    const db = await DuckDBInstance.create(':memory:');
+    const con = await db.connect();
+    const described = (await con.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${out}')`)).getRowsJS().map((row) => String(row[0]));
+    con.closeSync();
+    db.closeSync();
+    const renamed = described.filter((n) => !(n in EXPECTED));
+    expect(renamed).toHaveLength(11); // Ab, Ai1, ... Af8
+    expect(r.stdout).toContain("columns whose names differ only in case: 'ab' and 'Ab', 'ai1' and 'Ai1'");
+    expect(r.stdout).toContain(`name them ${renamed.map((n) => `'${n}'`).join(', ')}\n`);
   });
 
   it('streams them over gRPC with the same values', async () => {
