@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { lastValueFrom, toArray } from 'rxjs';
+import { status } from '@grpc/grpc-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { convertRootToParquet } from '../../src/cli/commands/convert.js';
 import { grpcSource } from '../../src/grpc/grpcSource.js';
@@ -67,15 +68,26 @@ describe('ROOT files of every branch type (uproot sample files) against the valu
     expect(r.stdout).toContain(`name them ${renamed.map((n) => `'${n}'`).join(', ')}\n`);
   });
 
-  it('streams them over gRPC with the same values', async () => {
+  it('streams them over gRPC with the same values; a tree it cannot read is INVALID_ARGUMENT, named', async () => {
     const root = join(dir, 'served');
     mkdirSync(root);
     copyFileSync(join(CORPUS, SAMPLES[0]), join(root, 'sample.root'));
+    copyFileSync(join(CORPUS, 'issue367b.root'), join(root, 'objects.root'));
     const server = await startServer({ dataRoots: [root], ...(await localServerOptions()) });
     try {
+      const address = `127.0.0.1:${server.port}`;
       const columns = ['i1', 'ai1', 'Ai1', 'au1'];
-      const batches = await lastValueFrom(grpcSource(`127.0.0.1:${server.port}`, { paths: ['sample.root'], columns }).batches().pipe(toArray()));
+      const batches = await lastValueFrom(grpcSource(address, { paths: ['sample.root'], columns }).batches().pipe(toArray()));
       for (const c of columns) expect(batchValues(batches, c), c).toEqual(EXPECTED[c]);
+      const refused = await lastValueFrom(grpcSource(address, { paths: ['objects.root'] }).batches()).then(
+        () => null,
+        (e: { code: number; message: string }) => e,
+      );
+      expect(refused && status[refused.code]).toBe('INVALID_ARGUMENT');
+      expect(refused?.message).toContain(
+        "objects.root: tree 'tree' has no branch diffskim can read (numeric branches with one leaf): 'weights': TBranchElement of class map<string,vector<double> >",
+      );
+      expect(refused?.message).not.toContain(root);
     } finally {
       await server.close(200);
     }
