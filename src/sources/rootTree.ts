@@ -74,9 +74,11 @@ interface JsrootFile {
   fd?: number;
   fKeys: JsrootKey[];
   readObject(name: string): Promise<{ _typename: string; fEntries: number; fBranches: { arr: JsrootBranch[] } }>;
+  readDirectory(name: string): Promise<{ fKeys: JsrootKey[] }>;
 }
 
 const TREE_CLASSES = new Set(['TTree', 'TNtuple', 'TNtupleD']);
+const DIRECTORY_CLASSES = new Set(['TDirectory', 'TDirectoryFile']);
 
 /** Open `path` and its tree (the only tree in the file when `treeName` is not given). */
 export async function openRootTree(path: string, treeName?: string): Promise<RootTree> {
@@ -95,10 +97,11 @@ export async function openRootTree(path: string, treeName?: string): Promise<Roo
   }
   const close = () => closeRootFile(file);
   try {
-    const name = chooseTree(path, file, treeName);
+    const keys = await treeKeys(path, file);
+    const name = chooseTree(path, [...keys.keys()], treeName);
     const tree = await readTreeObject(path, file, name);
     if (!TREE_CLASSES.has(tree._typename)) throw new Error(`${path}: '${name}' is a ${tree._typename}, not a TTree`);
-    const key = file.fKeys.find((k) => k.fName === name);
+    const key = keys.get(name);
     // Baskets written inside the TTree object itself share its key's compression.
     const treeRatio = key && key.fObjlen > 0 ? (key.fNbytes - key.fKeylen) / key.fObjlen : 1;
     const branches = new Map<string, RootBranch>();
@@ -171,8 +174,7 @@ function closeRootFile(file: JsrootFile): void {
  * The tree to read: `treeName`, else the only tree, else 'Events' (NanoAOD files also hold Runs,
  * LuminosityBlocks, ...: the gRPC server, whose requests name no tree, reads them so).
  */
-export function chooseTree(path: string, file: Pick<JsrootFile, 'fKeys'>, treeName?: string): string {
-  const trees = treeNames(file);
+export function chooseTree(path: string, trees: string[], treeName?: string): string {
   if (treeName === undefined) {
     if (trees.length === 1) return trees[0];
     // No tree is also what a damaged key list reads as: the file's problem, as a corrupt one's.
@@ -180,22 +182,45 @@ export function chooseTree(path: string, file: Pick<JsrootFile, 'fKeys'>, treeNa
     if (trees.includes('Events')) return 'Events';
     throw new InputError('incompatible', `${path}: contains several trees (${trees.join(', ')}) and none is named Events; choose one with --tree (source.tree in a pipeline)`);
   }
-  if (trees.includes(treeName) || treeName.includes('/')) return treeName;
+  if (trees.includes(treeName)) return treeName;
   const hint = trees.length ? `trees in the file: ${closestNames(treeName, trees).join(', ')}` : 'the file contains no TTree';
   throw new Error(`${path}: no tree '${treeName}' (${hint})`);
 }
 
-/** The trees at the top of a file, by name (a tree written in several cycles is listed once). */
-function treeNames(file: Pick<JsrootFile, 'fKeys'>): string[] {
-  return [...new Set(file.fKeys.filter((k) => TREE_CLASSES.has(k.fClassName)).map((k) => k.fName))];
+/**
+ * The keys of a file's trees by name, those in its directories too ('dir/tree'); a tree written
+ * in several cycles is listed once.
+ */
+async function treeKeys(path: string, file: JsrootFile): Promise<Map<string, JsrootKey>> {
+  const found = new Map<string, JsrootKey>();
+  const walk = async (keys: JsrootKey[], prefix: string): Promise<void> => {
+    for (const k of keys) {
+      const name = prefix + k.fName;
+      if (TREE_CLASSES.has(k.fClassName)) found.set(name, found.get(name) ?? k);
+      else if (DIRECTORY_CLASSES.has(k.fClassName)) await walk(await directoryKeys(path, file, name), `${name}/`);
+    }
+  };
+  await walk(file.fKeys, '');
+  return found;
 }
 
-/** The trees at the top of the ROOT file `path`. */
+async function directoryKeys(path: string, file: JsrootFile, name: string): Promise<JsrootKey[]> {
+  try {
+    return (await file.readDirectory(name)).fKeys;
+  } catch (e) {
+    throw new InputError('unreadable', `${path}: cannot read directory '${name}': ${(e as Error).message}`);
+  }
+}
+
+/** The trees of the ROOT file `path`, those in its directories too ('dir/tree'). */
 export async function listTrees(path: string): Promise<string[]> {
   checkRootHeader(path, statSync(path).size);
   const file = (await openFile(path)) as JsrootFile;
-  closeRootFile(file);
-  return treeNames(file);
+  try {
+    return [...(await treeKeys(path, file)).keys()];
+  } finally {
+    closeRootFile(file);
+  }
 }
 
 /**

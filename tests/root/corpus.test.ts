@@ -108,6 +108,19 @@ describe('ROOT branch names that are not identifiers', () => {
   });
 });
 
+describe('ROOT trees in directories', () => {
+  it("are found and named by their paths (such a file 'contains no TTree'), and read by them", async () => {
+    const path = join(CORPUS, 'uproot-nesteddirs.root');
+    const msg = await read(path).then(() => 'no error', (e: Error) => e.message);
+    expect(msg).toBe(`${path}: contains several trees (one/two/tree, one/tree, three/tree) and none is named Events; choose one with --tree (source.tree in a pipeline)`);
+    const batches = await lastValueFrom(rootSource([path], { tree: 'one/two/tree' }).batches().pipe(toArray()));
+    const names = batches[0].schema.map((f) => f.name);
+    expect(names.length).toBeGreaterThan(10);
+    const ref = await referenceRead(path, 'one/two/tree', names);
+    for (const c of names) expect(batchValues(batches, c), c).toEqual(ref[c]);
+  });
+});
+
 describe('ROOT trees diffskim cannot read are refused by name', () => {
   it('a tree of objects only: the CLI names file, tree, each branch and why, and writes nothing (was "no columns to read")', async () => {
     const out = join(dir, 'objects.parquet');
