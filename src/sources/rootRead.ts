@@ -78,9 +78,14 @@ function flatBuilder(plan: ColumnPlan, rows: number, where: Where): ColumnBuilde
     values.fill(branch.fixedLength as never);
     return { push() {}, pushRun() {}, finish: (n) => ({ kind: 'flat', values: values.subarray(0, n) }) };
   }
-  const src = fn === 'count' ? branch.counter! : key;
+  // first(), and count() of a vector (its own length), read the list itself.
+  const ofList = fn === 'first' || (fn === 'count' && !branch.counter);
+  const src = fn === 'count' ? (branch.counter ?? key) : key;
   let set: (v: unknown, row: number) => void;
-  if (fn === 'first') {
+  if (fn === 'count' && ofList) {
+    const out = values as Int32Array;
+    set = (v, row) => (out[row] = (v as ArrayLike<number>).length);
+  } else if (fn === 'first') {
     const out = values as Float64Array;
     set = (v, row) => {
       const arr = v as ArrayLike<number>;
@@ -95,10 +100,10 @@ function flatBuilder(plan: ColumnPlan, rows: number, where: Where): ColumnBuilde
     const out = values as unknown as number[];
     set = (v, row) => (out[row] = Number(v));
   }
-  const push = (event: Record<string, unknown>, row: number) => set(fn === 'first' ? eventList(event, branch) : event[src], row);
+  const push = (event: Record<string, unknown>, row: number) => set(ofList ? eventList(event, branch) : event[src], row);
   const finish = (n: number): Column => ({ kind: 'flat', values: values.subarray(0, n) });
-  // first() reads a list branch, which jsroot never decodes in runs.
-  if (fn === 'first') return { push, finish };
+  // jsroot never decodes a list branch in runs.
+  if (ofList) return { push, finish };
   const pushRun = (arrays: Record<string, ArrayLike<unknown>>, from: number, count: number, row: number) => {
     const arr = arrays[src];
     for (let i = 0; i < count; i++) set(arr[from + i], row + i);
@@ -137,6 +142,7 @@ export function branchesToRead(plans: ColumnPlan[]): string[] {
   for (const p of plans) {
     if (p.fn === 'count') {
       if (p.branch.counter) counters.add(p.branch.counter);
+      else if (!p.branch.fixedLength) others.add(p.branch.name); // a vector, counted by its own length
     } else if (p.branch.counter) {
       counters.add(p.branch.counter);
       others.add(p.branch.name);

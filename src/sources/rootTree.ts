@@ -7,12 +7,13 @@ import { InputError } from './inputError.js';
 /**
  * A TTree opened with jsroot, and what diffskim can read of it: branches with one numeric
  * leaf, either a scalar per event (flat column), an array counted by another branch such as
- * nJet (jagged list column), or a fixed-length array (list column of constant length).
+ * nJet (jagged list column), or a fixed-length array (list column of constant length); and
+ * branches of a whole std::vector of numbers (jagged list column, each event's length its own).
  */
 export interface RootBranch {
   name: string;
   type: DType;
-  /** Values per event vary (counted by `counter`) or are fixed (`fixedLength`). */
+  /** Values per event vary (counted by `counter`, or a vector's own) or are fixed (`fixedLength`). */
   list: boolean;
   /** Name of the branch that holds each event's list length (e.g. 'nJet'). */
   counter?: string;
@@ -54,6 +55,9 @@ export interface JsrootBranch {
   _typename: string;
   fName: string;
   fClassName?: string;
+  /** TBranchElement: -1 for a whole object (not a member of a split one), its type 0. */
+  fID?: number;
+  fType?: number;
   fEntries: number;
   fWriteBasket: number;
   fBasketBytes: ArrayLike<number>;
@@ -249,9 +253,42 @@ const LEAF_TYPES: Record<string, [DType, DType]> = {
   TLeafL: ['int64', 'int64'],
 };
 
+/** Element types of the std::vector branches read, by their C++ or ROOT name. */
+const VECTOR_TYPES: Record<string, DType> = {
+  bool: 'bool',
+  Bool_t: 'bool',
+  char: 'int8',
+  Char_t: 'int8',
+  'unsigned char': 'uint8',
+  UChar_t: 'uint8',
+  short: 'int16',
+  Short_t: 'int16',
+  'unsigned short': 'uint16',
+  UShort_t: 'uint16',
+  int: 'int32',
+  Int_t: 'int32',
+  'unsigned int': 'uint32',
+  UInt_t: 'uint32',
+  // 64-bit unsigned ones as int64, as ULong64_t leaves: values at or above 2^63 are refused when read.
+  long: 'int64',
+  'long long': 'int64',
+  Long64_t: 'int64',
+  'unsigned long': 'int64',
+  'unsigned long long': 'int64',
+  ULong64_t: 'int64',
+  float: 'float32',
+  Float_t: 'float32',
+  double: 'float64',
+  Double_t: 'float64',
+};
+
 /** A readable branch, or why it cannot be read. */
 function describeBranch(b: JsrootBranch, names: Set<string>, treeRatio: number): RootBranch | string {
   const leaves = b.fLeaves?.arr ?? [];
+  const vectorOf = /^vector<\s*([\w ]+?)\s*>$/.exec(b.fClassName ?? '')?.[1];
+  // A whole std::vector of numbers in a branch of its own (not a member of a split object).
+  if (b._typename === 'TBranchElement' && vectorOf && VECTOR_TYPES[vectorOf] && b.fID === -1 && b.fType === 0 && !b.fBranches?.arr.length)
+    return { name: b.fName, type: VECTOR_TYPES[vectorOf], list: true, compressedBytes: branchCompressedBytes(b, treeRatio), jsroot: b };
   if (b._typename !== 'TBranch') return `${b._typename}${b.fClassName ? ` of class ${b.fClassName}` : ''} (objects and STL collections are not supported)`;
   if (leaves.length !== 1) return `${leaves.length} leaves in one branch (leaf lists are not supported)`;
   const leaf = leaves[0];

@@ -108,6 +108,42 @@ describe('ROOT branch names that are not identifiers', () => {
   });
 });
 
+describe('ROOT branches of std::vector<number>', () => {
+  // uproot's tests/test_0038 (test_top_level_vectors) lists this file's one entry.
+  const UPROOT: Record<string, number[]> = {
+    v_int16: [1, 2, 3],
+    v_int32: [1, 2, 3],
+    v_int64: [1, 2, 3],
+    v_uint16: [1, 2, 3],
+    v_uint32: [1, 2, 3],
+    v_uint64: [1, 2, 3],
+    v_bool: [0, 1],
+    v_float: [999, -999],
+    v_double: [999, -999],
+  };
+  const path = join(CORPUS, 'uproot-issue38a.root');
+
+  it('are read as lists of their element type, with count() and first() (they were skipped as objects)', async () => {
+    const source = rootSource([path], { tree: 'ntupler/tree' });
+    const info = await source.describe();
+    expect(info.schema.map((f) => [f.name, f.type, f.list])).toEqual(
+      Object.keys(UPROOT).map((n, i) => [n, ['int16', 'int32', 'int64', 'uint16', 'uint32', 'int64', 'bool', 'float32', 'float64'][i], true]),
+    );
+    expect(info.columnValues).toEqual(Object.fromEntries(Object.entries(UPROOT).map(([n, v]) => [n, v.length])));
+    const batches = await lastValueFrom(source.batches().pipe(toArray()));
+    for (const [n, v] of Object.entries(UPROOT)) expect(batchValues(batches, n), n).toEqual([v]);
+    const derived = await lastValueFrom(source.batches({ columns: ['count(v_float)', 'first(v_int64)'] }).pipe(toArray()));
+    expect([batchValues(derived, 'count(v_float)'), batchValues(derived, 'first(v_int64)')]).toEqual([[2], [1]]);
+  });
+
+  it('convert writes them as lists that another reader (hyparquet) reads back', async () => {
+    const out = join(dir, 'vectors.parquet');
+    await convertRootToParquet([path], out, { tree: 'ntupler/tree', codec: 'snappy' });
+    const back = await hyparquetColumns(out, Object.keys(UPROOT));
+    for (const [n, v] of Object.entries(UPROOT)) expect(back[n], n).toEqual([v]);
+  });
+});
+
 describe('ROOT trees in directories', () => {
   it("are found and named by their paths (such a file 'contains no TTree'), and read by them", async () => {
     const path = join(CORPUS, 'uproot-nesteddirs.root');
