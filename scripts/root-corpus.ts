@@ -41,7 +41,8 @@ for (const name of files) {
   }
   // No tree: what convert says of the file (histograms only, an RNTuple, ...).
   for (const tree of trees.length ? trees : [undefined]) {
-    const [verdict, detail] = await withTimeout(checkTree(path, tree).catch((e): Verdict => ['WRONG', `the check failed: ${(e as Error).stack}`]));
+    const check = checkTree(path, tree).catch((e): Verdict => ['WRONG', `the check failed: ${(e as Error).stack}`]);
+    const [verdict, detail] = await withTimeout(check);
     counts[verdict]++;
     console.log(`${verdict.padEnd(11)} ${name} ${tree ?? '(no tree)'}: ${detail}`);
   }
@@ -54,7 +55,9 @@ type Verdict = [keyof typeof counts, string];
 
 async function withTimeout(check: Promise<Verdict>): Promise<Verdict> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<Verdict>((resolve) => (timer = setTimeout(() => resolve(['WRONG', `no answer in ${PER_TREE_MS / 1000} s`]), PER_TREE_MS)));
+  const late = new Promise<Verdict>((resolve) => {
+    timer = setTimeout(() => resolve(['WRONG', `no answer in ${PER_TREE_MS / 1000} s`]), PER_TREE_MS);
+  });
   try {
     return await Promise.race([check, late]);
   } finally {
@@ -71,7 +74,8 @@ async function checkTree(path: string, treeName: string | undefined): Promise<Ve
     const message = (e as Error).message;
     // A clear error names the file; a TypeError or RangeError is a bug's, whatever it says.
     const clear = message.includes(path) && !(e instanceof TypeError || e instanceof RangeError);
-    return clear ? ['clear error', message.replace(`${path}: `, '').split('\n')[0]] : ['WRONG', `unclear error: ${(e as Error).stack}`];
+    if (!clear) return ['WRONG', `unclear error: ${(e as Error).stack}`];
+    return ['clear error', message.replace(`${path}: `, '').split('\n')[0]];
   }
   const tree = await openRootTree(path, treeName);
   try {
@@ -80,7 +84,8 @@ async function checkTree(path: string, treeName: string | undefined): Promise<Ve
     const got = await hyparquetColumns(out, columns);
     const sample = /^uproot-sample-/.test(basename(path)) ? samplePattern() : undefined;
     // jsroot's TSelector refuses branches without entries.
-    const ref = sample ?? (tree.entries ? await referenceRead(path, tree.name, columns) : Object.fromEntries(columns.map((c) => [c, []])));
+    const none = () => Object.fromEntries(columns.map((c) => [c, []]));
+    const ref = sample ?? (tree.entries ? await referenceRead(path, tree.name, columns) : none());
     const skipped = result.skipped.length ? `; skipped ${result.skipped.map((s) => s.name).join(', ')}` : '';
     let byLength = 0;
     for (const c of columns) {
@@ -89,18 +94,21 @@ async function checkTree(path: string, treeName: string | undefined): Promise<Ve
       const expected = ref[c];
       if (!expected) return ['WRONG', `${c}: not in the reference`];
       // jsroot's TSelector gives a fixed-length Char_t array as text: only its lengths are checked.
-      if (expected.some((v) => typeof v === 'string')) {
+      const branch = tree.branches.get(c)!;
+      if (!sample && branch.type === 'int8' && branch.fixedLength) {
         byLength++;
         continue;
       }
       const at = firstDifference(got[c], expected);
-      if (at >= 0) return ['WRONG', `${c}, entry ${at}: ${JSON.stringify(got[c][at])}, expected ${JSON.stringify(expected[at])}`];
+      const [a, b] = [got[c][at], expected[at]].map((v) => JSON.stringify(v));
+      if (at >= 0) return ['WRONG', `${c}, entry ${at}: ${a}, expected ${b}`];
     }
     if (sample) {
       const missing = Object.keys(sample).filter((c) => !columns.includes(c));
       if (missing.length) return ['WRONG', `branches not read: ${missing.join(', ')}`];
     }
-    const against = sample ? "the writing macro's values" : `jsroot's TSelector${byLength ? ` (${byLength} by length only)` : ''}`;
+    const lengthOnly = byLength ? ` (${byLength} by length only)` : '';
+    const against = sample ? "the writing macro's values" : `jsroot's TSelector${lengthOnly}`;
     return ['exact', `${tree.entries} events, ${columns.length} columns, against ${against}${skipped}`];
   } finally {
     tree.close();
@@ -115,7 +123,8 @@ function wrongLengths(tree: RootTree, c: string, got: Record<string, EventValues
   for (let i = 0; i < got[c].length; i++) {
     const n = (got[c][i] as number[]).length;
     const want = b.fixedLength ?? (counter ? (counter[i] as number) : n);
-    if (n !== want) return `entry ${i} has ${n} values, its ${b.fixedLength ? 'fixed length' : `counter ${b.counter}`} says ${want}`;
+    const by = b.fixedLength ? 'fixed length' : `counter ${b.counter}`;
+    if (n !== want) return `entry ${i} has ${n} values, its ${by} says ${want}`;
   }
   return '';
 }
@@ -127,7 +136,8 @@ function firstDifference(a: EventValues, b: EventValues): number {
     const x = a[i];
     const y = b[i];
     if (Array.isArray(x) !== Array.isArray(y)) return i;
-    if (Array.isArray(x) && Array.isArray(y) ? x.length !== y.length || x.some((v, k) => !same(v, y[k])) : !same(x as number, y as number)) return i;
+    const lists = Array.isArray(x) && Array.isArray(y);
+    if (lists ? x.length !== y.length || x.some((v, k) => !same(v, y[k])) : !same(x as number, y as number)) return i;
   }
   return -1;
 }

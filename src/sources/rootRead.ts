@@ -57,7 +57,10 @@ const TWO_63 = 2n ** 63n;
 /** A (U)Long64 as jsroot gives it (a BigInt beyond 2^53, else a number), exactly. */
 export function toBigInt(v: unknown, where: () => string): bigint {
   const x = typeof v === 'bigint' ? v : BigInt(Math.trunc(Number(v)));
-  if (x >= TWO_63) throw new InputError('incompatible', `${where()}: value ${x} does not fit a signed 64-bit integer (a ULong64_t at or above 2^63); leave the branch out of the columns read`);
+  if (x >= TWO_63) {
+    const what = `value ${x} does not fit a signed 64-bit integer (a ULong64_t at or above 2^63)`;
+    throw new InputError('incompatible', `${where()}: ${what}; leave the branch out of the columns read`);
+  }
   return x;
 }
 
@@ -100,7 +103,8 @@ function flatBuilder(plan: ColumnPlan, rows: number, where: Where): ColumnBuilde
     const out = values as unknown as number[];
     set = (v, row) => (out[row] = Number(v));
   }
-  const push = (event: Record<string, unknown>, row: number) => set(ofList ? eventList(event, branch) : event[src], row);
+  const push = (event: Record<string, unknown>, row: number) =>
+    set(ofList ? eventList(event, branch) : event[src], row);
   const finish = (n: number): Column => ({ kind: 'flat', values: values.subarray(0, n) });
   // jsroot never decodes a list branch in runs.
   if (ofList) return { push, finish };
@@ -126,7 +130,8 @@ function listBuilder(plan: ColumnPlan, rows: number, where: Where): ColumnBuilde
         grown.set(values as never);
         values = grown;
       }
-      if (big) for (let i = 0; i < arr.length; i++) (values as BigInt64Array)[at + i] = toBigInt(arr[i], () => where(row, plan.branch.name));
+      const here = () => where(row, plan.branch.name);
+      if (big) for (let i = 0; i < arr.length; i++) (values as BigInt64Array)[at + i] = toBigInt(arr[i], here);
       else if (ArrayBuffer.isView(arr)) values.set(arr as never, at);
       else for (let i = 0; i < arr.length; i++) (values as unknown as number[])[at + i] = Number(arr[i]);
       offsets[row + 1] = end;

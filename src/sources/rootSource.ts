@@ -49,14 +49,16 @@ export function rootSource(paths: string[], opts: RootSourceOptions = {}): Event
         try {
           const plans = planColumns(tree, columnsOf(tree));
           schema = checkSchema(schema, planSchema(plans), path);
-          const listLengths = await totalListLengths(tree, plans.map((p) => p.branch).filter((b) => b.list && !b.fixedLength));
+          const lists = plans.map((p) => p.branch).filter((b) => b.list && !b.fixedLength);
+          const listLengths = await totalListLengths(tree, lists);
           for (const p of plans) {
             const name = p.field.name;
             const counter = p.branch.counter;
             // A count() is stored as its counter branch; first() and abs() read the whole branch.
             const stored = p.fn === 'count' && counter ? tree.branches.get(counter)! : p.branch;
             columnBytes[name] = (columnBytes[name] ?? 0) + stored.compressedBytes;
-            const values = !p.field.list ? tree.entries : (listLengths.get(p.branch.name) ?? tree.entries * p.branch.fixedLength!);
+            const listValues = () => listLengths.get(p.branch.name) ?? tree.entries * p.branch.fixedLength!;
+            const values = p.field.list ? listValues() : tree.entries;
             columnValues[name] = (columnValues[name] ?? 0) + values;
           }
           if (!opts.branches) for (const [name, why] of tree.unsupported) unsupported.set(name, why);
@@ -146,13 +148,17 @@ function checkSchema(first: Schema | undefined, schema: Schema, path: string): S
   return first;
 }
 
-/** Values stored in each list branch of variable length: the sum of its counter, or of its vectors' lengths. */
+/** Values stored in each list branch of variable length: the sum of its counter or its vectors' lengths. */
 async function totalListLengths(tree: RootTree, lists: RootBranch[]): Promise<Map<string, number>> {
   const names = unique(lists.map((b) => b.name));
   const totals = new Map(names.map((n) => [n, 0]));
   if (names.length === 0) return totals;
   // count() of each list, under the list's name: its counter's values, or a vector's own lengths.
-  const plans: ColumnPlan[] = names.map((n) => ({ field: { name: n, type: 'int32', list: false, nullable: false }, fn: 'count', branch: tree.branches.get(n)! }));
+  const plans: ColumnPlan[] = names.map((n) => ({
+    field: { name: n, type: 'int32', list: false, nullable: false },
+    fn: 'count',
+    branch: tree.branches.get(n)!,
+  }));
   await readTree(tree, plans, {
     batchRows: DEFAULT_ROOT_BATCH_ROWS,
     onBatch(batch) {

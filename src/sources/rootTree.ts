@@ -287,8 +287,11 @@ function describeBranch(b: JsrootBranch, names: Set<string>, treeRatio: number):
   const leaves = b.fLeaves?.arr ?? [];
   const vectorOf = /^vector<\s*([\w ]+?)\s*>$/.exec(b.fClassName ?? '')?.[1];
   // A whole std::vector of numbers in a branch of its own (not a member of a split object).
-  if (b._typename === 'TBranchElement' && vectorOf && VECTOR_TYPES[vectorOf] && b.fID === -1 && b.fType === 0 && !b.fBranches?.arr.length)
-    return { name: b.fName, type: VECTOR_TYPES[vectorOf], list: true, compressedBytes: branchCompressedBytes(b, treeRatio), jsroot: b };
+  const wholeObject = b._typename === 'TBranchElement' && b.fID === -1 && b.fType === 0 && !b.fBranches?.arr.length;
+  if (wholeObject && vectorOf && VECTOR_TYPES[vectorOf]) {
+    const compressedBytes = branchCompressedBytes(b, treeRatio);
+    return { name: b.fName, type: VECTOR_TYPES[vectorOf], list: true, compressedBytes, jsroot: b };
+  }
   if (b._typename !== 'TBranch') return `${b._typename}${b.fClassName ? ` of class ${b.fClassName}` : ''} (objects and STL collections are not supported)`;
   if (leaves.length !== 1) return `${leaves.length} leaves in one branch (leaf lists are not supported)`;
   const leaf = leaves[0];
@@ -341,10 +344,13 @@ export function largestBasketEntries(b: JsrootBranch): number {
 export function readableBranches(tree: RootTree): string[] {
   if (tree.branches.size > 0) return [...tree.branches.keys()];
   const where = `${tree.path}: tree '${tree.name}'`;
-  if (tree.unsupported.size === 0) throw new InputError('incompatible', `${where} has no branches: there is nothing to read`);
+  if (tree.unsupported.size === 0) {
+    throw new InputError('incompatible', `${where} has no branches: there is nothing to read`);
+  }
   const all = [...tree.unsupported].map(([name, why]) => `'${name}': ${why}`);
   const listed = all.length > 10 ? [...all.slice(0, 10), `and ${all.length - 10} more`] : all;
-  throw new InputError('incompatible', `${where} has no branch diffskim can read (numeric branches with one leaf): ${listed.join('; ')}`);
+  const readable = 'numeric branches with one leaf, std::vectors of numbers';
+  throw new InputError('incompatible', `${where} has no branch diffskim can read (${readable}): ${listed.join('; ')}`);
 }
 
 /** The readable branch `name`, or an error naming the file, the reason or the nearest names. */

@@ -23,7 +23,9 @@ const EXPECTED = samplePattern();
 const dir = mkdtempSync(join(tmpdir(), 'diffskim-corpus-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const read = (path: string, columns?: string[]) => lastValueFrom(rootSource([path]).batches({ columns, batchRows: 7 }).pipe(toArray()));
+const read = (path: string, columns?: string[]) =>
+  lastValueFrom(rootSource([path]).batches({ columns, batchRows: 7 }).pipe(toArray()));
+const failure = (p: Promise<unknown>) => p.then(() => 'no error', (e: Error) => e.message);
 const cli = (...args: string[]) =>
   promisify(execFile)('node', ['bin/diffskim.mjs', ...args]).then(
     (r) => ({ code: 0, ...r }),
@@ -32,7 +34,7 @@ const cli = (...args: string[]) =>
 
 describe('ROOT files of every branch type (uproot sample files) against the values their macro wrote', () => {
   for (const file of SAMPLES) {
-    it(`${file}: the source reads every numeric branch exactly, Char_t arrays as int8 lists (they were text: 0s)`, async () => {
+    it(`${file}: every numeric branch read exactly, Char_t arrays as int8 lists (they were text: 0s)`, async () => {
       const batches = await read(join(CORPUS, file));
       const schema = batches[0].schema;
       // Every branch but the string 'str', in tree order: scalars, fixed arrays ab[3], arrays Ab[n].
@@ -48,7 +50,8 @@ describe('ROOT files of every branch type (uproot sample files) against the valu
 
   it('convert writes them as another reader (hyparquet) reads them back: int8 lists of 3 for ai1[3]', async () => {
     const out = join(dir, 'sample.parquet');
-    await convertRootToParquet([join(CORPUS, SAMPLES[0])], out, { batchRows: 7, codec: 'snappy' }); // hyparquet reads no zstd
+    // snappy: hyparquet reads no zstd
+    await convertRootToParquet([join(CORPUS, SAMPLES[0])], out, { batchRows: 7, codec: 'snappy' });
     const back = await hyparquetColumns(out, Object.keys(EXPECTED));
     for (const [name, values] of Object.entries(EXPECTED)) expect(back[name], name).toEqual(values);
   });
@@ -59,7 +62,8 @@ describe('ROOT files of every branch type (uproot sample files) against the valu
     expect(r.code).toBe(0);
     const db = await DuckDBInstance.create(':memory:');
     const con = await db.connect();
-    const described = (await con.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${out}')`)).getRowsJS().map((row) => String(row[0]));
+    const description = await con.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${out}')`);
+    const described = description.getRowsJS().map((row) => String(row[0]));
     con.closeSync();
     db.closeSync();
     const renamed = described.filter((n) => !(n in EXPECTED));
@@ -77,7 +81,8 @@ describe('ROOT files of every branch type (uproot sample files) against the valu
     try {
       const address = `127.0.0.1:${server.port}`;
       const columns = ['i1', 'ai1', 'Ai1', 'au1'];
-      const batches = await lastValueFrom(grpcSource(address, { paths: ['sample.root'], columns }).batches().pipe(toArray()));
+      const stream = grpcSource(address, { paths: ['sample.root'], columns }).batches();
+      const batches = await lastValueFrom(stream.pipe(toArray()));
       for (const c of columns) expect(batchValues(batches, c), c).toEqual(EXPECTED[c]);
       const refused = await lastValueFrom(grpcSource(address, { paths: ['objects.root'] }).batches()).then(
         () => null,
@@ -85,7 +90,8 @@ describe('ROOT files of every branch type (uproot sample files) against the valu
       );
       expect(refused && status[refused.code]).toBe('INVALID_ARGUMENT');
       expect(refused?.message).toContain(
-        "objects.root: tree 'tree' has no branch diffskim can read (numeric branches with one leaf): 'weights': TBranchElement of class map<string,vector<double> >",
+        "objects.root: tree 'tree' has no branch diffskim can read (numeric branches with one leaf, std::vectors of " +
+          "numbers): 'weights': TBranchElement of class map<string,vector<double> >",
       );
       expect(refused?.message).not.toContain(root);
     } finally {
@@ -95,7 +101,7 @@ describe('ROOT files of every branch type (uproot sample files) against the valu
 });
 
 describe('ROOT branch names that are not identifiers', () => {
-  it("are read by their names ('6dVec', '2x3Mat': the read failed with 'cannot read cut variable', naming no file)", async () => {
+  it("are read by their names ('6dVec', '2x3Mat': 'cannot read cut variable', naming no file)", async () => {
     const path = join(CORPUS, 'uproot-issue-74.root');
     const batches = await lastValueFrom(rootSource([path], { tree: 'arrays' }).batches().pipe(toArray()));
     const names = batches[0].schema.map((f) => f.name);
@@ -103,7 +109,8 @@ describe('ROOT branch names that are not identifiers', () => {
     const ref = await referenceRead(path, 'arrays', names);
     for (const c of names) expect(batchValues(batches, c), c).toEqual(ref[c]);
     expect((ref['6dVec'][0] as number[]).length).toBe(6);
-    const msg = await lastValueFrom(rootSource([path], { tree: 'arrays' }).batches({ columns: ['first(6dVec)'] })).then(() => 'no error', (e: Error) => e.message);
+    const quantity = rootSource([path], { tree: 'arrays' }).batches({ columns: ['first(6dVec)'] });
+    const msg = await failure(lastValueFrom(quantity));
     expect(msg).toMatch(new RegExp(`^${path}: tree 'arrays': cannot read cut variable 'first\\(6dVec\\)'`));
   });
 });
@@ -127,12 +134,16 @@ describe('ROOT branches of std::vector<number>', () => {
     const source = rootSource([path], { tree: 'ntupler/tree' });
     const info = await source.describe();
     expect(info.schema.map((f) => [f.name, f.type, f.list])).toEqual(
-      Object.keys(UPROOT).map((n, i) => [n, ['int16', 'int32', 'int64', 'uint16', 'uint32', 'int64', 'bool', 'float32', 'float64'][i], true]),
+      Object.keys(UPROOT).map((n, i) => {
+        const types = ['int16', 'int32', 'int64', 'uint16', 'uint32', 'int64', 'bool', 'float32', 'float64'];
+        return [n, types[i], true];
+      }),
     );
     expect(info.columnValues).toEqual(Object.fromEntries(Object.entries(UPROOT).map(([n, v]) => [n, v.length])));
     const batches = await lastValueFrom(source.batches().pipe(toArray()));
     for (const [n, v] of Object.entries(UPROOT)) expect(batchValues(batches, n), n).toEqual([v]);
-    const derived = await lastValueFrom(source.batches({ columns: ['count(v_float)', 'first(v_int64)'] }).pipe(toArray()));
+    const columns = ['count(v_float)', 'first(v_int64)'];
+    const derived = await lastValueFrom(source.batches({ columns }).pipe(toArray()));
     expect([batchValues(derived, 'count(v_float)'), batchValues(derived, 'first(v_int64)')]).toEqual([[2], [1]]);
   });
 
@@ -147,8 +158,11 @@ describe('ROOT branches of std::vector<number>', () => {
 describe('ROOT trees in directories', () => {
   it("are found and named by their paths (such a file 'contains no TTree'), and read by them", async () => {
     const path = join(CORPUS, 'uproot-nesteddirs.root');
-    const msg = await read(path).then(() => 'no error', (e: Error) => e.message);
-    expect(msg).toBe(`${path}: contains several trees (one/two/tree, one/tree, three/tree) and none is named Events; choose one with --tree (source.tree in a pipeline)`);
+    const msg = await failure(read(path));
+    expect(msg).toBe(
+      `${path}: contains several trees (one/two/tree, one/tree, three/tree) and none is named Events; ` +
+        'choose one with --tree (source.tree in a pipeline)',
+    );
     const batches = await lastValueFrom(rootSource([path], { tree: 'one/two/tree' }).batches().pipe(toArray()));
     const names = batches[0].schema.map((f) => f.name);
     expect(names.length).toBeGreaterThan(10);
@@ -158,17 +172,18 @@ describe('ROOT trees in directories', () => {
 });
 
 describe('ROOT trees diffskim cannot read are refused by name', () => {
-  it('a tree of objects only: the CLI names file, tree, each branch and why, and writes nothing (was "no columns to read")', async () => {
+  it('a tree of objects only: the CLI names file, tree, each branch and why (was "no columns to read")', async () => {
     const out = join(dir, 'objects.parquet');
     const r = await cli('convert', join(CORPUS, 'issue367b.root'), out);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${join(CORPUS, 'issue367b.root')}: tree 'tree' has no branch diffskim can read`);
-    expect(r.stderr).toContain("'weights': TBranchElement of class map<string,vector<double> > (objects and STL collections are not supported)");
+    const why = '(objects and STL collections are not supported)';
+    expect(r.stderr).toContain(`'weights': TBranchElement of class map<string,vector<double> > ${why}`);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(existsSync(out)).toBe(false);
   });
 
-  it('a tree of strings only and no entries is refused (it converted, exit 0, to a Parquet file without columns)', async () => {
+  it('a tree of strings only and no entries is refused (it converted, exit 0, to a file without columns)', async () => {
     const out = join(dir, 'strings.parquet');
     const r = await cli('convert', join(CORPUS, 'string-example.root'), out);
     expect(r.code).toBe(1);
@@ -177,17 +192,20 @@ describe('ROOT trees diffskim cannot read are refused by name', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('a tree without branches is refused naming file and tree (it converted, exit 0, to a Parquet file without columns)', async () => {
+  it('a tree without branches is refused, named (it converted, exit 0, to a file of no columns)', async () => {
     const out = join(dir, 'nothing.parquet');
     const r = await cli('convert', join(CORPUS, 'uproot-issue261.root'), out);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${join(CORPUS, 'uproot-issue261.root')}: tree 'events' has no branches: there is nothing to read`);
+    const file = join(CORPUS, 'uproot-issue261.root');
+    expect(r.stderr).toContain(`${file}: tree 'events' has no branches: there is nothing to read`);
     expect(existsSync(out)).toBe(false);
   });
 
   it('a leaf-list branch is named as such', async () => {
-    const msg = await read(join(CORPUS, 'uproot-leaflist.root')).then(() => 'no error', (e: Error) => e.message);
-    expect(msg).toContain("tree 'tree' has no branch diffskim can read (numeric branches with one leaf): 'leaflist': 3 leaves in one branch (leaf lists are not supported)");
+    const msg = await failure(read(join(CORPUS, 'uproot-leaflist.root')));
+    const readable = '(numeric branches with one leaf, std::vectors of numbers)';
+    expect(msg).toContain(`tree 'tree' has no branch diffskim can read ${readable}`);
+    expect(msg).toContain("'leaflist': 3 leaves in one branch (leaf lists are not supported)");
   });
 
   it('a ULong64_t value at or above 2^63 names the file, tree, branch and entry', async () => {
@@ -203,9 +221,10 @@ describe('ROOT trees diffskim cannot read are refused by name', () => {
     bytes[at + 8] = 0x80;
     const bad = join(dir, 'u8-large.root');
     writeFileSync(bad, bytes);
-    const msg = await read(bad, ['i1', 'u8']).then(() => 'no error', (e: Error) => e.message);
+    const msg = await failure(read(bad, ['i1', 'u8']));
     expect(msg).toBe(
-      `${bad}: tree 'sample', branch 'u8', entry 1: value 9223372036854775809 does not fit a signed 64-bit integer (a ULong64_t at or above 2^63); leave the branch out of the columns read`,
+      `${bad}: tree 'sample', branch 'u8', entry 1: value 9223372036854775809 does not fit a signed 64-bit integer ` +
+        '(a ULong64_t at or above 2^63); leave the branch out of the columns read',
     );
   });
 });

@@ -77,11 +77,10 @@ export async function duckdbColumns(file: string, columns: string[]): Promise<Re
   const db = await DuckDBInstance.create(':memory:');
   const con = await db.connect();
   try {
-    const sql = `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM read_parquet('${file}', file_row_number = true) ORDER BY file_row_number`;
+    const selected = columns.map((c) => `"${c}"`).join(', ');
+    const sql = `SELECT ${selected} FROM read_parquet('${file}', file_row_number = true) ORDER BY file_row_number`;
     const rows = (await con.runAndReadAll(sql)).getRowsJS();
-    return Object.fromEntries(
-      columns.map((c, j) => [c, rows.map((r) => (Array.isArray(r[j]) ? (r[j] as unknown[]).map(Number) : Number(r[j])))]),
-    );
+    return Object.fromEntries(columns.map((c, j) => [c, rows.map((r) => eventValue(r[j]))]));
   } finally {
     con.closeSync();
     db.closeSync();
@@ -94,7 +93,12 @@ export async function duckdbColumns(file: string, columns: string[]): Promise<Re
  */
 export async function hyparquetColumns(file: string, columns: string[]): Promise<Record<string, EventValues>> {
   const bytes = readFileSync(file);
-  const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), columns });
-  const value = (v: unknown) => (Array.isArray(v) ? v.map(Number) : Number(v));
-  return Object.fromEntries(columns.map((c) => [c, rows.map((r) => value(r[c]))]));
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  const rows = await parquetReadObjects({ file: buffer, columns });
+  return Object.fromEntries(columns.map((c) => [c, rows.map((r) => eventValue(r[c]))]));
+}
+
+/** A value read back from Parquet as a number, or a list's values as numbers. */
+function eventValue(v: unknown): number | number[] {
+  return Array.isArray(v) ? v.map(Number) : Number(v);
 }
