@@ -201,7 +201,8 @@ export async function readTree(tree: RootTree, plans: ColumnPlan[], opts: ReadTr
 
   const selector = new TSelector();
   const readNames = branchesToRead(plans);
-  for (const name of readNames) selector.addBranch(name);
+  // By the branch itself: jsroot's lookup by name misses 'a.b.b' where a branch 'a.b' exists (ATLAS xAOD).
+  for (const name of readNames) selector.addBranch(tree.branches.get(name)!.jsroot, name);
   // Returning 'break' makes jsroot stop before reading the next bunch of baskets.
   selector.ShowProgress = () => (failure ? 'break' : undefined);
   // jsroot cannot propagate an exception thrown here, so remember it and stop instead.

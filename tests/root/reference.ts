@@ -27,7 +27,17 @@ export async function referenceRead(path: string, tree: string, branches: string
   const t = await (file as { readObject(n: string): Promise<unknown> }).readObject(tree);
   const out: Record<string, EventValues> = Object.fromEntries(branches.map((b) => [b, []]));
   const selector = new TSelector();
-  for (const b of branches) selector.addBranch(b);
+  // Each branch by its object: jsroot's lookup by name misses 'a.b.b' beside a branch 'a.b'.
+  type Branch = { fName: string; fBranches: { arr: Branch[] } };
+  const byName = new Map<string, Branch>();
+  const walk = (list: Branch[]): void => {
+    for (const b of list) {
+      byName.set(b.fName, b);
+      walk(b.fBranches.arr);
+    }
+  };
+  walk((t as Branch).fBranches.arr);
+  for (const b of branches) selector.addBranch(byName.get(b) ?? b, b);
   selector.Process = function (this: TSelector) {
     for (const b of branches) {
       const v = this.tgtobj[b];
