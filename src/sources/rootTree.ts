@@ -229,13 +229,15 @@ export async function listTrees(path: string): Promise<string[]> {
 
 /**
  * Branches and their sub-branches, depth first, in tree order; null when a list has a hole (a
- * tree object that decoded only in part: jsroot logs 'Missmatch in TBranch ... bytecount').
+ * tree object that decoded only in part: jsroot logs 'Missmatch in TBranch ... bytecount'), or
+ * a leaf without its fields.
  */
 function allBranches(list: (JsrootBranch | null | undefined)[]): JsrootBranch[] | null {
   const out: JsrootBranch[] = [];
   for (const b of list) {
     const below = b ? allBranches(b.fBranches?.arr ?? []) : null;
-    if (!b || !below) return null;
+    // A leaf decoded without its fields (jsroot: 'Not found streamer for TLeafD ver 1') is a hole too.
+    if (!b || !below || b.fLeaves?.arr.some((leaf) => typeof leaf?.fLen !== 'number')) return null;
     out.push(b, ...below);
   }
   return out;

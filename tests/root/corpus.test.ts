@@ -11,6 +11,7 @@ import { convertRootToParquet } from '../../src/cli/commands/convert.js';
 import { grpcSource } from '../../src/grpc/grpcSource.js';
 import { localServerOptions } from '../../src/grpc/localBackends.js';
 import { startServer } from '../../src/grpc/server.js';
+import { InputError } from '../../src/sources/inputError.js';
 import { rootSource } from '../../src/sources/rootSource.js';
 import { openRootTree } from '../../src/sources/rootTree.js';
 import { batchValues, hyparquetColumns, referenceRead } from './reference.js';
@@ -199,6 +200,15 @@ describe('ROOT trees diffskim cannot read are refused by name', () => {
     const file = join(CORPUS, 'uproot-issue261.root');
     expect(r.stderr).toContain(`${file}: tree 'events' has no branches: there is nothing to read`);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it("a tree whose leaves do not decode (groot's file without their streamers) is unreadable, named", async () => {
+    // It failed in jsroot's reading with "Cannot read properties of null (reading 'getInt32')",
+    // after taking the array ArrF64 for a scalar.
+    const path = join(CORPUS, 'uproot-issue413.root');
+    const e = await read(path).then(() => null, (x: Error) => x);
+    expect(e?.message).toBe(`${path}: cannot read tree 'mytree': its list of branches did not decode`);
+    expect(e instanceof InputError && e.kind).toBe('unreadable');
   });
 
   it('a leaf-list branch is named as such', async () => {
