@@ -1,14 +1,19 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { setQuietProgress } from '../util/progress.js';
+import { setQuietProgress, stopProgress } from '../util/progress.js';
+import { Interrupted } from '../util/stopSignal.js';
 
 /**
  * diffskim's command line. Every file in ./commands registers its own subcommand, so a new
  * command is one new file.
  */
+const packageJson = join(dirname(fileURLToPath(import.meta.url)), '../../package.json');
+const { version } = JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string };
+
 const program = new Command('diffskim')
+  .version(version, '-V, --version', 'print the version')
   .description('Learn selection cuts and a classifier together, with a loss that charges for the bytes a skim keeps; then write the hard-cut skim.')
   .option('-q, --quiet', 'no progress output')
   .showHelpAfterError('(run with --help for usage)')
@@ -26,11 +31,13 @@ Progress goes to stderr: a bar on a terminal, JSON lines otherwise. Set DIFFSKIM
   );
 
 // Load only the command asked for (each pulls in heavy modules: DuckDB, TF.js, jsroot, Vega);
-// all of them for the top-level help or an unknown name.
+// none for --version; all of them for the top-level help or an unknown name.
 const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
 const available = readdirSync(commandsDir).filter((f) => f.endsWith('.ts')).sort();
-const asked = `${process.argv.slice(2).find((a) => !a.startsWith('-'))}.ts`;
-for (const file of available.includes(asked) ? [asked] : available) {
+const args = process.argv.slice(2);
+const asked = `${args.find((a) => !a.startsWith('-'))}.ts`;
+const versionOnly = args.includes('--version') || args.includes('-V');
+for (const file of available.includes(asked) ? [asked] : versionOnly ? [] : available) {
   const mod = (await import(pathToFileURL(join(commandsDir, file)).href)) as { register?: (p: Command) => void };
   mod.register?.(program);
 }
@@ -38,7 +45,9 @@ for (const file of available.includes(asked) ? [asked] : available) {
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  process.stderr.write(`diffskim: error: ${(e as Error).message}\n`);
+  // A progress bar left on screen would keep the cursor hidden and garble the message.
+  stopProgress();
+  process.stderr.write(`diffskim: ${e instanceof Interrupted ? '' : 'error: '}${(e as Error).message}\n`);
   if (process.env.DIFFSKIM_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
   // A command stopped by a signal exits with 128 + its number (stopOnSignals), else 1.
   process.exit(process.exitCode !== undefined && Number(process.exitCode) > 128 ? process.exitCode : 1);

@@ -1,22 +1,22 @@
 import { ignoreElements, lastValueFrom, map, type Observable } from 'rxjs';
 import { makeBatch, type EventBatch } from '../batch/batch.js';
 import { hasCuts, hasMlp, type SelectionModel } from '../model/model.js';
-import { mlpScore, scoreBatch } from '../model/score.js';
+import { mlpScore, modelScore } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { progress } from '../operators/progress.js';
+import { splitTrainValidation } from '../operators/splitTrainValidation.js';
 import type { CutDistribution } from '../plots/cutPlots.js';
 import type { CutsFile } from '../selection/cutsFile.js';
-import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+import { parseQuantity } from '../selection/quantity.js';
 import { parquetSink, type ParquetSinkResult } from '../sinks/parquetSink.js';
 import { Demand } from '../sources/demand.js';
 import { columnBytesOf, type DatasetInfo, type EventSource } from '../sources/types.js';
-import { AucAccumulator } from '../training/auc.js';
 import { eventBytes, eventBytesColumns, eventBytesModel, skimColumns } from '../training/eventBytes.js';
 import { createProgress } from '../util/progress.js';
 import { CutFlow, type CutFlowRow } from './cutFlow.js';
 import { CutHistograms, cutRanges } from './cutHistograms.js';
 import { ScoreHistogram, type RocPoint, type ScoreDistribution, type WorkingPoint } from './scoreHistogram.js';
-import { eventWeights } from '../training/eventWeights.js';
+import { eventLabels, eventWeights } from '../training/eventWeights.js';
 
 export interface EvaluateOptions {
   source: EventSource;
@@ -37,8 +37,8 @@ export interface EvaluateOptions {
   friend?: string;
   /** Name of the input for error messages. */
   inputName?: string;
-  /** Fine score bins for ROC and working points. */
-  bins?: number;
+  /** Evaluate only the validation split that training held out (as splitTrainValidation draws it). */
+  validation?: { fraction: number; seed: number };
   quiet?: boolean;
 }
 
@@ -48,17 +48,29 @@ export interface SavedCutsPoint {
   keptFraction: number;
   signalEfficiency?: number;
   backgroundEfficiency?: number;
-  /** Size of the inputs on disk, and what a skim with these cuts (and kept columns) would keep, estimated. */
-  bytesIn: number;
   /** Share of the kept columns' bytes that the kept events hold. */
   keptBytesFraction: number;
+  /**
+   * Bytes in = kept + saved, exactly. In: the input files on disk (measured). Kept (estimate): the
+   * kept columns' bytes of the kept events. Saved = in - kept: by the columns a skim leaves out
+   * (measured), by the rows the cuts drop (estimate: the kept columns' bytes of those events), and
+   * the input files' own overhead (footers; ROOT keys), which a skim's writer replaces by its own.
+   */
+  bytesIn: number;
   bytesKeptEstimate: number;
   bytesSavedEstimate: number;
+  bytesSavedByRowsEstimate: number;
+  bytesSavedByColumns: number;
+  bytesSavedOverhead: number;
 }
+
+/** Which events were evaluated: every event of the inputs, or the validation split of a run. */
+export type EvaluatedSample = { split: 'all' } | { split: 'validation'; fraction: number; seed: number };
 
 export interface Evaluation {
   label: string | null;
   weight: string | null;
+  sample: EvaluatedSample;
   events: number;
   /** Unweighted class counts and weighted sums (labelled datasets only). */
   signalEvents?: number;
@@ -97,24 +109,25 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   columns.push(...eventBytesColumns(bytesModel).filter((c) => !columns.includes(c)));
 
   const labelled = Boolean(o.label);
-  const scores = new ScoreHistogram(o.bins);
-  const auc = new AucAccumulator(o.bins ?? 20_000);
+  const scores = new ScoreHistogram();
   const flow = new CutFlow(cuts, labelled);
   const cutHists = new CutHistograms(cutRanges(cuts.cuts, model), labelled);
   let eventIndex = 0;
   const counts = { signal: 0, background: 0 };
 
   const demand = new Demand();
-  const scored: Observable<EventBatch> = o.source.batches({ columns, demand }).pipe(
-    progress(createProgress({ stage: 'eval', total: info.rows, quiet: o.quiet })),
+  const v = o.validation;
+  const read = o.source.batches({ columns, demand });
+  const evaluated = v ? read.pipe(splitTrainValidation(v.fraction, v.seed, 'validation')) : read;
+  const scored: Observable<EventBatch> = evaluated.pipe(
+    progress(createProgress({ stage: 'eval', total: Math.round(info.rows * (v ? v.fraction : 1)), quiet: o.quiet })),
     map((batch) => {
-      const score = scoreBatch(model, batch);
-      const isSignal = o.label ? Uint8Array.from(evaluateQuantity(batch, parseQuantity(o.label)), (y) => (y > 0.5 ? 1 : 0)) : null;
+      const score = modelScore(model, batch);
+      const isSignal = o.label ? eventLabels(batch, o.label) : null;
       const weight = eventWeights(batch, o.weight);
       const bytes = eventBytes(bytesModel, batch);
       scores.add(score, isSignal, weight, bytes);
       if (isSignal) {
-        auc.add(score, isSignal, weight ?? undefined);
         for (let i = 0; i < isSignal.length; i++) counts[isSignal[i] ? 'signal' : 'background']++;
       }
       // cuts.json's score cut is on sigmoid(MLP), applied after the hard cuts (as the skim does).
@@ -123,7 +136,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
       const event = new BigInt64Array(batch.length);
       for (let i = 0; i < event.length; i++) event[i] = BigInt(eventIndex + i);
       eventIndex += batch.length;
-      return makeBatch({ event, score, passes }, { event: 'int64', score: 'float32', passes: 'bool' });
+      return makeBatch({ event, score, passes }, FRIEND_TYPES);
     }),
   );
   const friend = o.friend
@@ -133,13 +146,17 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   const totals = scores.totals();
   const flowRows = flow.rows();
   const last = flowRows[flowRows.length - 1];
+  const keptColumns = bytesModel.bytesIn;
+  const bytesSavedByColumns = Math.max(0, columnBytesOf(info) - keptColumns);
+  const bytesKeptEstimate = keptColumns * last.fraction.bytes;
   const seconds = (performance.now() - t0) / 1000;
   return {
     label: o.label ?? null,
     weight: o.weight ?? null,
+    sample: v ? { split: 'validation', fraction: v.fraction, seed: v.seed } : { split: 'all' },
     events: totals.events,
     ...(labelled && { signalEvents: counts.signal, backgroundEvents: counts.background, signalWeight: totals.signal, backgroundWeight: totals.background }),
-    auc: labelled && Number.isFinite(auc.value()) ? auc.value() : null,
+    auc: labelled && Number.isFinite(scores.auc()) ? scores.auc() : null,
     roc: scores.roc(),
     workingPoints: efficiencies.flatMap((e) => {
       const wp = scores.workingPoint(e);
@@ -150,11 +167,13 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
       eventsKept: last.events,
       keptFraction: last.fraction.events,
       ...(labelled && { signalEfficiency: last.fraction.signal, backgroundEfficiency: last.fraction.background }),
-      bytesIn: info.bytesOnDisk,
       keptBytesFraction: last.fraction.bytes,
-      bytesKeptEstimate: bytesModel.bytesIn * last.fraction.bytes,
-      // Columns' bytes only: a file's own overhead (footer, ROOT keys and streamers) is not what cuts save.
-      bytesSavedEstimate: columnBytesOf(info) - bytesModel.bytesIn * last.fraction.bytes,
+      bytesIn: info.bytesOnDisk,
+      bytesKeptEstimate,
+      bytesSavedEstimate: info.bytesOnDisk - bytesKeptEstimate,
+      bytesSavedByRowsEstimate: keptColumns - bytesKeptEstimate,
+      bytesSavedByColumns,
+      bytesSavedOverhead: info.bytesOnDisk - keptColumns - bytesSavedByColumns,
     },
     cutFlow: flowRows,
     distributions: { score: scores.distribution(), cuts: cutHists.distributions() },
@@ -164,7 +183,11 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   };
 }
 
-const FRIEND_SCHEMA = makeBatch({ event: new BigInt64Array(0), score: new Float32Array(0), passes: new Uint8Array(0) }, { event: 'int64', score: 'float32', passes: 'bool' }).schema;
+const FRIEND_TYPES = { event: 'int64', score: 'float64', passes: 'bool' } as const;
+const FRIEND_SCHEMA = makeBatch(
+  { event: new BigInt64Array(0), score: new Float64Array(0), passes: new Uint8Array(0) },
+  FRIEND_TYPES,
+).schema;
 
 /**
  * Columns a pass must read: model inputs, cut variables, label and weight (each checked to be in

@@ -37,7 +37,7 @@ export async function openEvalInput(specs: string[], options: { tree?: string } 
     const files = await expandRootPaths(specs);
     return { kind, source: rootSource(files, { tree: options.tree }), inputs: files.map((f) => resolve(f)) };
   }
-  const files = await expandInputs(specs);
+  const files = (await expandInputs(specs)).map((f) => f.path);
   return { kind: 'Parquet', source: parquetSource(files), inputs: files };
 }
 

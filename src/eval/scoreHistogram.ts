@@ -1,12 +1,12 @@
-/**
- * Score distributions in bounded memory, for ROC curves and working points on datasets of any
- * size. Scores are binned uniformly in log-odds log(p / (1 - p)) over [-RANGE, RANGE]: this
- * keeps resolution at both ends of [0, 1], where the product of soft cuts and a sigmoid piles
- * events up. A threshold always sits on a bin edge, so "score > threshold" selects whole bins.
- */
-const RANGE = 30;
+import { binnedAuc, LogOddsHistogram } from '../training/auc.js';
 
-/** One point of the ROC curve: what `score > threshold` keeps. */
+/**
+ * Score distributions in bounded memory, for the AUC, ROC curves and working points on datasets
+ * of any size. Scores are binned in log-odds (see LogOddsHistogram): resolution where the product of
+ * soft cuts and a sigmoid piles events up, near 0 and 1, and events with p = 0 (failing a cut)
+ * tied in a bin of their own. A threshold sits on a bin edge: "score >= threshold" selects whole bins.
+ */
+/** One point of the ROC curve: what `score >= threshold` keeps. */
 export interface RocPoint {
   threshold: number;
   signalEfficiency: number;
@@ -28,6 +28,7 @@ export interface ScoreDistribution {
 }
 
 export class ScoreHistogram {
+  private readonly fine = new LogOddsHistogram(4);
   /** Weighted sums per fine bin. */
   private readonly signal: Float64Array;
   private readonly background: Float64Array;
@@ -36,29 +37,9 @@ export class ScoreHistogram {
   private readonly bytes: Float64Array;
   private readonly plot: { signal: Float64Array; background: Float64Array; all: Float64Array };
 
-  constructor(
-    readonly bins = 20_000,
-    readonly plotBins = 50,
-  ) {
-    this.signal = new Float64Array(bins);
-    this.background = new Float64Array(bins);
-    this.events = new Float64Array(bins);
-    this.bytes = new Float64Array(bins);
+  constructor(readonly plotBins = 50) {
+    [this.signal, this.background, this.events, this.bytes] = this.fine.channels;
     this.plot = { signal: new Float64Array(plotBins), background: new Float64Array(plotBins), all: new Float64Array(plotBins) };
-  }
-
-  /** Fine bin of a score (NaN counts as 0). */
-  binOf(score: number): number {
-    const t = Math.log(score) - Math.log1p(-score);
-    const clamped = Number.isNaN(t) ? -RANGE : Math.min(RANGE, Math.max(-RANGE, t));
-    return Math.min(this.bins - 1, Math.floor(((clamped + RANGE) / (2 * RANGE)) * this.bins));
-  }
-
-  /** Score at the lower edge of fine bin k (0 for the first bin). */
-  lowerEdge(k: number): number {
-    if (k <= 0) return 0;
-    const t = -RANGE + (2 * RANGE * k) / this.bins;
-    return 1 / (1 + Math.exp(-t));
   }
 
   /**
@@ -68,7 +49,7 @@ export class ScoreHistogram {
   add(score: ArrayLike<number>, isSignal: Uint8Array | null, weight: ArrayLike<number> | null, bytes: ArrayLike<number> | null): void {
     const { plotBins } = this;
     for (let i = 0; i < score.length; i++) {
-      const k = this.binOf(score[i]);
+      const k = this.fine.binOf(score[i]);
       const w = weight ? weight[i] : 1;
       const p = Math.min(plotBins - 1, Math.max(0, Math.floor((Number.isNaN(score[i]) ? 0 : score[i]) * plotBins)));
       this.events[k] += 1;
@@ -85,24 +66,37 @@ export class ScoreHistogram {
     }
   }
 
+  /** Weighted AUC (NaN without both classes). */
+  auc(): number {
+    return binnedAuc(this.signal, this.background);
+  }
+
   /**
-   * The ROC curve, from the tightest threshold to the loosest, thinned to at most `maxPoints`
-   * points (first and last always kept). Empty without both classes.
+   * The ROC curve, from the tightest threshold to the loosest, sampled where it is read on a plot
+   * of 1/eps_B against eps_S: a point each time eps_B reaches the next of `perDecade` log-spaced
+   * steps (down to the first background event) or eps_S has grown by `effStep`, and the last
+   * point (1, 1). Every point is a threshold's exact efficiencies. Empty without both classes.
    */
-  roc(maxPoints = 200): RocPoint[] {
+  roc(perDecade = 20, effStep = 0.01): RocPoint[] {
     const [totalS, totalB] = [sum(this.signal), sum(this.background)];
     if (!(totalS > 0 && totalB > 0)) return [];
-    const all: RocPoint[] = [];
+    const points: RocPoint[] = [];
     let [s, b] = [0, 0];
-    for (let k = this.bins - 1; k >= 0; k--) {
+    let [lastS, lastStep] = [-1, NaN];
+    let pending: RocPoint | null = null;
+    for (let k = this.fine.bins - 1; k >= 0; k--) {
       if (this.signal[k] === 0 && this.background[k] === 0) continue;
       s += this.signal[k];
       b += this.background[k];
-      all.push({ threshold: this.lowerEdge(k), signalEfficiency: s / totalS, backgroundEfficiency: b / totalB });
+      pending = { threshold: this.fine.lowerEdge(k), signalEfficiency: s / totalS, backgroundEfficiency: b / totalB };
+      const step = b > 0 ? Math.floor(perDecade * Math.log10(b / totalB)) : -Infinity;
+      if (step !== lastStep || s / totalS - lastS >= effStep) {
+        points.push(pending);
+        [lastS, lastStep, pending] = [s / totalS, step, null];
+      }
     }
-    if (all.length <= maxPoints) return all;
-    const step = (all.length - 1) / (maxPoints - 1);
-    return Array.from({ length: maxPoints }, (_, i) => all[Math.round(i * step)]);
+    if (pending) points.push(pending);
+    return points;
   }
 
   /**
@@ -113,7 +107,7 @@ export class ScoreHistogram {
     const totalS = sum(this.signal);
     if (!(totalS > 0)) return null;
     let s = 0;
-    for (let k = this.bins - 1; k >= 0; k--) {
+    for (let k = this.fine.bins - 1; k >= 0; k--) {
       s += this.signal[k];
       if (s >= target * totalS * (1 - 1e-12)) return this.above(k);
     }
@@ -136,11 +130,11 @@ export class ScoreHistogram {
 
   /** What the bins from k upwards hold, as fractions of the totals. */
   private above(k: number): WorkingPoint {
-    const part = (a: Float64Array) => sum(a.subarray(Math.min(k, this.bins)));
+    const part = (a: Float64Array) => sum(a.subarray(Math.min(k, this.fine.bins)));
     const frac = (x: number, total: number) => (total > 0 ? x / total : NaN);
     const t = this.totals();
     return {
-      threshold: this.lowerEdge(k),
+      threshold: this.fine.lowerEdge(k),
       signalEfficiency: frac(part(this.signal), t.signal),
       backgroundEfficiency: frac(part(this.background), t.background),
       keptFraction: frac(part(this.events), t.events),

@@ -1,7 +1,8 @@
 import { realpath, stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { glob } from 'tinyglobby';
 import { invalidArgument, notFound, permissionDenied } from './errors.js';
+import { type FoundInput, globRoot } from '../sources/expandInputs.js';
 
 /**
  * The directories a server may read and write. Every path a client sends is resolved against
@@ -65,31 +66,39 @@ export class DataRoots {
    * globs. NOT_FOUND when a path matches nothing.
    */
   async resolveInputs(specs: string[], extension = '.parquet'): Promise<string[]> {
+    return (await this.resolveFound(specs, extension)).map((f) => f.path);
+  }
+
+  /** resolveInputs with the root each file was found under (as expandInputs gives them), each file once. */
+  async resolveFound(specs: string[], extension = '.parquet'): Promise<FoundInput[]> {
     if (specs.length === 0) throw invalidArgument('no input paths given');
-    const files: string[] = [];
+    const files = new Map<string, FoundInput>();
     for (const spec of specs) {
       const found = await this.resolveOne(spec, extension);
       if (found.length === 0) throw notFound(`no input file matches '${spec}'`);
-      files.push(...found);
+      for (const f of found) if (!files.has(f.path)) files.set(f.path, f);
     }
-    return files;
+    return [...files.values()];
   }
 
-  private async resolveOne(spec: string, extension: string): Promise<string[]> {
+  private async resolveOne(spec: string, extension: string): Promise<FoundInput[]> {
     const isGlob = /[*?[\]{}]/.test(spec);
     for (const path of this.candidates(spec)) {
       if (isGlob) {
         const root = this.rootOf(path)!;
         const matches = (await glob(relative(root, path).split(sep).join('/'), { cwd: root, absolute: true, onlyFiles: true })).sort();
-        if (matches.length) return Promise.all(matches.map((m) => this.checkReal(spec, m)));
-        continue;
+        if (!matches.length) continue;
+        const prefix = await this.checkReal(spec, globRoot(path));
+        const found = (m: string) => this.checkReal(spec, m).then((path) => ({ path, root: prefix, searched: true }));
+        return Promise.all(matches.map(found));
       }
       const info = await stat(path).catch(() => null);
       if (!info) continue;
       const real = await this.checkReal(spec, path);
-      if (info.isFile()) return [real];
+      if (info.isFile()) return [{ path: real, root: dirname(real), searched: false }];
       const below = (await glob(`**/*${extension}`, { cwd: real, absolute: true, onlyFiles: true })).sort();
-      return Promise.all(below.map((m) => this.checkReal(spec, m)));
+      const found = (m: string) => this.checkReal(spec, m).then((path) => ({ path, root: real, searched: true }));
+      return Promise.all(below.map(found));
     }
     return [];
   }

@@ -1,5 +1,6 @@
 import { type ServiceError, status, Metadata } from '@grpc/grpc-js';
 import { InputError } from '../sources/inputError.js';
+import { ClaimedError } from '../skim/claims.js';
 import type { DataRoots } from './dataRoots.js';
 
 /** An error that carries the gRPC status code it should be reported with. */
@@ -20,6 +21,7 @@ export const failedPrecondition = (message: string) => new RpcError(status.FAILE
 /** The status code and message to send for any error thrown while serving a call. */
 export function toStatus(err: unknown): { code: status; details: string } {
   if (err instanceof RpcError) return { code: err.code, details: err.message };
+  if (err instanceof ClaimedError) return { code: status.ABORTED, details: err.message };
   if (err instanceof InputError) return { code: err.kind === 'unreadable' ? status.DATA_LOSS : status.INVALID_ARGUMENT, details: err.message };
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'ENOENT') return { code: status.NOT_FOUND, details: e.message };

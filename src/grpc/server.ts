@@ -14,12 +14,15 @@ import { checkColumns, streamBatches, type StreamStats } from './streamBatches.j
 import { parseCodec } from '../sinks/parquetSink.js';
 import { removeStaleTempFiles } from '../sinks/tempFiles.js';
 import { keepRefused, type SkimResult } from '../skim/runSkim.js';
+import { skimOutputPaths } from '../skim/outputPaths.js';
 
 /** A skim as the server asks for it (the shape of src/skim/runSkim.ts's options). */
 export interface SkimJob {
   inputs: string[];
   cuts: CutsFile;
   outDir: string;
+  /** Each input's skim file, relative to outDir (src/skim/outputPaths.ts). */
+  outputs?: string[];
   keep?: string[];
   codec?: string;
   /** Keep only events whose score from the loaded model is above the threshold. */
@@ -127,7 +130,9 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     const cuts: CutsFile = { cuts: req.cuts.map(decodeCut), score: req.scoreCut ? { op: '>', value: req.scoreThreshold } : null };
     const scorer = options.scorer;
     if (req.scoreCut && !scorer) throw failedPrecondition('a score cut needs a model, and the server has none loaded (start it with --model DIR)');
-    const inputs = await roots.resolveInputs(req.inputs);
+    const found = await roots.resolveFound(req.inputs);
+    const inputs = found.map((f) => f.path);
+    const outputs = skimOutputPaths(found);
     const outDir = await roots.resolveOutputDir(req.outputDir);
     await removeStaleTempFiles(outDir); // left by a skim of a server that was killed
     const info = await options.openSource(inputs).describe();
@@ -142,6 +147,7 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     await mkdir(outDir, { recursive: true });
     const result = await options.runSkim({
       inputs,
+      outputs,
       cuts,
       outDir,
       keep: req.keep.length ? req.keep : undefined,

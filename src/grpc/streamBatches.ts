@@ -2,7 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Subscription } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import { type Schema, sameSchema } from '../batch/schema.js';
-import { parseQuantity } from '../selection/quantity.js';
+import { listQuantities, quantityOf } from '../selection/quantity.js';
 import { projectionItem } from '../sources/parquetColumns.js';
 import { type ColumnType, type EventSource, type ReadOptions, unreadColumns } from '../sources/types.js';
 import { encodeBatch, encodeSchema, splitForWire } from './codec.js';
@@ -43,7 +43,7 @@ export function checkColumns(schema: Schema, names: string[], where: string, opt
   for (const name of names) {
     let q;
     try {
-      q = parseQuantity(name);
+      q = quantityOf(schema, name);
     } catch (e) {
       throw invalidArgument((e as Error).message);
     }
@@ -52,7 +52,9 @@ export function checkColumns(schema: Schema, names: string[], where: string, opt
     if (!f && other) throw invalidArgument(`column '${q.column}' in ${where} has type ${other.type}, which diffskim does not stream (numbers, booleans and lists of them only)`);
     if (!f) throw invalidArgument(`column '${q.column}' is not in ${where} (columns: ${schema.map((x) => x.name).join(', ')})`);
     if ((q.fn === 'count' || q.fn === 'first') && !f.list) throw invalidArgument(`${q.text}: column '${q.column}' in ${where} is not a list column`);
-    if (f.list && (q.fn === 'abs' || (q.fn === 'value' && opts.scalar))) throw invalidArgument(`'${q.text}': column '${q.column}' in ${where} is a list; use count(${q.column}) or first(${q.column})`);
+    if (f.list && (q.fn === 'abs' || (q.fn === 'value' && opts.scalar))) {
+      throw invalidArgument(`'${q.text}': column '${q.column}' in ${where} is a list; use ${listQuantities(q.column)}`);
+    }
   }
 }
 

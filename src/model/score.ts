@@ -68,13 +68,16 @@ export function mlpScore(model: SelectionModel, batch: EventBatch): Float32Array
   return Float32Array.from(mlpLogit(model, batch), sigmoid);
 }
 
-/** The model output P = prod_k w_k (soft) * sigmoid(MLP), as in training. */
-export function scoreBatch(model: SelectionModel, batch: EventBatch): Float32Array {
+/** The model output P = prod_k w_k (soft) * sigmoid(MLP), as in training, in float64 (for ranking). */
+export function modelScore(model: SelectionModel, batch: EventBatch): Float64Array {
   const logCut = logCutWeights(model, batch);
   const logit = hasMlp(model) ? mlpLogit(model, batch) : null;
-  const out = new Float32Array(batch.length);
-  for (let i = 0; i < out.length; i++) out[i] = Math.exp(logCut[i]) * (logit ? sigmoid(logit[i]) : 1);
-  return out;
+  return logCut.map((l, i) => Math.exp(l) * (logit ? sigmoid(logit[i]) : 1));
+}
+
+/** The model output P as float32, as the gRPC Evaluate call sends it. */
+export function scoreBatch(model: SelectionModel, batch: EventBatch): Float32Array {
+  return Float32Array.from(modelScore(model, batch));
 }
 
 /** 1 where the event passes the learned cuts applied as hard cuts. */

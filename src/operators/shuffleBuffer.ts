@@ -6,10 +6,15 @@ import { seededRandom } from '../util/random.js';
  * Seeded window shuffle: collects events until `capacity` are buffered, permutes them, emits
  * half and keeps the other half to mix with what comes next. Memory is bounded by capacity
  * plus one incoming batch; capacity 0 passes batches through unchanged. Each subscription
- * (epoch) uses seed + epoch number, so epochs see different orders, reproducibly.
+ * (epoch) uses seed + epoch number, so epochs see different orders, reproducibly; a run resumed
+ * at epoch e counts subscriptions from `firstEpoch` = e.
  */
-export function shuffleBuffer(capacity: number, seed: number): OperatorFunction<EventBatch, EventBatch> {
-  let subscriptions = 0;
+export function shuffleBuffer(
+  capacity: number,
+  seed: number,
+  firstEpoch = 0,
+): OperatorFunction<EventBatch, EventBatch> {
+  let subscriptions = firstEpoch;
   return (source) =>
     capacity <= 0
       ? source

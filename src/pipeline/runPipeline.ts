@@ -12,6 +12,8 @@ import { evaluateModel, type Evaluation } from '../eval/evaluate.js';
 import { writeEvaluation } from '../eval/writeEvaluation.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { parquetSink } from '../sinks/parquetSink.js';
+import { skimOutputPaths } from '../skim/outputPaths.js';
+import { skimRootFiles } from '../skim/rootSkim.js';
 import { notWrittenWarning, runSkim, type SkimResult } from '../skim/runSkim.js';
 import { skimStream } from './skimStream.js';
 import { Demand } from '../sources/demand.js';
@@ -23,6 +25,7 @@ import { createProgress } from '../util/progress.js';
 import { loadPipeline } from './load.js';
 import { type Pipeline, skimsInEngine } from './schema.js';
 import { removeStaleTempFiles } from '../sinks/tempFiles.js';
+import { Interrupted } from '../util/stopSignal.js';
 
 /** report.json of a run: the skim's figures plus what training predicted and measured. */
 export interface RunReport
@@ -47,6 +50,10 @@ export interface RunReport
 
 export interface RunOptions {
   outDir: string;
+  /** Go on from the newest checkpoint in outDir/checkpoints (same pipeline, backend and data). */
+  resume?: boolean;
+  /** Stops the run cleanly (training between minibatches; a skim file being written is removed). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -64,6 +71,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   await generateIfMissing(pipeline, baseDir);
 
   const opened = await openSource(pipeline.source, baseDir);
+  const skimOutputs = skimOutputPaths(opened.found); // decided (and clashes refused) before any work
   const info = await opened.source.describe();
   const { epochs, validationFraction } = pipeline.training;
   // An estimate until the training split (drawn event by event) is counted.
@@ -73,8 +81,13 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
     source: opened.source,
     info,
     checkpointDir: join(outDir, 'checkpoints'),
+    resume: options.resume,
+    signal: options.signal,
     onTrainingSplit: (n) => training.setTotal(n * epochs),
     onStep: (n) => training.advance(n),
+  }).catch((e: unknown) => {
+    training.fail();
+    throw e;
   });
   training.done({ backend: trained.backend, auc: trained.validationAuc });
   const trainSeconds = (performance.now() - t0) / 1000;
@@ -84,10 +97,16 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   await writeJsonAtomic(join(outDir, 'cuts.json'), cuts);
 
   const t1 = performance.now();
-  const skim = await skimPipeline(pipeline, opened, cuts, trained.model, join(outDir, 'skim'));
+  const skimmed = skimPipeline(pipeline, opened, skimOutputs, cuts, trained.model, join(outDir, 'skim'), options.signal);
+  const skim = await skimmed.catch((e: unknown) => {
+    // Training is complete and checkpointed: a resumed run goes straight to the skim.
+    throw e instanceof Interrupted && !e.where ? e.at('in the skim, after training (its last checkpoint is kept)') : e;
+  });
   const skimSeconds = (performance.now() - t1) / 1000;
-  // One more streaming pass: efficiencies of the skim, ROC, cut flow and per-cut distributions.
+  // One more streaming pass, over the events training held out (all of them without a validation
+  // split): efficiencies of the skim, ROC, cut flow and per-cut distributions.
   const evaluation = await evaluateModel({
+    validation: validationFraction > 0 ? { fraction: validationFraction, seed: pipeline.training.seed } : undefined,
     source: opened.source,
     model: trained.model,
     cuts,
@@ -118,12 +137,24 @@ async function generateIfMissing(pipeline: Pipeline, baseDir: string): Promise<v
   process.stderr.write(`generated ${source.generate} dataset: ${relative(process.cwd(), path) || path}\n`);
 }
 
-/** Hard-cut skim of the pipeline's inputs: in-engine for Parquet files, streaming otherwise. */
-async function skimPipeline(pipeline: Pipeline, opened: OpenedSource, cuts: CutsFile, model: SelectionModel, outDir: string): Promise<SkimResult> {
+/** Hard-cut skim of the pipeline's inputs, one file each: in-engine for Parquet files, streaming otherwise. */
+async function skimPipeline(
+  pipeline: Pipeline,
+  opened: OpenedSource,
+  outputs: string[],
+  cuts: CutsFile,
+  model: SelectionModel,
+  outDir: string,
+  signal?: AbortSignal,
+): Promise<SkimResult> {
   const score = cuts.score ? { fn: (b: Parameters<typeof mlpScore>[1]) => mlpScore(model, b), threshold: cuts.score.value, columns: model.features } : undefined;
   const rectangular: CutsFile = { cuts: cuts.cuts, score: null };
   const options = { cuts: rectangular, outDir, keep: pipeline.skim.keep, codec: pipeline.skim.codec, score };
-  if (opened.kind === 'parquet') return runSkim({ inputs: opened.files, ...options });
+  if (opened.kind === 'parquet') return runSkim({ inputs: opened.files, outputs, ...options, signal });
+  if (pipeline.source.kind === 'root') {
+    const root = { tree: pipeline.source.tree, branches: pipeline.source.branches };
+    return skimRootFiles({ inputs: opened.files, outputs, root, ...options, signal });
+  }
   return skimStream({ source: opened.source, inputs: opened.files, name: pipeline.name, ...options });
 }
 

@@ -1,12 +1,14 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { lastValueFrom, map } from 'rxjs';
+import { basename, dirname, join } from 'node:path';
+import { lastValueFrom, map, tap } from 'rxjs';
 import { selectColumns } from '../batch/batch.js';
 import { hardCut, newCounts, type ScoreCut } from '../operators/hardCut.js';
 import { progress } from '../operators/progress.js';
 import { cutColumns, type CutsFile } from '../selection/cutsFile.js';
+import { claim } from '../skim/claims.js';
 import { columnsNotWritten, keepRefused, type SkimResult, skimTotals } from '../skim/runSkim.js';
 import { parquetSink, parseCodec } from '../sinks/parquetSink.js';
+import { removeStaleTempFiles } from '../sinks/tempFiles.js';
 import { Demand } from '../sources/demand.js';
 import { columnBytesOf, type EventSource } from '../sources/types.js';
 import { skimColumns } from '../training/eventBytes.js';
@@ -19,14 +21,19 @@ export interface StreamSkimOptions {
   name: string;
   cuts: CutsFile;
   outDir: string;
+  /** The skim file, relative to outDir (src/skim/outputPaths.ts; default: `<name>.skim.parquet`). */
+  output?: string;
   keep?: string[];
   codec?: string;
   score?: ScoreCut;
+  /** Stops the skim (the sink removes the file being written) with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
- * Hard-cut skim of any event source (ROOT files, a gRPC stream) into one Parquet file:
- * source -> hardCut -> column selection -> parquetSink, streaming with bounded memory.
+ * Hard-cut skim of any event source (ROOT files, a gRPC stream) into one Parquet file, claimed
+ * against other writers: source -> hardCut -> column selection -> parquetSink, streaming with
+ * bounded memory.
  * bytesIn is what the source reports on disk.
  */
 export async function skimStream(o: StreamSkimOptions): Promise<SkimResult> {
@@ -36,18 +43,21 @@ export async function skimStream(o: StreamSkimOptions): Promise<SkimResult> {
   if (why) throw new Error(`${o.name}: ${why}`);
   const keep = o.keep ?? skimColumns(info, false);
   const columns = [...new Set([...keep, ...cutColumns(o.cuts), ...(o.score?.columns ?? [])])];
-  await mkdir(o.outDir, { recursive: true });
-  const output = join(o.outDir, `${o.name}.skim.parquet`);
+  const output = join(o.outDir, o.output ?? `${o.name}.skim.parquet`);
+  await mkdir(dirname(output), { recursive: true });
   const counts = newCounts();
   const demand = new Demand();
+  const release = await claim(output, 'another skim writing this file');
+  await removeStaleTempFiles(dirname(output), basename(output)); // left by a killed earlier writer
   const written = await lastValueFrom(
     o.source.batches({ columns, demand }).pipe(
+      tap(() => o.signal?.throwIfAborted()),
       progress(createProgress({ stage: 'skim', total: info.rows })),
       hardCut(o.cuts.cuts, o.score, counts),
       map((b) => selectColumns(b, keep)),
       parquetSink(output, { codec: parseCodec(o.codec ?? 'snappy'), demand, schema: keep.map((k) => info.schema.find((f) => f.name === k)!) }),
     ),
-  );
+  ).finally(release);
   const kept = new Set(keep);
   const bytesSavedByColumns = columnBytesOf(info, (c) => !kept.has(c));
   const file = { input: o.inputs.join(','), output, eventsIn: counts.eventsIn, eventsKept: counts.kept, bytesIn: info.bytesOnDisk, bytesOut: written.bytes };

@@ -4,6 +4,7 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { describeCut, type CutFlowRow } from '../eval/cutFlow.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
+import { formatBytes } from '../util/formatBytes.js';
 
 /**
  * One self-contained report.html per output folder, built from the report.json (from `run` or
@@ -16,8 +17,9 @@ export async function writeHtmlReport(outDir: string): Promise<string> {
   const evaluation = await readJson(join(dir, 'eval.json'));
   if (!run && !evaluation) throw new Error(`${dir}: no report.json or eval.json to make a report from`);
   const sections = [
-    ...(run ? [runSection(run)] : []),
-    ...(evaluation ? [evalSection(evaluation)] : []),
+    ...(run ? [runSection(run, evaluation?.sample)] : []),
+    // On a run's page the skim's bytes are measured (above): the evaluation's estimate is not shown.
+    ...(evaluation ? [evalSection(evaluation, !run)] : []),
     await plotsSection(dir, [...listOf(run?.plots), ...listOf(evaluation?.plots)]),
   ];
   const title = `diffskim report: ${basename(dir)}`;
@@ -56,7 +58,16 @@ function listOf(x: unknown): string[] {
   return Array.isArray(x) ? x.filter((p): p is string => typeof p === 'string') : [];
 }
 
-function runSection(r: Json): string {
+/** Which events an evaluation counted, in words. */
+function sampleText(sample: Json | undefined): string {
+  if (sample?.split === 'validation')
+    return `the validation split only: ${pct(sample.fraction)} of the input events (seed ${esc(sample.seed)}), ` +
+      'which training held out';
+  return 'every event of the inputs';
+}
+
+function runSection(r: Json, sample: Json | undefined): string {
+  const where = sample?.split === 'validation' ? ' (validation split)' : '';
   const rows: [string, string][] = [];
   if (r.pipeline) rows.push(['pipeline', esc(r.pipeline)]);
   if (r.cutsFile) rows.push(['cuts file', esc(r.cutsFile)]);
@@ -68,11 +79,14 @@ function runSection(r: Json): string {
     ['events kept', `${int(r.eventsKept)} (${share(r.eventsKept, r.eventsIn)})`],
   ];
   if (typeof r.keptFractionPredicted === 'number') events.push(['kept fraction predicted by the soft cuts', pct(r.keptFractionPredicted)]);
-  if (typeof r.signalEfficiency === 'number') events.push(['signal efficiency', pct(r.signalEfficiency)], ['background efficiency', pct(r.backgroundEfficiency)]);
+  if (typeof r.signalEfficiency === 'number') {
+    events.push([`signal efficiency${where}`, pct(r.signalEfficiency)]);
+    events.push([`background efficiency${where}`, pct(r.backgroundEfficiency)]);
+  }
   const bytes: [string, string][] = [
     ['bytes in (on disk)', bytesText(r.bytesIn)],
     ['bytes out (skim on disk)', bytesText(r.bytesOut)],
-    ['bytes saved', `${bytesText(r.bytesSaved)} (${share(r.bytesSaved, r.bytesIn)})`],
+    ['bytes saved', bytesShare(r.bytesSaved, r.bytesIn)],
   ];
   if (typeof r.bytesSavedByRows === 'number')
     bytes.push(['saved by dropping events (estimate)', bytesText(r.bytesSavedByRows)], ['saved by dropping columns', bytesText(r.bytesSavedByColumns)], ['saved by re-encoding (not the cuts)', bytesText(r.bytesSavedByEncoding)]);
@@ -89,12 +103,12 @@ ${warnings.length ? `<h3>Warnings</h3>\n<ul class="warn">${warnings.map((w) => `
 </section>`;
 }
 
-function evalSection(e: Json): string {
+function evalSection(e: Json, withBytes: boolean): string {
   const rows: [string, string][] = [];
   if (e.model) rows.push(['model', esc(e.model)]);
   if (e.cutsFile !== undefined) rows.push(['cuts file', esc(e.cutsFile ?? "(the model's learned cuts, no score cut)")]);
   if (Array.isArray(e.inputs)) rows.push(['inputs', esc(shortList(e.inputs))]);
-  rows.push(['events', int(e.events)]);
+  rows.push(['events evaluated', `${int(e.events)}: ${sampleText(e.sample)}`]);
   if (e.label) {
     rows.push(['label column', esc(e.label)], ['signal / background events', `${int(e.signalEvents)} / ${int(e.backgroundEvents)}`]);
     if (e.weight) rows.push(['weight column', esc(e.weight)], ['signal / background weight', `${num(e.signalWeight, 4)} / ${num(e.backgroundWeight, 4)}`]);
@@ -111,15 +125,21 @@ function evalSection(e: Json): string {
           ['background efficiency', `${pct(s.backgroundEfficiency)} (rejection ${rejection(s.backgroundEfficiency)})`],
         ] as [string, string][])
       : []),
-    ['bytes in (on disk)', bytesText(s.bytesIn)],
-    ['bytes a skim would keep (estimate)', `${bytesText(s.bytesKeptEstimate)} (${pct(s.keptBytesFraction)})`],
-    ['bytes a skim would save (estimate)', bytesText(s.bytesSavedEstimate)],
   ];
+  if (withBytes)
+    skim.push(
+      ['bytes in (on disk)', bytesText(s.bytesIn)],
+      ['bytes a skim would keep (estimate)', bytesShare(s.bytesKeptEstimate, s.bytesIn)],
+      ['bytes a skim would save (estimate)', bytesShare(s.bytesSavedEstimate, s.bytesIn)],
+      ['saved by dropping events (estimate)', bytesText(s.bytesSavedByRowsEstimate)],
+      ['saved by dropping columns', bytesText(s.bytesSavedByColumns)],
+      ["the input files' own overhead (footers, ROOT keys)", bytesText(s.bytesSavedOverhead)],
+    );
   return `<section>
 <h2>Evaluation</h2>
 ${keyValues(rows)}
 ${s.cuts ? `<h3>Cuts evaluated</h3>\n${cutsTable(s.cuts)}` : ''}
-<h3>What a skim with these cuts keeps</h3>
+<h3>What a skim with these cuts keeps${e.sample?.split === 'validation' ? ' (validation split)' : ''}</h3>
 ${keyValues(skim)}
 ${Array.isArray(e.cutFlow) ? `<h3>Cut flow</h3>\n${cutFlowTable(e.cutFlow, Boolean(e.label))}` : ''}
 ${Array.isArray(e.workingPoints) && e.workingPoints.length ? `<h3>Working points of the model score</h3>\n${workingPointsTable(e.workingPoints)}` : ''}
@@ -155,7 +175,8 @@ function workingPointsTable(points: Json[]): string {
     pct(p.keptFraction),
     pct(p.keptBytesFraction),
   ]);
-  return table(['target eps_S', 'score >', 'eps_S', 'eps_B', '1/eps_B', 'events kept', 'bytes kept (est.)'], rows, 'workingpoints');
+  const head = ['target eps_S', 'score ≥', 'eps_S', 'eps_B', '1/eps_B', 'events kept', 'bytes kept (est.)'];
+  return table(head, rows, 'workingpoints');
 }
 
 const CAPTIONS: Record<string, string> = {
@@ -221,15 +242,11 @@ function rejection(effB: unknown): string {
 }
 
 function bytesText(b: unknown): string {
-  if (typeof b !== 'number' || !Number.isFinite(b)) return '–';
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = Math.abs(b);
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${b < 0 ? '-' : ''}${v.toFixed(u === 0 ? 0 : 2)} ${units[u]}`;
+  return typeof b === 'number' && Number.isFinite(b) ? formatBytes(b) : '–';
+}
+
+function bytesShare(b: unknown, of: unknown): string {
+  return `${bytesText(b)} (${share(b, of)})`;
 }
 
 function shortList(items: string[]): string {

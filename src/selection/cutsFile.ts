@@ -35,7 +35,13 @@ export async function readCutsFile(path: string): Promise<CutsFile> {
     const issue = parsed.error.issues[0];
     throw new Error(`${path}: invalid cuts file at '${issue.path.join('.')}': ${issue.message}`);
   }
-  for (const c of parsed.data.cuts) parseQuantity(c.column);
+  parsed.data.cuts.forEach((c, i) => {
+    try {
+      parseQuantity(c.column);
+    } catch (e) {
+      throw new Error(`${path}: cut ${i} ('${c.column}'): ${(e as Error).message}`);
+    }
+  });
   return parsed.data;
 }
 

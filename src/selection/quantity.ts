@@ -9,19 +9,63 @@ import { column, type EventBatch, flatAsFloat64 } from '../batch/batch.js';
  *   abs(eta)     |eta|
  *   count(jets)  number of entries of the list column jets
  *   first(jets)  leading entry of jets (NaN when the list is empty, so the event fails any cut)
+ *
+ * A column whose name is not an identifier (letters, digits, '_' and '.', not starting with a
+ * digit) is quoted, in double quotes or backquotes, a quote inside doubled: "a b", abs(`c:`),
+ * count("say ""hi""").
  */
 export interface Quantity {
   fn: 'value' | 'abs' | 'count' | 'first';
   column: string;
+  /** Canonical text: the column's exact name for 'value', else fn(name), the name quoted where needed. */
   text: string;
 }
 
-const FORM = /^\s*(?:(abs|count|first)\s*\(\s*([A-Za-z_][\w.]*)\s*\)|([A-Za-z_][\w.]*))\s*$/;
+const IDENTIFIER = /^[A-Za-z_][\w.]*$/;
+const CALL = /^\s*(abs|count|first)\s*\(([^]*)\)\s*$/;
 
 export function parseQuantity(text: string): Quantity {
-  const m = FORM.exec(text);
-  if (!m) throw new Error(`cannot read cut variable '${text}': expected a column name, abs(col), count(col) or first(col)`);
-  return m[3] ? { fn: 'value', column: m[3], text: m[3] } : { fn: m[1] as Quantity['fn'], column: m[2], text: `${m[1]}(${m[2]})` };
+  const call = CALL.exec(text);
+  const column = columnName(call ? call[2] : text);
+  if (column === null) {
+    throw new Error(
+      `cannot read cut variable '${text}': expected a column name, abs(col), count(col) or first(col); ` +
+        'quote a name that is not an identifier: "a b" or `a b`',
+    );
+  }
+  return quantity(call ? (call[1] as Quantity['fn']) : 'value', column);
+}
+
+/** The quantity fn(column), with its canonical text. */
+export function quantity(fn: Quantity['fn'], column: string): Quantity {
+  return { fn, column, text: fn === 'value' ? column : `${fn}(${quoteColumn(column)})` };
+}
+
+/** The column a name denotes: an identifier as it is, or a quoted name unquoted; null if neither. */
+function columnName(text: string): string | null {
+  const s = text.trim();
+  if (IDENTIFIER.test(s)) return s;
+  const quote = s[0];
+  if ((quote !== '"' && quote !== '`') || s.length < 3 || !s.endsWith(quote)) return null;
+  const inner = s.slice(1, -1);
+  // Every quote inside must be doubled.
+  if (inner.replaceAll(quote + quote, '').includes(quote)) return null;
+  return inner.replaceAll(quote + quote, quote);
+}
+
+/** What to read of a list column instead of the list, in words: 'count(jets) or first(jets)'. */
+export function listQuantities(column: string): string {
+  return `${quantity('count', column).text} or ${quantity('first', column).text}`;
+}
+
+/** A column name as a cut variable's text: as it is when an identifier, else in double quotes. */
+function quoteColumn(name: string): string {
+  return IDENTIFIER.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A name to read: a column of `columns` as it is (any characters), else a quantity such as count(jets). */
+export function quantityOf(columns: { name: string }[], name: string): Quantity {
+  return columns.some((f) => f.name === name) ? quantity('value', name) : parseQuantity(name);
 }
 
 /** Per-event values of a quantity as float64; nulls become NaN (and so fail every cut). */

@@ -14,7 +14,7 @@ export interface ManifestEntry {
   input: string;
   inputBytes: number;
   inputMtimeMs: number;
-  /** Skim file name, relative to the output directory. */
+  /** Skim file, relative to the output directory (src/skim/outputPaths.ts). */
   output: string;
   outputBytes: number;
   eventsIn: number;

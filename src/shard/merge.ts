@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { readdir, rm } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
 import type { CutsFile } from '../selection/cutsFile.js';
 import type { SkimResult } from '../skim/runSkim.js';
 import { fileSchemaDifference, readParquetMeta, type ParquetFileMeta } from '../sources/parquetMeta.js';
@@ -136,14 +136,23 @@ async function countsProblem(e: ManifestEntry, outDir: string, first: FirstInput
   }
 }
 
-/** Temp files and skim files that are not part of the run. */
+/**
+ * Temp files and skim files that are not part of the run. Temp files of dead writers that are not
+ * a skim file's (the report of a killed merge) are removed, as every run removes them.
+ */
 async function checkDirectory(plan: ShardPlan, outDir: string, problems: MergeProblem[]): Promise<void> {
   const outputs = new Map(plan.files.map((f) => [f.output, f.shard]));
-  for (const name of await readdir(outDir)) {
+  const shards = relative(outDir, shardsDir(outDir));
+  const names = (await readdir(outDir, { recursive: true })).filter((n) => n !== shards && !n.startsWith(shards + sep));
+  for (const name of names) {
     const temp = tempFileOf(name);
     if (temp) {
-      const shard = outputs.get(temp.output);
-      problems.push({ shard: shard ?? null, message: `temp file ${join(outDir, name)} ${tempState(temp)}${shard === undefined ? '; delete it' : ` (shard ${shard})`}` });
+      const shard = outputs.get(join(dirname(name), temp.output));
+      if (shard === undefined && !writerAlive(temp)) await rm(join(outDir, name), { recursive: true, force: true });
+      else {
+        const whose = shard === undefined ? '; delete it' : ` (shard ${shard})`;
+        problems.push({ shard: shard ?? null, message: `temp file ${join(outDir, name)} ${tempState(temp)}${whose}` });
+      }
     } else if (name.endsWith('.skim.parquet') && !outputs.has(name)) {
       problems.push({ shard: null, message: `${join(outDir, name)} is not an output of this run; move or delete it` });
     }

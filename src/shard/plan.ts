@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { assignShards } from './assign.js';
-import { skimFileName } from './resumableSkim.js';
+import type { FoundInput } from '../sources/expandInputs.js';
+import { skimOutputPaths } from '../skim/outputPaths.js';
+import { isRootFile } from '../skim/rootSkim.js';
 import type { SkimInvocation } from './command.js';
 import { shardName, type ShardSpec } from './spec.js';
 
@@ -18,7 +20,7 @@ export interface PlannedFile {
   path: string;
   bytes: number;
   shard: number;
-  /** Skim file name in the output directory. */
+  /** Skim file, relative to the output directory (src/skim/outputPaths.ts). */
   output: string;
 }
 
@@ -38,26 +40,30 @@ export const planPath = (outDir: string) => join(shardsDir(outDir), 'plan.json')
 export const shardDir = (outDir: string, s: ShardSpec) => join(shardsDir(outDir), shardName(s));
 export const manifestPath = (outDir: string, s: ShardSpec) => join(shardDir(outDir, s), 'manifest.json');
 
-export async function makePlan(inputs: string[], count: number, fingerprint: string, cuts: CutsFile, invocation: SkimInvocation): Promise<ShardPlan> {
+export async function makePlan(
+  inputs: FoundInput[],
+  count: number,
+  fingerprint: string,
+  cuts: CutsFile,
+  invocation: SkimInvocation,
+): Promise<ShardPlan> {
+  const root = inputs.find((f) => isRootFile(f.path));
+  if (root)
+    throw new Error(`${root.path}: a sharded skim reads Parquet; skim ROOT files without --shard, or convert them`);
+  const outputs = skimOutputPaths(inputs);
   const sized = await Promise.all(
-    inputs.map(async (path) => {
+    inputs.map(async ({ path }, i) => {
       const s = await stat(path).catch((e: Error) => {
         throw new Error(`${path}: cannot stat input: ${e.message}`);
       });
-      return { path, bytes: s.size };
+      return { path, bytes: s.size, output: outputs[i] };
     }),
   );
-  const byOutput = new Map<string, string>();
-  for (const f of sized) {
-    const out = skimFileName(f.path);
-    if (byOutput.has(out)) throw new Error(`inputs ${byOutput.get(out)} and ${f.path} would both be skimmed to ${out}; rename one`);
-    byOutput.set(out, f.path);
-  }
   const shardOf = new Map<string, number>();
   assignShards(sized, count).forEach((files, shard) => files.forEach((f) => shardOf.set(f.path, shard)));
-  const files = sized.map((f) => ({ ...f, shard: shardOf.get(f.path)!, output: skimFileName(f.path) }));
+  const files = sized.map((f) => ({ ...f, shard: shardOf.get(f.path)! }));
   const id = createHash('sha256')
-    .update(JSON.stringify({ count, fingerprint, files: files.map((f) => [f.path, f.bytes]) }))
+    .update(JSON.stringify({ count, fingerprint, files: files.map((f) => [f.path, f.bytes, f.output]) }))
     .digest('hex')
     .slice(0, 16);
   return { version: 1, id, count, fingerprint, cuts, invocation, files };

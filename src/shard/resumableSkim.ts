@@ -1,13 +1,17 @@
 import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { join } from 'node:path';
 import type { CutsFile } from '../selection/cutsFile.js';
+import { claim } from '../skim/claims.js';
+import { outputsOf } from '../skim/outputPaths.js';
+import { isRootFile, skimRootFile } from '../skim/rootSkim.js';
 import { runSkim } from '../skim/runSkim.js';
 import { openManifest, skimFingerprint, staleReason, withEntry, writeManifest, type ManifestEntry } from './manifest.js';
 import type { ScoreCut } from '../operators/hardCut.js';
-import { removeStaleTempFiles } from '../sinks/tempFiles.js';
 
 export interface ResumableSkimOptions {
   inputs: string[];
+  /** Each input's skim file, relative to outDir (src/skim/outputPaths.ts; default: named after the input alone). */
+  outputs?: string[];
   cuts: CutsFile;
   outDir: string;
   /** Where the manifest lives (e.g. DIR/manifest.json, or DIR/shards/I-of-N/manifest.json). */
@@ -25,43 +29,63 @@ export interface ResumableSkimOptions {
 }
 
 /**
- * Skims inputs one file at a time with runSkim, recording each finished file in the manifest.
+ * Skims inputs one file at a time with runSkim (a ROOT file: streamed, src/skim/rootSkim.ts),
+ * recording each finished file in the manifest.
  * Files the manifest already lists as complete (same input size and mtime, skim file present
- * with its recorded size) are skipped; any other file is (re)done, after removing temp files a
- * killed earlier attempt left behind. Returns the entries of all inputs, in input order.
+ * with its recorded size) are skipped; any other file is (re)done (runSkim removes the temp files
+ * a killed earlier attempt left behind). The manifest is claimed for the whole call (src/skim/claims.ts):
+ * a second skim of it at the same time is refused, and one of other settings, or that would leave
+ * skim files of other inputs beside its own, is refused too. Returns the entries of all inputs, in
+ * input order.
  */
 export async function skimResumable(o: ResumableSkimOptions): Promise<ManifestEntry[]> {
+  const release = await claim(o.manifestPath, 'another skim into this folder');
+  try {
+    return await skimClaimed(o);
+  } finally {
+    await release();
+  }
+}
+
+async function skimClaimed(o: ResumableSkimOptions): Promise<ManifestEntry[]> {
+  const outputs = outputsOf(o);
   let manifest = await openManifest(o.manifestPath, skimFingerprint(o));
+  const foreign = manifest.entries.find((e) => !outputs.includes(e.output));
+  if (foreign)
+    throw new Error(
+      `${o.manifestPath} records ${join(o.outDir, foreign.output)}, the skim of ${foreign.input}, ` +
+        `which is not an input of this run: its report would not list it; ` +
+        `use another output folder, or delete ${o.outDir} to start over`,
+    );
   let eventsDone = 0;
   const entries: ManifestEntry[] = [];
-  for (const input of o.inputs) {
+  for (const [i, input] of o.inputs.entries()) {
+    const output = outputs[i];
     const old = manifest.entries.find((e) => e.input === input);
-    if (old && (await staleReason(old, o.outDir)) === null) {
+    if (old && old.output === output && (await staleReason(old, o.outDir)) === null) {
       entries.push(old);
       o.onFile?.(old, true);
       continue;
     }
-    await removeStaleTempFiles(o.outDir, skimFileName(input));
     const before = await stat(input).catch((e: Error) => {
       throw new Error(`${input}: cannot read input: ${e.message}`);
     });
-    const r = await runSkim({
-      inputs: [input],
-      cuts: o.cuts,
-      outDir: o.outDir,
-      keep: o.keep,
-      codec: o.codec,
-      score: o.score,
-      signal: o.signal,
-      onProgress: (p) => o.onProgress?.(eventsDone + p.eventsDone),
-    });
+    const settings = { cuts: o.cuts, outDir: o.outDir, keep: o.keep, codec: o.codec, score: o.score, signal: o.signal };
+    const r = isRootFile(input)
+      ? await skimRootFile(input, output, settings)
+      : await runSkim({
+          ...settings,
+          inputs: [input],
+          outputs: [output],
+          onProgress: (p) => o.onProgress?.(eventsDone + p.eventsDone),
+        });
     const f = r.files[0];
     eventsDone += f.eventsIn;
     const entry: ManifestEntry = {
       input,
       inputBytes: before.size,
       inputMtimeMs: before.mtimeMs,
-      output: basename(f.output),
+      output,
       outputBytes: f.bytesOut,
       eventsIn: f.eventsIn,
       eventsKept: f.eventsKept,
@@ -77,9 +101,4 @@ export async function skimResumable(o: ResumableSkimOptions): Promise<ManifestEn
     o.onFile?.(entry, false);
   }
   return entries;
-}
-
-/** `<input basename>.skim.parquet`, as runSkim names it. */
-export function skimFileName(input: string): string {
-  return `${basename(input).replace(/\.parquet$/i, '')}.skim.parquet`;
 }

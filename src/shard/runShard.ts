@@ -5,16 +5,18 @@ import type { SkimResult } from '../skim/runSkim.js';
 import { parquetSource } from '../sources/parquet.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import type { SkimInvocation } from './command.js';
-import { skimFingerprint, type ManifestEntry } from './manifest.js';
+import { openManifest, skimFingerprint, type ManifestEntry } from './manifest.js';
 import { makePlan, manifestPath, savePlan, shardDir } from './plan.js';
 import { resultFromEntries } from './report.js';
 import { skimResumable } from './resumableSkim.js';
 import { removeStaleTempFiles } from '../sinks/tempFiles.js';
 import type { ShardSpec } from './spec.js';
+import type { FoundInput } from '../sources/expandInputs.js';
+import { manifestPathOf } from '../skim/resume.js';
 
 export interface ShardedSkimOptions {
   /** Every input of the whole run (expanded), in the order given. */
-  inputs: string[];
+  inputs: FoundInput[];
   cuts: CutsFile;
   invocation: SkimInvocation;
   shard: ShardSpec;
@@ -41,20 +43,23 @@ export interface ShardReport extends SkimResult {
 export async function runShardedSkim(o: ShardedSkimOptions): Promise<ShardReport> {
   const { outDir } = o.invocation;
   const settings = { cuts: o.cuts, keep: o.invocation.keep, codec: o.invocation.codec };
-  const plan = await makePlan(o.inputs, o.shard.count, skimFingerprint(settings), o.cuts, o.invocation);
+  const fingerprint = skimFingerprint(settings);
+  const plan = await makePlan(o.inputs, o.shard.count, fingerprint, o.cuts, o.invocation);
+  // A folder holding an unsharded skim of other settings is refused.
+  await openManifest(manifestPathOf(outDir), fingerprint);
   await savePlan(outDir, plan);
   const dir = shardDir(outDir, o.shard);
   await mkdir(dir, { recursive: true });
   const mine = plan.files.filter((f) => f.shard === o.shard.index);
   // Every shard checks its files against the run's first input: together they check them all.
-  await parquetSource([...new Set([o.inputs[0], ...mine.map((f) => f.path)])]).files();
-  // Temp files a killed earlier attempt of this shard left behind.
+  await parquetSource([...new Set([o.inputs[0].path, ...mine.map((f) => f.path)])]).files();
+  // Temp files a killed earlier attempt of this shard left behind (skimResumable: those of its skim files).
   for (const name of ['manifest.json', 'report.json']) await removeStaleTempFiles(dir, name);
-  for (const f of mine) await removeStaleTempFiles(outDir, f.output);
   let filesSkipped = 0;
   const entries = await skimResumable({
     ...settings,
     inputs: mine.map((f) => f.path),
+    outputs: mine.map((f) => f.output),
     outDir,
     manifestPath: manifestPath(outDir, o.shard),
     signal: o.signal,

@@ -6,6 +6,7 @@ import type { EventBatch } from '../batch/batch.js';
 import { allocate, type DType, schemaDifference, type Schema } from '../batch/schema.js';
 import { arrowSchema, batchToIpc } from './arrowBatch.js';
 import type { Demand } from '../sources/demand.js';
+import { InputError } from '../sources/inputError.js';
 import { tempPathOf } from './tempFiles.js';
 
 export const CODECS = ['snappy', 'zstd', 'gzip', 'lz4', 'brotli', 'uncompressed'] as const;
@@ -168,8 +169,10 @@ async function writeFile(path: string, queue: BatchQueue, options: ParquetSinkOp
     await handle.close().catch(() => undefined);
     await rm(tmp, { force: true });
     const msg = (e as Error).message ?? String(e);
-    if (e === queue.error) throw new Error(`${path}: not written, the stream of batches failed: ${msg}`);
-    throw new Error(msg.startsWith(path) ? msg : `${path}: cannot write Parquet: ${msg}`);
+    if (e !== queue.error) throw new Error(msg.startsWith(path) ? msg : `${path}: cannot write Parquet: ${msg}`);
+    const failed = `${path}: not written, the stream of batches failed: ${msg}`;
+    // An input's fault stays one (its kind decides, e.g., a gRPC status).
+    throw e instanceof InputError ? new InputError(e.kind, failed) : new Error(failed);
   }
 }
 

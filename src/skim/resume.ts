@@ -1,18 +1,23 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { skimFingerprint } from '../shard/manifest.js';
+import { planPath, readPlan } from '../shard/plan.js';
 import { resultFromEntries } from '../shard/report.js';
 import { skimResumable } from '../shard/resumableSkim.js';
 import { parquetSource } from '../sources/parquet.js';
-import { checkCuts } from '../sources/parquetColumns.js';
+import { rootSource } from '../sources/rootSource.js';
+import type { ColumnType } from '../sources/types.js';
+import { checkCuts, fieldFor } from '../sources/parquetColumns.js';
 import { removeStaleTempFiles } from '../sinks/tempFiles.js';
-import { keptColumns, type SkimOptions, type SkimResult } from './runSkim.js';
+import { columnsNotWritten, keepRefused, keptColumns, type SkimOptions, type SkimResult } from './runSkim.js';
+import { isRootFile } from './rootSkim.js';
 
 /**
  * Interrupted runs. Every writer writes a temp file and renames it when complete (see
  * src/sinks/tempFiles.ts), so after kill -9 a directory holds complete outputs, a manifest of
  * the finished inputs, and perhaps temp files of the dead process. A re-run removes those temp
  * files and skips the finished inputs (the manifest of src/shard/manifest.ts: input size and
- * mtime unchanged, skim file present with its size).
+ * mtime unchanged, skim file present with its size). The manifest stays when the run is done: it
+ * records which run the folder holds, so that a skim of other settings into it is refused.
  */
 
 /** Where a plain (unsharded) skim keeps its manifest while it runs. */
@@ -35,22 +40,25 @@ export interface ResumedSkim {
  * runSkim over many files, resumable: each finished input is recorded in outDir/manifest.json,
  * and a re-run of the same command after a crash skips those and redoes the rest. All footers
  * are checked first (schemas agree, cuts and keep name existing columns), so a bad input stops
- * the run before anything is written. The manifest stays until the caller has written its
- * report (then call finishResumedSkim).
+ * the run before anything is written, as is a folder holding a skim of other settings (or a
+ * sharded one: src/shard/plan.ts).
  */
 export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim> {
   const t0 = performance.now();
-  const metas = await parquetSource(o.inputs).files();
-  const first = metas[0];
-  const { notWritten } = keptColumns(metas, o.keep, o.score !== undefined);
-  checkCuts(first.schema, o.cuts.cuts, first.path, first.unsupported);
+  const { eventsTotal, notWritten } = await checkInputs(o);
   if (o.cuts.score && !o.score) throw new Error('the cuts file has a score cut: give the model that computes the score (--model DIR)');
+  const plan = await readPlan(o.outDir);
+  if (plan && plan.fingerprint !== skimFingerprint(o))
+    throw new Error(
+      `${planPath(o.outDir)}: ${o.outDir} holds a sharded skim of other cuts/keep/codec settings; ` +
+        'use a fresh output directory, or delete the old skim first',
+    );
   const tempFilesRemoved = await removeStaleTempFiles(o.outDir);
-  const eventsTotal = metas.reduce((s, m) => s + m.rows, 0);
   let filesSkipped = 0;
   let eventsSkipped = 0;
   const entries = await skimResumable({
     inputs: o.inputs,
+    outputs: o.outputs,
     cuts: o.cuts,
     outDir: o.outDir,
     keep: o.keep,
@@ -67,14 +75,41 @@ export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim
     },
   });
   const result = {
-    ...resultFromEntries(entries, o.outDir, o.score ? 'streaming' : 'duckdb-copy'),
+    ...resultFromEntries(entries, o.outDir, o.score || o.inputs.some(isRootFile) ? 'streaming' : 'duckdb-copy'),
     seconds: (performance.now() - t0) / 1000,
     columnsNotWritten: notWritten,
   };
   return { result, filesSkipped, tempFilesRemoved };
 }
 
-/** After the report is written: the manifest is no longer needed (a later run starts afresh). */
-export async function finishResumedSkim(outDir: string): Promise<void> {
-  await rm(manifestPathOf(outDir), { force: true });
+/**
+ * The inputs checked before anything is written: Parquet footers (schemas agree, keep and cuts
+ * name their columns) and ROOT headers (a skim streams ROOT files: src/skim/rootSkim.ts). Returns
+ * their events and the columns the skim leaves out.
+ */
+async function checkInputs(o: ResumedSkimOptions): Promise<{ eventsTotal: number; notWritten: ColumnType[] }> {
+  const parquet = o.inputs.filter((p) => !isRootFile(p));
+  const root = o.inputs.filter(isRootFile);
+  let eventsTotal = 0;
+  const notWritten: ColumnType[] = [];
+  if (parquet.length) {
+    const metas = await parquetSource(parquet).files();
+    const first = metas[0];
+    notWritten.push(...keptColumns(metas, o.keep, o.score !== undefined).notWritten);
+    checkCuts(first.schema, o.cuts.cuts, first.path, first.unsupported);
+    eventsTotal += metas.reduce((s, m) => s + m.rows, 0);
+  }
+  if (root.length) {
+    const info = await rootSource(root).describe();
+    const unsupported = info.unsupported ?? [];
+    const why = o.keep ? keepRefused(unsupported, o.keep, true) : null;
+    if (why) throw new Error(`${root[0]}: ${why}`);
+    for (const name of o.keep ?? [])
+      fieldFor(info.schema, { fn: 'value', column: name, text: name }, root[0], unsupported);
+    checkCuts(info.schema, o.cuts.cuts, root[0], unsupported);
+    const left = columnsNotWritten(unsupported, o.keep);
+    notWritten.push(...left.filter((c) => !notWritten.some((n) => n.name === c.name)));
+    eventsTotal += info.rows;
+  }
+  return { eventsTotal, notWritten };
 }

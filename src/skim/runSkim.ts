@@ -1,5 +1,5 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { lastValueFrom, map, tap } from 'rxjs';
 import { selectColumns } from '../batch/batch.js';
 import { bytesPerValue, type DType } from '../batch/schema.js';
@@ -7,20 +7,24 @@ import { cutColumns, cutsToSql, type CutsFile } from '../selection/cutsFile.js';
 import { hardCut, type ScoreCut } from '../operators/hardCut.js';
 import { parquetSink, parseCodec, type Codec } from '../sinks/parquetSink.js';
 import { Demand } from '../sources/demand.js';
-import { parquetSource } from '../sources/parquet.js';
-import { checkCuts, columnSqlOf, fieldFor } from '../sources/parquetColumns.js';
-import { sqlIdent, sqlString, withConnection } from '../sources/parquetDuckdb.js';
-import type { ChunkStats, ParquetFileMeta } from '../sources/parquetMeta.js';
+import { parquetSource, plannedFileBatches } from '../sources/parquet.js';
+import { caseTwins, checkCuts, columnSqlOf, fieldFor, selectAs } from '../sources/parquetColumns.js';
+import { duckdbFile, duckdbTarget, withConnection } from '../sources/parquetDuckdb.js';
+import { checkUnchanged, type ChunkStats, type ParquetFileMeta } from '../sources/parquetMeta.js';
 import { type ColumnType, columnList, leafKept, ownFields, structOf } from '../sources/types.js';
 import { readError } from '../sources/parquetDiagnose.js';
 import { planPushDown } from '../sources/parquetPushdown.js';
-import { tempPathOf } from '../sinks/tempFiles.js';
+import { removeStaleTempFiles, tempPathOf } from '../sinks/tempFiles.js';
 import { InputError } from '../sources/inputError.js';
+import { claim } from './claims.js';
+import { outputsOf } from './outputPaths.js';
 
 export interface SkimOptions {
   inputs: string[];
   cuts: CutsFile;
   outDir: string;
+  /** Each input's skim file, relative to outDir (skimOutputPaths; default: named after the input alone). */
+  outputs?: string[];
   /** Columns to write (default: all). */
   keep?: string[];
   /** Output codec (default: the input file's). */
@@ -72,9 +76,10 @@ export interface SkimResult {
 }
 
 /**
- * Applies cuts.json as hard cuts: one `<input basename>.skim.parquet` per input under outDir,
- * each written to a temporary name and renamed. Without a score cut the whole skim runs inside
- * DuckDB (COPY ... WHERE); with one, batches stream through hardCut into the Parquet sink.
+ * Applies cuts.json as hard cuts: one skim file per input under outDir (opts.outputs), each
+ * claimed against other writers, written to a temporary name and renamed. Without a score cut
+ * the whole skim runs inside DuckDB (COPY ... WHERE); with one, batches stream through hardCut
+ * into the Parquet sink.
  */
 export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
   const t0 = performance.now();
@@ -83,12 +88,18 @@ export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
   const { names: keep, notWritten } = keptColumns(metas, opts.keep, opts.score !== undefined);
   checkCuts(schema, opts.cuts.cuts, metas[0].path, metas[0].unsupported);
   if (opts.cuts.score && !opts.score) throw new Error('cuts file has a score cut: runSkim needs the classifier (opts.score) to apply it');
-  const outputs = outputNames(metas, opts.outDir);
-  await mkdir(opts.outDir, { recursive: true });
+  const outputs = outputsOf(opts).map((o) => join(opts.outDir, o));
+  for (const dir of new Set(outputs.map((o) => dirname(o)))) await mkdir(dir, { recursive: true });
   const release = await lockOutputs(outputs);
+  const claims: (() => Promise<void>)[] = [];
   try {
+    for (const o of outputs) {
+      claims.push(await claim(o, 'another skim writing this file'));
+      await removeStaleTempFiles(dirname(o), basename(o)); // left by a killed earlier writer
+    }
     return summarize(metas, await skimFiles(metas, outputs, keep, opts), keep, notWritten, opts, (performance.now() - t0) / 1000);
   } finally {
+    for (const r of claims) await r();
     release();
   }
 }
@@ -111,15 +122,27 @@ async function lockOutputs(outputs: string[]): Promise<() => void> {
   };
 }
 
+/**
+ * Whether a skim goes through the batch writer: with a score cut, or when it keeps two columns
+ * differing only by case, which DuckDB's writer cannot (it writes the second as '<name>_1';
+ * keptColumns refused such a skim if it keeps a column the batch writer cannot carry).
+ */
+function streamsBatches(keep: string[], opts: SkimOptions): boolean {
+  return opts.score !== undefined || caseTwins(keep) !== null;
+}
+
 async function skimFiles(metas: ParquetFileMeta[], outputs: string[], keep: string[], opts: SkimOptions): Promise<SkimFileResult[]> {
   const eventsTotal = metas.reduce((s, m) => s + m.rows, 0);
   let eventsDone = 0;
   const files: SkimFileResult[] = [];
+  const streaming = streamsBatches(keep, opts);
   for (const [i, meta] of metas.entries()) {
     opts.signal?.throwIfAborted();
     const codec = parseCodec(opts.codec ?? meta.codec ?? 'snappy');
     const progress = (n: number) => opts.onProgress?.({ file: meta.path, eventsDone: eventsDone + n, eventsTotal });
-    const kept = opts.score ? await streamSkim(meta, outputs[i], keep, opts, codec, progress) : await copySkim(meta, outputs[i], keep, opts.cuts, codec, opts.signal);
+    const kept = streaming
+      ? await streamSkim(meta, outputs[i], keep, opts, codec, progress)
+      : await copySkim(meta, outputs[i], keep, opts.cuts, codec, opts.signal);
     eventsDone += meta.rows;
     progress(0);
     files.push({ input: meta.path, output: outputs[i], eventsIn: meta.rows, eventsKept: kept, bytesIn: meta.bytes, bytesOut: (await stat(outputs[i])).size });
@@ -155,6 +178,18 @@ export function keptColumns(metas: ParquetFileMeta[], keep: string[] | undefined
   // A column named twice is written once (DuckDB would write the second as 'x_1').
   const names = keep ? [...new Set(keep)] : streaming ? ownFields(first.schema, unsupported).map((f) => f.name) : first.columns;
   for (const name of names) if (streaming || !unsupported.some((u) => u.name === name)) fieldFor(first.schema, { fn: 'value', column: name, text: name }, first.path, unsupported);
+  // Twins go through the batch writer (skimFiles), which cannot carry strings and structs.
+  const twins = streaming ? null : caseTwins(names);
+  const other = twins && unsupported.find((u) => names.includes(u.name));
+  if (other) {
+    const [a, b] = twins;
+    throw new InputError(
+      'incompatible',
+      `${first.path}: columns '${a}' and '${b}' differ only by case, which DuckDB's Parquet writer cannot keep apart ` +
+        `(it writes '${b}_1'), and column '${other.name}' (${other.type}) can be skimmed by it only; ` +
+        'leave one of the three out (--keep) or rename one of the two',
+    );
+  }
   // DuckDB's skim copies string and struct columns as they are: each one kept must be in every
   // input, and by default it keeps every column, so the inputs must have the same ones.
   if (!streaming)
@@ -175,16 +210,6 @@ export function notWrittenWarning(columns: ColumnType[]): string {
 /** What a streaming skim leaves out: the columns it cannot carry, unless `keep` chose the columns. */
 export function columnsNotWritten(unsupported: ColumnType[] | undefined, keep: string[] | undefined): ColumnType[] {
   return keep ? [] : (unsupported ?? []);
-}
-
-function outputNames(metas: ParquetFileMeta[], outDir: string): string[] {
-  const names = metas.map((m) => join(outDir, `${basename(m.path).replace(/\.parquet$/i, '')}.skim.parquet`));
-  const seen = new Map<string, string>();
-  for (const [i, n] of names.entries()) {
-    if (seen.has(n)) throw new InputError('incompatible', `inputs ${seen.get(n)} and ${metas[i].path} would both be skimmed to ${n}; rename one`);
-    seen.set(n, metas[i].path);
-  }
-  return names;
 }
 
 /**
@@ -250,11 +275,13 @@ function parquetVersion(meta: ParquetFileMeta, keep: string[]): 'V1' | 'V2' {
 /** The in-engine skim: DuckDB reads, cuts (skipping row groups) and writes in one statement. */
 async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], cuts: CutsFile, codec: Codec, signal?: AbortSignal): Promise<number> {
   const tmp = tempPathOf(output);
-  const select = keep.map(sqlIdent).join(', ');
+  const columnSql = columnSqlOf(meta);
+  const select = keep.map((c) => selectAs(columnSql(c), c)).join(', ');
   const read = [...new Set([...keep, ...cutColumns(cuts)])];
-  const sql = `COPY (SELECT ${select} FROM read_parquet(${sqlString(meta.path)}) WHERE ${cutsToSql(cuts.cuts, columnSqlOf(meta.leaves))})
-    TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${SKIM_ROW_GROUP_ROWS}, PARQUET_VERSION ${parquetVersion(meta, keep)})`;
+  const sql = `COPY (SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}) WHERE ${cutsToSql(cuts.cuts, columnSql)})
+    TO ${duckdbTarget(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${SKIM_ROW_GROUP_ROWS}, PARQUET_VERSION ${parquetVersion(meta, keep)})`;
   try {
+    await checkUnchanged(meta);
     const kept = await withConnection(async (con) => {
       const threads = Number((await con.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0][0]);
       // A global setting: a skim running at the same time may reset it early, and then only uses more memory.
@@ -269,6 +296,7 @@ async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], c
       }
     });
     signal?.throwIfAborted();
+    await checkUnchanged(meta); // a file rewritten during the COPY: its skim is not trusted
     await rename(tmp, output);
     return kept;
   } catch (e) {
@@ -278,14 +306,14 @@ async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], c
   }
 }
 
-/** The batch skim: parquetSource (hard cuts pushed down) -> hardCut (score) -> parquetSink. */
+/** The batch skim: the planned file's batches (hard cuts pushed down) -> hardCut (score, if any) -> parquetSink. */
 async function streamSkim(meta: ParquetFileMeta, output: string, keep: string[], opts: SkimOptions, codec: Codec, progress: (n: number) => void): Promise<number> {
-  const score = opts.score!;
-  const columns = [...new Set([...keep, ...(score.columns ?? [])])];
+  const score = opts.score;
+  const columns = [...new Set([...keep, ...(score?.columns ?? [])])];
   const demand = new Demand();
+  const read = { columns, where: opts.cuts.cuts, demand, batchRows: SKIM_ROW_GROUP_ROWS, nullListElements: 'error' } as const;
   const written = await lastValueFrom(
-    parquetSource([meta.path])
-      .batches({ columns, where: opts.cuts.cuts, demand, batchRows: SKIM_ROW_GROUP_ROWS, nullListElements: 'error' })
+    plannedFileBatches(meta, read)
       .pipe(
         tap((b) => {
           opts.signal?.throwIfAborted(); // the sink then removes its temporary file
@@ -306,7 +334,7 @@ function summarize(metas: ParquetFileMeta[], files: SkimFileResult[], keep: stri
   for (const m of metas) for (const g of m.rowGroups) for (const [name, c] of Object.entries(g.columns)) if (!kept.has(name) && !structOf(m.unsupported, name)) bytesSavedByColumns += c.compressedBytes;
   const read = [...new Set([...keep, ...cutColumns(opts.cuts), ...(opts.score?.columns ?? [])])];
   const push = planPushDown(metas, opts.cuts.cuts, read);
-  return skimTotals(files, { bytesSavedByColumns, ...push, seconds, path: opts.score ? 'streaming' : 'duckdb-copy', columnsNotWritten: notWritten });
+  return skimTotals(files, { bytesSavedByColumns, ...push, seconds, path: streamsBatches(keep, opts) ? 'streaming' : 'duckdb-copy', columnsNotWritten: notWritten });
 }
 
 /** A SkimResult from its per-file results: the counts and bytes are their sums, so they always add up. */

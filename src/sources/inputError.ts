@@ -1,11 +1,12 @@
 /**
  * A problem with the input files themselves, named in the message: 'unreadable' (empty,
- * truncated, corrupt, not Parquet) or 'incompatible' (files that cannot be read together, or
- * skimmed to the same output). The gRPC server reports them as the client's, not its own.
+ * truncated, corrupt, not Parquet), 'incompatible' (files that cannot be read together, or
+ * skimmed to the same output) or 'changed' (rewritten, replaced or removed since its footer was
+ * read). The gRPC server reports them as the client's, not its own.
  */
 export class InputError extends Error {
   constructor(
-    readonly kind: 'unreadable' | 'incompatible',
+    readonly kind: 'unreadable' | 'incompatible' | 'changed',
     message: string,
   ) {
     super(message);

@@ -2,15 +2,17 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { grpcSource } from '../grpc/grpcSource.js';
 import type { SourceConfig } from '../pipeline/schema.js';
-import { expandInputs } from './expandInputs.js';
+import { expandInputs, type FoundInput } from './expandInputs.js';
 import { parquetSource } from './parquet.js';
-import { expandRootPaths, rootSource } from './rootSource.js';
+import { rootSource } from './rootSource.js';
 import type { EventSource } from './types.js';
 
 export interface OpenedSource {
   source: EventSource;
   /** Input files: local paths, or grpc://address/path for a remote source. */
   files: string[];
+  /** Local input files with the roots they were found under (none for a remote source). */
+  found: FoundInput[];
   kind: SourceConfig['kind'];
 }
 
@@ -19,18 +21,22 @@ export async function openSource(config: SourceConfig, baseDir: string): Promise
   const local = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   switch (config.kind) {
     case 'parquet': {
-      const files = await expandInputs(config.paths.map(local));
-      return { source: parquetSource(files), files, kind: config.kind };
+      const found = await expandInputs(config.paths.map(local));
+      const files = found.map((f) => f.path);
+      return { source: parquetSource(files), files, found, kind: config.kind };
     }
     case 'root': {
-      const files = (await expandRootPaths(config.paths.map(local))).map((f) => resolve(f));
-      return { source: rootSource(files, { tree: config.tree, branches: config.branches }), files, kind: config.kind };
+      const found = await expandInputs(config.paths.map(local), baseDir, 'root');
+      const files = found.map((f) => f.path);
+      const source = rootSource(files, { tree: config.tree, branches: config.branches });
+      return { source, files, found, kind: config.kind };
     }
     case 'grpc': {
       const ca = config.tls?.ca ? await readFile(local(config.tls.ca)) : undefined;
       const source = grpcSource(config.address, { paths: config.paths, token: config.token ?? process.env.DIFFSKIM_TOKEN, tls: config.tls ? { ca } : undefined });
       // As `eval` names them: the server's files, as grpc(s)://address/path.
-      return { source, files: config.paths.map((p) => `${config.tls ? 'grpcs' : 'grpc'}://${config.address}/${p}`), kind: config.kind };
+      const files = config.paths.map((p) => `${config.tls ? 'grpcs' : 'grpc'}://${config.address}/${p}`);
+      return { source, files, found: [], kind: config.kind };
     }
   }
 }

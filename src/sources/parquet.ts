@@ -3,13 +3,15 @@ import { type Observable, throwError } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import { type Schema } from '../batch/schema.js';
 import { cutsToSql, type HardCut } from '../selection/cutsFile.js';
+import { quantityOf } from '../selection/quantity.js';
 import { type ColumnType, type DatasetInfo, type EventSource, type ReadOptions } from './types.js';
 import { BatchBuilder, checkResultTypes, NullListElementError, readChunk } from './parquetChunks.js';
 import { filteredChunkFetched } from './duckdbChunkGc.js';
-import { checkCuts, columnSqlOf, projectionItem, quantityOf } from './parquetColumns.js';
-import { duckdb, sqlString } from './parquetDuckdb.js';
+import { checkCuts, columnSqlOf, projectionItem } from './parquetColumns.js';
+import { duckdb, duckdbFile } from './parquetDuckdb.js';
 import { readError } from './parquetDiagnose.js';
-import { fileSchemaDifference, readParquetMeta, type ParquetFileMeta } from './parquetMeta.js';
+import { checkUnchanged, fileChange, fileSchemaDifference, readParquetMeta } from './parquetMeta.js';
+import type { ParquetFileMeta } from './parquetMeta.js';
 import { planPushDown, type PushDownStats } from './parquetPushdown.js';
 import { fromPull } from './parquetStream.js';
 import { InputError } from './inputError.js';
@@ -89,6 +91,14 @@ export function parquetSource(paths: string[]): ParquetSource {
 }
 
 /**
+ * The batches of one file whose footer was read before (ParquetSource.files()), as that footer
+ * planned them: refused when the file has changed since (checked when opened and after the read).
+ */
+export function plannedFileBatches(meta: ParquetFileMeta, options: ReadOptions = {}): Observable<EventBatch> {
+  return fromPull(() => fileBatches(meta, options), options.demand);
+}
+
+/**
  * Every file's footer, their schemas checked to agree. Each file is then given the dataset's
  * schema: the first file's column order (files may order the same columns differently, and
  * batches and sinks are positional), nullable where any file may hold nulls.
@@ -124,15 +134,17 @@ function columnsRead(schema: Schema, options: ReadOptions): string[] {
 }
 
 export function selectSql(meta: ParquetFileMeta, columns: string[], where: HardCut[], extra = ''): { sql: string; schema: Schema } {
-  if (meta.columns.includes('file_row_number'))
-    throw new InputError('incompatible', `${meta.path}: has a column named 'file_row_number', the name of DuckDB's row-number column, which the batch reader needs; rename the column to read the file (a skim without a score cut, run by DuckDB, copies it as it is)`);
+  // (DuckDB's names are case-insensitive: 'File_Row_Number' is the same name to it.)
+  const rowNumber = meta.columns.find((c) => c.toLowerCase() === 'file_row_number');
+  if (rowNumber)
+    throw new InputError('incompatible', `${meta.path}: has a column named '${rowNumber}', the name of DuckDB's row-number column, which the batch reader needs; rename the column to read the file (a skim without a score cut, run by DuckDB, copies it as it is)`);
   const other = [...meta.unsupported, ...meta.unreadableLeaves];
   checkCuts(meta.schema, where, meta.path, other);
-  const columnSql = columnSqlOf(meta.leaves);
+  const columnSql = columnSqlOf(meta);
   const items = columns.map((c) => projectionItem(meta.schema, c, meta.path, other, columnSql));
   const select = items.map((i) => i.sql).join(', ') + extra;
   return {
-    sql: `SELECT ${select} FROM read_parquet(${sqlString(meta.path)}, file_row_number = true) WHERE ${cutsToSql(where, columnSql)}`,
+    sql: `SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}, file_row_number = true) WHERE ${cutsToSql(where, columnSql)}`,
     schema: items.map((i) => i.field),
   };
 }
@@ -169,6 +181,7 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
     pending.catch(() => undefined); // observed when awaited; keeps a failure during a yield from going unhandled
   };
   try {
+    await checkUnchanged(meta);
     const result = await con.stream(sql);
     checkResultTypes(result, resultSchema, meta.path);
     let firstRow = 0;
@@ -212,9 +225,10 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
       const left = Number(rest.getRows()[0][0]);
       if (left > 0) throw new Error(`${meta.path}: the read stopped after row ${lastRow} with ${left} event(s) not delivered`);
     }
+    await checkUnchanged(meta); // a file rewritten during the read: its rows are not trusted
     if (builder.length > 0) yield { ...builder.take(), origin: { file: meta.path, rowGroup: rowGroupOf(meta, firstRow), firstRow } };
   } catch (e) {
-    if ((e as Error).message?.startsWith(meta.path)) throw e;
+    if ((e as Error).message?.startsWith(meta.path)) throw (await fileChange(meta)) ?? e;
     const after = lastRow < 0 ? 'reading' : `reading after row ${lastRow}`;
     throw await readError(meta, e, after, columnsRead(meta.schema, { ...options, columns }));
   } finally {

@@ -1,9 +1,9 @@
 import { describeField, type Field, type Schema } from '../batch/schema.js';
 import type { HardCut } from '../selection/cutsFile.js';
-import { parseQuantity, quantitySql, type Quantity } from '../selection/quantity.js';
+import { listQuantities, parseQuantity, quantityOf, quantitySql, type Quantity } from '../selection/quantity.js';
 import { closest } from '../util/closest.js';
 import { sqlIdent } from './parquetDuckdb.js';
-import type { StructLeaf } from './parquetStructs.js';
+import type { ParquetFileMeta } from './parquetMeta.js';
 import type { ColumnType } from './types.js';
 
 
@@ -17,7 +17,9 @@ export function fieldFor(schema: Schema, q: Quantity, file: string, unsupported:
     throw new Error(`${file}: no column '${q.column}'${near ? ` (closest: '${near}')` : ''}; columns: ${schema.map((x) => x.name).join(', ')}`);
   }
   if ((q.fn === 'count' || q.fn === 'first') && !f.list) throw new Error(`${file}: ${q.text}: column '${q.column}' is ${describeField(f)}, not a list`);
-  if (q.fn === 'abs' && f.list) throw new Error(`${file}: ${q.text}: column '${q.column}' is a list; use first(${q.column}) or count(${q.column})`);
+  if (q.fn === 'abs' && f.list) {
+    throw new Error(`${file}: ${q.text}: column '${q.column}' is a list; use ${listQuantities(q.column)}`);
+  }
   return f;
 }
 
@@ -26,19 +28,35 @@ export function checkCuts(schema: Schema, cuts: HardCut[], file: string, unsuppo
   for (const cut of cuts) {
     const q = parseQuantity(cut.column);
     const f = fieldFor(schema, q, file, unsupported);
-    if (q.fn === 'value' && f.list) throw new Error(`${file}: cut on '${q.column}': it is a list column; cut on count(${q.column}) or first(${q.column})`);
+    if (q.fn === 'value' && f.list) {
+      throw new Error(`${file}: cut on '${q.column}': it is a list column; cut on ${listQuantities(q.column)}`);
+    }
   }
 }
 
-/** A name to read: a column of the schema as it is (any characters), else a derived quantity such as count(jets). */
-export function quantityOf(schema: Schema, name: string): Quantity {
-  return schema.some((f) => f.name === name) ? { fn: 'value', column: name, text: name } : parseQuantity(name);
+/** A file's column SQL: a struct's leaf by its expression, any other column by its quoted name (DuckDB's). */
+export function columnSqlOf(meta: Pick<ParquetFileMeta, 'leaves' | 'duckdbNames'>): (column: string) => string {
+  const sql = new Map(meta.leaves.map((l) => [l.field.name, l.sql]));
+  return (column) => sql.get(column) ?? sqlIdent(meta.duckdbNames.get(column) ?? column);
 }
 
-/** A file's column SQL: a struct's leaf by its expression, any other column by its quoted name. */
-export function columnSqlOf(leaves: StructLeaf[]): (column: string) => string {
-  const sql = new Map(leaves.map((l) => [l.field.name, l.sql]));
-  return (column) => sql.get(column) ?? sqlIdent(column);
+/** A select item giving a column (read by `sql`) its own name. */
+export function selectAs(sql: string, name: string): string {
+  return sql === sqlIdent(name) ? sql : `${sql} AS ${sqlIdent(name)}`;
+}
+
+/**
+ * Two names DuckDB cannot tell apart (they differ only by case), or null. Its Parquet writer
+ * writes the second of them as '<name>_1'.
+ */
+export function caseTwins(names: string[]): [string, string] | null {
+  const seen = new Map<string, string>();
+  for (const n of names) {
+    const twin = seen.get(n.toLowerCase());
+    if (twin !== undefined) return [twin, n];
+    seen.set(n.toLowerCase(), n);
+  }
+  return null;
 }
 
 /** SQL select item and batch field for a projected column or derived quantity. */
@@ -48,7 +66,7 @@ export function projectionItem(schema: Schema, name: string, file: string, unsup
   const c = columnSql(f.name);
   switch (q.fn) {
     case 'value':
-      return { sql: c === sqlIdent(f.name) ? c : `${c} AS ${sqlIdent(f.name)}`, field: f };
+      return { sql: selectAs(c, f.name), field: f };
     case 'abs':
       // Floats keep their type; integers come back as float64, as from the other sources.
       if (f.type === 'float32') return { sql: `abs(${c}) AS ${sqlIdent(q.text)}`, field: { ...f, name: q.text } };

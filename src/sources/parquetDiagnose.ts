@@ -1,6 +1,6 @@
 import { columnSqlOf } from './parquetColumns.js';
-import { queryRows, sqlString, withConnection } from './parquetDuckdb.js';
-import type { ParquetFileMeta } from './parquetMeta.js';
+import { duckdbFile, queryRows, withConnection } from './parquetDuckdb.js';
+import { fileChange, type ParquetFileMeta } from './parquetMeta.js';
 import { InputError } from './inputError.js';
 
 /**
@@ -25,11 +25,11 @@ export interface CorruptChunk {
  * reads. A filter on file_row_number makes DuckDB read only the row group asked for.
  */
 export async function locateCorruption(meta: ParquetFileMeta, columns = meta.schema.map((f) => f.name)): Promise<CorruptChunk | null> {
-  const columnSql = columnSqlOf(meta.leaves);
+  const columnSql = columnSqlOf(meta);
   const read = async (group: ParquetFileMeta['rowGroups'][number], cols: string[]): Promise<string | null> => {
     // hash() forces every value to be decoded (count() may be answered from metadata).
     const items = cols.map((c, i) => `max(hash(${columnSql(c)})) AS c${i}`).join(', ');
-    const sql = `SELECT ${items} FROM read_parquet(${sqlString(meta.path)}, file_row_number = true)
+    const sql = `SELECT ${items} FROM read_parquet(${duckdbFile(meta.path)}, file_row_number = true)
       WHERE file_row_number >= ${group.firstRow} AND file_row_number < ${group.firstRow + group.rows}`;
     try {
       await withConnection((con) => queryRows(con, sql));
@@ -50,11 +50,13 @@ export async function locateCorruption(meta: ParquetFileMeta, columns = meta.sch
 }
 
 /**
- * An Error for a failed read (or skim) of `columns` of a file: it names the file and, when a
- * chunk does not decode on its own, the row group and column; otherwise (e.g. a write error)
- * it gives the cause.
+ * An Error for a failed read (or skim) of `columns` of a file: it names the file and, when it has
+ * changed since its footer was read, says so; when a chunk does not decode on its own, it names
+ * the row group and column; otherwise (e.g. a write error) it gives the cause.
  */
 export async function readError(meta: ParquetFileMeta, cause: unknown, what: string, columns?: string[]): Promise<Error> {
+  const change = await fileChange(meta);
+  if (change) return change;
   const bad = await locateCorruption(meta, columns).catch(() => null);
   if (bad) return new InputError('unreadable', `${meta.path}: ${what}: row group ${bad.rowGroup}, column '${bad.column}': corrupt or unreadable data: ${bad.message}`);
   return new Error(`${meta.path}: ${what}: ${firstLine((cause as Error)?.message ?? String(cause))}`);

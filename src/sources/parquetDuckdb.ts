@@ -1,4 +1,5 @@
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { resolve } from 'node:path';
 import type { DType } from '../batch/schema.js';
 
 /**
@@ -34,6 +35,21 @@ export async function queryRows(con: DuckDBConnection, sql: string): Promise<Rec
 
 export function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
+}
+
+/**
+ * A file to read, as a DuckDB string literal that names exactly that file. DuckDB expands `*`,
+ * `?` and `[...]` in every path it reads (in a list of files too), so each becomes a class of one
+ * character (`[*]`); `{`, `}` and `\` are plain characters to it. The path is made absolute, so that
+ * no prefix (`s3://`, `~`) is taken for a protocol or the home folder.
+ */
+export function duckdbFile(path: string): string {
+  return sqlString(resolve(path).replace(/[[*?]/g, '[$&]'));
+}
+
+/** A file for COPY ... TO to write: DuckDB writes the name as it is (no patterns), absolute as above. */
+export function duckdbTarget(path: string): string {
+  return sqlString(resolve(path));
 }
 
 export function sqlIdent(s: string): string {

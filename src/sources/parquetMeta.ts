@@ -2,8 +2,9 @@ import { stat } from 'node:fs/promises';
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { schemaDifference, type Field, type Schema } from '../batch/schema.js';
 import { isTempFile } from '../sinks/tempFiles.js';
+import { caseTwins } from './parquetColumns.js';
 import { firstLine } from './parquetDiagnose.js';
-import { dtypeOfDuckType, queryRows, sqlString, withConnection } from './parquetDuckdb.js';
+import { dtypeOfDuckType, duckdbFile, queryRows, withConnection } from './parquetDuckdb.js';
 import { isStructType, ownFields, structOf, type ColumnType } from './types.js';
 import { InputError } from './inputError.js';
 import { structColumn, type StructLeaf } from './parquetStructs.js';
@@ -36,10 +37,19 @@ export interface RowGroupMeta {
 export interface ParquetFileMeta {
   path: string;
   bytes: number;
+  /** With `bytes`, the file as its footer was read: one differs for a file rewritten or replaced since (fileChange). */
+  mtimeMs: number;
+  inode: number;
   rows: number;
   schema: Schema;
-  /** Every top-level column, in file order (those of `schema` and of `unsupported`). */
+  /** Every top-level column, in file order (those of `schema` and of `unsupported`), named as in the file. */
   columns: string[];
+  /**
+   * DuckDB's name of each column it names otherwise: its names are case-insensitive, so of two
+   * columns differing only by case ('ab', 'Ab') it calls the second 'Ab_1'. SQL reads a column by
+   * this name (columnSqlOf); everything else uses the file's.
+   */
+  duckdbNames: Map<string, string>;
   /** Columns whose type diffskim cannot hold (strings, structs, ...): never read into batches. */
   unsupported: ColumnType[];
   /** The numeric and boolean leaves of struct columns, fields of `schema` ('Muon.pt'). */
@@ -53,20 +63,39 @@ export interface ParquetFileMeta {
 
 /** Footer of one Parquet file: schema, row groups and column statistics, read through DuckDB. */
 export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
-  const size = await stat(path).then(
-    (s) => s.size,
-    (e: Error) => {
-      throw new Error(`${path}: cannot open Parquet file: ${e.message}`);
-    },
-  );
+  const { size, mtimeMs, ino: inode } = await stat(path).catch((e: Error) => {
+    throw new Error(`${path}: cannot open Parquet file: ${e.message}`);
+  });
   if (isTempFile(path)) throw new InputError('unreadable', `${path}: a temporary file of an unfinished or killed write, not an output; re-run the command that writes it`);
   if (size === 0) throw new InputError('unreadable', `${path}: file is empty (0 bytes), not a Parquet file`);
   // Only the queries' failures are the file's: DuckDB failing to start says so itself.
   return withConnection(async (con) => {
     try {
-      const f = sqlString(path);
+      const f = duckdbFile(path);
       const described = await queryRows(con, `DESCRIBE SELECT * FROM read_parquet(${f})`);
-      const nullable = topLevelNullable(await queryRows(con, `SELECT name, repetition_type, num_children FROM parquet_schema(${f})`));
+      const schemaRows = await queryRows(con, `SELECT name, repetition_type, num_children FROM parquet_schema(${f})`);
+      const top = topLevelColumns(schemaRows);
+      if (top.length !== described.length) {
+        throw new Error(`${path}: the file's schema has ${top.length} columns, DuckDB reads ${described.length}`);
+      }
+      const seen = new Set<string>();
+      for (const { name, fieldTwins } of top) {
+        if (seen.has(name)) {
+          throw new InputError('unreadable', `${path}: two columns named '${name}'; a reader cannot tell them apart, rename one`);
+        }
+        seen.add(name);
+        // (Top-level twins keep their names: duckdbNames. A struct is read and skimmed whole by DuckDB.)
+        if (fieldTwins) {
+          const [a, b] = fieldTwins;
+          throw new InputError(
+            'unreadable',
+            `${path}: fields '${a}' and '${b}' of column '${name}' differ only by case, which DuckDB cannot keep apart ` +
+              `(it reads and writes the second as '${b}_1'); rename one`,
+          );
+        }
+      }
+      const duckName = (i: number) => String(described[i].column_name);
+      const duckdbNames = new Map(top.flatMap((c, i) => (c.name === duckName(i) ? [] : [[c.name, duckName(i)]])));
       // The columns' types as objects, to walk the structs' fields (a second bind of the file: only when it has structs).
       const types = described.some((r) => isStructType(String(r.column_type))) ? await columnTypes(con, `SELECT * FROM read_parquet(${f})`) : [];
       const schema: Schema = [];
@@ -75,18 +104,18 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       const unreadableLeaves: ColumnType[] = [];
       const structChunks = new Map<string, (string | null)[]>();
       for (const [i, r] of described.entries()) {
-        const name = String(r.column_name);
+        const { name, nullable } = top[i];
         const t = dtypeOfDuckType(String(r.column_type));
-        if (t) schema.push({ name, ...t, nullable: nullable.get(name) ?? true } satisfies Field);
+        if (t) schema.push({ name, ...t, nullable } satisfies Field);
         else unsupported.push({ name, type: String(r.column_type) });
-        const struct = types[i] && structColumn(name, types[i]);
+        const struct = types[i] && structColumn(name, types[i], String(r.column_name));
         if (!struct) continue;
         schema.push(...struct.leaves.map((l) => l.field));
         leaves.push(...struct.leaves);
         unreadableLeaves.push(...struct.unreadable);
         structChunks.set(name, struct.chunks);
       }
-      const columns = described.map((r) => String(r.column_name));
+      const columns = top.map((c) => c.name);
       // Refused, so that a field's name tells it from a column (structOf).
       for (const s of unsupported.filter((u) => isStructType(u.type))) {
         const clash = columns.find((c) => c.startsWith(`${s.name}.`));
@@ -102,12 +131,39 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
          FROM parquet_metadata(${f}) ORDER BY row_group_id, column_id`,
       );
       const codec = chunks.length ? String(chunks[0].compression).toLowerCase().replace('lz4_raw', 'lz4') : null;
-      return { path, bytes: size, schema, columns, unsupported, leaves, unreadableLeaves, codec, ...rowGroupsOf(chunks, structChunks) };
+      return {
+        path, bytes: size, mtimeMs, inode, codec,
+        schema, columns, duckdbNames, unsupported, leaves, unreadableLeaves,
+        ...rowGroupsOf(chunks, structChunks),
+      };
     } catch (e) {
       const msg = (e as Error).message;
       throw new InputError('unreadable', msg.startsWith(path) ? msg : `${path}: cannot read Parquet metadata (footer; corrupt or truncated file?): ${firstLine(msg)}`);
     }
   });
+}
+
+/**
+ * An error when the file is no longer the one whose footer was read (its size, modification time
+ * or inode differ: rewritten, replaced or removed), else null. Its rows may then not match the
+ * schema and row groups planned from the footer, so a read of it is not trusted.
+ */
+export async function fileChange(meta: ParquetFileMeta): Promise<InputError | null> {
+  const now = await stat(meta.path).catch(() => null);
+  if (now && now.size === meta.bytes && now.mtimeMs === meta.mtimeMs && now.ino === meta.inode) return null;
+  const time = (ms: number) => new Date(ms).toISOString();
+  const what = !now
+    ? 'removed'
+    : `changed (${meta.bytes} bytes, modified ${time(meta.mtimeMs)}; now ${now.size} bytes, ${time(now.mtimeMs)}` +
+      `${now.ino === meta.inode ? '' : ', another file'})`;
+  const fix = 're-run once the file is complete and no longer written';
+  return new InputError('changed', `${meta.path}: ${what} since its footer was read at the start; ${fix}`);
+}
+
+/** Throws fileChange's error, if any. */
+export async function checkUnchanged(meta: ParquetFileMeta): Promise<void> {
+  const change = await fileChange(meta);
+  if (change) throw change;
 }
 
 /** The result types of a query, as node-api's type objects. */
@@ -173,17 +229,33 @@ function statNumber(v: unknown, physicalType: unknown): number | null {
   return physicalType === 'FLOAT' ? Math.fround(x) : x;
 }
 
-/** Whether each top-level column may hold nulls (OPTIONAL), walking the flattened schema tree. */
-function topLevelNullable(rows: Record<string, unknown>[]): Map<string, boolean> {
-  const out = new Map<string, boolean>();
+interface TopLevelColumn {
+  name: string;
+  /** May hold nulls (OPTIONAL). */
+  nullable: boolean;
+  /** Two fields inside it whose names differ only by case (DuckDB reads the second as '<name>_1'), or null. */
+  fieldTwins: [string, string] | null;
+}
+
+/** The top-level columns as the file names them, walking the flattened schema tree. */
+function topLevelColumns(rows: Record<string, unknown>[]): TopLevelColumn[] {
+  const out: TopLevelColumn[] = [];
   let i = 1;
-  const skip = (): void => {
+  // One node and everything below it: the first field twins found there.
+  const walk = (): [string, string] | null => {
     const n = Number(rows[i++].num_children ?? 0);
-    for (let k = 0; k < n; k++) skip();
+    const names: string[] = [];
+    let twins: [string, string] | null = null;
+    for (let k = 0; k < n; k++) {
+      names.push(String(rows[i].name));
+      const below = walk();
+      twins ??= below;
+    }
+    return twins ?? caseTwins(names);
   };
   while (i < rows.length) {
-    out.set(String(rows[i].name), rows[i].repetition_type === 'OPTIONAL');
-    skip();
+    const [name, nullable] = [String(rows[i].name), rows[i].repetition_type === 'OPTIONAL'];
+    out.push({ name, nullable, fieldTwins: walk() });
   }
   return out;
 }

@@ -27,8 +27,11 @@ export interface StructColumn {
 
 type Step = { field: string } | 'list';
 
-/** The leaves of a top-level column, or null when it is neither a struct nor a list of structs. */
-export function structColumn(column: string, type: DuckDBType): StructColumn | null {
+/**
+ * The leaves of a top-level column, or null when it is neither a struct nor a list of structs.
+ * `duckdbName`: DuckDB's name of the column, when it differs from the file's (ParquetFileMeta.duckdbNames).
+ */
+export function structColumn(column: string, type: DuckDBType, duckdbName = column): StructColumn | null {
   const top = type instanceof DuckDBListType ? type.valueType : type;
   if (!(top instanceof DuckDBStructType)) return null;
   const out: StructColumn = { leaves: [], unreadable: [], chunks: [] };
@@ -56,7 +59,8 @@ export function structColumn(column: string, type: DuckDBType): StructColumn | n
     const dtype = inside ? null : dtypeOfDuckType(String(t));
     const readable = dtype && lists <= 1;
     out.chunks.push(readable ? name : null);
-    if (readable) out.leaves.push({ column, field: { name, type: dtype.type, list: lists === 1, nullable: true }, sql: leafSql(sqlIdent(column), steps) });
+    const field = readable && { name, type: dtype.type, list: lists === 1, nullable: true };
+    if (field) out.leaves.push({ column, field, sql: leafSql(sqlIdent(duckdbName), steps) });
     else if (!inside) out.unreadable.push({ name, type: String(t) + '[]'.repeat(lists) });
   };
   walk(type, []);

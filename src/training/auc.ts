@@ -1,43 +1,120 @@
-/**
- * Weighted ROC AUC in bounded memory: scores are histogrammed per class in log-odds
- * (clamped to [-30, 30]); pairs in the same bin count one half. With 8192 bins the error is far
- * below the statistical one of any realistic validation set.
- */
-export class AucAccumulator {
-  private readonly signal: Float64Array;
-  private readonly background: Float64Array;
-  private static readonly RANGE = 30;
+import { sigmoid } from '../model/score.js';
 
-  constructor(private readonly bins = 8192) {
-    this.signal = new Float64Array(bins);
-    this.background = new Float64Array(bins);
+/**
+ * Per-event sums (channels: class weights, events, bytes) of scores in [0, 1], binned in
+ * log-odds t = log(p / (1 - p)) with no clamp, in fixed memory. The product of soft cuts and a
+ * sigmoid piles events up near 0 and 1, where log-odds keep them apart; p = 0 (an event failing
+ * a cut, or NaN) has a bin of its own below every other (t = -Inf), p = 1 one above (+Inf).
+ * Between them `size` bins uniform in stretch(t) (see below) start 2^-40 wide around the first
+ * score and double in width (merging pairs) only as far as the scores seen need: one width for
+ * the whole range, as fine as the range allows (2^-11 or finer for any float64 scores).
+ */
+export class LogOddsHistogram {
+  /** Per channel: bin 0 holds p = 0, bins 1..size the grid, bin size + 1 holds p = 1. */
+  readonly channels: Float64Array[];
+  /** Bin k >= 1 holds lo + (k - 1) * width <= stretch(t) < lo + k * width; width 0 until a score in (0, 1). */
+  private lo = 0;
+  private width = 0;
+
+  constructor(
+    channels: number,
+    readonly size = 1 << 18,
+  ) {
+    this.channels = Array.from({ length: channels }, () => new Float64Array(size + 2));
   }
+
+  get bins(): number {
+    return this.size + 2;
+  }
+
+  /** The bin of a score, widening the grid when the score lies outside it. */
+  binOf(score: number): number {
+    if (!(score > 0)) return 0;
+    if (score >= 1) return this.size + 1;
+    const u = stretch(Math.log(score) - Math.log1p(-score));
+    if (this.width === 0) {
+      this.width = 2 ** -40;
+      this.lo = (Math.floor(u / this.width) - this.size / 2) * this.width;
+    }
+    if (u < this.lo || u >= this.lo + this.size * this.width) this.widen(u);
+    return 1 + Math.min(this.size - 1, Math.floor((u - this.lo) / this.width));
+  }
+
+  /** The smallest score in bin k: `score >= lowerEdge(k)` selects bins k and above. */
+  lowerEdge(k: number): number {
+    if (k <= 0) return 0;
+    if (k > this.size) return 1;
+    return sigmoid(unstretch(this.lo + (k - 1) * this.width));
+  }
+
+  /**
+   * Doubles the width until the grid reaches u, keeping its far end: every old bin falls whole
+   * into one new bin (widths are powers of 2 and edges their multiples, so the maths is exact).
+   */
+  private widen(u: number): void {
+    const { size } = this;
+    const [lo0, hi0] = [this.lo, this.lo + size * this.width];
+    let [lo, width] = [lo0, this.width];
+    while (u < lo || u >= lo + size * width) {
+      width *= 2;
+      lo = u < lo0 ? Math.ceil(hi0 / width) * width - size * width : Math.floor(lo0 / width) * width;
+    }
+    for (const c of this.channels) {
+      const merged = new Float64Array(c.length);
+      merged[0] = c[0];
+      merged[size + 1] = c[size + 1];
+      for (let k = 1; k <= size; k++) {
+        if (c[k] !== 0) merged[1 + Math.floor((lo0 + (k - 1) * this.width - lo) / width)] += c[k];
+      }
+      c.set(merged);
+    }
+    [this.lo, this.width] = [lo, width];
+  }
+}
+
+/**
+ * Log-odds t as the grid's coordinate: t itself for |t| up to ~10, where a classifier's scores
+ * lie and can crowd into a narrow band; logarithmic beyond, where steep soft cuts spread the
+ * events they fail over hundreds of units. Monotone, so the bins keep the scores' order; the
+ * range of float64 scores, [-745, 37] in t, shrinks to [-50, 20.2], which keeps the bins fine
+ * where scores crowd even when others spread far.
+ */
+const STRETCH = 10;
+const stretch = (t: number) => STRETCH * Math.asinh(t / STRETCH);
+const unstretch = (u: number) => STRETCH * Math.sinh(u / STRETCH);
+
+/**
+ * Weighted ROC AUC from per-class sums in bins ordered by score: the probability that a signal
+ * event scores above a background event, pairs in one bin counting one half (exact for ties).
+ * NaN without both classes.
+ */
+export function binnedAuc(signal: Float64Array, background: Float64Array): number {
+  let below = 0;
+  let sum = 0;
+  let totalS = 0;
+  for (let k = 0; k < signal.length; k++) {
+    sum += signal[k] * (below + 0.5 * background[k]);
+    below += background[k];
+    totalS += signal[k];
+  }
+  return totalS > 0 && below > 0 ? sum / (totalS * below) : NaN;
+}
+
+/** Weighted ROC AUC in fixed memory (see LogOddsHistogram), for training's validation. */
+export class AucAccumulator {
+  private readonly histogram = new LogOddsHistogram(2);
 
   /** score in [0, 1]; label 1 = signal; weight defaults to 1. */
   add(score: ArrayLike<number>, label: ArrayLike<number>, weight?: ArrayLike<number>): void {
-    const { bins } = this;
-    const r = AucAccumulator.RANGE;
+    const [signal, background] = this.histogram.channels;
     for (let i = 0; i < score.length; i++) {
-      const p = score[i];
-      const t = Math.log(p) - Math.log1p(-p);
-      const clamped = Number.isNaN(t) ? -r : Math.min(r, Math.max(-r, t));
-      const bin = Math.min(bins - 1, Math.floor(((clamped + r) / (2 * r)) * bins));
-      (label[i] > 0.5 ? this.signal : this.background)[bin] += weight ? weight[i] : 1;
+      (label[i] > 0.5 ? signal : background)[this.histogram.binOf(score[i])] += weight ? weight[i] : 1;
     }
   }
 
   /** Probability that a signal event scores above a background event (NaN without both classes). */
   value(): number {
-    let below = 0;
-    let sum = 0;
-    let totalS = 0;
-    let totalB = 0;
-    for (let k = 0; k < this.bins; k++) {
-      sum += this.signal[k] * (below + 0.5 * this.background[k]);
-      below += this.background[k];
-      totalS += this.signal[k];
-      totalB += this.background[k];
-    }
-    return totalS > 0 && totalB > 0 ? sum / (totalS * totalB) : NaN;
+    const [signal, background] = this.histogram.channels;
+    return binnedAuc(signal, background);
   }
 }

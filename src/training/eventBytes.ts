@@ -1,5 +1,5 @@
 import type { EventBatch } from '../batch/batch.js';
-import { evaluateQuantity } from '../selection/quantity.js';
+import { evaluateQuantity, quantity } from '../selection/quantity.js';
 import { leafKept, ownFields, type DatasetInfo } from '../sources/types.js';
 
 /**
@@ -51,13 +51,13 @@ export function eventBytesModel(info: DatasetInfo, columns?: string[]): EventByt
 
 /** Projected quantities the bytes model needs from a source. */
 export function eventBytesColumns(model: EventBytesModel): string[] {
-  return model.lists.map((l) => `count(${l.column})`);
+  return model.lists.map((l) => quantity('count', l.column).text);
 }
 
 export function eventBytes(model: EventBytesModel, batch: EventBatch): Float64Array {
   const out = new Float64Array(batch.length).fill(model.fixed);
   for (const l of model.lists) {
-    const counts = evaluateQuantity(batch, { fn: 'count', column: l.column, text: `count(${l.column})` });
+    const counts = evaluateQuantity(batch, quantity('count', l.column));
     for (let i = 0; i < out.length; i++) out[i] += l.bytesPerEntry * counts[i];
   }
   return out;

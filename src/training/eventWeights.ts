@@ -17,7 +17,33 @@ export function eventWeights(batch: EventBatch, weight: string | undefined): Flo
   if (!weight) return null;
   const w = evaluateQuantity(batch, parseQuantity(weight));
   for (let i = 0; i < w.length; i++) {
-    if (!Number.isFinite(w[i])) throw new Error(`${batchLocation(batch)}: event weight '${weight}' is ${w[i]} (null or not finite) at event ${i} of ${batch.origin?.firstRow !== undefined ? 'that batch' : 'a batch from it'}`);
+    if (!Number.isFinite(w[i])) {
+      const where = `${batchLocation(batch)}: event weight '${weight}' is ${w[i]}`;
+      throw new Error(`${where} (null or not finite) at ${eventIn(batch, i)}`);
+    }
   }
   return w;
+}
+
+/**
+ * The class labels of a batch: 1 signal, 0 background. A label must be boolean or 0/1; any other
+ * value, NaN or null included (which would silently train as background), is an error naming where.
+ */
+export function eventLabels(batch: EventBatch, label: string): Uint8Array {
+  const y = evaluateQuantity(batch, parseQuantity(label));
+  const out = new Uint8Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    if (y[i] !== 0 && y[i] !== 1) {
+      const value = Number.isNaN(y[i]) ? 'null or NaN' : String(y[i]);
+      const where = `${batchLocation(batch)}: label '${label}' is ${value} at ${eventIn(batch, i)}`;
+      throw new Error(`${where}; a label must be boolean or 0/1`);
+    }
+    out[i] = y[i];
+  }
+  return out;
+}
+
+/** Event i of a batch in words, after batchLocation (which names the batch's first row where known). */
+function eventIn(batch: EventBatch, i: number): string {
+  return `event ${i} of ${batch.origin?.firstRow !== undefined ? 'that batch' : 'a batch from it'}`;
 }

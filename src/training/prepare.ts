@@ -5,7 +5,7 @@ import type { LossBatch } from '../model/losses.js';
 import { hasCuts, hasMlp, type SelectionModel } from '../model/model.js';
 import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
 import { eventBytes, type EventBytesModel } from './eventBytes.js';
-import { eventWeights } from './eventWeights.js';
+import { eventLabels, eventWeights } from './eventWeights.js';
 
 /** What turns an event batch into training arrays. */
 export interface BatchLayout {
@@ -47,7 +47,7 @@ export interface PreparedBatch {
 export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBatch {
   const { model } = layout;
   const n = batch.length;
-  const label = Float32Array.from(evaluateQuantity(batch, parseQuantity(layout.label)), (y) => (y > 0.5 ? 1 : 0));
+  const label = Float32Array.from(eventLabels(batch, layout.label));
   const w = eventWeights(batch, layout.weight);
   const fullWeight = new Float64Array(n);
   for (let i = 0; i < n; i++) fullWeight[i] = (w ? w[i] : 1) * (label[i] ? layout.classFactor.signal : layout.classFactor.background);

@@ -2,7 +2,7 @@ import { lastValueFrom, type Observable, reduce } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
 import { seededRandom } from '../util/random.js';
-import { batchLocation, eventWeights } from './eventWeights.js';
+import { batchLocation, eventLabels, eventWeights } from './eventWeights.js';
 
 /** Mean, spread and approximate quantiles of one quantity (NaN and ±Inf left out, and counted). */
 export interface QuantityStats {
@@ -99,11 +99,11 @@ export async function collectStats(
         } catch (e) {
           throw new Error(`${batchLocation(batch)}: ${(e as Error).message}`);
         }
-        const label = opts.label ? evaluateQuantity(batch, parseQuantity(opts.label)) : null;
+        const label = opts.label ? eventLabels(batch, opts.label) : null;
         const weight = eventWeights(batch, opts.weight);
         for (let i = 0; i < batch.length; i++) {
           const w = weight ? weight[i] : 1;
-          if (label && label[i] > 0.5) t.signalWeight += w;
+          if (label?.[i]) t.signalWeight += w;
           else t.backgroundWeight += w;
         }
         t.events += batch.length;

@@ -14,12 +14,15 @@ import { logCutWeights, mlpLogit, sigmoid } from '../model/score.js';
 import { TfSelectionModel } from '../model/tfModel.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { AucAccumulator } from './auc.js';
-import { clearCheckpoints, saveCheckpoint } from './checkpoint.js';
+import { Interrupted } from '../util/stopSignal.js';
+import { clearCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type BackendChoice, initBackend } from './backend.js';
 import { eventBytesColumns, eventBytesModel, skimColumns } from './eventBytes.js';
-import { eventWeights } from './eventWeights.js';
+import { eventLabels, eventWeights } from './eventWeights.js';
 import { batchTensors, type BatchLayout, disposeBatchTensors, prepareBatch } from './prepare.js';
 import { collectStats, type DataStats, quantile, type QuantityStats } from './stats.js';
+import { type DataFigures, otherData, otherSettings, restoreTrainingTensors, trainingTensors } from './trainState.js';
+import type { TrainState } from './trainState.js';
 
 export interface EpochRecord {
   epoch: number;
@@ -73,6 +76,13 @@ export interface TrainArgs {
   onTrainingSplit?: (events: number) => void;
   /** Folder for a checkpoint after every epoch (atomic; see checkpoint.ts). */
   checkpointDir?: string;
+  /**
+   * Go on from the newest checkpoint in checkpointDir instead of starting over; it must have been
+   * written by the same pipeline and backend on the same data. The result is the same model.
+   */
+  resume?: boolean;
+  /** Stops training between minibatches, with the signal's reason (an Interrupted saying where). */
+  signal?: AbortSignal;
 }
 
 /** Quantiles at which open cuts start: inside the data (a cut outside it gets no gradient). */
@@ -93,25 +103,52 @@ const DEFAULT_SLOPE_PER_STD = 4;
 export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const { pipeline: p, source, info } = args;
   const backend = await initBackend(args.backend ?? 'auto');
-  if (!p.label) throw new Error(`pipeline '${p.name}': training needs a label column ('label:')`);
+  const label = p.label;
+  if (!label) throw new Error(`pipeline '${p.name}': training needs a label column ('label:')`);
   const kind = p.model.kind;
   const features = hasMlp({ kind }) ? p.features : [];
   const cutConfigs = hasCuts({ kind }) ? p.cuts : [];
   if (kind === 'cuts' && cutConfigs.length === 0) throw new Error(`pipeline '${p.name}': model kind 'cuts' needs at least one cut`);
 
+  checkTargetsApart(p.name, label, p.weight, features, cutConfigs);
+  const settings = { pipeline: p, backend };
+  const resumed = args.resume ? await resumeState(args.checkpointDir, settings) : null;
   const bytesModel = eventBytesModel(info, p.skim.keep ?? skimColumns(info, skimsInEngine(p)));
   const quantities = [...new Set([...features, ...cutConfigs.map((c) => c.column)])];
-  const columns = projection([...quantities, p.label, ...(p.weight ? [p.weight] : []), ...eventBytesColumns(bytesModel)]);
+  const columns = projection([...quantities, label, ...(p.weight ? [p.weight] : []), ...eventBytesColumns(bytesModel)]);
   const t = p.training;
-  // Event weights are checked on the source's own batches, whose origin still locates each event.
+  // Labels and event weights are checked on the source's own batches, whose origin still locates each event.
   const read = (take: 'train' | 'validation') =>
     source.batches({ columns }).pipe(
-      tap((b) => eventWeights(b, p.weight)),
+      tap((b) => {
+        args.signal?.throwIfAborted();
+        eventLabels(b, label);
+        eventWeights(b, p.weight);
+      }),
       splitTrainValidation(t.validationFraction, t.seed, take),
     );
 
-  const stats = await collectStats(read('train'), quantities, { label: p.label, weight: p.weight, seed: t.seed });
+  const firstEpoch = resumed ? resumed.epoch + 1 : 0;
+  let epoch = firstEpoch;
+  let lastSaved = resumed ? resumed.epoch : -1;
+  // Stopped by a signal: say in which epoch, and whether there is a checkpoint to resume from.
+  const stopped = (e: unknown): never => {
+    if (!(args.signal?.aborted && e instanceof Interrupted)) throw e;
+    const where = `in training epoch ${epoch + 1} of ${t.epochs}`;
+    if (lastSaved < 0) throw e.at(`${where}, before its first checkpoint`, 'run the same command again (no --resume)');
+    throw e.at(`${where} (the checkpoint after epoch ${lastSaved + 1} is kept)`);
+  };
+  const stats = await collectStats(read('train'), quantities, { label, weight: p.weight, seed: t.seed }).catch(stopped);
   if (stats.events === 0) throw new Error(`pipeline '${p.name}': the training split is empty`);
+  const data: DataFigures = {
+    rows: info.rows,
+    bytesOnDisk: info.bytesOnDisk,
+    trainingEvents: stats.events,
+    signalWeight: stats.signalWeight,
+    backgroundWeight: stats.backgroundWeight,
+  };
+  const changed = resumed && otherData(resumed, data);
+  if (changed) refuseResume(args.checkpointDir!, changed);
   args.onTrainingSplit?.(stats.events);
   const statsOf = (q: string): QuantityStats => {
     const s = stats.quantities.get(q)!;
@@ -130,24 +167,34 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     backend,
   });
 
-  const settings = lossSettings(p, bytesModel.bytesIn, { signal: stats.signalWeight, background: stats.backgroundWeight });
-  const layout: BatchLayout = { model: initial, label: p.label, weight: p.weight, classFactor: classFactor(p, stats, settings), bytes: bytesModel, sizeOver: p.loss.size.over };
+  const loss = lossSettings(p, bytesModel.bytesIn, { signal: stats.signalWeight, background: stats.backgroundWeight });
+  const layout: BatchLayout = {
+    model: initial,
+    label,
+    weight: p.weight,
+    classFactor: classFactor(p, stats, loss),
+    bytes: bytesModel,
+    sizeOver: p.loss.size.over,
+  };
   const tfModel = new TfSelectionModel(initial);
   const optimizer = tf.train.adam(t.learningRate);
-  const shuffle = shuffleBuffer(t.shuffleBuffer, t.seed);
-  const history: EpochRecord[] = [];
-  let trainedEvents = 0;
-  let trainSeconds = 0;
-  let skippedTotal = 0;
-  let steps = 0;
-  const checkpointWarnings: string[] = [];
+  const history: EpochRecord[] = [...(resumed?.history ?? [])];
+  let trainedEvents = resumed?.trainedEvents ?? 0;
+  let trainSeconds = resumed?.trainSeconds ?? 0;
+  let skippedTotal = resumed?.skippedSteps ?? 0;
+  let steps = resumed?.steps ?? 0;
+  const checkpointWarnings: string[] = [...(resumed?.warnings ?? [])];
+  const shuffle = shuffleBuffer(t.shuffleBuffer, t.seed, firstEpoch);
   let model = initial;
-  if (args.checkpointDir) await clearCheckpoints(args.checkpointDir);
+  if (resumed) {
+    restoreTrainingTensors(tfModel, optimizer, resumed.iterations, resumed.tensors);
+    model = tfModel.snapshot(history[history.length - 1].slopeMultiplier, backend);
+  } else if (args.checkpointDir) await clearCheckpoints(args.checkpointDir);
   try {
-    for (let epoch = 0; epoch < t.epochs; epoch++) {
+    for (; epoch < t.epochs; epoch++) {
       const started = performance.now();
       const multiplier = slopeMultiplier(t.slopeSchedule, epoch, t.epochs);
-      const epochSettings = { ...settings, lambda: sizeLambda(p.loss.size, epoch, t.epochs) };
+      const epochSettings = { ...loss, lambda: sizeLambda(p.loss.size, epoch, t.epochs) };
       const sums = { events: 0, total: 0, main: 0, size: 0, skipped: 0 };
       await forEachBatch(read('train').pipe(shuffle, rebatch(t.batchSize)), (batch) => {
         const r = trainStep(tfModel, optimizer, epochSettings, layout, batch, multiplier);
@@ -186,11 +233,28 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       };
       history.push(record);
       if (args.checkpointDir) {
-        const notSaved = await saveCheckpoint(args.checkpointDir, model, { epoch, step: steps, loss: record.trainLoss });
+        const state: TrainState = {
+          settings,
+          data,
+          epoch,
+          steps,
+          trainedEvents,
+          trainSeconds,
+          skippedSteps: skippedTotal,
+          warnings: checkpointWarnings,
+          history,
+          iterations: optimizer.iterations,
+          tensors: trainingTensors(tfModel, optimizer),
+        };
+        const step = { epoch, step: steps, loss: record.trainLoss };
+        const notSaved = await saveCheckpoint(args.checkpointDir, model, step, state);
         if (notSaved) checkpointWarnings.push(notSaved);
+        else lastSaved = epoch;
       }
       args.onEpoch?.(record);
     }
+  } catch (e) {
+    stopped(e);
   } finally {
     tfModel.dispose();
     optimizer.dispose();
@@ -211,6 +275,46 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     skippedSteps: skippedTotal,
     warnings,
   };
+}
+
+/** The training state of the newest checkpoint in dir, refused when its settings are not these. */
+async function resumeState(dir: string | undefined, settings: TrainState['settings']): Promise<TrainState> {
+  if (!dir) throw new Error('resuming a training needs its checkpoint folder');
+  const saved = await loadCheckpoint(dir);
+  if (!saved?.state) throw new Error(`${dir}: no checkpoint to resume from; run without --resume to start over`);
+  const other = otherSettings(saved.state, settings);
+  if (other) refuseResume(dir, other);
+  return saved.state;
+}
+
+function refuseResume(dir: string, why: string): never {
+  throw new Error(`${dir}: cannot resume from its checkpoint: ${why}; run without --resume to start over`);
+}
+
+/**
+ * The label and the event weight are what training aims at: a feature or cut variable reading
+ * the same column would learn the answer from the question.
+ */
+function checkTargetsApart(
+  name: string,
+  label: string,
+  weight: string | undefined,
+  features: string[],
+  cuts: CutConfig[],
+): void {
+  const inputs = [
+    ...features.map((text) => ({ text, role: 'feature', list: 'features' })),
+    ...cuts.map((c) => ({ text: c.column, role: 'cut variable', list: 'cuts' })),
+  ];
+  for (const [role, target] of [['label', label], ['weight', weight]] as const) {
+    if (!target) continue;
+    const column = parseQuantity(target).column;
+    const same = inputs.find((i) => parseQuantity(i.text).column === column);
+    if (same) {
+      const what = `the ${role} column '${column}' is also a ${same.role} ('${same.text}')`;
+      throw new Error(`pipeline '${name}': ${what}; take it out of the ${same.list}`);
+    }
+  }
 }
 
 /** Columns to ask a source for: plain columns, and count(x) which a source can compute cheaply. */

@@ -22,6 +22,17 @@ export interface ProgressOptions {
 }
 
 let quietByDefault = false;
+/** Bars on screen: each hides the cursor and turns line wrap off until it stops. */
+const liveBars = new Set<cliProgress.SingleBar>();
+
+/**
+ * Takes down every bar still on screen, giving the terminal back its cursor and line wrap, so
+ * that a message written next starts on a clean line (an error, Ctrl-C).
+ */
+export function stopProgress(): void {
+  for (const bar of liveBars) bar.stop();
+  liveBars.clear();
+}
 
 /** Silence every progress display created afterwards (the CLI's --quiet). */
 export function setQuietProgress(quiet: boolean): void {
@@ -46,6 +57,11 @@ export function createProgress(options: ProgressOptions): Progress {
       cliProgress.Presets.shades_classic,
     );
     bar.start(total ?? 0, 0, { rate: 0 });
+    liveBars.add(bar);
+    const stop = () => {
+      bar.stop();
+      liveBars.delete(bar);
+    };
     return {
       advance(n) {
         events += n;
@@ -56,12 +72,8 @@ export function createProgress(options: ProgressOptions): Progress {
         total = n;
         bar.setTotal(n);
       },
-      done() {
-        bar.stop();
-      },
-      fail() {
-        bar.stop();
-      },
+      done: stop,
+      fail: stop,
     };
   }
   const interval = options.intervalMs ?? 2000;

@@ -28,10 +28,17 @@ describe('diffskim eval', () => {
     const { stdout } = await run('node', ['bin/diffskim.mjs', '-q', 'eval', '-m', join(dir, 'run'), '-i', join(dir, 'new.parquet'), '-l', 'label', '-o', out, '--friend', friend, '--efficiencies', '0.6,0.8']);
     expect(stdout).toMatch(/^events: {6}3000 \(\d+ signal, \d+ background\)/);
     expect(stdout).toMatch(/AUC: {9}0\.\d{4}/);
-    expect(stdout).toMatch(/eps_S {2}60\.0%: {2}score > /);
+    expect(stdout).toMatch(/eps_S {2}60\.0%: {2}score >= /);
+    const bytesLine = /skim bytes: +([\d.]+ kB) in = ~([\d.]+ kB) kept \+ ~([\d.]+ kB) saved/;
+    const [, bytesIn, bytesKept, bytesSaved] = bytesLine.exec(stdout)!;
     expect((await readdir(out)).sort()).toEqual(['cut-1-x.png', 'cut-1-x.svg', 'eval.json', 'report.html', 'roc.png', 'roc.svg', 'scores.png', 'scores.svg']);
     const e = JSON.parse(await readFile(join(out, 'eval.json'), 'utf8'));
     expect(e.cutsFile).toBe(join(dir, 'run', 'cuts.json'));
+    expect(e.sample).toEqual({ split: 'all' });
+    expect(Math.abs(parseFloat(bytesIn) - parseFloat(bytesKept) - parseFloat(bytesSaved))).toBeLessThan(0.15);
+    expect(parseFloat(bytesIn)).toBeCloseTo(e.savedCuts.bytesIn / 1000, 1);
+    const page = await readFile(join(out, 'report.html'), 'utf8');
+    expect(page).toMatch(/<th>events evaluated<\/th><td>3,000: every event of the inputs/);
     expect(e.cutFlow.map((r: { step: string }) => r.step)).toEqual(['all events', 'x > 1', 'score > 0.5']);
     expect(e.workingPoints.map((w: { targetSignalEfficiency: number }) => w.targetSignalEfficiency)).toEqual([0.6, 0.8]);
     expect(e.plots).toEqual(['roc.png', 'scores.png', 'cut-1-x.png']);

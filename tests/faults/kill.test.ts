@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { finishResumedSkim, skimWithResume } from '../../src/skim/resume.js';
+import { skimWithResume } from '../../src/skim/resume.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { expandInputs } from '../../src/sources/expandInputs.js';
 import { parquetSource } from '../../src/sources/parquet.js';
@@ -84,7 +84,7 @@ describe('kill -9 during a skim, then the same command again', () => {
     const atKill = await skimAndKill(out, (names) => names.some((n) => n.startsWith('f1.skim.parquet.tmp-')), 30_000);
     const done = await completeOutputs(out);
     // Readers never take the temp file for an output: a directory input skips it, a named one is refused.
-    expect(await expandInputs([out])).toEqual(done.map((n) => join(out, n)).sort());
+    expect((await expandInputs([out])).map((f) => f.path)).toEqual(done.map((n) => join(out, n)).sort());
     const temp = join(out, atKill.find((n) => n.startsWith('f1.skim.parquet.tmp-'))!);
     await expect(parquetSource([temp]).files()).rejects.toThrow(`${temp}: a temporary file of an unfinished or killed write, not an output`);
     expect(done.length).toBeLessThan(inputs.length);
@@ -101,9 +101,10 @@ describe('kill -9 during a skim, then the same command again', () => {
     expect(manifest.entries.map((e: { output: string }) => e.output)).toEqual(['f0.skim.parquet']);
     expect(again.stdout).toMatch(/resumed an interrupted run: 1 file\(s\) already complete, 1 stale temp file\(s\) removed/);
 
-    // Nothing stale is left: no temp files, no manifest; one skim file per input and report.json.
+    // Nothing stale is left: no temp files, no claims of the killed run; one skim file per input,
+    // report.json and the manifest (which records the run the folder holds).
     const names = (await readdir(out)).sort();
-    expect(names).toEqual([...inputs.map((_, i) => `f${i}.skim.parquet`), 'report.json'].sort());
+    expect(names).toEqual([...inputs.map((_, i) => `f${i}.skim.parquet`), 'manifest.json', 'report.json'].sort());
     expect(await skimDifference(out, reference)).toEqual({ rowsA: expect.any(Number), differ: 0 });
 
     // The report of the resumed run accounts for every event and byte on disk.
@@ -129,9 +130,7 @@ describe('kill -9 during a skim, then the same command again', () => {
     const r = await skimWithResume({ inputs: [inputs[0]], cuts: structuredClone(CUTS) as never, outDir: out });
     expect(r.tempFilesRemoved).toEqual([join(out, 'report.json.tmp-999999999')]);
     expect((await readdir(out)).sort()).toEqual(['f0.skim.parquet', 'manifest.json', `report.json.tmp-${process.pid}`]);
-    // The manifest is kept until the report is written, so that a re-run now would skip f0.
+    // The manifest stays (it records the run the folder holds): a re-run skips f0.
     expect((await skimWithResume({ inputs: [inputs[0]], cuts: structuredClone(CUTS) as never, outDir: out })).filesSkipped).toBe(1);
-    await finishResumedSkim(out);
-    expect(await readdir(out)).not.toContain('manifest.json');
   });
 });

@@ -4,6 +4,7 @@ import { lastValueFrom, of, take, tap } from 'rxjs';
 import { makeBatch } from '../../src/batch/batch.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandInputs, skimInputs } from '../../src/sources/expandInputs.js';
+import { inOwnFolders } from '../../src/skim/outputPaths.js';
 import type { HardCut } from '../../src/selection/cutsFile.js';
 import { parquetSink } from '../../src/sinks/parquetSink.js';
 import { parquetSource } from '../../src/sources/parquet.js';
@@ -254,10 +255,11 @@ describe('parquetSource across producers', () => {
 
 describe('skimInputs', () => {
   it("leaves out only the skim's own outputs, even with the output folder above the inputs", () => {
-    expect(skimInputs(['/d/raw/a.parquet', '/d/raw/b.parquet'], '/d')).toEqual(['/d/raw/a.parquet', '/d/raw/b.parquet']);
-    expect(skimInputs(['/d/a.parquet', '/d/a.skim.parquet', '/d/skim/a.skim.parquet'], '/d/skim')).toEqual(['/d/a.parquet', '/d/a.skim.parquet']);
-    expect(skimInputs(['/d/a.parquet', '/d/a.skim.parquet'], '/d')).toEqual(['/d/a.parquet']);
-    expect(() => skimInputs(['/d/a.skim.parquet'], '/d')).toThrow('every input is a skim file in the output folder /d');
+    const paths = (files: string[], out: string) => skimInputs(inOwnFolders(files), out).map((f) => f.path);
+    expect(paths(['/d/raw/a.parquet', '/d/raw/b.parquet'], '/d')).toEqual(['/d/raw/a.parquet', '/d/raw/b.parquet']);
+    expect(paths(['/d/a.parquet', '/d/a.skim.parquet', '/d/skim/a.skim.parquet', '/d/skim/2018/a.skim.parquet'], '/d/skim')).toEqual(['/d/a.parquet', '/d/a.skim.parquet']);
+    expect(paths(['/d/a.parquet', '/d/a.skim.parquet'], '/d')).toEqual(['/d/a.parquet']);
+    expect(() => paths(['/d/a.skim.parquet'], '/d')).toThrow('every input is a skim file in the output folder /d');
   });
 });
 
@@ -266,12 +268,17 @@ describe('expandInputs', () => {
     const a = join(dir, 'a.parquet');
     const b = join(dir, 'sub', 'b.parquet');
     const c = join(dir, 'c.parquet');
-    expect(await expandInputs([join(dir, 'sub'), a])).toEqual([b, a]);
-    expect(await expandInputs(['[ac].parquet'], dir)).toEqual([a, c]);
-    expect((await expandInputs([dir])).slice(0, 2)).toEqual([a, c]);
+    // each file with the root it was found under: a folder, a glob's static prefix, a file's own folder
+    const sub = join(dir, 'sub');
+    expect(await expandInputs([sub, a])).toEqual([
+      { path: b, root: sub, searched: true },
+      { path: a, root: dir, searched: false },
+    ]);
+    expect(await expandInputs(['[ac].parquet'], dir)).toEqual([a, c].map((path) => ({ path, root: dir, searched: true })));
+    expect((await expandInputs([dir])).slice(0, 2).map((f) => f.path)).toEqual([a, c]);
     await copyFile(a, join(dir, 'sub', 'a2.parquet'));
     await writeFile(join(dir, 'list.txt'), 'c.parquet\n# comment\nsub/*.parquet\n');
-    expect(await expandInputs(['@list.txt'], dir)).toEqual([c, join(dir, 'sub', 'a2.parquet'), b]);
+    expect((await expandInputs(['@list.txt'], dir)).map((f) => [f.path, f.root])).toEqual([[c, dir], [join(dir, 'sub', 'a2.parquet'), sub], [b, sub]]);
     await expect(expandInputs(['nothing-*.parquet'], dir)).rejects.toThrow(/input 'nothing-\*\.parquet' matches no Parquet file/);
   });
 });

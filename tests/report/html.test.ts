@@ -10,6 +10,7 @@ import { writeHtmlReport } from '../../src/report/html.js';
 import type { CutsFile } from '../../src/selection/cutsFile.js';
 import { parquetSource } from '../../src/sources/parquet.js';
 import { tempDir, toyEvents, toyModel, writeParquet } from '../eval/helpers.js';
+import { toolMissing } from '../helpers/tools.js';
 
 const CUTS: CutsFile = { cuts: [{ column: 'x', op: '>', value: 0.5 }, { column: 'y', op: 'between', low: -1, high: 4 }], score: { op: '>', value: 0.3 } };
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
@@ -132,7 +133,8 @@ describe('report.html of a run folder', () => {
 });
 
 describe('report.html in headless Chromium', () => {
-  it.skipIf(!CHROMIUM)('loads every image (data URIs decode to their full size)', async () => {
+  const noChromium = toolMissing('Chromium', CHROMIUM ? null : 'not found (apt-get install -y chromium)');
+  it.skipIf(noChromium)('loads every image (data URIs decode to their full size)', async () => {
     // A probe script (not part of the report) records each image's state once the page has loaded.
     const probe = join(evalDir, 'probe.html');
     const script = `<script>addEventListener('load', () => { document.body.setAttribute('data-images', [...document.images].map((i) => i.complete && i.naturalWidth > 0 ? i.naturalWidth + 'x' + i.naturalHeight : 'broken').join(' ')); });</script>`;
@@ -155,5 +157,4 @@ describe('report.html in headless Chromium', () => {
     }
   });
 
-  if (!CHROMIUM) console.warn('tests/report: chromium not found (apt-get install -y chromium); skipping the headless rendering test');
 });

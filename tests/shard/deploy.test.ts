@@ -10,6 +10,7 @@ import { register as registerMerge } from '../../src/cli/commands/merge.js';
 import { register as registerSubmit } from '../../src/cli/commands/submit.js';
 import { invocationOf } from '../../src/shard/cli.js';
 import { mergeShards } from '../../src/shard/merge.js';
+import { inOwnFolders } from '../../src/skim/outputPaths.js';
 import { runShardedSkim } from '../../src/shard/runShard.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { BIN, CUTS, makeRun, skimDifference } from './helpers.js';
@@ -61,7 +62,7 @@ describe('submit --slurm', () => {
     // SLURM runs the script once per array index with SLURM_ARRAY_TASK_ID set (and a cwd of its own);
     // task 0 runs in-process (CLI start-up is slow on a loaded machine), task 1 through the script
     await Promise.all([
-      runShardedSkim({ inputs, cuts: structuredClone(CUTS) as never, invocation: invocationOf({ cuts: join(dir, 'cuts.json'), input: [join(dir, 'in')], output: out }), shard: { index: 0, count: 2 } }),
+      runShardedSkim({ inputs: inOwnFolders(inputs), cuts: structuredClone(CUTS) as never, invocation: invocationOf({ cuts: join(dir, 'cuts.json'), input: [join(dir, 'in')], output: out }), shard: { index: 0, count: 2 } }),
       execAsync('bash', [script], { cwd: tmpdir(), env: { ...process.env, SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '2' } }),
     ]);
     const merged = await command(['merge', out]);
@@ -119,7 +120,7 @@ describe('deploy/k8s-skim-job.yaml', () => {
     const opt = (name: string) => args[args.indexOf(name) + 1];
     const invocation = invocationOf({ cuts: opt('--cuts'), input: [opt('--input')], output: opt('--output') });
     await Promise.all([
-      runShardedSkim({ inputs, cuts: structuredClone(CUTS) as never, invocation, shard: { index: 0, count: 2 } }),
+      runShardedSkim({ inputs: inOwnFolders(inputs), cuts: structuredClone(CUTS) as never, invocation, shard: { index: 0, count: 2 } }),
       execAsync('node', [BIN, ...args], { env: { ...process.env, ...env, DIFFSKIM_SHARD_COUNT: '2', JOB_COMPLETION_INDEX: '1' } }),
     ]);
     const report = await mergeShards(join(dir, 'k8s'));

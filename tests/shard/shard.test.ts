@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IncompleteRunError, mergeShards } from '../../src/shard/merge.js';
 import { readManifest, writeManifest } from '../../src/shard/manifest.js';
 import { manifestPath, readPlan } from '../../src/shard/plan.js';
+import { inOwnFolders } from '../../src/skim/outputPaths.js';
 import { runShardedSkim } from '../../src/shard/runShard.js';
 import { tempPathOf } from '../../src/sinks/tempFiles.js';
 import { runSkim } from '../../src/skim/runSkim.js';
@@ -17,7 +18,7 @@ let inputs: string[];
 let single: string;
 
 const invocation = (outDir: string) => ({ cwd: dir, cutsPath: join(dir, 'cuts.json'), inputSpecs: [join(dir, 'in')], outDir });
-const shard = (outDir: string, index: number, cuts = CUTS) => runShardedSkim({ inputs, cuts: structuredClone(cuts) as never, invocation: invocation(outDir), shard: { index, count: N } });
+const shard = (outDir: string, index: number, cuts = CUTS) => runShardedSkim({ inputs: inOwnFolders(inputs), cuts: structuredClone(cuts) as never, invocation: invocation(outDir), shard: { index, count: N } });
 async function runAll(outDir: string): Promise<void> {
   for (let i = 0; i < N; i++) await shard(outDir, i);
 }
@@ -137,7 +138,7 @@ describe('sharded skim + merge', () => {
     const other = join(odd, 'f9.parquet');
     await sql(`COPY (SELECT * REPLACE (met::DOUBLE AS met) FROM '${inputs[1]}') TO '${other}' (FORMAT parquet)`);
     const mixed = [inputs[0], other];
-    const run = (index: number) => runShardedSkim({ inputs: mixed, cuts: structuredClone(CUTS) as never, invocation: invocation(join(dir, 'odd-out')), shard: { index, count: 2 } });
+    const run = (index: number) => runShardedSkim({ inputs: inOwnFolders(mixed), cuts: structuredClone(CUTS) as never, invocation: invocation(join(dir, 'odd-out')), shard: { index, count: 2 } });
     const results = await Promise.allSettled([run(0), run(1)]);
     const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
     expect(failed).toHaveLength(1); // the shard holding f9.parquet
@@ -148,7 +149,7 @@ describe('sharded skim + merge', () => {
   it('refuses to mix runs: other shard count or other cuts in the same directory', async () => {
     const out = join(dir, 'mixed');
     await shard(out, 0);
-    await expect(runShardedSkim({ inputs, cuts: structuredClone(CUTS) as never, invocation: invocation(out), shard: { index: 0, count: N + 1 } })).rejects.toThrow(
+    await expect(runShardedSkim({ inputs: inOwnFolders(inputs), cuts: structuredClone(CUTS) as never, invocation: invocation(out), shard: { index: 0, count: N + 1 } })).rejects.toThrow(
       new RegExp(`belongs to another sharded run \\(${N} shards, now ${N + 1}\\)`),
     );
     const other = { cuts: [{ column: 'met', op: '>', value: 10 }], score: null };

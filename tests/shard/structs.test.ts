@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeShards } from '../../src/shard/merge.js';
+import { inOwnFolders } from '../../src/skim/outputPaths.js';
 import { runShardedSkim } from '../../src/shard/runShard.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { sql } from '../parquet/helpers.js';
@@ -26,7 +27,7 @@ describe('sharded skim of inputs with struct columns', () => {
     const single = await runSkim({ inputs, cuts: structuredClone(CUTS) as never, outDir: join(dir, 'single') });
     const out = join(dir, 'sharded');
     const invocation = { cwd: dir, cutsPath: join(dir, 'cuts.json'), inputSpecs: inputs, outDir: out };
-    for (const index of [0, 1]) await runShardedSkim({ inputs, cuts: structuredClone(CUTS) as never, invocation, shard: { index, count: 2 } });
+    for (const index of [0, 1]) await runShardedSkim({ inputs: inOwnFolders(inputs), cuts: structuredClone(CUTS) as never, invocation, shard: { index, count: 2 } });
     const report = await mergeShards(out);
     expect(report.eventsKept).toBe(single.eventsKept);
     expect(report.inputs).toEqual(inputs);

@@ -21,7 +21,7 @@ describe('diffskim skim', () => {
     const out = join(dir, 'out');
     const { stdout } = await run('node', ['bin/diffskim.mjs', '-q', 'skim', '--cuts', join(dir, 'cuts.json'), '--input', join(dir, '*.parquet'), '--output', out, '--codec', 'zstd']);
     expect(stdout).toMatch(/events: 5000 in, 500 kept \(10\.0%\), 4500 cut/);
-    expect((await readdir(out)).sort()).toEqual(['in.skim.parquet', 'report.json']);
+    expect((await readdir(out)).sort()).toEqual(['in.skim.parquet', 'manifest.json', 'report.json']);
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
     expect(report.eventsKept).toBe(500);
     expect(report.bytesOut).toBe((await stat(join(out, 'in.skim.parquet'))).size);
@@ -38,7 +38,7 @@ describe('diffskim skim', () => {
     expect(stdout).toMatch(/events: 5000 in, 500 kept/);
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
     expect(report.inputs).toEqual([join(data, 'in.parquet')]);
-    expect((await readdir(out)).sort()).toEqual(['in.skim.parquet', 'report.json']);
+    expect((await readdir(out)).sort()).toEqual(['in.skim.parquet', 'manifest.json', 'report.json']);
   });
 
   it('fails with the closest column name for a typo', async () => {

@@ -10,6 +10,9 @@ function meta(fields: Field[], rowGroups: number[], perEvent = 3): ParquetFileMe
   return {
     path: 'f.parquet',
     bytes: 0,
+    mtimeMs: 0,
+    inode: 0,
+    duckdbNames: new Map(),
     rows: rowGroups.reduce((a, b) => a + b, 0),
     schema: fields,
     columns: fields.map((f) => f.name),

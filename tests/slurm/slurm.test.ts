@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { CUTS, cli, makeRun, skimDifference } from '../shard/helpers.js';
+import { toolMissing } from '../helpers/tools.js';
 
 /** Why SLURM cannot be used here, or null when sbatch is there and a node is ready. */
 function slurmUnavailable(): string | null {
@@ -23,9 +24,9 @@ function slurmUnavailable(): string | null {
 }
 
 const unavailable = slurmUnavailable();
-if (unavailable) console.warn(`tests/slurm skipped: ${unavailable}; as root, scripts/slurm-up.sh starts a one-node SLURM`);
+const noSlurm = toolMissing('a one-node SLURM (as root: scripts/slurm-up.sh)', unavailable);
 
-describe.skipIf(unavailable !== null)('on a real SLURM: submit --run, then merge', () => {
+describe.skipIf(noSlurm)('on a real SLURM: submit --run, then merge', () => {
   let dir: string;
   let single: string;
   beforeAll(async () => {

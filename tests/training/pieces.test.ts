@@ -8,6 +8,7 @@ import { prepareBatch } from '../../src/training/prepare.js';
 import { collectStats, quantile } from '../../src/training/stats.js';
 import { seededRandom } from '../../src/util/random.js';
 import { exactAuc, toyBatches, toyInfo } from './toy.js';
+import { exactAuc as weightedAuc, pileUpScores } from '../eval/helpers.js';
 
 describe('event bytes', () => {
   const batches = toyBatches(50, 2, 40);
@@ -55,6 +56,13 @@ describe('AucAccumulator', () => {
     const one = new AucAccumulator();
     one.add([0.2], [1]);
     expect(one.value()).toBeNaN();
+  });
+
+  it('is exact to 1e-4 on scores piled up far below 1e-13, at 0 and at 1 (weighted)', () => {
+    const { score, isSignal, weight } = pileUpScores(40_000, 3);
+    const acc = new AucAccumulator();
+    acc.add(score, isSignal, weight);
+    expect(Math.abs(acc.value() - weightedAuc(score, isSignal, weight))).toBeLessThan(1e-4);
   });
 });
 

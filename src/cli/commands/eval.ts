@@ -5,6 +5,7 @@ import { locateModel, openEvalInput } from '../../eval/inputs.js';
 import { writeEvaluation } from '../../eval/writeEvaluation.js';
 import { loadModel } from '../../model/io.js';
 import { readCutsFile } from '../../selection/cutsFile.js';
+import { formatBytes } from '../../util/formatBytes.js';
 
 interface EvalCliOptions {
   model: string;
@@ -26,17 +27,23 @@ function parseEfficiencies(text: string): number[] {
 }
 
 export function evalSummary(e: Evaluation): string[] {
+  const b = formatBytes;
   const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(1)}%`);
-  const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
   const s = e.savedCuts;
   const lines = [`events:      ${e.events}${e.label ? ` (${e.signalEvents} signal, ${e.backgroundEvents} background)` : ''}, ${Math.round(e.eventsPerSecond)} events/s`];
   if (e.label) lines.push(`AUC:         ${e.auc === null ? 'n/a (needs both classes)' : e.auc.toFixed(4)}`);
   lines.push(
     `saved cuts:  keep ${s.eventsKept} events (${pct(s.keptFraction)})${s.signalEfficiency !== undefined ? `, signal eff. ${pct(s.signalEfficiency)}, background eff. ${pct(s.backgroundEfficiency)}` : ''}`,
-    `skim bytes:  ${mb(s.bytesIn)} in, ~${mb(s.bytesKeptEstimate)} kept (${pct(s.keptBytesFraction)}), ~${mb(s.bytesSavedEstimate)} saved (estimate)`,
+    `skim bytes:  ${b(s.bytesIn)} in = ~${b(s.bytesKeptEstimate)} kept + ~${b(s.bytesSavedEstimate)} saved ` +
+      `(estimate: ` +
+      `~${b(s.bytesSavedByRowsEstimate)} by the cuts, ${b(s.bytesSavedByColumns)} by the columns left out, ` +
+      `${b(s.bytesSavedOverhead)} the input files' own overhead)`,
   );
   for (const w of e.workingPoints)
-    lines.push(`eps_S ${pct(w.targetSignalEfficiency).padStart(6)}:  score > ${w.threshold.toPrecision(4)}, eps_B ${pct(w.backgroundEfficiency)}, keeps ${pct(w.keptFraction)} of events`);
+    lines.push(
+      `eps_S ${pct(w.targetSignalEfficiency).padStart(6)}:  score >= ${w.threshold.toPrecision(4)}, ` +
+        `eps_B ${pct(w.backgroundEfficiency)}, keeps ${pct(w.keptFraction)} of events`,
+    );
   return lines;
 }
 

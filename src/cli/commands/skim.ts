@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { ScoreCut } from '../../operators/hardCut.js';
 import type { Command } from 'commander';
 import { readCutsFile } from '../../selection/cutsFile.js';
-import { finishResumedSkim, skimWithResume } from '../../skim/resume.js';
+import { skimOutputPaths } from '../../skim/outputPaths.js';
+import { skimWithResume } from '../../skim/resume.js';
 import { notWrittenWarning, type SkimResult } from '../../skim/runSkim.js';
 import { parseCodec } from '../../sinks/parquetSink.js';
 import { expandInputs, skimInputs } from '../../sources/expandInputs.js';
@@ -14,6 +15,7 @@ import { createProgress } from '../../util/progress.js';
 import { runShardCommand } from '../../shard/cli.js';
 import { stopOnSignals } from '../../util/stopSignal.js';
 import { resolveShard } from '../../shard/spec.js';
+import { formatBytes } from '../../util/formatBytes.js';
 
 interface SkimCliOptions {
   cuts: string;
@@ -26,16 +28,16 @@ interface SkimCliOptions {
   model?: string;
 }
 
-const MB = 1e6;
-
 export function summaryLines(r: SkimResult): string[] {
   const pct = (x: number, of: number) => (of > 0 ? `${((100 * x) / of).toFixed(1)}%` : '-');
+  const b = formatBytes;
   return [
     `skimmed ${r.inputs.length} file(s) in ${r.seconds.toFixed(2)} s (${r.path})`,
     `events: ${r.eventsIn} in, ${r.eventsKept} kept (${pct(r.eventsKept, r.eventsIn)}), ${r.eventsCut} cut`,
-    `bytes: ${(r.bytesIn / MB).toFixed(2)} MB in, ${(r.bytesOut / MB).toFixed(2)} MB out, saved ${(r.bytesSaved / MB).toFixed(2)} MB (${pct(r.bytesSaved, r.bytesIn)}): ` +
-      `${(r.bytesSavedByRows / MB).toFixed(2)} MB by rows, ${(r.bytesSavedByColumns / MB).toFixed(2)} MB by columns, ${(r.bytesSavedByEncoding / MB).toFixed(2)} MB by re-encoding`,
-    `push-down: ${r.rowGroupsSkipped}/${r.rowGroupsTotal} row groups skipped, ${(r.bytesNeverRead / MB).toFixed(2)} MB never read`,
+    `bytes: ${b(r.bytesIn)} in, ${b(r.bytesOut)} out, saved ${b(r.bytesSaved)} (${pct(r.bytesSaved, r.bytesIn)}): ` +
+      `${b(r.bytesSavedByRows)} by rows, ${b(r.bytesSavedByColumns)} by columns, ` +
+      `${b(r.bytesSavedByEncoding)} by re-encoding`,
+    `push-down: ${r.rowGroupsSkipped}/${r.rowGroupsTotal} row groups skipped, ${b(r.bytesNeverRead)} never read`,
     ...(r.columnsNotWritten.length ? [`warning: ${notWrittenWarning(r.columnsNotWritten)}`] : []),
   ];
 }
@@ -58,8 +60,8 @@ export function register(program: Command): void {
     .command('skim')
     .description('apply cuts.json as hard cuts: write one reduced Parquet file per input, plus report.json')
     .requiredOption('--cuts <file>', 'cuts.json (from training, or written by hand)')
-    .requiredOption('--input <spec...>', 'Parquet file, directory, glob or @list.txt (repeatable)')
-    .requiredOption('--output <dir>', 'directory for the skim files and report.json')
+    .requiredOption('--input <spec...>', 'Parquet or ROOT file, folder of Parquet files, glob or @list.txt (repeatable)')
+    .requiredOption('--output <dir>', "folder for report.json and the skim files (each input's path below its folder)")
     .option('--keep <columns>', 'comma-separated columns to write (default: all)')
     .option('--codec <codec>', 'output compression (default: the input file’s)')
     .option('--model <dir>', 'saved model (a run folder or its model/), needed when cuts.json has a score cut')
@@ -81,14 +83,15 @@ export function register(program: Command): void {
 /** `diffskim skim` without shards: resumable, one skim file per input. */
 async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void> {
   const cuts = await readCutsFile(o.cuts);
-  const inputs = skimInputs(await expandInputs(o.input), o.output);
+  const found = skimInputs(await expandInputs(o.input), o.output);
   const codec = o.codec ? parseCodec(o.codec) : undefined;
   const keep = o.keep?.split(',').map((s) => s.trim()).filter(Boolean);
   const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;
   let progress: ReturnType<typeof createProgress> | undefined;
   let done = 0;
   const { result, filesSkipped, tempFilesRemoved } = await skimWithResume({
-    inputs,
+    inputs: found.map((f) => f.path),
+    outputs: skimOutputPaths(found),
     cuts,
     outDir: o.output,
     keep,
@@ -103,7 +106,6 @@ async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void
   });
   progress?.done();
   await writeJsonAtomic(join(o.output, 'report.json'), { cutsFile: o.cuts, cuts, ...result });
-  await finishResumedSkim(o.output);
   if (filesSkipped || tempFilesRemoved.length)
     console.log(`resumed an interrupted run: ${filesSkipped} file(s) already complete, ${tempFilesRemoved.length} stale temp file(s) removed`);
   for (const line of summaryLines(result)) console.log(line);

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { claim } from '../skim/claims.js';
+import { isTempFile } from '../sinks/tempFiles.js';
+import { isInside, searchedFolder } from '../sources/expandInputs.js';
+import { writeJsonAtomic } from '../util/atomicWrite.js';
+import { loadPipeline } from './load.js';
+
+/** DIR/run.json: which pipeline (and settings) the run folder holds. */
+interface RunRecord {
+  pipeline: string;
+  /** A hash of the loaded pipeline's settings and the folder its paths are relative to. */
+  fingerprint: string;
+}
+
+/**
+ * Runs `work` with outDir as the pipeline's run folder, after checking that outDir is its own:
+ * refused when it holds a run of other pipeline settings, or files of no run, or lies inside a
+ * folder the pipeline's inputs are searched in (the next run would read its skim). A re-run of
+ * the same settings (resuming it) is let through. The folder is claimed while `work` runs
+ * (src/skim/claims.ts), so a second run into it at the same time is refused.
+ */
+export async function withRunFolder<T>(pipelinePath: string, outDir: string, work: () => Promise<T>): Promise<T> {
+  const pipeline = await loadPipeline(pipelinePath);
+  const baseDir = dirname(resolve(pipelinePath));
+  const out = resolve(outDir);
+  const fix = `use another --out, or delete ${outDir}`;
+  if (pipeline.source.kind !== 'grpc')
+    for (const spec of pipeline.source.paths) {
+      const searched = await searchedFolder(spec, baseDir);
+      if (searched && isInside(out, searched))
+        throw new Error(
+          `the run folder ${outDir} is inside ${searched}, where the pipeline's input '${spec}' is searched: ` +
+            `the next run would read its skim; ${fix}`,
+        );
+    }
+  const record: RunRecord = { pipeline: resolve(pipelinePath), fingerprint: fingerprintOf({ pipeline, baseDir }) };
+  const recordPath = join(out, 'run.json');
+  const old = await readRecord(recordPath);
+  if (old && old.fingerprint !== record.fingerprint)
+    throw new Error(`${outDir} holds a run of other pipeline settings (${old.pipeline}); ${fix}`);
+  if (!old) {
+    const names = await readdir(out).catch(() => [] as string[]);
+    const files = names.filter((n) => !isTempFile(n) && !n.endsWith('.claim'));
+    const shown = `${files.slice(0, 3).join(', ')}${files.length > 3 ? ', ...' : ''}`;
+    if (files.length) throw new Error(`${outDir} is not empty (${shown}) and holds no diffskim run; ${fix}`);
+  }
+  const release = await claim(recordPath, 'another diffskim run into this folder');
+  try {
+    await writeJsonAtomic(recordPath, record);
+    return await work();
+  } finally {
+    await release();
+  }
+}
+
+async function readRecord(path: string): Promise<RunRecord | null> {
+  const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return null;
+    throw new Error(`cannot read ${path}: ${e.message}`);
+  });
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as RunRecord;
+  } catch (e) {
+    throw new Error(`${path} is not valid JSON (${(e as Error).message}); delete the run folder to start over`);
+  }
+}
+
+function fingerprintOf(settings: unknown): string {
+  return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
+}

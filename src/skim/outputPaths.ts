@@ -1,0 +1,36 @@
+import { dirname, relative } from 'node:path';
+import type { FoundInput } from '../sources/expandInputs.js';
+import { InputError } from '../sources/inputError.js';
+
+/**
+ * Where a skim writes each input, relative to its output folder: the input's path below the
+ * root it was found under (see expandInputs), with `.parquet` or `.root` replaced by
+ * `.skim.parquet`. So in/2018/part0.parquet and in/2019/part0.parquet, found under `in`, become
+ * 2018/part0.skim.parquet and 2019/part0.skim.parquet. Every skim (skim, run, shards and merge,
+ * the resume manifest, RunSkim) names its outputs here, before any work starts.
+ */
+export function skimOutputPaths(inputs: FoundInput[]): string[] {
+  const seen = new Map<string, string>();
+  return inputs.map((f) => {
+    const out = `${relative(f.root, f.path).replace(/\.(parquet|root)$/i, '')}.skim.parquet`;
+    const other = seen.get(out);
+    if (other !== undefined)
+      throw new InputError(
+        'incompatible',
+        `inputs ${other} and ${f.path} would both be skimmed to ${out}: give the folder above both as the input ` +
+          '(the skim then mirrors its subfolders), or skim them into different output folders',
+      );
+    seen.set(out, f.path);
+    return out;
+  });
+}
+
+/** Files named one by one: each found in its own folder (its skim file is named after it alone). */
+export function inOwnFolders(paths: string[]): FoundInput[] {
+  return paths.map((path) => ({ path, root: dirname(path), searched: false }));
+}
+
+/** A skim's outputs: those given (one per input), or each input's named after it alone. */
+export function outputsOf(o: { inputs: string[]; outputs?: string[] }): string[] {
+  return o.outputs ?? skimOutputPaths(inOwnFolders(o.inputs));
+}

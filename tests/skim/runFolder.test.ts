@@ -1,0 +1,65 @@
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withRunFolder } from '../../src/pipeline/runFolder.js';
+import { tempDir } from '../parquet/helpers.js';
+import { cli } from '../shard/helpers.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+const pipelineText = (epochs: number, paths: string) => `name: toy
+source: { kind: parquet, paths: [${paths}], generate: toy2d, generateEvents: 2000 }
+label: label
+features: [x, y]
+cuts: [{ column: x, op: ">" }]
+training: { epochs: ${epochs}, batchSize: 1024, seed: 3 }
+`;
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+  await mkdir(join(dir, 'data'));
+  await writeFile(join(dir, 'a.yaml'), pipelineText(2, 'data/toy.parquet'));
+  await writeFile(join(dir, 'b.yaml'), pipelineText(3, 'data/toy.parquet'));
+  await writeFile(join(dir, 'tree.yaml'), pipelineText(2, 'data'));
+});
+afterAll(() => cleanup());
+
+const marker = (out: string) => () => writeFile(join(out, 'work-done'), '');
+
+describe('the run folder of diffskim run', () => {
+  it('lets the same run in again, and refuses a run of other settings, naming the folder and the fix', async () => {
+    const out = join(dir, 'runs', 'a');
+    await withRunFolder(join(dir, 'a.yaml'), out, marker(out));
+    await withRunFolder(join(dir, 'a.yaml'), out, marker(out)); // a re-run (or resumed run) of the same pipeline
+    await expect(withRunFolder(join(dir, 'b.yaml'), out, marker(join(out, 'never')))).rejects.toThrow(
+      `${out} holds a run of other pipeline settings (${join(dir, 'a.yaml')}); use another --out, or delete ${out}`,
+    );
+    // the CLI refuses it before any training
+    const r = await cli(['run', join(dir, 'b.yaml'), '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${out} holds a run of other pipeline settings`);
+    expect((await readdir(out)).sort()).toEqual(['run.json', 'work-done']);
+  });
+
+  it('refuses a folder that holds files of no run, and one inside the folder its inputs are searched in', async () => {
+    const other = join(dir, 'other');
+    await mkdir(other);
+    await writeFile(join(other, 'notes.txt'), 'mine');
+    await expect(withRunFolder(join(dir, 'a.yaml'), other, marker(other))).rejects.toThrow(
+      `${other} is not empty (notes.txt) and holds no diffskim run`,
+    );
+    const inside = join(dir, 'data', 'run');
+    const r = await cli(['run', join(dir, 'tree.yaml'), '--out', inside]);
+    expect(r.code).toBe(1);
+    const why = `the run folder ${inside} is inside ${join(dir, 'data')}, where the pipeline's input 'data' is`;
+    expect(r.stderr).toContain(why);
+  });
+
+  it('refuses a second run into the folder while one runs', async () => {
+    const out = join(dir, 'runs', 'busy');
+    let second: unknown;
+    await withRunFolder(join(dir, 'a.yaml'), out, async () => {
+      second = await withRunFolder(join(dir, 'a.yaml'), out, marker(out)).catch((e: Error) => e.message);
+    });
+    expect(second).toMatch(new RegExp(`${join(out, 'run.json')} is being written by process ${process.pid}`));
+  });
+});

@@ -1,0 +1,78 @@
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPipeline } from '../../src/pipeline/runPipeline.js';
+import type { HardCut } from '../../src/selection/cutsFile.js';
+import { sql, tempDir } from '../parquet/helpers.js';
+
+// `run` over a data tree with one file name in two run folders: one skim file each, mirrored.
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+  await writeFile(
+    join(dir, 'gen.yaml'),
+    `name: gen
+source: { kind: parquet, paths: [toy.parquet], generate: toy2d, generateEvents: 3000 }
+label: label
+features: [x, y]
+training: { epochs: 1, batchSize: 2048, seed: 1 }
+`,
+  );
+  await runPipeline(join(dir, 'gen.yaml'), { outDir: join(dir, 'gen-run') }); // writes toy.parquet
+  for (const year of ['2018', '2019']) {
+    await mkdir(join(dir, 'data', year), { recursive: true });
+    await copyFile(join(dir, 'toy.parquet'), join(dir, 'data', year, 'part0.parquet'));
+  }
+  await writeFile(
+    join(dir, 'tree.yaml'),
+    `name: tree
+source: { kind: parquet, paths: [data] }
+label: label
+features: [x, y]
+cuts: [{ column: x, op: ">" }, { column: y, op: ">" }]
+training: { epochs: 2, batchSize: 2048, seed: 3 }
+loss: { kind: bce, size: { lambda: 0.5 } }
+`,
+  );
+}, 120_000);
+afterAll(() => cleanup());
+
+/** cuts.json's hard cuts as SQL, written here from their documented meaning. */
+function where(cuts: HardCut[]): string {
+  const one = (c: HardCut) =>
+    c.op === 'between' ? `(${c.column} > ${c.low} AND ${c.column} < ${c.high})` : `${c.column} ${c.op} ${c.value}`;
+  return cuts.length ? cuts.map(one).join(' AND ') : 'true';
+}
+
+describe('run', () => {
+  it('writes one skim file per input at its path below the input folder, counts as DuckDB finds them', async () => {
+    const out = join(dir, 'run');
+    const report = await runPipeline(join(dir, 'tree.yaml'), { outDir: out });
+    const skim = join(out, 'skim');
+    const found = (await readdir(skim, { recursive: true })).filter((n) => n.endsWith('.skim.parquet')).sort();
+    expect(found).toEqual(['2018/part0.skim.parquet', '2019/part0.skim.parquet']);
+    expect(report.skimFiles).toEqual(found.map((n) => join(skim, n)));
+    const cuts = JSON.parse(await readFile(join(out, 'cuts.json'), 'utf8'));
+    let kept = 0;
+    for (const year of ['2018', '2019']) {
+      const input = join(dir, 'data', year, 'part0.parquet');
+      const [r] = await sql(`SELECT count(*) AS n FROM read_parquet('${input}') WHERE ${where(cuts.cuts)}`);
+      const [s] = await sql(`SELECT count(*) AS n FROM read_parquet('${join(skim, year, 'part0.skim.parquet')}')`);
+      expect(Number(s.n)).toBe(Number(r.n));
+      kept += Number(r.n);
+    }
+    expect(report.eventsKept).toBe(kept);
+    expect(report.eventsIn).toBe(report.eventsKept + report.eventsCut);
+  }, 120_000);
+
+  it('refuses inputs that would write one skim file before training', async () => {
+    const yaml = await readFile(join(dir, 'tree.yaml'), 'utf8');
+    await writeFile(join(dir, 'clash.yaml'), yaml.replace('paths: [data]', 'paths: [data/2018, data/2019]'));
+    const out = join(dir, 'clash');
+    const [a, b] = ['2018', '2019'].map((y) => join(dir, 'data', y, 'part0.parquet'));
+    const run = runPipeline(join(dir, 'clash.yaml'), { outDir: out });
+    await expect(run).rejects.toThrow(`inputs ${a} and ${b} would both`);
+    expect(await readdir(out)).toEqual([]); // no checkpoints, model or cuts: nothing was trained
+  });
+});
