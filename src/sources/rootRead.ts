@@ -1,7 +1,7 @@
 import { treeProcess, TSelector } from 'jsroot/tree';
 import type { Column, EventBatch } from '../batch/batch.js';
 import { allocate, type Field, type Schema, type TypedArray } from '../batch/schema.js';
-import { parseQuantity, type Quantity } from '../selection/quantity.js';
+import { type Quantity, quantityOf } from '../selection/quantity.js';
 import { requireBranch, type RootBranch, type RootTree } from './rootTree.js';
 import { InputError } from './inputError.js';
 
@@ -18,8 +18,7 @@ export interface ColumnPlan {
 /** Plan the columns `names` (branch names or quantities such as 'count(Jet_pt)') of a tree. */
 export function planColumns(tree: RootTree, names: string[]): ColumnPlan[] {
   return names.map((name) => {
-    // A branch is read by its own name even where that is no quantity's form ('6dVec', 'a-b').
-    const q: Quantity = tree.branches.has(name) ? { fn: 'value', column: name, text: name } : quantityOf(tree, name);
+    const q = quantityIn(tree, name);
     const branch = requireBranch(tree, q.column);
     if ((q.fn === 'count' || q.fn === 'first') && !branch.list)
       throw new Error(`${tree.path}: ${q.text}: branch '${branch.name}' is not a list (it has one ${branch.type} per event)`);
@@ -32,9 +31,10 @@ export function planColumns(tree: RootTree, names: string[]): ColumnPlan[] {
   });
 }
 
-function quantityOf(tree: RootTree, name: string): Quantity {
+/** A branch by its own name, whatever its characters ('6dVec'), else a quantity such as count(Jet_pt). */
+function quantityIn(tree: RootTree, name: string): Quantity {
   try {
-    return parseQuantity(name);
+    return quantityOf([...tree.branches.values()], name);
   } catch (e) {
     throw new Error(`${tree.path}: tree '${tree.name}': ${(e as Error).message}`);
   }

@@ -19,8 +19,6 @@ export interface ConvertResult {
   bytesOut: number;
   /** Branches left out because diffskim cannot read them (strings, ...), when no branch list was given. */
   skipped: ColumnType[];
-  /** Columns whose names differ only in case ('ab', 'Ab'), each group in schema order. */
-  caseClashes: string[][];
 }
 
 /** Stream ROOT files (one TTree each) into one Parquet file, written to a temp name then renamed. */
@@ -32,24 +30,7 @@ export async function convertRootToParquet(inputs: string[], out: string, opts: 
   const written = await lastValueFrom(
     source.batches({ batchRows: opts.batchRows ?? DEFAULT_ROOT_BATCH_ROWS }).pipe(parquetSink(out, { codec: opts.codec ?? 'zstd', schema })),
   );
-  return {
-    rows: written.rows,
-    columns: schema.length,
-    bytesIn: info.bytesOnDisk,
-    bytesOut: written.bytes,
-    skipped: info.unsupported ?? [],
-    caseClashes: caseClashes(schema.map((f) => f.name)),
-  };
-}
-
-/**
- * Names that differ only in case. ROOT and Parquet tell them apart, but DuckDB (and so diffskim's
- * Parquet source) does not: it reads the second of 'ab' and 'Ab' as 'Ab_1'.
- */
-function caseClashes(names: string[]): string[][] {
-  const groups = new Map<string, string[]>();
-  for (const n of names) groups.set(n.toLowerCase(), [...(groups.get(n.toLowerCase()) ?? []), n]);
-  return [...groups.values()].filter((g) => g.length > 1);
+  return { rows: written.rows, columns: schema.length, bytesIn: info.bytesOnDisk, bytesOut: written.bytes, skipped: info.unsupported ?? [] };
 }
 
 export function register(program: Command): void {
@@ -76,12 +57,6 @@ export function register(program: Command): void {
         `${output}: ${r.rows} events, ${r.columns} columns, ${mb(r.bytesOut)} MB Parquet from ${mb(r.bytesIn)} MB ROOT (${(r.rows / s).toFixed(0)} events/s)\n`,
       );
       if (r.skipped.length) process.stdout.write(`skipped branches diffskim cannot read: ${columnList(r.skipped)}\n`);
-      if (r.caseClashes.length) {
-        const pairs = r.caseClashes.map((g) => g.map((n) => `'${n}'`).join(' and ')).join(', ');
-        const renamed = r.caseClashes.flatMap((g) => g.slice(1).map((n, i) => `'${n}_${i + 1}'`)).join(', ');
-        const reading = `DuckDB, and diffskim reading ${output}, name them ${renamed}`;
-        process.stdout.write(`columns whose names differ only in case: ${pairs}; ${reading}\n`);
-      }
     });
 }
 
