@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .description('convert a ROOT TTree to Parquet: numeric branches as columns, jagged branches (Jet_pt[nJet]) as lists')
     .argument('<input>', 'ROOT file, directory of .root files, or glob')
     .argument('<output>', 'Parquet file to write')
-    .option('--tree <name>', 'tree to read (default: the only tree in the file, else Events)')
+    .option('--tree <name>', 'tree to read, dir/tree for one in a directory (default: the only tree, else Events)')
     .option('--branches <list>', 'comma-separated branches or quantities such as count(Jet_pt), first(Jet_pt) (default: every readable branch)')
     .option('--codec <codec>', 'Parquet compression', 'zstd')
     .option('--batch-rows <n>', 'events per batch / row group', String(DEFAULT_ROOT_BATCH_ROWS))
