@@ -1,6 +1,4 @@
-import { statSync } from 'node:fs';
 import type { Observable } from 'rxjs';
-import { glob } from 'tinyglobby';
 import { indicesOf, selectColumns, takeRows, type EventBatch } from '../batch/batch.js';
 import { schemaDifference, type Schema } from '../batch/schema.js';
 import { passMask } from '../selection/cutsFile.js';
@@ -26,10 +24,12 @@ export const DEFAULT_ROOT_BATCH_ROWS = 32768;
 export const RANGE_ENTRIES = 65536;
 
 /**
- * ROOT files (TTrees, read with jsroot) as an event source. `paths` are files, directories
- * (their *.root files) or glob patterns; all files must give the same schema.
+ * ROOT files (TTrees, read with jsroot) as an event source. `paths` are files, read as named (a name
+ * holding `*` or `[` is that file: expandInputs finds files for folders and globs); all files
+ * must give the same schema.
  */
 export function rootSource(paths: string[], opts: RootSourceOptions = {}): EventSource {
+  if (paths.length === 0) throw new Error('no ROOT files given');
   const columnsOf = (tree: RootTree, wanted?: string[]) => {
     const names = unique(wanted ?? opts.branches ?? readableBranches(tree));
     if (names.length === 0) throw new Error(`${tree.path}: tree '${tree.name}': no columns named to read`);
@@ -44,7 +44,7 @@ export function rootSource(paths: string[], opts: RootSourceOptions = {}): Event
       // Branches diffskim cannot read, when no branch list chose the columns.
       const unsupported = new Map<string, string>();
       let schema: Schema | undefined;
-      for (const path of await expandRootPaths(paths)) {
+      for (const path of paths) {
         const tree = await openRootTree(path, opts.tree);
         try {
           const plans = planColumns(tree, columnsOf(tree));
@@ -85,7 +85,7 @@ export function rootSource(paths: string[], opts: RootSourceOptions = {}): Event
       return fromPull(async function* () {
         if (!Number.isInteger(batchRows) || batchRows <= 0) throw new Error(`batchRows must be a positive integer, got ${batchRows}`);
         let schema: Schema | undefined;
-        for (const path of await expandRootPaths(paths)) {
+        for (const path of paths) {
           const tree = await openRootTree(path, opts.tree);
           try {
             const wanted = columnsOf(tree, options.columns);
@@ -171,30 +171,4 @@ async function totalListLengths(tree: RootTree, lists: RootBranch[]): Promise<Ma
     },
   });
   return totals;
-}
-
-/** Files named by `paths`: plain files, directories (their *.root files) and glob patterns, in order. */
-export async function expandRootPaths(paths: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of paths) {
-    if (/[*?[\]{}]/.test(p)) {
-      const found = (await glob(p, { absolute: false, onlyFiles: true })).sort();
-      if (found.length === 0) throw new Error(`no ROOT file matches '${p}'`);
-      out.push(...found);
-    } else if (isDirectory(p)) {
-      const found = (await glob('*.root', { cwd: p, absolute: true })).sort();
-      if (found.length === 0) throw new Error(`directory '${p}' contains no .root file`);
-      out.push(...found);
-    } else out.push(p);
-  }
-  if (out.length === 0) throw new Error('no ROOT files given');
-  return out;
-}
-
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
 }
