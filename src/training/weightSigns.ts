@@ -29,10 +29,12 @@ export class WeightSigns {
       if (this.absolute[c] === 0) return [];
       const share = this.negative[c] / this.absolute[c];
       if (this.sum[c] <= 0) return [`${name} sums to ${this.sum[c].toPrecision(4)}`];
-      if (share > WeightSigns.NEGATIVE_SHARE) return [`${name} has ${(100 * share).toFixed(1)}% of its |weight| negative`];
+      if (share > WeightSigns.NEGATIVE_SHARE)
+        return [`${name} has ${(100 * share).toFixed(1)}% of its |weight| negative`];
       return [];
     });
     if (worries.length === 0) return null;
-    return `negative weights ('${weight}') dominate: ${worries.join(', ')}; yields, efficiencies and the AUC (signed weights, which may leave [0, 1]) are unreliable`;
+    const unreliable = 'yields, efficiencies and the AUC (signed weights, which may leave [0, 1]) are unreliable';
+    return `negative weights ('${weight}') dominate: ${worries.join(', ')}; ${unreliable}`;
   }
 }

@@ -90,7 +90,9 @@ describe('WeightSigns', () => {
     expect(cancels).toMatch(/^negative weights \('genWeight'\) dominate: signal sums to -0\.5000;/);
     expect(cancels).not.toContain('\n');
     // 0.9 of 2.0 negative: 45 %, sum still positive.
-    expect(check([1, 0, 0, 0], [1, 1, -0.9, 0.1])).toMatch(/dominate: background has 45\.0% of its \|weight\| negative/);
+    expect(check([1, 0, 0, 0], [1, 1, -0.9, 0.1])).toMatch(
+      /dominate: background has 45\.0% of its \|weight\| negative/,
+    );
     expect(check([1, 0], [1, 1])).toBeNull();
   });
 });
