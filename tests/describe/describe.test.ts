@@ -4,6 +4,8 @@ import { promisify } from 'node:util';
 import { openFile } from 'jsroot/io';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeInputs, type Description } from '../../src/cli/commands/describe.js';
+import { localServerOptions } from '../../src/grpc/localBackends.js';
+import { startServer } from '../../src/grpc/server.js';
 import { sql, tempDir } from '../parquet/helpers.js';
 import { NANO } from '../root/reference.js';
 
@@ -112,6 +114,22 @@ describe('diffskim describe', () => {
     expect(total).toBeLessThan(d.bytesOnDisk);
     expect(byName.get('Jet_pt')?.type).toBe('list<float32>');
     expect(byName.get('MET_pt')?.type).toBe('float32');
+  });
+
+  it('gives the same columns, rows and bytes for a file served over gRPC as for the file itself', async () => {
+    const server = await startServer({ dataRoots: [dir], ...(await localServerOptions()) });
+    try {
+      const remote = await describeInputs([`grpc://127.0.0.1:${server.port}/f1.parquet`]);
+      const local = await describeInputs([join(dir, 'f1.parquet')]);
+      expect(remote.kind).toBe('gRPC');
+      expect(remote.rows).toBe(local.rows);
+      expect(remote.bytesOnDisk).toBe(local.bytesOnDisk);
+      expect(remote.columns).toEqual(local.columns);
+      expect(remote.unread.map((u) => u.name).sort()).toEqual(local.unread.map((u) => u.name).sort());
+      expect(remote.files.map((f) => f.rows)).toEqual([1500]);
+    } finally {
+      await server.close(500);
+    }
   });
 
   it('prints a table, or JSON with --json, from the command line', async () => {
