@@ -134,16 +134,26 @@ export class ExactAuc {
   /** The AUC (NaN without both classes), or null when more than `cap` events were added. */
   value(): number | null {
     if (this.overflowed) return null;
-    const order = Uint32Array.from({ length: this.n }, (_, i) => i).sort((a, b) => this.score[a] - this.score[b]);
-    const signal = new Float64Array(this.n);
-    const background = new Float64Array(this.n);
-    let group = -1;
-    for (let k = 0; k < this.n; k++) {
-      const i = order[k];
-      if (k === 0 || this.score[i] !== this.score[order[k - 1]]) group++;
-      (this.signal[i] ? signal : background)[group] += this.weight[i];
+    // The distinct scores, sorted (a typed array sorts numerically, fast); each event's group by bisection.
+    const sorted = this.score.slice(0, this.n).sort();
+    let groups = 0;
+    for (let k = 0; k < sorted.length; k++) {
+      if (groups === 0 || sorted[k] !== sorted[groups - 1]) sorted[groups++] = sorted[k];
     }
-    return binnedAuc(signal.subarray(0, group + 1), background.subarray(0, group + 1));
+    const distinct = sorted.subarray(0, groups);
+    const signal = new Float64Array(groups);
+    const background = new Float64Array(groups);
+    for (let i = 0; i < this.n; i++) {
+      const x = this.score[i];
+      let [lo, hi] = [0, groups - 1];
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (distinct[mid] < x) lo = mid + 1;
+        else hi = mid;
+      }
+      (this.signal[i] ? signal : background)[lo] += this.weight[i];
+    }
+    return binnedAuc(signal, background);
   }
 
   private grow(atLeast: number): void {
