@@ -7,7 +7,9 @@
  *   npx tsx examples/grpc-client.ts --address 127.0.0.1:50051 --path 'hep-500000.parquet' \
  *       --columns lep1_pt,met,jet_pt --where 'met>40' --where 'count(jet_pt)>1' [--skim-out skims]
  *
- * Options: --token T (or $DIFFSKIM_TOKEN), --ca cert.pem (TLS), --server-name NAME.
+ * --where takes the server's strict cuts: COLUMN>VALUE, COLUMN<VALUE, LOW<COLUMN<HIGH. Options:
+ * --token T (or $DIFFSKIM_TOKEN), --ca cert.pem (TLS), --server-name NAME. Any failure is one
+ * line on stderr and exit status 1.
  *
  * Any language can do the same from proto/diffskim/v1/*.proto: each column of a batch is raw
  * little-endian Arrow buffers, e.g. in Python `numpy.frombuffer(col.values, dtype='<f4')` and
@@ -22,65 +24,99 @@ import { grpcSource } from '../src/grpc/grpcSource.js';
 import { services, type SkimReportMsg } from '../src/grpc/protos.js';
 import type { HardCut } from '../src/selection/cutsFile.js';
 
-const { values } = parseArgs({
-  options: {
-    address: { type: 'string', default: '127.0.0.1:50051' },
-    path: { type: 'string', multiple: true, default: [] },
-    columns: { type: 'string' },
-    where: { type: 'string', multiple: true, default: [] },
-    token: { type: 'string', default: process.env.DIFFSKIM_TOKEN },
-    ca: { type: 'string' },
-    'server-name': { type: 'string' },
-    'skim-out': { type: 'string' },
-  },
-});
-
-/** 'x>1', 'abs(eta)<2.4' as hard cuts. */
+/**
+ * A --where as a hard cut, in the forms the server takes (its cuts are strict): 'x>1',
+ * 'abs(eta)<2.4', '20<MET_pt<200' (between).
+ */
 function parseCut(text: string): HardCut {
-  const m = /^(.+?)\s*([<>])\s*(-?[\d.eE+-]+)$/.exec(text.trim());
-  if (!m) throw new Error(`--where '${text}': expected COLUMN>VALUE or COLUMN<VALUE`);
-  return { column: m[1], op: m[2] as '>' | '<', value: Number(m[3]) };
-}
-
-const tls = values.ca ? { ca: readFileSync(values.ca), serverName: values['server-name'] } : undefined;
-const connection = { token: values.token, tls };
-
-// 1. Health (standard grpc.health.v1).
-const { Health } = services();
-const health = new Health(values.address, tls ? grpc.credentials.createSsl(tls.ca) : grpc.credentials.createInsecure(), tls?.serverName ? { 'grpc.ssl_target_name_override': tls.serverName } : {});
-const md = new grpc.Metadata();
-if (values.token) md.set('authorization', `Bearer ${values.token}`);
-const status = await new Promise<string>((ok, fail) =>
-  (health as unknown as Record<string, Function>).check({ service: 'diffskim.v1.DiffSkim' }, md, (e: Error | null, r: { status: string }) => (e ? fail(e) : ok(r.status))),
-);
-health.close();
-console.log(`health: ${status}`);
-
-// 2. Describe and 3. stream.
-const source = grpcSource(values.address, { paths: values.path, columns: values.columns?.split(','), where: values.where.map(parseCut), ...connection });
-const info = await source.describe();
-console.log(`dataset: ${info.files.length} file(s), ${info.rows} events, ${(info.bytesOnDisk / 1e6).toFixed(1)} MB on disk`);
-
-const sums = new Map<string, { n: number; sum: number }>();
-let events = 0;
-const t0 = performance.now();
-await source.batches().forEach((batch) => {
-  events += batch.length;
-  for (const f of batch.schema) {
-    const col = batch.columns[f.name];
-    const s = sums.get(f.name) ?? { n: 0, sum: 0 };
-    for (const v of col.values as ArrayLike<number | bigint>) s.sum += Number(v);
-    s.n += col.values.length;
-    sums.set(f.name, s);
+  const forms = 'COLUMN>VALUE, COLUMN<VALUE or LOW<COLUMN<HIGH';
+  const fail = (why: string) => new Error(`--where '${text}': ${why} (use ${forms})`);
+  const number = (s: string) => {
+    const v = Number(s);
+    if (s === '' || Number.isNaN(v)) throw fail(`'${s}' is not a number`);
+    return v;
+  };
+  const parts = text.trim().split(/\s*([<>!=]=?)\s*/);
+  const bad = parts.find((p, i) => i % 2 === 1 && p !== '<' && p !== '>');
+  if (bad) throw fail(`the server's cuts are strict, '${bad}' is not one of them`);
+  if (parts.length === 3) return { column: parts[0], op: parts[1] as '>' | '<', value: number(parts[2]) };
+  if (parts.length === 5 && parts[1] === '<' && parts[3] === '<') {
+    return { column: parts[2], op: 'between', low: number(parts[0]), high: number(parts[4]) };
   }
-});
-const seconds = (performance.now() - t0) / 1000;
-console.log(`streamed ${events} events in ${seconds.toFixed(2)} s`);
-for (const [name, s] of sums) console.log(`  ${name.padEnd(16)} ${s.n} values, mean ${(s.sum / Math.max(s.n, 1)).toFixed(3)}`);
-
-// 4. RunSkim: the same cuts as a hard-cut skim written on the server (output_dir is relative to its data root).
-if (values['skim-out']) {
-  const request = { inputs: values.path, cuts: values.where.map(parseCut).map(encodeCut), outputDir: values['skim-out'] };
-  const report = await unaryCall<SkimReportMsg>(values.address, connection, 'runSkim', request);
-  console.log(`skim: ${report.eventsIn} events in, ${report.eventsKept} kept, ${report.eventsCut} cut; ${report.skimFiles.join(', ')}`);
+  throw fail('not a cut');
 }
+
+/** Every failure (a bad option, an unreachable server, a refused call) is one line on stderr and exit status 1. */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      address: { type: 'string', default: '127.0.0.1:50051' },
+      path: { type: 'string', multiple: true, default: [] },
+      columns: { type: 'string' },
+      where: { type: 'string', multiple: true, default: [] },
+      token: { type: 'string', default: process.env.DIFFSKIM_TOKEN },
+      ca: { type: 'string' },
+      'server-name': { type: 'string' },
+      'skim-out': { type: 'string' },
+    },
+  });
+  const where = values.where.map(parseCut);
+  const tls = values.ca ? { ca: readFileSync(values.ca), serverName: values['server-name'] } : undefined;
+  const connection = { token: values.token, tls };
+
+  // 1. Health (standard grpc.health.v1).
+  const { Health } = services();
+  const credentials = tls ? grpc.credentials.createSsl(tls.ca) : grpc.credentials.createInsecure();
+  const override = tls?.serverName ? { 'grpc.ssl_target_name_override': tls.serverName } : {};
+  const health = new Health(values.address, credentials, override);
+  const md = new grpc.Metadata();
+  if (values.token) md.set('authorization', `Bearer ${values.token}`);
+  const status = await new Promise<string>((ok, fail) =>
+    (health as unknown as Record<string, Function>).check(
+      { service: 'diffskim.v1.DiffSkim' },
+      md,
+      (e: Error | null, r: { status: string }) => (e ? fail(e) : ok(r.status)),
+    ),
+  );
+  health.close();
+  console.log(`health: ${status}`);
+
+  // 2. Describe and 3. stream.
+  const columns = values.columns?.split(',');
+  const source = grpcSource(values.address, { paths: values.path, columns, where, ...connection });
+  const info = await source.describe();
+  const mb = (info.bytesOnDisk / 1e6).toFixed(1);
+  console.log(`dataset: ${info.files.length} file(s), ${info.rows} events, ${mb} MB on disk`);
+
+  const sums = new Map<string, { n: number; sum: number }>();
+  let events = 0;
+  const t0 = performance.now();
+  await source.batches().forEach((batch) => {
+    events += batch.length;
+    for (const f of batch.schema) {
+      const col = batch.columns[f.name];
+      const s = sums.get(f.name) ?? { n: 0, sum: 0 };
+      for (const v of col.values as ArrayLike<number | bigint>) s.sum += Number(v);
+      s.n += col.values.length;
+      sums.set(f.name, s);
+    }
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(`streamed ${events} events in ${seconds.toFixed(2)} s`);
+  for (const [name, s] of sums) {
+    console.log(`  ${name.padEnd(16)} ${s.n} values, mean ${(s.sum / Math.max(s.n, 1)).toFixed(3)}`);
+  }
+
+  // 4. RunSkim: the same cuts as a hard-cut skim written on the server (output_dir is relative to its data root).
+  if (values['skim-out']) {
+    const request = { inputs: values.path, cuts: where.map(encodeCut), outputDir: values['skim-out'] };
+    const report = await unaryCall<SkimReportMsg>(values.address, connection, 'runSkim', request);
+    const counts = `${report.eventsIn} events in, ${report.eventsKept} kept, ${report.eventsCut} cut`;
+    console.log(`skim: ${counts}; ${report.skimFiles.join(', ')}`);
+  }
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`grpc-client: ${e.message}\n`);
+  process.exitCode = 1;
+});

@@ -18,8 +18,8 @@
  * from the local files and from the server, alternately, `--train-repeat` times each (default 2; 0 skips it),
  * after an untimed epoch that warms up the training code.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { from, lastValueFrom, reduce } from 'rxjs';
 import { batchBytes, type EventBatch } from '../src/batch/batch.js';
@@ -33,6 +33,7 @@ import { parquetSource } from '../src/sources/parquet.js';
 import { PipelineSchema } from '../src/pipeline/schema.js';
 import { trainSelection } from '../src/training/trainer.js';
 import { generateHep } from './gen-hep.js';
+import { cpuSeconds, rss, startServerProcess, stopServerProcess } from './serverProcess.js';
 import { useStreamingHeapGrowth } from '../src/util/heapGrowth.js';
 
 // As in any process that reads a gRPC stream; the local reads here then run with it too, alike.
@@ -77,41 +78,11 @@ async function timed(label: string, run: () => Promise<Totals>, serverPid?: numb
   return { ...t, seconds };
 }
 
-/** User + system CPU seconds of a process so far (Linux /proc; clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** Peak and current resident memory of a process, in MB (Linux /proc). */
-function rss(pid: number): { peak: number; now: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
-  return { peak: kb('VmHWM'), now: kb('VmRSS') };
-}
-
 /** A diffskim server (or, with `memory`, this script's in-memory server) in a child process. */
-async function startChild(memory = false): Promise<{ child: ChildProcess; address: string }> {
+function startChild(memory = false): Promise<{ child: ChildProcess; address: string }> {
   // The memory server is this script again, started the way this one was (tsx's loader or a bundle).
   const argv = memory ? [...process.execArgv, process.argv[1], '--memory-server', dir, file] : ['bin/diffskim.mjs', 'serve', '--port', '0', '--data-root', dir];
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'inherit', 'pipe'] });
-  const address = await new Promise<string>((ok, fail) => {
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (\S+:\d+)/.exec(err);
-      if (m) ok(m[1].replace(/;$/, ''));
-    });
-    child.on('exit', (code) => fail(new Error(`server exited (${code}): ${err}`)));
-  });
-  child.stderr!.on('data', (d: Buffer) => process.stderr.write(`  [server] ${d}`));
-  return { child, address };
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
+  return startServerProcess(argv);
 }
 
 const read = columns ? { columns } : {};
@@ -146,8 +117,8 @@ for (let k = 0; k < repeat; k++) {
   wireSeconds.push((await timed('gRPC stream from memory', readRemote(memory.address), memory.child.pid)).seconds);
 }
 const afterFast = rss(server.child.pid!);
-await stopServer(server.child);
-await stopServer(memory.child);
+await stopServerProcess(server.child);
+await stopServerProcess(memory.child);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const local = median(localSeconds);
 // Each stream pass against the local pass just before it: the spread shows how much the machine's load moved.
@@ -184,7 +155,7 @@ if (trainRepeat > 0) {
       backend = r.backend;
       console.log(`training epoch from ${key.padEnd(5)}  ${(seconds[key].at(-1)!).toFixed(2)} s (${backend}), validation AUC ${r.validationAuc.toFixed(4)}`);
     }
-  await stopServer(server.child);
+  await stopServerProcess(server.child);
   console.log(`ratio of training-epoch rates, gRPC / local (medians of ${trainRepeat}): ${(median(seconds.local) / median(seconds.grpc)).toFixed(2)}`);
 }
 
@@ -232,7 +203,7 @@ await timed(`slow client (${slowMs} ms/batch)`, async () => {
   return slowTotals;
 });
 const afterSlow = rss(server.child.pid!);
-await stopServer(server.child);
+await stopServerProcess(server.child);
 console.log(`server RSS with slow client: peak ${afterSlow.peak.toFixed(0)} MB (dataset in memory: ${(slowTotals.bytes / 1e6).toFixed(0)} MB over ${slowTotals.batches} batches)`);
 
 /** Serves `file` from memory (read once at start) with the same server, codec and flow control. */

@@ -17,6 +17,7 @@ import { CutFlow, type CutFlowRow } from './cutFlow.js';
 import { CutHistograms, cutRanges } from './cutHistograms.js';
 import { ScoreHistogram, type RocPoint, type ScoreDistribution, type WorkingPoint } from './scoreHistogram.js';
 import { eventLabels, eventWeights } from '../training/eventWeights.js';
+import { WeightSigns } from '../training/weightSigns.js';
 
 export interface EvaluateOptions {
   source: EventSource;
@@ -86,6 +87,8 @@ export interface Evaluation {
   friend?: ParquetSinkResult;
   seconds: number;
   eventsPerSecond: number;
+  /** One line each, for the user (negative weights dominating a class). */
+  warnings: string[];
 }
 
 export const DEFAULT_EFFICIENCIES = [0.5, 0.7, 0.9];
@@ -114,6 +117,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   const cutHists = new CutHistograms(cutRanges(cuts.cuts, model), labelled);
   let eventIndex = 0;
   const counts = { signal: 0, background: 0 };
+  const signs = new WeightSigns();
 
   const demand = new Demand();
   const v = o.validation;
@@ -127,6 +131,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
       const weight = eventWeights(batch, o.weight);
       const bytes = eventBytes(bytesModel, batch);
       scores.add(score, isSignal, weight, bytes);
+      if (isSignal) signs.add(isSignal, weight);
       if (isSignal) {
         for (let i = 0; i < isSignal.length; i++) counts[isSignal[i] ? 'signal' : 'background']++;
       }
@@ -180,6 +185,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
     ...(friend && { friend }),
     seconds,
     eventsPerSecond: totals.events / Math.max(seconds, 1e-9),
+    warnings: o.weight ? [signs.warning(o.weight)].filter((w) => w !== null) : [],
   };
 }
 

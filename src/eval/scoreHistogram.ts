@@ -1,4 +1,4 @@
-import { binnedAuc, LogOddsHistogram } from '../training/auc.js';
+import { binnedAuc, ExactAuc, LogOddsHistogram } from '../training/auc.js';
 
 /**
  * Score distributions in bounded memory, for the AUC, ROC curves and working points on datasets
@@ -36,6 +36,7 @@ export class ScoreHistogram {
   private readonly events: Float64Array;
   private readonly bytes: Float64Array;
   private readonly plot: { signal: Float64Array; background: Float64Array; all: Float64Array };
+  private readonly exact = new ExactAuc();
 
   constructor(readonly plotBins = 50) {
     [this.signal, this.background, this.events, this.bytes] = this.fine.channels;
@@ -48,6 +49,7 @@ export class ScoreHistogram {
    */
   add(score: ArrayLike<number>, isSignal: Uint8Array | null, weight: ArrayLike<number> | null, bytes: ArrayLike<number> | null): void {
     const { plotBins } = this;
+    if (isSignal) this.exact.add(score, isSignal, weight);
     for (let i = 0; i < score.length; i++) {
       const k = this.fine.binOf(score[i]);
       const w = weight ? weight[i] : 1;
@@ -66,9 +68,9 @@ export class ScoreHistogram {
     }
   }
 
-  /** Weighted AUC (NaN without both classes). */
+  /** Weighted AUC, exact up to ExactAuc's cap, binned beyond (NaN without both classes). */
   auc(): number {
-    return binnedAuc(this.signal, this.background);
+    return this.exact.value() ?? binnedAuc(this.signal, this.background);
   }
 
   /**

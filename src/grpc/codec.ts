@@ -143,6 +143,31 @@ export function decodeBatch(schema: Schema, msg: BatchMsg): EventBatch {
 }
 
 /**
+ * Bytes a BatchChunk of this batch needs besides its buffers' contents, at most: the schema (sent
+ * with the first batch), the origin's file name and each buffer's protobuf framing.
+ */
+export function messageOverhead(schema: Schema, originFile = ''): number {
+  const perColumn = schema.reduce((s, f) => s + Buffer.byteLength(f.name) + 48, 0);
+  return 64 + perColumn + Buffer.byteLength(originFile);
+}
+
+/**
+ * Events per batch (at most `maxRows`) whose buffers fit in `roomBytes`: from each field's bytes
+ * per event in memory, a list's from its mean length (`meanLength`), with a tenth to spare for
+ * batches whose lists run longer (splitForWire splits the ones that still do not fit).
+ */
+export function rowsPerMessage(
+  schema: Schema,
+  meanLength: (name: string) => number,
+  roomBytes: number,
+  maxRows: number,
+): number {
+  const values = (f: Field) => (f.list ? 4 + meanLength(f.name) * bytesPerValue(f.type) : bytesPerValue(f.type));
+  const perEvent = schema.reduce((s, f) => s + values(f) + (f.nullable ? 1 : 0), 0);
+  return Math.max(1, Math.min(maxRows, Math.floor((0.9 * roomBytes) / Math.max(perEvent, 1))));
+}
+
+/**
  * Splits a batch into consecutive pieces of at most `maxBytes` in memory (one event may exceed
  * it). A later piece's origin keeps the file; its first row is known only when the batch's rows
  * are `contiguous` in the file (no cuts dropped any), and its row group not at all.

@@ -1,17 +1,25 @@
 import { realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { glob } from 'tinyglobby';
-import { invalidArgument, notFound, permissionDenied } from './errors.js';
-import { type FoundInput, globRoot } from '../sources/expandInputs.js';
+import type { FoundInput } from '../sources/expandInputs.js';
+import { globRoot } from '../sources/expandInputs.js';
+import { type Confinement, confinedGlob, confinedPath, PATTERN_CHARS } from './confinedGlob.js';
+import { invalidArgument, notFound, permissionDenied, resourceExhausted } from './errors.js';
+
+/** Directory entries one request path may make the server list, at most, by default. */
+export const MAX_LISTED_ENTRIES = 200_000;
 
 /**
  * The directories a server may read and write. Every path a client sends is resolved against
  * them and refused unless it stays inside one, after following symbolic links.
  */
 export class DataRoots {
-  private constructor(private readonly roots: string[]) {}
+  private constructor(
+    private readonly roots: string[],
+    private readonly maxListed: number,
+  ) {}
 
-  static async open(dirs: string[]): Promise<DataRoots> {
+  /** `maxListed`: directory entries one request path may make the server list, at most. */
+  static async open(dirs: string[], maxListed = MAX_LISTED_ENTRIES): Promise<DataRoots> {
     if (dirs.length === 0) throw new Error('no data root given (--data-root DIR)');
     const roots: string[] = [];
     for (const d of dirs) {
@@ -19,7 +27,7 @@ export class DataRoots {
       if (!info?.isDirectory()) throw new Error(`data root '${d}' is not a directory`);
       roots.push(await realpath(d));
     }
-    return new DataRoots(roots);
+    return new DataRoots(roots, maxListed);
   }
 
   private rootOf(absolutePath: string): string | undefined {
@@ -63,42 +71,49 @@ export class DataRoots {
 
   /**
    * Files for request paths: plain files, directories (every *.parquet below, sorted), or
-   * globs. NOT_FOUND when a path matches nothing.
+   * globs, expanded only inside the data roots (see confinedGlob). NOT_FOUND when a path
+   * matches nothing; PERMISSION_DENIED when a path the client wrote out leads outside.
    */
-  async resolveInputs(specs: string[], extension = '.parquet'): Promise<string[]> {
-    return (await this.resolveFound(specs, extension)).map((f) => f.path);
+  async resolveInputs(specs: string[], extension = '.parquet', signal?: AbortSignal): Promise<string[]> {
+    return (await this.resolveFound(specs, extension, signal)).map((f) => f.path);
   }
 
   /** resolveInputs with the root each file was found under (as expandInputs gives them), each file once. */
-  async resolveFound(specs: string[], extension = '.parquet'): Promise<FoundInput[]> {
+  async resolveFound(specs: string[], extension = '.parquet', signal?: AbortSignal): Promise<FoundInput[]> {
     if (specs.length === 0) throw invalidArgument('no input paths given');
     const files = new Map<string, FoundInput>();
     for (const spec of specs) {
-      const found = await this.resolveOne(spec, extension);
+      const found = await this.resolveOne(spec, extension, signal);
       if (found.length === 0) throw notFound(`no input file matches '${spec}'`);
       for (const f of found) if (!files.has(f.path)) files.set(f.path, f);
     }
     return [...files.values()];
   }
 
-  private async resolveOne(spec: string, extension: string): Promise<FoundInput[]> {
-    const isGlob = /[*?[\]{}]/.test(spec);
+  private async resolveOne(spec: string, extension: string, signal?: AbortSignal): Promise<FoundInput[]> {
+    const limits: Confinement = {
+      inside: (real) => this.rootOf(real) !== undefined,
+      outside: () => permissionDenied(`path '${spec}' leads outside the server's data roots`),
+      tooLarge: () =>
+        resourceExhausted(`path '${spec}' lists more than ${this.maxListed} directory entries; name fewer files`),
+      maxEntries: this.maxListed,
+      signal,
+    };
+    const below = (root: string, path: string) => relative(root, path).split(sep).filter(Boolean);
     for (const path of this.candidates(spec)) {
-      if (isGlob) {
-        const root = this.rootOf(path)!;
-        const matches = (await glob(relative(root, path).split(sep).join('/'), { cwd: root, absolute: true, onlyFiles: true })).sort();
+      const root = this.rootOf(path)!;
+      if (PATTERN_CHARS.test(spec)) {
+        const matches = await confinedGlob(root, below(root, path), limits);
         if (!matches.length) continue;
-        const prefix = await this.checkReal(spec, globRoot(path));
-        const found = (m: string) => this.checkReal(spec, m).then((path) => ({ path, root: prefix, searched: true }));
-        return Promise.all(matches.map(found));
+        const prefix = (await confinedPath(root, below(root, globRoot(path)), limits))!.real;
+        return matches.map((m) => ({ path: m, root: prefix, searched: true }));
       }
-      const info = await stat(path).catch(() => null);
-      if (!info) continue;
-      const real = await this.checkReal(spec, path);
-      if (info.isFile()) return [{ path: real, root: dirname(real), searched: false }];
-      const below = (await glob(`**/*${extension}`, { cwd: real, absolute: true, onlyFiles: true })).sort();
-      const found = (m: string) => this.checkReal(spec, m).then((path) => ({ path, root: real, searched: true }));
-      return Promise.all(below.map(found));
+      const found = await confinedPath(root, below(root, path), limits);
+      if (found?.file) return [{ path: found.real, root: dirname(found.real), searched: false }];
+      if (found?.dir) {
+        const files = await confinedGlob(found.real, ['**', `*${extension}`], limits);
+        return files.map((m) => ({ path: m, root: found.real, searched: true }));
+      }
     }
     return [];
   }

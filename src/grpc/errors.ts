@@ -16,13 +16,21 @@ export class RpcError extends Error {
 export const invalidArgument = (message: string) => new RpcError(status.INVALID_ARGUMENT, message);
 export const notFound = (message: string) => new RpcError(status.NOT_FOUND, message);
 export const permissionDenied = (message: string) => new RpcError(status.PERMISSION_DENIED, message);
+export const resourceExhausted = (message: string) => new RpcError(status.RESOURCE_EXHAUSTED, message);
 export const failedPrecondition = (message: string) => new RpcError(status.FAILED_PRECONDITION, message);
+
+/** An input file unreadable, of another schema, or changed while it was read (a retry may succeed). */
+const INPUT_ERROR_STATUS: Record<InputError['kind'], status> = {
+  unreadable: status.DATA_LOSS,
+  incompatible: status.INVALID_ARGUMENT,
+  changed: status.ABORTED,
+};
 
 /** The status code and message to send for any error thrown while serving a call. */
 export function toStatus(err: unknown): { code: status; details: string } {
   if (err instanceof RpcError) return { code: err.code, details: err.message };
   if (err instanceof ClaimedError) return { code: status.ABORTED, details: err.message };
-  if (err instanceof InputError) return { code: err.kind === 'unreadable' ? status.DATA_LOSS : status.INVALID_ARGUMENT, details: err.message };
+  if (err instanceof InputError) return { code: INPUT_ERROR_STATUS[err.kind], details: err.message };
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'ENOENT') return { code: status.NOT_FOUND, details: e.message };
   if (e?.code === 'EACCES') return { code: status.PERMISSION_DENIED, details: e.message };

@@ -1,16 +1,34 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { EventBatch } from '../batch/batch.js';
+import { type EventBatch, sliceBatch } from '../batch/batch.js';
 import type { Schema } from '../batch/schema.js';
 import { decodeBatch, decodeSchema } from './codec.js';
 import { failedPrecondition, invalidArgument, toServiceError } from './errors.js';
 import type { BatchChunkMsg, ScoresMsg } from './protos.js';
-import { checkColumns } from './streamBatches.js';
+import { checkColumns, MAX_BATCH_ROWS } from './streamBatches.js';
 import { StreamWriter } from './streamWriter.js';
 
 /** A loaded model as the server uses it: per-event scores of a batch, and the columns it reads. */
 export interface Scorer {
   columns: string[];
   score(batch: EventBatch): Float32Array;
+}
+
+/**
+ * Events scored at a time: between pieces, the server answers other calls (health checks) and
+ * sees a cancelled call.
+ */
+export const SCORE_PIECE_ROWS = 16384;
+
+/** A batch's scores, a piece at a time; null when `stopped` says the call is gone. */
+async function scoreInPieces(scorer: Scorer, batch: EventBatch, stopped: () => boolean): Promise<Float32Array | null> {
+  if (batch.length <= SCORE_PIECE_ROWS) return scorer.score(batch);
+  const scores = new Float32Array(batch.length);
+  for (let at = 0; at < batch.length; at += SCORE_PIECE_ROWS) {
+    if (at > 0) await new Promise(setImmediate);
+    if (stopped()) return null;
+    scores.set(scorer.score(sliceBatch(batch, at, Math.min(at + SCORE_PIECE_ROWS, batch.length))), at);
+  }
+  return scores;
 }
 
 /**
@@ -36,13 +54,18 @@ export async function evaluate(scorer: Scorer | undefined, maxInFlight: number, 
       }
       if (!msg.batch) continue;
       if (!schema) throw invalidArgument('the first message must carry the schema');
+      if (msg.batch.length > MAX_BATCH_ROWS) {
+        const [events, max] = [msg.batch.length, MAX_BATCH_ROWS];
+        throw invalidArgument(`batch ${index} has ${events} events, above the maximum, ${max}; send smaller batches`);
+      }
       let batch: EventBatch;
       try {
         batch = decodeBatch(schema, msg.batch);
       } catch (e) {
         throw invalidArgument(`batch ${index}: ${(e as Error).message}`);
       }
-      const scores = scorer.score(batch);
+      const scores = await scoreInPieces(scorer, batch, () => writer.gone());
+      if (!scores) return;
       const reply: ScoresMsg = { batchIndex: index++, length: scores.length, scores: new Uint8Array(scores.buffer, scores.byteOffset, scores.byteLength) };
       if (!(await writer.writeAndWait(reply))) return;
     }

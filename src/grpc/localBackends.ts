@@ -11,11 +11,12 @@ import { invalidArgument } from './errors.js';
 import type { Scorer } from './evaluate.js';
 import type { ServerOptions } from './server.js';
 
-/** Parquet files through DuckDB, ROOT files through jsroot (tree 'Events' or the only tree). */
+/** Parquet files through DuckDB, ROOT files through jsroot (tree 'Events' or the only tree), each read as named. */
 export function openLocalSource(files: string[]): EventSource {
   const kinds = new Set(files.map((f) => (f.toLowerCase().endsWith('.root') ? 'root' : 'parquet')));
   if (kinds.size > 1) throw invalidArgument('inputs mix ROOT and Parquet files; ask for one kind per call');
-  return kinds.has('root') ? rootSource(files) : parquetSource(files);
+  if (!kinds.has('root')) return parquetSource(files);
+  return rootSource(files);
 }
 
 /**

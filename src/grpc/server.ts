@@ -6,7 +6,7 @@ import { bearerTokenInterceptor } from './auth.js';
 import { encodeSchema } from './codec.js';
 import { decodeCut } from './cuts.js';
 import { DataRoots } from './dataRoots.js';
-import { failedPrecondition, invalidArgument, RpcError, toServiceError } from './errors.js';
+import { failedPrecondition, invalidArgument, resourceExhausted, RpcError, toServiceError } from './errors.js';
 import { evaluate, type Scorer } from './evaluate.js';
 import { HealthService } from './health.js';
 import { CHANNEL_OPTIONS, type DatasetInfoMsg, type DescribeRequestMsg, services, type SkimReportMsg, type SkimRequestMsg } from './protos.js';
@@ -32,7 +32,11 @@ export interface SkimJob {
 }
 
 /** What a skim reports back over RPC: the figures of src/skim/runSkim.ts's SkimResult. */
-export type SkimOutcome = Pick<SkimResult, 'inputs' | 'skimFiles' | 'eventsIn' | 'eventsKept' | 'eventsCut' | 'bytesIn' | 'bytesOut' | 'bytesSaved' | 'seconds'>;
+export type SkimOutcome = Pick<
+  SkimResult,
+  'inputs' | 'skimFiles' | 'files' | 'eventsIn' | 'eventsKept' | 'eventsCut' | 'bytesIn' | 'bytesOut' | 'bytesSaved'
+  | 'seconds'
+>;
 
 export interface ServerOptions {
   /** Directories clients may read (and write skims into). */
@@ -47,12 +51,17 @@ export interface ServerOptions {
   tls?: { cert: Buffer; key: Buffer };
   /** Messages waiting in grpc-js per stream (default 2). */
   maxInFlight?: number;
-  /** Batches above this many bytes go out as several messages (default 16 MiB). */
-  maxBatchBytes?: number;
-  /** Events per batch when the client does not say (default 65536). */
+  /** A stream's messages stay at or below this many bytes: larger batches go out in pieces (default 4 MiB). */
+  maxMessageBytes?: number;
+  /**
+   * Events per batch when the client does not say, at most (default 65536; fewer where a
+   * message would exceed maxMessageBytes).
+   */
   defaultBatchRows?: number;
   /** MB each stream's source may decode ahead (ReadOptions.readAheadMB; 0: DuckDB's ~1 MB; default 64). */
   readAheadMB?: number;
+  /** StreamBatches and Evaluate calls served at once, at most (default 8); one more is RESOURCE_EXHAUSTED. */
+  maxStreams?: number;
 }
 
 export interface RunningServer {
@@ -66,12 +75,25 @@ export interface RunningServer {
 export const SERVICE_NAME = 'diffskim.v1.DiffSkim';
 
 /**
+ * 4 MiB: the receive limit every gRPC client has by default (grpcio, grpc-go, grpc-java), which
+ * a stream's messages stay within.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/**
  * MB each stream's Parquet reader decodes ahead by default (ServerOptions.readAheadMB), so that
  * DuckDB's threads keep decoding while the stream's messages go out. scripts/bench-grpc.ts: on
  * 2 cores the stream runs at 0.84-0.99 of the local read rate with it, 0.70-0.73 without; on 16
  * cores at 0.92-0.95, against 0.76-0.77 before. It costs up to that much memory per stream.
  */
 export const DEFAULT_READ_AHEAD_MB = 64;
+
+/**
+ * Streams (StreamBatches, Evaluate) served at once by default (ServerOptions.maxStreams). A stream
+ * whose client does not read holds up to ~100 MB (its read-ahead, batches, messages waiting):
+ * scripts/bench-grpc-streams.ts measures it.
+ */
+export const DEFAULT_MAX_STREAMS = 8;
 
 /** Starts the diffskim and health services on `address` (port 0 picks a free port). */
 export async function startServer(options: ServerOptions, address = '127.0.0.1:0'): Promise<RunningServer> {
@@ -80,7 +102,7 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     roots,
     openSource: options.openSource,
     maxInFlight: options.maxInFlight ?? 2,
-    maxBatchBytes: options.maxBatchBytes ?? 16 * 1024 * 1024,
+    maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     defaultBatchRows: options.defaultBatchRows ?? 65536,
     readAheadMB: options.readAheadMB ?? DEFAULT_READ_AHEAD_MB,
   };
@@ -104,8 +126,8 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
         .finally(() => running.delete(cancelled));
     };
 
-  const describe = async (req: DescribeRequestMsg): Promise<DatasetInfoMsg> => {
-    const files = await roots.resolveInputs(req.paths);
+  const describe = async (req: DescribeRequestMsg, signal: AbortSignal): Promise<DatasetInfoMsg> => {
+    const files = await roots.resolveInputs(req.paths, undefined, signal);
     const info = await options.openSource(files).describe();
     return {
       files: info.files.map((f) => ({ ...f, path: roots.display(f.path) })),
@@ -130,7 +152,7 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     const cuts: CutsFile = { cuts: req.cuts.map(decodeCut), score: req.scoreCut ? { op: '>', value: req.scoreThreshold } : null };
     const scorer = options.scorer;
     if (req.scoreCut && !scorer) throw failedPrecondition('a score cut needs a model, and the server has none loaded (start it with --model DIR)');
-    const found = await roots.resolveFound(req.inputs);
+    const found = await roots.resolveFound(req.inputs, undefined, signal);
     const inputs = found.map((f) => f.path);
     const outputs = skimOutputPaths(found);
     const outDir = await roots.resolveOutputDir(req.outputDir);
@@ -155,17 +177,36 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
       score: req.scoreCut ? { threshold: req.scoreThreshold } : undefined,
       signal,
     });
-    const shown = { ...result, inputs: result.inputs.map((p) => roots.display(p)), skimFiles: result.skimFiles.map((p) => roots.display(p)) };
+    // Every path in the answer, the full report included, relative to the data roots.
+    const show = (p: string) => roots.display(p);
+    const files = result.files.map((f) => ({ ...f, input: show(f.input), output: show(f.output) }));
+    const shown = { ...result, inputs: result.inputs.map(show), skimFiles: result.skimFiles.map(show), files };
     return { ...shown, reportJson: JSON.stringify(shown) };
   };
+
+  // A stream call past the limit is refused at once, before it reads anything.
+  const maxStreams = options.maxStreams ?? DEFAULT_MAX_STREAMS;
+  let streams = 0;
+  const limited =
+    <Call extends NodeJS.EventEmitter>(fn: (call: Call) => Promise<void>) =>
+    (call: Call) => {
+      if (streams >= maxStreams) {
+        const why = `the server is serving its maximum of ${maxStreams} streams (StreamBatches, Evaluate) at once; `
+          + 'retry when one ends';
+        call.emit('error', toServiceError(resourceExhausted(why)));
+        return;
+      }
+      streams++;
+      void fn(call).finally(() => streams--);
+    };
 
   const server = new grpc.Server({ ...CHANNEL_OPTIONS, interceptors: options.token ? [bearerTokenInterceptor(options.token)] : [] });
   const { DiffSkim, Health } = services();
   server.addService(DiffSkim.service, {
     describe: unary(describe),
-    streamBatches: (call: Parameters<typeof streamBatches>[2]) => void streamBatches(settings, stats, call),
+    streamBatches: limited((call: Parameters<typeof streamBatches>[2]) => streamBatches(settings, stats, call)),
     runSkim: unary(runSkim),
-    evaluate: (call: Parameters<typeof evaluate>[2]) => void evaluate(options.scorer, settings.maxInFlight, call),
+    evaluate: limited((call: Parameters<typeof evaluate>[2]) => evaluate(options.scorer, settings.maxInFlight, call)),
   });
   server.addService(Health.service, health.handlers);
 

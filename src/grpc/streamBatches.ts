@@ -5,7 +5,7 @@ import { type Schema, sameSchema } from '../batch/schema.js';
 import { listQuantities, quantityOf } from '../selection/quantity.js';
 import { projectionItem } from '../sources/parquetColumns.js';
 import { type ColumnType, type EventSource, type ReadOptions, unreadColumns } from '../sources/types.js';
-import { encodeBatch, encodeSchema, splitForWire } from './codec.js';
+import { encodeBatch, encodeSchema, messageOverhead, rowsPerMessage, splitForWire } from './codec.js';
 import { decodeCut } from './cuts.js';
 import type { DataRoots } from './dataRoots.js';
 import { invalidArgument, toServiceError } from './errors.js';
@@ -17,8 +17,8 @@ export interface StreamSettings {
   openSource: (files: string[]) => EventSource;
   /** Messages handed to grpc-js and not yet flushed, at most (then the source waits). */
   maxInFlight: number;
-  /** Batches above this many bytes are split into several messages. */
-  maxBatchBytes: number;
+  /** Messages stay at or below this many bytes: larger batches are split into several. */
+  maxMessageBytes: number;
   defaultBatchRows: number;
   readAheadMB: number;
 }
@@ -85,10 +85,19 @@ export async function streamBatches(settings: StreamSettings, stats: StreamStats
     checkColumns(info.schema, req.columns, shown, { unsupported });
     checkColumns(info.schema, where.map((c) => c.column), shown, { scalar: true, unsupported });
     const columns = req.columns.length ? req.columns : undefined;
+    const fields = projectedSchema(info.schema, columns ?? info.schema.map((f) => f.name));
+    if (req.batchRows > MAX_BATCH_ROWS) {
+      const max = MAX_BATCH_ROWS;
+      throw invalidArgument(`batch_rows ${req.batchRows} is above the maximum, ${max} (0: the server's default)`);
+    }
+    // By default, batches that fit in one message each (fewer messages than splitting larger ones).
+    const longest = files.reduce((a, b) => (b.length > a.length ? b : a));
+    const room = settings.maxMessageBytes - messageOverhead(fields, longest);
+    const meanLength = (name: string) => (info.columnValues[name] ?? 0) / Math.max(info.rows, 1);
     const options: ReadOptions = {
       columns,
       where,
-      batchRows: Math.min(req.batchRows || settings.defaultBatchRows, MAX_BATCH_ROWS),
+      batchRows: req.batchRows || rowsPerMessage(fields, meanLength, room, settings.defaultBatchRows),
       demand: writer.demand,
       // A batch is serialised (copied into grpc-js's frame) by the time its message is flushed;
       // the demand lets the source start a batch only while fewer than maxInFlight messages
@@ -103,7 +112,8 @@ export async function streamBatches(settings: StreamSettings, stats: StreamStats
       subscription = source.batches(options).subscribe({
         next(batch) {
           maxQueued = Math.max(maxQueued, ++queued);
-          const pieces = splitForWire(batch, settings.maxBatchBytes, where.length === 0);
+          const room = settings.maxMessageBytes - messageOverhead(batch.schema, batch.origin?.file);
+          const pieces = splitForWire(batch, room, where.length === 0);
           pieces.forEach((piece, k) => {
             const newSchema = !schema || !sameSchema(schema, piece.schema);
             schema = piece.schema;
@@ -116,7 +126,7 @@ export async function streamBatches(settings: StreamSettings, stats: StreamStats
       });
     });
     // A stream with no events still tells the client its columns.
-    if (!schema && !writer.gone()) writer.write({ schema: encodeSchema(projectedSchema(info.schema, columns ?? info.schema.map((f) => f.name))), batch: null } satisfies BatchChunkMsg);
+    if (!schema && !writer.gone()) writer.write({ schema: encodeSchema(fields), batch: null } satisfies BatchChunkMsg);
     if (!writer.gone()) call.end();
   } catch (e) {
     if (!writer.gone()) call.emit('error', toServiceError(e, settings.roots));

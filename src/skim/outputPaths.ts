@@ -1,4 +1,4 @@
-import { dirname, relative } from 'node:path';
+import { dirname, isAbsolute, relative, sep } from 'node:path';
 import type { FoundInput } from '../sources/expandInputs.js';
 import { InputError } from '../sources/inputError.js';
 
@@ -12,7 +12,12 @@ import { InputError } from '../sources/inputError.js';
 export function skimOutputPaths(inputs: FoundInput[]): string[] {
   const seen = new Map<string, string>();
   return inputs.map((f) => {
-    const out = `${relative(f.root, f.path).replace(/\.(parquet|root)$/i, '')}.skim.parquet`;
+    const below = relative(f.root, f.path);
+    // A file reached through a symbolic link that leads out of its root (a server's real paths)
+    // would be written outside the output folder.
+    if (below === '..' || below.startsWith(`..${sep}`) || isAbsolute(below))
+      throw new InputError('incompatible', `input ${f.path} is not below ${f.root}, the folder it was found under (through a symbolic link?): name it directly`);
+    const out = `${below.replace(/\.(parquet|root)$/i, '')}.skim.parquet`;
     const other = seen.get(out);
     if (other !== undefined)
       throw new InputError(

@@ -100,21 +100,89 @@ export function binnedAuc(signal: Float64Array, background: Float64Array): numbe
   return totalS > 0 && below > 0 ? sum / (totalS * below) : NaN;
 }
 
-/** Weighted ROC AUC in fixed memory (see LogOddsHistogram), for training's validation. */
+/**
+ * The exact weighted ROC AUC of up to `cap` events: sorted by score, every group of equal scores
+ * one bin of binnedAuc (so pairs count one half only when their scores are equal). Weights stay
+ * signed (an NLO sample's negative weights), as in the sum over all signal/background pairs.
+ * Beyond `cap` events it gives null and the log-odds bins stand in (ties within a bin's width).
+ */
+export class ExactAuc {
+  private score = new Float64Array(1024);
+  private weight = new Float64Array(1024);
+  private signal = new Uint8Array(1024);
+  private n = 0;
+  private overflowed = false;
+
+  constructor(readonly cap = 1 << 20) {}
+
+  add(score: ArrayLike<number>, isSignal: ArrayLike<number>, weight: ArrayLike<number> | null): void {
+    if (this.overflowed) return;
+    if (this.n + score.length > this.cap) {
+      this.overflowed = true;
+      [this.score, this.weight, this.signal] = [new Float64Array(0), new Float64Array(0), new Uint8Array(0)];
+      return;
+    }
+    if (this.n + score.length > this.score.length) this.grow(this.n + score.length);
+    for (let i = 0; i < score.length; i++, this.n++) {
+      // As binned: NaN with 0 (fails), and [0, 1] the range.
+      this.score[this.n] = score[i] > 0 ? Math.min(score[i], 1) : 0;
+      this.signal[this.n] = isSignal[i] > 0.5 ? 1 : 0;
+      this.weight[this.n] = weight ? weight[i] : 1;
+    }
+  }
+
+  /** The AUC (NaN without both classes), or null when more than `cap` events were added. */
+  value(): number | null {
+    if (this.overflowed) return null;
+    // The distinct scores, sorted (a typed array sorts numerically, fast); each event's group by bisection.
+    const sorted = this.score.slice(0, this.n).sort();
+    let groups = 0;
+    for (let k = 0; k < sorted.length; k++) {
+      if (groups === 0 || sorted[k] !== sorted[groups - 1]) sorted[groups++] = sorted[k];
+    }
+    const distinct = sorted.subarray(0, groups);
+    const signal = new Float64Array(groups);
+    const background = new Float64Array(groups);
+    for (let i = 0; i < this.n; i++) {
+      const x = this.score[i];
+      let [lo, hi] = [0, groups - 1];
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (distinct[mid] < x) lo = mid + 1;
+        else hi = mid;
+      }
+      (this.signal[i] ? signal : background)[lo] += this.weight[i];
+    }
+    return binnedAuc(signal, background);
+  }
+
+  private grow(atLeast: number): void {
+    const size = Math.min(this.cap, Math.max(atLeast, 2 * this.score.length));
+    const [score, weight, signal] = [new Float64Array(size), new Float64Array(size), new Uint8Array(size)];
+    score.set(this.score.subarray(0, this.n));
+    weight.set(this.weight.subarray(0, this.n));
+    signal.set(this.signal.subarray(0, this.n));
+    [this.score, this.weight, this.signal] = [score, weight, signal];
+  }
+}
+
+/** Weighted ROC AUC for training's validation: exact (ExactAuc), or binned (LogOddsHistogram) beyond its cap. */
 export class AucAccumulator {
   private readonly histogram = new LogOddsHistogram(2);
+  private readonly exact = new ExactAuc();
 
-  /** score in [0, 1]; label 1 = signal; weight defaults to 1. */
+  /** score in [0, 1]; label 1 = signal; weight defaults to 1 (signed weights stay signed). */
   add(score: ArrayLike<number>, label: ArrayLike<number>, weight?: ArrayLike<number>): void {
     const [signal, background] = this.histogram.channels;
     for (let i = 0; i < score.length; i++) {
       (label[i] > 0.5 ? signal : background)[this.histogram.binOf(score[i])] += weight ? weight[i] : 1;
     }
+    this.exact.add(score, label, weight ?? null);
   }
 
   /** Probability that a signal event scores above a background event (NaN without both classes). */
   value(): number {
     const [signal, background] = this.histogram.channels;
-    return binnedAuc(signal, background);
+    return this.exact.value() ?? binnedAuc(signal, background);
   }
 }

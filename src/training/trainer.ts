@@ -22,6 +22,7 @@ import { collectStats, type DataStats, quantile, type QuantityStats } from './st
 import { fusedStepper, tfStepper } from './steppers.js';
 import { type DataFigures, otherData, otherSettings } from './trainState.js';
 import type { TrainState } from './trainState.js';
+import { WeightSigns } from './weightSigns.js';
 
 export interface EpochRecord {
   epoch: number;
@@ -120,12 +121,16 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const columns = projection([...quantities, label, ...(p.weight ? [p.weight] : []), ...eventBytesColumns(bytesModel)]);
   const t = p.training;
   // Labels and event weights are checked on the source's own batches, whose origin still locates each event.
+  // The first pass (collectStats) sees every event before the split: it also sums the weights' signs.
+  const signs = new WeightSigns();
+  let firstPass = true;
   const read = (take: 'train' | 'validation') =>
     source.batches({ columns }).pipe(
       tap((b) => {
         args.signal?.throwIfAborted();
-        eventLabels(b, label);
-        eventWeights(b, p.weight);
+        const y = eventLabels(b, label);
+        const w = eventWeights(b, p.weight);
+        if (firstPass) signs.add(y, w);
       }),
       splitTrainValidation(t.validationFraction, t.seed, take),
     );
@@ -141,6 +146,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     throw e.at(`${where} (the checkpoint after epoch ${lastSaved + 1} is kept)`);
   };
   const stats = await collectStats(read('train'), quantities, { label, weight: p.weight, seed: t.seed }).catch(stopped);
+  firstPass = false;
+  const signsWarning = p.weight ? signs.warning(p.weight) : null;
   if (stats.events === 0) throw new Error(`pipeline '${p.name}': the training split is empty`);
   const data: DataFigures = {
     rows: info.rows,
@@ -262,6 +269,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const last = history[history.length - 1];
   const warnings = vanishedCutWarnings(model, stats);
   if (chosen.note) warnings.push(chosen.note);
+  if (signsWarning) warnings.push(signsWarning);
   if (kind === 'mlp' && p.cuts.length > 0) warnings.push(`model kind 'mlp' learns no cuts: the ${p.cuts.length} cut(s) listed were left out`);
   warnings.push(...checkpointWarnings);
   if (skippedTotal > 0) warnings.push(`${skippedTotal} minibatch step(s) had a non-finite loss or gradient (or no weight) and were skipped`);

@@ -39,4 +39,28 @@ describe('examples/grpc-client.ts', () => {
     expect(stdout).toContain(`skim: 3000 events in, ${n} kept, ${3000 - (n as number)} cut; skims/a.skim.parquet`);
     expect(existsSync(join(base, 'skims', 'a.skim.parquet'))).toBe(true);
   });
+
+  it('takes a between cut, and answers a cut the server does not take, or a refused call, with one line and status 1', async () => {
+    const run = (...extra: string[]) =>
+      promisify(execFile)(process.execPath, [
+        ...['--import', 'tsx', 'examples/grpc-client.ts', '--address', `127.0.0.1:${server.port}`, '--path', 'mc/a.parquet'],
+        ...extra,
+      ]).then(
+        ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const between = await run('--columns', 'met', '--where', '20<met<40');
+    const [{ n }] = await sql(`SELECT count(*)::INT AS n FROM '${join(base, 'mc', 'a.parquet')}' WHERE met > 20 AND met < 40`);
+    expect(between.stdout).toContain(`streamed ${n} events`);
+    for (const [where, message] of [
+      ['met>=20', /^grpc-client: --where 'met>=20': the server's cuts are strict, '>=' is not one of them/],
+      ['met>twenty', /^grpc-client: --where 'met>twenty': 'twenty' is not a number/],
+      ['nope>1', /^grpc-client: gRPC StreamBatches on \S+ failed \(INVALID_ARGUMENT\): column 'nope' is not in mc\/a\.parquet/],
+    ] as const) {
+      const { code, stderr } = await run('--where', where);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(message);
+      expect(stderr.trim().split('\n')).toHaveLength(1); // no stack trace
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -11,14 +11,16 @@ import { encodeCut } from '../../src/grpc/cuts.js';
 import { evaluateRemote } from '../../src/grpc/evaluateClient.js';
 import { grpcSource } from '../../src/grpc/grpcSource.js';
 import { localServerOptions } from '../../src/grpc/localBackends.js';
-import type { BatchChunkMsg, SkimReportMsg } from '../../src/grpc/protos.js';
+import { type BatchChunkMsg, PROTO_DIR, type SkimReportMsg } from '../../src/grpc/protos.js';
 import { type RunningServer, startServer } from '../../src/grpc/server.js';
 import { saveModel } from '../../src/model/io.js';
 import { createModel } from '../../src/model/model.js';
 import { mlpScore, scoreBatch } from '../../src/model/score.js';
 import type { HardCut } from '../../src/selection/cutsFile.js';
+import { CODECS } from '../../src/sinks/parquetSink.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { parquetSource } from '../../src/sources/parquet.js';
+import { rootSource } from '../../src/sources/rootSource.js';
 import { Demand } from '../../src/sources/demand.js';
 import { openDescriptors } from '../parquet/helpers.js';
 import { ROOT_DIR } from '../root/reference.js';
@@ -86,6 +88,37 @@ describe('gRPC over real Parquet files', () => {
     expect(info.rows).toBe(10000);
     expect(info.files.map((f) => f.path)).toEqual(['mc/a.parquet', 'mc/b.parquet']);
     expect(info.schema.find((f) => f.name === 'jet_pt')).toMatchObject({ type: 'float32', list: true });
+  });
+
+  it("'trap/d[*]/x' (an in-root folder 'd*' beside a link 'trap/dz' out of the root) streams and skims the in-root file only", async () => {
+    mkdirSync(join(base, 'outside'));
+    mkdirSync(join(root, 'trap', 'd*'), { recursive: true });
+    await sql(`COPY (SELECT 2 AS x) TO '${join(base, 'outside', 'secret.parquet')}' (FORMAT parquet)`);
+    await sql(`COPY (SELECT 1 AS x) TO '${join(root, 'trap', 'd*', 'secret.parquet')}' (FORMAT parquet)`);
+    symlinkSync(join(base, 'outside'), join(root, 'trap', 'dz'));
+    for (const path of ['trap/d[*]/secret.parquet', 'trap/d?/secret.parquet']) {
+      expect((await grpcSource(address, { paths: [path] }).describe()).files.map((f) => f.path)).toEqual(['trap/d*/secret.parquet']);
+      expect(rowsOf(await lastValueFrom(grpcSource(address, { paths: [path] }).batches().pipe(toArray())))).toEqual([[1]]);
+    }
+    const skim = { inputs: ['trap/d[*]/secret.parquet'], cuts: [], outputDir: 'trap/skim' };
+    const report = await unaryCall<SkimReportMsg>(address, {}, 'runSkim', skim);
+    // Mirrored below the glob's root, 'trap': the folder 'd*' (read back as a file, not a pattern).
+    expect(report.skimFiles).toEqual(['trap/skim/d*/secret.skim.parquet']);
+    expect(await sql(`SELECT x FROM read_parquet('${root}/trap/skim/d[*]/secret.skim.parquet')`)).toEqual([{ x: 1 }]);
+    // A ROOT file so named is read as named too: the in-root one, never what the link 'trap/rz' leads to.
+    mkdirSync(join(root, 'trap', 'r*'));
+    mkdirSync(join(base, 'outside', 'r'));
+    writeFileSync(join(root, 'trap', 'r*', 'hzz.root'), readFileSync(join(ROOT_DIR, 'uproot-HZZ.root')));
+    writeFileSync(join(base, 'outside', 'r', 'hzz.root'), readFileSync(join(ROOT_DIR, 'uproot-Zmumu.root')));
+    symlinkSync(join(base, 'outside', 'r'), join(root, 'trap', 'rz'));
+    const hzz = await rootSource([join(ROOT_DIR, 'uproot-HZZ.root')]).describe();
+    for (const path of ['trap/r[*]/hzz.root', 'trap/r?/*.root']) {
+      const info = await grpcSource(address, { paths: [path] }).describe();
+      expect(info.files.map((f) => f.path)).toEqual(['trap/r*/hzz.root']);
+      expect(info.rows).toBe(hzz.rows);
+      const streamed = await lastValueFrom(grpcSource(address, { paths: [path], columns: ['NJet'] }).batches().pipe(toArray()));
+      expect(streamed.reduce((n, b) => n + b.length, 0)).toBe(hzz.rows);
+    }
   });
 
   it('a slow client gets the file rows while messages wait in grpc-js (the server refills its batch arrays)', async () => {
@@ -172,9 +205,11 @@ describe('gRPC over real Parquet files', () => {
     expect(cut).not.toContain(root);
   });
 
-  it('a batch size beyond what the server allocates is capped, and a stream with no events still sends its schema', async () => {
-    const huge = await lastValueFrom(grpcSource(address, { paths: ['mc/a.parquet'], columns: ['id'] }).batches({ batchRows: 4294967295 }).pipe(toArray()));
-    expect(huge.map((b) => b.length)).toEqual([5000]);
+  it('a batch size beyond what the server allocates is INVALID_ARGUMENT naming the maximum, and a stream with no events still sends its schema', async () => {
+    const source = grpcSource(address, { paths: ['mc/a.parquet'], columns: ['id'] });
+    const rows = (batchRows: number) => lastValueFrom(source.batches({ batchRows }).pipe(toArray()));
+    expect((await rows(1 << 20)).map((b) => b.length)).toEqual([5000]);
+    await expect(rows(4294967295)).rejects.toThrow(/INVALID_ARGUMENT.*batch_rows 4294967295 is above the maximum, 1048576/);
     const { client, metadata } = connect(address);
     const messages = await new Promise<BatchChunkMsg[]>((resolve, reject) => {
       const got: BatchChunkMsg[] = [];
@@ -221,11 +256,30 @@ describe('gRPC over real Parquet files', () => {
     expect(readdirSync(out)).toEqual(['a.skim.parquet']);
   });
 
+  it('RunSkim takes each codec the proto lists, and only those, and writes it (as DuckDB reads the skim)', async () => {
+    const proto = readFileSync(join(PROTO_DIR, 'diffskim/v1/diffskim.proto'), 'utf8');
+    const listed = /\/\/ Parquet codec: ([a-z0-9, ]+); empty = /.exec(proto)![1].split(', ');
+    expect([...listed].sort()).toEqual([...CODECS].sort());
+    for (const codec of listed) {
+      await unaryCall(address, {}, 'runSkim', { inputs: ['mc/a.parquet'], cuts: [], outputDir: `skims/codec-${codec}`, codec });
+      const used = await sql(`SELECT DISTINCT compression FROM parquet_metadata('${root}/skims/codec-${codec}/a.skim.parquet')`);
+      const names = used.map((r) => String(r.compression).toLowerCase().replace('lz4_raw', 'lz4'));
+      expect([codec, names]).toEqual([codec, [codec]]);
+    }
+  });
+
   it('RunSkim writes the same skim as a local runSkim and reports the same counts', async () => {
     const cuts = { cuts: WHERE, score: null };
     const report = await unaryCall<SkimReportMsg>(address, {}, 'runSkim', { inputs: ['mc'], cuts: WHERE.map(encodeCut), outputDir: 'skims/remote', keep: ['id', 'pt', 'jet_pt'] });
     const local = await runSkim({ inputs: [join(root, 'mc', 'a.parquet'), join(root, 'mc', 'b.parquet')], cuts, outDir: join(base, 'local'), keep: ['id', 'pt', 'jet_pt'] });
     expect(report.skimFiles).toEqual(['skims/remote/a.skim.parquet', 'skims/remote/b.skim.parquet']);
+    // The full report names files as the rest of the answer does: relative to the data root.
+    const full = JSON.parse(report.reportJson);
+    expect(full.files.map((f: { input: string; output: string }) => [f.input, f.output])).toEqual([
+      ['mc/a.parquet', 'skims/remote/a.skim.parquet'],
+      ['mc/b.parquet', 'skims/remote/b.skim.parquet'],
+    ]);
+    expect(report.reportJson).not.toContain(root);
     expect([report.eventsIn, report.eventsKept, report.eventsCut]).toEqual([local.eventsIn, local.eventsKept, local.eventsCut]);
     for (const f of ['a', 'b']) {
       const [{ d }] = await sql(`SELECT count(*)::INT AS d FROM (SELECT * FROM '${root}/skims/remote/${f}.skim.parquet' EXCEPT ALL SELECT * FROM '${base}/local/${f}.skim.parquet')`);

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { firstValueFrom, lastValueFrom, take, tap, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { concatBatches, type EventBatch, selectColumns } from '../../src/batch/batch.js';
-import { unaryCall } from '../../src/grpc/client.js';
+import { concatBatches, type EventBatch, makeBatch, selectColumns } from '../../src/batch/batch.js';
+import { connect, unaryCall } from '../../src/grpc/client.js';
 import { evaluateRemote } from '../../src/grpc/evaluateClient.js';
 import { services } from '../../src/grpc/protos.js';
 import { grpcSource } from '../../src/grpc/grpcSource.js';
 import { type RunningServer, type ServerOptions, startServer } from '../../src/grpc/server.js';
+import { MAX_BATCH_ROWS } from '../../src/grpc/streamBatches.js';
 import type { HardCut } from '../../src/selection/cutsFile.js';
 import { parquetSink } from '../../src/sinks/parquetSink.js';
 import { Demand } from '../../src/sources/demand.js';
@@ -194,6 +195,81 @@ describe('Evaluate', () => {
     // + server read buffer (16) + one scoring + replies on their way back (each ~4 kB, so the
     // window holds many). Bounded (measured 48), and far below the 150 sent.
     expect(maxAhead).toBeLessThan(70);
+  });
+});
+
+describe('service limits', () => {
+  it('a batch above the maximum is INVALID_ARGUMENT before it is scored', async () => {
+    let scored = 0;
+    const scorer = { columns: ['x'], score: (b: EventBatch) => ((scored += b.length), new Float32Array(b.length)) };
+    const { address } = await serve(newCounters(), { scorer });
+    async function* huge() {
+      yield makeBatch({ x: new Float64Array(MAX_BATCH_ROWS + 1) }, { x: 'float64' });
+    }
+    await expect(lastValueFrom(evaluateRemote(address, huge()))).rejects.toThrow(/INVALID_ARGUMENT.*batch 0 has 1048577 events, above the maximum, 1048576/);
+    expect(scored).toBe(0);
+  });
+
+  it('a large batch is scored in pieces: health checks are answered meanwhile, and a passed deadline stops the scoring', async () => {
+    let scored = 0;
+    let lastPieceAt = 0;
+    const scorer = {
+      columns: ['x'],
+      score: (b: EventBatch) => {
+        const t = Date.now() + (30 * b.length) / 65536; // 30 ms per 65,536 events: a slow model
+        while (Date.now() < t);
+        scored += b.length;
+        lastPieceAt = Date.now();
+        return Float32Array.from(b.columns.x.values as Float64Array, (x) => x * 2);
+      },
+    };
+    const { address } = await serve(newCounters(), { scorer });
+    const x = Float64Array.from({ length: MAX_BATCH_ROWS }, (_, i) => i % 1000);
+    async function* one() {
+      yield makeBatch({ x }, { x: 'float64' });
+    }
+    // A health check sent while the batch is being scored is answered before its last piece.
+    const scores = lastValueFrom(evaluateRemote(address, one()));
+    await waitFor(() => scored > 0);
+    const healthAt = await healthCheck(address, '').then(() => Date.now());
+    const got = await scores;
+    expect(got.length).toBe(x.length);
+    expect(got.filter((v, i) => v !== x[i] * 2).length).toBe(0); // every piece in its place
+    expect(healthAt).toBeLessThan(lastPieceAt);
+    // A deadline passing mid-batch ends the call, and the scoring stops.
+    scored = 0;
+    await expect(lastValueFrom(evaluateRemote(address, one(), { deadlineMs: 150 }))).rejects.toThrow(/DEADLINE_EXCEEDED/);
+    await sleep(600); // longer than the rest of the batch would take
+    expect(scored).toBeGreaterThan(0);
+    expect(scored).toBeLessThan(MAX_BATCH_ROWS);
+  });
+
+  it('streams beyond maxStreams are RESOURCE_EXHAUSTED; one ending frees its place; other calls are still served', async () => {
+    // Clients that open a stream and do not read it (the source is slow: the streams stay open).
+    const { root } = dataRoot(['slow.parquet']);
+    const scorer = { columns: ['x'], score: (b: EventBatch) => new Float32Array(b.length) };
+    server = await startServer({ dataRoots: [root], openSource: (f) => memorySource(BATCHES, f[0], newCounters(), 1000), maxStreams: 2, scorer });
+    const at = `127.0.0.1:${server.port}`;
+    const idle = [0, 1].map(() => {
+      const { client, metadata } = connect(at);
+      const call = client.streamBatches({ paths: ['slow.parquet'] }, metadata());
+      call.on('error', () => undefined);
+      return { client, call };
+    });
+    await waitFor(() => server!.stats.active === 2);
+    expect(await codeOf(lastValueFrom(grpcSource(at, { paths: ['slow.parquet'] }).batches()))).toBe('RESOURCE_EXHAUSTED');
+    async function* one() {
+      yield BATCHES[0];
+    }
+    await expect(lastValueFrom(evaluateRemote(at, one()))).rejects.toThrow(/RESOURCE_EXHAUSTED.*maximum of 2 streams/);
+    expect(await healthCheck(at, '')).toBe('SERVING');
+    expect(await codeOf(unaryCall(at, {}, 'describe', { paths: ['slow.parquet'] }))).toBe('OK');
+    idle[0].call.cancel();
+    idle[0].client.close();
+    await waitFor(() => server!.stats.active === 1);
+    expect((await lastValueFrom(evaluateRemote(at, one()))).length).toBe(BATCHES[0].length);
+    idle[1].call.cancel();
+    idle[1].client.close();
   });
 });
 

@@ -109,6 +109,21 @@ describe('outputs mirror the input tree', () => {
     expect(report.inputs).toEqual(PARTS.map((p) => join(dir, 'in', p)));
   });
 
+  it('RunSkim: a file reached through an in-root link out of the searched folder is refused, nothing written outside', async () => {
+    await mkdir(join(dir, 'linked', 'in'), { recursive: true });
+    await symlink('../../in/2019', join(dir, 'linked', 'in', 'elsewhere'));
+    const server = await startServer({ dataRoots: [dir], ...(await localServerOptions()) });
+    try {
+      const request = { inputs: ['linked/in'], cuts: [encodeCut({ column: 'met', op: '>', value: 60 })], outputDir: 'linked/out' };
+      const e = (await unaryCall(`127.0.0.1:${server.port}`, {}, 'runSkim', request).catch((x: Error) => x)) as Error;
+      expect(e.message).toMatch(/INVALID_ARGUMENT.*in\/2019\/part0.parquet is not below linked\/in.*name it directly/);
+      expect(await skimFilesBelow(join(dir, 'linked'))).toEqual([]);
+      expect(await skimFilesBelow(join(dir, 'in'))).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('RunSkim: the same mirrored outputs under output_dir, named relative to the data root', async () => {
     const server = await startServer({ dataRoots: [dir], ...(await localServerOptions()) });
     try {

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { lastValueFrom } from 'rxjs';
 import { parquetSink, parseCodec, type Codec } from '../../sinks/parquetSink.js';
+import { expandInputs } from '../../sources/expandInputs.js';
 import { DEFAULT_ROOT_BATCH_ROWS, rootSource } from '../../sources/rootSource.js';
 import { type ColumnType, columnList } from '../../sources/types.js';
+import { formatBytes } from '../../util/formatBytes.js';
 
 export interface ConvertOptions {
   tree?: string;
@@ -39,7 +41,7 @@ export function register(program: Command): void {
     .description('convert a ROOT TTree to Parquet: numeric branches as columns, jagged branches (Jet_pt[nJet]) as lists')
     .argument('<input>', 'ROOT file, directory of .root files, or glob')
     .argument('<output>', 'Parquet file to write')
-    .option('--tree <name>', 'tree to read (default: the only tree in the file, else Events)')
+    .option('--tree <name>', 'tree to read, dir/tree for one in a directory (default: the only tree, else Events)')
     .option('--branches <list>', 'comma-separated branches or quantities such as count(Jet_pt), first(Jet_pt) (default: every readable branch)')
     .option('--codec <codec>', 'Parquet compression', 'zstd')
     .option('--batch-rows <n>', 'events per batch / row group', String(DEFAULT_ROOT_BATCH_ROWS))
@@ -51,15 +53,12 @@ export function register(program: Command): void {
         .map((s) => s.trim())
         .filter(Boolean);
       const t0 = performance.now();
-      const r = await convertRootToParquet([input], output, { tree: o.tree, branches, codec: parseCodec(o.codec), batchRows });
+      const inputs = (await expandInputs([input], process.cwd(), 'root')).map((f) => f.path);
+      const r = await convertRootToParquet(inputs, output, { tree: o.tree, branches, codec: parseCodec(o.codec), batchRows });
       const s = (performance.now() - t0) / 1000;
       process.stdout.write(
-        `${output}: ${r.rows} events, ${r.columns} columns, ${mb(r.bytesOut)} MB Parquet from ${mb(r.bytesIn)} MB ROOT (${(r.rows / s).toFixed(0)} events/s)\n`,
+        `${output}: ${r.rows} events, ${r.columns} columns, ${formatBytes(r.bytesOut)} Parquet from ${formatBytes(r.bytesIn)} ROOT (${(r.rows / s).toFixed(0)} events/s)\n`,
       );
       if (r.skipped.length) process.stdout.write(`skipped branches diffskim cannot read: ${columnList(r.skipped)}\n`);
     });
-}
-
-function mb(bytes: number): string {
-  return (bytes / 1e6).toFixed(3);
 }

@@ -44,6 +44,7 @@ export function evalSummary(e: Evaluation): string[] {
       `eps_S ${pct(w.targetSignalEfficiency).padStart(6)}:  score >= ${w.threshold.toPrecision(4)}, ` +
         `eps_B ${pct(w.backgroundEfficiency)}, keeps ${pct(w.keptFraction)} of events`,
     );
+  lines.push(...e.warnings.map((w) => `warning:     ${w}`));
   return lines;
 }
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import type { Command } from 'commander';
 import { localServerOptions } from '../../grpc/localBackends.js';
-import { startServer } from '../../grpc/server.js';
+import { DEFAULT_MAX_STREAMS, startServer } from '../../grpc/server.js';
 import { useStreamingHeapGrowth } from '../../util/heapGrowth.js';
 
 interface ServeCliOptions {
@@ -13,6 +13,7 @@ interface ServeCliOptions {
   tlsCert?: string;
   tlsKey?: string;
   model?: string;
+  maxStreams: string;
 }
 
 export function register(program: Command): void {
@@ -26,9 +27,18 @@ export function register(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate chain (with --tls-key: serve over TLS)')
     .option('--tls-key <file>', 'PEM private key')
     .option('--model <dir>', 'trained model folder, for Evaluate and skims with a score cut')
+    .option(
+      '--max-streams <n>',
+      'StreamBatches and Evaluate calls served at once; more are RESOURCE_EXHAUSTED (each may hold ~100 MB)',
+      String(DEFAULT_MAX_STREAMS),
+    )
     .action(async (o: ServeCliOptions) => {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: '${o.port}' is not a port number`);
+      const maxStreams = Number(o.maxStreams);
+      if (!Number.isInteger(maxStreams) || maxStreams < 1) {
+        throw new Error(`--max-streams: '${o.maxStreams}' is not a whole number of at least 1`);
+      }
       if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
       const read = (f: string, what: string) => readFile(f).catch((e: Error) => Promise.reject(new Error(`${what} ${f}: ${e.message}`)));
       const tls = o.tlsCert && o.tlsKey ? { cert: await read(o.tlsCert, '--tls-cert'), key: await read(o.tlsKey, '--tls-key') } : undefined;
@@ -43,7 +53,8 @@ export function register(program: Command): void {
       const token = o.token ?? process.env.DIFFSKIM_TOKEN;
       useStreamingHeapGrowth();
       const backends = await localServerOptions(o.model);
-      const server = await startServer({ dataRoots: o.dataRoot, token, tls, ...backends }, `${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`);
+      const address = `${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
+      const server = await startServer({ dataRoots: o.dataRoot, token, tls, maxStreams, ...backends }, address);
       const warn = !token || !tls ? ` (${[!tls && 'no TLS', !token && 'no token'].filter(Boolean).join(', ')})` : '';
       process.stderr.write(`diffskim serve: listening on ${o.host}:${server.port}${warn}; data roots: ${o.dataRoot.join(', ')}${o.model ? `; model: ${o.model}` : ''}\n`);
       await new Promise<void>((resolve) => {
