@@ -42,14 +42,21 @@ beforeAll(async () => {
       CASE WHEN i % 17 = 0 THEN NULL ELSE [(j * 3 + i % 5)::FLOAT FOR j IN range(i % 4)] END AS jets
     FROM range(${ROWS}) t(i)) TO '${file}' (FORMAT parquet, ROW_GROUP_SIZE 50000)`);
   // A stand-in model for Evaluate: scores x * 0.5, which the Python side checks with numpy.
-  const scorer = { columns: ['x'], score: (b: Parameters<typeof flatAsFloat64>[0]) => Float32Array.from(flatAsFloat64(b, 'x'), (v) => v * 0.5) };
+  const scorer = {
+    columns: ['x'],
+    score: (b: Parameters<typeof flatAsFloat64>[0]) => Float32Array.from(flatAsFloat64(b, 'x'), (v) => v * 0.5),
+  };
   const options = { dataRoots: [join(base, 'data')], ...(await localServerOptions()), scorer, token: TOKEN };
   server = await startServer(options);
   if (!noOpenssl) {
     const key = join(base, 'key.pem');
     cert = join(base, 'cert.pem');
     const subject = ['-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'];
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', ...subject], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', ...subject],
+      { stdio: 'ignore' },
+    );
     tlsServer = await startServer({ ...options, tls: { cert: readFileSync(cert), key: readFileSync(key) } });
   }
 }, 60_000);
@@ -73,23 +80,30 @@ async function python(calls: object[], opts: { port?: number; token?: string; tl
 async function duckdbSummary(where = 'TRUE', columns = ['id', 'x', 'f', 'flag', 'n', 'jets']) {
   const flat = columns.filter((c) => c !== 'jets');
   const items = flat.map((c) => `sum(${c}::DOUBLE) AS "${c}_sum", count(${c}) AS "${c}_valid"`);
-  if (columns.includes('jets')) items.push(`sum(list_sum(jets)::DOUBLE) AS jets_sum, count(jets) AS jets_valid, sum(len(jets)) AS jets_count`);
+  if (columns.includes('jets'))
+    items.push(`sum(list_sum(jets)::DOUBLE) AS jets_sum, count(jets) AS jets_valid, sum(len(jets)) AS jets_count`);
   const [r] = await sql(`SELECT count(*) AS events, ${items.join(', ')} FROM '${file}' WHERE ${where}`);
   const out: Record<string, object> = {};
   for (const c of columns) {
-    out[c] = { sum: Number(r[`${c}_sum`] ?? 0), valid: Number(r[`${c}_valid`]), ...(c === 'jets' ? { count_sum: Number(r.jets_count) } : {}) };
+    out[c] = {
+      sum: Number(r[`${c}_sum`] ?? 0),
+      valid: Number(r[`${c}_valid`]),
+      ...(c === 'jets' ? { count_sum: Number(r.jets_count) } : {}),
+    };
   }
   return { events: Number(r.events), columns: out };
 }
 
 describe.skipIf(noPython)('the Python client (clients/python)', () => {
   it('ships stubs generated from proto/ as they are now', () => {
-    const r = spawnSync(PYTHON, [join(import.meta.dirname, '../../clients/python/generate_stubs.py'), '--check'], { encoding: 'utf8' });
+    const r = spawnSync(PYTHON, [join(import.meta.dirname, '../../clients/python/generate_stubs.py'), '--check'], {
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
 
-  it("streams the file as DuckDB reads it: counts, sums and nulls per column, with and without cuts", async () => {
+  it('streams the file as DuckDB reads it: counts, sums and nulls per column, with and without cuts', async () => {
     const cuts = [
       { column: 'x', op: '>', value: 500 },
       { column: 'count(jets)', op: 'between', low: 0.5, high: 3 },
@@ -105,11 +119,19 @@ describe.skipIf(noPython)('the Python client (clients/python)', () => {
     expect(all.batches).toBeGreaterThan(1);
     expect({ events: cut.events, columns: cut.columns }).toEqual(await duckdbSummary(where));
     expect(cut.batches).toBeGreaterThan(5);
-    expect({ events: projected.events, columns: projected.columns }).toEqual(await duckdbSummary('x > 500', ['f', 'jets']));
+    expect({ events: projected.events, columns: projected.columns }).toEqual(
+      await duckdbSummary('x > 500', ['f', 'jets']),
+    );
   }, 120_000);
 
   it('describes the file, skims it on the server and evaluates batches', async () => {
-    const cuts = { cuts: [{ column: 'x', op: '<', value: 250 }, { column: 'first(jets)', op: '>', value: 1.5 }], score: null };
+    const cuts = {
+      cuts: [
+        { column: 'x', op: '<', value: 250 },
+        { column: 'first(jets)', op: '>', value: 1.5 },
+      ],
+      score: null,
+    };
     const [info, skim, scores] = await python([
       { op: 'describe', paths: ['events.parquet'] },
       { op: 'skim', inputs: ['events.parquet'], cuts, output_dir: 'skim' },
@@ -135,7 +157,10 @@ describe.skipIf(noPython)('the Python client (clients/python)', () => {
   });
 
   it.skipIf(noOpenssl)('talks TLS, trusting the certificate it is given', async () => {
-    const [info] = await python([{ op: 'describe', paths: ['events.parquet'] }], { port: tlsServer!.port, tlsCert: cert });
+    const [info] = await python([{ op: 'describe', paths: ['events.parquet'] }], {
+      port: tlsServer!.port,
+      tlsCert: cert,
+    });
     expect(info.rows).toBe(ROWS);
   });
 });

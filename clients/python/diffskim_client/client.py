@@ -62,7 +62,8 @@ class Client:
         """Files, schema, rows and bytes of a dataset (files, directories or globs in a data root)."""
         info = self._call(self._stub.Describe, diffskim_pb2.DescribeRequest(paths=list(paths)))
         return {
-            'files': [{'path': f.path, 'bytes': f.bytes, 'rows': f.rows, 'row_groups': f.row_groups} for f in info.files],
+            'files': [{'path': f.path, 'bytes': f.bytes, 'rows': f.rows, 'row_groups': f.row_groups}
+                      for f in info.files],
             'schema': [{'name': f.name, 'type': batch_pb2.DType.Name(f.type).lower(), 'list': f.list,
                         'nullable': f.nullable} for f in info.schema.fields],
             'rows': info.rows,
@@ -91,9 +92,9 @@ class Client:
         or a list of its cuts. Returns the report's fields, and `report`, the whole report."""
         cuts_file = cuts if isinstance(cuts, dict) else {'cuts': cuts, 'score': None}
         score = cuts_file.get('score')
-        request = diffskim_pb2.SkimRequest(inputs=list(inputs), cuts=hard_cuts(cuts_file['cuts']), output_dir=output_dir,
-                                           keep=list(keep), codec=codec, score_cut=score is not None,
-                                           score_threshold=score['value'] if score else 0)
+        request = diffskim_pb2.SkimRequest(inputs=list(inputs), cuts=hard_cuts(cuts_file['cuts']),
+                                           output_dir=output_dir, keep=list(keep), codec=codec,
+                                           score_cut=score is not None, score_threshold=score['value'] if score else 0)
         r = self._call(self._stub.RunSkim, request, timeout=timeout or self._timeout)
         return {
             'inputs': list(r.inputs), 'skim_files': list(r.skim_files), 'events_in': r.events_in,

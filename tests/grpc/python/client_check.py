@@ -47,15 +47,16 @@ def run(client, call):
         # The test server's model scores x * 0.5: checked here against numpy's own product.
         batches = [{'x': np.arange(n, dtype=np.float64) - 7.25} for n in call['sizes']]
         scores = list(client.evaluate(batches))
-        return {'lengths': [len(s) for s in scores],
-                'max_error': max(float(np.abs(s - (b['x'] * 0.5).astype(np.float32)).max()) for s, b in zip(scores, batches))}
+        errors = [np.abs(s - (b['x'] * 0.5).astype(np.float32)).max() for s, b in zip(scores, batches)]
+        return {'lengths': [len(s) for s in scores], 'max_error': float(max(errors))}
     raise ValueError(op)
 
 
 spec = json.load(open(sys.argv[1]))
 tls = pathlib.Path(spec['tls_cert']).read_bytes() if spec.get('tls_cert') else False
 results = []
-with Client(spec['address'], token=spec.get('token'), tls=tls, server_name='localhost' if tls else None, timeout=120) as c:
+server_name = 'localhost' if tls else None
+with Client(spec['address'], token=spec.get('token'), tls=tls, server_name=server_name, timeout=120) as c:
     for call in spec['calls']:
         try:
             results.append(run(c, call))
