@@ -1,14 +1,14 @@
-import { cutsToSql, type CutsFile } from "./cutsFile.js";
-import { cutsToNumpy } from "./exportPython.js";
-import { cutsToRdf } from "./exportRdf.js";
-import { cutsToServicex, type ServicexOptions } from "./exportServicex.js";
+import { cutsToSql, type CutsFile } from './cutsFile.js';
+import { cutsToNumpy } from './exportPython.js';
+import { cutsToRdf } from './exportRdf.js';
+import { cutsToServicex, type ServicexOptions } from './exportServicex.js';
 
 /**
  * cuts.json in the languages of other tools; each selects exactly the events the skim keeps.
  * The classifier's score cut needs diffskim's model, so it cannot be exported: it is refused
  * unless dropped on purpose (withoutScore), and then the export selects a superset of the skim.
  */
-export const EXPORT_TARGETS = ["sql", "numpy", "rdf", "servicex"] as const;
+export const EXPORT_TARGETS = ['sql', 'numpy', 'rdf', 'servicex'] as const;
 export type ExportTarget = (typeof EXPORT_TARGETS)[number];
 
 export interface ExportOptions {
@@ -19,11 +19,7 @@ export interface ExportOptions {
 
 export class ExportError extends Error {}
 
-export function exportCuts(
-  cuts: CutsFile,
-  target: ExportTarget,
-  opts: ExportOptions = {},
-): string {
+export function exportCuts(cuts: CutsFile, target: ExportTarget, opts: ExportOptions = {}): string {
   if (cuts.score && !opts.withoutScore) {
     throw new ExportError(
       `the cuts file has a classifier score cut (score > ${cuts.score.value}), which needs diffskim's model and ` +
@@ -31,18 +27,16 @@ export function exportCuts(
     );
   }
   switch (target) {
-    case "sql":
+    case 'sql':
       return cutsToSql(cuts.cuts);
-    case "numpy":
+    case 'numpy':
       return cutsToNumpy(cuts.cuts);
-    case "rdf":
+    case 'rdf':
       return cutsToRdf(cuts.cuts);
-    case "servicex": {
+    case 'servicex': {
       const { dataset, tree } = opts.servicex ?? {};
       if (!dataset || !tree)
-        throw new ExportError(
-          "--to servicex needs --dataset (a Rucio scope:name) and --tree (the TTree to read)",
-        );
+        throw new ExportError('--to servicex needs --dataset (a Rucio scope:name) and --tree (the TTree to read)');
       return cutsToServicex(cuts, { ...opts.servicex, dataset, tree });
     }
   }

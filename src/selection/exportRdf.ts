@@ -1,5 +1,5 @@
-import type { HardCut } from "./cutsFile.js";
-import { parseQuantity } from "./quantity.js";
+import type { HardCut } from './cutsFile.js';
+import { parseQuantity } from './quantity.js';
 
 /**
  * diffskim's hard cuts as an RDataFrame Filter expression (C++, compiled by ROOT's interpreter):
@@ -8,8 +8,8 @@ import { parseQuantity } from "./quantity.js";
  * C++, as in diffskim; numbers are double literals, so integer columns compare as doubles too.
  */
 export function cutsToRdf(cuts: HardCut[]): string {
-  if (cuts.length === 0) return "true";
-  return cuts.map(comparison).join(" && ");
+  if (cuts.length === 0) return 'true';
+  return cuts.map(comparison).join(' && ');
 }
 
 const CPP_IDENTIFIER = /^[A-Za-z_]\w*$/;
@@ -23,25 +23,17 @@ function comparison(cut: HardCut): string {
     );
   }
   const c = q.column;
-  const x =
-    q.fn === "abs"
-      ? `std::abs(${c})`
-      : q.fn === "count"
-        ? `${c}.size()`
-        : q.fn === "first"
-          ? `${c}[0]`
-          : c;
+  const x = q.fn === 'abs' ? `std::abs(${c})` : q.fn === 'count' ? `${c}.size()` : q.fn === 'first' ? `${c}[0]` : c;
   const test =
-    cut.op === "between"
+    cut.op === 'between'
       ? `${x} > ${cppNumber(cut.low)} && ${x} < ${cppNumber(cut.high)}`
       : `${x} ${cut.op} ${cppNumber(cut.value)}`;
-  return q.fn === "first" ? `(${c}.size() > 0 && ${test})` : `(${test})`;
+  return q.fn === 'first' ? `(${c}.size() > 0 && ${test})` : `(${test})`;
 }
 
 /** A double literal that round-trips (JavaScript's shortest form, with '.0' where it looks like an integer). */
 function cppNumber(v: number): string {
-  if (!Number.isFinite(v))
-    return `${v < 0 ? "-" : ""}std::numeric_limits<double>::infinity()`;
+  if (!Number.isFinite(v)) return `${v < 0 ? '-' : ''}std::numeric_limits<double>::infinity()`;
   const s = String(v);
   return /[.e]/.test(s) ? s : `${s}.0`;
 }

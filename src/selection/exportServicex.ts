@@ -1,6 +1,6 @@
-import type { CutsFile } from "./cutsFile.js";
-import { cutColumns } from "./cutsFile.js";
-import { cutsToUproot } from "./exportPython.js";
+import type { CutsFile } from './cutsFile.js';
+import { cutColumns } from './cutsFile.js';
+import { cutsToUproot } from './exportPython.js';
 
 export interface ServicexOptions {
   /** Rucio dataset identifier, scope:name. */
@@ -18,9 +18,7 @@ export interface ServicexOptions {
  * an uproot-raw query of the tree, its branch filter and the cuts as uproot's `cut` expression.
  */
 export function cutsToServicex(cuts: CutsFile, opts: ServicexOptions): string {
-  const branches = [
-    ...new Set([...(opts.branches ?? []), ...cutColumns(cuts).map(exactName)]),
-  ];
+  const branches = [...new Set([...(opts.branches ?? []), ...cutColumns(cuts).map(exactName)])];
   const cut = cutsToUproot(cuts.cuts);
   const query = {
     treename: opts.tree,
@@ -33,7 +31,7 @@ General:
   OutputFormat: parquet
   Delivery: LocalCache
 Sample:
-  - Name: ${JSON.stringify(opts.name ?? "diffskim")}
+  - Name: ${JSON.stringify(opts.name ?? 'diffskim')}
     Dataset: !Rucio ${JSON.stringify(opts.dataset)}
     Query: !UprootRaw |
       ${JSON.stringify([query])}
@@ -45,5 +43,5 @@ Sample:
  * escape the glob characters (in brackets) and a leading slash so that it matches this name only.
  */
 function exactName(name: string): string {
-  return name.replace(/[*?[]/g, (ch) => `[${ch}]`).replace(/^\//, "[/]");
+  return name.replace(/[*?[]/g, (ch) => `[${ch}]`).replace(/^\//, '[/]');
 }
