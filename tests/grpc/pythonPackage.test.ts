@@ -151,6 +151,15 @@ describe.skipIf(noPython)('the Python client (clients/python)', () => {
     expect(scores).toEqual({ lengths: [1000, 70000, 3], max_error: 0 });
   }, 120_000);
 
+  it("names a malformed cut before calling, and passes on the server's refusal of an unknown column", async () => {
+    const [malformed, unknown] = await python([
+      { op: 'stream', paths: ['events.parquet'], where: [{ column: 'x', op: 'between', value: 1 }] },
+      { op: 'stream', paths: ['events.parquet'], where: [{ column: 'nope', op: '>', value: 1 }] },
+    ]);
+    expect(malformed).toEqual({ error: "cut 0 ('x'): op 'between' needs low and high" });
+    expect(unknown).toMatchObject({ code: 'INVALID_ARGUMENT', details: expect.stringMatching(/nope/) });
+  });
+
   it('sends the token, and a wrong one is UNAUTHENTICATED', async () => {
     const [refused] = await python([{ op: 'describe', paths: ['events.parquet'] }], { token: 'wrong' });
     expect(refused.code).toBe('UNAUTHENTICATED');

@@ -19,6 +19,9 @@ def hard_cuts(cuts) -> list:
     for i, cut in enumerate(cuts):
         if cut.get('op') not in OPS:
             raise ValueError(f"cut {i} ({cut.get('column')!r}): op must be one of {list(OPS)}, not {cut.get('op')!r}")
+        needs = ('low', 'high') if cut['op'] == 'between' else ('value',)
+        if any(key not in cut for key in needs):
+            raise ValueError(f"cut {i} ({cut.get('column')!r}): op {cut['op']!r} needs {' and '.join(needs)}")
         out.append(batch_pb2.HardCut(column=cut['column'], op=OPS[cut['op']], value=cut.get('value', 0),
                                      low=cut.get('low', 0), high=cut.get('high', 0)))
     return out

@@ -62,4 +62,6 @@ with Client(spec['address'], token=spec.get('token'), tls=tls, server_name=serve
             results.append(run(c, call))
         except grpc.RpcError as e:
             results.append({'code': e.code().name, 'details': e.details()})
+        except ValueError as e:  # refused by the client before any call
+            results.append({'error': str(e)})
 print(json.dumps(results))
