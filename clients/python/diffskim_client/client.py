@@ -5,10 +5,10 @@ from typing import Iterable, Iterator
 import grpc
 import numpy as np
 
-from ._stubs import batch_pb2, diffskim_pb2, diffskim_pb2_grpc
+from . import protocol as pb
 from .wire import decode_batch, encode_batch
 
-OPS = {'>': batch_pb2.HardCut.GREATER, '<': batch_pb2.HardCut.LESS, 'between': batch_pb2.HardCut.BETWEEN}
+OPS = {'>': pb.CUT_OPS['GREATER'], '<': pb.CUT_OPS['LESS'], 'between': pb.CUT_OPS['BETWEEN']}
 # The server keeps messages within gRPC's default 4 MiB, but one very large event may exceed it.
 CHANNEL_OPTIONS = [('grpc.max_receive_message_length', 256 * 1024 * 1024)]
 
@@ -22,7 +22,7 @@ def hard_cuts(cuts) -> list:
         needs = ('low', 'high') if cut['op'] == 'between' else ('value',)
         if any(key not in cut for key in needs):
             raise ValueError(f"cut {i} ({cut.get('column')!r}): op {cut['op']!r} needs {' and '.join(needs)}")
-        out.append(batch_pb2.HardCut(column=cut['column'], op=OPS[cut['op']], value=cut.get('value', 0),
+        out.append(pb.HardCut(column=cut['column'], op=OPS[cut['op']], value=cut.get('value', 0),
                                      low=cut.get('low', 0), high=cut.get('high', 0)))
     return out
 
@@ -45,7 +45,7 @@ class Client:
             self._channel = grpc.secure_channel(address, credentials, options)
         else:
             self._channel = grpc.insecure_channel(address, options)
-        self._stub = diffskim_pb2_grpc.DiffSkimStub(self._channel)
+        self._stub = pb.DiffSkimStub(self._channel)
         self._metadata = [('authorization', f'Bearer {token}')] if token else None
         self._timeout = timeout
 
@@ -63,11 +63,11 @@ class Client:
 
     def describe(self, paths: Iterable[str]) -> dict:
         """Files, schema, rows and bytes of a dataset (files, directories or globs in a data root)."""
-        info = self._call(self._stub.Describe, diffskim_pb2.DescribeRequest(paths=list(paths)))
+        info = self._call(self._stub.Describe, pb.DescribeRequest(paths=list(paths)))
         return {
             'files': [{'path': f.path, 'bytes': f.bytes, 'rows': f.rows, 'row_groups': f.row_groups}
                       for f in info.files],
-            'schema': [{'name': f.name, 'type': batch_pb2.DType.Name(f.type).lower(), 'list': f.list,
+            'schema': [{'name': f.name, 'type': pb.DTYPE_NAMES[f.type], 'list': f.list,
                         'nullable': f.nullable} for f in info.schema.fields],
             'rows': info.rows,
             'bytes_on_disk': info.bytes_on_disk,
@@ -80,7 +80,7 @@ class Client:
                timeout: float | None = None) -> Iterator[dict]:
         """Batches of the selected events: dicts of column name to a numpy array (masked where a
         column has nulls) or, for a list column, a ListColumn (offsets, values, counts)."""
-        request = diffskim_pb2.StreamRequest(paths=list(paths), columns=list(columns), where=hard_cuts(where),
+        request = pb.StreamRequest(paths=list(paths), columns=list(columns), where=hard_cuts(where),
                                              batch_rows=batch_rows)
         fields = []
         for chunk in self._call(self._stub.StreamBatches, request, timeout=timeout or self._timeout):
@@ -95,7 +95,7 @@ class Client:
         or a list of its cuts. Returns the report's fields, and `report`, the whole report."""
         cuts_file = cuts if isinstance(cuts, dict) else {'cuts': cuts, 'score': None}
         score = cuts_file.get('score')
-        request = diffskim_pb2.SkimRequest(inputs=list(inputs), cuts=hard_cuts(cuts_file['cuts']),
+        request = pb.SkimRequest(inputs=list(inputs), cuts=hard_cuts(cuts_file['cuts']),
                                            output_dir=output_dir, keep=list(keep), codec=codec,
                                            score_cut=score is not None, score_threshold=score['value'] if score else 0)
         r = self._call(self._stub.RunSkim, request, timeout=timeout or self._timeout)
@@ -112,7 +112,7 @@ class Client:
             schema = None
             for columns in batches:
                 s, b = encode_batch(columns)
-                yield batch_pb2.BatchChunk(schema=s, batch=b) if s != schema else batch_pb2.BatchChunk(batch=b)
+                yield pb.BatchChunk(schema=s, batch=b) if s != schema else pb.BatchChunk(batch=b)
                 schema = s
 
         for scores in self._stub.Evaluate(chunks(), metadata=self._metadata, timeout=timeout or self._timeout):

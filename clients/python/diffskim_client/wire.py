@@ -7,13 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._stubs import batch_pb2
+from . import protocol as pb
 
-DTYPES = {
-    batch_pb2.INT8: '<i1', batch_pb2.INT16: '<i2', batch_pb2.INT32: '<i4', batch_pb2.INT64: '<i8',
-    batch_pb2.UINT8: '<u1', batch_pb2.UINT16: '<u2', batch_pb2.UINT32: '<u4',
-    batch_pb2.FLOAT32: '<f4', batch_pb2.FLOAT64: '<f8',
-}
+NUMPY_TYPES = {'INT8': '<i1', 'INT16': '<i2', 'INT32': '<i4', 'INT64': '<i8', 'UINT8': '<u1', 'UINT16': '<u2',
+               'UINT32': '<u4', 'FLOAT32': '<f4', 'FLOAT64': '<f8'}
+DTYPES = {pb.DTYPE[name]: dtype for name, dtype in NUMPY_TYPES.items()}
+BOOL = pb.DTYPE['BOOL']
 WIRE_TYPES = {np.dtype(dtype): wire for wire, dtype in DTYPES.items()}
 
 
@@ -48,7 +47,7 @@ def unpack_bits(buffer: bytes, n: int) -> np.ndarray:
 
 
 def _values(field, buffer: bytes, n: int) -> np.ndarray:
-    if field.type == batch_pb2.BOOL:
+    if field.type == BOOL:
         return unpack_bits(buffer, n)
     if field.type not in DTYPES:
         raise ValueError(f"column '{field.name}': unknown type {field.type}")
@@ -78,11 +77,11 @@ def encode_batch(columns: dict):
     fields, buffers = [], []
     for name, a in arrays.items():
         if a.dtype == np.bool_:
-            wire, data = batch_pb2.BOOL, np.packbits(a, bitorder='little').tobytes()
+            wire, data = BOOL, np.packbits(a, bitorder='little').tobytes()
         elif a.dtype.newbyteorder('<') in WIRE_TYPES:
             wire, data = WIRE_TYPES[a.dtype.newbyteorder('<')], a.astype(a.dtype.newbyteorder('<')).tobytes()
         else:
             raise ValueError(f"column '{name}': dtype {a.dtype} is not one diffskim sends (numbers or bools)")
-        fields.append(batch_pb2.Field(name=name, type=wire))
-        buffers.append(batch_pb2.ColumnBuffers(values=data))
-    return batch_pb2.Schema(fields=fields), batch_pb2.Batch(length=lengths.pop(), columns=buffers)
+        fields.append(pb.Field(name=name, type=wire))
+        buffers.append(pb.ColumnBuffers(values=data))
+    return pb.Schema(fields=fields), pb.Batch(length=lengths.pop(), columns=buffers)

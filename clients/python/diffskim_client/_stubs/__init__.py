@@ -1,1 +1,0 @@
-"""Generated from proto/ by generate_stubs.py; do not edit."""
