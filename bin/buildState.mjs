@@ -28,7 +28,8 @@ export function buildState() {
     return { current: false, why: 'dist/ is not built' };
   }
   const files = sourceFiles();
-  if (files.join('\n') !== stamp.files.join('\n')) return { current: false, why: 'src/ has files added or removed since the build' };
+  if (files.join('\n') !== stamp.files.join('\n'))
+    return { current: false, why: 'src/ has files added or removed since the build' };
   const changed = [...files, ...CONFIGS].find((f) => statSync(join(ROOT, f)).mtimeMs >= stamp.startedMs);
   return changed ? { current: false, why: `${changed} changed since the build` } : { current: true };
 }

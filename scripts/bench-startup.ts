@@ -12,7 +12,8 @@ import { buildState } from '../bin/buildState.mjs';
 const runs = Number(process.argv[2] ?? 7);
 const commands = ['', 'run', 'skim', 'eval', 'serve', 'convert', 'merge', 'submit'];
 
-if (spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { stdio: 'inherit' }).status !== 0) process.exit(1);
+if (spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { stdio: 'inherit' }).status !== 0)
+  process.exit(1);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -36,7 +37,9 @@ for (const cmd of commands) {
     tsx.push(seconds(['--import', 'tsx', 'src/cli/main.ts', ...sub]));
   }
   const [d, t] = [median(dist), median(tsx)];
-  console.log(`${`${cmd || 'diffskim'} --help`.padEnd(16)} ${d.toFixed(3).padStart(6)}  ${t.toFixed(3).padStart(6)}  ${(t / d).toFixed(1).padStart(6)}x`);
+  console.log(
+    `${`${cmd || 'diffskim'} --help`.padEnd(16)} ${d.toFixed(3).padStart(6)}  ${t.toFixed(3).padStart(6)}  ${(t / d).toFixed(1).padStart(6)}x`,
+  );
 }
 
 const checks: number[] = [];

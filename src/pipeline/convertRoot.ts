@@ -22,13 +22,25 @@ export interface ConvertResult {
 }
 
 /** Stream ROOT files (one TTree each) into one Parquet file, written to a temp name then renamed. */
-export async function convertRootToParquet(inputs: string[], out: string, opts: ConvertOptions = {}): Promise<ConvertResult> {
+export async function convertRootToParquet(
+  inputs: string[],
+  out: string,
+  opts: ConvertOptions = {},
+): Promise<ConvertResult> {
   const source = rootSource(inputs, { tree: opts.tree, branches: opts.branches });
   // The schema is passed on so that a tree without events still gives a valid file.
   const info = await source.describe();
   const schema = info.schema;
   const written = await lastValueFrom(
-    source.batches({ batchRows: opts.batchRows ?? DEFAULT_ROOT_BATCH_ROWS }).pipe(parquetSink(out, { codec: opts.codec ?? 'zstd', schema })),
+    source
+      .batches({ batchRows: opts.batchRows ?? DEFAULT_ROOT_BATCH_ROWS })
+      .pipe(parquetSink(out, { codec: opts.codec ?? 'zstd', schema })),
   );
-  return { rows: written.rows, columns: schema.length, bytesIn: info.bytesOnDisk, bytesOut: written.bytes, skipped: info.unsupported ?? [] };
+  return {
+    rows: written.rows,
+    columns: schema.length,
+    bytesIn: info.bytesOnDisk,
+    bytesOut: written.bytes,
+    skipped: info.unsupported ?? [],
+  };
 }

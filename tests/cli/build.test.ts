@@ -18,7 +18,8 @@ describe('bin/diffskim.mjs runs dist/ only when it is up to date with src/', () 
   /** What `npm run build` records: when it started and the sources it compiled. */
   const stamp = (startedMs: number, files = ['src/cli/main.ts', 'src/util/a.ts']) =>
     writeFile(join(dir, 'dist/build.json'), JSON.stringify({ startedMs, files }));
-  const age = (path: string, msAgo: number) => utimes(join(dir, path), (Date.now() - msAgo) / 1000, (Date.now() - msAgo) / 1000);
+  const age = (path: string, msAgo: number) =>
+    utimes(join(dir, path), (Date.now() - msAgo) / 1000, (Date.now() - msAgo) / 1000);
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'diffskim-build-'));
@@ -42,7 +43,9 @@ describe('bin/diffskim.mjs runs dist/ only when it is up to date with src/', () 
   it('runs src/ through tsx, saying why, when dist/ is not built', async () => {
     const r = await cli();
     expect(r.stdout).toBe('src\n');
-    expect(r.stderr).toMatch(/^diffskim: running src\/ through tsx .*dist\/ is not built; npm run build compiles it\n$/);
+    expect(r.stderr).toMatch(
+      /^diffskim: running src\/ through tsx .*dist\/ is not built; npm run build compiles it\n$/,
+    );
   });
 
   it('runs src/ when a source or a tsconfig changed since the build started', async () => {

@@ -30,8 +30,13 @@ describe('diffskim --help and <command> --help load no command dependency', () =
         "  appendFileSync(process.env.RESOLVED_LOG, r.url + '\\n');\n" +
         '  return r;\n}\n',
     );
-    await writeFile(join(dir, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
-    const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    await writeFile(
+      join(dir, 'register.mjs'),
+      "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n",
+    );
+    const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     dependencies = Object.keys(pkg.dependencies).filter((d) => d !== 'tsx');
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -39,7 +44,9 @@ describe('diffskim --help and <command> --help load no command dependency', () =
   async function packagesLoaded(args: string[]): Promise<string[]> {
     const log = join(dir, `${logs++}.log`);
     const env = { ...process.env, RESOLVED_LOG: log };
-    await run('node', ['--import', join(dir, 'register.mjs'), join(REPO, 'bin/diffskim.mjs'), ...args], { env }).catch(() => {});
+    await run('node', ['--import', join(dir, 'register.mjs'), join(REPO, 'bin/diffskim.mjs'), ...args], { env }).catch(
+      () => {},
+    );
     const urls = (await readFile(log, 'utf8')).split('\n');
     return dependencies.filter((d) => urls.some((u) => u.includes(`/node_modules/${d}/`))).sort();
   }
