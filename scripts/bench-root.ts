@@ -9,7 +9,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { batchBytes } from '../src/batch/batch.js';
-import { expandRootPaths, rootSource } from '../src/sources/rootSource.js';
+import { expandInputs } from '../src/sources/expandInputs.js';
+import { rootSource } from '../src/sources/rootSource.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -24,7 +25,8 @@ const repeat = Number(values.repeat);
 const batchRows = Number(values['batch-rows']);
 const rangeEntries = values['range-entries'] ? Number(values['range-entries']) : undefined;
 const columns = values.columns?.split(/,(?![^(]*\))/);
-const files = await expandRootPaths(positionals.length ? positionals : [resolve('..', 'shared', 'data', 'root')]);
+const specs = positionals.length ? positionals : [resolve('..', 'shared', 'data', 'root')];
+const files = (await expandInputs(specs, process.cwd(), 'root')).map((f) => f.path);
 
 console.log(`file                                     cols   events   pass ms   events/s   disk MB/s   decoded MB/s`);
 for (const file of files) {

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { grpcSource } from '../grpc/grpcSource.js';
 import { expandInputs } from '../sources/expandInputs.js';
 import { parquetSource } from '../sources/parquet.js';
-import { expandRootPaths, rootSource } from '../sources/rootSource.js';
+import { rootSource } from '../sources/rootSource.js';
 import type { EventSource } from '../sources/types.js';
 
 export interface EvalInput {
@@ -34,8 +34,8 @@ export async function openEvalInput(specs: string[], options: { tree?: string } 
     return { kind, source, inputs: specs };
   }
   if (kind === 'ROOT') {
-    const files = await expandRootPaths(specs);
-    return { kind, source: rootSource(files, { tree: options.tree }), inputs: files.map((f) => resolve(f)) };
+    const files = (await expandInputs(specs, process.cwd(), 'root')).map((f) => f.path);
+    return { kind, source: rootSource(files, { tree: options.tree }), inputs: files };
   }
   const files = (await expandInputs(specs)).map((f) => f.path);
   return { kind: 'Parquet', source: parquetSource(files), inputs: files };

@@ -7,24 +7,15 @@ import { runSkim } from '../skim/runSkim.js';
 import { parquetSource } from '../sources/parquet.js';
 import { rootSource } from '../sources/rootSource.js';
 import type { EventSource } from '../sources/types.js';
-import { PATTERN_CHARS } from './confinedGlob.js';
 import { invalidArgument } from './errors.js';
 import type { Scorer } from './evaluate.js';
 import type { ServerOptions } from './server.js';
 
-/**
- * Parquet files through DuckDB, ROOT files through jsroot (tree 'Events' or the only tree). The
- * ROOT source takes a name with * ? [ ] { } for a pattern, which could match files the data
- * roots' checks never saw: such a ROOT file is refused.
- */
+/** Parquet files through DuckDB, ROOT files through jsroot (tree 'Events' or the only tree), each read as named. */
 export function openLocalSource(files: string[]): EventSource {
   const kinds = new Set(files.map((f) => (f.toLowerCase().endsWith('.root') ? 'root' : 'parquet')));
   if (kinds.size > 1) throw invalidArgument('inputs mix ROOT and Parquet files; ask for one kind per call');
   if (!kinds.has('root')) return parquetSource(files);
-  const pattern = files.find((f) => PATTERN_CHARS.test(f));
-  if (pattern) {
-    throw invalidArgument(`ROOT file '${pattern}' has one of * ? [ ] { } in its path, which the ROOT source takes as a pattern; rename it`);
-  }
   return rootSource(files);
 }
 

@@ -6,7 +6,8 @@ declare module 'jsroot/io' {
 declare module 'jsroot/tree' {
   export class TSelector {
     tgtobj: Record<string, unknown>;
-    addBranch(branch: string, name?: string, direct?: boolean): number;
+    /** `branch`: its name, or the TBranch object itself. */
+    addBranch(branch: string | object, name?: string, direct?: boolean): number;
     ShowProgress(progress?: number): string | undefined | void;
     Process(entry: number): void;
     /** Optional: when defined and every branch is a scalar, jsroot fills tgtarr with runs of events. */

@@ -1,7 +1,7 @@
 import { treeProcess, TSelector } from 'jsroot/tree';
 import type { Column, EventBatch } from '../batch/batch.js';
 import { allocate, type Field, type Schema, type TypedArray } from '../batch/schema.js';
-import { parseQuantity } from '../selection/quantity.js';
+import { type Quantity, quantityOf } from '../selection/quantity.js';
 import { requireBranch, type RootBranch, type RootTree } from './rootTree.js';
 import { InputError } from './inputError.js';
 
@@ -18,7 +18,7 @@ export interface ColumnPlan {
 /** Plan the columns `names` (branch names or quantities such as 'count(Jet_pt)') of a tree. */
 export function planColumns(tree: RootTree, names: string[]): ColumnPlan[] {
   return names.map((name) => {
-    const q = parseQuantity(name);
+    const q = quantityIn(tree, name);
     const branch = requireBranch(tree, q.column);
     if ((q.fn === 'count' || q.fn === 'first') && !branch.list)
       throw new Error(`${tree.path}: ${q.text}: branch '${branch.name}' is not a list (it has one ${branch.type} per event)`);
@@ -29,6 +29,15 @@ export function planColumns(tree: RootTree, names: string[]): ColumnPlan[] {
         : { name: q.text, type: q.fn === 'count' ? 'int32' : 'float64', list: false, nullable: false };
     return { field, fn: q.fn, branch };
   });
+}
+
+/** A branch by its own name, whatever its characters ('6dVec'), else a quantity such as count(Jet_pt). */
+function quantityIn(tree: RootTree, name: string): Quantity {
+  try {
+    return quantityOf([...tree.branches.values()], name);
+  } catch (e) {
+    throw new Error(`${tree.path}: tree '${tree.name}': ${(e as Error).message}`);
+  }
 }
 
 export function planSchema(plans: ColumnPlan[]): Schema {
@@ -48,11 +57,23 @@ const TWO_63 = 2n ** 63n;
 /** A (U)Long64 as jsroot gives it (a BigInt beyond 2^53, else a number), exactly. */
 export function toBigInt(v: unknown, where: () => string): bigint {
   const x = typeof v === 'bigint' ? v : BigInt(Math.trunc(Number(v)));
-  if (x >= TWO_63) throw new Error(`${where()}: value ${x} does not fit a signed 64-bit integer`);
+  if (x >= TWO_63) {
+    const what = `value ${x} does not fit a signed 64-bit integer (a ULong64_t at or above 2^63)`;
+    throw new InputError('incompatible', `${where()}: ${what}; leave the branch out of the columns read`);
+  }
   return x;
 }
 
-function flatBuilder(plan: ColumnPlan, rows: number, where: (row: number) => string): ColumnBuilder {
+/** One event's values of a list branch; a Char_t array comes as bytes (see rootTree), viewed as int8. */
+function eventList(event: Record<string, unknown>, branch: RootBranch): ArrayLike<number> {
+  const v = event[branch.name] as ArrayLike<number>;
+  return branch.type === 'int8' && v instanceof Uint8Array ? new Int8Array(v.buffer, v.byteOffset, v.length) : v;
+}
+
+/** Where an event's value is, for errors: file, tree, branch and entry. */
+type Where = (row: number, branch: string) => string;
+
+function flatBuilder(plan: ColumnPlan, rows: number, where: Where): ColumnBuilder {
   const { branch, fn } = plan;
   const values = allocate(plan.field.type, rows);
   const key = branch.name;
@@ -60,9 +81,14 @@ function flatBuilder(plan: ColumnPlan, rows: number, where: (row: number) => str
     values.fill(branch.fixedLength as never);
     return { push() {}, pushRun() {}, finish: (n) => ({ kind: 'flat', values: values.subarray(0, n) }) };
   }
-  const src = fn === 'count' ? branch.counter! : key;
+  // first(), and count() of a vector (its own length), read the list itself.
+  const ofList = fn === 'first' || (fn === 'count' && !branch.counter);
+  const src = fn === 'count' ? (branch.counter ?? key) : key;
   let set: (v: unknown, row: number) => void;
-  if (fn === 'first') {
+  if (fn === 'count' && ofList) {
+    const out = values as Int32Array;
+    set = (v, row) => (out[row] = (v as ArrayLike<number>).length);
+  } else if (fn === 'first') {
     const out = values as Float64Array;
     set = (v, row) => {
       const arr = v as ArrayLike<number>;
@@ -72,15 +98,16 @@ function flatBuilder(plan: ColumnPlan, rows: number, where: (row: number) => str
     const out = values as Float64Array;
     set = (v, row) => (out[row] = Math.abs(Number(v)));
   } else if (values instanceof BigInt64Array) {
-    set = (v, row) => (values[row] = toBigInt(v, () => where(row)));
+    set = (v, row) => (values[row] = toBigInt(v, () => where(row, branch.name)));
   } else {
     const out = values as unknown as number[];
     set = (v, row) => (out[row] = Number(v));
   }
-  const push = (event: Record<string, unknown>, row: number) => set(event[src], row);
+  const push = (event: Record<string, unknown>, row: number) =>
+    set(ofList ? eventList(event, branch) : event[src], row);
   const finish = (n: number): Column => ({ kind: 'flat', values: values.subarray(0, n) });
-  // first() reads a list branch, which jsroot never decodes in runs.
-  if (fn === 'first') return { push, finish };
+  // jsroot never decodes a list branch in runs.
+  if (ofList) return { push, finish };
   const pushRun = (arrays: Record<string, ArrayLike<unknown>>, from: number, count: number, row: number) => {
     const arr = arrays[src];
     for (let i = 0; i < count; i++) set(arr[from + i], row + i);
@@ -88,15 +115,14 @@ function flatBuilder(plan: ColumnPlan, rows: number, where: (row: number) => str
   return { push, pushRun, finish };
 }
 
-function listBuilder(plan: ColumnPlan, rows: number, where: (row: number) => string): ColumnBuilder {
+function listBuilder(plan: ColumnPlan, rows: number, where: Where): ColumnBuilder {
   const type = plan.field.type;
-  const key = plan.branch.name;
   const offsets = new Int32Array(rows + 1);
   let values: TypedArray = allocate(type, Math.max(16, rows)); // grows by doubling
   const big = values instanceof BigInt64Array;
   return {
     push(event, row) {
-      const arr = event[key] as ArrayLike<number>;
+      const arr = eventList(event, plan.branch);
       const at = offsets[row];
       const end = at + arr.length;
       if (end > values.length) {
@@ -104,7 +130,8 @@ function listBuilder(plan: ColumnPlan, rows: number, where: (row: number) => str
         grown.set(values as never);
         values = grown;
       }
-      if (big) for (let i = 0; i < arr.length; i++) (values as BigInt64Array)[at + i] = toBigInt(arr[i], () => where(row));
+      const here = () => where(row, plan.branch.name);
+      if (big) for (let i = 0; i < arr.length; i++) (values as BigInt64Array)[at + i] = toBigInt(arr[i], here);
       else if (ArrayBuffer.isView(arr)) values.set(arr as never, at);
       else for (let i = 0; i < arr.length; i++) (values as unknown as number[])[at + i] = Number(arr[i]);
       offsets[row + 1] = end;
@@ -120,6 +147,7 @@ export function branchesToRead(plans: ColumnPlan[]): string[] {
   for (const p of plans) {
     if (p.fn === 'count') {
       if (p.branch.counter) counters.add(p.branch.counter);
+      else if (!p.branch.fixedLength) others.add(p.branch.name); // a vector, counted by its own length
     } else if (p.branch.counter) {
       counters.add(p.branch.counter);
       others.add(p.branch.name);
@@ -153,7 +181,7 @@ export async function readTree(tree: RootTree, plans: ColumnPlan[], opts: ReadTr
   let row = 0;
   let seen = 0;
   let failure: Error | undefined;
-  const where = (r: number) => `${tree.path}: tree '${tree.name}', entry ${firstRow + r}`;
+  const where: Where = (r, branch) => `${tree.path}: tree '${tree.name}', branch '${branch}', entry ${firstRow + r}`;
   const newBuilders = () => {
     // No bigger than the events left in the range: a small file with many branches stays small.
     const capacity = Math.max(1, Math.min(rows, end - firstRow));
@@ -173,7 +201,8 @@ export async function readTree(tree: RootTree, plans: ColumnPlan[], opts: ReadTr
 
   const selector = new TSelector();
   const readNames = branchesToRead(plans);
-  for (const name of readNames) selector.addBranch(name);
+  // By the branch itself: jsroot's lookup by name misses 'a.b.b' where a branch 'a.b' exists (ATLAS xAOD).
+  for (const name of readNames) selector.addBranch(tree.branches.get(name)!.jsroot, name);
   // Returning 'break' makes jsroot stop before reading the next bunch of baskets.
   selector.ShowProgress = () => (failure ? 'break' : undefined);
   // jsroot cannot propagate an exception thrown here, so remember it and stop instead.

@@ -1,13 +1,11 @@
-import { statSync } from 'node:fs';
 import type { Observable } from 'rxjs';
-import { glob } from 'tinyglobby';
 import { indicesOf, selectColumns, takeRows, type EventBatch } from '../batch/batch.js';
 import { schemaDifference, type Schema } from '../batch/schema.js';
 import { passMask } from '../selection/cutsFile.js';
 import { parseQuantity } from '../selection/quantity.js';
 import { branchesToRead, type ColumnPlan, planColumns, planSchema, readTree } from './rootRead.js';
 import { fromPull } from './parquetStream.js';
-import { largestBasketEntries, openRootTree, type RootTree } from './rootTree.js';
+import { largestBasketEntries, openRootTree, readableBranches, type RootBranch, type RootTree } from './rootTree.js';
 import type { DatasetInfo, EventSource, FileInfo, ReadOptions } from './types.js';
 import { InputError } from './inputError.js';
 import { DEFAULT_ROOT_BATCH_ROWS } from './rootDefaults.js';
@@ -25,11 +23,17 @@ export interface RootSourceOptions {
 export const RANGE_ENTRIES = 65536;
 
 /**
- * ROOT files (TTrees, read with jsroot) as an event source. `paths` are files, directories
- * (their *.root files) or glob patterns; all files must give the same schema.
+ * ROOT files (TTrees, read with jsroot) as an event source. `paths` are files, read as named (a name
+ * holding `*` or `[` is that file: expandInputs finds files for folders and globs); all files
+ * must give the same schema.
  */
 export function rootSource(paths: string[], opts: RootSourceOptions = {}): EventSource {
-  const columnsOf = (tree: RootTree, wanted?: string[]) => unique(wanted ?? opts.branches ?? [...tree.branches.keys()]);
+  if (paths.length === 0) throw new Error('no ROOT files given');
+  const columnsOf = (tree: RootTree, wanted?: string[]) => {
+    const names = unique(wanted ?? opts.branches ?? readableBranches(tree));
+    if (names.length === 0) throw new Error(`${tree.path}: tree '${tree.name}': no columns named to read`);
+    return names;
+  };
 
   return {
     async describe(): Promise<DatasetInfo> {
@@ -39,19 +43,21 @@ export function rootSource(paths: string[], opts: RootSourceOptions = {}): Event
       // Branches diffskim cannot read, when no branch list chose the columns.
       const unsupported = new Map<string, string>();
       let schema: Schema | undefined;
-      for (const path of await expandRootPaths(paths)) {
+      for (const path of paths) {
         const tree = await openRootTree(path, opts.tree);
         try {
           const plans = planColumns(tree, columnsOf(tree));
           schema = checkSchema(schema, planSchema(plans), path);
-          const listLengths = await totalListLengths(tree, plans.map((p) => p.branch.counter).filter((c) => c !== undefined));
+          const lists = plans.map((p) => p.branch).filter((b) => b.list && !b.fixedLength);
+          const listLengths = await totalListLengths(tree, lists);
           for (const p of plans) {
             const name = p.field.name;
             const counter = p.branch.counter;
             // A count() is stored as its counter branch; first() and abs() read the whole branch.
             const stored = p.fn === 'count' && counter ? tree.branches.get(counter)! : p.branch;
             columnBytes[name] = (columnBytes[name] ?? 0) + stored.compressedBytes;
-            const values = !p.field.list ? tree.entries : counter ? listLengths.get(counter)! : tree.entries * p.branch.fixedLength!;
+            const listValues = () => listLengths.get(p.branch.name) ?? tree.entries * p.branch.fixedLength!;
+            const values = p.field.list ? listValues() : tree.entries;
             columnValues[name] = (columnValues[name] ?? 0) + values;
           }
           if (!opts.branches) for (const [name, why] of tree.unsupported) unsupported.set(name, why);
@@ -78,7 +84,7 @@ export function rootSource(paths: string[], opts: RootSourceOptions = {}): Event
       return fromPull(async function* () {
         if (!Number.isInteger(batchRows) || batchRows <= 0) throw new Error(`batchRows must be a positive integer, got ${batchRows}`);
         let schema: Schema | undefined;
-        for (const path of await expandRootPaths(paths)) {
+        for (const path of paths) {
           const tree = await openRootTree(path, opts.tree);
           try {
             const wanted = columnsOf(tree, options.columns);
@@ -141,12 +147,17 @@ function checkSchema(first: Schema | undefined, schema: Schema, path: string): S
   return first;
 }
 
-/** Sum over all entries of each counter branch (= values stored in the lists it counts). */
-async function totalListLengths(tree: RootTree, counters: string[]): Promise<Map<string, number>> {
-  const names = unique(counters);
+/** Values stored in each list branch of variable length: the sum of its counter or its vectors' lengths. */
+async function totalListLengths(tree: RootTree, lists: RootBranch[]): Promise<Map<string, number>> {
+  const names = unique(lists.map((b) => b.name));
   const totals = new Map(names.map((n) => [n, 0]));
   if (names.length === 0) return totals;
-  const plans = planColumns(tree, names);
+  // count() of each list, under the list's name: its counter's values, or a vector's own lengths.
+  const plans: ColumnPlan[] = names.map((n) => ({
+    field: { name: n, type: 'int32', list: false, nullable: false },
+    fn: 'count',
+    branch: tree.branches.get(n)!,
+  }));
   await readTree(tree, plans, {
     batchRows: DEFAULT_ROOT_BATCH_ROWS,
     onBatch(batch) {
@@ -159,30 +170,4 @@ async function totalListLengths(tree: RootTree, counters: string[]): Promise<Map
     },
   });
   return totals;
-}
-
-/** Files named by `paths`: plain files, directories (their *.root files) and glob patterns, in order. */
-export async function expandRootPaths(paths: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of paths) {
-    if (/[*?[\]{}]/.test(p)) {
-      const found = (await glob(p, { absolute: false, onlyFiles: true })).sort();
-      if (found.length === 0) throw new Error(`no ROOT file matches '${p}'`);
-      out.push(...found);
-    } else if (isDirectory(p)) {
-      const found = (await glob('*.root', { cwd: p, absolute: true })).sort();
-      if (found.length === 0) throw new Error(`directory '${p}' contains no .root file`);
-      out.push(...found);
-    } else out.push(p);
-  }
-  if (out.length === 0) throw new Error('no ROOT files given');
-  return out;
-}
-
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cli } from '../faults/helpers.js';
+import { toyPipelineYaml } from '../helpers/toyPipeline.js';
 
 /**
  * Ctrl-C during `diffskim run` on a terminal (a pseudo-terminal from Python's pty module): the
@@ -42,15 +43,11 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'diffskim-interrupt-'));
   await writeFile(
     pipeline(),
-    `name: toy
-source: { kind: parquet, paths: [toy.parquet], generate: toy2d, generateEvents: 20000 }
-label: label
-weight: weight
-features: [x, y]
-cuts: [{ column: x, op: ">" }, { column: y, op: ">" }]
-training: { epochs: 8, batchSize: 1024, learningRate: 0.02, seed: 3, shuffleBuffer: 8192 }
-loss: { kind: bce, size: { lambda: 0.5 } }
-`,
+    toyPipelineYaml({
+      events: 20000,
+      training: '{ epochs: 8, batchSize: 1024, learningRate: 0.02, seed: 3, shuffleBuffer: 8192 }',
+      loss: '{ kind: bce, size: { lambda: 0.5 } }',
+    }),
   );
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));

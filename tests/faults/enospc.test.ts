@@ -11,6 +11,7 @@ import { runSkim } from '../../src/skim/runSkim.js';
 import { writeJsonAtomic } from '../../src/util/atomicWrite.js';
 import { toolMissing } from '../helpers/tools.js';
 import { sql } from '../parquet/helpers.js';
+import { toyPipelineYaml } from '../helpers/toyPipeline.js';
 
 /**
  * Disk full while writing, on a real 1 MiB tmpfs (needs root and mount(8); see toolMissing).
@@ -96,14 +97,7 @@ describe.skipIf(noTmpfs)('disk full (ENOSPC) on a 1 MiB tmpfs', () => {
     await mkdir(home, { recursive: true });
     await writeFile(
       join(home, 'toy.yaml'),
-      `name: toy
-source: { kind: parquet, paths: [toy.parquet], generate: toy2d, generateEvents: 12000 }
-label: label
-weight: weight
-features: [x, y]
-cuts: [{ column: x, op: ">" }, { column: y, op: ">" }]
-training: { epochs: 2, batchSize: 2048, seed: 3 }
-`,
+      toyPipelineYaml({ events: 12000, training: '{ epochs: 2, batchSize: 2048, seed: 3 }' }),
     );
     const out = join(disk, 'run');
     const e = (await runPipeline(join(home, 'toy.yaml'), { outDir: out }).catch((x: Error) => x)) as Error;

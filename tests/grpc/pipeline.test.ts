@@ -6,17 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localServerOptions } from '../../src/grpc/localBackends.js';
 import { type RunningServer, startServer } from '../../src/grpc/server.js';
 import { runPipeline, type RunReport } from '../../src/pipeline/runPipeline.js';
+import { toyPipelineYaml } from '../helpers/toyPipeline.js';
 
 /** The same pipeline file twice, but for its source: the toy's Parquet file, then that file served over gRPC. */
-const pipeline = (source: string) => `name: toy
-source: ${source}
-label: label
-weight: weight
-features: [x, y]
-cuts: [{ column: x, op: ">" }, { column: y, op: ">" }]
-training: { epochs: 3, batchSize: 1024, learningRate: 0.02, seed: 5, shuffleBuffer: 4096 }
-loss: { kind: bce, size: { lambda: 0.5 } }
-`;
+const pipeline = (source: string) =>
+  toyPipelineYaml({
+    source,
+    training: '{ epochs: 3, batchSize: 1024, learningRate: 0.02, seed: 5, shuffleBuffer: 4096 }',
+    loss: '{ kind: bce, size: { lambda: 0.5 } }',
+  });
 
 describe('a pipeline trains from the gRPC source as from the Parquet files', () => {
   let dir: string;

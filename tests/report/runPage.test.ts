@@ -11,6 +11,7 @@ import type { SkimResult } from '../../src/skim/runSkim.js';
 import { parquetSource } from '../../src/sources/parquet.js';
 import { hashIndex } from '../../src/util/random.js';
 import { sql } from '../eval/helpers.js';
+import { toyPipelineYaml } from '../helpers/toyPipeline.js';
 
 /** A small run (jet_pt left out of the skim), and what its page and eval.json say. */
 let dir: string;
@@ -23,22 +24,12 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'diffskim-runpage-'));
   await writeFile(
     join(dir, 'toy.yaml'),
-    `name: toy
-source: { kind: parquet, paths: [toy.parquet], generate: toy2d, generateEvents: 3000 }
-label: label
-weight: weight
-features: [x, y]
-cuts: [{ column: x, op: ">" }, { column: y, op: ">" }]
-training:
-  epochs: 2
-  batchSize: 2048
-  learningRate: 0.02
-  shuffleBuffer: 4096
-  seed: ${SEED}
-  validationFraction: ${FRACTION}
-loss: { kind: bce, size: { lambda: 0.5 } }
-skim: { keep: [event_id, x, y, label, weight] }
-`,
+    toyPipelineYaml({
+      events: 3000,
+      training: `{ epochs: 2, batchSize: 2048, learningRate: 0.02, shuffleBuffer: 4096, seed: ${SEED}, validationFraction: ${FRACTION} }`,
+      loss: '{ kind: bce, size: { lambda: 0.5 } }',
+      more: 'skim: { keep: [event_id, x, y, label, weight] }',
+    }),
   );
   report = await runPipeline(join(dir, 'toy.yaml'), { outDir: join(dir, 'out') });
   evaluation = JSON.parse(await readFile(join(dir, 'out', 'eval.json'), 'utf8'));

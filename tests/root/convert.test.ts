@@ -9,26 +9,10 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { convertRootToParquet } from '../../src/pipeline/convertRoot.js';
 import { cutsToSql, type HardCut } from '../../src/selection/cutsFile.js';
 import { rootSource } from '../../src/sources/rootSource.js';
-import { checksum, HZZ, NANO, referenceRead, ZMUMU, type EventValues } from './reference.js';
+import { checksum, duckdbColumns, HZZ, NANO, referenceRead, ZMUMU } from './reference.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'diffskim-convert-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Per-event values of each column, read back with plain DuckDB SQL. */
-async function duckdbColumns(file: string, columns: string[]): Promise<Record<string, EventValues>> {
-  const db = await DuckDBInstance.create(':memory:');
-  const con = await db.connect();
-  try {
-    const sql = `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM read_parquet('${file}', file_row_number = true) ORDER BY file_row_number`;
-    const rows = (await con.runAndReadAll(sql)).getRowsJS();
-    return Object.fromEntries(
-      columns.map((c, j) => [c, rows.map((r) => (Array.isArray(r[j]) ? (r[j] as unknown[]).map(Number) : Number(r[j])))]),
-    );
-  } finally {
-    con.closeSync();
-    db.closeSync();
-  }
-}
 
 describe('diffskim convert (ROOT -> Parquet)', () => {
   it('round-trips flat and jagged HZZ branches: DuckDB reads back what jsroot reads', async () => {

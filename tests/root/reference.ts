@@ -1,5 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { parquetReadObjects } from 'hyparquet';
 import { openFile } from 'jsroot/io';
 import { treeProcess, TSelector } from 'jsroot/tree';
 import type { EventBatch } from '../../src/batch/batch.js';
@@ -25,7 +27,17 @@ export async function referenceRead(path: string, tree: string, branches: string
   const t = await (file as { readObject(n: string): Promise<unknown> }).readObject(tree);
   const out: Record<string, EventValues> = Object.fromEntries(branches.map((b) => [b, []]));
   const selector = new TSelector();
-  for (const b of branches) selector.addBranch(b);
+  // Each branch by its object: jsroot's lookup by name misses 'a.b.b' beside a branch 'a.b'.
+  type Branch = { fName: string; fBranches: { arr: Branch[] } };
+  const byName = new Map<string, Branch>();
+  const walk = (list: Branch[]): void => {
+    for (const b of list) {
+      byName.set(b.fName, b);
+      walk(b.fBranches.arr);
+    }
+  };
+  walk((t as Branch).fBranches.arr);
+  for (const b of branches) selector.addBranch(byName.get(b) ?? b, b);
   selector.Process = function (this: TSelector) {
     for (const b of branches) {
       const v = this.tgtobj[b];
@@ -68,4 +80,35 @@ export function checksum(values: EventValues): string {
     } else mix(v);
   }
   return `${values.length}:${h.toString(16)}`;
+}
+
+/** Per-event values of each column of a Parquet file, read back with plain DuckDB SQL. */
+export async function duckdbColumns(file: string, columns: string[]): Promise<Record<string, EventValues>> {
+  const db = await DuckDBInstance.create(':memory:');
+  const con = await db.connect();
+  try {
+    const selected = columns.map((c) => `"${c}"`).join(', ');
+    const sql = `SELECT ${selected} FROM read_parquet('${file}', file_row_number = true) ORDER BY file_row_number`;
+    const rows = (await con.runAndReadAll(sql)).getRowsJS();
+    return Object.fromEntries(columns.map((c, j) => [c, rows.map((r) => eventValue(r[j]))]));
+  } finally {
+    con.closeSync();
+    db.closeSync();
+  }
+}
+
+/**
+ * The same read with hyparquet, which, unlike DuckDB, tells apart columns whose names differ only
+ * in case (ROOT's 'ab' and 'Ab': DuckDB reads the second as 'Ab_1' and "Ab" as 'ab').
+ */
+export async function hyparquetColumns(file: string, columns: string[]): Promise<Record<string, EventValues>> {
+  const bytes = readFileSync(file);
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  const rows = await parquetReadObjects({ file: buffer, columns });
+  return Object.fromEntries(columns.map((c) => [c, rows.map((r) => eventValue(r[c]))]));
+}
+
+/** A value read back from Parquet as a number, or a list's values as numbers. */
+function eventValue(v: unknown): number | number[] {
+  return Array.isArray(v) ? v.map(Number) : Number(v);
 }

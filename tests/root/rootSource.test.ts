@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, lastValueFrom, take, tap, toArray } from 'rxjs';
@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { concatBatches, type EventBatch } from '../../src/batch/batch.js';
 import { passMask } from '../../src/selection/cutsFile.js';
 import { Demand } from '../../src/sources/demand.js';
+import { expandInputs } from '../../src/sources/expandInputs.js';
 import { InputError } from '../../src/sources/inputError.js';
 import { toBigInt } from '../../src/sources/rootRead.js';
 import { rootSource } from '../../src/sources/rootSource.js';
@@ -151,9 +152,24 @@ describe('rootSource on the real ROOT files', () => {
     const batches = await read([HZZ, `${ROOT_DIR}/uproot-HZZ-zstd.root`], ['NJet'], 1000);
     expect(batches.map((b) => b.length)).toEqual([1000, 1000, 421, 1000, 1000, 421]);
     expect(batches[3].origin).toEqual({ file: `${ROOT_DIR}/uproot-HZZ-zstd.root`, firstRow: 0 });
-    const info = await rootSource([`${ROOT_DIR}/uproot-HZZ*.root`]).describe();
+    const files = (await expandInputs([`${ROOT_DIR}/uproot-HZZ*.root`], process.cwd(), 'root')).map((f) => f.path);
+    const info = await rootSource(files).describe();
     expect(info.files).toHaveLength(4);
     expect(info.rows).toBe(4 * 2421);
+  });
+
+  it('reads a file named like a pattern as that file (z[1].root is not z1.root)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diffskim-root-names-'));
+    try {
+      copyFileSync(HZZ, join(dir, 'z[1].root'));
+      copyFileSync(`${ROOT_DIR}/uproot-Zmumu.root`, join(dir, 'z1.root'));
+      const hzz = await rootSource([HZZ]).describe();
+      const info = await rootSource([join(dir, 'z[1].root')]).describe();
+      expect([info.files.map((f) => f.path), info.rows]).toEqual([[join(dir, 'z[1].root')], hzz.rows]);
+      await expect(rootSource([join(dir, 'z*.root')]).describe()).rejects.toThrow(/z\*\.root/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('describes per-branch compressed bytes and value counts', async () => {
@@ -266,12 +282,11 @@ describe('rootSource errors', () => {
   });
 
   it('without a tree name reads the only tree, else Events (NanoAOD also holds Runs, ...), else asks for one', () => {
-    const file = (...names: string[]) => ({ fKeys: [...names.map((fName) => ({ fName, fClassName: 'TTree', fNbytes: 1, fKeylen: 1, fObjlen: 1 })), { fName: 'h', fClassName: 'TH1F', fNbytes: 1, fKeylen: 1, fObjlen: 1 }] });
-    expect(chooseTree('f.root', file('events'))).toBe('events');
-    expect(chooseTree('f.root', file('Runs', 'Events', 'LuminosityBlocks'))).toBe('Events');
-    expect(chooseTree('f.root', file('Runs', 'Events'), 'Runs')).toBe('Runs');
-    expect(() => chooseTree('f.root', file('a', 'b'))).toThrow("f.root: contains several trees (a, b) and none is named Events; choose one with --tree");
-    expect(() => chooseTree('f.root', file())).toThrow('f.root: contains no TTree');
+    expect(chooseTree('f.root', ['events'])).toBe('events');
+    expect(chooseTree('f.root', ['Runs', 'Events', 'LuminosityBlocks'])).toBe('Events');
+    expect(chooseTree('f.root', ['Runs', 'Events'], 'Runs')).toBe('Runs');
+    expect(() => chooseTree('f.root', ['a', 'b'])).toThrow("f.root: contains several trees (a, b) and none is named Events; choose one with --tree");
+    expect(() => chooseTree('f.root', [])).toThrow('f.root: contains no TTree');
   });
 
   it('names a file that does not exist, keeping its error code (ENOENT, so NOT_FOUND as a gRPC status; the code was lost)', async () => {

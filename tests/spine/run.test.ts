@@ -5,6 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline, type RunReport } from '../../src/pipeline/runPipeline.js';
 import { loadModel } from '../../src/model/io.js';
+import { toyPipelineYaml } from '../helpers/toyPipeline.js';
 
 /** End to end on a small toy: generate -> train -> cuts.json -> skim -> report, checked with DuckDB SQL. */
 describe('run: the spine end to end', () => {
@@ -15,15 +16,11 @@ describe('run: the spine end to end', () => {
     dir = await mkdtemp(join(tmpdir(), 'diffskim-spine-'));
     await writeFile(
       join(dir, 'toy.yaml'),
-      `name: toy
-source: { kind: parquet, paths: [toy.parquet], generate: toy2d, generateEvents: 6000 }
-label: label
-weight: weight
-features: [x, y]
-cuts: [{ column: x, op: ">" }, { column: y, op: ">" }]
-training: { epochs: 4, batchSize: 2048, learningRate: 0.02, seed: 3, shuffleBuffer: 8192 }
-loss: { kind: bce, size: { lambda: 0.5 } }
-`,
+      toyPipelineYaml({
+        events: 6000,
+        training: '{ epochs: 4, batchSize: 2048, learningRate: 0.02, seed: 3, shuffleBuffer: 8192 }',
+        loss: '{ kind: bce, size: { lambda: 0.5 } }',
+      }),
     );
     // What a killed earlier run left in the folder: temporary files whose writer is gone.
     await mkdir(join(dir, 'out', 'skim'), { recursive: true });
