@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const REPO = join(import.meta.dirname, '../..');
 const COMMANDS = ['run', 'skim', 'eval', 'serve', 'convert', 'merge', 'submit'];
-/** Registering the commands needs commander, and cli-progress for -q; nothing else. */
-const AT_START = ['cli-progress', 'commander'];
+/** Registering the commands needs commander; nothing else. */
+const AT_START = ['commander'];
 
 /**
  * Help loads only what registering the commands needs: each command loads its heavy modules
