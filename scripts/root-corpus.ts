@@ -17,7 +17,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { convertRootToParquet } from '../src/cli/commands/convert.js';
+import { convertRootToParquet } from '../src/pipeline/convertRoot.js';
 import { listTrees, openRootTree, type RootTree } from '../src/sources/rootTree.js';
 import { hyparquetColumns, referenceRead, type EventValues } from '../tests/root/reference.js';
 import { samplePattern } from '../tests/root/samplePattern.js';

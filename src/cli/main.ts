@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { setQuietProgress, stopProgress } from '../util/progress.js';
@@ -30,12 +30,16 @@ Examples:
 Progress goes to stderr: a bar on a terminal, JSON lines otherwise. Set DIFFSKIM_DEBUG=1 for stack traces.`,
   );
 
-// Load only the command asked for (each pulls in heavy modules: DuckDB, TF.js, jsroot, Vega);
-// none for --version; all of them for the top-level help or an unknown name.
+// Load only the command asked for; none for --version; all of them for the top-level help or an
+// unknown name. Registration is cheap: each command loads its heavy modules (DuckDB, TF.js,
+// jsroot, Vega) in its action. The commands are .ts files in src/ and .js files in dist/.
+const ext = extname(fileURLToPath(import.meta.url));
 const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
-const available = readdirSync(commandsDir).filter((f) => f.endsWith('.ts')).sort();
+const available = readdirSync(commandsDir)
+  .filter((f) => f.endsWith(ext) && !f.endsWith('.d.ts'))
+  .sort();
 const args = process.argv.slice(2);
-const asked = `${args.find((a) => !a.startsWith('-'))}.ts`;
+const asked = `${args.find((a) => !a.startsWith('-'))}${ext}`;
 const versionOnly = args.includes('--version') || args.includes('-V');
 for (const file of available.includes(asked) ? [asked] : versionOnly ? [] : available) {
   const mod = (await import(pathToFileURL(join(commandsDir, file)).href)) as { register?: (p: Command) => void };

@@ -14,6 +14,7 @@ import { columnBytesOf, type DatasetInfo, type EventSource } from '../sources/ty
 import { eventBytes, eventBytesColumns, eventBytesModel, skimColumns } from '../training/eventBytes.js';
 import { createProgress } from '../util/progress.js';
 import { CutFlow, type CutFlowRow } from './cutFlow.js';
+import { DEFAULT_EFFICIENCIES } from './defaults.js';
 import { CutHistograms, cutRanges } from './cutHistograms.js';
 import { ScoreHistogram, type RocPoint, type ScoreDistribution, type WorkingPoint } from './scoreHistogram.js';
 import { eventLabels, eventWeights } from '../training/eventWeights.js';
@@ -90,8 +91,6 @@ export interface Evaluation {
   /** One line each, for the user (negative weights dominating a class). */
   warnings: string[];
 }
-
-export const DEFAULT_EFFICIENCIES = [0.5, 0.7, 0.9];
 
 /**
  * Streams a dataset once through a saved model, with memory bounded by one batch plus fixed

@@ -9,6 +9,7 @@ import { DataRoots } from './dataRoots.js';
 import { failedPrecondition, invalidArgument, resourceExhausted, RpcError, toServiceError } from './errors.js';
 import { evaluate, type Scorer } from './evaluate.js';
 import { HealthService } from './health.js';
+import { DEFAULT_MAX_STREAMS } from './serverDefaults.js';
 import { CHANNEL_OPTIONS, type DatasetInfoMsg, type DescribeRequestMsg, services, type SkimReportMsg, type SkimRequestMsg } from './protos.js';
 import { checkColumns, streamBatches, type StreamStats } from './streamBatches.js';
 import { parseCodec } from '../sinks/parquetSink.js';
@@ -87,13 +88,6 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
  * cores at 0.92-0.95, against 0.76-0.77 before. It costs up to that much memory per stream.
  */
 export const DEFAULT_READ_AHEAD_MB = 64;
-
-/**
- * Streams (StreamBatches, Evaluate) served at once by default (ServerOptions.maxStreams). A stream
- * whose client does not read holds up to ~100 MB (its read-ahead, batches, messages waiting):
- * scripts/bench-grpc-streams.ts measures it.
- */
-export const DEFAULT_MAX_STREAMS = 8;
 
 /** Starts the diffskim and health services on `address` (port 0 picks a free port). */
 export async function startServer(options: ServerOptions, address = '127.0.0.1:0'): Promise<RunningServer> {

@@ -203,10 +203,6 @@ export function keptColumns(metas: ParquetFileMeta[], keep: string[] | undefined
 }
 
 /** The warning a report gives for columns a skim left out. */
-export function notWrittenWarning(columns: ColumnType[]): string {
-  return `not written to the skim: ${columnList(columns)}; a streaming skim (score cut, ROOT or gRPC source) holds numbers, booleans and lists of them only`;
-}
-
 /** What a streaming skim leaves out: the columns it cannot carry, unless `keep` chose the columns. */
 export function columnsNotWritten(unsupported: ColumnType[] | undefined, keep: string[] | undefined): ColumnType[] {
   return keep ? [] : (unsupported ?? []);

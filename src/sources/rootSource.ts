@@ -8,6 +8,7 @@ import { fromPull } from './parquetStream.js';
 import { largestBasketEntries, openRootTree, readableBranches, type RootBranch, type RootTree } from './rootTree.js';
 import type { DatasetInfo, EventSource, FileInfo, ReadOptions } from './types.js';
 import { InputError } from './inputError.js';
+import { DEFAULT_ROOT_BATCH_ROWS } from './rootDefaults.js';
 
 export interface RootSourceOptions {
   /** Tree name; by default the only tree in each file. */
@@ -17,8 +18,6 @@ export interface RootSourceOptions {
   /** Entries per jsroot pass, rounded up to whole batches (default: see rangeBatches). */
   rangeEntries?: number;
 }
-
-export const DEFAULT_ROOT_BATCH_ROWS = 32768;
 
 /** Entries per jsroot pass at least, by default (two default batches). */
 export const RANGE_ENTRIES = 65536;

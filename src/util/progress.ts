@@ -1,4 +1,5 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgress from 'cli-progress';
 
 /** Progress of one long stage: a bar on a TTY, JSON lines on stderr otherwise, nothing when quiet. */
 export interface Progress {
@@ -47,14 +48,16 @@ export function createProgress(options: ProgressOptions): Progress {
   let total = options.total;
   const rate = () => Math.round(events / Math.max((performance.now() - started) / 1000, 1e-3));
   if (stream.isTTY) {
-    const bar = new cliProgress.SingleBar(
+    // Loaded here, for a terminal only: the CLI's start (--help) and JSON-lines progress do without it.
+    const { SingleBar, Presets } = createRequire(import.meta.url)('cli-progress') as typeof cliProgress;
+    const bar = new SingleBar(
       {
         stream,
         format: `${options.stage.padEnd(10)} {bar} {percentage}% | {value}/{total} events | {rate} ev/s | ETA {eta_formatted}`,
         hideCursor: true,
         etaBuffer: 50,
       },
-      cliProgress.Presets.shades_classic,
+      Presets.shades_classic,
     );
     bar.start(total ?? 0, 0, { rate: 0 });
     liveBars.add(bar);

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
-import { convertRootToParquet } from '../../src/cli/commands/convert.js';
+import { convertRootToParquet } from '../../src/pipeline/convertRoot.js';
 import { cutsToSql, type HardCut } from '../../src/selection/cutsFile.js';
 import { rootSource } from '../../src/sources/rootSource.js';
 import { checksum, duckdbColumns, HZZ, NANO, referenceRead, ZMUMU } from './reference.js';

@@ -1,39 +1,6 @@
 import type { Command } from 'commander';
-import { lastValueFrom } from 'rxjs';
-import { parquetSink, parseCodec, type Codec } from '../../sinks/parquetSink.js';
-import { expandInputs } from '../../sources/expandInputs.js';
-import { DEFAULT_ROOT_BATCH_ROWS, rootSource } from '../../sources/rootSource.js';
-import { type ColumnType, columnList } from '../../sources/types.js';
+import { DEFAULT_ROOT_BATCH_ROWS } from '../../sources/rootDefaults.js';
 import { formatBytes } from '../../util/formatBytes.js';
-
-export interface ConvertOptions {
-  tree?: string;
-  /** Branches or quantities (count(x), first(x), abs(x)); default every readable branch. */
-  branches?: string[];
-  codec?: Codec;
-  batchRows?: number;
-}
-
-export interface ConvertResult {
-  rows: number;
-  columns: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** Branches left out because diffskim cannot read them (strings, ...), when no branch list was given. */
-  skipped: ColumnType[];
-}
-
-/** Stream ROOT files (one TTree each) into one Parquet file, written to a temp name then renamed. */
-export async function convertRootToParquet(inputs: string[], out: string, opts: ConvertOptions = {}): Promise<ConvertResult> {
-  const source = rootSource(inputs, { tree: opts.tree, branches: opts.branches });
-  // The schema is passed on so that a tree without events still gives a valid file.
-  const info = await source.describe();
-  const schema = info.schema;
-  const written = await lastValueFrom(
-    source.batches({ batchRows: opts.batchRows ?? DEFAULT_ROOT_BATCH_ROWS }).pipe(parquetSink(out, { codec: opts.codec ?? 'zstd', schema })),
-  );
-  return { rows: written.rows, columns: schema.length, bytesIn: info.bytesOnDisk, bytesOut: written.bytes, skipped: info.unsupported ?? [] };
-}
 
 export function register(program: Command): void {
   program
@@ -52,6 +19,10 @@ export function register(program: Command): void {
         ?.split(/,(?![^(]*\))/)
         .map((s) => s.trim())
         .filter(Boolean);
+      const { parseCodec } = await import('../../sinks/parquetSink.js');
+      const { expandInputs } = await import('../../sources/expandInputs.js');
+      const { columnList } = await import('../../sources/types.js');
+      const { convertRootToParquet } = await import('../../pipeline/convertRoot.js');
       const t0 = performance.now();
       const inputs = (await expandInputs([input], process.cwd(), 'root')).map((f) => f.path);
       const r = await convertRootToParquet(inputs, output, { tree: o.tree, branches, codec: parseCodec(o.codec), batchRows });

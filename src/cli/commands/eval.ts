@@ -1,10 +1,7 @@
 import { relative } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_EFFICIENCIES, evaluateModel, type Evaluation } from '../../eval/evaluate.js';
-import { locateModel, openEvalInput } from '../../eval/inputs.js';
-import { writeEvaluation } from '../../eval/writeEvaluation.js';
-import { loadModel } from '../../model/io.js';
-import { readCutsFile } from '../../selection/cutsFile.js';
+import { DEFAULT_EFFICIENCIES } from '../../eval/defaults.js';
+import type { Evaluation } from '../../eval/evaluate.js';
 import { formatBytes } from '../../util/formatBytes.js';
 
 interface EvalCliOptions {
@@ -87,6 +84,11 @@ Outputs in --out: eval.json, roc.png, scores.png, cut-<n>-<variable>.png (each a
 See docs/reading-the-report.md for what every figure means.`,
     )
     .action(async (o: EvalCliOptions) => {
+      const { evaluateModel } = await import('../../eval/evaluate.js');
+      const { locateModel, openEvalInput } = await import('../../eval/inputs.js');
+      const { writeEvaluation } = await import('../../eval/writeEvaluation.js');
+      const { loadModel } = await import('../../model/io.js');
+      const { readCutsFile } = await import('../../selection/cutsFile.js');
       const { modelDir, cutsFile: foundCuts } = locateModel(o.model);
       const model = await loadModel(modelDir);
       const cutsFile = o.cuts ?? foundCuts;

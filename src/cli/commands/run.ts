@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { runPipeline, type RunReport } from '../../pipeline/runPipeline.js';
-import { withRunFolder } from '../../pipeline/runFolder.js';
+import type { RunReport } from '../../pipeline/runPipeline.js';
 import { formatBytes } from '../../util/formatBytes.js';
 import { stopOnSignals } from '../../util/stopSignal.js';
 
@@ -51,6 +50,8 @@ Example:
   diffskim run pipelines/toy2d.yaml --out runs/toy2d`,
     )
     .action(async (pipeline: string, opts: { out: string; resume?: boolean }) => {
+      const { runPipeline } = await import('../../pipeline/runPipeline.js');
+      const { withRunFolder } = await import('../../pipeline/runFolder.js');
       const stop = stopOnSignals(`to go on, run: diffskim run ${pipeline} --out ${opts.out} --resume`);
       try {
         const report = await withRunFolder(pipeline, opts.out, () =>

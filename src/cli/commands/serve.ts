@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import type { Command } from 'commander';
-import { localServerOptions } from '../../grpc/localBackends.js';
-import { DEFAULT_MAX_STREAMS, startServer } from '../../grpc/server.js';
-import { useStreamingHeapGrowth } from '../../util/heapGrowth.js';
+import { DEFAULT_MAX_STREAMS } from '../../grpc/serverDefaults.js';
 
 interface ServeCliOptions {
   port: string;
@@ -51,6 +49,9 @@ export function register(program: Command): void {
         }
       }
       const token = o.token ?? process.env.DIFFSKIM_TOKEN;
+      const { useStreamingHeapGrowth } = await import('../../util/heapGrowth.js');
+      const { localServerOptions } = await import('../../grpc/localBackends.js');
+      const { startServer } = await import('../../grpc/server.js');
       useStreamingHeapGrowth();
       const backends = await localServerOptions(o.model);
       const address = `${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;

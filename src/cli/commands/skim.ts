@@ -4,15 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ScoreCut } from '../../operators/hardCut.js';
 import type { Command } from 'commander';
-import { readCutsFile } from '../../selection/cutsFile.js';
-import { skimOutputPaths } from '../../skim/outputPaths.js';
-import { skimWithResume } from '../../skim/resume.js';
-import { notWrittenWarning, type SkimResult } from '../../skim/runSkim.js';
-import { parseCodec } from '../../sinks/parquetSink.js';
-import { expandInputs, skimInputs } from '../../sources/expandInputs.js';
-import { writeJsonAtomic } from '../../util/atomicWrite.js';
+import { notWrittenWarning } from '../../skim/notWritten.js';
+import type { SkimResult } from '../../skim/runSkim.js';
 import { createProgress } from '../../util/progress.js';
-import { runShardCommand } from '../../shard/cli.js';
 import { stopOnSignals } from '../../util/stopSignal.js';
 import { resolveShard } from '../../shard/spec.js';
 import { formatBytes } from '../../util/formatBytes.js';
@@ -72,7 +66,7 @@ export function register(program: Command): void {
       if (shard && o.model) throw new Error('--model: a sharded skim applies hard cuts only; run the score-cut skim without --shard');
       const stop = stopOnSignals();
       try {
-        if (shard) await runShardCommand(o, shard, stop.signal);
+        if (shard) await (await import('../../shard/cli.js')).runShardCommand(o, shard, stop.signal);
         else await skimCommand(o, stop.signal);
       } finally {
         stop.dispose();
@@ -82,6 +76,12 @@ export function register(program: Command): void {
 
 /** `diffskim skim` without shards: resumable, one skim file per input. */
 async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void> {
+  const { readCutsFile } = await import('../../selection/cutsFile.js');
+  const { skimOutputPaths } = await import('../../skim/outputPaths.js');
+  const { skimWithResume } = await import('../../skim/resume.js');
+  const { parseCodec } = await import('../../sinks/parquetSink.js');
+  const { expandInputs, skimInputs } = await import('../../sources/expandInputs.js');
+  const { writeJsonAtomic } = await import('../../util/atomicWrite.js');
   const cuts = await readCutsFile(o.cuts);
   const found = skimInputs(await expandInputs(o.input), o.output);
   const codec = o.codec ? parseCodec(o.codec) : undefined;

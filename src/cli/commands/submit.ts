@@ -1,11 +1,5 @@
 import type { Command } from 'commander';
-import { readCutsFile } from '../../selection/cutsFile.js';
-import { checkShardable, invocationOf } from '../../shard/cli.js';
 import { shellQuote } from '../../shard/command.js';
-import { skimFingerprint } from '../../shard/manifest.js';
-import { makePlan, savePlan } from '../../shard/plan.js';
-import { sbatch, slurmLogDir, writeSlurmScript } from '../../shard/slurm.js';
-import { expandInputs, skimInputs } from '../../sources/expandInputs.js';
 
 interface SubmitOptions {
   slurm?: boolean;
@@ -51,6 +45,12 @@ export function register(program: Command): void {
     .action(async (o: SubmitOptions) => {
       if (!o.slurm) throw new Error('submit: choose a batch system: --slurm (for Kubernetes, see deploy/k8s-skim-job.yaml)');
       const tasks = positiveInt(o.tasks, '--tasks');
+      const { readCutsFile } = await import('../../selection/cutsFile.js');
+      const { checkShardable, invocationOf } = await import('../../shard/cli.js');
+      const { skimFingerprint } = await import('../../shard/manifest.js');
+      const { makePlan, savePlan } = await import('../../shard/plan.js');
+      const { sbatch, slurmLogDir, writeSlurmScript } = await import('../../shard/slurm.js');
+      const { expandInputs, skimInputs } = await import('../../sources/expandInputs.js');
       const cuts = await readCutsFile(o.cuts);
       checkShardable(o.cuts, cuts);
       const inputs = skimInputs(await expandInputs(o.input), o.output);
