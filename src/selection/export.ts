@@ -1,4 +1,5 @@
 import { cutsToSql, type CutsFile } from './cutsFile.js';
+import type { ExportTarget } from './exportTargets.js';
 import { cutsToNumpy } from './exportPython.js';
 import { cutsToRdf } from './exportRdf.js';
 import { cutsToServicex, type ServicexOptions } from './exportServicex.js';
@@ -8,8 +9,6 @@ import { cutsToServicex, type ServicexOptions } from './exportServicex.js';
  * The classifier's score cut needs diffskim's model, so it cannot be exported: it is refused
  * unless dropped on purpose (withoutScore), and then the export selects a superset of the skim.
  */
-export const EXPORT_TARGETS = ['sql', 'numpy', 'rdf', 'servicex'] as const;
-export type ExportTarget = (typeof EXPORT_TARGETS)[number];
 
 export interface ExportOptions {
   withoutScore?: boolean;

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { openEvalInput } from '../../eval/inputs.js';
 import { type DatasetInfo, structOf, unreadColumns } from '../../sources/types.js';
 import { formatBytes } from '../../util/formatBytes.js';
 
@@ -61,6 +60,7 @@ function unreadWhy(type: string): string {
 }
 
 export async function describeInputs(specs: string[], options: { tree?: string } = {}): Promise<Description> {
+  const { openEvalInput } = await import('../../eval/inputs.js');
   const input = await openEvalInput(specs, options);
   return describeDataset(input.kind, input.inputs, await input.source.describe());
 }

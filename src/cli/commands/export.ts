@@ -1,8 +1,6 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { writeFileAtomic } from '../../util/atomicWrite.js';
-import { readCutsFile } from '../../selection/cutsFile.js';
-import { EXPORT_TARGETS, exportCuts, type ExportTarget } from '../../selection/export.js';
+import { EXPORT_TARGETS, type ExportTarget } from '../../selection/exportTargets.js';
 
 interface ExportFlags {
   to: ExportTarget;
@@ -42,6 +40,11 @@ Examples:
       if (flags.output && resolve(flags.output) === resolve(path)) {
         throw new Error(`--output ${flags.output} is the cuts file itself; name another file`);
       }
+      const [{ readCutsFile }, { exportCuts }, { writeFileAtomic }] = await Promise.all([
+        import('../../selection/cutsFile.js'),
+        import('../../selection/export.js'),
+        import('../../util/atomicWrite.js'),
+      ]);
       const cuts = await readCutsFile(path);
       const { dataset, tree, branches, name } = flags;
       const text = exportCuts(cuts, flags.to, {
