@@ -22,7 +22,7 @@ console.log(`backend ${backend}, ${info.rows} events`);
 
 for (const batchSize of [4096, 16384, 65536]) {
   const pipeline = toyPipeline({ training: { epochs: 1, batchSize, validationFraction: 0.05 } });
-  const r = await trainSelection({ pipeline, source, info });
+  const r = await trainSelection({ settings: pipeline, source, info });
 
   // The step alone, on one minibatch made once.
   const [big] = toyBatches({ kind: 'toy2d', eventsPerClass: batchSize / 2, seed: 3, batchSize });

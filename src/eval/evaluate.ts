@@ -5,7 +5,6 @@ import { mlpScore, modelScore } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { progress } from '../operators/progress.js';
 import { splitTrainValidation } from '../operators/splitTrainValidation.js';
-import type { CutDistribution } from '../plots/cutPlots.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { parseQuantity } from '../selection/quantity.js';
 import { parquetSink, type ParquetSinkResult } from '../sinks/parquetSink.js';
@@ -14,7 +13,7 @@ import { columnBytesOf, type DatasetInfo, type EventSource } from '../sources/ty
 import { eventBytes, eventBytesColumns, eventBytesModel, skimColumns } from '../training/eventBytes.js';
 import { createProgress } from '../util/progress.js';
 import { CutFlow, type CutFlowRow } from './cutFlow.js';
-import { CutHistograms, cutRanges } from './cutHistograms.js';
+import { type CutDistribution, CutHistograms, cutRanges } from './cutHistograms.js';
 import { ScoreHistogram, type RocPoint, type ScoreDistribution, type WorkingPoint } from './scoreHistogram.js';
 import { eventLabels, eventWeights } from '../training/eventWeights.js';
 

@@ -1,9 +1,9 @@
 import type * as grpc from '@grpc/grpc-js';
 import { type EventBatch, sliceBatch } from '../batch/batch.js';
 import type { Schema } from '../batch/schema.js';
-import { decodeBatch, decodeSchema } from './codec.js';
+import { decodeBatch, decodeSchema } from '../sources/grpc/codec.js';
 import { failedPrecondition, invalidArgument, toServiceError } from './errors.js';
-import type { BatchChunkMsg, ScoresMsg } from './protos.js';
+import type { BatchChunkMsg, ScoresMsg } from '../sources/grpc/messages.js';
 import { checkColumns, MAX_BATCH_ROWS } from './streamBatches.js';
 import { StreamWriter } from './streamWriter.js';
 

@@ -1,5 +1,5 @@
 import { columnSqlOf } from './parquetColumns.js';
-import { duckdbFile, queryRows, withConnection } from './parquetDuckdb.js';
+import { duckdbFile, firstLine, queryRows, withConnection } from './parquetDuckdb.js';
 import { fileChange, type ParquetFileMeta } from './parquetMeta.js';
 import { InputError } from './inputError.js';
 
@@ -8,11 +8,6 @@ import { InputError } from './inputError.js';
  * "TProtocolException: Invalid data" without saying where; once a read has failed, we re-read
  * the file one row group and one column at a time to name the first chunk that does not decode.
  */
-
-/** First line of a DuckDB message (drops the "LINE 1: ..." SQL excerpt that follows). */
-export function firstLine(message: string): string {
-  return message.split('\n')[0].trim();
-}
 
 export interface CorruptChunk {
   rowGroup: number;

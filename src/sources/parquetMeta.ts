@@ -1,10 +1,8 @@
 import { stat } from 'node:fs/promises';
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { schemaDifference, type Field, type Schema } from '../batch/schema.js';
-import { isTempFile } from '../sinks/tempFiles.js';
-import { caseTwins } from './parquetColumns.js';
-import { firstLine } from './parquetDiagnose.js';
-import { dtypeOfDuckType, duckdbFile, queryRows, withConnection } from './parquetDuckdb.js';
+import { isTempFile } from '../util/tempFiles.js';
+import { caseTwins, dtypeOfDuckType, duckdbFile, firstLine, queryRows, withConnection } from './parquetDuckdb.js';
 import { isStructType, ownFields, structOf, type ColumnType } from './types.js';
 import { InputError } from './inputError.js';
 import { structColumn, type StructLeaf } from './parquetStructs.js';

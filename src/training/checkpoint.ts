@@ -2,7 +2,7 @@ import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadModel, saveModel } from '../model/io.js';
 import type { SelectionModel } from '../model/model.js';
-import { removeStaleTempFiles, tempPathOf } from '../sinks/tempFiles.js';
+import { removeStaleTempFiles, tempPathOf } from '../util/tempFiles.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import type { TrainState } from './trainState.js';
 

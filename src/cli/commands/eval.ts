@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_EFFICIENCIES, evaluateModel, type Evaluation } from '../../eval/evaluate.js';
 import { locateModel, openEvalInput } from '../../eval/inputs.js';
-import { writeEvaluation } from '../../eval/writeEvaluation.js';
+import { writeEvaluation } from '../../report/writeEvaluation.js';
 import { loadModel } from '../../model/io.js';
 import { readCutsFile } from '../../selection/cutsFile.js';
 import { formatBytes } from '../../util/formatBytes.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { mergeShards } from '../../shard/merge.js';
-import { summaryLines } from './skim.js';
+import { mergeShards } from '../../skim/shard/merge.js';
+import { summaryLines } from '../summary.js';
 
 export function register(program: Command): void {
   program

@@ -7,15 +7,15 @@ import type { Command } from 'commander';
 import { readCutsFile } from '../../selection/cutsFile.js';
 import { skimOutputPaths } from '../../skim/outputPaths.js';
 import { skimWithResume } from '../../skim/resume.js';
-import { notWrittenWarning, type SkimResult } from '../../skim/runSkim.js';
+import type { SkimResult } from '../../skim/runSkim.js';
 import { parseCodec } from '../../sinks/parquetSink.js';
 import { expandInputs, skimInputs } from '../../sources/expandInputs.js';
 import { writeJsonAtomic } from '../../util/atomicWrite.js';
 import { createProgress } from '../../util/progress.js';
-import { runShardCommand } from '../../shard/cli.js';
+import { runShardCommand } from './shard.js';
+import { summaryLines } from '../summary.js';
 import { stopOnSignals } from '../../util/stopSignal.js';
-import { resolveShard } from '../../shard/spec.js';
-import { formatBytes } from '../../util/formatBytes.js';
+import { resolveShard } from '../../skim/shard/spec.js';
 
 interface SkimCliOptions {
   cuts: string;
@@ -26,20 +26,6 @@ interface SkimCliOptions {
   shard?: string;
   shardCount?: string;
   model?: string;
-}
-
-export function summaryLines(r: SkimResult): string[] {
-  const pct = (x: number, of: number) => (of > 0 ? `${((100 * x) / of).toFixed(1)}%` : '-');
-  const b = formatBytes;
-  return [
-    `skimmed ${r.inputs.length} file(s) in ${r.seconds.toFixed(2)} s (${r.path})`,
-    `events: ${r.eventsIn} in, ${r.eventsKept} kept (${pct(r.eventsKept, r.eventsIn)}), ${r.eventsCut} cut`,
-    `bytes: ${b(r.bytesIn)} in, ${b(r.bytesOut)} out, saved ${b(r.bytesSaved)} (${pct(r.bytesSaved, r.bytesIn)}): ` +
-      `${b(r.bytesSavedByRows)} by rows, ${b(r.bytesSavedByColumns)} by columns, ` +
-      `${b(r.bytesSavedByEncoding)} by re-encoding`,
-    `push-down: ${r.rowGroupsSkipped}/${r.rowGroupsTotal} row groups skipped, ${b(r.bytesNeverRead)} never read`,
-    ...(r.columnsNotWritten.length ? [`warning: ${notWrittenWarning(r.columnsNotWritten)}`] : []),
-  ];
 }
 
 /** cuts.json's score cut: sigmoid(MLP) of the saved model, applied after the hard cuts. */

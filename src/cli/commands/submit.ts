@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { readCutsFile } from '../../selection/cutsFile.js';
-import { checkShardable, invocationOf } from '../../shard/cli.js';
-import { shellQuote } from '../../shard/command.js';
-import { skimFingerprint } from '../../shard/manifest.js';
-import { makePlan, savePlan } from '../../shard/plan.js';
-import { sbatch, slurmLogDir, writeSlurmScript } from '../../shard/slurm.js';
+import { checkShardable, invocationOf } from './shard.js';
+import { shellQuote } from '../../skim/shard/command.js';
+import { skimFingerprint } from '../../skim/shard/manifest.js';
+import { makePlan, savePlan } from '../../skim/shard/plan.js';
+import { sbatch, slurmLogDir, writeSlurmScript } from '../../skim/shard/slurm.js';
 import { expandInputs, skimInputs } from '../../sources/expandInputs.js';
 
 interface SubmitOptions {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { writeFileAtomic } from '../util/atomicWrite.js';
+import { writeFileAtomic } from '../../util/atomicWrite.js';
 import { shellQuote, skimCommand, type SkimInvocation } from './command.js';
 import { shardsDir } from './plan.js';
 
