@@ -170,7 +170,9 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
   // come in file order and are counted, which spares DuckDB building the column for every chunk.
   const { sql, schema } = selectSql(meta, columns, options.where ?? [], filtered ? ', file_row_number' : '');
   const resultSchema: Schema = filtered ? [...schema, { name: 'file_row_number', type: 'int64', list: false, nullable: false }] : schema;
-  const builder = new BatchBuilder(schema, batchRows, options.reuseArrays, options.nullListElements === 'error');
+  const nulls = options.nullListElements;
+  const strict = nulls === 'error' || (Array.isArray(nulls) && nulls);
+  const builder = new BatchBuilder(schema, batchRows, options.reuseArrays, strict);
   const con = await (await duckdb()).connect();
   if (options.readAheadMB) await con.run(`SET streaming_buffer_size = '${options.readAheadMB}MB'`);
   let lastRow = -1;

@@ -189,9 +189,11 @@ export class BatchBuilder {
     readonly schema: Schema,
     readonly capacity: number,
     reuse = 0,
-    strictLists = false,
+    /** Where a null list element is an error: every column (true), none, or those named. */
+    strictLists: boolean | string[] = false,
   ) {
-    this.sets = Array.from({ length: Math.max(1, reuse) }, () => schema.map((f) => new ColumnBuilder(f, capacity, reuse > 0, strictLists)));
+    const strict = (f: Field) => strictLists === true || (Array.isArray(strictLists) && strictLists.includes(f.name));
+    this.sets = Array.from({ length: Math.max(1, reuse) }, () => schema.map((f) => new ColumnBuilder(f, capacity, reuse > 0, strict(f))));
     this.columns = this.sets[0];
   }
 
