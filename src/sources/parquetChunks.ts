@@ -3,6 +3,7 @@ import duckdb from '@duckdb/node-bindings';
 import type { Column, EventBatch } from '../batch/batch.js';
 import { allocate, bytesPerValue, type DType, type Field, type Schema, type TypedArray, viewOf } from '../batch/schema.js';
 import { duckTypeOf } from './parquetDuckdb.js';
+import { FileError } from './inputError.js';
 
 /**
  * One column of a fetched chunk, copied out of DuckDB with its C API (@duckdb/node-bindings):
@@ -43,7 +44,7 @@ export function checkResultTypes(result: DuckDBResult, schema: Schema, file: str
   schema.forEach((f, c) => {
     const expected = duckTypeOf(f.type) + (f.list ? '[]' : '');
     const got = String(result.columnType(c));
-    if (got !== expected) throw new Error(`${file}: column '${f.name}' came back from DuckDB as ${got}, expected ${expected}`);
+    if (got !== expected) throw new FileError(`${file}: column '${f.name}' came back from DuckDB as ${got}, expected ${expected}`);
   });
 }
 
