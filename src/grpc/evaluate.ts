@@ -17,7 +17,7 @@ export interface Scorer {
  * Events scored at a time: between pieces, the server answers other calls (health checks) and
  * sees a cancelled call.
  */
-export const SCORE_PIECE_ROWS = 16384;
+const SCORE_PIECE_ROWS = 16384;
 
 /** A batch's scores, a piece at a time; null when `stopped` says the call is gone. */
 async function scoreInPieces(scorer: Scorer, batch: EventBatch, stopped: () => boolean): Promise<Float32Array | null> {

@@ -17,7 +17,7 @@ import type { ServerOptions } from './server.js';
  * ROOT source takes a name with * ? [ ] { } for a pattern, which could match files the data
  * roots' checks never saw: such a ROOT file is refused.
  */
-export function openLocalSource(files: string[]): EventSource {
+function openLocalSource(files: string[]): EventSource {
   const kinds = new Set(files.map((f) => (f.toLowerCase().endsWith('.root') ? 'root' : 'parquet')));
   if (kinds.size > 1) throw invalidArgument('inputs mix ROOT and Parquet files; ask for one kind per call');
   if (!kinds.has('root')) return parquetSource(files);
@@ -33,7 +33,7 @@ export function openLocalSource(files: string[]): EventSource {
  * P = prod(soft cut weights) * sigmoid(MLP); a skim's score cut applies to sigmoid(MLP), the
  * learned cuts being hard cuts of their own (as in `diffskim skim`).
  */
-export function modelScorer(model: SelectionModel): Scorer & { classifier(batch: EventBatch): Float32Array } {
+function modelScorer(model: SelectionModel): Scorer & { classifier(batch: EventBatch): Float32Array } {
   const columns = [...new Set([...model.features, ...model.cuts.map((c) => c.column)])];
   for (const c of columns) parseQuantity(c);
   return { columns, score: (b) => scoreBatch(model, b), classifier: (b) => mlpScore(model, b) };

@@ -73,13 +73,13 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export const SERVICE_NAME = 'diffskim.v1.DiffSkim';
+const SERVICE_NAME = 'diffskim.v1.DiffSkim';
 
 /**
  * 4 MiB: the receive limit every gRPC client has by default (grpcio, grpc-go, grpc-java), which
  * a stream's messages stay within.
  */
-export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /**
  * MB each stream's Parquet reader decodes ahead by default (ServerOptions.readAheadMB), so that

@@ -2,12 +2,11 @@ import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { describeCut } from '../eval/cutFlow.js';
 import type { CutDistribution } from '../eval/cutHistograms.js';
-import type { HardCut } from '../selection/cutsFile.js';
 import { classHistogramSpec } from './classHistogram.js';
 import { renderPlot } from './render.js';
 
 /** A file-name-safe form of a cut variable: abs(eta) -> abs_eta. */
-export function plotSlug(column: string): string {
+function plotSlug(column: string): string {
   return column.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^_+|_+$/g, '');
 }
 

@@ -19,7 +19,7 @@ export interface CorruptChunk {
  * The first (row group, column) whose data DuckDB cannot decode, or null when every chunk
  * reads. A filter on file_row_number makes DuckDB read only the row group asked for.
  */
-export async function locateCorruption(meta: ParquetFileMeta, columns = meta.schema.map((f) => f.name)): Promise<CorruptChunk | null> {
+async function locateCorruption(meta: ParquetFileMeta, columns = meta.schema.map((f) => f.name)): Promise<CorruptChunk | null> {
   const columnSql = columnSqlOf(meta);
   const read = async (group: ParquetFileMeta['rowGroups'][number], cols: string[]): Promise<string | null> => {
     // hash() forces every value to be decoded (count() may be answered from metadata).

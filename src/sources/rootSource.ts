@@ -23,7 +23,7 @@ export interface RootSourceOptions {
 export const DEFAULT_ROOT_BATCH_ROWS = 32768;
 
 /** Entries per jsroot pass at least, by default (two default batches). */
-export const RANGE_ENTRIES = 65536;
+const RANGE_ENTRIES = 65536;
 
 /**
  * ROOT files (TTrees, read with jsroot) as an event source. `paths` are files, directories

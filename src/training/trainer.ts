@@ -406,7 +406,7 @@ interface Validation {
 }
 
 /** Loss terms, AUC and kept fractions on a stream of batches, from the model's weights in JS. */
-export async function validate(model: SelectionModel, layout: BatchLayout, settings: LossSettings, batches: Observable<EventBatch>): Promise<Validation> {
+async function validate(model: SelectionModel, layout: BatchLayout, settings: LossSettings, batches: Observable<EventBatch>): Promise<Validation> {
   const loss = new LossAccumulator(settings);
   const auc = new AucAccumulator();
   await forEachBatch(batches, (batch) => {

@@ -26,7 +26,7 @@ function parseEfficiencies(text: string): number[] {
   return values;
 }
 
-export function evalSummary(e: Evaluation): string[] {
+function evalSummary(e: Evaluation): string[] {
   const b = formatBytes;
   const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(1)}%`);
   const s = e.savedCuts;

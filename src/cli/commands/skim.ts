@@ -7,7 +7,6 @@ import type { Command } from 'commander';
 import { readCutsFile } from '../../selection/cutsFile.js';
 import { skimOutputPaths } from '../../skim/outputPaths.js';
 import { skimWithResume } from '../../skim/resume.js';
-import type { SkimResult } from '../../skim/runSkim.js';
 import { parseCodec } from '../../sinks/parquetSink.js';
 import { expandInputs, skimInputs } from '../../sources/expandInputs.js';
 import { writeJsonAtomic } from '../../util/atomicWrite.js';

@@ -8,7 +8,7 @@ import { deserializeBatchChunk, serializeBatchChunk } from './wire.js';
 export const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
 
 /** 64 MiB: the largest message either side accepts; the server splits batches to stay below. */
-export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 const LOAD_OPTIONS: protoLoader.Options = {
   keepCase: false,
