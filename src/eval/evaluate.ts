@@ -1,4 +1,4 @@
-import { ignoreElements, lastValueFrom, map, type Observable } from 'rxjs';
+import { identity, ignoreElements, lastValueFrom, map, type Observable, pipe } from 'rxjs';
 import { makeBatch, type EventBatch } from '../batch/batch.js';
 import { hasCuts, hasMlp, type SelectionModel } from '../model/model.js';
 import { mlpScore, modelScore } from '../model/score.js';
@@ -8,7 +8,7 @@ import { splitTrainValidation } from '../operators/splitTrainValidation.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { parseQuantity } from '../selection/quantity.js';
 import { parquetSink, type ParquetSinkResult } from '../sinks/parquetSink.js';
-import { Demand } from '../sources/demand.js';
+import { type Demand, paced } from '../sources/demand.js';
 import { columnBytesOf, type DatasetInfo, type EventSource } from '../sources/types.js';
 import { eventBytes, eventBytesColumns, eventBytesModel, skimColumns } from '../training/eventBytes.js';
 import { createProgress } from '../util/progress.js';
@@ -114,11 +114,9 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   let eventIndex = 0;
   const counts = { signal: 0, background: 0 };
 
-  const demand = new Demand();
   const v = o.validation;
-  const read = o.source.batches({ columns, demand });
-  const evaluated = v ? read.pipe(splitTrainValidation(v.fraction, v.seed, 'validation')) : read;
-  const scored: Observable<EventBatch> = evaluated.pipe(
+  const score = pipe(
+    v ? splitTrainValidation(v.fraction, v.seed, 'validation') : identity<Observable<EventBatch>>,
     progress(createProgress({ stage: 'eval', total: Math.round(info.rows * (v ? v.fraction : 1)), quiet: o.quiet })),
     map((batch) => {
       const score = modelScore(model, batch);
@@ -138,9 +136,9 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
       return makeBatch({ event, score, passes }, FRIEND_TYPES);
     }),
   );
-  const friend = o.friend
-    ? await lastValueFrom(scored.pipe(parquetSink(o.friend, { schema: FRIEND_SCHEMA, demand })))
-    : await lastValueFrom(scored.pipe(ignoreElements()), { defaultValue: undefined });
+  const read = (demand: Demand) => o.source.batches({ columns, demand });
+  const sink = (demand: Demand) => (o.friend ? parquetSink(o.friend, { schema: FRIEND_SCHEMA, demand }) : ignoreElements());
+  const friend = await lastValueFrom(paced(read, score, sink), { defaultValue: undefined });
 
   const totals = scores.totals();
   const flowRows = flow.rows();

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { lastValueFrom } from 'rxjs';
+import { identity, lastValueFrom } from 'rxjs';
 import { toyBatches } from '../datasets/toy.js';
 import { saveModel } from '../model/io.js';
 import type { SelectionModel } from '../model/model.js';
@@ -16,7 +16,7 @@ import { skimOutputPaths } from '../skim/outputPaths.js';
 import { skimRootFiles } from '../skim/rootSkim.js';
 import { notWrittenWarning, runSkim, type SkimResult } from '../skim/runSkim.js';
 import { skimStream } from '../skim/skimStream.js';
-import { Demand } from '../sources/demand.js';
+import { type Demand, paced } from '../sources/demand.js';
 import { openSource, type OpenedSource } from './openSource.js';
 import { fromPull } from '../sources/parquetStream.js';
 import { trainSelection, type TrainResult } from '../training/trainer.js';
@@ -133,8 +133,8 @@ async function generateIfMissing(pipeline: Pipeline, baseDir: string): Promise<v
   if (existsSync(path)) return;
   await mkdir(dirname(path), { recursive: true });
   const toy = { kind: source.generate, eventsPerClass: source.generateEvents ?? 40_000 };
-  const demand = new Demand();
-  await lastValueFrom(fromPull(async function* () { yield* toyBatches(toy); }, demand).pipe(parquetSink(path, { rowGroupRows: 16_384, demand })));
+  const read = (demand: Demand) => fromPull(async function* () { yield* toyBatches(toy); }, demand);
+  await lastValueFrom(paced(read, identity, (demand) => parquetSink(path, { rowGroupRows: 16_384, demand })));
   process.stderr.write(`generated ${source.generate} dataset: ${relative(process.cwd(), path) || path}\n`);
 }
 

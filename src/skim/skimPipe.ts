@@ -1,10 +1,10 @@
-import { lastValueFrom, map, type MonoTypeOperatorFunction, type Observable, tap } from 'rxjs';
+import { lastValueFrom, map, type MonoTypeOperatorFunction, type Observable, pipe, tap } from 'rxjs';
 import { type EventBatch, selectColumns } from '../batch/batch.js';
 import type { Schema } from '../batch/schema.js';
 import { hardCut, type HardCutCounts, type ScoreCut } from '../operators/hardCut.js';
 import type { HardCut } from '../selection/cutsFile.js';
 import { type Codec, parquetSink, type ParquetSinkResult } from '../sinks/parquetSink.js';
-import { Demand } from '../sources/demand.js';
+import { type Demand, paced } from '../sources/demand.js';
 import type { ReadOptions } from '../sources/types.js';
 
 /**
@@ -44,17 +44,15 @@ export interface SkimPipe {
  * the reader paced by the sink (bounded memory), a null list element refused, not written.
  */
 export function skimPipe(p: SkimPipe): Promise<ParquetSinkResult> {
-  const demand = new Demand();
   // A null list element is refused where it would be written or scored (a cut fails it, as SQL's NULL).
   const nullListElements = [...p.keep, ...(p.score?.columns ?? [])];
-  const read: ReadOptions = { columns: p.columns, where: p.where, demand, batchRows: p.batchRows, nullListElements };
-  return lastValueFrom(
-    p.read(read).pipe(
-      tap(() => p.signal?.throwIfAborted()),
-      p.watch ?? tap(),
-      hardCut(p.cuts, p.score, p.counts),
-      map((b) => selectColumns(b, p.keep)),
-      parquetSink(p.output, { codec: p.codec, demand, rowGroupRows: SKIM_ROW_GROUP_ROWS, schema: p.schema }),
-    ),
+  const read = (demand: Demand) => p.read({ columns: p.columns, where: p.where, demand, batchRows: p.batchRows, nullListElements });
+  const skim = pipe(
+    tap<EventBatch>(() => p.signal?.throwIfAborted()),
+    p.watch ?? tap(),
+    hardCut(p.cuts, p.score, p.counts),
+    map((b) => selectColumns(b, p.keep)),
   );
+  const sink = (demand: Demand) => parquetSink(p.output, { codec: p.codec, demand, rowGroupRows: SKIM_ROW_GROUP_ROWS, schema: p.schema });
+  return lastValueFrom(paced(read, skim, sink));
 }
