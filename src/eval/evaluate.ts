@@ -137,7 +137,8 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
     }),
   );
   const read = (demand: Demand) => o.source.batches({ columns, demand });
-  const sink = (demand: Demand) => (o.friend ? parquetSink(o.friend, { schema: FRIEND_SCHEMA, demand }) : ignoreElements());
+  const sink = (demand: Demand) =>
+    o.friend ? parquetSink(o.friend, { schema: FRIEND_SCHEMA, demand }) : ignoreElements();
   const friend = await lastValueFrom(paced(read, score, sink), { defaultValue: undefined });
 
   const totals = scores.totals();

@@ -46,13 +46,15 @@ export interface SkimPipe {
 export function skimPipe(p: SkimPipe): Promise<ParquetSinkResult> {
   // A null list element is refused where it would be written or scored (a cut fails it, as SQL's NULL).
   const nullListElements = [...p.keep, ...(p.score?.columns ?? [])];
-  const read = (demand: Demand) => p.read({ columns: p.columns, where: p.where, demand, batchRows: p.batchRows, nullListElements });
+  const { columns, where, batchRows } = p;
+  const read = (demand: Demand) => p.read({ columns, where, demand, batchRows, nullListElements });
   const skim = pipe(
     tap<EventBatch>(() => p.signal?.throwIfAborted()),
     p.watch ?? tap(),
     hardCut(p.cuts, p.score, p.counts),
     map((b) => selectColumns(b, p.keep)),
   );
-  const sink = (demand: Demand) => parquetSink(p.output, { codec: p.codec, demand, rowGroupRows: SKIM_ROW_GROUP_ROWS, schema: p.schema });
+  const sink = (demand: Demand) =>
+    parquetSink(p.output, { codec: p.codec, demand, rowGroupRows: SKIM_ROW_GROUP_ROWS, schema: p.schema });
   return lastValueFrom(paced(read, skim, sink));
 }

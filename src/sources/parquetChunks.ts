@@ -194,7 +194,8 @@ export class BatchBuilder {
     strictLists: boolean | string[] = false,
   ) {
     const strict = (f: Field) => strictLists === true || (Array.isArray(strictLists) && strictLists.includes(f.name));
-    this.sets = Array.from({ length: Math.max(1, reuse) }, () => schema.map((f) => new ColumnBuilder(f, capacity, reuse > 0, strict(f))));
+    const columns = () => schema.map((f) => new ColumnBuilder(f, capacity, reuse > 0, strict(f)));
+    this.sets = Array.from({ length: Math.max(1, reuse) }, columns);
     this.columns = this.sets[0];
   }
 

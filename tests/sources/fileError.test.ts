@@ -26,7 +26,8 @@ describe('a reader error is explained whatever its text', () => {
     expect(e).toBeInstanceOf(InputError);
     expect((e as InputError).kind).toBe('unreadable');
     const message = (e as Error).message;
-    expect(message).toMatch(/^Invalid: cannot read Parquet metadata \(footer; corrupt or truncated file\?\): .*magic bytes/);
+    const explained = /^Invalid: cannot read Parquet metadata \(footer; corrupt or truncated file\?\): .*magic bytes/;
+    expect(message).toMatch(explained);
     expect(message).not.toContain('\n');
   });
 });
