@@ -18,10 +18,11 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { unaryCall } from '../src/grpc/client.js';
-import { encodeCut } from '../src/grpc/cuts.js';
-import { grpcSource } from '../src/grpc/grpcSource.js';
-import { services, type SkimReportMsg } from '../src/grpc/protos.js';
+import { unaryCall } from '../src/sources/grpc/client.js';
+import { encodeCut } from '../src/sources/grpc/codec.js';
+import { grpcSource } from '../src/sources/grpc/grpcSource.js';
+import type { SkimReportMsg } from '../src/sources/grpc/messages.js';
+import { services } from '../src/sources/grpc/protos.js';
 import type { HardCut } from '../src/selection/cutsFile.js';
 
 /**

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { from, lastValueFrom, reduce, toArray } from 'rxjs';
 import type { EventBatch } from '../src/batch/batch.js';
-import { grpcSource } from '../src/grpc/grpcSource.js';
+import { grpcSource } from '../src/sources/grpc/grpcSource.js';
 import { startServer } from '../src/grpc/server.js';
 import { parquetSource } from '../src/sources/parquet.js';
 import type { EventSource } from '../src/sources/types.js';

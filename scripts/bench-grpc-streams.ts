@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
-import { connect } from '../src/grpc/client.js';
+import { connect } from '../src/sources/grpc/client.js';
 import { generateHep } from './gen-hep.js';
 import { rss, startServerProcess, stopServerProcess } from './serverProcess.js';
 

@@ -23,9 +23,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { from, lastValueFrom, reduce } from 'rxjs';
 import { batchBytes, type EventBatch } from '../src/batch/batch.js';
-import { encodeBatch } from '../src/grpc/codec.js';
-import { grpcSource } from '../src/grpc/grpcSource.js';
-import { type BatchChunkMsg, services } from '../src/grpc/protos.js';
+import { encodeBatch } from '../src/sources/grpc/codec.js';
+import { grpcSource } from '../src/sources/grpc/grpcSource.js';
+import { services } from '../src/sources/grpc/protos.js';
+import type { BatchChunkMsg } from '../src/sources/grpc/messages.js';
 import { DEFAULT_READ_AHEAD_MB, startServer } from '../src/grpc/server.js';
 import type { EventSource } from '../src/sources/types.js';
 import { Demand } from '../src/sources/demand.js';
@@ -145,12 +146,12 @@ if (trainRepeat > 0) {
   let backend = '';
   // An untimed epoch first: the first training in a process also pays for starting the backend
   // and compiling the training code, which would fall on whichever source is timed first.
-  await trainSelection({ pipeline, source: sources.local, info: await sources.local.describe() });
+  await trainSelection({ settings: pipeline, source: sources.local, info: await sources.local.describe() });
   for (let k = 0; k < trainRepeat; k++)
     for (const key of ['local', 'grpc'] as const) {
       const source = sources[key];
       const t0 = performance.now();
-      const r = await trainSelection({ pipeline, source, info: await source.describe() });
+      const r = await trainSelection({ settings: pipeline, source, info: await source.describe() });
       seconds[key].push((performance.now() - t0) / 1000);
       backend = r.backend;
       console.log(`training epoch from ${key.padEnd(5)}  ${(seconds[key].at(-1)!).toFixed(2)} s (${backend}), validation AUC ${r.validationAuc.toFixed(4)}`);

@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DIFFSKIM_BIN } from '../src/shard/command.js';
+import { DIFFSKIM_BIN } from '../src/skim/shard/command.js';
 import { generateHep } from './gen-hep.js';
 
 const run = promisify(execFile);

@@ -73,7 +73,7 @@ async function child(events: number): Promise<void> {
   });
   const source = parquetSource([file]);
   const info = await source.describe();
-  const trained = await trainSelection({ pipeline, source, info });
+  const trained = await trainSelection({ settings: pipeline, source, info });
   const cuts = toCutsFile(trained.model, null);
   const outDir = join(DIR, `skim-${events}`);
   const where = cutsToSql(cuts.cuts);

@@ -81,7 +81,7 @@ async function diffskim(
   let last = start;
   const mark = () => ({ wall: performance.now() / 1000, cpu: cpu() });
   const r = await trainSelection({
-    pipeline: toyPipeline({
+    settings: toyPipeline({
       ...overrides[model],
       training: { epochs, batchSize, validationFraction: 0.05, seed: 1 },
       loss: { size: { lambda } },

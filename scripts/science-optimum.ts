@@ -17,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import type { EventBatch } from '../src/batch/batch.js';
 import { hardCutPass, softCutWeights } from '../src/model/score.js';
 import { type TrainResult, trainSelection } from '../src/training/trainer.js';
+import { trainingSettings } from '../src/pipeline/settings.js';
 import { efficiencies, type GridOptimum, gridOptimum, memoryDataset, toyData, toyPipeline } from './science-common.js';
 
 export const NOISE = ['n1', 'n2', 'n3', 'n4'];
@@ -70,7 +71,7 @@ export async function optimumRow(kind: 'toy2d' | 'toy6d', train: EventBatch[], t
     skim: { keep: ['event_id', 'x', 'y', 'label', 'weight', ...noise] },
   });
   const { source, info } = memoryDataset(train);
-  const trained = await trainSelection({ pipeline, source, info });
+  const trained = await trainSelection({ settings: trainingSettings(pipeline, info), source, info });
   const m = trained.model;
   const hard = efficiencies(test, (b) => hardCutPass(m, b));
   const grid = gridOptimum(test, hard.background);

@@ -25,7 +25,7 @@ const runs: { name: string; overrides: Record<string, unknown> }[] = [
 
 for (const run of runs) {
   const pipeline = toyPipeline({ training: { epochs, batchSize: 1024, learningRate: 0.01 }, ...run.overrides });
-  const r = await trainSelection({ pipeline, source, info });
+  const r = await trainSelection({ settings: pipeline, source, info });
   const soft = new AucAccumulator();
   const hard = new AucAccumulator();
   let sig = 0;

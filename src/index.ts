@@ -9,7 +9,7 @@ export type { DType, Field, Schema, TypedArray } from './batch/schema.js';
 export type { ColumnType, DatasetInfo, EventSource, FileInfo, ReadOptions } from './sources/types.js';
 export { parquetSource, type ParquetSource } from './sources/parquet.js';
 export { rootSource, type RootSourceOptions } from './sources/rootSource.js';
-export { grpcSource, type GrpcSourceOptions } from './grpc/grpcSource.js';
+export { grpcSource, type GrpcSourceOptions } from './sources/grpc/grpcSource.js';
 
 // A whole run, as `diffskim run` does it.
 export { runPipeline, type RunOptions, type RunReport } from './pipeline/runPipeline.js';
@@ -25,11 +25,11 @@ export { loadModel, saveModel } from './model/io.js';
 export type { ModelKind, SelectionModel } from './model/model.js';
 export { mlpScore, modelScore } from './model/score.js';
 export { evaluateModel, type EvaluateOptions, type Evaluation } from './eval/evaluate.js';
-export { type EvalProvenance, writeEvaluation } from './eval/writeEvaluation.js';
+export { type EvalProvenance, writeEvaluation } from './report/writeEvaluation.js';
 
 // The gRPC service: its clients, and the server `diffskim serve` runs.
-export { type ConnectOptions, unaryCall } from './grpc/client.js';
-export { evaluateRemote } from './grpc/evaluateClient.js';
+export { type ConnectOptions, unaryCall } from './sources/grpc/client.js';
+export { evaluateRemote } from './sources/grpc/evaluateClient.js';
 export { type RunningServer, type ServerOptions, startServer } from './grpc/server.js';
 export { localServerOptions } from './grpc/localBackends.js';
 
@@ -37,6 +37,6 @@ export { localServerOptions } from './grpc/localBackends.js';
 export { InputError } from './sources/inputError.js';
 export { NullListElementError } from './sources/parquetChunks.js';
 export { ClaimedError } from './skim/claims.js';
-export { IncompleteRunError } from './shard/merge.js';
+export { IncompleteRunError } from './skim/shard/merge.js';
 export { RpcError } from './grpc/errors.js';
 export { Interrupted } from './util/stopSignal.js';

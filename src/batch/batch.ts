@@ -1,4 +1,4 @@
-import { allocate, bytesPerValue, type DType, type Field, type Schema, type TypedArray } from './schema.js';
+import { allocate, type DType, type Field, type Schema, type TypedArray } from './schema.js';
 
 /** A flat column: one value per event; `validity[i] === 0` marks a null. */
 export interface FlatColumn {
@@ -51,11 +51,6 @@ export function column(batch: EventBatch, name: string): Column {
 /** In-memory bytes of one column (values, offsets and validity). */
 export function columnBytes(col: Column): number {
   return col.values.byteLength + (col.kind === 'list' ? col.offsets.byteLength : 0) + (col.validity?.byteLength ?? 0);
-}
-
-/** In-memory bytes per column of a batch. */
-export function batchColumnBytes(batch: EventBatch): Record<string, number> {
-  return Object.fromEntries(Object.entries(batch.columns).map(([k, c]) => [k, columnBytes(c)]));
 }
 
 export function batchBytes(batch: EventBatch): number {
@@ -208,4 +203,3 @@ export function makeBatch(cols: Record<string, TypedArray | { offsets: Int32Arra
   return { schema, length: Math.max(length, 0), columns };
 }
 
-export { bytesPerValue };

@@ -59,10 +59,6 @@ export function bytesPerValue(type: DType): number {
   return ARRAY_OF[type].BYTES_PER_ELEMENT;
 }
 
-export function isNumeric(type: DType): boolean {
-  return type !== 'bool';
-}
-
 export function sameSchema(a: Schema, b: Schema): boolean {
   return a.length === b.length && a.every((f, i) => describeField(f) === describeField(b[i]));
 }

@@ -1,8 +1,24 @@
 import type { EventBatch } from '../batch/batch.js';
 import type { SelectionModel } from '../model/model.js';
-import type { CutDistribution } from '../plots/cutPlots.js';
 import type { HardCut } from '../selection/cutsFile.js';
 import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+
+/** Histogram of one cut variable over all events, per class, with the cut applied to it. */
+export interface CutDistribution {
+  column: string;
+  cut: HardCut;
+  /** Bin edges (bins + 1). */
+  edges: number[];
+  /** Unweighted events per bin. */
+  all: number[];
+  /** Weighted signal and background per bin (labelled datasets only). */
+  signal?: number[];
+  background?: number[];
+  /** Events below the first edge, above the last, and with no value (NaN, empty list). */
+  underflow: number;
+  overflow: number;
+  missing: number;
+}
 
 /** A hard cut with the location and spread of its variable, which fix the histogram range. */
 export interface CutRange {

@@ -1,21 +1,20 @@
-import { ignoreElements, lastValueFrom, map, type Observable } from 'rxjs';
+import { identity, ignoreElements, lastValueFrom, map, type Observable, pipe } from 'rxjs';
 import { makeBatch, type EventBatch } from '../batch/batch.js';
 import { hasCuts, hasMlp, type SelectionModel } from '../model/model.js';
 import { mlpScore, modelScore } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { progress } from '../operators/progress.js';
 import { splitTrainValidation } from '../operators/splitTrainValidation.js';
-import type { CutDistribution } from '../plots/cutPlots.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { parseQuantity } from '../selection/quantity.js';
 import { parquetSink, type ParquetSinkResult } from '../sinks/parquetSink.js';
-import { Demand } from '../sources/demand.js';
+import { type Demand, paced } from '../sources/demand.js';
 import { columnBytesOf, type DatasetInfo, type EventSource } from '../sources/types.js';
 import { eventBytes, eventBytesColumns, eventBytesModel, skimColumns } from '../training/eventBytes.js';
 import { createProgress } from '../util/progress.js';
 import { CutFlow, type CutFlowRow } from './cutFlow.js';
 import { DEFAULT_EFFICIENCIES } from './defaults.js';
-import { CutHistograms, cutRanges } from './cutHistograms.js';
+import { type CutDistribution, CutHistograms, cutRanges } from './cutHistograms.js';
 import { ScoreHistogram, type RocPoint, type ScoreDistribution, type WorkingPoint } from './scoreHistogram.js';
 import { eventLabels, eventWeights } from '../training/eventWeights.js';
 import { WeightSigns } from '../training/weightSigns.js';
@@ -118,11 +117,9 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   const counts = { signal: 0, background: 0 };
   const signs = new WeightSigns();
 
-  const demand = new Demand();
   const v = o.validation;
-  const read = o.source.batches({ columns, demand });
-  const evaluated = v ? read.pipe(splitTrainValidation(v.fraction, v.seed, 'validation')) : read;
-  const scored: Observable<EventBatch> = evaluated.pipe(
+  const score = pipe(
+    v ? splitTrainValidation(v.fraction, v.seed, 'validation') : identity<Observable<EventBatch>>,
     progress(createProgress({ stage: 'eval', total: Math.round(info.rows * (v ? v.fraction : 1)), quiet: o.quiet })),
     map((batch) => {
       const score = modelScore(model, batch);
@@ -143,9 +140,10 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
       return makeBatch({ event, score, passes }, FRIEND_TYPES);
     }),
   );
-  const friend = o.friend
-    ? await lastValueFrom(scored.pipe(parquetSink(o.friend, { schema: FRIEND_SCHEMA, demand })))
-    : await lastValueFrom(scored.pipe(ignoreElements()), { defaultValue: undefined });
+  const read = (demand: Demand) => o.source.batches({ columns, demand });
+  const sink = (demand: Demand) =>
+    o.friend ? parquetSink(o.friend, { schema: FRIEND_SCHEMA, demand }) : ignoreElements();
+  const friend = await lastValueFrom(paced(read, score, sink), { defaultValue: undefined });
 
   const totals = scores.totals();
   const flowRows = flow.rows();

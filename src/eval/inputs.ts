@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { grpcSource } from '../grpc/grpcSource.js';
+import { grpcSource } from '../sources/grpc/grpcSource.js';
 import { expandInputs } from '../sources/expandInputs.js';
 import { parquetSource } from '../sources/parquet.js';
 import { rootSource } from '../sources/rootSource.js';

@@ -1,7 +1,7 @@
 import type { HardCut } from '../selection/cutsFile.js';
 import { parseQuantity } from '../selection/quantity.js';
 import { invalidArgument } from './errors.js';
-import type { HardCutMsg } from './protos.js';
+import type { HardCutMsg } from '../sources/grpc/messages.js';
 
 /** A wire cut as a cuts.json cut; INVALID_ARGUMENT names the cut when it is malformed. */
 export function decodeCut(msg: HardCutMsg, index: number): HardCut {
@@ -29,9 +29,4 @@ export function decodeCut(msg: HardCutMsg, index: number): HardCut {
     default:
       throw invalidArgument(`${where}: op must be GREATER, LESS or BETWEEN`);
   }
-}
-
-export function encodeCut(cut: HardCut): HardCutMsg {
-  if (cut.op === 'between') return { column: cut.column, op: 'BETWEEN', low: cut.low, high: cut.high };
-  return { column: cut.column, op: cut.op === '>' ? 'GREATER' : 'LESS', value: cut.value };
 }

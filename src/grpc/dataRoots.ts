@@ -6,7 +6,7 @@ import { type Confinement, confinedGlob, confinedPath, PATTERN_CHARS } from './c
 import { invalidArgument, notFound, permissionDenied, resourceExhausted } from './errors.js';
 
 /** Directory entries one request path may make the server list, at most, by default. */
-export const MAX_LISTED_ENTRIES = 200_000;
+const MAX_LISTED_ENTRIES = 200_000;
 
 /**
  * The directories a server may read and write. Every path a client sends is resolved against

@@ -1,7 +1,6 @@
 import { type ServiceError, status, Metadata } from '@grpc/grpc-js';
 import { InputError } from '../sources/inputError.js';
 import { ClaimedError } from '../skim/claims.js';
-import type { DataRoots } from './dataRoots.js';
 
 /** An error that carries the gRPC status code it should be reported with. */
 export class RpcError extends Error {
@@ -41,7 +40,7 @@ export function toStatus(err: unknown): { code: status; details: string } {
  * An error object grpc-js turns into that status (for callbacks and stream 'error' events);
  * `roots` shows the server's paths in the message relative to its data roots.
  */
-export function toServiceError(err: unknown, roots?: DataRoots): ServiceError {
+export function toServiceError(err: unknown, roots?: { scrub(message: string): string }): ServiceError {
   const { code, details: raw } = toStatus(err);
   const details = roots ? roots.scrub(raw) : raw;
   return Object.assign(new Error(details), { code, details, metadata: new Metadata() });

@@ -1,9 +1,9 @@
 import type * as grpc from '@grpc/grpc-js';
 import { type EventBatch, sliceBatch } from '../batch/batch.js';
 import type { Schema } from '../batch/schema.js';
-import { decodeBatch, decodeSchema } from './codec.js';
+import { decodeBatch, decodeSchema } from '../sources/grpc/codec.js';
 import { failedPrecondition, invalidArgument, toServiceError } from './errors.js';
-import type { BatchChunkMsg, ScoresMsg } from './protos.js';
+import type { BatchChunkMsg, ScoresMsg } from '../sources/grpc/messages.js';
 import { checkColumns, MAX_BATCH_ROWS } from './streamBatches.js';
 import { StreamWriter } from './streamWriter.js';
 
@@ -17,7 +17,7 @@ export interface Scorer {
  * Events scored at a time: between pieces, the server answers other calls (health checks) and
  * sees a cancelled call.
  */
-export const SCORE_PIECE_ROWS = 16384;
+const SCORE_PIECE_ROWS = 16384;
 
 /** A batch's scores, a piece at a time; null when `stopped` says the call is gone. */
 async function scoreInPieces(scorer: Scorer, batch: EventBatch, stopped: () => boolean): Promise<Float32Array | null> {

@@ -12,7 +12,7 @@ import type { Scorer } from './evaluate.js';
 import type { ServerOptions } from './server.js';
 
 /** Parquet files through DuckDB, ROOT files through jsroot (tree 'Events' or the only tree), each read as named. */
-export function openLocalSource(files: string[]): EventSource {
+function openLocalSource(files: string[]): EventSource {
   const kinds = new Set(files.map((f) => (f.toLowerCase().endsWith('.root') ? 'root' : 'parquet')));
   if (kinds.size > 1) throw invalidArgument('inputs mix ROOT and Parquet files; ask for one kind per call');
   if (!kinds.has('root')) return parquetSource(files);
@@ -24,7 +24,7 @@ export function openLocalSource(files: string[]): EventSource {
  * P = prod(soft cut weights) * sigmoid(MLP); a skim's score cut applies to sigmoid(MLP), the
  * learned cuts being hard cuts of their own (as in `diffskim skim`).
  */
-export function modelScorer(model: SelectionModel): Scorer & { classifier(batch: EventBatch): Float32Array } {
+function modelScorer(model: SelectionModel): Scorer & { classifier(batch: EventBatch): Float32Array } {
   const columns = [...new Set([...model.features, ...model.cuts.map((c) => c.column)])];
   for (const c of columns) parseQuantity(c);
   return { columns, score: (b) => scoreBatch(model, b), classifier: (b) => mlpScore(model, b) };

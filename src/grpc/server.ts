@@ -3,17 +3,18 @@ import * as grpc from '@grpc/grpc-js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { type EventSource, unreadColumns } from '../sources/types.js';
 import { bearerTokenInterceptor } from './auth.js';
-import { encodeSchema } from './codec.js';
+import { encodeSchema } from '../sources/grpc/codec.js';
 import { decodeCut } from './cuts.js';
 import { DataRoots } from './dataRoots.js';
 import { failedPrecondition, invalidArgument, resourceExhausted, RpcError, toServiceError } from './errors.js';
 import { evaluate, type Scorer } from './evaluate.js';
 import { HealthService } from './health.js';
 import { DEFAULT_MAX_STREAMS } from './serverDefaults.js';
-import { CHANNEL_OPTIONS, type DatasetInfoMsg, type DescribeRequestMsg, services, type SkimReportMsg, type SkimRequestMsg } from './protos.js';
+import { CHANNEL_OPTIONS, services } from '../sources/grpc/protos.js';
+import type { DatasetInfoMsg, DescribeRequestMsg, SkimReportMsg, SkimRequestMsg } from '../sources/grpc/messages.js';
 import { checkColumns, streamBatches, type StreamStats } from './streamBatches.js';
 import { parseCodec } from '../sinks/parquetSink.js';
-import { removeStaleTempFiles } from '../sinks/tempFiles.js';
+import { removeStaleTempFiles } from '../util/tempFiles.js';
 import { keepRefused, type SkimResult } from '../skim/runSkim.js';
 import { skimOutputPaths } from '../skim/outputPaths.js';
 
@@ -73,13 +74,13 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export const SERVICE_NAME = 'diffskim.v1.DiffSkim';
+const SERVICE_NAME = 'diffskim.v1.DiffSkim';
 
 /**
  * 4 MiB: the receive limit every gRPC client has by default (grpcio, grpc-go, grpc-java), which
  * a stream's messages stay within.
  */
-export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /**
  * MB each stream's Parquet reader decodes ahead by default (ServerOptions.readAheadMB), so that

@@ -5,11 +5,11 @@ import { type Schema, sameSchema } from '../batch/schema.js';
 import { listQuantities, quantityOf } from '../selection/quantity.js';
 import { projectionItem } from '../sources/parquetColumns.js';
 import { type ColumnType, type EventSource, type ReadOptions, unreadColumns } from '../sources/types.js';
-import { encodeBatch, encodeSchema, messageOverhead, rowsPerMessage, splitForWire } from './codec.js';
+import { encodeBatch, encodeSchema, messageOverhead, rowsPerMessage, splitForWire } from '../sources/grpc/codec.js';
 import { decodeCut } from './cuts.js';
 import type { DataRoots } from './dataRoots.js';
 import { invalidArgument, toServiceError } from './errors.js';
-import type { BatchChunkMsg, StreamRequestMsg } from './protos.js';
+import type { BatchChunkMsg, StreamRequestMsg } from '../sources/grpc/messages.js';
 import { StreamWriter } from './streamWriter.js';
 
 export interface StreamSettings {

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Pipeline } from '../pipeline/schema.js';
 import { LOG_FLOOR, softplus } from './cuts.js';
 import { logAddExp, logSigmoid } from './tfGradients.js';
 import type { ForwardOutput } from './tfModel.js';
@@ -46,8 +45,30 @@ export interface LossSettings {
   sigmaB: number;
 }
 
-/** Loss settings of a pipeline; yields default to the weighted totals of the training data. */
-export function lossSettings(p: Pipeline, bytesIn: number, totals: { signal: number; background: number }): LossSettings {
+/** The cached-data-size term as a pipeline file gives it (`loss.size`). */
+export interface SizeConfig {
+  lambda: number;
+  lambdaStart?: number;
+  targetKeptFraction?: number;
+  targetBytes?: number;
+  over: 'all' | 'background';
+}
+
+/** The loss as a pipeline file gives it (`loss`). */
+export interface LossConfig {
+  kind: LossKind;
+  size: SizeConfig;
+  signalYield?: number;
+  backgroundYield?: number;
+  sigmaB?: number;
+}
+
+/** Loss settings of pipeline `name`; yields default to the weighted totals of the training data. */
+export function lossSettings(
+  p: { name: string; loss: LossConfig },
+  bytesIn: number,
+  totals: { signal: number; background: number },
+): LossSettings {
   const size = p.loss.size;
   let target: number | null = size.targetKeptFraction ?? null;
   if (target === null && size.targetBytes !== undefined) {
@@ -65,7 +86,7 @@ export function lossSettings(p: Pipeline, bytesIn: number, totals: { signal: num
 }
 
 /** The size-term lambda of an epoch (0-based of `epochs`): geometric from lambdaStart to lambda, else constant. */
-export function sizeLambda(size: Pipeline['loss']['size'], epoch: number, epochs: number): number {
+export function sizeLambda(size: SizeConfig, epoch: number, epochs: number): number {
   if (size.lambdaStart === undefined || size.lambda === 0) return size.lambda;
   const t = epochs > 1 ? epoch / (epochs - 1) : 1;
   return size.lambdaStart * Math.pow(size.lambda / size.lambdaStart, t);

@@ -1,6 +1,7 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import { indicesOf, takeRows, type EventBatch } from '../batch/batch.js';
 import { passMask, type HardCut } from '../selection/cutsFile.js';
+import { operate } from './operate.js';
 
 export interface ScoreCut {
   /** Classifier score per event. */
@@ -48,21 +49,10 @@ export function hardCut(cuts: HardCut[], score?: ScoreCut, counts: HardCutCounts
     if (kept === 0) return null;
     return kept === batch.length ? batch : takeRows(batch, indicesOf(mask, kept));
   };
-  return (source) =>
-    new Observable<EventBatch>((subscriber) =>
-      source.subscribe({
-        next(batch) {
-          let out: EventBatch | null;
-          try {
-            out = keep(batch);
-          } catch (e) {
-            subscriber.error(e);
-            return;
-          }
-          if (out) subscriber.next(out);
-        },
-        error: (e) => subscriber.error(e),
-        complete: () => subscriber.complete(),
-      }),
-    );
+  return operate((subscriber) => ({
+    next(batch: EventBatch) {
+      const out = keep(batch);
+      if (out) subscriber.next(out);
+    },
+  }));
 }

@@ -1,5 +1,6 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import { concatBatches, type EventBatch, sliceBatch } from '../batch/batch.js';
+import { operate } from './operate.js';
 
 /**
  * Re-cuts a stream of batches into batches of exactly `size` events (the last may be smaller).
@@ -7,35 +8,31 @@ import { concatBatches, type EventBatch, sliceBatch } from '../batch/batch.js';
  */
 export function rebatch(size: number): OperatorFunction<EventBatch, EventBatch> {
   if (!(size > 0)) throw new Error(`rebatch: size must be positive, got ${size}`);
-  return (source) =>
-    new Observable<EventBatch>((subscriber) => {
-      let pending: EventBatch[] = [];
-      let pendingRows = 0;
-      const flush = () => {
-        const full = concatBatches(pending);
+  return operate((subscriber) => {
+    let pending: EventBatch[] = [];
+    let pendingRows = 0;
+    const flush = () => {
+      const full = concatBatches(pending);
+      pending = [];
+      pendingRows = 0;
+      subscriber.next(full);
+    };
+    return {
+      next(batch: EventBatch) {
+        for (let at = 0; at < batch.length; ) {
+          const take = Math.min(size - pendingRows, batch.length - at);
+          pending.push(at === 0 && take === batch.length ? batch : sliceBatch(batch, at, at + take));
+          pendingRows += take;
+          at += take;
+          if (pendingRows === size) flush();
+        }
+      },
+      complete() {
+        if (pendingRows > 0) flush();
+      },
+      finalize() {
         pending = [];
-        pendingRows = 0;
-        subscriber.next(full);
-      };
-      const subscription = source.subscribe({
-        next(batch) {
-          for (let at = 0; at < batch.length; ) {
-            const take = Math.min(size - pendingRows, batch.length - at);
-            pending.push(at === 0 && take === batch.length ? batch : sliceBatch(batch, at, at + take));
-            pendingRows += take;
-            at += take;
-            if (pendingRows === size) flush();
-          }
-        },
-        error: (e) => subscriber.error(e),
-        complete() {
-          if (pendingRows > 0) flush();
-          subscriber.complete();
-        },
-      });
-      return () => {
-        pending = [];
-        subscription.unsubscribe();
-      };
-    });
+      },
+    };
+  });
 }

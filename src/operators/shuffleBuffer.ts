@@ -1,6 +1,7 @@
-import { defer, Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import { concatBatches, type EventBatch, sliceBatch, takeRows } from '../batch/batch.js';
 import { seededRandom } from '../util/random.js';
+import { operate } from './operate.js';
 
 /**
  * Seeded window shuffle: collects events until `capacity` are buffered, permutes them, emits
@@ -15,41 +16,34 @@ export function shuffleBuffer(
   firstEpoch = 0,
 ): OperatorFunction<EventBatch, EventBatch> {
   let subscriptions = firstEpoch;
-  return (source) =>
-    capacity <= 0
-      ? source
-      : defer(() => {
-          const random = seededRandom(`${seed}:${subscriptions++}`);
-          return new Observable<EventBatch>((subscriber) => {
-            let buffered: EventBatch[] = [];
-            let count = 0;
-            const emitShuffled = (keep: number) => {
-              const all = concatBatches(buffered);
-              const order = permutation(all.length, random);
-              const mixed = takeRows(all, order);
-              if (keep > 0) subscriber.next(sliceBatch(mixed, 0, all.length - keep));
-              else subscriber.next(mixed);
-              buffered = keep > 0 ? [sliceBatch(mixed, all.length - keep, all.length)] : [];
-              count = keep;
-            };
-            const subscription = source.subscribe({
-              next(batch) {
-                buffered.push(batch);
-                count += batch.length;
-                if (count >= capacity) emitShuffled(Math.floor(capacity / 2));
-              },
-              error: (e) => subscriber.error(e),
-              complete() {
-                if (count > 0) emitShuffled(0);
-                subscriber.complete();
-              },
-            });
-            return () => {
-              buffered = [];
-              subscription.unsubscribe();
-            };
-          });
-        });
+  if (capacity <= 0) return (source) => source;
+  return operate((subscriber) => {
+    const random = seededRandom(`${seed}:${subscriptions++}`);
+    let buffered: EventBatch[] = [];
+    let count = 0;
+    const emitShuffled = (keep: number) => {
+      const all = concatBatches(buffered);
+      const order = permutation(all.length, random);
+      const mixed = takeRows(all, order);
+      if (keep > 0) subscriber.next(sliceBatch(mixed, 0, all.length - keep));
+      else subscriber.next(mixed);
+      buffered = keep > 0 ? [sliceBatch(mixed, all.length - keep, all.length)] : [];
+      count = keep;
+    };
+    return {
+      next(batch: EventBatch) {
+        buffered.push(batch);
+        count += batch.length;
+        if (count >= capacity) emitShuffled(Math.floor(capacity / 2));
+      },
+      complete() {
+        if (count > 0) emitShuffled(0);
+      },
+      finalize() {
+        buffered = [];
+      },
+    };
+  });
 }
 
 /** A seeded Fisher-Yates permutation of 0..n-1. */

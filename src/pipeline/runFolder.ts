@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { claim } from '../skim/claims.js';
-import { isTempFile } from '../sinks/tempFiles.js';
+import { isTempFile } from '../util/tempFiles.js';
 import { isInside, searchedFolder } from '../sources/expandInputs.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { loadPipeline } from './load.js';

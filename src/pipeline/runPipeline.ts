@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { lastValueFrom } from 'rxjs';
+import { identity, lastValueFrom } from 'rxjs';
 import { toyBatches } from '../datasets/toy.js';
 import { saveModel } from '../model/io.js';
 import type { SelectionModel } from '../model/model.js';
@@ -9,23 +9,24 @@ import { mlpScore } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { plotTraining } from '../plots/trainingPlots.js';
 import { evaluateModel, type Evaluation } from '../eval/evaluate.js';
-import { writeEvaluation } from '../eval/writeEvaluation.js';
+import { writeEvaluation } from '../report/writeEvaluation.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { parquetSink } from '../sinks/parquetSink.js';
 import { skimOutputPaths } from '../skim/outputPaths.js';
 import { skimRootFiles } from '../skim/rootSkim.js';
 import { notWrittenWarning } from '../skim/notWritten.js';
 import { runSkim, type SkimResult } from '../skim/runSkim.js';
-import { skimStream } from './skimStream.js';
-import { Demand } from '../sources/demand.js';
-import { openSource, type OpenedSource } from '../sources/openSource.js';
+import { skimStream } from '../skim/skimStream.js';
+import { type Demand, paced } from '../sources/demand.js';
+import { openSource, type OpenedSource } from './openSource.js';
 import { fromPull } from '../sources/parquetStream.js';
 import { trainSelection, type TrainResult } from '../training/trainer.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { createProgress } from '../util/progress.js';
 import { loadPipeline } from './load.js';
 import { type Pipeline, skimsInEngine } from './schema.js';
-import { removeStaleTempFiles } from '../sinks/tempFiles.js';
+import { trainingSettings } from './settings.js';
+import { removeStaleTempFiles } from '../util/tempFiles.js';
 import { Interrupted } from '../util/stopSignal.js';
 
 /** report.json of a run: the skim's figures plus what training predicted and measured. */
@@ -78,7 +79,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   // An estimate until the training split (drawn event by event) is counted.
   const training = createProgress({ stage: 'train', total: Math.round(info.rows * (1 - validationFraction)) * epochs });
   const trained = await trainSelection({
-    pipeline,
+    settings: trainingSettings(pipeline, info),
     source: opened.source,
     info,
     checkpointDir: join(outDir, 'checkpoints'),
@@ -133,8 +134,8 @@ async function generateIfMissing(pipeline: Pipeline, baseDir: string): Promise<v
   if (existsSync(path)) return;
   await mkdir(dirname(path), { recursive: true });
   const toy = { kind: source.generate, eventsPerClass: source.generateEvents ?? 40_000 };
-  const demand = new Demand();
-  await lastValueFrom(fromPull(async function* () { yield* toyBatches(toy); }, demand).pipe(parquetSink(path, { rowGroupRows: 16_384, demand })));
+  const read = (demand: Demand) => fromPull(async function* () { yield* toyBatches(toy); }, demand);
+  await lastValueFrom(paced(read, identity, (demand) => parquetSink(path, { rowGroupRows: 16_384, demand })));
   process.stderr.write(`generated ${source.generate} dataset: ${relative(process.cwd(), path) || path}\n`);
 }
 

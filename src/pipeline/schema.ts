@@ -148,5 +148,4 @@ export type Pipeline = z.infer<typeof PipelineSchema>;
 export function skimsInEngine(p: Pipeline): boolean {
   return p.source.kind === 'parquet' && p.skim.scoreCut === null;
 }
-export type CutConfig = z.infer<typeof CutConfigSchema>;
 export type SourceConfig = z.infer<typeof SourceSchema>;

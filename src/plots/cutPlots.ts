@@ -1,29 +1,12 @@
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { describeCut } from '../eval/cutFlow.js';
-import type { HardCut } from '../selection/cutsFile.js';
+import type { CutDistribution } from '../eval/cutHistograms.js';
 import { classHistogramSpec } from './classHistogram.js';
 import { renderPlot } from './render.js';
 
-/** Histogram of one cut variable over all events, per class, with the cut applied to it. */
-export interface CutDistribution {
-  column: string;
-  cut: HardCut;
-  /** Bin edges (bins + 1). */
-  edges: number[];
-  /** Unweighted events per bin. */
-  all: number[];
-  /** Weighted signal and background per bin (labelled datasets only). */
-  signal?: number[];
-  background?: number[];
-  /** Events below the first edge, above the last, and with no value (NaN, empty list). */
-  underflow: number;
-  overflow: number;
-  missing: number;
-}
-
 /** A file-name-safe form of a cut variable: abs(eta) -> abs_eta. */
-export function plotSlug(column: string): string {
+function plotSlug(column: string): string {
   return column.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^_+|_+$/g, '');
 }
 

@@ -16,7 +16,7 @@ export interface RocMark {
  * efficiency eps_S, with a random classifier (eps_B = eps_S) for reference and the working
  * points marked. Points with eps_B = 0 (infinite rejection) are left out. Writes <base>.png/.svg.
  */
-export async function plotRoc(roc: RocPoint[], marks: RocMark[], base: string, auc?: number): Promise<string> {
+async function plotRoc(roc: RocPoint[], marks: RocMark[], base: string, auc?: number): Promise<string> {
   const curve = roc.filter((p) => p.backgroundEfficiency > 0).map((p) => ({ eff: p.signalEfficiency, rejection: 1 / p.backgroundEfficiency }));
   const random = Array.from({ length: 50 }, (_, i) => (i + 1) / 50).map((e) => ({ eff: e, rejection: 1 / e }));
   const points = marks
@@ -53,7 +53,7 @@ export async function plotRoc(roc: RocPoint[], marks: RocMark[], base: string, a
  * Score histograms: signal and background each normalised to unit area (all events when the
  * dataset has no label). Writes <base>.png/.svg.
  */
-export async function plotScores(dist: ScoreDistribution, base: string, scoreCut?: number): Promise<string> {
+async function plotScores(dist: ScoreDistribution, base: string, scoreCut?: number): Promise<string> {
   const classes: [string, number[]][] = dist.signal.some((v) => v > 0) || dist.background.some((v) => v > 0)
     ? [['signal', dist.signal], ['background', dist.background]]
     : [['all events', dist.all]];

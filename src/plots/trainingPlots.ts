@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import type { EpochRecord } from '../training/trainer.js';
+import type { EpochRecord } from '../training/trainState.js';
 import { renderPlot, VEGA_LITE_SCHEMA } from './render.js';
 
 

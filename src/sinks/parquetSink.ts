@@ -7,7 +7,7 @@ import { allocate, type DType, schemaDifference, type Schema } from '../batch/sc
 import { arrowSchema, batchToIpc } from './arrowBatch.js';
 import type { Demand } from '../sources/demand.js';
 import { InputError } from '../sources/inputError.js';
-import { tempPathOf } from './tempFiles.js';
+import { tempPathOf } from '../util/tempFiles.js';
 
 export const CODECS = ['snappy', 'zstd', 'gzip', 'lz4', 'brotli', 'uncompressed'] as const;
 export type Codec = (typeof CODECS)[number];

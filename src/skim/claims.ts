@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { tempPathOf, writerAlive } from '../sinks/tempFiles.js';
+import { tempPathOf, writerAlive } from '../util/tempFiles.js';
 
 /** A path another process holds (see claim): the error names it, the holder and what to do. */
 export class ClaimedError extends Error {

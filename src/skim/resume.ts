@@ -1,21 +1,21 @@
 import { join } from 'node:path';
-import { skimFingerprint } from '../shard/manifest.js';
-import { planPath, readPlan } from '../shard/plan.js';
-import { resultFromEntries } from '../shard/report.js';
-import { skimResumable } from '../shard/resumableSkim.js';
+import { skimFingerprint } from './shard/manifest.js';
+import { planPath, readPlan } from './shard/plan.js';
+import { resultFromEntries } from './shard/report.js';
+import { skimResumable } from './shard/resumableSkim.js';
 import { parquetSource } from '../sources/parquet.js';
 import { rootSource } from '../sources/rootSource.js';
 import type { ColumnType } from '../sources/types.js';
 import { checkCuts, fieldFor } from '../sources/parquetColumns.js';
-import { removeStaleTempFiles } from '../sinks/tempFiles.js';
+import { removeStaleTempFiles } from '../util/tempFiles.js';
 import { columnsNotWritten, keepRefused, keptColumns, type SkimOptions, type SkimResult } from './runSkim.js';
 import { isRootFile } from './rootSkim.js';
 
 /**
  * Interrupted runs. Every writer writes a temp file and renames it when complete (see
- * src/sinks/tempFiles.ts), so after kill -9 a directory holds complete outputs, a manifest of
+ * src/util/tempFiles.ts), so after kill -9 a directory holds complete outputs, a manifest of
  * the finished inputs, and perhaps temp files of the dead process. A re-run removes those temp
- * files and skips the finished inputs (the manifest of src/shard/manifest.ts: input size and
+ * files and skips the finished inputs (the manifest of src/skim/shard/manifest.ts: input size and
  * mtime unchanged, skim file present with its size). The manifest stays when the run is done: it
  * records which run the folder holds, so that a skim of other settings into it is refused.
  */
@@ -41,7 +41,7 @@ export interface ResumedSkim {
  * and a re-run of the same command after a crash skips those and redoes the rest. All footers
  * are checked first (schemas agree, cuts and keep name existing columns), so a bad input stops
  * the run before anything is written, as is a folder holding a skim of other settings (or a
- * sharded one: src/shard/plan.ts).
+ * sharded one: src/skim/shard/plan.ts).
  */
 export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim> {
   const t0 = performance.now();

@@ -1,5 +1,5 @@
 import type { ScoreCut } from '../operators/hardCut.js';
-import { skimStream } from '../pipeline/skimStream.js';
+import { skimStream } from './skimStream.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { rootSource, type RootSourceOptions } from '../sources/rootSource.js';
 import { type SkimResult, skimTotals } from './runSkim.js';

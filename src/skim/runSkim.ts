@@ -1,23 +1,22 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { lastValueFrom, map, tap } from 'rxjs';
-import { selectColumns } from '../batch/batch.js';
+import { tap } from 'rxjs';
 import { bytesPerValue, type DType } from '../batch/schema.js';
 import { cutColumns, cutsToSql, type CutsFile } from '../selection/cutsFile.js';
-import { hardCut, type ScoreCut } from '../operators/hardCut.js';
-import { parquetSink, parseCodec, type Codec } from '../sinks/parquetSink.js';
-import { Demand } from '../sources/demand.js';
+import type { ScoreCut } from '../operators/hardCut.js';
+import { parseCodec, type Codec } from '../sinks/parquetSink.js';
 import { parquetSource, plannedFileBatches } from '../sources/parquet.js';
-import { caseTwins, checkCuts, columnSqlOf, fieldFor, selectAs } from '../sources/parquetColumns.js';
-import { duckdbFile, duckdbTarget, withConnection } from '../sources/parquetDuckdb.js';
+import { checkCuts, columnSqlOf, fieldFor, selectAs } from '../sources/parquetColumns.js';
+import { caseTwins, duckdbFile, duckdbTarget, withConnection } from '../sources/parquetDuckdb.js';
 import { checkUnchanged, type ChunkStats, type ParquetFileMeta } from '../sources/parquetMeta.js';
 import { type ColumnType, columnList, leafKept, ownFields, structOf } from '../sources/types.js';
 import { readError } from '../sources/parquetDiagnose.js';
 import { planPushDown } from '../sources/parquetPushdown.js';
-import { removeStaleTempFiles, tempPathOf } from '../sinks/tempFiles.js';
+import { removeStaleTempFiles, tempPathOf } from '../util/tempFiles.js';
 import { InputError } from '../sources/inputError.js';
 import { claim } from './claims.js';
 import { outputsOf } from './outputPaths.js';
+import { SKIM_ROW_GROUP_ROWS, skimPipe } from './skimPipe.js';
 
 export interface SkimOptions {
   inputs: string[];
@@ -208,15 +207,6 @@ export function columnsNotWritten(unsupported: ColumnType[] | undefined, keep: s
   return keep ? [] : (unsupported ?? []);
 }
 
-/**
- * Row groups of both skim paths (and batches of the streaming one). Measured on a 20 M-event HEP
- * skim (10 % kept): DuckDB's COPY peaked at ~205 MB RSS with its default 122880-row row groups,
- * ~165 MB with 32768, equally fast, and the file only 0.1 % larger (also finer row-group skipping
- * when the skim is read back). Smaller row groups make DuckDB hold more of them out of order,
- * which copyMemoryLimitMB bounds.
- */
-const SKIM_ROW_GROUP_ROWS = 32768;
-
 /** Mean in-memory bytes per event of these columns (a list column: its mean length, plus an offset). */
 function bytesPerEvent(meta: ParquetFileMeta, columns: string[]): number {
   let bytes = 0;
@@ -304,22 +294,20 @@ async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], c
 
 /** The batch skim: the planned file's batches (hard cuts pushed down) -> hardCut (score, if any) -> parquetSink. */
 async function streamSkim(meta: ParquetFileMeta, output: string, keep: string[], opts: SkimOptions, codec: Codec, progress: (n: number) => void): Promise<number> {
-  const score = opts.score;
-  const columns = [...new Set([...keep, ...(score?.columns ?? [])])];
-  const demand = new Demand();
-  const read = { columns, where: opts.cuts.cuts, demand, batchRows: SKIM_ROW_GROUP_ROWS, nullListElements: 'error' } as const;
-  const written = await lastValueFrom(
-    plannedFileBatches(meta, read)
-      .pipe(
-        tap((b) => {
-          opts.signal?.throwIfAborted(); // the sink then removes its temporary file
-          progress(b.origin?.firstRow ?? 0);
-        }),
-        hardCut([], score),
-        map((b) => selectColumns(b, keep)),
-        parquetSink(output, { codec, demand, rowGroupRows: SKIM_ROW_GROUP_ROWS, schema: keep.map((k) => meta.schema.find((f) => f.name === k)!) }),
-      ),
-  );
+  const written = await skimPipe({
+    read: (options) => plannedFileBatches(meta, options),
+    columns: [...new Set([...keep, ...(opts.score?.columns ?? [])])],
+    where: opts.cuts.cuts,
+    batchRows: SKIM_ROW_GROUP_ROWS,
+    cuts: [],
+    score: opts.score,
+    keep,
+    schema: keep.map((k) => meta.schema.find((f) => f.name === k)!),
+    output,
+    codec,
+    signal: opts.signal, // the sink then removes its temporary file
+    watch: tap((b) => progress(b.origin?.firstRow ?? 0)),
+  });
   return written.rows;
 }
 

@@ -1,3 +1,5 @@
+import { type Observable, type OperatorFunction, pipe } from 'rxjs';
+
 /**
  * Flow control between an asynchronous consumer and a pulling source. RxJS has no
  * backpressure of its own: a source built on fromPull waits for a synchronous subscriber, but a
@@ -26,4 +28,18 @@ export class Demand {
   ready(): Promise<void> {
     return this.holds === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
   }
+}
+
+/**
+ * A pulling source connected to an asynchronous sink through one Demand: `read` and `sink` get
+ * the same one, so the source reads its next batch only while the sink is not holding it.
+ * `through` is what runs in between (cuts, scoring, progress).
+ */
+export function paced<T, U, R>(
+  read: (demand: Demand) => Observable<T>,
+  through: OperatorFunction<T, U>,
+  sink: (demand: Demand) => OperatorFunction<U, R>,
+): Observable<R> {
+  const demand = new Demand();
+  return read(demand).pipe(pipe(through), sink(demand));
 }

@@ -14,10 +14,10 @@ import { checkUnchanged, fileChange, fileSchemaDifference, readParquetMeta } fro
 import type { ParquetFileMeta } from './parquetMeta.js';
 import { planPushDown, type PushDownStats } from './parquetPushdown.js';
 import { fromPull } from './parquetStream.js';
-import { InputError } from './inputError.js';
+import { FileError, InputError } from './inputError.js';
 import { mapLimited } from '../util/mapLimited.js';
 
-export const DEFAULT_BATCH_ROWS = 65536;
+const DEFAULT_BATCH_ROWS = 65536;
 
 /** Footers a source reads at once (DuckDB reads them on its threads; a dataset may have thousands of files). */
 const FOOTERS_AT_ONCE = 8;
@@ -133,7 +133,7 @@ function columnsRead(schema: Schema, options: ReadOptions): string[] {
   return [...new Set([...names, ...(options.where ?? []).map((c) => c.column)].map((n) => quantityOf(schema, n).column))];
 }
 
-export function selectSql(meta: ParquetFileMeta, columns: string[], where: HardCut[], extra = ''): { sql: string; schema: Schema } {
+function selectSql(meta: ParquetFileMeta, columns: string[], where: HardCut[], extra = ''): { sql: string; schema: Schema } {
   // (DuckDB's names are case-insensitive: 'File_Row_Number' is the same name to it.)
   const rowNumber = meta.columns.find((c) => c.toLowerCase() === 'file_row_number');
   if (rowNumber)
@@ -170,7 +170,9 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
   // come in file order and are counted, which spares DuckDB building the column for every chunk.
   const { sql, schema } = selectSql(meta, columns, options.where ?? [], filtered ? ', file_row_number' : '');
   const resultSchema: Schema = filtered ? [...schema, { name: 'file_row_number', type: 'int64', list: false, nullable: false }] : schema;
-  const builder = new BatchBuilder(schema, batchRows, options.reuseArrays, options.nullListElements === 'error');
+  const nulls = options.nullListElements;
+  const strict = nulls === 'error' || (Array.isArray(nulls) && nulls);
+  const builder = new BatchBuilder(schema, batchRows, options.reuseArrays, strict);
   const con = await (await duckdb()).connect();
   if (options.readAheadMB) await con.run(`SET streaming_buffer_size = '${options.readAheadMB}MB'`);
   let lastRow = -1;
@@ -210,7 +212,7 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
           if (!(e instanceof NullListElementError)) throw e;
           const row = rowOf(e.chunkRow);
           const fill = schema.find((f) => f.name === e.column)?.type.startsWith('float') ? 'NaN' : '0';
-          throw new Error(`${meta.path}: row group ${rowGroupOf(meta, row)}, row ${row}: ${e.message}; a streaming skim (score cut) would write it as ${fill}, a skim without a score cut (run by DuckDB) keeps it`);
+          throw new FileError(`${meta.path}: row group ${rowGroupOf(meta, row)}, row ${row}: ${e.message}; a streaming skim (score cut) would write it as ${fill}, a skim without a score cut (run by DuckDB) keeps it`);
         }
         lastRow = rowOf(end - 1);
         start = end;
@@ -223,12 +225,12 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
     if (filtered || lastRow !== meta.rows - 1) {
       const rest = await con.runAndReadAll(`SELECT count(*)::BIGINT AS n, max(hash(t)) AS h FROM (${sql} AND file_row_number > ${lastRow}) t`);
       const left = Number(rest.getRows()[0][0]);
-      if (left > 0) throw new Error(`${meta.path}: the read stopped after row ${lastRow} with ${left} event(s) not delivered`);
+      if (left > 0) throw new FileError(`${meta.path}: the read stopped after row ${lastRow} with ${left} event(s) not delivered`);
     }
     await checkUnchanged(meta); // a file rewritten during the read: its rows are not trusted
     if (builder.length > 0) yield { ...builder.take(), origin: { file: meta.path, rowGroup: rowGroupOf(meta, firstRow), firstRow } };
   } catch (e) {
-    if ((e as Error).message?.startsWith(meta.path)) throw (await fileChange(meta)) ?? e;
+    if (e instanceof FileError) throw (await fileChange(meta)) ?? e;
     const after = lastRow < 0 ? 'reading' : `reading after row ${lastRow}`;
     throw await readError(meta, e, after, columnsRead(meta.schema, { ...options, columns }));
   } finally {

@@ -3,6 +3,7 @@ import duckdb from '@duckdb/node-bindings';
 import type { Column, EventBatch } from '../batch/batch.js';
 import { allocate, bytesPerValue, type DType, type Field, type Schema, type TypedArray, viewOf } from '../batch/schema.js';
 import { duckTypeOf } from './parquetDuckdb.js';
+import { FileError } from './inputError.js';
 
 /**
  * One column of a fetched chunk, copied out of DuckDB with its C API (@duckdb/node-bindings):
@@ -43,7 +44,7 @@ export function checkResultTypes(result: DuckDBResult, schema: Schema, file: str
   schema.forEach((f, c) => {
     const expected = duckTypeOf(f.type) + (f.list ? '[]' : '');
     const got = String(result.columnType(c));
-    if (got !== expected) throw new Error(`${file}: column '${f.name}' came back from DuckDB as ${got}, expected ${expected}`);
+    if (got !== expected) throw new FileError(`${file}: column '${f.name}' came back from DuckDB as ${got}, expected ${expected}`);
   });
 }
 
@@ -189,9 +190,12 @@ export class BatchBuilder {
     readonly schema: Schema,
     readonly capacity: number,
     reuse = 0,
-    strictLists = false,
+    /** Where a null list element is an error: every column (true), none, or those named. */
+    strictLists: boolean | string[] = false,
   ) {
-    this.sets = Array.from({ length: Math.max(1, reuse) }, () => schema.map((f) => new ColumnBuilder(f, capacity, reuse > 0, strictLists)));
+    const strict = (f: Field) => strictLists === true || (Array.isArray(strictLists) && strictLists.includes(f.name));
+    const columns = () => schema.map((f) => new ColumnBuilder(f, capacity, reuse > 0, strict(f)));
+    this.sets = Array.from({ length: Math.max(1, reuse) }, columns);
     this.columns = this.sets[0];
   }
 

@@ -45,20 +45,6 @@ export function selectAs(sql: string, name: string): string {
   return sql === sqlIdent(name) ? sql : `${sql} AS ${sqlIdent(name)}`;
 }
 
-/**
- * Two names DuckDB cannot tell apart (they differ only by case), or null. Its Parquet writer
- * writes the second of them as '<name>_1'.
- */
-export function caseTwins(names: string[]): [string, string] | null {
-  const seen = new Map<string, string>();
-  for (const n of names) {
-    const twin = seen.get(n.toLowerCase());
-    if (twin !== undefined) return [twin, n];
-    seen.set(n.toLowerCase(), n);
-  }
-  return null;
-}
-
 /** SQL select item and batch field for a projected column or derived quantity. */
 export function projectionItem(schema: Schema, name: string, file: string, unsupported: ColumnType[] = [], columnSql = sqlIdent): { sql: string; field: Field } {
   const q = quantityOf(schema, name);

@@ -1,5 +1,5 @@
 import { columnSqlOf } from './parquetColumns.js';
-import { duckdbFile, queryRows, withConnection } from './parquetDuckdb.js';
+import { duckdbFile, firstLine, queryRows, withConnection } from './parquetDuckdb.js';
 import { fileChange, type ParquetFileMeta } from './parquetMeta.js';
 import { InputError } from './inputError.js';
 
@@ -8,11 +8,6 @@ import { InputError } from './inputError.js';
  * "TProtocolException: Invalid data" without saying where; once a read has failed, we re-read
  * the file one row group and one column at a time to name the first chunk that does not decode.
  */
-
-/** First line of a DuckDB message (drops the "LINE 1: ..." SQL excerpt that follows). */
-export function firstLine(message: string): string {
-  return message.split('\n')[0].trim();
-}
 
 export interface CorruptChunk {
   rowGroup: number;
@@ -24,7 +19,7 @@ export interface CorruptChunk {
  * The first (row group, column) whose data DuckDB cannot decode, or null when every chunk
  * reads. A filter on file_row_number makes DuckDB read only the row group asked for.
  */
-export async function locateCorruption(meta: ParquetFileMeta, columns = meta.schema.map((f) => f.name)): Promise<CorruptChunk | null> {
+async function locateCorruption(meta: ParquetFileMeta, columns = meta.schema.map((f) => f.name)): Promise<CorruptChunk | null> {
   const columnSql = columnSqlOf(meta);
   const read = async (group: ParquetFileMeta['rowGroups'][number], cols: string[]): Promise<string | null> => {
     // hash() forces every value to be decoded (count() may be answered from metadata).

@@ -81,3 +81,22 @@ const DUCK_TYPE_OF = Object.fromEntries(Object.entries(DTYPE_OF).map(([k, v]) =>
 export function duckTypeOf(type: DType): string {
   return DUCK_TYPE_OF[type];
 }
+
+/**
+ * Two names DuckDB cannot tell apart (they differ only by case), or null. Its Parquet writer
+ * writes the second of them as '<name>_1'.
+ */
+export function caseTwins(names: string[]): [string, string] | null {
+  const seen = new Map<string, string>();
+  for (const n of names) {
+    const twin = seen.get(n.toLowerCase());
+    if (twin !== undefined) return [twin, n];
+    seen.set(n.toLowerCase(), n);
+  }
+  return null;
+}
+
+/** First line of a DuckDB message (drops the "LINE 1: ..." SQL excerpt that follows). */
+export function firstLine(message: string): string {
+  return message.split('\n')[0].trim();
+}

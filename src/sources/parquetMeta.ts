@@ -1,12 +1,10 @@
 import { stat } from 'node:fs/promises';
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { schemaDifference, type Field, type Schema } from '../batch/schema.js';
-import { isTempFile } from '../sinks/tempFiles.js';
-import { caseTwins } from './parquetColumns.js';
-import { firstLine } from './parquetDiagnose.js';
-import { dtypeOfDuckType, duckdbFile, queryRows, withConnection } from './parquetDuckdb.js';
+import { isTempFile } from '../util/tempFiles.js';
+import { caseTwins, dtypeOfDuckType, duckdbFile, firstLine, queryRows, withConnection } from './parquetDuckdb.js';
 import { isStructType, ownFields, structOf, type ColumnType } from './types.js';
-import { InputError } from './inputError.js';
+import { FileError, InputError } from './inputError.js';
 import { structColumn, type StructLeaf } from './parquetStructs.js';
 
 /** Statistics of one column chunk (one column in one row group). */
@@ -76,7 +74,7 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       const schemaRows = await queryRows(con, `SELECT name, repetition_type, num_children FROM parquet_schema(${f})`);
       const top = topLevelColumns(schemaRows);
       if (top.length !== described.length) {
-        throw new Error(`${path}: the file's schema has ${top.length} columns, DuckDB reads ${described.length}`);
+        throw new FileError(`${path}: the file's schema has ${top.length} columns, DuckDB reads ${described.length}`);
       }
       const seen = new Set<string>();
       for (const { name, fieldTwins } of top) {
@@ -119,11 +117,11 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       // Refused, so that a field's name tells it from a column (structOf).
       for (const s of unsupported.filter((u) => isStructType(u.type))) {
         const clash = columns.find((c) => c.startsWith(`${s.name}.`));
-        if (clash) throw new Error(`${path}: column '${clash}' is named like a field of the struct column '${s.name}', whose fields diffskim reads as '${s.name}.<field>'; rename the column`);
+        if (clash) throw new FileError(`${path}: column '${clash}' is named like a field of the struct column '${s.name}', whose fields diffskim reads as '${s.name}.<field>'; rename the column`);
       }
       // Two leaves of one name ('a.b' and 'a' { 'b' }) would be read as one, its values either's.
       const twice = leaves.find((l, i) => leaves.findIndex((m) => m.field.name === l.field.name) !== i);
-      if (twice) throw new Error(`${path}: two fields of the struct column '${twice.column}' would both be read as '${twice.field.name}' (a field name with a dot); rename one`);
+      if (twice) throw new FileError(`${path}: two fields of the struct column '${twice.column}' would both be read as '${twice.field.name}' (a field name with a dot); rename one`);
       const chunks = await queryRows(
         con,
         `SELECT row_group_id, row_group_num_rows, path_in_schema, total_compressed_size, total_uncompressed_size, num_values,
@@ -138,7 +136,8 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       };
     } catch (e) {
       const msg = (e as Error).message;
-      throw new InputError('unreadable', msg.startsWith(path) ? msg : `${path}: cannot read Parquet metadata (footer; corrupt or truncated file?): ${firstLine(msg)}`);
+      const why = `${path}: cannot read Parquet metadata (footer; corrupt or truncated file?): ${firstLine(msg)}`;
+      throw new InputError('unreadable', e instanceof FileError ? msg : why);
     }
   });
 }

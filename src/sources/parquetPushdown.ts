@@ -17,7 +17,7 @@ export interface PushDownStats {
  * Whether some event of the row group may pass every cut, judged from min/max statistics.
  * Only plain and abs() cuts are judged; anything unknown counts as "may pass".
  */
-export function rowGroupMayPass(group: RowGroupMeta, cuts: HardCut[]): boolean {
+function rowGroupMayPass(group: RowGroupMeta, cuts: HardCut[]): boolean {
   return cuts.every((cut) => {
     const q = parseQuantity(cut.column);
     if (q.fn !== 'value' && q.fn !== 'abs') return true;

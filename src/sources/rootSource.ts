@@ -20,7 +20,7 @@ export interface RootSourceOptions {
 }
 
 /** Entries per jsroot pass at least, by default (two default batches). */
-export const RANGE_ENTRIES = 65536;
+const RANGE_ENTRIES = 65536;
 
 /**
  * ROOT files (TTrees, read with jsroot) as an event source. `paths` are files, read as named (a name

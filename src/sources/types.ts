@@ -111,9 +111,10 @@ export interface ReadOptions {
   /**
    * Batches hold no validity per list element: a null element inside a list is read as NaN (0
    * for integers), which training and cuts can live with. A writer cannot: 'error' makes such an
-   * element an error naming the file, row group and column (Parquet; other sources hold none).
+   * element an error naming the file, row group and column (Parquet; other sources hold none);
+   * a list of columns: an error in those only (what a skim writes or scores, not what it cuts on).
    */
-  nullListElements?: 'fill' | 'error';
+  nullListElements?: 'fill' | 'error' | string[];
 }
 
 /**

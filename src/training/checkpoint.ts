@@ -2,7 +2,7 @@ import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadModel, saveModel } from '../model/io.js';
 import type { SelectionModel } from '../model/model.js';
-import { removeStaleTempFiles, tempPathOf } from '../sinks/tempFiles.js';
+import { removeStaleTempFiles, tempPathOf } from '../util/tempFiles.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import type { TrainState } from './trainState.js';
 
@@ -30,7 +30,7 @@ const LATEST = 'latest.json';
 const KEEP_OLDER = 1;
 
 /** The first non-finite number of the model, in words, or null when all are finite. */
-export function nonFiniteWeight(model: SelectionModel): string | null {
+function nonFiniteWeight(model: SelectionModel): string | null {
   for (const [l, layer] of model.layers.entries()) {
     for (const [name, values] of [['kernel', layer.kernel], ['bias', layer.bias]] as const) {
       const i = values.findIndex((v) => !Number.isFinite(v));

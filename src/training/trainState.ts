@@ -1,6 +1,30 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TfSelectionModel } from '../model/tfModel.js';
-import type { EpochRecord } from './trainer.js';
+import type { CutSpec } from '../model/cuts.js';
+
+export interface EpochRecord {
+  epoch: number;
+  /** Means over the epoch's minibatches (weighted by events). */
+  trainLoss: number;
+  /** Classification (or significance) term. */
+  trainMain: number;
+  trainSize: number;
+  /** On the validation split, computed in float64 from the weights at the end of the epoch. */
+  validationLoss: number;
+  validationMain: number;
+  validationSize: number;
+  validationAuc: number;
+  /** Mean soft cut weight, and the bytes-weighted version, on the validation split. */
+  keptFraction: number;
+  keptBytesFraction: number;
+  cuts: CutSpec[];
+  slopeMultiplier: number;
+  /** Size-term lambda of the epoch (see loss.size.lambdaStart). */
+  sizeLambda: number;
+  events: number;
+  skippedSteps: number;
+  seconds: number;
+}
 
 /**
  * Everything a training run's result depends on after an epoch, so that a run resumed from it

@@ -3,50 +3,40 @@ import type { EventBatch } from '../batch/batch.js';
 import { rebatch } from '../operators/rebatch.js';
 import { shuffleBuffer } from '../operators/shuffleBuffer.js';
 import { splitTrainValidation } from '../operators/splitTrainValidation.js';
-import { type CutConfig, type Pipeline, skimsInEngine } from '../pipeline/schema.js';
 import { parseQuantity } from '../selection/quantity.js';
 import type { DatasetInfo, EventSource } from '../sources/types.js';
-import { cutEdges, type CutSpec, edgeArgument, slopeMultiplier } from '../model/cuts.js';
-import { isSignificance, LossAccumulator, type LossSettings, lossSettings, sizeLambda } from '../model/losses.js';
-import { createModel, hasCuts, hasMlp, type SelectionModel } from '../model/model.js';
+import {
+  type CutForm,
+  type CutOp,
+  cutEdges,
+  type CutSpec,
+  edgeArgument,
+  type SlopeSchedule,
+  slopeMultiplier,
+} from '../model/cuts.js';
+import {
+  isSignificance,
+  LossAccumulator,
+  type LossConfig,
+  type LossSettings,
+  lossSettings,
+  sizeLambda,
+} from '../model/losses.js';
+import { createModel, hasCuts, hasMlp, type ModelKind, type SelectionModel } from '../model/model.js';
 import { logCutWeights, mlpLogit, sigmoid } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { AucAccumulator } from './auc.js';
 import { Interrupted } from '../util/stopSignal.js';
 import { clearCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type BackendChoice, FUSED, trainingBackend } from './backend.js';
-import { eventBytesColumns, eventBytesModel, skimColumns } from './eventBytes.js';
+import { eventBytesColumns, eventBytesModel } from './eventBytes.js';
 import { eventLabels, eventWeights } from './eventWeights.js';
 import { type BatchLayout, prepareBatch } from './prepare.js';
 import { collectStats, type DataStats, quantile, type QuantityStats } from './stats.js';
 import { fusedStepper, tfStepper } from './steppers.js';
-import { type DataFigures, otherData, otherSettings } from './trainState.js';
+import { type DataFigures, type EpochRecord, otherData, otherSettings } from './trainState.js';
 import type { TrainState } from './trainState.js';
 import { WeightSigns } from './weightSigns.js';
-
-export interface EpochRecord {
-  epoch: number;
-  /** Means over the epoch's minibatches (weighted by events). */
-  trainLoss: number;
-  /** Classification (or significance) term. */
-  trainMain: number;
-  trainSize: number;
-  /** On the validation split, computed in float64 from the weights at the end of the epoch. */
-  validationLoss: number;
-  validationMain: number;
-  validationSize: number;
-  validationAuc: number;
-  /** Mean soft cut weight, and the bytes-weighted version, on the validation split. */
-  keptFraction: number;
-  keptBytesFraction: number;
-  cuts: CutSpec[];
-  slopeMultiplier: number;
-  /** Size-term lambda of the epoch (see loss.size.lambdaStart). */
-  sizeLambda: number;
-  events: number;
-  skippedSteps: number;
-  seconds: number;
-}
 
 export interface TrainResult {
   model: SelectionModel;
@@ -63,8 +53,43 @@ export interface TrainResult {
   warnings: string[];
 }
 
+/** A cut to learn, as a pipeline file gives it (`cuts`). */
+export interface CutConfig {
+  column: string;
+  op: CutOp;
+  form: CutForm;
+  /** Starting thresholds; default: data quantiles at which the cut keeps nearly everything. */
+  init?: number;
+  initLow?: number;
+  initHigh?: number;
+  slope?: number;
+}
+
+/** What training reads of a pipeline file (pipeline/settings.ts makes it). */
+export interface TrainingSettings {
+  name: string;
+  label?: string;
+  weight?: string;
+  features: string[];
+  cuts: CutConfig[];
+  model: { kind: ModelKind; hidden: number[] };
+  loss: LossConfig;
+  training: {
+    epochs: number;
+    batchSize: number;
+    learningRate: number;
+    validationFraction: number;
+    seed: number;
+    shuffleBuffer: number;
+    slopeSchedule?: SlopeSchedule;
+    balanceClasses: boolean;
+  };
+  /** The columns the skim writes, whose bytes the size term counts (default: a streaming skim's). */
+  bytesColumns?: string[];
+}
+
 export interface TrainArgs {
-  pipeline: Pipeline;
+  settings: TrainingSettings;
   source: EventSource;
   info: DatasetInfo;
   /** Backend to start (DIFFSKIM_BACKEND overrides); default 'auto'. */
@@ -101,7 +126,7 @@ const DEFAULT_SLOPE_PER_STD = 4;
  * minibatches, and the validation split through a float64 JS evaluation.
  */
 export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
-  const { pipeline: p, source, info } = args;
+  const { settings: p, source, info } = args;
   const label = p.label;
   if (!label) throw new Error(`pipeline '${p.name}': training needs a label column ('label:')`);
   const kind = p.model.kind;
@@ -116,7 +141,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   checkTargetsApart(p.name, label, p.weight, features, cutConfigs);
   const settings = { pipeline: p, backend };
   const resumed = args.resume ? await resumeState(args.checkpointDir, settings) : null;
-  const bytesModel = eventBytesModel(info, p.skim.keep ?? skimColumns(info, skimsInEngine(p)));
+  const bytesModel = eventBytesModel(info, p.bytesColumns);
   const quantities = [...new Set([...features, ...cutConfigs.map((c) => c.column)])];
   const columns = projection([...quantities, label, ...(p.weight ? [p.weight] : []), ...eventBytesColumns(bytesModel)]);
   const t = p.training;
@@ -343,7 +368,7 @@ function initialCut(c: CutConfig, s: QuantityStats, std: number): CutSpec {
 }
 
 /** Class weights that give signal and background equal total weight (when asked, for bce/mse). */
-function classFactor(p: Pipeline, stats: DataStats, settings: LossSettings): BatchLayout['classFactor'] {
+function classFactor(p: TrainingSettings, stats: DataStats, settings: LossSettings): BatchLayout['classFactor'] {
   const { signalWeight: s, backgroundWeight: b } = stats;
   if (!p.training.balanceClasses || isSignificance(settings.kind) || s <= 0 || b <= 0) return { signal: 1, background: 1 };
   return { signal: (s + b) / (2 * s), background: (s + b) / (2 * b) };

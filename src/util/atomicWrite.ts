@@ -1,5 +1,5 @@
 import { open, rename, rm } from 'node:fs/promises';
-import { tempPathOf } from '../sinks/tempFiles.js';
+import { tempPathOf } from './tempFiles.js';
 
 /** Writes a whole file under a temporary name, flushes it to disk, then renames it into place. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {

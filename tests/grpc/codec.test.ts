@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { concatBatches, makeBatch } from '../../src/batch/batch.js';
-import { decodeBatch, decodeSchema, encodeBatch, encodeSchema, packBits, splitForWire, unpackBits } from '../../src/grpc/codec.js';
-import { type BatchChunkMsg, type SchemaMsg, services } from '../../src/grpc/protos.js';
-import { deserializeBatchChunk, serializeBatchChunk } from '../../src/grpc/wire.js';
+import { decodeBatch, decodeSchema, encodeBatch, encodeSchema, packBits, splitForWire, unpackBits } from '../../src/sources/grpc/codec.js';
+import { services } from '../../src/sources/grpc/protos.js';
+import type { BatchChunkMsg, SchemaMsg } from '../../src/sources/grpc/messages.js';
+import { deserializeBatchChunk, serializeBatchChunk } from '../../src/sources/grpc/wire.js';
 import { rowsOf, testBatch } from './helpers.js';
 
 /** Copies each buffer to a fresh, deliberately misaligned place, as a network read might. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localServerOptions } from '../../src/grpc/localBackends.js';
-import { PROTO_DIR } from '../../src/grpc/protos.js';
+import { PROTO_DIR } from '../../src/sources/grpc/protos.js';
 import { type RunningServer, startServer } from '../../src/grpc/server.js';
 import { toolMissing } from '../helpers/tools.js';
 import { sql } from '../parquet/helpers.js';

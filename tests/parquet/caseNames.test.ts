@@ -7,7 +7,7 @@ import { Table, writeParquet } from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoreCut } from '../../src/operators/hardCut.js';
 import type { CutsFile } from '../../src/selection/cutsFile.js';
-import { grpcSource } from '../../src/grpc/grpcSource.js';
+import { grpcSource } from '../../src/sources/grpc/grpcSource.js';
 import { localServerOptions } from '../../src/grpc/localBackends.js';
 import { startServer } from '../../src/grpc/server.js';
 import { runSkim } from '../../src/skim/runSkim.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateModel, type Evaluation } from '../../src/eval/evaluate.js';
-import { writeEvaluation } from '../../src/eval/writeEvaluation.js';
+import { writeEvaluation } from '../../src/report/writeEvaluation.js';
 import { writeHtmlReport } from '../../src/report/html.js';
 import type { CutsFile } from '../../src/selection/cutsFile.js';
 import { parquetSource } from '../../src/sources/parquet.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSummary } from '../../src/cli/commands/run.js';
-import { summaryLines } from '../../src/cli/commands/skim.js';
+import { summaryLines } from '../../src/cli/summary.js';
 import { evaluateModel } from '../../src/eval/evaluate.js';
 import { loadModel } from '../../src/model/io.js';
 import { runPipeline, type RunReport } from '../../src/pipeline/runPipeline.js';

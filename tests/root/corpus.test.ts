@@ -7,7 +7,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { status } from '@grpc/grpc-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { convertRootToParquet } from '../../src/pipeline/convertRoot.js';
-import { grpcSource } from '../../src/grpc/grpcSource.js';
+import { grpcSource } from '../../src/sources/grpc/grpcSource.js';
 import { localServerOptions } from '../../src/grpc/localBackends.js';
 import { startServer } from '../../src/grpc/server.js';
 import { InputError } from '../../src/sources/inputError.js';

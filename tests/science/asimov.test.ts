@@ -100,7 +100,7 @@ describe('Asimov loss with a background uncertainty', () => {
       training: { epochs: 30, batchSize: 6000, learningRate: 0.02, validationFraction: 0, seed: 1, shuffleBuffer: 0, slopeSchedule: { start: 1, end: 8, kind: 'geometric' } },
     });
     const { source, info } = memoryDataset(batches);
-    const r = await trainSelection({ pipeline, source, info });
+    const r = await trainSelection({ settings: pipeline, source, info });
     const learned = r.model.cuts[0].value!;
     expect(Math.abs(learned - optimum.c)).toBeLessThanOrEqual(STEP);
     expect(zAt(learned, SIGMA_B)).toBeGreaterThan(0.999 * optimum.z);

@@ -14,7 +14,7 @@ describe("the seed's toy", () => {
     const { source, info } = memoryDataset(train);
     const training = { epochs: 6, batchSize: 1024, learningRate: 0.01, seed: 3 };
     const testAuc = async (kind: 'cuts-x-mlp' | 'mlp') => {
-      const r = await trainSelection({ pipeline: toyPipeline({ training, model: { kind } }), source, info });
+      const r = await trainSelection({ settings: toyPipeline({ training, model: { kind } }), source, info });
       const auc = new AucAccumulator();
       for (const b of test) auc.add(scoreBatch(r.model, b), b.columns.label.values as Int32Array);
       return { auc: auc.value(), model: r.model };

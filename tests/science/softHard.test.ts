@@ -5,6 +5,7 @@ import { hardCutPass } from '../../src/model/score.js';
 import { splitTrainValidation } from '../../src/operators/splitTrainValidation.js';
 import { memoryDataset } from '../../src/training/memoryDataset.js';
 import { trainSelection } from '../../src/training/trainer.js';
+import { trainingSettings } from '../../src/pipeline/settings.js';
 import { toyData, toyPipeline } from '../../scripts/science-common.js';
 
 /**
@@ -23,7 +24,7 @@ describe('soft versus hard kept fraction', () => {
       skim: { keep: ['event_id', 'x', 'y', 'label', 'weight'] },
     });
     const { source, info } = memoryDataset(batches);
-    const r = await trainSelection({ pipeline, source, info });
+    const r = await trainSelection({ settings: trainingSettings(pipeline, info), source, info });
     const validation: EventBatch[] = await lastValueFrom(from(batches).pipe(splitTrainValidation(0.2, seed, 'validation'), toArray()));
     let [kept, events] = [0, 0];
     for (const b of validation) {

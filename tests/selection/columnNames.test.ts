@@ -82,7 +82,7 @@ describe('column names that are not identifiers', () => {
       training: { epochs: 1, batchSize: 1000, seed: 2 },
     });
     const source = parquetSource([input]);
-    const trained = await trainSelection({ pipeline, source, info: await source.describe() });
+    const trained = await trainSelection({ settings: pipeline, source, info: await source.describe() });
     const learned = toCutsFile(trained.model, null);
     expect(learned.cuts.map((c) => c.column)).toEqual(['abs("a b")', 'count(`my jets`)']);
     const [a, n] = learned.cuts.map((c) => (c.op === '>' ? c.value : NaN));

@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { register as registerMerge } from '../../src/cli/commands/merge.js';
 import { register as registerSubmit } from '../../src/cli/commands/submit.js';
-import { invocationOf } from '../../src/shard/cli.js';
-import { mergeShards } from '../../src/shard/merge.js';
+import { invocationOf } from '../../src/cli/shard.js';
+import { mergeShards } from '../../src/skim/shard/merge.js';
 import { inOwnFolders } from '../../src/skim/outputPaths.js';
-import { runShardedSkim } from '../../src/shard/runShard.js';
+import { runShardedSkim } from '../../src/skim/shard/runShard.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { BIN, CUTS, makeRun, skimDifference } from './helpers.js';
 

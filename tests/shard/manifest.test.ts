@@ -2,8 +2,8 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openManifest, readManifest, skimFingerprint, writeManifest } from '../../src/shard/manifest.js';
-import { skimResumable } from '../../src/shard/resumableSkim.js';
+import { openManifest, readManifest, skimFingerprint, writeManifest } from '../../src/skim/shard/manifest.js';
+import { skimResumable } from '../../src/skim/shard/resumableSkim.js';
 import { CUTS, makeRun, skimDifference } from './helpers.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 

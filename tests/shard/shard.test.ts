@@ -2,12 +2,12 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IncompleteRunError, mergeShards } from '../../src/shard/merge.js';
-import { readManifest, writeManifest } from '../../src/shard/manifest.js';
-import { manifestPath, readPlan } from '../../src/shard/plan.js';
+import { IncompleteRunError, mergeShards } from '../../src/skim/shard/merge.js';
+import { readManifest, writeManifest } from '../../src/skim/shard/manifest.js';
+import { manifestPath, readPlan } from '../../src/skim/shard/plan.js';
 import { inOwnFolders } from '../../src/skim/outputPaths.js';
-import { runShardedSkim } from '../../src/shard/runShard.js';
-import { tempPathOf } from '../../src/sinks/tempFiles.js';
+import { runShardedSkim } from '../../src/skim/shard/runShard.js';
+import { tempPathOf } from '../../src/util/tempFiles.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { sql } from '../parquet/helpers.js';
 import { CUTS, makeRun, skimDifference } from './helpers.js';

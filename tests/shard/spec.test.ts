@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assignShards } from '../../src/shard/assign.js';
-import { parseShardSpec, resolveShard } from '../../src/shard/spec.js';
+import { assignShards } from '../../src/skim/shard/assign.js';
+import { parseShardSpec, resolveShard } from '../../src/skim/shard/spec.js';
 
 describe('shard spec', () => {
   it('parses I/N and rejects bad ones', () => {

@@ -1,10 +1,10 @@
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unaryCall } from '../../src/grpc/client.js';
-import { encodeCut } from '../../src/grpc/cuts.js';
+import { unaryCall } from '../../src/sources/grpc/client.js';
+import { encodeCut } from '../../src/sources/grpc/codec.js';
 import { localServerOptions } from '../../src/grpc/localBackends.js';
-import type { SkimReportMsg } from '../../src/grpc/protos.js';
+import type { SkimReportMsg } from '../../src/sources/grpc/messages.js';
 import { startServer } from '../../src/grpc/server.js';
 import { inOwnFolders, skimOutputPaths } from '../../src/skim/outputPaths.js';
 import { expandInputs } from '../../src/sources/expandInputs.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CutsFile } from '../../src/selection/cutsFile.js';
 import { evaluateQuantity } from '../../src/selection/quantity.js';
 import { runSkim } from '../../src/skim/runSkim.js';
-import { skimStream } from '../../src/pipeline/skimStream.js';
+import { skimStream } from '../../src/skim/skimStream.js';
 import { parquetSource } from '../../src/sources/parquet.js';
 import { sql, tempDir } from '../parquet/helpers.js';
 import { STRUCTS_SQL } from '../parquet/structsFixture.js';

@@ -1,9 +1,9 @@
-import { lastValueFrom, Subject } from 'rxjs';
+import { identity, lastValueFrom, Observable, type OperatorFunction, Subject } from 'rxjs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Demand } from '../../src/sources/demand.js';
+import { Demand, paced } from '../../src/sources/demand.js';
 import { fromPull } from '../../src/sources/parquetStream.js';
 import { parquetSink } from '../../src/sinks/parquetSink.js';
 import type { EventBatch } from '../../src/batch/batch.js';
@@ -67,5 +67,33 @@ describe('Demand: backpressure from an asynchronous consumer', () => {
     const result = await done;
     expect(result.rows).toBe(2000);
     expect(demand.held).toBe(false);
+  });
+});
+
+describe('paced: a source and a sink connected through one demand', () => {
+  it('the source reads no further ahead than a slow sink lets it', async () => {
+    let counts = { produced: 0, consumed: 0, maxAhead: 0 };
+    // A sink that holds the demand while it "writes" each value (2 ms), like the Parquet sink.
+    const slowSink = (demand: Demand): OperatorFunction<number, number> => (values) =>
+      new Observable<number>((subscriber) => {
+        let writing = Promise.resolve();
+        return values.subscribe({
+          next: () => {
+            demand.hold();
+            writing = writing.then(() => tick(2)).then(() => {
+              counts.consumed++;
+              demand.release();
+            });
+          },
+          complete: () => void writing.then(() => (subscriber.next(counts.consumed), subscriber.complete())),
+        });
+      });
+    const read = (demand: Demand) => {
+      const made = countingSource(demand);
+      counts = made.counts;
+      return made.source;
+    };
+    expect(await lastValueFrom(paced(read, identity, slowSink))).toBe(50);
+    expect(counts.maxAhead).toBeLessThanOrEqual(2);
   });
 });

@@ -39,7 +39,7 @@ describe('training cuts on derived quantities from Parquet', () => {
       loss: { kind: 'bce', size: { lambda: 0.3 } },
       training: { epochs: 5, batchSize: 500, learningRate: 0.05, seed: 2 },
     });
-    trained = await trainSelection({ pipeline, source, info: await source.describe() });
+    trained = await trainSelection({ settings: pipeline, source, info: await source.describe() });
   });
 
   afterAll(async () => {

@@ -7,7 +7,7 @@ describe('fused training against TF.js', () => {
   const data = toyBatches(10_000, 1);
   const train = (backend: 'fused' | 'wasm', overrides: Record<string, unknown>) =>
     trainSelection({
-      pipeline: toyPipeline({ training: { epochs: 4, batchSize: 1024, learningRate: 0.01, seed: 3 }, ...overrides }),
+      settings: toyPipeline({ training: { epochs: 4, batchSize: 1024, learningRate: 0.01, seed: 3 }, ...overrides }),
       source: memorySource(data),
       info: toyInfo(data),
       backend,

@@ -28,7 +28,7 @@ async function file(name: string, labelSql: string): Promise<string> {
 
 async function train(path: string, overrides: Record<string, unknown> = {}) {
   const source = parquetSource([path]);
-  return trainSelection({ pipeline: toyPipeline({ training, ...overrides }), source, info: await source.describe() });
+  return trainSelection({ settings: toyPipeline({ training, ...overrides }), source, info: await source.describe() });
 }
 
 /** The error's row group, batch first row and event index (whole-file reads: the event is row first + event). */

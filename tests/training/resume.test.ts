@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/training/backend.js';
-import { type EpochRecord, type TrainResult, trainSelection } from '../../src/training/trainer.js';
+import { type TrainResult, trainSelection } from '../../src/training/trainer.js';
+import type { EpochRecord } from '../../src/training/trainState.js';
 import { Interrupted } from '../../src/util/stopSignal.js';
 import { memorySource, toyBatches, toyInfo, toyPipeline } from './toy.js';
 
@@ -28,7 +29,7 @@ let dir: string;
 let uninterrupted: TrainResult;
 
 const train = (checkpointDir: string, extra: Partial<Parameters<typeof trainSelection>[0]> = {}) =>
-  trainSelection({ pipeline, source: memorySource(data), info: toyInfo(data), checkpointDir, ...extra });
+  trainSelection({ settings: pipeline, source: memorySource(data), info: toyInfo(data), checkpointDir, ...extra });
 
 /** Trains, stopping (as Ctrl-C does) once `steps` minibatch steps are done; returns the error. */
 async function interruptedAfter(checkpointDir: string, steps: number): Promise<Error> {
@@ -95,7 +96,7 @@ describe('resume from a checkpoint', () => {
   it('refuses a checkpoint of other settings or other data, and a folder without one', async () => {
     const folder = join(dir, 'uninterrupted');
     const other = toyPipeline({ training: { ...training, learningRate: 0.05 }, loss });
-    await expect(train(folder, { resume: true, pipeline: other })).rejects.toThrow(
+    await expect(train(folder, { resume: true, settings: other })).rejects.toThrow(
       `${folder}: cannot resume from its checkpoint: it was written with other settings ` +
         '(pipeline.training.learningRate: 0.02 then, 0.05 now); run without --resume to start over',
     );

@@ -112,7 +112,7 @@ function toyWithNegativeSignal(share: number): EventBatch[] {
 describe('training and eval warn when negative weights dominate a class', () => {
   const training = { epochs: 1, batchSize: 512, learningRate: 0.01, seed: 3 };
   const train = (data: EventBatch[]) =>
-    trainSelection({ pipeline: toyPipeline({ training }), source: memorySource(data), info: toyInfo(data) });
+    trainSelection({ settings: toyPipeline({ training }), source: memorySource(data), info: toyInfo(data) });
   const evaluate = (data: EventBatch[]) =>
     evaluateModel({ source: memorySource(data), model: toyModel(), label: 'label', weight: 'weight', quiet: true });
 

@@ -50,7 +50,7 @@ describe('size term on real per-column bytes', () => {
       loss: { kind: 'signal-efficiency', size: { lambdaStart: 0.3, lambda: 100, targetKeptFraction: 0.5 } },
       training: { epochs: 12, batchSize: 500, learningRate: 0.05, seed: 1, validationFraction: 0.25 },
     });
-    const r = await trainSelection({ pipeline, source, info });
+    const r = await trainSelection({ settings: pipeline, source, info });
     const removed = (k: number) => {
       const one = { ...r.model, cuts: [r.model.cuts[k]] };
       const cut = batches.reduce((s, b) => s + hardCutPass(one, b).reduce((t, p) => t + 1 - p, 0), 0);

@@ -22,7 +22,7 @@ const info = toyInfo(batches);
 const training = { epochs: 6, batchSize: 1024, learningRate: 0.01, seed: 3 };
 
 function train(overrides: Record<string, unknown>, onStep?: (n: number) => void, data = batches): Promise<TrainResult> {
-  return trainSelection({ pipeline: toyPipeline({ training, ...overrides }), source: memorySource(data), info: toyInfo(data), onStep });
+  return trainSelection({ settings: toyPipeline({ training, ...overrides }), source: memorySource(data), info: toyInfo(data), onStep });
 }
 
 beforeAll(async () => {
@@ -36,7 +36,7 @@ describe('trainSelection progress', () => {
     let stepped = 0;
     const epochs = 2;
     await trainSelection({
-      pipeline: toyPipeline({ training: { ...training, epochs } }),
+      settings: toyPipeline({ training: { ...training, epochs } }),
       source: memorySource(data),
       info: toyInfo(data),
       onTrainingSplit: (n) => (split = n),
@@ -138,7 +138,7 @@ describe('trainer mechanics', () => {
     const bad = toyBatches(300, 11, 600);
     (bad[0].columns.weight.values as Float32Array)[5] = Infinity;
     bad[0].origin = { file: 'toy.parquet', rowGroup: 0, firstRow: 0 };
-    const run = trainSelection({ pipeline: toyPipeline({ training: { ...small, shuffleBuffer: 0, batchSize: 600, validationFraction: 0.5 } }), source: { ...memorySource(bad), batches: () => from(bad) }, info: toyInfo(bad) });
+    const run = trainSelection({ settings: toyPipeline({ training: { ...small, shuffleBuffer: 0, batchSize: 600, validationFraction: 0.5 } }), source: { ...memorySource(bad), batches: () => from(bad) }, info: toyInfo(bad) });
     await expect(run).rejects.toThrow(/toy\.parquet, row group 0, batch from row 0: event weight 'weight' is Infinity/);
   });
 
@@ -154,7 +154,7 @@ describe('trainer mechanics', () => {
     const rare = toyBatches(4000, 12, 2000, 0.1);
     const meanScore = async (balanceClasses: boolean) => {
       const pipeline = toyPipeline({ model: { kind: 'mlp' }, training: { ...small, epochs: 3, balanceClasses } });
-      const r = await trainSelection({ pipeline, source: memorySource(rare), info: toyInfo(rare) });
+      const r = await trainSelection({ settings: pipeline, source: memorySource(rare), info: toyInfo(rare) });
       const scores = rare.flatMap((b) => Array.from(scoreBatch(r.model, b)));
       return scores.reduce((a, b) => a + b, 0) / scores.length;
     };
@@ -166,9 +166,9 @@ describe('trainer mechanics', () => {
     const dir = await mkdtemp(join(tmpdir(), 'diffskim-ckpt-'));
     try {
       // An earlier run's checkpoints in the same folder (a later step number than this run reaches).
-      await trainSelection({ pipeline: toyPipeline({ training: { ...small, epochs: small.epochs + 2 } }), source: memorySource(few), info: toyInfo(few), checkpointDir: dir });
+      await trainSelection({ settings: toyPipeline({ training: { ...small, epochs: small.epochs + 2 } }), source: memorySource(few), info: toyInfo(few), checkpointDir: dir });
       const earlier = (await readdir(dir)).filter((n) => n.startsWith('step-'));
-      const r = await trainSelection({ pipeline: toyPipeline({ training: small }), source: memorySource(few), info: toyInfo(few), checkpointDir: dir });
+      const r = await trainSelection({ settings: toyPipeline({ training: small }), source: memorySource(few), info: toyInfo(few), checkpointDir: dir });
       for (const name of earlier) expect(await readdir(dir)).not.toContain(name);
       const saved = await loadCheckpoint(dir);
       expect(saved!.info.epoch).toBe(small.epochs - 1);
@@ -186,6 +186,6 @@ describe('trainer mechanics', () => {
     const r = await train({ model: { kind: 'cuts' }, loss: { size: { lambda: 0.5 } }, training: small }, undefined, few);
     expect(r.model.layers).toHaveLength(0);
     expect(r.validationAuc).toBeGreaterThan(0.6);
-    await expect(trainSelection({ pipeline: { ...toyPipeline(), label: undefined }, source, info })).rejects.toThrow(/needs a label column/);
+    await expect(trainSelection({ settings: { ...toyPipeline(), label: undefined }, source, info })).rejects.toThrow(/needs a label column/);
   });
 });

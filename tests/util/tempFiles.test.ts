@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isTempFile, removeStaleTempFiles, tempPathOf } from '../../src/sinks/tempFiles.js';
+import { isTempFile, removeStaleTempFiles, tempPathOf } from '../../src/util/tempFiles.js';
 
 describe('temporary output names', () => {
   it('are new for every writer, even of one name in one process, and are never taken for outputs', () => {

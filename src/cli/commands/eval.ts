@@ -23,7 +23,7 @@ function parseEfficiencies(text: string): number[] {
   return values;
 }
 
-export function evalSummary(e: Evaluation): string[] {
+function evalSummary(e: Evaluation): string[] {
   const b = formatBytes;
   const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(1)}%`);
   const s = e.savedCuts;
@@ -86,7 +86,7 @@ See docs/reading-the-report.md for what every figure means.`,
     .action(async (o: EvalCliOptions) => {
       const { evaluateModel } = await import('../../eval/evaluate.js');
       const { locateModel, openEvalInput } = await import('../../eval/inputs.js');
-      const { writeEvaluation } = await import('../../eval/writeEvaluation.js');
+      const { writeEvaluation } = await import('../../report/writeEvaluation.js');
       const { loadModel } = await import('../../model/io.js');
       const { readCutsFile } = await import('../../selection/cutsFile.js');
       const { modelDir, cutsFile: foundCuts } = locateModel(o.model);

@@ -4,12 +4,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ScoreCut } from '../../operators/hardCut.js';
 import type { Command } from 'commander';
-import { notWrittenWarning } from '../../skim/notWritten.js';
-import type { SkimResult } from '../../skim/runSkim.js';
 import { createProgress } from '../../util/progress.js';
+import { summaryLines } from '../summary.js';
 import { stopOnSignals } from '../../util/stopSignal.js';
-import { resolveShard } from '../../shard/spec.js';
-import { formatBytes } from '../../util/formatBytes.js';
+import { resolveShard } from '../../skim/shard/spec.js';
 
 interface SkimCliOptions {
   cuts: string;
@@ -20,20 +18,6 @@ interface SkimCliOptions {
   shard?: string;
   shardCount?: string;
   model?: string;
-}
-
-export function summaryLines(r: SkimResult): string[] {
-  const pct = (x: number, of: number) => (of > 0 ? `${((100 * x) / of).toFixed(1)}%` : '-');
-  const b = formatBytes;
-  return [
-    `skimmed ${r.inputs.length} file(s) in ${r.seconds.toFixed(2)} s (${r.path})`,
-    `events: ${r.eventsIn} in, ${r.eventsKept} kept (${pct(r.eventsKept, r.eventsIn)}), ${r.eventsCut} cut`,
-    `bytes: ${b(r.bytesIn)} in, ${b(r.bytesOut)} out, saved ${b(r.bytesSaved)} (${pct(r.bytesSaved, r.bytesIn)}): ` +
-      `${b(r.bytesSavedByRows)} by rows, ${b(r.bytesSavedByColumns)} by columns, ` +
-      `${b(r.bytesSavedByEncoding)} by re-encoding`,
-    `push-down: ${r.rowGroupsSkipped}/${r.rowGroupsTotal} row groups skipped, ${b(r.bytesNeverRead)} never read`,
-    ...(r.columnsNotWritten.length ? [`warning: ${notWrittenWarning(r.columnsNotWritten)}`] : []),
-  ];
 }
 
 /** cuts.json's score cut: sigmoid(MLP) of the saved model, applied after the hard cuts. */
@@ -66,7 +50,7 @@ export function register(program: Command): void {
       if (shard && o.model) throw new Error('--model: a sharded skim applies hard cuts only; run the score-cut skim without --shard');
       const stop = stopOnSignals();
       try {
-        if (shard) await (await import('../../shard/cli.js')).runShardCommand(o, shard, stop.signal);
+        if (shard) await (await import('../shard.js')).runShardCommand(o, shard, stop.signal);
         else await skimCommand(o, stop.signal);
       } finally {
         stop.dispose();

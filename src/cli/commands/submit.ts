@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { shellQuote } from '../../shard/command.js';
+import { shellQuote } from '../../skim/shard/command.js';
 
 interface SubmitOptions {
   slurm?: boolean;
@@ -46,10 +46,10 @@ export function register(program: Command): void {
       if (!o.slurm) throw new Error('submit: choose a batch system: --slurm (for Kubernetes, see deploy/k8s-skim-job.yaml)');
       const tasks = positiveInt(o.tasks, '--tasks');
       const { readCutsFile } = await import('../../selection/cutsFile.js');
-      const { checkShardable, invocationOf } = await import('../../shard/cli.js');
-      const { skimFingerprint } = await import('../../shard/manifest.js');
-      const { makePlan, savePlan } = await import('../../shard/plan.js');
-      const { sbatch, slurmLogDir, writeSlurmScript } = await import('../../shard/slurm.js');
+      const { checkShardable, invocationOf } = await import('../shard.js');
+      const { skimFingerprint } = await import('../../skim/shard/manifest.js');
+      const { makePlan, savePlan } = await import('../../skim/shard/plan.js');
+      const { sbatch, slurmLogDir, writeSlurmScript } = await import('../../skim/shard/slurm.js');
       const { expandInputs, skimInputs } = await import('../../sources/expandInputs.js');
       const cuts = await readCutsFile(o.cuts);
       checkShardable(o.cuts, cuts);

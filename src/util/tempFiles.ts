@@ -38,7 +38,7 @@ export function writerAlive(temp: { pid: number; host?: string }): boolean {
 }
 
 /** Whether a process with this id runs (on this machine). */
-export function pidAlive(pid: number): boolean {
+function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

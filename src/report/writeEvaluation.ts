@@ -2,9 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { plotCutDistributions } from '../plots/cutPlots.js';
 import { plotEvaluation, type RocMark } from '../plots/evalPlots.js';
-import { writeHtmlReport } from '../report/html.js';
+import { writeHtmlReport } from './html.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
-import type { Evaluation } from './evaluate.js';
+import type { Evaluation } from '../eval/evaluate.js';
 
 /** Where an evaluation came from, recorded in eval.json. */
 export interface EvalProvenance {

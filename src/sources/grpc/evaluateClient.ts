@@ -1,10 +1,10 @@
 import type * as grpc from '@grpc/grpc-js';
 import { Observable } from 'rxjs';
-import type { EventBatch } from '../batch/batch.js';
-import { sameSchema, type Schema } from '../batch/schema.js';
+import type { EventBatch } from '../../batch/batch.js';
+import { sameSchema, type Schema } from '../../batch/schema.js';
 import { callError, connect, type ConnectOptions } from './client.js';
 import { encodeBatch, encodeSchema } from './codec.js';
-import type { BatchChunkMsg, ScoresMsg } from './protos.js';
+import type { BatchChunkMsg, ScoresMsg } from './messages.js';
 
 /**
  * Scores batches with the model loaded in a `diffskim serve --model` server: emits one

@@ -1,18 +1,18 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CutsFile } from '../selection/cutsFile.js';
-import type { SkimResult } from '../skim/runSkim.js';
-import { parquetSource } from '../sources/parquet.js';
-import { writeJsonAtomic } from '../util/atomicWrite.js';
+import type { CutsFile } from '../../selection/cutsFile.js';
+import type { SkimResult } from '../runSkim.js';
+import { parquetSource } from '../../sources/parquet.js';
+import { writeJsonAtomic } from '../../util/atomicWrite.js';
 import type { SkimInvocation } from './command.js';
 import { openManifest, skimFingerprint, type ManifestEntry } from './manifest.js';
 import { makePlan, manifestPath, savePlan, shardDir } from './plan.js';
 import { resultFromEntries } from './report.js';
 import { skimResumable } from './resumableSkim.js';
-import { removeStaleTempFiles } from '../sinks/tempFiles.js';
+import { removeStaleTempFiles } from '../../util/tempFiles.js';
 import type { ShardSpec } from './spec.js';
-import type { FoundInput } from '../sources/expandInputs.js';
-import { manifestPathOf } from '../skim/resume.js';
+import type { FoundInput } from '../../sources/expandInputs.js';
+import { manifestPathOf } from '../resume.js';
 
 export interface ShardedSkimOptions {
   /** Every input of the whole run (expanded), in the order given. */

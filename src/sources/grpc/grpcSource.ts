@@ -1,14 +1,13 @@
 import type * as grpc from '@grpc/grpc-js';
 import { Observable } from 'rxjs';
-import type { EventBatch } from '../batch/batch.js';
-import type { Schema } from '../batch/schema.js';
-import type { HardCut } from '../selection/cutsFile.js';
-import type { DatasetInfo, EventSource, ReadOptions } from '../sources/types.js';
-import { useStreamingHeapGrowth } from '../util/heapGrowth.js';
+import type { EventBatch } from '../../batch/batch.js';
+import type { Schema } from '../../batch/schema.js';
+import type { HardCut } from '../../selection/cutsFile.js';
+import type { DatasetInfo, EventSource, ReadOptions } from '../types.js';
+import { useStreamingHeapGrowth } from '../../util/heapGrowth.js';
 import { callError, connect, type ConnectOptions, unaryCall } from './client.js';
-import { decodeBatch, decodeSchema } from './codec.js';
-import { encodeCut } from './cuts.js';
-import type { BatchChunkMsg, DatasetInfoMsg, StreamRequestMsg } from './protos.js';
+import { decodeBatch, decodeSchema, encodeCut } from './codec.js';
+import type { BatchChunkMsg, DatasetInfoMsg, StreamRequestMsg } from './messages.js';
 
 export interface GrpcSourceOptions extends ConnectOptions {
   /** Files, directories or globs, relative to the server's data root. */

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 
 /** The CLI entry of this checkout, by absolute path, so printed commands work from any directory. */
-export const DIFFSKIM_BIN = fileURLToPath(new URL('../../bin/diffskim.mjs', import.meta.url));
+export const DIFFSKIM_BIN = fileURLToPath(new URL('../../../bin/diffskim.mjs', import.meta.url));
 
 /** How a sharded skim was started: enough to print the exact command that re-runs one shard. */
 export interface SkimInvocation {

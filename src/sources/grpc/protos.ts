@@ -1,13 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import type { BatchChunkMsg, SchemaMsg } from './messages.js';
 import { deserializeBatchChunk, serializeBatchChunk } from './wire.js';
 
 /** proto/ at the repository root. */
-export const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
+export const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
 
 /** 64 MiB: the largest message either side accepts; the server splits batches to stay below. */
-export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 const LOAD_OPTIONS: protoLoader.Options = {
   keepCase: false,
@@ -42,7 +43,7 @@ export function services(): Loaded {
 }
 
 /**
- * BatchChunk messages, the bulk of the traffic, go through src/grpc/wire.ts (same bytes on the
+ * BatchChunk messages, the bulk of the traffic, go through src/sources/grpc/wire.ts (same bytes on the
  * wire, fewer copies). Returns the protobufjs functions it replaces.
  */
 function useWireCodec(service: grpc.ServiceDefinition): Loaded['protobufBatchChunk'] {
@@ -79,99 +80,3 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
  * what is in flight.
  */
 export const CLIENT_WINDOW_BYTES = 8 * 1024 * 1024;
-
-// Plain-object shapes of the messages, as proto-loader decodes them (camelCase, enums as names).
-
-export type WireDType = 'BOOL' | 'INT8' | 'INT16' | 'INT32' | 'INT64' | 'UINT8' | 'UINT16' | 'UINT32' | 'FLOAT32' | 'FLOAT64';
-
-export interface FieldMsg {
-  name: string;
-  type: WireDType;
-  list: boolean;
-  nullable: boolean;
-}
-
-export interface SchemaMsg {
-  fields: FieldMsg[];
-}
-
-export interface ColumnBuffersMsg {
-  values: Uint8Array;
-  offsets: Uint8Array;
-  validity: Uint8Array;
-}
-
-export interface OriginMsg {
-  file: string;
-  rowGroup: number;
-  firstRow: number;
-}
-
-export interface BatchMsg {
-  length: number;
-  columns: ColumnBuffersMsg[];
-  origin?: OriginMsg | null;
-}
-
-export interface BatchChunkMsg {
-  schema?: SchemaMsg | null;
-  batch?: BatchMsg | null;
-}
-
-export interface HardCutMsg {
-  column: string;
-  op: 'GREATER' | 'LESS' | 'BETWEEN' | 'OP_UNSPECIFIED';
-  value?: number;
-  low?: number;
-  high?: number;
-}
-
-export interface DescribeRequestMsg {
-  paths: string[];
-}
-
-export interface DatasetInfoMsg {
-  files: { path: string; bytes: number; rows: number; rowGroups: number }[];
-  schema: SchemaMsg;
-  rows: number;
-  bytesOnDisk: number;
-  columnBytes: Record<string, number>;
-  columnValues: Record<string, number>;
-  unsupported: { name: string; type: string }[];
-}
-
-export interface StreamRequestMsg {
-  paths: string[];
-  columns: string[];
-  where: HardCutMsg[];
-  batchRows: number;
-}
-
-export interface SkimRequestMsg {
-  inputs: string[];
-  cuts: HardCutMsg[];
-  outputDir: string;
-  keep: string[];
-  codec: string;
-  scoreCut: boolean;
-  scoreThreshold: number;
-}
-
-export interface SkimReportMsg {
-  inputs: string[];
-  skimFiles: string[];
-  eventsIn: number;
-  eventsKept: number;
-  eventsCut: number;
-  bytesIn: number;
-  bytesOut: number;
-  bytesSaved: number;
-  seconds: number;
-  reportJson: string;
-}
-
-export interface ScoresMsg {
-  batchIndex: number;
-  length: number;
-  scores: Uint8Array;
-}

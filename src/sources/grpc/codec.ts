@@ -1,7 +1,8 @@
 import { endianness } from 'node:os';
-import { batchBytes, type Column, type EventBatch, sliceBatch } from '../batch/batch.js';
-import { bytesPerValue, DTYPES, type DType, type Field, type Schema, type TypedArray, viewOf } from '../batch/schema.js';
-import type { BatchMsg, ColumnBuffersMsg, FieldMsg, SchemaMsg, WireDType } from './protos.js';
+import { batchBytes, type Column, type EventBatch, sliceBatch } from '../../batch/batch.js';
+import { bytesPerValue, DTYPES, type DType, type Field, type Schema, type TypedArray, viewOf } from '../../batch/schema.js';
+import type { HardCut } from '../../selection/cutsFile.js';
+import type { BatchMsg, ColumnBuffersMsg, FieldMsg, HardCutMsg, SchemaMsg, WireDType } from './messages.js';
 
 // Columns go on the wire as their in-memory bytes, which are little-endian only on a
 // little-endian host (every platform Node runs on in practice).
@@ -179,4 +180,10 @@ export function splitForWire(batch: EventBatch, maxBytes: number, contiguous: bo
   const o = batch.origin;
   if (o) second.origin = { file: o.file, ...(contiguous && o.firstRow !== undefined && { firstRow: o.firstRow + half }) };
   return [...splitForWire(sliceBatch(batch, 0, half), maxBytes, contiguous), ...splitForWire(second, maxBytes, contiguous)];
+}
+
+/** A cuts.json cut as a wire cut (the server decodes it with grpc/cuts.ts). */
+export function encodeCut(cut: HardCut): HardCutMsg {
+  if (cut.op === 'between') return { column: cut.column, op: 'BETWEEN', low: cut.low, high: cut.high };
+  return { column: cut.column, op: cut.op === '>' ? 'GREATER' : 'LESS', value: cut.value };
 }

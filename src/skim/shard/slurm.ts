@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { writeFileAtomic } from '../util/atomicWrite.js';
+import { writeFileAtomic } from '../../util/atomicWrite.js';
 import { shellQuote, skimCommand, type SkimInvocation } from './command.js';
 import { shardsDir } from './plan.js';
 
@@ -25,7 +25,7 @@ export const slurmLogDir = (outDir: string) => join(shardsDir(outDir), 'logs');
  * A SLURM job-array script: task $SLURM_ARRAY_TASK_ID runs shard ID/N. The shard count is written
  * into the script, so `sbatch --array=2,5 script` re-runs just those shards.
  */
-export function slurmArrayScript(o: SlurmArrayOptions): string {
+function slurmArrayScript(o: SlurmArrayOptions): string {
   const outDir = o.invocation.outDir;
   // sbatch splits #SBATCH lines at unquoted spaces and ends them at an unquoted '#'.
   const quoted = (name: string, value: string) => {

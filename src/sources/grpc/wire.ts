@@ -1,4 +1,4 @@
-import type { BatchChunkMsg, BatchMsg, ColumnBuffersMsg, OriginMsg, SchemaMsg } from './protos.js';
+import type { BatchChunkMsg, BatchMsg, ColumnBuffersMsg, OriginMsg, SchemaMsg } from './messages.js';
 
 /**
  * BatchChunk messages (proto/diffskim/v1/batch.proto) written and read by hand, for speed: the

@@ -1,12 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CutsFile } from '../selection/cutsFile.js';
-import { claim } from '../skim/claims.js';
-import { outputsOf } from '../skim/outputPaths.js';
-import { isRootFile, skimRootFile } from '../skim/rootSkim.js';
-import { runSkim } from '../skim/runSkim.js';
+import type { CutsFile } from '../../selection/cutsFile.js';
+import { claim } from '../claims.js';
+import { outputsOf } from '../outputPaths.js';
+import { isRootFile, skimRootFile } from '../rootSkim.js';
+import { runSkim } from '../runSkim.js';
 import { openManifest, skimFingerprint, staleReason, withEntry, writeManifest, type ManifestEntry } from './manifest.js';
-import type { ScoreCut } from '../operators/hardCut.js';
+import type { ScoreCut } from '../../operators/hardCut.js';
 
 export interface ResumableSkimOptions {
   inputs: string[];

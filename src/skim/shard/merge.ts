@@ -1,17 +1,17 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { CutsFile } from '../selection/cutsFile.js';
-import type { SkimResult } from '../skim/runSkim.js';
-import { fileSchemaDifference, readParquetMeta, type ParquetFileMeta } from '../sources/parquetMeta.js';
-import { writeJsonAtomic } from '../util/atomicWrite.js';
+import type { CutsFile } from '../../selection/cutsFile.js';
+import type { SkimResult } from '../runSkim.js';
+import { fileSchemaDifference, readParquetMeta, type ParquetFileMeta } from '../../sources/parquetMeta.js';
+import { writeJsonAtomic } from '../../util/atomicWrite.js';
 import { rerunCommand, shellQuote } from './command.js';
 import { readManifest, staleReason, type ManifestEntry } from './manifest.js';
 import { manifestPath, planPath, readPlan, shardsDir, type ShardPlan } from './plan.js';
 import { resultFromEntries } from './report.js';
 import { slurmScriptPath } from './slurm.js';
 import { shardName } from './spec.js';
-import { tempFileOf, writerAlive } from '../sinks/tempFiles.js';
+import { tempFileOf, writerAlive } from '../../util/tempFiles.js';
 
 export interface MergedReport extends SkimResult {
   cutsFile: string;

@@ -2,11 +2,11 @@ import { type CutsFile, readCutsFile } from '../selection/cutsFile.js';
 import { parseCodec } from '../sinks/parquetSink.js';
 import { expandInputs, skimInputs } from '../sources/expandInputs.js';
 import { createProgress } from '../util/progress.js';
-import { summaryLines } from '../cli/commands/skim.js';
-import type { SkimInvocation } from './command.js';
-import { shardDir } from './plan.js';
-import { runShardedSkim } from './runShard.js';
-import { shardName, type ShardSpec } from './spec.js';
+import { summaryLines } from './summary.js';
+import type { SkimInvocation } from '../skim/shard/command.js';
+import { shardDir } from '../skim/shard/plan.js';
+import { runShardedSkim } from '../skim/shard/runShard.js';
+import { shardName, type ShardSpec } from '../skim/shard/spec.js';
 
 /** The skim command's options that a sharded run uses. */
 export interface SkimCommandOptions {

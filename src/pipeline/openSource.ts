@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { grpcSource } from '../grpc/grpcSource.js';
-import type { SourceConfig } from '../pipeline/schema.js';
-import { expandInputs, type FoundInput } from './expandInputs.js';
-import { parquetSource } from './parquet.js';
-import { rootSource } from './rootSource.js';
-import type { EventSource } from './types.js';
+import { grpcSource } from '../sources/grpc/grpcSource.js';
+import type { SourceConfig } from './schema.js';
+import { expandInputs, type FoundInput } from '../sources/expandInputs.js';
+import { parquetSource } from '../sources/parquet.js';
+import { rootSource } from '../sources/rootSource.js';
+import type { EventSource } from '../sources/types.js';
 
 export interface OpenedSource {
   source: EventSource;

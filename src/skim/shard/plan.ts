@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CutsFile } from '../selection/cutsFile.js';
-import { writeJsonAtomic } from '../util/atomicWrite.js';
+import type { CutsFile } from '../../selection/cutsFile.js';
+import { writeJsonAtomic } from '../../util/atomicWrite.js';
 import { assignShards } from './assign.js';
-import type { FoundInput } from '../sources/expandInputs.js';
-import { skimOutputPaths } from '../skim/outputPaths.js';
-import { isRootFile } from '../skim/rootSkim.js';
+import type { FoundInput } from '../../sources/expandInputs.js';
+import { skimOutputPaths } from '../outputPaths.js';
+import { isRootFile } from '../rootSkim.js';
 import type { SkimInvocation } from './command.js';
 import { shardName, type ShardSpec } from './spec.js';
 

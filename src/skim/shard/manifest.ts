@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CutsFile } from '../selection/cutsFile.js';
-import { writeJsonAtomic } from '../util/atomicWrite.js';
+import type { CutsFile } from '../../selection/cutsFile.js';
+import { writeJsonAtomic } from '../../util/atomicWrite.js';
 
 /**
  * The manifest of a resumable skim: one entry per input whose skim file is complete. It is

@@ -1,15 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { lastValueFrom, map, tap } from 'rxjs';
-import { selectColumns } from '../batch/batch.js';
-import { hardCut, newCounts, type ScoreCut } from '../operators/hardCut.js';
+import { newCounts, type ScoreCut } from '../operators/hardCut.js';
 import { progress } from '../operators/progress.js';
 import { cutColumns, type CutsFile } from '../selection/cutsFile.js';
-import { claim } from '../skim/claims.js';
-import { columnsNotWritten, keepRefused, type SkimResult, skimTotals } from '../skim/runSkim.js';
-import { parquetSink, parseCodec } from '../sinks/parquetSink.js';
-import { removeStaleTempFiles } from '../sinks/tempFiles.js';
-import { Demand } from '../sources/demand.js';
+import { claim } from './claims.js';
+import { columnsNotWritten, keepRefused, type SkimResult, skimTotals } from './runSkim.js';
+import { skimPipe } from './skimPipe.js';
+import { parseCodec } from '../sinks/parquetSink.js';
+import { removeStaleTempFiles } from '../util/tempFiles.js';
 import { columnBytesOf, type EventSource } from '../sources/types.js';
 import { skimColumns } from '../training/eventBytes.js';
 import { createProgress } from '../util/progress.js';
@@ -46,18 +44,21 @@ export async function skimStream(o: StreamSkimOptions): Promise<SkimResult> {
   const output = join(o.outDir, o.output ?? `${o.name}.skim.parquet`);
   await mkdir(dirname(output), { recursive: true });
   const counts = newCounts();
-  const demand = new Demand();
   const release = await claim(output, 'another skim writing this file');
   await removeStaleTempFiles(dirname(output), basename(output)); // left by a killed earlier writer
-  const written = await lastValueFrom(
-    o.source.batches({ columns, demand }).pipe(
-      tap(() => o.signal?.throwIfAborted()),
-      progress(createProgress({ stage: 'skim', total: info.rows })),
-      hardCut(o.cuts.cuts, o.score, counts),
-      map((b) => selectColumns(b, keep)),
-      parquetSink(output, { codec: parseCodec(o.codec ?? 'snappy'), demand, schema: keep.map((k) => info.schema.find((f) => f.name === k)!) }),
-    ),
-  ).finally(release);
+  const written = await skimPipe({
+    read: (options) => o.source.batches(options),
+    columns,
+    cuts: o.cuts.cuts,
+    score: o.score,
+    counts,
+    keep,
+    schema: keep.map((k) => info.schema.find((f) => f.name === k)!),
+    output,
+    codec: parseCodec(o.codec ?? 'snappy'),
+    signal: o.signal,
+    watch: progress(createProgress({ stage: 'skim', total: info.rows })),
+  }).finally(release);
   const kept = new Set(keep);
   const bytesSavedByColumns = columnBytesOf(info, (c) => !kept.has(c));
   const file = { input: o.inputs.join(','), output, eventsIn: counts.eventsIn, eventsKept: counts.kept, bytesIn: info.bytesOnDisk, bytesOut: written.bytes };

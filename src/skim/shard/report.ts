@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type SkimResult, skimTotals } from '../skim/runSkim.js';
+import { type SkimResult, skimTotals } from '../runSkim.js';
 import type { ManifestEntry } from './manifest.js';
 
 /**
