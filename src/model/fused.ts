@@ -1,4 +1,4 @@
-import type { PreparedBatch } from '../training/prepare.js';
+import type { PreparedBatch } from './preparedBatch.js';
 import {
   cutEdges,
   erf,

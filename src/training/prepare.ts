@@ -3,6 +3,7 @@ import type { EventBatch } from '../batch/batch.js';
 import { cutEdges } from '../model/cuts.js';
 import type { LossBatch } from '../model/losses.js';
 import { hasCuts, hasMlp, type SelectionModel } from '../model/model.js';
+import type { PreparedBatch } from '../model/preparedBatch.js';
 import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
 import { eventBytes, type EventBytesModel } from './eventBytes.js';
 import { eventLabels, eventWeights } from './eventWeights.js';
@@ -17,31 +18,6 @@ export interface BatchLayout {
   bytes: EventBytesModel;
   /** Whose bytes the size term counts: every event's (default) or the background's only. */
   sizeOver?: 'all' | 'background';
-}
-
-/**
- * A minibatch as flat typed arrays. Events with a NaN cut variable, or an infinite one on the
- * failing side, can never pass the cuts: they get weight 0 and keptBytes 0 (their value is
- * replaced by the variable's mean so that no NaN or Inf reaches the tensors). NaN and ±Inf
- * features are replaced by their mean.
- */
-export interface PreparedBatch {
-  n: number;
-  /** [n, features] row-major, raw values. */
-  features: Float32Array;
-  /** [n, edges] row-major, raw cut-variable values. */
-  cutValues: Float32Array;
-  label: Float32Array;
-  /** Event weight times class factor, 0 where the event cannot pass. */
-  weight: Float32Array;
-  /** Event weight times class factor for every event. */
-  fullWeight: Float64Array;
-  keptBytes: Float32Array;
-  bytes: Float64Array;
-  sumWeight: number;
-  sumSignalWeight: number;
-  sumBackgroundWeight: number;
-  sumBytes: number;
 }
 
 export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBatch {

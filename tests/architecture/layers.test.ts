@@ -18,6 +18,8 @@ const LAYERS: string[][] = [
   ['grpc'],
   ['pipeline'],
   ['cli'],
+  // index.ts, the public API: it re-exports from every layer.
+  ['.'],
 ];
 
 const SRC = resolve(import.meta.dirname, '../../src');

@@ -8,13 +8,8 @@ import { logCutWeights, mlpLogit } from '../../src/model/score.js';
 import { TfSelectionModel } from '../../src/model/tfModel.js';
 import { initBackend } from '../../src/training/backend.js';
 import { eventBytesModel } from '../../src/training/eventBytes.js';
-import {
-  batchTensors,
-  type BatchLayout,
-  disposeBatchTensors,
-  type PreparedBatch,
-  prepareBatch,
-} from '../../src/training/prepare.js';
+import type { PreparedBatch } from '../../src/model/preparedBatch.js';
+import { batchTensors, type BatchLayout, disposeBatchTensors, prepareBatch } from '../../src/training/prepare.js';
 import { cut, model, uniformBatch } from './helpers.js';
 
 beforeAll(async () => {

@@ -1,0 +1,24 @@
+/**
+ * A minibatch as flat typed arrays. Events with a NaN cut variable, or an infinite one on the
+ * failing side, can never pass the cuts: they get weight 0 and keptBytes 0 (their value is
+ * replaced by the variable's mean so that no NaN or Inf reaches the tensors). NaN and ±Inf
+ * features are replaced by their mean.
+ */
+export interface PreparedBatch {
+  n: number;
+  /** [n, features] row-major, raw values. */
+  features: Float32Array;
+  /** [n, edges] row-major, raw cut-variable values. */
+  cutValues: Float32Array;
+  label: Float32Array;
+  /** Event weight times class factor, 0 where the event cannot pass. */
+  weight: Float32Array;
+  /** Event weight times class factor for every event. */
+  fullWeight: Float64Array;
+  keptBytes: Float32Array;
+  bytes: Float64Array;
+  sumWeight: number;
+  sumSignalWeight: number;
+  sumBackgroundWeight: number;
+  sumBytes: number;
+}
