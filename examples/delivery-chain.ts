@@ -23,13 +23,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { unaryCall } from '../src/grpc/client.js';
 import { encodeCut } from '../src/grpc/cuts.js';
+import { grpcSource } from '../src/grpc/grpcSource.js';
 import type { SkimReportMsg } from '../src/grpc/protos.js';
 import { loadPipeline } from '../src/pipeline/load.js';
 import { runPipeline } from '../src/pipeline/runPipeline.js';
 import { type HardCut, readCutsFile } from '../src/selection/cutsFile.js';
 
-const describeCut = (c: HardCut) => (c.op === 'between' ? `${c.low} < ${c.column} < ${c.high}` : `${c.column} ${c.op} ${c.value}`);
-const mb = (bytes: number) => `${(bytes / 1e6).toFixed(3)} MB`;
+const describeCut = (c: HardCut) =>
+  c.op === 'between' ? `${c.low} < ${c.column} < ${c.high}` : `${c.column} ${c.op} ${c.value}`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -46,12 +47,21 @@ async function main(): Promise<void> {
   if (!pipelinePath || !out || !serverB) throw new Error('give --pipeline FILE, --out DIR and --skim-server HOST:PORT');
   const pipeline = await loadPipeline(pipelinePath);
   if (pipeline.source.kind !== 'grpc') {
-    throw new Error(`${pipelinePath}: source.kind is '${pipeline.source.kind}'; the chain trains from server A (source.kind: grpc)`);
+    throw new Error(
+      `${pipelinePath}: source.kind is '${pipeline.source.kind}'; the chain trains from server A (source.kind: grpc)`,
+    );
   }
+
+  // Server B's inputs are checked (Describe) before training, so a wrong path fails at once.
+  const inputs = values['skim-input'].length ? values['skim-input'] : pipeline.source.paths;
+  const full = await grpcSource(serverB, { paths: inputs, token: values.token }).describe();
 
   // 1. Train from server A's stream (diffskim run); its own skim of the stream is written under --out.
   const run = await runPipeline(pipelinePath, { outDir: out });
-  console.log(`server A ${pipeline.source.address}: served ${run.eventsIn} events, ${mb(run.bytesIn)} on disk (${pipeline.source.paths.join(', ')})`);
+  const paths = pipeline.source.paths.join(', ');
+  console.log(
+    `server A ${pipeline.source.address}: served ${run.eventsIn} events, ${run.bytesIn} bytes on disk (${paths})`,
+  );
   const auc = run.auc === undefined ? '' : `, validation AUC ${run.auc.toFixed(3)}`;
   console.log(`diffskim run: trained in ${run.timings.trainSeconds.toFixed(1)} s${auc}; run folder ${out}`);
 
@@ -63,8 +73,11 @@ async function main(): Promise<void> {
   if (cuts.score) console.log(`  score > ${cuts.score.value}`);
 
   // 3. Push them to server B's RunSkim, which skims its files where they lie.
+  console.log(
+    `server B ${serverB}: ${full.files.length} file(s), ${full.rows} events, ${full.bytesOnDisk} bytes on disk`,
+  );
   const request = {
-    inputs: values['skim-input'].length ? values['skim-input'] : pipeline.source.paths,
+    inputs,
     cuts: cuts.cuts.map(encodeCut),
     outputDir: values['skim-out'],
     scoreCut: cuts.score !== null,
@@ -72,10 +85,11 @@ async function main(): Promise<void> {
   };
   const skim = await unaryCall<SkimReportMsg>(serverB, { token: values.token }, 'runSkim', request);
   const { eventsIn, eventsKept: kept, eventsCut: cut, bytesIn, bytesOut, bytesSaved } = skim;
-  console.log(`server B ${serverB} RunSkim: ${eventsIn} events in, ${kept} kept, ${cut} cut; ${skim.skimFiles.join(', ')}`);
+  console.log(`RunSkim on server B: ${eventsIn} events in, ${kept} kept, ${cut} cut; ${skim.skimFiles.join(', ')}`);
   const saved = bytesIn > 0 ? ` (${((100 * bytesSaved) / bytesIn).toFixed(1)} %)` : '';
-  console.log(`bytes: ${mb(bytesIn)} in, ${mb(bytesOut)} out, ${mb(bytesSaved)} saved${saved}`);
-  if (kept + cut !== eventsIn) throw new Error(`server B's counts do not add up: ${eventsIn} events in, but ${kept} kept + ${cut} cut`);
+  console.log(`bytes: ${bytesIn} in, ${bytesOut} out, ${bytesSaved} saved${saved}`);
+  if (kept + cut !== eventsIn)
+    throw new Error(`server B's counts do not add up: ${eventsIn} events in, but ${kept} kept + ${cut} cut`);
   console.log(`counts add up: ${eventsIn} = ${kept} kept + ${cut} cut`);
 }
 
