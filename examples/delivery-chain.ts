@@ -1,7 +1,7 @@
 /**
  * diffskim as one stage of a delivery chain: server A streams events to `diffskim run`, which
  * learns the cuts; the cuts are then pushed to server B, which skims the full dataset where it
- * lies (RunSkim) and reports the bytes saved. Nothing but cuts.json travels to B.
+ * lies (RunSkim) and reports the bytes saved. Nothing but the cuts travels to B.
  *
  *   npx diffskim serve --port 50051 --data-root /data/sample &   # server A: what training reads
  *   npx diffskim serve --port 50052 --data-root /data/full &     # server B: the full dataset
@@ -11,9 +11,11 @@
  * chain.yaml is a pipeline file whose source is server A:
  *   source: { kind: grpc, address: "127.0.0.1:50051", paths: [mc/part-0.parquet] }
  * --skim-input (repeatable; default: the pipeline's source paths) and --skim-out are paths on
- * server B, relative to its data root. With a score cut in cuts.json (skim.scoreCut in the
- * pipeline), server B must be started with `--model runs/chain/model`. --token T (or
- * $DIFFSKIM_TOKEN) is server B's token; server A's is the pipeline's source.token.
+ * server B, relative to its data root. --token T (or $DIFFSKIM_TOKEN) is server B's token;
+ * server A's is the pipeline's source.token. Only the hard cuts travel: server B would score with
+ * whatever model it was started with, which this run cannot check, so a pipeline with a score cut
+ * (skim.scoreCut) is refused before training, unless --without-score pushes its hard cuts alone
+ * (server B then keeps more events than the run's own skim).
  *
  * It prints the events and bytes server A served, the cuts learned, and server B's skim report,
  * and checks that server B's counts add up (events in = kept + cut). Any failure is one line on
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
       'skim-input': { type: 'string', multiple: true, default: [] },
       'skim-out': { type: 'string', default: 'skims' },
       token: { type: 'string', default: process.env.DIFFSKIM_TOKEN },
+      'without-score': { type: 'boolean', default: false },
     },
   });
   const { pipeline: pipelinePath, out, 'skim-server': serverB } = values;
@@ -49,6 +52,13 @@ async function main(): Promise<void> {
   if (pipeline.source.kind !== 'grpc') {
     throw new Error(
       `${pipelinePath}: source.kind is '${pipeline.source.kind}'; the chain trains from server A (source.kind: grpc)`,
+    );
+  }
+
+  if (pipeline.skim.scoreCut !== null && !values['without-score']) {
+    throw new Error(
+      `${pipelinePath}: skim.scoreCut needs this run's model on server B, which cannot be checked; ` +
+        'pass --without-score to push the hard cuts alone (they keep more events than the score cut)',
     );
   }
 
@@ -70,7 +80,7 @@ async function main(): Promise<void> {
   const cuts = await readCutsFile(cutsPath);
   console.log(`cuts learned (${cutsPath}):`);
   for (const c of cuts.cuts) console.log(`  ${describeCut(c)}`);
-  if (cuts.score) console.log(`  score > ${cuts.score.value}`);
+  if (cuts.score) console.log(`  score > ${cuts.score.value} (not pushed: --without-score)`);
 
   // 3. Push them to server B's RunSkim, which skims its files where they lie.
   console.log(
@@ -80,8 +90,6 @@ async function main(): Promise<void> {
     inputs,
     cuts: cuts.cuts.map(encodeCut),
     outputDir: values['skim-out'],
-    scoreCut: cuts.score !== null,
-    scoreThreshold: cuts.score?.value ?? 0,
   };
   const skim = await unaryCall<SkimReportMsg>(serverB, { token: values.token }, 'runSkim', request);
   const { eventsIn, eventsKept: kept, eventsCut: cut, bytesIn, bytesOut, bytesSaved } = skim;

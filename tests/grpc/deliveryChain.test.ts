@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -37,6 +37,8 @@ beforeAll(async () => {
   const training = '{ epochs: 3, batchSize: 512, learningRate: 0.02, seed: 5, shuffleBuffer: 4096 }';
   const loss = '{ kind: bce, size: { lambda: 0.5 } }';
   writeFileSync(join(base, 'chain.yaml'), toyPipelineYaml({ source, training, loss }));
+  const more = 'skim: { scoreCut: 0.5 }';
+  writeFileSync(join(base, 'score.yaml'), toyPipelineYaml({ source, training, loss, more }));
 });
 
 afterAll(async () => {
@@ -44,11 +46,11 @@ afterAll(async () => {
   rmSync(base, { recursive: true, force: true });
 });
 
-/** Runs the example as a user would, from server A to server B. */
-const example = (out: string, ...skimInputs: string[]) =>
+/** Runs the example as a user would, from server A to server B, with chain.yaml unless --pipeline is given. */
+const example = (out: string, ...args: string[]) =>
   promisify(execFile)(process.execPath, [
     ...['--import', 'tsx', 'examples/delivery-chain.ts', '--pipeline', join(base, 'chain.yaml'), '--out', out],
-    ...['--skim-server', `127.0.0.1:${serverB.port}`, ...skimInputs.flatMap((p) => ['--skim-input', p])],
+    ...['--skim-server', `127.0.0.1:${serverB.port}`, ...args],
   ]).then(
     ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
     (e: { code: number; stdout: string; stderr: string }) => e,
@@ -57,7 +59,7 @@ const example = (out: string, ...skimInputs: string[]) =>
 describe('examples/delivery-chain.ts', () => {
   it("trains from server A's stream, skims server B's full dataset with the cuts learned, counts add up", async () => {
     const run = join(base, 'run');
-    const { code, stdout, stderr } = await example(run, 'mc/*.parquet');
+    const { code, stdout, stderr } = await example(run, '--skim-input', 'mc/*.parquet');
     expect(stderr).not.toContain('delivery-chain:');
     expect(code).toBe(0);
 
@@ -100,11 +102,32 @@ describe('examples/delivery-chain.ts', () => {
 
   it('refuses a path server B does not hold before training, in one line with exit status 1', async () => {
     const run = join(base, 'run-missing');
-    const { code, stdout, stderr } = await example(run, 'mc/missing.parquet');
+    const { code, stdout, stderr } = await example(run, '--skim-input', 'mc/missing.parquet');
     expect(code).toBe(1);
     expect(stderr).toMatch(/^delivery-chain: gRPC Describe on \S+ failed \(NOT_FOUND\): .*mc\/missing\.parquet/);
     expect(stderr.trim().split('\n')).toHaveLength(1); // no stack trace, no training progress
     expect(stdout).toBe('');
     expect(existsSync(join(run, 'cuts.json'))).toBe(false);
+  }, 120_000);
+
+  it('refuses a score cut before training, and with --without-score pushes the hard cuts alone', async () => {
+    const score = ['--pipeline', join(base, 'score.yaml'), '--skim-input', part(0), '--skim-out', 'skims-hard'];
+    const refused = await example(join(base, 'run-refused'), ...score);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^delivery-chain: \S+score\.yaml: skim\.scoreCut needs .* --without-score/);
+    expect(existsSync(join(base, 'run-refused', 'cuts.json'))).toBe(false);
+
+    const run = join(base, 'run-score');
+    const { code, stdout } = await example(run, ...score, '--without-score');
+    expect(code).toBe(0);
+    const cuts = await readCutsFile(join(run, 'cuts.json'));
+    expect(cuts.score).not.toBeNull();
+    const [{ kept }] = (await sql(
+      `SELECT count(*)::INT AS kept FROM '${join(base, 'b', part(0))}' WHERE ${cutsToSql(cuts.cuts)}`,
+    )) as { kept: number }[];
+    expect(stdout).toContain(`RunSkim on server B: 4000 events in, ${kept} kept, ${4000 - kept} cut;`);
+    // The run's own skim of the same events, with its score cut, keeps fewer.
+    const report = JSON.parse(readFileSync(join(run, 'report.json'), 'utf8')) as { eventsKept: number };
+    expect(report.eventsKept).toBeLessThan(kept);
   }, 120_000);
 });
