@@ -17,7 +17,8 @@ function report(name: string, score: Float64Array, isSignal: Uint8Array, weight?
   const t = performance.now();
   const histogram = new LogOddsHistogram(2);
   const [signal, background] = histogram.channels;
-  for (let i = 0; i < score.length; i++) (isSignal[i] ? signal : background)[histogram.binOf(score[i])] += weight ? weight[i] : 1;
+  for (let i = 0; i < score.length; i++)
+    (isSignal[i] ? signal : background)[histogram.binOf(score[i])] += weight ? weight[i] : 1;
   const value = binnedAuc(signal, background);
   const ms = performance.now() - t;
   const t1 = performance.now();

@@ -23,21 +23,40 @@ await lastValueFrom(from(toyBatches({ kind: 'toy2d', eventsPerClass: 40_000 })).
 
 const con = await (await duckdb()).connect();
 const size = (f: string) => statSync(f).size / 1e6;
-for (const [name, input] of [[`HEP-like, ${n} events`, hep], ['seed toy, 80000 events', toy]] as const) {
+for (const [name, input] of [
+  [`HEP-like, ${n} events`, hep],
+  ['seed toy, 80000 events', toy],
+] as const) {
   const out = (w: string) => join(dir, `${name.split(',')[0].replace(/\W+/g, '-')}-${w}.parquet`);
   const timed = async (w: string, write: () => Promise<unknown>) => {
     const t0 = performance.now();
     await write();
     return { w, mb: size(out(w)), s: (performance.now() - t0) / 1000 };
   };
-  const copy = (version: string) => () => con.run(`COPY (SELECT * FROM read_parquet(${sqlString(input)})) TO ${sqlString(out(version))} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 32768, PARQUET_VERSION ${version})`);
+  const copy = (version: string) => () =>
+    con.run(
+      `COPY (SELECT * FROM read_parquet(${sqlString(input)})) TO ${sqlString(out(version))} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 32768, PARQUET_VERSION ${version})`,
+    );
   const results = [
     await timed('V1', copy('V1')),
     await timed('V2', copy('V2')),
-    await timed('sink', () => lastValueFrom(parquetSource([input]).batches().pipe(parquetSink(out('sink'), { rowGroupRows: 32768 })))),
+    await timed('sink', () =>
+      lastValueFrom(
+        parquetSource([input])
+          .batches()
+          .pipe(parquetSink(out('sink'), { rowGroupRows: 32768 })),
+      ),
+    ),
   ];
   console.log(name);
-  const labels: Record<string, string> = { V1: "DuckDB COPY, V1 writer (DuckDB's default)", V2: 'DuckDB COPY, V2 writer (in-engine skim)', sink: 'diffskim Parquet sink (streaming skim)' };
-  for (const r of results) console.log(`  ${labels[r.w].padEnd(44)} ${r.mb.toFixed(2)} MB (${(r.mb / results[0].mb).toFixed(2)} of V1), ${r.s.toFixed(2)} s`);
+  const labels: Record<string, string> = {
+    V1: "DuckDB COPY, V1 writer (DuckDB's default)",
+    V2: 'DuckDB COPY, V2 writer (in-engine skim)',
+    sink: 'diffskim Parquet sink (streaming skim)',
+  };
+  for (const r of results)
+    console.log(
+      `  ${labels[r.w].padEnd(44)} ${r.mb.toFixed(2)} MB (${(r.mb / results[0].mb).toFixed(2)} of V1), ${r.s.toFixed(2)} s`,
+    );
 }
 con.closeSync();

@@ -19,7 +19,9 @@ const events = Number(process.argv[2] ?? 1_000_000);
 const dir = await mkdtemp(join(tmpdir(), 'diffskim-bench-eval-'));
 try {
   const file = join(dir, 'toy.parquet');
-  await lastValueFrom(from(toyBatches({ kind: 'toy2d', eventsPerClass: events / 2 })).pipe(parquetSink(file, { rowGroupRows: 65_536 })));
+  await lastValueFrom(
+    from(toyBatches({ kind: 'toy2d', eventsPerClass: events / 2 })).pipe(parquetSink(file, { rowGroupRows: 65_536 })),
+  );
   const model = createModel({
     kind: 'cuts-x-mlp',
     features: ['x', 'y'],
@@ -34,10 +36,18 @@ try {
   });
   let peak = 0;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  const e = await evaluateModel({ source: parquetSource([file]), model, label: 'label', friend: join(dir, 'friend.parquet'), quiet: true });
+  const e = await evaluateModel({
+    source: parquetSource([file]),
+    model,
+    label: 'label',
+    friend: join(dir, 'friend.parquet'),
+    quiet: true,
+  });
   clearInterval(timer);
   peak = Math.max(peak, process.memoryUsage().rss);
-  console.log(`${e.events} events in ${e.seconds.toFixed(2)} s: ${Math.round(e.eventsPerSecond)} events/s; AUC ${e.auc?.toFixed(4)}; peak RSS ${(peak / 1e6).toFixed(0)} MB`);
+  console.log(
+    `${e.events} events in ${e.seconds.toFixed(2)} s: ${Math.round(e.eventsPerSecond)} events/s; AUC ${e.auc?.toFixed(4)}; peak RSS ${(peak / 1e6).toFixed(0)} MB`,
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -22,7 +22,11 @@ const source = join(dir, 'hep-20000.parquet');
 if (!existsSync(source)) await generateHep(source, 20_000);
 const files = Array.from({ length: n }, (_, i) => join(dir, `part-${i}.parquet`));
 const con = await (await duckdb()).connect();
-for (const f of files) if (!existsSync(f)) await con.run(`COPY (SELECT * FROM read_parquet(${sqlString(source)}) LIMIT 1000) TO ${sqlString(f)} (FORMAT parquet)`);
+for (const f of files)
+  if (!existsSync(f))
+    await con.run(
+      `COPY (SELECT * FROM read_parquet(${sqlString(source)}) LIMIT 1000) TO ${sqlString(f)} (FORMAT parquet)`,
+    );
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const timed = async (run: () => Promise<unknown>) => {
@@ -34,9 +38,15 @@ const atOnce: number[] = [];
 const oneByOne: number[] = [];
 for (let k = 0; k < repeat; k++) {
   atOnce.push(await timed(() => parquetSource(files).files()));
-  oneByOne.push(await timed(async () => {
-    for (const f of files) await readParquetMeta(f);
-  }));
-  console.log(`pass ${k + 1}: source ${(atOnce[k] / n).toFixed(2)} ms per file, one by one ${(oneByOne[k] / n).toFixed(2)} ms per file`);
+  oneByOne.push(
+    await timed(async () => {
+      for (const f of files) await readParquetMeta(f);
+    }),
+  );
+  console.log(
+    `pass ${k + 1}: source ${(atOnce[k] / n).toFixed(2)} ms per file, one by one ${(oneByOne[k] / n).toFixed(2)} ms per file`,
+  );
 }
-console.log(`${n} files: the source opens them ${(median(oneByOne) / median(atOnce)).toFixed(2)}x as fast as reading footers one by one (medians of ${repeat})`);
+console.log(
+  `${n} files: the source opens them ${(median(oneByOne) / median(atOnce)).toFixed(2)}x as fast as reading footers one by one (medians of ${repeat})`,
+);

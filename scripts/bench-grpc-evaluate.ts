@@ -42,10 +42,11 @@ async function* one() {
 
 const { Health } = services();
 const health = new Health(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, Function>;
-const check = () => new Promise<number>((ok, fail) => {
-  const t = performance.now();
-  health.check({ service: '' }, (e: Error | null) => (e ? fail(e) : ok(performance.now() - t)));
-});
+const check = () =>
+  new Promise<number>((ok, fail) => {
+    const t = performance.now();
+    health.check({ service: '' }, (e: Error | null) => (e ? fail(e) : ok(performance.now() - t)));
+  });
 await check(); // connected
 
 let done = false;

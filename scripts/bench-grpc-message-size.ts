@@ -51,7 +51,11 @@ for (let k = 0; k < repeat; k++) {
       events: 0,
       messages: 0,
     });
-    const got = await lastValueFrom(grpcSource(`127.0.0.1:${server.port}`, { paths: ['.'] }).batches().pipe(count));
+    const got = await lastValueFrom(
+      grpcSource(`127.0.0.1:${server.port}`, { paths: ['.'] })
+        .batches()
+        .pipe(count),
+    );
     const seconds = (performance.now() - t0) / 1000;
     const c = process.cpuUsage(c0);
     times[i].push(seconds);

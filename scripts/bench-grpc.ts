@@ -62,11 +62,19 @@ if (!existsSync(file)) {
 }
 
 type Totals = { events: number; bytes: number; batches: number };
-const add = (t: Totals, b: EventBatch): Totals => ({ events: t.events + b.length, bytes: t.bytes + batchBytes(b), batches: t.batches + 1 });
+const add = (t: Totals, b: EventBatch): Totals => ({
+  events: t.events + b.length,
+  bytes: t.bytes + batchBytes(b),
+  batches: t.batches + 1,
+});
 const zero: Totals = { events: 0, bytes: 0, batches: 0 };
 
 /** Runs a pass and prints its rate and the CPU time it took (this process, plus the server's when given). */
-async function timed(label: string, run: () => Promise<Totals>, serverPid?: number): Promise<Totals & { seconds: number }> {
+async function timed(
+  label: string,
+  run: () => Promise<Totals>,
+  serverPid?: number,
+): Promise<Totals & { seconds: number }> {
   const cpu0 = process.cpuUsage();
   const server0 = serverPid ? cpuSeconds(serverPid) : 0;
   const t0 = performance.now();
@@ -75,14 +83,18 @@ async function timed(label: string, run: () => Promise<Totals>, serverPid?: numb
   const own = process.cpuUsage(cpu0);
   const server = serverPid ? cpuSeconds(serverPid) - server0 : 0;
   const cpu = (own.user + own.system) / 1e6 + server;
-  console.log(`${label.padEnd(28)} ${t.events} events in ${seconds.toFixed(2)} s: ${(t.events / seconds / 1e6).toFixed(2)} M events/s, ${(t.bytes / seconds / 1e6).toFixed(0)} MB/s (${t.batches} batches), CPU ${cpu.toFixed(2)} s${serverPid ? ` (server ${server.toFixed(2)} s)` : ''}`);
+  console.log(
+    `${label.padEnd(28)} ${t.events} events in ${seconds.toFixed(2)} s: ${(t.events / seconds / 1e6).toFixed(2)} M events/s, ${(t.bytes / seconds / 1e6).toFixed(0)} MB/s (${t.batches} batches), CPU ${cpu.toFixed(2)} s${serverPid ? ` (server ${server.toFixed(2)} s)` : ''}`,
+  );
   return { ...t, seconds };
 }
 
 /** A diffskim server (or, with `memory`, this script's in-memory server) in a child process. */
 function startChild(memory = false): Promise<{ child: ChildProcess; address: string }> {
   // The memory server is this script again, started the way this one was (tsx's loader or a bundle).
-  const argv = memory ? [...process.execArgv, process.argv[1], '--memory-server', dir, file] : ['bin/diffskim.mjs', 'serve', '--port', '0', '--data-root', dir];
+  const argv = memory
+    ? [...process.execArgv, process.argv[1], '--memory-server', dir, file]
+    : ['bin/diffskim.mjs', 'serve', '--port', '0', '--data-root', dir];
   return startServerProcess(argv);
 }
 
@@ -91,7 +103,12 @@ const readLocal = () => lastValueFrom(parquetSource([file]).batches(read).pipe(r
 // The server lets DuckDB decode ahead of each stream; a local read may be given the same.
 const readAhead = { ...read, readAheadMB: DEFAULT_READ_AHEAD_MB };
 const readLocalAhead = () => lastValueFrom(parquetSource([file]).batches(readAhead).pipe(reduce(add, zero)));
-const readRemote = (address: string) => () => lastValueFrom(grpcSource(address, { paths: [name], columns }).batches().pipe(reduce(add, zero)));
+const readRemote = (address: string) => () =>
+  lastValueFrom(
+    grpcSource(address, { paths: [name], columns })
+      .batches()
+      .pipe(reduce(add, zero)),
+  );
 
 let server = await startChild();
 const memory = await startChild(true);
@@ -109,7 +126,12 @@ const encodeAndFrame = (b: EventBatch) => {
   const message = serialize({ schema: null, batch: encodeBatch(b) });
   message.copy(Buffer.allocUnsafe(message.byteLength + 5), 5);
 };
-const readAndEncode = () => lastValueFrom(parquetSource([file]).batches({ ...readAhead, reuseArrays: 3 /* maxInFlight 2 + 1, as the server */ }).pipe(reduce((t, b) => (encodeAndFrame(b), add(t, b)), zero)));
+const readAndEncode = () =>
+  lastValueFrom(
+    parquetSource([file])
+      .batches({ ...readAhead, reuseArrays: 3 /* maxInFlight 2 + 1, as the server */ })
+      .pipe(reduce((t, b) => (encodeAndFrame(b), add(t, b)), zero)),
+  );
 for (let k = 0; k < repeat; k++) {
   localSeconds.push((await timed('local Parquet source', readLocal)).seconds);
   localAheadSeconds.push((await timed(`local, read-ahead ${DEFAULT_READ_AHEAD_MB} MB`, readLocalAhead)).seconds);
@@ -124,10 +146,18 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const local = median(localSeconds);
 // Each stream pass against the local pass just before it: the spread shows how much the machine's load moved.
 const pairs = remoteSeconds.map((r, k) => localSeconds[k] / r).sort((a, b) => a - b);
-console.log(`ratio gRPC / local (medians of ${repeat}): ${(local / median(remoteSeconds)).toFixed(2)} of the local rate (pass by pass: ${pairs[0].toFixed(2)}-${pairs[pairs.length - 1].toFixed(2)})`);
-console.log(`  against a local read with the server's read-ahead: ${(median(localAheadSeconds) / median(remoteSeconds)).toFixed(2)} (that read alone: ${(local / median(localAheadSeconds)).toFixed(2)} of the local rate)`);
-console.log(`  server work without the wire (read + encode): ${(local / median(serverWorkSeconds)).toFixed(2)} of the local rate`);
-console.log(`  the wire without the Parquet read (in-memory server): ${(local / median(wireSeconds)).toFixed(2)} of the local rate`);
+console.log(
+  `ratio gRPC / local (medians of ${repeat}): ${(local / median(remoteSeconds)).toFixed(2)} of the local rate (pass by pass: ${pairs[0].toFixed(2)}-${pairs[pairs.length - 1].toFixed(2)})`,
+);
+console.log(
+  `  against a local read with the server's read-ahead: ${(median(localAheadSeconds) / median(remoteSeconds)).toFixed(2)} (that read alone: ${(local / median(localAheadSeconds)).toFixed(2)} of the local rate)`,
+);
+console.log(
+  `  server work without the wire (read + encode): ${(local / median(serverWorkSeconds)).toFixed(2)} of the local rate`,
+);
+console.log(
+  `  the wire without the Parquet read (in-memory server): ${(local / median(wireSeconds)).toFixed(2)} of the local rate`,
+);
 console.log(`server RSS: idle ${idle.now.toFixed(0)} MB, peak during fast client ${afterFast.peak.toFixed(0)} MB`);
 
 if (trainRepeat > 0) {
@@ -138,7 +168,10 @@ if (trainRepeat > 0) {
     label: 'label',
     weight: 'weight',
     features: ['lep1_pt', 'met', 'ht'],
-    cuts: [{ column: 'lep1_pt', op: '>' }, { column: 'met', op: '>' }],
+    cuts: [
+      { column: 'lep1_pt', op: '>' },
+      { column: 'met', op: '>' },
+    ],
     training: { epochs: 1, batchSize: 16384, validationFraction: 0.05, shuffleBuffer: 65536, seed: 1 },
   });
   const sources = { local: parquetSource([file]), grpc: grpcSource(server.address, { paths: [name] }) };
@@ -154,10 +187,14 @@ if (trainRepeat > 0) {
       const r = await trainSelection({ settings: pipeline, source, info: await source.describe() });
       seconds[key].push((performance.now() - t0) / 1000);
       backend = r.backend;
-      console.log(`training epoch from ${key.padEnd(5)}  ${(seconds[key].at(-1)!).toFixed(2)} s (${backend}), validation AUC ${r.validationAuc.toFixed(4)}`);
+      console.log(
+        `training epoch from ${key.padEnd(5)}  ${seconds[key].at(-1)!.toFixed(2)} s (${backend}), validation AUC ${r.validationAuc.toFixed(4)}`,
+      );
     }
   await stopServerProcess(server.child);
-  console.log(`ratio of training-epoch rates, gRPC / local (medians of ${trainRepeat}): ${(median(seconds.local) / median(seconds.grpc)).toFixed(2)}`);
+  console.log(
+    `ratio of training-epoch rates, gRPC / local (medians of ${trainRepeat}): ${(median(seconds.local) / median(seconds.grpc)).toFixed(2)}`,
+  );
 }
 
 server = await startChild();
@@ -205,7 +242,9 @@ await timed(`slow client (${slowMs} ms/batch)`, async () => {
 });
 const afterSlow = rss(server.child.pid!);
 await stopServerProcess(server.child);
-console.log(`server RSS with slow client: peak ${afterSlow.peak.toFixed(0)} MB (dataset in memory: ${(slowTotals.bytes / 1e6).toFixed(0)} MB over ${slowTotals.batches} batches)`);
+console.log(
+  `server RSS with slow client: peak ${afterSlow.peak.toFixed(0)} MB (dataset in memory: ${(slowTotals.bytes / 1e6).toFixed(0)} MB over ${slowTotals.batches} batches)`,
+);
 
 /** Serves `file` from memory (read once at start) with the same server, codec and flow control. */
 async function memoryServer(root: string, path: string): Promise<never> {

@@ -26,8 +26,18 @@ for (let i = 0; i < files; i++) {
   const path = join(dir, 'in', `f${i}.parquet`);
   if (!existsSync(path)) await generateHep(path, events);
 }
-console.log(`inputs: ${files} x ${events} events in ${join(dir, 'in')} (${((performance.now() - t) / 1000).toFixed(1)} s to make)`);
-await writeFile(join(dir, 'cuts.json'), JSON.stringify({ cuts: [{ column: 'met', op: '>', value: 30 }, { column: 'lep1_pt', op: '>', value: 20 }] }));
+console.log(
+  `inputs: ${files} x ${events} events in ${join(dir, 'in')} (${((performance.now() - t) / 1000).toFixed(1)} s to make)`,
+);
+await writeFile(
+  join(dir, 'cuts.json'),
+  JSON.stringify({
+    cuts: [
+      { column: 'met', op: '>', value: 30 },
+      { column: 'lep1_pt', op: '>', value: 20 },
+    ],
+  }),
+);
 
 async function timed(label: string, n: number): Promise<number> {
   const out = join(dir, `out-${n}`);
@@ -35,7 +45,11 @@ async function timed(label: string, n: number): Promise<number> {
   t = performance.now();
   const skimSeconds = await Promise.all(
     Array.from({ length: n }, async (_, i) => {
-      await run('node', [DIFFSKIM_BIN, '-q', 'skim', '--cuts', 'cuts.json', '--input', 'in', '--output', out, '--shard', `${i}/${n}`], { cwd: dir });
+      await run(
+        'node',
+        [DIFFSKIM_BIN, '-q', 'skim', '--cuts', 'cuts.json', '--input', 'in', '--output', out, '--shard', `${i}/${n}`],
+        { cwd: dir },
+      );
       return JSON.parse(await readFile(join(out, 'shards', `${i}-of-${n}`, 'report.json'), 'utf8')).seconds as number;
     }),
   );

@@ -34,7 +34,12 @@ type Case = (typeof CASES)[number];
 
 /** Runs one case in this process; returns events processed. */
 async function runCase(c: Case, file: string, outDir: string): Promise<number> {
-  const count = (cols?: string[]) => lastValueFrom(parquetSource([file]).batches({ columns: cols }).pipe(reduce((n, b) => n + b.length, 0)));
+  const count = (cols?: string[]) =>
+    lastValueFrom(
+      parquetSource([file])
+        .batches({ columns: cols })
+        .pipe(reduce((n, b) => n + b.length, 0)),
+    );
   switch (c) {
     case 'read-all':
       return count();
@@ -52,8 +57,12 @@ async function runCase(c: Case, file: string, outDir: string): Promise<number> {
       // The reference is DuckDB as a user runs it: a fresh instance with its default settings.
       const con = await (await DuckDBInstance.create(':memory:')).connect();
       if (c === 'duckdb-copy-1thread') await con.run('SET threads = 1');
-      const rows = Number((await con.runAndReadAll(`SELECT num_rows FROM parquet_file_metadata(${sqlString(file)})`)).getRows()[0][0]);
-      await con.run(`COPY (SELECT * FROM read_parquet(${sqlString(file)}) WHERE ${cutsToSql(CUTS.cuts)}) TO ${sqlString(join(outDir, 'duckdb.parquet'))} (FORMAT parquet, COMPRESSION snappy)`);
+      const rows = Number(
+        (await con.runAndReadAll(`SELECT num_rows FROM parquet_file_metadata(${sqlString(file)})`)).getRows()[0][0],
+      );
+      await con.run(
+        `COPY (SELECT * FROM read_parquet(${sqlString(file)}) WHERE ${cutsToSql(CUTS.cuts)}) TO ${sqlString(join(outDir, 'duckdb.parquet'))} (FORMAT parquet, COMPRESSION snappy)`,
+      );
       con.closeSync();
       return rows;
     }
@@ -64,10 +73,15 @@ async function child(c: Case, file: string, outDir: string): Promise<void> {
   const t = performance.now();
   const mb = (n: number) => Math.round(n / 1e6);
   const trace = process.env.BENCH_TRACE
-    ? setInterval(() => {
-        const m = process.memoryUsage();
-        console.error(`${((performance.now() - t) / 1000).toFixed(1)}s rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} wasm ${mb(wasmMemory().buffer.byteLength)}`);
-      }, Number(process.env.BENCH_TRACE) || 1000).unref()
+    ? setInterval(
+        () => {
+          const m = process.memoryUsage();
+          console.error(
+            `${((performance.now() - t) / 1000).toFixed(1)}s rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} wasm ${mb(wasmMemory().buffer.byteLength)}`,
+          );
+        },
+        Number(process.env.BENCH_TRACE) || 1000,
+      ).unref()
     : undefined;
   if (process.env.BENCH_SET) {
     const con = await (await duckdb()).connect();
@@ -82,9 +96,18 @@ async function child(c: Case, file: string, outDir: string): Promise<void> {
   const seconds = (end - t) / 1000;
   clearInterval(trace);
   clearInterval(sampler);
-  const peakOf = (from: number, to: number) => Math.max(0, ...samples.filter((s) => s.t >= from && s.t < to).map((s) => s.rss));
+  const peakOf = (from: number, to: number) =>
+    Math.max(0, ...samples.filter((s) => s.t >= from && s.t < to).map((s) => s.rss));
   const mid = (t + end) / 2;
-  console.log(JSON.stringify({ events, seconds, maxRssMB: process.resourceUsage().maxRSS / 1024, firstHalfMB: peakOf(t, mid), secondHalfMB: peakOf(mid, end + 1) }));
+  console.log(
+    JSON.stringify({
+      events,
+      seconds,
+      maxRssMB: process.resourceUsage().maxRSS / 1024,
+      firstHalfMB: peakOf(t, mid),
+      secondHalfMB: peakOf(mid, end + 1),
+    }),
+  );
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -105,11 +128,14 @@ async function main(sizes: number[], repeat: number): Promise<void> {
     const halves: Partial<Record<Case, number>> = {};
     for (const c of CASES) {
       const outDir = join(dir, `bench-out-${c}`);
-      const runs: { events: number; seconds: number; maxRssMB: number; firstHalfMB: number; secondHalfMB: number }[] = [];
+      const runs: { events: number; seconds: number; maxRssMB: number; firstHalfMB: number; secondHalfMB: number }[] =
+        [];
       for (let k = 0; k < repeat; k++) {
         rmSync(outDir, { recursive: true, force: true });
         mkdirSync(outDir, { recursive: true });
-        const out = execFileSync('npx', ['tsx', 'scripts/bench-skim.ts', '--case', c, file, outDir], { encoding: 'utf8' });
+        const out = execFileSync('npx', ['tsx', 'scripts/bench-skim.ts', '--case', c, file, outDir], {
+          encoding: 'utf8',
+        });
         runs.push(JSON.parse(out.trim().split('\n').pop()!));
       }
       const seconds = median(runs.map((r) => r.seconds));
@@ -118,17 +144,26 @@ async function main(sizes: number[], repeat: number): Promise<void> {
       // A run shorter than two 50 ms samples has no halves to compare.
       const split = runs.filter((r) => r.firstHalfMB > 0 && r.secondHalfMB > 0);
       if (split.length) halves[c] = median(split.map((r) => r.secondHalfMB / r.firstHalfMB));
-      console.log(`${c.padEnd(20)} ${seconds.toFixed(2).padStart(8)} ${(runs[0].events / seconds / 1e6).toFixed(2).padStart(11)} ${(mb / seconds).toFixed(0).padStart(6)} ${peak[c]!.toFixed(0).padStart(13)}`);
+      console.log(
+        `${c.padEnd(20)} ${seconds.toFixed(2).padStart(8)} ${(runs[0].events / seconds / 1e6).toFixed(2).padStart(11)} ${(mb / seconds).toFixed(0).padStart(6)} ${peak[c]!.toFixed(0).padStart(13)}`,
+      );
       rmSync(outDir, { recursive: true, force: true });
     }
     memory.push({ peak, halves });
     for (const c of ['skim', 'skim-streaming'] as const)
-      console.log(`${c} / duckdb COPY: ${(times[c]! / times['duckdb-copy-1thread']!).toFixed(2)} (threads=1), ${(times[c]! / times['duckdb-copy']!).toFixed(2)} (default threads)`);
+      console.log(
+        `${c} / duckdb COPY: ${(times[c]! / times['duckdb-copy-1thread']!).toFixed(2)} (threads=1), ${(times[c]! / times['duckdb-copy']!).toFixed(2)} (default threads)`,
+      );
   }
   if (sizes.length < 2) return;
-  console.log(`\npeak RSS at ${sizes.at(-1)} events / at ${sizes[0]} events (target <= 1.10), and within the ${sizes.at(-1)}-event run, second half / first half (medians of ${repeat}):`);
+  console.log(
+    `\npeak RSS at ${sizes.at(-1)} events / at ${sizes[0]} events (target <= 1.10), and within the ${sizes.at(-1)}-event run, second half / first half (medians of ${repeat}):`,
+  );
   const [smallest, largest] = [memory[0], memory.at(-1)!];
-  for (const c of CASES) console.log(`  ${c.padEnd(20)} ${(largest.peak[c]! / smallest.peak[c]!).toFixed(2)}   ${largest.halves[c]?.toFixed(2) ?? '-'}`);
+  for (const c of CASES)
+    console.log(
+      `  ${c.padEnd(20)} ${(largest.peak[c]! / smallest.peak[c]!).toFixed(2)}   ${largest.halves[c]?.toFixed(2) ?? '-'}`,
+    );
 }
 
 const args = process.argv.slice(2);

@@ -37,7 +37,11 @@ async function ensureToy(events: number): Promise<string> {
   mkdirSync(DIR, { recursive: true });
   const demand = new Demand();
   const toy = { kind: 'toy2d' as const, eventsPerClass: events / 2, batchSize: 65536 };
-  await lastValueFrom(fromPull(async function* () { yield* toyBatches(toy); }, demand).pipe(parquetSink(file, { demand })));
+  await lastValueFrom(
+    fromPull(async function* () {
+      yield* toyBatches(toy);
+    }, demand).pipe(parquetSink(file, { demand })),
+  );
   return file;
 }
 
@@ -50,7 +54,9 @@ async function copySeconds(file: string, where: string, threads: number | null):
   await con.run(threads ? `SET threads = ${threads}` : 'RESET threads');
   const out = join(DIR, 'duckdb-copy.parquet');
   const t0 = performance.now();
-  await con.run(`COPY (SELECT * FROM read_parquet(${sqlString(file)}) WHERE ${where}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION snappy)`);
+  await con.run(
+    `COPY (SELECT * FROM read_parquet(${sqlString(file)}) WHERE ${where}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION snappy)`,
+  );
   const s = (performance.now() - t0) / 1000;
   rmSync(out);
   await con.run('RESET threads');
@@ -67,7 +73,10 @@ async function child(events: number): Promise<void> {
     label: 'label',
     weight: 'weight',
     features: ['x', 'y'],
-    cuts: [{ column: 'x', op: '>' }, { column: 'y', op: '>' }],
+    cuts: [
+      { column: 'x', op: '>' },
+      { column: 'y', op: '>' },
+    ],
     training: { epochs: 1, batchSize: 16384, shuffleBuffer: 65536 },
     loss: { size: { lambda: 0.3 } },
   });
@@ -112,10 +121,15 @@ async function main(): Promise<void> {
   const sizes = process.argv.slice(2).map(Number);
   const rows = [];
   for (const events of sizes.length ? sizes : [2_000_000]) {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', process.argv[1], '--child', String(events)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', process.argv[1], '--child', String(events)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     rows.push(JSON.parse(out.trim().split('\n').at(-1)!));
   }
-  console.log('events      MB  backend  train ev/s  skim s  skim ev/s  skim MB/s  duckdb(1 thr) s  ratio  duckdb(default) s  ratio  peak RSS MB');
+  console.log(
+    'events      MB  backend  train ev/s  skim s  skim ev/s  skim MB/s  duckdb(1 thr) s  ratio  duckdb(default) s  ratio  peak RSS MB',
+  );
   for (const r of rows)
     console.log(
       [

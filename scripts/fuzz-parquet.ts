@@ -14,17 +14,24 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { seededRandom } from '../src/util/random.js';
 
-export type Corruption = { kind: 'flip'; bits: number[] } | { kind: 'truncate'; length: number } | { kind: 'zero'; start: number; end: number };
+export type Corruption =
+  | { kind: 'flip'; bits: number[] }
+  | { kind: 'truncate'; length: number }
+  | { kind: 'zero'; start: number; end: number };
 
 /** `count` corruptions of a file of `size` bytes; a third aim at the footer (its last KiB). */
 export function corruptions(size: number, count: number, seed: string | number): Corruption[] {
   const rnd = seededRandom(`fuzz:${seed}`);
-  const offset = (footer: boolean) => (footer ? size - 1 - Math.floor(rnd() * Math.min(1024, size)) : Math.floor(rnd() * size));
+  const offset = (footer: boolean) =>
+    footer ? size - 1 - Math.floor(rnd() * Math.min(1024, size)) : Math.floor(rnd() * size);
   return Array.from({ length: count }, (_, i): Corruption => {
     const footer = i % 3 === 2;
     switch (i % 3 === 2 ? Math.floor(rnd() * 3) : i % 3) {
       case 0:
-        return { kind: 'flip', bits: Array.from({ length: 1 + Math.floor(rnd() * 8) }, () => offset(footer) * 8 + Math.floor(rnd() * 8)) };
+        return {
+          kind: 'flip',
+          bits: Array.from({ length: 1 + Math.floor(rnd() * 8) }, () => offset(footer) * 8 + Math.floor(rnd() * 8)),
+        };
       case 1:
         return { kind: 'truncate', length: footer ? offset(true) : Math.floor(rnd() * size) };
       default: {
@@ -56,7 +63,8 @@ export interface OpOutcome {
   leftovers?: string[];
 }
 
-export type Verdict = 'error' | 'read' | 'read-changed-values' | 'error-without-file-name' | 'implausible' | 'crash' | 'hang' | 'leftovers';
+export type Verdict =
+  'error' | 'read' | 'read-changed-values' | 'error-without-file-name' | 'implausible' | 'crash' | 'hang' | 'leftovers';
 export const FAILURES: Verdict[] = ['error-without-file-name', 'implausible', 'crash', 'hang', 'leftovers'];
 
 export interface FuzzCase {
@@ -116,7 +124,11 @@ async function worker(): Promise<void> {
       say({ op: 'read', error: (e as Error).message });
     }
     try {
-      const r = await runSkim({ inputs: [file], cuts: { cuts: [{ column: cut, op: '>', value: 0 }], score: null }, outDir: out });
+      const r = await runSkim({
+        inputs: [file],
+        cuts: { cuts: [{ column: cut, op: '>', value: 0 }], score: null },
+        outDir: out,
+      });
       say({ op: 'skim', rows: r.eventsIn, kept: r.eventsKept, written: (await readParquetMeta(r.skimFiles[0])).rows });
     } catch (e) {
       say({ op: 'skim', error: (e as Error).message, leftovers: await readdir(out).catch(() => []) });
@@ -128,11 +140,22 @@ async function worker(): Promise<void> {
  * Writes `count` corrupted copies of `valid` into a temp directory and runs them through a
  * worker process, restarting it after a crash or a hang. `cut` is a numeric column of the file.
  */
-export async function fuzzParquet(o: { valid: string; cut: string; count: number; seed?: string | number; timeoutMs?: number; keep?: boolean }): Promise<FuzzReport> {
+export async function fuzzParquet(o: {
+  valid: string;
+  cut: string;
+  count: number;
+  seed?: string | number;
+  timeoutMs?: number;
+  keep?: boolean;
+}): Promise<FuzzReport> {
   const t0 = performance.now();
   const dir = await mkdtemp(join(tmpdir(), 'diffskim-fuzz-'));
   const bytes = new Uint8Array(await readFile(o.valid));
-  const jobs = corruptions(bytes.length, o.count, o.seed ?? 1).map((corruption, i) => ({ file: join(dir, `case${i}.parquet`), out: join(dir, `out${i}`), corruption }));
+  const jobs = corruptions(bytes.length, o.count, o.seed ?? 1).map((corruption, i) => ({
+    file: join(dir, `case${i}.parquet`),
+    out: join(dir, `out${i}`),
+    corruption,
+  }));
   for (const j of jobs) await writeFile(j.file, applyCorruption(bytes, j.corruption));
   const reference = { file: o.valid, out: join(dir, 'out-reference') };
   const results = new Map<string, Outcome>();
@@ -145,10 +168,18 @@ export async function fuzzParquet(o: { valid: string; cut: string; count: number
     queue = left;
   }
   const ref = results.get(o.valid);
-  if (!Array.isArray(ref) || ref.some((r) => r.error)) throw new Error(`${o.valid}: the valid file does not read: ${JSON.stringify(ref)}`);
-  const cases = jobs.map((j) => ({ file: j.file, corruption: j.corruption, ...judge(j.file, results.get(j.file)!, ref) }));
+  if (!Array.isArray(ref) || ref.some((r) => r.error))
+    throw new Error(`${o.valid}: the valid file does not read: ${JSON.stringify(ref)}`);
+  const cases = jobs.map((j) => ({
+    file: j.file,
+    corruption: j.corruption,
+    ...judge(j.file, results.get(j.file)!, ref),
+  }));
   if (!o.keep) await rm(dir, { recursive: true, force: true });
-  const counts = Object.fromEntries(['error', 'read', 'read-changed-values', ...FAILURES].map((v) => [v, 0])) as Record<Verdict, number>;
+  const counts = Object.fromEntries(['error', 'read', 'read-changed-values', ...FAILURES].map((v) => [v, 0])) as Record<
+    Verdict,
+    number
+  >;
   for (const c of cases) counts[c.verdict]++;
   return { cases, counts, seconds: (performance.now() - t0) / 1000 };
 }
@@ -157,9 +188,16 @@ export async function fuzzParquet(o: { valid: string; cut: string; count: number
 type Outcome = OpOutcome[] | { stopped: 'crash' | 'hang'; detail: string };
 
 /** Runs one worker over the queue until it ends, crashes or hangs; returns the file it stopped on. */
-function runWorker(queue: { file: string; out: string }[], results: Map<string, Outcome>, cut: string, timeoutMs: number): Promise<{ file: string; outcome: Outcome } | null> {
+function runWorker(
+  queue: { file: string; out: string }[],
+  results: Map<string, Outcome>,
+  cut: string,
+  timeoutMs: number,
+): Promise<{ file: string; outcome: Outcome } | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--worker'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--worker'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     let current: string | null = null;
@@ -168,10 +206,13 @@ function runWorker(queue: { file: string; out: string }[], results: Map<string, 
     let timer: NodeJS.Timeout | undefined;
     const arm = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => {
-        hung = true;
-        child.kill('SIGKILL');
-      }, timeoutMs + 10_000 * Number(current === null)); // the first file waits for start-up too
+      timer = setTimeout(
+        () => {
+          hung = true;
+          child.kill('SIGKILL');
+        },
+        timeoutMs + 10_000 * Number(current === null),
+      ); // the first file waits for start-up too
     };
     arm();
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -206,18 +247,27 @@ function judge(file: string, got: Outcome, ref: OpOutcome[]): { verdict: Verdict
     const want = ref[k];
     if (r.error !== undefined) {
       if (!r.error.includes(file)) return { verdict: 'error-without-file-name', detail: `${r.op}: ${r.error}` };
-      if (r.leftovers?.length) return { verdict: 'leftovers', detail: `${r.op} failed and left ${r.leftovers.join(', ')}` };
+      if (r.leftovers?.length)
+        return { verdict: 'leftovers', detail: `${r.op} failed and left ${r.leftovers.join(', ')}` };
       continue;
     }
-    if (r.rows !== want.rows) return { verdict: 'implausible', detail: `${r.op}: ${r.rows} rows, the valid file has ${want.rows}` };
-    if (r.op === 'read' && r.schema!.split(' #')[0] !== want.schema!.split(' #')[0]) return { verdict: 'implausible', detail: `read: schema ${r.schema}` };
-    if (r.op === 'skim' && (r.written !== r.kept || r.kept! > r.rows!)) return { verdict: 'implausible', detail: `skim: kept ${r.kept}, wrote ${r.written} of ${r.rows}` };
+    if (r.rows !== want.rows)
+      return { verdict: 'implausible', detail: `${r.op}: ${r.rows} rows, the valid file has ${want.rows}` };
+    if (r.op === 'read' && r.schema!.split(' #')[0] !== want.schema!.split(' #')[0])
+      return { verdict: 'implausible', detail: `read: schema ${r.schema}` };
+    if (r.op === 'skim' && (r.written !== r.kept || r.kept! > r.rows!))
+      return { verdict: 'implausible', detail: `skim: kept ${r.kept}, wrote ${r.written} of ${r.rows}` };
     if (r.op === 'read' && r.schema !== want.schema) changed = true;
     if (r.op === 'skim' && r.kept !== want.kept) changed = true;
   }
   const errors = got.filter((r) => r.error !== undefined);
   if (errors.length) return { verdict: 'error', detail: errors.map((r) => `${r.op}: ${r.error}`).join(' | ') };
-  return changed ? { verdict: 'read-changed-values', detail: 'read with the right rows and schema, but other values (Parquet pages carry no checksum here)' } : { verdict: 'read', detail: 'read unchanged' };
+  return changed
+    ? {
+        verdict: 'read-changed-values',
+        detail: 'read with the right rows and schema, but other values (Parquet pages carry no checksum here)',
+      }
+    : { verdict: 'read', detail: 'read unchanged' };
 }
 
 if (process.argv.includes('--worker')) {
@@ -232,9 +282,12 @@ if (process.argv.includes('--worker')) {
   const timeoutMs = Number(flag('--timeout-ms') ?? 10_000);
   const cut = flag('--cut');
   const [valid, count = '200'] = args;
-  if (!valid || !cut) throw new Error('usage: fuzz-parquet.ts VALID.parquet [COUNT] --cut COLUMN [--seed S] [--timeout-ms T]');
+  if (!valid || !cut)
+    throw new Error('usage: fuzz-parquet.ts VALID.parquet [COUNT] --cut COLUMN [--seed S] [--timeout-ms T]');
   const r = await fuzzParquet({ valid, cut, count: Number(count), seed, timeoutMs, keep: true });
-  for (const c of r.cases) if (FAILURES.includes(c.verdict)) console.log(`${c.verdict}: ${c.file} (${JSON.stringify(c.corruption)}): ${c.detail}`);
+  for (const c of r.cases)
+    if (FAILURES.includes(c.verdict))
+      console.log(`${c.verdict}: ${c.file} (${JSON.stringify(c.corruption)}): ${c.detail}`);
   console.log(`${r.cases.length} cases in ${r.seconds.toFixed(1)} s:`, r.counts);
   if (FAILURES.some((v) => r.counts[v] > 0)) process.exit(1);
 }

@@ -12,7 +12,11 @@ const u = (k: number | string) => `((hash(i * 64 + ${k}) % 4294967291) / 4294967
 /** Exponential with the given mean. */
 const expo = (k: number | string, mean: number) => `(-${mean} * ln(1 - ${u(k)}))`;
 
-export async function generateHep(path: string, n: number, opts: { codec?: string; rowGroupRows?: number } = {}): Promise<void> {
+export async function generateHep(
+  path: string,
+  n: number,
+  opts: { codec?: string; rowGroupRows?: number } = {},
+): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   const sig = `(${u(0)} < 0.1)`;
   const sql = `COPY (

@@ -45,12 +45,20 @@ const DUCK_COLUMNS = `i::INTEGER AS id, (i * 0.25)::FLOAT AS f32, (i / 8)::DOUBL
   CASE WHEN i % 4 = 0 THEN NULL ELSE (i * 0.5)::FLOAT END AS maybe,
   CASE WHEN i % 7 = 3 THEN NULL ELSE [(i + k * 0.5)::FLOAT FOR k IN range(CASE WHEN i % 5 = 0 THEN 0 ELSE i % 4 END)] END AS jets`;
 
-async function duckdbFixture(dir: string, rows: number, codec: string, rowGroupRows: number, pageV2 = false): Promise<Fixture> {
+async function duckdbFixture(
+  dir: string,
+  rows: number,
+  codec: string,
+  rowGroupRows: number,
+  pageV2 = false,
+): Promise<Fixture> {
   const producer = pageV2 ? 'duckdb-v2' : 'duckdb';
   const file = join(dir, `${producer}-${codec}-rg${rowGroupRows}-n${rows}.parquet`);
   const con = await (await DuckDBInstance.create(':memory:', { threads: '1' })).connect();
   const version = pageV2 ? ', PARQUET_VERSION V2' : '';
-  await con.run(`COPY (SELECT ${DUCK_COLUMNS} FROM range(${rows}) t(i)) TO '${file}' (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${rowGroupRows}${version})`);
+  await con.run(
+    `COPY (SELECT ${DUCK_COLUMNS} FROM range(${rows}) t(i)) TO '${file}' (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${rowGroupRows}${version})`,
+  );
   con.closeSync();
   return { file, producer, codec, rows, rowGroupRows };
 }
@@ -59,20 +67,53 @@ function arrowTable(rows: number): arrow.Table {
   const r = Array.from({ length: rows }, (_, i) => fixtureRow(i));
   const list = new arrow.List(new arrow.Field('item', new arrow.Float32(), true));
   return new arrow.Table({
-    id: arrow.vectorFromArray(r.map((x) => x.id), new arrow.Int32()),
-    f32: arrow.vectorFromArray(r.map((x) => x.f32), new arrow.Float32()),
-    f64: arrow.vectorFromArray(r.map((x) => x.f64), new arrow.Float64()),
-    i32: arrow.vectorFromArray(r.map((x) => x.i32), new arrow.Int32()),
-    i64: arrow.vectorFromArray(r.map((x) => x.i64), new arrow.Int64()),
-    flag: arrow.vectorFromArray(r.map((x) => x.flag), new arrow.Bool()),
-    i8: arrow.vectorFromArray(r.map((x) => x.i8), new arrow.Int8()),
-    maybe: arrow.vectorFromArray(r.map((x) => x.maybe), new arrow.Float32()),
-    jets: arrow.vectorFromArray(r.map((x) => x.jets), list),
+    id: arrow.vectorFromArray(
+      r.map((x) => x.id),
+      new arrow.Int32(),
+    ),
+    f32: arrow.vectorFromArray(
+      r.map((x) => x.f32),
+      new arrow.Float32(),
+    ),
+    f64: arrow.vectorFromArray(
+      r.map((x) => x.f64),
+      new arrow.Float64(),
+    ),
+    i32: arrow.vectorFromArray(
+      r.map((x) => x.i32),
+      new arrow.Int32(),
+    ),
+    i64: arrow.vectorFromArray(
+      r.map((x) => x.i64),
+      new arrow.Int64(),
+    ),
+    flag: arrow.vectorFromArray(
+      r.map((x) => x.flag),
+      new arrow.Bool(),
+    ),
+    i8: arrow.vectorFromArray(
+      r.map((x) => x.i8),
+      new arrow.Int8(),
+    ),
+    maybe: arrow.vectorFromArray(
+      r.map((x) => x.maybe),
+      new arrow.Float32(),
+    ),
+    jets: arrow.vectorFromArray(
+      r.map((x) => x.jets),
+      list,
+    ),
   });
 }
 
 /** arrow-rs writes dictionary-encoded pages by default; pageV2 selects data page v2 as well. */
-async function parquetWasmFixture(dir: string, rows: number, codec: keyof typeof pw.Compression, rowGroupRows: number, pageV2 = false): Promise<Fixture> {
+async function parquetWasmFixture(
+  dir: string,
+  rows: number,
+  codec: keyof typeof pw.Compression,
+  rowGroupRows: number,
+  pageV2 = false,
+): Promise<Fixture> {
   const producer = pageV2 ? 'parquet-wasm-v2' : 'parquet-wasm';
   const file = join(dir, `${producer}-${codec.toLowerCase()}-rg${rowGroupRows}-n${rows}.parquet`);
   const props = new pw.WriterPropertiesBuilder()
@@ -86,7 +127,12 @@ async function parquetWasmFixture(dir: string, rows: number, codec: keyof typeof
   return { file, producer, codec: codec.toLowerCase(), rows, rowGroupRows };
 }
 
-async function hyparquetFixture(dir: string, rows: number, codec: 'SNAPPY' | 'UNCOMPRESSED', rowGroupRows: number): Promise<Fixture> {
+async function hyparquetFixture(
+  dir: string,
+  rows: number,
+  codec: 'SNAPPY' | 'UNCOMPRESSED',
+  rowGroupRows: number,
+): Promise<Fixture> {
   const file = join(dir, `hyparquet-${codec.toLowerCase()}-rg${rowGroupRows}-n${rows}.parquet`);
   const r = Array.from({ length: rows }, (_, i) => fixtureRow(i));
   const buf = parquetWriteBuffer({
@@ -150,8 +196,17 @@ export function fixtureBatches(rows: number, step: number): EventBatch[] {
         i64: { kind: 'flat', values: BigInt64Array.from(r, (x) => x.i64) },
         flag: { kind: 'flat', values: Uint8Array.from(r, (x) => (x.flag ? 1 : 0)) },
         i8: { kind: 'flat', values: Int8Array.from(r, (x) => x.i8) },
-        maybe: { kind: 'flat', values: Float32Array.from(r, (x) => x.maybe ?? NaN), validity: Uint8Array.from(r, (x) => (x.maybe === null ? 0 : 1)) },
-        jets: { kind: 'list', offsets, values: Float32Array.from(r.flatMap((x) => x.jets ?? [])), validity: Uint8Array.from(r, (x) => (x.jets === null ? 0 : 1)) },
+        maybe: {
+          kind: 'flat',
+          values: Float32Array.from(r, (x) => x.maybe ?? NaN),
+          validity: Uint8Array.from(r, (x) => (x.maybe === null ? 0 : 1)),
+        },
+        jets: {
+          kind: 'list',
+          offsets,
+          values: Float32Array.from(r.flatMap((x) => x.jets ?? [])),
+          validity: Uint8Array.from(r, (x) => (x.jets === null ? 0 : 1)),
+        },
       },
     });
   }
@@ -161,7 +216,9 @@ export function fixtureBatches(rows: number, step: number): EventBatch[] {
 async function sinkFixture(dir: string, rows: number, codec: Codec, rowGroupRows: number): Promise<Fixture> {
   const file = join(dir, `diffskim-${codec}-rg${rowGroupRows}-n${rows}.parquet`);
   const batches = fixtureBatches(rows, 128);
-  await lastValueFrom(from(batches).pipe(parquetSink(file, { codec, rowGroupRows, schema: fixtureBatches(1, 1)[0].schema })));
+  await lastValueFrom(
+    from(batches).pipe(parquetSink(file, { codec, rowGroupRows, schema: fixtureBatches(1, 1)[0].schema })),
+  );
   return { file, producer: 'diffskim', codec, rows, rowGroupRows };
 }
 
@@ -169,13 +226,17 @@ export async function makeFixtures(dir: string, rows = 1000): Promise<Fixture[]>
   await mkdir(dir, { recursive: true });
   const many = Math.max(1, Math.ceil(rows / 7));
   const out: Fixture[] = [];
-  for (const codec of ['snappy', 'zstd', 'gzip', 'uncompressed']) for (const rg of [rows, many]) out.push(await duckdbFixture(dir, rows, codec, rg));
+  for (const codec of ['snappy', 'zstd', 'gzip', 'uncompressed'])
+    for (const rg of [rows, many]) out.push(await duckdbFixture(dir, rows, codec, rg));
   out.push(await duckdbFixture(dir, 0, 'snappy', rows));
-  for (const codec of ['SNAPPY', 'ZSTD', 'GZIP', 'UNCOMPRESSED'] as const) for (const rg of [rows, many]) out.push(await parquetWasmFixture(dir, rows, codec, rg));
+  for (const codec of ['SNAPPY', 'ZSTD', 'GZIP', 'UNCOMPRESSED'] as const)
+    for (const rg of [rows, many]) out.push(await parquetWasmFixture(dir, rows, codec, rg));
   for (const codec of ['SNAPPY', 'ZSTD'] as const) out.push(await parquetWasmFixture(dir, rows, codec, many, true));
   for (const codec of ['snappy', 'zstd'] as const) out.push(await duckdbFixture(dir, rows, codec, many, true));
-  for (const codec of ['SNAPPY', 'UNCOMPRESSED'] as const) for (const rg of [rows, many]) out.push(await hyparquetFixture(dir, rows, codec, rg));
-  for (const codec of ['snappy', 'zstd', 'gzip', 'uncompressed'] as const) out.push(await sinkFixture(dir, rows, codec, many));
+  for (const codec of ['SNAPPY', 'UNCOMPRESSED'] as const)
+    for (const rg of [rows, many]) out.push(await hyparquetFixture(dir, rows, codec, rg));
+  for (const codec of ['snappy', 'zstd', 'gzip', 'uncompressed'] as const)
+    out.push(await sinkFixture(dir, rows, codec, many));
   out.push(await sinkFixture(dir, 0, 'snappy', many));
   return out;
 }
@@ -183,5 +244,6 @@ export async function makeFixtures(dir: string, rows = 1000): Promise<Fixture[]>
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [dir, rows = '1000'] = process.argv.slice(2);
   if (!dir) throw new Error('usage: make-fixtures.ts OUT_DIR [ROWS]');
-  for (const f of await makeFixtures(dir, Number(rows))) console.log(`${f.file}  (${f.producer}, ${f.codec}, ${f.rows} rows, row groups of ${f.rowGroupRows})`);
+  for (const f of await makeFixtures(dir, Number(rows)))
+    console.log(`${f.file}  (${f.producer}, ${f.codec}, ${f.rows} rows, row groups of ${f.rowGroupRows})`);
 }

@@ -48,7 +48,11 @@ for (const name of files) {
   }
 }
 rmSync(work, { recursive: true, force: true });
-console.log(`\n${files.length} files: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+console.log(
+  `\n${files.length} files: ${Object.entries(counts)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ')}`,
+);
 process.exit(counts.WRONG ? 1 : 0);
 
 type Verdict = [keyof typeof counts, string];
@@ -119,7 +123,7 @@ async function checkTree(path: string, treeName: string | undefined): Promise<Ve
 function wrongLengths(tree: RootTree, c: string, got: Record<string, EventValues>): string {
   const b = tree.branches.get(c)!;
   if (!b.list) return '';
-  const counter = b.counter ? got[b.counter] ?? null : null;
+  const counter = b.counter ? (got[b.counter] ?? null) : null;
   for (let i = 0; i < got[c].length; i++) {
     const n = (got[c][i] as number[]).length;
     const want = b.fixedLength ?? (counter ? (counter[i] as number) : n);

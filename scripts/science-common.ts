@@ -27,7 +27,10 @@ export function toyPipeline(overrides: Record<string, unknown> = {}): Pipeline {
 }
 
 /** Signal efficiency and background kept fraction of a pass mask (weights taken as 1). */
-export function efficiencies(batches: EventBatch[], pass: (b: EventBatch) => Uint8Array): { signal: number; background: number } {
+export function efficiencies(
+  batches: EventBatch[],
+  pass: (b: EventBatch) => Uint8Array,
+): { signal: number; background: number } {
   let [sig, sigKept, bkg, bkgKept] = [0, 0, 0, 0];
   for (const b of batches) {
     const label = b.columns.label.values as Int32Array;
@@ -57,7 +60,11 @@ export interface GridOptimum {
  * keeps the same fraction f of both classes (in expectation): the efficiency is then
  * S f with f = min(1, maxBackground / B), the concave hull of the rectangle's frontier.
  */
-export function gridOptimum(batches: EventBatch[], maxBackground: number, options: { steps?: number; noiseCut?: boolean } = {}): GridOptimum {
+export function gridOptimum(
+  batches: EventBatch[],
+  maxBackground: number,
+  options: { steps?: number; noiseCut?: boolean } = {},
+): GridOptimum {
   const steps = options.steps ?? 400;
   const sx: number[] = [];
   const sy: number[] = [];
@@ -65,7 +72,7 @@ export function gridOptimum(batches: EventBatch[], maxBackground: number, option
   const by: number[] = [];
   for (const b of batches) {
     const [x, y, label] = [b.columns.x.values, b.columns.y.values, b.columns.label.values] as Float32Array[];
-    for (let i = 0; i < b.length; i++) (label[i] ? sx : bx).push(x[i]), (label[i] ? sy : by).push(y[i]);
+    for (let i = 0; i < b.length; i++) ((label[i] ? sx : bx).push(x[i]), (label[i] ? sy : by).push(y[i]));
   }
   const [ns, nb] = [sx.length, bx.length];
   const sortedSx = sx.slice().sort((a, b) => a - b);

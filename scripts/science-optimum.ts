@@ -50,15 +50,31 @@ export interface OptimumOptions {
   slopeEnd: number;
 }
 
-export const DEFAULTS: OptimumOptions = { epochs: 30, batchSize: 2048, learningRate: 0.05, lambdaStart: 0.3, lambda: 1000, slopeEnd: 10 };
+export const DEFAULTS: OptimumOptions = {
+  epochs: 30,
+  batchSize: 2048,
+  learningRate: 0.05,
+  lambdaStart: 0.3,
+  lambda: 1000,
+  slopeEnd: 10,
+};
 
-export async function optimumRow(kind: 'toy2d' | 'toy6d', train: EventBatch[], test: EventBatch[], target: number, o: OptimumOptions): Promise<OptimumRow> {
+export async function optimumRow(
+  kind: 'toy2d' | 'toy6d',
+  train: EventBatch[],
+  test: EventBatch[],
+  target: number,
+  o: OptimumOptions,
+): Promise<OptimumRow> {
   const noise = kind === 'toy6d' ? NOISE : [];
   const pipeline = toyPipeline({
     features: ['x', 'y', ...noise],
     cuts: ['x', 'y', ...noise].map((column) => ({ column, op: '>' })),
     model: { kind: 'cuts' },
-    loss: { kind: 'signal-efficiency', size: { lambdaStart: o.lambdaStart, lambda: o.lambda, targetKeptFraction: target, over: 'background' } },
+    loss: {
+      kind: 'signal-efficiency',
+      size: { lambdaStart: o.lambdaStart, lambda: o.lambda, targetKeptFraction: target, over: 'background' },
+    },
     training: {
       epochs: o.epochs,
       batchSize: o.batchSize,
@@ -75,7 +91,8 @@ export async function optimumRow(kind: 'toy2d' | 'toy6d', train: EventBatch[], t
   const m = trained.model;
   const hard = efficiencies(test, (b) => hardCutPass(m, b));
   const grid = gridOptimum(test, hard.background);
-  const show = (g: GridOptimum) => `x > ${g.cx.toFixed(3)}, y > ${g.cy.toFixed(3)}${g.prescale < 1 ? `, noise cut keeping ${g.prescale.toFixed(3)}` : ''}`;
+  const show = (g: GridOptimum) =>
+    `x > ${g.cx.toFixed(3)}, y > ${g.cy.toFixed(3)}${g.prescale < 1 ? `, noise cut keeping ${g.prescale.toFixed(3)}` : ''}`;
   // toy6d: diffskim may also cut on the noise features; so may this grid (a prescale).
   const withNoise = kind === 'toy6d' ? gridOptimum(test, hard.background, { noiseCut: true }) : null;
   const noiseStats = noise.map((_, k) => {
@@ -91,7 +108,19 @@ export async function optimumRow(kind: 'toy2d' | 'toy6d', train: EventBatch[], t
     return { removed: removed / events, minWeight };
   });
   const cuts = m.cuts.map((c) => `${c.column} > ${c.value!.toFixed(3)}`).join(', ');
-  return { kind, target, signal: hard.signal, background: hard.background, gridSignal: grid.signal, grid: show(grid), ratio: hard.signal / grid.signal, cuts, noise: noiseStats, trained, gridWithNoiseCut: withNoise && { signal: withNoise.signal, grid: show(withNoise) } };
+  return {
+    kind,
+    target,
+    signal: hard.signal,
+    background: hard.background,
+    gridSignal: grid.signal,
+    grid: show(grid),
+    ratio: hard.signal / grid.signal,
+    cuts,
+    noise: noiseStats,
+    trained,
+    gridWithNoiseCut: withNoise && { signal: withNoise.signal, grid: show(withNoise) },
+  };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -108,10 +137,17 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
         `${kind}  ${target.toFixed(2).padStart(6)}  ${r.background.toFixed(4).padStart(8)}  ${r.signal.toFixed(4).padStart(7)}  ${r.gridSignal.toFixed(4).padStart(12)}  ${r.ratio.toFixed(4)}  ${r.trained.keptBytesFractionPredicted.toFixed(4).padStart(11)}  ${r.cuts}  (grid: ${r.grid})`,
       );
       const g = r.gridWithNoiseCut;
-      if (g) console.log(`         grid with a noise cut allowed: sig eff ${g.signal.toFixed(4)} (ratio ${(r.signal / g.signal).toFixed(4)}; ${g.grid})`);
-      for (const [k, n] of r.noise.entries()) console.log(`         noise cut ${NOISE[k]}: removes ${(100 * n.removed).toFixed(3)} % of events alone, smallest soft weight ${n.minWeight.toFixed(4)}`);
+      if (g)
+        console.log(
+          `         grid with a noise cut allowed: sig eff ${g.signal.toFixed(4)} (ratio ${(r.signal / g.signal).toFixed(4)}; ${g.grid})`,
+        );
+      for (const [k, n] of r.noise.entries())
+        console.log(
+          `         noise cut ${NOISE[k]}: removes ${(100 * n.removed).toFixed(3)} % of events alone, smallest soft weight ${n.minWeight.toFixed(4)}`,
+        );
       // Noise cuts that opened fully warn that their gradient vanished: that is the point here.
-      for (const w of r.trained.warnings) if (!NOISE.some((n) => w.includes(`"column":"${n}"`))) console.log(`         warning: ${w}`);
+      for (const w of r.trained.warnings)
+        if (!NOISE.some((n) => w.includes(`"column":"${n}"`))) console.log(`         warning: ${w}`);
     }
   }
 }

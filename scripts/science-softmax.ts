@@ -48,17 +48,50 @@ export interface DriftOptions {
 }
 
 /** Trains cuts x > c, y > c and a small MLP on `batches` (minibatches as given) with BCE. */
-export async function trainFormulation(formulation: Formulation, batches: EventBatch[], o: DriftOptions): Promise<DriftRun> {
+export async function trainFormulation(
+  formulation: Formulation,
+  batches: EventBatch[],
+  o: DriftOptions,
+): Promise<DriftRun> {
   await initBackend('auto');
   const { info } = memoryDataset(batches);
   const stats = await collectStats(from(batches), ['x', 'y'], { label: 'label', seed: o.seed });
   const cuts = ['x', 'y'].map((column) => {
     const s = stats.quantities.get(column)!;
-    return { column, op: '>' as const, form: 'sigmoid' as const, slope: 4 / s.std, value: quantile(s, 0.01), mean: s.mean, std: s.std };
+    return {
+      column,
+      op: '>' as const,
+      form: 'sigmoid' as const,
+      slope: 4 / s.std,
+      value: quantile(s, 0.01),
+      mean: s.mean,
+      std: s.std,
+    };
   });
-  const start = createModel({ kind: 'cuts-x-mlp', features: ['x', 'y'], inputMean: cuts.map((c) => c.mean), inputStd: cuts.map((c) => c.std), hidden: [15, 30, 15], cuts, seed: o.seed });
-  const layout: BatchLayout = { model: start, label: 'label', weight: 'weight', classFactor: { signal: 1, background: 1 }, bytes: eventBytesModel(info) };
-  const settings: LossSettings = { kind: 'bce', lambda: 0, target: null, signalYield: 1, backgroundYield: 1, sigmaB: 0 };
+  const start = createModel({
+    kind: 'cuts-x-mlp',
+    features: ['x', 'y'],
+    inputMean: cuts.map((c) => c.mean),
+    inputStd: cuts.map((c) => c.std),
+    hidden: [15, 30, 15],
+    cuts,
+    seed: o.seed,
+  });
+  const layout: BatchLayout = {
+    model: start,
+    label: 'label',
+    weight: 'weight',
+    classFactor: { signal: 1, background: 1 },
+    bytes: eventBytesModel(info),
+  };
+  const settings: LossSettings = {
+    kind: 'bce',
+    lambda: 0,
+    target: null,
+    signalYield: 1,
+    backgroundYield: 1,
+    sigmaB: 0,
+  };
   const tm = new TfSelectionModel(start);
   const optimizer = tf.train.adam(o.learningRate);
   const thresholds: number[][] = [];
@@ -68,14 +101,21 @@ export async function trainFormulation(formulation: Formulation, batches: EventB
       for (const batch of batches) {
         const t = batchTensors(prepareBatch(layout, batch), 2, tm.edgeCount);
         try {
-          optimizer.minimize(() => {
-            const out = tm.forward(t.features, t.cutValues, 1);
-            if (formulation === 'diffskim') return tfLoss(settings, out, t.loss).total;
-            // P = sigmoid(prod w * z): the seed's softmax over the combined output.
-            const a = tf.mul(tf.exp(out.logCut!), out.logit!);
-            const perEvent = tf.add(tf.mul(t.loss.label, logSigmoid(a)), tf.mul(tf.sub(1, t.loss.label), logSigmoid(tf.neg(a))));
-            return tf.div(tf.neg(tf.sum(tf.mul(t.loss.weight, perEvent))), t.loss.sumWeight) as tf.Scalar;
-          }, false, tm.trainableVariables());
+          optimizer.minimize(
+            () => {
+              const out = tm.forward(t.features, t.cutValues, 1);
+              if (formulation === 'diffskim') return tfLoss(settings, out, t.loss).total;
+              // P = sigmoid(prod w * z): the seed's softmax over the combined output.
+              const a = tf.mul(tf.exp(out.logCut!), out.logit!);
+              const perEvent = tf.add(
+                tf.mul(t.loss.label, logSigmoid(a)),
+                tf.mul(tf.sub(1, t.loss.label), logSigmoid(tf.neg(a))),
+              );
+              return tf.div(tf.neg(tf.sum(tf.mul(t.loss.weight, perEvent))), t.loss.sumWeight) as tf.Scalar;
+            },
+            false,
+            tm.trainableVariables(),
+          );
         } finally {
           disposeBatchTensors(t);
         }
@@ -96,7 +136,10 @@ export async function trainFormulation(formulation: Formulation, batches: EventB
       // Score of the variant: sigmoid(prod w * z).
       const w = softCutWeights(model, b);
       const z = mlpLogit(model, b);
-      auc.add(w.map((wi, i) => sigmoid(wi * z[i])), label);
+      auc.add(
+        w.map((wi, i) => sigmoid(wi * z[i])),
+        label,
+      );
     }
     removed += hardCutPass(model, b).reduce((s, p) => s + (1 - p), 0);
   }
@@ -114,8 +157,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const batches = seedToy(eventsPerClass, 1, 1024);
   for (const f of ['diffskim', 'normalised-product'] as const) {
     const r = await trainFormulation(f, batches, { epochs, learningRate: 0.02, seed: 1 });
-    console.log(`\n${f}: P = ${f === 'diffskim' ? 'prod w * sigmoid(z)' : 'sigmoid(prod w * z)'}   (data minimum x ${r.dataMin[0].toFixed(2)}, y ${r.dataMin[1].toFixed(2)})`);
-    r.thresholds.forEach((t, e) => console.log(`  epoch ${String(e).padStart(2)}: x > ${t[0].toFixed(3)}, y > ${t[1].toFixed(3)}`));
+    console.log(
+      `\n${f}: P = ${f === 'diffskim' ? 'prod w * sigmoid(z)' : 'sigmoid(prod w * z)'}   (data minimum x ${r.dataMin[0].toFixed(2)}, y ${r.dataMin[1].toFixed(2)})`,
+    );
+    r.thresholds.forEach((t, e) =>
+      console.log(`  epoch ${String(e).padStart(2)}: x > ${t[0].toFixed(3)}, y > ${t[1].toFixed(3)}`),
+    );
     console.log(`  hard cuts remove ${(100 * r.hardRemoved).toFixed(2)} % of events; AUC ${r.auc.toFixed(4)}`);
   }
 }

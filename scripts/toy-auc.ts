@@ -37,15 +37,22 @@ for (const run of runs) {
     const pass = hardCutPass(r.model, b);
     const score = r.model.kind === 'cuts' ? null : mlpScore(r.model, b);
     soft.add(scoreBatch(r.model, b), label);
-    hard.add(Float64Array.from(pass, (p, i) => p * (score ? score[i] : 1)), label);
+    hard.add(
+      Float64Array.from(pass, (p, i) => p * (score ? score[i] : 1)),
+      label,
+    );
     for (let i = 0; i < b.length; i++) {
       if (label[i]) [sig, sigKept] = [sig + 1, sigKept + pass[i]];
       else [bkg, bkgKept] = [bkg + 1, bkgKept + pass[i]];
     }
   }
   console.log(`\n${run.name}  (${r.backend}, ${r.eventsPerSecond.toFixed(0)} events/s)`);
-  console.log(`  validation AUC ${r.validationAuc.toFixed(4)}   test AUC soft ${soft.value().toFixed(4)}  hard cuts x score ${hard.value().toFixed(4)}`);
+  console.log(
+    `  validation AUC ${r.validationAuc.toFixed(4)}   test AUC soft ${soft.value().toFixed(4)}  hard cuts x score ${hard.value().toFixed(4)}`,
+  );
   console.log(`  cuts: ${JSON.stringify(toCutsFile(r.model, null).cuts)}`);
-  console.log(`  predicted kept fraction ${r.keptFractionPredicted.toFixed(3)} (bytes ${r.keptBytesFractionPredicted.toFixed(3)}); hard cuts keep signal ${(sigKept / sig).toFixed(3)}, background ${(bkgKept / bkg).toFixed(3)}`);
+  console.log(
+    `  predicted kept fraction ${r.keptFractionPredicted.toFixed(3)} (bytes ${r.keptBytesFractionPredicted.toFixed(3)}); hard cuts keep signal ${(sigKept / sig).toFixed(3)}, background ${(bkgKept / bkg).toFixed(3)}`,
+  );
   for (const w of r.warnings) console.log(`  warning: ${w}`);
 }

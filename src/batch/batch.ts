@@ -38,7 +38,8 @@ export interface EventBatch {
 
 export function field(batch: EventBatch, name: string): Field {
   const f = batch.schema.find((x) => x.name === name);
-  if (!f) throw new Error(`column '${name}' is not in the batch (columns: ${batch.schema.map((x) => x.name).join(', ')})`);
+  if (!f)
+    throw new Error(`column '${name}' is not in the batch (columns: ${batch.schema.map((x) => x.name).join(', ')})`);
   return f;
 }
 
@@ -60,7 +61,8 @@ export function batchBytes(batch: EventBatch): number {
 /** Values of a flat numeric column as float64 (int64 converted through Number). */
 export function flatAsFloat64(batch: EventBatch, name: string): Float64Array {
   const c = column(batch, name);
-  if (c.kind !== 'flat') throw new Error(`column '${name}' is a list column; use a derived quantity (count, leading element)`);
+  if (c.kind !== 'flat')
+    throw new Error(`column '${name}' is a list column; use a derived quantity (count, leading element)`);
   if (c.values instanceof Float64Array) return c.values;
   const out = new Float64Array(batch.length);
   const v = c.values;
@@ -142,7 +144,13 @@ export function concatBatches(batches: EventBatch[]): EventBatch {
   const lengths = batches.map((b) => b.length);
   const length = lengths.reduce((s, n) => s + n, 0);
   const columns: Record<string, Column> = {};
-  for (const f of schema) columns[f.name] = concatColumn(f, batches.map((b) => b.columns[f.name]), lengths, length);
+  for (const f of schema)
+    columns[f.name] = concatColumn(
+      f,
+      batches.map((b) => b.columns[f.name]),
+      lengths,
+      length,
+    );
   const origin = derivedOrigin(batches);
   return { schema, length, columns, ...(origin && { origin }) };
 }
@@ -160,7 +168,10 @@ function concatColumn(f: Field, cols: Column[], lengths: number[], length: numbe
   if (f.list) {
     const lists = cols as ListColumn[];
     const offsets = new Int32Array(length + 1);
-    const values = allocate(f.type, lists.reduce((s, c, k) => s + c.offsets[lengths[k]] - c.offsets[0], 0));
+    const values = allocate(
+      f.type,
+      lists.reduce((s, c, k) => s + c.offsets[lengths[k]] - c.offsets[0], 0),
+    );
     let row = 0;
     let base = 0;
     lists.forEach((c, k) => {
@@ -184,22 +195,31 @@ function concatColumn(f: Field, cols: Column[], lengths: number[], length: numbe
 /** Only the named columns, in the given order. */
 export function selectColumns(batch: EventBatch, names: string[]): EventBatch {
   const schema = names.map((n) => field(batch, n));
-  return { schema, length: batch.length, columns: Object.fromEntries(names.map((n) => [n, batch.columns[n]])), origin: batch.origin };
+  return {
+    schema,
+    length: batch.length,
+    columns: Object.fromEntries(names.map((n) => [n, batch.columns[n]])),
+    origin: batch.origin,
+  };
 }
 
 /** A batch built from plain typed arrays (tests, generators). Arrays of arrays become list columns. */
-export function makeBatch(cols: Record<string, TypedArray | { offsets: Int32Array; values: TypedArray }>, types: Record<string, DType>): EventBatch {
+export function makeBatch(
+  cols: Record<string, TypedArray | { offsets: Int32Array; values: TypedArray }>,
+  types: Record<string, DType>,
+): EventBatch {
   const schema: Schema = [];
   const columns: Record<string, Column> = {};
   let length = -1;
   for (const [name, c] of Object.entries(cols)) {
     const list = 'offsets' in c;
     schema.push({ name, type: types[name], list, nullable: false });
-    columns[name] = list ? { kind: 'list', offsets: c.offsets, values: c.values } : { kind: 'flat', values: c as TypedArray };
+    columns[name] = list
+      ? { kind: 'list', offsets: c.offsets, values: c.values }
+      : { kind: 'flat', values: c as TypedArray };
     const n = list ? c.offsets.length - 1 : (c as TypedArray).length;
     if (length >= 0 && n !== length) throw new Error(`column '${name}' has ${n} events, expected ${length}`);
     length = n;
   }
   return { schema, length: Math.max(length, 0), columns };
 }
-

@@ -2,7 +2,8 @@
  * Column schema of an event batch. Physical types follow Arrow's names so that a batch maps
  * one-to-one onto Parquet, DuckDB and the gRPC wire format.
  */
-export type DType = 'bool' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'float32' | 'float64';
+export type DType =
+  'bool' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'float32' | 'float64';
 
 export interface Field {
   name: string;
@@ -31,7 +32,18 @@ interface TypedArrayClass {
   BYTES_PER_ELEMENT: number;
 }
 
-export const DTYPES = ['bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'float32', 'float64'] as const satisfies readonly DType[];
+export const DTYPES = [
+  'bool',
+  'int8',
+  'int16',
+  'int32',
+  'int64',
+  'uint8',
+  'uint16',
+  'uint32',
+  'float32',
+  'float64',
+] as const satisfies readonly DType[];
 
 const ARRAY_OF: Record<DType, TypedArrayClass> = {
   bool: Uint8Array,
@@ -73,7 +85,8 @@ export function schemaDifference(a: Schema, b: Schema): string | null {
   for (const f of a) {
     const g = byName.get(f.name);
     if (!g) return `column '${f.name}' is missing`;
-    if (f.type !== g.type || f.list !== g.list) return `column '${f.name}' is ${describeField(f)} in one and ${describeField(g)} in the other`;
+    if (f.type !== g.type || f.list !== g.list)
+      return `column '${f.name}' is ${describeField(f)} in one and ${describeField(g)} in the other`;
   }
   const names = new Set(a.map((f) => f.name));
   const extra = b.find((f) => !names.has(f.name));

@@ -14,7 +14,9 @@ const { version } = JSON.parse(readFileSync(packageJson, 'utf8')) as { version: 
 
 const program = new Command('diffskim')
   .version(version, '-V, --version', 'print the version')
-  .description('Learn selection cuts and a classifier together, with a loss that charges for the bytes a skim keeps; then write the hard-cut skim.')
+  .description(
+    'Learn selection cuts and a classifier together, with a loss that charges for the bytes a skim keeps; then write the hard-cut skim.',
+  )
   .option('-q, --quiet', 'no progress output')
   .showHelpAfterError('(run with --help for usage)')
   .hook('preAction', (cmd) => setQuietProgress(Boolean(cmd.opts().quiet)))

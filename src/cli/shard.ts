@@ -19,8 +19,18 @@ export interface SkimCommandOptions {
 
 /** Parses the skim command's options into the invocation a shard plan records. */
 export function invocationOf(o: SkimCommandOptions, cwd = process.cwd()): SkimInvocation {
-  const keep = o.keep?.split(',').map((s) => s.trim()).filter(Boolean);
-  return { cwd, cutsPath: o.cuts, inputSpecs: o.input, outDir: o.output, keep, codec: o.codec ? parseCodec(o.codec) : undefined };
+  const keep = o.keep
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return {
+    cwd,
+    cutsPath: o.cuts,
+    inputSpecs: o.input,
+    outDir: o.output,
+    keep,
+    codec: o.codec ? parseCodec(o.codec) : undefined,
+  };
 }
 
 /** `diffskim skim ... --shard I/N` (or with the shard from SLURM/Kubernetes): one task of a sharded skim. */
@@ -45,12 +55,19 @@ export async function runShardCommand(o: SkimCommandOptions, shard: ShardSpec, s
     throw new Error(`shard ${shard.index}/${shard.count}: ${e.message}`);
   });
   progress.done();
-  console.log(`shard ${shardName(shard)}: ${report.inputs.length} file(s) of ${inputs.length}, ${report.filesSkipped} already done before`);
+  console.log(
+    `shard ${shardName(shard)}: ${report.inputs.length} file(s) of ${inputs.length}, ${report.filesSkipped} already done before`,
+  );
   for (const line of summaryLines(report)) console.log(line);
-  console.log(`wrote ${report.skimFiles.length} skim file(s) to ${o.output} and ${shardDir(o.output, shard)}/{manifest,report}.json`);
+  console.log(
+    `wrote ${report.skimFiles.length} skim file(s) to ${o.output} and ${shardDir(o.output, shard)}/{manifest,report}.json`,
+  );
 }
 
 /** A sharded skim applies hard cuts only: a score cut (which needs the model) is refused up front. */
 export function checkShardable(cutsPath: string, cuts: CutsFile): void {
-  if (cuts.score) throw new Error(`${cutsPath} has a score cut: a sharded skim applies hard cuts only; run the skim with --model and without --shard`);
+  if (cuts.score)
+    throw new Error(
+      `${cutsPath} has a score cut: a sharded skim applies hard cuts only; run the skim with --model and without --shard`,
+    );
 }

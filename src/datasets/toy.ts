@@ -64,7 +64,14 @@ export function* toyBatches(options: ToyOptions): Generator<EventBatch> {
     const jetPt = new Float32Array(offsets[n]);
     for (let k = 0; k < jetPt.length; k++) jetPt[k] = 20 - 30 * Math.log(1 - uniform());
     const cols: Parameters<typeof makeBatch>[0] = { event_id: eventId, x, y };
-    const types: Parameters<typeof makeBatch>[1] = { event_id: 'int64', x: 'float32', y: 'float32', label: 'int32', weight: 'float32', jet_pt: 'float32' };
+    const types: Parameters<typeof makeBatch>[1] = {
+      event_id: 'int64',
+      x: 'float32',
+      y: 'float32',
+      label: 'int32',
+      weight: 'float32',
+      jet_pt: 'float32',
+    };
     extra.forEach((e, k) => {
       cols[`n${k + 1}`] = e;
       types[`n${k + 1}`] = 'float32';

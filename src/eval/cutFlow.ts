@@ -49,7 +49,13 @@ export class CutFlow {
    * Adds a batch; `score` is needed when the cuts file has a score cut. Returns the events that
    * pass everything (1) or not (0).
    */
-  add(batch: EventBatch, score: ArrayLike<number> | null, isSignal: Uint8Array | null, weight: ArrayLike<number> | null, bytes: ArrayLike<number> | null): Uint8Array {
+  add(
+    batch: EventBatch,
+    score: ArrayLike<number> | null,
+    isSignal: Uint8Array | null,
+    weight: ArrayLike<number> | null,
+    bytes: ArrayLike<number> | null,
+  ): Uint8Array {
     const mask = new Uint8Array(batch.length).fill(1);
     this.count(0, mask, isSignal, weight, bytes);
     this.cuts.cuts.forEach((cut, k) => {
@@ -66,7 +72,13 @@ export class CutFlow {
     return mask;
   }
 
-  private count(step: number, mask: Uint8Array, isSignal: Uint8Array | null, weight: ArrayLike<number> | null, bytes: ArrayLike<number> | null): void {
+  private count(
+    step: number,
+    mask: Uint8Array,
+    isSignal: Uint8Array | null,
+    weight: ArrayLike<number> | null,
+    bytes: ArrayLike<number> | null,
+  ): void {
     let [n, nb, s, b] = [0, 0, 0, 0];
     for (let i = 0; i < mask.length; i++) {
       if (!mask[i]) continue;
@@ -95,7 +107,10 @@ export class CutFlow {
       fraction: {
         events: frac(this.events[k], this.events[0]),
         bytes: frac(this.bytes[k], this.bytes[0]),
-        ...(this.labelled && { signal: efficiency(this.signal[k], this.signal[0]), background: efficiency(this.background[k], this.background[0]) }),
+        ...(this.labelled && {
+          signal: efficiency(this.signal[k], this.signal[0]),
+          background: efficiency(this.background[k], this.background[0]),
+        }),
       },
     }));
   }

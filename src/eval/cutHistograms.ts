@@ -50,7 +50,16 @@ export function thresholds(cut: HardCut): number[] {
  * (count(jets)) get one bin per integer.
  */
 export class CutHistograms {
-  private readonly hists: { range: CutRange; edges: number[]; all: Float64Array; signal: Float64Array; background: Float64Array; under: number; over: number; missing: number }[];
+  private readonly hists: {
+    range: CutRange;
+    edges: number[];
+    all: Float64Array;
+    signal: Float64Array;
+    background: Float64Array;
+    under: number;
+    over: number;
+    missing: number;
+  }[];
 
   constructor(
     ranges: CutRange[],
@@ -60,7 +69,16 @@ export class CutHistograms {
     this.hists = ranges.map((range) => {
       const edges = histogramEdges(range, bins);
       const n = edges.length - 1;
-      return { range, edges, all: new Float64Array(n), signal: new Float64Array(n), background: new Float64Array(n), under: 0, over: 0, missing: 0 };
+      return {
+        range,
+        edges,
+        all: new Float64Array(n),
+        signal: new Float64Array(n),
+        background: new Float64Array(n),
+        under: 0,
+        over: 0,
+        missing: 0,
+      };
     });
   }
 

@@ -157,7 +157,12 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
     weight: o.weight ?? null,
     sample: v ? { split: 'validation', fraction: v.fraction, seed: v.seed } : { split: 'all' },
     events: totals.events,
-    ...(labelled && { signalEvents: counts.signal, backgroundEvents: counts.background, signalWeight: totals.signal, backgroundWeight: totals.background }),
+    ...(labelled && {
+      signalEvents: counts.signal,
+      backgroundEvents: counts.background,
+      signalWeight: totals.signal,
+      backgroundWeight: totals.background,
+    }),
     auc: labelled && Number.isFinite(scores.auc()) ? scores.auc() : null,
     roc: scores.roc(),
     workingPoints: efficiencies.flatMap((e) => {

@@ -24,13 +24,19 @@ export async function openEvalInput(specs: string[], options: { tree?: string } 
   const kinds = new Set(specs.map(kindOf));
   kinds.delete('directory');
   for (const dir of specs.filter((s) => kindOf(s) === 'directory')) kinds.add(directoryKind(dir));
-  if (kinds.size > 1) throw new Error(`inputs mix ${[...kinds].join(' and ')} specs (${specs.join(', ')}); evaluate one kind at a time`);
+  if (kinds.size > 1)
+    throw new Error(`inputs mix ${[...kinds].join(' and ')} specs (${specs.join(', ')}); evaluate one kind at a time`);
   const kind = kinds.values().next().value;
   if (kind === 'gRPC') {
     const urls = specs.map(parseGrpcUrl);
     const address = urls[0].address;
-    if (urls.some((u) => u.address !== address || u.tls !== urls[0].tls)) throw new Error(`gRPC inputs name different servers (${specs.join(', ')}); use one`);
-    const source = grpcSource(address, { paths: urls.map((u) => u.path), token: process.env.DIFFSKIM_TOKEN, tls: urls[0].tls ? {} : undefined });
+    if (urls.some((u) => u.address !== address || u.tls !== urls[0].tls))
+      throw new Error(`gRPC inputs name different servers (${specs.join(', ')}); use one`);
+    const source = grpcSource(address, {
+      paths: urls.map((u) => u.path),
+      token: process.env.DIFFSKIM_TOKEN,
+      tls: urls[0].tls ? {} : undefined,
+    });
     return { kind, source, inputs: specs };
   }
   if (kind === 'ROOT') {
@@ -69,7 +75,10 @@ function parseGrpcUrl(spec: string): { address: string; path: string; tls: boole
 export function locateModel(dir: string): { modelDir: string; cutsFile: string | null } {
   const given = resolve(dir);
   const modelDir = existsSync(join(given, 'model.json')) ? given : join(given, 'model');
-  if (!existsSync(join(modelDir, 'model.json'))) throw new Error(`${given}: no model.json here or in ${join(given, 'model')} (give a run folder or its model/ folder)`);
+  if (!existsSync(join(modelDir, 'model.json')))
+    throw new Error(
+      `${given}: no model.json here or in ${join(given, 'model')} (give a run folder or its model/ folder)`,
+    );
   const cutsFile = [join(given, 'cuts.json'), join(dirname(modelDir), 'cuts.json')].find((p) => existsSync(p)) ?? null;
   return { modelDir, cutsFile };
 }

@@ -40,14 +40,23 @@ export class ScoreHistogram {
 
   constructor(readonly plotBins = 50) {
     [this.signal, this.background, this.events, this.bytes] = this.fine.channels;
-    this.plot = { signal: new Float64Array(plotBins), background: new Float64Array(plotBins), all: new Float64Array(plotBins) };
+    this.plot = {
+      signal: new Float64Array(plotBins),
+      background: new Float64Array(plotBins),
+      all: new Float64Array(plotBins),
+    };
   }
 
   /**
    * Adds a batch. `isSignal` is null for an unlabelled dataset; `weight` null means 1;
    * `bytes` are each event's stored bytes (null: not tracked).
    */
-  add(score: ArrayLike<number>, isSignal: Uint8Array | null, weight: ArrayLike<number> | null, bytes: ArrayLike<number> | null): void {
+  add(
+    score: ArrayLike<number>,
+    isSignal: Uint8Array | null,
+    weight: ArrayLike<number> | null,
+    bytes: ArrayLike<number> | null,
+  ): void {
     const { plotBins } = this;
     if (isSignal) this.exact.add(score, isSignal, weight);
     for (let i = 0; i < score.length; i++) {
@@ -118,7 +127,12 @@ export class ScoreHistogram {
 
   /** Totals: weighted signal and background, unweighted events and bytes. */
   totals(): { signal: number; background: number; events: number; bytes: number } {
-    return { signal: sum(this.signal), background: sum(this.background), events: sum(this.events), bytes: sum(this.bytes) };
+    return {
+      signal: sum(this.signal),
+      background: sum(this.background),
+      events: sum(this.events),
+      bytes: sum(this.bytes),
+    };
   }
 
   distribution(): ScoreDistribution {

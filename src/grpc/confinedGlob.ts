@@ -137,7 +137,11 @@ function globBody(seg: string): string {
       re += `[${negate ? '^' : ''}${(negate ? body.slice(1) : body).replace(/[\\\]^]/g, '\\$&')}]`;
       i = close;
     } else if (c === '{' && close > 0) {
-      re += `(?:${seg.slice(i + 1, close).split(',').map(globBody).join('|')})`;
+      re += `(?:${seg
+        .slice(i + 1, close)
+        .split(',')
+        .map(globBody)
+        .join('|')})`;
       i = close;
     } else re += escape(c);
   }

@@ -40,7 +40,13 @@ export class DataRoots {
     // /data/hep and /data/hep-mc, '/data/hep-mc/a' is not '/data/hep' followed by '-mc/a'.
     const roots = [...this.roots].sort((a, b) => b.length - a.length);
     const escape = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    return roots.reduce((m, root) => m.replace(new RegExp(`${escape(root)}(${escape(sep)}|(?![\\w.-]))`, 'g'), (_, after: string) => (after ? '' : '.')), message);
+    return roots.reduce(
+      (m, root) =>
+        m.replace(new RegExp(`${escape(root)}(${escape(sep)}|(?![\\w.-]))`, 'g'), (_, after: string) =>
+          after ? '' : '.',
+        ),
+      message,
+    );
   }
 
   /** A path as the client should see it: relative to its data root. */

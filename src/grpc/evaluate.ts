@@ -36,7 +36,11 @@ async function scoreInPieces(scorer: Scorer, batch: EventBatch, stopped: () => b
  * message at a time (async iteration pauses the call), and a reply waits for room to be
  * written, so neither a fast sender nor a slow reader makes the server buffer much.
  */
-export async function evaluate(scorer: Scorer | undefined, maxInFlight: number, call: grpc.ServerDuplexStream<BatchChunkMsg, ScoresMsg>): Promise<void> {
+export async function evaluate(
+  scorer: Scorer | undefined,
+  maxInFlight: number,
+  call: grpc.ServerDuplexStream<BatchChunkMsg, ScoresMsg>,
+): Promise<void> {
   const writer = new StreamWriter(call, maxInFlight);
   try {
     if (!scorer) throw failedPrecondition('the server has no model loaded (start it with --model DIR)');
@@ -66,7 +70,11 @@ export async function evaluate(scorer: Scorer | undefined, maxInFlight: number, 
       }
       const scores = await scoreInPieces(scorer, batch, () => writer.gone());
       if (!scores) return;
-      const reply: ScoresMsg = { batchIndex: index++, length: scores.length, scores: new Uint8Array(scores.buffer, scores.byteOffset, scores.byteLength) };
+      const reply: ScoresMsg = {
+        batchIndex: index++,
+        length: scores.length,
+        scores: new Uint8Array(scores.buffer, scores.byteOffset, scores.byteLength),
+      };
       if (!(await writer.writeAndWait(reply))) return;
     }
     if (!writer.gone()) call.end();

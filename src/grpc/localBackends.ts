@@ -31,12 +31,19 @@ function modelScorer(model: SelectionModel): Scorer & { classifier(batch: EventB
 }
 
 /** Everything `diffskim serve` needs to serve local files, a skim and (optionally) a model. */
-export async function localServerOptions(modelDir?: string): Promise<Pick<ServerOptions, 'openSource' | 'runSkim' | 'scorer'>> {
+export async function localServerOptions(
+  modelDir?: string,
+): Promise<Pick<ServerOptions, 'openSource' | 'runSkim' | 'scorer'>> {
   const scorer = modelDir ? modelScorer(await loadModel(modelDir)) : undefined;
   return {
     openSource: openLocalSource,
     // The server refuses a score cut before getting here when there is no model.
-    runSkim: (job) => runSkim({ ...job, score: job.score && scorer && { fn: scorer.classifier, threshold: job.score.threshold, columns: scorer.columns } }),
+    runSkim: (job) =>
+      runSkim({
+        ...job,
+        score: job.score &&
+          scorer && { fn: scorer.classifier, threshold: job.score.threshold, columns: scorer.columns },
+      }),
     scorer,
   };
 }

@@ -36,7 +36,15 @@ export interface SkimJob {
 /** What a skim reports back over RPC: the figures of src/skim/runSkim.ts's SkimResult. */
 export type SkimOutcome = Pick<
   SkimResult,
-  'inputs' | 'skimFiles' | 'files' | 'eventsIn' | 'eventsKept' | 'eventsCut' | 'bytesIn' | 'bytesOut' | 'bytesSaved'
+  | 'inputs'
+  | 'skimFiles'
+  | 'files'
+  | 'eventsIn'
+  | 'eventsKept'
+  | 'eventsCut'
+  | 'bytesIn'
+  | 'bytesOut'
+  | 'bytesSaved'
   | 'seconds'
 >;
 
@@ -112,7 +120,9 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
       const cancelled = new AbortController();
       running.add(cancelled);
-      call.on('cancelled', () => cancelled.abort(new RpcError(grpc.status.CANCELLED, 'the call was cancelled or its deadline passed')));
+      call.on('cancelled', () =>
+        cancelled.abort(new RpcError(grpc.status.CANCELLED, 'the call was cancelled or its deadline passed')),
+      );
       fn(call.request, cancelled.signal)
         .then(
           (res) => callback(null, res),
@@ -138,15 +148,20 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
   const runSkim = async (req: SkimRequestMsg, signal: AbortSignal): Promise<SkimReportMsg> => {
     if (!options.runSkim) throw new RpcError(grpc.status.UNIMPLEMENTED, 'this server cannot run skims');
     if (!req.outputDir) throw invalidArgument('output_dir is required');
-    if (req.scoreCut && !Number.isFinite(req.scoreThreshold)) throw invalidArgument(`score_threshold must be a finite number, got ${req.scoreThreshold}`);
+    if (req.scoreCut && !Number.isFinite(req.scoreThreshold))
+      throw invalidArgument(`score_threshold must be a finite number, got ${req.scoreThreshold}`);
     try {
       if (req.codec) parseCodec(req.codec);
     } catch (e) {
       throw invalidArgument((e as Error).message);
     }
-    const cuts: CutsFile = { cuts: req.cuts.map(decodeCut), score: req.scoreCut ? { op: '>', value: req.scoreThreshold } : null };
+    const cuts: CutsFile = {
+      cuts: req.cuts.map(decodeCut),
+      score: req.scoreCut ? { op: '>', value: req.scoreThreshold } : null,
+    };
     const scorer = options.scorer;
-    if (req.scoreCut && !scorer) throw failedPrecondition('a score cut needs a model, and the server has none loaded (start it with --model DIR)');
+    if (req.scoreCut && !scorer)
+      throw failedPrecondition('a score cut needs a model, and the server has none loaded (start it with --model DIR)');
     const found = await roots.resolveFound(req.inputs, undefined, signal);
     const inputs = found.map((f) => f.path);
     const outputs = skimOutputPaths(found);
@@ -160,7 +175,10 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     if (why) throw invalidArgument(`${first}: ${why}`);
     const keep = req.keep.filter((k) => !unsupported.some((u) => u.name === k));
     checkColumns(info.schema, keep, first, { unsupported });
-    checkColumns(info.schema, [...cuts.cuts.map((c) => c.column), ...(req.scoreCut ? scorer!.columns : [])], first, { scalar: true, unsupported: unreadColumns(info) });
+    checkColumns(info.schema, [...cuts.cuts.map((c) => c.column), ...(req.scoreCut ? scorer!.columns : [])], first, {
+      scalar: true,
+      unsupported: unreadColumns(info),
+    });
     await mkdir(outDir, { recursive: true });
     const result = await options.runSkim({
       inputs,
@@ -186,8 +204,9 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     <Call extends NodeJS.EventEmitter>(fn: (call: Call) => Promise<void>) =>
     (call: Call) => {
       if (streams >= maxStreams) {
-        const why = `the server is serving its maximum of ${maxStreams} streams (StreamBatches, Evaluate) at once; `
-          + 'retry when one ends';
+        const why =
+          `the server is serving its maximum of ${maxStreams} streams (StreamBatches, Evaluate) at once; ` +
+          'retry when one ends';
         call.emit('error', toServiceError(resourceExhausted(why)));
         return;
       }
@@ -195,7 +214,10 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
       void fn(call).finally(() => streams--);
     };
 
-  const server = new grpc.Server({ ...CHANNEL_OPTIONS, interceptors: options.token ? [bearerTokenInterceptor(options.token)] : [] });
+  const server = new grpc.Server({
+    ...CHANNEL_OPTIONS,
+    interceptors: options.token ? [bearerTokenInterceptor(options.token)] : [],
+  });
   const { DiffSkim, Health } = services();
   server.addService(DiffSkim.service, {
     describe: unary(describe),
@@ -208,7 +230,11 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
   const credentials = options.tls
     ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: options.tls.cert, private_key: options.tls.key }], false)
     : grpc.ServerCredentials.createInsecure();
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync(address, credentials, (e, p) => (e ? reject(new Error(`cannot listen on ${address}: ${e.message}`)) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, credentials, (e, p) =>
+      e ? reject(new Error(`cannot listen on ${address}: ${e.message}`)) : resolve(p),
+    ),
+  );
 
   return {
     port,

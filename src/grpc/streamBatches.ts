@@ -38,7 +38,12 @@ export interface StreamStats {
  * inputs) must be one number per event, not a bare list. Columns of types diffskim does not
  * stream (`unsupported`) are named as such.
  */
-export function checkColumns(schema: Schema, names: string[], where: string, opts: { scalar?: boolean; unsupported?: ColumnType[] } = {}): void {
+export function checkColumns(
+  schema: Schema,
+  names: string[],
+  where: string,
+  opts: { scalar?: boolean; unsupported?: ColumnType[] } = {},
+): void {
   const byName = new Map(schema.map((f) => [f.name, f]));
   for (const name of names) {
     let q;
@@ -49,9 +54,16 @@ export function checkColumns(schema: Schema, names: string[], where: string, opt
     }
     const f = byName.get(q.column);
     const other = opts.unsupported?.find((u) => u.name === q.column);
-    if (!f && other) throw invalidArgument(`column '${q.column}' in ${where} has type ${other.type}, which diffskim does not stream (numbers, booleans and lists of them only)`);
-    if (!f) throw invalidArgument(`column '${q.column}' is not in ${where} (columns: ${schema.map((x) => x.name).join(', ')})`);
-    if ((q.fn === 'count' || q.fn === 'first') && !f.list) throw invalidArgument(`${q.text}: column '${q.column}' in ${where} is not a list column`);
+    if (!f && other)
+      throw invalidArgument(
+        `column '${q.column}' in ${where} has type ${other.type}, which diffskim does not stream (numbers, booleans and lists of them only)`,
+      );
+    if (!f)
+      throw invalidArgument(
+        `column '${q.column}' is not in ${where} (columns: ${schema.map((x) => x.name).join(', ')})`,
+      );
+    if ((q.fn === 'count' || q.fn === 'first') && !f.list)
+      throw invalidArgument(`${q.text}: column '${q.column}' in ${where} is not a list column`);
     if (f.list && (q.fn === 'abs' || (q.fn === 'value' && opts.scalar))) {
       throw invalidArgument(`'${q.text}': column '${q.column}' in ${where} is a list; use ${listQuantities(q.column)}`);
     }
@@ -67,7 +79,11 @@ export const MAX_BATCH_ROWS = 1 << 20;
  * flow control stops the flushing when the client stops reading); until then it reads the next
  * batch while the previous ones are being sent.
  */
-export async function streamBatches(settings: StreamSettings, stats: StreamStats, call: grpc.ServerWritableStream<StreamRequestMsg, BatchChunkMsg>): Promise<void> {
+export async function streamBatches(
+  settings: StreamSettings,
+  stats: StreamStats,
+  call: grpc.ServerWritableStream<StreamRequestMsg, BatchChunkMsg>,
+): Promise<void> {
   stats.active++;
   stats.started++;
   const writer = new StreamWriter(call, settings.maxInFlight);
@@ -83,7 +99,12 @@ export async function streamBatches(settings: StreamSettings, stats: StreamStats
     const shown = settings.roots.display(files[0]);
     const unsupported = unreadColumns(info);
     checkColumns(info.schema, req.columns, shown, { unsupported });
-    checkColumns(info.schema, where.map((c) => c.column), shown, { scalar: true, unsupported });
+    checkColumns(
+      info.schema,
+      where.map((c) => c.column),
+      shown,
+      { scalar: true, unsupported },
+    );
     const columns = req.columns.length ? req.columns : undefined;
     const fields = projectedSchema(info.schema, columns ?? info.schema.map((f) => f.name));
     if (req.batchRows > MAX_BATCH_ROWS) {
@@ -117,7 +138,10 @@ export async function streamBatches(settings: StreamSettings, stats: StreamStats
           pieces.forEach((piece, k) => {
             const newSchema = !schema || !sameSchema(schema, piece.schema);
             schema = piece.schema;
-            const msg: BatchChunkMsg = { schema: newSchema ? encodeSchema(schema) : null, batch: encodeBatch(showOrigin(piece, settings.roots)) };
+            const msg: BatchChunkMsg = {
+              schema: newSchema ? encodeSchema(schema) : null,
+              batch: encodeBatch(showOrigin(piece, settings.roots)),
+            };
             if (!writer.write(msg, k === pieces.length - 1 ? () => queued-- : undefined)) resolve();
           });
         },

@@ -46,7 +46,9 @@ export class StreamWriter {
   }
 
   gone(): boolean {
-    return this.stream.destroyed || this.stream.writableEnded || (this.stream as { cancelled?: boolean }).cancelled === true;
+    return (
+      this.stream.destroyed || this.stream.writableEnded || (this.stream as { cancelled?: boolean }).cancelled === true
+    );
   }
 
   private update(): void {

@@ -54,12 +54,15 @@ export function cutEdges(cuts: CutSpec[]): Edge[] {
 /** The cuts with their thresholds replaced by edge thresholds (in cutEdges order). */
 export function withEdgeThresholds(cuts: CutSpec[], thresholds: ArrayLike<number>): CutSpec[] {
   let e = 0;
-  return cuts.map((c) => (c.op === 'between' ? { ...c, low: thresholds[e++], high: thresholds[e++] } : { ...c, value: thresholds[e++] }));
+  return cuts.map((c) =>
+    c.op === 'between' ? { ...c, low: thresholds[e++], high: thresholds[e++] } : { ...c, value: thresholds[e++] },
+  );
 }
 
 function required(c: CutSpec, key: 'value' | 'low' | 'high'): number {
   const v = c[key];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`cut '${c.column} ${c.op}': threshold '${key}' is missing or not finite`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new Error(`cut '${c.column} ${c.op}': threshold '${key}' is missing or not finite`);
   return v;
 }
 

@@ -77,15 +77,18 @@ export async function loadModel(dir: string): Promise<SelectionModel> {
   } catch (e) {
     throw new Error(`${jsonPath}: cannot read model: ${(e as Error).message}`);
   }
-  if (json.format !== FORMAT || json.version !== VERSION) throw new Error(`${jsonPath}: not a ${FORMAT} version ${VERSION} file`);
+  if (json.format !== FORMAT || json.version !== VERSION)
+    throw new Error(`${jsonPath}: not a ${FORMAT} version ${VERSION} file`);
   const bin = await readFile(binPath).catch((e: Error) => {
     throw new Error(`${binPath}: cannot read weights: ${e.message}`);
   });
   const weight = (name: string, shape: number[]): Float32Array => {
     const entry = json.weights.find((w) => w.name === name);
     const n = shape.reduce((a, b) => a * b, 1);
-    if (!entry || entry.shape.join() !== shape.join()) throw new Error(`${jsonPath}: weight '${name}' of shape [${shape}] is missing`);
-    if ((entry.offset + n) * 4 > bin.length) throw new Error(`${binPath}: too short for weight '${name}' (${bin.length} bytes)`);
+    if (!entry || entry.shape.join() !== shape.join())
+      throw new Error(`${jsonPath}: weight '${name}' of shape [${shape}] is missing`);
+    if ((entry.offset + n) * 4 > bin.length)
+      throw new Error(`${binPath}: too short for weight '${name}' (${bin.length} bytes)`);
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = bin.readFloatLE((entry.offset + i) * 4);
     return out;
@@ -94,7 +97,12 @@ export async function loadModel(dir: string): Promise<SelectionModel> {
   const layers: DenseLayer[] = [];
   for (let l = 0; l + 1 < sizes.length; l++) {
     const [inputs, outputs] = [sizes[l], sizes[l + 1]];
-    layers.push({ inputs, outputs, kernel: weight(`dense${l}/kernel`, [inputs, outputs]), bias: weight(`dense${l}/bias`, [outputs]) });
+    layers.push({
+      inputs,
+      outputs,
+      kernel: weight(`dense${l}/kernel`, [inputs, outputs]),
+      bias: weight(`dense${l}/bias`, [outputs]),
+    });
   }
   return {
     kind: json.kind,

@@ -72,7 +72,10 @@ export function lossSettings(
   const size = p.loss.size;
   let target: number | null = size.targetKeptFraction ?? null;
   if (target === null && size.targetBytes !== undefined) {
-    if (size.over === 'background') throw new Error(`pipeline '${p.name}': loss.size.targetBytes counts every event's bytes; with size.over 'background' give targetKeptFraction instead`);
+    if (size.over === 'background')
+      throw new Error(
+        `pipeline '${p.name}': loss.size.targetBytes counts every event's bytes; with size.over 'background' give targetKeptFraction instead`,
+      );
     target = Math.min(1, size.targetBytes / bytesIn);
   }
   return {
@@ -127,16 +130,27 @@ export function tfLoss(s: LossSettings, out: ForwardOutput, b: LossBatch): LossT
     const perEvent = tf.add(tf.mul(b.label, logP), tf.mul(tf.sub(1, b.label), log1mP));
     main = tf.div(tf.neg(tf.sum(tf.mul(b.weight, perEvent))), Math.max(b.sumWeight, 1e-30)) as tf.Scalar;
   } else if (s.kind === 'mse') {
-    main = tf.div(tf.sum(tf.mul(b.weight, tf.square(tf.sub(tf.exp(logP), b.label)))), Math.max(b.sumWeight, 1e-30)) as tf.Scalar;
+    main = tf.div(
+      tf.sum(tf.mul(b.weight, tf.square(tf.sub(tf.exp(logP), b.label)))),
+      Math.max(b.sumWeight, 1e-30),
+    ) as tf.Scalar;
   } else if (s.kind === 'signal-efficiency') {
-    main = tf.div(tf.neg(tf.sum(tf.mul(tf.mul(b.weight, tf.exp(logP)), b.label))), Math.max(b.sumSignalWeight, 1e-30)) as tf.Scalar;
+    main = tf.div(
+      tf.neg(tf.sum(tf.mul(tf.mul(b.weight, tf.exp(logP)), b.label))),
+      Math.max(b.sumSignalWeight, 1e-30),
+    ) as tf.Scalar;
   } else {
     const wP = tf.mul(b.weight, tf.exp(logP));
     const sig = tf.mul(tf.sum(tf.mul(wP, b.label)), s.signalYield / Math.max(b.sumSignalWeight, 1e-30));
-    const bkg = tf.mul(tf.sum(tf.mul(wP, tf.sub(1, b.label))), s.backgroundYield / Math.max(b.sumBackgroundWeight, 1e-30));
+    const bkg = tf.mul(
+      tf.sum(tf.mul(wP, tf.sub(1, b.label))),
+      s.backgroundYield / Math.max(b.sumBackgroundWeight, 1e-30),
+    );
     main = tf.neg(significanceTf(s, sig as tf.Scalar, bkg as tf.Scalar));
   }
-  const kept = (logCut ? tf.div(tf.sum(tf.mul(tf.exp(logCut), b.keptBytes)), b.sumBytes) : tf.div(tf.sum(b.keptBytes), b.sumBytes)) as tf.Scalar;
+  const kept = (
+    logCut ? tf.div(tf.sum(tf.mul(tf.exp(logCut), b.keptBytes)), b.sumBytes) : tf.div(tf.sum(b.keptBytes), b.sumBytes)
+  ) as tf.Scalar;
   const size = sizeTermTf(s, kept);
   return { total: tf.add(main, size), main, size, kept };
 }
@@ -168,7 +182,8 @@ function sizeTermTf(s: LossSettings, kept: tf.Scalar): tf.Scalar {
 
 function significanceTf(s: LossSettings, sig: tf.Scalar, bkg: tf.Scalar): tf.Scalar {
   const eps = 1e-3 * s.backgroundYield;
-  if (s.kind === 's-over-sqrt-b') return tf.div(sig, tf.sqrt(tf.add(tf.add(bkg, tf.square(tf.mul(bkg, s.sigmaB))), eps)));
+  if (s.kind === 's-over-sqrt-b')
+    return tf.div(sig, tf.sqrt(tf.add(tf.add(bkg, tf.square(tf.mul(bkg, s.sigmaB))), eps)));
   const b = tf.add(bkg, eps);
   const sb = tf.add(sig, b);
   let z2: tf.Tensor;

@@ -62,7 +62,9 @@ export interface NewModelOptions {
 /** A fresh model: Glorot-uniform kernels from a seeded generator, zero biases. */
 export function createModel(o: NewModelOptions): SelectionModel {
   if (o.inputMean.length !== o.features.length || o.inputStd.length !== o.features.length) {
-    throw new Error(`model: ${o.features.length} features but ${o.inputMean.length} means and ${o.inputStd.length} standard deviations`);
+    throw new Error(
+      `model: ${o.features.length} features but ${o.inputMean.length} means and ${o.inputStd.length} standard deviations`,
+    );
   }
   const random = seededRandom(`model:${o.seed}`);
   const layers: DenseLayer[] = [];

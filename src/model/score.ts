@@ -11,7 +11,11 @@ import { toCutsFile } from './toCutsFile.js';
  */
 
 /** log prod_k w_k per event (soft cuts); -Infinity where a cut variable is NaN; 0 without cuts. */
-export function logCutWeights(model: SelectionModel, batch: EventBatch, multiplier = model.slopeMultiplier): Float64Array {
+export function logCutWeights(
+  model: SelectionModel,
+  batch: EventBatch,
+  multiplier = model.slopeMultiplier,
+): Float64Array {
   const out = new Float64Array(batch.length);
   if (!hasCuts(model)) return out;
   const values = model.cuts.map((c) => evaluateQuantity(batch, parseQuantity(c.column)));
@@ -25,7 +29,11 @@ export function logCutWeights(model: SelectionModel, batch: EventBatch, multipli
 }
 
 /** prod_k w_k per event (soft cuts). */
-export function softCutWeights(model: SelectionModel, batch: EventBatch, multiplier = model.slopeMultiplier): Float64Array {
+export function softCutWeights(
+  model: SelectionModel,
+  batch: EventBatch,
+  multiplier = model.slopeMultiplier,
+): Float64Array {
   return logCutWeights(model, batch, multiplier).map(Math.exp);
 }
 

@@ -35,7 +35,10 @@ const CONFIGS: Config[] = [
   {
     kernelName: 'Multiply',
     inputsToSave: ['a', 'b'],
-    gradFunc: (dy, [a, b]) => ({ a: () => unbroadcast(tf.mul(dy, b), a.shape), b: () => unbroadcast(tf.mul(dy, a), b.shape) }),
+    gradFunc: (dy, [a, b]) => ({
+      a: () => unbroadcast(tf.mul(dy, b), a.shape),
+      b: () => unbroadcast(tf.mul(dy, a), b.shape),
+    }),
   },
   {
     kernelName: 'RealDiv',
@@ -66,7 +69,11 @@ const CONFIGS: Config[] = [
     }),
   },
   // A comparison is piecewise constant: no gradient flows through the condition of a where().
-  { kernelName: 'Less', inputsToSave: ['a', 'b'], gradFunc: (_dy, [a, b]) => ({ a: () => tf.zeros(a.shape), b: () => tf.zeros(b.shape) }) },
+  {
+    kernelName: 'Less',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (_dy, [a, b]) => ({ a: () => tf.zeros(a.shape), b: () => tf.zeros(b.shape) }),
+  },
   {
     kernelName: 'Sum',
     inputsToSave: ['x'],
@@ -83,8 +90,16 @@ const CONFIGS: Config[] = [
   { kernelName: 'Log1p', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.div(dy, tf.add(x, 1)) }) },
   { kernelName: 'Square', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy, tf.mul(x, 2)) }) },
   { kernelName: 'Sqrt', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.div(dy, tf.mul(tf.sqrt(x), 2)) }) },
-  { kernelName: 'Relu', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy, tf.cast(tf.greater(x, 0), 'float32')) }) },
-  { kernelName: 'Sigmoid', outputsToSave: [true], gradFunc: (dy, [y]) => ({ x: () => tf.mul(dy, tf.mul(y, tf.sub(1, y))) }) },
+  {
+    kernelName: 'Relu',
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy, tf.cast(tf.greater(x, 0), 'float32')) }),
+  },
+  {
+    kernelName: 'Sigmoid',
+    outputsToSave: [true],
+    gradFunc: (dy, [y]) => ({ x: () => tf.mul(dy, tf.mul(y, tf.sub(1, y))) }),
+  },
   { kernelName: 'Softplus', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy, tf.sigmoid(x)) }) },
   {
     // d erf(x)/dx = 2/sqrt(pi) exp(-x^2)
@@ -96,7 +111,10 @@ const CONFIGS: Config[] = [
     kernelName: 'ClipByValue',
     inputsToSave: ['x'],
     gradFunc: (dy, [x], attrs) => {
-      const inside = tf.logicalAnd(tf.greaterEqual(x, attrs.clipValueMin as number), tf.lessEqual(x, attrs.clipValueMax as number));
+      const inside = tf.logicalAnd(
+        tf.greaterEqual(x, attrs.clipValueMin as number),
+        tf.lessEqual(x, attrs.clipValueMax as number),
+      );
       return { x: () => tf.mul(dy, tf.cast(inside, 'float32')) };
     },
   },

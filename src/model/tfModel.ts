@@ -57,7 +57,8 @@ export class TfSelectionModel {
     const forms = new Set(this.edges.map((e) => e.form));
     if (forms.size > 1) this.sigmoidMask = this.constant(this.edges.map((e) => (e.form === 'sigmoid' ? 1 : 0)));
     // tf.variable keeps its initial tensor alive; tidy frees it (variables survive tidy).
-    if (this.edges.length > 0) this.thresholds = tf.tidy(() => tf.variable(tf.tensor1d(this.edges.map((e) => (e.threshold - e.mean) / e.std))));
+    if (this.edges.length > 0)
+      this.thresholds = tf.tidy(() => tf.variable(tf.tensor1d(this.edges.map((e) => (e.threshold - e.mean) / e.std))));
     for (const layer of base.layers) {
       this.kernels.push(tf.tidy(() => tf.variable(tf.tensor2d(layer.kernel, [layer.inputs, layer.outputs]))));
       this.biases.push(tf.tidy(() => tf.variable(tf.tensor1d(layer.bias))));
@@ -86,7 +87,8 @@ export class TfSelectionModel {
     const sigmoidForm = () => logSigmoid(a);
     const erfForm = () => logErfStep(a);
     let logW: tf.Tensor;
-    if (this.sigmoidMask) logW = tf.add(tf.mul(sigmoidForm(), this.sigmoidMask), tf.mul(erfForm(), tf.sub(1, this.sigmoidMask)));
+    if (this.sigmoidMask)
+      logW = tf.add(tf.mul(sigmoidForm(), this.sigmoidMask), tf.mul(erfForm(), tf.sub(1, this.sigmoidMask)));
     else logW = this.edges[0].form === 'sigmoid' ? sigmoidForm() : erfForm();
     return tf.sum(logW, 1) as tf.Tensor1D;
   }
@@ -104,7 +106,12 @@ export class TfSelectionModel {
   /** The current parameters as a plain model (reads the small parameter tensors). */
   snapshot(slopeMultiplier: number, backend: string): SelectionModel {
     const u = this.thresholds?.dataSync();
-    const cuts = u ? withEdgeThresholds(this.base.cuts, this.edges.map((e, i) => e.mean + e.std * u[i])) : this.base.cuts;
+    const cuts = u
+      ? withEdgeThresholds(
+          this.base.cuts,
+          this.edges.map((e, i) => e.mean + e.std * u[i]),
+        )
+      : this.base.cuts;
     const layers = this.base.layers.map((layer, l) => ({
       ...layer,
       kernel: Float32Array.from(this.kernels[l].dataSync()),
@@ -118,7 +125,9 @@ export class TfSelectionModel {
     tf.tidy(() => {
       if (this.thresholds) {
         const edges = cutEdges(model.cuts);
-        this.thresholds.assign(tf.tensor1d(edges.map((e, i) => (e.threshold - this.edges[i].mean) / this.edges[i].std)));
+        this.thresholds.assign(
+          tf.tensor1d(edges.map((e, i) => (e.threshold - this.edges[i].mean) / this.edges[i].std)),
+        );
       }
       model.layers.forEach((layer, l) => {
         this.kernels[l].assign(tf.tensor2d(layer.kernel, [layer.inputs, layer.outputs]));

@@ -6,7 +6,8 @@ import { hasCuts, hasMlp, type SelectionModel } from './model.js';
  * events whose classifier score sigmoid(MLP) is above it, which needs the model itself.
  */
 export function toCutsFile(model: SelectionModel, scoreCut: number | null): CutsFile {
-  if (scoreCut !== null && !hasMlp(model)) throw new Error(`a score cut needs a classifier, but the model kind is '${model.kind}'`);
+  if (scoreCut !== null && !hasMlp(model))
+    throw new Error(`a score cut needs a classifier, but the model kind is '${model.kind}'`);
   const cuts: HardCut[] = (hasCuts(model) ? model.cuts : []).map((c) => {
     if (c.op === 'between') return { column: c.column, op: 'between', low: c.low!, high: c.high! };
     return { column: c.column, op: c.op, value: c.value! };

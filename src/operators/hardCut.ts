@@ -33,12 +33,17 @@ export function newCounts(): HardCutCounts {
  * and are counted as cut. `counts` (if given) is updated as batches pass, so eventsIn = kept + cut
  * holds at every moment. Batches left empty are not emitted.
  */
-export function hardCut(cuts: HardCut[], score?: ScoreCut, counts: HardCutCounts = newCounts()): OperatorFunction<EventBatch, EventBatch> {
+export function hardCut(
+  cuts: HardCut[],
+  score?: ScoreCut,
+  counts: HardCutCounts = newCounts(),
+): OperatorFunction<EventBatch, EventBatch> {
   const keep = (batch: EventBatch): EventBatch | null => {
     const mask = passMask(batch, cuts);
     if (score) {
       const s = score.fn(batch);
-      if (s.length !== batch.length) throw new Error(`score function gave ${s.length} scores for ${batch.length} events`);
+      if (s.length !== batch.length)
+        throw new Error(`score function gave ${s.length} scores for ${batch.length} events`);
       for (let i = 0; i < mask.length; i++) mask[i] &= s[i] > score.threshold ? 1 : 0;
     }
     let kept = 0;

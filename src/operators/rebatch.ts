@@ -19,7 +19,7 @@ export function rebatch(size: number): OperatorFunction<EventBatch, EventBatch> 
     };
     return {
       next(batch: EventBatch) {
-        for (let at = 0; at < batch.length; ) {
+        for (let at = 0; at < batch.length;) {
           const take = Math.min(size - pendingRows, batch.length - at);
           pending.push(at === 0 && take === batch.length ? batch : sliceBatch(batch, at, at + take));
           pendingRows += take;

@@ -8,8 +8,13 @@ import { operate } from './operate.js';
  * subscription) goes to validation when hash(k, seed) falls below `fraction`. The same events
  * land on the same side in every epoch and every run with the same seed and input order.
  */
-export function splitTrainValidation(fraction: number, seed: number, take: 'train' | 'validation'): OperatorFunction<EventBatch, EventBatch> {
-  if (!(fraction >= 0 && fraction < 1)) throw new Error(`splitTrainValidation: fraction must be in [0, 1), got ${fraction}`);
+export function splitTrainValidation(
+  fraction: number,
+  seed: number,
+  take: 'train' | 'validation',
+): OperatorFunction<EventBatch, EventBatch> {
+  if (!(fraction >= 0 && fraction < 1))
+    throw new Error(`splitTrainValidation: fraction must be in [0, 1), got ${fraction}`);
   const cut = Math.floor(fraction * 0x100000000);
   return operate((subscriber) => {
     let seen = 0;

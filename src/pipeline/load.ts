@@ -34,7 +34,9 @@ function describeIssue(issue: z.core.$ZodIssue, root: unknown, lines: LineCounte
     const allowed = allowedKeys(keyPath);
     return issue.keys
       .map((key) => {
-        const keyNode = isMap(node) ? node.items.find((p) => String((p.key as Node & { value?: unknown })?.toString()) === key)?.key : undefined;
+        const keyNode = isMap(node)
+          ? node.items.find((p) => String((p.key as Node & { value?: unknown })?.toString()) === key)?.key
+          : undefined;
         const line = lineOf(keyNode as Node | undefined, lines);
         const hint = closest(key, allowed);
         const where = [...keyPath, key].join('.');
@@ -69,7 +71,9 @@ function allowedKeys(keyPath: string[]): string[] {
   let schema: unknown = PipelineSchema;
   for (const key of keyPath) {
     schema = unwrap(schema);
-    const def = (schema as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown; options?: unknown[] } }).def;
+    const def = (
+      schema as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown; options?: unknown[] } }
+    ).def;
     if (def?.type === 'object') schema = def.shape?.[key];
     else if (def?.type === 'array') schema = def.element;
     else return [];
@@ -77,12 +81,18 @@ function allowedKeys(keyPath: string[]): string[] {
   schema = unwrap(schema);
   const def = (schema as { def?: { type?: string; shape?: Record<string, unknown>; options?: unknown[] } }).def;
   if (def?.type === 'object') return Object.keys(def.shape ?? {});
-  if (def?.type === 'union') return [...new Set((def.options ?? []).flatMap((o) => Object.keys((unwrap(o) as { def?: { shape?: object } }).def?.shape ?? {})))];
+  if (def?.type === 'union')
+    return [
+      ...new Set(
+        (def.options ?? []).flatMap((o) => Object.keys((unwrap(o) as { def?: { shape?: object } }).def?.shape ?? {})),
+      ),
+    ];
   return [];
 }
 
 function unwrap(schema: unknown): unknown {
   let s = schema as { def?: { type?: string; innerType?: unknown } } | undefined;
-  while (s?.def && (s.def.type === 'default' || s.def.type === 'optional' || s.def.type === 'nullable')) s = s.def.innerType as typeof s;
+  while (s?.def && (s.def.type === 'default' || s.def.type === 'optional' || s.def.type === 'nullable'))
+    s = s.def.innerType as typeof s;
   return s;
 }

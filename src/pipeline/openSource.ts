@@ -33,7 +33,11 @@ export async function openSource(config: SourceConfig, baseDir: string): Promise
     }
     case 'grpc': {
       const ca = config.tls?.ca ? await readFile(local(config.tls.ca)) : undefined;
-      const source = grpcSource(config.address, { paths: config.paths, token: config.token ?? process.env.DIFFSKIM_TOKEN, tls: config.tls ? { ca } : undefined });
+      const source = grpcSource(config.address, {
+        paths: config.paths,
+        token: config.token ?? process.env.DIFFSKIM_TOKEN,
+        tls: config.tls ? { ca } : undefined,
+      });
       // As `eval` names them: the server's files, as grpc(s)://address/path.
       const files = config.paths.map((p) => `${config.tls ? 'grpcs' : 'grpc'}://${config.address}/${p}`);
       return { source, files, found: [], kind: config.kind };

@@ -30,11 +30,21 @@ import { removeStaleTempFiles } from '../util/tempFiles.js';
 import { Interrupted } from '../util/stopSignal.js';
 
 /** report.json of a run: the skim's figures plus what training predicted and measured. */
-export interface RunReport
-  extends Pick<
-    SkimResult,
-    'inputs' | 'skimFiles' | 'eventsIn' | 'eventsKept' | 'eventsCut' | 'bytesIn' | 'bytesOut' | 'bytesSaved' | 'bytesSavedByRows' | 'bytesSavedByColumns' | 'bytesSavedByEncoding' | 'columnsNotWritten'
-  > {
+export interface RunReport extends Pick<
+  SkimResult,
+  | 'inputs'
+  | 'skimFiles'
+  | 'eventsIn'
+  | 'eventsKept'
+  | 'eventsCut'
+  | 'bytesIn'
+  | 'bytesOut'
+  | 'bytesSaved'
+  | 'bytesSavedByRows'
+  | 'bytesSavedByColumns'
+  | 'bytesSavedByEncoding'
+  | 'columnsNotWritten'
+> {
   pipeline: string;
   keptFractionPredicted: number;
   keptBytesFractionPredicted: number;
@@ -99,7 +109,15 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   await writeJsonAtomic(join(outDir, 'cuts.json'), cuts);
 
   const t1 = performance.now();
-  const skimmed = skimPipeline(pipeline, opened, skimOutputs, cuts, trained.model, join(outDir, 'skim'), options.signal);
+  const skimmed = skimPipeline(
+    pipeline,
+    opened,
+    skimOutputs,
+    cuts,
+    trained.model,
+    join(outDir, 'skim'),
+    options.signal,
+  );
   const skim = await skimmed.catch((e: unknown) => {
     // Training is complete and checkpointed: a resumed run goes straight to the skim.
     throw e instanceof Interrupted && !e.where ? e.at('in the skim, after training (its last checkpoint is kept)') : e;
@@ -122,7 +140,11 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   const report = buildReport({ pipelinePath, pipeline, opened, trained, cuts, skim, evaluation, plots });
   report.timings = { trainSeconds, skimSeconds, totalSeconds: (performance.now() - t0) / 1000 };
   await writeJsonAtomic(join(outDir, 'report.json'), report);
-  await writeEvaluation(evaluation, { model: join(outDir, 'model'), cutsFile: join(outDir, 'cuts.json'), inputs: skim.inputs }, outDir);
+  await writeEvaluation(
+    evaluation,
+    { model: join(outDir, 'model'), cutsFile: join(outDir, 'cuts.json'), inputs: skim.inputs },
+    outDir,
+  );
   return report;
 }
 
@@ -134,7 +156,10 @@ async function generateIfMissing(pipeline: Pipeline, baseDir: string): Promise<v
   if (existsSync(path)) return;
   await mkdir(dirname(path), { recursive: true });
   const toy = { kind: source.generate, eventsPerClass: source.generateEvents ?? 40_000 };
-  const read = (demand: Demand) => fromPull(async function* () { yield* toyBatches(toy); }, demand);
+  const read = (demand: Demand) =>
+    fromPull(async function* () {
+      yield* toyBatches(toy);
+    }, demand);
   await lastValueFrom(paced(read, identity, (demand) => parquetSink(path, { rowGroupRows: 16_384, demand })));
   process.stderr.write(`generated ${source.generate} dataset: ${relative(process.cwd(), path) || path}\n`);
 }
@@ -149,7 +174,13 @@ async function skimPipeline(
   outDir: string,
   signal?: AbortSignal,
 ): Promise<SkimResult> {
-  const score = cuts.score ? { fn: (b: Parameters<typeof mlpScore>[1]) => mlpScore(model, b), threshold: cuts.score.value, columns: model.features } : undefined;
+  const score = cuts.score
+    ? {
+        fn: (b: Parameters<typeof mlpScore>[1]) => mlpScore(model, b),
+        threshold: cuts.score.value,
+        columns: model.features,
+      }
+    : undefined;
   const rectangular: CutsFile = { cuts: cuts.cuts, score: null };
   const options = { cuts: rectangular, outDir, keep: pipeline.skim.keep, codec: pipeline.skim.codec, score };
   if (opened.kind === 'parquet') return runSkim({ inputs: opened.files, outputs, ...options, signal });
@@ -197,7 +228,10 @@ function buildReport(r: {
     cuts: r.cuts,
     backend: trained.backend,
     trainingEventsPerSecond: trained.eventsPerSecond,
-    warnings: [...trained.warnings, ...(skim.columnsNotWritten.length ? [notWrittenWarning(skim.columnsNotWritten)] : [])],
+    warnings: [
+      ...trained.warnings,
+      ...(skim.columnsNotWritten.length ? [notWrittenWarning(skim.columnsNotWritten)] : []),
+    ],
     plots: r.plots,
     timings: { trainSeconds: 0, skimSeconds: skim.seconds, totalSeconds: 0 },
   };

@@ -83,14 +83,26 @@ export const PipelineSchema = z
         shuffleBuffer: z.number().int().nonnegative().default(65536),
         /** Slope annealing: multiply every cut's slope by a factor that ramps from start to end. */
         slopeSchedule: z
-          .object({ start: z.number().positive(), end: z.number().positive(), kind: z.enum(['geometric', 'cosine', 'constant']).default('geometric') })
+          .object({
+            start: z.number().positive(),
+            end: z.number().positive(),
+            kind: z.enum(['geometric', 'cosine', 'constant']).default('geometric'),
+          })
           .strict()
           .optional(),
         /** Re-weight classes so that signal and background have equal total weight. */
         balanceClasses: z.boolean().default(true),
       })
       .strict()
-      .default({ epochs: 30, batchSize: 4096, learningRate: 0.01, validationFraction: 0.2, seed: 42, shuffleBuffer: 65536, balanceClasses: true }),
+      .default({
+        epochs: 30,
+        batchSize: 4096,
+        learningRate: 0.01,
+        validationFraction: 0.2,
+        seed: 42,
+        shuffleBuffer: 65536,
+        balanceClasses: true,
+      }),
     loss: z
       .object({
         /** 'signal-efficiency': maximise the soft signal efficiency (pair it with a size target). */
@@ -130,16 +142,23 @@ export const PipelineSchema = z
   .superRefine((p, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     const kind = p.model.kind;
-    if (kind !== 'cuts' && p.features.length === 0) issue(['features'], `model.kind '${kind}' has a classifier: list its input features`);
-    if (kind === 'cuts' && p.cuts.length === 0) issue(['cuts'], "model.kind 'cuts' learns cuts only: list at least one");
-    if (kind === 'cuts' && p.skim.scoreCut !== null) issue(['skim', 'scoreCut'], "a score cut needs a classifier: model.kind 'cuts' has none");
+    if (kind !== 'cuts' && p.features.length === 0)
+      issue(['features'], `model.kind '${kind}' has a classifier: list its input features`);
+    if (kind === 'cuts' && p.cuts.length === 0)
+      issue(['cuts'], "model.kind 'cuts' learns cuts only: list at least one");
+    if (kind === 'cuts' && p.skim.scoreCut !== null)
+      issue(['skim', 'scoreCut'], "a score cut needs a classifier: model.kind 'cuts' has none");
     p.cuts.forEach((c, i) => {
-      if (c.op === 'between' && c.init !== undefined) issue(['cuts', i, 'init'], "a 'between' cut starts from initLow and initHigh, not init");
-      if (c.op !== 'between' && (c.initLow !== undefined || c.initHigh !== undefined)) issue(['cuts', i], `initLow and initHigh are for 'between' cuts; a '${c.op}' cut starts from init`);
-      if (c.initLow !== undefined && c.initHigh !== undefined && !(c.initLow < c.initHigh)) issue(['cuts', i, 'initLow'], `initLow (${c.initLow}) must be below initHigh (${c.initHigh})`);
+      if (c.op === 'between' && c.init !== undefined)
+        issue(['cuts', i, 'init'], "a 'between' cut starts from initLow and initHigh, not init");
+      if (c.op !== 'between' && (c.initLow !== undefined || c.initHigh !== undefined))
+        issue(['cuts', i], `initLow and initHigh are for 'between' cuts; a '${c.op}' cut starts from init`);
+      if (c.initLow !== undefined && c.initHigh !== undefined && !(c.initLow < c.initHigh))
+        issue(['cuts', i, 'initLow'], `initLow (${c.initLow}) must be below initHigh (${c.initHigh})`);
     });
     const size = p.loss.size;
-    if (size.targetKeptFraction !== undefined && size.targetBytes !== undefined) issue(['loss', 'size'], 'give targetKeptFraction or targetBytes, not both');
+    if (size.targetKeptFraction !== undefined && size.targetBytes !== undefined)
+      issue(['loss', 'size'], 'give targetKeptFraction or targetBytes, not both');
   });
 
 export type Pipeline = z.infer<typeof PipelineSchema>;

@@ -29,9 +29,24 @@ export function classHistogramSpec(h: ClassHistogram): TopLevelSpec {
         data: { values: rows },
         mark: { type: 'line', interpolate: 'step-after' },
         encoding: {
-          x: { field: 'x', type: 'quantitative', title: h.xTitle, scale: { domain: h.domain ?? [h.edges[0], h.edges[h.edges.length - 1]], nice: false, zero: false } },
-          y: { field: 'fraction', type: 'quantitative', title: labelled ? 'fraction of class per bin' : 'fraction of events per bin' },
-          color: { field: 'class', type: 'nominal', title: null, legend: { orient: 'top' }, scale: { domain: h.classes.map(([n]) => n), range: labelled ? ['#d62728', '#1f77b4'] : ['#444444'] } },
+          x: {
+            field: 'x',
+            type: 'quantitative',
+            title: h.xTitle,
+            scale: { domain: h.domain ?? [h.edges[0], h.edges[h.edges.length - 1]], nice: false, zero: false },
+          },
+          y: {
+            field: 'fraction',
+            type: 'quantitative',
+            title: labelled ? 'fraction of class per bin' : 'fraction of events per bin',
+          },
+          color: {
+            field: 'class',
+            type: 'nominal',
+            title: null,
+            legend: { orient: 'top' },
+            scale: { domain: h.classes.map(([n]) => n), range: labelled ? ['#d62728', '#1f77b4'] : ['#444444'] },
+          },
         },
       },
       {

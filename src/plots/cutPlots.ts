@@ -25,14 +25,26 @@ export async function plotCutDistributions(distributions: CutDistribution[], out
 }
 
 function cutSpec(d: CutDistribution): TopLevelSpec {
-  const keep = d.cut.op === '>' ? 'keeps the right side' : d.cut.op === '<' ? 'keeps the left side' : 'keeps the middle';
+  const keep =
+    d.cut.op === '>' ? 'keeps the right side' : d.cut.op === '<' ? 'keeps the left side' : 'keeps the middle';
   const outside = d.underflow + d.overflow + d.missing;
   return classHistogramSpec({
     title: `Cut ${describeCut(d.cut)}`,
-    subtitle: [`dashed line: the cut (${keep})`, ...(outside > 0 ? [`not shown: ${d.underflow} events below, ${d.overflow} above, ${d.missing} without a value`] : [])],
+    subtitle: [
+      `dashed line: the cut (${keep})`,
+      ...(outside > 0
+        ? [`not shown: ${d.underflow} events below, ${d.overflow} above, ${d.missing} without a value`]
+        : []),
+    ],
     xTitle: d.column,
     edges: d.edges,
-    classes: d.signal && d.background ? [['signal', d.signal], ['background', d.background]] : [['all events', d.all]],
+    classes:
+      d.signal && d.background
+        ? [
+            ['signal', d.signal],
+            ['background', d.background],
+          ]
+        : [['all events', d.all]],
     rules: d.cut.op === 'between' ? [d.cut.low, d.cut.high] : [d.cut.value],
   });
 }

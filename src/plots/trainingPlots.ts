@@ -3,7 +3,6 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { EpochRecord } from '../training/trainState.js';
 import { renderPlot, VEGA_LITE_SCHEMA } from './render.js';
 
-
 function lineChart(title: string, rows: object[], y: string, yTitle: string, series: string): TopLevelSpec {
   return {
     $schema: VEGA_LITE_SCHEMA,
@@ -47,9 +46,18 @@ export async function plotTraining(history: EpochRecord[], outDir: string): Prom
     { epoch: e.epoch, fraction: e.validationAuc, what: 'validation AUC' },
   ]);
   const plots = [
-    await renderPlot(lineChart('Loss per epoch', losses, 'loss', 'loss (lower is better)', 'curve'), join(outDir, 'loss')),
-    await renderPlot(lineChart('Cut thresholds per epoch', cuts, 'value', 'threshold (column units)', 'cut'), join(outDir, 'cuts')),
-    await renderPlot(lineChart('Kept fraction and AUC per epoch (validation)', kept, 'fraction', 'fraction', 'what'), join(outDir, 'kept')),
+    await renderPlot(
+      lineChart('Loss per epoch', losses, 'loss', 'loss (lower is better)', 'curve'),
+      join(outDir, 'loss'),
+    ),
+    await renderPlot(
+      lineChart('Cut thresholds per epoch', cuts, 'value', 'threshold (column units)', 'cut'),
+      join(outDir, 'cuts'),
+    ),
+    await renderPlot(
+      lineChart('Kept fraction and AUC per epoch (validation)', kept, 'fraction', 'fraction', 'what'),
+      join(outDir, 'kept'),
+    ),
   ];
   return plots.map((p) => p.png);
 }

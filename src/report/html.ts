@@ -61,8 +61,10 @@ function listOf(x: unknown): string[] {
 /** Which events an evaluation counted, in words. */
 function sampleText(sample: Json | undefined): string {
   if (sample?.split === 'validation')
-    return `the validation split only: ${pct(sample.fraction)} of the input events (seed ${esc(sample.seed)}), ` +
-      'which training held out';
+    return (
+      `the validation split only: ${pct(sample.fraction)} of the input events (seed ${esc(sample.seed)}), ` +
+      'which training held out'
+    );
   return 'every event of the inputs';
 }
 
@@ -72,13 +74,18 @@ function runSection(r: Json, sample: Json | undefined): string {
   if (r.pipeline) rows.push(['pipeline', esc(r.pipeline)]);
   if (r.cutsFile) rows.push(['cuts file', esc(r.cutsFile)]);
   if (Array.isArray(r.inputs)) rows.push(['inputs', esc(shortList(r.inputs))]);
-  if (r.backend) rows.push(['training backend', `${esc(r.backend)}${r.trainingEventsPerSecond ? `, ${num(r.trainingEventsPerSecond, 0)} events/s` : ''}`]);
+  if (r.backend)
+    rows.push([
+      'training backend',
+      `${esc(r.backend)}${r.trainingEventsPerSecond ? `, ${num(r.trainingEventsPerSecond, 0)} events/s` : ''}`,
+    ]);
   if (typeof r.auc === 'number') rows.push(['AUC (validation)', num(r.auc, 4)]);
   const events: [string, string][] = [
     ['events in', int(r.eventsIn)],
     ['events kept', `${int(r.eventsKept)} (${share(r.eventsKept, r.eventsIn)})`],
   ];
-  if (typeof r.keptFractionPredicted === 'number') events.push(['kept fraction predicted by the soft cuts', pct(r.keptFractionPredicted)]);
+  if (typeof r.keptFractionPredicted === 'number')
+    events.push(['kept fraction predicted by the soft cuts', pct(r.keptFractionPredicted)]);
   if (typeof r.signalEfficiency === 'number') {
     events.push([`signal efficiency${where}`, pct(r.signalEfficiency)]);
     events.push([`background efficiency${where}`, pct(r.backgroundEfficiency)]);
@@ -89,7 +96,11 @@ function runSection(r: Json, sample: Json | undefined): string {
     ['bytes saved', bytesShare(r.bytesSaved, r.bytesIn)],
   ];
   if (typeof r.bytesSavedByRows === 'number')
-    bytes.push(['saved by dropping events (estimate)', bytesText(r.bytesSavedByRows)], ['saved by dropping columns', bytesText(r.bytesSavedByColumns)], ['saved by re-encoding (not the cuts)', bytesText(r.bytesSavedByEncoding)]);
+    bytes.push(
+      ['saved by dropping events (estimate)', bytesText(r.bytesSavedByRows)],
+      ['saved by dropping columns', bytesText(r.bytesSavedByColumns)],
+      ['saved by re-encoding (not the cuts)', bytesText(r.bytesSavedByEncoding)],
+    );
   const warnings = listOf(r.warnings);
   return `<section>
 <h2>Training run and skim</h2>
@@ -110,12 +121,20 @@ function evalSection(e: Json, withBytes: boolean): string {
   if (Array.isArray(e.inputs)) rows.push(['inputs', esc(shortList(e.inputs))]);
   rows.push(['events evaluated', `${int(e.events)}: ${sampleText(e.sample)}`]);
   if (e.label) {
-    rows.push(['label column', esc(e.label)], ['signal / background events', `${int(e.signalEvents)} / ${int(e.backgroundEvents)}`]);
-    if (e.weight) rows.push(['weight column', esc(e.weight)], ['signal / background weight', `${num(e.signalWeight, 4)} / ${num(e.backgroundWeight, 4)}`]);
+    rows.push(
+      ['label column', esc(e.label)],
+      ['signal / background events', `${int(e.signalEvents)} / ${int(e.backgroundEvents)}`],
+    );
+    if (e.weight)
+      rows.push(
+        ['weight column', esc(e.weight)],
+        ['signal / background weight', `${num(e.signalWeight, 4)} / ${num(e.backgroundWeight, 4)}`],
+      );
     rows.push(['AUC', typeof e.auc === 'number' ? num(e.auc, 4) : 'n/a (needs both classes)']);
   } else rows.push(['label column', 'none given: no efficiencies, ROC or AUC']);
   if (e.friend) rows.push(['friend file (scores)', `${esc(e.friend.path)}, ${int(e.friend.rows)} rows`]);
-  if (typeof e.eventsPerSecond === 'number') rows.push(['speed', `${num(e.eventsPerSecond, 0)} events/s (${num(e.seconds, 2)} s)`]);
+  if (typeof e.eventsPerSecond === 'number')
+    rows.push(['speed', `${num(e.eventsPerSecond, 0)} events/s (${num(e.seconds, 2)} s)`]);
   const s = e.savedCuts ?? {};
   const skim: [string, string][] = [
     ['events kept', `${int(s.eventsKept)} (${pct(s.keptFraction)})`],
@@ -147,14 +166,25 @@ ${Array.isArray(e.workingPoints) && e.workingPoints.length ? `<h3>Working points
 }
 
 function cutsTable(cuts: CutsFile): string {
-  const rows = cuts.cuts.map((c) => [esc(c.column), esc(c.op), c.op === 'between' ? `${num(c.low, 6)} … ${num(c.high, 6)}` : num(c.value, 6), esc(describeCut(c))]);
+  const rows = cuts.cuts.map((c) => [
+    esc(c.column),
+    esc(c.op),
+    c.op === 'between' ? `${num(c.low, 6)} … ${num(c.high, 6)}` : num(c.value, 6),
+    esc(describeCut(c)),
+  ]);
   if (cuts.score) rows.push(['model score', '>', num(cuts.score.value, 6), esc(`score > ${cuts.score.value}`)]);
   if (rows.length === 0) return '<p>No cuts: every event is kept.</p>';
   return table(['variable', 'op', 'threshold', 'cut'], rows, 'cuts');
 }
 
 function cutFlowTable(flow: CutFlowRow[], labelled: boolean): string {
-  const head = ['step', 'events', 'events kept', 'bytes kept (est.)', ...(labelled ? ['signal eff.', 'background eff.'] : [])];
+  const head = [
+    'step',
+    'events',
+    'events kept',
+    'bytes kept (est.)',
+    ...(labelled ? ['signal eff.', 'background eff.'] : []),
+  ];
   const rows = flow.map((r) => [
     esc(r.step),
     int(r.events),
@@ -196,11 +226,19 @@ async function plotsSection(dir: string, listed: string[]): Promise<string> {
     if (seen.has(basename(file)) || !existsSync(file)) continue;
     seen.add(basename(file));
     const name = basename(file, '.png');
-    const caption = CAPTIONS[name] ?? (/^cut-\d+-/.test(name) ? `Distribution of ${name.replace(/^cut-\d+-/, '')} for signal and background, with the cut as a dashed line.` : name);
+    const caption =
+      CAPTIONS[name] ??
+      (/^cut-\d+-/.test(name)
+        ? `Distribution of ${name.replace(/^cut-\d+-/, '')} for signal and background, with the cut as a dashed line.`
+        : name);
     const data = (await readFile(file)).toString('base64');
-    figures.push(`<figure><img src="data:image/png;base64,${data}" alt="${esc(name)}"><figcaption>${esc(caption)}</figcaption></figure>`);
+    figures.push(
+      `<figure><img src="data:image/png;base64,${data}" alt="${esc(name)}"><figcaption>${esc(caption)}</figcaption></figure>`,
+    );
   }
-  return figures.length ? `<section>\n<h2>Plots</h2>\n<div class="plots">\n${figures.join('\n')}\n</div>\n</section>` : '';
+  return figures.length
+    ? `<section>\n<h2>Plots</h2>\n<div class="plots">\n${figures.join('\n')}\n</div>\n</section>`
+    : '';
 }
 
 function keyValues(rows: [string, string][]): string {
@@ -215,11 +253,16 @@ function table(head: string[], rows: string[][], id: string): string {
 }
 
 function esc(s: unknown): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 function num(x: unknown, digits: number): string {
-  return typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits }) : '–';
+  return typeof x === 'number' && Number.isFinite(x)
+    ? x.toLocaleString('en-US', { maximumFractionDigits: digits })
+    : '–';
 }
 
 function int(x: unknown): string {

@@ -18,18 +18,34 @@ export interface EvalProvenance {
  * Writes an evaluation to outDir: plots (roc, scores, one per cut), eval.json (plot names
  * relative to outDir) and report.html. Returns the paths written.
  */
-export async function writeEvaluation(evaluation: Evaluation, provenance: EvalProvenance, outDir: string): Promise<{ json: string; html: string; plots: string[] }> {
+export async function writeEvaluation(
+  evaluation: Evaluation,
+  provenance: EvalProvenance,
+  outDir: string,
+): Promise<{ json: string; html: string; plots: string[] }> {
   const dir = resolve(outDir);
   await mkdir(dir, { recursive: true });
   const marks: RocMark[] = [
     ...evaluation.workingPoints.map((w) => ({ label: `eps_S ${Math.round(100 * w.targetSignalEfficiency)}%`, ...w })),
     ...(evaluation.savedCuts.signalEfficiency !== undefined
-      ? [{ label: 'saved cuts', signalEfficiency: evaluation.savedCuts.signalEfficiency, backgroundEfficiency: evaluation.savedCuts.backgroundEfficiency! }]
+      ? [
+          {
+            label: 'saved cuts',
+            signalEfficiency: evaluation.savedCuts.signalEfficiency,
+            backgroundEfficiency: evaluation.savedCuts.backgroundEfficiency!,
+          },
+        ]
       : []),
   ];
   const plots = [
     ...(await plotEvaluation(
-      { roc: evaluation.roc, marks, auc: evaluation.auc ?? undefined, scores: evaluation.distributions.score, scoreCut: evaluation.savedCuts.cuts.score?.value },
+      {
+        roc: evaluation.roc,
+        marks,
+        auc: evaluation.auc ?? undefined,
+        scores: evaluation.distributions.score,
+        scoreCut: evaluation.savedCuts.cuts.score?.value,
+      },
       dir,
     )),
     ...(await plotCutDistributions(evaluation.distributions.cuts, dir)),

@@ -16,7 +16,11 @@ const HardCutSchema = z.discriminatedUnion('op', [
 export const CutsFileSchema = z
   .object({
     cuts: z.array(HardCutSchema),
-    score: z.object({ op: z.literal('>'), value: z.number() }).strict().nullable().default(null),
+    score: z
+      .object({ op: z.literal('>'), value: z.number() })
+      .strict()
+      .nullable()
+      .default(null),
   })
   .strict();
 

@@ -71,7 +71,8 @@ export function quantityOf(columns: { name: string }[], name: string): Quantity 
 /** Per-event values of a quantity as float64; nulls become NaN (and so fail every cut). */
 export function evaluateQuantity(batch: EventBatch, q: Quantity): Float64Array {
   // A source may have computed the quantity already (projection of 'count(jets)').
-  if (q.fn !== 'value' && batch.columns[q.text]) return evaluateQuantity(batch, { fn: 'value', column: q.text, text: q.text });
+  if (q.fn !== 'value' && batch.columns[q.text])
+    return evaluateQuantity(batch, { fn: 'value', column: q.text, text: q.text });
   const col = column(batch, q.column);
   const n = batch.length;
   if (q.fn === 'count' || q.fn === 'first') {

@@ -44,7 +44,8 @@ function columnData(f: Field, col: Column, length: number, file: string): arrow.
   let nullCount = 0;
   if (col.validity) {
     for (let i = 0; i < length; i++) nullCount += col.validity[i] ? 0 : 1;
-    if (nullCount > 0 && !f.nullable) throw new Error(`${file}: column '${f.name}' has nulls but its schema says it is not nullable`);
+    if (nullCount > 0 && !f.nullable)
+      throw new Error(`${file}: column '${f.name}' has nulls but its schema says it is not nullable`);
     if (nullCount > 0) nullBitmap = packBits(col.validity);
   }
   if (col.kind === 'flat') {
@@ -52,7 +53,14 @@ function columnData(f: Field, col: Column, length: number, file: string): arrow.
     return arrow.makeData({ type: d.type, length, nullCount, nullBitmap, data: d.values } as never);
   }
   const type = arrowField(f).type as arrow.List;
-  return arrow.makeData({ type, length, nullCount, nullBitmap, valueOffsets: col.offsets, child: valueData(f.type, col.values) });
+  return arrow.makeData({
+    type,
+    length,
+    nullCount,
+    nullBitmap,
+    valueOffsets: col.offsets,
+    child: valueData(f.type, col.values),
+  });
 }
 
 /** An EventBatch as an Arrow IPC stream (zero-copy into Arrow, one copy into the IPC buffer). */

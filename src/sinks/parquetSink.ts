@@ -23,7 +23,8 @@ const COMPRESSION: Record<Codec, pw.Compression> = {
 
 export function parseCodec(name: string): Codec {
   const c = name.toLowerCase();
-  if (!(CODECS as readonly string[]).includes(c)) throw new Error(`unknown codec '${name}' (use one of ${CODECS.join(', ')})`);
+  if (!(CODECS as readonly string[]).includes(c))
+    throw new Error(`unknown codec '${name}' (use one of ${CODECS.join(', ')})`);
   return c as Codec;
 }
 
@@ -53,7 +54,10 @@ export interface ParquetSinkResult {
  * unsubscribe the temporary file is deleted. Memory is bounded by one row group: the Arrow/Parquet
  * writer (arrow-rs in WebAssembly) flushes every `rowGroupRows` events.
  */
-export function parquetSink(path: string, options: ParquetSinkOptions = {}): OperatorFunction<EventBatch, ParquetSinkResult> {
+export function parquetSink(
+  path: string,
+  options: ParquetSinkOptions = {},
+): OperatorFunction<EventBatch, ParquetSinkResult> {
   return (batches) =>
     new Observable<ParquetSinkResult>((subscriber) => {
       const queue = new BatchQueue(options.demand);
@@ -123,7 +127,12 @@ class BatchQueue {
   }
 }
 
-async function writeFile(path: string, queue: BatchQueue, options: ParquetSinkOptions, cancelled: () => boolean): Promise<ParquetSinkResult> {
+async function writeFile(
+  path: string,
+  queue: BatchQueue,
+  options: ParquetSinkOptions,
+  cancelled: () => boolean,
+): Promise<ParquetSinkResult> {
   const tmp = tempPathOf(path);
   await mkdir(dirname(path), { recursive: true });
   const handle = await open(tmp, 'w');

@@ -16,7 +16,10 @@ export function skimOutputPaths(inputs: FoundInput[]): string[] {
     // A file reached through a symbolic link that leads out of its root (a server's real paths)
     // would be written outside the output folder.
     if (below === '..' || below.startsWith(`..${sep}`) || isAbsolute(below))
-      throw new InputError('incompatible', `input ${f.path} is not below ${f.root}, the folder it was found under (through a symbolic link?): name it directly`);
+      throw new InputError(
+        'incompatible',
+        `input ${f.path} is not below ${f.root}, the folder it was found under (through a symbolic link?): name it directly`,
+      );
     const out = `${below.replace(/\.(parquet|root)$/i, '')}.skim.parquet`;
     const other = seen.get(out);
     if (other !== undefined)

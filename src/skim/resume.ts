@@ -46,7 +46,8 @@ export interface ResumedSkim {
 export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim> {
   const t0 = performance.now();
   const { eventsTotal, notWritten } = await checkInputs(o);
-  if (o.cuts.score && !o.score) throw new Error('the cuts file has a score cut: give the model that computes the score (--model DIR)');
+  if (o.cuts.score && !o.score)
+    throw new Error('the cuts file has a score cut: give the model that computes the score (--model DIR)');
   const plan = await readPlan(o.outDir);
   if (plan && plan.fingerprint !== skimFingerprint(o))
     throw new Error(

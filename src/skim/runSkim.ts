@@ -86,7 +86,8 @@ export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
   const schema = metas[0].schema;
   const { names: keep, notWritten } = keptColumns(metas, opts.keep, opts.score !== undefined);
   checkCuts(schema, opts.cuts.cuts, metas[0].path, metas[0].unsupported);
-  if (opts.cuts.score && !opts.score) throw new Error('cuts file has a score cut: runSkim needs the classifier (opts.score) to apply it');
+  if (opts.cuts.score && !opts.score)
+    throw new Error('cuts file has a score cut: runSkim needs the classifier (opts.score) to apply it');
   const outputs = outputsOf(opts).map((o) => join(opts.outDir, o));
   for (const dir of new Set(outputs.map((o) => dirname(o)))) await mkdir(dir, { recursive: true });
   const release = await lockOutputs(outputs);
@@ -96,7 +97,14 @@ export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
       claims.push(await claim(o, 'another skim writing this file'));
       await removeStaleTempFiles(dirname(o), basename(o)); // left by a killed earlier writer
     }
-    return summarize(metas, await skimFiles(metas, outputs, keep, opts), keep, notWritten, opts, (performance.now() - t0) / 1000);
+    return summarize(
+      metas,
+      await skimFiles(metas, outputs, keep, opts),
+      keep,
+      notWritten,
+      opts,
+      (performance.now() - t0) / 1000,
+    );
   } finally {
     for (const r of claims) await r();
     release();
@@ -130,7 +138,12 @@ function streamsBatches(keep: string[], opts: SkimOptions): boolean {
   return opts.score !== undefined || caseTwins(keep) !== null;
 }
 
-async function skimFiles(metas: ParquetFileMeta[], outputs: string[], keep: string[], opts: SkimOptions): Promise<SkimFileResult[]> {
+async function skimFiles(
+  metas: ParquetFileMeta[],
+  outputs: string[],
+  keep: string[],
+  opts: SkimOptions,
+): Promise<SkimFileResult[]> {
   const eventsTotal = metas.reduce((s, m) => s + m.rows, 0);
   let eventsDone = 0;
   const files: SkimFileResult[] = [];
@@ -144,7 +157,14 @@ async function skimFiles(metas: ParquetFileMeta[], outputs: string[], keep: stri
       : await copySkim(meta, outputs[i], keep, opts.cuts, codec, opts.signal);
     eventsDone += meta.rows;
     progress(0);
-    files.push({ input: meta.path, output: outputs[i], eventsIn: meta.rows, eventsKept: kept, bytesIn: meta.bytes, bytesOut: (await stat(outputs[i])).size });
+    files.push({
+      input: meta.path,
+      output: outputs[i],
+      eventsIn: meta.rows,
+      eventsKept: kept,
+      bytesIn: meta.bytes,
+      bytesOut: (await stat(outputs[i])).size,
+    });
   }
   return files;
 }
@@ -167,7 +187,11 @@ export function keepRefused(unsupported: ColumnType[], keep: string[], streaming
  * The columns a skim writes: `keep`, checked, or by default every column it can carry (those of
  * the first file); and the columns a streaming skim leaves out.
  */
-export function keptColumns(metas: ParquetFileMeta[], keep: string[] | undefined, streaming: boolean): { names: string[]; notWritten: ColumnType[] } {
+export function keptColumns(
+  metas: ParquetFileMeta[],
+  keep: string[] | undefined,
+  streaming: boolean,
+): { names: string[]; notWritten: ColumnType[] } {
   const [first] = metas;
   // Columns diffskim does not read (strings, structs) need not agree between inputs (their
   // schemas do agree on the others).
@@ -175,8 +199,14 @@ export function keptColumns(metas: ParquetFileMeta[], keep: string[] | undefined
   const why = keep ? keepRefused(unsupported, keep, streaming) : null;
   if (why) throw new Error(`${first.path}: ${why}`);
   // A column named twice is written once (DuckDB would write the second as 'x_1').
-  const names = keep ? [...new Set(keep)] : streaming ? ownFields(first.schema, unsupported).map((f) => f.name) : first.columns;
-  for (const name of names) if (streaming || !unsupported.some((u) => u.name === name)) fieldFor(first.schema, { fn: 'value', column: name, text: name }, first.path, unsupported);
+  const names = keep
+    ? [...new Set(keep)]
+    : streaming
+      ? ownFields(first.schema, unsupported).map((f) => f.name)
+      : first.columns;
+  for (const name of names)
+    if (streaming || !unsupported.some((u) => u.name === name))
+      fieldFor(first.schema, { fn: 'value', column: name, text: name }, first.path, unsupported);
   // Twins go through the batch writer (skimFiles), which cannot carry strings and structs.
   const twins = streaming ? null : caseTwins(names);
   const other = twins && unsupported.find((u) => names.includes(u.name));
@@ -194,9 +224,17 @@ export function keptColumns(metas: ParquetFileMeta[], keep: string[] | undefined
   if (!streaming)
     for (const m of metas) {
       const missing = names.find((n) => !m.columns.includes(n));
-      if (missing) throw new InputError('incompatible', `${m.path}: no column '${missing}', which ${first.path} has; name the columns to keep (--keep)`);
+      if (missing)
+        throw new InputError(
+          'incompatible',
+          `${m.path}: no column '${missing}', which ${first.path} has; name the columns to keep (--keep)`,
+        );
       const extra = keep ? undefined : m.columns.find((c) => !first.columns.includes(c));
-      if (extra) throw new InputError('incompatible', `${m.path} has a column '${extra}' that ${first.path} lacks; name the columns to keep (--keep)`);
+      if (extra)
+        throw new InputError(
+          'incompatible',
+          `${m.path} has a column '${extra}' that ${first.path} lacks; name the columns to keep (--keep)`,
+        );
     }
   return { names, notWritten: streaming ? columnsNotWritten(unsupported, keep) : [] };
 }
@@ -212,10 +250,14 @@ function bytesPerEvent(meta: ParquetFileMeta, columns: string[]): number {
   let bytes = 0;
   for (const name of columns) {
     const f = meta.schema.find((x) => x.name === name);
-    const sum = (of: (c: ChunkStats) => number) => meta.rowGroups.reduce((s, g) => s + (g.columns[name] ? of(g.columns[name]) : 0), 0);
+    const sum = (of: (c: ChunkStats) => number) =>
+      meta.rowGroups.reduce((s, g) => s + (g.columns[name] ? of(g.columns[name]) : 0), 0);
     // A column diffskim does not read (a string, a struct): its size decoded, as the footer gives it.
     if (!f) bytes += sum((c) => c.uncompressedBytes) / Math.max(1, meta.rows);
-    else bytes += f.list ? bytesPerValue(f.type) * (sum((c) => c.values) / Math.max(1, meta.rows)) + 4 : bytesPerValue(f.type);
+    else
+      bytes += f.list
+        ? bytesPerValue(f.type) * (sum((c) => c.values) / Math.max(1, meta.rows)) + 4
+        : bytesPerValue(f.type);
   }
   return bytes;
 }
@@ -232,7 +274,10 @@ function bytesPerEvent(meta: ParquetFileMeta, columns: string[]): number {
 export function copyMemoryLimitMB(meta: ParquetFileMeta, keep: string[], read: string[], threads: number): number {
   const kept = bytesPerEvent(meta, keep);
   const largestRowGroup = Math.max(0, ...meta.rowGroups.map((g) => g.rows));
-  const bytes = Math.max(16 * SKIM_ROW_GROUP_ROWS * kept, threads * largestRowGroup * (kept + bytesPerEvent(meta, read)));
+  const bytes = Math.max(
+    16 * SKIM_ROW_GROUP_ROWS * kept,
+    threads * largestRowGroup * (kept + bytesPerEvent(meta, read)),
+  );
   return Math.max(256, Math.ceil(bytes / 2 ** 20));
 }
 
@@ -247,7 +292,10 @@ export function copyMemoryLimitMB(meta: ParquetFileMeta, keep: string[], read: s
 function parquetVersion(meta: ParquetFileMeta, keep: string[]): 'V1' | 'V2' {
   const int32 = new Set<DType>(['int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32']);
   // A struct is written whole: its leaves count (this file's own, by their own statistics).
-  const written = [...meta.schema.filter((x) => keep.includes(x.name)), ...meta.leaves.filter((l) => keep.includes(l.column)).map((l) => l.field)];
+  const written = [
+    ...meta.schema.filter((x) => keep.includes(x.name)),
+    ...meta.leaves.filter((l) => keep.includes(l.column)).map((l) => l.field),
+  ];
   for (const f of written.filter((x) => int32.has(x.type))) {
     const stats = meta.rowGroups.map((g) => g.columns[f.name]);
     if (stats.some((c) => c?.min == null || c?.max == null)) return 'V1';
@@ -259,7 +307,14 @@ function parquetVersion(meta: ParquetFileMeta, keep: string[]): 'V1' | 'V2' {
 }
 
 /** The in-engine skim: DuckDB reads, cuts (skipping row groups) and writes in one statement. */
-async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], cuts: CutsFile, codec: Codec, signal?: AbortSignal): Promise<number> {
+async function copySkim(
+  meta: ParquetFileMeta,
+  output: string,
+  keep: string[],
+  cuts: CutsFile,
+  codec: Codec,
+  signal?: AbortSignal,
+): Promise<number> {
   const tmp = tempPathOf(output);
   const columnSql = columnSqlOf(meta);
   const select = keep.map((c) => selectAs(columnSql(c), c)).join(', ');
@@ -293,7 +348,14 @@ async function copySkim(meta: ParquetFileMeta, output: string, keep: string[], c
 }
 
 /** The batch skim: the planned file's batches (hard cuts pushed down) -> hardCut (score, if any) -> parquetSink. */
-async function streamSkim(meta: ParquetFileMeta, output: string, keep: string[], opts: SkimOptions, codec: Codec, progress: (n: number) => void): Promise<number> {
+async function streamSkim(
+  meta: ParquetFileMeta,
+  output: string,
+  keep: string[],
+  opts: SkimOptions,
+  codec: Codec,
+  progress: (n: number) => void,
+): Promise<number> {
   const written = await skimPipe({
     read: (options) => plannedFileBatches(meta, options),
     columns: [...new Set([...keep, ...(opts.score?.columns ?? [])])],
@@ -311,20 +373,39 @@ async function streamSkim(meta: ParquetFileMeta, output: string, keep: string[],
   return written.rows;
 }
 
-function summarize(metas: ParquetFileMeta[], files: SkimFileResult[], keep: string[], notWritten: ColumnType[], opts: SkimOptions, seconds: number): SkimResult {
+function summarize(
+  metas: ParquetFileMeta[],
+  files: SkimFileResult[],
+  keep: string[],
+  notWritten: ColumnType[],
+  opts: SkimOptions,
+  seconds: number,
+): SkimResult {
   const kept = new Set(keep);
   let bytesSavedByColumns = 0;
   // (A struct's leaves are in its bytes.)
-  for (const m of metas) for (const g of m.rowGroups) for (const [name, c] of Object.entries(g.columns)) if (!kept.has(name) && !structOf(m.unsupported, name)) bytesSavedByColumns += c.compressedBytes;
+  for (const m of metas)
+    for (const g of m.rowGroups)
+      for (const [name, c] of Object.entries(g.columns))
+        if (!kept.has(name) && !structOf(m.unsupported, name)) bytesSavedByColumns += c.compressedBytes;
   const read = [...new Set([...keep, ...cutColumns(opts.cuts), ...(opts.score?.columns ?? [])])];
   const push = planPushDown(metas, opts.cuts.cuts, read);
-  return skimTotals(files, { bytesSavedByColumns, ...push, seconds, path: streamsBatches(keep, opts) ? 'streaming' : 'duckdb-copy', columnsNotWritten: notWritten });
+  return skimTotals(files, {
+    bytesSavedByColumns,
+    ...push,
+    seconds,
+    path: streamsBatches(keep, opts) ? 'streaming' : 'duckdb-copy',
+    columnsNotWritten: notWritten,
+  });
 }
 
 /** A SkimResult from its per-file results: the counts and bytes are their sums, so they always add up. */
 export function skimTotals(
   files: SkimFileResult[],
-  rest: Pick<SkimResult, 'bytesSavedByColumns' | 'rowGroupsTotal' | 'rowGroupsSkipped' | 'bytesNeverRead' | 'seconds' | 'path'> & { columnsNotWritten?: ColumnType[] },
+  rest: Pick<
+    SkimResult,
+    'bytesSavedByColumns' | 'rowGroupsTotal' | 'rowGroupsSkipped' | 'bytesNeverRead' | 'seconds' | 'path'
+  > & { columnsNotWritten?: ColumnType[] },
 ): SkimResult {
   const sum = (f: (x: SkimFileResult) => number) => files.reduce((s, x) => s + f(x), 0);
   const eventsIn = sum((f) => f.eventsIn);
@@ -332,7 +413,9 @@ export function skimTotals(
   const bytesIn = sum((f) => f.bytesIn);
   const bytesOut = sum((f) => f.bytesOut);
   const keptShare = bytesIn > 0 ? Math.min(1, Math.max(0, 1 - rest.bytesSavedByColumns / bytesIn)) : 0;
-  const bytesSavedByRows = Math.round(sum((f) => (f.eventsIn > 0 ? f.bytesIn * keptShare * (1 - f.eventsKept / f.eventsIn) : 0)));
+  const bytesSavedByRows = Math.round(
+    sum((f) => (f.eventsIn > 0 ? f.bytesIn * keptShare * (1 - f.eventsKept / f.eventsIn) : 0)),
+  );
   return {
     inputs: files.map((f) => f.input),
     skimFiles: files.map((f) => f.output),

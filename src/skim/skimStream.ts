@@ -61,7 +61,22 @@ export async function skimStream(o: StreamSkimOptions): Promise<SkimResult> {
   }).finally(release);
   const kept = new Set(keep);
   const bytesSavedByColumns = columnBytesOf(info, (c) => !kept.has(c));
-  const file = { input: o.inputs.join(','), output, eventsIn: counts.eventsIn, eventsKept: counts.kept, bytesIn: info.bytesOnDisk, bytesOut: written.bytes };
-  const totals = skimTotals([file], { bytesSavedByColumns, rowGroupsTotal: 0, rowGroupsSkipped: 0, bytesNeverRead: 0, seconds: (performance.now() - t0) / 1000, path: 'streaming', columnsNotWritten: columnsNotWritten(info.unsupported, o.keep) });
+  const file = {
+    input: o.inputs.join(','),
+    output,
+    eventsIn: counts.eventsIn,
+    eventsKept: counts.kept,
+    bytesIn: info.bytesOnDisk,
+    bytesOut: written.bytes,
+  };
+  const totals = skimTotals([file], {
+    bytesSavedByColumns,
+    rowGroupsTotal: 0,
+    rowGroupsSkipped: 0,
+    bytesNeverRead: 0,
+    seconds: (performance.now() - t0) / 1000,
+    path: 'streaming',
+    columnsNotWritten: columnsNotWritten(info.unsupported, o.keep),
+  });
   return { ...totals, inputs: o.inputs };
 }

@@ -49,7 +49,10 @@ async function expandOne(spec: string, baseDir: string, extension: 'parquet' | '
     const text = await readFile(listPath, 'utf8').catch((e: Error) => {
       throw new Error(`cannot read input list ${listPath}: ${e.message}`);
     });
-    const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const lines = text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     return expandInputs(lines, dirname(listPath), extension);
   }
   const path = isAbsolute(spec) ? spec : resolve(baseDir, spec);
@@ -100,6 +103,7 @@ export function isInside(path: string, dir: string): boolean {
 export function skimInputs(files: FoundInput[], outDir: string): FoundInput[] {
   const out = resolve(outDir);
   const inputs = files.filter((f) => !(isInside(resolve(f.path), out) && f.path.endsWith('.skim.parquet')));
-  if (inputs.length === 0) throw new Error(`every input is a skim file in the output folder ${outDir}: nothing to skim`);
+  if (inputs.length === 0)
+    throw new Error(`every input is a skim file in the output folder ${outDir}: nothing to skim`);
   return inputs;
 }

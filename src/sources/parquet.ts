@@ -82,7 +82,8 @@ export function parquetSource(paths: string[]): ParquetSource {
     },
     batches(options = {}): Observable<EventBatch> {
       const rows = options.batchRows;
-      if (rows !== undefined && !(Number.isInteger(rows) && rows > 0)) return throwError(() => new Error(`parquetSource: batchRows must be a positive integer, got ${rows}`));
+      if (rows !== undefined && !(Number.isInteger(rows) && rows > 0))
+        return throwError(() => new Error(`parquetSource: batchRows must be a positive integer, got ${rows}`));
       return fromPull(async function* () {
         for (const meta of await files()) yield* fileBatches(meta, options);
       }, options.demand);
@@ -123,21 +124,33 @@ async function loadMetas(paths: string[]): Promise<ParquetFileMeta[]> {
       files.set(f.name, (files.get(f.name) ?? 0) + 1);
       if (f.nullable) nullable.add(f.name);
     }
-  const schema = first.schema.filter((f) => files.get(f.name) === out.length).map((f) => ({ ...f, nullable: nullable.has(f.name) }));
+  const schema = first.schema
+    .filter((f) => files.get(f.name) === out.length)
+    .map((f) => ({ ...f, nullable: nullable.has(f.name) }));
   return out.map((m) => ({ ...m, schema }));
 }
 
 /** Base columns a pass reads: the projection's and the cuts'. */
 function columnsRead(schema: Schema, options: ReadOptions): string[] {
   const names = options.columns ?? schema.map((f) => f.name);
-  return [...new Set([...names, ...(options.where ?? []).map((c) => c.column)].map((n) => quantityOf(schema, n).column))];
+  return [
+    ...new Set([...names, ...(options.where ?? []).map((c) => c.column)].map((n) => quantityOf(schema, n).column)),
+  ];
 }
 
-function selectSql(meta: ParquetFileMeta, columns: string[], where: HardCut[], extra = ''): { sql: string; schema: Schema } {
+function selectSql(
+  meta: ParquetFileMeta,
+  columns: string[],
+  where: HardCut[],
+  extra = '',
+): { sql: string; schema: Schema } {
   // (DuckDB's names are case-insensitive: 'File_Row_Number' is the same name to it.)
   const rowNumber = meta.columns.find((c) => c.toLowerCase() === 'file_row_number');
   if (rowNumber)
-    throw new InputError('incompatible', `${meta.path}: has a column named '${rowNumber}', the name of DuckDB's row-number column, which the batch reader needs; rename the column to read the file (a skim without a score cut, run by DuckDB, copies it as it is)`);
+    throw new InputError(
+      'incompatible',
+      `${meta.path}: has a column named '${rowNumber}', the name of DuckDB's row-number column, which the batch reader needs; rename the column to read the file (a skim without a score cut, run by DuckDB, copies it as it is)`,
+    );
   const other = [...meta.unsupported, ...meta.unreadableLeaves];
   checkCuts(meta.schema, where, meta.path, other);
   const columnSql = columnSqlOf(meta);
@@ -169,7 +182,9 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
   // With cuts, file_row_number (selected last) locates each batch in the file. Without, the rows
   // come in file order and are counted, which spares DuckDB building the column for every chunk.
   const { sql, schema } = selectSql(meta, columns, options.where ?? [], filtered ? ', file_row_number' : '');
-  const resultSchema: Schema = filtered ? [...schema, { name: 'file_row_number', type: 'int64', list: false, nullable: false }] : schema;
+  const resultSchema: Schema = filtered
+    ? [...schema, { name: 'file_row_number', type: 'int64', list: false, nullable: false }]
+    : schema;
   const nulls = options.nullListElements;
   const strict = nulls === 'error' || (Array.isArray(nulls) && nulls);
   const builder = new BatchBuilder(schema, batchRows, options.reuseArrays, strict);
@@ -203,7 +218,7 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
       const rowNumbers = filtered ? (vectors[schema.length].values as BigInt64Array) : undefined;
       const chunkFirst = lastRow + 1;
       const rowOf = (i: number) => (rowNumbers ? Number(rowNumbers[i]) : chunkFirst + i);
-      for (let start = 0; start < chunk.rowCount; ) {
+      for (let start = 0; start < chunk.rowCount;) {
         if (builder.length === 0) firstRow = rowOf(start);
         const end = Math.min(chunk.rowCount, start + batchRows - builder.length);
         try {
@@ -212,23 +227,30 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
           if (!(e instanceof NullListElementError)) throw e;
           const row = rowOf(e.chunkRow);
           const fill = schema.find((f) => f.name === e.column)?.type.startsWith('float') ? 'NaN' : '0';
-          throw new FileError(`${meta.path}: row group ${rowGroupOf(meta, row)}, row ${row}: ${e.message}; a streaming skim (score cut) would write it as ${fill}, a skim without a score cut (run by DuckDB) keeps it`);
+          throw new FileError(
+            `${meta.path}: row group ${rowGroupOf(meta, row)}, row ${row}: ${e.message}; a streaming skim (score cut) would write it as ${fill}, a skim without a score cut (run by DuckDB) keeps it`,
+          );
         }
         lastRow = rowOf(end - 1);
         start = end;
-        if (builder.length === batchRows) yield { ...builder.take(), origin: { file: meta.path, rowGroup: rowGroupOf(meta, firstRow), firstRow } };
+        if (builder.length === batchRows)
+          yield { ...builder.take(), origin: { file: meta.path, rowGroup: rowGroupOf(meta, firstRow), firstRow } };
       }
     }
     // DuckDB's streaming fetch ends alike at the end of the data and on a read error (the C API's
     // error is not exposed to JS). Unless every row came, a query over the rows after the last one
     // delivered, reading every selected column (the row's hash), tells the two apart.
     if (filtered || lastRow !== meta.rows - 1) {
-      const rest = await con.runAndReadAll(`SELECT count(*)::BIGINT AS n, max(hash(t)) AS h FROM (${sql} AND file_row_number > ${lastRow}) t`);
+      const rest = await con.runAndReadAll(
+        `SELECT count(*)::BIGINT AS n, max(hash(t)) AS h FROM (${sql} AND file_row_number > ${lastRow}) t`,
+      );
       const left = Number(rest.getRows()[0][0]);
-      if (left > 0) throw new FileError(`${meta.path}: the read stopped after row ${lastRow} with ${left} event(s) not delivered`);
+      if (left > 0)
+        throw new FileError(`${meta.path}: the read stopped after row ${lastRow} with ${left} event(s) not delivered`);
     }
     await checkUnchanged(meta); // a file rewritten during the read: its rows are not trusted
-    if (builder.length > 0) yield { ...builder.take(), origin: { file: meta.path, rowGroup: rowGroupOf(meta, firstRow), firstRow } };
+    if (builder.length > 0)
+      yield { ...builder.take(), origin: { file: meta.path, rowGroup: rowGroupOf(meta, firstRow), firstRow } };
   } catch (e) {
     if (e instanceof FileError) throw (await fileChange(meta)) ?? e;
     const after = lastRow < 0 ? 'reading' : `reading after row ${lastRow}`;

@@ -1,7 +1,15 @@
 import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
 import type { Column, EventBatch } from '../batch/batch.js';
-import { allocate, bytesPerValue, type DType, type Field, type Schema, type TypedArray, viewOf } from '../batch/schema.js';
+import {
+  allocate,
+  bytesPerValue,
+  type DType,
+  type Field,
+  type Schema,
+  type TypedArray,
+  viewOf,
+} from '../batch/schema.js';
 import { duckTypeOf } from './parquetDuckdb.js';
 import { FileError } from './inputError.js';
 
@@ -44,7 +52,8 @@ export function checkResultTypes(result: DuckDBResult, schema: Schema, file: str
   schema.forEach((f, c) => {
     const expected = duckTypeOf(f.type) + (f.list ? '[]' : '');
     const got = String(result.columnType(c));
-    if (got !== expected) throw new FileError(`${file}: column '${f.name}' came back from DuckDB as ${got}, expected ${expected}`);
+    if (got !== expected)
+      throw new FileError(`${file}: column '${f.name}' came back from DuckDB as ${got}, expected ${expected}`);
   });
 }
 
@@ -52,7 +61,7 @@ export function checkResultTypes(result: DuckDBResult, schema: Schema, file: str
 function nullsIn(bits: Uint8Array | null, start: number, end: number): Uint8Array | null {
   if (!bits) return null;
   let out: Uint8Array | null = null;
-  for (let i = start; i < end; ) {
+  for (let i = start; i < end;) {
     // Whole bytes of valid rows are skipped 8 at a time.
     if ((i & 7) === 0 && i + 8 <= end && bits[i >> 3] === 255) i += 8;
     else {
@@ -105,7 +114,8 @@ class ColumnBuilder {
     }
     if (!this.field.list) {
       this.values.set(v.values!.subarray(start, end) as never, at);
-      if (nulls) for (let i = 0; i < nulls.length; i++) if (!nulls[i]) this.values[at + i] = blank(this.values) as never;
+      if (nulls)
+        for (let i = 0; i < nulls.length; i++) if (!nulls[i]) this.values[at + i] = blank(this.values) as never;
       return;
     }
     this.appendLists(v, start, end, at, nulls);
@@ -122,7 +132,7 @@ class ColumnBuilder {
     }
     this.reserve(offsets[at + end - start]);
     let out = offsets[at];
-    for (let i = start; i < end; ) {
+    for (let i = start; i < end;) {
       // Copy runs of rows whose entries are adjacent in the child vector in one go.
       const from = entries[4 * i];
       let to = from;
@@ -142,7 +152,9 @@ class ColumnBuilder {
         while (entries[4 * row] + entries[4 * row + 2] <= element) row++;
         throw new NullListElementError(this.field.name, row);
       }
-      if (elementNulls) for (let k = 0; k < elementNulls.length; k++) if (!elementNulls[k]) this.values[out + k] = blank(this.values) as never;
+      if (elementNulls)
+        for (let k = 0; k < elementNulls.length; k++)
+          if (!elementNulls[k]) this.values[out + k] = blank(this.values) as never;
       out += to - from;
       i = j;
     }

@@ -6,17 +6,25 @@ import { sqlIdent } from './parquetDuckdb.js';
 import type { ParquetFileMeta } from './parquetMeta.js';
 import type { ColumnType } from './types.js';
 
-
 /** The schema field a quantity reads, with a clear error naming the file when it is missing or of the wrong kind. */
 export function fieldFor(schema: Schema, q: Quantity, file: string, unsupported: ColumnType[] = []): Field {
   const f = schema.find((x) => x.name === q.column);
   const other = unsupported.find((x) => x.name === q.column);
-  if (!f && other) throw new Error(`${file}: column '${q.column}' has type ${other.type}, which diffskim cannot read (numbers, booleans and lists of them only)`);
+  if (!f && other)
+    throw new Error(
+      `${file}: column '${q.column}' has type ${other.type}, which diffskim cannot read (numbers, booleans and lists of them only)`,
+    );
   if (!f) {
-    const near = closest(q.column, schema.map((x) => x.name));
-    throw new Error(`${file}: no column '${q.column}'${near ? ` (closest: '${near}')` : ''}; columns: ${schema.map((x) => x.name).join(', ')}`);
+    const near = closest(
+      q.column,
+      schema.map((x) => x.name),
+    );
+    throw new Error(
+      `${file}: no column '${q.column}'${near ? ` (closest: '${near}')` : ''}; columns: ${schema.map((x) => x.name).join(', ')}`,
+    );
   }
-  if ((q.fn === 'count' || q.fn === 'first') && !f.list) throw new Error(`${file}: ${q.text}: column '${q.column}' is ${describeField(f)}, not a list`);
+  if ((q.fn === 'count' || q.fn === 'first') && !f.list)
+    throw new Error(`${file}: ${q.text}: column '${q.column}' is ${describeField(f)}, not a list`);
   if (q.fn === 'abs' && f.list) {
     throw new Error(`${file}: ${q.text}: column '${q.column}' is a list; use ${listQuantities(q.column)}`);
   }
@@ -46,7 +54,13 @@ export function selectAs(sql: string, name: string): string {
 }
 
 /** SQL select item and batch field for a projected column or derived quantity. */
-export function projectionItem(schema: Schema, name: string, file: string, unsupported: ColumnType[] = [], columnSql = sqlIdent): { sql: string; field: Field } {
+export function projectionItem(
+  schema: Schema,
+  name: string,
+  file: string,
+  unsupported: ColumnType[] = [],
+  columnSql = sqlIdent,
+): { sql: string; field: Field } {
   const q = quantityOf(schema, name);
   const f = fieldFor(schema, q, file, unsupported);
   const c = columnSql(f.name);
@@ -58,9 +72,15 @@ export function projectionItem(schema: Schema, name: string, file: string, unsup
       if (f.type === 'float32') return { sql: `abs(${c}) AS ${sqlIdent(q.text)}`, field: { ...f, name: q.text } };
       return { sql: `${quantitySql(q, c)} AS ${sqlIdent(q.text)}`, field: { ...f, name: q.text, type: 'float64' } };
     case 'count':
-      return { sql: `${quantitySql(q, c)}::INTEGER AS ${sqlIdent(q.text)}`, field: { name: q.text, type: 'int32', list: false, nullable: f.nullable } };
+      return {
+        sql: `${quantitySql(q, c)}::INTEGER AS ${sqlIdent(q.text)}`,
+        field: { name: q.text, type: 'int32', list: false, nullable: f.nullable },
+      };
     case 'first':
       // An empty list has no leading entry: SQL gives NULL, which fails every cut like NaN.
-      return { sql: `${quantitySql(q, c)} AS ${sqlIdent(q.text)}`, field: { name: q.text, type: f.type, list: false, nullable: true } };
+      return {
+        sql: `${quantitySql(q, c)} AS ${sqlIdent(q.text)}`,
+        field: { name: q.text, type: f.type, list: false, nullable: true },
+      };
   }
 }

@@ -19,7 +19,10 @@ export interface CorruptChunk {
  * The first (row group, column) whose data DuckDB cannot decode, or null when every chunk
  * reads. A filter on file_row_number makes DuckDB read only the row group asked for.
  */
-async function locateCorruption(meta: ParquetFileMeta, columns = meta.schema.map((f) => f.name)): Promise<CorruptChunk | null> {
+async function locateCorruption(
+  meta: ParquetFileMeta,
+  columns = meta.schema.map((f) => f.name),
+): Promise<CorruptChunk | null> {
   const columnSql = columnSqlOf(meta);
   const read = async (group: ParquetFileMeta['rowGroups'][number], cols: string[]): Promise<string | null> => {
     // hash() forces every value to be decoded (count() may be answered from metadata).
@@ -49,10 +52,19 @@ async function locateCorruption(meta: ParquetFileMeta, columns = meta.schema.map
  * changed since its footer was read, says so; when a chunk does not decode on its own, it names
  * the row group and column; otherwise (e.g. a write error) it gives the cause.
  */
-export async function readError(meta: ParquetFileMeta, cause: unknown, what: string, columns?: string[]): Promise<Error> {
+export async function readError(
+  meta: ParquetFileMeta,
+  cause: unknown,
+  what: string,
+  columns?: string[],
+): Promise<Error> {
   const change = await fileChange(meta);
   if (change) return change;
   const bad = await locateCorruption(meta, columns).catch(() => null);
-  if (bad) return new InputError('unreadable', `${meta.path}: ${what}: row group ${bad.rowGroup}, column '${bad.column}': corrupt or unreadable data: ${bad.message}`);
+  if (bad)
+    return new InputError(
+      'unreadable',
+      `${meta.path}: ${what}: row group ${bad.rowGroup}, column '${bad.column}': corrupt or unreadable data: ${bad.message}`,
+    );
   return new Error(`${meta.path}: ${what}: ${firstLine((cause as Error)?.message ?? String(cause))}`);
 }

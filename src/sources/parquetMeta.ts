@@ -61,10 +61,18 @@ export interface ParquetFileMeta {
 
 /** Footer of one Parquet file: schema, row groups and column statistics, read through DuckDB. */
 export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
-  const { size, mtimeMs, ino: inode } = await stat(path).catch((e: Error) => {
+  const {
+    size,
+    mtimeMs,
+    ino: inode,
+  } = await stat(path).catch((e: Error) => {
     throw new Error(`${path}: cannot open Parquet file: ${e.message}`);
   });
-  if (isTempFile(path)) throw new InputError('unreadable', `${path}: a temporary file of an unfinished or killed write, not an output; re-run the command that writes it`);
+  if (isTempFile(path))
+    throw new InputError(
+      'unreadable',
+      `${path}: a temporary file of an unfinished or killed write, not an output; re-run the command that writes it`,
+    );
   if (size === 0) throw new InputError('unreadable', `${path}: file is empty (0 bytes), not a Parquet file`);
   // Only the queries' failures are the file's: DuckDB failing to start says so itself.
   return withConnection(async (con) => {
@@ -79,7 +87,10 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       const seen = new Set<string>();
       for (const { name, fieldTwins } of top) {
         if (seen.has(name)) {
-          throw new InputError('unreadable', `${path}: two columns named '${name}'; a reader cannot tell them apart, rename one`);
+          throw new InputError(
+            'unreadable',
+            `${path}: two columns named '${name}'; a reader cannot tell them apart, rename one`,
+          );
         }
         seen.add(name);
         // (Top-level twins keep their names: duckdbNames. A struct is read and skimmed whole by DuckDB.)
@@ -95,7 +106,9 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       const duckName = (i: number) => String(described[i].column_name);
       const duckdbNames = new Map(top.flatMap((c, i) => (c.name === duckName(i) ? [] : [[c.name, duckName(i)]])));
       // The columns' types as objects, to walk the structs' fields (a second bind of the file: only when it has structs).
-      const types = described.some((r) => isStructType(String(r.column_type))) ? await columnTypes(con, `SELECT * FROM read_parquet(${f})`) : [];
+      const types = described.some((r) => isStructType(String(r.column_type)))
+        ? await columnTypes(con, `SELECT * FROM read_parquet(${f})`)
+        : [];
       const schema: Schema = [];
       const unsupported: ParquetFileMeta['unsupported'] = [];
       const leaves: StructLeaf[] = [];
@@ -117,11 +130,17 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       // Refused, so that a field's name tells it from a column (structOf).
       for (const s of unsupported.filter((u) => isStructType(u.type))) {
         const clash = columns.find((c) => c.startsWith(`${s.name}.`));
-        if (clash) throw new FileError(`${path}: column '${clash}' is named like a field of the struct column '${s.name}', whose fields diffskim reads as '${s.name}.<field>'; rename the column`);
+        if (clash)
+          throw new FileError(
+            `${path}: column '${clash}' is named like a field of the struct column '${s.name}', whose fields diffskim reads as '${s.name}.<field>'; rename the column`,
+          );
       }
       // Two leaves of one name ('a.b' and 'a' { 'b' }) would be read as one, its values either's.
       const twice = leaves.find((l, i) => leaves.findIndex((m) => m.field.name === l.field.name) !== i);
-      if (twice) throw new FileError(`${path}: two fields of the struct column '${twice.column}' would both be read as '${twice.field.name}' (a field name with a dot); rename one`);
+      if (twice)
+        throw new FileError(
+          `${path}: two fields of the struct column '${twice.column}' would both be read as '${twice.field.name}' (a field name with a dot); rename one`,
+        );
       const chunks = await queryRows(
         con,
         `SELECT row_group_id, row_group_num_rows, path_in_schema, total_compressed_size, total_uncompressed_size, num_values,
@@ -130,8 +149,17 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       );
       const codec = chunks.length ? String(chunks[0].compression).toLowerCase().replace('lz4_raw', 'lz4') : null;
       return {
-        path, bytes: size, mtimeMs, inode, codec,
-        schema, columns, duckdbNames, unsupported, leaves, unreadableLeaves,
+        path,
+        bytes: size,
+        mtimeMs,
+        inode,
+        codec,
+        schema,
+        columns,
+        duckdbNames,
+        unsupported,
+        leaves,
+        unreadableLeaves,
         ...rowGroupsOf(chunks, structChunks),
       };
     } catch (e) {
@@ -176,13 +204,17 @@ async function columnTypes(con: DuckDBConnection, sql: string): Promise<DuckDBTy
 }
 
 /** `structChunks`: per struct column, the readable leaf each of its column chunks holds (or null), in file order. */
-function rowGroupsOf(chunks: Record<string, unknown>[], structChunks: Map<string, (string | null)[]>): { rows: number; rowGroups: RowGroupMeta[] } {
+function rowGroupsOf(
+  chunks: Record<string, unknown>[],
+  structChunks: Map<string, (string | null)[]>,
+): { rows: number; rowGroups: RowGroupMeta[] } {
   const rowGroups: RowGroupMeta[] = [];
   const topOf = (c: Record<string, unknown>) => String(c.path_in_schema).split(', ')[0];
   // Every row group has a chunk per Parquet leaf; should a struct's not match its type's leaves
   // (a type DuckDB stores otherwise), its leaves get no statistics rather than another's.
   for (const [name, leaves] of structChunks)
-    if (chunks.filter((c) => Number(c.row_group_id) === 0 && topOf(c) === name).length !== leaves.length) structChunks.delete(name);
+    if (chunks.filter((c) => Number(c.row_group_id) === 0 && topOf(c) === name).length !== leaves.length)
+      structChunks.delete(name);
   let rows = 0;
   let seen = new Map<string, number>();
   for (const c of chunks) {
@@ -205,7 +237,14 @@ function rowGroupsOf(chunks: Record<string, unknown>[], structChunks: Map<string
     };
     const sum = g.columns[name];
     g.columns[name] = sum
-      ? { compressedBytes: sum.compressedBytes + leaf.compressedBytes, uncompressedBytes: sum.uncompressedBytes + leaf.uncompressedBytes, values: sum.values + leaf.values, min: null, max: null, nullCount: null }
+      ? {
+          compressedBytes: sum.compressedBytes + leaf.compressedBytes,
+          uncompressedBytes: sum.uncompressedBytes + leaf.uncompressedBytes,
+          values: sum.values + leaf.values,
+          min: null,
+          max: null,
+          nullCount: null,
+        }
       : leaf;
     const k = seen.get(name) ?? 0;
     seen.set(name, k + 1);
@@ -265,6 +304,7 @@ function topLevelColumns(rows: Record<string, unknown>[]): TopLevelColumn[] {
  */
 export function fileSchemaDifference(a: ParquetFileMeta, b: ParquetFileMeta): string | null {
   const own = (m: ParquetFileMeta) => ownFields(m.schema, m.unsupported);
-  const shared = (m: ParquetFileMeta, other: ParquetFileMeta) => m.schema.filter((f) => structOf(m.unsupported, f.name) && other.schema.some((g) => g.name === f.name));
+  const shared = (m: ParquetFileMeta, other: ParquetFileMeta) =>
+    m.schema.filter((f) => structOf(m.unsupported, f.name) && other.schema.some((g) => g.name === f.name));
   return schemaDifference(own(a), own(b)) ?? schemaDifference(shared(a, b), shared(b, a));
 }

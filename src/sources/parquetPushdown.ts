@@ -56,7 +56,9 @@ export function planPushDown(files: ParquetFileMeta[], cuts: HardCut[], columnsR
       for (const [name, c] of Object.entries(g.columns)) {
         if (leaves.has(name)) continue;
         stats.bytesTotal += c.compressedBytes;
-        const readLeaves = (leavesOf.get(name) ?? []).filter((l) => read.has(l)).reduce((s, l) => s + (g.columns[l]?.compressedBytes ?? 0), 0);
+        const readLeaves = (leavesOf.get(name) ?? [])
+          .filter((l) => read.has(l))
+          .reduce((s, l) => s + (g.columns[l]?.compressedBytes ?? 0), 0);
         if (skipped || !read.has(name)) stats.bytesNeverRead += c.compressedBytes - (skipped ? 0 : readLeaves);
       }
     }

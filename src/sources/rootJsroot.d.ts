@@ -16,5 +16,9 @@ declare module 'jsroot/tree' {
     Terminate(ok: boolean): void;
     Abort(): void;
   }
-  export function treeProcess(tree: unknown, selector: TSelector, args?: { firstentry?: number; numentries?: number }): Promise<TSelector>;
+  export function treeProcess(
+    tree: unknown,
+    selector: TSelector,
+    args?: { firstentry?: number; numentries?: number },
+  ): Promise<TSelector>;
 }

@@ -21,8 +21,11 @@ export function planColumns(tree: RootTree, names: string[]): ColumnPlan[] {
     const q = quantityIn(tree, name);
     const branch = requireBranch(tree, q.column);
     if ((q.fn === 'count' || q.fn === 'first') && !branch.list)
-      throw new Error(`${tree.path}: ${q.text}: branch '${branch.name}' is not a list (it has one ${branch.type} per event)`);
-    if (q.fn === 'abs' && branch.list) throw new Error(`${tree.path}: ${q.text}: branch '${branch.name}' is a list; use first() or count()`);
+      throw new Error(
+        `${tree.path}: ${q.text}: branch '${branch.name}' is not a list (it has one ${branch.type} per event)`,
+      );
+    if (q.fn === 'abs' && branch.list)
+      throw new Error(`${tree.path}: ${q.text}: branch '${branch.name}' is a list; use first() or count()`);
     const field: Field =
       q.fn === 'value'
         ? { name: q.text, type: branch.type, list: branch.list, nullable: false }
@@ -207,7 +210,8 @@ export async function readTree(tree: RootTree, plans: ColumnPlan[], opts: ReadTr
   selector.ShowProgress = () => (failure ? 'break' : undefined);
   // jsroot cannot propagate an exception thrown here, so remember it and stop instead.
   const checkEntry = (entry: number) => {
-    if (entry !== firstRow + row) throw new Error(`${tree.path}: jsroot delivered entry ${entry}, expected ${firstRow + row}`);
+    if (entry !== firstRow + row)
+      throw new Error(`${tree.path}: jsroot delivered entry ${entry}, expected ${firstRow + row}`);
   };
   selector.Process = function (this: { tgtobj: Record<string, unknown> }, entry: number) {
     if (failure) return;
@@ -229,7 +233,7 @@ export async function readTree(tree: RootTree, plans: ColumnPlan[], opts: ReadTr
       try {
         checkEntry(entry);
         const n = this.tgtarr[readNames[0]].length;
-        for (let done = 0; done < n; ) {
+        for (let done = 0; done < n;) {
           const k = Math.min(n - done, rows - row);
           for (const b of builders) b.pushRun!(this.tgtarr, done, k, row);
           row += k;
@@ -253,5 +257,8 @@ export async function readTree(tree: RootTree, plans: ColumnPlan[], opts: ReadTr
   if (row > 0) emit();
   // jsroot ends a pass quietly when a basket cannot be read or unpacked.
   if (seen !== end - start)
-    throw new InputError('unreadable', `${tree.path}: tree '${tree.name}': read stopped after entry ${start + seen} of ${tree.entries} (a basket of branches ${readNames.join(', ')} could not be read)`);
+    throw new InputError(
+      'unreadable',
+      `${tree.path}: tree '${tree.name}': read stopped after entry ${start + seen} of ${tree.entries} (a basket of branches ${readNames.join(', ')} could not be read)`,
+    );
 }

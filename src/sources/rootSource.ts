@@ -82,7 +82,8 @@ export function rootSource(paths: string[], opts: RootSourceOptions = {}): Event
       const cuts = options.where ?? [];
       const batchRows = options.batchRows ?? DEFAULT_ROOT_BATCH_ROWS;
       return fromPull(async function* () {
-        if (!Number.isInteger(batchRows) || batchRows <= 0) throw new Error(`batchRows must be a positive integer, got ${batchRows}`);
+        if (!Number.isInteger(batchRows) || batchRows <= 0)
+          throw new Error(`batchRows must be a positive integer, got ${batchRows}`);
         let schema: Schema | undefined;
         for (const path of paths) {
           const tree = await openRootTree(path, opts.tree);
@@ -111,7 +112,12 @@ export function rootSource(paths: string[], opts: RootSourceOptions = {}): Event
  * that straddles two ranges is read and unpacked twice, so by default a range spans at least
  * RANGE_ENTRIES entries and ten of the largest baskets read (at most ~10% read twice).
  */
-async function* rangeBatches(tree: RootTree, plans: ColumnPlan[], batchRows: number, rangeEntries?: number): AsyncGenerator<EventBatch> {
+async function* rangeBatches(
+  tree: RootTree,
+  plans: ColumnPlan[],
+  batchRows: number,
+  rangeEntries?: number,
+): AsyncGenerator<EventBatch> {
   const baskets = branchesToRead(plans).map((name) => largestBasketEntries(tree.branches.get(name)!.jsroot));
   const entries = rangeEntries ?? Math.max(RANGE_ENTRIES, 10 * Math.max(...baskets));
   // A whole number of batches per range keeps every batch but a tree's last one full.

@@ -111,7 +111,8 @@ export async function openRootTree(path: string, treeName?: string): Promise<Roo
     const branches = new Map<string, RootBranch>();
     const unsupported = new Map<string, string>();
     const all = tree.fBranches ? allBranches(tree.fBranches.arr) : null;
-    if (!all) throw new InputError('unreadable', `${path}: cannot read tree '${name}': its list of branches did not decode`);
+    if (!all)
+      throw new InputError('unreadable', `${path}: cannot read tree '${name}': its list of branches did not decode`);
     const names = new Set(all.map((b) => b.fName));
     for (const b of all) {
       const r = describeBranch(b, names, treeRatio);
@@ -127,7 +128,9 @@ export async function openRootTree(path: string, treeName?: string): Promise<Roo
 
 /** A file system error naming the file; its code (ENOENT, EACCES, ...) is kept for the gRPC status. */
 function cannotOpen(path: string, e: unknown): Error {
-  return Object.assign(new Error(`${path}: cannot open ROOT file: ${(e as Error).message}`), { code: (e as NodeJS.ErrnoException).code });
+  return Object.assign(new Error(`${path}: cannot open ROOT file: ${(e as Error).message}`), {
+    code: (e as NodeJS.ErrnoException).code,
+  });
 }
 
 /**
@@ -148,13 +151,20 @@ function checkRootHeader(path: string, size: number): void {
   } catch (e) {
     throw cannotOpen(path, e);
   }
-  if (got < 4 || head.toString('latin1', 0, 4) !== 'root') throw new InputError('unreadable', `${path}: not a ROOT file (it does not start with 'root')`);
-  if (got < 16) throw new InputError('unreadable', `${path}: truncated ROOT file (${size} bytes, shorter than its header)`);
+  if (got < 4 || head.toString('latin1', 0, 4) !== 'root')
+    throw new InputError('unreadable', `${path}: not a ROOT file (it does not start with 'root')`);
+  if (got < 16)
+    throw new InputError('unreadable', `${path}: truncated ROOT file (${size} bytes, shorter than its header)`);
   // fVersion, fBEGIN, then fEND: 32 bits, or 64 bits in files written for large sizes.
   const large = head.readUInt32BE(4) >= 1_000_000;
-  if (large && got < 20) throw new InputError('unreadable', `${path}: truncated ROOT file (${size} bytes, shorter than its header)`);
+  if (large && got < 20)
+    throw new InputError('unreadable', `${path}: truncated ROOT file (${size} bytes, shorter than its header)`);
   const end = large ? Number(head.readBigUInt64BE(12)) : head.readUInt32BE(12);
-  if (size < end) throw new InputError('unreadable', `${path}: truncated ROOT file: ${size} bytes on disk, its header says ${end} (an incomplete copy, or a file its writer never closed)`);
+  if (size < end)
+    throw new InputError(
+      'unreadable',
+      `${path}: truncated ROOT file: ${size} bytes on disk, its header says ${end} (an incomplete copy, or a file its writer never closed)`,
+    );
 }
 
 /** The tree's own object; jsroot's error (a key that does not unzip) names neither file nor tree. */
@@ -184,10 +194,15 @@ export function chooseTree(path: string, trees: string[], treeName?: string): st
     // No tree is also what a damaged key list reads as: the file's problem, as a corrupt one's.
     if (trees.length === 0) throw new InputError('unreadable', `${path}: contains no TTree`);
     if (trees.includes('Events')) return 'Events';
-    throw new InputError('incompatible', `${path}: contains several trees (${trees.join(', ')}) and none is named Events; choose one with --tree (source.tree in a pipeline)`);
+    throw new InputError(
+      'incompatible',
+      `${path}: contains several trees (${trees.join(', ')}) and none is named Events; choose one with --tree (source.tree in a pipeline)`,
+    );
   }
   if (trees.includes(treeName)) return treeName;
-  const hint = trees.length ? `trees in the file: ${closestNames(treeName, trees).join(', ')}` : 'the file contains no TTree';
+  const hint = trees.length
+    ? `trees in the file: ${closestNames(treeName, trees).join(', ')}`
+    : 'the file contains no TTree';
   throw new Error(`${path}: no tree '${treeName}' (${hint})`);
 }
 
@@ -294,7 +309,8 @@ function describeBranch(b: JsrootBranch, names: Set<string>, treeRatio: number):
     const compressedBytes = branchCompressedBytes(b, treeRatio);
     return { name: b.fName, type: VECTOR_TYPES[vectorOf], list: true, compressedBytes, jsroot: b };
   }
-  if (b._typename !== 'TBranch') return `${b._typename}${b.fClassName ? ` of class ${b.fClassName}` : ''} (objects and STL collections are not supported)`;
+  if (b._typename !== 'TBranch')
+    return `${b._typename}${b.fClassName ? ` of class ${b.fClassName}` : ''} (objects and STL collections are not supported)`;
   if (leaves.length !== 1) return `${leaves.length} leaves in one branch (leaf lists are not supported)`;
   const leaf = leaves[0];
   if (leaf._typename === 'TLeafC') return 'a string (TLeafC) branch (strings are not supported)';
@@ -327,7 +343,8 @@ function describeBranch(b: JsrootBranch, names: Set<string>, treeRatio: number):
 function branchCompressedBytes(b: JsrootBranch, treeRatio: number): number {
   let bytes = 0;
   for (let k = 0; k < b.fWriteBasket; k++) bytes += b.fBasketBytes[k];
-  for (const basket of b.fBaskets?.arr ?? []) if (basket) bytes += Math.ceil((basket.fLast - basket.fKeylen) * treeRatio);
+  for (const basket of b.fBaskets?.arr ?? [])
+    if (basket) bytes += Math.ceil((basket.fLast - basket.fKeylen) * treeRatio);
   return bytes;
 }
 

@@ -36,7 +36,8 @@ export function structOf(unsupported: ColumnType[] | undefined, name: string): C
 export function leafKept(unsupported: ColumnType[] | undefined, keep: string[]): string | null {
   for (const k of keep) {
     const s = structOf(unsupported, k);
-    if (s) return `cannot keep '${k}', a field of the struct column '${s.name}': a skim writes whole columns; keep '${s.name}' (which a skim without a score cut, run by DuckDB, writes as it is)`;
+    if (s)
+      return `cannot keep '${k}', a field of the struct column '${s.name}': a skim writes whole columns; keep '${s.name}' (which a skim without a score cut, run by DuckDB, writes as it is)`;
   }
   return null;
 }
@@ -48,7 +49,10 @@ export function ownFields(schema: Schema, unsupported: ColumnType[] | undefined)
 
 /** Compressed bytes of the columns `counted` accepts (all by default); a struct's fields are in the struct's bytes, counted once. */
 export function columnBytesOf(info: DatasetInfo, counted: (column: string) => boolean = () => true): number {
-  return Object.entries(info.columnBytes).reduce((s, [c, b]) => s + (counted(c) && !structOf(info.unsupported, c) ? b : 0), 0);
+  return Object.entries(info.columnBytes).reduce(
+    (s, [c, b]) => s + (counted(c) && !structOf(info.unsupported, c) ? b : 0),
+    0,
+  );
 }
 
 /** Columns and struct fields a source knows of but does not read, with their types (for errors naming them). */

@@ -32,7 +32,10 @@ const KEEP_OLDER = 1;
 /** The first non-finite number of the model, in words, or null when all are finite. */
 function nonFiniteWeight(model: SelectionModel): string | null {
   for (const [l, layer] of model.layers.entries()) {
-    for (const [name, values] of [['kernel', layer.kernel], ['bias', layer.bias]] as const) {
+    for (const [name, values] of [
+      ['kernel', layer.kernel],
+      ['bias', layer.bias],
+    ] as const) {
       const i = values.findIndex((v) => !Number.isFinite(v));
       if (i >= 0) return `layer ${l} ${name}[${i}] = ${values[i]}`;
     }
@@ -143,7 +146,10 @@ async function readState(folder: string): Promise<TrainState | undefined> {
     const tensors = new Map<string, Float32Array>();
     for (const t of json.tensors) {
       if ((t.offset + t.length) * 4 > bin.length) throw new Error(`${STATE_BIN} too short for '${t.name}'`);
-      tensors.set(t.name, Float32Array.from({ length: t.length }, (_, i) => bin.readFloatLE((t.offset + i) * 4)));
+      tensors.set(
+        t.name,
+        Float32Array.from({ length: t.length }, (_, i) => bin.readFloatLE((t.offset + i) * 4)),
+      );
     }
     return { ...json, tensors };
   } catch (e) {
@@ -157,10 +163,12 @@ async function readState(folder: string): Promise<TrainState | undefined> {
  * model until this run saves one.
  */
 export async function clearCheckpoints(dir: string): Promise<void> {
-  for (const name of await readdir(dir).catch(() => [] as string[])) if (name === LATEST || /^step-\d+-/.test(name)) await rm(join(dir, name), { recursive: true, force: true });
+  for (const name of await readdir(dir).catch(() => [] as string[]))
+    if (name === LATEST || /^step-\d+-/.test(name)) await rm(join(dir, name), { recursive: true, force: true });
 }
 
 async function pruneOlder(dir: string, newest: string): Promise<void> {
   const folders = (await readdir(dir)).filter((n) => /^step-\d+-[0-9a-z]+$/.test(n) && n !== newest).sort();
-  for (const old of folders.slice(0, Math.max(0, folders.length - KEEP_OLDER))) await rm(join(dir, old), { recursive: true, force: true });
+  for (const old of folders.slice(0, Math.max(0, folders.length - KEEP_OLDER)))
+    await rm(join(dir, old), { recursive: true, force: true });
 }

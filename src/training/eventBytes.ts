@@ -40,11 +40,13 @@ export function eventBytesModel(info: DatasetInfo, columns?: string[]): EventByt
   const lists: EventBytesModel['lists'] = [];
   for (const name of names) {
     const f = info.schema.find((x) => x.name === name);
-    if (!f && !info.unsupported?.some((u) => u.name === name)) throw new Error(`size term: column '${name}' is not in the dataset`);
+    if (!f && !info.unsupported?.some((u) => u.name === name))
+      throw new Error(`size term: column '${name}' is not in the dataset`);
     const bytes = info.columnBytes[name] ?? 0;
     bytesIn += bytes;
     if (!f?.list) fixed += info.rows > 0 ? bytes / info.rows : 0;
-    else if ((info.columnValues[name] ?? 0) > 0) lists.push({ column: name, bytesPerEntry: bytes / info.columnValues[name] });
+    else if ((info.columnValues[name] ?? 0) > 0)
+      lists.push({ column: name, bytesPerEntry: bytes / info.columnValues[name] });
   }
   return { fixed, lists, bytesIn };
 }

@@ -5,7 +5,13 @@ import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
 export function batchLocation(batch: EventBatch): string {
   const o = batch.origin;
   if (!o) return 'input batch';
-  return [o.file, o.rowGroup !== undefined ? `row group ${o.rowGroup}` : null, o.firstRow !== undefined ? `batch from row ${o.firstRow}` : null].filter(Boolean).join(', ');
+  return [
+    o.file,
+    o.rowGroup !== undefined ? `row group ${o.rowGroup}` : null,
+    o.firstRow !== undefined ? `batch from row ${o.firstRow}` : null,
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 /**

@@ -20,7 +20,14 @@ export function memoryDataset(batches: EventBatch[]): { source: EventSource; inf
     }
   }
   const bytes = Object.values(columnBytes).reduce((a, b) => a + b, 0);
-  const info: DatasetInfo = { files: [{ path: 'memory', bytes, rows, rowGroups: batches.length }], schema: batches[0].schema, rows, bytesOnDisk: bytes, columnBytes, columnValues };
+  const info: DatasetInfo = {
+    files: [{ path: 'memory', bytes, rows, rowGroups: batches.length }],
+    schema: batches[0].schema,
+    rows,
+    bytesOnDisk: bytes,
+    columnBytes,
+    columnValues,
+  };
   // Pushed-down cuts are applied, as a source must; the projection is not (every column is there).
   const read = (where: HardCut[] = []) => (where.length ? from(batches).pipe(hardCut(where)) : from(batches));
   return { source: { describe: async () => info, batches: (options = {}) => read(options.where) }, info };

@@ -26,7 +26,8 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
   const label = Float32Array.from(eventLabels(batch, layout.label));
   const w = eventWeights(batch, layout.weight);
   const fullWeight = new Float64Array(n);
-  for (let i = 0; i < n; i++) fullWeight[i] = (w ? w[i] : 1) * (label[i] ? layout.classFactor.signal : layout.classFactor.background);
+  for (let i = 0; i < n; i++)
+    fullWeight[i] = (w ? w[i] : 1) * (label[i] ? layout.classFactor.signal : layout.classFactor.background);
 
   const valid = new Uint8Array(n).fill(1);
   const edges = hasCuts(model) ? cutEdges(model.cuts) : [];
@@ -71,7 +72,20 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
     else sumBackgroundWeight += fullWeight[i];
     sumBytes += bytes[i];
   }
-  return { n, features, cutValues, label, weight, fullWeight, keptBytes, bytes, sumWeight, sumSignalWeight, sumBackgroundWeight, sumBytes };
+  return {
+    n,
+    features,
+    cutValues,
+    label,
+    weight,
+    fullWeight,
+    keptBytes,
+    bytes,
+    sumWeight,
+    sumSignalWeight,
+    sumBackgroundWeight,
+    sumBytes,
+  };
 }
 
 export interface BatchTensors {

@@ -36,7 +36,10 @@ class QuantitySampler {
   private readonly reservoir: Float64Array;
   private filled = 0;
 
-  constructor(capacity: number, private readonly random: () => number) {
+  constructor(
+    capacity: number,
+    private readonly random: () => number,
+  ) {
     this.reservoir = new Float64Array(capacity);
   }
 

@@ -92,7 +92,10 @@ export function trainingTensors(model: TfSelectionModel, optimizer: tf.AdamOptim
   out.set('adam/beta1^t', copy(adam.accBeta1));
   out.set('adam/beta2^t', copy(adam.accBeta2));
   // Each moment is saved under the position of its parameter (Adam names it '<variable>/m').
-  for (const [kind, moments] of [['m', adam.accumulatedFirstMoment], ['v', adam.accumulatedSecondMoment]] as const) {
+  for (const [kind, moments] of [
+    ['m', adam.accumulatedFirstMoment],
+    ['v', adam.accumulatedSecondMoment],
+  ] as const) {
     for (const m of moments) {
       const param = variables.findIndex((v) => m.originalName === `${v.name}/${kind}`);
       out.set(`adam/${kind}/${param}`, copy(m.variable));

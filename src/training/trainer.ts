@@ -136,7 +136,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const chosen = await trainingBackend(args.backend ?? 'auto', widestLayer);
   const backend = chosen.name;
   const cutConfigs = hasCuts({ kind }) ? p.cuts : [];
-  if (kind === 'cuts' && cutConfigs.length === 0) throw new Error(`pipeline '${p.name}': model kind 'cuts' needs at least one cut`);
+  if (kind === 'cuts' && cutConfigs.length === 0)
+    throw new Error(`pipeline '${p.name}': model kind 'cuts' needs at least one cut`);
 
   checkTargetsApart(p.name, label, p.weight, features, cutConfigs);
   const settings = { pipeline: p, backend };
@@ -295,9 +296,13 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const warnings = vanishedCutWarnings(model, stats);
   if (chosen.note) warnings.push(chosen.note);
   if (signsWarning) warnings.push(signsWarning);
-  if (kind === 'mlp' && p.cuts.length > 0) warnings.push(`model kind 'mlp' learns no cuts: the ${p.cuts.length} cut(s) listed were left out`);
+  if (kind === 'mlp' && p.cuts.length > 0)
+    warnings.push(`model kind 'mlp' learns no cuts: the ${p.cuts.length} cut(s) listed were left out`);
   warnings.push(...checkpointWarnings);
-  if (skippedTotal > 0) warnings.push(`${skippedTotal} minibatch step(s) had a non-finite loss or gradient (or no weight) and were skipped`);
+  if (skippedTotal > 0)
+    warnings.push(
+      `${skippedTotal} minibatch step(s) had a non-finite loss or gradient (or no weight) and were skipped`,
+    );
   return {
     model,
     history,
@@ -340,7 +345,10 @@ function checkTargetsApart(
     ...features.map((text) => ({ text, role: 'feature', list: 'features' })),
     ...cuts.map((c) => ({ text: c.column, role: 'cut variable', list: 'cuts' })),
   ];
-  for (const [role, target] of [['label', label], ['weight', weight]] as const) {
+  for (const [role, target] of [
+    ['label', label],
+    ['weight', weight],
+  ] as const) {
     if (!target) continue;
     const column = parseQuantity(target).column;
     const same = inputs.find((i) => parseQuantity(i.text).column === column);
@@ -361,7 +369,14 @@ function projection(quantities: string[]): string[] {
 }
 
 function initialCut(c: CutConfig, s: QuantityStats, std: number): CutSpec {
-  const base = { column: c.column, op: c.op, form: c.form, slope: c.slope ?? DEFAULT_SLOPE_PER_STD / std, mean: s.mean, std };
+  const base = {
+    column: c.column,
+    op: c.op,
+    form: c.form,
+    slope: c.slope ?? DEFAULT_SLOPE_PER_STD / std,
+    mean: s.mean,
+    std,
+  };
   if (c.op === '>') return { ...base, value: c.init ?? quantile(s, OPEN_QUANTILE) };
   if (c.op === '<') return { ...base, value: c.init ?? quantile(s, 1 - OPEN_QUANTILE) };
   return { ...base, low: c.initLow ?? quantile(s, OPEN_QUANTILE), high: c.initHigh ?? quantile(s, 1 - OPEN_QUANTILE) };
@@ -370,7 +385,8 @@ function initialCut(c: CutConfig, s: QuantityStats, std: number): CutSpec {
 /** Class weights that give signal and background equal total weight (when asked, for bce/mse). */
 function classFactor(p: TrainingSettings, stats: DataStats, settings: LossSettings): BatchLayout['classFactor'] {
   const { signalWeight: s, backgroundWeight: b } = stats;
-  if (!p.training.balanceClasses || isSignificance(settings.kind) || s <= 0 || b <= 0) return { signal: 1, background: 1 };
+  if (!p.training.balanceClasses || isSignificance(settings.kind) || s <= 0 || b <= 0)
+    return { signal: 1, background: 1 };
   return { signal: (s + b) / (2 * s), background: (s + b) / (2 * b) };
 }
 
@@ -384,7 +400,12 @@ interface Validation {
 }
 
 /** Loss terms, AUC and kept fractions on a stream of batches, from the model's weights in JS. */
-export async function validate(model: SelectionModel, layout: BatchLayout, settings: LossSettings, batches: Observable<EventBatch>): Promise<Validation> {
+export async function validate(
+  model: SelectionModel,
+  layout: BatchLayout,
+  settings: LossSettings,
+  batches: Observable<EventBatch>,
+): Promise<Validation> {
   const loss = new LossAccumulator(settings);
   const auc = new AucAccumulator();
   await forEachBatch(batches, (batch) => {

@@ -3,7 +3,11 @@
  * After a failure no further call starts, and once the running ones settle the failure of the
  * earliest item is thrown, so that the error does not depend on timing.
  */
-export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   const failures = new Map<number, unknown>();
   let next = 0;

@@ -120,7 +120,10 @@ describe('layers of src/', () => {
     const found = ['skim/a.ts', 'b/b.ts', 'skim/c.ts', 'skim/d.ts', 'skim/e.ts'];
     expect(importsOf(join(SRC, 'skim/f.ts'), text)).toEqual(found);
     const pairs = (text: string) => text.split(' ').map((p) => ({ from: p[0], to: p[1] }));
-    expect(circles(graphOf(pairs('ab bc ca cd de ed')))).toEqual([['d', 'e'], ['a', 'b', 'c']]);
+    expect(circles(graphOf(pairs('ab bc ca cd de ed')))).toEqual([
+      ['d', 'e'],
+      ['a', 'b', 'c'],
+    ]);
     expect(circles(graphOf(pairs('ab ac bc')))).toEqual([]);
   });
 });

@@ -73,7 +73,10 @@ describe('Ctrl-C during diffskim run, then --resume', () => {
     expect(r.out).toContain('\x1b[?7l');
     expect(r.out.lastIndexOf('\x1b[?7h')).toBeGreaterThan(r.out.lastIndexOf('\x1b[?7l'));
     // eslint-disable-next-line no-control-regex
-    const lines = r.out.replace(/\x1b(\[[0-9;?]*[A-Za-z]|[78])/g, '').split(/\r?\n|\r/).filter((l) => l.trim());
+    const lines = r.out
+      .replace(/\x1b(\[[0-9;?]*[A-Za-z]|[78])/g, '')
+      .split(/\r?\n|\r/)
+      .filter((l) => l.trim());
     expect(lines[lines.length - 1]).toMatch(
       new RegExp(
         '^diffskim: stopped by SIGINT in training epoch \\d of 8 \\(the checkpoint after epoch \\d is kept\\): ' +

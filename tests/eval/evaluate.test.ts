@@ -40,11 +40,28 @@ beforeAll(async () => {
   await writeParquet(files[0], toyEvents(3000, 1));
   await writeParquet(files[1], toyEvents(2500, 2));
   const list = files.map((f) => `'${f}'`).join(', ');
-  const read = await sql(`SELECT x, y, label, weight FROM read_parquet([${list}], filename = true, file_row_number = true) ORDER BY filename, file_row_number`);
+  const read = await sql(
+    `SELECT x, y, label, weight FROM read_parquet([${list}], filename = true, file_row_number = true) ORDER BY filename, file_row_number`,
+  );
   const col = (k: string) => read.map((r) => Number(r[k]));
   const [x, y] = [Float64Array.from(col('x')), Float32Array.from(col('y'))];
-  rows = { x, y, label: Uint8Array.from(col('label')), weight: Float32Array.from(col('weight')), score: scoreBatch(model, makeBatch({ x, y }, { x: 'float64', y: 'float32' })), mlp: mlpScore(model, makeBatch({ x, y }, { x: 'float64', y: 'float32' })) };
-  labelled = await evaluateModel({ source: parquetSource(files), model, cuts: CUTS, label: 'label', weight: 'weight', friend: join(dir, 'friend.parquet'), quiet: true });
+  rows = {
+    x,
+    y,
+    label: Uint8Array.from(col('label')),
+    weight: Float32Array.from(col('weight')),
+    score: scoreBatch(model, makeBatch({ x, y }, { x: 'float64', y: 'float32' })),
+    mlp: mlpScore(model, makeBatch({ x, y }, { x: 'float64', y: 'float32' })),
+  };
+  labelled = await evaluateModel({
+    source: parquetSource(files),
+    model,
+    cuts: CUTS,
+    label: 'label',
+    weight: 'weight',
+    friend: join(dir, 'friend.parquet'),
+    quiet: true,
+  });
 });
 
 afterAll(() => cleanup?.());
@@ -129,12 +146,17 @@ describe('evaluateModel on a labelled dataset', () => {
 
   it('writes a friend file whose rows are scoreBatch of the same rows, with event index and pass flag', async () => {
     expect(labelled.friend?.rows).toBe(5500);
-    const friend = await sql(`SELECT event, score, passes FROM read_parquet('${join(dir, 'friend.parquet')}') ORDER BY event`);
+    const friend = await sql(
+      `SELECT event, score, passes FROM read_parquet('${join(dir, 'friend.parquet')}') ORDER BY event`,
+    );
     expect(friend.map((r) => Number(r.event))).toEqual(Array.from({ length: 5500 }, (_, i) => i));
     const scores = Float32Array.from(friend.map((r) => Number(r.score)));
     expect(scores).toEqual(rows.score);
     const passes = friend.map((r) => r.passes === true);
-    const expected = Array.from({ length: 5500 }, (_, i) => rows.x[i] > 0.5 && rows.y[i] > -1 && rows.y[i] < 4 && rows.mlp[i] > 0.3);
+    const expected = Array.from(
+      { length: 5500 },
+      (_, i) => rows.x[i] > 0.5 && rows.y[i] > -1 && rows.y[i] < 4 && rows.mlp[i] > 0.3,
+    );
     expect(passes).toEqual(expected);
   });
 
@@ -224,12 +246,16 @@ describe('evaluateModel on an unlabelled dataset', () => {
     // Flat columns cost the same for every event: kept bytes share = kept events share.
     expect(e.savedCuts.keptBytesFraction).toBeCloseTo(e.savedCuts.keptFraction, 12);
     const list = files.map((f) => `'${f}'`).join(', ');
-    const [{ bytes }] = await sql(`SELECT sum(total_compressed_size) AS bytes FROM parquet_metadata([${list}]) WHERE path_in_schema IN ('x', 'y')`);
+    const [{ bytes }] = await sql(
+      `SELECT sum(total_compressed_size) AS bytes FROM parquet_metadata([${list}]) WHERE path_in_schema IN ('x', 'y')`,
+    );
     expect(e.savedCuts.bytesKeptEstimate).toBeCloseTo(Number(bytes) * e.savedCuts.keptFraction, 6);
     const [{ all }] = await sql(`SELECT sum(total_compressed_size) AS all FROM parquet_metadata([${list}])`);
     expect(e.savedCuts.bytesSavedByColumns).toBe(Number(all) - Number(bytes));
     expect(e.savedCuts.bytesSavedEstimate).toBe(e.savedCuts.bytesIn - e.savedCuts.bytesKeptEstimate);
-    await expect(evaluateModel({ source: parquetSource(files), model, keep: ['x', 'nope'], quiet: true })).rejects.toThrow(/column 'nope' \(in --keep\) is not in the input/);
+    await expect(
+      evaluateModel({ source: parquetSource(files), model, keep: ['x', 'nope'], quiet: true }),
+    ).rejects.toThrow(/column 'nope' \(in --keep\) is not in the input/);
   });
 
   it('with one class only, the other class has no efficiency (not 0) and there is no AUC', async () => {
@@ -244,15 +270,17 @@ describe('evaluateModel on an unlabelled dataset', () => {
 
   it('a null event weight is an error naming the file and row group, not a silent n/a AUC', async () => {
     const file = join(dir, 'nullweight.parquet');
-    await sql(`COPY (SELECT * REPLACE (CASE WHEN x > 2.5 AND x < 2.51 THEN NULL ELSE weight END AS weight) FROM '${files[0]}') TO '${file}' (FORMAT parquet)`);
-    await expect(evaluateModel({ source: parquetSource([file]), model, label: 'label', weight: 'weight', quiet: true })).rejects.toThrow(
-      new RegExp(`${file}, row group 0, batch from row \\d+: event weight 'weight' is NaN`),
+    await sql(
+      `COPY (SELECT * REPLACE (CASE WHEN x > 2.5 AND x < 2.51 THEN NULL ELSE weight END AS weight) FROM '${files[0]}') TO '${file}' (FORMAT parquet)`,
     );
+    await expect(
+      evaluateModel({ source: parquetSource([file]), model, label: 'label', weight: 'weight', quiet: true }),
+    ).rejects.toThrow(new RegExp(`${file}, row group 0, batch from row \\d+: event weight 'weight' is NaN`));
   });
 
   it('names a missing column and where it was asked for', async () => {
-    await expect(evaluateModel({ source: parquetSource(files), model, label: 'truth', quiet: true, inputName: 'toy files' })).rejects.toThrow(
-      /toy files: column 'truth' \(--label\) is not in the input; it has: x, y, label, weight, hits/,
-    );
+    await expect(
+      evaluateModel({ source: parquetSource(files), model, label: 'truth', quiet: true, inputName: 'toy files' }),
+    ).rejects.toThrow(/toy files: column 'truth' \(--label\) is not in the input; it has: x, y, label, weight, hits/);
   });
 });

@@ -30,7 +30,12 @@ export function toyEvents(n: number, seed: number, batchRows = 700): EventBatch[
       offsets[i + 1] = offsets[i] + Math.floor(random() * (signal ? 8 : 3));
     }
     const hits = Float32Array.from({ length: offsets[m] }, () => random());
-    out.push(makeBatch({ x, y, label, weight, hits: { offsets, values: hits } }, { x: 'float64', y: 'float32', label: 'int32', weight: 'float32', hits: 'float32' }));
+    out.push(
+      makeBatch(
+        { x, y, label, weight, hits: { offsets, values: hits } },
+        { x: 'float64', y: 'float32', label: 'int32', weight: 'float32', hits: 'float32' },
+      ),
+    );
   }
   return out;
 }
@@ -70,7 +75,7 @@ export function exactAuc(score: ArrayLike<number>, isSignal: ArrayLike<number>, 
   let below = 0;
   let sum = 0;
   let [totalS, totalB] = [0, 0];
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     let [s, b] = [0, 0];
     while (j < order.length && score[order[j]] === score[order[i]]) {

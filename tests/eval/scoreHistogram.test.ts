@@ -66,8 +66,14 @@ describe('ScoreHistogram', () => {
     for (const target of [0.1, 0.5, 0.7, 0.9]) {
       const w = h.workingPoint(target)!;
       expect(w.threshold).toBeGreaterThan(0);
-      expect(w.signalEfficiency).toBeCloseTo(efficiency(1, (p) => p >= w.threshold), 12);
-      expect(w.backgroundEfficiency).toBeCloseTo(efficiency(0, (p) => p >= w.threshold), 12);
+      expect(w.signalEfficiency).toBeCloseTo(
+        efficiency(1, (p) => p >= w.threshold),
+        12,
+      );
+      expect(w.backgroundEfficiency).toBeCloseTo(
+        efficiency(0, (p) => p >= w.threshold),
+        12,
+      );
       expect(w.signalEfficiency).toBeGreaterThanOrEqual(target);
       // The tightest such threshold: the scores just above it (within 5 % in p / (1 - p)) keep less.
       expect(efficiency(1, (p) => p > w.threshold * 1.05)).toBeLessThan(target);

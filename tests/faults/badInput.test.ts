@@ -56,7 +56,9 @@ describe('bad Parquet input: a clear error naming the file (and row group/column
     const truncated = await variant('truncated', bytes.subarray(0, bytes.length - 200));
     const garbage = await variant('garbage', Buffer.from('PAR1 but not really a parquet file '.repeat(20)));
     const empty = await variant('empty', '');
-    expect(await skimFails([truncated], 'trunc')).toMatch(new RegExp(`^${truncated}: cannot read Parquet metadata \\(footer; corrupt or truncated file\\?\\)`));
+    expect(await skimFails([truncated], 'trunc')).toMatch(
+      new RegExp(`^${truncated}: cannot read Parquet metadata \\(footer; corrupt or truncated file\\?\\)`),
+    );
     expect(await skimFails([garbage], 'garbage')).toMatch(new RegExp(`^${garbage}: cannot read Parquet metadata`));
     expect(await skimFails([empty], 'empty')).toBe(`${empty}: file is empty (0 bytes), not a Parquet file`);
     // A bad file anywhere in the list stops the run before any file is written.
@@ -65,7 +67,9 @@ describe('bad Parquet input: a clear error naming the file (and row group/column
 
   it('a corrupt data page: the skim and the batch reader name the row group and the column', async () => {
     // Zero the first page header of column 'met' in row group 1, found from the footer.
-    const [chunk] = await sql(`SELECT data_page_offset AS o FROM parquet_metadata('${good}') WHERE row_group_id = 1 AND path_in_schema = 'met'`);
+    const [chunk] = await sql(
+      `SELECT data_page_offset AS o FROM parquet_metadata('${good}') WHERE row_group_id = 1 AND path_in_schema = 'met'`,
+    );
     const bytes = Buffer.from(await readFile(good));
     bytes.fill(0, Number(chunk.o), Number(chunk.o) + 16);
     const bad = await variant('badpage', bytes);
@@ -76,25 +80,34 @@ describe('bad Parquet input: a clear error naming the file (and row group/column
     const out = join(dir, 'out-page-stream');
     const score = { fn: (b: { length: number }) => new Float32Array(b.length).fill(1), threshold: 0 };
     await expect(runSkim({ inputs: [bad], cuts: { cuts: [], score: null }, outDir: out, score })).rejects.toThrow(
-      new RegExp(`^${out}/badpage.skim.parquet: not written, the stream of batches failed: ${bad}: .*row group 1, column 'met': corrupt or unreadable data`),
+      new RegExp(
+        `^${out}/badpage.skim.parquet: not written, the stream of batches failed: ${bad}: .*row group 1, column 'met': corrupt or unreadable data`,
+      ),
     );
     expect(await readdir(out)).toEqual([]);
   });
 
-  it('a damaged page where DuckDB\'s streaming read stops without an error is still an error, not a short read', async () => {
+  it("a damaged page where DuckDB's streaming read stops without an error is still an error, not a short read", async () => {
     // The seed toy as diffskim writes it; a few bytes of column 'y' in row group 3 overwritten
     // (this damage made DuckDB end the stream early without an error).
     const toy = join(dir, 'toy.parquet');
-    await lastValueFrom(from(toyBatches({ kind: 'toy2d', eventsPerClass: 40_000 })).pipe(parquetSink(toy, { rowGroupRows: 16_384 })));
-    const [chunk] = await sql(`SELECT data_page_offset AS o FROM parquet_metadata('${toy}') WHERE row_group_id = 3 AND path_in_schema = 'y'`);
+    await lastValueFrom(
+      from(toyBatches({ kind: 'toy2d', eventsPerClass: 40_000 })).pipe(parquetSink(toy, { rowGroupRows: 16_384 })),
+    );
+    const [chunk] = await sql(
+      `SELECT data_page_offset AS o FROM parquet_metadata('${toy}') WHERE row_group_id = 3 AND path_in_schema = 'y'`,
+    );
     const bytes = Buffer.from(await readFile(toy));
     bytes.fill(0xa7, Number(chunk.o) + 2, Number(chunk.o) + 32);
     const bad = await variant('scribbled', bytes);
     const expected = new RegExp(`${bad}: .*row group 3, column 'y': corrupt or unreadable data`);
-    for (const where of [[], [{ column: 'x', op: '>' as const, value: -3 }]]) await expect(lastValueFrom(parquetSource([bad]).batches({ where }))).rejects.toThrow(expected);
+    for (const where of [[], [{ column: 'x', op: '>' as const, value: -3 }]])
+      await expect(lastValueFrom(parquetSource([bad]).batches({ where }))).rejects.toThrow(expected);
     const out = join(dir, 'out-scribbled');
     const score = { fn: (b: { length: number }) => new Float32Array(b.length).fill(1), threshold: 0 };
-    await expect(runSkim({ inputs: [bad], cuts: { cuts: [], score: null }, outDir: out, score })).rejects.toThrow(expected);
+    await expect(runSkim({ inputs: [bad], cuts: { cuts: [], score: null }, outDir: out, score })).rejects.toThrow(
+      expected,
+    );
     expect(await readdir(out)).toEqual([]);
   });
 
@@ -105,7 +118,9 @@ describe('bad Parquet input: a clear error naming the file (and row group/column
       s.next(makeBatch({ x: Float64Array.from([4, 5]) }, { x: 'float64' }));
       setTimeout(() => s.error(new Error('source died')), 5);
     });
-    await expect(lastValueFrom(failing.pipe(parquetSink(out)))).rejects.toThrow(`${out}: not written, the stream of batches failed: source died`);
+    await expect(lastValueFrom(failing.pipe(parquetSink(out)))).rejects.toThrow(
+      `${out}: not written, the stream of batches failed: source died`,
+    );
     expect((await readdir(dir)).filter((n) => n.startsWith('sink-fail'))).toEqual([]);
   });
 
@@ -128,11 +143,17 @@ describe('bad Parquet input: a clear error naming the file (and row group/column
     );
     expect(await skimFails([good], 'keep', cuts, ['id', 'metx'])).toMatch(/no column 'metx'/);
     const drift = join(dir, 'drift.parquet');
-    await sql(`COPY (SELECT i::INTEGER AS id, (i % 60)::FLOAT AS met, 0.5::DOUBLE AS s, 'x' AS tag FROM range(100) t(i)) TO '${drift}' (FORMAT parquet)`);
-    expect(await skimFails([good, drift], 'drift')).toBe(`schemas differ between ${good} and ${drift}: column 'met' is met: float64? in one and met: float32? in the other`);
+    await sql(
+      `COPY (SELECT i::INTEGER AS id, (i % 60)::FLOAT AS met, 0.5::DOUBLE AS s, 'x' AS tag FROM range(100) t(i)) TO '${drift}' (FORMAT parquet)`,
+    );
+    expect(await skimFails([good, drift], 'drift')).toBe(
+      `schemas differ between ${good} and ${drift}: column 'met' is met: float64? in one and met: float32? in the other`,
+    );
     const fewer = join(dir, 'fewer.parquet');
     await sql(`COPY (SELECT i::INTEGER AS id FROM range(100) t(i)) TO '${fewer}' (FORMAT parquet)`);
-    expect(await skimFails([good, fewer], 'fewer')).toMatch(/schemas differ between .*good\.parquet and .*fewer\.parquet: column 'met' is missing/);
+    expect(await skimFails([good, fewer], 'fewer')).toMatch(
+      /schemas differ between .*good\.parquet and .*fewer\.parquet: column 'met' is missing/,
+    );
   });
 
   it('cuts.json with an unknown key or a malformed cut, and a pipeline file with a wrong key', async () => {
@@ -142,14 +163,20 @@ describe('bad Parquet input: a clear error naming the file (and row group/column
     await writeFile(p, '{"cuts": [');
     await expect(readCutsFile(p)).rejects.toThrow(new RegExp(`^${p}: cannot read cuts file`));
     const yaml = ['name: x', 'source:', '  kind: parquet', '  paths: [a.parquet]', '  pahts: [b.parquet]'].join('\n');
-    expect(() => parsePipeline(yaml, 'p.yaml')).toThrow(/^p\.yaml:5: unknown key 'source.pahts' \(did you mean 'paths'\?\)/);
+    expect(() => parsePipeline(yaml, 'p.yaml')).toThrow(
+      /^p\.yaml:5: unknown key 'source.pahts' \(did you mean 'paths'\?\)/,
+    );
   });
 });
 
 describe('NaN, null and ±Inf in cut columns', () => {
   // Policy: NaN and null fail every cut (counted as cut); ±Inf are numbers: +Inf > c passes, -Inf fails.
   const expectedIds = async () =>
-    (await sql(`SELECT id FROM read_parquet('${good}') WHERE met IS NOT NULL AND NOT isnan(met) AND met > 30 ORDER BY id`)).map((r) => Number(r.id));
+    (
+      await sql(
+        `SELECT id FROM read_parquet('${good}') WHERE met IS NOT NULL AND NOT isnan(met) AND met > 30 ORDER BY id`,
+      )
+    ).map((r) => Number(r.id));
 
   it('the in-engine skim and the streaming skim keep the same events, and count the rest as cut', async () => {
     const want = await expectedIds();
@@ -158,7 +185,13 @@ describe('NaN, null and ±Inf in cut columns', () => {
     for (let i = 0; i < 6000; i++) if (i % 11 && i % 13 && (i % 17 === 0 || (i % 19 && i % 60 > 30))) byHand.push(i);
     expect(want).toEqual(byHand);
     const copy = await runSkim({ inputs: [good], cuts, outDir: join(dir, 'nan-copy') });
-    const stream = await runSkim({ inputs: [good], cuts, outDir: join(dir, 'nan-stream'), keep: ['id', 'met', 's'], score: { fn: (b) => new Float32Array(b.length).fill(1), threshold: 0.5 } });
+    const stream = await runSkim({
+      inputs: [good],
+      cuts,
+      outDir: join(dir, 'nan-stream'),
+      keep: ['id', 'met', 's'],
+      score: { fn: (b) => new Float32Array(b.length).fill(1), threshold: 0.5 },
+    });
     for (const r of [copy, stream]) {
       const ids = (await sql(`SELECT id FROM read_parquet('${r.skimFiles[0]}') ORDER BY id`)).map((x) => Number(x.id));
       expect(ids).toEqual(want);
@@ -167,7 +200,15 @@ describe('NaN, null and ±Inf in cut columns', () => {
   });
 
   it('NN inputs: NaN is taken at the mean; ±Inf may give a NaN score, which fails the score cut and is counted as cut', () => {
-    const model = createModel({ kind: 'mlp', features: ['a'], inputMean: [0.5], inputStd: [2], hidden: [4, 3], cuts: [], seed: 3 });
+    const model = createModel({
+      kind: 'mlp',
+      features: ['a'],
+      inputMean: [0.5],
+      inputStd: [2],
+      hidden: [4, 3],
+      cuts: [],
+      seed: 3,
+    });
     const a = Float64Array.from([NaN, 0.5, Infinity, -Infinity, 1, NaN]);
     const batch = makeBatch({ a }, { a: 'float64' });
     const s = mlpScore(model, batch);
@@ -176,7 +217,11 @@ describe('NaN, null and ±Inf in cut columns', () => {
     expect(Number.isFinite(s[4])).toBe(true);
     const counts = newCounts();
     let kept = 0;
-    hardCut([], { fn: (b) => mlpScore(model, b), threshold: -1 }, counts)(from([batch])).subscribe((b) => (kept += b.length));
+    hardCut(
+      [],
+      { fn: (b) => mlpScore(model, b), threshold: -1 },
+      counts,
+    )(from([batch])).subscribe((b) => (kept += b.length));
     // With threshold -1 every finite score passes: only NaN scores (from ±Inf inputs) are cut.
     const nanScores = Array.from(s).filter(Number.isNaN).length;
     expect(kept).toBe(6 - nanScores);
@@ -191,9 +236,17 @@ describe('accounting', () => {
     const r = await runSkim({ inputs: [good, copy], cuts, outDir: join(dir, 'acct') });
     const [rows] = await sql(`SELECT count(*) AS n FROM read_parquet(['${good}', '${copy}'])`);
     const [kept] = await sql(`SELECT count(*) AS n FROM read_parquet(['${r.skimFiles.join("','")}'])`);
-    expect([r.eventsIn, r.eventsKept, r.eventsCut]).toEqual([Number(rows.n), Number(kept.n), Number(rows.n) - Number(kept.n)]);
+    expect([r.eventsIn, r.eventsKept, r.eventsCut]).toEqual([
+      Number(rows.n),
+      Number(kept.n),
+      Number(rows.n) - Number(kept.n),
+    ]);
     const sizes = await sql(`SELECT sum(size)::BIGINT AS b FROM read_blob(['${good}', '${copy}'])`);
     const outSizes = await sql(`SELECT sum(size)::BIGINT AS b FROM read_blob(['${r.skimFiles.join("','")}'])`);
-    expect([r.bytesIn, r.bytesOut, r.bytesSaved]).toEqual([Number(sizes[0].b), Number(outSizes[0].b), Number(sizes[0].b) - Number(outSizes[0].b)]);
+    expect([r.bytesIn, r.bytesOut, r.bytesSaved]).toEqual([
+      Number(sizes[0].b),
+      Number(outSizes[0].b),
+      Number(sizes[0].b) - Number(outSizes[0].b),
+    ]);
   });
 });

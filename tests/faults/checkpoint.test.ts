@@ -12,18 +12,25 @@ let cleanup: () => Promise<void>;
 beforeAll(async () => ({ dir, cleanup } = await tempDir()));
 afterAll(() => cleanup());
 
-const weights = (m: ReturnType<typeof modelOfStep>) => [...m.layers.flatMap((l) => [...l.kernel, ...l.bias]), m.cuts[0].value];
+const weights = (m: ReturnType<typeof modelOfStep>) => [
+  ...m.layers.flatMap((l) => [...l.kernel, ...l.bias]),
+  m.cuts[0].value,
+];
 
 describe('training checkpoints', () => {
   it('save then load gives the same model; a NaN/Inf loss or weight is never saved', async () => {
     const ck = join(dir, 'plain');
     expect(await loadCheckpoint(ck)).toBeNull();
     expect(await saveCheckpoint(ck, modelOfStep(1), { epoch: 0, step: 1, loss: 0.5 })).toBeNull();
-    expect(await saveCheckpoint(ck, modelOfStep(2), { epoch: 0, step: 2, loss: NaN })).toMatch(/loss is NaN at step 2: checkpoint not saved/);
+    expect(await saveCheckpoint(ck, modelOfStep(2), { epoch: 0, step: 2, loss: NaN })).toMatch(
+      /loss is NaN at step 2: checkpoint not saved/,
+    );
     expect(await saveCheckpoint(ck, modelOfStep(2), { epoch: 0, step: 2, loss: Infinity })).toMatch(/loss is Infinity/);
     const poisoned = modelOfStep(3);
     poisoned.layers[1].kernel[7] = NaN;
-    expect(await saveCheckpoint(ck, poisoned, { epoch: 0, step: 3, loss: 0.1 })).toBe('layer 1 kernel[7] = NaN at step 3: checkpoint not saved');
+    expect(await saveCheckpoint(ck, poisoned, { epoch: 0, step: 3, loss: 0.1 })).toBe(
+      'layer 1 kernel[7] = NaN at step 3: checkpoint not saved',
+    );
     const cut = modelOfStep(4);
     cut.cuts[0].value = -Infinity;
     expect(await saveCheckpoint(ck, cut, { epoch: 0, step: 4, loss: 0.1 })).toMatch(/cut on a: value = -Infinity/);
@@ -38,7 +45,11 @@ describe('training checkpoints', () => {
 
   it('kill -9 while checkpoints are being written leaves a loadable, finite, complete latest checkpoint', async () => {
     const ck = join(dir, 'killed');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/checkpointLoop.ts'), ck], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'fixtures/checkpointLoop.ts'), ck],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const exited = new Promise<void>((r) => child.on('exit', () => r()));
     let saved = 0;
     await new Promise<void>((resolve) =>

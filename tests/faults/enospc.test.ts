@@ -30,13 +30,18 @@ const mounted = (() => {
 
 let input: string;
 let inputHash: string;
-const hash = async (p: string) => createHash('sha256').update(await readFile(p)).digest('hex');
+const hash = async (p: string) =>
+  createHash('sha256')
+    .update(await readFile(p))
+    .digest('hex');
 const noCuts = { cuts: [], score: null };
 
 beforeAll(async () => {
   // ~3 MB of incompressible doubles: far more than the 1 MiB disk.
   input = join(base, 'big.parquet');
-  await sql(`COPY (SELECT i::BIGINT AS id, hash(i)::DOUBLE AS x, hash(i + 1)::DOUBLE AS y FROM range(150000) t(i)) TO '${input}' (FORMAT parquet, COMPRESSION uncompressed)`);
+  await sql(
+    `COPY (SELECT i::BIGINT AS id, hash(i)::DOUBLE AS x, hash(i + 1)::DOUBLE AS y FROM range(150000) t(i)) TO '${input}' (FORMAT parquet, COMPRESSION uncompressed)`,
+  );
   inputHash = await hash(input);
 });
 afterAll(() => {
@@ -51,7 +56,9 @@ describe.skipIf(noTmpfs)('disk full (ENOSPC) on a 1 MiB tmpfs', () => {
     const out = join(disk, 'copy');
     const e = await runSkim({ inputs: [input], cuts: noCuts, outDir: out }).catch((x: Error) => x);
     expect(e).toBeInstanceOf(Error);
-    expect((e as Error).message).toMatch(new RegExp(`^${input}: skim to ${join(out, 'big.skim.parquet')}: .*(No space left on device|ENOSPC)`));
+    expect((e as Error).message).toMatch(
+      new RegExp(`^${input}: skim to ${join(out, 'big.skim.parquet')}: .*(No space left on device|ENOSPC)`),
+    );
     expect(await readdir(out)).toEqual([]);
     expect(await hash(input)).toBe(inputHash);
   });
@@ -61,7 +68,9 @@ describe.skipIf(noTmpfs)('disk full (ENOSPC) on a 1 MiB tmpfs', () => {
     const score = { fn: (b: { length: number }) => new Float32Array(b.length).fill(1), threshold: 0 };
     const e = await runSkim({ inputs: [input], cuts: noCuts, outDir: out, score }).catch((x: Error) => x);
     expect(e).toBeInstanceOf(Error);
-    expect((e as Error).message).toMatch(new RegExp(`^${join(out, 'big.skim.parquet')}: cannot write Parquet: .*(ENOSPC|no space left)`, 'i'));
+    expect((e as Error).message).toMatch(
+      new RegExp(`^${join(out, 'big.skim.parquet')}: cannot write Parquet: .*(ENOSPC|no space left)`, 'i'),
+    );
     expect(await readdir(out)).toEqual([]);
     expect(await hash(input)).toBe(inputHash);
   });
@@ -79,7 +88,12 @@ describe.skipIf(noTmpfs)('disk full (ENOSPC) on a 1 MiB tmpfs', () => {
     try {
       const spec = {
         $schema: VEGA_LITE_SCHEMA,
-        data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+        data: {
+          values: [
+            { x: 0, y: 0 },
+            { x: 1, y: 1 },
+          ],
+        },
         mark: 'line' as const,
         encoding: { x: { field: 'x' }, y: { field: 'y' } },
       };

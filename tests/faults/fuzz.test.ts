@@ -58,8 +58,11 @@ describe('fuzzing the reader and the skim with corrupted Parquet files', () => {
     // zstd pages of the list column) makes DuckDB 1.5.6 crash with SIGSEGV in about one run in
     // eight, and hang once in a while (also with threads=1; usually it reports "Mismatch in
     // parquet read for column 2"). Reproduce: npx tsx scripts/fuzz-parquet.ts FILE 100 --cut x --seed 7
-    const known = (c: (typeof r.cases)[number]) => (c.verdict === 'crash' || c.verdict === 'hang') && c.file.endsWith('/case27.parquet');
-    expect(r.cases.filter((c) => FAILURES.includes(c.verdict) && !known(c)).map((c) => `${c.verdict}: ${c.detail}`)).toEqual([]);
+    const known = (c: (typeof r.cases)[number]) =>
+      (c.verdict === 'crash' || c.verdict === 'hang') && c.file.endsWith('/case27.parquet');
+    expect(
+      r.cases.filter((c) => FAILURES.includes(c.verdict) && !known(c)).map((c) => `${c.verdict}: ${c.detail}`),
+    ).toEqual([]);
     expect(r.counts.error).toBeGreaterThan(50);
     console.log(`fuzz (diffskim sink): 100 cases in ${r.seconds.toFixed(1)} s: ${JSON.stringify(r.counts)}`);
   }, 120_000);

@@ -26,14 +26,18 @@ let rows: number;
 
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
-  await sql(`COPY (SELECT i::BIGINT AS id, (i % 97)::DOUBLE AS met FROM range(200000) t(i)) TO '${join(dir, 'data.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE 20480)`);
+  await sql(
+    `COPY (SELECT i::BIGINT AS id, (i % 97)::DOUBLE AS met FROM range(200000) t(i)) TO '${join(dir, 'data.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE 20480)`,
+  );
   rows = 200_000;
 });
 afterAll(() => cleanup());
 
 /** Starts `diffskim serve` on a free port; resolves when it listens. */
 async function serve(): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(process.execPath, [BIN, '-q', 'serve', '--port', '0', '--data-root', dir, '--token', TOKEN], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, '-q', 'serve', '--port', '0', '--data-root', dir, '--token', TOKEN], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const port = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stderr! }).on('line', (line) => {
       const m = /listening on [^:]+:(\d+)/.exec(line);
@@ -45,7 +49,8 @@ async function serve(): Promise<{ child: ChildProcess; address: string }> {
 }
 
 /** A small HTTP/2 window (64 KiB) keeps the server from sending far ahead of the client. */
-const source = (address: string, token = TOKEN) => grpcSource(address, { paths: ['data.parquet'], token, windowBytes: 64 * 1024 });
+const source = (address: string, token = TOKEN) =>
+  grpcSource(address, { paths: ['data.parquet'], token, windowBytes: 64 * 1024 });
 
 /** The source in small batches, with a hook on each batch received (to inject a fault mid-stream). */
 function withHook(inner: EventSource, onBatch: (n: number) => void): EventSource {
@@ -86,7 +91,13 @@ describe('gRPC faults (real diffskim serve process)', () => {
     meta.set('authorization', `Bearer ${TOKEN}`);
     const raw = (bytes: Buffer) =>
       new Promise<grpc.status>((resolve) => {
-        const call = client.makeServerStreamRequest('/diffskim.v1.DiffSkim/StreamBatches', (b: Buffer) => b, (b: Buffer) => b, bytes, meta);
+        const call = client.makeServerStreamRequest(
+          '/diffskim.v1.DiffSkim/StreamBatches',
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          bytes,
+          meta,
+        );
         call.on('data', () => undefined);
         call.on('error', (e: grpc.ServiceError) => resolve(e.code));
         call.on('end', () => resolve(grpc.status.OK));
@@ -103,7 +114,11 @@ describe('gRPC faults (real diffskim serve process)', () => {
   it('a TLS certificate or key that is not PEM is named, and serve exits 1', async () => {
     const bad = join(dir, 'bad.pem');
     await writeFile(bad, 'not a certificate');
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-root', dir, '--tls-cert', bad, '--tls-key', bad], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'serve', '--port', '0', '--data-root', dir, '--tls-cert', bad, '--tls-key', bad],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let err = '';
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     const code = await new Promise((r) => child.on('exit', r));
@@ -117,9 +132,19 @@ describe('gRPC faults (real diffskim serve process)', () => {
     const src = withHook(source(victim.address), (n) => {
       if (n === 2) victim.child.kill('SIGKILL');
     });
-    const e = await skimStream({ source: src, inputs: [], name: 'remote', cuts: { cuts: [], score: null }, outDir: out }).catch((x: Error) => x);
+    const e = await skimStream({
+      source: src,
+      inputs: [],
+      name: 'remote',
+      cuts: { cuts: [], score: null },
+      outDir: out,
+    }).catch((x: Error) => x);
     expect(e).toBeInstanceOf(Error);
-    expect((e as Error).message).toMatch(new RegExp(`^${out}/remote.skim.parquet: not written, the stream of batches failed: gRPC StreamBatches on ${victim.address} failed \\((UNAVAILABLE|INTERNAL|CANCELLED)\\)`));
+    expect((e as Error).message).toMatch(
+      new RegExp(
+        `^${out}/remote.skim.parquet: not written, the stream of batches failed: gRPC StreamBatches on ${victim.address} failed \\((UNAVAILABLE|INTERNAL|CANCELLED)\\)`,
+      ),
+    );
     expect(await readdir(out)).toEqual([]);
   }, 30_000);
 });
@@ -136,14 +161,18 @@ describe('gRPC faults from a misbehaving server', () => {
         call.end();
       },
     });
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
     return { address: `127.0.0.1:${port}`, close: () => server.forceShutdown() };
   }
 
   it('a malformed message fails the source with an error naming the RPC', async () => {
     const s = await rawServer(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0x01]));
     try {
-      await expect(lastValueFrom(grpcSource(s.address, { paths: ['x'] }).batches())).rejects.toThrow(new RegExp(`gRPC StreamBatches on ${s.address} failed \\(INTERNAL\\)`));
+      await expect(lastValueFrom(grpcSource(s.address, { paths: ['x'] }).batches())).rejects.toThrow(
+        new RegExp(`gRPC StreamBatches on ${s.address} failed \\(INTERNAL\\)`),
+      );
     } finally {
       s.close();
     }
@@ -152,7 +181,9 @@ describe('gRPC faults from a misbehaving server', () => {
   it('an oversized message (above the 64 MiB limit) fails with RESOURCE_EXHAUSTED', async () => {
     const s = await rawServer(Buffer.alloc(65 * 1024 * 1024, 0x0a));
     try {
-      await expect(lastValueFrom(grpcSource(s.address, { paths: ['x'] }).batches())).rejects.toThrow(new RegExp(`gRPC StreamBatches on ${s.address} failed \\(RESOURCE_EXHAUSTED\\)`));
+      await expect(lastValueFrom(grpcSource(s.address, { paths: ['x'] }).batches())).rejects.toThrow(
+        new RegExp(`gRPC StreamBatches on ${s.address} failed \\(RESOURCE_EXHAUSTED\\)`),
+      );
     } finally {
       s.close();
     }

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { generateHep } from '../../scripts/gen-hep.js';
 
 export const BIN = join(import.meta.dirname, '../../bin/diffskim.mjs');
-export const CUTS = { cuts: [{ column: 'met', op: '>', value: 30 }, { column: 'lep1_pt', op: '>', value: 20 }], score: null };
+export const CUTS = {
+  cuts: [
+    { column: 'met', op: '>', value: 30 },
+    { column: 'lep1_pt', op: '>', value: 20 },
+  ],
+  score: null,
+};
 
 /** A fresh temp directory and its cleanup. */
 export async function tempDir(prefix = 'diffskim-faults-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
@@ -14,7 +20,12 @@ export async function tempDir(prefix = 'diffskim-faults-'): Promise<{ dir: strin
 }
 
 /** n HEP files of different sizes in dir/in (gen-hep, DuckDB SQL) and dir/cuts.json. */
-export async function makeInputs(dir: string, n: number, events: (i: number) => number, rowGroupRows = 10_000): Promise<{ inputs: string[]; cutsPath: string }> {
+export async function makeInputs(
+  dir: string,
+  n: number,
+  events: (i: number) => number,
+  rowGroupRows = 10_000,
+): Promise<{ inputs: string[]; cutsPath: string }> {
   await mkdir(join(dir, 'in'), { recursive: true });
   const inputs: string[] = [];
   for (let i = 0; i < n; i++) {

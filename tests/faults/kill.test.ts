@@ -31,7 +31,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * after maxMs). Returns the directory listing at the moment of the kill.
  */
 async function skimAndKill(out: string, ready: (names: string[]) => boolean, maxMs: number): Promise<string[]> {
-  const child = spawn('node', [BIN, '-q', 'skim', '--cuts', cutsPath, '--input', join(dir, 'in'), '--output', out], { stdio: 'ignore' });
+  const child = spawn('node', [BIN, '-q', 'skim', '--cuts', cutsPath, '--input', join(dir, 'in'), '--output', out], {
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
   const t0 = Date.now();
   let names: string[] = [];
@@ -61,17 +63,26 @@ describe('SIGTERM during a skim (a Kubernetes pod being deleted)', () => {
   it('stops at once with exit code 143, removes the file being written, keeps finished ones, and the same command resumes', async () => {
     const out = join(dir, 'sigterm');
     let stderr = '';
-    const child = spawn('node', [BIN, '-q', 'skim', '--cuts', cutsPath, '--input', join(dir, 'in'), '--output', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('node', [BIN, '-q', 'skim', '--cuts', cutsPath, '--input', join(dir, 'in'), '--output', out], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const t0 = Date.now();
-    while (Date.now() - t0 < 20_000 && child.exitCode === null && !(await readdir(out).catch(() => [])).some((n) => n.includes('.tmp-'))) await sleep(2);
+    while (
+      Date.now() - t0 < 20_000 &&
+      child.exitCode === null &&
+      !(await readdir(out).catch(() => [])).some((n) => n.includes('.tmp-'))
+    )
+      await sleep(2);
     child.kill('SIGTERM');
     expect(await exited).toBe(143);
     expect(stderr).toMatch(/stopped by SIGTERM: the file being written was removed/);
     expect((await readdir(out)).filter((n) => n.includes('.tmp-'))).toEqual([]);
     await completeOutputs(out);
-    const again = spawn('node', [BIN, '-q', 'skim', '--cuts', cutsPath, '--input', join(dir, 'in'), '--output', out], { stdio: 'ignore' });
+    const again = spawn('node', [BIN, '-q', 'skim', '--cuts', cutsPath, '--input', join(dir, 'in'), '--output', out], {
+      stdio: 'ignore',
+    });
     expect(await new Promise((r) => again.on('exit', r))).toBe(0);
     expect(await completeOutputs(out)).toHaveLength(inputs.length);
   });
@@ -85,8 +96,13 @@ describe('kill -9 during a skim, then the same command again', () => {
     const done = await completeOutputs(out);
     // Readers never take the temp file for an output: a directory input skips it, a named one is refused.
     expect((await expandInputs([out])).map((f) => f.path)).toEqual(done.map((n) => join(out, n)).sort());
-    const temp = join(out, atKill.find((n) => n.startsWith('f1.skim.parquet.tmp-'))!);
-    await expect(parquetSource([temp]).files()).rejects.toThrow(`${temp}: a temporary file of an unfinished or killed write, not an output`);
+    const temp = join(
+      out,
+      atKill.find((n) => n.startsWith('f1.skim.parquet.tmp-'))!,
+    );
+    await expect(parquetSource([temp]).files()).rejects.toThrow(
+      `${temp}: a temporary file of an unfinished or killed write, not an output`,
+    );
     expect(done.length).toBeLessThan(inputs.length);
     expect(await readdir(out)).not.toContain('report.json');
     const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8').catch(() => '{"entries": []}'));
@@ -99,7 +115,9 @@ describe('kill -9 during a skim, then the same command again', () => {
     // Killed mid-write: f0 was complete and recorded, so the re-run skips it.
     expect(atKill.filter((n) => n.startsWith('f1.skim.parquet.tmp-'))).toHaveLength(1);
     expect(manifest.entries.map((e: { output: string }) => e.output)).toEqual(['f0.skim.parquet']);
-    expect(again.stdout).toMatch(/resumed an interrupted run: 1 file\(s\) already complete, 1 stale temp file\(s\) removed/);
+    expect(again.stdout).toMatch(
+      /resumed an interrupted run: 1 file\(s\) already complete, 1 stale temp file\(s\) removed/,
+    );
 
     // Nothing stale is left: no temp files, no claims of the killed run; one skim file per input,
     // report.json and the manifest (which records the run the folder holds).
@@ -131,6 +149,8 @@ describe('kill -9 during a skim, then the same command again', () => {
     expect(r.tempFilesRemoved).toEqual([join(out, 'report.json.tmp-999999999')]);
     expect((await readdir(out)).sort()).toEqual(['f0.skim.parquet', 'manifest.json', `report.json.tmp-${process.pid}`]);
     // The manifest stays (it records the run the folder holds): a re-run skips f0.
-    expect((await skimWithResume({ inputs: [inputs[0]], cuts: structuredClone(CUTS) as never, outDir: out })).filesSkipped).toBe(1);
+    expect(
+      (await skimWithResume({ inputs: [inputs[0]], cuts: structuredClone(CUTS) as never, outDir: out })).filesSkipped,
+    ).toBe(1);
   });
 });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { concatBatches, makeBatch } from '../../src/batch/batch.js';
-import { decodeBatch, decodeSchema, encodeBatch, encodeSchema, packBits, splitForWire, unpackBits } from '../../src/sources/grpc/codec.js';
+import {
+  decodeBatch,
+  decodeSchema,
+  encodeBatch,
+  encodeSchema,
+  packBits,
+  splitForWire,
+  unpackBits,
+} from '../../src/sources/grpc/codec.js';
 import { services } from '../../src/sources/grpc/protos.js';
 import type { BatchChunkMsg, SchemaMsg } from '../../src/sources/grpc/messages.js';
 import { deserializeBatchChunk, serializeBatchChunk } from '../../src/sources/grpc/wire.js';
@@ -31,7 +39,13 @@ describe('codec', () => {
   it('writes Arrow layouts: packed bits LSB first, int32 offsets from 0, little-endian values', () => {
     expect(Array.from(packBits(Uint8Array.from([1, 0, 1, 1, 0, 0, 0, 0, 1])))).toEqual([0b00001101, 0b1]);
     expect(Array.from(unpackBits(Uint8Array.from([0b00001101, 0b1]), 9))).toEqual([1, 0, 1, 1, 0, 0, 0, 0, 1]);
-    const b = makeBatch({ v: Int32Array.from([1, -2]), l: { offsets: Int32Array.from([3, 4, 6]), values: Float32Array.from([9, 9, 9, 1.5, 2, 3]) } }, { v: 'int32', l: 'float32' });
+    const b = makeBatch(
+      {
+        v: Int32Array.from([1, -2]),
+        l: { offsets: Int32Array.from([3, 4, 6]), values: Float32Array.from([9, 9, 9, 1.5, 2, 3]) },
+      },
+      { v: 'int32', l: 'float32' },
+    );
     const [v, l] = encodeBatch(b).columns;
     expect(Array.from(v.values)).toEqual([1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff]);
     const dv = new DataView(l.offsets.buffer, l.offsets.byteOffset, l.offsets.byteLength);
@@ -95,8 +109,17 @@ describe('wire: hand-written BatchChunk bytes', () => {
   // Schema-only, batch-only, both, empty batch, no origin, negative and large origin numbers, a non-ASCII file name.
   const batch = testBatch(300, 7);
   const messages: [string, BatchChunkMsg][] = [
-    ['schema and batch', { schema: encodeSchema(batch.schema), batch: encodeBatch({ ...batch, origin: { file: 'mc/a.parquet', rowGroup: 3, firstRow: 2 ** 40 } }) }],
-    ['batch without origin numbers', { schema: null, batch: encodeBatch({ ...batch, origin: { file: 'Ünïcode/b.parquet' } }) }],
+    [
+      'schema and batch',
+      {
+        schema: encodeSchema(batch.schema),
+        batch: encodeBatch({ ...batch, origin: { file: 'mc/a.parquet', rowGroup: 3, firstRow: 2 ** 40 } }),
+      },
+    ],
+    [
+      'batch without origin numbers',
+      { schema: null, batch: encodeBatch({ ...batch, origin: { file: 'Ünïcode/b.parquet' } }) },
+    ],
     ['no origin', { schema: null, batch: encodeBatch(batch) }],
     ['schema only', { schema: encodeSchema(batch.schema), batch: null }],
     ['empty batch', { schema: null, batch: encodeBatch(testBatch(0, 1)) }],
@@ -133,7 +156,9 @@ describe('wire: hand-written BatchChunk bytes', () => {
   });
 
   it('refuses malformed bytes with a clear error', () => {
-    expect(() => read(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0x01]))).toThrow(/malformed BatchChunk: unsupported wire type 7/);
+    expect(() => read(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0x01]))).toThrow(
+      /malformed BatchChunk: unsupported wire type 7/,
+    );
     const good = ours(messages[0][1]);
     expect(() => read(good.subarray(0, good.byteLength - 3))).toThrow(/malformed BatchChunk/);
   });

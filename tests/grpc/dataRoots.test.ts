@@ -12,7 +12,9 @@ describe('DataRoots.scrub', () => {
   it('shows server paths relative to their root, also when one root name is the start of another', async () => {
     for (const d of ['hep', 'hep-mc']) mkdirSync(join(base, d));
     const roots = await DataRoots.open([join(base, 'hep'), join(base, 'hep-mc')]);
-    expect(roots.scrub(`${base}/hep-mc/ttbar/a.parquet: file is empty; ${base}/hep/b.parquet too; root ${base}/hep`)).toBe('ttbar/a.parquet: file is empty; b.parquet too; root .');
+    expect(
+      roots.scrub(`${base}/hep-mc/ttbar/a.parquet: file is empty; ${base}/hep/b.parquet too; root ${base}/hep`),
+    ).toBe('ttbar/a.parquet: file is empty; b.parquet too; root .');
   });
 });
 
@@ -20,7 +22,12 @@ describe('DataRoots.scrub', () => {
 function filesBelow(dir: string, ext: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && e.name.endsWith(ext))
-    .filter((e) => !relative(dir, join(e.parentPath, e.name)).split('/').some((s) => s.startsWith('.')))
+    .filter(
+      (e) =>
+        !relative(dir, join(e.parentPath, e.name))
+          .split('/')
+          .some((s) => s.startsWith('.')),
+    )
     .map((e) => join(e.parentPath, e.name))
     .sort();
 }
@@ -39,11 +46,23 @@ describe('DataRoots.resolveInputs: patterns expand only inside the roots', () =>
   symlinkSync(outside, join(root, 'out'));
   symlinkSync('/', join(root, 'up'));
   symlinkSync(join(root, 'mc'), join(root, 'mc', 'sub', 'back'));
-  const codeOf = (p: Promise<unknown>) => p.then(() => 'OK', (e: { code: number }) => grpc.status[e.code]);
+  const codeOf = (p: Promise<unknown>) =>
+    p.then(
+      () => 'OK',
+      (e: { code: number }) => grpc.status[e.code],
+    );
 
   it('a path through a link out of the roots gets one answer, whatever is behind the link', async () => {
     const roots = await DataRoots.open([root]);
-    for (const spec of ['out/pass*', 'out/zzqq*', 'out/pass.parquet', 'out/zzqq.parquet', 'out', 'up/etc/*', 'up/zzqq/*'])
+    for (const spec of [
+      'out/pass*',
+      'out/zzqq*',
+      'out/pass.parquet',
+      'out/zzqq.parquet',
+      'out',
+      'up/etc/*',
+      'up/zzqq/*',
+    ])
       expect([spec, await codeOf(roots.resolveInputs([spec]))]).toEqual([spec, 'PERMISSION_DENIED']);
   });
 

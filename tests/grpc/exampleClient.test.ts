@@ -27,10 +27,20 @@ afterAll(async () => {
 
 describe('examples/grpc-client.ts', () => {
   it('checks health, describes, streams with cuts on the server and runs a skim', async () => {
-    const args = ['--import', 'tsx', 'examples/grpc-client.ts', '--address', `127.0.0.1:${server.port}`, '--path', 'mc/a.parquet'];
+    const args = [
+      '--import',
+      'tsx',
+      'examples/grpc-client.ts',
+      '--address',
+      `127.0.0.1:${server.port}`,
+      '--path',
+      'mc/a.parquet',
+    ];
     const cuts = ['--columns', 'met,jet_pt', '--where', 'met>40', '--where', 'count(jet_pt)>1', '--skim-out', 'skims'];
     const { stdout } = await promisify(execFile)(process.execPath, [...args, ...cuts]);
-    const [{ n }] = await sql(`SELECT count(*)::INT AS n FROM '${join(base, 'mc', 'a.parquet')}' WHERE met > 40 AND len(jet_pt) > 1`);
+    const [{ n }] = await sql(
+      `SELECT count(*)::INT AS n FROM '${join(base, 'mc', 'a.parquet')}' WHERE met > 40 AND len(jet_pt) > 1`,
+    );
     expect(n).toBeGreaterThan(100);
     expect(stdout).toContain('health: SERVING');
     expect(stdout).toContain('dataset: 1 file(s), 3000 events');
@@ -43,19 +53,32 @@ describe('examples/grpc-client.ts', () => {
   it('takes a between cut, and answers a cut the server does not take, or a refused call, with one line and status 1', async () => {
     const run = (...extra: string[]) =>
       promisify(execFile)(process.execPath, [
-        ...['--import', 'tsx', 'examples/grpc-client.ts', '--address', `127.0.0.1:${server.port}`, '--path', 'mc/a.parquet'],
+        ...[
+          '--import',
+          'tsx',
+          'examples/grpc-client.ts',
+          '--address',
+          `127.0.0.1:${server.port}`,
+          '--path',
+          'mc/a.parquet',
+        ],
         ...extra,
       ]).then(
         ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
         (e: { code: number; stdout: string; stderr: string }) => e,
       );
     const between = await run('--columns', 'met', '--where', '20<met<40');
-    const [{ n }] = await sql(`SELECT count(*)::INT AS n FROM '${join(base, 'mc', 'a.parquet')}' WHERE met > 20 AND met < 40`);
+    const [{ n }] = await sql(
+      `SELECT count(*)::INT AS n FROM '${join(base, 'mc', 'a.parquet')}' WHERE met > 20 AND met < 40`,
+    );
     expect(between.stdout).toContain(`streamed ${n} events`);
     for (const [where, message] of [
       ['met>=20', /^grpc-client: --where 'met>=20': the server's cuts are strict, '>=' is not one of them/],
       ['met>twenty', /^grpc-client: --where 'met>twenty': 'twenty' is not a number/],
-      ['nope>1', /^grpc-client: gRPC StreamBatches on \S+ failed \(INVALID_ARGUMENT\): column 'nope' is not in mc\/a\.parquet/],
+      [
+        'nope>1',
+        /^grpc-client: gRPC StreamBatches on \S+ failed \(INVALID_ARGUMENT\): column 'nope' is not in mc\/a\.parquet/,
+      ],
     ] as const) {
       const { code, stderr } = await run('--where', where);
       expect(code).toBe(1);

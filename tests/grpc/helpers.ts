@@ -31,7 +31,10 @@ export function testBatch(n: number, seed: number, firstId = 0): EventBatch {
     for (let j = 0; j < k; j++) jets.push(Math.round(rnd() * 1000) / 8);
     offsets[i + 1] = jets.length;
   }
-  const b = makeBatch({ x, id, flag, y, jets: { offsets, values: Float32Array.from(jets) } }, { x: 'float64', id: 'int64', flag: 'bool', y: 'float32', jets: 'float32' });
+  const b = makeBatch(
+    { x, id, flag, y, jets: { offsets, values: Float32Array.from(jets) } },
+    { x: 'float64', id: 'int64', flag: 'bool', y: 'float32', jets: 'float32' },
+  );
   b.schema = b.schema.map((f) => (f.name === 'y' ? { ...f, nullable: true } : f));
   b.columns.y.validity = valid;
   return b;
@@ -39,7 +42,10 @@ export function testBatch(n: number, seed: number, firstId = 0): EventBatch {
 
 /** `count` batches of `rows` events each, with ids running on. */
 export function testBatches(count: number, rows: number): EventBatch[] {
-  return Array.from({ length: count }, (_, k) => ({ ...testBatch(rows, 100 + k, k * rows), origin: { file: '', firstRow: k * rows } }));
+  return Array.from({ length: count }, (_, k) => ({
+    ...testBatch(rows, 100 + k, k * rows),
+    origin: { file: '', firstRow: k * rows },
+  }));
 }
 
 /** Applies projection and cuts the way a real source must. */
@@ -72,7 +78,14 @@ export function memorySource(batches: EventBatch[], file: string, counters: Coun
   return {
     async describe(): Promise<DatasetInfo> {
       const rows = batches.reduce((s, b) => s + b.length, 0);
-      return { files: [{ path: file, bytes: 1, rows, rowGroups: batches.length }], schema: batches[0].schema, rows, bytesOnDisk: 1, columnBytes: {}, columnValues: {} };
+      return {
+        files: [{ path: file, bytes: 1, rows, rowGroups: batches.length }],
+        schema: batches[0].schema,
+        rows,
+        bytesOnDisk: 1,
+        columnBytes: {},
+        columnValues: {},
+      };
     },
     batches(read: ReadOptions = {}) {
       return fromPull(async function* () {
@@ -100,7 +113,12 @@ export function newCounters(): Counters {
  * Consumes a source like a slow asynchronous writer: batches queue up and are written one at a
  * time, `ms` each; with `demand`, the consumer holds it while its queue is not empty.
  */
-export function consumeSlowly(source: EventSource, ms: number, demand: Demand | undefined, onWritten: (b: EventBatch) => void): Promise<void> {
+export function consumeSlowly(
+  source: EventSource,
+  ms: number,
+  demand: Demand | undefined,
+  onWritten: (b: EventBatch) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const queue: EventBatch[] = [];
     let complete = false;
@@ -158,7 +176,8 @@ export function rowsOf(batches: EventBatch[]): unknown[][] {
         b.schema.map((f) => {
           const c = b.columns[f.name];
           if (c.validity && !c.validity[i]) return null;
-          if (c.kind === 'list') return Array.from(c.values.subarray(c.offsets[i], c.offsets[i + 1]) as ArrayLike<number>);
+          if (c.kind === 'list')
+            return Array.from(c.values.subarray(c.offsets[i], c.offsets[i + 1]) as ArrayLike<number>);
           const v = c.values[i];
           return typeof v === 'bigint' ? v.toString() : v;
         }),

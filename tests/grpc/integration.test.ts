@@ -49,14 +49,25 @@ beforeAll(async () => {
   root = join(base, 'data');
   mkdirSync(join(root, 'mc'), { recursive: true });
   duck = await DuckDBInstance.create(':memory:');
-  for (const [name, offset] of [['a', 0], ['b', 5000]] as const) {
+  for (const [name, offset] of [
+    ['a', 0],
+    ['b', 5000],
+  ] as const) {
     await sql(`COPY (SELECT (i + ${offset})::BIGINT * 3000000000 AS id, sin(i * 0.7) * 50 + 50 AS pt, cos(i * 1.3)::FLOAT * 2.5 AS eta,
       (i % 3 = 0) AS tight, CASE WHEN i % 11 = 0 THEN NULL ELSE (i % 97)::FLOAT END AS iso,
       [ (j * 7.5 + i % 13)::FLOAT FOR j IN range(i % 4) ] AS jet_pt
       FROM range(5000) t(i)) TO '${join(root, 'mc', `${name}.parquet`)}' (FORMAT parquet, ROW_GROUP_SIZE 1024)`);
   }
   const modelDir = join(base, 'model');
-  const model = createModel({ kind: 'cuts-x-mlp', features: ['pt', 'eta'], inputMean: [50, 0], inputStd: [30, 2], hidden: [4], cuts: [{ column: 'pt', op: '>', form: 'sigmoid', slope: 0.5, value: 20, mean: 50, std: 30 }], seed: 3 });
+  const model = createModel({
+    kind: 'cuts-x-mlp',
+    features: ['pt', 'eta'],
+    inputMean: [50, 0],
+    inputStd: [30, 2],
+    hidden: [4],
+    cuts: [{ column: 'pt', op: '>', form: 'sigmoid', slope: 0.5, value: 20, mean: 50, std: 30 }],
+    seed: 3,
+  });
   await saveModel(modelDir, model);
   server = await startServer({ dataRoots: [root], ...(await localServerOptions(modelDir)), defaultBatchRows: 1500 });
   address = `127.0.0.1:${server.port}`;
@@ -74,14 +85,25 @@ const WHERE: HardCut[] = [
 describe('gRPC over real Parquet files', () => {
   it('streams the same rows as reading the files locally, with projection and cuts', async () => {
     const files = [join(root, 'mc', 'a.parquet'), join(root, 'mc', 'b.parquet')];
-    const local = await lastValueFrom(parquetSource(files).batches({ columns: ['id', 'pt', 'tight', 'iso', 'jet_pt'], where: WHERE, batchRows: 1500 }).pipe(toArray()));
-    const remote = await lastValueFrom(grpcSource(address, { paths: ['mc'], columns: ['id', 'pt', 'tight', 'iso', 'jet_pt'], where: WHERE }).batches().pipe(toArray()));
+    const local = await lastValueFrom(
+      parquetSource(files)
+        .batches({ columns: ['id', 'pt', 'tight', 'iso', 'jet_pt'], where: WHERE, batchRows: 1500 })
+        .pipe(toArray()),
+    );
+    const remote = await lastValueFrom(
+      grpcSource(address, { paths: ['mc'], columns: ['id', 'pt', 'tight', 'iso', 'jet_pt'], where: WHERE })
+        .batches()
+        .pipe(toArray()),
+    );
     expect(rowsOf(remote)).toEqual(rowsOf(local));
     // Same batches, with origins relative to the data root.
-    const where = (bs: EventBatch[]) => bs.map((b) => [b.length, b.origin?.file.replace(`${root}/`, ''), b.origin?.rowGroup, b.origin?.firstRow]);
+    const where = (bs: EventBatch[]) =>
+      bs.map((b) => [b.length, b.origin?.file.replace(`${root}/`, ''), b.origin?.rowGroup, b.origin?.firstRow]);
     expect(where(remote)).toEqual(where(local));
     // Independent count from DuckDB SQL.
-    const [{ n }] = await sql(`SELECT count(*)::INT AS n FROM read_parquet('${root}/mc/*.parquet') WHERE pt > 30 AND len(jet_pt) > 0`);
+    const [{ n }] = await sql(
+      `SELECT count(*)::INT AS n FROM read_parquet('${root}/mc/*.parquet') WHERE pt > 30 AND len(jet_pt) > 0`,
+    );
     expect(remote.reduce((s, b) => s + b.length, 0)).toBe(n);
     expect(remote[0].origin?.file).toBe('mc/a.parquet');
 
@@ -98,8 +120,18 @@ describe('gRPC over real Parquet files', () => {
     await sql(`COPY (SELECT 1 AS x) TO '${join(root, 'trap', 'd*', 'secret.parquet')}' (FORMAT parquet)`);
     symlinkSync(join(base, 'outside'), join(root, 'trap', 'dz'));
     for (const path of ['trap/d[*]/secret.parquet', 'trap/d?/secret.parquet']) {
-      expect((await grpcSource(address, { paths: [path] }).describe()).files.map((f) => f.path)).toEqual(['trap/d*/secret.parquet']);
-      expect(rowsOf(await lastValueFrom(grpcSource(address, { paths: [path] }).batches().pipe(toArray())))).toEqual([[1]]);
+      expect((await grpcSource(address, { paths: [path] }).describe()).files.map((f) => f.path)).toEqual([
+        'trap/d*/secret.parquet',
+      ]);
+      expect(
+        rowsOf(
+          await lastValueFrom(
+            grpcSource(address, { paths: [path] })
+              .batches()
+              .pipe(toArray()),
+          ),
+        ),
+      ).toEqual([[1]]);
     }
     const skim = { inputs: ['trap/d[*]/secret.parquet'], cuts: [], outputDir: 'trap/skim' };
     const report = await unaryCall<SkimReportMsg>(address, {}, 'runSkim', skim);
@@ -117,7 +149,11 @@ describe('gRPC over real Parquet files', () => {
       const info = await grpcSource(address, { paths: [path] }).describe();
       expect(info.files.map((f) => f.path)).toEqual(['trap/r*/hzz.root']);
       expect(info.rows).toBe(hzz.rows);
-      const streamed = await lastValueFrom(grpcSource(address, { paths: [path], columns: ['NJet'] }).batches().pipe(toArray()));
+      const streamed = await lastValueFrom(
+        grpcSource(address, { paths: [path], columns: ['NJet'] })
+          .batches()
+          .pipe(toArray()),
+      );
       expect(streamed.reduce((n, b) => n + b.length, 0)).toBe(hzz.rows);
     }
   });
@@ -153,15 +189,20 @@ describe('gRPC over real Parquet files', () => {
   it('a client that cancels mid-stream leaves no file open on the server', async () => {
     // A file larger than what DuckDB decodes ahead (about 1 MB without the server's read-ahead).
     const big = join(root, 'big.parquet');
-    await sql(`COPY (SELECT i::BIGINT AS id, sin(i)::DOUBLE AS pt, cos(i)::DOUBLE AS eta FROM range(300000) t(i)) TO '${big}' (FORMAT parquet, ROW_GROUP_SIZE 10240)`);
+    await sql(
+      `COPY (SELECT i::BIGINT AS id, sin(i)::DOUBLE AS pt, cos(i)::DOUBLE AS eta FROM range(300000) t(i)) TO '${big}' (FORMAT parquet, ROW_GROUP_SIZE 10240)`,
+    );
     const small = await startServer({ dataRoots: [root], ...(await localServerOptions()), readAheadMB: 0 });
     try {
       for (let k = 0; k < 3; k++) {
-        const first = await firstValueFrom(grpcSource(`127.0.0.1:${small.port}`, { paths: ['big.parquet'] }).batches({ batchRows: 200 }));
+        const first = await firstValueFrom(
+          grpcSource(`127.0.0.1:${small.port}`, { paths: ['big.parquet'] }).batches({ batchRows: 200 }),
+        );
         expect(first.length).toBe(200);
       }
       const deadline = Date.now() + 5000;
-      while ((small.stats.active > 0 || openDescriptors(big) > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while ((small.stats.active > 0 || openDescriptors(big) > 0) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
       expect(small.stats.active).toBe(0);
       expect(openDescriptors(big)).toBeLessThanOrEqual(0);
     } finally {
@@ -170,28 +211,67 @@ describe('gRPC over real Parquet files', () => {
   });
 
   it('a cut on a column the files lack is INVALID_ARGUMENT naming it; the server keeps serving', async () => {
-    await expect(lastValueFrom(grpcSource(address, { paths: ['mc/a.parquet'], where: [{ column: 'ptx', op: '>', value: 1 }] }).batches())).rejects.toThrow(/INVALID_ARGUMENT.*'ptx'.*mc\/a\.parquet/);
-    const ok = await lastValueFrom(grpcSource(address, { paths: ['mc/a.parquet'], columns: ['pt'] }).batches().pipe(toArray()));
+    await expect(
+      lastValueFrom(
+        grpcSource(address, { paths: ['mc/a.parquet'], where: [{ column: 'ptx', op: '>', value: 1 }] }).batches(),
+      ),
+    ).rejects.toThrow(/INVALID_ARGUMENT.*'ptx'.*mc\/a\.parquet/);
+    const ok = await lastValueFrom(
+      grpcSource(address, { paths: ['mc/a.parquet'], columns: ['pt'] })
+        .batches()
+        .pipe(toArray()),
+    );
     expect(ok.reduce((s, b) => s + b.length, 0)).toBe(5000);
   });
 
   it("answers a client's mistakes with its status code, never INTERNAL or a server path", async () => {
-    const codeAndMessage = (p: Promise<unknown>) => p.then(() => 'OK', (e: Error) => e.message);
+    const codeAndMessage = (p: Promise<unknown>) =>
+      p.then(
+        () => 'OK',
+        (e: Error) => e.message,
+      );
     // Cuts and model inputs are one number per event: a bare list column is the client's mistake.
-    expect(await codeAndMessage(lastValueFrom(grpcSource(address, { paths: ['mc/a.parquet'], where: [{ column: 'jet_pt', op: '>', value: 1 }] }).batches()))).toMatch(/INVALID_ARGUMENT.*'jet_pt'.*is a list; use count\(jet_pt\)/);
-    const skim = (request: object) => codeAndMessage(unaryCall(address, {}, 'runSkim', { inputs: ['mc/a.parquet'], cuts: [], outputDir: 'skims/refused', ...request }));
-    expect(await skim({ cuts: [encodeCut({ column: 'jet_pt', op: '>', value: 1 })] })).toMatch(/INVALID_ARGUMENT.*is a list/);
-    expect(await skim({ scoreCut: true, scoreThreshold: NaN })).toMatch(/INVALID_ARGUMENT.*score_threshold must be a finite number/);
+    expect(
+      await codeAndMessage(
+        lastValueFrom(
+          grpcSource(address, { paths: ['mc/a.parquet'], where: [{ column: 'jet_pt', op: '>', value: 1 }] }).batches(),
+        ),
+      ),
+    ).toMatch(/INVALID_ARGUMENT.*'jet_pt'.*is a list; use count\(jet_pt\)/);
+    const skim = (request: object) =>
+      codeAndMessage(
+        unaryCall(address, {}, 'runSkim', {
+          inputs: ['mc/a.parquet'],
+          cuts: [],
+          outputDir: 'skims/refused',
+          ...request,
+        }),
+      );
+    expect(await skim({ cuts: [encodeCut({ column: 'jet_pt', op: '>', value: 1 })] })).toMatch(
+      /INVALID_ARGUMENT.*is a list/,
+    );
+    expect(await skim({ scoreCut: true, scoreThreshold: NaN })).toMatch(
+      /INVALID_ARGUMENT.*score_threshold must be a finite number/,
+    );
     expect(await skim({ codec: 'lzma' })).toMatch(/INVALID_ARGUMENT.*unknown codec 'lzma'/);
     expect(await skim({ outputDir: 'mc/a.parquet' })).toMatch(/INVALID_ARGUMENT.*is a file, not a directory/);
     // A struct's field is read like a column, but a skim writes whole columns: keep the struct.
-    await sql(`COPY (SELECT i::BIGINT AS id, {'pt': i::FLOAT} AS MET, [{'pt': 1.5::FLOAT, 'name': 'mu'}] AS Muon FROM range(10) t(i)) TO '${join(root, 'structs.parquet')}' (FORMAT parquet)`);
-    expect(await skim({ inputs: ['structs.parquet'], keep: ['id', 'MET.pt'] })).toMatch(/INVALID_ARGUMENT.*cannot keep 'MET\.pt', a field of the struct column 'MET'/);
+    await sql(
+      `COPY (SELECT i::BIGINT AS id, {'pt': i::FLOAT} AS MET, [{'pt': 1.5::FLOAT, 'name': 'mu'}] AS Muon FROM range(10) t(i)) TO '${join(root, 'structs.parquet')}' (FORMAT parquet)`,
+    );
+    expect(await skim({ inputs: ['structs.parquet'], keep: ['id', 'MET.pt'] })).toMatch(
+      /INVALID_ARGUMENT.*cannot keep 'MET\.pt', a field of the struct column 'MET'/,
+    );
     // A field diffskim cannot read is named with its type, as a string column is.
-    const stream = (request: object) => codeAndMessage(lastValueFrom(grpcSource(address, { paths: ['structs.parquet'], ...request }).batches()));
-    expect(await stream({ where: [{ column: 'count(Muon.name)', op: '>', value: 0 }] })).toMatch(/INVALID_ARGUMENT.*'Muon\.name'.*has type VARCHAR\[\], which diffskim does not stream/);
+    const stream = (request: object) =>
+      codeAndMessage(lastValueFrom(grpcSource(address, { paths: ['structs.parquet'], ...request }).batches()));
+    expect(await stream({ where: [{ column: 'count(Muon.name)', op: '>', value: 0 }] })).toMatch(
+      /INVALID_ARGUMENT.*'Muon\.name'.*has type VARCHAR\[\], which diffskim does not stream/,
+    );
     expect(await stream({ columns: ['Muon.name'] })).toMatch(/INVALID_ARGUMENT.*'Muon\.name'.*has type VARCHAR\[\]/);
-    expect(await skim({ inputs: ['structs.parquet'], cuts: [encodeCut({ column: 'first(Muon.name)', op: '>', value: 0 })] })).toMatch(/INVALID_ARGUMENT.*'Muon\.name'.*has type VARCHAR\[\]/);
+    expect(
+      await skim({ inputs: ['structs.parquet'], cuts: [encodeCut({ column: 'first(Muon.name)', op: '>', value: 0 })] }),
+    ).toMatch(/INVALID_ARGUMENT.*'Muon\.name'.*has type VARCHAR\[\]/);
     expect(existsSync(join(root, 'skims', 'refused'))).toBe(false); // refused before anything was created
     // A file that is not Parquet: DATA_LOSS, named relative to the data root.
     writeFileSync(join(root, 'junk.parquet'), 'not parquet at all, but long enough to have a footer');
@@ -210,11 +290,20 @@ describe('gRPC over real Parquet files', () => {
     const source = grpcSource(address, { paths: ['mc/a.parquet'], columns: ['id'] });
     const rows = (batchRows: number) => lastValueFrom(source.batches({ batchRows }).pipe(toArray()));
     expect((await rows(1 << 20)).map((b) => b.length)).toEqual([5000]);
-    await expect(rows(4294967295)).rejects.toThrow(/INVALID_ARGUMENT.*batch_rows 4294967295 is above the maximum, 1048576/);
+    await expect(rows(4294967295)).rejects.toThrow(
+      /INVALID_ARGUMENT.*batch_rows 4294967295 is above the maximum, 1048576/,
+    );
     const { client, metadata } = connect(address);
     const messages = await new Promise<BatchChunkMsg[]>((resolve, reject) => {
       const got: BatchChunkMsg[] = [];
-      const call = client.streamBatches({ paths: ['mc/a.parquet'], columns: ['id', 'abs(eta)'], where: [encodeCut({ column: 'pt', op: '>', value: 1e9 })] }, metadata());
+      const call = client.streamBatches(
+        {
+          paths: ['mc/a.parquet'],
+          columns: ['id', 'abs(eta)'],
+          where: [encodeCut({ column: 'pt', op: '>', value: 1e9 })],
+        },
+        metadata(),
+      );
       call.on('data', (m: BatchChunkMsg) => got.push(m));
       call.on('end', () => resolve(got));
       call.on('error', reject);
@@ -229,9 +318,22 @@ describe('gRPC over real Parquet files', () => {
   });
 
   it('RunSkim stops when its deadline passes and leaves no skim file behind', async () => {
-    await sql(`COPY (SELECT i::BIGINT AS id, sin(i)::DOUBLE AS pt, cos(i)::DOUBLE AS eta FROM range(3000000) t(i)) TO '${join(root, 'slow.parquet')}' (FORMAT parquet)`);
+    await sql(
+      `COPY (SELECT i::BIGINT AS id, sin(i)::DOUBLE AS pt, cos(i)::DOUBLE AS eta FROM range(3000000) t(i)) TO '${join(root, 'slow.parquet')}' (FORMAT parquet)`,
+    );
     const out = join(root, 'skims', 'late');
-    const late = unaryCall(address, {}, 'runSkim', { inputs: ['slow.parquet'], cuts: [encodeCut({ column: 'pt', op: '>', value: 0 })], outputDir: 'skims/late', codec: 'gzip' }, 30);
+    const late = unaryCall(
+      address,
+      {},
+      'runSkim',
+      {
+        inputs: ['slow.parquet'],
+        cuts: [encodeCut({ column: 'pt', op: '>', value: 0 })],
+        outputDir: 'skims/late',
+        codec: 'gzip',
+      },
+      30,
+    );
     await expect(late).rejects.toThrow(/DEADLINE_EXCEEDED/);
     // Long enough for the skim to have finished had it gone on.
     await new Promise((r) => setTimeout(r, 3000));
@@ -240,9 +342,16 @@ describe('gRPC over real Parquet files', () => {
 
   it('a server closed during a RunSkim stops the skim after its grace period and leaves no partial file; a later skim clears what a killed one left', async () => {
     const input = join(root, 'slow-close.parquet');
-    await sql(`COPY (SELECT i::BIGINT AS id, sin(i)::DOUBLE AS pt FROM range(3000000) t(i)) TO '${input}' (FORMAT parquet)`);
+    await sql(
+      `COPY (SELECT i::BIGINT AS id, sin(i)::DOUBLE AS pt FROM range(3000000) t(i)) TO '${input}' (FORMAT parquet)`,
+    );
     const closing = await startServer({ dataRoots: [root], ...(await localServerOptions()) });
-    const skim = unaryCall(`127.0.0.1:${closing.port}`, {}, 'runSkim', { inputs: ['slow-close.parquet'], cuts: [encodeCut({ column: 'pt', op: '>', value: 0 })], outputDir: 'skims/closing', codec: 'gzip' });
+    const skim = unaryCall(`127.0.0.1:${closing.port}`, {}, 'runSkim', {
+      inputs: ['slow-close.parquet'],
+      cuts: [encodeCut({ column: 'pt', op: '>', value: 0 })],
+      outputDir: 'skims/closing',
+      codec: 'gzip',
+    });
     skim.catch(() => undefined);
     await new Promise((r) => setTimeout(r, 150));
     await closing.close(50);
@@ -262,8 +371,15 @@ describe('gRPC over real Parquet files', () => {
     const listed = /\/\/ Parquet codec: ([a-z0-9, ]+); empty = /.exec(proto)![1].split(', ');
     expect([...listed].sort()).toEqual([...CODECS].sort());
     for (const codec of listed) {
-      await unaryCall(address, {}, 'runSkim', { inputs: ['mc/a.parquet'], cuts: [], outputDir: `skims/codec-${codec}`, codec });
-      const used = await sql(`SELECT DISTINCT compression FROM parquet_metadata('${root}/skims/codec-${codec}/a.skim.parquet')`);
+      await unaryCall(address, {}, 'runSkim', {
+        inputs: ['mc/a.parquet'],
+        cuts: [],
+        outputDir: `skims/codec-${codec}`,
+        codec,
+      });
+      const used = await sql(
+        `SELECT DISTINCT compression FROM parquet_metadata('${root}/skims/codec-${codec}/a.skim.parquet')`,
+      );
       const names = used.map((r) => String(r.compression).toLowerCase().replace('lz4_raw', 'lz4'));
       expect([codec, names]).toEqual([codec, [codec]]);
     }
@@ -271,8 +387,18 @@ describe('gRPC over real Parquet files', () => {
 
   it('RunSkim writes the same skim as a local runSkim and reports the same counts', async () => {
     const cuts = { cuts: WHERE, score: null };
-    const report = await unaryCall<SkimReportMsg>(address, {}, 'runSkim', { inputs: ['mc'], cuts: WHERE.map(encodeCut), outputDir: 'skims/remote', keep: ['id', 'pt', 'jet_pt'] });
-    const local = await runSkim({ inputs: [join(root, 'mc', 'a.parquet'), join(root, 'mc', 'b.parquet')], cuts, outDir: join(base, 'local'), keep: ['id', 'pt', 'jet_pt'] });
+    const report = await unaryCall<SkimReportMsg>(address, {}, 'runSkim', {
+      inputs: ['mc'],
+      cuts: WHERE.map(encodeCut),
+      outputDir: 'skims/remote',
+      keep: ['id', 'pt', 'jet_pt'],
+    });
+    const local = await runSkim({
+      inputs: [join(root, 'mc', 'a.parquet'), join(root, 'mc', 'b.parquet')],
+      cuts,
+      outDir: join(base, 'local'),
+      keep: ['id', 'pt', 'jet_pt'],
+    });
     expect(report.skimFiles).toEqual(['skims/remote/a.skim.parquet', 'skims/remote/b.skim.parquet']);
     // The full report names files as the rest of the answer does: relative to the data root.
     const full = JSON.parse(report.reportJson);
@@ -281,31 +407,53 @@ describe('gRPC over real Parquet files', () => {
       ['mc/b.parquet', 'skims/remote/b.skim.parquet'],
     ]);
     expect(report.reportJson).not.toContain(root);
-    expect([report.eventsIn, report.eventsKept, report.eventsCut]).toEqual([local.eventsIn, local.eventsKept, local.eventsCut]);
+    expect([report.eventsIn, report.eventsKept, report.eventsCut]).toEqual([
+      local.eventsIn,
+      local.eventsKept,
+      local.eventsCut,
+    ]);
     for (const f of ['a', 'b']) {
-      const [{ d }] = await sql(`SELECT count(*)::INT AS d FROM (SELECT * FROM '${root}/skims/remote/${f}.skim.parquet' EXCEPT ALL SELECT * FROM '${base}/local/${f}.skim.parquet')`);
+      const [{ d }] = await sql(
+        `SELECT count(*)::INT AS d FROM (SELECT * FROM '${root}/skims/remote/${f}.skim.parquet' EXCEPT ALL SELECT * FROM '${base}/local/${f}.skim.parquet')`,
+      );
       expect(d).toBe(0);
     }
     const [{ n }] = await sql(`SELECT count(*)::INT AS n FROM '${root}/skims/remote/*.skim.parquet'`);
     expect(n).toBe(local.eventsKept);
-    await expect(unaryCall(address, {}, 'runSkim', { inputs: ['mc'], cuts: [], outputDir: '../outside' })).rejects.toThrow(/PERMISSION_DENIED/);
+    await expect(
+      unaryCall(address, {}, 'runSkim', { inputs: ['mc'], cuts: [], outputDir: '../outside' }),
+    ).rejects.toThrow(/PERMISSION_DENIED/);
   });
 
   it('RunSkim with a score cut uses the loaded model', async () => {
     const { loadModel } = await import('../../src/model/io.js');
     const model = await loadModel(join(base, 'model'));
-    const all = await lastValueFrom(parquetSource([join(root, 'mc', 'a.parquet')]).batches({ columns: ['pt', 'eta'] }).pipe(toArray()));
+    const all = await lastValueFrom(
+      parquetSource([join(root, 'mc', 'a.parquet')])
+        .batches({ columns: ['pt', 'eta'] })
+        .pipe(toArray()),
+    );
     const classifier = mlpScore(model, concatBatches(all));
     const threshold = Float32Array.from(classifier).sort()[Math.floor(classifier.length * 0.6)]; // keeps ~40 %
     const expected = classifier.filter((s) => s > threshold).length;
-    const report = await unaryCall<SkimReportMsg>(address, {}, 'runSkim', { inputs: ['mc/a.parquet'], cuts: [], outputDir: 'skims/scored', scoreCut: true, scoreThreshold: threshold });
+    const report = await unaryCall<SkimReportMsg>(address, {}, 'runSkim', {
+      inputs: ['mc/a.parquet'],
+      cuts: [],
+      outputDir: 'skims/scored',
+      scoreCut: true,
+      scoreThreshold: threshold,
+    });
     expect(expected).toBeGreaterThan(1000);
     expect(report.eventsKept).toBe(expected);
     expect(report.eventsIn).toBe(report.eventsKept + report.eventsCut);
   });
 
   it('Evaluate streams back, in order, the scores the model gives locally', async () => {
-    const batches = await lastValueFrom(parquetSource([join(root, 'mc', 'a.parquet')]).batches({ columns: ['pt', 'eta'], batchRows: 700 }).pipe(toArray()));
+    const batches = await lastValueFrom(
+      parquetSource([join(root, 'mc', 'a.parquet')])
+        .batches({ columns: ['pt', 'eta'], batchRows: 700 })
+        .pipe(toArray()),
+    );
     async function* input(): AsyncGenerator<EventBatch> {
       yield* batches;
     }
@@ -322,7 +470,13 @@ describe('gRPC over real Parquet files', () => {
     }
     expect(Array.from(got)).toEqual(Array.from(expected));
     async function* lacking(): AsyncGenerator<EventBatch> {
-      yield (await lastValueFrom(parquetSource([join(root, 'mc', 'a.parquet')]).batches({ columns: ['pt'] }).pipe(toArray())))[0];
+      yield (
+        await lastValueFrom(
+          parquetSource([join(root, 'mc', 'a.parquet')])
+            .batches({ columns: ['pt'] })
+            .pipe(toArray()),
+        )
+      )[0];
     }
     await expect(lastValueFrom(evaluateRemote(address, lacking()))).rejects.toThrow(/INVALID_ARGUMENT.*'eta'/);
   });

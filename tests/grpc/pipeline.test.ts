@@ -24,10 +24,16 @@ describe('a pipeline trains from the gRPC source as from the Parquet files', () 
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'diffskim-grpc-pipeline-'));
-    await writeFile(join(dir, 'local.yaml'), pipeline('{ kind: parquet, paths: [toy.parquet], generate: toy2d, generateEvents: 3000 }'));
+    await writeFile(
+      join(dir, 'local.yaml'),
+      pipeline('{ kind: parquet, paths: [toy.parquet], generate: toy2d, generateEvents: 3000 }'),
+    );
     local = await runPipeline(join(dir, 'local.yaml'), { outDir: join(dir, 'local') });
     server = await startServer({ dataRoots: [dir], ...(await localServerOptions()) });
-    await writeFile(join(dir, 'grpc.yaml'), pipeline(`{ kind: grpc, address: "127.0.0.1:${server.port}", paths: [toy.parquet] }`));
+    await writeFile(
+      join(dir, 'grpc.yaml'),
+      pipeline(`{ kind: grpc, address: "127.0.0.1:${server.port}", paths: [toy.parquet] }`),
+    );
     remote = await runPipeline(join(dir, 'grpc.yaml'), { outDir: join(dir, 'grpc') });
   });
 
@@ -50,7 +56,13 @@ describe('a pipeline trains from the gRPC source as from the Parquet files', () 
     expect(remote.eventsKept).toBeLessThan(remote.eventsIn);
     const db = await (await DuckDBInstance.create(':memory:')).connect();
     const ids = async (files: string[]) =>
-      (await db.runAndReadAll(`SELECT event_id FROM read_parquet([${files.map((f) => `'${f}'`).join(', ')}]) ORDER BY event_id`)).getRows().map((r) => String(r[0]));
+      (
+        await db.runAndReadAll(
+          `SELECT event_id FROM read_parquet([${files.map((f) => `'${f}'`).join(', ')}]) ORDER BY event_id`,
+        )
+      )
+        .getRows()
+        .map((r) => String(r[0]));
     expect(await ids(remote.skimFiles)).toEqual(await ids(local.skimFiles));
   });
 });

@@ -29,10 +29,19 @@ beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'diffskim-python-'));
   mkdirSync(join(base, 'data'));
   const protos = ['batch', 'diffskim'].map((p) => join(PROTO_DIR, `diffskim/v1/${p}.proto`));
-  execFileSync(PYTHON, ['-m', 'grpc_tools.protoc', `-I${PROTO_DIR}`, `--python_out=${base}`, `--grpc_python_out=${base}`, ...protos]);
+  execFileSync(PYTHON, [
+    '-m',
+    'grpc_tools.protoc',
+    `-I${PROTO_DIR}`,
+    `--python_out=${base}`,
+    `--grpc_python_out=${base}`,
+    ...protos,
+  ]);
   // 88 bytes per event: the server's default batch (65,536 events) is 5.8 MB in memory.
   const cols = Array.from({ length: COLUMNS }, (_, k) => `((i * ${k + 3}) % 1000)::DOUBLE AS c${k}`).join(', ');
-  await sql(`COPY (SELECT i::BIGINT AS id, ${cols} FROM range(${ROWS}) t(i)) TO '${join(base, 'data', 'wide.parquet')}' (FORMAT parquet)`);
+  await sql(
+    `COPY (SELECT i::BIGINT AS id, ${cols} FROM range(${ROWS}) t(i)) TO '${join(base, 'data', 'wide.parquet')}' (FORMAT parquet)`,
+  );
   server = await startServer({ dataRoots: [join(base, 'data')], ...(await localServerOptions()) });
 });
 
@@ -52,7 +61,9 @@ async function pythonStream(batchRows = 0): Promise<Record<string, unknown>> {
 describe.skipIf(noPython)('a Python grpcio client with its default 4 MiB receive limit', () => {
   it('streams a dataset with the server defaults, every message under 4 MiB, the same sums as DuckDB', async () => {
     const sums = Array.from({ length: COLUMNS }, (_, k) => `sum(c${k})::BIGINT AS c${k}`).join(', ');
-    const [expected] = await sql(`SELECT count(*)::BIGINT AS n, ${sums}, sum(id)::BIGINT AS id FROM '${join(base, 'data', 'wide.parquet')}'`);
+    const [expected] = await sql(
+      `SELECT count(*)::BIGINT AS n, ${sums}, sum(id)::BIGINT AS id FROM '${join(base, 'data', 'wide.parquet')}'`,
+    );
     for (const batchRows of [0, 1 << 20]) {
       const got = await pythonStream(batchRows);
       expect(got.code).toBeUndefined();
@@ -63,6 +74,9 @@ describe.skipIf(noPython)('a Python grpcio client with its default 4 MiB receive
       expect(got.sums).toEqual(Object.fromEntries(Object.entries(columnSums).map(([k, v]) => [k, Number(v)])));
     }
     const over = await pythonStream((1 << 20) + 1);
-    expect(over).toEqual({ code: 'INVALID_ARGUMENT', details: expect.stringMatching(/batch_rows 1048577 is above the maximum, 1048576/) });
+    expect(over).toEqual({
+      code: 'INVALID_ARGUMENT',
+      details: expect.stringMatching(/batch_rows 1048577 is above the maximum, 1048576/),
+    });
   });
 });

@@ -96,9 +96,13 @@ async function duckdbSummary(where = 'TRUE', columns = ['id', 'x', 'f', 'flag', 
 
 describe.skipIf(noPython)('the Python client (clients/python)', () => {
   it('ships the descriptor set of proto/ as it is now', () => {
-    const r = spawnSync(PYTHON, [join(import.meta.dirname, '../../clients/python/generate_descriptors.py'), '--check'], {
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      PYTHON,
+      [join(import.meta.dirname, '../../clients/python/generate_descriptors.py'), '--check'],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

@@ -29,22 +29,41 @@ const WINDOW = 64 * 1024;
 
 async function serve(counters: Counters, extra: Partial<ServerOptions> = {}) {
   const { root, outside } = dataRoot(['a.parquet', 'sub/b.parquet']);
-  server = await startServer({ dataRoots: [root], openSource: (files) => memorySource(BATCHES, files[0], counters), ...extra });
+  server = await startServer({
+    dataRoots: [root],
+    openSource: (files) => memorySource(BATCHES, files[0], counters),
+    ...extra,
+  });
   return { address: `127.0.0.1:${server.port}`, root, outside };
 }
 
-const codeOf = (p: Promise<unknown>) => p.then(() => 'OK', (e: { code: number }) => grpc.status[e.code]);
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'OK',
+    (e: { code: number }) => grpc.status[e.code],
+  );
 
 describe('StreamBatches', () => {
   it('streams the source rows, with projection and pushed-down cuts applied on the server', async () => {
     const counters = newCounters();
     const { address } = await serve(counters);
-    const all = await lastValueFrom(grpcSource(address, { paths: ['a.parquet'] }).batches().pipe(toArray()));
+    const all = await lastValueFrom(
+      grpcSource(address, { paths: ['a.parquet'] })
+        .batches()
+        .pipe(toArray()),
+    );
     expect(rowsOf(all)).toEqual(rowsOf(BATCHES));
     expect(all[0].origin?.file).toBe('a.parquet'); // relative to the data root, not the server path
 
-    const where: HardCut[] = [{ column: 'x', op: '>', value: 1 }, { column: 'count(jets)', op: 'between', low: 0.5, high: 2.5 }];
-    const cut = await lastValueFrom(grpcSource(address, { paths: ['a.parquet'], columns: ['id', 'jets'], where }).batches().pipe(toArray()));
+    const where: HardCut[] = [
+      { column: 'x', op: '>', value: 1 },
+      { column: 'count(jets)', op: 'between', low: 0.5, high: 2.5 },
+    ];
+    const cut = await lastValueFrom(
+      grpcSource(address, { paths: ['a.parquet'], columns: ['id', 'jets'], where })
+        .batches()
+        .pipe(toArray()),
+    );
     // Independent selection over the original batches.
     const expected: unknown[][] = [];
     for (const b of BATCHES) {
@@ -53,7 +72,11 @@ describe('StreamBatches', () => {
       if (jets.kind !== 'list') throw new Error('jets is a list');
       for (let i = 0; i < b.length; i++) {
         const n = jets.offsets[i + 1] - jets.offsets[i];
-        if (x[i] > 1 && n >= 1 && n <= 2) expected.push([(b.columns.id.values as BigInt64Array)[i].toString(), Array.from(jets.values.subarray(jets.offsets[i], jets.offsets[i + 1]) as Float32Array)]);
+        if (x[i] > 1 && n >= 1 && n <= 2)
+          expected.push([
+            (b.columns.id.values as BigInt64Array)[i].toString(),
+            Array.from(jets.values.subarray(jets.offsets[i], jets.offsets[i + 1]) as Float32Array),
+          ]);
       }
     }
     expect(expected.length).toBeGreaterThan(100);
@@ -71,7 +94,11 @@ describe('StreamBatches', () => {
     const counters = newCounters();
     const { root } = dataRoot(['a.parquet']);
     server = await startServer({ dataRoots: [root], openSource: (f) => memorySource(BATCHES, f[0], counters, 20) });
-    const first = await firstValueFrom(grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'] }).batches().pipe(take(1)));
+    const first = await firstValueFrom(
+      grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'] })
+        .batches()
+        .pipe(take(1)),
+    );
     expect(first.length).toBe(500);
     await waitFor(() => counters.closed === counters.subscribed && server!.stats.active === 0);
     expect(counters.completed).toBe(0); // stopped, not read to the end
@@ -84,7 +111,10 @@ describe('StreamBatches', () => {
     server = await startServer({ dataRoots: [root], openSource: (f) => memorySource(BATCHES, f[0], counters, 100) });
     const slow = grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'], deadlineMs: 250 });
     let received = 0;
-    const err = await lastValueFrom(slow.batches().pipe(tap(() => received++))).then(() => null, (e) => e);
+    const err = await lastValueFrom(slow.batches().pipe(tap(() => received++))).then(
+      () => null,
+      (e) => e,
+    );
     expect(received).toBeGreaterThan(0);
     expect(grpc.status[err.code]).toBe('DEADLINE_EXCEEDED');
     await waitFor(() => counters.closed === counters.subscribed && server!.stats.active === 0);
@@ -93,7 +123,8 @@ describe('StreamBatches', () => {
   it('refuses paths outside the data roots, and names missing files and unknown columns', async () => {
     const { address, root, outside } = await serve(newCounters());
     symlinkSync(outside, join(root, 'link.parquet'));
-    const stream = (paths: string[], columns: string[] = []) => lastValueFrom(grpcSource(address, { paths, columns }).batches().pipe(toArray()));
+    const stream = (paths: string[], columns: string[] = []) =>
+      lastValueFrom(grpcSource(address, { paths, columns }).batches().pipe(toArray()));
     expect(await codeOf(stream(['../secret.parquet']))).toBe('PERMISSION_DENIED');
     expect(await codeOf(stream(['../../etc/passwd']))).toBe('PERMISSION_DENIED');
     expect(await codeOf(stream([outside]))).toBe('PERMISSION_DENIED');
@@ -101,7 +132,9 @@ describe('StreamBatches', () => {
     expect(await codeOf(stream(['../*.parquet']))).toBe('PERMISSION_DENIED');
     expect(await codeOf(stream([join(root, 'a.parquet')]))).toBe('OK');
     await expect(stream(['nope.parquet'])).rejects.toThrow(/NOT_FOUND.*nope\.parquet/);
-    await expect(stream(['a.parquet'], ['x', 'ptt'])).rejects.toThrow(/INVALID_ARGUMENT.*column 'ptt' is not in a\.parquet/);
+    await expect(stream(['a.parquet'], ['x', 'ptt'])).rejects.toThrow(
+      /INVALID_ARGUMENT.*column 'ptt' is not in a\.parquet/,
+    );
     await expect(stream(['a.parquet'], ['count(x)'])).rejects.toThrow(/INVALID_ARGUMENT.*'x'.*not a list/);
     // The server survived all of it.
     expect(rowsOf(await stream(['sub/*.parquet']))).toEqual(rowsOf(BATCHES));
@@ -113,7 +146,11 @@ describe('backpressure', () => {
   async function slowPass(demand: Demand | undefined) {
     const counters = newCounters();
     const { root } = dataRoot(['a.parquet']);
-    server = await startServer({ dataRoots: [root], openSource: (f) => memorySource(MANY, f[0], counters), maxInFlight: 2 });
+    server = await startServer({
+      dataRoots: [root],
+      openSource: (f) => memorySource(MANY, f[0], counters),
+      maxInFlight: 2,
+    });
     const got: EventBatch[] = [];
     let maxLead = 0;
     const source = grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'], windowBytes: WINDOW });
@@ -145,13 +182,25 @@ describe('backpressure', () => {
   it('the Parquet sink reading from the gRPC source shares its demand: all rows written', async () => {
     const counters = newCounters();
     const { root } = dataRoot(['a.parquet']);
-    server = await startServer({ dataRoots: [root], openSource: (f) => memorySource(MANY, f[0], counters), maxInFlight: 2 });
+    server = await startServer({
+      dataRoots: [root],
+      openSource: (f) => memorySource(MANY, f[0], counters),
+      maxInFlight: 2,
+    });
     const demand = new Demand();
     const out = join(dataRoot([]).root, 'out.parquet');
-    const source = grpcSource(`127.0.0.1:${server.port}`, { paths: ['a.parquet'], windowBytes: WINDOW, columns: ['x', 'id'] });
+    const source = grpcSource(`127.0.0.1:${server.port}`, {
+      paths: ['a.parquet'],
+      windowBytes: WINDOW,
+      columns: ['x', 'id'],
+    });
     const result = await lastValueFrom(source.batches({ demand }).pipe(parquetSink(out, { demand })));
     expect(result.rows).toBe(60 * 1000);
-    const back = await lastValueFrom(parquetSource([out]).batches({ columns: ['x', 'id'] }).pipe(toArray()));
+    const back = await lastValueFrom(
+      parquetSource([out])
+        .batches({ columns: ['x', 'id'] })
+        .pipe(toArray()),
+    );
     expect(rowsOf([concatBatches(back)])).toEqual(rowsOf(MANY.map((b) => selectColumns(b, ['x', 'id']))));
     expect(demand.held).toBe(false);
   });
@@ -188,9 +237,16 @@ describe('Evaluate', () => {
         yield b;
       }
     }
-    const scores = await lastValueFrom(evaluateRemote(address, input()).pipe(tap(() => answered++), toArray()));
+    const scores = await lastValueFrom(
+      evaluateRemote(address, input()).pipe(
+        tap(() => answered++),
+        toArray(),
+      ),
+    );
     expect(scores.length).toBe(150);
-    scores.forEach((s, k) => expect(Array.from(s)).toEqual(Array.from(many[k].columns.x.values as Float64Array, (x) => Math.fround(x * 2))));
+    scores.forEach((s, k) =>
+      expect(Array.from(s)).toEqual(Array.from(many[k].columns.x.values as Float64Array, (x) => Math.fround(x * 2))),
+    );
     // Between sending and the answer arriving: client write buffer (16 messages) + HTTP/2 window
     // + server read buffer (16) + one scoring + replies on their way back (each ~4 kB, so the
     // window holds many). Bounded (measured 48), and far below the 150 sent.
@@ -206,7 +262,9 @@ describe('service limits', () => {
     async function* huge() {
       yield makeBatch({ x: new Float64Array(MAX_BATCH_ROWS + 1) }, { x: 'float64' });
     }
-    await expect(lastValueFrom(evaluateRemote(address, huge()))).rejects.toThrow(/INVALID_ARGUMENT.*batch 0 has 1048577 events, above the maximum, 1048576/);
+    await expect(lastValueFrom(evaluateRemote(address, huge()))).rejects.toThrow(
+      /INVALID_ARGUMENT.*batch 0 has 1048577 events, above the maximum, 1048576/,
+    );
     expect(scored).toBe(0);
   });
 
@@ -238,7 +296,9 @@ describe('service limits', () => {
     expect(healthAt).toBeLessThan(lastPieceAt);
     // A deadline passing mid-batch ends the call, and the scoring stops.
     scored = 0;
-    await expect(lastValueFrom(evaluateRemote(address, one(), { deadlineMs: 150 }))).rejects.toThrow(/DEADLINE_EXCEEDED/);
+    await expect(lastValueFrom(evaluateRemote(address, one(), { deadlineMs: 150 }))).rejects.toThrow(
+      /DEADLINE_EXCEEDED/,
+    );
     await sleep(600); // longer than the rest of the batch would take
     expect(scored).toBeGreaterThan(0);
     expect(scored).toBeLessThan(MAX_BATCH_ROWS);
@@ -248,7 +308,12 @@ describe('service limits', () => {
     // Clients that open a stream and do not read it (the source is slow: the streams stay open).
     const { root } = dataRoot(['slow.parquet']);
     const scorer = { columns: ['x'], score: (b: EventBatch) => new Float32Array(b.length) };
-    server = await startServer({ dataRoots: [root], openSource: (f) => memorySource(BATCHES, f[0], newCounters(), 1000), maxStreams: 2, scorer });
+    server = await startServer({
+      dataRoots: [root],
+      openSource: (f) => memorySource(BATCHES, f[0], newCounters(), 1000),
+      maxStreams: 2,
+      scorer,
+    });
     const at = `127.0.0.1:${server.port}`;
     const idle = [0, 1].map(() => {
       const { client, metadata } = connect(at);
@@ -257,7 +322,9 @@ describe('service limits', () => {
       return { client, call };
     });
     await waitFor(() => server!.stats.active === 2);
-    expect(await codeOf(lastValueFrom(grpcSource(at, { paths: ['slow.parquet'] }).batches()))).toBe('RESOURCE_EXHAUSTED');
+    expect(await codeOf(lastValueFrom(grpcSource(at, { paths: ['slow.parquet'] }).batches()))).toBe(
+      'RESOURCE_EXHAUSTED',
+    );
     async function* one() {
       yield BATCHES[0];
     }
@@ -276,7 +343,12 @@ describe('service limits', () => {
 describe('security and health', () => {
   it('with a token, calls without the right bearer token get UNAUTHENTICATED', async () => {
     const { address } = await serve(newCounters(), { token: 's3cret' });
-    const stream = (token?: string) => lastValueFrom(grpcSource(address, { paths: ['a.parquet'], token }).batches().pipe(toArray()));
+    const stream = (token?: string) =>
+      lastValueFrom(
+        grpcSource(address, { paths: ['a.parquet'], token })
+          .batches()
+          .pipe(toArray()),
+      );
     expect(await codeOf(stream())).toBe('UNAUTHENTICATED');
     expect(await codeOf(stream('wrong'))).toBe('UNAUTHENTICATED');
     expect(await codeOf(unaryCall(address, {}, 'describe', { paths: ['a.parquet'] }))).toBe('UNAUTHENTICATED');
@@ -310,12 +382,38 @@ describe('security and health', () => {
     const dir = dataRoot([]).root;
     const key = join(dir, 'key.pem');
     const cert = join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost',
+      ],
+      { stdio: 'ignore' },
+    );
     const { address } = await serve(newCounters(), { tls: { cert: readFileSync(cert), key: readFileSync(key) } });
     const tls = { ca: readFileSync(cert), serverName: 'localhost' };
-    const got = await lastValueFrom(grpcSource(address, { paths: ['a.parquet'], tls, columns: ['x'] }).batches().pipe(toArray()));
+    const got = await lastValueFrom(
+      grpcSource(address, { paths: ['a.parquet'], tls, columns: ['x'] })
+        .batches()
+        .pipe(toArray()),
+    );
     expect(got.reduce((s, b) => s + b.length, 0)).toBe(3000);
-    expect(await codeOf(lastValueFrom(grpcSource(address, { paths: ['a.parquet'], deadlineMs: 2000 }).batches()))).toBe('UNAVAILABLE');
+    expect(await codeOf(lastValueFrom(grpcSource(address, { paths: ['a.parquet'], deadlineMs: 2000 }).batches()))).toBe(
+      'UNAVAILABLE',
+    );
   });
 });
 
@@ -326,11 +424,15 @@ function healthCheck(address: string, service: string, token?: string): Promise<
     const client = new Health(address, grpc.credentials.createInsecure());
     const md = new grpc.Metadata();
     if (token) md.set('authorization', `Bearer ${token}`);
-    (client as unknown as Record<string, Function>).check({ service }, md, (e: grpc.ServiceError | null, res: { status: string }) => {
-      client.close();
-      if (e) reject(e);
-      else resolve(res.status);
-    });
+    (client as unknown as Record<string, Function>).check(
+      { service },
+      md,
+      (e: grpc.ServiceError | null, res: { status: string }) => {
+        client.close();
+        if (e) reject(e);
+        else resolve(res.status);
+      },
+    );
   });
 }
 

@@ -14,7 +14,8 @@ export function idBatches(n: number, batchSize: number): EventBatch[] {
       offsets[i + 1] = offsets[i] + ((start + i) % 3);
     }
     const values = new Float32Array(offsets[m]);
-    for (let i = 0; i < m; i++) for (let k = offsets[i]; k < offsets[i + 1]; k++) values[k] = start + i + 0.5 * (k - offsets[i]);
+    for (let i = 0; i < m; i++)
+      for (let k = offsets[i]; k < offsets[i + 1]; k++) values[k] = start + i + 0.5 * (k - offsets[i]);
     out.push(makeBatch({ id, x, jets: { offsets, values } }, { id: 'int32', x: 'float64', jets: 'float32' }));
   }
   return out;

@@ -4,7 +4,13 @@
  * `loss` are YAML flow mappings; `more` adds lines (a skim section, say); `source` replaces the
  * generated Parquet source (a gRPC one).
  */
-export function toyPipelineYaml(o: { events?: number; training: string; loss?: string; more?: string; source?: string }): string {
+export function toyPipelineYaml(o: {
+  events?: number;
+  training: string;
+  loss?: string;
+  more?: string;
+  source?: string;
+}): string {
   const source = o.source ?? `{ kind: parquet, paths: [toy.parquet], generate: toy2d, generateEvents: ${o.events} }`;
   const lines = [
     'name: toy',

@@ -44,7 +44,12 @@ function tfInputs(m: SelectionModel): { cutValues: number[][]; features: number[
 describe('JS forward pass', () => {
   for (const kind of ['cuts-x-mlp', 'mlp', 'cuts'] as const) {
     it(`scoreBatch equals the TF forward pass (${kind})`, () => {
-      const m = { ...mixedModel(), kind, ...(kind === 'mlp' ? { cuts: [] } : {}), ...(kind === 'cuts' ? { layers: [] } : {}) };
+      const m = {
+        ...mixedModel(),
+        kind,
+        ...(kind === 'mlp' ? { cuts: [] } : {}),
+        ...(kind === 'cuts' ? { layers: [] } : {}),
+      };
       const { cutValues, features } = tfInputs(m);
       const tfOut = tfForward(m, cutValues, features);
       const js = scoreBatch(m, batch);
@@ -110,7 +115,8 @@ describe('toCutsFile', () => {
     const pass = hardCutPass(m, batch);
     expect(Array.from(pass)).toEqual(Array.from(passMask(batch, file.cuts)));
     for (let i = 0; i < a.length; i++) {
-      const hits = batch.columns.hits.kind === 'list' ? batch.columns.hits.offsets[i + 1] - batch.columns.hits.offsets[i] : 0;
+      const hits =
+        batch.columns.hits.kind === 'list' ? batch.columns.hits.offsets[i + 1] - batch.columns.hits.offsets[i] : 0;
       expect(pass[i]).toBe(a[i] > -1 && b[i] > -3 && b[i] < 2.5 && hits < 1.5 ? 1 : 0);
     }
     expect(() => toCutsFile({ ...m, kind: 'cuts', layers: [] }, 0.5)).toThrow(/score cut needs a classifier/);

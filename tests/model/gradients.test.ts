@@ -62,12 +62,21 @@ describe('loss gradients', () => {
   for (const [name, settings] of SETTINGS) {
     it(`${name}: TF gradients match central finite differences`, () => {
       const m = theModel();
-      const layout: BatchLayout = { model: m, label: 'label', weight: 'weight', classFactor: { signal: 1.3, background: 0.8 }, bytes: eventBytesModel(infoOf(batch)) };
+      const layout: BatchLayout = {
+        model: m,
+        label: 'label',
+        weight: 'weight',
+        classFactor: { signal: 1.3, background: 0.8 },
+        bytes: eventBytesModel(infoOf(batch)),
+      };
       const tm = new TfSelectionModel(m);
       const t = batchTensors(prepareBatch(layout, batch), 2, tm.edgeCount);
       const before = tf.memory().numTensors;
       try {
-        const { value, grads } = tf.variableGrads(() => tfLoss(settings, tm.forward(t.features, t.cutValues, MULTIPLIER), t.loss).total, tm.trainableVariables());
+        const { value, grads } = tf.variableGrads(
+          () => tfLoss(settings, tm.forward(t.features, t.cutValues, MULTIPLIER), t.loss).total,
+          tm.trainableVariables(),
+        );
         const js = jsLoss(m, layout, settings);
         expect(value.dataSync()[0]).toBeCloseTo(js.total, 4);
         if (settings.lambda > 0) expect(js.size).toBeGreaterThan(1e-3);
@@ -94,7 +103,14 @@ describe('loss gradients', () => {
         });
         expect(largest).toBeGreaterThan(1e-3);
         // Some weights of the first and last layers, and a bias.
-        const picks: [number, 'kernel' | 'bias', number][] = [[0, 'kernel', 0], [0, 'kernel', 7], [1, 'kernel', 3], [2, 'kernel', 4], [2, 'bias', 0], [0, 'bias', 2]];
+        const picks: [number, 'kernel' | 'bias', number][] = [
+          [0, 'kernel', 0],
+          [0, 'kernel', 7],
+          [1, 'kernel', 3],
+          [2, 'kernel', 4],
+          [2, 'bias', 0],
+          [0, 'bias', 2],
+        ];
         for (const [l, which, i] of picks) {
           const v = (which === 'kernel' ? tm.kernels : tm.biases)[l];
           const analytic = grads[v.name].dataSync()[i];

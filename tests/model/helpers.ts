@@ -15,10 +15,19 @@ export function uniformBatch(n: number, seed: number): EventBatch {
   const offsets = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + Math.floor(random() * 3);
   const hits = new Float32Array(offsets[n]);
-  return makeBatch({ a, b, label, weight, hits: { offsets, values: hits } }, { a: 'float64', b: 'float64', label: 'float32', weight: 'float32', hits: 'float32' });
+  return makeBatch(
+    { a, b, label, weight, hits: { offsets, values: hits } },
+    { a: 'float64', b: 'float64', label: 'float32', weight: 'float32', hits: 'float32' },
+  );
 }
 
-export function cut(column: string, op: CutSpec['op'], form: CutSpec['form'], slope: number, t: { value?: number; low?: number; high?: number }): CutSpec {
+export function cut(
+  column: string,
+  op: CutSpec['op'],
+  form: CutSpec['form'],
+  slope: number,
+  t: { value?: number; low?: number; high?: number },
+): CutSpec {
   return { column, op, form, slope, mean: 0.3, std: 2.9, ...t };
 }
 
@@ -27,7 +36,11 @@ export function model(kind: ModelKind, cuts: CutSpec[], seed = 1, hidden = [6, 5
 }
 
 /** The TF forward pass: returns prod w_k and sigmoid(MLP) per event (1 where absent). */
-export function tfForward(m: SelectionModel, cutValues: number[][], features: number[][]): { cut: Float32Array; mlp: Float32Array } {
+export function tfForward(
+  m: SelectionModel,
+  cutValues: number[][],
+  features: number[][],
+): { cut: Float32Array; mlp: Float32Array } {
   const tm = new TfSelectionModel(m);
   try {
     return tf.tidy(() => {

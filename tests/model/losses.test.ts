@@ -1,7 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeBatch } from '../../src/batch/batch.js';
-import { LossAccumulator, type LossBatch, type LossSettings, lossSettings, significance, sizeLambda, tfLoss } from '../../src/model/losses.js';
+import {
+  LossAccumulator,
+  type LossBatch,
+  type LossSettings,
+  lossSettings,
+  significance,
+  sizeLambda,
+  tfLoss,
+} from '../../src/model/losses.js';
 import { PipelineSchema } from '../../src/pipeline/schema.js';
 import { initBackend } from '../../src/training/backend.js';
 import { eventBytesModel } from '../../src/training/eventBytes.js';
@@ -13,7 +21,14 @@ beforeAll(async () => {
   await initBackend('cpu');
 });
 
-const base: LossSettings = { kind: 'asimov', lambda: 0, target: null, signalYield: 30, backgroundYield: 200, sigmaB: 0 };
+const base: LossSettings = {
+  kind: 'asimov',
+  lambda: 0,
+  target: null,
+  signalYield: 30,
+  backgroundYield: 200,
+  sigmaB: 0,
+};
 
 /** Asimov significance without background uncertainty, written out independently. */
 function zAsimov(s: number, b: number): number {
@@ -37,10 +52,19 @@ function lossOn(settings: LossSettings, p: number[], label: number[], weight: nu
   };
   const logCut = tf.tensor1d(p.map(Math.log));
   try {
-    const g = tf.valueAndGrad((lc: tf.Tensor) => tfLoss(settings, { logCut: lc as tf.Tensor1D, logit: null }, batch).main);
+    const g = tf.valueAndGrad(
+      (lc: tf.Tensor) => tfLoss(settings, { logCut: lc as tf.Tensor1D, logit: null }, batch).main,
+    );
     const { value, grad } = g(logCut);
     const acc = new LossAccumulator(settings);
-    acc.add(Float64Array.from(p, Math.log), null, label, weight, p.map(() => 1), p.map(() => 1));
+    acc.add(
+      Float64Array.from(p, Math.log),
+      null,
+      label,
+      weight,
+      p.map(() => 1),
+      p.map(() => 1),
+    );
     acc.addTotals(label, weight);
     const out = { tf: value.dataSync()[0], grad: Array.from(grad.dataSync()), js: acc.result().main };
     tf.dispose([value, grad]);
@@ -78,7 +102,9 @@ describe('Asimov significance', () => {
       expect(z / (s / Math.sqrt(b + (rel * b) ** 2))).toBeCloseTo(1, 2);
     }
     // More uncertainty, less significance.
-    expect(significance({ ...big, sigmaB: 0.2 }, 20, 100)).toBeLessThan(significance({ ...big, sigmaB: 0.05 }, 20, 100));
+    expect(significance({ ...big, sigmaB: 0.2 }, 20, 100)).toBeLessThan(
+      significance({ ...big, sigmaB: 0.05 }, 20, 100),
+    );
   });
 
   it('stays finite, with finite gradients, when the selection removes all background', () => {
@@ -101,7 +127,12 @@ describe('weights and the signal-efficiency loss', () => {
     const dup = { p: [0.7, 0.4, 0.4, 0.4, 0.2, 0.2, 0.5, 0.9], label: [1, 1, 1, 1, 0, 0, 0, 0] };
     for (const kind of ['bce', 'mse', 'asimov', 'signal-efficiency'] as const) {
       const weighted = lossOn({ ...base, kind }, p, label, weight);
-      const duplicated = lossOn({ ...base, kind }, dup.p, dup.label, dup.p.map(() => 1));
+      const duplicated = lossOn(
+        { ...base, kind },
+        dup.p,
+        dup.label,
+        dup.p.map(() => 1),
+      );
       expect(weighted.js).toBeCloseTo(duplicated.js, 10);
       expect(weighted.tf).toBeCloseTo(duplicated.tf, 5);
     }
@@ -120,11 +151,17 @@ describe('size term', () => {
   const n = 400;
   // a and b both uniform in [0, 1); the list 'tracks' is long when a is high, and costs 8 bytes an entry.
   const a = Float64Array.from({ length: n }, (_, i) => (i + 0.5) / n);
-  const b = Float64Array.from({ length: n }, (_, i) => ((i * 0.618034) % 1));
+  const b = Float64Array.from({ length: n }, (_, i) => (i * 0.618034) % 1);
   const offsets = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + Math.floor(10 * a[i]);
   const batch = makeBatch(
-    { a, b, label: new Float32Array(n).map((_, i) => i % 2), weight: new Float32Array(n).fill(1), tracks: { offsets, values: new Float64Array(offsets[n]) } },
+    {
+      a,
+      b,
+      label: new Float32Array(n).map((_, i) => i % 2),
+      weight: new Float32Array(n).fill(1),
+      tracks: { offsets, values: new Float64Array(offsets[n]) },
+    },
     { a: 'float64', b: 'float64', label: 'float32', weight: 'float32', tracks: 'float64' },
   );
   const { info } = memoryDataset([batch]);
@@ -138,7 +175,14 @@ describe('size term', () => {
       const layout = { model: m, label: 'label', classFactor: { signal: 1, background: 1 }, bytes };
       const p = prepareBatch(layout, batch);
       const acc = new LossAccumulator(settings);
-      acc.add(Float64Array.from(p.cutValues, (x) => (x < 0.5 ? 0 : -Infinity)), null, p.label, p.weight, p.keptBytes, p.bytes);
+      acc.add(
+        Float64Array.from(p.cutValues, (x) => (x < 0.5 ? 0 : -Infinity)),
+        null,
+        p.label,
+        p.weight,
+        p.keptBytes,
+        p.bytes,
+      );
       return acc.result();
     };
     const [onA, onB] = [keptBytes('a'), keptBytes('b')];
@@ -149,7 +193,12 @@ describe('size term', () => {
   });
 
   it('over background counts only background bytes', () => {
-    const layout = { model: model('cuts', [cut('a', '>', 'sigmoid', 1, { value: 0 })]), label: 'label', classFactor: { signal: 1, background: 1 }, bytes: eventBytesModel(info) };
+    const layout = {
+      model: model('cuts', [cut('a', '>', 'sigmoid', 1, { value: 0 })]),
+      label: 'label',
+      classFactor: { signal: 1, background: 1 },
+      bytes: eventBytesModel(info),
+    };
     const all = prepareBatch(layout, batch);
     const bkg = prepareBatch({ ...layout, sizeOver: 'background' }, batch);
     for (let i = 0; i < n; i++) expect(bkg.bytes[i]).toBe(i % 2 ? 0 : all.bytes[i]);
@@ -157,11 +206,14 @@ describe('size term', () => {
   });
 
   it('targetBytes is a kept fraction of the bytes in; lambda ramps from lambdaStart', () => {
-    const pipeline = (size: Record<string, unknown>) => PipelineSchema.parse({ name: 't', source: { kind: 'parquet', paths: ['x'] }, features: ['a'], loss: { size } });
+    const pipeline = (size: Record<string, unknown>) =>
+      PipelineSchema.parse({ name: 't', source: { kind: 'parquet', paths: ['x'] }, features: ['a'], loss: { size } });
     const totals = { signal: 1, background: 1 };
     expect(lossSettings(pipeline({ lambda: 2, targetBytes: 3000 }), 12_000, totals).target).toBeCloseTo(0.25, 12);
     expect(lossSettings(pipeline({ lambda: 2, targetKeptFraction: 0.1 }), 12_000, totals).target).toBe(0.1);
-    expect(() => lossSettings(pipeline({ lambda: 2, targetBytes: 3000, over: 'background' }), 12_000, totals)).toThrow(/targetKeptFraction instead/);
+    expect(() => lossSettings(pipeline({ lambda: 2, targetBytes: 3000, over: 'background' }), 12_000, totals)).toThrow(
+      /targetKeptFraction instead/,
+    );
     const size = pipeline({ lambda: 100, lambdaStart: 1 }).loss.size;
     expect([0, 2, 4].map((e) => sizeLambda(size, e, 5))).toEqual([1, 10, 100].map((v) => expect.closeTo(v, 9)));
     expect(sizeLambda(pipeline({ lambda: 3 }).loss.size, 0, 5)).toBe(3);

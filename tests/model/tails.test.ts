@@ -28,7 +28,15 @@ function logErfStepReference(a: number): number {
 }
 
 describe('erf cut far below its threshold', () => {
-  const m = createModel({ kind: 'cuts', features: [], inputMean: [], inputStd: [], hidden: [], cuts: [{ column: 'x', op: '>', form: 'erf', slope: 1, value: 0, mean: 0, std: 1 }], seed: 1 });
+  const m = createModel({
+    kind: 'cuts',
+    features: [],
+    inputMean: [],
+    inputStd: [],
+    hidden: [],
+    cuts: [{ column: 'x', op: '>', form: 'erf', slope: 1, value: 0, mean: 0, std: 1 }],
+    seed: 1,
+  });
 
   it('keeps the exact log weight and a gradient, in JS and TF alike', () => {
     const tm = new TfSelectionModel(m);
@@ -37,7 +45,10 @@ describe('erf cut far below its threshold', () => {
         const exact = logErfStepReference(a);
         expect(logStep('erf', a)).toBeCloseTo(exact, 2);
         const x = tf.tensor2d([[a]]);
-        const { value, grads } = tf.variableGrads(() => tf.sum(tm.forward(null, x, 1).logCut!) as tf.Scalar, tm.trainableVariables());
+        const { value, grads } = tf.variableGrads(
+          () => tf.sum(tm.forward(null, x, 1).logCut!) as tf.Scalar,
+          tm.trainableVariables(),
+        );
         expect(value.dataSync()[0]).toBeCloseTo(exact, 1);
         // d/dc log w(x - c), against a finite difference of the exact reference.
         const fd = -(logErfStepReference(a + 1e-4) - logErfStepReference(a - 1e-4)) / 2e-4;
@@ -58,16 +69,36 @@ const BCE: LossSettings = { kind: 'bce', lambda: 0, target: null, signalYield: 1
  */
 function backgroundBce(m: SelectionModel, x: number) {
   const batch = makeBatch({ x: Float64Array.of(x), label: Float32Array.of(0) }, { x: 'float64', label: 'float32' });
-  const layout = { model: m, label: 'label', classFactor: { signal: 1, background: 1 }, bytes: { fixed: 1, lists: [], bytesIn: 1 } };
+  const layout = {
+    model: m,
+    label: 'label',
+    classFactor: { signal: 1, background: 1 },
+    bytes: { fixed: 1, lists: [], bytesIn: 1 },
+  };
   const tm = new TfSelectionModel(m);
   try {
     const p = prepareBatch(layout, batch);
     const t = batchTensors(p, hasMlp(m) ? m.features.length : 0, tm.edgeCount);
-    const { value, grads } = tf.variableGrads(() => tfLoss(BCE, tm.forward(t.features, t.cutValues, 1), t.loss).total, tm.trainableVariables());
+    const { value, grads } = tf.variableGrads(
+      () => tfLoss(BCE, tm.forward(t.features, t.cutValues, 1), t.loss).total,
+      tm.trainableVariables(),
+    );
     const acc = new LossAccumulator(BCE);
-    acc.add(hasCuts(m) ? logCutWeights(m, batch) : null, hasMlp(m) ? mlpLogit(m, batch) : null, p.label, p.weight, p.keptBytes, p.bytes);
+    acc.add(
+      hasCuts(m) ? logCutWeights(m, batch) : null,
+      hasMlp(m) ? mlpLogit(m, batch) : null,
+      p.label,
+      p.weight,
+      p.keptBytes,
+      p.bytes,
+    );
     const grad = (v: tf.Variable | null | undefined) => (v ? grads[v.name].dataSync()[0] : NaN);
-    return { tf: value.dataSync()[0], js: acc.result().main, thresholdGrad: grad(tm.thresholds), biasGrad: grad(tm.biases.at(-1)) };
+    return {
+      tf: value.dataSync()[0],
+      js: acc.result().main,
+      thresholdGrad: grad(tm.thresholds),
+      biasGrad: grad(tm.biases.at(-1)),
+    };
   } finally {
     tm.dispose();
   }
@@ -76,7 +107,15 @@ function backgroundBce(m: SelectionModel, x: number) {
 describe('BCE of a background event the classifier keeps with confidence', () => {
   /** An event with MLP logit 20, well inside a cut x > -5. */
   function confidentlyWrong(kind: 'mlp' | 'cuts-x-mlp') {
-    const m = createModel({ kind, features: ['x'], inputMean: [0], inputStd: [1], hidden: [], cuts: [{ column: 'x', op: '>', form: 'sigmoid', slope: 10, value: -5, mean: 0, std: 1 }], seed: 1 });
+    const m = createModel({
+      kind,
+      features: ['x'],
+      inputMean: [0],
+      inputStd: [1],
+      hidden: [],
+      cuts: [{ column: 'x', op: '>', form: 'sigmoid', slope: 10, value: -5, mean: 0, std: 1 }],
+      seed: 1,
+    });
     m.layers[0].kernel[0] = 0;
     m.layers[0].bias[0] = 20;
     return backgroundBce(m, 3);
@@ -94,7 +133,15 @@ describe('BCE of a background event the classifier keeps with confidence', () =>
 
 describe('erf cut far inside its threshold: BCE of a background event', () => {
   it('costs -log(1 - w) in TF as in JS, with a gradient (1 - w rounded to 0 in float32 near a = 3.9)', () => {
-    const m = createModel({ kind: 'cuts', features: [], inputMean: [], inputStd: [], hidden: [], cuts: [{ column: 'x', op: '>', form: 'erf', slope: 1, value: 0, mean: 0, std: 1 }], seed: 1 });
+    const m = createModel({
+      kind: 'cuts',
+      features: [],
+      inputMean: [],
+      inputStd: [],
+      hidden: [],
+      cuts: [{ column: 'x', op: '>', form: 'erf', slope: 1, value: 0, mean: 0, std: 1 }],
+      seed: 1,
+    });
     for (const x of [2, 4, 5, 6]) {
       const r = backgroundBce(m, x);
       // -log(1 - w) = -log(erfc(x) / 2), from the reference integral.

@@ -8,7 +8,11 @@ function rows(b: EventBatch): [number, number[], number][] {
   const id = b.columns.id.values;
   const jets = b.columns.jets;
   if (jets.kind !== 'list') throw new Error('jets is a list');
-  return Array.from({ length: b.length }, (_, i) => [Number(id[i]), Array.from(jets.values.subarray(jets.offsets[i], jets.offsets[i + 1]) as Float32Array), b.columns.x.validity?.[i] ?? 1]);
+  return Array.from({ length: b.length }, (_, i) => [
+    Number(id[i]),
+    Array.from(jets.values.subarray(jets.offsets[i], jets.offsets[i + 1]) as Float32Array),
+    b.columns.x.validity?.[i] ?? 1,
+  ]);
 }
 
 const schema: EventBatch['schema'] = [
@@ -33,11 +37,19 @@ describe('batch helpers', () => {
     const b: EventBatch = {
       schema,
       length: 1,
-      columns: { id: { kind: 'flat', values: Int32Array.of(3) }, x: { kind: 'flat', values: Float32Array.of(1) }, jets: { kind: 'list', offsets: Int32Array.of(0, 1), values: Float32Array.of(20) } },
+      columns: {
+        id: { kind: 'flat', values: Int32Array.of(3) },
+        x: { kind: 'flat', values: Float32Array.of(1) },
+        jets: { kind: 'list', offsets: Int32Array.of(0, 1), values: Float32Array.of(20) },
+      },
       origin: { file: 'f.parquet', rowGroup: 0, firstRow: 700 },
     };
     const c = concatBatches([a, b]);
-    expect(rows(c)).toEqual([[1, [10, 11], 1], [2, [12], 0], [3, [20], 1]]);
+    expect(rows(c)).toEqual([
+      [1, [10, 11], 1],
+      [2, [12], 0],
+      [3, [20], 1],
+    ]);
     expect(c.columns.id.values.length).toBe(3);
     expect(c.origin).toEqual({ file: 'f.parquet' }); // not one contiguous run of rows
     expect(concatBatches([a, { ...b, origin: { file: 'g.parquet' } }]).origin).toBeUndefined();
@@ -49,7 +61,11 @@ describe('batch helpers', () => {
     const batch: EventBatch = {
       schema,
       length: n,
-      columns: { id: { kind: 'flat', values: Int32Array.from({ length: n }, (_, i) => i) }, x: { kind: 'flat', values: new Float32Array(n) }, jets: { kind: 'list', offsets, values: new Float32Array(n) } },
+      columns: {
+        id: { kind: 'flat', values: Int32Array.from({ length: n }, (_, i) => i) },
+        x: { kind: 'flat', values: new Float32Array(n) },
+        jets: { kind: 'list', offsets, values: new Float32Array(n) },
+      },
       origin: { file: 'f.parquet', rowGroup: 3, firstRow: 500 },
     };
     expect(sliceBatch(batch, 0, 3).origin).toEqual(batch.origin);
@@ -61,7 +77,10 @@ describe('batch helpers', () => {
 
 describe('memoryDataset', () => {
   it('applies the cuts a reader pushes down, as every source must', async () => {
-    const batch = makeBatch({ id: Int32Array.from({ length: 10 }, (_, i) => i), x: Float64Array.from({ length: 10 }, (_, i) => i / 2) }, { id: 'int32', x: 'float64' });
+    const batch = makeBatch(
+      { id: Int32Array.from({ length: 10 }, (_, i) => i), x: Float64Array.from({ length: 10 }, (_, i) => i / 2) },
+      { id: 'int32', x: 'float64' },
+    );
     const { source } = memoryDataset([batch]);
     const kept = await lastValueFrom(source.batches({ where: [{ column: 'x', op: '>', value: 2 }] }).pipe(toArray()));
     expect(kept.flatMap((b) => Array.from(b.columns.id.values as Int32Array))).toEqual([5, 6, 7, 8, 9]);

@@ -17,7 +17,9 @@ describe('rebatch', () => {
   it('emits a full batch as soon as it is complete (does not wait for the end)', () => {
     const seen: number[] = [];
     const input = idBatches(40, 10);
-    const sub = from(input).pipe(rebatch(20)).subscribe((b) => seen.push(b.length));
+    const sub = from(input)
+      .pipe(rebatch(20))
+      .subscribe((b) => seen.push(b.length));
     expect(seen).toEqual([20, 20]);
     sub.unsubscribe();
   });

@@ -15,7 +15,8 @@ describe('shuffleBuffer', () => {
   });
 
   it('is reproducible for a seed and differs between epochs and seeds', async () => {
-    const run = (op: ReturnType<typeof shuffleBuffer>) => lastValueFrom(from(idBatches(500, 50)).pipe(op, toArray())).then(ids);
+    const run = (op: ReturnType<typeof shuffleBuffer>) =>
+      lastValueFrom(from(idBatches(500, 50)).pipe(op, toArray())).then(ids);
     const a = shuffleBuffer(200, 1);
     const b = shuffleBuffer(200, 1);
     const a1 = await run(a);
@@ -36,7 +37,20 @@ describe('shuffleBuffer', () => {
       }
       s.complete();
     });
-    await lastValueFrom(source.pipe(shuffleBuffer(1000, 3)).pipe((o) => new Observable<number>((s) => o.subscribe({ next: (b) => (consumed += b.length), complete: () => { s.next(consumed); s.complete(); } }))));
+    await lastValueFrom(
+      source.pipe(shuffleBuffer(1000, 3)).pipe(
+        (o) =>
+          new Observable<number>((s) =>
+            o.subscribe({
+              next: (b) => (consumed += b.length),
+              complete: () => {
+                s.next(consumed);
+                s.complete();
+              },
+            }),
+          ),
+      ),
+    );
     expect(consumed).toBe(10_000);
     expect(maxInFlight).toBeLessThanOrEqual(1100);
   });

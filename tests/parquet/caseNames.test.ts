@@ -1,6 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Float64, Struct, Field, Table as ArrowTable, tableFromArrays, tableToIPC, vectorFromArray } from 'apache-arrow';
+import {
+  Float64,
+  Struct,
+  Field,
+  Table as ArrowTable,
+  tableFromArrays,
+  tableToIPC,
+  vectorFromArray,
+} from 'apache-arrow';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { parquetMetadata, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { Table, writeParquet } from 'parquet-wasm';
@@ -31,13 +39,17 @@ let file: string;
 let withString: string;
 
 async function writeArrow(path: string, columns: Record<string, unknown> | ArrowTable): Promise<void> {
-  const table = columns instanceof ArrowTable ? columns : tableFromArrays(columns as Parameters<typeof tableFromArrays>[0]);
+  const table =
+    columns instanceof ArrowTable ? columns : tableFromArrays(columns as Parameters<typeof tableFromArrays>[0]);
   await writeFile(path, writeParquet(Table.fromIPCStream(tableToIPC(table, 'stream'))));
 }
 
 /** What describe() and a skim say of a file: both must refuse it, naming it and what is wrong. */
 async function expectRefused(path: string, message: RegExp): Promise<void> {
-  for (const run of [() => parquetSource([path]).describe(), () => runSkim({ inputs: [path], cuts: { cuts: [], score: null }, outDir: join(dir, 'refused') })]) {
+  for (const run of [
+    () => parquetSource([path]).describe(),
+    () => runSkim({ inputs: [path], cuts: { cuts: [], score: null }, outDir: join(dir, 'refused') }),
+  ]) {
     const e = await run().catch((err: unknown) => err);
     expect(e).toBeInstanceOf(InputError);
     expect((e as Error).message).toMatch(message);
@@ -69,7 +81,10 @@ describe('columns whose names differ only by case', () => {
     expect((await source.describe()).schema.map((f) => f.name)).toEqual(ref.names);
     const { all } = await collect(source.batches({ where: cuts.cuts }));
     const expected = ref.rows.filter((r) => Number(r.Ab) > 500);
-    for (const name of ref.names) expect(Array.from(all!.columns[name].values as ArrayLike<number>), name).toEqual(expected.map((r) => Number(r[name])));
+    for (const name of ref.names)
+      expect(Array.from(all!.columns[name].values as ArrayLike<number>), name).toEqual(
+        expected.map((r) => Number(r[name])),
+      );
   });
 
   it('the gRPC Describe and StreamBatches give each column under its own name, with its own values', async () => {
@@ -81,14 +96,19 @@ describe('columns whose names differ only by case', () => {
       const { all } = await collect(source.batches({ where: cuts.cuts }));
       const expected = ref.rows.filter((r) => Number(r.Ab) > 500);
       for (const name of ref.names) {
-        expect(Array.from(all!.columns[name].values as ArrayLike<number>), name).toEqual(expected.map((r) => Number(r[name])));
+        expect(Array.from(all!.columns[name].values as ArrayLike<number>), name).toEqual(
+          expected.map((r) => Number(r[name])),
+        );
       }
     } finally {
       await server.close(200);
     }
   });
 
-  for (const [path, score] of [['in-engine', undefined], ['streaming', everything]] as const) {
+  for (const [path, score] of [
+    ['in-engine', undefined],
+    ['streaming', everything],
+  ] as const) {
     it(`a ${path} skim keeps both columns under their names, with their values`, async () => {
       const r = await runSkim({ inputs: [file], cuts, outDir: join(dir, path), score, codec: 'snappy' });
       expect(r.path).toBe('streaming'); // DuckDB's writer cannot write the two
@@ -113,9 +133,17 @@ describe('columns whose names differ only by case', () => {
   it('a skim that only DuckDB can write (a string column kept too) is refused, naming the two columns', async () => {
     const e = await runSkim({ inputs: [withString], cuts, outDir: join(dir, 'string') }).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(InputError);
-    expect((e as Error).message).toMatch(new RegExp(`^${withString}: columns 'ab' and 'Ab' differ only by case.*column 's' \\(VARCHAR\\)`));
+    expect((e as Error).message).toMatch(
+      new RegExp(`^${withString}: columns 'ab' and 'Ab' differ only by case.*column 's' \\(VARCHAR\\)`),
+    );
     // Without the string column, it is exact.
-    const r = await runSkim({ inputs: [withString], cuts, outDir: join(dir, 'string'), keep: ['ab', 'Ab'], codec: 'snappy' });
+    const r = await runSkim({
+      inputs: [withString],
+      cuts,
+      outDir: join(dir, 'string'),
+      keep: ['ab', 'Ab'],
+      codec: 'snappy',
+    });
     const ref = await hyparquet(withString);
     const out = await hyparquet(r.skimFiles[0]);
     expect(out.rows).toEqual(ref.rows.filter((row) => Number(row.Ab) > 500).map((row) => ({ ab: row.ab, Ab: row.Ab })));
@@ -124,7 +152,18 @@ describe('columns whose names differ only by case', () => {
   it('fields of a struct differing only by case (DuckDB reads the second as PT_1): the file is refused, naming both', async () => {
     const path = join(dir, 'struct-case.parquet');
     const type = new Struct([new Field('pt', new Float64()), new Field('PT', new Float64())]);
-    await writeArrow(path, new ArrowTable({ mu: vectorFromArray([{ pt: 1, PT: 2 }, { pt: 3, PT: 4 }], type) }));
+    await writeArrow(
+      path,
+      new ArrowTable({
+        mu: vectorFromArray(
+          [
+            { pt: 1, PT: 2 },
+            { pt: 3, PT: 4 },
+          ],
+          type,
+        ),
+      }),
+    );
     await expectRefused(path, new RegExp(`^${path}: fields 'pt' and 'PT' of column 'mu' differ only by case`));
   });
 
@@ -138,8 +177,12 @@ describe('columns whose names differ only by case', () => {
   it("a column 'File_Row_Number' (DuckDB's row-number column to it): the batch reader refuses it, naming it", async () => {
     const path = join(dir, 'row-number.parquet');
     await writeArrow(path, { x: Float64Array.from([1, 2, 3]), File_Row_Number: Float64Array.from([7, 8, 9]) });
-    const e = await collect(parquetSource([path]).batches({ where: [{ column: 'x', op: '>', value: 1 }] })).catch((err: unknown) => err);
+    const e = await collect(parquetSource([path]).batches({ where: [{ column: 'x', op: '>', value: 1 }] })).catch(
+      (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(InputError);
-    expect((e as Error).message).toMatch(new RegExp(`^${path}: has a column named 'File_Row_Number', the name of DuckDB's row-number column`));
+    expect((e as Error).message).toMatch(
+      new RegExp(`^${path}: has a column named 'File_Row_Number', the name of DuckDB's row-number column`),
+    );
   });
 });

@@ -16,7 +16,9 @@ afterAll(() => cleanup());
 
 describe('reading Parquet from every producer', () => {
   it('covers the producer x codec matrix', () => {
-    expect(new Set(fixtures.map((f) => f.producer))).toEqual(new Set(['duckdb', 'duckdb-v2', 'parquet-wasm', 'parquet-wasm-v2', 'hyparquet-writer', 'diffskim']));
+    expect(new Set(fixtures.map((f) => f.producer))).toEqual(
+      new Set(['duckdb', 'duckdb-v2', 'parquet-wasm', 'parquet-wasm-v2', 'hyparquet-writer', 'diffskim']),
+    );
     expect(new Set(fixtures.map((f) => f.codec))).toEqual(new Set(['snappy', 'zstd', 'gzip', 'uncompressed']));
   });
 
@@ -24,10 +26,23 @@ describe('reading Parquet from every producer', () => {
     for (const f of fixtures) {
       const src = parquetSource([f.file]);
       const info = await src.describe();
-      const types = Object.fromEntries(info.schema.map((x) => [x.name, `${x.list ? 'list<' : ''}${x.type}${x.list ? '>' : ''}`]));
-      expect(types, f.file).toEqual({ id: 'int32', f32: 'float32', f64: 'float64', i32: 'int32', i64: 'int64', flag: 'bool', i8: 'int8', maybe: 'float32', jets: 'list<float32>' });
+      const types = Object.fromEntries(
+        info.schema.map((x) => [x.name, `${x.list ? 'list<' : ''}${x.type}${x.list ? '>' : ''}`]),
+      );
+      expect(types, f.file).toEqual({
+        id: 'int32',
+        f32: 'float32',
+        f64: 'float64',
+        i32: 'int32',
+        i64: 'int64',
+        flag: 'bool',
+        i8: 'int8',
+        maybe: 'float32',
+        jets: 'list<float32>',
+      });
       expect(info.rows, f.file).toBe(f.rows);
-      if (!f.producer.startsWith('duckdb') && f.rows > 0) expect(info.files[0].rowGroups, f.file).toBe(Math.ceil(f.rows / f.rowGroupRows));
+      if (!f.producer.startsWith('duckdb') && f.rows > 0)
+        expect(info.files[0].rowGroups, f.file).toBe(Math.ceil(f.rows / f.rowGroupRows));
       const { all } = await collect(src.batches({ batchRows: 250 }));
       if (f.rows === 0) {
         expect(all, f.file).toBeNull();

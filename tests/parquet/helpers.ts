@@ -22,7 +22,9 @@ export async function sql(query: string): Promise<Record<string, unknown>[]> {
   }
 }
 
-export async function collect(batches: Observable<EventBatch>): Promise<{ batches: EventBatch[]; all: EventBatch | null }> {
+export async function collect(
+  batches: Observable<EventBatch>,
+): Promise<{ batches: EventBatch[]; all: EventBatch | null }> {
   const list = await lastValueFrom(batches.pipe(toArray()));
   return { batches: list, all: list.length ? concatBatches(list) : null };
 }

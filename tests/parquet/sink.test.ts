@@ -42,7 +42,11 @@ describe('parquetSink', () => {
   for (const codec of ['snappy', 'zstd', 'gzip', 'uncompressed'] as const) {
     it(`writes values DuckDB reads back (${codec}), one row group per rowGroupRows`, async () => {
       const file = join(dir, `out-${codec}.parquet`);
-      const result = await lastValueFrom(from([batchOf(0, 700), batchOf(700, 300), batchOf(1000, 250)]).pipe(parquetSink(file, { codec, rowGroupRows: 500 })));
+      const result = await lastValueFrom(
+        from([batchOf(0, 700), batchOf(700, 300), batchOf(1000, 250)]).pipe(
+          parquetSink(file, { codec, rowGroupRows: 500 }),
+        ),
+      );
       expect(result.rows).toBe(1250);
       const meta = await sql(`SELECT DISTINCT row_group_id, compression FROM parquet_metadata('${file}')`);
       expect(meta.length).toBe(3);
@@ -64,14 +68,28 @@ describe('parquetSink', () => {
   it('writes no dictionary pages: floats byte-stream-split, integers delta-encoded, and hyparquet reads them back', async () => {
     const file = join(dir, 'encodings.parquet');
     await lastValueFrom(from([batchOf(0, 4000)]).pipe(parquetSink(file)));
-    const rows = await sql(`SELECT path_in_schema AS p, encodings AS e FROM parquet_metadata('${file}') ORDER BY column_id`);
+    const rows = await sql(
+      `SELECT path_in_schema AS p, encodings AS e FROM parquet_metadata('${file}') ORDER BY column_id`,
+    );
     const encodings = Object.fromEntries(rows.map((r) => [String(r.p), String(r.e)]));
     expect(Object.values(encodings).some((e) => e.includes('DICTIONARY'))).toBe(false);
     expect(encodings.x).toContain('BYTE_STREAM_SPLIT');
     for (const c of ['id', 'n', 'small']) expect(encodings[c]).toContain('DELTA_BINARY_PACKED');
     const bytes = await readFile(file);
-    const read = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), rowStart: 3990, rowEnd: 3993 });
-    expect(read.map((r) => [r.id, r.x, r.n, r.small, r.jets])).toEqual([3990, 3991, 3992].map((i) => [i, i % 5 === 0 ? null : i / 2, BigInt(i) * 1_000_000_000_000n, (i % 100) - 50, Array.from({ length: i % 3 }, (_, j) => i + j)]));
+    const read = await parquetReadObjects({
+      file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+      rowStart: 3990,
+      rowEnd: 3993,
+    });
+    expect(read.map((r) => [r.id, r.x, r.n, r.small, r.jets])).toEqual(
+      [3990, 3991, 3992].map((i) => [
+        i,
+        i % 5 === 0 ? null : i / 2,
+        BigInt(i) * 1_000_000_000_000n,
+        (i % 100) - 50,
+        Array.from({ length: i % 3 }, (_, j) => i + j),
+      ]),
+    );
   });
 
   it('creates the folder it writes into', async () => {
@@ -81,7 +99,10 @@ describe('parquetSink', () => {
 
   it('leaves no file and no temp file behind when the stream fails', async () => {
     const file = join(dir, 'failed.parquet');
-    const failing = concat(from([batchOf(0, 100)]), throwError(() => new Error('upstream broke')));
+    const failing = concat(
+      from([batchOf(0, 100)]),
+      throwError(() => new Error('upstream broke')),
+    );
     await expect(lastValueFrom(failing.pipe(parquetSink(file)))).rejects.toThrow(/failed\.parquet.*upstream broke/);
     expect((await readdir(dir)).filter((f) => f.startsWith('failed'))).toEqual([]);
   });
@@ -92,13 +113,17 @@ describe('hardCut', () => {
     const b = batchOf(0, 100);
     (b.columns.x.values as Float32Array)[7] = NaN;
     const counts = newCounts();
-    const out = await lastValueFrom(from([b]).pipe(hardCut([{ column: 'x', op: 'between', low: 10, high: 40 }], undefined, counts), toArray()));
+    const out = await lastValueFrom(
+      from([b]).pipe(hardCut([{ column: 'x', op: 'between', low: 10, high: 40 }], undefined, counts), toArray()),
+    );
     // x = i/2 in (10, 40): i in 21..79, minus nulls (i % 5 == 0); i = 7 is outside anyway.
     const expected = Array.from({ length: 59 }, (_, k) => 21 + k).filter((i) => i % 5 !== 0);
     expect(Array.from(out[0].columns.id.values as Int32Array)).toEqual(expected);
     expect(counts).toEqual({ eventsIn: 100, kept: expected.length, cut: 100 - expected.length });
     // An empty batch, or one whose events all fail, is not passed on.
-    const none = await lastValueFrom(from([batchOf(0, 0), batchOf(0, 10)]).pipe(hardCut([{ column: 'id', op: '>', value: 1000 }]), toArray()));
+    const none = await lastValueFrom(
+      from([batchOf(0, 0), batchOf(0, 10)]).pipe(hardCut([{ column: 'id', op: '>', value: 1000 }]), toArray()),
+    );
     expect(none).toEqual([]);
   });
 
@@ -106,7 +131,9 @@ describe('hardCut', () => {
     const b = batchOf(0, 50);
     const counts = newCounts();
     const score = { fn: () => Float32Array.from({ length: 50 }, (_, i) => (i === 31 ? NaN : i / 50)), threshold: 0.5 };
-    const out = await lastValueFrom(from([b]).pipe(hardCut([{ column: 'count(jets)', op: '>', value: 0 }], score, counts), toArray()));
+    const out = await lastValueFrom(
+      from([b]).pipe(hardCut([{ column: 'count(jets)', op: '>', value: 0 }], score, counts), toArray()),
+    );
     const expected = Array.from({ length: 24 }, (_, k) => 26 + k).filter((i) => i % 3 !== 0 && i !== 31);
     expect(Array.from(out[0].columns.id.values as Int32Array)).toEqual(expected);
     expect(counts.kept + counts.cut).toBe(50);

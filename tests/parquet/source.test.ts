@@ -28,7 +28,9 @@ beforeAll(async () => {
   await writeIds(join(dir, 'c.parquet'), 5000, 5500);
   // Sorted id with 10 row groups of 2048 rows (DuckDB's vector size).
   await writeIds(join(dir, 'sorted.parquet'), 0, 20480, 2048);
-  await sql(`COPY (SELECT i::DOUBLE AS id, i::FLOAT AS x FROM range(10) t(i)) TO '${join(dir, 'other.parquet')}' (FORMAT parquet)`);
+  await sql(
+    `COPY (SELECT i::DOUBLE AS id, i::FLOAT AS x FROM range(10) t(i)) TO '${join(dir, 'other.parquet')}' (FORMAT parquet)`,
+  );
 });
 afterAll(() => cleanup());
 
@@ -68,7 +70,18 @@ describe('parquetSource', () => {
 
   it('reads every column type diffskim holds, flat and as lists with null lists and null elements, as DuckDB does', async () => {
     const file = join(dir, 'types.parquet');
-    const types: Record<string, string> = { bool: 'BOOLEAN', int8: 'TINYINT', int16: 'SMALLINT', int32: 'INTEGER', int64: 'BIGINT', uint8: 'UTINYINT', uint16: 'USMALLINT', uint32: 'UINTEGER', float32: 'FLOAT', float64: 'DOUBLE' };
+    const types: Record<string, string> = {
+      bool: 'BOOLEAN',
+      int8: 'TINYINT',
+      int16: 'SMALLINT',
+      int32: 'INTEGER',
+      int64: 'BIGINT',
+      uint8: 'UTINYINT',
+      uint16: 'USMALLINT',
+      uint32: 'UINTEGER',
+      float32: 'FLOAT',
+      float64: 'DOUBLE',
+    };
     const value = (t: string, v: string) => (t === 'BOOLEAN' ? `(${v} % 3 = 0)` : `((${v} * 37) % 120 + 0.5)::${t}`);
     const columns = Object.entries(types).flatMap(([name, t]) => [
       `${value(t, 'i')} AS f_${name}`,
@@ -77,9 +90,12 @@ describe('parquetSource', () => {
     await sql(`COPY (SELECT ${columns.join(', ')} FROM range(5000) t(i)) TO '${file}' (FORMAT parquet)`);
     const expected = await sql(`SELECT * FROM read_parquet('${file}')`);
     const { all } = await collect(parquetSource([file]).batches({ batchRows: 1500 }));
-    expect(all!.schema.map((f) => (f.list ? `${f.name}:list<${f.type}>` : `${f.name}:${f.type}`))).toEqual(Object.keys(types).flatMap((t) => [`f_${t}:${t}`, `l_${t}:list<${t}>`]));
+    expect(all!.schema.map((f) => (f.list ? `${f.name}:list<${f.type}>` : `${f.name}:${f.type}`))).toEqual(
+      Object.keys(types).flatMap((t) => [`f_${t}:${t}`, `l_${t}:list<${t}>`]),
+    );
     // A null list element has no slot of its own in a batch: it reads as NaN (floats) or 0.
-    const asNumber = (v: unknown, name: string) => (v === null ? (name.startsWith('float') ? NaN : 0) : typeof v === 'boolean' ? Number(v) : Number(v));
+    const asNumber = (v: unknown, name: string) =>
+      v === null ? (name.startsWith('float') ? NaN : 0) : typeof v === 'boolean' ? Number(v) : Number(v);
     for (let i = 0; i < 5000; i++) {
       for (const name of Object.keys(types)) {
         const flat = all!.columns[`f_${name}`];
@@ -88,15 +104,25 @@ describe('parquetSource', () => {
         const want = expected[i][`l_${name}`] as unknown[] | null;
         if (list.kind !== 'list') throw new Error('not a list');
         expect(list.validity?.[i] === 0, `l_${name} row ${i} null`).toBe(want === null);
-        const got = Array.from(list.values.subarray(list.offsets[i], list.offsets[i + 1]) as ArrayLike<number | bigint>, Number);
+        const got = Array.from(
+          list.values.subarray(list.offsets[i], list.offsets[i + 1]) as ArrayLike<number | bigint>,
+          Number,
+        );
         expect(got, `l_${name} row ${i}`).toEqual((want ?? []).map((v) => asNumber(v, name)));
       }
     }
   });
 
   it('projects columns and derived quantities', async () => {
-    const { all } = await collect(parquetSource([join(dir, 'a.parquet')]).batches({ columns: ['count(jets)', 'first(jets)', 'abs(x)', 'id'] }));
-    expect(all!.schema.map((f) => `${f.name}:${f.type}`)).toEqual(['count(jets):int32', 'first(jets):float32', 'abs(x):float32', 'id:int32']);
+    const { all } = await collect(
+      parquetSource([join(dir, 'a.parquet')]).batches({ columns: ['count(jets)', 'first(jets)', 'abs(x)', 'id'] }),
+    );
+    expect(all!.schema.map((f) => `${f.name}:${f.type}`)).toEqual([
+      'count(jets):int32',
+      'first(jets):float32',
+      'abs(x):float32',
+      'id:int32',
+    ]);
     for (let i = 0; i < 3000; i++) {
       expect(all!.columns['count(jets)'].values[i]).toBe(i % 3);
       const first = all!.columns['first(jets)'];
@@ -107,12 +133,19 @@ describe('parquetSource', () => {
 
   it('drops events failing pushed-down cuts (NaN fails) and skips row groups on a sorted column', async () => {
     const src = parquetSource([join(dir, 'sorted.parquet')]);
-    const where = [{ column: 'id', op: '>' as const, value: 15000 }, { column: 'x', op: '<' as const, value: 5000 }];
+    const where = [
+      { column: 'id', op: '>' as const, value: 15000 },
+      { column: 'x', op: '<' as const, value: 5000 },
+    ];
     const stats = await src.pushDown({ where, columns: ['id'] });
     // id > 15000 rules out row groups 0..6 (max id 14335); x < 5000 (x = id/4) rules out none.
     expect(stats.rowGroupsTotal).toBe(10);
     expect(stats.rowGroupsSkipped).toBe(7);
-    const meta = (await sql(`SELECT sum(total_compressed_size)::BIGINT AS b FROM parquet_metadata('${join(dir, 'sorted.parquet')}') WHERE row_group_id < 7 OR path_in_schema NOT IN ('id', 'x')`))[0];
+    const meta = (
+      await sql(
+        `SELECT sum(total_compressed_size)::BIGINT AS b FROM parquet_metadata('${join(dir, 'sorted.parquet')}') WHERE row_group_id < 7 OR path_in_schema NOT IN ('id', 'x')`,
+      )
+    )[0];
     // Never read: the jets column, and id and x (read for the cuts) in the skipped row groups.
     expect(stats.bytesNeverRead).toBe(Number(meta.b));
     const { batches, all } = await collect(src.batches({ where, columns: ['id'] }));
@@ -130,13 +163,19 @@ describe('parquetSource', () => {
       ['jets', 'float32', true],
     ]);
     const files = `['${join(dir, 'a.parquet')}', '${join(dir, 'c.parquet')}']`;
-    const sizes = await sql(`SELECT sum(total_compressed_size)::BIGINT AS b FROM parquet_metadata(${files}) WHERE path_in_schema LIKE 'jets%'`);
+    const sizes = await sql(
+      `SELECT sum(total_compressed_size)::BIGINT AS b FROM parquet_metadata(${files}) WHERE path_in_schema LIKE 'jets%'`,
+    );
     expect(info.columnBytes.jets).toBe(Number(sizes[0].b));
     // List entries, not Parquet's value slots (which count one for each empty list too).
-    const entries = await sql(`SELECT sum(len(jets))::BIGINT AS n, count(*) FILTER (WHERE len(jets) = 0)::BIGINT AS empty FROM read_parquet(${files})`);
+    const entries = await sql(
+      `SELECT sum(len(jets))::BIGINT AS n, count(*) FILTER (WHERE len(jets) = 0)::BIGINT AS empty FROM read_parquet(${files})`,
+    );
     expect(Number(entries[0].empty)).toBeGreaterThan(1000);
     expect(info.columnValues.jets).toBe(Number(entries[0].n));
-    expect(info.bytesOnDisk).toBe((await readFile(join(dir, 'a.parquet'))).length + (await readFile(join(dir, 'c.parquet'))).length);
+    expect(info.bytesOnDisk).toBe(
+      (await readFile(join(dir, 'a.parquet'))).length + (await readFile(join(dir, 'c.parquet'))).length,
+    );
   });
 
   it('names both files and the column when schemas disagree', async () => {
@@ -146,8 +185,12 @@ describe('parquetSource', () => {
   });
 
   it('gives clear errors for missing columns, empty and truncated files', async () => {
-    await expect(collect(parquetSource([join(dir, 'a.parquet')]).batches({ columns: ['idd'] }))).rejects.toThrow(/a\.parquet: no column 'idd' \(closest: 'id'\)/);
-    await expect(collect(parquetSource([join(dir, 'a.parquet')]).batches({ where: [{ column: 'jets', op: '>', value: 1 }] }))).rejects.toThrow(/list column; cut on count\(jets\)/);
+    await expect(collect(parquetSource([join(dir, 'a.parquet')]).batches({ columns: ['idd'] }))).rejects.toThrow(
+      /a\.parquet: no column 'idd' \(closest: 'id'\)/,
+    );
+    await expect(
+      collect(parquetSource([join(dir, 'a.parquet')]).batches({ where: [{ column: 'jets', op: '>', value: 1 }] })),
+    ).rejects.toThrow(/list column; cut on count\(jets\)/);
     const empty = join(dir, 'empty.parquet');
     await writeFile(empty, '');
     await expect(parquetSource([empty]).describe()).rejects.toThrow(/empty\.parquet: file is empty/);
@@ -169,12 +212,20 @@ describe('parquetSource', () => {
             ids.push(...(b.columns.id.values as Int32Array));
             for (let i = 0; i < b.length; i++) jets.push(listAt(b, 'jets', i));
             const list = b.columns.jets;
-            arrays.push([b.columns.id.values.buffer, list.values.buffer, list.kind === 'list' ? list.offsets.buffer : list.values.buffer]);
+            arrays.push([
+              b.columns.id.values.buffer,
+              list.values.buffer,
+              list.kind === 'list' ? list.offsets.buffer : list.values.buffer,
+            ]);
           }),
         ),
     );
     expect(ids).toEqual(range(0, 3000));
-    expect(jets.every((j, id) => JSON.stringify(j) === JSON.stringify(id % 3 === 0 ? [] : id % 3 === 1 ? [id] : [id, id + 1]))).toBe(true);
+    expect(
+      jets.every(
+        (j, id) => JSON.stringify(j) === JSON.stringify(id % 3 === 0 ? [] : id % 3 === 1 ? [id] : [id, id + 1]),
+      ),
+    ).toBe(true);
     expect(arrays).toHaveLength(6);
     // (A list's values array is replaced by a bigger one when a batch needs more room.)
     for (let i = 0; i < 4; i++)
@@ -201,12 +252,23 @@ describe('parquetSource across producers', () => {
     const ab = join(dir, 'order-ab.parquet');
     const ba = join(dir, 'order-ba.parquet');
     // ab.parquet: REQUIRED columns, as diffskim's own sink writes them; ba.parquet: columns swapped, b with a null.
-    await lastValueFrom(of(makeBatch({ a: Float64Array.of(1.5, 1.5, 1.5), b: Int32Array.of(2, 2, 2) }, { a: 'float64', b: 'int32' })).pipe(parquetSink(ab)));
-    await sql(`COPY (SELECT CASE WHEN i = 1 THEN NULL ELSE 20 END::INTEGER AS b, 10.5::DOUBLE AS a FROM range(3) t(i)) TO '${ba}' (FORMAT parquet)`);
-    expect(await sql(`SELECT name, repetition_type AS r FROM parquet_schema('${ab}') WHERE name = 'b'`)).toEqual([{ name: 'b', r: 'REQUIRED' }]);
+    await lastValueFrom(
+      of(
+        makeBatch({ a: Float64Array.of(1.5, 1.5, 1.5), b: Int32Array.of(2, 2, 2) }, { a: 'float64', b: 'int32' }),
+      ).pipe(parquetSink(ab)),
+    );
+    await sql(
+      `COPY (SELECT CASE WHEN i = 1 THEN NULL ELSE 20 END::INTEGER AS b, 10.5::DOUBLE AS a FROM range(3) t(i)) TO '${ba}' (FORMAT parquet)`,
+    );
+    expect(await sql(`SELECT name, repetition_type AS r FROM parquet_schema('${ab}') WHERE name = 'b'`)).toEqual([
+      { name: 'b', r: 'REQUIRED' },
+    ]);
     const source = parquetSource([ab, ba]);
     const info = await source.describe();
-    expect(info.schema.map((f) => [f.name, f.nullable])).toEqual([['a', true], ['b', true]]);
+    expect(info.schema.map((f) => [f.name, f.nullable])).toEqual([
+      ['a', true],
+      ['b', true],
+    ]);
     const { batches, all } = await collect(source.batches());
     for (const b of batches) expect(b.schema).toEqual(info.schema);
     expect(Array.from(all!.columns.a.values as Float64Array)).toEqual([1.5, 1.5, 1.5, 10.5, 10.5, 10.5]);
@@ -216,9 +278,12 @@ describe('parquetSource across producers', () => {
 
   it('cuts on booleans, abs() of the most negative integer, and float32 statistics read as the values they bound', async () => {
     const file = join(dir, 'edges.parquet');
-    await sql(`COPY (SELECT (i % 2 = 0) AS flag, (-128 + i % 3)::TINYINT AS k, 0.7::FLOAT AS x FROM range(10) t(i)) TO '${file}' (FORMAT parquet)`);
+    await sql(
+      `COPY (SELECT (i % 2 = 0) AS flag, (-128 + i % 3)::TINYINT AS k, 0.7::FLOAT AS x FROM range(10) t(i)) TO '${file}' (FORMAT parquet)`,
+    );
     const source = parquetSource([file]);
-    const count = async (where: HardCut[]) => (await collect(source.batches({ where }))).batches.reduce((n, b) => n + b.length, 0);
+    const count = async (where: HardCut[]) =>
+      (await collect(source.batches({ where }))).batches.reduce((n, b) => n + b.length, 0);
     expect(await count([{ column: 'flag', op: '>', value: 0.5 }])).toBe(5);
     expect(await count([{ column: 'abs(k)', op: '>', value: 127.5 }])).toBe(4); // k = -128 at i = 0, 3, 6, 9
     const { all } = await collect(source.batches({ columns: ['abs(k)'] }));
@@ -231,9 +296,13 @@ describe('parquetSource across producers', () => {
 
   it("refuses by name a file with a column named 'file_row_number' (DuckDB's row-number column), for reads with and without cuts", async () => {
     const file = join(dir, 'frn.parquet');
-    await sql(`COPY (SELECT i::BIGINT AS id, (i * 10)::BIGINT AS file_row_number FROM range(50) t(i)) TO '${file}' (FORMAT parquet)`);
+    await sql(
+      `COPY (SELECT i::BIGINT AS id, (i * 10)::BIGINT AS file_row_number FROM range(50) t(i)) TO '${file}' (FORMAT parquet)`,
+    );
     for (const where of [[], [{ column: 'id', op: '>', value: 3 }] as HardCut[]])
-      await expect(collect(parquetSource([file]).batches({ where }))).rejects.toThrow(`${file}: has a column named 'file_row_number', the name of DuckDB's row-number column`);
+      await expect(collect(parquetSource([file]).batches({ where }))).rejects.toThrow(
+        `${file}: has a column named 'file_row_number', the name of DuckDB's row-number column`,
+      );
   });
 
   it('opening many files (footers read several at a time) names the first bad file in order, unreadable or of another schema', async () => {
@@ -243,13 +312,20 @@ describe('parquetSource across producers', () => {
     const other = join(dir, 'other-schema.parquet');
     await sql(`COPY (SELECT 1::INTEGER AS something_else) TO '${other}' (FORMAT parquet)`);
     const goods = Array.from({ length: 20 }, () => good);
-    await expect(parquetSource([...goods, junk, ...goods, other]).files()).rejects.toThrow(`${junk}: cannot read Parquet metadata`);
-    await expect(parquetSource([...goods, other, ...goods, junk]).files()).rejects.toThrow(`schemas differ between ${good} and ${other}`);
+    await expect(parquetSource([...goods, junk, ...goods, other]).files()).rejects.toThrow(
+      `${junk}: cannot read Parquet metadata`,
+    );
+    await expect(parquetSource([...goods, other, ...goods, junk]).files()).rejects.toThrow(
+      `schemas differ between ${good} and ${other}`,
+    );
     expect((await parquetSource([...goods, good]).files()).map((m) => m.path)).toEqual([...goods, good]);
   });
 
   it('refuses a batch size that is not a positive integer', async () => {
-    for (const batchRows of [0, 2.5, -1]) await expect(collect(parquetSource([join(dir, 'c.parquet')]).batches({ batchRows }))).rejects.toThrow(/batchRows must be a positive integer/);
+    for (const batchRows of [0, 2.5, -1])
+      await expect(collect(parquetSource([join(dir, 'c.parquet')]).batches({ batchRows }))).rejects.toThrow(
+        /batchRows must be a positive integer/,
+      );
   });
 });
 
@@ -257,7 +333,9 @@ describe('skimInputs', () => {
   it("leaves out only the skim's own outputs, even with the output folder above the inputs", () => {
     const paths = (files: string[], out: string) => skimInputs(inOwnFolders(files), out).map((f) => f.path);
     expect(paths(['/d/raw/a.parquet', '/d/raw/b.parquet'], '/d')).toEqual(['/d/raw/a.parquet', '/d/raw/b.parquet']);
-    expect(paths(['/d/a.parquet', '/d/a.skim.parquet', '/d/skim/a.skim.parquet', '/d/skim/2018/a.skim.parquet'], '/d/skim')).toEqual(['/d/a.parquet', '/d/a.skim.parquet']);
+    expect(
+      paths(['/d/a.parquet', '/d/a.skim.parquet', '/d/skim/a.skim.parquet', '/d/skim/2018/a.skim.parquet'], '/d/skim'),
+    ).toEqual(['/d/a.parquet', '/d/a.skim.parquet']);
     expect(paths(['/d/a.parquet', '/d/a.skim.parquet'], '/d')).toEqual(['/d/a.parquet']);
     expect(() => paths(['/d/a.skim.parquet'], '/d')).toThrow('every input is a skim file in the output folder /d');
   });
@@ -274,12 +352,20 @@ describe('expandInputs', () => {
       { path: b, root: sub, searched: true },
       { path: a, root: dir, searched: false },
     ]);
-    expect(await expandInputs(['[ac].parquet'], dir)).toEqual([a, c].map((path) => ({ path, root: dir, searched: true })));
+    expect(await expandInputs(['[ac].parquet'], dir)).toEqual(
+      [a, c].map((path) => ({ path, root: dir, searched: true })),
+    );
     expect((await expandInputs([dir])).slice(0, 2).map((f) => f.path)).toEqual([a, c]);
     await copyFile(a, join(dir, 'sub', 'a2.parquet'));
     await writeFile(join(dir, 'list.txt'), 'c.parquet\n# comment\nsub/*.parquet\n');
-    expect((await expandInputs(['@list.txt'], dir)).map((f) => [f.path, f.root])).toEqual([[c, dir], [join(dir, 'sub', 'a2.parquet'), sub], [b, sub]]);
-    await expect(expandInputs(['nothing-*.parquet'], dir)).rejects.toThrow(/input 'nothing-\*\.parquet' matches no Parquet file/);
+    expect((await expandInputs(['@list.txt'], dir)).map((f) => [f.path, f.root])).toEqual([
+      [c, dir],
+      [join(dir, 'sub', 'a2.parquet'), sub],
+      [b, sub],
+    ]);
+    await expect(expandInputs(['nothing-*.parquet'], dir)).rejects.toThrow(
+      /input 'nothing-\*\.parquet' matches no Parquet file/,
+    );
   });
 });
 

@@ -43,8 +43,12 @@ cuts:
   });
 
   it('names the line of a value of the wrong type, and of a bad enum value', () => {
-    expect(() => parsePipeline(`${base}training:\n  batchSize: big\n`, 'p.yaml')).toThrow(/^p\.yaml:7: 'training\.batchSize': .*number/);
-    expect(() => parsePipeline(`${base}cuts:\n  - { column: x, op: ">=" }\n`, 'p.yaml')).toThrow(/^p\.yaml:7: 'cuts\.0\.op'/);
+    expect(() => parsePipeline(`${base}training:\n  batchSize: big\n`, 'p.yaml')).toThrow(
+      /^p\.yaml:7: 'training\.batchSize': .*number/,
+    );
+    expect(() => parsePipeline(`${base}cuts:\n  - { column: x, op: ">=" }\n`, 'p.yaml')).toThrow(
+      /^p\.yaml:7: 'cuts\.0\.op'/,
+    );
   });
 
   it('gives no suggestion when nothing is near, and reports YAML syntax errors with a line', () => {
@@ -67,13 +71,25 @@ cuts:
       return '';
     };
     const cutsOnly = `${base}cuts:\n  - column: x\n    op: ">"\nmodel:\n  kind: cuts\n`;
-    expect(error(`${cutsOnly}skim:\n  scoreCut: 0.5\n`)).toMatch(/^p\.yaml:12: 'skim\.scoreCut': a score cut needs a classifier/);
-    expect(error(`${base}cuts:\n  - column: x\n    op: between\n    init: 1\n`)).toMatch(/p\.yaml:9: 'cuts\.0\.init': a 'between' cut starts from initLow and initHigh/);
-    expect(error(`${base}cuts:\n  - column: x\n    op: between\n    initLow: 2\n    initHigh: 1\n`)).toMatch(/'cuts\.0\.initLow': initLow \(2\) must be below initHigh \(1\)/);
-    expect(error(`${base}cuts:\n  - column: x\n    op: ">"\n    initLow: 2\n`)).toMatch(/initLow and initHigh are for 'between' cuts/);
-    expect(error(`${base}loss:\n  size:\n    lambda: 1\n    targetKeptFraction: 0.5\n    targetBytes: 1000\n`)).toMatch(/'loss\.size': give targetKeptFraction or targetBytes, not both/);
+    expect(error(`${cutsOnly}skim:\n  scoreCut: 0.5\n`)).toMatch(
+      /^p\.yaml:12: 'skim\.scoreCut': a score cut needs a classifier/,
+    );
+    expect(error(`${base}cuts:\n  - column: x\n    op: between\n    init: 1\n`)).toMatch(
+      /p\.yaml:9: 'cuts\.0\.init': a 'between' cut starts from initLow and initHigh/,
+    );
+    expect(error(`${base}cuts:\n  - column: x\n    op: between\n    initLow: 2\n    initHigh: 1\n`)).toMatch(
+      /'cuts\.0\.initLow': initLow \(2\) must be below initHigh \(1\)/,
+    );
+    expect(error(`${base}cuts:\n  - column: x\n    op: ">"\n    initLow: 2\n`)).toMatch(
+      /initLow and initHigh are for 'between' cuts/,
+    );
+    expect(error(`${base}loss:\n  size:\n    lambda: 1\n    targetKeptFraction: 0.5\n    targetBytes: 1000\n`)).toMatch(
+      /'loss\.size': give targetKeptFraction or targetBytes, not both/,
+    );
     // A cuts-only model needs no features; a classifier does.
     expect(parsePipeline(cutsOnly.replace('features: [x, y]\n', ''), 'p.yaml').features).toEqual([]);
-    expect(error(base.replace('features: [x, y]\n', ''))).toMatch(/'features': model\.kind 'cuts-x-mlp' has a classifier/);
+    expect(error(base.replace('features: [x, y]\n', ''))).toMatch(
+      /'features': model\.kind 'cuts-x-mlp' has a classifier/,
+    );
   });
 });

@@ -43,7 +43,9 @@ loss: { kind: bce, size: { lambda: 0.5 } }
     expect(cuts.cuts.map((c: { column: string }) => c.column)).toEqual(['first(Muon.pt)']);
     const value = cuts.cuts[0].value as number;
     expect(Number.isFinite(value)).toBe(true);
-    const expected = await sql(`SELECT * FROM read_parquet('${input}') WHERE Muon[1].pt > '${value}'::DOUBLE ORDER BY id`);
+    const expected = await sql(
+      `SELECT * FROM read_parquet('${input}') WHERE Muon[1].pt > '${value}'::DOUBLE ORDER BY id`,
+    );
     expect(expected.length).toBeGreaterThan(0);
     expect(await sql(`SELECT * FROM read_parquet('${report.skimFiles[0]}') ORDER BY id`)).toEqual(expected);
     expect(report.eventsKept).toBe(expected.length);

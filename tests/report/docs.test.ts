@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PipelineSchema } from '../../src/pipeline/schema.js';
 
-type JsonSchema = { properties?: Record<string, JsonSchema>; items?: JsonSchema; oneOf?: JsonSchema[]; anyOf?: JsonSchema[]; enum?: unknown[]; const?: unknown };
+type JsonSchema = {
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  oneOf?: JsonSchema[];
+  anyOf?: JsonSchema[];
+  enum?: unknown[];
+  const?: unknown;
+};
 
 /** Every key path of a JSON schema (`loss.size.lambda`, `cuts[].op`) and every enum value. */
 function keysOf(schema: JsonSchema, prefix = '', out = { keys: new Set<string>(), values: new Set<string>() }) {

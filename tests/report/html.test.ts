@@ -12,8 +12,16 @@ import { parquetSource } from '../../src/sources/parquet.js';
 import { tempDir, toyEvents, toyModel, writeParquet } from '../eval/helpers.js';
 import { toolMissing } from '../helpers/tools.js';
 
-const CUTS: CutsFile = { cuts: [{ column: 'x', op: '>', value: 0.5 }, { column: 'y', op: 'between', low: -1, high: 4 }], score: { op: '>', value: 0.3 } };
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
+const CUTS: CutsFile = {
+  cuts: [
+    { column: 'x', op: '>', value: 0.5 },
+    { column: 'y', op: 'between', low: -1, high: 4 },
+  ],
+  score: { op: '>', value: 0.3 },
+};
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) =>
+  existsSync(p),
+);
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -25,11 +33,17 @@ beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
   const file = join(dir, 'toy.parquet');
   await writeParquet(file, toyEvents(4000, 5));
-  evaluation = await evaluateModel({ source: parquetSource([file]), model: toyModel(), cuts: CUTS, label: 'label', quiet: true });
+  evaluation = await evaluateModel({
+    source: parquetSource([file]),
+    model: toyModel(),
+    cuts: CUTS,
+    label: 'label',
+    quiet: true,
+  });
   evalDir = join(dir, 'eval');
   // A plot an earlier evaluation (with a third cut) left in the folder.
   await mkdir(evalDir);
-  await writeFile(join(evalDir, 'cut-3-old.png'), 'not this run\'s');
+  await writeFile(join(evalDir, 'cut-3-old.png'), "not this run's");
   await writeEvaluation(evaluation, { model: 'toy-model', cutsFile: 'toy-cuts.json', inputs: [file] }, evalDir);
   html = await readFile(join(evalDir, 'report.html'), 'utf8');
 });
@@ -41,11 +55,18 @@ function tableRows(page: string, id: string): string[][] {
   const m = new RegExp(`<table id="${id}">(.*?)</table>`, 's').exec(page);
   if (!m) throw new Error(`no table #${id}`);
   const body = m[1].split('<tbody>')[1];
-  return [...body.matchAll(/<tr>(.*?)<\/tr>/gs)].map((r) => [...r[1].matchAll(/<td>(.*?)<\/td>/gs)].map((c) => unescape(c[1].replace(/<[^>]+>/g, ''))));
+  return [...body.matchAll(/<tr>(.*?)<\/tr>/gs)].map((r) =>
+    [...r[1].matchAll(/<td>(.*?)<\/td>/gs)].map((c) => unescape(c[1].replace(/<[^>]+>/g, ''))),
+  );
 }
 
 function unescape(s: string): string {
-  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
 }
 
 const number = (cell: string) => Number(cell.replace(/[,%]/g, ''));
@@ -86,7 +107,8 @@ describe('report.html of an evaluation', () => {
     expect(html).not.toContain('alt="cut-3-old"'); // an earlier evaluation's plot left in the folder
     const images = [...html.matchAll(/<img src="data:image\/png;base64,([^"]+)" alt="([^"]+)">/g)];
     expect(images.map((m) => `${m[2]}.png`).sort()).toEqual(pngs);
-    for (const [, data, name] of images) expect(Buffer.from(data, 'base64').equals(await readFile(join(evalDir, `${name}.png`)))).toBe(true);
+    for (const [, data, name] of images)
+      expect(Buffer.from(data, 'base64').equals(await readFile(join(evalDir, `${name}.png`)))).toBe(true);
     expect(html).not.toMatch(/<script|src="(?!data:)/);
   });
 });
@@ -143,18 +165,32 @@ describe('report.html in headless Chromium', () => {
     try {
       const dom = execFileSync(
         CHROMIUM!,
-        ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--virtual-time-budget=5000', '--dump-dom', `file://${probe}`],
+        [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          `--user-data-dir=${profile}`,
+          '--virtual-time-budget=5000',
+          '--dump-dom',
+          `file://${probe}`,
+        ],
         { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] },
       );
       const states = /data-images="([^"]*)"/.exec(dom)?.[1].split(' ') ?? [];
       expect(states).toHaveLength(4);
       // PNG width and height from each file's IHDR chunk.
-      const images = [...html.matchAll(/<img src="data:image\/png;base64,([^"]+)"/g)].map((m) => Buffer.from(m[1], 'base64'));
+      const images = [...html.matchAll(/<img src="data:image\/png;base64,([^"]+)"/g)].map((m) =>
+        Buffer.from(m[1], 'base64'),
+      );
       expect(states).toEqual(images.map((png) => `${png.readUInt32BE(16)}x${png.readUInt32BE(20)}`));
       expect(dom).toContain('<table id="cutflow">');
     } finally {
       rmSync(profile, { recursive: true, force: true });
     }
   });
-
 });

@@ -30,7 +30,11 @@ describe('diffskim convert (ROOT -> Parquet)', () => {
       { column: 'first(Jet_Px)', op: '<', value: 10 },
       { column: 'MET_px', op: '>', value: -5 },
     ];
-    const kept = await lastValueFrom(rootSource([HZZ]).batches({ columns: ['NJet'], where }).pipe(toArray()));
+    const kept = await lastValueFrom(
+      rootSource([HZZ])
+        .batches({ columns: ['NJet'], where })
+        .pipe(toArray()),
+    );
     const db = await DuckDBInstance.create(':memory:');
     const con = await db.connect();
     const sql = `SELECT count(*)::INTEGER FROM read_parquet('${out}') WHERE ${cutsToSql(where)}`;
@@ -66,7 +70,10 @@ describe('diffskim convert (ROOT -> Parquet)', () => {
   it('the CLI fails with the missing branch named and writes nothing', async () => {
     const out = join(dir, 'bad.parquet');
     const run = promisify(execFile)('node', ['bin/diffskim.mjs', 'convert', HZZ, out, '--branches', 'NJet,Jet_pt']);
-    const err = await run.then(() => null, (e: { code: number; stderr: string }) => e);
+    const err = await run.then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(err?.code).toBe(1);
     expect(err?.stderr).toContain("no branch 'Jet_pt' (closest: Jet_Px");
     expect(existsSync(out)).toBe(false);

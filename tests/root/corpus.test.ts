@@ -25,7 +25,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const read = (path: string, columns?: string[]) =>
   lastValueFrom(rootSource([path]).batches({ columns, batchRows: 7 }).pipe(toArray()));
-const failure = (p: Promise<unknown>) => p.then(() => 'no error', (e: Error) => e.message);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => 'no error',
+    (e: Error) => e.message,
+  );
 const cli = (...args: string[]) =>
   promisify(execFile)('node', ['bin/diffskim.mjs', ...args]).then(
     (r) => ({ code: 0, ...r }),
@@ -192,7 +196,10 @@ describe('ROOT trees diffskim cannot read are refused by name', () => {
     // It failed in jsroot's reading with "Cannot read properties of null (reading 'getInt32')",
     // after taking the array ArrF64 for a scalar.
     const path = join(CORPUS, 'uproot-issue413.root');
-    const e = await read(path).then(() => null, (x: Error) => x);
+    const e = await read(path).then(
+      () => null,
+      (x: Error) => x,
+    );
     expect(e?.message).toBe(`${path}: cannot read tree 'mytree': its list of branches did not decode`);
     expect(e instanceof InputError && e.kind).toBe('unreadable');
   });

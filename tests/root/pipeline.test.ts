@@ -21,7 +21,9 @@ describe('pipelines/nanoaod-skim.yaml', () => {
     expect(paths.map((x) => basename(x))).toEqual([basename(NANO)]);
     if (!existsSync(paths[0])) paths[0] = NANO;
     const columns = [...new Set([p.label!, ...p.features, ...p.cuts.map((c) => c.column), ...p.skim.keep!])];
-    const b = concatBatches(await lastValueFrom(rootSource(paths, { tree: p.source.tree }).batches({ columns }).pipe(toArray())));
+    const b = concatBatches(
+      await lastValueFrom(rootSource(paths, { tree: p.source.tree }).batches({ columns }).pipe(toArray())),
+    );
     expect(b.length).toBe(200);
     const signal = evaluateQuantity(b, parseQuantity(p.label!)).reduce((s, v) => s + v, 0);
     expect(signal).toBeGreaterThan(10);

@@ -10,7 +10,9 @@ import type { EventBatch } from '../../src/batch/batch.js';
  * The real ROOT files shipped beside the project (read-only): ../shared/data/root next to the
  * checkout (as CI lays it out), else the workplace's /work/shared.
  */
-export const ROOT_DIR = [resolve('..', 'shared', 'data', 'root'), '/work/shared/data/root'].find((d) => existsSync(d)) ?? resolve('..', 'shared', 'data', 'root');
+export const ROOT_DIR =
+  [resolve('..', 'shared', 'data', 'root'), '/work/shared/data/root'].find((d) => existsSync(d)) ??
+  resolve('..', 'shared', 'data', 'root');
 export const HZZ = `${ROOT_DIR}/uproot-HZZ.root`;
 export const ZMUMU = `${ROOT_DIR}/uproot-Zmumu.root`;
 export const NANO = `${ROOT_DIR}/nanoAOD_2015_CMS_Open_Data_ttbar.root`;
@@ -22,7 +24,11 @@ export type EventValues = (number | number[])[];
  * Branch values read straight through jsroot's own TSelector / treeProcess API, one event at a
  * time, with nothing from diffskim in between: the reference the source is checked against.
  */
-export async function referenceRead(path: string, tree: string, branches: string[]): Promise<Record<string, EventValues>> {
+export async function referenceRead(
+  path: string,
+  tree: string,
+  branches: string[],
+): Promise<Record<string, EventValues>> {
   const file = await openFile(path);
   const t = await (file as { readObject(n: string): Promise<unknown> }).readObject(tree);
   const out: Record<string, EventValues> = Object.fromEntries(branches.map((b) => [b, []]));
@@ -56,7 +62,9 @@ export function batchValues(batches: EventBatch[], name: string): EventValues {
   for (const b of batches) {
     const c = b.columns[name];
     if (c.kind === 'flat') for (let i = 0; i < b.length; i++) out.push(Number(c.values[i]));
-    else for (let i = 0; i < b.length; i++) out.push(Array.from(c.values.subarray(c.offsets[i], c.offsets[i + 1]) as ArrayLike<number | bigint>, Number));
+    else
+      for (let i = 0; i < b.length; i++)
+        out.push(Array.from(c.values.subarray(c.offsets[i], c.offsets[i + 1]) as ArrayLike<number | bigint>, Number));
   }
   return out;
 }

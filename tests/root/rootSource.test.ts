@@ -22,9 +22,31 @@ const read = (paths: string[], columns?: string[], batchRows = 500, tree?: strin
 
 /** Events per file, as listed in the data README (the files were written by ROOT/uproot). */
 const SAMPLES: { file: string; tree: string; events: number; branches: string[] }[] = [
-  { file: 'uproot-HZZ.root', tree: 'events', events: 2421, branches: ['NJet', 'NMuon', 'Jet_Px', 'Jet_ID', 'Muon_Charge', 'Muon_E', 'MET_px', 'triggerIsoMu24', 'EventWeight'] },
+  {
+    file: 'uproot-HZZ.root',
+    tree: 'events',
+    events: 2421,
+    branches: ['NJet', 'NMuon', 'Jet_Px', 'Jet_ID', 'Muon_Charge', 'Muon_E', 'MET_px', 'triggerIsoMu24', 'EventWeight'],
+  },
   { file: 'uproot-Zmumu.root', tree: 'events', events: 2304, branches: ['Run', 'Event', 'px1', 'Q2', 'M'] },
-  { file: 'nanoAOD_2015_CMS_Open_Data_ttbar.root', tree: 'Events', events: 200, branches: ['event', 'run', 'nJet', 'nMuon', 'MET_pt', 'Jet_pt', 'Jet_jetId', 'Muon_pt', 'Muon_tightId', 'HLT_IsoMu20', 'PV_npvs'] },
+  {
+    file: 'nanoAOD_2015_CMS_Open_Data_ttbar.root',
+    tree: 'Events',
+    events: 200,
+    branches: [
+      'event',
+      'run',
+      'nJet',
+      'nMuon',
+      'MET_pt',
+      'Jet_pt',
+      'Jet_jetId',
+      'Muon_pt',
+      'Muon_tightId',
+      'HLT_IsoMu20',
+      'PV_npvs',
+    ],
+  },
 ];
 const VARIANTS: Record<string, string> = {
   'uproot-HZZ-lz4.root': 'uproot-HZZ.root',
@@ -44,7 +66,9 @@ describe('rootSource on the real ROOT files', () => {
       const path = `${ROOT_DIR}/${s.file}`;
       const batches = await read([path], s.branches, 333);
       expect(batches.reduce((n, b) => n + b.length, 0)).toBe(s.events);
-      expect(batches.map((b) => b.length)).toEqual(Array.from({ length: Math.ceil(s.events / 333) }, (_, i) => Math.min(333, s.events - i * 333)));
+      expect(batches.map((b) => b.length)).toEqual(
+        Array.from({ length: Math.ceil(s.events / 333) }, (_, i) => Math.min(333, s.events - i * 333)),
+      );
       expect(batches.map((b) => b.origin?.firstRow)).toEqual(batches.map((_, i) => i * 333));
       const ref = await referenceRead(path, s.tree, s.branches);
       for (const b of s.branches) {
@@ -65,7 +89,8 @@ describe('rootSource on the real ROOT files', () => {
       expect(x.schema).toEqual(y.schema);
       expect(x.schema.length).toBeGreaterThan(15);
       expect(x.length).toBe(y.length);
-      for (const f of x.schema) expect(checksum(batchValues([x], f.name)), f.name).toBe(checksum(batchValues([y], f.name)));
+      for (const f of x.schema)
+        expect(checksum(batchValues([x], f.name)), f.name).toBe(checksum(batchValues([y], f.name)));
     });
   }
 
@@ -130,7 +155,11 @@ describe('rootSource on the real ROOT files', () => {
       { column: 'first(Jet_Px)', op: '>' as const, value: 20 },
       { column: 'MET_px', op: 'between' as const, low: -30, high: 30 },
     ];
-    const cut = await lastValueFrom(rootSource([HZZ]).batches({ columns: ['NJet', 'Jet_Py'], where, batchRows: 400 }).pipe(toArray()));
+    const cut = await lastValueFrom(
+      rootSource([HZZ])
+        .batches({ columns: ['NJet', 'Jet_Py'], where, batchRows: 400 })
+        .pipe(toArray()),
+    );
     const all = concatBatches(await read([HZZ], ['NJet', 'Jet_Py', 'first(Jet_Px)', 'MET_px'], 2421));
     const mask = passMask(all, where);
     const kept = mask.reduce((s, m) => s + m, 0);
@@ -199,12 +228,17 @@ describe('rootSource on the real ROOT files', () => {
       [NANO, 'Events', ['event', 'nJet', 'Jet_pt', 'Muon_pt', 'HLT_IsoMu20'], 30, 45],
     ];
     for (const [path, tree, columns, batchRows, rangeEntries] of cases) {
-      const ranged = await lastValueFrom(rootSource([path], { tree, rangeEntries }).batches({ columns, batchRows }).pipe(toArray()));
+      const ranged = await lastValueFrom(
+        rootSource([path], { tree, rangeEntries }).batches({ columns, batchRows }).pipe(toArray()),
+      );
       const whole = await read([path], columns, batchRows);
       const entries = whole.reduce((n, b) => n + b.length, 0);
       expect(Math.ceil(entries / (Math.ceil(rangeEntries / batchRows) * batchRows))).toBeGreaterThan(3); // several passes
-      expect(ranged.map((b) => [b.length, b.origin?.firstRow])).toEqual(whole.map((b) => [b.length, b.origin?.firstRow]));
-      for (const c of columns) expect(checksum(batchValues(ranged, c)), `${path} ${c}`).toBe(checksum(batchValues(whole, c)));
+      expect(ranged.map((b) => [b.length, b.origin?.firstRow])).toEqual(
+        whole.map((b) => [b.length, b.origin?.firstRow]),
+      );
+      for (const c of columns)
+        expect(checksum(batchValues(ranged, c)), `${path} ${c}`).toBe(checksum(batchValues(whole, c)));
     }
   });
 
@@ -214,7 +248,11 @@ describe('rootSource on the real ROOT files', () => {
       let written = 0;
       let maxAhead = 0;
       const source = rootSource([HZZ], { rangeEntries: 200 });
-      const counting = { ...source, batches: (o: ReadOptions) => source.batches({ ...o, columns: ['NJet', 'Jet_Px'], batchRows: 100 }).pipe(tap(() => emitted++)) };
+      const counting = {
+        ...source,
+        batches: (o: ReadOptions) =>
+          source.batches({ ...o, columns: ['NJet', 'Jet_Px'], batchRows: 100 }).pipe(tap(() => emitted++)),
+      };
       await consumeSlowly(counting, 8, demand, () => {
         written++;
         maxAhead = Math.max(maxAhead, emitted - written);
@@ -233,7 +271,11 @@ describe('rootSource on the real ROOT files', () => {
   it('stops reading and closes the file when the subscriber unsubscribes', async () => {
     const fds = () => readdirSync('/proc/self/fd').length;
     const before = fds();
-    const first: EventBatch = await firstValueFrom(rootSource([HZZ]).batches({ columns: ['Jet_Px'], batchRows: 100 }).pipe(take(1)));
+    const first: EventBatch = await firstValueFrom(
+      rootSource([HZZ])
+        .batches({ columns: ['Jet_Px'], batchRows: 100 })
+        .pipe(take(1)),
+    );
     expect(first.length).toBe(100);
     await new Promise((r) => setTimeout(r, 50));
     expect(fds()).toBe(before);
@@ -241,7 +283,11 @@ describe('rootSource on the real ROOT files', () => {
 });
 
 describe('rootSource errors', () => {
-  const error = (p: Promise<unknown>) => p.then(() => 'no error', (e: Error) => e.message);
+  const error = (p: Promise<unknown>) =>
+    p.then(
+      () => 'no error',
+      (e: Error) => e.message,
+    );
   /** Runs `fn` with a fresh temporary folder for damaged copies, removed afterwards. */
   const inTempDir = async (fn: (dir: string) => Promise<void>) => {
     const dir = mkdtempSync(join(tmpdir(), 'diffskim-badroot-'));
@@ -260,7 +306,9 @@ describe('rootSource errors', () => {
   });
 
   it('lists the trees when the tree is missing', async () => {
-    expect(await error(read([HZZ], ['NJet'], 100, 'Events'))).toBe(`${HZZ}: no tree 'Events' (trees in the file: events)`);
+    expect(await error(read([HZZ], ['NJet'], 100, 'Events'))).toBe(
+      `${HZZ}: no tree 'Events' (trees in the file: events)`,
+    );
   });
 
   it('says which branch type is unsupported', async () => {
@@ -278,19 +326,26 @@ describe('rootSource errors', () => {
     expect(toBigInt(9007199254740993n, where)).toBe(9007199254740993n);
     expect(toBigInt(1152921504606859321n, where)).toBe(1152921504606859321n);
     expect(toBigInt(-42, where)).toBe(-42n);
-    expect(() => toBigInt(2n ** 63n + 5n, where)).toThrow('f.root: entry 7: value 9223372036854775813 does not fit a signed 64-bit integer');
+    expect(() => toBigInt(2n ** 63n + 5n, where)).toThrow(
+      'f.root: entry 7: value 9223372036854775813 does not fit a signed 64-bit integer',
+    );
   });
 
   it('without a tree name reads the only tree, else Events (NanoAOD also holds Runs, ...), else asks for one', () => {
     expect(chooseTree('f.root', ['events'])).toBe('events');
     expect(chooseTree('f.root', ['Runs', 'Events', 'LuminosityBlocks'])).toBe('Events');
     expect(chooseTree('f.root', ['Runs', 'Events'], 'Runs')).toBe('Runs');
-    expect(() => chooseTree('f.root', ['a', 'b'])).toThrow("f.root: contains several trees (a, b) and none is named Events; choose one with --tree");
+    expect(() => chooseTree('f.root', ['a', 'b'])).toThrow(
+      'f.root: contains several trees (a, b) and none is named Events; choose one with --tree',
+    );
     expect(() => chooseTree('f.root', [])).toThrow('f.root: contains no TTree');
   });
 
   it('names a file that does not exist, keeping its error code (ENOENT, so NOT_FOUND as a gRPC status; the code was lost)', async () => {
-    const e = await openRootTree('/nonexistent/x.root').then(() => new Error('no error'), (x: Error) => x);
+    const e = await openRootTree('/nonexistent/x.root').then(
+      () => new Error('no error'),
+      (x: Error) => x,
+    );
     expect(e.message).toContain('/nonexistent/x.root: cannot open ROOT file');
     expect(toStatus(e).code).toBe(status.NOT_FOUND);
   });
@@ -314,7 +369,11 @@ describe('rootSource errors', () => {
   });
 
   it('a tree object or key list that does not decode is an input error naming the file (the tree\'s was "Fail to UNZIP buffer for events", INTERNAL over gRPC)', async () => {
-    const failure = (p: Promise<unknown>) => p.then(() => new Error('no error'), (e: Error) => e);
+    const failure = (p: Promise<unknown>) =>
+      p.then(
+        () => new Error('no error'),
+        (e: Error) => e,
+      );
     await inTempDir(async (dir) => {
       const damaged = (name: string, from: number) => {
         const bytes = readFileSync(HZZ);
@@ -340,7 +399,10 @@ describe('rootSource errors', () => {
         bytes.fill(0x7f, from, from + 64); // inside the Events TTree object's branches
         const bad = join(dir, `nano-${from}.root`);
         writeFileSync(bad, bytes);
-        const e = await read([bad]).then(() => new Error('no error'), (x: Error) => x);
+        const e = await read([bad]).then(
+          () => new Error('no error'),
+          (x: Error) => x,
+        );
         expect(e.message).toBe(`${bad}: cannot read tree 'Events': its list of branches did not decode`);
         expect(e instanceof InputError && e.kind).toBe('unreadable');
       }

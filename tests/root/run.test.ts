@@ -22,13 +22,19 @@ describe('run on a ROOT source', () => {
     expect(report.bytesIn).toBe(statSync(NANO).size);
     expect(report.bytesOut).toBe(statSync(report.skimFiles[0]).size);
     const db = await (await DuckDBInstance.create(':memory:')).connect();
-    const rows = await db.runAndReadAll(`SELECT count(*), count(DISTINCT event) FROM read_parquet('${report.skimFiles[0]}')`);
+    const rows = await db.runAndReadAll(
+      `SELECT count(*), count(DISTINCT event) FROM read_parquet('${report.skimFiles[0]}')`,
+    );
     expect(rows.getRows()[0].map(Number)).toEqual([report.eventsKept, report.eventsKept]);
-    const columns = (await db.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${report.skimFiles[0]}')`)).getRows().map((r) => String(r[0]));
+    const columns = (await db.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${report.skimFiles[0]}')`))
+      .getRows()
+      .map((r) => String(r[0]));
     expect(columns).toEqual(pipeline.skim.keep);
     // Every kept event passes the learned cuts (written by hand in SQL here).
     const [met, jet] = report.cuts.cuts as { value: number }[];
-    const failing = await db.runAndReadAll(`SELECT count(*) FROM read_parquet('${report.skimFiles[0]}') WHERE NOT (MET_pt > ${met.value} AND Jet_pt[1] > ${jet.value})`);
+    const failing = await db.runAndReadAll(
+      `SELECT count(*) FROM read_parquet('${report.skimFiles[0]}') WHERE NOT (MET_pt > ${met.value} AND Jet_pt[1] > ${jet.value})`,
+    );
     expect(Number(failing.getRows()[0][0])).toBe(0);
   });
 });

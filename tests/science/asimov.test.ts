@@ -64,7 +64,9 @@ describe('Asimov loss with a background uncertainty', () => {
     const batches: EventBatch[] = [];
     for (let start = 0; start < 2 * n; start += 6000) {
       const end = start + 6000;
-      batches.push(makeBatch({ x: x.slice(start, end), label: label.slice(start, end) }, { x: 'float64', label: 'float32' }));
+      batches.push(
+        makeBatch({ x: x.slice(start, end), label: label.slice(start, end) }, { x: 'float64', label: 'float32' }),
+      );
     }
 
     // The scan: hard counts on the same events, eps = 1e-3 B as the loss regularises b.
@@ -97,7 +99,15 @@ describe('Asimov loss with a background uncertainty', () => {
       cuts: [{ column: 'x', op: '>', init: 0 }],
       model: { kind: 'cuts' },
       loss: { kind: 'asimov', signalYield: S, backgroundYield: B, sigmaB: SIGMA_B },
-      training: { epochs: 30, batchSize: 6000, learningRate: 0.02, validationFraction: 0, seed: 1, shuffleBuffer: 0, slopeSchedule: { start: 1, end: 8, kind: 'geometric' } },
+      training: {
+        epochs: 30,
+        batchSize: 6000,
+        learningRate: 0.02,
+        validationFraction: 0,
+        seed: 1,
+        shuffleBuffer: 0,
+        slopeSchedule: { start: 1, end: 8, kind: 'geometric' },
+      },
     });
     const { source, info } = memoryDataset(batches);
     const r = await trainSelection({ settings: pipeline, source, info });

@@ -10,9 +10,19 @@ import { toyData } from '../../scripts/science-common.js';
 describe('learned cuts against the brute-force optimum', () => {
   const eventsPerClass = 10_000;
 
-  for (const [kind, target] of [['toy2d', 0.5], ['toy2d', 0.2], ['toy6d', 0.2]] as const) {
+  for (const [kind, target] of [
+    ['toy2d', 0.5],
+    ['toy2d', 0.2],
+    ['toy6d', 0.2],
+  ] as const) {
     it(`${kind}, background kept fraction target ${target}`, async () => {
-      const r = await optimumRow(kind, toyData(kind, eventsPerClass, 1), toyData(kind, eventsPerClass, 2), target, DEFAULTS);
+      const r = await optimumRow(
+        kind,
+        toyData(kind, eventsPerClass, 1),
+        toyData(kind, eventsPerClass, 2),
+        target,
+        DEFAULTS,
+      );
       expect(r.ratio).toBeGreaterThanOrEqual(0.99);
       // At (or, when keeping all signal costs less, below) the target.
       expect(r.background).toBeLessThan(target + 0.01);

@@ -19,13 +19,18 @@ describe('soft versus hard kept fraction', () => {
   async function gap(slopeSchedule: { start: number; end: number; kind: 'geometric' | 'constant' }) {
     const pipeline = toyPipeline({
       model: { kind: 'cuts' },
-      loss: { kind: 'signal-efficiency', size: { lambdaStart: 0.3, lambda: 300, targetKeptFraction: 0.2, over: 'background' } },
+      loss: {
+        kind: 'signal-efficiency',
+        size: { lambdaStart: 0.3, lambda: 300, targetKeptFraction: 0.2, over: 'background' },
+      },
       training: { epochs: 16, batchSize: 2048, learningRate: 0.05, seed, slopeSchedule },
       skim: { keep: ['event_id', 'x', 'y', 'label', 'weight'] },
     });
     const { source, info } = memoryDataset(batches);
     const r = await trainSelection({ settings: trainingSettings(pipeline, info), source, info });
-    const validation: EventBatch[] = await lastValueFrom(from(batches).pipe(splitTrainValidation(0.2, seed, 'validation'), toArray()));
+    const validation: EventBatch[] = await lastValueFrom(
+      from(batches).pipe(splitTrainValidation(0.2, seed, 'validation'), toArray()),
+    );
     let [kept, events] = [0, 0];
     for (const b of validation) {
       kept += hardCutPass(r.model, b).reduce((s, p) => s + p, 0);

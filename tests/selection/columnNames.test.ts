@@ -62,9 +62,9 @@ describe('column names that are not identifiers', () => {
     const source = parquetSource([input]);
     const count = (pushDown: boolean) =>
       lastValueFrom(
-        source.batches({ columns: ['id', 'a b', 'count("my jets")'], ...(pushDown && { where: cuts.cuts }) }).pipe(
-          reduce((n, b) => n + (pushDown ? b.length : 0), 0),
-        ),
+        source
+          .batches({ columns: ['id', 'a b', 'count("my jets")'], ...(pushDown && { where: cuts.cuts }) })
+          .pipe(reduce((n, b) => n + (pushDown ? b.length : 0), 0)),
       );
     expect(await count(true)).toBe(Number(expected.n));
     const columns = ['a b', 'c_customer_sk:', 'we"ird', 'back`tick', 'my jets'];
@@ -78,7 +78,10 @@ describe('column names that are not identifiers', () => {
     await initBackend('auto');
     const pipeline = toyPipeline({
       features: ['"a b"', '`c_customer_sk:`'],
-      cuts: [{ column: 'abs("a b")', op: '>' }, { column: 'count(`my jets`)', op: '>' }],
+      cuts: [
+        { column: 'abs("a b")', op: '>' },
+        { column: 'count(`my jets`)', op: '>' },
+      ],
       training: { epochs: 1, batchSize: 1000, seed: 2 },
     });
     const source = parquetSource([input]);
@@ -105,7 +108,12 @@ describe('column names that are not identifiers', () => {
 
   it('a bad cut variable in a cuts file is named with the file and the cut index', async () => {
     const path = join(dir, 'bad cuts.json');
-    const bad = { cuts: [{ column: 'x', op: '>', value: 1 }, { column: 'a b', op: '<', value: 2 }] };
+    const bad = {
+      cuts: [
+        { column: 'x', op: '>', value: 1 },
+        { column: 'a b', op: '<', value: 2 },
+      ],
+    };
     await writeFile(path, JSON.stringify(bad));
     await expect(readCutsFile(path)).rejects.toThrow(
       `${path}: cut 1 ('a b'): cannot read cut variable 'a b': ` +

@@ -8,10 +8,20 @@ import { sql } from '../parquet/helpers.js';
 export const BIN = join(import.meta.dirname, '../../bin/diffskim.mjs');
 export const exec = promisify(execFile);
 
-export const CUTS = { cuts: [{ column: 'met', op: '>', value: 30 }, { column: 'lep1_pt', op: '>', value: 20 }], score: null } as const;
+export const CUTS = {
+  cuts: [
+    { column: 'met', op: '>', value: 30 },
+    { column: 'lep1_pt', op: '>', value: 20 },
+  ],
+  score: null,
+} as const;
 
 /** n small HEP files of different sizes (f0 smallest) in dir/in, and dir/cuts.json. */
-export async function makeRun(dir: string, n: number, events = (i: number) => 1500 + 500 * i): Promise<{ inputs: string[]; cutsPath: string }> {
+export async function makeRun(
+  dir: string,
+  n: number,
+  events = (i: number) => 1500 + 500 * i,
+): Promise<{ inputs: string[]; cutsPath: string }> {
   await mkdir(join(dir, 'in'), { recursive: true });
   const inputs: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -25,7 +35,10 @@ export async function makeRun(dir: string, n: number, events = (i: number) => 15
 }
 
 /** Runs the CLI; resolves with stdout/stderr and the exit code (never rejects on a non-zero exit). */
-export async function cli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function cli(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const r = await exec('node', [BIN, '-q', ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env } });
     return { code: 0, ...r };
@@ -41,7 +54,8 @@ export async function cli(args: string[], opts: { cwd?: string; env?: NodeJS.Pro
  * Also returns the row count of a.
  */
 export async function skimDifference(a: string, b: string): Promise<{ rowsA: number; differ: number }> {
-  const rows = (d: string) => `(SELECT * EXCLUDE (filename), parse_filename(filename) AS file FROM read_parquet('${d}/*.skim.parquet', filename = true, file_row_number = true))`;
+  const rows = (d: string) =>
+    `(SELECT * EXCLUDE (filename), parse_filename(filename) AS file FROM read_parquet('${d}/*.skim.parquet', filename = true, file_row_number = true))`;
   const [r] = await sql(`SELECT
       (SELECT count(*) FROM ${rows(a)}) AS rows_a,
       (SELECT count(*) FROM (SELECT * FROM ${rows(a)} EXCEPT ALL SELECT * FROM ${rows(b)})) +

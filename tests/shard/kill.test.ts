@@ -23,7 +23,11 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** Starts shard I/N of the CLI and SIGKILLs it as soon as its manifest shows a finished file. */
 async function killMidway(out: string, index: number, count: number): Promise<NodeJS.Signals | null> {
-  const child = spawn('node', [BIN, '-q', 'skim', '--cuts', 'cuts.json', '--input', 'in', '--output', out, '--shard', `${index}/${count}`], { cwd: dir, stdio: 'ignore' });
+  const child = spawn(
+    'node',
+    [BIN, '-q', 'skim', '--cuts', 'cuts.json', '--input', 'in', '--output', out, '--shard', `${index}/${count}`],
+    { cwd: dir, stdio: 'ignore' },
+  );
   const manifest = join(dir, out, 'shards', `${index}-of-${count}`, 'manifest.json');
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
   const timer = setInterval(() => {

@@ -22,7 +22,13 @@ describe('skimResumable (an unsharded run with a manifest)', () => {
     const out = join(dir, 'out');
     const manifestPath = join(out, 'manifest.json');
     const done: string[] = [];
-    const first = await skimResumable({ inputs, cuts: cuts(), outDir: out, manifestPath, onFile: (e, skipped) => done.push(`${skipped ? 'skip' : 'skim'} ${e.output}`) });
+    const first = await skimResumable({
+      inputs,
+      cuts: cuts(),
+      outDir: out,
+      manifestPath,
+      onFile: (e, skipped) => done.push(`${skipped ? 'skip' : 'skim'} ${e.output}`),
+    });
     expect(done).toEqual(['skim f0.skim.parquet', 'skim f1.skim.parquet', 'skim f2.skim.parquet']);
     const m = (await readManifest(manifestPath))!;
     expect(m.entries.map((e) => e.input)).toEqual(inputs);
@@ -32,7 +38,13 @@ describe('skimResumable (an unsharded run with a manifest)', () => {
     await writeManifest(manifestPath, { ...m, entries: m.entries.filter((e) => !e.output.startsWith('f1')) });
     await writeFile(join(out, 'f1.skim.parquet.tmp-777'), 'partial');
     done.length = 0;
-    const second = await skimResumable({ inputs, cuts: cuts(), outDir: out, manifestPath, onFile: (e, skipped) => done.push(`${skipped ? 'skip' : 'skim'} ${e.output}`) });
+    const second = await skimResumable({
+      inputs,
+      cuts: cuts(),
+      outDir: out,
+      manifestPath,
+      onFile: (e, skipped) => done.push(`${skipped ? 'skip' : 'skim'} ${e.output}`),
+    });
     expect(done).toEqual(['skip f0.skim.parquet', 'skim f1.skim.parquet', 'skip f2.skim.parquet']);
     expect(second.map((e) => e.eventsKept)).toEqual(first.map((e) => e.eventsKept));
     expect((await readdir(out)).filter((n) => n.includes('.tmp-'))).toEqual([]);
@@ -45,7 +57,9 @@ describe('skimResumable (an unsharded run with a manifest)', () => {
   it('refuses a manifest of other settings and explains a corrupt one', async () => {
     const path = join(dir, 'm.json');
     await writeManifest(path, { version: 1, fingerprint: skimFingerprint({ cuts: cuts() }), entries: [] });
-    await expect(openManifest(path, skimFingerprint({ cuts: cuts(), codec: 'zstd' }))).rejects.toThrow(/other cuts\/keep\/codec settings/);
+    await expect(openManifest(path, skimFingerprint({ cuts: cuts(), codec: 'zstd' }))).rejects.toThrow(
+      /other cuts\/keep\/codec settings/,
+    );
     expect(skimFingerprint({ cuts: cuts(), keep: ['met'] })).not.toBe(skimFingerprint({ cuts: cuts() }));
     await writeFile(path, '{"version": 1, "fingerp');
     await expect(readManifest(path)).rejects.toThrow(/m\.json: manifest is not valid JSON .*delete it/);

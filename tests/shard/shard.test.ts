@@ -17,8 +17,19 @@ let dir: string;
 let inputs: string[];
 let single: string;
 
-const invocation = (outDir: string) => ({ cwd: dir, cutsPath: join(dir, 'cuts.json'), inputSpecs: [join(dir, 'in')], outDir });
-const shard = (outDir: string, index: number, cuts = CUTS) => runShardedSkim({ inputs: inOwnFolders(inputs), cuts: structuredClone(cuts) as never, invocation: invocation(outDir), shard: { index, count: N } });
+const invocation = (outDir: string) => ({
+  cwd: dir,
+  cutsPath: join(dir, 'cuts.json'),
+  inputSpecs: [join(dir, 'in')],
+  outDir,
+});
+const shard = (outDir: string, index: number, cuts = CUTS) =>
+  runShardedSkim({
+    inputs: inOwnFolders(inputs),
+    cuts: structuredClone(cuts) as never,
+    invocation: invocation(outDir),
+    shard: { index, count: N },
+  });
 async function runAll(outDir: string): Promise<void> {
   for (let i = 0; i < N; i++) await shard(outDir, i);
 }
@@ -49,8 +60,20 @@ describe('sharded skim + merge', () => {
     expect(report.shards.map((s) => s.inputs).reduce((a, b) => a + b)).toBe(inputs.length);
     expect(report.shards.every((s) => s.inputs > 0)).toBe(true);
 
-    const ref = JSON.parse(JSON.stringify(await runSkim({ inputs, cuts: structuredClone(CUTS) as never, outDir: join(dir, 'ref') })));
-    for (const k of ['eventsIn', 'eventsKept', 'eventsCut', 'bytesIn', 'rowGroupsTotal', 'rowGroupsSkipped', 'bytesNeverRead', 'bytesSavedByColumns']) expect(report[k as keyof typeof report], k).toBe(ref[k]);
+    const ref = JSON.parse(
+      JSON.stringify(await runSkim({ inputs, cuts: structuredClone(CUTS) as never, outDir: join(dir, 'ref') })),
+    );
+    for (const k of [
+      'eventsIn',
+      'eventsKept',
+      'eventsCut',
+      'bytesIn',
+      'rowGroupsTotal',
+      'rowGroupsSkipped',
+      'bytesNeverRead',
+      'bytesSavedByColumns',
+    ])
+      expect(report[k as keyof typeof report], k).toBe(ref[k]);
     let bytesOut = 0;
     for (const f of report.skimFiles) bytesOut += (await stat(f)).size;
     expect(report.bytesOut).toBe(bytesOut);
@@ -110,7 +133,10 @@ describe('sharded skim + merge', () => {
     const out = join(dir, 'tampered');
     await runAll(out);
     const m1 = (await readManifest(manifestPath(out, { index: 1, count: N })))!;
-    await writeFile(join(out, m1.entries[0].output), (await readFile(join(out, m1.entries[0].output))).subarray(0, 100));
+    await writeFile(
+      join(out, m1.entries[0].output),
+      (await readFile(join(out, m1.entries[0].output))).subarray(0, 100),
+    );
     await cp(join(single, m1.entries[0].output), join(out, 'other.skim.parquet'));
     const m0 = (await readManifest(manifestPath(out, { index: 0, count: N })))!;
     await writeManifest(manifestPath(out, { index: 0, count: N }), { ...m0, entries: [...m0.entries, m1.entries[1]] });
@@ -118,7 +144,9 @@ describe('sharded skim + merge', () => {
     const e = await mergeError(out);
     expect(e.message).toMatch(new RegExp(`shard 1/${N}: skim file .*${m1.entries[0].output} has 100 bytes`));
     expect(e.message).toMatch(/other\.skim\.parquet is not an output of this run/);
-    expect(e.message).toMatch(new RegExp(`shard 0/${N}: lists .*${m1.entries[1].input.split('/').pop()}, which the plan gives to shard 1`));
+    expect(e.message).toMatch(
+      new RegExp(`shard 0/${N}: lists .*${m1.entries[1].input.split('/').pop()}, which the plan gives to shard 1`),
+    );
     expect(e.shardsToRerun).toEqual([0, 1]);
   });
 
@@ -127,7 +155,10 @@ describe('sharded skim + merge', () => {
     await runAll(out);
     const path = manifestPath(out, { index: 0, count: N });
     const m = (await readManifest(path))!;
-    await writeManifest(path, { ...m, entries: m.entries.map((e, i) => (i === 0 ? { ...e, eventsKept: e.eventsKept + 1 } : e)) });
+    await writeManifest(path, {
+      ...m,
+      entries: m.entries.map((e, i) => (i === 0 ? { ...e, eventsKept: e.eventsKept + 1 } : e)),
+    });
     const e = await mergeError(out);
     expect(e.message).toMatch(/has \d+ rows, the manifest says \d+ events kept/);
   });
@@ -138,20 +169,33 @@ describe('sharded skim + merge', () => {
     const other = join(odd, 'f9.parquet');
     await sql(`COPY (SELECT * REPLACE (met::DOUBLE AS met) FROM '${inputs[1]}') TO '${other}' (FORMAT parquet)`);
     const mixed = [inputs[0], other];
-    const run = (index: number) => runShardedSkim({ inputs: inOwnFolders(mixed), cuts: structuredClone(CUTS) as never, invocation: invocation(join(dir, 'odd-out')), shard: { index, count: 2 } });
+    const run = (index: number) =>
+      runShardedSkim({
+        inputs: inOwnFolders(mixed),
+        cuts: structuredClone(CUTS) as never,
+        invocation: invocation(join(dir, 'odd-out')),
+        shard: { index, count: 2 },
+      });
     const results = await Promise.allSettled([run(0), run(1)]);
     const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
     expect(failed).toHaveLength(1); // the shard holding f9.parquet
     expect(failed[0].reason.message).toMatch(/schemas differ between .*f0\.parquet and .*f9\.parquet: column 'met'/);
-    await expect(runSkim({ inputs: mixed, cuts: structuredClone(CUTS) as never, outDir: join(dir, 'odd-single') })).rejects.toThrow(/schemas differ/);
+    await expect(
+      runSkim({ inputs: mixed, cuts: structuredClone(CUTS) as never, outDir: join(dir, 'odd-single') }),
+    ).rejects.toThrow(/schemas differ/);
   });
 
   it('refuses to mix runs: other shard count or other cuts in the same directory', async () => {
     const out = join(dir, 'mixed');
     await shard(out, 0);
-    await expect(runShardedSkim({ inputs: inOwnFolders(inputs), cuts: structuredClone(CUTS) as never, invocation: invocation(out), shard: { index: 0, count: N + 1 } })).rejects.toThrow(
-      new RegExp(`belongs to another sharded run \\(${N} shards, now ${N + 1}\\)`),
-    );
+    await expect(
+      runShardedSkim({
+        inputs: inOwnFolders(inputs),
+        cuts: structuredClone(CUTS) as never,
+        invocation: invocation(out),
+        shard: { index: 0, count: N + 1 },
+      }),
+    ).rejects.toThrow(new RegExp(`belongs to another sharded run \\(${N} shards, now ${N + 1}\\)`));
     const other = { cuts: [{ column: 'met', op: '>', value: 10 }], score: null };
     await expect(shard(out, 1, other as never)).rejects.toThrow(/other cuts\/keep\/codec/);
     await expect(mergeShards(join(dir, 'nothing-here'))).rejects.toThrow(/plan\.json not found/);

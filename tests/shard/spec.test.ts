@@ -15,15 +15,25 @@ describe('shard spec', () => {
     expect(resolveShard('1/2', undefined, slurm)).toEqual({ index: 1, count: 2 });
     expect(resolveShard(undefined, undefined, slurm)).toEqual({ index: 3, count: 4 });
     // an explicit count wins over SLURM's (re-running one task with --array=3 gives TASK_COUNT=1)
-    expect(resolveShard(undefined, '8', { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_COUNT: '1' })).toEqual({ index: 3, count: 8 });
+    expect(resolveShard(undefined, '8', { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_COUNT: '1' })).toEqual({
+      index: 3,
+      count: 8,
+    });
     expect(resolveShard(undefined, undefined, { ...slurm, DIFFSKIM_SHARD_COUNT: '6' })).toEqual({ index: 3, count: 6 });
-    expect(resolveShard(undefined, undefined, { JOB_COMPLETION_INDEX: '5', DIFFSKIM_SHARD_COUNT: '6' })).toEqual({ index: 5, count: 6 });
+    expect(resolveShard(undefined, undefined, { JOB_COMPLETION_INDEX: '5', DIFFSKIM_SHARD_COUNT: '6' })).toEqual({
+      index: 5,
+      count: 6,
+    });
     expect(resolveShard(undefined, undefined, {})).toBeNull();
   });
 
   it('explains a missing or inconsistent count', () => {
-    expect(() => resolveShard(undefined, undefined, { JOB_COMPLETION_INDEX: '0' })).toThrow(/JOB_COMPLETION_INDEX is set but the number of shards is not/);
-    expect(() => resolveShard(undefined, undefined, { SLURM_ARRAY_TASK_ID: '4', SLURM_ARRAY_TASK_COUNT: '4' })).toThrow(/outside 0\.\.3/);
+    expect(() => resolveShard(undefined, undefined, { JOB_COMPLETION_INDEX: '0' })).toThrow(
+      /JOB_COMPLETION_INDEX is set but the number of shards is not/,
+    );
+    expect(() => resolveShard(undefined, undefined, { SLURM_ARRAY_TASK_ID: '4', SLURM_ARRAY_TASK_COUNT: '4' })).toThrow(
+      /outside 0\.\.3/,
+    );
     expect(() => resolveShard('1/2', '3', {})).toThrow(/disagree/);
     expect(() => resolveShard(undefined, '3', {})).toThrow(/needs a shard index/);
   });
@@ -35,7 +45,10 @@ describe('assignShards', () => {
   it('places the largest files first onto the lightest shard', () => {
     // LPT by hand: 10->A, 9->B, 8->B (9 < 10), then the 1s go to A (10 < 17).
     const shards = assignShards([f('a', 1), f('b', 8), f('c', 10), f('d', 1), f('e', 9), f('g', 1)], 2);
-    expect(shards.map((s) => s.map((x) => x.path))).toEqual([['a', 'c', 'd', 'g'], ['b', 'e']]);
+    expect(shards.map((s) => s.map((x) => x.path))).toEqual([
+      ['a', 'c', 'd', 'g'],
+      ['b', 'e'],
+    ]);
   });
 
   it('is the same for any input order, uses every file once, and balances within the largest file', () => {
@@ -43,7 +56,12 @@ describe('assignShards', () => {
     const shuffled = [...files].reverse().sort((a, b) => (a.path.length % 2) - (b.path.length % 2));
     const a = assignShards(files, 7);
     expect(assignShards(shuffled, 7)).toEqual(a);
-    expect(a.flat().map((x) => x.path).sort()).toEqual(files.map((x) => x.path).sort());
+    expect(
+      a
+        .flat()
+        .map((x) => x.path)
+        .sort(),
+    ).toEqual(files.map((x) => x.path).sort());
     const loads = a.map((s) => s.reduce((t, x) => t + x.bytes, 0));
     expect(Math.max(...loads) - Math.min(...loads)).toBeLessThanOrEqual(Math.max(...files.map((x) => x.bytes)));
     // ties in size go by path, so equal-sized files still assign deterministically

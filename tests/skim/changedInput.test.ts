@@ -18,10 +18,13 @@ let b: string;
 /** A file of another schema, renamed over b by the tests (as a producer writing atomically does). */
 let other: string;
 
-async function write(path: string, rows: number, columns = 'range::BIGINT AS id, (range % 100)::DOUBLE AS x'): Promise<void> {
+async function write(
+  path: string,
+  rows: number,
+  columns = 'range::BIGINT AS id, (range % 100)::DOUBLE AS x',
+): Promise<void> {
   await sql(`COPY (SELECT ${columns} FROM range(${rows})) TO '${path}' (FORMAT parquet)`);
 }
-
 
 beforeEach(async () => {
   ({ dir, cleanup } = await tempDir());
@@ -56,7 +59,10 @@ async function expectOnlyFirstSkimmed(out: string): Promise<void> {
 }
 
 describe('an input changed after the skim planned it', () => {
-  for (const [path, score] of [['in-engine', undefined], ['streaming', everything]] as const) {
+  for (const [path, score] of [
+    ['in-engine', undefined],
+    ['streaming', everything],
+  ] as const) {
     it(`replaced by a file of another schema before it is read (${path} skim): refused, naming it`, async () => {
       const out = join(dir, 'out');
       let replaced = false;

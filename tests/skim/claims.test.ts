@@ -17,7 +17,9 @@ describe('claim', () => {
     expect(second).toBeInstanceOf(ClaimedError);
     expect((second as ClaimedError).holder.pid).toBe(process.pid);
     await release();
-    await (await claim(path, 'test'))();
+    await (
+      await claim(path, 'test')
+    )();
     expect(await readdir(dir)).toEqual([]);
   });
 

@@ -10,7 +10,9 @@ let dir: string;
 let cleanup: () => Promise<void>;
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
-  await sql(`COPY (SELECT i::INTEGER AS id, (i % 100)::FLOAT AS met FROM range(5000) t(i)) TO '${join(dir, 'in.parquet')}' (FORMAT parquet)`);
+  await sql(
+    `COPY (SELECT i::INTEGER AS id, (i % 100)::FLOAT AS met FROM range(5000) t(i)) TO '${join(dir, 'in.parquet')}' (FORMAT parquet)`,
+  );
   await writeFile(join(dir, 'cuts.json'), JSON.stringify({ cuts: [{ column: 'met', op: '>', value: 89.5 }] }));
   await writeFile(join(dir, 'typo.json'), JSON.stringify({ cuts: [{ column: 'mett', op: '>', value: 1 }] }));
 });
@@ -19,7 +21,19 @@ afterAll(() => cleanup());
 describe('diffskim skim', () => {
   it('writes the skim and report.json, and prints a summary', async () => {
     const out = join(dir, 'out');
-    const { stdout } = await run('node', ['bin/diffskim.mjs', '-q', 'skim', '--cuts', join(dir, 'cuts.json'), '--input', join(dir, '*.parquet'), '--output', out, '--codec', 'zstd']);
+    const { stdout } = await run('node', [
+      'bin/diffskim.mjs',
+      '-q',
+      'skim',
+      '--cuts',
+      join(dir, 'cuts.json'),
+      '--input',
+      join(dir, '*.parquet'),
+      '--output',
+      out,
+      '--codec',
+      'zstd',
+    ]);
     expect(stdout).toMatch(/events: 5000 in, 500 kept \(10\.0%\), 4500 cut/);
     expect((await readdir(out)).sort()).toEqual(['in.skim.parquet', 'manifest.json', 'report.json']);
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
@@ -42,7 +56,17 @@ describe('diffskim skim', () => {
   });
 
   it('fails with the closest column name for a typo', async () => {
-    const err = await run('node', ['bin/diffskim.mjs', '-q', 'skim', '--cuts', join(dir, 'typo.json'), '--input', join(dir, 'in.parquet'), '--output', join(dir, 'x')]).catch((e) => e);
+    const err = await run('node', [
+      'bin/diffskim.mjs',
+      '-q',
+      'skim',
+      '--cuts',
+      join(dir, 'typo.json'),
+      '--input',
+      join(dir, 'in.parquet'),
+      '--output',
+      join(dir, 'x'),
+    ]).catch((e) => e);
     expect(err.code).toBe(1);
     expect(err.stderr).toMatch(/no column 'mett' \(closest: 'met'\)/);
   });

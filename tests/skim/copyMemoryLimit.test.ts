@@ -5,7 +5,14 @@ import type { ParquetFileMeta } from '../../src/sources/parquetMeta.js';
 
 /** A file's metadata: row groups of these sizes; list columns hold `perEvent` values per event. */
 function meta(fields: Field[], rowGroups: number[], perEvent = 3): ParquetFileMeta {
-  const stats = (f: Field, rows: number) => ({ compressedBytes: 0, uncompressedBytes: 0, values: f.list ? rows * perEvent : rows, min: null, max: null, nullCount: 0 });
+  const stats = (f: Field, rows: number) => ({
+    compressedBytes: 0,
+    uncompressedBytes: 0,
+    values: f.list ? rows * perEvent : rows,
+    min: null,
+    max: null,
+    nullCount: 0,
+  });
   let firstRow = 0;
   return {
     path: 'f.parquet',
@@ -43,7 +50,9 @@ describe('the in-engine skim memory limit', () => {
     // 8 M events of 60 bytes, read and kept, on 2 threads: 2 × 8e6 × 120 bytes.
     expect(copyMemoryLimitMB(meta(fields, [8_000_000]), names, names, 2)).toBe(Math.ceil((2 * 8e6 * 120) / 2 ** 20));
     // Keeping 5 columns, cutting on another: 2 × 8e6 × (20 + 24) bytes.
-    expect(copyMemoryLimitMB(meta(fields, [8_000_000]), names.slice(0, 5), names.slice(0, 6), 2)).toBe(Math.ceil((2 * 8e6 * 44) / 2 ** 20));
+    expect(copyMemoryLimitMB(meta(fields, [8_000_000]), names.slice(0, 5), names.slice(0, 6), 2)).toBe(
+      Math.ceil((2 * 8e6 * 44) / 2 ** 20),
+    );
   });
 
   it('grows with the kept columns of a wide file, lists counted by their mean length', () => {
@@ -55,6 +64,8 @@ describe('the in-engine skim memory limit', () => {
     const lists = Array.from({ length: 200 }, (_, i) => float(`l${i}`, true));
     const listNames = lists.map((f) => f.name);
     // (4 bytes × 10 values + 4 bytes of offset) per list per event.
-    expect(copyMemoryLimitMB(meta(lists, [1000], 10), listNames, listNames, 2)).toBe(Math.ceil((16 * 32768 * 200 * 44) / 2 ** 20));
+    expect(copyMemoryLimitMB(meta(lists, [1000], 10), listNames, listNames, 2)).toBe(
+      Math.ceil((16 * 32768 * 200 * 44) / 2 ** 20),
+    );
   });
 });

@@ -10,7 +10,24 @@ import type { CutsFile } from '../../src/selection/cutsFile.js';
 import { collect, sql, tempDir } from '../parquet/helpers.js';
 
 // Names DuckDB could take for patterns, each beside the files the pattern would match.
-const NAMES = ['run1', 'run[1]', 'b*', 'bb', 'bc', 'q?', 'qx', 'br{a,b}', 'bra', 'back\\slash', 'backXslash', "it's", 'sp ace', '**', 'a[!b]', 'a-'];
+const NAMES = [
+  'run1',
+  'run[1]',
+  'b*',
+  'bb',
+  'bc',
+  'q?',
+  'qx',
+  'br{a,b}',
+  'bra',
+  'back\\slash',
+  'backXslash',
+  "it's",
+  'sp ace',
+  '**',
+  'a[!b]',
+  'a-',
+];
 const CUT = 20;
 const cuts: CutsFile = { cuts: [{ column: 'x', op: '>', value: CUT }], score: null };
 
@@ -23,10 +40,16 @@ beforeAll(async () => {
   await mkdir(join(dir, 'in'));
   await mkdir(join(dir, 'in', 'd[1]'));
   await mkdir(join(dir, 'in', 'd1'));
-  const paths = [...NAMES.map((n) => join(dir, 'in', `${n}.parquet`)), join(dir, 'in', 'd[1]', 'x.parquet'), join(dir, 'in', 'd1', 'x.parquet')];
+  const paths = [
+    ...NAMES.map((n) => join(dir, 'in', `${n}.parquet`)),
+    join(dir, 'in', 'd[1]', 'x.parquet'),
+    join(dir, 'in', 'd1', 'x.parquet'),
+  ];
   // Every file has its own number of rows: 30, 37, 44, ...
   for (const [i, p] of paths.entries()) {
-    await sql(`COPY (SELECT range::DOUBLE AS x FROM range(${30 + 7 * i})) TO '${p.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION snappy)`);
+    await sql(
+      `COPY (SELECT range::DOUBLE AS x FROM range(${30 + 7 * i})) TO '${p.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION snappy)`,
+    );
     files.push(p);
   }
 });
@@ -51,7 +74,9 @@ describe('file names holding glob characters', () => {
       const output = join(out, `${basename(file, '.parquet')}.skim.parquet`);
       expect(r.skimFiles).toEqual([output]);
       const bytes = await readFile(output);
-      const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) });
+      const rows = await parquetReadObjects({
+        file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+      });
       expect(rows.length).toBe(ref.kept);
       // The batch reader and describe() read the same file.
       const source = parquetSource([file]);
@@ -69,7 +94,11 @@ describe('file names holding glob characters', () => {
     expect(r.files.length).toBe(files.length);
     for (const f of r.files) {
       const ref = await reference(f.input);
-      expect({ file: f.input, in: f.eventsIn, kept: f.eventsKept }).toEqual({ file: f.input, in: ref.rows, kept: ref.kept });
+      expect({ file: f.input, in: f.eventsIn, kept: f.eventsKept }).toEqual({
+        file: f.input,
+        in: ref.rows,
+        kept: ref.kept,
+      });
     }
     expect(r.eventsCut).toBeGreaterThan(0);
     expect(r.eventsIn).toBe(r.eventsKept + r.eventsCut);

@@ -72,7 +72,7 @@ describe('two skims into one output folder', () => {
     await expectReportMatchesDisk(out, won);
   });
 
-  it("takes over the claim of a writer that is gone", async () => {
+  it('takes over the claim of a writer that is gone', async () => {
     const out = join(dir, 'dead-claim');
     await mkdir(out);
     // A pid far above pid_max cannot be a running process.

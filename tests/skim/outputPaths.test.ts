@@ -114,7 +114,11 @@ describe('outputs mirror the input tree', () => {
     await symlink('../../in/2019', join(dir, 'linked', 'in', 'elsewhere'));
     const server = await startServer({ dataRoots: [dir], ...(await localServerOptions()) });
     try {
-      const request = { inputs: ['linked/in'], cuts: [encodeCut({ column: 'met', op: '>', value: 60 })], outputDir: 'linked/out' };
+      const request = {
+        inputs: ['linked/in'],
+        cuts: [encodeCut({ column: 'met', op: '>', value: 60 })],
+        outputDir: 'linked/out',
+      };
       const e = (await unaryCall(`127.0.0.1:${server.port}`, {}, 'runSkim', request).catch((x: Error) => x)) as Error;
       expect(e.message).toMatch(/INVALID_ARGUMENT.*in\/2019\/part0.parquet is not below linked\/in.*name it directly/);
       expect(await skimFilesBelow(join(dir, 'linked'))).toEqual([]);

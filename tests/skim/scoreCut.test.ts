@@ -36,7 +36,19 @@ skim: { scoreCut: 0.5 }
     expect(report.eventsKept).toBeGreaterThan(0);
     expect(report.eventsKept).toBeLessThan(report.eventsIn);
     const bin = join(process.cwd(), 'bin', 'diffskim.mjs');
-    await run(process.execPath, [bin, '-q', 'skim', '--cuts', join(dir, 'run', 'cuts.json'), '--model', join(dir, 'run'), '--input', join(dir, 'toy.parquet'), '--output', join(dir, 'cli')]);
+    await run(process.execPath, [
+      bin,
+      '-q',
+      'skim',
+      '--cuts',
+      join(dir, 'run', 'cuts.json'),
+      '--model',
+      join(dir, 'run'),
+      '--input',
+      join(dir, 'toy.parquet'),
+      '--output',
+      join(dir, 'cli'),
+    ]);
     const db = await (await DuckDBInstance.create(':memory:')).connect();
     const count = async (sql: string) => Number((await db.runAndReadAll(sql)).getRows()[0][0]);
     const a = `read_parquet('${report.skimFiles[0]}')`;
@@ -48,7 +60,17 @@ skim: { scoreCut: 0.5 }
 
   it('refuses a score cut without the model, saying what to give', async () => {
     const bin = join(process.cwd(), 'bin', 'diffskim.mjs');
-    const err = await run(process.execPath, [bin, '-q', 'skim', '--cuts', join(dir, 'run', 'cuts.json'), '--input', join(dir, 'toy.parquet'), '--output', join(dir, 'cli2')]).catch((e) => e);
+    const err = await run(process.execPath, [
+      bin,
+      '-q',
+      'skim',
+      '--cuts',
+      join(dir, 'run', 'cuts.json'),
+      '--input',
+      join(dir, 'toy.parquet'),
+      '--output',
+      join(dir, 'cli2'),
+    ]).catch((e) => e);
     expect(err.code).toBe(1);
     expect(err.stderr).toMatch(/--model/);
   });

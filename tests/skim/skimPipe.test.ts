@@ -38,7 +38,9 @@ describe('skimStream (any source) runs the streaming skim of runSkim', () => {
     const out = join(dir, 'nulls');
     const cuts = { cuts: [], score: null };
     const run = skimStream({ source: parquetSource([file]), inputs: [file], name: 'nulls', cuts, outDir: out });
-    await expect(run).rejects.toThrow(`${file}: row group 1, row 3000: column 'hits' holds a null element inside a list`);
+    await expect(run).rejects.toThrow(
+      `${file}: row group 1, row 3000: column 'hits' holds a null element inside a list`,
+    );
     expect(await readdir(out)).toEqual([]);
   });
 });

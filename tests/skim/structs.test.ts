@@ -22,7 +22,8 @@ const CUTS: CutsFile = {
   score: null,
 };
 const WHERE = 'WHERE Muon[1].pt > 20 AND MET.pt > 520';
-const rows = (file: string, select = '*', where = '') => sql(`SELECT ${select} FROM read_parquet('${file}') ${where} ORDER BY id`);
+const rows = (file: string, select = '*', where = '') =>
+  sql(`SELECT ${select} FROM read_parquet('${file}') ${where} ORDER BY id`);
 
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
@@ -47,13 +48,24 @@ describe('skims of files with struct columns', () => {
 
   it('with a score cut on a leaf: the leaves are read, not written; the structs are reported as not written', async () => {
     // The score is MET.pt / 2000: a batch's leaf values reach the scorer.
-    const score = { fn: (b: Parameters<typeof evaluateQuantity>[0]) => Float32Array.from(evaluateQuantity(b, { fn: 'value', column: 'MET.pt', text: 'MET.pt' }), (v) => v / 2000), threshold: 0.5, columns: ['MET.pt'] };
+    const score = {
+      fn: (b: Parameters<typeof evaluateQuantity>[0]) =>
+        Float32Array.from(evaluateQuantity(b, { fn: 'value', column: 'MET.pt', text: 'MET.pt' }), (v) => v / 2000),
+      threshold: 0.5,
+      columns: ['MET.pt'],
+    };
     const scored: CutsFile = { ...CUTS, score: { op: '>', value: 0.5 } };
     const r = await runSkim({ inputs: [input], cuts: scored, score, outDir: join(dir, 'score') });
     expect(await rows(r.skimFiles[0])).toEqual(await rows(input, 'id, x', `${WHERE} AND MET.pt / 2000 > 0.5`));
     expect(r.columnsNotWritten.map((c) => c.name)).toEqual(['Muon', 'MET']);
     // A streaming skim of any source leaves them out alike.
-    const s = await skimStream({ source: parquetSource([input]), inputs: [input], name: 'stream', cuts: CUTS, outDir: join(dir, 'stream') });
+    const s = await skimStream({
+      source: parquetSource([input]),
+      inputs: [input],
+      name: 'stream',
+      cuts: CUTS,
+      outDir: join(dir, 'stream'),
+    });
     expect(await rows(s.skimFiles[0])).toEqual(await rows(input, 'id, x', WHERE));
     expect(s.columnsNotWritten.map((c) => c.name)).toEqual(['Muon', 'MET']);
     // Saved by columns: the structs' bytes, once (their leaves are in them).
@@ -62,15 +74,33 @@ describe('skims of files with struct columns', () => {
   });
 
   it('keep naming a leaf is refused, naming the struct to keep', async () => {
-    const message = "cannot keep 'Muon.pt', a field of the struct column 'Muon': a skim writes whole columns; keep 'Muon'";
-    await expect(runSkim({ inputs: [input], cuts: CUTS, outDir: join(dir, 'leaf'), keep: ['id', 'Muon.pt'] })).rejects.toThrow(`${input}: ${message}`);
-    await expect(skimStream({ source: parquetSource([input]), inputs: [input], name: 'leaf', cuts: CUTS, outDir: join(dir, 'leaf'), keep: ['Muon.pt'] })).rejects.toThrow(`leaf: ${message}`);
+    const message =
+      "cannot keep 'Muon.pt', a field of the struct column 'Muon': a skim writes whole columns; keep 'Muon'";
+    await expect(
+      runSkim({ inputs: [input], cuts: CUTS, outDir: join(dir, 'leaf'), keep: ['id', 'Muon.pt'] }),
+    ).rejects.toThrow(`${input}: ${message}`);
+    await expect(
+      skimStream({
+        source: parquetSource([input]),
+        inputs: [input],
+        name: 'leaf',
+        cuts: CUTS,
+        outDir: join(dir, 'leaf'),
+        keep: ['Muon.pt'],
+      }),
+    ).rejects.toThrow(`leaf: ${message}`);
   });
 
   it('a kept struct with a 32-bit integer leaf of a wide range is written so that Arrow reads it (V1), as a column of its own is', async () => {
     const file = join(dir, 'seeds.parquet');
-    await sql(`COPY (SELECT i AS id, {'seed': ((hash(i) % 4294967296)::BIGINT - 2147483648)::INTEGER, 'small': (i % 7)::INTEGER} AS S FROM range(5000) t(i)) TO '${file}' (FORMAT parquet)`);
-    const r = await runSkim({ inputs: [file], cuts: { cuts: [{ column: 'id', op: '>', value: 10 }], score: null }, outDir: join(dir, 'seeds') });
+    await sql(
+      `COPY (SELECT i AS id, {'seed': ((hash(i) % 4294967296)::BIGINT - 2147483648)::INTEGER, 'small': (i % 7)::INTEGER} AS S FROM range(5000) t(i)) TO '${file}' (FORMAT parquet)`,
+    );
+    const r = await runSkim({
+      inputs: [file],
+      cuts: { cuts: [{ column: 'id', op: '>', value: 10 }], score: null },
+      outDir: join(dir, 'seeds'),
+    });
     const table = readParquet(new Uint8Array(await readFile(r.skimFiles[0])));
     expect(table.recordBatches().reduce((n, b) => n + b.numRows, 0)).toBe(4989);
   });

@@ -48,7 +48,9 @@ describe('Demand: backpressure from an asynchronous consumer', () => {
 
   it('without the demand the same source runs far ahead (the test can fail)', async () => {
     const { source, counts } = countingSource();
-    await new Promise<void>((done) => source.subscribe({ next: () => void tick(2).then(() => counts.consumed++), complete: () => done() }));
+    await new Promise<void>((done) =>
+      source.subscribe({ next: () => void tick(2).then(() => counts.consumed++), complete: () => done() }),
+    );
     expect(counts.maxAhead).toBeGreaterThan(10);
   });
 
@@ -74,20 +76,24 @@ describe('paced: a source and a sink connected through one demand', () => {
   it('the source reads no further ahead than a slow sink lets it', async () => {
     let counts = { produced: 0, consumed: 0, maxAhead: 0 };
     // A sink that holds the demand while it "writes" each value (2 ms), like the Parquet sink.
-    const slowSink = (demand: Demand): OperatorFunction<number, number> => (values) =>
-      new Observable<number>((subscriber) => {
-        let writing = Promise.resolve();
-        return values.subscribe({
-          next: () => {
-            demand.hold();
-            writing = writing.then(() => tick(2)).then(() => {
-              counts.consumed++;
-              demand.release();
-            });
-          },
-          complete: () => void writing.then(() => (subscriber.next(counts.consumed), subscriber.complete())),
+    const slowSink =
+      (demand: Demand): OperatorFunction<number, number> =>
+      (values) =>
+        new Observable<number>((subscriber) => {
+          let writing = Promise.resolve();
+          return values.subscribe({
+            next: () => {
+              demand.hold();
+              writing = writing
+                .then(() => tick(2))
+                .then(() => {
+                  counts.consumed++;
+                  demand.release();
+                });
+            },
+            complete: () => void writing.then(() => (subscriber.next(counts.consumed), subscriber.complete())),
+          });
         });
-      });
     const read = (demand: Demand) => {
       const made = countingSource(demand);
       counts = made.counts;

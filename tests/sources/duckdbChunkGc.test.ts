@@ -7,7 +7,8 @@ import { filteredChunkFetched } from '../../src/sources/duckdbChunkGc.js';
 async function minorCollections(fn: () => void): Promise<number> {
   let n = 0;
   const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) n++;
+    for (const e of list.getEntries())
+      if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) n++;
   });
   observer.observe({ entryTypes: ['gc'] });
   fn();

@@ -37,7 +37,26 @@ describe('run: the spine end to end', () => {
     expect((await readdir(join(out, 'skim'))).some((n) => n.includes('.tmp-'))).toBe(false);
     const onDisk = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
     expect(onDisk.eventsIn).toBe(report.eventsIn);
-    for (const key of ['inputs', 'skimFiles', 'eventsIn', 'eventsKept', 'bytesIn', 'bytesOut', 'bytesSaved', 'bytesSavedByRows', 'bytesSavedByColumns', 'bytesSavedByEncoding', 'columnsNotWritten', 'keptFractionPredicted', 'keptFractionActual', 'signalEfficiency', 'backgroundEfficiency', 'auc', 'backend', 'timings'])
+    for (const key of [
+      'inputs',
+      'skimFiles',
+      'eventsIn',
+      'eventsKept',
+      'bytesIn',
+      'bytesOut',
+      'bytesSaved',
+      'bytesSavedByRows',
+      'bytesSavedByColumns',
+      'bytesSavedByEncoding',
+      'columnsNotWritten',
+      'keptFractionPredicted',
+      'keptFractionActual',
+      'signalEfficiency',
+      'backgroundEfficiency',
+      'auc',
+      'backend',
+      'timings',
+    ])
       expect(onDisk).toHaveProperty(key);
     const model = await loadModel(join(out, 'model'));
     expect(model.cuts.map((c) => c.column)).toEqual(['x', 'y']);
@@ -46,10 +65,14 @@ describe('run: the spine end to end', () => {
   it('keeps exactly the rows that pass cuts.json, as DuckDB SQL selects them', async () => {
     const cuts = JSON.parse(await readFile(join(dir, 'out', 'cuts.json'), 'utf8'));
     expect(cuts.score).toBeNull();
-    const where = cuts.cuts.map((c: { column: string; op: string; value: number }) => `"${c.column}" ${c.op} ${c.value}`).join(' AND ');
+    const where = cuts.cuts
+      .map((c: { column: string; op: string; value: number }) => `"${c.column}" ${c.op} ${c.value}`)
+      .join(' AND ');
     const db = await (await DuckDBInstance.create(':memory:')).connect();
     const ids = async (sql: string) => (await db.runAndReadAll(sql)).getRows().map((r) => String(r[0]));
-    const expected = await ids(`SELECT event_id FROM read_parquet('${join(dir, 'toy.parquet')}') WHERE ${where} ORDER BY event_id`);
+    const expected = await ids(
+      `SELECT event_id FROM read_parquet('${join(dir, 'toy.parquet')}') WHERE ${where} ORDER BY event_id`,
+    );
     const got = await ids(`SELECT event_id FROM read_parquet('${report.skimFiles[0]}') ORDER BY event_id`);
     expect(got).toEqual(expected);
     expect(got.length).toBe(report.eventsKept);

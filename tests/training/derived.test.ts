@@ -31,7 +31,11 @@ describe('training cuts on derived quantities from Parquet', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'diffskim-derived-'));
     file = join(dir, 'toy.parquet');
-    await lastValueFrom(from(toyBatches({ kind: 'toy2d', eventsPerClass: 3000, seed: 5, batchSize: 2000 })).pipe(parquetSink(file, { rowGroupRows: 1500 })));
+    await lastValueFrom(
+      from(toyBatches({ kind: 'toy2d', eventsPerClass: 3000, seed: 5, batchSize: 2000 })).pipe(
+        parquetSink(file, { rowGroupRows: 1500 }),
+      ),
+    );
     const source = parquetSource([file]);
     const pipeline = toyPipeline({
       cuts,

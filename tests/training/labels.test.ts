@@ -64,8 +64,13 @@ describe('labels', () => {
   it('eval refuses a label that is not 0/1 as training does (it counted it as background)', async () => {
     const path = await file('eval-label.parquet', 'CASE WHEN i = 2500 THEN 2 ELSE i % 2 END');
     const cuts = { cuts: [], score: null };
-    const e = (await evaluateModel({ source: parquetSource([path]), model: toyModel(), cuts, label: 'label', quiet: true })
-      .catch((x: Error) => x)) as Error;
+    const e = (await evaluateModel({
+      source: parquetSource([path]),
+      model: toyModel(),
+      cuts,
+      label: 'label',
+      quiet: true,
+    }).catch((x: Error) => x)) as Error;
     expect(e).toBeInstanceOf(Error);
     expect(e.message.startsWith(`${path}, row group `)).toBe(true);
     expect(e.message).toMatch(/a label must be boolean or 0\/1$/);
@@ -74,7 +79,11 @@ describe('labels', () => {
   });
 
   it('booleans and 0/1 of any type are labels', async () => {
-    const kinds = [['bool', '(i % 2 = 1)'], ['float', '(i % 2)::FLOAT'], ['tiny', '(i % 2)::TINYINT']];
+    const kinds = [
+      ['bool', '(i % 2 = 1)'],
+      ['float', '(i % 2)::FLOAT'],
+      ['tiny', '(i % 2)::TINYINT'],
+    ];
     for (const [name, labelSql] of kinds) {
       const r = await train(await file(`ok-${name}.parquet`, labelSql));
       expect(r.history).toHaveLength(1);

@@ -34,7 +34,10 @@ describe('event bytes', () => {
 
   it('uses a count(col) column from the source instead of the list itself', () => {
     const model = eventBytesModel(info, ['x', 'jet_pt']);
-    const projected = makeBatch({ x: new Float32Array([1, 2]), 'count(jet_pt)': new Int32Array([0, 5]) }, { x: 'float32', 'count(jet_pt)': 'int32' });
+    const projected = makeBatch(
+      { x: new Float32Array([1, 2]), 'count(jet_pt)': new Int32Array([0, 5]) },
+      { x: 'float32', 'count(jet_pt)': 'int32' },
+    );
     const bytes = eventBytes(model, projected);
     expect(bytes[1] - bytes[0]).toBeCloseTo(5 * 4, 9);
     expect(() => eventBytesModel(info, ['nope'])).toThrow(/column 'nope'/);
@@ -69,12 +72,19 @@ describe('AucAccumulator', () => {
 describe('collectStats', () => {
   it('names the file and row group of a batch it cannot read', async () => {
     const b = { ...toyBatches(10, 1)[0], origin: { file: 'data/a.parquet', rowGroup: 3 } };
-    await expect(collectStats(from([b]), ['pt'], { seed: 1 })).rejects.toThrow(/data\/a\.parquet, row group 3: column 'pt' is not in the batch/);
+    await expect(collectStats(from([b]), ['pt'], { seed: 1 })).rejects.toThrow(
+      /data\/a\.parquet, row group 3: column 'pt' is not in the batch/,
+    );
   });
 
   it('gives mean, std, quantiles and class weights in one bounded pass', async () => {
     const batches = toyBatches(3000, 4);
-    const stats = await collectStats(from(batches), ['x', 'count(jet_pt)'], { label: 'label', weight: 'weight', seed: 1, sampleSize: 2000 });
+    const stats = await collectStats(from(batches), ['x', 'count(jet_pt)'], {
+      label: 'label',
+      weight: 'weight',
+      seed: 1,
+      sampleSize: 2000,
+    });
     const xs = batches.flatMap((b) => Array.from(b.columns.x.values as Float32Array));
     const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
     const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1));
@@ -83,7 +93,8 @@ describe('collectStats', () => {
     expect(x.std).toBeCloseTo(std, 9);
     expect(x.sample.length).toBe(2000);
     const sorted = xs.slice().sort((a, b) => a - b);
-    for (const p of [0.01, 0.5, 0.99]) expect(Math.abs(quantile(x, p) - sorted[Math.floor(p * sorted.length)])).toBeLessThan(0.25);
+    for (const p of [0.01, 0.5, 0.99])
+      expect(Math.abs(quantile(x, p) - sorted[Math.floor(p * sorted.length)])).toBeLessThan(0.25);
     expect(stats.quantities.get('count(jet_pt)')!.max).toBe(12);
     expect(stats.events).toBe(6000);
     const signal = batches.reduce((s, b) => s + (b.columns.label.values as Int32Array).reduce((a, v) => a + v, 0), 0);
@@ -103,8 +114,21 @@ describe('non-finite inputs', () => {
   });
 
   it('an infinite cut variable on the failing side counts as cut; on the passing side it is kept, and stays finite', () => {
-    const model = createModel({ kind: 'cuts', features: [], inputMean: [], inputStd: [], hidden: [], cuts: [{ column: 'x', op: '>', form: 'sigmoid', slope: 1, value: 0, mean: 2, std: 1 }], seed: 1 });
-    const layout = { model, label: 'label', classFactor: { signal: 1, background: 1 }, bytes: { fixed: 8, lists: [], bytesIn: 48 } };
+    const model = createModel({
+      kind: 'cuts',
+      features: [],
+      inputMean: [],
+      inputStd: [],
+      hidden: [],
+      cuts: [{ column: 'x', op: '>', form: 'sigmoid', slope: 1, value: 0, mean: 2, std: 1 }],
+      seed: 1,
+    });
+    const layout = {
+      model,
+      label: 'label',
+      classFactor: { signal: 1, background: 1 },
+      bytes: { fixed: 8, lists: [], bytesIn: 48 },
+    };
     const p = prepareBatch(layout, makeBatch({ x, label }, { x: 'float64', label: 'float32' }));
     expect(Array.from(p.weight)).toEqual([1, 1, 1, 1, 0, 0]);
     expect(Array.from(p.keptBytes)).toEqual([8, 8, 8, 8, 0, 0]);
@@ -114,7 +138,15 @@ describe('non-finite inputs', () => {
 
   it('a NaN or infinite event weight is an error naming the file and row group', async () => {
     const weight = Float32Array.of(1, 1, NaN, 1, 1, 1);
-    const batch = { ...makeBatch({ x: Float64Array.of(1, 2, 3, 4, 5, 6), label, weight }, { x: 'float64', label: 'float32', weight: 'float32' }), origin: { file: 'mc/ttbar.parquet', rowGroup: 2, firstRow: 4096 } };
-    await expect(collectStats(from([batch]), ['x'], { label: 'label', weight: 'weight', seed: 1 })).rejects.toThrow(/mc\/ttbar\.parquet, row group 2, batch from row 4096: event weight 'weight' is NaN .* at event 2/);
+    const batch = {
+      ...makeBatch(
+        { x: Float64Array.of(1, 2, 3, 4, 5, 6), label, weight },
+        { x: 'float64', label: 'float32', weight: 'float32' },
+      ),
+      origin: { file: 'mc/ttbar.parquet', rowGroup: 2, firstRow: 4096 },
+    };
+    await expect(collectStats(from([batch]), ['x'], { label: 'label', weight: 'weight', seed: 1 })).rejects.toThrow(
+      /mc\/ttbar\.parquet, row group 2, batch from row 4096: event weight 'weight' is NaN .* at event 2/,
+    );
   });
 });

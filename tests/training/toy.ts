@@ -10,7 +10,13 @@ import { seededRandom } from '../../src/util/random.js';
  * list column jet_pt; 'toy6d' adds n1..n4), held in memory as an array of batches. With
  * signalFraction below 0.5, signal events are dropped at random until about that fraction is left.
  */
-export function toyBatches(eventsPerClass: number, seed: number, batchRows = 2000, signalFraction = 0.5, kind: 'toy2d' | 'toy6d' = 'toy2d'): EventBatch[] {
+export function toyBatches(
+  eventsPerClass: number,
+  seed: number,
+  batchRows = 2000,
+  signalFraction = 0.5,
+  kind: 'toy2d' | 'toy6d' = 'toy2d',
+): EventBatch[] {
   const batches = [...generate({ kind, eventsPerClass, seed, batchSize: batchRows })];
   if (signalFraction >= 0.5) return batches;
   const random = seededRandom(`signal-fraction:${seed}`);

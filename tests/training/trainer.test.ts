@@ -22,7 +22,12 @@ const info = toyInfo(batches);
 const training = { epochs: 6, batchSize: 1024, learningRate: 0.01, seed: 3 };
 
 function train(overrides: Record<string, unknown>, onStep?: (n: number) => void, data = batches): Promise<TrainResult> {
-  return trainSelection({ settings: toyPipeline({ training, ...overrides }), source: memorySource(data), info: toyInfo(data), onStep });
+  return trainSelection({
+    settings: toyPipeline({ training, ...overrides }),
+    source: memorySource(data),
+    info: toyInfo(data),
+    onStep,
+  });
 }
 
 beforeAll(async () => {
@@ -81,8 +86,12 @@ describe('trainSelection on the seed toy', () => {
   });
 
   it('with a target kept fraction, only the excess is charged', async () => {
-    const loose = await train({ loss: { size: { lambda: 1, targetKeptFraction: 0.99 } }, training: { ...training, epochs: 2 } });
-    for (const h of loose.history) expect(h.validationSize).toBeCloseTo(Math.max(0, h.keptBytesFraction - 0.99) ** 2, 6);
+    const loose = await train({
+      loss: { size: { lambda: 1, targetKeptFraction: 0.99 } },
+      training: { ...training, epochs: 2 },
+    });
+    for (const h of loose.history)
+      expect(h.validationSize).toBeCloseTo(Math.max(0, h.keptBytesFraction - 0.99) ** 2, 6);
   });
 });
 
@@ -110,12 +119,24 @@ describe('trainer mechanics', () => {
 
   it('skips a step whose loss is not finite and keeps the last good parameters', async () => {
     const p = toyPipeline({ training: small });
-    const model = createModel({ kind: 'cuts-x-mlp', features: ['x', 'y'], inputMean: [0, 0], inputStd: [2, 2], hidden: [4], seed: 1, cuts: [
-      { column: 'x', op: '>', form: 'sigmoid', slope: 1, value: -3, mean: 0, std: 2 },
-    ] });
+    const model = createModel({
+      kind: 'cuts-x-mlp',
+      features: ['x', 'y'],
+      inputMean: [0, 0],
+      inputStd: [2, 2],
+      hidden: [4],
+      seed: 1,
+      cuts: [{ column: 'x', op: '>', form: 'sigmoid', slope: 1, value: -3, mean: 0, std: 2 }],
+    });
     // An event far out in x (below) overflows float32 in the first layer with these weights.
     model.layers[0].kernel.fill(10);
-    const layout: BatchLayout = { model, label: 'label', weight: 'weight', classFactor: { signal: 1, background: 1 }, bytes: eventBytesModel(info) };
+    const layout: BatchLayout = {
+      model,
+      label: 'label',
+      weight: 'weight',
+      classFactor: { signal: 1, background: 1 },
+      bytes: eventBytesModel(info),
+    };
     const settings = lossSettings(p, layout.bytes.bytesIn, { signal: 1, background: 1 });
     const tm = new TfSelectionModel(model);
     const optimizer = tf.train.adam(0.05);
@@ -138,12 +159,26 @@ describe('trainer mechanics', () => {
     const bad = toyBatches(300, 11, 600);
     (bad[0].columns.weight.values as Float32Array)[5] = Infinity;
     bad[0].origin = { file: 'toy.parquet', rowGroup: 0, firstRow: 0 };
-    const run = trainSelection({ settings: toyPipeline({ training: { ...small, shuffleBuffer: 0, batchSize: 600, validationFraction: 0.5 } }), source: { ...memorySource(bad), batches: () => from(bad) }, info: toyInfo(bad) });
+    const run = trainSelection({
+      settings: toyPipeline({ training: { ...small, shuffleBuffer: 0, batchSize: 600, validationFraction: 0.5 } }),
+      source: { ...memorySource(bad), batches: () => from(bad) },
+      info: toyInfo(bad),
+    });
     await expect(run).rejects.toThrow(/toy\.parquet, row group 0, batch from row 0: event weight 'weight' is Infinity/);
   });
 
   it('warns when a cut sits outside the data (no gradient)', async () => {
-    const r = await train({ training: { ...small, epochs: 1 }, cuts: [{ column: 'x', op: '>', init: 80 }, { column: 'y', op: '>' }] }, undefined, few);
+    const r = await train(
+      {
+        training: { ...small, epochs: 1 },
+        cuts: [
+          { column: 'x', op: '>', init: 80 },
+          { column: 'y', op: '>' },
+        ],
+      },
+      undefined,
+      few,
+    );
     expect(r.warnings).toHaveLength(1);
     expect(r.warnings[0]).toMatch(/"column":"x".*no data near its threshold.*keeps none/);
     expect(r.model.cuts[0].value).toBeGreaterThan(70);
@@ -166,9 +201,19 @@ describe('trainer mechanics', () => {
     const dir = await mkdtemp(join(tmpdir(), 'diffskim-ckpt-'));
     try {
       // An earlier run's checkpoints in the same folder (a later step number than this run reaches).
-      await trainSelection({ settings: toyPipeline({ training: { ...small, epochs: small.epochs + 2 } }), source: memorySource(few), info: toyInfo(few), checkpointDir: dir });
+      await trainSelection({
+        settings: toyPipeline({ training: { ...small, epochs: small.epochs + 2 } }),
+        source: memorySource(few),
+        info: toyInfo(few),
+        checkpointDir: dir,
+      });
       const earlier = (await readdir(dir)).filter((n) => n.startsWith('step-'));
-      const r = await trainSelection({ settings: toyPipeline({ training: small }), source: memorySource(few), info: toyInfo(few), checkpointDir: dir });
+      const r = await trainSelection({
+        settings: toyPipeline({ training: small }),
+        source: memorySource(few),
+        info: toyInfo(few),
+        checkpointDir: dir,
+      });
       for (const name of earlier) expect(await readdir(dir)).not.toContain(name);
       const saved = await loadCheckpoint(dir);
       expect(saved!.info.epoch).toBe(small.epochs - 1);
@@ -183,9 +228,15 @@ describe('trainer mechanics', () => {
   });
 
   it('trains a cuts-only model and rejects a pipeline without a label', async () => {
-    const r = await train({ model: { kind: 'cuts' }, loss: { size: { lambda: 0.5 } }, training: small }, undefined, few);
+    const r = await train(
+      { model: { kind: 'cuts' }, loss: { size: { lambda: 0.5 } }, training: small },
+      undefined,
+      few,
+    );
     expect(r.model.layers).toHaveLength(0);
     expect(r.validationAuc).toBeGreaterThan(0.6);
-    await expect(trainSelection({ settings: { ...toyPipeline(), label: undefined }, source, info })).rejects.toThrow(/needs a label column/);
+    await expect(trainSelection({ settings: { ...toyPipeline(), label: undefined }, source, info })).rejects.toThrow(
+      /needs a label column/,
+    );
   });
 });

@@ -7,7 +7,10 @@ import { createProgress } from '../../src/util/progress.js';
 /** A non-TTY stream that keeps what is written: progress goes out as JSON lines. */
 function jsonLines() {
   const lines: Record<string, unknown>[] = [];
-  const stream = { isTTY: false, write: (s: string) => (lines.push(JSON.parse(s)), true) } as unknown as NodeJS.WriteStream;
+  const stream = {
+    isTTY: false,
+    write: (s: string) => (lines.push(JSON.parse(s)), true),
+  } as unknown as NodeJS.WriteStream;
   return { lines, stream };
 }
 
@@ -30,8 +33,13 @@ describe('progress as JSON lines (not a TTY)', () => {
 
   it('the progress operator ends the display when its stream fails, as when it completes', async () => {
     const { lines, stream } = jsonLines();
-    const failing = concat(of(makeBatch({ x: Float64Array.of(1, 2) }, { x: 'float64' })), throwError(() => new Error('read failed')));
-    await expect(lastValueFrom(failing.pipe(progress(createProgress({ stage: 'eval', stream, intervalMs: 0 }))))).rejects.toThrow('read failed');
+    const failing = concat(
+      of(makeBatch({ x: Float64Array.of(1, 2) }, { x: 'float64' })),
+      throwError(() => new Error('read failed')),
+    );
+    await expect(
+      lastValueFrom(failing.pipe(progress(createProgress({ stage: 'eval', stream, intervalMs: 0 })))),
+    ).rejects.toThrow('read failed');
     expect(lines.map((l) => [l.status, l.events])).toEqual([
       ['running', 2],
       ['failed', 2],

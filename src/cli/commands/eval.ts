@@ -19,7 +19,8 @@ interface EvalCliOptions {
 
 function parseEfficiencies(text: string): number[] {
   const values = text.split(',').map((s) => Number(s.trim()));
-  if (values.length === 0 || values.some((v) => !(v > 0 && v <= 1))) throw new InvalidArgumentError(`expected comma-separated fractions in (0, 1], got '${text}'`);
+  if (values.length === 0 || values.some((v) => !(v > 0 && v <= 1)))
+    throw new InvalidArgumentError(`expected comma-separated fractions in (0, 1], got '${text}'`);
   return values;
 }
 
@@ -27,7 +28,9 @@ function evalSummary(e: Evaluation): string[] {
   const b = formatBytes;
   const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(1)}%`);
   const s = e.savedCuts;
-  const lines = [`events:      ${e.events}${e.label ? ` (${e.signalEvents} signal, ${e.backgroundEvents} background)` : ''}, ${Math.round(e.eventsPerSecond)} events/s`];
+  const lines = [
+    `events:      ${e.events}${e.label ? ` (${e.signalEvents} signal, ${e.backgroundEvents} background)` : ''}, ${Math.round(e.eventsPerSecond)} events/s`,
+  ];
   if (e.label) lines.push(`AUC:         ${e.auc === null ? 'n/a (needs both classes)' : e.auc.toFixed(4)}`);
   lines.push(
     `saved cuts:  keep ${s.eventsKept} events (${pct(s.keptFraction)})${s.signalEfficiency !== undefined ? `, signal eff. ${pct(s.signalEfficiency)}, background eff. ${pct(s.backgroundEfficiency)}` : ''}`,
@@ -55,17 +58,26 @@ export function register(program: Command): void {
         'With --label: efficiencies, the ROC curve, AUC and the score threshold at each chosen signal efficiency. ' +
         'With or without it: the cut flow and what a skim with the saved cuts would keep (events, estimated bytes).',
     )
-    .requiredOption('-m, --model <dir>', 'run folder (holding model/ and cuts.json) or model folder (holding model.json)')
+    .requiredOption(
+      '-m, --model <dir>',
+      'run folder (holding model/ and cuts.json) or model folder (holding model.json)',
+    )
     .requiredOption(
       '-i, --input <spec...>',
       'events to evaluate: Parquet files, directories, globs or @list.txt; ROOT files (*.root); or grpc://host:port/path (grpcs:// for TLS, token from $DIFFSKIM_TOKEN)',
     )
     .option('-l, --label <column>', 'truth label column (1 = signal, 0 = background)')
     .option('-w, --weight <column>', 'per-event weight column for efficiencies and AUC')
-    .option('-c, --cuts <file>', 'cuts.json to evaluate (default: cuts.json in the --model folder or next to its model/, else the learned cuts)')
+    .option(
+      '-c, --cuts <file>',
+      'cuts.json to evaluate (default: cuts.json in the --model folder or next to its model/, else the learned cuts)',
+    )
     .option('-o, --out <dir>', 'output folder', 'eval')
     .option('--keep <columns>', 'comma-separated columns a skim would write, for the bytes estimate (default: all)')
-    .option('--friend <file.parquet>', 'also write the scores to this Parquet file: columns event (row index in input order), score, passes')
+    .option(
+      '--friend <file.parquet>',
+      'also write the scores to this Parquet file: columns event (row index in input order), score, passes',
+    )
     .addOption(
       new Option('--efficiencies <list>', 'comma-separated signal efficiencies at which to report the score threshold')
         .argParser(parseEfficiencies)
@@ -102,13 +114,18 @@ See docs/reading-the-report.md for what every figure means.`,
         weight: o.weight,
         efficiencies: o.efficiencies,
         friend: o.friend,
-        keep: o.keep?.split(',').map((c) => c.trim()).filter(Boolean),
+        keep: o.keep
+          ?.split(',')
+          .map((c) => c.trim())
+          .filter(Boolean),
         inEngineSkim: input.kind === 'Parquet' && !cuts?.score,
         inputName: o.input.join(', '),
       });
       const written = await writeEvaluation(evaluation, { model: modelDir, cutsFile, inputs: input.inputs }, o.out);
       for (const line of evalSummary(evaluation)) console.log(line);
       const shown = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p));
-      console.log(`wrote ${shown(written.json)}, ${shown(written.html)} and ${written.plots.length} plots${evaluation.friend ? `; scores in ${shown(evaluation.friend.path)}` : ''}`);
+      console.log(
+        `wrote ${shown(written.json)}, ${shown(written.html)} and ${written.plots.length} plots${evaluation.friend ? `; scores in ${shown(evaluation.friend.path)}` : ''}`,
+      );
     });
 }

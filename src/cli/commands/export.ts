@@ -27,7 +27,10 @@ export function register(program: Command): void {
     )
     .option('--dataset <did>', 'servicex: the Rucio dataset, scope:name')
     .option('--tree <name>', 'servicex: the TTree to read')
-    .option('--branches <names...>', 'servicex: branches to deliver, globs allowed (the branches the cuts read are added)')
+    .option(
+      '--branches <names...>',
+      'servicex: branches to deliver, globs allowed (the branches the cuts read are added)',
+    )
     .option('--name <sample>', 'servicex: the sample name', 'diffskim')
     .addHelpText(
       'after',

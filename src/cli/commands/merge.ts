@@ -5,7 +5,9 @@ import { summaryLines } from '../summary.js';
 export function register(program: Command): void {
   program
     .command('merge')
-    .description('check that every shard of a sharded skim (skim --shard, submit) is complete, then write DIR/report.json for the whole run')
+    .description(
+      'check that every shard of a sharded skim (skim --shard, submit) is complete, then write DIR/report.json for the whole run',
+    )
     .argument('<dir>', 'the --output directory of the sharded skim')
     .action(async (dir: string) => {
       const { mergeShards } = await import('../../skim/shard/merge.js');

@@ -7,7 +7,11 @@ export function runSummary(r: RunReport, outDir: string): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const b = formatBytes;
   const cut = r.cuts.cuts
-    .map((c) => (c.op === 'between' ? `${c.low.toPrecision(4)} < ${c.column} < ${c.high.toPrecision(4)}` : `${c.column} ${c.op} ${c.value.toPrecision(4)}`))
+    .map((c) =>
+      c.op === 'between'
+        ? `${c.low.toPrecision(4)} < ${c.column} < ${c.high.toPrecision(4)}`
+        : `${c.column} ${c.op} ${c.value.toPrecision(4)}`,
+    )
     .join(' && ');
   const lines = [
     `cuts learned:   ${cut || '(none)'}${r.cuts.score ? ` && score > ${r.cuts.score.value}` : ''}`,
@@ -32,7 +36,9 @@ export function runSummary(r: RunReport, outDir: string): string {
 export function register(program: Command): void {
   program
     .command('run')
-    .description('run a pipeline file: train cuts x classifier with the size term, then write the hard-cut skim and report')
+    .description(
+      'run a pipeline file: train cuts x classifier with the size term, then write the hard-cut skim and report',
+    )
     .argument('<pipeline>', 'pipeline file (YAML), see pipelines/')
     .option('-o, --out <dir>', 'output folder', 'runs/latest')
     .option('--resume', "go on from the output folder's last training checkpoint (same pipeline and data)")

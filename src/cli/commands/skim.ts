@@ -38,16 +38,26 @@ export function register(program: Command): void {
     .command('skim')
     .description('apply cuts.json as hard cuts: write one reduced Parquet file per input, plus report.json')
     .requiredOption('--cuts <file>', 'cuts.json (from training, or written by hand)')
-    .requiredOption('--input <spec...>', 'Parquet or ROOT file, folder of Parquet files, glob or @list.txt (repeatable)')
+    .requiredOption(
+      '--input <spec...>',
+      'Parquet or ROOT file, folder of Parquet files, glob or @list.txt (repeatable)',
+    )
     .requiredOption('--output <dir>', "folder for report.json and the skim files (each input's path below its folder)")
     .option('--keep <columns>', 'comma-separated columns to write (default: all)')
     .option('--codec <codec>', 'output compression (default: the input file’s)')
     .option('--model <dir>', 'saved model (a run folder or its model/), needed when cuts.json has a score cut')
-    .option('--shard <I/N>', 'do shard I of N (balanced by bytes; default: SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX); then: diffskim merge DIR')
-    .option('--shard-count <N>', 'number of shards with an index from SLURM/Kubernetes (default: DIFFSKIM_SHARD_COUNT, SLURM_ARRAY_TASK_COUNT)')
+    .option(
+      '--shard <I/N>',
+      'do shard I of N (balanced by bytes; default: SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX); then: diffskim merge DIR',
+    )
+    .option(
+      '--shard-count <N>',
+      'number of shards with an index from SLURM/Kubernetes (default: DIFFSKIM_SHARD_COUNT, SLURM_ARRAY_TASK_COUNT)',
+    )
     .action(async (o: SkimCliOptions) => {
       const shard = resolveShard(o.shard, o.shardCount);
-      if (shard && o.model) throw new Error('--model: a sharded skim applies hard cuts only; run the score-cut skim without --shard');
+      if (shard && o.model)
+        throw new Error('--model: a sharded skim applies hard cuts only; run the score-cut skim without --shard');
       const stop = stopOnSignals();
       try {
         if (shard) await (await import('../shard.js')).runShardCommand(o, shard, stop.signal);
@@ -69,7 +79,10 @@ async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void
   const cuts = await readCutsFile(o.cuts);
   const found = skimInputs(await expandInputs(o.input), o.output);
   const codec = o.codec ? parseCodec(o.codec) : undefined;
-  const keep = o.keep?.split(',').map((s) => s.trim()).filter(Boolean);
+  const keep = o.keep
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;
   let progress: ReturnType<typeof createProgress> | undefined;
   let done = 0;
@@ -91,7 +104,9 @@ async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void
   progress?.done();
   await writeJsonAtomic(join(o.output, 'report.json'), { cutsFile: o.cuts, cuts, ...result });
   if (filesSkipped || tempFilesRemoved.length)
-    console.log(`resumed an interrupted run: ${filesSkipped} file(s) already complete, ${tempFilesRemoved.length} stale temp file(s) removed`);
+    console.log(
+      `resumed an interrupted run: ${filesSkipped} file(s) already complete, ${tempFilesRemoved.length} stale temp file(s) removed`,
+    );
   for (const line of summaryLines(result)) console.log(line);
   console.log(`wrote ${result.skimFiles.length} skim file(s) and ${join(o.output, 'report.json')}`);
 }

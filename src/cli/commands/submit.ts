@@ -27,7 +27,9 @@ function positiveInt(text: string, option: string): number {
 export function register(program: Command): void {
   program
     .command('submit')
-    .description('write (and with --run, submit) a SLURM job array that skims the inputs in --tasks shards; then: diffskim merge DIR')
+    .description(
+      'write (and with --run, submit) a SLURM job array that skims the inputs in --tasks shards; then: diffskim merge DIR',
+    )
     .option('--slurm', 'a SLURM job array (the only batch system so far; Kubernetes: deploy/k8s-skim-job.yaml)')
     .requiredOption('--cuts <file>', 'cuts.json')
     .requiredOption('--input <spec...>', 'Parquet file, directory, glob or @list.txt (repeatable)')
@@ -43,7 +45,8 @@ export function register(program: Command): void {
     .option('--run', 'submit the script with sbatch')
     .option('--wait', 'with --run: wait until every task has ended (sbatch --wait)')
     .action(async (o: SubmitOptions) => {
-      if (!o.slurm) throw new Error('submit: choose a batch system: --slurm (for Kubernetes, see deploy/k8s-skim-job.yaml)');
+      if (!o.slurm)
+        throw new Error('submit: choose a batch system: --slurm (for Kubernetes, see deploy/k8s-skim-job.yaml)');
       const tasks = positiveInt(o.tasks, '--tasks');
       const { readCutsFile } = await import('../../selection/cutsFile.js');
       const { checkShardable, invocationOf } = await import('../shard.js');
@@ -54,7 +57,10 @@ export function register(program: Command): void {
       const cuts = await readCutsFile(o.cuts);
       checkShardable(o.cuts, cuts);
       const inputs = skimInputs(await expandInputs(o.input), o.output);
-      if (tasks > inputs.length) console.warn(`note: ${tasks} tasks for ${inputs.length} input file(s): ${tasks - inputs.length} task(s) will have nothing to do`);
+      if (tasks > inputs.length)
+        console.warn(
+          `note: ${tasks} tasks for ${inputs.length} input file(s): ${tasks - inputs.length} task(s) will have nothing to do`,
+        );
       const invocation = invocationOf(o);
       // The run's plan, as every task makes it: refused here, before the script of an unfinished
       // run of other shards or settings in this folder is overwritten.
@@ -75,7 +81,9 @@ export function register(program: Command): void {
         return;
       }
       const jobId = await sbatch(script, o.wait ? ['--wait'] : []).catch((e: Error) => {
-        throw new Error(`${e.message}\n(task logs: ${slurmLogDir(o.output)}; see which shards are missing with: diffskim merge ${shellQuote(o.output)})`);
+        throw new Error(
+          `${e.message}\n(task logs: ${slurmLogDir(o.output)}; see which shards are missing with: diffskim merge ${shellQuote(o.output)})`,
+        );
       });
       console.log(o.wait ? `job ${jobId}: all ${tasks} tasks ended` : `submitted job ${jobId}: ${tasks} tasks`);
       console.log(`when done: diffskim merge ${shellQuote(o.output)}`);

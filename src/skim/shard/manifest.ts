@@ -34,8 +34,18 @@ export interface SkimManifest {
 }
 
 /** A hash of everything that changes a skim file's content, so a manifest is never reused across settings. */
-export function skimFingerprint(s: { cuts: CutsFile; keep?: string[]; codec?: string; score?: { id?: string } }): string {
-  const json = JSON.stringify({ cuts: s.cuts, keep: s.keep ?? null, codec: s.codec ?? null, model: s.score?.id ?? null });
+export function skimFingerprint(s: {
+  cuts: CutsFile;
+  keep?: string[];
+  codec?: string;
+  score?: { id?: string };
+}): string {
+  const json = JSON.stringify({
+    cuts: s.cuts,
+    keep: s.keep ?? null,
+    codec: s.codec ?? null,
+    model: s.score?.id ?? null,
+  });
   return createHash('sha256').update(json).digest('hex').slice(0, 16);
 }
 
@@ -50,7 +60,9 @@ export async function readManifest(path: string): Promise<SkimManifest | null> {
   try {
     m = JSON.parse(text) as SkimManifest;
   } catch (e) {
-    throw new Error(`${path}: manifest is not valid JSON (${(e as Error).message}); delete it to redo this part of the run`);
+    throw new Error(
+      `${path}: manifest is not valid JSON (${(e as Error).message}); delete it to redo this part of the run`,
+    );
   }
   if (m.version !== 1 || typeof m.fingerprint !== 'string' || !Array.isArray(m.entries))
     throw new Error(`${path}: not a diffskim manifest (version 1 with fingerprint and entries)`);
@@ -62,7 +74,9 @@ export async function openManifest(path: string, fingerprint: string): Promise<S
   const m = await readManifest(path);
   if (!m) return { version: 1, fingerprint, entries: [] };
   if (m.fingerprint !== fingerprint)
-    throw new Error(`${path} was written with other cuts/keep/codec settings (fingerprint ${m.fingerprint}, now ${fingerprint}); use a fresh output directory, or delete the old skim first`);
+    throw new Error(
+      `${path} was written with other cuts/keep/codec settings (fingerprint ${m.fingerprint}, now ${fingerprint}); use a fresh output directory, or delete the old skim first`,
+    );
   return m;
 }
 
@@ -77,11 +91,13 @@ export function writeManifest(path: string, m: SkimManifest): Promise<void> {
 export async function staleReason(e: ManifestEntry, outDir: string): Promise<string | null> {
   const input = await stat(e.input).catch(() => null);
   if (!input) return `input ${e.input} is gone`;
-  if (input.size !== e.inputBytes || input.mtimeMs !== e.inputMtimeMs) return `input ${e.input} changed since it was skimmed`;
+  if (input.size !== e.inputBytes || input.mtimeMs !== e.inputMtimeMs)
+    return `input ${e.input} changed since it was skimmed`;
   const outPath = join(outDir, e.output);
   const output = await stat(outPath).catch(() => null);
   if (!output) return `skim file ${outPath} is missing`;
-  if (output.size !== e.outputBytes) return `skim file ${outPath} has ${output.size} bytes, the manifest says ${e.outputBytes}`;
+  if (output.size !== e.outputBytes)
+    return `skim file ${outPath} has ${output.size} bytes, the manifest says ${e.outputBytes}`;
   return null;
 }
 

@@ -17,7 +17,15 @@ export interface MergedReport extends SkimResult {
   cutsFile: string;
   cuts: CutsFile;
   planId: string;
-  shards: { index: number; inputs: number; eventsIn: number; eventsKept: number; bytesIn: number; bytesOut: number; seconds: number }[];
+  shards: {
+    index: number;
+    inputs: number;
+    eventsIn: number;
+    eventsKept: number;
+    bytesIn: number;
+    bytesOut: number;
+    seconds: number;
+  }[];
 }
 
 /** A problem that stops the merge; shard is null for problems no re-run fixes (stray files). */
@@ -36,7 +44,10 @@ export class IncompleteRunError extends Error {
     outDir: string,
     count: number,
   ) {
-    const lines = [`${outDir}: the sharded skim is not complete (${shardsToRerun.length} of ${count} shard(s) to re-run):`, ...problems.map((p) => `  - ${p.message}`)];
+    const lines = [
+      `${outDir}: the sharded skim is not complete (${shardsToRerun.length} of ${count} shard(s) to re-run):`,
+      ...problems.map((p) => `  - ${p.message}`),
+    ];
     if (commands.length) lines.push('re-run with:', ...commands.map((c) => `  ${c}`));
     super(lines.join('\n'));
   }
@@ -52,7 +63,10 @@ export class IncompleteRunError extends Error {
  */
 export async function mergeShards(outDir: string): Promise<MergedReport> {
   const plan = await readPlan(outDir);
-  if (!plan) throw new Error(`${planPath(outDir)} not found: no shard of a sharded skim has run in ${outDir} (start them with 'diffskim skim --shard I/N' or 'diffskim submit')`);
+  if (!plan)
+    throw new Error(
+      `${planPath(outDir)} not found: no shard of a sharded skim has run in ${outDir} (start them with 'diffskim skim --shard I/N' or 'diffskim submit')`,
+    );
   const problems: MergeProblem[] = [];
   const done = new Map<string, ManifestEntry>();
   // The schema every input must have (an unreadable first input is named by its own shard's check).
@@ -71,8 +85,19 @@ export async function mergeShards(outDir: string): Promise<MergedReport> {
     planId: plan.id,
     ...resultFromEntries(ordered, outDir),
     shards: Array.from({ length: plan.count }, (_, index) => {
-      const r = resultFromEntries(ordered.filter((_, i) => plan.files[i].shard === index), outDir);
-      return { index, inputs: r.inputs.length, eventsIn: r.eventsIn, eventsKept: r.eventsKept, bytesIn: r.bytesIn, bytesOut: r.bytesOut, seconds: r.seconds };
+      const r = resultFromEntries(
+        ordered.filter((_, i) => plan.files[i].shard === index),
+        outDir,
+      );
+      return {
+        index,
+        inputs: r.inputs.length,
+        eventsIn: r.eventsIn,
+        eventsKept: r.eventsKept,
+        bytesIn: r.bytesIn,
+        bytesOut: r.bytesOut,
+        seconds: r.seconds,
+      };
     }),
   };
   await writeJsonAtomic(join(outDir, 'report.json'), report);
@@ -83,7 +108,13 @@ export async function mergeShards(outDir: string): Promise<MergedReport> {
 type FirstInput = ParquetFileMeta;
 
 /** The complete, verified entries of one shard; problems found are pushed. */
-async function checkShard(plan: ShardPlan, outDir: string, index: number, problems: MergeProblem[], first: FirstInput | null): Promise<ManifestEntry[]> {
+async function checkShard(
+  plan: ShardPlan,
+  outDir: string,
+  index: number,
+  problems: MergeProblem[],
+  first: FirstInput | null,
+): Promise<ManifestEntry[]> {
   const spec = { index, count: plan.count };
   const name = `shard ${index}/${plan.count}`;
   const planned = plan.files.filter((f) => f.shard === index);
@@ -96,7 +127,10 @@ async function checkShard(plan: ShardPlan, outDir: string, index: number, proble
     return [];
   }
   if (!manifest) {
-    if (planned.length) problem(`has not run, or was killed before finishing a file (no ${relative(outDir, manifestPath(outDir, spec))}); ${planned.length} input(s) to do`);
+    if (planned.length)
+      problem(
+        `has not run, or was killed before finishing a file (no ${relative(outDir, manifestPath(outDir, spec))}); ${planned.length} input(s) to do`,
+      );
     return [];
   }
   if (manifest.fingerprint !== plan.fingerprint) {
@@ -105,9 +139,15 @@ async function checkShard(plan: ShardPlan, outDir: string, index: number, proble
   }
   const good: ManifestEntry[] = [];
   for (const e of manifest.entries)
-    if (!planned.some((f) => f.path === e.input)) problem(`lists ${e.input}, which the plan gives to shard ${plan.files.find((f) => f.path === e.input)?.shard ?? '(none)'}`);
+    if (!planned.some((f) => f.path === e.input))
+      problem(
+        `lists ${e.input}, which the plan gives to shard ${plan.files.find((f) => f.path === e.input)?.shard ?? '(none)'}`,
+      );
   const missing = planned.filter((f) => !manifest.entries.some((e) => e.input === f.path));
-  if (missing.length) problem(`incomplete (killed, failed or still running): ${missing.length} of ${planned.length} input(s) not done, e.g. ${missing[0].path}`);
+  if (missing.length)
+    problem(
+      `incomplete (killed, failed or still running): ${missing.length} of ${planned.length} input(s) not done, e.g. ${missing[0].path}`,
+    );
   for (const f of planned) {
     const e = manifest.entries.find((x) => x.input === f.path);
     if (!e) continue;
@@ -128,8 +168,10 @@ async function countsProblem(e: ManifestEntry, outDir: string, first: FirstInput
     const [input, output] = await Promise.all([readParquetMeta(e.input), readParquetMeta(skim)]);
     const diff = first && fileSchemaDifference(first, input);
     if (diff) return `schemas differ between ${first.path} and ${e.input}: ${diff}`;
-    if (input.rows !== e.eventsIn) return `${e.input} has ${input.rows} rows, the manifest says ${e.eventsIn} events in`;
-    if (output.rows !== e.eventsKept) return `${skim} has ${output.rows} rows, the manifest says ${e.eventsKept} events kept`;
+    if (input.rows !== e.eventsIn)
+      return `${e.input} has ${input.rows} rows, the manifest says ${e.eventsIn} events in`;
+    if (output.rows !== e.eventsKept)
+      return `${skim} has ${output.rows} rows, the manifest says ${e.eventsKept} events kept`;
     return null;
   } catch (e) {
     return (e as Error).message;
@@ -161,20 +203,24 @@ async function checkDirectory(plan: ShardPlan, outDir: string, problems: MergePr
     const dir = join(shardsDir(outDir), shardName({ index, count: plan.count }));
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const temp = tempFileOf(name);
-      if (temp) problems.push({ shard: index, message: `temp file ${join(dir, name)} ${tempState(temp)} (shard ${index})` });
+      if (temp)
+        problems.push({ shard: index, message: `temp file ${join(dir, name)} ${tempState(temp)} (shard ${index})` });
     }
   }
 }
 
 /** Whether a temp file's writer still runs here (then re-running its shard now would run it twice). */
 function tempState(temp: { pid: number; host?: string }): string {
-  return writerAlive(temp) ? `being written by process ${temp.pid} on this machine (a task still running: wait for it before re-running)` : 'left by an interrupted writer';
+  return writerAlive(temp)
+    ? `being written by process ${temp.pid} on this machine (a task still running: wait for it before re-running)`
+    : 'left by an interrupted writer';
 }
 
 function incomplete(plan: ShardPlan, outDir: string, problems: MergeProblem[]): IncompleteRunError {
   const shards = [...new Set(problems.flatMap((p) => (p.shard === null ? [] : [p.shard])))].sort((a, b) => a - b);
   const commands = shards.map((i) => rerunCommand(plan.invocation, i, plan.count));
   const script = slurmScriptPath(outDir);
-  if (shards.length && existsSync(script)) commands.push(`sbatch --array=${shards.join(',')} ${shellQuote(script)}    # or, on SLURM`);
+  if (shards.length && existsSync(script))
+    commands.push(`sbatch --array=${shards.join(',')} ${shellQuote(script)}    # or, on SLURM`);
   return new IncompleteRunError(problems, shards, commands, outDir, plan.count);
 }

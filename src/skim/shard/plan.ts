@@ -88,8 +88,15 @@ export async function savePlan(outDir: string, plan: ShardPlan): Promise<void> {
   const old = await readPlan(outDir);
   if (old?.id === plan.id) return;
   if (old) {
-    const what = old.count !== plan.count ? `${old.count} shards, now ${plan.count}` : old.fingerprint !== plan.fingerprint ? 'other cuts/keep/codec' : 'another list of input files or sizes';
-    throw new Error(`${planPath(outDir)} belongs to another sharded run (${what}); use a fresh --output directory, or delete ${shardsDir(outDir)} and the skim files to start over`);
+    const what =
+      old.count !== plan.count
+        ? `${old.count} shards, now ${plan.count}`
+        : old.fingerprint !== plan.fingerprint
+          ? 'other cuts/keep/codec'
+          : 'another list of input files or sizes';
+    throw new Error(
+      `${planPath(outDir)} belongs to another sharded run (${what}); use a fresh --output directory, or delete ${shardsDir(outDir)} and the skim files to start over`,
+    );
   }
   await mkdir(shardsDir(outDir), { recursive: true });
   await writeJsonAtomic(planPath(outDir), plan);

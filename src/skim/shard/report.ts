@@ -6,7 +6,11 @@ import type { ManifestEntry } from './manifest.js';
  * The skim summary (runSkim's SkimResult, the format of report.json) of a set of completed
  * manifest entries. `seconds` is the sum of the per-file skim times (task-seconds).
  */
-export function resultFromEntries(entries: ManifestEntry[], outDir: string, path: SkimResult['path'] = 'duckdb-copy'): SkimResult {
+export function resultFromEntries(
+  entries: ManifestEntry[],
+  outDir: string,
+  path: SkimResult['path'] = 'duckdb-copy',
+): SkimResult {
   const sum = (f: (e: ManifestEntry) => number) => entries.reduce((s, e) => s + f(e), 0);
   const files = entries.map((e) => ({
     input: e.input,

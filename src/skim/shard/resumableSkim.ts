@@ -5,7 +5,14 @@ import { claim } from '../claims.js';
 import { outputsOf } from '../outputPaths.js';
 import { isRootFile, skimRootFile } from '../rootSkim.js';
 import { runSkim } from '../runSkim.js';
-import { openManifest, skimFingerprint, staleReason, withEntry, writeManifest, type ManifestEntry } from './manifest.js';
+import {
+  openManifest,
+  skimFingerprint,
+  staleReason,
+  withEntry,
+  writeManifest,
+  type ManifestEntry,
+} from './manifest.js';
 import type { ScoreCut } from '../../operators/hardCut.js';
 
 export interface ResumableSkimOptions {

@@ -29,7 +29,8 @@ function slurmArrayScript(o: SlurmArrayOptions): string {
   const outDir = o.invocation.outDir;
   // sbatch splits #SBATCH lines at unquoted spaces and ends them at an unquoted '#'.
   const quoted = (name: string, value: string) => {
-    if (/[\n"\\]/.test(value)) throw new Error(`${name}: '${value}' cannot be written into an #SBATCH line (newline, quote or backslash)`);
+    if (/[\n"\\]/.test(value))
+      throw new Error(`${name}: '${value}' cannot be written into an #SBATCH line (newline, quote or backslash)`);
     return `${name}="${value}"`;
   };
   const directives = [
@@ -71,7 +72,8 @@ export async function sbatch(script: string, extraArgs: string[] = []): Promise<
     return stdout.trim().split(';')[0];
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
-    if (err.code === 'ENOENT') throw new Error(`sbatch not found: is this a SLURM login node? The script is at ${script}`);
+    if (err.code === 'ENOENT')
+      throw new Error(`sbatch not found: is this a SLURM login node? The script is at ${script}`);
     throw new Error(`sbatch ${script} failed: ${(err.stderr ?? err.message).trim()}`);
   }
 }

@@ -33,7 +33,11 @@ function checked(index: number, count: number, where: string): ShardSpec {
  * DIFFSKIM_SHARD_COUNT or SLURM_ARRAY_TASK_COUNT (in that order). Null when none is present:
  * an ordinary, unsharded run.
  */
-export function resolveShard(shard: string | undefined, shardCount: string | undefined, env: NodeJS.ProcessEnv = process.env): ShardSpec | null {
+export function resolveShard(
+  shard: string | undefined,
+  shardCount: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): ShardSpec | null {
   if (shard !== undefined) {
     const spec = parseShardSpec(shard);
     if (shardCount !== undefined && parseCount(shardCount, '--shard-count') !== spec.count)
@@ -43,7 +47,8 @@ export function resolveShard(shard: string | undefined, shardCount: string | und
   const fromSlurm = env.SLURM_ARRAY_TASK_ID !== undefined;
   const indexText = env.SLURM_ARRAY_TASK_ID ?? env.JOB_COMPLETION_INDEX;
   if (indexText === undefined) {
-    if (shardCount !== undefined) throw new Error('--shard-count needs a shard index: --shard I/N, SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX');
+    if (shardCount !== undefined)
+      throw new Error('--shard-count needs a shard index: --shard I/N, SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX');
     return null;
   }
   const indexVar = fromSlurm ? 'SLURM_ARRAY_TASK_ID' : 'JOB_COMPLETION_INDEX';
@@ -55,6 +60,13 @@ export function resolveShard(shard: string | undefined, shardCount: string | und
         : fromSlurm && env.SLURM_ARRAY_TASK_COUNT !== undefined
           ? [env.SLURM_ARRAY_TASK_COUNT, 'SLURM_ARRAY_TASK_COUNT']
           : [undefined, ''];
-  if (countText === undefined) throw new Error(`${indexVar} is set but the number of shards is not: pass --shard-count N or set DIFFSKIM_SHARD_COUNT`);
-  return checked(parseCount(indexText, indexVar), parseCount(countText, countVar), `${indexVar}=${indexText}, ${countVar}=${countText}`);
+  if (countText === undefined)
+    throw new Error(
+      `${indexVar} is set but the number of shards is not: pass --shard-count N or set DIFFSKIM_SHARD_COUNT`,
+    );
+  return checked(
+    parseCount(indexText, indexVar),
+    parseCount(countText, countVar),
+    `${indexVar}=${indexText}, ${countVar}=${countText}`,
+  );
 }

@@ -11,11 +11,20 @@ export interface ConnectOptions {
 }
 
 /** A diffskim.v1.DiffSkim client (and the metadata each call needs). Close it when done. */
-export function connect(address: string, options: ConnectOptions = {}): { client: grpc.Client & Record<string, Function>; metadata: () => grpc.Metadata } {
-  const credentials = options.tls ? grpc.credentials.createSsl(options.tls.ca ?? null) : grpc.credentials.createInsecure();
-  const channelOptions: grpc.ChannelOptions = { ...CHANNEL_OPTIONS, 'grpc-node.flow_control_window': options.windowBytes ?? CLIENT_WINDOW_BYTES };
+export function connect(
+  address: string,
+  options: ConnectOptions = {},
+): { client: grpc.Client & Record<string, Function>; metadata: () => grpc.Metadata } {
+  const credentials = options.tls
+    ? grpc.credentials.createSsl(options.tls.ca ?? null)
+    : grpc.credentials.createInsecure();
+  const channelOptions: grpc.ChannelOptions = {
+    ...CHANNEL_OPTIONS,
+    'grpc-node.flow_control_window': options.windowBytes ?? CLIENT_WINDOW_BYTES,
+  };
   if (options.tls?.serverName) channelOptions['grpc.ssl_target_name_override'] = options.tls.serverName;
-  const client = new (services().DiffSkim)(address, credentials, channelOptions) as grpc.Client & Record<string, Function>;
+  const client = new (services().DiffSkim)(address, credentials, channelOptions) as grpc.Client &
+    Record<string, Function>;
   const metadata = () => {
     const m = new grpc.Metadata();
     if (options.token) m.set('authorization', `Bearer ${options.token}`);
@@ -27,11 +36,19 @@ export function connect(address: string, options: ConnectOptions = {}): { client
 /** An Error for a failed call that keeps the status code (`code`) and names the RPC and server. */
 export function callError(address: string, rpc: string, e: grpc.ServiceError): Error & { code: grpc.status } {
   const name = grpc.status[e.code] ?? String(e.code);
-  return Object.assign(new Error(`gRPC ${rpc} on ${address} failed (${name}): ${e.details || e.message}`), { code: e.code });
+  return Object.assign(new Error(`gRPC ${rpc} on ${address} failed (${name}): ${e.details || e.message}`), {
+    code: e.code,
+  });
 }
 
 /** A unary call as a promise. */
-export function unaryCall<Res>(address: string, options: ConnectOptions, rpc: string, request: unknown, deadlineMs?: number): Promise<Res> {
+export function unaryCall<Res>(
+  address: string,
+  options: ConnectOptions,
+  rpc: string,
+  request: unknown,
+  deadlineMs?: number,
+): Promise<Res> {
   const { client, metadata } = connect(address, options);
   const callOptions = deadlineMs ? { deadline: Date.now() + deadlineMs } : {};
   return new Promise<Res>((resolve, reject) => {

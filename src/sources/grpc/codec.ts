@@ -1,6 +1,14 @@
 import { endianness } from 'node:os';
 import { batchBytes, type Column, type EventBatch, sliceBatch } from '../../batch/batch.js';
-import { bytesPerValue, DTYPES, type DType, type Field, type Schema, type TypedArray, viewOf } from '../../batch/schema.js';
+import {
+  bytesPerValue,
+  DTYPES,
+  type DType,
+  type Field,
+  type Schema,
+  type TypedArray,
+  viewOf,
+} from '../../batch/schema.js';
 import type { HardCut } from '../../selection/cutsFile.js';
 import type { BatchMsg, ColumnBuffersMsg, FieldMsg, HardCutMsg, SchemaMsg, WireDType } from './messages.js';
 
@@ -9,7 +17,14 @@ import type { BatchMsg, ColumnBuffersMsg, FieldMsg, HardCutMsg, SchemaMsg, WireD
 if (endianness() !== 'LE') throw new Error('diffskim gRPC codec: big-endian hosts are not supported');
 
 export function encodeSchema(schema: Schema): SchemaMsg {
-  return { fields: schema.map((f) => ({ name: f.name, type: f.type.toUpperCase() as WireDType, list: f.list, nullable: f.nullable })) };
+  return {
+    fields: schema.map((f) => ({
+      name: f.name,
+      type: f.type.toUpperCase() as WireDType,
+      list: f.list,
+      nullable: f.nullable,
+    })),
+  };
 }
 
 export function decodeSchema(msg: SchemaMsg): Schema {
@@ -80,7 +95,11 @@ function encodeColumn(f: Field, col: Column, n: number): ColumnBuffersMsg {
     offsets = offsets.map((o) => o - base);
     values = values.subarray(base, base + offsets[n]);
   }
-  return { values: encodeValues(f, values.subarray(0, offsets[n])), offsets: bytesOf(offsets.subarray(0, n + 1)), validity };
+  return {
+    values: encodeValues(f, values.subarray(0, offsets[n])),
+    offsets: bytesOf(offsets.subarray(0, n + 1)),
+    validity,
+  };
 }
 
 /** A batch as a wire message (buffers are views of the batch's arrays where possible). */
@@ -91,7 +110,11 @@ export function encodeBatch(batch: EventBatch): BatchMsg {
     return encodeColumn(f, col, batch.length);
   });
   const o = batch.origin;
-  return { length: batch.length, columns, origin: o ? { file: o.file, rowGroup: o.rowGroup ?? -1, firstRow: o.firstRow ?? -1 } : null };
+  return {
+    length: batch.length,
+    columns,
+    origin: o ? { file: o.file, rowGroup: o.rowGroup ?? -1, firstRow: o.firstRow ?? -1 } : null,
+  };
 }
 
 /** A typed array over wire bytes: a view when aligned, else a copy. */
@@ -105,18 +128,23 @@ function typedView(type: DType, bytes: Uint8Array, count: number): TypedArray {
 
 function decodeValues(f: Field, bytes: Uint8Array, count: number): TypedArray {
   if (f.type === 'bool') {
-    if (bytes.byteLength !== Math.ceil(count / 8)) throw new Error(`column '${f.name}': ${bytes.byteLength} bytes of bool bits for ${count} values`);
+    if (bytes.byteLength !== Math.ceil(count / 8))
+      throw new Error(`column '${f.name}': ${bytes.byteLength} bytes of bool bits for ${count} values`);
     return unpackBits(bytes, count);
   }
   const need = count * bytesPerValue(f.type);
-  if (bytes.byteLength !== need) throw new Error(`column '${f.name}': values buffer has ${bytes.byteLength} bytes, expected ${need} (${count} × ${f.type})`);
+  if (bytes.byteLength !== need)
+    throw new Error(
+      `column '${f.name}': values buffer has ${bytes.byteLength} bytes, expected ${need} (${count} × ${f.type})`,
+    );
   return typedView(f.type, bytes, count);
 }
 
 function decodeColumn(f: Field, msg: ColumnBuffersMsg, n: number): Column {
   if (msg.validity.byteLength > 0) {
     if (!f.nullable) throw new Error(`column '${f.name}' is not nullable but has a validity bitmap`);
-    if (msg.validity.byteLength < Math.ceil(n / 8)) throw new Error(`column '${f.name}': validity bitmap of ${msg.validity.byteLength} bytes for ${n} events`);
+    if (msg.validity.byteLength < Math.ceil(n / 8))
+      throw new Error(`column '${f.name}': validity bitmap of ${msg.validity.byteLength} bytes for ${n} events`);
   }
   // The buffers' sizes are checked against the event count before the bitmap is unpacked, so
   // that a message claiming more events than it carries costs nothing.
@@ -125,21 +153,31 @@ function decodeColumn(f: Field, msg: ColumnBuffersMsg, n: number): Column {
     const values = decodeValues(f, msg.values, n);
     return { kind: 'flat', values, validity: validity() };
   }
-  if (msg.offsets.byteLength !== 4 * (n + 1)) throw new Error(`column '${f.name}': offsets buffer has ${msg.offsets.byteLength} bytes, expected ${4 * (n + 1)}`);
+  if (msg.offsets.byteLength !== 4 * (n + 1))
+    throw new Error(`column '${f.name}': offsets buffer has ${msg.offsets.byteLength} bytes, expected ${4 * (n + 1)}`);
   const offsets = typedView('int32', msg.offsets, n + 1) as Int32Array;
   if (offsets[0] !== 0) throw new Error(`column '${f.name}': offsets must start at 0`);
-  for (let i = 0; i < n; i++) if (offsets[i + 1] < offsets[i]) throw new Error(`column '${f.name}': offsets decrease at event ${i}`);
+  for (let i = 0; i < n; i++)
+    if (offsets[i + 1] < offsets[i]) throw new Error(`column '${f.name}': offsets decrease at event ${i}`);
   return { kind: 'list', offsets, values: decodeValues(f, msg.values, offsets[n]), validity: validity() };
 }
 
 /** A wire message back to a batch; checks every buffer's size against the schema. */
 export function decodeBatch(schema: Schema, msg: BatchMsg): EventBatch {
-  if (msg.columns.length !== schema.length) throw new Error(`batch has ${msg.columns.length} columns, schema has ${schema.length}`);
+  if (msg.columns.length !== schema.length)
+    throw new Error(`batch has ${msg.columns.length} columns, schema has ${schema.length}`);
   const n = msg.length;
   const columns: Record<string, Column> = {};
   schema.forEach((f, i) => (columns[f.name] = decodeColumn(f, msg.columns[i], n)));
   const o = msg.origin;
-  const origin = o && o.file ? { file: o.file, ...(o.rowGroup >= 0 && { rowGroup: o.rowGroup }), ...(o.firstRow >= 0 && { firstRow: o.firstRow }) } : undefined;
+  const origin =
+    o && o.file
+      ? {
+          file: o.file,
+          ...(o.rowGroup >= 0 && { rowGroup: o.rowGroup }),
+          ...(o.firstRow >= 0 && { firstRow: o.firstRow }),
+        }
+      : undefined;
   return { schema, length: n, columns, ...(origin && { origin }) };
 }
 
@@ -178,8 +216,12 @@ export function splitForWire(batch: EventBatch, maxBytes: number, contiguous: bo
   const half = batch.length >> 1;
   const second = sliceBatch(batch, half, batch.length);
   const o = batch.origin;
-  if (o) second.origin = { file: o.file, ...(contiguous && o.firstRow !== undefined && { firstRow: o.firstRow + half }) };
-  return [...splitForWire(sliceBatch(batch, 0, half), maxBytes, contiguous), ...splitForWire(second, maxBytes, contiguous)];
+  if (o)
+    second.origin = { file: o.file, ...(contiguous && o.firstRow !== undefined && { firstRow: o.firstRow + half }) };
+  return [
+    ...splitForWire(sliceBatch(batch, 0, half), maxBytes, contiguous),
+    ...splitForWire(second, maxBytes, contiguous),
+  ];
 }
 
 /** A cuts.json cut as a wire cut (the server decodes it with grpc/cuts.ts). */

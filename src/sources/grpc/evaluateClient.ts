@@ -11,7 +11,11 @@ import type { BatchChunkMsg, ScoresMsg } from './messages.js';
  * Float32Array per input batch, in order. Sending waits for the call's 'drain', and the input
  * is consumed one batch at a time, so a slow server slows the input instead of filling memory.
  */
-export function evaluateRemote(address: string, batches: AsyncIterable<EventBatch>, options: ConnectOptions & { deadlineMs?: number } = {}): Observable<Float32Array> {
+export function evaluateRemote(
+  address: string,
+  batches: AsyncIterable<EventBatch>,
+  options: ConnectOptions & { deadlineMs?: number } = {},
+): Observable<Float32Array> {
   return new Observable<Float32Array>((subscriber) => {
     const { client, metadata } = connect(address, options);
     const callOptions = options.deadlineMs ? { deadline: Date.now() + options.deadlineMs } : {};

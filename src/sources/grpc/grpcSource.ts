@@ -39,7 +39,13 @@ export function grpcSource(address: string, options: GrpcSourceOptions): EventSo
 
   return {
     async describe(): Promise<DatasetInfo> {
-      const msg = await unaryCall<DatasetInfoMsg>(address, options, 'describe', { paths: options.paths }, options.deadlineMs);
+      const msg = await unaryCall<DatasetInfoMsg>(
+        address,
+        options,
+        'describe',
+        { paths: options.paths },
+        options.deadlineMs,
+      );
       return {
         files: msg.files,
         schema: decodeSchema(msg.schema),
@@ -56,7 +62,11 @@ export function grpcSource(address: string, options: GrpcSourceOptions): EventSo
         useStreamingHeapGrowth();
         const { client, metadata } = connect(address, options);
         const callOptions = options.deadlineMs ? { deadline: Date.now() + options.deadlineMs } : {};
-        const call = client.streamBatches(request(read), metadata(), callOptions) as grpc.ClientReadableStream<BatchChunkMsg>;
+        const call = client.streamBatches(
+          request(read),
+          metadata(),
+          callOptions,
+        ) as grpc.ClientReadableStream<BatchChunkMsg>;
         let schema: Schema | undefined;
         let closed = false;
         let resumeTimer: NodeJS.Immediate | undefined;

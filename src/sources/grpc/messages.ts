@@ -1,6 +1,7 @@
 /** Plain-object shapes of the messages, as proto-loader decodes them (camelCase, enums as names). */
 
-export type WireDType = 'BOOL' | 'INT8' | 'INT16' | 'INT32' | 'INT64' | 'UINT8' | 'UINT16' | 'UINT32' | 'FLOAT32' | 'FLOAT64';
+export type WireDType =
+  'BOOL' | 'INT8' | 'INT16' | 'INT32' | 'INT64' | 'UINT8' | 'UINT16' | 'UINT32' | 'FLOAT32' | 'FLOAT64';
 
 export interface FieldMsg {
   name: string;

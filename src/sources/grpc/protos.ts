@@ -57,7 +57,10 @@ function useWireCodec(service: grpc.ServiceDefinition): Loaded['protobufBatchChu
   // written into one reused buffer. (A client's requests may be kept for retries: not those.)
   let scratch = Buffer.alloc(0);
   const reuse = (bytes: number) => (scratch.byteLength >= bytes ? scratch : (scratch = Buffer.allocUnsafe(bytes)));
-  Object.assign(stream, { responseSerialize: (m: BatchChunkMsg) => serializeBatchChunk(m, encodeSchemaOnly, reuse), responseDeserialize: deserialize });
+  Object.assign(stream, {
+    responseSerialize: (m: BatchChunkMsg) => serializeBatchChunk(m, encodeSchemaOnly, reuse),
+    responseDeserialize: deserialize,
+  });
   Object.assign(evaluate, { requestSerialize: serialize, requestDeserialize: deserialize });
   return plain;
 }

@@ -116,7 +116,11 @@ function sizeBound(batch: BatchMsg, schemaBytes: number): number {
  * protobufjs). `scratch` may supply the buffer to write into (reused by the caller once the
  * bytes are copied); without it, a new buffer is allocated.
  */
-export function serializeBatchChunk(msg: BatchChunkMsg, encodeSchemaOnly: (m: { schema: SchemaMsg }) => Buffer, scratch?: (bytes: number) => Buffer): Buffer {
+export function serializeBatchChunk(
+  msg: BatchChunkMsg,
+  encodeSchemaOnly: (m: { schema: SchemaMsg }) => Buffer,
+  scratch?: (bytes: number) => Buffer,
+): Buffer {
   const schema = msg.schema ? encodeSchemaOnly({ schema: msg.schema }) : Buffer.alloc(0);
   if (!msg.batch) return schema;
   const bound = sizeBound(msg.batch, schema.byteLength);
