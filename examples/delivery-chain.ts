@@ -23,10 +23,10 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { unaryCall } from '../src/grpc/client.js';
-import { encodeCut } from '../src/grpc/cuts.js';
-import { grpcSource } from '../src/grpc/grpcSource.js';
-import type { SkimReportMsg } from '../src/grpc/protos.js';
+import { unaryCall } from '../src/sources/grpc/client.js';
+import { encodeCut } from '../src/sources/grpc/codec.js';
+import { grpcSource } from '../src/sources/grpc/grpcSource.js';
+import type { SkimReportMsg } from '../src/sources/grpc/messages.js';
 import { loadPipeline } from '../src/pipeline/load.js';
 import { runPipeline } from '../src/pipeline/runPipeline.js';
 import { type HardCut, readCutsFile } from '../src/selection/cutsFile.js';

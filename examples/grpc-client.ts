@@ -97,7 +97,8 @@ async function main(): Promise<void> {
     for (const f of batch.schema) {
       const col = batch.columns[f.name];
       const s = sums.get(f.name) ?? { n: 0, sum: 0 };
-      for (const v of col.values as ArrayLike<number | bigint>) s.sum += Number(v);
+      const values = col.values as ArrayLike<number | bigint>;
+      for (let i = 0; i < values.length; i++) s.sum += Number(values[i]);
       s.n += col.values.length;
       sums.set(f.name, s);
     }
