@@ -3,7 +3,7 @@ import { loadModel } from '../model/io.js';
 import type { SelectionModel } from '../model/model.js';
 import { mlpScore, scoreBatch } from '../model/score.js';
 import { parseQuantity } from '../selection/quantity.js';
-import { runSkim } from '../skim/runSkim.js';
+import { skimWithResume } from '../skim/resume.js';
 import { parquetSource } from '../sources/parquet.js';
 import { rootSource } from '../sources/rootSource.js';
 import type { EventSource } from '../sources/types.js';
@@ -37,13 +37,14 @@ export async function localServerOptions(
   const scorer = modelDir ? modelScorer(await loadModel(modelDir)) : undefined;
   return {
     openSource: openLocalSource,
-    // The server refuses a score cut before getting here when there is no model.
-    runSkim: (job) =>
-      runSkim({
-        ...job,
-        score: job.score &&
-          scorer && { fn: scorer.classifier, threshold: job.score.threshold, columns: scorer.columns },
-      }),
+    // The server refuses a score cut before getting here when there is no model. As `diffskim skim`
+    // does: the folder's manifest records the settings (another skim's are refused) and a
+    // re-run after a failure skips the files already done.
+    runSkim: async (job) => {
+      const score = job.score &&
+        scorer && { fn: scorer.classifier, threshold: job.score.threshold, columns: scorer.columns };
+      return (await skimWithResume({ ...job, score })).result;
+    },
     scorer,
   };
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { skimFingerprint } from './shard/manifest.js';
+import { OtherSettingsError, skimFingerprint } from './shard/manifest.js';
 import { planPath, readPlan } from './shard/plan.js';
 import { resultFromEntries } from './shard/report.js';
 import { skimResumable } from './shard/resumableSkim.js';
@@ -50,7 +50,7 @@ export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim
     throw new Error('the cuts file has a score cut: give the model that computes the score (--model DIR)');
   const plan = await readPlan(o.outDir);
   if (plan && plan.fingerprint !== skimFingerprint(o))
-    throw new Error(
+    throw new OtherSettingsError(
       `${planPath(o.outDir)}: ${o.outDir} holds a sharded skim of other cuts/keep/codec settings; ` +
         'use a fresh output directory, or delete the old skim first',
     );

@@ -128,6 +128,34 @@ describe('outputs mirror the input tree', () => {
     }
   });
 
+  it('RunSkim: a second skim of other cuts into the folder is refused (FAILED_PRECONDITION), files untouched', async () => {
+    const server = await startServer({ dataRoots: [dir], ...(await localServerOptions()) });
+    try {
+      const call = (value: number) =>
+        unaryCall<SkimReportMsg>(`127.0.0.1:${server.port}`, {}, 'runSkim', {
+          inputs: ['in'],
+          cuts: [encodeCut({ column: 'met', op: '>', value })],
+          outputDir: 'twice',
+        });
+      const first = await call(60);
+      const sizes = async () =>
+        Promise.all(
+          (await skimFilesBelow(join(dir, 'twice'))).map(async (f) => (await readFile(join(dir, 'twice', f))).length),
+        );
+      const before = await sizes();
+      const e = (await call(30).catch((x: Error) => x)) as Error;
+      expect(e.message).toMatch(
+        /FAILED_PRECONDITION.*twice\/manifest.json was written with other cuts\/keep\/codec settings/,
+      );
+      expect(await sizes()).toEqual(before);
+      // The same skim again: every file is found done, the same figures.
+      const again = await call(60);
+      expect([again.eventsIn, again.eventsKept]).toEqual([first.eventsIn, first.eventsKept]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('RunSkim: the same mirrored outputs under output_dir, named relative to the data root', async () => {
     const server = await startServer({ dataRoots: [dir], ...(await localServerOptions()) });
     try {

@@ -69,12 +69,15 @@ export async function readManifest(path: string): Promise<SkimManifest | null> {
   return m;
 }
 
+/** A folder that holds a skim of other cuts, keep or codec settings: a skim into it is refused. */
+export class OtherSettingsError extends Error {}
+
 /** The manifest at path for these settings: empty when absent; an error when made with other settings. */
 export async function openManifest(path: string, fingerprint: string): Promise<SkimManifest> {
   const m = await readManifest(path);
   if (!m) return { version: 1, fingerprint, entries: [] };
   if (m.fingerprint !== fingerprint)
-    throw new Error(
+    throw new OtherSettingsError(
       `${path} was written with other cuts/keep/codec settings (fingerprint ${m.fingerprint}, now ${fingerprint}); use a fresh output directory, or delete the old skim first`,
     );
   return m;
