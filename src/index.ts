@@ -25,7 +25,9 @@ export { loadModel, saveModel } from './model/io.js';
 export type { ModelKind, SelectionModel } from './model/model.js';
 export { mlpScore, modelScore } from './model/score.js';
 export { evaluateModel, type EvaluateOptions, type Evaluation } from './eval/evaluate.js';
-export { type EvalProvenance, writeEvaluation } from './report/writeEvaluation.js';
+export { type ReportPage, writeHtmlReport } from './report/html.js';
+export { type EvalProvenance } from './report/types.js';
+export { writeEvaluation } from './report/writeEvaluation.js';
 
 // The gRPC service: its clients, and the server `diffskim serve` runs.
 export { type ConnectOptions, unaryCall } from './sources/grpc/client.js';

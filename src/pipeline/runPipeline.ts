@@ -9,6 +9,8 @@ import { mlpScore } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { plotTraining } from '../plots/trainingPlots.js';
 import { evaluateModel, type Evaluation } from '../eval/evaluate.js';
+import { writeHtmlReport } from '../report/html.js';
+import type { RunReport } from '../report/types.js';
 import { writeEvaluation } from '../report/writeEvaluation.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { parquetSink } from '../sinks/parquetSink.js';
@@ -29,36 +31,7 @@ import { trainingSettings } from './settings.js';
 import { removeStaleTempFiles } from '../util/tempFiles.js';
 import { Interrupted } from '../util/stopSignal.js';
 
-/** report.json of a run: the skim's figures plus what training predicted and measured. */
-export interface RunReport extends Pick<
-  SkimResult,
-  | 'inputs'
-  | 'skimFiles'
-  | 'eventsIn'
-  | 'eventsKept'
-  | 'eventsCut'
-  | 'bytesIn'
-  | 'bytesOut'
-  | 'bytesSaved'
-  | 'bytesSavedByRows'
-  | 'bytesSavedByColumns'
-  | 'bytesSavedByEncoding'
-  | 'columnsNotWritten'
-> {
-  pipeline: string;
-  keptFractionPredicted: number;
-  keptBytesFractionPredicted: number;
-  keptFractionActual: number;
-  signalEfficiency?: number;
-  backgroundEfficiency?: number;
-  auc?: number;
-  cuts: CutsFile;
-  backend: string;
-  trainingEventsPerSecond: number;
-  warnings: string[];
-  plots: string[];
-  timings: { trainSeconds: number; skimSeconds: number; totalSeconds: number };
-}
+export type { RunReport };
 
 export interface RunOptions {
   outDir: string;
@@ -140,11 +113,13 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   const report = buildReport({ pipelinePath, pipeline, opened, trained, cuts, skim, evaluation, plots });
   report.timings = { trainSeconds, skimSeconds, totalSeconds: (performance.now() - t0) / 1000 };
   await writeJsonAtomic(join(outDir, 'report.json'), report);
-  await writeEvaluation(
-    evaluation,
-    { model: join(outDir, 'model'), cutsFile: join(outDir, 'cuts.json'), inputs: skim.inputs },
-    outDir,
-  );
+  const provenance = { model: join(outDir, 'model'), cutsFile: join(outDir, 'cuts.json'), inputs: skim.inputs };
+  const written = await writeEvaluation(evaluation, provenance, outDir);
+  await writeHtmlReport(outDir, {
+    run: report,
+    evaluation: { ...provenance, ...evaluation },
+    plots: [...report.plots, ...written.plots],
+  });
   return report;
 }
 

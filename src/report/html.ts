@@ -2,25 +2,36 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { describeCut, type CutFlowRow } from '../eval/cutFlow.js';
+import type { EvaluatedSample, Evaluation } from '../eval/evaluate.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { formatBytes } from '../util/formatBytes.js';
+import type { EvalProvenance, RunReport } from './types.js';
+
+/** What report.html shows: a run's report, an evaluation, or both, and the plot files to embed. */
+export interface ReportPage {
+  /** The run's report (report.json of `run`). */
+  run?: RunReport;
+  /** An evaluation with where it came from (eval.json of `eval`, or of a run). */
+  evaluation?: Evaluation & EvalProvenance;
+  /** The plot files (PNG) to embed, in order; a relative or missing path is looked for in the folder. */
+  plots: string[];
+}
 
 /**
- * One self-contained report.html per output folder, built from the report.json (from `run` or
- * `skim`) and eval.json (from `eval`) found there. Plots are embedded as base64 PNG data URIs
- * and there is no script, so the file opens offline and can be mailed around.
+ * One self-contained report.html in outDir, rendered from the typed report and evaluation (the
+ * caller writes it after their JSON). Plots are embedded as base64 PNG data URIs and there is no
+ * script, so the file opens offline and can be mailed around. Written atomically.
  */
-export async function writeHtmlReport(outDir: string): Promise<string> {
+export async function writeHtmlReport(outDir: string, page: ReportPage): Promise<string> {
   const dir = resolve(outDir);
-  const run = await readJson(join(dir, 'report.json'));
-  const evaluation = await readJson(join(dir, 'eval.json'));
+  const { run, evaluation } = page;
   if (!run && !evaluation) throw new Error(`${dir}: no report.json or eval.json to make a report from`);
   const sections = [
     ...(run ? [runSection(run, evaluation?.sample)] : []),
     // On a run's page the skim's bytes are measured (above): the evaluation's estimate is not shown.
     ...(evaluation ? [evalSection(evaluation, !run)] : []),
-    await plotsSection(dir, [...listOf(run?.plots), ...listOf(evaluation?.plots)]),
+    await plotsSection(dir, page.plots),
   ];
   const title = `diffskim report: ${basename(dir)}`;
   const html = `<!DOCTYPE html>
@@ -43,23 +54,8 @@ ${sections.join('\n')}
   return path;
 }
 
-type Json = Record<string, any>;
-
-async function readJson(path: string): Promise<Json | null> {
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: cannot read: ${(e as Error).message}`);
-  }
-}
-
-function listOf(x: unknown): string[] {
-  return Array.isArray(x) ? x.filter((p): p is string => typeof p === 'string') : [];
-}
-
 /** Which events an evaluation counted, in words. */
-function sampleText(sample: Json | undefined): string {
+function sampleText(sample: EvaluatedSample): string {
   if (sample?.split === 'validation')
     return (
       `the validation split only: ${pct(sample.fraction)} of the input events (seed ${esc(sample.seed)}), ` +
@@ -68,11 +64,10 @@ function sampleText(sample: Json | undefined): string {
   return 'every event of the inputs';
 }
 
-function runSection(r: Json, sample: Json | undefined): string {
+function runSection(r: RunReport, sample: EvaluatedSample | undefined): string {
   const where = sample?.split === 'validation' ? ' (validation split)' : '';
   const rows: [string, string][] = [];
   if (r.pipeline) rows.push(['pipeline', esc(r.pipeline)]);
-  if (r.cutsFile) rows.push(['cuts file', esc(r.cutsFile)]);
   if (Array.isArray(r.inputs)) rows.push(['inputs', esc(shortList(r.inputs))]);
   if (r.backend)
     rows.push([
@@ -101,7 +96,7 @@ function runSection(r: Json, sample: Json | undefined): string {
       ['saved by dropping columns', bytesText(r.bytesSavedByColumns)],
       ['saved by re-encoding (not the cuts)', bytesText(r.bytesSavedByEncoding)],
     );
-  const warnings = listOf(r.warnings);
+  const warnings = r.warnings;
   return `<section>
 <h2>Training run and skim</h2>
 ${keyValues(rows)}
@@ -114,7 +109,7 @@ ${warnings.length ? `<h3>Warnings</h3>\n<ul class="warn">${warnings.map((w) => `
 </section>`;
 }
 
-function evalSection(e: Json, withBytes: boolean): string {
+function evalSection(e: Evaluation & EvalProvenance, withBytes: boolean): string {
   const rows: [string, string][] = [];
   if (e.model) rows.push(['model', esc(e.model)]);
   if (e.cutsFile !== undefined) rows.push(['cuts file', esc(e.cutsFile ?? "(the model's learned cuts, no score cut)")]);
@@ -195,7 +190,7 @@ function cutFlowTable(flow: CutFlowRow[], labelled: boolean): string {
   return table(head, rows, 'cutflow');
 }
 
-function workingPointsTable(points: Json[]): string {
+function workingPointsTable(points: Evaluation['workingPoints']): string {
   const rows = points.map((p) => [
     pct(p.targetSignalEfficiency),
     num(p.threshold, 4),

@@ -2,27 +2,19 @@ import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { plotCutDistributions } from '../plots/cutPlots.js';
 import { plotEvaluation, type RocMark } from '../plots/evalPlots.js';
-import { writeHtmlReport } from './html.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import type { Evaluation } from '../eval/evaluate.js';
-
-/** Where an evaluation came from, recorded in eval.json. */
-export interface EvalProvenance {
-  model: string;
-  /** The cuts file used, or null for the model's own learned cuts. */
-  cutsFile: string | null;
-  inputs: string[];
-}
+import type { EvalProvenance } from './types.js';
 
 /**
- * Writes an evaluation to outDir: plots (roc, scores, one per cut), eval.json (plot names
- * relative to outDir) and report.html. Returns the paths written.
+ * Writes an evaluation to outDir: plots (roc, scores, one per cut) and eval.json (plot names
+ * relative to outDir). Returns the paths written; report.html is the caller's (html.ts).
  */
 export async function writeEvaluation(
   evaluation: Evaluation,
   provenance: EvalProvenance,
   outDir: string,
-): Promise<{ json: string; html: string; plots: string[] }> {
+): Promise<{ json: string; plots: string[] }> {
   const dir = resolve(outDir);
   await mkdir(dir, { recursive: true });
   const marks: RocMark[] = [
@@ -52,6 +44,5 @@ export async function writeEvaluation(
   ];
   const json = join(dir, 'eval.json');
   await writeJsonAtomic(json, { ...provenance, ...evaluation, plots: plots.map((p) => basename(p)) });
-  const html = await writeHtmlReport(dir);
-  return { json, html, plots };
+  return { json, plots };
 }

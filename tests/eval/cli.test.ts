@@ -67,6 +67,7 @@ describe('diffskim eval', () => {
     expect(parseFloat(bytesIn)).toBeCloseTo(e.savedCuts.bytesIn / 1000, 1);
     const page = await readFile(join(out, 'report.html'), 'utf8');
     expect(page).toMatch(/<th>events evaluated<\/th><td>3,000: every event of the inputs/);
+    expect(Number(/<th>AUC<\/th><td>([\d.]+)<\/td>/.exec(page)?.[1])).toBeCloseTo(e.auc, 4);
     expect(e.cutFlow.map((r: { step: string }) => r.step)).toEqual(['all events', 'x > 1', 'score > 0.5']);
     expect(e.workingPoints.map((w: { targetSignalEfficiency: number }) => w.targetSignalEfficiency)).toEqual([
       0.6, 0.8,

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateModel, type Evaluation } from '../../src/eval/evaluate.js';
 import { writeEvaluation } from '../../src/report/writeEvaluation.js';
 import { writeHtmlReport } from '../../src/report/html.js';
+import type { RunReport } from '../../src/report/types.js';
 import type { CutsFile } from '../../src/selection/cutsFile.js';
 import { parquetSource } from '../../src/sources/parquet.js';
 import { tempDir, toyEvents, toyModel, writeParquet } from '../eval/helpers.js';
@@ -44,8 +45,12 @@ beforeAll(async () => {
   // A plot an earlier evaluation (with a third cut) left in the folder.
   await mkdir(evalDir);
   await writeFile(join(evalDir, 'cut-3-old.png'), "not this run's");
-  await writeEvaluation(evaluation, { model: 'toy-model', cutsFile: 'toy-cuts.json', inputs: [file] }, evalDir);
-  html = await readFile(join(evalDir, 'report.html'), 'utf8');
+  const provenance = { model: 'toy-model', cutsFile: 'toy-cuts.json', inputs: [file] };
+  const written = await writeEvaluation(evaluation, provenance, evalDir);
+  html = await readFile(
+    await writeHtmlReport(evalDir, { evaluation: { ...provenance, ...evaluation }, plots: written.plots }),
+    'utf8',
+  );
 });
 
 afterAll(() => cleanup?.());
@@ -118,11 +123,19 @@ describe('report.html of a run folder', () => {
     const runDir = join(dir, 'run');
     await mkdir(runDir);
     await copyFile(join(evalDir, 'roc.png'), join(runDir, 'loss.png'));
-    const report = {
+    const report: RunReport = {
       pipeline: '/pipelines/toy2d.yaml',
       inputs: ['/data/toy2d.parquet'],
+      skimFiles: ['/skim/toy2d.parquet'],
       eventsIn: 80_000,
       eventsKept: 30_000,
+      eventsCut: 50_000,
+      columnsNotWritten: [],
+      keptFractionPredicted: 0.37,
+      keptBytesFractionPredicted: 0.4,
+      keptFractionActual: 0.375,
+      trainingEventsPerSecond: 1e5,
+      timings: { trainSeconds: 1, skimSeconds: 1, totalSeconds: 2 },
       bytesIn: 2_500_000,
       bytesOut: 1_000_000,
       bytesSaved: 1_500_000,
@@ -137,8 +150,7 @@ describe('report.html of a run folder', () => {
       warnings: ['a <warning> & more'],
       plots: [join('/elsewhere', 'loss.png')],
     };
-    await writeFile(join(runDir, 'report.json'), JSON.stringify(report));
-    const page = await readFile(await writeHtmlReport(runDir), 'utf8');
+    const page = await readFile(await writeHtmlReport(runDir, { run: report, plots: report.plots }), 'utf8');
     expect(page).toContain('<th>bytes in (on disk)</th><td>2.50 MB</td>');
     expect(page).toContain('<th>bytes saved</th><td>1.50 MB (60.0%)</td>');
     expect(page).toContain('<th>events kept</th><td>30,000 (37.5%)</td>');
@@ -150,7 +162,39 @@ describe('report.html of a run folder', () => {
   });
 
   it('refuses a folder with neither report.json nor eval.json', async () => {
-    await expect(writeHtmlReport(join(dir, 'nothing-here'))).rejects.toThrow(/no report.json or eval.json/);
+    await expect(writeHtmlReport(join(dir, 'nothing-here'), { plots: [] })).rejects.toThrow(
+      /no report.json or eval.json/,
+    );
+  });
+});
+
+/** The text of the key-value cell headed `th` (tags stripped, entities decoded). */
+function cell(page: string, th: string): string {
+  const m = new RegExp(`<th>${th}</th><td>(.*?)</td>`).exec(page);
+  if (!m) throw new Error(`no row '${th}'`);
+  return unescape(m[1].replace(/<[^>]+>/g, ''));
+}
+
+describe('report.html from the typed objects, whatever is on disk', () => {
+  it('is written before eval.json, and ignores a stale report.json and eval.json in the folder', async () => {
+    const fresh = join(dir, 'fresh');
+    await mkdir(fresh);
+    const provenance = { model: 'toy-model', cutsFile: null, inputs: ['toy.parquet'] };
+    const page = { evaluation: { ...provenance, ...evaluation }, plots: [] };
+    // No eval.json yet: the page comes from the object.
+    const first = await readFile(await writeHtmlReport(fresh, page), 'utf8');
+    // An earlier run's and evaluation's JSON left in the folder change nothing.
+    await writeFile(join(fresh, 'eval.json'), JSON.stringify({ ...evaluation, events: 1, auc: 0.5 }));
+    await writeFile(join(fresh, 'report.json'), JSON.stringify({ eventsIn: 7, eventsKept: 3, plots: [] }));
+    const again = await readFile(await writeHtmlReport(fresh, page), 'utf8');
+    for (const p of [first, again]) {
+      expect(number(cell(p, 'events evaluated').split(':')[0])).toBe(evaluation.events);
+      expect(cell(p, 'AUC')).toBe(evaluation.auc!.toFixed(4));
+      expect(number(cell(p, 'signal / background events').split(' / ')[0])).toBe(evaluation.signalEvents);
+      expect(tableRows(p, 'cutflow').map((r) => number(r[1]))).toEqual(evaluation.cutFlow.map((r) => r.events));
+      expect(p).not.toContain('Training run and skim');
+    }
+    expect((await readdir(fresh)).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 });
 

@@ -9,6 +9,7 @@ import { loadModel } from '../../src/model/io.js';
 import { runPipeline, type RunReport } from '../../src/pipeline/runPipeline.js';
 import type { SkimResult } from '../../src/skim/runSkim.js';
 import { parquetSource } from '../../src/sources/parquet.js';
+import { formatBytes } from '../../src/util/formatBytes.js';
 import { hashIndex } from '../../src/util/random.js';
 import { sql } from '../eval/helpers.js';
 import { toyPipelineYaml } from '../helpers/toyPipeline.js';
@@ -36,6 +37,24 @@ beforeAll(async () => {
   page = await readFile(join(dir, 'out', 'report.html'), 'utf8');
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** The text of the key-value cell headed `th` (tags stripped). */
+const cell = (th: string) => new RegExp(`<th>${th}</th><td>(.*?)</td>`).exec(page)?.[1].replace(/<[^>]+>/g, '');
+const count = (text: string | undefined) => Number(text?.split(/[ :]/)[0].replace(/,/g, ''));
+
+describe("a run's report.html", () => {
+  it('is written by the run with the figures of its RunReport and its evaluation', () => {
+    expect(page).toContain('<h2>Training run and skim</h2>');
+    expect(page).toContain('<h2>Evaluation</h2>');
+    expect(count(cell('events in'))).toBe(report.eventsIn);
+    expect(count(cell('events kept'))).toBe(report.eventsKept);
+    expect(Number(cell('AUC \\(validation\\)'))).toBeCloseTo(report.auc!, 4);
+    expect(cell('bytes in \\(on disk\\)')).toBe(formatBytes(report.bytesIn));
+    expect(cell('bytes out \\(skim on disk\\)')).toBe(formatBytes(report.bytesOut));
+    expect(count(cell('events evaluated'))).toBe(evaluation.events);
+    expect(page.match(/<img /g)).toHaveLength(report.plots.length + evaluation.plots.length);
+  });
+});
 
 describe("a run's evaluation", () => {
   it('counts the validation split that training held out, and says so', async () => {

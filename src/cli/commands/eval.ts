@@ -99,6 +99,7 @@ See docs/reading-the-report.md for what every figure means.`,
       const { evaluateModel } = await import('../../eval/evaluate.js');
       const { locateModel, openEvalInput } = await import('../../eval/inputs.js');
       const { writeEvaluation } = await import('../../report/writeEvaluation.js');
+      const { writeHtmlReport } = await import('../../report/html.js');
       const { loadModel } = await import('../../model/io.js');
       const { readCutsFile } = await import('../../selection/cutsFile.js');
       const { modelDir, cutsFile: foundCuts } = locateModel(o.model);
@@ -121,11 +122,13 @@ See docs/reading-the-report.md for what every figure means.`,
         inEngineSkim: input.kind === 'Parquet' && !cuts?.score,
         inputName: o.input.join(', '),
       });
-      const written = await writeEvaluation(evaluation, { model: modelDir, cutsFile, inputs: input.inputs }, o.out);
+      const provenance = { model: modelDir, cutsFile, inputs: input.inputs };
+      const written = await writeEvaluation(evaluation, provenance, o.out);
+      const html = await writeHtmlReport(o.out, { evaluation: { ...provenance, ...evaluation }, plots: written.plots });
       for (const line of evalSummary(evaluation)) console.log(line);
       const shown = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p));
       console.log(
-        `wrote ${shown(written.json)}, ${shown(written.html)} and ${written.plots.length} plots${evaluation.friend ? `; scores in ${shown(evaluation.friend.path)}` : ''}`,
+        `wrote ${shown(written.json)}, ${shown(html)} and ${written.plots.length} plots${evaluation.friend ? `; scores in ${shown(evaluation.friend.path)}` : ''}`,
       );
     });
 }

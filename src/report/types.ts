@@ -1,0 +1,41 @@
+import type { CutsFile } from '../selection/cutsFile.js';
+import type { SkimResult } from '../skim/runSkim.js';
+
+/** report.json of a run: the skim's figures plus what training predicted and measured. */
+export interface RunReport extends Pick<
+  SkimResult,
+  | 'inputs'
+  | 'skimFiles'
+  | 'eventsIn'
+  | 'eventsKept'
+  | 'eventsCut'
+  | 'bytesIn'
+  | 'bytesOut'
+  | 'bytesSaved'
+  | 'bytesSavedByRows'
+  | 'bytesSavedByColumns'
+  | 'bytesSavedByEncoding'
+  | 'columnsNotWritten'
+> {
+  pipeline: string;
+  keptFractionPredicted: number;
+  keptBytesFractionPredicted: number;
+  keptFractionActual: number;
+  signalEfficiency?: number;
+  backgroundEfficiency?: number;
+  auc?: number;
+  cuts: CutsFile;
+  backend: string;
+  trainingEventsPerSecond: number;
+  warnings: string[];
+  plots: string[];
+  timings: { trainSeconds: number; skimSeconds: number; totalSeconds: number };
+}
+
+/** Where an evaluation came from, recorded in eval.json. */
+export interface EvalProvenance {
+  model: string;
+  /** The cuts file used, or null for the model's own learned cuts. */
+  cutsFile: string | null;
+  inputs: string[];
+}
