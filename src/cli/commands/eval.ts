@@ -127,8 +127,7 @@ See docs/reading-the-report.md for what every figure means.`,
       const html = await writeHtmlReport(o.out, { evaluation: { ...provenance, ...evaluation }, plots: written.plots });
       for (const line of evalSummary(evaluation)) console.log(line);
       const shown = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p));
-      console.log(
-        `wrote ${shown(written.json)}, ${shown(html)} and ${written.plots.length} plots${evaluation.friend ? `; scores in ${shown(evaluation.friend.path)}` : ''}`,
-      );
+      const scores = evaluation.friend ? `; scores in ${shown(evaluation.friend.path)}` : '';
+      console.log(`wrote ${shown(written.json)}, ${shown(html)} and ${written.plots.length} plots${scores}`);
     });
 }
