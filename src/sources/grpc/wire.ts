@@ -122,6 +122,7 @@ export function serializeBatchChunk(
   scratch?: (bytes: number) => Buffer,
 ): Buffer {
   const schema = msg.schema ? encodeSchemaOnly({ schema: msg.schema }) : Buffer.alloc(0);
+  if (msg.arrowIpc?.byteLength) return Buffer.concat([schema, arrowIpcField(msg.arrowIpc)]);
   if (!msg.batch) return schema;
   const bound = sizeBound(msg.batch, schema.byteLength);
   const w = new Writer(scratch ? scratch(bound) : Buffer.allocUnsafe(bound));
@@ -163,6 +164,15 @@ export function serializeBatchChunk(
   }
   w.end(batch);
   return w.buf.subarray(0, w.pos);
+}
+
+/** BatchChunk's arrow_ipc field (3): tag, length, bytes. */
+function arrowIpcField(bytes: Uint8Array): Buffer {
+  const w = new Writer(Buffer.allocUnsafe(1 + varintSize(bytes.byteLength) + bytes.byteLength));
+  w.byte(tag(3, LEN));
+  w.varint(bytes.byteLength);
+  w.bytes(bytes);
+  return w.buf;
 }
 
 class Reader {
@@ -233,6 +243,7 @@ export function deserializeBatchChunk(buf: Buffer, decodeSchemaOnly: (bytes: Buf
   const r = new Reader(buf, 0, buf.byteLength);
   let schema: SchemaMsg | null = null;
   let batch: BatchMsg | null = null;
+  let arrowIpc: Buffer = EMPTY;
   while (!r.done) {
     const fieldStart = r.pos;
     const { field, wireType } = r.key();
@@ -242,9 +253,10 @@ export function deserializeBatchChunk(buf: Buffer, decodeSchemaOnly: (bytes: Buf
     } else if (field === 2 && wireType === LEN) {
       const { start, end } = r.delimited();
       batch = readBatch(new Reader(buf, start, end));
-    } else r.skip(wireType);
+    } else if (field === 3 && wireType === LEN) arrowIpc = r.bytes();
+    else r.skip(wireType);
   }
-  return { schema, batch };
+  return { schema, batch, arrowIpc };
 }
 
 function readBatch(r: Reader): BatchMsg {
