@@ -119,6 +119,8 @@ describe('StreamBatches with encoding ARROW_IPC', () => {
     // Messages within the limit, so that the file's 20,000 events took several record batches.
     const raw = await messages({ paths: ['mc'], encoding: 'ARROW_IPC' });
     expect(raw.every((m) => !m.schema && !m.batch && m.arrowIpc!.byteLength <= MAX_MESSAGE_BYTES)).toBe(true);
+    // 8-aligned in the received buffer, so that Arrow's typed arrays are views of it, not copies.
+    expect(raw.map((m) => m.arrowIpc!.byteOffset % 8)).toEqual(raw.map(() => 0));
     const table = tableFromIPC(chunks);
     expect(table.batches.length).toBeGreaterThan(4);
     expect(table.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual([

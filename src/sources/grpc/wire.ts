@@ -121,11 +121,18 @@ export function serializeBatchChunk(
   encodeSchemaOnly: (m: { schema: SchemaMsg }) => Buffer,
   scratch?: (bytes: number) => Buffer,
 ): Buffer {
+  const alloc = (bytes: number) => (scratch ? scratch(bytes) : Buffer.allocUnsafe(bytes));
   const schema = msg.schema ? encodeSchemaOnly({ schema: msg.schema }) : Buffer.alloc(0);
-  if (msg.arrowIpc?.byteLength) return Buffer.concat([schema, arrowIpcField(msg.arrowIpc)]);
+  if (msg.arrowIpc?.byteLength) {
+    // Aligned as column buffers are, so that an Arrow reader gets the record batch's body buffers
+    // (8-aligned within the IPC message) as typed-array views without copying.
+    const w = new Writer(alloc(schema.byteLength + 16 + msg.arrowIpc.byteLength));
+    w.bytes(schema);
+    w.alignedBytes(3, msg.arrowIpc, 3);
+    return w.buf.subarray(0, w.pos);
+  }
   if (!msg.batch) return schema;
-  const bound = sizeBound(msg.batch, schema.byteLength);
-  const w = new Writer(scratch ? scratch(bound) : Buffer.allocUnsafe(bound));
+  const w = new Writer(alloc(sizeBound(msg.batch, schema.byteLength)));
   w.bytes(schema);
   const batch = w.begin(2);
   if (msg.batch.length) {
@@ -164,15 +171,6 @@ export function serializeBatchChunk(
   }
   w.end(batch);
   return w.buf.subarray(0, w.pos);
-}
-
-/** BatchChunk's arrow_ipc field (3): tag, length, bytes. */
-function arrowIpcField(bytes: Uint8Array): Buffer {
-  const w = new Writer(Buffer.allocUnsafe(1 + varintSize(bytes.byteLength) + bytes.byteLength));
-  w.byte(tag(3, LEN));
-  w.varint(bytes.byteLength);
-  w.bytes(bytes);
-  return w.buf;
 }
 
 class Reader {
