@@ -2,8 +2,8 @@ import { type EventBatch, sliceBatch } from '../batch/batch.js';
 import { type Schema, sameSchema } from '../batch/schema.js';
 import { IPC_END, IpcMessages } from '../sinks/arrowBatch.js';
 
-/** Bytes of a BatchChunk besides its arrow_ipc bytes, at most (a tag and a 5-byte length). */
-const CHUNK_FRAMING = 8;
+/** Bytes of a BatchChunk besides its arrow_ipc bytes, at most (tag, length, alignment padding). */
+const CHUNK_FRAMING = 16;
 
 /**
  * StreamBatches' ARROW_IPC encoding: the arrow_ipc bytes of each message, which concatenated
