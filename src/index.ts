@@ -32,6 +32,7 @@ export { writeEvaluation } from './report/writeEvaluation.js';
 // The gRPC service: its clients, and the server `diffskim serve` runs.
 export { type ConnectOptions, unaryCall } from './sources/grpc/client.js';
 export { evaluateRemote } from './sources/grpc/evaluateClient.js';
+export { type ArrowStreamRequest, arrowIpcStream } from './sources/grpc/arrowClient.js';
 export { type RunningServer, type ServerOptions, startServer } from './grpc/server.js';
 export { localServerOptions } from './grpc/localBackends.js';
 

@@ -6,6 +6,7 @@ import { listQuantities, quantityOf } from '../selection/quantity.js';
 import { projectionItem } from '../sources/parquetColumns.js';
 import { type ColumnType, type EventSource, type ReadOptions, unreadColumns } from '../sources/types.js';
 import { encodeBatch, encodeSchema, messageOverhead, rowsPerMessage, splitForWire } from '../sources/grpc/codec.js';
+import { ArrowIpcStream } from './arrowStream.js';
 import { decodeCut } from './cuts.js';
 import type { DataRoots } from './dataRoots.js';
 import { invalidArgument, toServiceError } from './errors.js';
@@ -70,6 +71,8 @@ export function checkColumns(
   }
 }
 
+const ENCODINGS = ['ENCODING_UNSPECIFIED', 'ARROW_IPC'];
+
 /** Rows per batch a client may ask for, at most: arrays for a batch are allocated up front. */
 export const MAX_BATCH_ROWS = 1 << 20;
 
@@ -126,6 +129,9 @@ export async function streamBatches(
       reuseArrays: settings.maxInFlight + 1,
       readAheadMB: settings.readAheadMB,
     };
+    if (req.encoding && !ENCODINGS.includes(req.encoding))
+      throw invalidArgument(`unknown encoding ${req.encoding} (${ENCODINGS.join(' or ')})`);
+    const arrowIpc = req.encoding === 'ARROW_IPC' ? new ArrowIpcStream(settings.maxMessageBytes) : undefined;
     let schema: Schema | undefined;
     await new Promise<void>((resolve, reject) => {
       // A cancelled call ends the pass; the finally block unsubscribes, which stops the source.
@@ -135,14 +141,19 @@ export async function streamBatches(
           maxQueued = Math.max(maxQueued, ++queued);
           const room = settings.maxMessageBytes - messageOverhead(batch.schema, batch.origin?.file);
           const pieces = splitForWire(batch, room, where.length === 0);
-          pieces.forEach((piece, k) => {
-            const newSchema = !schema || !sameSchema(schema, piece.schema);
-            schema = piece.schema;
-            const msg: BatchChunkMsg = {
-              schema: newSchema ? encodeSchema(schema) : null,
-              batch: encodeBatch(showOrigin(piece, settings.roots)),
-            };
-            if (!writer.write(msg, k === pieces.length - 1 ? () => queued-- : undefined)) resolve();
+          const file = settings.roots.display(batch.origin?.file ?? files[0]);
+          const messages: BatchChunkMsg[] = arrowIpc
+            ? pieces.flatMap((piece) => arrowIpc.batch(piece, file)).map((bytes) => ({ arrowIpc: bytes }))
+            : pieces.map((piece) => {
+                const newSchema = !schema || !sameSchema(schema, piece.schema);
+                schema = piece.schema;
+                return {
+                  schema: newSchema ? encodeSchema(schema) : null,
+                  batch: encodeBatch(showOrigin(piece, settings.roots)),
+                };
+              });
+          messages.forEach((msg, k) => {
+            if (!writer.write(msg, k === messages.length - 1 ? () => queued-- : undefined)) resolve();
           });
         },
         error: reject,
@@ -150,7 +161,9 @@ export async function streamBatches(
       });
     });
     // A stream with no events still tells the client its columns.
-    if (!schema && !writer.gone()) writer.write({ schema: encodeSchema(fields), batch: null } satisfies BatchChunkMsg);
+    if (arrowIpc && !writer.gone()) writer.write({ arrowIpc: arrowIpc.end(fields) } satisfies BatchChunkMsg);
+    else if (!schema && !writer.gone())
+      writer.write({ schema: encodeSchema(fields), batch: null } satisfies BatchChunkMsg);
     if (!writer.gone()) call.end();
   } catch (e) {
     if (!writer.gone()) call.emit('error', toServiceError(e, settings.roots));

@@ -63,9 +63,39 @@ function columnData(f: Field, col: Column, length: number, file: string): arrow.
   });
 }
 
-/** An EventBatch as an Arrow IPC stream (zero-copy into Arrow, one copy into the IPC buffer). */
-export function batchToIpc(batch: EventBatch, schema: arrow.Schema, file: string): Uint8Array {
+/** An EventBatch as an Arrow record batch (zero-copy). `file` names the batch in errors. */
+function recordBatch(batch: EventBatch, schema: arrow.Schema, file: string): arrow.RecordBatch {
   const children = batch.schema.map((f) => columnData(f, batch.columns[f.name], batch.length, file));
   const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length: batch.length, children });
-  return arrow.tableToIPC(new arrow.Table([new arrow.RecordBatch(schema, data)]), 'stream');
+  return new arrow.RecordBatch(schema, data);
+}
+
+/** An EventBatch as an Arrow IPC stream (zero-copy into Arrow, one copy into the IPC buffer). */
+export function batchToIpc(batch: EventBatch, schema: arrow.Schema, file: string): Uint8Array {
+  return arrow.tableToIPC(new arrow.Table([recordBatch(batch, schema, file)]), 'stream');
+}
+
+/** The Arrow IPC streaming format's end-of-stream marker: continuation, then a 0 length. */
+export const IPC_END = Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+
+/**
+ * One Arrow IPC stream written as separate messages: `schema` (its schema message), then
+ * `message(batch)` for each batch, then IPC_END. Concatenated, they are what tableToIPC writes.
+ */
+export class IpcMessages {
+  readonly arrowSchema: arrow.Schema;
+  readonly schema: Uint8Array;
+
+  constructor(fields: Field[]) {
+    this.arrowSchema = arrowSchema(fields);
+    const writer = new arrow.RecordBatchStreamWriter();
+    writer.reset(undefined, this.arrowSchema);
+    this.schema = writer.toUint8Array(true);
+  }
+
+  /** A batch's record batch message (its body copied once, as a view into the IPC stream). */
+  message(batch: EventBatch, file: string): Uint8Array {
+    const ipc = batchToIpc(batch, this.arrowSchema, file);
+    return ipc.subarray(this.schema.byteLength, ipc.byteLength - IPC_END.byteLength);
+  }
 }

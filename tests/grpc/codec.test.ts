@@ -106,7 +106,7 @@ describe('wire: hand-written BatchChunk bytes', () => {
   const ours = (m: BatchChunkMsg) => serializeBatchChunk(m, encodeSchemaOnly);
   const read = (b: Buffer) => deserializeBatchChunk(b, plain.deserialize);
 
-  // Schema-only, batch-only, both, empty batch, no origin, negative and large origin numbers, a non-ASCII file name.
+  // Schema-only, batch-only, both, empty batch, Arrow IPC bytes, no origin, negative and large origin numbers, a non-ASCII file name.
   const batch = testBatch(300, 7);
   const messages: [string, BatchChunkMsg][] = [
     [
@@ -123,6 +123,7 @@ describe('wire: hand-written BatchChunk bytes', () => {
     ['no origin', { schema: null, batch: encodeBatch(batch) }],
     ['schema only', { schema: encodeSchema(batch.schema), batch: null }],
     ['empty batch', { schema: null, batch: encodeBatch(testBatch(0, 1)) }],
+    ['arrow_ipc', { schema: null, batch: null, arrowIpc: Uint8Array.from({ length: 300 }, (_, i) => i % 251) }],
   ];
 
   for (const [name, msg] of messages) {

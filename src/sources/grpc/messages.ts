@@ -35,6 +35,8 @@ export interface BatchMsg {
 export interface BatchChunkMsg {
   schema?: SchemaMsg | null;
   batch?: BatchMsg | null;
+  /** A piece of an Arrow IPC stream (StreamRequest encoding ARROW_IPC). */
+  arrowIpc?: Uint8Array;
 }
 
 export interface HardCutMsg {
@@ -64,6 +66,8 @@ export interface StreamRequestMsg {
   columns: string[];
   where: HardCutMsg[];
   batchRows: number;
+  /** Absent or ENCODING_UNSPECIFIED: schema and batch; ARROW_IPC: arrowIpc. */
+  encoding?: 'ENCODING_UNSPECIFIED' | 'ARROW_IPC';
 }
 
 export interface SkimRequestMsg {

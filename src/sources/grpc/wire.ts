@@ -121,10 +121,18 @@ export function serializeBatchChunk(
   encodeSchemaOnly: (m: { schema: SchemaMsg }) => Buffer,
   scratch?: (bytes: number) => Buffer,
 ): Buffer {
+  const alloc = (bytes: number) => (scratch ? scratch(bytes) : Buffer.allocUnsafe(bytes));
   const schema = msg.schema ? encodeSchemaOnly({ schema: msg.schema }) : Buffer.alloc(0);
+  if (msg.arrowIpc?.byteLength) {
+    // Aligned as column buffers are, so that an Arrow reader gets the record batch's body buffers
+    // (8-aligned within the IPC message) as typed-array views without copying.
+    const w = new Writer(alloc(schema.byteLength + 16 + msg.arrowIpc.byteLength));
+    w.bytes(schema);
+    w.alignedBytes(3, msg.arrowIpc, 3);
+    return w.buf.subarray(0, w.pos);
+  }
   if (!msg.batch) return schema;
-  const bound = sizeBound(msg.batch, schema.byteLength);
-  const w = new Writer(scratch ? scratch(bound) : Buffer.allocUnsafe(bound));
+  const w = new Writer(alloc(sizeBound(msg.batch, schema.byteLength)));
   w.bytes(schema);
   const batch = w.begin(2);
   if (msg.batch.length) {
@@ -233,6 +241,7 @@ export function deserializeBatchChunk(buf: Buffer, decodeSchemaOnly: (bytes: Buf
   const r = new Reader(buf, 0, buf.byteLength);
   let schema: SchemaMsg | null = null;
   let batch: BatchMsg | null = null;
+  let arrowIpc: Buffer = EMPTY;
   while (!r.done) {
     const fieldStart = r.pos;
     const { field, wireType } = r.key();
@@ -242,9 +251,10 @@ export function deserializeBatchChunk(buf: Buffer, decodeSchemaOnly: (bytes: Buf
     } else if (field === 2 && wireType === LEN) {
       const { start, end } = r.delimited();
       batch = readBatch(new Reader(buf, start, end));
-    } else r.skip(wireType);
+    } else if (field === 3 && wireType === LEN) arrowIpc = r.bytes();
+    else r.skip(wireType);
   }
-  return { schema, batch };
+  return { schema, batch, arrowIpc };
 }
 
 function readBatch(r: Reader): BatchMsg {
