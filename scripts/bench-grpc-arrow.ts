@@ -8,9 +8,7 @@
  * columns are typed arrays, as the default encoding's batches are). Prints events/s per pass,
  * the medians' ratios and the machine's load average (the rates depend on what else runs).
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
 import { RecordBatchReader } from 'apache-arrow';
 import { lastValueFrom, reduce } from 'rxjs';
 import { arrowIpcStream } from '../src/sources/grpc/arrowClient.js';
@@ -18,7 +16,7 @@ import { grpcSource } from '../src/sources/grpc/grpcSource.js';
 import { parquetSource } from '../src/sources/parquet.js';
 import type { EventSource } from '../src/sources/types.js';
 import { useStreamingHeapGrowth } from '../src/util/heapGrowth.js';
-import { generateHep } from './gen-hep.js';
+import { benchHepFile } from './gen-hep.js';
 import { startServerProcess, stopServerProcess } from './serverProcess.js';
 
 // As in any process that reads a gRPC stream; the local reads here run with it too, alike.
@@ -29,14 +27,7 @@ const at = args.indexOf('--repeat');
 const repeat = at >= 0 ? Number(args.splice(at, 2)[1]) : 3;
 const n = Number(args[0] ?? 1_000_000);
 
-const dir = resolve('runs/bench-grpc');
-mkdirSync(dir, { recursive: true });
-const name = `hep-${n}.parquet`;
-const file = join(dir, name);
-if (!existsSync(file)) {
-  console.log(`writing ${file} ...`);
-  await generateHep(file, n);
-}
+const { dir, name, file } = await benchHepFile(n);
 
 const countEvents = (source: EventSource) => lastValueFrom(source.batches().pipe(reduce((s, b) => s + b.length, 0)));
 

@@ -6,8 +6,6 @@
  * Reads runs/bench-grpc/hep-<N>.parquet (written by scripts/gen-hep.ts if absent). Prints each
  * pass (wall seconds, CPU seconds of this process, messages) and the medians per limit.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { from, lastValueFrom, reduce, toArray } from 'rxjs';
 import type { EventBatch } from '../src/batch/batch.js';
 import { grpcSource } from '../src/sources/grpc/grpcSource.js';
@@ -15,7 +13,7 @@ import { startServer } from '../src/grpc/server.js';
 import { parquetSource } from '../src/sources/parquet.js';
 import type { EventSource } from '../src/sources/types.js';
 import { useStreamingHeapGrowth } from '../src/util/heapGrowth.js';
-import { generateHep } from './gen-hep.js';
+import { benchHepFile } from './gen-hep.js';
 
 useStreamingHeapGrowth();
 const args = process.argv.slice(2);
@@ -28,10 +26,7 @@ const limits = (flag('--limits') ?? '4,16').split(',').map(Number);
 const batchRows = Number(flag('--batch-rows') ?? 65536);
 const n = Number(args[0] ?? 2_000_000);
 
-const dir = resolve('runs/bench-grpc');
-mkdirSync(dir, { recursive: true });
-const file = join(dir, `hep-${n}.parquet`);
-if (!existsSync(file)) await generateHep(file, n);
+const { dir, file } = await benchHepFile(n);
 
 const parquet = parquetSource([file]);
 const info = await parquet.describe();

@@ -7,11 +7,9 @@
  * how many calls it accepted and refused (RESOURCE_EXHAUSTED). `--max-streams` is passed to the
  * server (default: its own); one at least STREAMS serves every call, as a server without a cap.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { connect } from '../src/sources/grpc/client.js';
-import { generateHep } from './gen-hep.js';
+import { benchHepFile } from './gen-hep.js';
 import { rss, startServerProcess, stopServerProcess } from './serverProcess.js';
 
 const args = process.argv.slice(2);
@@ -23,13 +21,7 @@ const events = Number(flag('--events') ?? 2_000_000);
 const maxStreams = flag('--max-streams');
 const streams = Number(args[0] ?? 20);
 
-const dir = resolve('runs/bench-grpc');
-mkdirSync(dir, { recursive: true });
-const name = `hep-${events}.parquet`;
-if (!existsSync(join(dir, name))) {
-  console.log(`writing ${join(dir, name)} ...`);
-  await generateHep(join(dir, name), events);
-}
+const { dir, name } = await benchHepFile(events);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cap = maxStreams ? ['--max-streams', maxStreams] : [];

@@ -19,8 +19,6 @@
  * after an untimed epoch that warms up the training code.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { from, lastValueFrom, reduce } from 'rxjs';
 import { batchBytes, type EventBatch } from '../src/batch/batch.js';
 import { encodeBatch } from '../src/sources/grpc/codec.js';
@@ -33,7 +31,7 @@ import { Demand } from '../src/sources/demand.js';
 import { parquetSource } from '../src/sources/parquet.js';
 import { PipelineSchema } from '../src/pipeline/schema.js';
 import { trainSelection } from '../src/training/trainer.js';
-import { generateHep } from './gen-hep.js';
+import { benchHepFile } from './gen-hep.js';
 import { cpuSeconds, rss, startServerProcess, stopServerProcess } from './serverProcess.js';
 import { useStreamingHeapGrowth } from '../src/util/heapGrowth.js';
 
@@ -52,14 +50,7 @@ const trainRepeat = Number(flag('--train-repeat') ?? 2);
 const columns = flag('--columns')?.split(',');
 const n = Number(args[0] ?? 2_000_000);
 
-const dir = resolve('runs/bench-grpc');
-mkdirSync(dir, { recursive: true });
-const name = `hep-${n}.parquet`;
-const file = join(dir, name);
-if (!existsSync(file)) {
-  console.log(`writing ${file} ...`);
-  await generateHep(file, n);
-}
+const { dir, name, file } = await benchHepFile(n);
 
 type Totals = { events: number; bytes: number; batches: number };
 const add = (t: Totals, b: EventBatch): Totals => ({

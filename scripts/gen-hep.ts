@@ -4,13 +4,28 @@
  * Columns: run, lumi, event ids; two leptons (pt, eta, phi); met, ht, njet, jet_pt (list<float>),
  * weight and label (1 = signal: harder leptons and more jets, ~10% of events).
  */
+import { existsSync, mkdirSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { withConnection, sqlString } from '../src/sources/parquetDuckdb.js';
 
 /** Uniform in [0,1) from a hash of the event number and a stream id (reproducible, thread-safe). */
 const u = (k: number | string) => `((hash(i * 64 + ${k}) % 4294967291) / 4294967291.0)`;
 /** Exponential with the given mean. */
 const expo = (k: number | string, mean: number) => `(-${mean} * ln(1 - ${u(k)}))`;
+
+/** The gRPC benchmarks' N-event file, runs/bench-grpc/hep-N.parquet, written on first use. */
+export async function benchHepFile(n: number): Promise<{ dir: string; name: string; file: string }> {
+  const dir = resolve('runs/bench-grpc');
+  mkdirSync(dir, { recursive: true });
+  const name = `hep-${n}.parquet`;
+  const file = join(dir, name);
+  if (!existsSync(file)) {
+    console.log(`writing ${file} ...`);
+    await generateHep(file, n);
+  }
+  return { dir, name, file };
+}
 
 export async function generateHep(
   path: string,

@@ -7,20 +7,17 @@
  * /usr/bin/python3 with grpcio and numpy. Exits 1 when a figure differs (sums: relative 1e-9).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { localServerOptions } from '../src/grpc/localBackends.js';
 import { startServer } from '../src/grpc/server.js';
 import { cutsToSql, type HardCut } from '../src/selection/cutsFile.js';
-import { generateHep } from './gen-hep.js';
+import { benchHepFile } from './gen-hep.js';
 
 const n = Number(process.argv[2] ?? 2_000_000);
-const dir = resolve('runs/bench-grpc');
-mkdirSync(dir, { recursive: true });
-const file = join(dir, `hep-${n}.parquet`);
-if (!existsSync(file)) await generateHep(file, n);
+const { dir, file } = await benchHepFile(n);
 const cutSets: HardCut[][] = [
   [],
   [
