@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { lossSettings } from '../../src/model/losses.js';
-import { createModel } from '../../src/model/model.js';
 import { eventBytesModel } from '../../src/training/eventBytes.js';
 import type { BatchLayout } from '../../src/training/prepare.js';
 import { fusedStepper } from '../../src/training/steppers.js';
-import { toyBatches, toyInfo, toyPipeline } from './toy.js';
+import { smallToyModel, toyBatches, toyInfo, toyPipeline } from './toy.js';
 
 describe('fused stepper', () => {
   const info = toyInfo(toyBatches(200, 1));
-  const model = createModel({
-    kind: 'cuts-x-mlp',
-    features: ['x', 'y'],
-    inputMean: [0, 0],
-    inputStd: [2, 2],
-    hidden: [4],
-    seed: 1,
-    cuts: [{ column: 'x', op: '>', form: 'sigmoid', slope: 1, value: -3, mean: 0, std: 2 }],
-  });
+  const model = smallToyModel();
   const layout: BatchLayout = {
     model,
     label: 'label',

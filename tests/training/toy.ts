@@ -1,5 +1,6 @@
 import { type EventBatch, takeRows } from '../../src/batch/batch.js';
 import { toyBatches as generate } from '../../src/datasets/toy.js';
+import { createModel, type SelectionModel } from '../../src/model/model.js';
 import { toyPipeline } from '../../scripts/science-common.js';
 import type { DatasetInfo, EventSource } from '../../src/sources/types.js';
 import { memoryDataset } from '../../src/training/memoryDataset.js';
@@ -51,4 +52,17 @@ export function exactAuc(score: ArrayLike<number>, label: ArrayLike<number>): nu
     }
   }
   return wins / pairs;
+}
+
+/** A small cuts x MLP model on the toy (one cut on x, hidden layer of 4), for tests of single steps. */
+export function smallToyModel(): SelectionModel {
+  return createModel({
+    kind: 'cuts-x-mlp',
+    features: ['x', 'y'],
+    inputMean: [0, 0],
+    inputStd: [2, 2],
+    hidden: [4],
+    seed: 1,
+    cuts: [{ column: 'x', op: '>', form: 'sigmoid', slope: 1, value: -3, mean: 0, std: 2 }],
+  });
 }

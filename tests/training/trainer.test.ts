@@ -5,7 +5,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { from } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lossSettings } from '../../src/model/losses.js';
-import { createModel } from '../../src/model/model.js';
 import { scoreBatch } from '../../src/model/score.js';
 import { TfSelectionModel } from '../../src/model/tfModel.js';
 import { initBackend } from '../../src/training/backend.js';
@@ -14,7 +13,7 @@ import { eventBytesModel } from '../../src/training/eventBytes.js';
 import type { BatchLayout } from '../../src/training/prepare.js';
 import { trainStep } from '../../src/training/steppers.js';
 import { type TrainResult, trainSelection } from '../../src/training/trainer.js';
-import { memorySource, toyBatches, toyInfo, toyPipeline } from './toy.js';
+import { memorySource, smallToyModel, toyBatches, toyInfo, toyPipeline } from './toy.js';
 
 const batches = toyBatches(10_000, 1);
 const source = memorySource(batches);
@@ -119,15 +118,7 @@ describe('trainer mechanics', () => {
 
   it('skips a step whose loss is not finite and keeps the last good parameters', async () => {
     const p = toyPipeline({ training: small });
-    const model = createModel({
-      kind: 'cuts-x-mlp',
-      features: ['x', 'y'],
-      inputMean: [0, 0],
-      inputStd: [2, 2],
-      hidden: [4],
-      seed: 1,
-      cuts: [{ column: 'x', op: '>', form: 'sigmoid', slope: 1, value: -3, mean: 0, std: 2 }],
-    });
+    const model = smallToyModel();
     // An event far out in x (below) overflows float32 in the first layer with these weights.
     model.layers[0].kernel.fill(10);
     const layout: BatchLayout = {
