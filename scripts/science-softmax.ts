@@ -88,6 +88,7 @@ export async function trainFormulation(
     kind: 'bce',
     lambda: 0,
     target: null,
+    multiplier: 0,
     signalYield: 1,
     backgroundYield: 1,
     sigmaB: 0,

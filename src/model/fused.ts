@@ -9,7 +9,7 @@ import {
   softplus,
   withEdgeThresholds,
 } from './cuts.js';
-import { isSignificance, type LossSettings } from './losses.js';
+import { isSignificance, type LossSettings, sizeSlope, sizeTerm } from './losses.js';
 import { hasCuts, hasMlp, type SelectionModel } from './model.js';
 
 /**
@@ -117,7 +117,7 @@ export class FusedSelectionModel {
     s: LossSettings,
     b: PreparedBatch,
     multiplier: number,
-  ): { total: number; main: number; size: number } {
+  ): { total: number; main: number; size: number; kept: number } {
     const n = b.n;
     const cuts = this.edgeCount > 0;
     const mlp = this.sizes.length > 0;
@@ -134,9 +134,8 @@ export class FusedSelectionModel {
     }
     if (!cuts) keptSum = b.keptBytes.reduce((a, x) => a + x, 0);
     const kept = keptSum / b.sumBytes;
-    const over = s.target === null ? 0 : Math.max(0, kept - s.target);
-    const size = s.target === null ? s.lambda * kept : s.lambda * over * over;
-    const dKept = cuts ? (s.target === null ? s.lambda : 2 * s.lambda * over) / b.sumBytes : 0;
+    const size = sizeTerm(s, kept);
+    const dKept = cuts ? sizeSlope(s) / b.sumBytes : 0;
 
     // Pass 2 (significance only): s and b of the batch, and d main / d (w P) per class.
     let main = 0;
@@ -233,7 +232,7 @@ export class FusedSelectionModel {
         }
       }
     }
-    return { total: main + size, main, size };
+    return { total: main + size, main, size, kept };
   }
 
   /** log prod_k w_k of event i. */

@@ -24,21 +24,26 @@ import type { ForwardOutput } from './tfModel.js';
  * Cached-data-size term, with bytes_i the stored bytes of event i and kept the soft fraction of
  * bytes the cuts keep, kept = sum_i(prod_k w_k(x_i) bytes_i) / sum_i(bytes_i) (the sums run over
  * background events only with size.over 'background'; see prepareBatch):
- *   lambda * kept                       without a target
- *   lambda * max(0, kept - target)^2    with a target kept fraction (targetKeptFraction, or
- *                                       targetBytes / bytes in): free below the target,
- *                                       smooth (C1) as the target is crossed.
- * lambda may ramp up geometrically over the epochs from size.lambdaStart: a small lambda first
- * lets every cut find its direction (a cut that cannot help opens instead of sharing the
- * squeeze), a large one at the end holds the kept fraction at the target.
+ *   lambda * kept                   without a target: a price per byte kept. lambda may ramp up
+ *                                   geometrically over the epochs from size.lambdaStart.
+ *   mu * (kept - target)            with a target kept fraction (targetKeptFraction, or
+ *                                   targetBytes / bytes in): the Lagrangian term of the constraint
+ *                                   kept <= target. mu, the multiplier, is not a setting but state
+ *                                   of the trainer (src/training/sizeConstraint.ts), raised while
+ *                                   kept is above the target and lowered below it; lambda (or
+ *                                   lambdaStart) is only where it starts (see startingMultiplier).
+ * Both are linear in kept, with slope sizeSlope(): the one number the kernels (TF.js and fused)
+ * need.
  */
 export type LossKind = 'bce' | 'mse' | 's-over-sqrt-b' | 'asimov' | 'signal-efficiency';
 
 export interface LossSettings {
   kind: LossKind;
   lambda: number;
-  /** Kept fraction above which the size term applies; null: the plain lambda * kept. */
+  /** Target kept fraction (a constraint); null: the plain lambda * kept. */
   target: number | null;
+  /** With a target: the constraint's Lagrange multiplier mu of this step (the trainer's state). */
+  multiplier: number;
   signalYield: number;
   backgroundYield: number;
   /** Relative uncertainty on the background yield (significance losses). */
@@ -82,6 +87,7 @@ export function lossSettings(
     kind: p.loss.kind,
     lambda: size.lambda,
     target,
+    multiplier: startingMultiplier(size),
     signalYield: p.loss.signalYield ?? totals.signal,
     backgroundYield: p.loss.backgroundYield ?? totals.background,
     sigmaB: p.loss.sigmaB ?? 0,
@@ -93,6 +99,34 @@ export function sizeLambda(size: SizeConfig, epoch: number, epochs: number): num
   if (size.lambdaStart === undefined || size.lambda === 0) return size.lambda;
   const t = epochs > 1 ? epoch / (epochs - 1) : 1;
   return size.lambdaStart * Math.pow(size.lambda / size.lambdaStart, t);
+}
+
+/**
+ * With a target, where the multiplier starts: lambdaStart when given, else lambda, else 1 (the
+ * price at which a unit of signal efficiency buys a unit of kept fraction). The trainer adapts
+ * it within a few hundred steps from anywhere between 1e-3 and 1e3 times its right value.
+ */
+export function startingMultiplier(size: SizeConfig): number {
+  return size.lambdaStart ?? (size.lambda > 0 ? size.lambda : 1);
+}
+
+/** The size term's value and its slope d size / d kept (both kernels and the float64 check use these). */
+export function sizeTerm(s: LossSettings, kept: number): number {
+  return s.target === null ? s.lambda * kept : s.multiplier * (kept - s.target);
+}
+
+export function sizeSlope(s: LossSettings): number {
+  return s.target === null ? s.lambda : s.multiplier;
+}
+
+/**
+ * What a training step multiplies the loss by before its gradient: 1 / (1 + mu) with a target.
+ * (main + mu (kept - target)) / (1 + mu) has the stationary points of the Lagrangian, but a
+ * gradient of bounded size whatever mu, so that Adam's running moments do not keep the scale
+ * of a multiplier long gone (a large start would otherwise slow every later step).
+ */
+export function stepScale(s: LossSettings): number {
+  return s.target === null ? 1 : 1 / (1 + s.multiplier);
 }
 
 export function isSignificance(kind: LossKind): boolean {
@@ -176,8 +210,7 @@ function log1mP(logCut: number, logit: number | null): number {
 }
 
 function sizeTermTf(s: LossSettings, kept: tf.Scalar): tf.Scalar {
-  if (s.target === null) return tf.mul(kept, s.lambda);
-  return tf.mul(tf.square(tf.relu(tf.sub(kept, s.target))), s.lambda);
+  return tf.mul(s.target === null ? kept : tf.sub(kept, s.target), sizeSlope(s));
 }
 
 function significanceTf(s: LossSettings, sig: tf.Scalar, bkg: tf.Scalar): tf.Scalar {
@@ -267,7 +300,7 @@ export class LossAccumulator {
       main = -significance(s, sig, bkg);
     }
     const kept = this.sumKeptBytes / this.sumBytes;
-    const size = s.target === null ? s.lambda * kept : s.lambda * Math.max(0, kept - s.target) ** 2;
+    const size = sizeTerm(s, kept);
     return { main, size, total: main + size, keptFraction: this.sumCut / this.events, keptBytesFraction: kept };
   }
 }

@@ -58,8 +58,8 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   const opened = await openSource(pipeline.source, baseDir);
   const skimOutputs = skimOutputPaths(opened.found); // decided (and clashes refused) before any work
   const info = await opened.source.describe();
-  const { epochs, validationFraction } = pipeline.training;
-  // An estimate until the training split (drawn event by event) is counted.
+  const { epochs = 30, validationFraction } = pipeline.training;
+  // An estimate until the training split (drawn event by event) is counted, and the epochs decided.
   const training = createProgress({ stage: 'train', total: Math.round(info.rows * (1 - validationFraction)) * epochs });
   const trained = await trainSelection({
     settings: trainingSettings(pipeline, info),
@@ -68,7 +68,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
     checkpointDir: join(outDir, 'checkpoints'),
     resume: options.resume,
     signal: options.signal,
-    onTrainingSplit: (n) => training.setTotal(n * epochs),
+    onTrainingSplit: (n, epochsTaken) => training.setTotal(n * epochsTaken),
     onStep: (n) => training.advance(n),
   }).catch((e: unknown) => {
     training.fail();

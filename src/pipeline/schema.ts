@@ -75,7 +75,8 @@ export const PipelineSchema = z
       .default({ hidden: [15, 30, 15], kind: 'cuts-x-mlp' }),
     training: z
       .object({
-        epochs: z.number().int().positive().default(30),
+        /** Default: 30, or more to take at least 500 optimiser steps (see src/training/trainer.ts). */
+        epochs: z.number().int().positive().optional(),
         batchSize: z.number().int().positive().default(4096),
         learningRate: z.number().positive().default(0.01),
         validationFraction: z.number().min(0).max(0.9).default(0.2),
@@ -95,7 +96,6 @@ export const PipelineSchema = z
       })
       .strict()
       .default({
-        epochs: 30,
         batchSize: 4096,
         learningRate: 0.01,
         validationFraction: 0.2,
@@ -107,11 +107,14 @@ export const PipelineSchema = z
       .object({
         /** 'signal-efficiency': maximise the soft signal efficiency (pair it with a size target). */
         kind: z.enum(['bce', 'mse', 's-over-sqrt-b', 'asimov', 'signal-efficiency']).default('bce'),
-        /** Cached-data-size term: lambda * E[kept bytes] / bytes in, or only the part above a target. */
+        /**
+         * Cached-data-size term: lambda * E[kept bytes] / bytes in; or, with a target, the constraint
+         * kept <= target, whose multiplier the trainer adapts, starting at lambdaStart ?? lambda ?? 1.
+         */
         size: z
           .object({
             lambda: z.number().nonnegative().default(0),
-            /** Ramp lambda geometrically from lambdaStart (first epoch) to lambda (last); default: constant. */
+            /** Ramp lambda geometrically from lambdaStart (first epoch) to lambda (last); default: constant. With a target: the multiplier's start. */
             lambdaStart: z.number().positive().optional(),
             targetKeptFraction: z.number().min(0).max(1).optional(),
             targetBytes: z.number().positive().optional(),

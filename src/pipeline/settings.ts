@@ -11,5 +11,5 @@ import { type Pipeline, skimsInEngine } from './schema.js';
 export function trainingSettings(p: Pipeline, info: DatasetInfo): TrainingSettings {
   const { name, label, weight, features, cuts, model, loss, training } = p;
   const bytesColumns = p.skim.keep ?? skimColumns(info, skimsInEngine(p));
-  return { name, label, weight, features, cuts, model, loss, training, bytesColumns };
+  return { name, label, weight, features, cuts, model, loss, training, bytesColumns, scoreCut: p.skim.scoreCut };
 }

@@ -80,6 +80,8 @@ class QuantitySampler {
 export interface DataStats {
   events: number;
   quantities: Map<string, QuantityStats>;
+  /** The same of the signal events alone (label > 0.5; empty without a label). */
+  signalQuantities: Map<string, QuantityStats>;
   /** Sum of event weights per class (label > 0.5 is signal); all events count as background without a label. */
   signalWeight: number;
   backgroundWeight: number;
@@ -93,16 +95,25 @@ export async function collectStats(
 ): Promise<DataStats> {
   const random = seededRandom(`stats:${opts.seed}`);
   const samplers = new Map(quantities.map((q) => [q, new QuantitySampler(opts.sampleSize ?? 20_000, random)]));
+  // A generator of their own, so that the samples of all events do not depend on the labels.
+  const signalRandom = seededRandom(`stats-signal:${opts.seed}`);
+  const signalSamplers = new Map(
+    quantities.map((q) => [q, new QuantitySampler(opts.sampleSize ?? 20_000, signalRandom)]),
+  );
   const totals = { events: 0, signalWeight: 0, backgroundWeight: 0 };
   await lastValueFrom(
     batches.pipe(
       reduce((t, batch) => {
+        const label = opts.label ? eventLabels(batch, opts.label) : null;
         try {
-          for (const [q, sampler] of samplers) sampler.add(evaluateQuantity(batch, parseQuantity(q)));
+          for (const [q, sampler] of samplers) {
+            const values = evaluateQuantity(batch, parseQuantity(q));
+            sampler.add(values);
+            if (label) signalSamplers.get(q)!.add(values.filter((_, i) => label[i]));
+          }
         } catch (e) {
           throw new Error(`${batchLocation(batch)}: ${(e as Error).message}`);
         }
-        const label = opts.label ? eventLabels(batch, opts.label) : null;
         const weight = eventWeights(batch, opts.weight);
         for (let i = 0; i < batch.length; i++) {
           const w = weight ? weight[i] : 1;
@@ -115,5 +126,6 @@ export async function collectStats(
     ),
     { defaultValue: totals },
   );
-  return { ...totals, quantities: new Map([...samplers].map(([q, s]) => [q, s.result()])) };
+  const results = (m: Map<string, QuantitySampler>) => new Map([...m].map(([q, s]) => [q, s.result()]));
+  return { ...totals, quantities: results(samplers), signalQuantities: results(signalSamplers) };
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { EventBatch } from '../batch/batch.js';
 import { Adam } from '../model/adam.js';
 import { FusedSelectionModel } from '../model/fused.js';
-import { type LossSettings, tfLoss } from '../model/losses.js';
+import { type LossSettings, stepScale, tfLoss } from '../model/losses.js';
 import { hasMlp, type SelectionModel } from '../model/model.js';
 import { TfSelectionModel } from '../model/tfModel.js';
 import { batchTensors, type BatchLayout, disposeBatchTensors, prepareBatch } from './prepare.js';
@@ -12,6 +12,8 @@ export interface StepResult {
   total: number;
   main: number;
   size: number;
+  /** The soft kept fraction of the batch (what the size term counts). */
+  kept: number;
 }
 
 /**
@@ -61,6 +63,8 @@ export function fusedStepper(model: SelectionModel, learningRate: number, backen
       for (const g of fm.gradient) norm2 += g * g;
       // Finite in float32, as the TF.js step checks it.
       if (!Number.isFinite(r.total) || !Number.isFinite(Math.fround(norm2))) return null;
+      const scale = stepScale(settings);
+      if (scale !== 1) for (let k = 0; k < fm.gradient.length; k++) fm.gradient[k] *= scale;
       adam.apply(fm.params, fm.gradient);
       return r;
     },
@@ -100,8 +104,8 @@ export function fusedStepper(model: SelectionModel, learningRate: number, backen
 }
 
 /**
- * One TF.js Adam step. Only four scalars are read back (loss terms and the squared gradient
- * norm). NaN guard: when the loss or a gradient is not finite the update is not applied, so the
+ * One TF.js Adam step. Only five scalars are read back (loss terms, the kept fraction and the
+ * squared gradient norm). NaN guard: when the loss or a gradient is not finite the update is not applied, so the
  * parameters (and Adam's moments) stay at their last good values; returns null then.
  */
 export function trainStep(
@@ -119,25 +123,26 @@ export function trainStep(
   try {
     const { value, grads } = tf.variableGrads(() => {
       const loss = tfLoss(settings, model.forward(tensors.features, tensors.cutValues, multiplier), tensors.loss);
-      kept = [tf.keep(loss.main), tf.keep(loss.size)];
-      return loss.total;
+      kept = [tf.keep(loss.main), tf.keep(loss.size), tf.keep(loss.kept), tf.keep(loss.total)];
+      return tf.mul(loss.total, stepScale(settings));
     }, model.trainableVariables());
     const check = tf.tidy(() => {
       const gradNorm = tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))));
       return tf.concat([
-        tf.reshape(value, [1]),
+        tf.reshape(kept[3], [1]),
         tf.reshape(kept[0], [1]),
         tf.reshape(kept[1], [1]),
+        tf.reshape(kept[2], [1]),
         tf.reshape(gradNorm, [1]),
       ]);
     });
-    const [total, main, size, gradNorm] = check.dataSync();
+    const [total, main, size, keptFraction, gradNorm] = check.dataSync();
     tf.dispose([value, check, ...kept]);
     kept = [];
     const finite = Number.isFinite(total) && Number.isFinite(gradNorm);
     if (finite) optimizer.applyGradients(grads);
     tf.dispose(Object.values(grads));
-    return finite ? { total, main, size } : null;
+    return finite ? { total, main, size, kept: keptFraction } : null;
   } finally {
     tf.dispose(kept);
     disposeBatchTensors(tensors);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TfSelectionModel } from '../model/tfModel.js';
 import type { CutSpec } from '../model/cuts.js';
+import type { ConstraintState } from './sizeConstraint.js';
 
 export interface EpochRecord {
   epoch: number;
@@ -19,7 +20,7 @@ export interface EpochRecord {
   keptBytesFraction: number;
   cuts: CutSpec[];
   slopeMultiplier: number;
-  /** Size-term lambda of the epoch (see loss.size.lambdaStart). */
+  /** Size-term slope at the end of the epoch: lambda (see loss.size.lambdaStart), or with a target the multiplier. */
   sizeLambda: number;
   events: number;
   skippedSteps: number;
@@ -32,7 +33,8 @@ export interface EpochRecord {
  * float32 tensors), the counters and history, and what the run was started with (the pipeline,
  * backend and data) to refuse a resume of something else. The random generators need no state
  * of their own: the shuffle of epoch e is seeded with (seed, e), and the slope and size-term
- * schedules are functions of the epoch.
+ * schedules are functions of the epoch; the size constraint's multiplier, which follows the
+ * steps, is saved.
  */
 export interface TrainState {
   /** The settings of the run: a resumed run must have the same. */
@@ -47,6 +49,8 @@ export interface TrainState {
   skippedSteps: number;
   warnings: string[];
   history: EpochRecord[];
+  /** The size constraint's multiplier and smoothed kept fraction (null without a target). */
+  constraint: ConstraintState | null;
   /** Adam's iteration count. */
   iterations: number;
   /** Parameters and optimiser tensors by name (see trainingTensors). */

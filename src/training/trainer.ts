@@ -21,6 +21,7 @@ import {
   type LossSettings,
   lossSettings,
   sizeLambda,
+  sizeSlope,
 } from '../model/losses.js';
 import { createModel, hasCuts, hasMlp, type ModelKind, type SelectionModel } from '../model/model.js';
 import { logCutWeights, mlpLogit, sigmoid } from '../model/score.js';
@@ -32,6 +33,8 @@ import { type BackendChoice, FUSED, trainingBackend } from './backend.js';
 import { eventBytesColumns, eventBytesModel } from './eventBytes.js';
 import { eventLabels, eventWeights } from './eventWeights.js';
 import { type BatchLayout, prepareBatch } from './prepare.js';
+import { settleOnTarget, type Settled } from './settle.js';
+import { SizeConstraint } from './sizeConstraint.js';
 import { collectStats, type DataStats, quantile, type QuantityStats } from './stats.js';
 import { fusedStepper, tfStepper } from './steppers.js';
 import { type DataFigures, type EpochRecord, otherData, otherSettings } from './trainState.js';
@@ -50,6 +53,8 @@ export interface TrainResult {
   /** Training events per second over all epochs (reading, preparing and stepping). */
   eventsPerSecond: number;
   skippedSteps: number;
+  /** With a size target and cuts: the settling pass that put the hard cuts on the target. */
+  settled: Settled | null;
   warnings: string[];
 }
 
@@ -75,7 +80,8 @@ export interface TrainingSettings {
   model: { kind: ModelKind; hidden: number[] };
   loss: LossConfig;
   training: {
-    epochs: number;
+    /** Default: enough epochs for MIN_STEPS optimiser steps, and at least DEFAULT_EPOCHS. */
+    epochs?: number;
     batchSize: number;
     learningRate: number;
     validationFraction: number;
@@ -86,6 +92,8 @@ export interface TrainingSettings {
   };
   /** The columns the skim writes, whose bytes the size term counts (default: a streaming skim's). */
   bytesColumns?: string[];
+  /** The skim's score cut, which a size target constrains together with the hard cuts. */
+  scoreCut?: number | null;
 }
 
 export interface TrainArgs {
@@ -97,8 +105,8 @@ export interface TrainArgs {
   onEpoch?: (e: EpochRecord) => void;
   /** Called after each minibatch step with its number of events. */
   onStep?: (events: number) => void;
-  /** Called once the training split is counted, with its events per epoch. */
-  onTrainingSplit?: (events: number) => void;
+  /** Called once the training split is counted, with its events per epoch and the number of epochs. */
+  onTrainingSplit?: (events: number, epochs: number) => void;
   /** Folder for a checkpoint after every epoch (atomic; see checkpoint.ts). */
   checkpointDir?: string;
   /**
@@ -110,8 +118,24 @@ export interface TrainArgs {
   signal?: AbortSignal;
 }
 
-/** Quantiles at which open cuts start: inside the data (a cut outside it gets no gradient). */
+/**
+ * Quantiles at which open cuts start: inside the data (a cut outside it gets no gradient). A
+ * window (between) starts at these quantiles of the signal: a window around all the data would
+ * close onto the background's core, where most events are, and never reach the signal.
+ */
 const OPEN_QUANTILE = 0.01;
+/** Epochs when the pipeline gives none, unless MIN_STEPS needs more. */
+const DEFAULT_EPOCHS = 30;
+/**
+ * Optimiser steps a training should take: a cut moves at most ~learningRate standard deviations
+ * a step, and the size constraint's multiplier needs a few hundred steps to settle. With
+ * training.epochs left out the number of epochs is raised to take them; with fewer, a warning.
+ */
+const MIN_STEPS = 500;
+/** With a size target and no slopeSchedule, slopes anneal so that the soft cuts end close to the hard ones. */
+const TARGET_SLOPES: SlopeSchedule = { start: 1, end: 10, kind: 'geometric' };
+/** The size term's pull (slope x kept) above this many times the classification term is reported. */
+const DOMINANT_SIZE = 10;
 /**
  * Default slope 4/std: the soft step rises from 12 % to 88 % over one standard deviation of
  * the variable, soft enough for every event to feel the cut at the start. The slope schedule
@@ -161,13 +185,15 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       splitTrainValidation(t.validationFraction, t.seed, take),
     );
 
+  // Without a validation split (fraction 0) the training split stands in.
+  const validationSplit = t.validationFraction > 0 ? 'validation' : 'train';
   const firstEpoch = resumed ? resumed.epoch + 1 : 0;
   let epoch = firstEpoch;
   let lastSaved = resumed ? resumed.epoch : -1;
   // Stopped by a signal: say in which epoch, and whether there is a checkpoint to resume from.
   const stopped = (e: unknown): never => {
     if (!(args.signal?.aborted && e instanceof Interrupted)) throw e;
-    const where = `in training epoch ${epoch + 1} of ${t.epochs}`;
+    const where = `in training epoch ${epoch + 1} of ${epochs}`;
     if (lastSaved < 0) throw e.at(`${where}, before its first checkpoint`, 'run the same command again (no --resume)');
     throw e.at(`${where} (the checkpoint after epoch ${lastSaved + 1} is kept)`);
   };
@@ -184,7 +210,9 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   };
   const changed = resumed && otherData(resumed, data);
   if (changed) refuseResume(args.checkpointDir!, changed);
-  args.onTrainingSplit?.(stats.events);
+  const stepsPerEpoch = Math.ceil(stats.events / t.batchSize);
+  const epochs = t.epochs ?? Math.max(DEFAULT_EPOCHS, Math.ceil(MIN_STEPS / stepsPerEpoch));
+  args.onTrainingSplit?.(stats.events, epochs);
   const statsOf = (q: string): QuantityStats => {
     const s = stats.quantities.get(q)!;
     if (s.count === 0) throw new Error(`column '${q}': no finite values in the training data`);
@@ -197,12 +225,15 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     inputMean: features.map((f) => statsOf(f).mean),
     inputStd: features.map((f) => spread(statsOf(f))),
     hidden: p.model.hidden,
-    cuts: cutConfigs.map((c) => initialCut(c, statsOf(c.column), spread(statsOf(c.column)))),
+    cuts: cutConfigs.map((c) =>
+      initialCut(c, statsOf(c.column), spread(statsOf(c.column)), stats.signalQuantities.get(c.column)!),
+    ),
     seed: t.seed,
     backend,
   });
 
   const loss = lossSettings(p, bytesModel.bytesIn, { signal: stats.signalWeight, background: stats.backgroundWeight });
+  const slopes = t.slopeSchedule ?? (loss.target !== null ? TARGET_SLOPES : undefined);
   const layout: BatchLayout = {
     model: initial,
     label,
@@ -212,6 +243,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     sizeOver: p.loss.size.over,
   };
   const stepper = (backend === FUSED ? fusedStepper : tfStepper)(initial, t.learningRate, backend);
+  const constraint = resumed?.constraint ? SizeConstraint.resume(loss, resumed.constraint) : SizeConstraint.start(loss);
   const history: EpochRecord[] = [...(resumed?.history ?? [])];
   let trainedEvents = resumed?.trainedEvents ?? 0;
   let trainSeconds = resumed?.trainSeconds ?? 0;
@@ -225,14 +257,16 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     model = stepper.snapshot(history[history.length - 1].slopeMultiplier);
   } else if (args.checkpointDir) await clearCheckpoints(args.checkpointDir);
   try {
-    for (; epoch < t.epochs; epoch++) {
+    for (; epoch < epochs; epoch++) {
       const started = performance.now();
-      const multiplier = slopeMultiplier(t.slopeSchedule, epoch, t.epochs);
-      const epochSettings = { ...loss, lambda: sizeLambda(p.loss.size, epoch, t.epochs) };
+      const multiplier = slopeMultiplier(slopes, epoch, epochs);
+      const epochSettings = { ...loss, lambda: sizeLambda(p.loss.size, epoch, epochs) };
       const sums = { events: 0, total: 0, main: 0, size: 0, skipped: 0 };
       await forEachBatch(read('train').pipe(shuffle, rebatch(t.batchSize)), (batch) => {
+        if (constraint) epochSettings.multiplier = constraint.multiplier;
         const r = stepper.step(epochSettings, layout, batch, multiplier);
         if (r) {
+          constraint?.observe(r.kept);
           sums.events += batch.length;
           sums.total += r.total * batch.length;
           sums.main += r.main * batch.length;
@@ -245,8 +279,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       trainedEvents += sums.events;
       skippedTotal += sums.skipped;
       model = stepper.snapshot(multiplier);
-      // Without a validation split (fraction 0) the training split stands in.
-      const v = await validate(model, layout, epochSettings, read(t.validationFraction > 0 ? 'validation' : 'train'));
+      if (constraint) epochSettings.multiplier = constraint.multiplier;
+      const v = await validate(model, layout, epochSettings, read(validationSplit));
       const record: EpochRecord = {
         epoch,
         trainLoss: sums.total / sums.events,
@@ -260,7 +294,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
         keptBytesFraction: v.keptBytesFraction,
         cuts: model.cuts,
         slopeMultiplier: multiplier,
-        sizeLambda: epochSettings.lambda,
+        sizeLambda: sizeSlope(epochSettings),
         events: sums.events,
         skippedSteps: sums.skipped,
         seconds: (performance.now() - started) / 1000,
@@ -277,6 +311,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
           skippedSteps: skippedTotal,
           warnings: checkpointWarnings,
           history,
+          constraint: constraint?.snapshot() ?? null,
           iterations: stepper.iterations(),
           tensors: stepper.tensors(),
         };
@@ -292,8 +327,25 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   } finally {
     stepper.dispose();
   }
-  const last = history[history.length - 1];
-  const warnings = vanishedCutWarnings(model, stats);
+  let last = history[history.length - 1];
+  const warnings: string[] = [];
+  let settled: Settled | null = null;
+  if (loss.target !== null && model.cuts.length > 0) {
+    const scoreCut = p.scoreCut ?? null;
+    settled = await settleOnTarget(model, layout, loss.target, scoreCut, stats, read('train')).catch(stopped);
+    model = settled.model;
+    const v = await validate(model, layout, { ...loss, multiplier: last.sizeLambda }, read(validationSplit));
+    last = { ...last, keptFraction: v.keptFraction, keptBytesFraction: v.keptBytesFraction, validationAuc: v.auc };
+    warnings.push(...settleWarnings(settled, loss.target));
+  }
+  warnings.push(...vanishedCutWarnings(model, stats));
+  const steps0 = epochs * stepsPerEpoch;
+  if (steps0 < MIN_STEPS)
+    warnings.push(
+      `training takes ${steps0} optimiser steps (${epochs} epochs of ${stepsPerEpoch} at batchSize ${t.batchSize}), fewer than the ${MIN_STEPS} the cuts need to find their optimum; leave training.epochs out to take enough, or lower batchSize`,
+    );
+  const dominance = sizeDominance(last, loss.target !== null);
+  if (dominance) warnings.push(dominance);
   if (chosen.note) warnings.push(chosen.note);
   if (signsWarning) warnings.push(signsWarning);
   if (kind === 'mlp' && p.cuts.length > 0)
@@ -312,6 +364,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     backend,
     eventsPerSecond: trainedEvents / trainSeconds,
     skippedSteps: skippedTotal,
+    settled,
     warnings,
   };
 }
@@ -368,7 +421,7 @@ function projection(quantities: string[]): string[] {
   return [...new Set(names)];
 }
 
-function initialCut(c: CutConfig, s: QuantityStats, std: number): CutSpec {
+function initialCut(c: CutConfig, s: QuantityStats, std: number, signal: QuantityStats): CutSpec {
   const base = {
     column: c.column,
     op: c.op,
@@ -379,7 +432,36 @@ function initialCut(c: CutConfig, s: QuantityStats, std: number): CutSpec {
   };
   if (c.op === '>') return { ...base, value: c.init ?? quantile(s, OPEN_QUANTILE) };
   if (c.op === '<') return { ...base, value: c.init ?? quantile(s, 1 - OPEN_QUANTILE) };
-  return { ...base, low: c.initLow ?? quantile(s, OPEN_QUANTILE), high: c.initHigh ?? quantile(s, 1 - OPEN_QUANTILE) };
+  const around = signal.count > 0 ? signal : s;
+  return {
+    ...base,
+    low: c.initLow ?? quantile(around, OPEN_QUANTILE),
+    high: c.initHigh ?? quantile(around, 1 - OPEN_QUANTILE),
+  };
+}
+
+/** What the settling pass says to the user: when it had to move a cut far, training did not reach the target. */
+function settleWarnings(s: Settled, target: number): string[] {
+  if (!s.moved || Math.abs(s.keptBefore - target) <= Math.max(0.01, 0.2 * target)) return [];
+  const pct = (x: number) => `${(100 * x).toPrecision(3)} %`;
+  return [
+    `training ended with the hard cuts keeping ${pct(s.keptBefore)} against the size target ${pct(target)}; the settling pass moved '${s.moved.edge}' from ${s.moved.from.toPrecision(5)} to ${s.moved.to.toPrecision(5)} to meet it (signal kept ${pct(s.signalBefore)} -> ${pct(s.signalAfter)}): with more steps (more epochs or a smaller batchSize) the cuts would meet it together`,
+  ];
+}
+
+/**
+ * The size term dominates when its pull on the cuts, slope x kept (lambda x kept, or the
+ * multiplier x kept with a target), is many times the classification term: the cuts then follow
+ * the bytes, not the classes.
+ */
+function sizeDominance(last: EpochRecord, targeted: boolean): string | null {
+  const pull = Math.abs(last.sizeLambda * last.keptBytesFraction);
+  const main = Math.abs(last.validationMain);
+  if (!(pull > DOMINANT_SIZE * main)) return null;
+  const fix = targeted
+    ? 'the target is too tight for what these cuts can separate: loosen it, or give the cuts more variables'
+    : 'lower loss.size.lambda, or give a targetKeptFraction';
+  return `the size term's pull (${pull.toPrecision(3)}) is ${(pull / Math.max(main, 1e-30)).toPrecision(3)}x the classification term (${main.toPrecision(3)}) at the end of training: ${fix}`;
 }
 
 /** Class weights that give signal and background equal total weight (when asked, for bce/mse). */

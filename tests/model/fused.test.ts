@@ -28,13 +28,21 @@ const info = {
   columnValues: { a: n, b: n, label: n, weight: n, hits: batch.columns.hits.values.length },
 };
 
-const base: LossSettings = { kind: 'bce', lambda: 0, target: null, signalYield: 50, backgroundYield: 400, sigmaB: 0 };
+const base: LossSettings = {
+  kind: 'bce',
+  lambda: 0,
+  target: null,
+  multiplier: 0,
+  signalYield: 50,
+  backgroundYield: 400,
+  sigmaB: 0,
+};
 const LOSSES: [string, LossSettings][] = [
   ['bce', base],
   ['bce + size term', { ...base, lambda: 0.7 }],
-  ['bce + size term above a target', { ...base, lambda: 3, target: 0.2 }],
+  ['bce + size constraint with a target', { ...base, multiplier: 3, target: 0.2 }],
   ['mse + size term', { ...base, kind: 'mse', lambda: 0.4 }],
-  ['signal-efficiency + target', { ...base, kind: 'signal-efficiency', lambda: 2, target: 0.1 }],
+  ['signal-efficiency + target', { ...base, kind: 'signal-efficiency', multiplier: 2, target: 0.1 }],
   ['s/sqrt(b) with sigmaB', { ...base, kind: 's-over-sqrt-b', sigmaB: 0.1, lambda: 0.2 }],
   ['asimov', { ...base, kind: 'asimov', lambda: 0.2 }],
   ['asimov with sigmaB', { ...base, kind: 'asimov', sigmaB: 0.2 }],

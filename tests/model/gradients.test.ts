@@ -48,10 +48,18 @@ function jsLoss(m: SelectionModel, layout: BatchLayout, settings: LossSettings) 
   return acc.result();
 }
 
-const base: LossSettings = { kind: 'bce', lambda: 0, target: null, signalYield: 50, backgroundYield: 400, sigmaB: 0 };
+const base: LossSettings = {
+  kind: 'bce',
+  lambda: 0,
+  target: null,
+  multiplier: 0,
+  signalYield: 50,
+  backgroundYield: 400,
+  sigmaB: 0,
+};
 const SETTINGS: [string, LossSettings][] = [
   ['bce + size term', { ...base, lambda: 0.7 }],
-  ['bce + size term above a target', { ...base, lambda: 3, target: 0.2 }],
+  ['bce + size constraint with a target', { ...base, multiplier: 3, target: 0.2 }],
   ['mse + size term', { ...base, kind: 'mse', lambda: 0.4 }],
   ['s/sqrt(b) with sigmaB', { ...base, kind: 's-over-sqrt-b', sigmaB: 0.1, lambda: 0.2 }],
   ['asimov', { ...base, kind: 'asimov', lambda: 0.2 }],

@@ -8,6 +8,7 @@ import {
   lossSettings,
   significance,
   sizeLambda,
+  startingMultiplier,
   tfLoss,
 } from '../../src/model/losses.js';
 import { PipelineSchema } from '../../src/pipeline/schema.js';
@@ -25,6 +26,7 @@ const base: LossSettings = {
   kind: 'asimov',
   lambda: 0,
   target: null,
+  multiplier: 0,
   signalYield: 30,
   backgroundYield: 200,
   sigmaB: 0,
@@ -217,5 +219,16 @@ describe('size term', () => {
     const size = pipeline({ lambda: 100, lambdaStart: 1 }).loss.size;
     expect([0, 2, 4].map((e) => sizeLambda(size, e, 5))).toEqual([1, 10, 100].map((v) => expect.closeTo(v, 9)));
     expect(sizeLambda(pipeline({ lambda: 3 }).loss.size, 0, 5)).toBe(3);
+  });
+
+  it('with a target, lambda (or lambdaStart) is where the multiplier starts, 1 by default', () => {
+    const start = (size: Record<string, unknown>) =>
+      startingMultiplier(
+        PipelineSchema.parse({ name: 't', source: { kind: 'parquet', paths: ['x'] }, features: ['a'], loss: { size } })
+          .loss.size,
+      );
+    expect(start({ targetKeptFraction: 0.1 })).toBe(1);
+    expect(start({ lambda: 30, targetKeptFraction: 0.1 })).toBe(30);
+    expect(start({ lambda: 30, lambdaStart: 0.5, targetKeptFraction: 0.1 })).toBe(0.5);
   });
 });

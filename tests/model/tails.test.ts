@@ -61,7 +61,15 @@ describe('erf cut far below its threshold', () => {
   });
 });
 
-const BCE: LossSettings = { kind: 'bce', lambda: 0, target: null, signalYield: 1, backgroundYield: 1, sigmaB: 0 };
+const BCE: LossSettings = {
+  kind: 'bce',
+  lambda: 0,
+  target: null,
+  multiplier: 0,
+  signalYield: 1,
+  backgroundYield: 1,
+  sigmaB: 0,
+};
 
 /**
  * The BCE of one background event at `x` under model `m`: in TF, with the gradients of the cut

@@ -32,13 +32,13 @@ const train = (checkpointDir: string, extra: Partial<Parameters<typeof trainSele
   trainSelection({ settings: pipeline, source: memorySource(data), info: toyInfo(data), checkpointDir, ...extra });
 
 /** Trains, stopping (as Ctrl-C does) once `steps` minibatch steps are done; returns the error. */
-async function interruptedAfter(checkpointDir: string, steps: number): Promise<Error> {
+async function interruptedAfter(checkpointDir: string, steps: number, settings = pipeline): Promise<Error> {
   const controller = new AbortController();
   let done = 0;
   const onStep = () => {
     if (++done === steps) controller.abort(new Interrupted('SIGINT', 'to go on, resume'));
   };
-  return (await train(checkpointDir, { onStep, signal: controller.signal }).catch((e: Error) => e)) as Error;
+  return (await train(checkpointDir, { onStep, signal: controller.signal, settings }).catch((e: Error) => e)) as Error;
 }
 
 /** An epoch's record without its wall-clock time. */
@@ -82,6 +82,23 @@ describe('resume from a checkpoint', () => {
     const again = await train(folder, { resume: true, onEpoch: (r) => resumedEpochs.push(r.epoch) });
     expect(resumedEpochs).toEqual([2, 3]);
     expectSameModel(again, uninterrupted);
+  }, 120_000);
+
+  it('with a size target, the constraint multiplier carries over too', async () => {
+    const settings = toyPipeline({
+      training,
+      model: { kind: 'cuts' },
+      loss: { kind: 'signal-efficiency', size: { targetKeptFraction: 0.3, over: 'background' } },
+    });
+    const reference = await train(join(dir, 'target-uninterrupted'), { settings });
+    const stepsPerEpoch = Math.ceil(reference.history[0].events / training.batchSize);
+    const folder = join(dir, 'target-stopped');
+    expect(await interruptedAfter(folder, Math.floor(2.5 * stepsPerEpoch), settings)).toBeInstanceOf(Interrupted);
+    const resumed = await train(folder, { resume: true, settings });
+    expectSameModel(resumed, reference);
+    // The multiplier moved (it is state, not a schedule), and the settling pass ran on the same cuts.
+    expect(new Set(reference.history.map((h) => h.sizeLambda)).size).toBe(reference.history.length);
+    expect(resumed.settled).toEqual(reference.settled);
   }, 120_000);
 
   it('stopped before the first checkpoint, it says there is nothing to resume', async () => {

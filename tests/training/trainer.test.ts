@@ -84,13 +84,17 @@ describe('trainSelection on the seed toy', () => {
     expect(cutsXMlp.history[0].trainSize).toBe(0);
   });
 
-  it('with a target kept fraction, only the excess is charged', async () => {
+  it('with a target kept fraction, the size term is multiplier x (kept - target), and the multiplier falls below it', async () => {
     const loose = await train({
       loss: { size: { lambda: 1, targetKeptFraction: 0.99 } },
       training: { ...training, epochs: 2 },
     });
-    for (const h of loose.history)
-      expect(h.validationSize).toBeCloseTo(Math.max(0, h.keptBytesFraction - 0.99) ** 2, 6);
+    for (const h of loose.history) {
+      expect(h.keptBytesFraction).toBeLessThan(0.99);
+      expect(h.validationSize).toBeCloseTo(h.sizeLambda * (h.keptBytesFraction - 0.99), 6);
+    }
+    expect(loose.history[1].sizeLambda).toBeLessThan(loose.history[0].sizeLambda);
+    expect(loose.history[0].sizeLambda).toBeLessThan(1);
   });
 });
 
