@@ -183,6 +183,8 @@ export interface CellResult {
   background: number;
   optimum: WindowOptimum;
   ratio: number;
+  /** The same comparison on the training sample: how close training came to the optimum of the problem it was given. */
+  trainRatio: number;
   /** The target binds: the best window within it keeps less than 99.5 % of the signal. */
   binds: boolean;
   /** Background kept within 0.01 of the target (binding), or at most 0.01 above it. */
@@ -210,6 +212,8 @@ export async function gridCell(
   const binds = windowOptimum(test, target).signal < 0.995;
   const onTarget = binds ? Math.abs(hard.background - target) <= 0.01 : hard.background <= target + 0.01;
   const ratio = hard.signal / optimum.signal;
+  const hardTrain = efficiencies(train, (b) => hardCutPass(trained.model, b));
+  const trainRatio = hardTrain.signal / windowOptimum(train, hardTrain.background).signal;
   return {
     toy,
     target,
@@ -220,6 +224,7 @@ export async function gridCell(
     background: hard.background,
     optimum,
     ratio,
+    trainRatio,
     binds,
     onTarget,
     pass: ratio >= 0.99 && onTarget,
@@ -229,12 +234,12 @@ export async function gridCell(
 }
 
 export const HEADER =
-  '| toy | target | model | setting | epochs | bkg kept | sig eff | best window, same bkg | ratio | binds | on target | pass | s |\n' +
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|';
+  '| toy | target | model | setting | epochs | bkg kept | sig eff | best window, same bkg | ratio | train ratio | binds | on target | pass | s |\n' +
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|';
 
 export function row(r: CellResult): string {
   const f = (x: number, d = 4) => x.toFixed(d);
-  return `| ${r.toy} | ${r.target} | ${r.kind} | ${r.setting} | ${r.epochs} | ${f(r.background)} | ${f(r.signal)} | ${f(r.optimum.signal)} | ${f(r.ratio)} | ${r.binds ? 'yes' : 'no'} | ${r.onTarget ? 'yes' : 'NO'} | ${r.pass ? 'yes' : 'NO'} | ${r.seconds.toFixed(0)} |`;
+  return `| ${r.toy} | ${r.target} | ${r.kind} | ${r.setting} | ${r.epochs} | ${f(r.background)} | ${f(r.signal)} | ${f(r.optimum.signal)} | ${f(r.ratio)} | ${f(r.trainRatio)} | ${r.binds ? 'yes' : 'no'} | ${r.onTarget ? 'yes' : 'NO'} | ${r.pass ? 'yes' : 'NO'} | ${r.seconds.toFixed(0)} |`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

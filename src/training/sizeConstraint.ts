@@ -19,7 +19,7 @@ export interface ConstraintState {
 }
 
 /** Relative change of mu per step and unit of log(kept / target) (the integral part). */
-const RATE = 0.05;
+const RATE = 0.01;
 /** The proportional part: the step's multiplier is mu (kept / target)^GAIN. */
 const GAIN = 1;
 /** Bounds on log(kept / target): mu rises at most e-fold in 20 steps, falls at most e-fold in 8. */

@@ -134,6 +134,13 @@ const DEFAULT_EPOCHS = 30;
 const MIN_STEPS = 500;
 /** With a size target and no slopeSchedule, slopes anneal so that the soft cuts end close to the hard ones. */
 const TARGET_SLOPES: SlopeSchedule = { start: 1, end: 10, kind: 'geometric' };
+/**
+ * With a target, the cuts settle from the average of their thresholds over this last fraction of
+ * the epochs: the multiplier and the cuts chase each other around the constrained optimum (more
+ * so with few events per batch at a tight target), and the average of a primal-dual iteration
+ * converges where its last iterate circles.
+ */
+const AVERAGED = 0.25;
 /** The size term's pull (slope x kept) above this many times the classification term is reported. */
 const DOMINANT_SIZE = 10;
 /**
@@ -332,7 +339,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   let settled: Settled | null = null;
   if (loss.target !== null && model.cuts.length > 0) {
     const scoreCut = p.scoreCut ?? null;
-    settled = await settleOnTarget(model, layout, loss.target, scoreCut, stats, read('train')).catch(stopped);
+    const averaged = { ...model, cuts: averageCuts(history.slice(-Math.ceil(AVERAGED * history.length))) };
+    settled = await settleOnTarget(averaged, layout, loss.target, scoreCut, stats, read('train')).catch(stopped);
     model = settled.model;
     const v = await validate(model, layout, { ...loss, multiplier: last.sizeLambda }, read(validationSplit));
     last = { ...last, keptFraction: v.keptFraction, keptBytesFraction: v.keptBytesFraction, validationAuc: v.auc };
@@ -342,7 +350,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const steps0 = epochs * stepsPerEpoch;
   if (steps0 < MIN_STEPS)
     warnings.push(
-      `training takes ${steps0} optimiser steps (${epochs} epochs of ${stepsPerEpoch} at batchSize ${t.batchSize}), fewer than the ${MIN_STEPS} the cuts need to find their optimum; leave training.epochs out to take enough, or lower batchSize`,
+      `training takes ${steps0} optimiser steps (${epochs} epoch(s) of ${stepsPerEpoch} at batchSize ${t.batchSize}), fewer than the ${MIN_STEPS} the cuts need to find their optimum; leave training.epochs out to take enough, or lower batchSize`,
     );
   const dominance = sizeDominance(last, loss.target !== null);
   if (dominance) warnings.push(dominance);
@@ -438,6 +446,15 @@ function initialCut(c: CutConfig, s: QuantityStats, std: number, signal: Quantit
     low: c.initLow ?? quantile(around, OPEN_QUANTILE),
     high: c.initHigh ?? quantile(around, 1 - OPEN_QUANTILE),
   };
+}
+
+/** Each cut's thresholds averaged over the epochs' records. */
+function averageCuts(records: EpochRecord[]): CutSpec[] {
+  const mean = (k: number, key: 'value' | 'low' | 'high') =>
+    records.reduce((sum, r) => sum + r.cuts[k][key]!, 0) / records.length;
+  return records[records.length - 1].cuts.map((c, k) =>
+    c.op === 'between' ? { ...c, low: mean(k, 'low'), high: mean(k, 'high') } : { ...c, value: mean(k, 'value') },
+  );
 }
 
 /** What the settling pass says to the user: when it had to move a cut far, training did not reach the target. */

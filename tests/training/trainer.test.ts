@@ -174,8 +174,13 @@ describe('trainer mechanics', () => {
       undefined,
       few,
     );
-    expect(r.warnings).toHaveLength(1);
-    expect(r.warnings[0]).toMatch(/"column":"x".*no data near its threshold.*keeps none/);
+    const [outside, steps] = r.warnings;
+    expect(r.warnings).toHaveLength(2);
+    expect(outside).toMatch(/"column":"x".*no data near its threshold.*keeps none/);
+    // One epoch of ceil(events / 256) steps: fewer than the step budget.
+    expect(steps).toMatch(
+      /^training takes \d+ optimiser steps \(1 epoch\(s\) of \d+ at batchSize 256\), fewer than the 500/,
+    );
     expect(r.model.cuts[0].value).toBeGreaterThan(70);
   });
 
