@@ -5,7 +5,7 @@ import type { LossSettings } from '../model/losses.js';
  * the loss carries mu * (kept - target) (losses.ts), and after every step mu is multiplied by
  * exp(RATE * v), v = log(ema / target) clipped to [LOWEST, HIGHEST], where ema is an exponential
  * moving average of the steps' soft kept fractions (minibatch noise smoothed over ~1 / SMOOTHING
- * steps). A multiplicative step needs no scale: mu grows by a factor e in 1 / (RATE * HIGHEST)
+ * steps). A multiplicative step needs no scale: mu grows by a factor e in 1 / (rate * HIGHEST)
  * steps while kept is e^2 times the target or more, and falls faster (e in 1 / (RATE * -LOWEST))
  * when the cuts keep far less, so a start (lambda) 1e3 times too large lets the cuts overshoot
  * only briefly. Training ends at the multiplier where the classification term's marginal gain
@@ -18,8 +18,12 @@ export interface ConstraintState {
   keptEma: number | null;
 }
 
-/** Relative change of mu per step and unit of log(kept / target) (the integral part). */
+/**
+ * Relative change of mu per step and unit of log(kept / target) (the integral part): RATE, or
+ * more in a short training, so that mu can cross a factor e^SPAN (~150) within its steps.
+ */
 const RATE = 0.01;
+const SPAN = 5;
 /** The proportional part: the step's multiplier is mu (kept / target)^GAIN. */
 const GAIN = 1;
 /** Bounds on log(kept / target): mu rises at most e-fold in 20 steps, falls at most e-fold in 8. */
@@ -32,22 +36,26 @@ const FLOOR = 1e-6;
 
 export class SizeConstraint {
   private readonly floor: number;
+  private readonly rate: number;
 
   constructor(
     private readonly target: number,
     private state: ConstraintState,
     start: number,
+    steps: number,
   ) {
     this.floor = FLOOR * start;
+    this.rate = Math.max(RATE, SPAN / (HIGHEST * steps));
   }
 
-  static start(loss: LossSettings): SizeConstraint | null {
+  /** The constraint of a training of `steps` steps; null without a target. */
+  static start(loss: LossSettings, steps: number): SizeConstraint | null {
     if (loss.target === null) return null;
-    return new SizeConstraint(loss.target, { multiplier: loss.multiplier, keptEma: null }, loss.multiplier);
+    return new SizeConstraint(loss.target, { multiplier: loss.multiplier, keptEma: null }, loss.multiplier, steps);
   }
 
-  static resume(loss: LossSettings, state: ConstraintState): SizeConstraint | null {
-    return loss.target === null ? null : new SizeConstraint(loss.target, { ...state }, loss.multiplier);
+  static resume(loss: LossSettings, steps: number, state: ConstraintState): SizeConstraint | null {
+    return loss.target === null ? null : new SizeConstraint(loss.target, { ...state }, loss.multiplier, steps);
   }
 
   /** The multiplier a step uses: mu times exp(GAIN * v), so the pull eases at once when kept falls below the target. */
@@ -65,7 +73,7 @@ export class SizeConstraint {
   observe(kept: number): void {
     const s = this.state;
     s.keptEma = s.keptEma === null ? kept : s.keptEma + SMOOTHING * (kept - s.keptEma);
-    s.multiplier = Math.max(this.floor, s.multiplier * Math.exp(RATE * this.violation()));
+    s.multiplier = Math.max(this.floor, s.multiplier * Math.exp(this.rate * this.violation()));
   }
 
   snapshot(): ConstraintState {

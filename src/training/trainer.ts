@@ -250,7 +250,10 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     sizeOver: p.loss.size.over,
   };
   const stepper = (backend === FUSED ? fusedStepper : tfStepper)(initial, t.learningRate, backend);
-  const constraint = resumed?.constraint ? SizeConstraint.resume(loss, resumed.constraint) : SizeConstraint.start(loss);
+  const totalSteps = epochs * stepsPerEpoch;
+  const constraint = resumed?.constraint
+    ? SizeConstraint.resume(loss, totalSteps, resumed.constraint)
+    : SizeConstraint.start(loss, totalSteps);
   const history: EpochRecord[] = [...(resumed?.history ?? [])];
   let trainedEvents = resumed?.trainedEvents ?? 0;
   let trainSeconds = resumed?.trainSeconds ?? 0;
@@ -340,17 +343,16 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   if (loss.target !== null && model.cuts.length > 0) {
     const scoreCut = p.scoreCut ?? null;
     const averaged = { ...model, cuts: averageCuts(history.slice(-Math.ceil(AVERAGED * history.length))) };
-    settled = await settleOnTarget(averaged, layout, loss.target, scoreCut, stats, read('train')).catch(stopped);
+    settled = await settleOnTarget(averaged, layout, loss.target, scoreCut, stats, () => read('train')).catch(stopped);
     model = settled.model;
     const v = await validate(model, layout, { ...loss, multiplier: last.sizeLambda }, read(validationSplit));
     last = { ...last, keptFraction: v.keptFraction, keptBytesFraction: v.keptBytesFraction, validationAuc: v.auc };
     warnings.push(...settleWarnings(settled, loss.target));
   }
   warnings.push(...vanishedCutWarnings(model, stats));
-  const steps0 = epochs * stepsPerEpoch;
-  if (steps0 < MIN_STEPS)
+  if (totalSteps < MIN_STEPS)
     warnings.push(
-      `training takes ${steps0} optimiser steps (${epochs} epoch(s) of ${stepsPerEpoch} at batchSize ${t.batchSize}), fewer than the ${MIN_STEPS} the cuts need to find their optimum; leave training.epochs out to take enough, or lower batchSize`,
+      `training takes ${totalSteps} optimiser steps (${epochs} epoch(s) of ${stepsPerEpoch} at batchSize ${t.batchSize}), fewer than the ${MIN_STEPS} the cuts need to find their optimum; leave training.epochs out to take enough, or lower batchSize`,
     );
   const dominance = sizeDominance(last, loss.target !== null);
   if (dominance) warnings.push(dominance);
@@ -459,10 +461,11 @@ function averageCuts(records: EpochRecord[]): CutSpec[] {
 
 /** What the settling pass says to the user: when it had to move a cut far, training did not reach the target. */
 function settleWarnings(s: Settled, target: number): string[] {
-  if (!s.moved || Math.abs(s.keptBefore - target) <= Math.max(0.01, 0.2 * target)) return [];
+  if (s.moved.length === 0 || Math.abs(s.keptBefore - target) <= Math.max(0.01, 0.2 * target)) return [];
   const pct = (x: number) => `${(100 * x).toPrecision(3)} %`;
+  const moves = s.moved.map((m) => `'${m.edge}' ${m.from.toPrecision(5)} -> ${m.to.toPrecision(5)}`).join(', ');
   return [
-    `training ended with the hard cuts keeping ${pct(s.keptBefore)} against the size target ${pct(target)}; the settling pass moved '${s.moved.edge}' from ${s.moved.from.toPrecision(5)} to ${s.moved.to.toPrecision(5)} to meet it (signal kept ${pct(s.signalBefore)} -> ${pct(s.signalAfter)}): with more steps (more epochs or a smaller batchSize) the cuts would meet it together`,
+    `training ended with the hard cuts keeping ${pct(s.keptBefore)} against the size target ${pct(target)}; the settling pass moved ${moves} to meet it (signal kept ${pct(s.signalBefore)} -> ${pct(s.signalAfter)}): with more steps (more epochs or a smaller batchSize) training would meet it itself`,
   ];
 }
 

@@ -24,24 +24,24 @@ describe('the size constraint', () => {
 
   for (const start of [muStar / 1000, 1, muStar * 1000])
     it(`reaches the multiplier that meets the target from ${start.toPrecision(3)}`, () => {
-      const c = SizeConstraint.start(loss(target, start))!;
+      const c = SizeConstraint.start(loss(target, start), 3000)!;
       for (let step = 0; step < 3000; step++) c.observe(kept(c.multiplier));
       expect(c.multiplier / muStar).toBeCloseTo(1, 2);
       expect(kept(c.multiplier)).toBeCloseTo(target, 4);
     });
 
   it('falls (to its floor, not to 0) while the target does not bind, and is absent without a target', () => {
-    const c = SizeConstraint.start(loss(0.5, 3))!;
+    const c = SizeConstraint.start(loss(0.5, 3), 3000)!;
     for (let step = 0; step < 3000; step++) c.observe(0.1);
     expect(c.multiplier).toBeGreaterThan(0);
     expect(c.multiplier).toBeLessThan(1e-4);
-    expect(SizeConstraint.start(loss(null, 3))).toBeNull();
+    expect(SizeConstraint.start(loss(null, 3), 3000)).toBeNull();
   });
 
   it('resumes from its state to the same multipliers', () => {
-    const a = SizeConstraint.start(loss(target, 1))!;
+    const a = SizeConstraint.start(loss(target, 1), 3000)!;
     for (let step = 0; step < 50; step++) a.observe(kept(a.multiplier));
-    const b = SizeConstraint.resume(loss(target, 1), a.snapshot())!;
+    const b = SizeConstraint.resume(loss(target, 1), 3000, a.snapshot())!;
     for (let step = 0; step < 50; step++) {
       a.observe(kept(a.multiplier));
       b.observe(kept(b.multiplier));
