@@ -50,6 +50,21 @@ describe('trainSelection progress', () => {
     expect(split).toBeLessThan(6000);
     expect(stepped).toBe(split * epochs);
   });
+
+  it('without training.epochs, takes enough epochs for the step budget (500 steps)', async () => {
+    const data = toyBatches(1500, 2, 1000);
+    let [split, epochs] = [0, 0];
+    const r = await trainSelection({
+      settings: toyPipeline({ model: { kind: 'cuts' }, training: { batchSize: 256, seed: 3 } }),
+      source: memorySource(data),
+      info: toyInfo(data),
+      onTrainingSplit: (n, e) => ([split, epochs] = [n, e]),
+    });
+    const stepsPerEpoch = Math.ceil(split / 256);
+    expect(epochs).toBe(Math.ceil(500 / stepsPerEpoch));
+    expect(r.history).toHaveLength(epochs);
+    expect(r.warnings.filter((w) => /optimiser steps/.test(w))).toEqual([]);
+  });
 });
 
 describe('trainSelection on the seed toy', () => {
@@ -182,6 +197,15 @@ describe('trainer mechanics', () => {
       /^training takes \d+ optimiser steps \(1 epoch\(s\) of \d+ at batchSize 256\), fewer than the 500/,
     );
     expect(r.model.cuts[0].value).toBeGreaterThan(70);
+  });
+
+  it('warns when the size term dominates the classification term', async () => {
+    const heavy = await train({ loss: { size: { lambda: 100 } }, training: small }, undefined, few);
+    const light = await train({ loss: { size: { lambda: 0.01 } }, training: small }, undefined, few);
+    const last = heavy.history[heavy.history.length - 1];
+    expect(100 * last.keptBytesFraction).toBeGreaterThan(10 * Math.abs(last.validationMain));
+    expect(heavy.warnings.filter((w) => /the size term's pull .* the classification term/.test(w))).toHaveLength(1);
+    expect(light.warnings.filter((w) => /the size term's pull/.test(w))).toEqual([]);
   });
 
   it('balances classes when asked', async () => {
