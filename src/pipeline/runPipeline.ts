@@ -28,6 +28,11 @@ import { createProgress } from '../util/progress.js';
 import { loadPipeline } from './load.js';
 import { type Pipeline, skimsInEngine } from './schema.js';
 import { trainingSettings } from './settings.js';
+import { columnSelection, skimKeep } from './columnSelection.js';
+import { measureWriter, predictSkim, sampleName } from './predictSkim.js';
+import { skimColumns } from '../training/eventBytes.js';
+import type { ColumnsReport } from '../report/types.js';
+import type { DatasetInfo } from '../sources/types.js';
 import { removeStaleTempFiles } from '../util/tempFiles.js';
 import { Interrupted } from '../util/stopSignal.js';
 
@@ -82,6 +87,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   await writeJsonAtomic(join(outDir, 'cuts.json'), cuts);
 
   const t1 = performance.now();
+  const keep = skimKeep(pipeline, info, trained.model);
   const skimmed = skimPipeline(
     pipeline,
     opened,
@@ -89,6 +95,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
     cuts,
     trained.model,
     join(outDir, 'skim'),
+    keep,
     options.signal,
   );
   const skim = await skimmed.catch((e: unknown) => {
@@ -105,12 +112,14 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
     cuts,
     label: pipeline.label,
     weight: pipeline.weight,
-    keep: pipeline.skim.keep,
+    keep,
     inEngineSkim: skimsInEngine(pipeline),
   });
   const plots = await plotTraining(trained.history, outDir);
 
   const report = buildReport({ pipelinePath, pipeline, opened, trained, cuts, skim, evaluation, plots });
+  const columns = await columnsReport(pipeline, info, opened, trained, keep ?? [], outDir, options.signal);
+  if (columns) report.columns = columns;
   report.timings = { trainSeconds, skimSeconds, totalSeconds: (performance.now() - t0) / 1000 };
   await writeJsonAtomic(join(outDir, 'report.json'), report);
   const provenance = { model: join(outDir, 'model'), cutsFile: join(outDir, 'cuts.json'), inputs: skim.inputs };
@@ -147,6 +156,7 @@ async function skimPipeline(
   cuts: CutsFile,
   model: SelectionModel,
   outDir: string,
+  keep: string[] | undefined,
   signal?: AbortSignal,
 ): Promise<SkimResult> {
   const score = cuts.score
@@ -157,13 +167,55 @@ async function skimPipeline(
       }
     : undefined;
   const rectangular: CutsFile = { cuts: cuts.cuts, score: null };
-  const options = { cuts: rectangular, outDir, keep: pipeline.skim.keep, codec: pipeline.skim.codec, score };
+  const options = { cuts: rectangular, outDir, keep, codec: pipeline.skim.codec, score };
   if (opened.kind === 'parquet') return runSkim({ inputs: opened.files, outputs, ...options, signal });
   if (pipeline.source.kind === 'root') {
     const root = { tree: pipeline.source.tree, branches: pipeline.source.branches };
     return skimRootFiles({ inputs: opened.files, outputs, root, ...options, signal });
   }
   return skimStream({ source: opened.source, inputs: opened.files, name: pipeline.name, ...options });
+}
+
+/**
+ * With column selection: the columns kept and dropped, and the skim's bytes as training predicts
+ * them, the writer's encoding measured on a sample (the first input written whole, without cuts,
+ * with the pinned and candidate columns). A gRPC source has no file to sample: its bytes per value
+ * are those of the server's files.
+ */
+async function columnsReport(
+  pipeline: Pipeline,
+  info: DatasetInfo,
+  opened: OpenedSource,
+  trained: TrainResult,
+  keep: string[],
+  outDir: string,
+  signal?: AbortSignal,
+): Promise<ColumnsReport | null> {
+  const selection = columnSelection(pipeline, info);
+  if (!selection) return null;
+  const { pinned, candidates } = selection;
+  const sample = [opened.files[0]];
+  const writer =
+    opened.kind === 'grpc'
+      ? { bytesPerValue: {}, fileOverhead: 0 }
+      : await measureWriter(outDir, async (dir) => {
+          const name = sampleName(sample[0]);
+          const noCuts: CutsFile = { cuts: [], score: null };
+          const first = { ...opened, files: sample };
+          await skimPipeline(pipeline, first, [name], noCuts, trained.model, dir, [...pinned, ...candidates], signal);
+          return join(dir, name);
+        });
+  const inEngine = skimsInEngine(pipeline);
+  const all = skimColumns(info, inEngine);
+  return {
+    pinned,
+    candidates,
+    kept: trained.model.columnChoice?.kept ?? [],
+    dropped: all
+      .filter((c) => !keep.includes(c))
+      .map((column) => ({ column, bytes: info.columnBytes[column] ?? 0, candidate: candidates.includes(column) })),
+    predicted: predictSkim(info, trained.columnsPredicted, writer, opened.files.length, inEngine),
+  };
 }
 
 function buildReport(r: {

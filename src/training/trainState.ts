@@ -24,6 +24,8 @@ export interface EpochRecord {
   events: number;
   skippedSteps: number;
   seconds: number;
+  /** With column gates: each candidate column's gate P(open) and the soft share of its values kept. */
+  gates?: { column: string; keptShare: number; open: number }[];
 }
 
 /**
