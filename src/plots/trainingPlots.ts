@@ -61,7 +61,7 @@ export async function plotTraining(history: EpochRecord[], outDir: string): Prom
     ),
   ];
   const gates = history.flatMap((e) =>
-    (e.gates ?? []).map((g) => ({ epoch: e.epoch, open: g.open, column: g.column })),
+    (e.columns ?? []).filter((c) => c.candidate).map((c) => ({ epoch: e.epoch, open: c.open, column: c.column })),
   );
   if (gates.length > 0)
     plots.push(

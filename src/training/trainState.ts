@@ -24,8 +24,11 @@ export interface EpochRecord {
   events: number;
   skippedSteps: number;
   seconds: number;
-  /** With column gates: each candidate column's gate P(open) and the soft share of its values kept. */
-  gates?: { column: string; keptShare: number; open: number }[];
+  /**
+   * With column gates, each pinned and candidate column: the soft share of its values the cuts
+   * keep and its gate's P(open) (1 when pinned), on the validation split.
+   */
+  columns?: { column: string; keptShare: number; open: number; candidate: boolean }[];
 }
 
 /**

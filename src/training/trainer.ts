@@ -241,7 +241,6 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   };
   const stepper = (backend === FUSED ? fusedStepper : tfStepper)(initial, t.learningRate, backend);
   const history: EpochRecord[] = [...(resumed?.history ?? [])];
-  let columnsPredicted: TrainResult['columnsPredicted'] = [];
   let trainedEvents = resumed?.trainedEvents ?? 0;
   let trainSeconds = resumed?.trainSeconds ?? 0;
   let skippedTotal = resumed?.skippedSteps ?? 0;
@@ -281,15 +280,18 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
         layout,
         epochSettings,
         read(t.validationFraction > 0 ? 'validation' : 'train'),
-        new KeptValues(bytesColumns, info),
+        gated ? new KeptValues(bytesColumns, info) : undefined,
       );
-      columnsPredicted = bytesColumns.map((column) => ({ column, keptShare: v.keptShares[column], open: 1 }));
-      model.gates?.columns.forEach((column, j) => {
-        columnsPredicted[(p.bytesColumns ?? []).length + j].open = openProbability(
-          model.gates!.logAlpha[j],
-          model.gates!.temperature,
-        );
-      });
+      const gates = model.gates;
+      const open = (column: string) => {
+        const j = gates ? gates.columns.indexOf(column) : -1;
+        return j >= 0 ? openProbability(gates!.logAlpha[j], gates!.temperature) : 1;
+      };
+      const columnsSeen = bytesColumns.map((column) => ({
+        column,
+        keptShare: v.keptShares[column],
+        open: open(column),
+      }));
       const record: EpochRecord = {
         epoch,
         trainLoss: sums.total / sums.events,
@@ -307,7 +309,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
         events: sums.events,
         skippedSteps: sums.skipped,
         seconds: (performance.now() - started) / 1000,
-        ...(model.gates && { gates: columnsPredicted.slice((p.bytesColumns ?? []).length) }),
+        ...(gated && { columns: columnsSeen.map((c) => ({ ...c, candidate: candidates.includes(c.column) })) }),
       };
       history.push(record);
       if (args.checkpointDir) {
@@ -337,6 +339,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     stepper.dispose();
   }
   const last = history[history.length - 1];
+  const columnsPredicted = (last.columns ?? []).map(({ column, keptShare, open }) => ({ column, keptShare, open }));
   const warnings = vanishedCutWarnings(model, stats);
   model = hardenGates(model);
   if (chosen.note) warnings.push(chosen.note);
