@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { lastValueFrom, toArray } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { loadModel } from '../../src/model/io.js';
 import { mlpScore } from '../../src/model/score.js';
 import { runPipeline, type RunReport } from '../../src/pipeline/runPipeline.js';
 import { cutsToSql } from '../../src/selection/cutsFile.js';
 import { runSkim, type SkimResult } from '../../src/skim/runSkim.js';
 import { parquetSource } from '../../src/sources/parquet.js';
+import { NANO } from '../root/reference.js';
 
 /**
  * Column selection end to end on toy6d (issue #23): informative x and y, pure-noise n1..n4, the
@@ -106,4 +108,31 @@ describe('column selection on toy6d', () => {
     const report = JSON.parse(await readFile(join(dir, 'gated', 'report.json'), 'utf8'));
     expect(report.plots.some((p: string) => p.endsWith('gates.png'))).toBe(true);
   });
+});
+
+describe('column selection on a ROOT source', () => {
+  it('skims the pinned branches (a pattern) and the kept candidates, and the model reads only those', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'diffskim-columns-root-'));
+    const pipeline = parse(await readFile('pipelines/nanoaod-skim.yaml', 'utf8'));
+    pipeline.source.paths = [NANO];
+    pipeline.training.epochs = 3;
+    pipeline.skim.keep = ['run', 'event', 'Muon_*'];
+    pipeline.columns = { select: true };
+    await writeFile(join(dir, 'nano.yaml'), stringify(pipeline));
+    const report = await runPipeline(join(dir, 'nano.yaml'), { outDir: join(dir, 'out') });
+    expect(report.eventsKept + report.eventsCut).toBe(200);
+    const c = report.columns!;
+    expect(c.pinned.slice(0, 2)).toEqual(['run', 'event']);
+    expect(c.pinned.length).toBeGreaterThan(3);
+    expect(c.pinned.slice(2).every((m) => m.startsWith('Muon_'))).toBe(true);
+    // count(Muon_pt) reads a pinned branch: no gate; the other features' columns are the candidates.
+    expect(c.candidates.sort()).toEqual(['Jet_pt', 'MET_pt', 'PV_npvs']);
+    const con = await (await DuckDBInstance.create()).connect();
+    const written = (await con.runAndReadAll(`DESCRIBE SELECT * FROM '${report.skimFiles[0]}'`)).getRows();
+    expect(written.map((r) => String(r[0])).sort()).toEqual([...c.pinned, ...c.kept].sort());
+    const model = await loadModel(join(dir, 'out', 'model'));
+    for (const f of model.features)
+      expect([...c.pinned, ...c.kept].some((col) => f === col || f.includes(`(${col})`))).toBe(true);
+    expect(c.predicted.bytesOut).toBeGreaterThan(0);
+  }, 120_000);
 });
