@@ -7,7 +7,8 @@ import { type LossSettings, tfLoss } from '../../src/model/losses.js';
 import { mlpLogit } from '../../src/model/score.js';
 import { TfColumnGates } from '../../src/model/tfColumnGates.js';
 import { TfSelectionModel } from '../../src/model/tfModel.js';
-import { resolveColumns } from '../../src/pipeline/columnSelection.js';
+import { columnSelection, resolveColumns } from '../../src/pipeline/columnSelection.js';
+import { PipelineSchema } from '../../src/pipeline/schema.js';
 import { initBackend } from '../../src/training/backend.js';
 import { eventBytes, eventBytesModel } from '../../src/training/eventBytes.js';
 import { memoryDataset } from '../../src/training/memoryDataset.js';
@@ -158,5 +159,40 @@ describe('column patterns', () => {
     expect(() => resolveColumns(['Tau_*'], available, "pipeline 'p': skim.keep")).toThrow(
       "pipeline 'p': skim.keep: pattern 'Tau_*' matches no column of the input",
     );
+  });
+});
+
+describe('column selection settings', () => {
+  const { info } = memoryDataset([uniformBatch(20, 1)]);
+  const pipeline = (o: object) =>
+    PipelineSchema.parse({
+      name: 'p',
+      source: { kind: 'parquet', paths: ['memory'] },
+      label: 'label',
+      features: ['a', 'count(hits)'],
+      columns: { select: true },
+      ...o,
+    });
+
+  it('pins skim.keep, takes the features columns as candidates, and refuses a feature reading neither', () => {
+    expect(columnSelection(pipeline({ skim: { keep: ['hits', 'weight'] } }), info)).toEqual({
+      pinned: ['hits', 'weight'],
+      candidates: ['a'],
+    });
+    expect(() =>
+      columnSelection(pipeline({ skim: { keep: ['hits'] }, columns: { select: true, candidates: ['b'] } }), info),
+    ).toThrow("feature 'a' reads column 'a', which is neither pinned (skim.keep) nor a candidate");
+    expect(() =>
+      columnSelection(pipeline({ features: ['a'], columns: { select: true, candidates: ['a', 'b'] } }), info),
+    ).toThrow("candidate column 'b' is read by no feature");
+    expect(columnSelection(pipeline({ columns: { select: false } }), info)).toBeNull();
+    const cutsOnly = PipelineSchema.safeParse({
+      name: 'p',
+      source: { kind: 'parquet', paths: ['memory'] },
+      cuts: [{ column: 'a', op: '>' }],
+      model: { kind: 'cuts' },
+      columns: { select: true },
+    });
+    expect(cutsOnly.success).toBe(false);
   });
 });
