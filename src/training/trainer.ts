@@ -282,16 +282,6 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
         read(t.validationFraction > 0 ? 'validation' : 'train'),
         gated ? new KeptValues(bytesColumns, info) : undefined,
       );
-      const gates = model.gates;
-      const open = (column: string) => {
-        const j = gates ? gates.columns.indexOf(column) : -1;
-        return j >= 0 ? openProbability(gates!.logAlpha[j], gates!.temperature) : 1;
-      };
-      const columnsSeen = bytesColumns.map((column) => ({
-        column,
-        keptShare: v.keptShares[column],
-        open: open(column),
-      }));
       const record: EpochRecord = {
         epoch,
         trainLoss: sums.total / sums.events,
@@ -309,7 +299,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
         events: sums.events,
         skippedSteps: sums.skipped,
         seconds: (performance.now() - started) / 1000,
-        ...(gated && { columns: columnsSeen.map((c) => ({ ...c, candidate: candidates.includes(c.column) })) }),
+        ...(gated && { columns: columnsKept(model, bytesColumns, v.keptShares) }),
       };
       history.push(record);
       if (args.checkpointDir) {
@@ -503,6 +493,19 @@ function initialGates(
     temperature,
     seed,
   };
+}
+
+/** Each counted column's soft kept share and P(open) (1 for a pinned column), as EpochRecord.columns. */
+function columnsKept(
+  model: SelectionModel,
+  columns: string[],
+  keptShares: Record<string, number>,
+): NonNullable<EpochRecord['columns']> {
+  return columns.map((column) => {
+    const j = model.gates?.columns.indexOf(column) ?? -1;
+    const open = j >= 0 ? openProbability(model.gates!.logAlpha[j], model.gates!.temperature) : 1;
+    return { column, keptShare: keptShares[column], open, candidate: j >= 0 };
+  });
 }
 
 function withGateTemperature(model: SelectionModel, temperature: number | undefined): SelectionModel {
