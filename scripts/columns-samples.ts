@@ -25,10 +25,10 @@ const dir = await mkdtemp(join(tmpdir(), 'columns-samples-'));
 await generateSamples(join(dir, 'samples'), { files: 1, eventsPerFile: eventsPerSample, seed: 1 });
 const db = await DuckDBInstance.create();
 const con = await db.connect();
-const parts = PROCESSES.map(
-  (p) =>
-    `SELECT *, ${p.role === 'signal' ? 1 : 0}::INTEGER AS label FROM '${join(dir, 'samples', p.name, 'nano_1.parquet')}'`,
-);
+const parts = PROCESSES.map((p) => {
+  const file = join(dir, 'samples', p.name, 'nano_1.parquet');
+  return `SELECT *, ${p.role === 'signal' ? 1 : 0}::INTEGER AS label FROM '${file}'`;
+});
 await con.run(`COPY (${parts.join(' UNION ALL ')}) TO '${join(dir, 'mixed.parquet')}' (FORMAT parquet)`);
 con.closeSync();
 
@@ -54,7 +54,8 @@ async function run(name: string, lambda: number, select: boolean): Promise<RunRe
     'label: label',
     `features: [${features.map(q).join(', ')}]`,
     'cuts: [{ column: MET_pt, op: ">" }, { column: "first(Jet_pt)", op: ">" }, { column: "count(Jet_pt)", op: ">" }]',
-    `training: { epochs: ${epochs}, batchSize: 1024, learningRate: 0.01, seed: 3, slopeSchedule: { start: 1, end: 8 } }`,
+    `training: { epochs: ${epochs}, batchSize: 1024, learningRate: 0.01, seed: 3,`,
+    '  slopeSchedule: { start: 1, end: 8 } }',
     `loss: { kind: bce, size: { lambda: ${lambda}, lambdaStart: ${lambda / 30} } }`,
     ...(select ? ['columns: { select: true }'] : []),
     `skim: { keep: [${(select ? pinned : [...pinned, ...candidates]).map(q).join(', ')}] }`,

@@ -29,7 +29,8 @@ function yaml(features: string[], select: boolean, keep: string[]): string {
     'weight: weight',
     `features: [${features.join(', ')}]`,
     'cuts: [{ column: x, op: ">" }, { column: y, op: ">" }]',
-    `training: { epochs: ${epochs}, batchSize: 1024, learningRate: 0.01, seed: 7, slopeSchedule: { start: 1, end: 8 } }`,
+    `training: { epochs: ${epochs}, batchSize: 1024, learningRate: 0.01, seed: 7,`,
+    '  slopeSchedule: { start: 1, end: 8 } }',
     `loss: { kind: bce, size: { lambda: ${lambda} } }`,
     ...(select ? ['columns: { select: true }'] : []),
     `skim: { keep: [${keep.join(', ')}] }`,
@@ -74,7 +75,8 @@ console.log(
 );
 const p = c.predicted;
 console.log(
-  `predicted vs on disk: skim ${kB(p.bytesOut)} vs ${kB(gated.bytesOut)} (${(p.bytesOut / gated.bytesOut).toFixed(3)}x); ` +
+  `predicted vs on disk: skim ${kB(p.bytesOut)} vs ${kB(gated.bytesOut)} ` +
+    `(${(p.bytesOut / gated.bytesOut).toFixed(3)}x); ` +
     `saved by columns ${kB(p.bytesSavedByColumns)} vs ${kB(gated.bytesSavedByColumns)}; ` +
     `by rows ${kB(p.bytesSavedByRows)} vs ${kB(gated.bytesSavedByRows)}`,
 );

@@ -128,10 +128,10 @@ function columnsSection(r: RunReport): string {
     ],
   ];
   const dropped = c.dropped
-    .map(
-      (d) =>
-        `<tr><td>${esc(d.column)}</td><td>${bytesText(d.bytes)}</td><td>${d.candidate ? 'gate closed' : 'not pinned'}</td></tr>`,
-    )
+    .map((d) => {
+      const why = d.candidate ? 'gate closed' : 'not pinned';
+      return `<tr><td>${esc(d.column)}</td><td>${bytesText(d.bytes)}</td><td>${why}</td></tr>`;
+    })
     .join('');
   return `<h3>Columns</h3>
 ${keyValues(pairs)}

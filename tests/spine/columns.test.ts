@@ -65,7 +65,7 @@ describe('column selection on toy6d', () => {
     expect(gated.warnings.some((w) => w.includes('fused kernel has no column gates'))).toBe(true);
   });
 
-  it('writes pinned + kept columns only, the events DuckDB keeps with the cuts, in fewer bytes than rows-only', async () => {
+  it('writes pinned + kept columns, the events DuckDB keeps with the cuts, in fewer bytes than rows-only', async () => {
     const db = await DuckDBInstance.create();
     const con = await db.connect();
     const skim = join(dir, 'gated', 'skim', 'toy6d.skim.parquet');
