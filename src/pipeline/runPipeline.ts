@@ -63,7 +63,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   // term would otherwise name a mistyped one first, in its own words).
   const firstInput = opened.kind === 'grpc' ? pipeline.name : opened.files[0];
   const keep = { keep: pipeline.skim.keep, cuts: { cuts: [], score: null } };
-  checkSkimColumns(firstInput, info.schema, info.unsupported ?? [], keep, !skimsInEngine(pipeline));
+  checkSkimColumns(firstInput, info, keep, !skimsInEngine(pipeline));
   const { epochs, validationFraction } = pipeline.training;
   // An estimate until the training split (drawn event by event) is counted.
   const training = createProgress({ stage: 'train', total: Math.round(info.rows * (1 - validationFraction)) * epochs });

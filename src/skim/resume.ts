@@ -99,9 +99,8 @@ async function checkInputs(
   }
   if (root.length) {
     const info = await rootSource(root).describe();
-    const unsupported = info.unsupported ?? [];
-    checkSkimColumns(root[0], info.schema, unsupported, o, true);
-    const left = columnsNotWritten(unsupported, o.keep);
+    checkSkimColumns(root[0], info, o, true);
+    const left = columnsNotWritten(info.unsupported, o.keep);
     notWritten.push(...left.filter((c) => !notWritten.some((n) => n.name === c.name)));
     eventsTotal += info.rows;
   }

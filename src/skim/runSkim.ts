@@ -176,7 +176,8 @@ export function keptColumns(
   // Columns diffskim does not read (strings, structs) need not agree between inputs (their
   // schemas do agree on the others).
   const unsupported = [...new Map(metas.flatMap((m) => m.unsupported).map((u) => [u.name, u])).values()];
-  checkSkimColumns(first.path, first.schema, unsupported, spec, streaming);
+  const unreadableFields = first.unreadableLeaves;
+  checkSkimColumns(first.path, { schema: first.schema, unsupported, unreadableFields }, spec, streaming);
   // (Default: the first file's own columns.) A column named twice is written once (DuckDB would write the second as 'x_1').
   const names = keep
     ? [...new Set(keep)]

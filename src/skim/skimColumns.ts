@@ -1,7 +1,6 @@
-import type { Schema } from '../batch/schema.js';
 import { checkCuts, checkScalars, fieldFor } from '../sources/parquetColumns.js';
 import { ColumnError } from '../sources/inputError.js';
-import { type ColumnType, columnList, leafKept } from '../sources/types.js';
+import { type ColumnType, columnList, type DatasetInfo, leafKept, unreadColumns } from '../sources/types.js';
 import type { SkimSpec } from './spec.js';
 
 /**
@@ -13,19 +12,21 @@ import type { SkimSpec } from './spec.js';
  */
 export function checkSkimColumns(
   file: string,
-  schema: Schema,
-  unsupported: ColumnType[],
+  columns: Pick<DatasetInfo, 'schema' | 'unsupported' | 'unreadableFields'>,
   spec: Pick<SkimSpec, 'keep' | 'cuts' | 'score'>,
   streaming: boolean,
 ): void {
+  const { schema } = columns;
+  const unsupported = columns.unsupported ?? [];
   const why = spec.keep ? keepRefused(unsupported, spec.keep, streaming) : null;
   if (why) throw new ColumnError(`${file}: ${why}`);
   // DuckDB's skim copies the columns diffskim does not read (strings, structs) as they are.
+  const unread = unreadColumns(columns);
   for (const name of spec.keep ?? [])
     if (streaming || !unsupported.some((u) => u.name === name))
-      fieldFor(schema, { fn: 'value', column: name, text: name }, file, unsupported);
-  checkCuts(schema, spec.cuts.cuts, file, unsupported);
-  checkScalars(schema, spec.score?.columns ?? [], 'score on', file, unsupported);
+      fieldFor(schema, { fn: 'value', column: name, text: name }, file, unread);
+  checkCuts(schema, spec.cuts.cuts, file, unread);
+  checkScalars(schema, spec.score?.columns ?? [], 'score on', file, unread);
 }
 
 /**

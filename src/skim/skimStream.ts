@@ -33,7 +33,7 @@ export interface StreamSkimOptions extends Omit<SkimSpec, 'outputs' | 'footers'>
 export async function skimStream(o: StreamSkimOptions): Promise<SkimResult> {
   const t0 = performance.now();
   const info = await o.source.describe();
-  checkSkimColumns(o.name, info.schema, info.unsupported ?? [], o, true);
+  checkSkimColumns(o.name, info, o, true);
   const keep = o.keep ?? skimColumns(info, false);
   const columns = [...new Set([...keep, ...cutColumns(o.cuts), ...(o.score?.columns ?? [])])];
   const output = join(o.outDir, o.output ?? `${o.name}.skim.parquet`);
