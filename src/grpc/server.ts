@@ -14,7 +14,7 @@ import type { DatasetInfoMsg, DescribeRequestMsg, SkimReportMsg, SkimRequestMsg 
 import { streamBatches, type StreamStats } from './streamBatches.js';
 import { parseCodec } from '../sinks/parquetSink.js';
 import { removeStaleTempFiles } from '../util/tempFiles.js';
-import type { SkimResult } from '../skim/runSkim.js';
+import type { SkimFigures, SkimResult } from '../skim/runSkim.js';
 import type { SkimSpec } from '../skim/spec.js';
 import { skimOutputPaths } from '../skim/outputPaths.js';
 
@@ -25,19 +25,7 @@ export interface SkimJob extends Omit<SkimSpec, 'score' | 'footers'> {
 }
 
 /** What a skim reports back over RPC: the figures of src/skim/runSkim.ts's SkimResult. */
-export type SkimOutcome = Pick<
-  SkimResult,
-  | 'inputs'
-  | 'skimFiles'
-  | 'files'
-  | 'eventsIn'
-  | 'eventsKept'
-  | 'eventsCut'
-  | 'bytesIn'
-  | 'bytesOut'
-  | 'bytesSaved'
-  | 'seconds'
->;
+export type SkimOutcome = SkimFigures & Pick<SkimResult, 'files' | 'seconds'>;
 
 export interface ServerOptions {
   /** Directories clients may read (and write skims into). */

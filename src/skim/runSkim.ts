@@ -63,6 +63,12 @@ export interface SkimResult {
   columnsNotWritten: ColumnType[];
 }
 
+/** A skim's headline figures: what RunSkim answers and a run's report gives (with more of SkimResult each). */
+export type SkimFigures = Pick<
+  SkimResult,
+  'inputs' | 'skimFiles' | 'eventsIn' | 'eventsKept' | 'eventsCut' | 'bytesIn' | 'bytesOut' | 'bytesSaved'
+>;
+
 /**
  * Applies cuts.json as hard cuts: one skim file per input under outDir (opts.outputs), each
  * claimed against other writers, written to a temporary name and renamed. Without a score cut
