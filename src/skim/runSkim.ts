@@ -184,7 +184,8 @@ export function keptColumns(
   const unsupported = [...new Map(metas.flatMap((m) => m.unsupported).map((u) => [u.name, u])).values()];
   const unreadableFields = first.unreadableLeaves;
   checkSkimColumns(first.path, { schema: first.schema, unsupported, unreadableFields }, spec, streaming);
-  // (Default: the first file's own columns.) A column named twice is written once (DuckDB would write the second as 'x_1').
+  // By default the first file's own columns. A column named twice is written once (DuckDB would
+  // write the second as 'x_1').
   const names = keep
     ? [...new Set(keep)]
     : streaming
