@@ -18,6 +18,7 @@ import { skimOutputPaths } from '../skim/outputPaths.js';
 import { skimRootFiles } from '../skim/rootSkim.js';
 import { notWrittenWarning } from '../skim/notWritten.js';
 import { runSkim, type SkimResult } from '../skim/runSkim.js';
+import { checkSkimColumns } from '../skim/skimColumns.js';
 import { skimStream } from '../skim/skimStream.js';
 import { type Demand, paced } from '../sources/demand.js';
 import { openSource, type OpenedSource } from './openSource.js';
@@ -63,6 +64,12 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   const opened = await openSource(pipeline.source, baseDir);
   const skimOutputs = skimOutputPaths(opened.found); // decided (and clashes refused) before any work
   const info = await opened.source.describe();
+  // The columns the skim keeps (with column selection: the pinned ones), patterns expanded and
+  // checked as every skim checks them, before training (whose size term would otherwise name a
+  // mistyped one first, in its own words).
+  const firstInput = opened.kind === 'grpc' ? pipeline.name : opened.files[0];
+  const planned = { keep: skimKeep(pipeline, info, null), cuts: { cuts: [], score: null } };
+  checkSkimColumns(firstInput, info, planned, !skimsInEngine(pipeline));
   const { epochs, validationFraction } = pipeline.training;
   // An estimate until the training split (drawn event by event) is counted.
   const training = createProgress({ stage: 'train', total: Math.round(info.rows * (1 - validationFraction)) * epochs });
@@ -168,7 +175,8 @@ async function skimPipeline(
     : undefined;
   const rectangular: CutsFile = { cuts: cuts.cuts, score: null };
   const options = { cuts: rectangular, outDir, keep, codec: pipeline.skim.codec, score };
-  if (opened.kind === 'parquet') return runSkim({ inputs: opened.files, outputs, ...options, signal });
+  if (opened.footers)
+    return runSkim({ inputs: opened.files, outputs, footers: await opened.footers(), ...options, signal });
   if (pipeline.source.kind === 'root') {
     const root = { tree: pipeline.source.tree, branches: pipeline.source.branches };
     return skimRootFiles({ inputs: opened.files, outputs, root, ...options, signal });
