@@ -186,6 +186,11 @@ describe('column selection settings', () => {
       columnSelection(pipeline({ features: ['a'], columns: { select: true, candidates: ['a', 'b'] } }), info),
     ).toThrow("candidate column 'b' is read by no feature");
     expect(columnSelection(pipeline({ columns: { select: false } }), info)).toBeNull();
+    // Two features reading one column: one candidate, one gate, its bytes charged once.
+    expect(columnSelection(pipeline({ features: ['first(hits)', 'count(hits)', 'a'] }), info)).toEqual({
+      pinned: [],
+      candidates: ['hits', 'a'],
+    });
     const cutsOnly = PipelineSchema.safeParse({
       name: 'p',
       source: { kind: 'parquet', paths: ['memory'] },

@@ -5,6 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { lastValueFrom, toArray } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { runSummary } from '../../src/cli/commands/run.js';
 import { loadModel } from '../../src/model/io.js';
 import { mlpScore } from '../../src/model/score.js';
 import { runPipeline, type RunReport } from '../../src/pipeline/runPipeline.js';
@@ -63,6 +64,7 @@ describe('column selection on toy6d', () => {
     expect(dropped.sort()).toEqual(['n1', 'n2', 'n3', 'n4']);
     expect(Math.abs(gated.auc! - informative.auc!)).toBeLessThan(0.005);
     expect(gated.warnings.some((w) => w.includes('fused kernel has no column gates'))).toBe(true);
+    expect(runSummary(gated, 'out')).toMatch(/columns: +kept x, y; gates closed on n1 \(.*\), n2 /);
   });
 
   it('writes pinned + kept columns, the events DuckDB keeps with the cuts, in fewer bytes than rows-only', async () => {
