@@ -6,6 +6,8 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { runSummary } from '../../src/cli/commands/run.js';
+import { localServerOptions } from '../../src/grpc/localBackends.js';
+import { startServer } from '../../src/grpc/server.js';
 import { loadModel } from '../../src/model/io.js';
 import { mlpScore } from '../../src/model/score.js';
 import { runPipeline, type RunReport } from '../../src/pipeline/runPipeline.js';
@@ -23,10 +25,12 @@ import { NANO } from '../root/reference.js';
 const PINNED = ['event_id', 'jet_pt'];
 const CANDIDATES = ['x', 'y', 'n1', 'n2', 'n3', 'n4'];
 
-function yaml(features: string[], select: boolean): string {
+const TOY = '{ kind: parquet, paths: [toy6d.parquet], generate: toy6d, generateEvents: 8000 }';
+
+function yaml(features: string[], select: boolean, source = TOY): string {
   return [
     'name: columns',
-    'source: { kind: parquet, paths: [toy6d.parquet], generate: toy6d, generateEvents: 8000 }',
+    `source: ${source}`,
     'label: label',
     'weight: weight',
     `features: [${features.join(', ')}]`,
@@ -110,6 +114,26 @@ describe('column selection on toy6d', () => {
     const report = JSON.parse(await readFile(join(dir, 'gated', 'report.json'), 'utf8'));
     expect(report.plots.some((p: string) => p.endsWith('gates.png'))).toBe(true);
   });
+
+  it('learns the same columns and model from the file served over gRPC', async () => {
+    const server = await startServer({ dataRoots: [dir], ...(await localServerOptions()) });
+    try {
+      const source = `{ kind: grpc, address: "127.0.0.1:${server.port}", paths: [toy6d.parquet] }`;
+      await writeFile(join(dir, 'grpc.yaml'), yaml(CANDIDATES, true, source));
+      const remote = await runPipeline(join(dir, 'grpc.yaml'), { outDir: join(dir, 'grpc') });
+      expect(remote.columns!.kept).toEqual(gated.columns!.kept);
+      expect(remote.eventsKept).toBe(gated.eventsKept);
+      for (const file of ['model/model.json', 'model/weights.bin']) {
+        const [a, b] = await Promise.all([readFile(join(dir, 'gated', file)), readFile(join(dir, 'grpc', file))]);
+        expect(b.equals(a), file).toBe(true);
+      }
+      const con = await (await DuckDBInstance.create()).connect();
+      const written = (await con.runAndReadAll(`DESCRIBE SELECT * FROM '${remote.skimFiles[0]}'`)).getRows();
+      expect(written.map((r) => String(r[0])).sort()).toEqual([...PINNED, 'x', 'y'].sort());
+    } finally {
+      await server.close(500);
+    }
+  }, 120_000);
 });
 
 describe('column selection on a ROOT source', () => {
