@@ -16,7 +16,8 @@ export class KeptValues {
     readonly columns: string[],
     info: DatasetInfo,
   ) {
-    this.lists = columns.map((c) => info.schema.find((f) => f.name === c)?.list === true);
+    // A list without values costs no bytes: counted as a flat column (its count is not read).
+    this.lists = columns.map((c) => info.schema.find((f) => f.name === c)?.list === true && info.columnValues[c] > 0);
     this.kept = new Float64Array(columns.length);
     this.all = new Float64Array(columns.length);
   }
