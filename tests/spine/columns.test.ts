@@ -113,6 +113,9 @@ describe('column selection on toy6d', () => {
     expect(scores.every((s) => s >= 0 && s <= 1)).toBe(true);
     const report = JSON.parse(await readFile(join(dir, 'gated', 'report.json'), 'utf8'));
     expect(report.plots.some((p: string) => p.endsWith('gates.png'))).toBe(true);
+    const html = await readFile(join(dir, 'gated', 'report.html'), 'utf8');
+    expect(html).toContain('<h3>Columns</h3>');
+    expect(html).toMatch(/<td>n1<\/td><td>[^<]+<\/td><td>gate closed<\/td>/);
   });
 
   it('learns the same columns and model from the file served over gRPC', async () => {
