@@ -187,7 +187,8 @@ async function skimPipeline(
 /**
  * With column selection: the columns kept and dropped, and the skim's bytes as training predicts
  * them, the writer's encoding measured on a sample (the first input written whole, without cuts,
- * with the pinned and candidate columns). A gRPC source has no file to sample: its bytes per value
+ * with the pinned and candidate columns, by the skim's own path: with a score cut, one that every
+ * score passes, so that it streams through the same writer). A gRPC source has no file to sample: its bytes per value
  * are those of the server's files.
  */
 async function columnsReport(
@@ -208,7 +209,7 @@ async function columnsReport(
       ? { bytesPerValue: {}, fileOverhead: 0 }
       : await measureWriter(outDir, async (dir) => {
           const name = sampleName(sample[0]);
-          const noCuts: CutsFile = { cuts: [], score: null };
+          const noCuts: CutsFile = { cuts: [], score: pipeline.skim.scoreCut === null ? null : { op: '>', value: -1 } };
           const first = { ...opened, files: sample };
           await skimPipeline(pipeline, first, [name], noCuts, trained.model, dir, [...pinned, ...candidates], signal);
           return join(dir, name);
