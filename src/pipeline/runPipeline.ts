@@ -18,6 +18,7 @@ import { skimOutputPaths } from '../skim/outputPaths.js';
 import { skimRootFiles } from '../skim/rootSkim.js';
 import { notWrittenWarning } from '../skim/notWritten.js';
 import { runSkim, type SkimResult } from '../skim/runSkim.js';
+import { checkSkimColumns } from '../skim/skimColumns.js';
 import { skimStream } from '../skim/skimStream.js';
 import { type Demand, paced } from '../sources/demand.js';
 import { openSource, type OpenedSource } from './openSource.js';
@@ -28,6 +29,11 @@ import { createProgress } from '../util/progress.js';
 import { loadPipeline } from './load.js';
 import { type Pipeline, skimsInEngine } from './schema.js';
 import { trainingSettings } from './settings.js';
+import { columnSelection, skimKeep } from './columnSelection.js';
+import { measureWriter, predictSkim, sampleName } from './predictSkim.js';
+import { skimColumns } from '../training/eventBytes.js';
+import type { ColumnsReport } from '../report/types.js';
+import type { DatasetInfo } from '../sources/types.js';
 import { removeStaleTempFiles } from '../util/tempFiles.js';
 import { Interrupted } from '../util/stopSignal.js';
 
@@ -58,6 +64,12 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   const opened = await openSource(pipeline.source, baseDir);
   const skimOutputs = skimOutputPaths(opened.found); // decided (and clashes refused) before any work
   const info = await opened.source.describe();
+  // The columns the skim keeps (with column selection: the pinned ones), patterns expanded and
+  // checked as every skim checks them, before training (whose size term would otherwise name a
+  // mistyped one first, in its own words).
+  const firstInput = opened.kind === 'grpc' ? pipeline.name : opened.files[0];
+  const planned = { keep: skimKeep(pipeline, info, null), cuts: { cuts: [], score: null } };
+  checkSkimColumns(firstInput, info, planned, !skimsInEngine(pipeline));
   const { epochs = 30, validationFraction } = pipeline.training;
   // An estimate until the training split (drawn event by event) is counted, and the epochs decided.
   const training = createProgress({ stage: 'train', total: Math.round(info.rows * (1 - validationFraction)) * epochs });
@@ -82,6 +94,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   await writeJsonAtomic(join(outDir, 'cuts.json'), cuts);
 
   const t1 = performance.now();
+  const keep = skimKeep(pipeline, info, trained.model);
   const skimmed = skimPipeline(
     pipeline,
     opened,
@@ -89,6 +102,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
     cuts,
     trained.model,
     join(outDir, 'skim'),
+    keep,
     options.signal,
   );
   const skim = await skimmed.catch((e: unknown) => {
@@ -105,12 +119,14 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
     cuts,
     label: pipeline.label,
     weight: pipeline.weight,
-    keep: pipeline.skim.keep,
+    keep,
     inEngineSkim: skimsInEngine(pipeline),
   });
   const plots = await plotTraining(trained.history, outDir);
 
   const report = buildReport({ pipelinePath, pipeline, opened, trained, cuts, skim, evaluation, plots });
+  const columns = await columnsReport(pipeline, info, opened, trained, keep ?? [], outDir, options.signal);
+  if (columns) report.columns = columns;
   report.timings = { trainSeconds, skimSeconds, totalSeconds: (performance.now() - t0) / 1000 };
   await writeJsonAtomic(join(outDir, 'report.json'), report);
   const provenance = { model: join(outDir, 'model'), cutsFile: join(outDir, 'cuts.json'), inputs: skim.inputs };
@@ -147,6 +163,7 @@ async function skimPipeline(
   cuts: CutsFile,
   model: SelectionModel,
   outDir: string,
+  keep: string[] | undefined,
   signal?: AbortSignal,
 ): Promise<SkimResult> {
   const score = cuts.score
@@ -157,13 +174,57 @@ async function skimPipeline(
       }
     : undefined;
   const rectangular: CutsFile = { cuts: cuts.cuts, score: null };
-  const options = { cuts: rectangular, outDir, keep: pipeline.skim.keep, codec: pipeline.skim.codec, score };
-  if (opened.kind === 'parquet') return runSkim({ inputs: opened.files, outputs, ...options, signal });
+  const options = { cuts: rectangular, outDir, keep, codec: pipeline.skim.codec, score };
+  if (opened.footers)
+    return runSkim({ inputs: opened.files, outputs, footers: await opened.footers(), ...options, signal });
   if (pipeline.source.kind === 'root') {
     const root = { tree: pipeline.source.tree, branches: pipeline.source.branches };
     return skimRootFiles({ inputs: opened.files, outputs, root, ...options, signal });
   }
   return skimStream({ source: opened.source, inputs: opened.files, name: pipeline.name, ...options });
+}
+
+/**
+ * With column selection: the columns kept and dropped, and the skim's bytes as training predicts
+ * them, the writer's encoding measured on a sample (the first input written whole, without cuts,
+ * with the pinned and candidate columns, by the skim's own path: with a score cut, one that every
+ * score passes, so that it streams through the same writer). A gRPC source has no file to sample: its bytes per value
+ * are those of the server's files.
+ */
+async function columnsReport(
+  pipeline: Pipeline,
+  info: DatasetInfo,
+  opened: OpenedSource,
+  trained: TrainResult,
+  keep: string[],
+  outDir: string,
+  signal?: AbortSignal,
+): Promise<ColumnsReport | null> {
+  const selection = columnSelection(pipeline, info);
+  if (!selection) return null;
+  const { pinned, candidates } = selection;
+  const sample = [opened.files[0]];
+  const writer =
+    opened.kind === 'grpc'
+      ? { bytesPerValue: {}, fileOverhead: 0 }
+      : await measureWriter(outDir, async (dir) => {
+          const name = sampleName(sample[0]);
+          const noCuts: CutsFile = { cuts: [], score: pipeline.skim.scoreCut === null ? null : { op: '>', value: -1 } };
+          const first = { ...opened, files: sample };
+          await skimPipeline(pipeline, first, [name], noCuts, trained.model, dir, [...pinned, ...candidates], signal);
+          return join(dir, name);
+        });
+  const inEngine = skimsInEngine(pipeline);
+  const all = skimColumns(info, inEngine);
+  return {
+    pinned,
+    candidates,
+    kept: trained.model.columnChoice?.kept ?? [],
+    dropped: all
+      .filter((c) => !keep.includes(c))
+      .map((column) => ({ column, bytes: info.columnBytes[column] ?? 0, candidate: candidates.includes(column) })),
+    predicted: predictSkim(info, trained.columnsPredicted, writer, opened.files.length, inEngine),
+  };
 }
 
 function buildReport(r: {

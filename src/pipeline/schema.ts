@@ -130,11 +130,39 @@ export const PipelineSchema = z
       })
       .strict()
       .default({ kind: 'bce', size: { lambda: 0, over: 'all' } }),
+    /**
+     * Column selection: learn which candidate columns the classifier (and so the skim) keeps, each
+     * with a hard-concrete gate (src/model/columnGates.ts). The skim then writes the pinned columns
+     * (skim.keep) and the kept candidates only; every other column is dropped.
+     */
+    columns: z
+      .object({
+        select: z.boolean().default(false),
+        /** Columns (patterns such as Muon_* allowed) with a gate each; default: the columns the features read. */
+        candidates: z.array(z.string()).optional(),
+        /** Also keep the columns the learned cuts read. */
+        keepCutColumns: z.boolean().default(false),
+        gates: z
+          .object({
+            /** P(open) each gate starts at. */
+            init: z.number().gt(0).lt(1).default(0.9),
+            /** The relaxation's temperature beta (2/3, Louizos et al.), annealed geometrically to temperatureEnd. */
+            temperature: z
+              .number()
+              .positive()
+              .default(2 / 3),
+            temperatureEnd: z.number().positive().optional(),
+          })
+          .strict()
+          .default({ init: 0.9, temperature: 2 / 3 }),
+      })
+      .strict()
+      .optional(),
     skim: z
       .object({
         /** Also cut on the classifier score (the skim then needs the model). */
         scoreCut: z.number().min(0).max(1).nullable().default(null),
-        /** Columns to write; default all. */
+        /** Columns to write (patterns such as Muon_* allowed); default all. With columns.select: the pinned columns. */
         keep: z.array(z.string()).optional(),
         codec: z.enum(['snappy', 'zstd', 'gzip', 'uncompressed']).optional(),
       })
@@ -159,6 +187,8 @@ export const PipelineSchema = z
       if (c.initLow !== undefined && c.initHigh !== undefined && !(c.initLow < c.initHigh))
         issue(['cuts', i, 'initLow'], `initLow (${c.initLow}) must be below initHigh (${c.initHigh})`);
     });
+    if (p.columns?.select && kind === 'cuts')
+      issue(['columns', 'select'], "column gates sit on the classifier's inputs: model.kind 'cuts' has none");
     const size = p.loss.size;
     if (size.targetKeptFraction !== undefined && size.targetBytes !== undefined)
       issue(['loss', 'size'], 'give targetKeptFraction or targetBytes, not both');

@@ -22,10 +22,19 @@ export const FUSED_MAX_LAYER = 1024;
  * The backend training runs on. 'auto': tfjs-node-gpu when it loads, else the fused kernel
  * (every model kind, loss and size term) when the widest MLP layer has at most FUSED_MAX_LAYER
  * weights, else TF.js (initBackend's 'auto'). A name picks that backend. DIFFSKIM_BACKEND
- * overrides `prefer`.
+ * overrides `prefer`. A model with column gates (columnGates.ts) trains on TF.js: the fused
+ * kernel has no gates, so 'auto' and 'fused' fall back to initBackend('auto'), saying so.
  */
-export async function trainingBackend(prefer: BackendChoice, widestLayer: number): Promise<TrainingBackend> {
+export async function trainingBackend(
+  prefer: BackendChoice,
+  widestLayer: number,
+  gates = false,
+): Promise<TrainingBackend> {
   const choice = chosen(prefer);
+  if (gates && (choice === 'fused' || choice === 'auto')) {
+    const name = await initBackend('auto');
+    return { name, note: `trained on TF.js '${name}': the fused kernel has no column gates (columns.select)` };
+  }
   if (choice === 'fused') return { name: FUSED };
   if (choice === 'auto') {
     registerGradients();

@@ -23,6 +23,14 @@ import {
   sizeLambda,
   sizeSlope,
 } from '../model/losses.js';
+import {
+  type ColumnGateSpec,
+  type GateConfig,
+  gateTemperature,
+  logAlphaFor,
+  openProbability,
+} from '../model/columnGates.js';
+import { hardenGates } from '../model/hardenGates.js';
 import { createModel, hasCuts, hasMlp, type ModelKind, type SelectionModel } from '../model/model.js';
 import { logCutWeights, mlpLogit, sigmoid } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
@@ -31,6 +39,7 @@ import { Interrupted } from '../util/stopSignal.js';
 import { clearCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type BackendChoice, FUSED, trainingBackend } from './backend.js';
 import { eventBytesColumns, eventBytesModel } from './eventBytes.js';
+import { KeptValues } from './keptValues.js';
 import { eventLabels, eventWeights } from './eventWeights.js';
 import { type BatchLayout, prepareBatch } from './prepare.js';
 import { settleOnTarget, type Settled } from './settle.js';
@@ -48,6 +57,11 @@ export interface TrainResult {
   keptFractionPredicted: number;
   /** sum(prod_k w_k * bytes) / sum(bytes) over the validation split at the end. */
   keptBytesFractionPredicted: number;
+  /**
+   * Per column whose bytes the size term counts: the soft share of its values the cuts keep and,
+   * for a candidate column, its gate's P(open), on the validation split at the end (KeptValues).
+   */
+  columnsPredicted: { column: string; keptShare: number; open: number }[];
   validationAuc: number;
   backend: string;
   /** Training events per second over all epochs (reading, preparing and stepping). */
@@ -94,6 +108,11 @@ export interface TrainingSettings {
   bytesColumns?: string[];
   /** The skim's score cut, which a size target constrains together with the hard cuts. */
   scoreCut?: number | null;
+  /**
+   * Column selection: candidate columns, each with a learnable gate on the features that read it
+   * (columnGates.ts); bytesColumns are then the pinned columns, kept whatever the gates say.
+   */
+  columnGates?: { candidates: string[]; gates: GateConfig };
 }
 
 export interface TrainArgs {
@@ -164,7 +183,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const features = hasMlp({ kind }) ? p.features : [];
   const sizes = hasMlp({ kind }) ? [features.length, ...p.model.hidden, 1] : [];
   const widestLayer = Math.max(0, ...sizes.slice(1).map((outputs, l) => sizes[l] * outputs));
-  const chosen = await trainingBackend(args.backend ?? 'auto', widestLayer);
+  const gated = p.columnGates !== undefined && features.length > 0;
+  const chosen = await trainingBackend(args.backend ?? 'auto', widestLayer, gated);
   const backend = chosen.name;
   const cutConfigs = hasCuts({ kind }) ? p.cuts : [];
   if (kind === 'cuts' && cutConfigs.length === 0)
@@ -174,8 +194,13 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const settings = { pipeline: p, backend };
   const resumed = args.resume ? await resumeState(args.checkpointDir, settings) : null;
   const bytesModel = eventBytesModel(info, p.bytesColumns);
+  const candidates = gated ? p.columnGates!.candidates : [];
+  const candidateBytes = candidates.map((c) => eventBytesModel(info, [c]));
+  const bytesModels = [bytesModel, ...candidateBytes];
+  const bytesColumns = [...(p.bytesColumns ?? []), ...candidates];
   const quantities = [...new Set([...features, ...cutConfigs.map((c) => c.column)])];
-  const columns = projection([...quantities, label, ...(p.weight ? [p.weight] : []), ...eventBytesColumns(bytesModel)]);
+  const countColumns = bytesModels.flatMap(eventBytesColumns);
+  const columns = projection([...quantities, label, ...(p.weight ? [p.weight] : []), ...countColumns]);
   const t = p.training;
   // Labels and event weights are checked on the source's own batches, whose origin still locates each event.
   // The first pass (collectStats) sees every event before the split: it also sums the weights' signs.
@@ -237,9 +262,11 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     ),
     seed: t.seed,
     backend,
+    gates: gated ? initialGates(features, candidates, p.columnGates!.gates, t.seed, epochs) : undefined,
   });
 
-  const loss = lossSettings(p, bytesModel.bytesIn, { signal: stats.signalWeight, background: stats.backgroundWeight });
+  const bytesIn = bytesModels.reduce((sum, m) => sum + m.bytesIn, 0);
+  const loss = lossSettings(p, bytesIn, { signal: stats.signalWeight, background: stats.backgroundWeight });
   const slopes = t.slopeSchedule ?? (loss.target !== null ? TARGET_SLOPES : undefined);
   const layout: BatchLayout = {
     model: initial,
@@ -247,6 +274,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     weight: p.weight,
     classFactor: classFactor(p, stats, loss),
     bytes: bytesModel,
+    ...(gated && { candidateBytes }),
     sizeOver: p.loss.size.over,
   };
   const stepper = (backend === FUSED ? fusedStepper : tfStepper)(initial, t.learningRate, backend);
@@ -271,6 +299,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       const started = performance.now();
       const multiplier = slopeMultiplier(slopes, epoch, epochs);
       const epochSettings = { ...loss, lambda: sizeLambda(p.loss.size, epoch, epochs) };
+      if (gated) layout.gateTemperature = gateTemperature(p.columnGates!.gates, epoch, epochs);
       const sums = { events: 0, total: 0, main: 0, size: 0, skipped: 0 };
       await forEachBatch(read('train').pipe(shuffle, rebatch(t.batchSize)), (batch) => {
         if (constraint) epochSettings.multiplier = constraint.multiplier;
@@ -288,9 +317,15 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       trainSeconds += (performance.now() - started) / 1000;
       trainedEvents += sums.events;
       skippedTotal += sums.skipped;
-      model = stepper.snapshot(multiplier);
+      model = withGateTemperature(stepper.snapshot(multiplier), layout.gateTemperature);
       if (constraint) epochSettings.multiplier = constraint.multiplier;
-      const v = await validate(model, layout, epochSettings, read(validationSplit));
+      const v = await validate(
+        model,
+        layout,
+        epochSettings,
+        read(validationSplit),
+        gated ? new KeptValues(bytesColumns, info) : undefined,
+      );
       const record: EpochRecord = {
         epoch,
         trainLoss: sums.total / sums.events,
@@ -308,6 +343,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
         events: sums.events,
         skippedSteps: sums.skipped,
         seconds: (performance.now() - started) / 1000,
+        ...(gated && { columns: columnsKept(model, bytesColumns, v.keptShares) }),
       };
       history.push(record);
       if (args.checkpointDir) {
@@ -338,9 +374,11 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     stepper.dispose();
   }
   let last = history[history.length - 1];
+  const columnsPredicted = (last.columns ?? []).map(({ column, keptShare, open }) => ({ column, keptShare, open }));
   const warnings: string[] = [];
   let settled: Settled | null = null;
-  if (loss.target !== null && model.cuts.length > 0) {
+  // (With column gates the settling pass would have to count the open candidate columns' bytes too: not done.)
+  if (loss.target !== null && model.cuts.length > 0 && !gated) {
     const scoreCut = p.scoreCut ?? null;
     const averaged = { ...model, cuts: averageCuts(history.slice(-Math.ceil(AVERAGED * history.length))) };
     settled = await settleOnTarget(averaged, layout, loss.target, scoreCut, stats, () => read('train')).catch(stopped);
@@ -350,6 +388,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     warnings.push(...settleWarnings(settled, loss.target));
   }
   warnings.push(...vanishedCutWarnings(model, stats));
+  model = hardenGates(model);
   if (totalSteps < MIN_STEPS)
     warnings.push(
       `training takes ${totalSteps} optimiser steps (${epochs} epoch(s) of ${stepsPerEpoch} at batchSize ${t.batchSize}), fewer than the ${MIN_STEPS} the cuts need to find their optimum; leave training.epochs out to take enough, or lower batchSize`,
@@ -370,6 +409,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     history,
     keptFractionPredicted: last.keptFraction,
     keptBytesFractionPredicted: last.keptBytesFraction,
+    columnsPredicted,
     validationAuc: last.validationAuc,
     backend,
     eventsPerSecond: trainedEvents / trainSeconds,
@@ -501,29 +541,80 @@ interface Validation {
   auc: number;
   keptFraction: number;
   keptBytesFraction: number;
+  /** The soft share of each counted column's values kept (see KeptValues); {} without one. */
+  keptShares: Record<string, number>;
 }
 
-/** Loss terms, AUC and kept fractions on a stream of batches, from the model's weights in JS. */
+/**
+ * Loss terms, AUC and kept fractions on a stream of batches, from the model's weights in JS.
+ * With column gates, an event's kept bytes count each candidate at its gate's P(open), and the
+ * classifier sees the gates' hard choice (score.ts).
+ */
 export async function validate(
   model: SelectionModel,
   layout: BatchLayout,
   settings: LossSettings,
   batches: Observable<EventBatch>,
+  kept?: KeptValues,
 ): Promise<Validation> {
   const loss = new LossAccumulator(settings);
   const auc = new AucAccumulator();
+  const open = model.gates?.logAlpha.map((a) => openProbability(a, model.gates!.temperature)) ?? [];
   await forEachBatch(batches, (batch) => {
     const p = prepareBatch(layout, batch);
     const logCut = hasCuts(model) ? logCutWeights(model, batch) : null;
     const logit = hasMlp(model) ? mlpLogit(model, batch) : null;
-    loss.add(logCut, logit, p.label, p.weight, p.keptBytes, p.bytes);
+    kept?.add(logCut && logCut.map(Math.exp), batch);
+    const keptBytes = p.keptBytes.slice();
+    if (p.candidateBytes)
+      for (let i = 0; i < p.n; i++)
+        for (let j = 0; j < open.length; j++) keptBytes[i] += open[j] * p.candidateBytes[i * open.length + j];
+    loss.add(logCut, logit, p.label, p.weight, keptBytes, p.bytes);
     loss.addTotals(p.label, p.fullWeight);
     const score = new Float64Array(p.n);
     for (let i = 0; i < p.n; i++) score[i] = (logCut ? Math.exp(logCut[i]) : 1) * (logit ? sigmoid(logit[i]) : 1);
     auc.add(score, p.label, p.fullWeight);
   });
   const r = loss.result();
-  return { ...r, auc: auc.value() };
+  return { ...r, auc: auc.value(), keptShares: kept?.shares() ?? {} };
+}
+
+/** Gates that start open with P(open) = config.init, one per candidate column. */
+function initialGates(
+  features: string[],
+  candidates: string[],
+  config: GateConfig,
+  seed: number,
+  epochs: number,
+): ColumnGateSpec {
+  const temperature = gateTemperature(config, 0, epochs);
+  return {
+    columns: candidates,
+    logAlpha: candidates.map(() => logAlphaFor(config.init, temperature)),
+    featureGates: features.map((f) => {
+      const j = candidates.indexOf(parseQuantity(f).column);
+      return j >= 0 ? [j] : [];
+    }),
+    temperature,
+    seed,
+  };
+}
+
+/** Each counted column's soft kept share and P(open) (1 for a pinned column), as EpochRecord.columns. */
+function columnsKept(
+  model: SelectionModel,
+  columns: string[],
+  keptShares: Record<string, number>,
+): NonNullable<EpochRecord['columns']> {
+  return columns.map((column) => {
+    const j = model.gates?.columns.indexOf(column) ?? -1;
+    const open = j >= 0 ? openProbability(model.gates!.logAlpha[j], model.gates!.temperature) : 1;
+    return { column, keptShare: keptShares[column], open, candidate: j >= 0 };
+  });
+}
+
+function withGateTemperature(model: SelectionModel, temperature: number | undefined): SelectionModel {
+  return model.gates && temperature !== undefined ? { ...model, gates: { ...model.gates, temperature } } : model;
 }
 
 /**
