@@ -234,12 +234,15 @@ export async function gridCell(
 }
 
 export const HEADER =
-  '| toy | target | model | setting | epochs | bkg kept | sig eff | best window, same bkg | ratio | train ratio | binds | on target | pass | s |\n' +
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|';
+  '| toy | target | model | setting | epochs | trained: bkg kept, sig eff | bkg kept | sig eff | best window, same bkg | ratio | train ratio | binds | on target | pass | s |\n' +
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|';
 
 export function row(r: CellResult): string {
   const f = (x: number, d = 4) => x.toFixed(d);
-  return `| ${r.toy} | ${r.target} | ${r.kind} | ${r.setting} | ${r.epochs} | ${f(r.background)} | ${f(r.signal)} | ${f(r.optimum.signal)} | ${f(r.ratio)} | ${f(r.trainRatio)} | ${r.binds ? 'yes' : 'no'} | ${r.onTarget ? 'yes' : 'NO'} | ${r.pass ? 'yes' : 'NO'} | ${r.seconds.toFixed(0)} |`;
+  // Where training alone left the hard cuts (training split), before the settling pass.
+  const s = r.trained.settled;
+  const trained = s ? `${f(s.keptBefore)}, ${f(s.signalBefore)}` : '-';
+  return `| ${r.toy} | ${r.target} | ${r.kind} | ${r.setting} | ${r.epochs} | ${trained} | ${f(r.background)} | ${f(r.signal)} | ${f(r.optimum.signal)} | ${f(r.ratio)} | ${f(r.trainRatio)} | ${r.binds ? 'yes' : 'no'} | ${r.onTarget ? 'yes' : 'NO'} | ${r.pass ? 'yes' : 'NO'} | ${r.seconds.toFixed(0)} |`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
