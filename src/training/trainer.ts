@@ -391,7 +391,9 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   model = hardenGates(model);
   if (totalSteps < MIN_STEPS)
     warnings.push(
-      `training takes ${totalSteps} optimiser steps (${epochs} epoch(s) of ${stepsPerEpoch} at batchSize ${t.batchSize}), fewer than the ${MIN_STEPS} the cuts need to find their optimum; leave training.epochs out to take enough, or lower batchSize`,
+      `training takes ${totalSteps} optimiser steps (${epochs} epoch(s) of ${stepsPerEpoch} at batchSize ` +
+        `${t.batchSize}), fewer than the ${MIN_STEPS} the cuts need to find their optimum; ` +
+        'leave training.epochs out to take enough, or lower batchSize',
     );
   const dominance = sizeDominance(last, loss.target !== null);
   if (dominance) warnings.push(dominance);
@@ -507,7 +509,9 @@ function settleWarnings(s: Settled, target: number): string[] {
   const pct = (x: number) => `${(100 * x).toPrecision(3)} %`;
   const moves = s.moved.map((m) => `'${m.edge}' ${m.from.toPrecision(5)} -> ${m.to.toPrecision(5)}`).join(', ');
   return [
-    `training ended with the hard cuts keeping ${pct(s.keptBefore)} against the size target ${pct(target)}; the settling pass moved ${moves} to meet it (signal kept ${pct(s.signalBefore)} -> ${pct(s.signalAfter)}): with more steps (more epochs or a smaller batchSize) training would meet it itself`,
+    `training ended with the hard cuts keeping ${pct(s.keptBefore)} against the size target ${pct(target)}; ` +
+      `the settling pass moved ${moves} to meet it (signal kept ${pct(s.signalBefore)} -> ${pct(s.signalAfter)}): ` +
+      'with more steps (more epochs or a smaller batchSize) training would meet it itself',
   ];
 }
 
@@ -523,7 +527,11 @@ function sizeDominance(last: EpochRecord, targeted: boolean): string | null {
   const fix = targeted
     ? 'the target is too tight for what these cuts can separate: loosen it, or give the cuts more variables'
     : 'lower loss.size.lambda, or give a targetKeptFraction';
-  return `the size term's pull (${pull.toPrecision(3)}) is ${(pull / Math.max(main, 1e-30)).toPrecision(3)}x the classification term (${main.toPrecision(3)}) at the end of training: ${fix}`;
+  const ratio = (pull / Math.max(main, 1e-30)).toPrecision(3);
+  return (
+    `the size term's pull (${pull.toPrecision(3)}) is ${ratio}x the classification term ` +
+    `(${main.toPrecision(3)}) at the end of training: ${fix}`
+  );
 }
 
 /** Class weights that give signal and background equal total weight (when asked, for bce/mse). */

@@ -28,7 +28,7 @@ describe('settling on the size target', () => {
   };
 
   for (const scoreCut of [null, 0.6])
-    it(`keeps the target's share of background ${scoreCut === null ? 'with the hard cuts' : 'with the hard cuts and the score cut'}`, async () => {
+    it(`keeps the target's share of background: hard cuts${scoreCut === null ? '' : ' and score cut'}`, async () => {
       const pipeline = toyPipeline({
         model: { kind: 'cuts-x-mlp', hidden: [8] },
         loss: { kind: 'bce', size: { targetKeptFraction: target, over: 'background' } },

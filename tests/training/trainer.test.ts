@@ -99,7 +99,7 @@ describe('trainSelection on the seed toy', () => {
     expect(cutsXMlp.history[0].trainSize).toBe(0);
   });
 
-  it('with a target kept fraction, the size term is multiplier x (kept - target), and the multiplier falls below it', async () => {
+  it('with a target, the size term is multiplier x (kept - target); the multiplier falls below it', async () => {
     const loose = await train({
       loss: { size: { lambda: 1, targetKeptFraction: 0.99 } },
       training: { ...training, epochs: 2 },
