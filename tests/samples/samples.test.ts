@@ -18,6 +18,11 @@ let cleanup: () => Promise<void>;
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
   await generateSamples(dir, { files: 2, eventsPerFile: 1500, seed: 3 });
+  // A sample with MET_pt in float64.
+  await sql(
+    `COPY (SELECT * REPLACE (MET_pt::DOUBLE AS MET_pt) FROM read_parquet('${join(dir, 'WJets')}/*.parquet')) ` +
+      `TO '${join(dir, 'wjets_double.parquet')}' (FORMAT parquet)`,
+  );
   // A sample without MET_phi (another NanoAOD version, say).
   await sql(
     `COPY (SELECT * EXCLUDE (MET_phi) FROM read_parquet('${join(dir, 'ttbar')}/*.parquet')) ` +
@@ -162,6 +167,18 @@ describe('samples: columns', () => {
     // The mix, asked for it all the same, says the same.
     await expect(allBatches(mixedSource(samples, 1), ['MET_phi'])).rejects.toThrow(
       /sample 'ttbar' has no column 'MET_phi'/,
+    );
+  });
+
+  it('a column the samples hold with different types is an error naming both samples', async () => {
+    const config = data();
+    config.samples![2] = { ...config.samples![2], source: { kind: 'parquet', paths: ['wjets_double.parquet'] } };
+    const mix = mixedSource(await resolveSamples(config, dir), 1);
+    expect((await mix.describe()).schema.map((f) => f.name)).not.toContain('MET_pt');
+    const read = await allBatches(mix, ['MET_phi']);
+    expect(read.reduce((n, b) => n + b.length, 0)).toBe(4 * 3000);
+    await expect(allBatches(mix, ['MET_pt'])).rejects.toThrow(
+      /column 'MET_pt' is float32 in sample 'ttH' but float64 in sample 'WJets'/,
     );
   });
 
