@@ -16,14 +16,18 @@ const sample = (name: string, role: string, extra = '') =>
 describe('run: a pipeline of samples', () => {
   it('generates its dataset on first use, trains on the mix and skims every sample; the counts add up', async () => {
     const pipeline = join(dir, 'p.yaml');
+    const samples = [
+      sample('ttH', 'signal', ', runs: [data/ttH.runs.parquet]'),
+      sample('WJets', 'background'),
+      sample('QCD_HT500to700', 'background', ', sumGenWeights: 1600'),
+    ];
     writeFileSync(
       pipeline,
       `name: samples-run
 generate: { dataset: nano-samples, folder: data, files: 2, eventsPerFile: 800, seed: 2 }
 luminosity: 1000
 samples:
-${sample('ttH', 'signal', ', runs: [data/ttH.runs.parquet]')}${sample('WJets', 'background')}${sample('QCD_HT500to700', 'background', ', sumGenWeights: 1600')}
-features: [count(Jet_pt), MET_pt]
+${samples.join('')}features: [count(Jet_pt), MET_pt]
 cuts: [{ column: first(Jet_pt), op: ">" }]
 training: { epochs: 2, batchSize: 512 }
 loss: { kind: bce, size: { lambda: 0.5 } }

@@ -85,7 +85,7 @@ describe('samples: normalisation', () => {
       expect(s.normalisation!.factor).toBe((s.normalisation!.xsec * LUMI) / s.normalisation!.sumGenWeights);
   });
 
-  it("gives each sample's events xsec x L / sum(w_gen) x w_gen x factors, summed as DuckDB sums them (1e-9)", async () => {
+  it("gives each sample's events xsec x L / sum(w_gen) x w_gen x factors, as DuckDB sums them (1e-9)", async () => {
     const samples = await resolveSamples(data(), dir);
     const batches = await allBatches(mixedSource(samples, 1), ['MET_pt', MIX_LABEL, MIX_WEIGHT, MIX_SAMPLE]);
     const sums = samples.map(() => ({ weight: 0, events: 0, signal: 0 }));
@@ -128,7 +128,7 @@ describe('samples: the mix', () => {
   const order = (batches: EventBatch[]) =>
     batches.map((b) => `${b.columns[MIX_SAMPLE].values[0]}:${b.length}:${b.columns.event.values[0]}`);
 
-  it('is the same stream for a seed, another for another seed, and holds every event of every sample in its order', async () => {
+  it('is one stream for a seed, another for another seed, with every event of every sample in order', async () => {
     const samples = await resolveSamples(data(), dir);
     const columns = ['event', MIX_SAMPLE];
     const read = (seed: number) => allBatches(mixedSource(samples, seed), columns, 500);
