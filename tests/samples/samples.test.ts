@@ -6,6 +6,8 @@ import { generateSamples } from '../../src/datasets/nanoSamples.js';
 import { mixedSource, MIX_LABEL, MIX_SAMPLE, MIX_WEIGHT } from '../../src/samples/mix.js';
 import { type DataConfig, resolveSamples } from '../../src/samples/resolve.js';
 import { checkSamples } from '../../src/samples/sample.js';
+import { localServerOptions } from '../../src/grpc/localBackends.js';
+import { startServer } from '../../src/grpc/server.js';
 import { PipelineSchema } from '../../src/pipeline/schema.js';
 import { trainingSettings } from '../../src/pipeline/settings.js';
 import { trainSelection } from '../../src/training/trainer.js';
@@ -120,6 +122,32 @@ describe('samples: normalisation', () => {
       expect(sums[k].events).toBe(Number(n));
       expect(Math.abs(sums[k].weight / Number(expected) - 1)).toBeLessThan(1e-9);
       expect(sums[k].signal).toBe(s.role === 'signal' ? Number(n) : 0);
+    }
+  });
+});
+
+describe('samples: a gRPC sample', () => {
+  it("is normalised and mixed as the same files read locally (its genWeight summed over the server's stream)", async () => {
+    const server = await startServer({ dataRoots: [dir], ...(await localServerOptions()) });
+    try {
+      const remote = data();
+      remote.samples![1] = {
+        ...remote.samples![1],
+        source: { kind: 'grpc', address: `127.0.0.1:${server.port}`, paths: ['ttbar'] },
+      };
+      const [local, served] = [await resolveSamples(data(), dir), await resolveSamples(remote, dir)];
+      expect(served[1].normalisation).toEqual(local[1].normalisation);
+      const totals = async (samples: typeof local) => {
+        const sums = samples.map(() => 0);
+        for (const b of await allBatches(mixedSource(samples, 1), [MIX_WEIGHT, MIX_SAMPLE])) {
+          const [w, k] = [b.columns[MIX_WEIGHT].values, b.columns[MIX_SAMPLE].values];
+          for (let i = 0; i < b.length; i++) sums[Number(k[i])] += Number(w[i]);
+        }
+        return sums;
+      };
+      expect(await totals(served)).toEqual(await totals(local));
+    } finally {
+      await server.close(500);
     }
   });
 });
