@@ -1,6 +1,7 @@
 import type { SelectionModel } from '../model/model.js';
 import { parseQuantity } from '../selection/quantity.js';
 import type { DatasetInfo } from '../sources/types.js';
+import { isMixColumn } from '../samples/mix.js';
 import { skimColumns } from '../training/eventBytes.js';
 import { type Pipeline, skimsInEngine } from './schema.js';
 
@@ -18,7 +19,7 @@ export interface ColumnSelection {
 /** The pinned and candidate columns of a pipeline with column selection on, else null. */
 export function columnSelection(p: Pipeline, info: DatasetInfo): ColumnSelection | null {
   if (!p.columns?.select) return null;
-  const available = skimColumns(info, skimsInEngine(p));
+  const available = writableColumns(p, info);
   const pinned = resolveColumns(p.skim.keep ?? [], available, `pipeline '${p.name}': skim.keep`);
   const read = [...new Set(p.features.map((f) => parseQuantity(f).column))];
   const named = p.columns.candidates
@@ -47,11 +48,16 @@ export function skimKeep(p: Pipeline, info: DatasetInfo, model: SelectionModel |
   const selection = columnSelection(p, info);
   if (!selection) {
     const keep = p.skim.keep;
-    return keep && resolveColumns(keep, skimColumns(info, skimsInEngine(p)), `pipeline '${p.name}': skim.keep`);
+    return keep && resolveColumns(keep, writableColumns(p, info), `pipeline '${p.name}': skim.keep`);
   }
   const kept = model?.columnChoice?.kept ?? [];
   const cutColumns = model && p.columns!.keepCutColumns ? model.cuts.map((c) => parseQuantity(c.column).column) : [];
   return [...new Set([...selection.pinned, ...kept, ...cutColumns])];
+}
+
+/** The columns a skim of the pipeline can write (not the label and weight columns a samples' mix adds). */
+export function writableColumns(p: Pipeline, info: DatasetInfo): string[] {
+  return skimColumns(info, skimsInEngine(p)).filter((c) => !isMixColumn(c));
 }
 
 /** Names matching `patterns` (`*` any characters, `?` one), in the order given; other names as they are. */
