@@ -15,6 +15,7 @@ import { createProgress } from '../util/progress.js';
 import { CutFlow, type CutFlowRow } from './cutFlow.js';
 import { DEFAULT_EFFICIENCIES } from './defaults.js';
 import { type CutDistribution, CutHistograms, cutRanges } from './cutHistograms.js';
+import type { SampleCounts } from './sampleYields.js';
 import { ScoreHistogram, type RocPoint, type ScoreDistribution, type WorkingPoint } from './scoreHistogram.js';
 import { eventLabels, eventWeights } from '../training/eventWeights.js';
 import { WeightSigns } from '../training/weightSigns.js';
@@ -89,6 +90,8 @@ export interface Evaluation {
   eventsPerSecond: number;
   /** One line each, for the user (negative weights dominating a class). */
   warnings: string[];
+  /** A pipeline of samples: each sample's weighted yields before and after the cuts (countSamples). */
+  samples?: SampleCounts;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { CutsFile } from '../selection/cutsFile.js';
 import type { SkimResult } from '../skim/runSkim.js';
+import type { SamplesReport } from './samples.js';
 
 /** report.json of a run: the skim's figures plus what training predicted and measured. */
 export interface RunReport extends Pick<
@@ -30,6 +31,8 @@ export interface RunReport extends Pick<
   warnings: string[];
   plots: string[];
   timings: { trainSeconds: number; skimSeconds: number; totalSeconds: number };
+  /** A pipeline of samples: each sample's skim and weighted yields, their total and significance. */
+  samples?: SamplesReport;
 }
 
 /** Where an evaluation came from, recorded in eval.json. */
