@@ -20,13 +20,15 @@ import { notWrittenWarning } from '../skim/notWritten.js';
 import { runSkim, type SkimResult } from '../skim/runSkim.js';
 import { skimStream } from '../skim/skimStream.js';
 import { type Demand, paced } from '../sources/demand.js';
-import { openSource, type OpenedSource } from './openSource.js';
+import type { OpenedSource } from '../samples/openSource.js';
+import { resolveSamples } from '../samples/resolve.js';
+import type { ParquetSourceConfig } from '../samples/config.js';
 import { fromPull } from '../sources/parquetStream.js';
 import { trainSelection, type TrainResult } from '../training/trainer.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { createProgress } from '../util/progress.js';
 import { loadPipeline } from './load.js';
-import { type Pipeline, skimsInEngine } from './schema.js';
+import { type Pipeline, pipelineSources, skimsInEngine } from './schema.js';
 import { trainingSettings } from './settings.js';
 import { removeStaleTempFiles } from '../util/tempFiles.js';
 import { Interrupted } from '../util/stopSignal.js';
@@ -55,7 +57,10 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   for (const dir of [outDir, join(outDir, 'skim')]) await removeStaleTempFiles(dir);
   await generateIfMissing(pipeline, baseDir);
 
-  const opened = await openSource(pipeline.source, baseDir);
+  const samples = await resolveSamples(pipeline, baseDir, (line) => process.stderr.write(`${line}\n`));
+  if (samples.length > 1 || samples[0].role !== null)
+    throw new Error(`${pipelinePath}: running a pipeline of samples is not implemented yet`);
+  const opened = samples[0].opened;
   const skimOutputs = skimOutputPaths(opened.found); // decided (and clashes refused) before any work
   const info = await opened.source.describe();
   const { epochs, validationFraction } = pipeline.training;
@@ -125,8 +130,11 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
 
 /** Writes the embedded toy dataset when the pipeline asks for it and the file is not there. */
 async function generateIfMissing(pipeline: Pipeline, baseDir: string): Promise<void> {
-  const source = pipeline.source;
-  if (source.kind !== 'parquet' || !source.generate) return;
+  for (const source of pipelineSources(pipeline)) if (source.kind === 'parquet') await generateToy(source, baseDir);
+}
+
+async function generateToy(source: ParquetSourceConfig, baseDir: string): Promise<void> {
+  if (!source.generate) return;
   const path = resolve(baseDir, source.paths[0]);
   if (existsSync(path)) return;
   await mkdir(dirname(path), { recursive: true });
@@ -159,8 +167,9 @@ async function skimPipeline(
   const rectangular: CutsFile = { cuts: cuts.cuts, score: null };
   const options = { cuts: rectangular, outDir, keep: pipeline.skim.keep, codec: pipeline.skim.codec, score };
   if (opened.kind === 'parquet') return runSkim({ inputs: opened.files, outputs, ...options, signal });
-  if (pipeline.source.kind === 'root') {
-    const root = { tree: pipeline.source.tree, branches: pipeline.source.branches };
+  const config = pipelineSources(pipeline)[0];
+  if (config.kind === 'root') {
+    const root = { tree: config.tree, branches: config.branches };
     return skimRootFiles({ inputs: opened.files, outputs, root, ...options, signal });
   }
   return skimStream({ source: opened.source, inputs: opened.files, name: pipeline.name, ...options });
