@@ -4,28 +4,16 @@ import { asimovZ2 } from '../model/losses.js';
 import type { ScoreCut } from '../operators/hardCut.js';
 import { type HardCut, passMask } from '../selection/cutsFile.js';
 import { parseQuantity } from '../selection/quantity.js';
-import type { EventSource } from '../sources/types.js';
+import type { SampleRole } from '../samples/config.js';
+import { type ResolvedSample, sampleColumns, sampleEvents } from '../samples/sample.js';
 import { type CutRange } from './cutHistograms.js';
 import { StackedHistograms, type StackedDistribution } from './stackedHistograms.js';
-
-/** One sample as the yields pass needs it: where its events are and each event's weight. */
-export interface SampleToCount {
-  name: string;
-  /** Process name for the report and the stacked plots (several samples may share one). */
-  process: string;
-  role: 'signal' | 'background';
-  source: EventSource;
-  /** Columns the weight function reads. */
-  weightColumns: string[];
-  /** Normalised event weights of a batch: sigma x L x w_gen / sum(w_gen) x factors. */
-  weights(batch: EventBatch): Float64Array;
-}
 
 /** A sample's events and weighted yields, before and after the cuts. */
 export interface SampleYield {
   name: string;
   process: string;
-  role: 'signal' | 'background';
+  role: SampleRole;
   eventsIn: number;
   eventsKept: number;
   eventsCut: number;
@@ -65,7 +53,8 @@ export interface SampleCounts {
  * histograms of each cut variable.
  */
 export async function countSamples(o: {
-  samples: SampleToCount[];
+  /** Samples of the samples form (each signal or background as a whole). */
+  samples: ResolvedSample[];
   cuts: HardCut[];
   score?: ScoreCut;
   /** Histogram ranges of the cut variables (cutRanges). */
@@ -75,17 +64,19 @@ export async function countSamples(o: {
 }): Promise<SampleCounts> {
   const hists = new StackedHistograms(o.ranges);
   const samples: SampleYield[] = [];
+  const roles = processRoles(o.samples);
   for (const s of o.samples) {
+    const role = roles.get(s.process)!;
     const columns = new Set([
       ...o.cuts.map((c) => readName(c.column)),
-      ...s.weightColumns,
+      ...sampleColumns(s),
       ...(o.score?.columns ?? []),
     ]);
     const start = { eventsIn: 0, eventsKept: 0, yieldIn: 0, sumW2In: 0, yieldKept: 0, sumW2Kept: 0 };
     const t = await lastValueFrom(
-      s.source.batches({ columns: [...columns] }).pipe(
+      s.opened.source.batches({ columns: [...columns] }).pipe(
         map((batch) => {
-          const w = s.weights(batch);
+          const w = sampleEvents(s, batch).weight ?? new Float64Array(batch.length).fill(1);
           const mask = passMask(batch, o.cuts);
           if (o.score) {
             const score = o.score.fn(batch);
@@ -112,7 +103,7 @@ export async function countSamples(o: {
     samples.push({
       name: s.name,
       process: s.process,
-      role: s.role,
+      role,
       ...t,
       eventsCut: t.eventsIn - t.eventsKept,
       efficiency: t.yieldIn !== 0 ? t.yieldKept / t.yieldIn : NaN,
@@ -121,7 +112,7 @@ export async function countSamples(o: {
   return {
     samples,
     significance: significanceOf(samples, o.sigmaB ?? 0),
-    distributions: hists.distributions(processRoles(o.samples)),
+    distributions: hists.distributions(roles),
   };
 }
 
@@ -152,9 +143,12 @@ export function totalOf(samples: SampleYield[]): Omit<SampleYield, 'name' | 'pro
   };
 }
 
-function processRoles(samples: SampleToCount[]): Map<string, 'signal' | 'background'> {
-  const roles = new Map<string, 'signal' | 'background'>();
+/** Each process's role: one for all its samples (a sample of the single-source form, without one, is refused). */
+function processRoles(samples: ResolvedSample[]): Map<string, SampleRole> {
+  const roles = new Map<string, SampleRole>();
   for (const s of samples) {
+    if (s.role === null)
+      throw new Error(`'${s.name}' is not a sample of a samples: list (its label decides each event's class)`);
     const other = roles.get(s.process);
     if (other && other !== s.role)
       throw new Error(`process '${s.process}' has both signal and background samples: give them different processes`);

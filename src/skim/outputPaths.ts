@@ -1,4 +1,4 @@
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, relative, sep } from 'node:path';
 import type { FoundInput } from '../sources/expandInputs.js';
 import { InputError } from '../sources/inputError.js';
 
@@ -44,23 +44,18 @@ export function outputsOf(o: { inputs: string[]; outputs?: string[] }): string[]
 }
 
 /**
- * Each sample's skim files, relative to the skim folder: `<sample>/<the input's path below its
- * root>` (skimOutputPaths within each sample), so files of one name in two samples never meet. A
- * sample name must be a plain folder name, and two samples' names must differ in more than case
- * (they would share a folder on macOS and Windows); both are refused before any work.
+ * Each sample's skim files, relative to its own folder of the skim (`skim/<sample>/`): the input's
+ * path below its root (skimOutputPaths within each sample), so files of one name in two samples
+ * never meet. Two samples' names must differ in more than case (they would share a folder on macOS
+ * and Windows): refused before any work. (The pipeline schema makes each name a folder name.)
  */
 export function sampleOutputPaths(samples: { name: string; found: FoundInput[] }[]): string[][] {
   const seen = new Map<string, string>();
   return samples.map(({ name, found }) => {
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/.test(name))
-      throw new InputError(
-        'incompatible',
-        `sample name '${name}' cannot name its skim folder: use letters, digits and _ . + - (not starting with . + -)`,
-      );
     const other = seen.get(name.toLowerCase());
     if (other !== undefined)
       throw new InputError('incompatible', `samples '${other}' and '${name}' would share the skim folder ${name}/`);
     seen.set(name.toLowerCase(), name);
-    return skimOutputPaths(found).map((o) => join(name, o));
+    return skimOutputPaths(found);
   });
 }
