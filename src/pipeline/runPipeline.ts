@@ -17,11 +17,12 @@ import { parquetSink } from '../sinks/parquetSink.js';
 import { skimOutputPaths } from '../skim/outputPaths.js';
 import { skimRootFiles } from '../skim/rootSkim.js';
 import { notWrittenWarning } from '../skim/notWritten.js';
-import { runSkim, type SkimResult } from '../skim/runSkim.js';
+import { runSkim, type SkimResult, sumSkims } from '../skim/runSkim.js';
 import { skimStream } from '../skim/skimStream.js';
 import { type Demand, paced } from '../sources/demand.js';
-import type { OpenedSource } from '../samples/openSource.js';
 import { resolveSamples } from '../samples/resolve.js';
+import { mixedSource } from '../samples/mix.js';
+import { checkSamples, type ResolvedSample } from '../samples/sample.js';
 import type { ParquetSourceConfig } from '../samples/config.js';
 import { fromPull } from '../sources/parquetStream.js';
 import { trainSelection, type TrainResult } from '../training/trainer.js';
@@ -29,7 +30,7 @@ import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { createProgress } from '../util/progress.js';
 import { loadPipeline } from './load.js';
 import { type Pipeline, pipelineSources, skimsInEngine } from './schema.js';
-import { trainingSettings } from './settings.js';
+import { labelAndWeight, trainingSettings } from './settings.js';
 import { removeStaleTempFiles } from '../util/tempFiles.js';
 import { Interrupted } from '../util/stopSignal.js';
 
@@ -54,21 +55,27 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   const outDir = resolve(options.outDir);
   await mkdir(outDir, { recursive: true });
   // Temporary files of an earlier run that was killed (their writer is gone).
-  for (const dir of [outDir, join(outDir, 'skim')]) await removeStaleTempFiles(dir);
+  const sampleSkims = (pipeline.samples ?? []).map((s) => join(outDir, 'skim', s.name));
+  for (const dir of [outDir, join(outDir, 'skim'), ...sampleSkims]) await removeStaleTempFiles(dir);
   await generateIfMissing(pipeline, baseDir);
 
   const samples = await resolveSamples(pipeline, baseDir, (line) => process.stderr.write(`${line}\n`));
-  if (samples.length > 1 || samples[0].role !== null)
-    throw new Error(`${pipelinePath}: running a pipeline of samples is not implemented yet`);
-  const opened = samples[0].opened;
-  const skimOutputs = skimOutputPaths(opened.found); // decided (and clashes refused) before any work
-  const info = await opened.source.describe();
+  if (pipeline.samples) {
+    const keep = pipeline.skim.keep;
+    checkSamples(samples, { features: pipeline.features, cuts: pipeline.cuts.map((c) => c.column), keep });
+  }
+  // Decided (and clashes refused) before any work: with samples, skim/<sample>/<path below its input folder>.
+  const skimOutputs = samples.map((s) =>
+    skimOutputPaths(s.opened.found).map((o) => (pipeline.samples ? join(s.name, o) : o)),
+  );
+  const source = pipeline.samples ? mixedSource(samples, pipeline.training.seed) : samples[0].opened.source;
+  const info = await source.describe();
   const { epochs, validationFraction } = pipeline.training;
   // An estimate until the training split (drawn event by event) is counted.
   const training = createProgress({ stage: 'train', total: Math.round(info.rows * (1 - validationFraction)) * epochs });
   const trained = await trainSelection({
     settings: trainingSettings(pipeline, info),
-    source: opened.source,
+    source,
     info,
     checkpointDir: join(outDir, 'checkpoints'),
     resume: options.resume,
@@ -87,35 +94,33 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   await writeJsonAtomic(join(outDir, 'cuts.json'), cuts);
 
   const t1 = performance.now();
-  const skimmed = skimPipeline(
-    pipeline,
-    opened,
-    skimOutputs,
-    cuts,
-    trained.model,
-    join(outDir, 'skim'),
-    options.signal,
-  );
-  const skim = await skimmed.catch((e: unknown) => {
+  const skims: SkimResult[] = [];
+  try {
+    for (const [k, sample] of samples.entries())
+      skims.push(
+        await skimSample(pipeline, sample, skimOutputs[k], cuts, trained.model, join(outDir, 'skim'), options.signal),
+      );
+  } catch (e) {
     // Training is complete and checkpointed: a resumed run goes straight to the skim.
     throw e instanceof Interrupted && !e.where ? e.at('in the skim, after training (its last checkpoint is kept)') : e;
-  });
+  }
+  const skim = sumSkims(skims);
   const skimSeconds = (performance.now() - t1) / 1000;
   // One more streaming pass, over the events training held out (all of them without a validation
   // split): efficiencies of the skim, ROC, cut flow and per-cut distributions.
   const evaluation = await evaluateModel({
     validation: validationFraction > 0 ? { fraction: validationFraction, seed: pipeline.training.seed } : undefined,
-    source: opened.source,
+    source,
     model: trained.model,
     cuts,
-    label: pipeline.label,
-    weight: pipeline.weight,
+    label: labelAndWeight(pipeline).label,
+    weight: labelAndWeight(pipeline).weight,
     keep: pipeline.skim.keep,
     inEngineSkim: skimsInEngine(pipeline),
   });
   const plots = await plotTraining(trained.history, outDir);
 
-  const report = buildReport({ pipelinePath, pipeline, opened, trained, cuts, skim, evaluation, plots });
+  const report = buildReport({ pipelinePath, pipeline, trained, cuts, skim, evaluation, plots });
   report.timings = { trainSeconds, skimSeconds, totalSeconds: (performance.now() - t0) / 1000 };
   await writeJsonAtomic(join(outDir, 'report.json'), report);
   const provenance = { model: join(outDir, 'model'), cutsFile: join(outDir, 'cuts.json'), inputs: skim.inputs };
@@ -147,10 +152,10 @@ async function generateToy(source: ParquetSourceConfig, baseDir: string): Promis
   process.stderr.write(`generated ${source.generate} dataset: ${relative(process.cwd(), path) || path}\n`);
 }
 
-/** Hard-cut skim of the pipeline's inputs, one file each: in-engine for Parquet files, streaming otherwise. */
-async function skimPipeline(
+/** Hard-cut skim of a sample's inputs, one file each: in-engine for Parquet files, streaming otherwise. */
+async function skimSample(
   pipeline: Pipeline,
-  opened: OpenedSource,
+  sample: ResolvedSample,
   outputs: string[],
   cuts: CutsFile,
   model: SelectionModel,
@@ -166,19 +171,18 @@ async function skimPipeline(
     : undefined;
   const rectangular: CutsFile = { cuts: cuts.cuts, score: null };
   const options = { cuts: rectangular, outDir, keep: pipeline.skim.keep, codec: pipeline.skim.codec, score };
-  if (opened.kind === 'parquet') return runSkim({ inputs: opened.files, outputs, ...options, signal });
-  const config = pipelineSources(pipeline)[0];
+  const { config, opened } = sample;
+  if (config.kind === 'parquet') return runSkim({ inputs: opened.files, outputs, ...options, signal });
   if (config.kind === 'root') {
     const root = { tree: config.tree, branches: config.branches };
     return skimRootFiles({ inputs: opened.files, outputs, root, ...options, signal });
   }
-  return skimStream({ source: opened.source, inputs: opened.files, name: pipeline.name, ...options });
+  return skimStream({ source: opened.source, inputs: opened.files, name: sample.name, ...options });
 }
 
 function buildReport(r: {
   pipelinePath: string;
   pipeline: Pipeline;
-  opened: OpenedSource;
   trained: TrainResult;
   cuts: CutsFile;
   skim: SkimResult;
@@ -204,7 +208,7 @@ function buildReport(r: {
     keptFractionPredicted: trained.keptFractionPredicted,
     keptBytesFractionPredicted: trained.keptBytesFractionPredicted,
     keptFractionActual: skim.eventsIn > 0 ? skim.eventsKept / skim.eventsIn : 0,
-    ...(r.pipeline.label && {
+    ...(labelAndWeight(r.pipeline).label && {
       signalEfficiency: saved.signalEfficiency,
       backgroundEfficiency: saved.backgroundEfficiency,
       auc: trained.validationAuc,

@@ -1,15 +1,23 @@
 import type { TrainingSettings } from '../training/trainer.js';
 import { skimColumns } from '../training/eventBytes.js';
 import type { DatasetInfo } from '../sources/types.js';
+import { isMixColumn, MIX_LABEL, MIX_WEIGHT } from '../samples/mix.js';
 import { type Pipeline, skimsInEngine } from './schema.js';
 
 /**
  * What training reads of a pipeline file: its columns, model, loss and training sections, and the
  * columns the skim will write (the bytes the size term counts), so that training need not know
- * how the skim runs.
+ * how the skim runs. With samples, training reads their mix (samples/mix.ts), whose label and
+ * weight columns the mix adds, the weights normalised to the luminosity.
  */
 export function trainingSettings(p: Pipeline, info: DatasetInfo): TrainingSettings {
-  const { name, label, weight, features, cuts, model, loss, training } = p;
-  const bytesColumns = p.skim.keep ?? skimColumns(info, skimsInEngine(p));
-  return { name, label, weight, features, cuts, model, loss, training, bytesColumns };
+  const { name, features, cuts, model, loss, training } = p;
+  const bytesColumns = p.skim.keep ?? skimColumns(info, skimsInEngine(p)).filter((c) => !isMixColumn(c));
+  return { name, ...labelAndWeight(p), features, cuts, model, loss, training, bytesColumns };
+}
+
+/** The label and weight columns training and evaluation read: the pipeline's, or the mix's with samples. */
+export function labelAndWeight(p: Pipeline): Pick<TrainingSettings, 'label' | 'weight' | 'normalised' | 'weightName'> {
+  if (!p.samples) return { label: p.label, weight: p.weight };
+  return { label: MIX_LABEL, weight: MIX_WEIGHT, normalised: true, weightName: "the samples' event weights" };
 }

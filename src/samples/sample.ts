@@ -1,5 +1,6 @@
 import type { EventBatch } from '../batch/batch.js';
 import { parseQuantity } from '../selection/quantity.js';
+import { closest } from '../util/closest.js';
 import type { DatasetInfo } from '../sources/types.js';
 import { eventLabels, eventWeights } from '../training/eventWeights.js';
 import type { SampleRole, SourceConfig } from './config.js';
@@ -81,16 +82,48 @@ export function sampleEvents(s: ResolvedSample, batch: EventBatch): { label: Uin
   return { label, weight };
 }
 
+/** What the pipeline reads of every sample besides its labels and weights. */
+export interface SampleNeeds {
+  features: string[];
+  cuts: string[];
+  /** The skim's keep list (a string or struct column the source does not read counts too). */
+  keep?: string[];
+}
+
 /**
- * The first quantity a sample lacks a column for, as an error naming the sample, the column and
- * what needs it; null when it has them all.
+ * Before training: every column the pipeline needs is in every sample (else an error naming the
+ * sample and the column), and no sample's generator weight or factor is also a feature or cut
+ * (training would read the answer from the question).
  */
-export function missingColumn(s: ResolvedSample, needs: { quantity: string; as: string }[]): string | null {
-  const have = new Set(s.info.schema.map((f) => f.name));
-  for (const { quantity, as } of needs) {
-    const column = parseQuantity(quantity).column;
-    if (!have.has(column))
-      return `sample '${s.name}' has no column '${column}' (${as}); its inputs: ${s.opened.files.slice(0, 3).join(', ')}`;
+export function checkSamples(samples: ResolvedSample[], needs: SampleNeeds): void {
+  const inputs = [
+    ...needs.features.map((q) => ({ q, as: 'a feature' })),
+    ...needs.cuts.map((q) => ({ q, as: 'a cut variable' })),
+  ];
+  for (const s of samples) {
+    const weights = [
+      ...(s.genWeight ? [{ q: s.genWeight, as: 'its generator weight' }] : []),
+      ...s.factors.map((q) => ({ q, as: 'a weight factor' })),
+    ];
+    const keep = (needs.keep ?? []).map((q) => ({ q, as: 'kept by the skim' }));
+    const names = [...s.info.schema.map((f) => f.name), ...(s.info.unsupported ?? []).map((u) => u.name)];
+    for (const { q, as } of [...inputs, ...weights, ...keep]) {
+      const column = parseQuantity(q).column;
+      if (names.includes(column)) continue;
+      const hint = closest(column, names);
+      throw new Error(
+        `sample '${s.name}' has no column '${column}' (${as})${hint ? `; did you mean '${hint}'?` : ''} ` +
+          `(its inputs: ${s.opened.files.slice(0, 2).join(', ')}${s.opened.files.length > 2 ? ', ...' : ''})`,
+      );
+    }
+    for (const w of weights) {
+      const column = parseQuantity(w.q).column;
+      const same = inputs.find((i) => parseQuantity(i.q).column === column);
+      if (same)
+        throw new Error(
+          `sample '${s.name}': '${column}' is ${w.as} and also ${same.as} ('${same.q}'); take it out of the ` +
+            `${same.as === 'a feature' ? 'features' : 'cuts'}`,
+        );
+    }
   }
-  return null;
 }

@@ -432,3 +432,22 @@ export function skimTotals(
     columnsNotWritten: rest.columnsNotWritten ?? [],
   };
 }
+
+/** Several skims (one per sample) as one: their files together, counts and bytes summed. */
+export function sumSkims(results: SkimResult[]): SkimResult {
+  if (results.length === 1) return results[0];
+  const sum = (f: (r: SkimResult) => number) => results.reduce((s, r) => s + f(r), 0);
+  const notWritten = new Map(results.flatMap((r) => r.columnsNotWritten).map((c) => [c.name, c]));
+  return skimTotals(
+    results.flatMap((r) => r.files),
+    {
+      bytesSavedByColumns: sum((r) => r.bytesSavedByColumns),
+      rowGroupsTotal: sum((r) => r.rowGroupsTotal),
+      rowGroupsSkipped: sum((r) => r.rowGroupsSkipped),
+      bytesNeverRead: sum((r) => r.bytesNeverRead),
+      seconds: sum((r) => r.seconds),
+      path: results.some((r) => r.path === 'streaming') ? 'streaming' : 'duckdb-copy',
+      columnsNotWritten: [...notWritten.values()],
+    },
+  );
+}

@@ -86,6 +86,14 @@ export interface TrainingSettings {
   };
   /** The columns the skim writes, whose bytes the size term counts (default: a streaming skim's). */
   bytesColumns?: string[];
+  /**
+   * The weights are expected yields (samples normalised to a luminosity): the significance losses'
+   * signal and background yields default to the classes' signed totals over all events, not
+   * over the training split.
+   */
+  normalised?: boolean;
+  /** How warnings name the event weight (default: the weight column). */
+  weightName?: string;
 }
 
 export interface TrainArgs {
@@ -173,7 +181,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   };
   const stats = await collectStats(read('train'), quantities, { label, weight: p.weight, seed: t.seed }).catch(stopped);
   firstPass = false;
-  const signsWarning = p.weight ? signs.warning(p.weight) : null;
+  const signsWarning = p.weight ? signs.warning(p.weightName ?? p.weight) : null;
   if (stats.events === 0) throw new Error(`pipeline '${p.name}': the training split is empty`);
   const data: DataFigures = {
     rows: info.rows,
@@ -202,7 +210,10 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     backend,
   });
 
-  const loss = lossSettings(p, bytesModel.bytesIn, { signal: stats.signalWeight, background: stats.backgroundWeight });
+  const totals = p.normalised
+    ? { signal: signs.total(true), background: signs.total(false) }
+    : { signal: stats.signalWeight, background: stats.backgroundWeight };
+  const loss = lossSettings(p, bytesModel.bytesIn, totals);
   const layout: BatchLayout = {
     model: initial,
     label,
