@@ -8,7 +8,12 @@ import type { SelectionModel } from '../model/model.js';
 import { mlpScore } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { plotTraining } from '../plots/trainingPlots.js';
+import { cutRanges } from '../eval/cutHistograms.js';
 import { evaluateModel, type Evaluation } from '../eval/evaluate.js';
+import { countSamples } from '../eval/sampleYields.js';
+import type { ScoreCut } from '../operators/hardCut.js';
+import { plotStackedCuts } from '../plots/stackedPlots.js';
+import { samplesReport } from '../report/samples.js';
 import { writeHtmlReport } from '../report/html.js';
 import type { RunReport } from '../report/types.js';
 import { writeEvaluation } from '../report/writeEvaluation.js';
@@ -106,6 +111,16 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   }
   const skim = sumSkims(skims);
   const skimSeconds = (performance.now() - t1) / 1000;
+  // With samples: each sample's events and weighted yields before and after the cuts, one pass each.
+  const counted = pipeline.samples
+    ? await countSamples({
+        samples,
+        cuts: cuts.cuts,
+        score: scoreCutOf(cuts, trained.model),
+        ranges: cutRanges(cuts.cuts, trained.model),
+        sigmaB: pipeline.loss.sigmaB,
+      })
+    : undefined;
   // One more streaming pass, over the events training held out (all of them without a validation
   // split): efficiencies of the skim, ROC, cut flow and per-cut distributions.
   const evaluation = await evaluateModel({
@@ -118,9 +133,13 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
     keep: pipeline.skim.keep,
     inEngineSkim: skimsInEngine(pipeline),
   });
-  const plots = await plotTraining(trained.history, outDir);
+  const plots = [
+    ...(await plotTraining(trained.history, outDir)),
+    ...(counted ? await plotStackedCuts(counted.distributions, outDir, pipeline.plots) : []),
+  ];
 
   const report = buildReport({ pipelinePath, pipeline, trained, cuts, skim, evaluation, plots });
+  if (counted) report.samples = samplesReport(counted, new Map(samples.map((s, k) => [s.name, skims[k]])));
   report.timings = { trainSeconds, skimSeconds, totalSeconds: (performance.now() - t0) / 1000 };
   await writeJsonAtomic(join(outDir, 'report.json'), report);
   const provenance = { model: join(outDir, 'model'), cutsFile: join(outDir, 'cuts.json'), inputs: skim.inputs };
@@ -162,13 +181,7 @@ async function skimSample(
   outDir: string,
   signal?: AbortSignal,
 ): Promise<SkimResult> {
-  const score = cuts.score
-    ? {
-        fn: (b: Parameters<typeof mlpScore>[1]) => mlpScore(model, b),
-        threshold: cuts.score.value,
-        columns: model.features,
-      }
-    : undefined;
+  const score = scoreCutOf(cuts, model);
   const rectangular: CutsFile = { cuts: cuts.cuts, score: null };
   const options = { cuts: rectangular, outDir, keep: pipeline.skim.keep, codec: pipeline.skim.codec, score };
   const { config, opened } = sample;
@@ -178,6 +191,12 @@ async function skimSample(
     return skimRootFiles({ inputs: opened.files, outputs, root, ...options, signal });
   }
   return skimStream({ source: opened.source, inputs: opened.files, name: sample.name, ...options });
+}
+
+/** cuts.json's score cut as the skim applies it: sigmoid(MLP) of the model above the threshold. */
+function scoreCutOf(cuts: CutsFile, model: SelectionModel): ScoreCut | undefined {
+  if (!cuts.score) return undefined;
+  return { fn: (b) => mlpScore(model, b), threshold: cuts.score.value, columns: model.features };
 }
 
 function buildReport(r: {
