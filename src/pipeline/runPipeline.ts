@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { identity, lastValueFrom } from 'rxjs';
+import { generateSamples } from '../datasets/nanoSamples.js';
 import { toyBatches } from '../datasets/toy.js';
 import { saveModel } from '../model/io.js';
 import type { SelectionModel } from '../model/model.js';
@@ -155,6 +156,15 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
 /** Writes the embedded toy dataset when the pipeline asks for it and the file is not there. */
 async function generateIfMissing(pipeline: Pipeline, baseDir: string): Promise<void> {
   for (const source of pipelineSources(pipeline)) if (source.kind === 'parquet') await generateToy(source, baseDir);
+  const g = pipeline.generate;
+  if (!g) return;
+  const folder = resolve(baseDir, g.folder);
+  // samples.yaml is written last: a folder with it holds the whole dataset.
+  if (existsSync(join(folder, 'samples.yaml'))) return;
+  const t = performance.now();
+  await generateSamples(folder, { files: g.files, eventsPerFile: g.eventsPerFile, seed: g.seed });
+  const seconds = ((performance.now() - t) / 1000).toFixed(1);
+  process.stderr.write(`generated ${g.dataset} dataset: ${relative(process.cwd(), folder) || folder} (${seconds} s)\n`);
 }
 
 async function generateToy(source: ParquetSourceConfig, baseDir: string): Promise<void> {

@@ -38,6 +38,18 @@ export const PipelineSchema = z
     samples: z.array(SampleSchema).min(1).optional(),
     /** Integrated luminosity in pb^-1 (samples form). */
     luminosity: z.number().positive().optional(),
+    /** Write the embedded multi-sample NanoAOD-like dataset into `folder` when it has no samples.yaml yet. */
+    generate: z
+      .object({
+        dataset: z.literal('nano-samples'),
+        /** Relative to the pipeline file. */
+        folder: z.string(),
+        files: z.number().int().positive().default(4),
+        eventsPerFile: z.number().int().positive().default(25_000),
+        seed: z.number().int().default(1),
+      })
+      .strict()
+      .optional(),
     /** Classifier inputs (none for a cuts-only model). */
     features: z.array(z.string()).default([]),
     cuts: z.array(CutConfigSchema).default([]),
