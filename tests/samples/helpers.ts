@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { generateSamples, LUMINOSITY } from '../../scripts/gen-samples.js';
+import { generateSamples, LUMINOSITY } from '../../src/datasets/nanoSamples.js';
 import type { SampleConfig } from '../../src/samples/config.js';
 import type { DataConfig } from '../../src/samples/resolve.js';
 import { cutsToSql, type HardCut } from '../../src/selection/cutsFile.js';
