@@ -149,16 +149,22 @@ function samplesSection(r: SamplesReport | SampleCounts, after: string): string 
 ${table(head, rows, 'samples')}
 <h3>After ${esc(after)}</h3>
 ${keyValues([
-  ['signal S', num(z.signal, 4)],
-  ['background B', num(z.background, 4)],
+  ['signal S', significant(z.signal)],
+  ['background B', significant(z.background)],
   ['S / sqrt(B)', num(z.sOverSqrtB, 4)],
   [`Asimov significance Z_A${sigmaB}`, num(z.asimov, 4)],
 ])}
 </section>`;
 }
 
+/** A weighted yield ± its statistical error sqrt(sum w^2). */
 function yieldText(y: number, sumW2: number): string {
-  return `${num(y, 4)} ± ${num(Math.sqrt(sumW2), 4)}`;
+  return `${significant(y)} ± ${significant(Math.sqrt(sumW2))}`;
+}
+
+/** A number to 5 significant digits (yields span from 1e-3 to 1e10). */
+function significant(x: number): string {
+  return Number.isFinite(x) ? x.toLocaleString('en-US', { maximumSignificantDigits: 5 }) : '–';
 }
 
 function evalSection(e: Evaluation & EvalProvenance, withBytes: boolean): string {
