@@ -1,5 +1,4 @@
 import { lastValueFrom, map, reduce } from 'rxjs';
-import type { EventBatch } from '../batch/batch.js';
 import { asimovZ2 } from '../model/losses.js';
 import type { ScoreCut } from '../operators/hardCut.js';
 import { type HardCut, passMask } from '../selection/cutsFile.js';

@@ -5,14 +5,11 @@ import { identity, lastValueFrom } from 'rxjs';
 import { generateSamples } from '../datasets/nanoSamples.js';
 import { toyBatches } from '../datasets/toy.js';
 import { saveModel } from '../model/io.js';
-import type { SelectionModel } from '../model/model.js';
-import { mlpScore } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { plotTraining } from '../plots/trainingPlots.js';
 import { cutRanges } from '../eval/cutHistograms.js';
 import { evaluateModel, type Evaluation } from '../eval/evaluate.js';
 import { countSamples } from '../eval/sampleYields.js';
-import type { ScoreCut } from '../operators/hardCut.js';
 import { plotStackedCuts } from '../plots/stackedPlots.js';
 import { samplesReport } from '../report/samples.js';
 import { writeHtmlReport } from '../report/html.js';
@@ -20,21 +17,19 @@ import type { RunReport } from '../report/types.js';
 import { writeEvaluation } from '../report/writeEvaluation.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { parquetSink } from '../sinks/parquetSink.js';
-import { skimOutputPaths } from '../skim/outputPaths.js';
-import { skimRootFiles } from '../skim/rootSkim.js';
 import { notWrittenWarning } from '../skim/notWritten.js';
-import { runSkim, type SkimResult, sumSkims } from '../skim/runSkim.js';
-import { skimStream } from '../skim/skimStream.js';
+import { type SkimResult, sumSkims } from '../skim/runSkim.js';
 import { type Demand, paced } from '../sources/demand.js';
 import { resolveSamples } from '../samples/resolve.js';
 import { mixedSource } from '../samples/mix.js';
-import { checkSamples, type ResolvedSample } from '../samples/sample.js';
+import { checkSamples } from '../samples/sample.js';
 import type { ParquetSourceConfig } from '../samples/config.js';
 import { fromPull } from '../sources/parquetStream.js';
 import { trainSelection, type TrainResult } from '../training/trainer.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { createProgress } from '../util/progress.js';
 import { loadPipeline } from './load.js';
+import { sampleSkimOutputs, scoreCutOf, skimSample } from './skimSample.js';
 import { type Pipeline, pipelineSources, skimsInEngine } from './schema.js';
 import { labelAndWeight, trainingSettings } from './settings.js';
 import { removeStaleTempFiles } from '../util/tempFiles.js';
@@ -71,9 +66,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
     checkSamples(samples, { features: pipeline.features, cuts: pipeline.cuts.map((c) => c.column), keep });
   }
   // Decided (and clashes refused) before any work: with samples, skim/<sample>/<path below its input folder>.
-  const skimOutputs = samples.map((s) =>
-    skimOutputPaths(s.opened.found).map((o) => (pipeline.samples ? join(s.name, o) : o)),
-  );
+  const skimOutputs = sampleSkimOutputs(samples);
   const source = pipeline.samples ? mixedSource(samples, pipeline.training.seed) : samples[0].opened.source;
   const info = await source.describe();
   const { epochs, validationFraction } = pipeline.training;
@@ -102,10 +95,10 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   const t1 = performance.now();
   const skims: SkimResult[] = [];
   try {
-    for (const [k, sample] of samples.entries())
-      skims.push(
-        await skimSample(pipeline, sample, skimOutputs[k], cuts, trained.model, join(outDir, 'skim'), options.signal),
-      );
+    const { keep, codec } = pipeline.skim;
+    const score = scoreCutOf(cuts, trained.model);
+    const how = { cuts, score, outDir: join(outDir, 'skim'), keep, codec, baseDir, signal: options.signal };
+    for (const [k, sample] of samples.entries()) skims.push(await skimSample(sample, skimOutputs[k], how));
   } catch (e) {
     // Training is complete and checkpointed: a resumed run goes straight to the skim.
     throw e instanceof Interrupted && !e.where ? e.at('in the skim, after training (its last checkpoint is kept)') : e;
@@ -179,34 +172,6 @@ async function generateToy(source: ParquetSourceConfig, baseDir: string): Promis
     }, demand);
   await lastValueFrom(paced(read, identity, (demand) => parquetSink(path, { rowGroupRows: 16_384, demand })));
   process.stderr.write(`generated ${source.generate} dataset: ${relative(process.cwd(), path) || path}\n`);
-}
-
-/** Hard-cut skim of a sample's inputs, one file each: in-engine for Parquet files, streaming otherwise. */
-async function skimSample(
-  pipeline: Pipeline,
-  sample: ResolvedSample,
-  outputs: string[],
-  cuts: CutsFile,
-  model: SelectionModel,
-  outDir: string,
-  signal?: AbortSignal,
-): Promise<SkimResult> {
-  const score = scoreCutOf(cuts, model);
-  const rectangular: CutsFile = { cuts: cuts.cuts, score: null };
-  const options = { cuts: rectangular, outDir, keep: pipeline.skim.keep, codec: pipeline.skim.codec, score };
-  const { config, opened } = sample;
-  if (config.kind === 'parquet') return runSkim({ inputs: opened.files, outputs, ...options, signal });
-  if (config.kind === 'root') {
-    const root = { tree: config.tree, branches: config.branches };
-    return skimRootFiles({ inputs: opened.files, outputs, root, ...options, signal });
-  }
-  return skimStream({ source: opened.source, inputs: opened.files, name: sample.name, ...options });
-}
-
-/** cuts.json's score cut as the skim applies it: sigmoid(MLP) of the model above the threshold. */
-function scoreCutOf(cuts: CutsFile, model: SelectionModel): ScoreCut | undefined {
-  if (!cuts.score) return undefined;
-  return { fn: (b) => mlpScore(model, b), threshold: cuts.score.value, columns: model.features };
 }
 
 function buildReport(r: {
