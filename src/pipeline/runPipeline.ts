@@ -7,18 +7,15 @@ import { toyBatches } from '../datasets/toy.js';
 import { saveModel } from '../model/io.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { plotTraining } from '../plots/trainingPlots.js';
-import { cutRanges } from '../eval/cutHistograms.js';
 import { evaluateModel, type Evaluation } from '../eval/evaluate.js';
-import { countSamples } from '../eval/sampleYields.js';
 import { plotStackedCuts } from '../plots/stackedPlots.js';
-import { samplesReport } from '../report/samples.js';
 import { writeHtmlReport } from '../report/html.js';
 import type { RunReport } from '../report/types.js';
 import { writeEvaluation } from '../report/writeEvaluation.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { parquetSink } from '../sinks/parquetSink.js';
 import { notWrittenWarning } from '../skim/notWritten.js';
-import { type SkimResult, sumSkims } from '../skim/runSkim.js';
+import type { SkimResult } from '../skim/runSkim.js';
 import { type Demand, paced } from '../sources/demand.js';
 import { resolveSamples } from '../samples/resolve.js';
 import { mixedSource } from '../samples/mix.js';
@@ -29,7 +26,7 @@ import { trainSelection, type TrainResult } from '../training/trainer.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { createProgress } from '../util/progress.js';
 import { loadPipeline } from './load.js';
-import { sampleSkimOutputs, scoreCutOf, skimSample } from './skimSample.js';
+import { sampleSkimOutputs, scoreCutOf, skimSamples } from './skimSample.js';
 import { type Pipeline, pipelineSources, skimsInEngine } from './schema.js';
 import { labelAndWeight, trainingSettings } from './settings.js';
 import { removeStaleTempFiles } from '../util/tempFiles.js';
@@ -93,28 +90,26 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   await writeJsonAtomic(join(outDir, 'cuts.json'), cuts);
 
   const t1 = performance.now();
-  const skims: SkimResult[] = [];
-  try {
-    const { keep, codec } = pipeline.skim;
-    const score = scoreCutOf(cuts, trained.model);
-    const how = { cuts, score, outDir: join(outDir, 'skim'), keep, codec, baseDir, signal: options.signal };
-    for (const [k, sample] of samples.entries()) skims.push(await skimSample(sample, skimOutputs[k], how));
-  } catch (e) {
+  // The skim of each sample and, with samples, each sample's events and weighted yields (one pass each).
+  const {
+    skim,
+    counted,
+    samples: perSample,
+  } = await skimSamples(samples, skimOutputs, {
+    cuts,
+    score: scoreCutOf(cuts, trained.model),
+    outDir: join(outDir, 'skim'),
+    keep: pipeline.skim.keep,
+    codec: pipeline.skim.codec,
+    baseDir,
+    signal: options.signal,
+    model: trained.model,
+    sigmaB: pipeline.loss.sigmaB,
+  }).catch((e: unknown) => {
     // Training is complete and checkpointed: a resumed run goes straight to the skim.
     throw e instanceof Interrupted && !e.where ? e.at('in the skim, after training (its last checkpoint is kept)') : e;
-  }
-  const skim = sumSkims(skims);
+  });
   const skimSeconds = (performance.now() - t1) / 1000;
-  // With samples: each sample's events and weighted yields before and after the cuts, one pass each.
-  const counted = pipeline.samples
-    ? await countSamples({
-        samples,
-        cuts: cuts.cuts,
-        score: scoreCutOf(cuts, trained.model),
-        ranges: cutRanges(cuts.cuts, trained.model),
-        sigmaB: pipeline.loss.sigmaB,
-      })
-    : undefined;
   // One more streaming pass, over the events training held out (all of them without a validation
   // split): efficiencies of the skim, ROC, cut flow and per-cut distributions.
   const evaluation = await evaluateModel({
@@ -133,7 +128,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   ];
 
   const report = buildReport({ pipelinePath, pipeline, trained, cuts, skim, evaluation, plots });
-  if (counted) report.samples = samplesReport(counted, new Map(samples.map((s, k) => [s.name, skims[k]])));
+  if (perSample) report.samples = perSample;
   report.timings = { trainSeconds, skimSeconds, totalSeconds: (performance.now() - t0) / 1000 };
   await writeJsonAtomic(join(outDir, 'report.json'), report);
   const provenance = { model: join(outDir, 'model'), cutsFile: join(outDir, 'cuts.json'), inputs: skim.inputs };

@@ -1,4 +1,7 @@
+import { cutRanges } from '../eval/cutHistograms.js';
+import { countSamples, type SampleCounts } from '../eval/sampleYields.js';
 import { mlpScore } from '../model/score.js';
+import { type SamplesReport, samplesReport } from '../report/samples.js';
 import type { SelectionModel } from '../model/model.js';
 import type { ScoreCut } from '../operators/hardCut.js';
 import { openSource } from '../samples/openSource.js';
@@ -20,6 +23,29 @@ export interface SampleSkimOptions {
   /** The pipeline file's folder, which a gRPC sample's TLS certificate path is relative to. */
   baseDir: string;
   signal?: AbortSignal;
+}
+
+/**
+ * Skims every sample (outputs from sampleSkimOutputs, decided before any work) and, with samples,
+ * counts each sample's events and weighted yields with the same cuts (samplesReport joins the two).
+ */
+export async function skimSamples(
+  samples: ResolvedSample[],
+  outputs: string[][],
+  o: SampleSkimOptions & { sigmaB?: number; model?: SelectionModel },
+): Promise<{ skim: SkimResult; samples?: SamplesReport; counted?: SampleCounts }> {
+  const skims: SkimResult[] = [];
+  for (const [k, sample] of samples.entries()) skims.push(await skimSample(sample, outputs[k], o));
+  const skim = sumSkims(skims);
+  if (samples[0].role === null) return { skim };
+  const counted = await countSamples({
+    samples,
+    cuts: o.cuts.cuts,
+    score: o.score,
+    ranges: cutRanges(o.cuts.cuts, o.model),
+    sigmaB: o.sigmaB,
+  });
+  return { skim, counted, samples: samplesReport(counted, new Map(samples.map((s, k) => [s.name, skims[k]]))) };
 }
 
 /** cuts.json's score cut as a skim applies it: sigmoid(MLP) of the model above the threshold. */

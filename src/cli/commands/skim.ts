@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ScoreCut } from '../../operators/hardCut.js';
 import type { Command } from 'commander';
 import { createProgress } from '../../util/progress.js';
-import { summaryLines } from '../summary.js';
+import { sampleLines, summaryLines } from '../summary.js';
 import { stopOnSignals } from '../../util/stopSignal.js';
 import { resolveShard } from '../../skim/shard/spec.js';
 
 interface SkimCliOptions {
   cuts: string;
-  input: string[];
+  input?: string[];
+  pipeline?: string;
   output: string;
   keep?: string;
   codec?: string;
@@ -38,9 +39,10 @@ export function register(program: Command): void {
     .command('skim')
     .description('apply cuts.json as hard cuts: write one reduced Parquet file per input, plus report.json')
     .requiredOption('--cuts <file>', 'cuts.json (from training, or written by hand)')
-    .requiredOption(
-      '--input <spec...>',
-      'Parquet or ROOT file, folder of Parquet files, glob or @list.txt (repeatable)',
+    .option('--input <spec...>', 'Parquet or ROOT file, folder of Parquet files, glob or @list.txt (repeatable)')
+    .option(
+      '--pipeline <file>',
+      "instead of --input: a pipeline file's samples, each skimmed to <output>/<sample>/, with yields per sample",
     )
     .requiredOption('--output <dir>', "folder for report.json and the skim files (each input's path below its folder)")
     .option('--keep <columns>', 'comma-separated columns to write (default: all)')
@@ -55,12 +57,15 @@ export function register(program: Command): void {
       'number of shards with an index from SLURM/Kubernetes (default: DIFFSKIM_SHARD_COUNT, SLURM_ARRAY_TASK_COUNT)',
     )
     .action(async (o: SkimCliOptions) => {
+      if (Boolean(o.input) === Boolean(o.pipeline)) throw new Error('give --input or --pipeline (one of them)');
       const shard = resolveShard(o.shard, o.shardCount);
+      if (shard && o.pipeline) throw new Error('--pipeline: a sharded skim takes --input files');
       if (shard && o.model)
         throw new Error('--model: a sharded skim applies hard cuts only; run the score-cut skim without --shard');
       const stop = stopOnSignals();
       try {
-        if (shard) await (await import('../shard.js')).runShardCommand(o, shard, stop.signal);
+        if (shard) await (await import('../shard.js')).runShardCommand({ ...o, input: o.input! }, shard, stop.signal);
+        else if (o.pipeline) await skimSamplesCommand(o, o.pipeline, stop.signal);
         else await skimCommand(o, stop.signal);
       } finally {
         stop.dispose();
@@ -77,7 +82,7 @@ async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void
   const { expandInputs, skimInputs } = await import('../../sources/expandInputs.js');
   const { writeJsonAtomic } = await import('../../util/atomicWrite.js');
   const cuts = await readCutsFile(o.cuts);
-  const found = skimInputs(await expandInputs(o.input), o.output);
+  const found = skimInputs(await expandInputs(o.input!), o.output);
   const codec = o.codec ? parseCodec(o.codec) : undefined;
   const keep = o.keep
     ?.split(',')
@@ -109,4 +114,47 @@ async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void
     );
   for (const line of summaryLines(result)) console.log(line);
   console.log(`wrote ${result.skimFiles.length} skim file(s) and ${join(o.output, 'report.json')}`);
+}
+
+/**
+ * `diffskim skim --pipeline P`: each of the pipeline's samples skimmed into <output>/<sample>/
+ * (the single-source form as a plain skim), and report.json with each sample's events, weighted
+ * yields and bytes, their total and the significance after the cuts.
+ */
+async function skimSamplesCommand(o: SkimCliOptions, pipelinePath: string, signal: AbortSignal): Promise<void> {
+  const { loadPipeline } = await import('../../pipeline/load.js');
+  const { sampleSkimOutputs, skimSamples } = await import('../../pipeline/skimSample.js');
+  const { resolveSamples } = await import('../../samples/resolve.js');
+  const { readCutsFile } = await import('../../selection/cutsFile.js');
+  const { writeJsonAtomic } = await import('../../util/atomicWrite.js');
+  const pipeline = await loadPipeline(pipelinePath);
+  const baseDir = dirname(resolve(pipelinePath));
+  const samples = await resolveSamples(pipeline, baseDir, (line) => process.stderr.write(`${line}\n`));
+  const outputs = sampleSkimOutputs(samples); // decided (and clashes refused) before any work
+  const cuts = await readCutsFile(o.cuts);
+  if (cuts.score && !o.model)
+    throw new Error(`${o.cuts} has a score cut: give the model that computes it (--model DIR)`);
+  const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;
+  const keep = o.keep ? o.keep.split(',').map((s) => s.trim()) : pipeline.skim.keep;
+  const { skim, samples: perSample } = await skimSamples(samples, outputs, {
+    cuts,
+    score,
+    outDir: o.output,
+    keep,
+    codec: o.codec ?? pipeline.skim.codec,
+    baseDir,
+    signal,
+    sigmaB: pipeline.loss.sigmaB,
+  });
+  const report = join(o.output, 'report.json');
+  await writeJsonAtomic(report, {
+    pipeline: resolve(pipelinePath),
+    cutsFile: o.cuts,
+    cuts,
+    ...skim,
+    samples: perSample,
+  });
+  for (const line of summaryLines(skim)) console.log(line);
+  for (const line of perSample ? sampleLines(perSample) : []) console.log(line);
+  console.log(`wrote ${skim.skimFiles.length} skim file(s) and ${report}`);
 }
