@@ -16,6 +16,7 @@ import type { CutsFile } from '../selection/cutsFile.js';
 import { parquetSink } from '../sinks/parquetSink.js';
 import { notWrittenWarning } from '../skim/notWritten.js';
 import type { SkimResult } from '../skim/runSkim.js';
+import { checkSkimColumns } from '../skim/skimColumns.js';
 import { type Demand, paced } from '../sources/demand.js';
 import { resolveSamples } from '../samples/resolve.js';
 import { mixedSource } from '../samples/mix.js';
@@ -62,6 +63,11 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
     const keep = pipeline.skim.keep;
     checkSamples(samples, { features: pipeline.features, cuts: pipeline.cuts.map((c) => c.column), keep });
   }
+  // The columns the skim keeps, checked as every skim checks them, before training (whose size
+  // term would otherwise name a mistyped one first, in its own words).
+  const keep = { keep: pipeline.skim.keep, cuts: { cuts: [], score: null } };
+  for (const s of samples)
+    checkSkimColumns(s.config.kind === 'grpc' ? s.name : s.opened.files[0], s.info, keep, !skimsInEngine(pipeline));
   // Decided (and clashes refused) before any work: with samples, skim/<sample>/<path below its input folder>.
   const skimOutputs = sampleSkimOutputs(samples);
   const source = pipeline.samples ? mixedSource(samples, pipeline.training.seed) : samples[0].opened.source;

@@ -75,7 +75,8 @@ export async function skimSample(sample: ResolvedSample, outputs: string[], o: S
   const rectangular: CutsFile = { cuts: o.cuts.cuts, score: null };
   const options = { cuts: rectangular, outDir: o.outDir, keep: o.keep, codec: o.codec, score: o.score };
   const { config, opened } = sample;
-  if (config.kind === 'parquet') return runSkim({ inputs: opened.files, outputs, ...options, signal: o.signal });
+  if (opened.footers)
+    return runSkim({ inputs: opened.files, outputs, footers: await opened.footers(), ...options, signal: o.signal });
   if (config.kind === 'root') {
     const root = { tree: config.tree, branches: config.branches };
     return skimRootFiles({ inputs: opened.files, outputs, root, ...options, signal: o.signal });

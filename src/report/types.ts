@@ -1,23 +1,12 @@
 import type { CutsFile } from '../selection/cutsFile.js';
-import type { SkimResult } from '../skim/runSkim.js';
+import type { SkimFigures, SkimResult } from '../skim/runSkim.js';
 import type { SamplesReport } from './samples.js';
 
 /** report.json of a run: the skim's figures plus what training predicted and measured. */
-export interface RunReport extends Pick<
-  SkimResult,
-  | 'inputs'
-  | 'skimFiles'
-  | 'eventsIn'
-  | 'eventsKept'
-  | 'eventsCut'
-  | 'bytesIn'
-  | 'bytesOut'
-  | 'bytesSaved'
-  | 'bytesSavedByRows'
-  | 'bytesSavedByColumns'
-  | 'bytesSavedByEncoding'
-  | 'columnsNotWritten'
-> {
+export interface RunReport
+  extends
+    SkimFigures,
+    Pick<SkimResult, 'bytesSavedByRows' | 'bytesSavedByColumns' | 'bytesSavedByEncoding' | 'columnsNotWritten'> {
   pipeline: string;
   keptFractionPredicted: number;
   keptBytesFractionPredicted: number;

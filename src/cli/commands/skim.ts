@@ -8,14 +8,12 @@ import { createProgress } from '../../util/progress.js';
 import { sampleLines, summaryLines } from '../summary.js';
 import { stopOnSignals } from '../../util/stopSignal.js';
 import { resolveShard } from '../../skim/shard/spec.js';
+import type { SkimCommandOptions } from '../shard.js';
 
-interface SkimCliOptions {
-  cuts: string;
+/** The skim command's options: those of a sharded run (or a pipeline's samples instead of inputs), the shard and the model. */
+interface SkimCliOptions extends Omit<SkimCommandOptions, 'input'> {
   input?: string[];
   pipeline?: string;
-  output: string;
-  keep?: string;
-  codec?: string;
   shard?: string;
   shardCount?: string;
   model?: string;
@@ -78,16 +76,12 @@ async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void
   const { readCutsFile } = await import('../../selection/cutsFile.js');
   const { skimOutputPaths } = await import('../../skim/outputPaths.js');
   const { skimWithResume } = await import('../../skim/resume.js');
-  const { parseCodec } = await import('../../sinks/parquetSink.js');
   const { expandInputs, skimInputs } = await import('../../sources/expandInputs.js');
   const { writeJsonAtomic } = await import('../../util/atomicWrite.js');
+  const { invocationOf } = await import('../shard.js');
   const cuts = await readCutsFile(o.cuts);
   const found = skimInputs(await expandInputs(o.input!), o.output);
-  const codec = o.codec ? parseCodec(o.codec) : undefined;
-  const keep = o.keep
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const { keep, codec } = invocationOf({ ...o, input: o.input! });
   const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;
   let progress: ReturnType<typeof createProgress> | undefined;
   let done = 0;
@@ -127,6 +121,7 @@ async function skimSamplesCommand(o: SkimCliOptions, pipelinePath: string, signa
   const { resolveSamples } = await import('../../samples/resolve.js');
   const { readCutsFile } = await import('../../selection/cutsFile.js');
   const { writeJsonAtomic } = await import('../../util/atomicWrite.js');
+  const { invocationOf } = await import('../shard.js');
   const pipeline = await loadPipeline(pipelinePath);
   const baseDir = dirname(resolve(pipelinePath));
   const samples = await resolveSamples(pipeline, baseDir, (line) => process.stderr.write(`${line}\n`));
@@ -135,13 +130,13 @@ async function skimSamplesCommand(o: SkimCliOptions, pipelinePath: string, signa
   if (cuts.score && !o.model)
     throw new Error(`${o.cuts} has a score cut: give the model that computes it (--model DIR)`);
   const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;
-  const keep = o.keep ? o.keep.split(',').map((s) => s.trim()) : pipeline.skim.keep;
+  const given = invocationOf({ ...o, input: [] });
   const { skim, samples: perSample } = await skimSamples(samples, outputs, {
     cuts,
     score,
     outDir: o.output,
-    keep,
-    codec: o.codec ?? pipeline.skim.codec,
+    keep: given.keep ?? pipeline.skim.keep,
+    codec: given.codec ?? pipeline.skim.codec,
     baseDir,
     signal,
     sigmaB: pipeline.loss.sigmaB,
