@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runPipeline, type RunReport } from '../../src/pipeline/runPipeline.js';
 import { type CutsFile, cutsToSql } from '../../src/selection/cutsFile.js';
+import type { Evaluation } from '../../src/eval/evaluate.js';
 import { sql, tempDir } from '../parquet/helpers.js';
+import { cli } from '../shard/helpers.js';
 import { duckdbYields, exampleSamples, GEN, LUMI_PB } from './helpers.js';
 import { generateSamples } from '../../src/datasets/nanoSamples.js';
 
@@ -105,4 +107,28 @@ describe('run over samples', () => {
       expect(html).toContain(`alt="stack-${i + 1}-${slug}"`);
     }
   });
+
+  it('eval --pipeline gives the same per-sample yields, with the stacked plots and the table', async () => {
+    const evalDir = join(dir, 'eval');
+    const r = await cli(['eval', '--model', out(), '--pipeline', join(dir, 'p.yaml'), '--out', evalDir]);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^total +\d+ in, \d+ kept; yield/m);
+    const evaluation = JSON.parse(await readFile(join(evalDir, 'eval.json'), 'utf8')) as Evaluation & {
+      plots: string[];
+    };
+    const fromEval = evaluation.samples!.samples;
+    const fromRun = report.samples!.samples;
+    expect(fromEval.map((s) => [s.name, s.eventsIn, s.eventsKept])).toEqual(
+      fromRun.map((s) => [s.name, s.eventsIn, s.eventsKept]),
+    );
+    for (const [i, s] of fromEval.entries()) {
+      expect(relative(s.yieldIn, fromRun[i].yieldIn)).toBeLessThan(1e-12);
+      expect(relative(s.yieldKept, fromRun[i].yieldKept)).toBeLessThan(1e-12);
+    }
+    expect(evaluation.events).toBe(report.eventsIn);
+    expect(evaluation.plots).toEqual(expect.arrayContaining(['stack-1-MET_pt.png', 'stack-2-count_Jet_pt.png']));
+    const html = await readFile(join(evalDir, 'report.html'), 'utf8');
+    expect(html).toContain('<table id="samples">');
+  }, 120_000);
 });
