@@ -123,8 +123,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
     source,
     model: trained.model,
     cuts,
-    label: labelAndWeight(pipeline).label,
-    weight: labelAndWeight(pipeline).weight,
+    ...labelAndWeight(pipeline),
     keep: pipeline.skim.keep,
     inEngineSkim: skimsInEngine(pipeline),
   });
@@ -147,7 +146,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   return report;
 }
 
-/** Writes the embedded toy dataset when the pipeline asks for it and the file is not there. */
+/** Writes the embedded datasets the pipeline asks for (`source.generate`, `generate:`) that are not there yet. */
 async function generateIfMissing(pipeline: Pipeline, baseDir: string): Promise<void> {
   for (const source of pipelineSources(pipeline)) if (source.kind === 'parquet') await generateToy(source, baseDir);
   const g = pipeline.generate;

@@ -13,11 +13,11 @@ import { type Pipeline, skimsInEngine } from './schema.js';
 export function trainingSettings(p: Pipeline, info: DatasetInfo): TrainingSettings {
   const { name, features, cuts, model, loss, training } = p;
   const bytesColumns = p.skim.keep ?? skimColumns(info, skimsInEngine(p)).filter((c) => !isMixColumn(c));
-  return { name, ...labelAndWeight(p), features, cuts, model, loss, training, bytesColumns };
+  const samples = p.samples && { normalised: true, weightName: "the samples' event weights" };
+  return { name, ...labelAndWeight(p), ...samples, features, cuts, model, loss, training, bytesColumns };
 }
 
 /** The label and weight columns training and evaluation read: the pipeline's, or the mix's with samples. */
-export function labelAndWeight(p: Pipeline): Pick<TrainingSettings, 'label' | 'weight' | 'normalised' | 'weightName'> {
-  if (!p.samples) return { label: p.label, weight: p.weight };
-  return { label: MIX_LABEL, weight: MIX_WEIGHT, normalised: true, weightName: "the samples' event weights" };
+export function labelAndWeight(p: Pipeline): { label?: string; weight?: string } {
+  return p.samples ? { label: MIX_LABEL, weight: MIX_WEIGHT } : { label: p.label, weight: p.weight };
 }

@@ -44,7 +44,9 @@ export function mixedSource(samples: ResolvedSample[], seed: number): EventSourc
         const random = seededRandom(`mix:${seed}`);
         const left = samples.map((s) => s.info.rows);
         const slots = samples.map((s) => {
-          const columns = [...new Set([...wanted, ...sampleColumns(s).map(columnToRead)])];
+          const needed = [...new Set([...wanted, ...sampleColumns(s).map(columnToRead)])];
+          // Asked for the MIX_* columns alone, an unweighted sample reads its cheapest column to count its events.
+          const columns = needed.length ? needed : [cheapestColumn(s.info)];
           const read = { ...options, columns, batchRows: options.batchRows ?? MIX_BATCH_ROWS };
           return new Slot((demand) => s.opened.source.batches({ ...read, demand }));
         });
@@ -102,6 +104,13 @@ function pick(left: number[], random: () => number): number {
     if (u < 0) return k;
   }
   return last; // rounding left u at 0
+}
+
+/** The flat column of fewest bytes on disk. */
+function cheapestColumn(info: DatasetInfo): string {
+  const flat = info.schema.filter((f) => !f.list);
+  const bytes = (name: string) => info.columnBytes[name] ?? Infinity;
+  return (flat.length ? flat : info.schema).reduce((a, b) => (bytes(b.name) < bytes(a.name) ? b : a)).name;
 }
 
 /** What a source reads for a quantity: the column, or count(col) which sources compute. */
