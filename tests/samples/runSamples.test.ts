@@ -6,6 +6,8 @@ import { runPipeline, type RunReport } from '../../src/pipeline/runPipeline.js';
 import { type CutsFile, cutsToSql } from '../../src/selection/cutsFile.js';
 import type { Evaluation } from '../../src/eval/evaluate.js';
 import { sql, tempDir } from '../parquet/helpers.js';
+import { CHROMIUM, embeddedPngSizes, renderInChromium } from '../helpers/chromium.js';
+import { toolMissing } from '../helpers/tools.js';
 import { cli } from '../shard/helpers.js';
 import { duckdbYields, exampleSamples, GEN, LUMI_PB } from './helpers.js';
 import { generateSamples } from '../../src/datasets/nanoSamples.js';
@@ -131,4 +133,13 @@ describe('run over samples', () => {
     const html = await readFile(join(evalDir, 'report.html'), 'utf8');
     expect(html).toContain('<table id="samples">');
   }, 120_000);
+
+  const noChromium = toolMissing('Chromium', CHROMIUM ? null : 'not found (apt-get install -y chromium)');
+  it.skipIf(noChromium)('renders report.html in Chromium: every plot decodes, the samples table is there', async () => {
+    const html = await readFile(join(out(), 'report.html'), 'utf8');
+    const { dom, images } = renderInChromium(html, out());
+    expect(images).toEqual(embeddedPngSizes(html));
+    expect(images.length).toBeGreaterThanOrEqual(cuts.cuts.length * 2 + 5);
+    expect(dom).toContain('<table id="samples">');
+  });
 });
