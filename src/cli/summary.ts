@@ -1,5 +1,6 @@
 import { notWrittenWarning } from '../skim/notWritten.js';
-import { type SampleCounts, totalOf } from '../eval/sampleYields.js';
+import { totalOf } from '../eval/sampleTotals.js';
+import type { SampleCounts } from '../eval/sampleYields.js';
 import type { SamplesReport } from '../report/samples.js';
 import type { SkimResult } from '../skim/runSkim.js';
 import { formatBytes } from '../util/formatBytes.js';

@@ -125,23 +125,6 @@ export function significanceOf(samples: SampleYield[], sigmaB: number): Signific
   return { signal, background, sOverSqrtB, asimov: Math.sqrt(Math.max(z2, 0)), sigmaB };
 }
 
-/** The totals of several samples' yields (the report's last row). */
-export function totalOf(samples: SampleYield[]): Omit<SampleYield, 'name' | 'process' | 'role'> {
-  const sum = (k: keyof SampleYield) => samples.reduce((a, s) => a + (s[k] as number), 0);
-  const yieldIn = sum('yieldIn');
-  const yieldKept = sum('yieldKept');
-  return {
-    eventsIn: sum('eventsIn'),
-    eventsKept: sum('eventsKept'),
-    eventsCut: sum('eventsCut'),
-    yieldIn,
-    sumW2In: sum('sumW2In'),
-    yieldKept,
-    sumW2Kept: sum('sumW2Kept'),
-    efficiency: yieldIn !== 0 ? yieldKept / yieldIn : NaN,
-  };
-}
-
 /** Each process's role: one for all its samples (a sample of the single-source form, without one, is refused). */
 function processRoles(samples: ResolvedSample[]): Map<string, SampleRole> {
   const roles = new Map<string, SampleRole>();

@@ -1,5 +1,5 @@
 import type { SampleCounts, SampleYield, Significance } from '../eval/sampleYields.js';
-import { totalOf } from '../eval/sampleYields.js';
+import { totalOf } from '../eval/sampleTotals.js';
 import type { SkimResult } from '../skim/runSkim.js';
 
 /** One sample's line of report.json: its skim's files and bytes with its events and weighted yields. */
