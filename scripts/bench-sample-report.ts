@@ -53,5 +53,6 @@ for (let r = 0; r < repeat; r++) {
 const [skim, count] = [median(skimTimes), median(countTimes)];
 console.log(
   `${samples.length} samples, ${events} events: skim ${skim.toFixed(2)} s, per-sample yields and histograms ` +
-    `${count.toFixed(2)} s (${(count / skim).toFixed(2)}x the skim; ${Math.round(events / count)} events/s), medians of ${repeat}`,
+    `${count.toFixed(2)} s (${(count / skim).toFixed(2)}x the skim; ${Math.round(events / count)} events/s), ` +
+    `medians of ${repeat}`,
 );
