@@ -2,7 +2,7 @@ import { lastValueFrom, map, reduce } from 'rxjs';
 import { asimovZ2 } from '../model/losses.js';
 import type { ScoreCut } from '../operators/hardCut.js';
 import { type HardCut, passMask } from '../selection/cutsFile.js';
-import { parseQuantity } from '../selection/quantity.js';
+import { parseQuantity, sourceColumn } from '../selection/quantity.js';
 import type { SampleRole } from '../samples/config.js';
 import { type ResolvedSample, sampleColumns, sampleEvents } from '../samples/sample.js';
 import { type CutRange } from './cutHistograms.js';
@@ -67,7 +67,7 @@ export async function countSamples(o: {
   for (const s of o.samples) {
     const role = roles.get(s.process)!;
     const columns = new Set([
-      ...o.cuts.map((c) => readName(c.column)),
+      ...o.cuts.map((c) => sourceColumn(parseQuantity(c.column))),
       ...sampleColumns(s),
       ...(o.score?.columns ?? []),
     ]);
@@ -137,10 +137,4 @@ function processRoles(samples: ResolvedSample[]): Map<string, SampleRole> {
     roles.set(s.process, s.role);
   }
   return roles;
-}
-
-/** What a source is asked to read for a cut variable (a count(list) without the list's values). */
-function readName(text: string): string {
-  const q = parseQuantity(text);
-  return q.fn === 'count' ? q.text : q.column;
 }
