@@ -46,8 +46,7 @@ export function thresholds(cut: HardCut): number[] {
 
 /**
  * Fixed-bin histograms of each cut variable over all events (before any cut), per class, in
- * bounded memory. The range is mean +- 4 std widened to show the thresholds; small counts
- * (count(jets)) get one bin per integer.
+ * bounded memory, binned by histogramEdges.
  */
 export class CutHistograms {
   private readonly hists: {
@@ -85,15 +84,14 @@ export class CutHistograms {
   add(batch: EventBatch, isSignal: Uint8Array | null, weight: ArrayLike<number> | null): void {
     for (const h of this.hists) {
       const x = evaluateQuantity(batch, parseQuantity(h.range.cut.column));
-      const lo = h.edges[0];
       const n = h.all.length;
-      const width = (h.edges[n] - lo) / n;
+      const binOf = binLocator(h.edges);
       for (let i = 0; i < x.length; i++) {
         if (Number.isNaN(x[i])) {
           h.missing++;
           continue;
         }
-        const k = Math.floor((x[i] - lo) / width);
+        const k = binOf(x[i]);
         if (k < 0) h.under++;
         else if (k >= n) h.over++;
         else {
@@ -118,7 +116,19 @@ export class CutHistograms {
   }
 }
 
-function histogramEdges(range: CutRange, bins: number): number[] {
+/** The bin of x among equal-width edges: below 0 under the first edge, bins or more above the last. */
+export function binLocator(edges: number[]): (x: number) => number {
+  const n = edges.length - 1;
+  const lo = edges[0];
+  const width = (edges[n] - lo) / n;
+  return (x) => Math.floor((x - lo) / width);
+}
+
+/**
+ * Bin edges of a cut variable's histogram: mean +- 4 std widened to show the thresholds; small
+ * counts (count(jets)) get one bin per integer.
+ */
+export function histogramEdges(range: CutRange, bins = 60): number[] {
   const t = thresholds(range.cut);
   let lo = Math.min(range.mean - 4 * range.std, ...t.map((v) => v - 0.5 * range.std));
   let hi = Math.max(range.mean + 4 * range.std, ...t.map((v) => v + 0.5 * range.std));

@@ -6,7 +6,7 @@ import { toCutsFile } from '../model/toCutsFile.js';
 import { progress } from '../operators/progress.js';
 import { splitTrainValidation } from '../operators/splitTrainValidation.js';
 import type { CutsFile } from '../selection/cutsFile.js';
-import { parseQuantity } from '../selection/quantity.js';
+import { parseQuantity, sourceColumn } from '../selection/quantity.js';
 import { parquetSink, type ParquetSinkResult } from '../sinks/parquetSink.js';
 import { type Demand, paced } from '../sources/demand.js';
 import { columnBytesOf, type DatasetInfo, type EventSource } from '../sources/types.js';
@@ -15,6 +15,7 @@ import { createProgress } from '../util/progress.js';
 import { CutFlow, type CutFlowRow } from './cutFlow.js';
 import { DEFAULT_EFFICIENCIES } from './defaults.js';
 import { type CutDistribution, CutHistograms, cutRanges } from './cutHistograms.js';
+import type { SampleCounts } from './sampleYields.js';
 import { ScoreHistogram, type RocPoint, type ScoreDistribution, type WorkingPoint } from './scoreHistogram.js';
 import { eventLabels, eventWeights } from '../training/eventWeights.js';
 import { WeightSigns } from '../training/weightSigns.js';
@@ -89,6 +90,8 @@ export interface Evaluation {
   eventsPerSecond: number;
   /** One line each, for the user (negative weights dominating a class). */
   warnings: string[];
+  /** A pipeline of samples: each sample's weighted yields before and after the cuts (countSamples). */
+  samples?: SampleCounts;
 }
 
 /**
@@ -211,7 +214,7 @@ function readColumns(info: DatasetInfo, o: EvaluateOptions, cuts: CutsFile, name
       const shown = [...have].slice(0, 20).join(', ') + (have.size > 20 ? `, ... (${have.size} in all)` : '');
       throw new Error(`${name}: column '${q.column}' (${why}) is not in the input; it has: ${shown}`);
     }
-    if (read) wanted.push(q.fn === 'count' ? q.text : q.column);
+    if (read) wanted.push(sourceColumn(q));
   };
   if (hasMlp(o.model)) for (const f of o.model.features) need(f, 'a classifier input of the model');
   if (hasCuts(o.model)) for (const c of o.model.cuts) need(c.column, 'a soft cut of the model');

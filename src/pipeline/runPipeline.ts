@@ -5,22 +5,18 @@ import { identity, lastValueFrom } from 'rxjs';
 import { generateSamples } from '../datasets/nanoSamples.js';
 import { toyBatches } from '../datasets/toy.js';
 import { saveModel } from '../model/io.js';
-import type { SelectionModel } from '../model/model.js';
-import { mlpScore } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { plotTraining } from '../plots/trainingPlots.js';
 import { evaluateModel, type Evaluation } from '../eval/evaluate.js';
+import { plotStackedCuts } from '../plots/stackedPlots.js';
 import { writeHtmlReport } from '../report/html.js';
 import type { RunReport } from '../report/types.js';
 import { writeEvaluation } from '../report/writeEvaluation.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { parquetSink } from '../sinks/parquetSink.js';
-import { skimOutputPaths } from '../skim/outputPaths.js';
-import { skimRootFiles } from '../skim/rootSkim.js';
 import { notWrittenWarning } from '../skim/notWritten.js';
-import { runSkim, type SkimResult, sumSkims } from '../skim/runSkim.js';
+import type { SkimResult } from '../skim/runSkim.js';
 import { checkSkimColumns } from '../skim/skimColumns.js';
-import { skimStream } from '../skim/skimStream.js';
 import { type Demand, paced } from '../sources/demand.js';
 import { resolveSamples } from '../samples/resolve.js';
 import { mixedSource } from '../samples/mix.js';
@@ -31,6 +27,7 @@ import { trainSelection, type TrainResult } from '../training/trainer.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { createProgress } from '../util/progress.js';
 import { loadPipeline } from './load.js';
+import { sampleSkimOutputs, scoreCutOf, skimSample, skimSamples } from './skimSample.js';
 import { type Pipeline, pipelineSources, skimsInEngine } from './schema.js';
 import { labelAndWeight, trainingSettings } from './settings.js';
 import { columnSelection, skimKeep, writableColumns } from './columnSelection.js';
@@ -71,9 +68,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
     checkSamples(samples, { features: pipeline.features, cuts: pipeline.cuts.map((c) => c.column), keep });
   }
   // Decided (and clashes refused) before any work: with samples, skim/<sample>/<path below its input folder>.
-  const skimOutputs = samples.map((s) =>
-    skimOutputPaths(s.opened.found).map((o) => (pipeline.samples ? join(s.name, o) : o)),
-  );
+  const skimOutputs = sampleSkimOutputs(samples);
   const source = pipeline.samples ? mixedSource(samples, pipeline.training.seed) : samples[0].opened.source;
   const info = await source.describe();
   // The columns the skim keeps (with column selection: the pinned ones), patterns expanded and
@@ -107,19 +102,25 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
 
   const t1 = performance.now();
   const keep = skimKeep(pipeline, info, trained.model);
-  const skims: SkimResult[] = [];
-  try {
-    for (const [k, sample] of samples.entries()) {
-      const skimDir = join(outDir, 'skim');
-      skims.push(
-        await skimSample(pipeline, sample, skimOutputs[k], cuts, trained.model, skimDir, keep, options.signal),
-      );
-    }
-  } catch (e) {
+  // The skim of each sample and, with samples, each sample's events and weighted yields (one pass each).
+  const {
+    skim,
+    counted,
+    samples: perSample,
+  } = await skimSamples(samples, skimOutputs, {
+    cuts,
+    score: scoreCutOf(cuts, trained.model),
+    outDir: join(outDir, 'skim'),
+    keep,
+    codec: pipeline.skim.codec,
+    baseDir,
+    signal: options.signal,
+    model: trained.model,
+    sigmaB: pipeline.loss.sigmaB,
+  }).catch((e: unknown) => {
     // Training is complete and checkpointed: a resumed run goes straight to the skim.
     throw e instanceof Interrupted && !e.where ? e.at('in the skim, after training (its last checkpoint is kept)') : e;
-  }
-  const skim = sumSkims(skims);
+  });
   const skimSeconds = (performance.now() - t1) / 1000;
   // One more streaming pass, over the events training held out (all of them without a validation
   // split): efficiencies of the skim, ROC, cut flow and per-cut distributions.
@@ -132,11 +133,15 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
     keep,
     inEngineSkim: skimsInEngine(pipeline),
   });
-  const plots = await plotTraining(trained.history, outDir);
+  const plots = [
+    ...(await plotTraining(trained.history, outDir)),
+    ...(counted ? await plotStackedCuts(counted.distributions, outDir, pipeline.plots) : []),
+  ];
 
   const report = buildReport({ pipelinePath, pipeline, trained, cuts, skim, evaluation, plots });
-  const columns = await columnsReport(pipeline, info, samples, trained, keep ?? [], outDir, options.signal);
+  const columns = await columnsReport(pipeline, info, samples, trained, keep ?? [], outDir, baseDir, options.signal);
   if (columns) report.columns = columns;
+  if (perSample) report.samples = perSample;
   report.timings = { trainSeconds, skimSeconds, totalSeconds: (performance.now() - t0) / 1000 };
   await writeJsonAtomic(join(outDir, 'report.json'), report);
   const provenance = { model: join(outDir, 'model'), cutsFile: join(outDir, 'cuts.json'), inputs: skim.inputs };
@@ -177,38 +182,6 @@ async function generateToy(source: ParquetSourceConfig, baseDir: string): Promis
   process.stderr.write(`generated ${source.generate} dataset: ${relative(process.cwd(), path) || path}\n`);
 }
 
-/** Hard-cut skim of a sample's inputs, one file each: in-engine for Parquet files, streaming otherwise. */
-async function skimSample(
-  pipeline: Pipeline,
-  sample: ResolvedSample,
-  outputs: string[],
-  cuts: CutsFile,
-  model: SelectionModel,
-  outDir: string,
-  keep: string[] | undefined,
-  signal?: AbortSignal,
-): Promise<SkimResult> {
-  const score = cuts.score
-    ? {
-        fn: (b: Parameters<typeof mlpScore>[1]) => mlpScore(model, b),
-        threshold: cuts.score.value,
-        columns: model.features,
-      }
-    : undefined;
-  const rectangular: CutsFile = { cuts: cuts.cuts, score: null };
-  const options = { cuts: rectangular, outDir, keep, codec: pipeline.skim.codec, score };
-  const { config, opened } = sample;
-  if (config.kind === 'parquet') {
-    const footers = await opened.footers?.(); // read once, by training's source (found by path)
-    return runSkim({ inputs: opened.files, outputs, footers, ...options, signal });
-  }
-  if (config.kind === 'root') {
-    const root = { tree: config.tree, branches: config.branches };
-    return skimRootFiles({ inputs: opened.files, outputs, root, ...options, signal });
-  }
-  return skimStream({ source: opened.source, inputs: opened.files, name: sample.name, ...options });
-}
-
 /**
  * With column selection: the columns kept and dropped, and the skim's bytes as training predicts
  * them, the writer's encoding measured on a sample (the first sample's first input written whole,
@@ -223,6 +196,7 @@ async function columnsReport(
   trained: TrainResult,
   keep: string[],
   outDir: string,
+  baseDir: string,
   signal?: AbortSignal,
 ): Promise<ColumnsReport | null> {
   const selection = columnSelection(pipeline, info);
@@ -237,7 +211,9 @@ async function columnsReport(
           const name = sampleName(input);
           const noCuts: CutsFile = { cuts: [], score: pipeline.skim.scoreCut === null ? null : { op: '>', value: -1 } };
           const one = { ...first, opened: { ...first.opened, files: [input] } };
-          await skimSample(pipeline, one, [name], noCuts, trained.model, dir, [...pinned, ...candidates], signal);
+          const score = scoreCutOf(noCuts, trained.model);
+          const options = { cuts: noCuts, score, outDir: dir, keep: [...pinned, ...candidates], baseDir, signal };
+          await skimSample(one, [name], { ...options, codec: pipeline.skim.codec });
           return join(dir, name);
         });
   const inEngine = skimsInEngine(pipeline);

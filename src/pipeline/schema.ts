@@ -153,6 +153,11 @@ export const PipelineSchema = z
       })
       .strict()
       .default({ scoreCut: null }),
+    /** The stacked plots of the samples' weighted yields: y on a log scale. */
+    plots: z
+      .object({ logY: z.boolean().default(false) })
+      .strict()
+      .default({ logY: false }),
   })
   .strict()
   .superRefine((p, ctx) => {

@@ -36,6 +36,11 @@ export function parseQuantity(text: string): Quantity {
   return quantity(call ? (call[1] as Quantity['fn']) : 'value', column);
 }
 
+/** What a source is asked to read for a quantity: its column, or count(col), which sources compute without values. */
+export function sourceColumn(q: Quantity): string {
+  return q.fn === 'count' ? q.text : q.column;
+}
+
 /** The quantity fn(column), with its canonical text. */
 export function quantity(fn: Quantity['fn'], column: string): Quantity {
   return { fn, column, text: fn === 'value' ? column : `${fn}(${quoteColumn(column)})` };
