@@ -1,3 +1,4 @@
+import { CHUNK, type DenseSimd, denseSimd } from './denseSimd.js';
 import type { PreparedBatch } from './preparedBatch.js';
 import {
   cutEdges,
@@ -37,15 +38,18 @@ export class FusedSelectionModel {
   private readonly edgeStd: Float64Array;
   private readonly edgeGain: Float64Array;
   private readonly edgeErf: Uint8Array;
-  /** The parameters in float64 for the step: kernels [in][out] (backward) and transposed [out][in] (forward). */
-  private readonly weights: Float64Array;
-  private readonly transposed: Float64Array;
   /**
-   * Activations (after ReLU) and their gradients of a chunk of CHUNK events, per layer,
-   * [event][unit]; [0] the standardised input.
+   * The WebAssembly memory of the dense layers (denseSimd.ts): params at 0, then the gradient
+   * of one chunk, then per layer a chunk's activations (after ReLU; [0] the standardised input)
+   * and their gradients, [unit][event] with a row stride of CHUNK events.
    */
-  private readonly act: Float64Array[];
-  private readonly dAct: Float64Array[];
+  private readonly simd: DenseSimd;
+  private readonly chunkGradient: Float32Array;
+  private readonly gradientAt: number;
+  private readonly actAt: number[] = [];
+  private readonly dActAt: number[] = [];
+  private readonly act: Float32Array[];
+  private readonly dAct: Float32Array[];
   private logCut = new Float64Array(0);
 
   constructor(private readonly base: SelectionModel) {
@@ -64,12 +68,22 @@ export class FusedSelectionModel {
       this.biasAt.push(at);
       at += layer.outputs;
     }
-    this.params = new Float32Array(at);
+    // Every region 16-byte aligned.
+    const bytes = (floats: number) => (floats * 4 + 15) & ~15;
+    this.gradientAt = bytes(at);
+    let end = this.gradientAt + bytes(at);
+    for (const list of [this.actAt, this.dActAt])
+      for (const units of this.sizes) {
+        list.push(end);
+        end += bytes(units * CHUNK);
+      }
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(end / 65536) || 1 });
+    this.simd = denseSimd(memory);
+    this.params = new Float32Array(memory.buffer, 0, at);
+    this.chunkGradient = new Float32Array(memory.buffer, this.gradientAt, at);
     this.gradient = new Float64Array(at);
-    this.weights = new Float64Array(at);
-    this.transposed = new Float64Array(at);
-    this.act = this.sizes.map((s) => new Float64Array(CHUNK * s));
-    this.dAct = this.sizes.map((s) => new Float64Array(CHUNK * s));
+    this.act = this.sizes.map((units, l) => new Float32Array(memory.buffer, this.actAt[l], units * CHUNK));
+    this.dAct = this.sizes.map((units, l) => new Float32Array(memory.buffer, this.dActAt[l], units * CHUNK));
     this.restore(base);
   }
 
@@ -124,7 +138,6 @@ export class FusedSelectionModel {
     if (this.logCut.length < n) this.logCut = new Float64Array(n);
     const { logCut, gradient } = this;
     gradient.fill(0);
-    this.loadWeights();
 
     // Pass 1: log prod w_k per event, and the size term.
     let keptSum = 0;
@@ -230,6 +243,7 @@ export class FusedSelectionModel {
           // Padding slots (see mlpForward) carry no gradient.
           dLogit.fill(0, count, padded(count));
           this.mlpBackward(padded(count));
+          for (let k = this.edgeCount; k < gradient.length; k++) gradient[k] += this.chunkGradient[k];
         }
       }
     }
@@ -261,161 +275,55 @@ export class FusedSelectionModel {
     return ((x - this.edgeMean[k]) / this.edgeStd[k] - this.params[k]) * (this.edgeGain[k] * multiplier);
   }
 
-  /** Copies the float32 parameters into weights and transposed. */
-  private loadWeights(): void {
-    const { params, weights, transposed, sizes } = this;
-    for (let i = 0; i < params.length; i++) weights[i] = params[i];
-    transposed.set(weights);
-    for (let l = 0; l + 1 < sizes.length; l++) {
-      const [nIn, nOut, k0] = [sizes[l], sizes[l + 1], this.kernelAt[l]];
-      for (let j = 0; j < nIn; j++)
-        for (let o = 0; o < nOut; o++) transposed[k0 + o * nIn + j] = weights[k0 + j * nOut + o];
-    }
-  }
-
   /**
-   * The MLP's outputs for events first.. first + count - 1, into act (every layer, [event][unit]).
-   * Events go four at a time (each weight loaded once for four independent sums, which is what
-   * makes the loop fast in V8); slots up to padded(count) hold zeros as inputs.
+   * The MLP's outputs for events first.. first + count - 1, into act (every layer); slots up to
+   * padded(count) hold zeros as inputs.
    */
   private mlpForward(features: Float32Array, first: number, count: number): void {
-    const { transposed: wT, act, sizes, base } = this;
+    const { act, sizes, base, simd } = this;
     const F = sizes[0];
     const x = act[0];
-    for (let e = 0; e < count; e++) {
-      for (let j = 0; j < F; j++) x[e * F + j] = (features[(first + e) * F + j] - base.inputMean[j]) / base.inputStd[j];
+    for (let j = 0; j < F; j++) {
+      const [mean, std] = [base.inputMean[j], base.inputStd[j]];
+      for (let e = 0; e < count; e++) x[j * CHUNK + e] = (features[(first + e) * F + j] - mean) / std;
+      x.fill(0, j * CHUNK + count, j * CHUNK + padded(count));
     }
-    x.fill(0, count * F, padded(count) * F);
     const last = sizes.length - 2;
     for (let l = 0; l <= last; l++) {
-      const nIn = sizes[l];
-      const nOut = sizes[l + 1];
-      const h = act[l];
-      const out = act[l + 1];
-      const k0 = this.kernelAt[l];
-      const b0 = this.biasAt[l];
-      // Two outputs of four events per loop: eight independent sums from six loads.
-      for (let e = 0; e < count; e += 4) {
-        const h0 = e * nIn;
-        const h1 = h0 + nIn;
-        const h2 = h1 + nIn;
-        const h3 = h2 + nIn;
-        for (let o = 0; o < nOut; o += 2) {
-          // With an odd nOut the last pair repeats its first output.
-          const p = o + 1 < nOut ? o + 1 : o;
-          const rowA = k0 + o * nIn;
-          const rowB = k0 + p * nIn;
-          let u0 = wT[b0 + o];
-          let u1 = u0;
-          let u2 = u0;
-          let u3 = u0;
-          let v0 = wT[b0 + p];
-          let v1 = v0;
-          let v2 = v0;
-          let v3 = v0;
-          for (let j = 0; j < nIn; j++) {
-            const wa = wT[rowA + j];
-            const wb = wT[rowB + j];
-            const x0 = h[h0 + j];
-            const x1 = h[h1 + j];
-            const x2 = h[h2 + j];
-            const x3 = h[h3 + j];
-            u0 += x0 * wa;
-            u1 += x1 * wa;
-            u2 += x2 * wa;
-            u3 += x3 * wa;
-            v0 += x0 * wb;
-            v1 += x1 * wb;
-            v2 += x2 * wb;
-            v3 += x3 * wb;
-          }
-          const floor = l < last ? 0 : -Infinity;
-          const at = e * nOut;
-          out[at + o] = u0 > floor ? u0 : 0;
-          out[at + nOut + o] = u1 > floor ? u1 : 0;
-          out[at + 2 * nOut + o] = u2 > floor ? u2 : 0;
-          out[at + 3 * nOut + o] = u3 > floor ? u3 : 0;
-          out[at + p] = v0 > floor ? v0 : 0;
-          out[at + nOut + p] = v1 > floor ? v1 : 0;
-          out[at + 2 * nOut + p] = v2 > floor ? v2 : 0;
-          out[at + 3 * nOut + p] = v3 > floor ? v3 : 0;
-        }
-      }
+      const [kernel, bias] = [this.kernelAt[l] * 4, this.biasAt[l] * 4];
+      simd.dense(
+        kernel,
+        bias,
+        this.actAt[l],
+        this.actAt[l + 1],
+        sizes[l],
+        sizes[l + 1],
+        padded(count),
+        l < last ? 0 : -Infinity,
+      );
     }
   }
 
   /**
-   * Backward of the chunk's `count` slots (a multiple of 4), from d total / d logit in dAct's
-   * last layer, into the gradient.
+   * Backward of the chunk's `count` slots (a multiple of 16), from d total / d logit in dAct's
+   * last layer, into chunkGradient's kernels and biases.
    */
   private mlpBackward(count: number): void {
-    const { weights: w, act, dAct, sizes, gradient } = this;
+    const { sizes, simd, gradientAt } = this;
     for (let l = sizes.length - 2; l >= 0; l--) {
-      const nIn = sizes[l];
-      const nOut = sizes[l + 1];
-      const h = act[l];
-      const d = dAct[l + 1];
-      const dh = dAct[l];
-      const k0 = this.kernelAt[l];
-      const b0 = this.biasAt[l];
-      for (let o = 0; o < nOut; o++) {
-        let sum = 0;
-        for (let e = 0; e < count; e++) sum += d[e * nOut + o];
-        gradient[b0 + o] += sum;
-      }
-      // Four events at a time, one loop over o for both d kernel[j][o] += sum_e h[e][j] d[e][o]
-      // and d h[e][j] = sum_o kernel[j][o] d[e][o] (each d loaded once for both). A unit that
-      // the ReLU below zeroed for all four events gives neither.
-      for (let e = 0; e < count; e += 4) {
-        const h0 = e * nIn;
-        const d0 = e * nOut;
-        const d1 = d0 + nOut;
-        const d2 = d1 + nOut;
-        const d3 = d2 + nOut;
-        for (let j = 0; j < nIn; j++) {
-          const a0 = h[h0 + j];
-          const a1 = h[h0 + nIn + j];
-          const a2 = h[h0 + 2 * nIn + j];
-          const a3 = h[h0 + 3 * nIn + j];
-          let s0 = 0;
-          let s1 = 0;
-          let s2 = 0;
-          let s3 = 0;
-          if (a0 !== 0 || a1 !== 0 || a2 !== 0 || a3 !== 0) {
-            const row = k0 + j * nOut;
-            for (let o = 0; o < nOut; o++) {
-              const x0 = d[d0 + o];
-              const x1 = d[d1 + o];
-              const x2 = d[d2 + o];
-              const x3 = d[d3 + o];
-              gradient[row + o] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
-              const wo = w[row + o];
-              s0 += wo * x0;
-              s1 += wo * x1;
-              s2 += wo * x2;
-              s3 += wo * x3;
-            }
-          }
-          // Through the ReLU below (its output is 0 where its input was not positive); the
-          // standardised inputs (l = 0) need no gradient.
-          dh[h0 + j] = a0 > 0 ? s0 : 0;
-          dh[h0 + nIn + j] = a1 > 0 ? s1 : 0;
-          dh[h0 + 2 * nIn + j] = a2 > 0 ? s2 : 0;
-          dh[h0 + 3 * nIn + j] = a3 > 0 ? s3 : 0;
-        }
-      }
+      const [kernel, bias] = [this.kernelAt[l] * 4, this.biasAt[l] * 4];
+      const [nIn, nOut] = [sizes[l], sizes[l + 1]];
+      simd.grad(this.actAt[l], this.dActAt[l + 1], gradientAt + kernel, gradientAt + bias, nIn, nOut, count);
+      // The standardised inputs (l = 0) need no gradient.
+      if (l > 0) simd.back(kernel, this.actAt[l], this.dActAt[l + 1], this.dActAt[l], nIn, nOut, count);
     }
   }
 }
 
-/** count rounded up to a multiple of 4 (the MLP loops' step). */
+/** count rounded up to a multiple of 16 (the dense layers' step). */
 function padded(count: number): number {
-  return (count + 3) & ~3;
+  return (count + 15) & ~15;
 }
-
-/** Events per chunk through the MLP (a multiple of 4): a chunk's activations stay in L1/L2. */
-const CHUNK = 128;
-
 /** log((1 + erf(a)) / 2), as tfModel.ts' logErfStep (and cuts.ts' logStep) compute it. */
 function logErfStep(a: number): number {
   if (a < -ERF_TAIL) return logErfcTail(-a);
