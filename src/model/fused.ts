@@ -51,6 +51,8 @@ export class FusedSelectionModel {
   private readonly act: Float32Array[];
   private readonly dAct: Float32Array[];
   private logCut = new Float64Array(0);
+  /** d log w_k / d a_k per event and edge, [event][edge], from pass 1 for the backward pass. */
+  private edgeSlope = new Float64Array(0);
 
   constructor(private readonly base: SelectionModel) {
     const edges = hasCuts(base) ? cutEdges(base.cuts) : [];
@@ -136,6 +138,7 @@ export class FusedSelectionModel {
     const cuts = this.edgeCount > 0;
     const mlp = this.sizes.length > 0;
     if (this.logCut.length < n) this.logCut = new Float64Array(n);
+    if (this.edgeSlope.length < n * this.edgeCount) this.edgeSlope = new Float64Array(n * this.edgeCount);
     const { logCut, gradient } = this;
     gradient.fill(0);
 
@@ -188,7 +191,9 @@ export class FusedSelectionModel {
       const w = b.weight[i];
       const y = b.label[i];
       const z = mlp ? this.act[this.sizes.length - 1][e] : 0;
-      const logSig = mlp ? -softplus(-z) : 0;
+      // softplus(-z) and softplus(z) = softplus(-z) + z.
+      const spMinus = mlp ? softplus(-z) : 0;
+      const logSig = -spMinus;
       const sg = mlp ? Math.exp(logSig) : 1;
       const logP = lc + logSig;
       let gLc = dKept * c * b.keptBytes[i];
@@ -200,7 +205,7 @@ export class FusedSelectionModel {
           let dLc: number;
           let dZ = 0;
           if (!cuts) {
-            log1mP = -softplus(z);
+            log1mP = -(spMinus + z);
             dLc = 0;
             dZ = -sg;
           } else {
@@ -209,11 +214,13 @@ export class FusedSelectionModel {
             const dL1 = oneMinusC >= LOG_FLOOR ? -c / oneMinusC : 0;
             if (!mlp) [log1mP, dLc] = [l1, dL1];
             else {
-              const l2 = lc - softplus(z);
-              const m = Math.max(l1, l2);
-              const [e1, e2] = [Math.exp(l1 - m), Math.exp(l2 - m)];
-              log1mP = m + Math.log(e1 + e2);
-              const [p1, p2] = [e1 / (e1 + e2), e2 / (e1 + e2)];
+              const l2 = lc - (spMinus + z);
+              // logaddexp with one exp: the larger term's is 1.
+              const r = Math.exp(-Math.abs(l1 - l2));
+              log1mP = Math.max(l1, l2) + Math.log1p(r);
+              const q = 1 / (1 + r);
+              const p1 = l1 >= l2 ? q : r * q;
+              const p2 = l1 >= l2 ? r * q : q;
               dLc = p1 * dL1 + p2;
               dZ = -p2 * sg;
             }
@@ -236,7 +243,7 @@ export class FusedSelectionModel {
           gZ += dP * p * (1 - sg);
         }
       }
-      if (cuts && gLc !== 0) this.cutBackward(b.cutValues, i, multiplier, gLc);
+      if (cuts && gLc !== 0) this.cutBackward(i, multiplier, gLc);
       if (dLogit) {
         dLogit[e] = gZ;
         if (e === count - 1) {
@@ -250,25 +257,29 @@ export class FusedSelectionModel {
     return { total: main + size, main, size };
   }
 
-  /** log prod_k w_k of event i. */
+  /** log prod_k w_k of event i; each edge's slope d log w_k / d a_k into edgeSlope. */
   private cutForward(values: Float32Array, i: number, multiplier: number): number {
-    const E = this.edgeCount;
+    const { edgeCount: E, edgeSlope } = this;
     let sum = 0;
     for (let k = 0; k < E; k++) {
       const a = this.edgeArgument(values[i * E + k], k, multiplier);
-      sum += this.edgeErf[k] ? logErfStep(a) : -softplus(-a);
+      if (this.edgeErf[k]) {
+        sum += logErfStep(a);
+        edgeSlope[i * E + k] = logErfStepSlope(a);
+      } else {
+        // log sigmoid(a) = -softplus(-a), slope sigmoid(-a): one exp for both.
+        const t = Math.exp(-Math.abs(a));
+        sum -= a < 0 ? Math.log1p(t) - a : Math.log1p(t);
+        edgeSlope[i * E + k] = a > 0 ? t / (1 + t) : 1 / (1 + t);
+      }
     }
     return sum;
   }
 
   /** Adds g * d logCut / d u_k of event i to the threshold gradients. */
-  private cutBackward(values: Float32Array, i: number, multiplier: number, g: number): void {
-    const E = this.edgeCount;
-    for (let k = 0; k < E; k++) {
-      const a = this.edgeArgument(values[i * E + k], k, multiplier);
-      const slope = this.edgeErf[k] ? logErfStepSlope(a) : 1 / (1 + Math.exp(a));
-      this.gradient[k] -= g * slope * this.edgeGain[k] * multiplier;
-    }
+  private cutBackward(i: number, multiplier: number, g: number): void {
+    const { edgeCount: E, edgeSlope, edgeGain, gradient } = this;
+    for (let k = 0; k < E; k++) gradient[k] -= g * edgeSlope[i * E + k] * edgeGain[k] * multiplier;
   }
 
   private edgeArgument(x: number, k: number, multiplier: number): number {
