@@ -17,13 +17,17 @@ import { hasCuts, hasMlp, type SelectionModel } from './model.js';
  * The loss and its gradient for every model of the cuts x MLP family in one pass of plain
  * typed-array loops: the same function tfModel.ts and losses.ts' tfLoss build op by op in
  * TF.js, without the per-op dispatch (each event's forward and backward run while its numbers
- * are in registers and L1). Arithmetic is float64; the parameters are float32, as TF.js keeps
- * them, in one flat array laid out as TfSelectionModel.trainableVariables(): the thresholds
- * (in standardised units), then the kernels, then the biases.
+ * are in registers and L1). The MLP's dense layers run in float32 SIMD (denseSimd.ts, as TF.js
+ * computes), chunk by chunk, each chunk's gradient added to the float64 total; the cuts and the
+ * loss are float64. The parameters are float32, as TF.js keeps them, in one flat array laid out
+ * as TfSelectionModel.trainableVariables(): the thresholds (in standardised units), then the
+ * kernels, then the biases.
  *
  * Three passes over the batch: the cut factors (their sum sets the size term's slope); for the
  * significance losses, the MLP forward (their gradient needs the batch's s and b first); then
  * per event the forward pass, d loss / d logCut and d loss / d logit, and the backward pass.
+ * Passes 1-2 (batchSums) and 3 (eventGradient) run over a range of events, so that slices of a
+ * batch can run on several threads (training/threadedStepper.ts), their sums added between.
  */
 export class FusedSelectionModel {
   /** Every parameter, float32, in TfSelectionModel.trainableVariables() order. */
@@ -129,61 +133,63 @@ export class FusedSelectionModel {
   }
 
   /** The loss terms of a batch, with d total / d params left in `gradient`. */
-  lossAndGradient(
-    s: LossSettings,
-    b: PreparedBatch,
-    multiplier: number,
-  ): { total: number; main: number; size: number } {
-    const n = b.n;
+  lossAndGradient(s: LossSettings, b: PreparedBatch, multiplier: number): LossTerms {
+    const terms = batchTerms(s, b, this.batchSums(s, b, 0, b.n, multiplier), this.edgeCount > 0);
+    const main = terms.main + this.eventGradient(s, b, 0, b.n, multiplier, terms);
+    return { total: main + terms.size, main, size: terms.size };
+  }
+
+  /**
+   * Passes 1 and 2 over events from..to - 1: the sums the batch-wide terms are made of (see
+   * batchTerms). Keeps each event's cut factor for eventGradient.
+   */
+  batchSums(s: LossSettings, b: PreparedBatch, from: number, to: number, multiplier: number): BatchSums {
     const cuts = this.edgeCount > 0;
     const mlp = this.sizes.length > 0;
-    if (this.logCut.length < n) this.logCut = new Float64Array(n);
-    if (this.edgeSlope.length < n * this.edgeCount) this.edgeSlope = new Float64Array(n * this.edgeCount);
-    const { logCut, gradient } = this;
-    gradient.fill(0);
-
-    // Pass 1: log prod w_k per event, and the size term.
-    let keptSum = 0;
-    for (let i = 0; i < n; i++) {
+    if (this.logCut.length < b.n) this.logCut = new Float64Array(b.n);
+    if (this.edgeSlope.length < b.n * this.edgeCount) this.edgeSlope = new Float64Array(b.n * this.edgeCount);
+    const { logCut } = this;
+    // Pass 1: log prod w_k per event, and the bytes kept.
+    let kept = 0;
+    for (let i = from; i < to; i++) {
       logCut[i] = cuts ? this.cutForward(b.cutValues, i, multiplier) : 0;
-      if (b.keptBytes[i] !== 0) keptSum += Math.exp(logCut[i]) * b.keptBytes[i];
+      if (b.keptBytes[i] !== 0) kept += Math.exp(logCut[i]) * b.keptBytes[i];
     }
-    if (!cuts) keptSum = b.keptBytes.reduce((a, x) => a + x, 0);
-    const kept = keptSum / b.sumBytes;
-    const over = s.target === null ? 0 : Math.max(0, kept - s.target);
-    const size = s.target === null ? s.lambda * kept : s.lambda * over * over;
-    const dKept = cuts ? (s.target === null ? s.lambda : 2 * s.lambda * over) / b.sumBytes : 0;
-
-    // Pass 2 (significance only): s and b of the batch, and d main / d (w P) per class.
-    let main = 0;
-    let dSig = 0;
-    let dBkg = 0;
+    // Pass 2 (significance only): s and b.
+    let sig = 0;
+    let bkg = 0;
     if (isSignificance(s.kind)) {
-      let sig = 0;
-      let bkg = 0;
-      for (let i = 0; i < n; i++) {
-        if (mlp && i % CHUNK === 0) this.mlpForward(b.features, i, Math.min(CHUNK, n - i));
-        const logSig = mlp ? -softplus(-this.act[this.sizes.length - 1][i % CHUNK]) : 0;
+      for (let i = from; i < to; i++) {
+        const e = (i - from) % CHUNK;
+        if (mlp && e === 0) this.mlpForward(b.features, i, Math.min(CHUNK, to - i));
+        const logSig = mlp ? -softplus(-this.act[this.sizes.length - 1][e]) : 0;
         const wP = b.weight[i] * Math.exp(logCut[i] + logSig);
         if (b.label[i]) sig += wP;
         else bkg += wP;
       }
-      const sigScale = s.signalYield / Math.max(b.sumSignalWeight, 1e-30);
-      const bkgScale = s.backgroundYield / Math.max(b.sumBackgroundWeight, 1e-30);
-      const z = significanceAndSlopes(s, sig * sigScale, bkg * bkgScale);
-      main = -z.value;
-      dSig = -z.dSig * sigScale;
-      dBkg = -z.dBkg * bkgScale;
     }
+    return { kept, sig, bkg };
+  }
 
-    // Pass 3: per event, d total / d logCut and d total / d logit, then backward.
+  /**
+   * Pass 3 over events from..to - 1 (after batchSums over the same events): per event d total /
+   * d logCut and d total / d logit, then backward; their gradient is left in `gradient`, their
+   * part of the main loss returned (bce, mse, signal-efficiency; the significances' is batchTerms').
+   */
+  eventGradient(s: LossSettings, b: PreparedBatch, from: number, to: number, multiplier: number, t: Slopes): number {
+    const cuts = this.edgeCount > 0;
+    const mlp = this.sizes.length > 0;
+    const { logCut, gradient } = this;
+    const { dKept, dSig, dBkg } = t;
+    gradient.fill(0);
+    let main = 0;
     const W = Math.max(b.sumWeight, 1e-30);
     const sumSignal = Math.max(b.sumSignalWeight, 1e-30);
     const dLogit = mlp ? this.dAct[this.sizes.length - 1] : null;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       // Events go through the MLP in chunks; e is this one's slot.
-      const e = i % CHUNK;
-      const count = Math.min(CHUNK, n - i + e);
+      const e = (i - from) % CHUNK;
+      const count = Math.min(CHUNK, to - i + e);
       // (Recomputed after pass 2: the backward pass reads the chunk's activations.)
       if (mlp && e === 0) this.mlpForward(b.features, i, count);
       const lc = logCut[i];
@@ -254,7 +260,7 @@ export class FusedSelectionModel {
         }
       }
     }
-    return { total: main + size, main, size };
+    return main;
   }
 
   /** log prod_k w_k of event i; each edge's slope d log w_k / d a_k into edgeSlope. */
@@ -329,6 +335,47 @@ export class FusedSelectionModel {
       if (l > 0) simd.back(kernel, this.actAt[l], this.dActAt[l + 1], this.dActAt[l], nIn, nOut, count);
     }
   }
+}
+
+export interface LossTerms {
+  total: number;
+  main: number;
+  size: number;
+}
+
+/** What batchSums adds up: sum of cut factor x bytes kept, and s and b (significance losses). */
+export interface BatchSums {
+  kept: number;
+  sig: number;
+  bkg: number;
+}
+
+/** Batch-wide slopes of the loss: d size / d (cut factor x bytes), d main / d (w P) per class. */
+export interface Slopes {
+  dKept: number;
+  dSig: number;
+  dBkg: number;
+}
+
+/**
+ * The batch-wide terms from the batch's sums (batchSums over all its events, or its slices'
+ * added up): the size term, the significances' main loss, and the slopes eventGradient needs.
+ */
+export function batchTerms(
+  s: LossSettings,
+  b: PreparedBatch,
+  sums: BatchSums,
+  cuts: boolean,
+): Slopes & { size: number; main: number } {
+  const kept = sums.kept / b.sumBytes;
+  const over = s.target === null ? 0 : Math.max(0, kept - s.target);
+  const size = s.target === null ? s.lambda * kept : s.lambda * over * over;
+  const dKept = cuts ? (s.target === null ? s.lambda : 2 * s.lambda * over) / b.sumBytes : 0;
+  if (!isSignificance(s.kind)) return { size, dKept, main: 0, dSig: 0, dBkg: 0 };
+  const sigScale = s.signalYield / Math.max(b.sumSignalWeight, 1e-30);
+  const bkgScale = s.backgroundYield / Math.max(b.sumBackgroundWeight, 1e-30);
+  const z = significanceAndSlopes(s, sums.sig * sigScale, sums.bkg * bkgScale);
+  return { size, dKept, main: -z.value, dSig: -z.dSig * sigScale, dBkg: -z.dBkg * bkgScale };
 }
 
 /** count rounded up to a multiple of 16 (the dense layers' step). */

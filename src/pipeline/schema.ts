@@ -92,6 +92,8 @@ export const PipelineSchema = z
           .optional(),
         /** Re-weight classes so that signal and background have equal total weight. */
         balanceClasses: z.boolean().default(true),
+        /** Threads of the fused kernel's step; default: the available cores (at most 8). */
+        threads: z.number().int().positive().optional(),
       })
       .strict()
       .default({

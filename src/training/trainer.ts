@@ -27,6 +27,7 @@ import { logCutWeights, mlpLogit, sigmoid } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { AucAccumulator } from './auc.js';
 import { Interrupted } from '../util/stopSignal.js';
+import { availableParallelism } from 'node:os';
 import { clearCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type BackendChoice, FUSED, trainingBackend } from './backend.js';
 import { eventBytesColumns, eventBytesModel } from './eventBytes.js';
@@ -34,6 +35,8 @@ import { eventLabels, eventWeights } from './eventWeights.js';
 import { type BatchLayout, prepareBatch } from './prepare.js';
 import { collectStats, type DataStats, quantile, type QuantityStats } from './stats.js';
 import { fusedStepper, tfStepper } from './steppers.js';
+import type { Stepper } from './stepper.js';
+import { threadedStepper } from './threadedStepper.js';
 import { type DataFigures, type EpochRecord, otherData, otherSettings } from './trainState.js';
 import type { TrainState } from './trainState.js';
 import { WeightSigns } from './weightSigns.js';
@@ -83,6 +86,8 @@ export interface TrainingSettings {
     shuffleBuffer: number;
     slopeSchedule?: SlopeSchedule;
     balanceClasses: boolean;
+    /** Threads of the fused kernel's step (default: the available cores, at most 8); 1: this thread only. */
+    threads?: number;
   };
   /** The columns the skim writes, whose bytes the size term counts (default: a streaming skim's). */
   bytesColumns?: string[];
@@ -211,7 +216,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     bytes: bytesModel,
     sizeOver: p.loss.size.over,
   };
-  const stepper = (backend === FUSED ? fusedStepper : tfStepper)(initial, t.learningRate, backend);
+  const stepper = await newStepper(initial, t, backend);
   const history: EpochRecord[] = [...(resumed?.history ?? [])];
   let trainedEvents = resumed?.trainedEvents ?? 0;
   let trainSeconds = resumed?.trainSeconds ?? 0;
@@ -231,16 +236,18 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       const epochSettings = { ...loss, lambda: sizeLambda(p.loss.size, epoch, t.epochs) };
       const sums = { events: 0, total: 0, main: 0, size: 0, skipped: 0 };
       await forEachBatch(read('train').pipe(shuffle, rebatch(t.batchSize)), (batch) => {
-        const r = stepper.step(epochSettings, layout, batch, multiplier);
-        if (r) {
-          sums.events += batch.length;
-          sums.total += r.total * batch.length;
-          sums.main += r.main * batch.length;
-          sums.size += r.size * batch.length;
-        } else sums.skipped++;
+        stepper.step(epochSettings, layout, batch, multiplier, (r) => {
+          if (r) {
+            sums.events += batch.length;
+            sums.total += r.total * batch.length;
+            sums.main += r.main * batch.length;
+            sums.size += r.size * batch.length;
+          } else sums.skipped++;
+        });
         steps++;
         args.onStep?.(batch.length);
       });
+      stepper.flush();
       trainSeconds += (performance.now() - started) / 1000;
       trainedEvents += sums.events;
       skippedTotal += sums.skipped;
@@ -315,6 +322,25 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     warnings,
   };
 }
+
+/**
+ * The stepper of a backend: TF.js, or the fused kernel, on worker threads when `training.threads`
+ * (default: the available cores, at most MAX_THREADS) is above 1 and batches are large enough
+ * for a thread's slice to pay for its round trips.
+ */
+async function newStepper(model: SelectionModel, t: TrainingSettings['training'], backend: string): Promise<Stepper> {
+  if (backend !== FUSED) return tfStepper(model, t.learningRate, backend);
+  const threads = Math.min(
+    t.threads ?? Math.min(availableParallelism(), MAX_THREADS),
+    Math.floor(t.batchSize / MIN_SLICE),
+  );
+  if (threads > 1) return threadedStepper(model, t.learningRate, backend, threads, t.batchSize);
+  return fusedStepper(model, t.learningRate, backend);
+}
+
+/** Default thread count's cap, and the fewest events per thread's slice of a batch. */
+const MAX_THREADS = 8;
+const MIN_SLICE = 1024;
 
 /** The training state of the newest checkpoint in dir, refused when its settings are not these. */
 async function resumeState(dir: string | undefined, settings: TrainState['settings']): Promise<TrainState> {
