@@ -199,8 +199,11 @@ export class StepThreads {
   private wait(): void {
     const { control } = this.shared;
     this.workers.forEach(({ port }, w) => {
-      if (Atomics.wait(control, w, BUSY, ANSWER_MS) === 'timed-out')
-        throw new Error(`training worker thread ${w + 1} of ${this.threads} did not answer in ${ANSWER_MS / 1000} s`);
+      // A wake-up can be a late one from the worker's last round: wait until the slot changes.
+      const deadline = performance.now() + ANSWER_MS;
+      while (Atomics.load(control, w) === BUSY)
+        if (Atomics.wait(control, w, BUSY, deadline - performance.now()) === 'timed-out')
+          throw new Error(`training worker thread ${w + 1} of ${this.threads} did not answer in ${ANSWER_MS / 1000} s`);
       if (Atomics.load(control, w) === FAILED) {
         const why = receiveMessageOnPort(port)?.message;
         throw new Error(`training worker thread ${w + 1} of ${this.threads} failed: ${why}`);

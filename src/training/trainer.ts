@@ -86,7 +86,7 @@ export interface TrainingSettings {
     shuffleBuffer: number;
     slopeSchedule?: SlopeSchedule;
     balanceClasses: boolean;
-    /** Threads of the fused kernel's step (default: the available cores, at most 8); 1: this thread only. */
+    /** Threads of the fused kernel's step (default: the available cores, at most 8, from 2^18 events); 1: this thread only. */
     threads?: number;
   };
   /** The columns the skim writes, whose bytes the size term counts (default: a streaming skim's). */
@@ -100,9 +100,9 @@ export interface TrainArgs {
   /** Backend to start (DIFFSKIM_BACKEND overrides); default 'auto'. */
   backend?: BackendChoice;
   onEpoch?: (e: EpochRecord) => void;
-  /** Called after each minibatch step with its number of events. */
+  /** Called when each minibatch step is done, with its number of events. */
   onStep?: (events: number) => void;
-  /** Called once the training split is counted, with its events per epoch. */
+  /** Called once the training split is counted and the stepper started, with its events per epoch. */
   onTrainingSplit?: (events: number) => void;
   /** Folder for a checkpoint after every epoch (atomic; see checkpoint.ts). */
   checkpointDir?: string;
@@ -136,9 +136,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   if (!label) throw new Error(`pipeline '${p.name}': training needs a label column ('label:')`);
   const kind = p.model.kind;
   const features = hasMlp({ kind }) ? p.features : [];
-  const sizes = hasMlp({ kind }) ? [features.length, ...p.model.hidden, 1] : [];
-  const widestLayer = Math.max(0, ...sizes.slice(1).map((outputs, l) => sizes[l] * outputs));
-  const chosen = await trainingBackend(args.backend ?? 'auto', widestLayer);
+  const chosen = await trainingBackend(args.backend ?? 'auto');
   const backend = chosen.name;
   const cutConfigs = hasCuts({ kind }) ? p.cuts : [];
   if (kind === 'cuts' && cutConfigs.length === 0)
@@ -189,7 +187,6 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   };
   const changed = resumed && otherData(resumed, data);
   if (changed) refuseResume(args.checkpointDir!, changed);
-  args.onTrainingSplit?.(stats.events);
   const statsOf = (q: string): QuantityStats => {
     const s = stats.quantities.get(q)!;
     if (s.count === 0) throw new Error(`column '${q}': no finite values in the training data`);
@@ -216,7 +213,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     bytes: bytesModel,
     sizeOver: p.loss.size.over,
   };
-  const stepper = await newStepper(initial, t, backend);
+  const stepper = await newStepper(initial, t, backend, stats.events);
+  args.onTrainingSplit?.(stats.events);
   const history: EpochRecord[] = [...(resumed?.history ?? [])];
   let trainedEvents = resumed?.trainedEvents ?? 0;
   let trainSeconds = resumed?.trainSeconds ?? 0;
@@ -243,9 +241,9 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
             sums.main += r.main * batch.length;
             sums.size += r.size * batch.length;
           } else sums.skipped++;
+          args.onStep?.(batch.length);
         });
         steps++;
-        args.onStep?.(batch.length);
       });
       stepper.flush();
       trainSeconds += (performance.now() - started) / 1000;
@@ -301,7 +299,6 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   }
   const last = history[history.length - 1];
   const warnings = vanishedCutWarnings(model, stats);
-  if (chosen.note) warnings.push(chosen.note);
   if (signsWarning) warnings.push(signsWarning);
   if (kind === 'mlp' && p.cuts.length > 0)
     warnings.push(`model kind 'mlp' learns no cuts: the ${p.cuts.length} cut(s) listed were left out`);
@@ -325,22 +322,27 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
 
 /**
  * The stepper of a backend: TF.js, or the fused kernel, on worker threads when `training.threads`
- * (default: the available cores, at most MAX_THREADS) is above 1 and batches are large enough
- * for a thread's slice to pay for its round trips.
+ * is above 1 and batches are large enough for a thread's slice to pay for its round trips. By
+ * default the available cores (at most MAX_THREADS), when the training split is large enough for
+ * the workers' start (about a second) to pay.
  */
-async function newStepper(model: SelectionModel, t: TrainingSettings['training'], backend: string): Promise<Stepper> {
+async function newStepper(
+  model: SelectionModel,
+  t: TrainingSettings['training'],
+  backend: string,
+  events: number,
+): Promise<Stepper> {
   if (backend !== FUSED) return tfStepper(model, t.learningRate, backend);
-  const threads = Math.min(
-    t.threads ?? Math.min(availableParallelism(), MAX_THREADS),
-    Math.floor(t.batchSize / MIN_SLICE),
-  );
+  const cores = events >= THREADED_EVENTS ? Math.min(availableParallelism(), MAX_THREADS) : 1;
+  const threads = Math.min(t.threads ?? cores, Math.floor(t.batchSize / MIN_SLICE));
   if (threads > 1) return threadedStepper(model, t.learningRate, backend, threads, t.batchSize);
   return fusedStepper(model, t.learningRate, backend);
 }
 
-/** Default thread count's cap, and the fewest events per thread's slice of a batch. */
+/** Default thread count's cap; the fewest events per thread's slice of a batch, and in a training split. */
 const MAX_THREADS = 8;
 const MIN_SLICE = 1024;
+const THREADED_EVENTS = 262_144;
 
 /** The training state of the newest checkpoint in dir, refused when its settings are not these. */
 async function resumeState(dir: string | undefined, settings: TrainState['settings']): Promise<TrainState> {
