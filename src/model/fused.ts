@@ -197,10 +197,11 @@ export class FusedSelectionModel {
       const w = b.weight[i];
       const y = b.label[i];
       const z = mlp ? this.act[this.sizes.length - 1][e] : 0;
-      // softplus(-z) and softplus(z) = softplus(-z) + z.
-      const spMinus = mlp ? softplus(-z) : 0;
+      // softplus(-z) and sigmoid(z) from one exp; softplus(z) = softplus(-z) + z.
+      const t = mlp ? Math.exp(-Math.abs(z)) : 0;
+      const spMinus = mlp ? (z < 0 ? -z : 0) + Math.log1p(t) : 0;
       const logSig = -spMinus;
-      const sg = mlp ? Math.exp(logSig) : 1;
+      const sg = mlp ? (z >= 0 ? 1 : t) / (1 + t) : 1;
       const logP = lc + logSig;
       let gLc = dKept * c * b.keptBytes[i];
       let gZ = 0;
