@@ -86,7 +86,7 @@ export interface TrainingSettings {
     shuffleBuffer: number;
     slopeSchedule?: SlopeSchedule;
     balanceClasses: boolean;
-    /** Threads of the fused kernel's step (default: the available cores, at most 8, from 2^18 events); 1: this thread only. */
+    /** Threads of the fused kernel's step (default: the cores, at most 8, from 2^18 events); 1: this thread. */
     threads?: number;
   };
   /** The columns the skim writes, whose bytes the size term counts (default: a streaming skim's). */
