@@ -17,6 +17,7 @@ export { runPipeline, type RunOptions, type RunReport } from './pipeline/runPipe
 // Cuts and the skim.
 export { readCutsFile, type CutsFile, type HardCut } from './selection/cutsFile.js';
 export { runSkim, type SkimFileResult, type SkimOptions, type SkimResult } from './skim/runSkim.js';
+export type { SkimSpec } from './skim/spec.js';
 export type { ScoreCut } from './operators/hardCut.js';
 export { convertRootToParquet, type ConvertOptions, type ConvertResult } from './pipeline/convertRoot.js';
 
@@ -37,7 +38,7 @@ export { type RunningServer, type ServerOptions, startServer } from './grpc/serv
 export { localServerOptions } from './grpc/localBackends.js';
 
 // Error kinds, to tell failures apart by class (instanceof) rather than by message.
-export { InputError } from './sources/inputError.js';
+export { ColumnError, InputError } from './sources/inputError.js';
 export { NullListElementError } from './sources/parquetChunks.js';
 export { ClaimedError } from './skim/claims.js';
 export { IncompleteRunError } from './skim/shard/merge.js';

@@ -1,7 +1,6 @@
-import { mkdir } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { CutsFile } from '../selection/cutsFile.js';
-import { type EventSource, unreadColumns } from '../sources/types.js';
+import type { EventSource } from '../sources/types.js';
 import { bearerTokenInterceptor } from './auth.js';
 import { encodeSchema } from '../sources/grpc/codec.js';
 import { decodeCut } from './cuts.js';
@@ -12,41 +11,21 @@ import { HealthService } from './health.js';
 import { DEFAULT_MAX_STREAMS } from './serverDefaults.js';
 import { CHANNEL_OPTIONS, services } from '../sources/grpc/protos.js';
 import type { DatasetInfoMsg, DescribeRequestMsg, SkimReportMsg, SkimRequestMsg } from '../sources/grpc/messages.js';
-import { checkColumns, streamBatches, type StreamStats } from './streamBatches.js';
+import { streamBatches, type StreamStats } from './streamBatches.js';
 import { parseCodec } from '../sinks/parquetSink.js';
 import { removeStaleTempFiles } from '../util/tempFiles.js';
-import { keepRefused, type SkimResult } from '../skim/runSkim.js';
+import type { SkimFigures, SkimResult } from '../skim/runSkim.js';
+import type { SkimSpec } from '../skim/spec.js';
 import { skimOutputPaths } from '../skim/outputPaths.js';
 
-/** A skim as the server asks for it (the shape of src/skim/runSkim.ts's options). */
-export interface SkimJob {
-  inputs: string[];
-  cuts: CutsFile;
-  outDir: string;
-  /** Each input's skim file, relative to outDir (src/skim/outputPaths.ts). */
-  outputs?: string[];
-  keep?: string[];
-  codec?: string;
+/** A skim as the server asks for it (src/skim/spec.ts), the score cut by the loaded model's classifier. */
+export interface SkimJob extends Omit<SkimSpec, 'score' | 'footers'> {
   /** Keep only events whose score from the loaded model is above the threshold. */
   score?: { threshold: number };
-  /** Aborts when the client cancels the call or its deadline passes: the skim stops and leaves no output behind. */
-  signal?: AbortSignal;
 }
 
 /** What a skim reports back over RPC: the figures of src/skim/runSkim.ts's SkimResult. */
-export type SkimOutcome = Pick<
-  SkimResult,
-  | 'inputs'
-  | 'skimFiles'
-  | 'files'
-  | 'eventsIn'
-  | 'eventsKept'
-  | 'eventsCut'
-  | 'bytesIn'
-  | 'bytesOut'
-  | 'bytesSaved'
-  | 'seconds'
->;
+export type SkimOutcome = SkimFigures & Pick<SkimResult, 'files' | 'seconds'>;
 
 export interface ServerOptions {
   /** Directories clients may read (and write skims into). */
@@ -159,27 +138,14 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
       cuts: req.cuts.map(decodeCut),
       score: req.scoreCut ? { op: '>', value: req.scoreThreshold } : null,
     };
-    const scorer = options.scorer;
-    if (req.scoreCut && !scorer)
+    if (req.scoreCut && !options.scorer)
       throw failedPrecondition('a score cut needs a model, and the server has none loaded (start it with --model DIR)');
     const found = await roots.resolveFound(req.inputs, undefined, signal);
     const inputs = found.map((f) => f.path);
     const outputs = skimOutputPaths(found);
     const outDir = await roots.resolveOutputDir(req.outputDir);
     await removeStaleTempFiles(outDir); // left by a skim of a server that was killed
-    const info = await options.openSource(inputs).describe();
-    // Columns diffskim does not read (strings, structs) can still be kept by DuckDB's skim.
-    const unsupported = info.unsupported ?? [];
-    const first = roots.display(inputs[0]);
-    const why = keepRefused(unsupported, req.keep, req.scoreCut);
-    if (why) throw invalidArgument(`${first}: ${why}`);
-    const keep = req.keep.filter((k) => !unsupported.some((u) => u.name === k));
-    checkColumns(info.schema, keep, first, { unsupported });
-    checkColumns(info.schema, [...cuts.cuts.map((c) => c.column), ...(req.scoreCut ? scorer!.columns : [])], first, {
-      scalar: true,
-      unsupported: unreadColumns(info),
-    });
-    await mkdir(outDir, { recursive: true });
+    // The skim checks its columns (src/skim/skimColumns.ts) before it writes anything.
     const result = await options.runSkim({
       inputs,
       outputs,

@@ -104,6 +104,10 @@ export function softplus(x: number): number {
   return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
 }
 
+export function sigmoid(x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+}
+
 /**
  * erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), the same approximation the TF.js
  * kernels use, so that JS and TF forward passes agree.

@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ColumnChoice, ColumnGateSpec } from './columnGates.js';
 import type { CutSpec } from './cuts.js';
 import type { DenseLayer, ModelKind, SelectionModel } from './model.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
@@ -31,6 +32,10 @@ interface ModelJson {
   slopeMultiplier: number;
   backend: string;
   weights: WeightEntry[];
+  /** Column gates still being trained (a checkpoint's model). */
+  gates?: ColumnGateSpec;
+  /** The candidate columns the gates kept and dropped (a trained model with column selection). */
+  columns?: ColumnChoice;
 }
 
 export async function saveModel(dir: string, model: SelectionModel): Promise<void> {
@@ -63,6 +68,8 @@ export async function saveModel(dir: string, model: SelectionModel): Promise<voi
     slopeMultiplier: model.slopeMultiplier,
     backend: model.backend,
     weights: entries,
+    ...(model.gates && { gates: model.gates }),
+    ...(model.columnChoice && { columns: model.columnChoice }),
   };
   await writeFileAtomic(join(dir, 'weights.bin'), bin);
   await writeFileAtomic(join(dir, 'model.json'), JSON.stringify(json, null, 2) + '\n');
@@ -114,5 +121,7 @@ export async function loadModel(dir: string): Promise<SelectionModel> {
     cuts: json.cuts,
     slopeMultiplier: json.slopeMultiplier,
     backend: json.backend,
+    ...(json.gates && { gates: json.gates }),
+    ...(json.columns && { columnChoice: json.columns }),
   };
 }

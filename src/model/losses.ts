@@ -23,7 +23,9 @@ import type { ForwardOutput } from './tfModel.js';
  *
  * Cached-data-size term, with bytes_i the stored bytes of event i and kept the soft fraction of
  * bytes the cuts keep, kept = sum_i(prod_k w_k(x_i) bytes_i) / sum_i(bytes_i) (the sums run over
- * background events only with size.over 'background'; see prepareBatch):
+ * background events only with size.over 'background'; see prepareBatch); with column gates
+ * (columnGates.ts) bytes_i is the pinned columns' bytes plus sum_j P(open_j) bytes_ij over the
+ * candidate columns j, and sum_i(bytes_i) counts every candidate (the rows-only skim's bytes):
  *   lambda * kept                       without a target
  *   lambda * max(0, kept - target)^2    with a target kept fraction (targetKeptFraction, or
  *                                       targetBytes / bytes in): free below the target,
@@ -103,8 +105,10 @@ export function isSignificance(kind: LossKind): boolean {
 export interface LossBatch {
   label: tf.Tensor1D;
   weight: tf.Tensor1D;
-  /** bytes_i where the event can pass the cuts, else 0. */
+  /** bytes_i where the event can pass the cuts, else 0 (with column gates: the pinned columns' bytes). */
   keptBytes: tf.Tensor1D;
+  /** With column gates: each candidate column's bytes_ij [N, gates] where the event can pass, else 0. */
+  candidateBytes?: tf.Tensor2D;
   sumWeight: number;
   sumSignalWeight: number;
   sumBackgroundWeight: number;
@@ -148,9 +152,14 @@ export function tfLoss(s: LossSettings, out: ForwardOutput, b: LossBatch): LossT
     );
     main = tf.neg(significanceTf(s, sig as tf.Scalar, bkg as tf.Scalar));
   }
-  const kept = (
-    logCut ? tf.div(tf.sum(tf.mul(tf.exp(logCut), b.keptBytes)), b.sumBytes) : tf.div(tf.sum(b.keptBytes), b.sumBytes)
-  ) as tf.Scalar;
+  const cut = logCut ? tf.exp(logCut) : null;
+  let keptBytes = tf.sum(cut ? tf.mul(cut, b.keptBytes) : b.keptBytes);
+  // Column gates: + sum_j P(open_j) sum_i cut_i bytes_ij.
+  if (out.gateOpen && b.candidateBytes) {
+    const perColumn = cut ? tf.sum(tf.mul(tf.reshape(cut, [-1, 1]), b.candidateBytes), 0) : tf.sum(b.candidateBytes, 0);
+    keptBytes = tf.add(keptBytes, tf.sum(tf.mul(perColumn, out.gateOpen)));
+  }
+  const kept = tf.div(keptBytes, b.sumBytes) as tf.Scalar;
   const size = sizeTermTf(s, kept);
   return { total: tf.add(main, size), main, size, kept };
 }

@@ -1,4 +1,5 @@
 import { seededRandom } from '../util/random.js';
+import type { ColumnChoice, ColumnGateSpec } from './columnGates.js';
 import type { CutSpec } from './cuts.js';
 
 /**
@@ -38,6 +39,10 @@ export interface SelectionModel {
   slopeMultiplier: number;
   /** TF.js backend that trained it. */
   backend: string;
+  /** Column gates on the classifier's inputs, while they are trained (columnGates.ts). */
+  gates?: ColumnGateSpec;
+  /** Which candidate columns the gates kept, once hardened (hardenGates.ts). */
+  columnChoice?: ColumnChoice;
 }
 
 export function hasMlp(model: { kind: ModelKind }): boolean {
@@ -57,6 +62,7 @@ export interface NewModelOptions {
   cuts: CutSpec[];
   seed: number;
   backend?: string;
+  gates?: ColumnGateSpec;
 }
 
 /** A fresh model: Glorot-uniform kernels from a seeded generator, zero biases. */
@@ -88,5 +94,6 @@ export function createModel(o: NewModelOptions): SelectionModel {
     cuts: hasCuts(o) ? o.cuts : [],
     slopeMultiplier: 1,
     backend: o.backend ?? 'none',
+    ...(o.gates && { gates: o.gates }),
   };
 }

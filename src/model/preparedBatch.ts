@@ -16,6 +16,8 @@ export interface PreparedBatch {
   /** Event weight times class factor for every event. */
   fullWeight: Float64Array;
   keptBytes: Float32Array;
+  /** With column gates: [n, candidates] row-major, each candidate column's bytes, 0 where keptBytes is. */
+  candidateBytes?: Float32Array;
   bytes: Float64Array;
   sumWeight: number;
   sumSignalWeight: number;

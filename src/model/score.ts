@@ -1,9 +1,12 @@
 import type { EventBatch } from '../batch/batch.js';
 import { passMask } from '../selection/cutsFile.js';
 import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
-import { cutEdges, edgeArgument, logStep } from './cuts.js';
+import { featureScales } from './columnGates.js';
+import { cutEdges, edgeArgument, logStep, sigmoid } from './cuts.js';
 import { hasCuts, hasMlp, type SelectionModel } from './model.js';
 import { toCutsFile } from './toCutsFile.js';
+
+export { sigmoid };
 
 /**
  * Forward passes in plain JS (float64) from a model's weights: for skims with a score cut and
@@ -37,14 +40,20 @@ export function softCutWeights(
   return logCutWeights(model, batch, multiplier).map(Math.exp);
 }
 
-/** MLP output before the sigmoid (inputs standardised; NaN and ±Inf inputs taken at their mean). */
+/**
+ * MLP output before the sigmoid (inputs standardised; NaN and ±Inf inputs taken at their mean;
+ * with column gates, each input times its gates' hard choice, as hardenGates will fold them in).
+ */
 export function mlpLogit(model: SelectionModel, batch: EventBatch): Float64Array {
   const n = batch.length;
   if (!hasMlp(model)) throw new Error(`model kind '${model.kind}' has no classifier`);
+  const scales = featureScales(model.features, model.gates);
   const inputs = model.features.map((f, j) => {
-    const x = evaluateQuantity(batch, parseQuantity(f));
     const z = new Float64Array(n);
-    for (let i = 0; i < n; i++) z[i] = Number.isFinite(x[i]) ? (x[i] - model.inputMean[j]) / model.inputStd[j] : 0;
+    if (scales[j] === 0) return z;
+    const x = evaluateQuantity(batch, parseQuantity(f));
+    const [mean, std] = [model.inputMean[j], model.inputStd[j] / scales[j]];
+    for (let i = 0; i < n; i++) z[i] = Number.isFinite(x[i]) ? (x[i] - mean) / std : 0;
     return z;
   });
   const out = new Float64Array(n);
@@ -91,8 +100,4 @@ export function scoreBatch(model: SelectionModel, batch: EventBatch): Float32Arr
 /** 1 where the event passes the learned cuts applied as hard cuts. */
 export function hardCutPass(model: SelectionModel, batch: EventBatch): Uint8Array {
   return passMask(batch, toCutsFile(model, null).cuts);
-}
-
-export function sigmoid(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { cutEdges, type Edge, ERF_TAIL, LOG_2_SQRT_PI, LOG_FLOOR, withEdgeThresholds } from './cuts.js';
 import { hasCuts, hasMlp, type SelectionModel } from './model.js';
+import { TfColumnGates } from './tfColumnGates.js';
 import { logSigmoid } from './tfGradients.js';
 
 /**
@@ -25,6 +26,14 @@ export interface ForwardOutput {
   logCut: tf.Tensor1D | null;
   /** MLP output before the sigmoid; null without an MLP. */
   logit: tf.Tensor1D | null;
+  /** P(open) of each column gate, with gates (see columnGates.ts). */
+  gateOpen?: tf.Tensor1D;
+}
+
+/** The gates' noise for a minibatch, [N, gates] (TfColumnGates.noise), and their temperature. */
+export interface GateDraw {
+  noise: tf.Tensor2D;
+  temperature: number;
 }
 
 /**
@@ -46,8 +55,10 @@ export class TfSelectionModel {
   /** sign * slope * std per edge: the slope in standardised units. */
   private readonly edgeGain: tf.Tensor;
   private readonly sigmoidMask: tf.Tensor | null = null;
+  readonly gates: TfColumnGates | null;
 
   constructor(private readonly base: SelectionModel) {
+    this.gates = base.gates ? new TfColumnGates(base.gates) : null;
     this.edges = hasCuts(base) ? cutEdges(base.cuts) : [];
     this.inputMean = this.constant(base.inputMean);
     this.inputStd = this.constant(base.inputStd);
@@ -70,14 +81,24 @@ export class TfSelectionModel {
   }
 
   trainableVariables(): tf.Variable[] {
-    return [...(this.thresholds ? [this.thresholds] : []), ...this.kernels, ...this.biases];
+    const gates = this.gates ? [this.gates.variable] : [];
+    return [...(this.thresholds ? [this.thresholds] : []), ...this.kernels, ...this.biases, ...gates];
   }
 
-  /** Forward pass; call inside tf.tidy or a gradient function. */
-  forward(features: tf.Tensor2D | null, cutValues: tf.Tensor2D | null, multiplier: number): ForwardOutput {
+  /** Forward pass; call inside tf.tidy or a gradient function. A model with gates needs their draw. */
+  forward(
+    features: tf.Tensor2D | null,
+    cutValues: tf.Tensor2D | null,
+    multiplier: number,
+    draw?: GateDraw,
+  ): ForwardOutput {
+    if (this.gates && !draw) throw new Error('a model with column gates needs their noise to step');
+    const featureGates =
+      this.gates && draw ? this.gates.featureGates(this.gates.sample(draw.noise, draw.temperature)) : null;
     return {
       logCut: this.thresholds && cutValues ? this.logCut(cutValues, multiplier) : null,
-      logit: hasMlp(this.base) && features ? this.logit(features) : null,
+      logit: hasMlp(this.base) && features ? this.logit(features, featureGates) : null,
+      ...(this.gates && draw && { gateOpen: this.gates.open(draw.temperature) }),
     };
   }
 
@@ -93,8 +114,9 @@ export class TfSelectionModel {
     return tf.sum(logW, 1) as tf.Tensor1D;
   }
 
-  private logit(features: tf.Tensor2D): tf.Tensor1D {
+  private logit(features: tf.Tensor2D, featureGates: tf.Tensor2D | null): tf.Tensor1D {
     let h: tf.Tensor = tf.div(tf.sub(features, this.inputMean), this.inputStd);
+    if (featureGates) h = tf.mul(h, featureGates);
     const last = this.kernels.length - 1;
     this.kernels.forEach((w, l) => {
       h = dense(h, w, this.biases[l]);
@@ -117,7 +139,8 @@ export class TfSelectionModel {
       kernel: Float32Array.from(this.kernels[l].dataSync()),
       bias: Float32Array.from(this.biases[l].dataSync()),
     }));
-    return { ...this.base, cuts, layers, slopeMultiplier, backend };
+    const gates = this.gates && { ...this.base.gates!, logAlpha: this.gates.logAlpha() };
+    return { ...this.base, cuts, layers, slopeMultiplier, backend, ...(gates && { gates }) };
   }
 
   /** Sets the parameters from a plain model of the same architecture. */
@@ -134,10 +157,12 @@ export class TfSelectionModel {
         this.biases[l].assign(tf.tensor1d(layer.bias));
       });
     });
+    if (this.gates && model.gates) this.gates.restore(model.gates.logAlpha);
   }
 
   dispose(): void {
-    for (const v of this.trainableVariables()) v.dispose();
+    this.gates?.dispose();
+    for (const v of this.trainableVariables()) if (!v.isDisposed) v.dispose();
     for (const c of this.consts) c.dispose();
   }
 

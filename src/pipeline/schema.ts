@@ -1,42 +1,13 @@
 import { z } from 'zod';
+import { SampleSchema, SourceSchema, type SourceConfig } from '../samples/config.js';
+
+export { SourceSchema, type SourceConfig };
 
 /**
- * The pipeline file (YAML): where events come from, which cuts to learn, the classifier, the
- * loss with its size term, the training schedule and the skim to write.
+ * The pipeline file (YAML): where events come from (one `source:` whose `label:` column tells signal
+ * from background, or `samples:`), which cuts to learn, the classifier, the loss with its size term,
+ * the training schedule and the skim to write.
  */
-const ParquetSourceSchema = z
-  .object({
-    kind: z.literal('parquet'),
-    /** Files, directories or globs, relative to the pipeline file. */
-    paths: z.array(z.string()).min(1),
-    /** Embedded dataset to write to paths[0] when it does not exist yet. */
-    generate: z.enum(['toy2d', 'toy6d']).optional(),
-    /** Events in the generated dataset (per class). */
-    generateEvents: z.number().int().positive().optional(),
-  })
-  .strict();
-
-const GrpcSourceSchema = z
-  .object({
-    kind: z.literal('grpc'),
-    address: z.string(),
-    paths: z.array(z.string()).min(1),
-    token: z.string().optional(),
-    tls: z.object({ ca: z.string().optional() }).strict().optional(),
-  })
-  .strict();
-
-const RootSourceSchema = z
-  .object({
-    kind: z.literal('root'),
-    paths: z.array(z.string()).min(1),
-    tree: z.string().default('Events'),
-    branches: z.array(z.string()).optional(),
-  })
-  .strict();
-
-export const SourceSchema = z.discriminatedUnion('kind', [ParquetSourceSchema, GrpcSourceSchema, RootSourceSchema]);
-
 export const CutConfigSchema = z
   .object({
     /** Column or derived quantity: x, abs(eta), count(jets), first(jets). */
@@ -57,11 +28,28 @@ export const PipelineSchema = z
   .object({
     name: z.string(),
     description: z.string().optional(),
-    source: SourceSchema,
-    /** Truth label column (1 = signal, 0 = background). */
+    /** The single-source form: one dataset, its events told apart by the label column. */
+    source: SourceSchema.optional(),
+    /** Truth label column (1 = signal, 0 = background) of the single-source form. */
     label: z.string().optional(),
-    /** Per-event weight column. */
+    /** Per-event weight column of the single-source form. */
     weight: z.string().optional(),
+    /** The samples form: datasets of physics processes, each signal or background, normalised to luminosity. */
+    samples: z.array(SampleSchema).min(1).optional(),
+    /** Integrated luminosity in pb^-1 (samples form). */
+    luminosity: z.number().positive().optional(),
+    /** Write the embedded multi-sample NanoAOD-like dataset into `folder` when it has no samples.yaml yet. */
+    generate: z
+      .object({
+        dataset: z.literal('nano-samples'),
+        /** Relative to the pipeline file. */
+        folder: z.string(),
+        files: z.number().int().positive().default(4),
+        eventsPerFile: z.number().int().positive().default(25_000),
+        seed: z.number().int().default(1),
+      })
+      .strict()
+      .optional(),
     /** Classifier inputs (none for a cuts-only model). */
     features: z.array(z.string()).default([]),
     cuts: z.array(CutConfigSchema).default([]),
@@ -129,11 +117,39 @@ export const PipelineSchema = z
       })
       .strict()
       .default({ kind: 'bce', size: { lambda: 0, over: 'all' } }),
+    /**
+     * Column selection: learn which candidate columns the classifier (and so the skim) keeps, each
+     * with a hard-concrete gate (src/model/columnGates.ts). The skim then writes the pinned columns
+     * (skim.keep) and the kept candidates only; every other column is dropped.
+     */
+    columns: z
+      .object({
+        select: z.boolean().default(false),
+        /** Columns (patterns such as Muon_* allowed) with a gate each; default: the columns the features read. */
+        candidates: z.array(z.string()).optional(),
+        /** Also keep the columns the learned cuts read. */
+        keepCutColumns: z.boolean().default(false),
+        gates: z
+          .object({
+            /** P(open) each gate starts at. */
+            init: z.number().gt(0).lt(1).default(0.9),
+            /** The relaxation's temperature beta (2/3, Louizos et al.), annealed geometrically to temperatureEnd. */
+            temperature: z
+              .number()
+              .positive()
+              .default(2 / 3),
+            temperatureEnd: z.number().positive().optional(),
+          })
+          .strict()
+          .default({ init: 0.9, temperature: 2 / 3 }),
+      })
+      .strict()
+      .optional(),
     skim: z
       .object({
         /** Also cut on the classifier score (the skim then needs the model). */
         scoreCut: z.number().min(0).max(1).nullable().default(null),
-        /** Columns to write; default all. */
+        /** Columns to write (patterns such as Muon_* allowed); default all. With columns.select: the pinned columns. */
         keep: z.array(z.string()).optional(),
         codec: z.enum(['snappy', 'zstd', 'gzip', 'uncompressed']).optional(),
       })
@@ -144,6 +160,26 @@ export const PipelineSchema = z
   .superRefine((p, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     const kind = p.model.kind;
+    if (p.samples) {
+      if (p.source) issue(['source'], "give 'source' (one dataset with a label column) or 'samples', not both");
+      if (p.luminosity === undefined) issue(['luminosity'], 'samples are normalised to a luminosity: give it in pb^-1');
+      for (const key of ['label', 'weight'] as const)
+        if (p[key] !== undefined)
+          issue([key], `with samples, each sample's role is its label and its normalisation its weight: drop '${key}'`);
+      const seen = new Set<string>();
+      p.samples.forEach((s, i) => {
+        if (seen.has(s.name)) issue(['samples', i, 'name'], `two samples are named '${s.name}'`);
+        seen.add(s.name);
+        if (s.sumGenWeights !== undefined && s.runs !== undefined)
+          issue(['samples', i], 'give sumGenWeights or runs, not both');
+      });
+      for (const role of ['signal', 'background'] as const)
+        if (!p.samples.some((s) => s.role === role))
+          issue(['samples'], `training needs a ${role} sample: none has role '${role}'`);
+    } else {
+      if (!p.source) issue(['source'], "say where events come from: 'source' (with a 'label' column) or 'samples'");
+      if (p.luminosity !== undefined) issue(['luminosity'], "luminosity normalises 'samples'; this pipeline has none");
+    }
     if (kind !== 'cuts' && p.features.length === 0)
       issue(['features'], `model.kind '${kind}' has a classifier: list its input features`);
     if (kind === 'cuts' && p.cuts.length === 0)
@@ -158,6 +194,8 @@ export const PipelineSchema = z
       if (c.initLow !== undefined && c.initHigh !== undefined && !(c.initLow < c.initHigh))
         issue(['cuts', i, 'initLow'], `initLow (${c.initLow}) must be below initHigh (${c.initHigh})`);
     });
+    if (p.columns?.select && kind === 'cuts')
+      issue(['columns', 'select'], "column gates sit on the classifier's inputs: model.kind 'cuts' has none");
     const size = p.loss.size;
     if (size.targetKeptFraction !== undefined && size.targetBytes !== undefined)
       issue(['loss', 'size'], 'give targetKeptFraction or targetBytes, not both');
@@ -165,8 +203,12 @@ export const PipelineSchema = z
 
 export type Pipeline = z.infer<typeof PipelineSchema>;
 
+/** The sources of a pipeline: its one source, or each sample's. */
+export function pipelineSources(p: Pipeline): SourceConfig[] {
+  return p.samples ? p.samples.map((s) => s.source) : [p.source!];
+}
+
 /** A pipeline's skim runs inside DuckDB (Parquet files, no score cut), which keeps every column; else it streams. */
 export function skimsInEngine(p: Pipeline): boolean {
-  return p.source.kind === 'parquet' && p.skim.scoreCut === null;
+  return pipelineSources(p).every((s) => s.kind === 'parquet') && p.skim.scoreCut === null;
 }
-export type SourceConfig = z.infer<typeof SourceSchema>;

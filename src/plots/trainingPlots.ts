@@ -20,8 +20,9 @@ function lineChart(title: string, rows: object[], y: string, yTitle: string, ser
 }
 
 /**
- * Loss per epoch (train and validation, with the classification and size terms apart) and the
- * learned cut thresholds per epoch. Returns the PNG paths.
+ * Loss per epoch (train and validation, with the classification and size terms apart), the
+ * learned cut thresholds per epoch, and with column selection each column gate's P(open) per
+ * epoch. Returns the PNG paths.
  */
 export async function plotTraining(history: EpochRecord[], outDir: string): Promise<string[]> {
   const losses = history.flatMap((e) => [
@@ -59,5 +60,15 @@ export async function plotTraining(history: EpochRecord[], outDir: string): Prom
       join(outDir, 'kept'),
     ),
   ];
+  const gates = history.flatMap((e) =>
+    (e.columns ?? []).filter((c) => c.candidate).map((c) => ({ epoch: e.epoch, open: c.open, column: c.column })),
+  );
+  if (gates.length > 0)
+    plots.push(
+      await renderPlot(
+        lineChart('Column gates per epoch: P(open), validation', gates, 'open', 'P(gate open)', 'column'),
+        join(outDir, 'gates'),
+      ),
+    );
   return plots.map((p) => p.png);
 }

@@ -97,6 +97,7 @@ function runSection(r: RunReport, sample: EvaluatedSample | undefined): string {
       ['saved by re-encoding (not the cuts)', bytesText(r.bytesSavedByEncoding)],
     );
   const warnings = r.warnings;
+  const columns = r.columns ? columnsSection(r) : '';
   return `<section>
 <h2>Training run and skim</h2>
 ${keyValues(rows)}
@@ -105,8 +106,36 @@ ${r.cuts ? `<h3>Cuts</h3>\n${cutsTable(r.cuts)}` : ''}
 ${keyValues(events)}
 <h3>Bytes</h3>
 ${keyValues(bytes)}
+${columns}
 ${warnings.length ? `<h3>Warnings</h3>\n<ul class="warn">${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : ''}
 </section>`;
+}
+
+/** Column selection: predicted (soft, end of training) against actual bytes, and the columns dropped. */
+function columnsSection(r: RunReport): string {
+  const c = r.columns!;
+  const pairs: [string, string][] = [
+    ['pinned columns', esc(shortList(c.pinned))],
+    ['candidates kept (gate open)', esc(shortList(c.kept))],
+    ['skim bytes on disk: predicted / actual', `${bytesText(c.predicted.bytesOut)} / ${bytesText(r.bytesOut)}`],
+    [
+      'saved by dropping columns: predicted / actual',
+      `${bytesText(c.predicted.bytesSavedByColumns)} / ${bytesText(r.bytesSavedByColumns)}`,
+    ],
+    [
+      'saved by dropping events: predicted / actual (estimate)',
+      `${bytesText(c.predicted.bytesSavedByRows)} / ${bytesText(r.bytesSavedByRows)}`,
+    ],
+  ];
+  const dropped = c.dropped
+    .map((d) => {
+      const why = d.candidate ? 'gate closed' : 'not pinned';
+      return `<tr><td>${esc(d.column)}</td><td>${bytesText(d.bytes)}</td><td>${why}</td></tr>`;
+    })
+    .join('');
+  return `<h3>Columns</h3>
+${keyValues(pairs)}
+<table><tr><th>column dropped</th><th>bytes in</th><th>why</th></tr>${dropped}</table>`;
 }
 
 function evalSection(e: Evaluation & EvalProvenance, withBytes: boolean): string {

@@ -1,22 +1,11 @@
 import type { CutsFile } from '../selection/cutsFile.js';
-import type { SkimResult } from '../skim/runSkim.js';
+import type { SkimFigures, SkimResult } from '../skim/runSkim.js';
 
 /** report.json of a run: the skim's figures plus what training predicted and measured. */
-export interface RunReport extends Pick<
-  SkimResult,
-  | 'inputs'
-  | 'skimFiles'
-  | 'eventsIn'
-  | 'eventsKept'
-  | 'eventsCut'
-  | 'bytesIn'
-  | 'bytesOut'
-  | 'bytesSaved'
-  | 'bytesSavedByRows'
-  | 'bytesSavedByColumns'
-  | 'bytesSavedByEncoding'
-  | 'columnsNotWritten'
-> {
+export interface RunReport
+  extends
+    SkimFigures,
+    Pick<SkimResult, 'bytesSavedByRows' | 'bytesSavedByColumns' | 'bytesSavedByEncoding' | 'columnsNotWritten'> {
   pipeline: string;
   keptFractionPredicted: number;
   keptBytesFractionPredicted: number;
@@ -30,6 +19,28 @@ export interface RunReport extends Pick<
   warnings: string[];
   plots: string[];
   timings: { trainSeconds: number; skimSeconds: number; totalSeconds: number };
+  /** With column selection (pipeline `columns.select`): which columns were kept and the bytes predicted. */
+  columns?: ColumnsReport;
+}
+
+/** The skim's figures as training predicts them (soft cuts and gates at the end of training). */
+export interface SkimPrediction {
+  /** Bytes of the skim on disk, the writer's encoding modelled from a sample it wrote. */
+  bytesOut: number;
+  /** As bytesSavedByColumns: the dropped columns' bytes on disk (a candidate at 1 - P(open)). */
+  bytesSavedByColumns: number;
+  /** As bytesSavedByRows: the kept columns' bytes on disk times the soft share of their values cut. */
+  bytesSavedByRows: number;
+}
+
+export interface ColumnsReport {
+  pinned: string[];
+  candidates: string[];
+  /** Candidates whose gates stayed open (the model's features read only these and pinned columns). */
+  kept: string[];
+  /** Every input column the skim does not write, with its bytes on disk; candidate: its gate closed. */
+  dropped: { column: string; bytes: number; candidate: boolean }[];
+  predicted: SkimPrediction;
 }
 
 /** Where an evaluation came from, recorded in eval.json. */

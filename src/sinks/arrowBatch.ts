@@ -1,6 +1,7 @@
 import * as arrow from 'apache-arrow';
 import type { Column, EventBatch } from '../batch/batch.js';
 import type { DType, Field } from '../batch/schema.js';
+import { SinkError } from './sinkError.js';
 
 const ARROW_TYPE: Record<DType, () => arrow.DataType> = {
   bool: () => new arrow.Bool(),
@@ -45,7 +46,7 @@ function columnData(f: Field, col: Column, length: number, file: string): arrow.
   if (col.validity) {
     for (let i = 0; i < length; i++) nullCount += col.validity[i] ? 0 : 1;
     if (nullCount > 0 && !f.nullable)
-      throw new Error(`${file}: column '${f.name}' has nulls but its schema says it is not nullable`);
+      throw new SinkError(`${file}: column '${f.name}' has nulls but its schema says it is not nullable`);
     if (nullCount > 0) nullBitmap = packBits(col.validity);
   }
   if (col.kind === 'flat') {

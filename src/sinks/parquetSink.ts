@@ -7,6 +7,7 @@ import { allocate, type DType, schemaDifference, type Schema } from '../batch/sc
 import { arrowSchema, batchToIpc } from './arrowBatch.js';
 import type { Demand } from '../sources/demand.js';
 import { InputError } from '../sources/inputError.js';
+import { SinkError } from './sinkError.js';
 import { tempPathOf } from '../util/tempFiles.js';
 
 export const CODECS = ['snappy', 'zstd', 'gzip', 'lz4', 'brotli', 'uncompressed'] as const;
@@ -141,7 +142,8 @@ async function writeFile(
     let schema: Schema | undefined = options.schema;
     let first = await queue.next();
     schema ??= first?.schema;
-    if (!schema) throw new Error(`${path}: cannot write a Parquet file: the stream is empty and no schema was given`);
+    if (!schema)
+      throw new SinkError(`${path}: cannot write a Parquet file: the stream is empty and no schema was given`);
     const fileSchema = schema;
     const arrowFields = arrowSchema(fileSchema);
     const toRecords = (b: EventBatch) => pw.Table.fromIPCStream(batchToIpc(b, arrowFields, path)).recordBatches();
@@ -158,7 +160,7 @@ async function writeFile(
           else first = null;
           if (!b || cancelled()) return controller.close();
           const diff = schemaDifference(fileSchema, b.schema);
-          if (diff) throw new Error(`${path}: batch schema differs from the file's: ${diff}`);
+          if (diff) throw new SinkError(`${path}: batch schema differs from the file's: ${diff}`);
           rows += b.length;
           for (const rb of toRecords(b)) controller.enqueue(rb);
         } catch (e) {
@@ -170,15 +172,16 @@ async function writeFile(
     const bytes = await pw.transformParquetStream(records, writerProperties(fileSchema, options));
     for await (const chunk of bytes as unknown as AsyncIterable<Uint8Array>) await handle.write(chunk);
     if (failure) throw failure;
-    if (cancelled()) throw new Error(`${path}: writing cancelled`);
+    if (cancelled()) throw new SinkError(`${path}: writing cancelled`);
     await handle.close();
     await rename(tmp, path);
     return { path, rows, bytes: (await stat(path)).size };
   } catch (e) {
     await handle.close().catch(() => undefined);
     await rm(tmp, { force: true });
+    if (e instanceof SinkError) throw e;
     const msg = (e as Error).message ?? String(e);
-    if (e !== queue.error) throw new Error(msg.startsWith(path) ? msg : `${path}: cannot write Parquet: ${msg}`);
+    if (e !== queue.error) throw new Error(`${path}: cannot write Parquet: ${msg}`);
     const failed = `${path}: not written, the stream of batches failed: ${msg}`;
     // An input's fault stays one (its kind decides, e.g., a gRPC status).
     throw e instanceof InputError ? new InputError(e.kind, failed) : new Error(failed);

@@ -6,9 +6,11 @@ import { skimResumable } from './shard/resumableSkim.js';
 import { parquetSource } from '../sources/parquet.js';
 import { rootSource } from '../sources/rootSource.js';
 import type { ColumnType } from '../sources/types.js';
-import { checkCuts, fieldFor } from '../sources/parquetColumns.js';
+import type { ParquetFileMeta } from '../sources/parquetMeta.js';
 import { removeStaleTempFiles } from '../util/tempFiles.js';
-import { columnsNotWritten, keepRefused, keptColumns, type SkimOptions, type SkimResult } from './runSkim.js';
+import { keptColumns, type SkimResult } from './runSkim.js';
+import { checkSkimColumns, columnsNotWritten } from './skimColumns.js';
+import type { SkimSpec } from './spec.js';
 import { isRootFile } from './rootSkim.js';
 
 /**
@@ -23,8 +25,8 @@ import { isRootFile } from './rootSkim.js';
 /** Where a plain (unsharded) skim keeps its manifest while it runs. */
 export const manifestPathOf = (outDir: string) => join(outDir, 'manifest.json');
 
-/** runSkim's options (score: the classifier, needed when cuts.json has a score cut), with a simpler progress callback. */
-export interface ResumedSkimOptions extends Omit<SkimOptions, 'onProgress'> {
+/** A skim (src/skim/spec.ts; score: the classifier, needed when cuts.json has a score cut), with its progress. */
+export interface ResumedSkimOptions extends SkimSpec {
   onProgress?: (eventsDone: number, eventsTotal: number) => void;
 }
 
@@ -45,7 +47,7 @@ export interface ResumedSkim {
  */
 export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim> {
   const t0 = performance.now();
-  const { eventsTotal, notWritten } = await checkInputs(o);
+  const { eventsTotal, notWritten, footers } = await checkInputs(o);
   if (o.cuts.score && !o.score)
     throw new Error('the cuts file has a score cut: give the model that computes the score (--model DIR)');
   const plan = await readPlan(o.outDir);
@@ -58,14 +60,8 @@ export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim
   let filesSkipped = 0;
   let eventsSkipped = 0;
   const entries = await skimResumable({
-    inputs: o.inputs,
-    outputs: o.outputs,
-    cuts: o.cuts,
-    outDir: o.outDir,
-    keep: o.keep,
-    codec: o.codec,
-    score: o.score,
-    signal: o.signal,
+    ...o,
+    footers,
     manifestPath: manifestPathOf(o.outDir),
     onProgress: (n) => o.onProgress?.(eventsSkipped + n, eventsTotal),
     onFile: (e, skipped) => {
@@ -85,32 +81,28 @@ export async function skimWithResume(o: ResumedSkimOptions): Promise<ResumedSkim
 
 /**
  * The inputs checked before anything is written: Parquet footers (schemas agree, keep and cuts
- * name their columns) and ROOT headers (a skim streams ROOT files: src/skim/rootSkim.ts). Returns
- * their events and the columns the skim leaves out.
+ * name their columns: src/skim/skimColumns.ts) and ROOT headers (a skim streams ROOT files:
+ * src/skim/rootSkim.ts). Returns their events, the columns the skim leaves out, and the footers
+ * (the skim reads none again).
  */
-async function checkInputs(o: ResumedSkimOptions): Promise<{ eventsTotal: number; notWritten: ColumnType[] }> {
+async function checkInputs(
+  o: ResumedSkimOptions,
+): Promise<{ eventsTotal: number; notWritten: ColumnType[]; footers: ParquetFileMeta[] }> {
   const parquet = o.inputs.filter((p) => !isRootFile(p));
   const root = o.inputs.filter(isRootFile);
   let eventsTotal = 0;
   const notWritten: ColumnType[] = [];
-  if (parquet.length) {
-    const metas = await parquetSource(parquet).files();
-    const first = metas[0];
-    notWritten.push(...keptColumns(metas, o.keep, o.score !== undefined).notWritten);
-    checkCuts(first.schema, o.cuts.cuts, first.path, first.unsupported);
-    eventsTotal += metas.reduce((s, m) => s + m.rows, 0);
+  const footers = parquet.length ? await parquetSource(parquet).files() : [];
+  if (footers.length) {
+    notWritten.push(...keptColumns(footers, o).notWritten);
+    eventsTotal += footers.reduce((s, m) => s + m.rows, 0);
   }
   if (root.length) {
     const info = await rootSource(root).describe();
-    const unsupported = info.unsupported ?? [];
-    const why = o.keep ? keepRefused(unsupported, o.keep, true) : null;
-    if (why) throw new Error(`${root[0]}: ${why}`);
-    for (const name of o.keep ?? [])
-      fieldFor(info.schema, { fn: 'value', column: name, text: name }, root[0], unsupported);
-    checkCuts(info.schema, o.cuts.cuts, root[0], unsupported);
-    const left = columnsNotWritten(unsupported, o.keep);
+    checkSkimColumns(root[0], info, o, true);
+    const left = columnsNotWritten(info.unsupported, o.keep);
     notWritten.push(...left.filter((c) => !notWritten.some((n) => n.name === c.name)));
     eventsTotal += info.rows;
   }
-  return { eventsTotal, notWritten };
+  return { eventsTotal, notWritten, footers };
 }

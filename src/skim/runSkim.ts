@@ -3,36 +3,25 @@ import { basename, dirname, join } from 'node:path';
 import { tap } from 'rxjs';
 import { bytesPerValue, type DType } from '../batch/schema.js';
 import { cutColumns, cutsToSql, type CutsFile } from '../selection/cutsFile.js';
-import type { ScoreCut } from '../operators/hardCut.js';
 import { parseCodec, type Codec } from '../sinks/parquetSink.js';
 import { parquetSource, plannedFileBatches } from '../sources/parquet.js';
-import { checkCuts, columnSqlOf, fieldFor, selectAs } from '../sources/parquetColumns.js';
+import { columnSqlOf, selectAs } from '../sources/parquetColumns.js';
 import { caseTwins, duckdbFile, duckdbTarget, withConnection } from '../sources/parquetDuckdb.js';
 import { checkUnchanged, type ChunkStats, type ParquetFileMeta } from '../sources/parquetMeta.js';
-import { type ColumnType, columnList, leafKept, ownFields, structOf } from '../sources/types.js';
+import { type ColumnType, ownFields, structOf } from '../sources/types.js';
 import { readError } from '../sources/parquetDiagnose.js';
 import { planPushDown } from '../sources/parquetPushdown.js';
 import { removeStaleTempFiles, tempPathOf } from '../util/tempFiles.js';
 import { InputError } from '../sources/inputError.js';
 import { claim } from './claims.js';
 import { outputsOf } from './outputPaths.js';
+import { checkSkimColumns, columnsNotWritten } from './skimColumns.js';
+import type { SkimSpec } from './spec.js';
 import { SKIM_ROW_GROUP_ROWS, skimPipe } from './skimPipe.js';
 
-export interface SkimOptions {
-  inputs: string[];
-  cuts: CutsFile;
-  outDir: string;
-  /** Each input's skim file, relative to outDir (skimOutputPaths; default: named after the input alone). */
-  outputs?: string[];
-  /** Columns to write (default: all). */
-  keep?: string[];
-  /** Output codec (default: the input file's). */
-  codec?: string;
-  /** Classifier score cut: forces the streaming batch path. */
-  score?: ScoreCut;
+/** A skim (src/skim/spec.ts) with runSkim's progress callback. */
+export interface SkimOptions extends SkimSpec {
   onProgress?: (p: { file: string; eventsDone: number; eventsTotal: number }) => void;
-  /** Stops the skim (the file being written is removed; finished ones stay) with the signal's reason. */
-  signal?: AbortSignal;
 }
 
 export interface SkimFileResult {
@@ -74,6 +63,12 @@ export interface SkimResult {
   columnsNotWritten: ColumnType[];
 }
 
+/** A skim's headline figures: what RunSkim answers and a run's report gives (with more of SkimResult each). */
+export type SkimFigures = Pick<
+  SkimResult,
+  'inputs' | 'skimFiles' | 'eventsIn' | 'eventsKept' | 'eventsCut' | 'bytesIn' | 'bytesOut' | 'bytesSaved'
+>;
+
 /**
  * Applies cuts.json as hard cuts: one skim file per input under outDir (opts.outputs), each
  * claimed against other writers, written to a temporary name and renamed. Without a score cut
@@ -82,10 +77,8 @@ export interface SkimResult {
  */
 export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
   const t0 = performance.now();
-  const metas = await parquetSource(opts.inputs).files();
-  const schema = metas[0].schema;
-  const { names: keep, notWritten } = keptColumns(metas, opts.keep, opts.score !== undefined);
-  checkCuts(schema, opts.cuts.cuts, metas[0].path, metas[0].unsupported);
+  const metas = await footersOf(opts);
+  const { names: keep, notWritten } = keptColumns(metas, opts);
   if (opts.cuts.score && !opts.score)
     throw new Error('cuts file has a score cut: runSkim needs the classifier (opts.score) to apply it');
   const outputs = outputsOf(opts).map((o) => join(opts.outDir, o));
@@ -109,6 +102,12 @@ export async function runSkim(opts: SkimOptions): Promise<SkimResult> {
     for (const r of claims) await r();
     release();
   }
+}
+
+/** The inputs' footers: those read before (spec.footers), or read now, their schemas checked to agree. */
+async function footersOf(spec: SkimSpec): Promise<ParquetFileMeta[]> {
+  const read = spec.inputs.map((p) => spec.footers?.find((m) => m.path === p));
+  return read.every((m) => m !== undefined) ? read : parquetSource(spec.inputs).files();
 }
 
 /**
@@ -170,43 +169,28 @@ async function skimFiles(
 }
 
 /**
- * Why a skim cannot keep `keep`, or null. No skim keeps a struct's field alone ('Muon.pt'): it
- * writes whole columns. A `streaming` skim (a score cut, or a ROOT or gRPC source) writes what
- * diffskim reads into batches: numbers, booleans and lists of them. Other columns (strings,
- * structs) are left out and listed in SkimResult.columnsNotWritten; naming one is refused.
- */
-export function keepRefused(unsupported: ColumnType[], keep: string[], streaming: boolean): string | null {
-  const leaf = leafKept(unsupported, keep);
-  if (leaf || !streaming) return leaf;
-  const named = unsupported.filter((u) => keep.includes(u.name));
-  if (!named.length) return null;
-  return `cannot keep column(s) ${columnList(named)}: a streaming skim (score cut, ROOT or gRPC source) holds numbers, booleans and lists of them only; leave them out (a Parquet skim without a score cut, run by DuckDB, keeps every column)`;
-}
-
-/**
  * The columns a skim writes: `keep`, checked, or by default every column it can carry (those of
  * the first file); and the columns a streaming skim leaves out.
  */
 export function keptColumns(
   metas: ParquetFileMeta[],
-  keep: string[] | undefined,
-  streaming: boolean,
+  spec: Pick<SkimSpec, 'keep' | 'cuts' | 'score'>,
 ): { names: string[]; notWritten: ColumnType[] } {
   const [first] = metas;
+  const { keep } = spec;
+  const streaming = spec.score !== undefined;
   // Columns diffskim does not read (strings, structs) need not agree between inputs (their
   // schemas do agree on the others).
   const unsupported = [...new Map(metas.flatMap((m) => m.unsupported).map((u) => [u.name, u])).values()];
-  const why = keep ? keepRefused(unsupported, keep, streaming) : null;
-  if (why) throw new Error(`${first.path}: ${why}`);
-  // A column named twice is written once (DuckDB would write the second as 'x_1').
+  const unreadableFields = first.unreadableLeaves;
+  checkSkimColumns(first.path, { schema: first.schema, unsupported, unreadableFields }, spec, streaming);
+  // By default the first file's own columns. A column named twice is written once (DuckDB would
+  // write the second as 'x_1').
   const names = keep
     ? [...new Set(keep)]
     : streaming
       ? ownFields(first.schema, unsupported).map((f) => f.name)
       : first.columns;
-  for (const name of names)
-    if (streaming || !unsupported.some((u) => u.name === name))
-      fieldFor(first.schema, { fn: 'value', column: name, text: name }, first.path, unsupported);
   // Twins go through the batch writer (skimFiles), which cannot carry strings and structs.
   const twins = streaming ? null : caseTwins(names);
   const other = twins && unsupported.find((u) => names.includes(u.name));
@@ -237,12 +221,6 @@ export function keptColumns(
         );
     }
   return { names, notWritten: streaming ? columnsNotWritten(unsupported, keep) : [] };
-}
-
-/** The warning a report gives for columns a skim left out. */
-/** What a streaming skim leaves out: the columns it cannot carry, unless `keep` chose the columns. */
-export function columnsNotWritten(unsupported: ColumnType[] | undefined, keep: string[] | undefined): ColumnType[] {
-  return keep ? [] : (unsupported ?? []);
 }
 
 /** Mean in-memory bytes per event of these columns (a list column: its mean length, plus an offset). */
@@ -431,4 +409,23 @@ export function skimTotals(
     ...rest,
     columnsNotWritten: rest.columnsNotWritten ?? [],
   };
+}
+
+/** Several skims (one per sample) as one: their files together, counts and bytes summed. */
+export function sumSkims(results: SkimResult[]): SkimResult {
+  if (results.length === 1) return results[0];
+  const sum = (f: (r: SkimResult) => number) => results.reduce((s, r) => s + f(r), 0);
+  const notWritten = new Map(results.flatMap((r) => r.columnsNotWritten).map((c) => [c.name, c]));
+  return skimTotals(
+    results.flatMap((r) => r.files),
+    {
+      bytesSavedByColumns: sum((r) => r.bytesSavedByColumns),
+      rowGroupsTotal: sum((r) => r.rowGroupsTotal),
+      rowGroupsSkipped: sum((r) => r.rowGroupsSkipped),
+      bytesNeverRead: sum((r) => r.bytesNeverRead),
+      seconds: sum((r) => r.seconds),
+      path: results.some((r) => r.path === 'streaming') ? 'streaming' : 'duckdb-copy',
+      columnsNotWritten: [...notWritten.values()],
+    },
+  );
 }

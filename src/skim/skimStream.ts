@@ -1,10 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { newCounts, type ScoreCut } from '../operators/hardCut.js';
+import { newCounts } from '../operators/hardCut.js';
 import { progress } from '../operators/progress.js';
-import { cutColumns, type CutsFile } from '../selection/cutsFile.js';
+import { cutColumns } from '../selection/cutsFile.js';
 import { claim } from './claims.js';
-import { columnsNotWritten, keepRefused, type SkimResult, skimTotals } from './runSkim.js';
+import { type SkimResult, skimTotals } from './runSkim.js';
+import { checkSkimColumns, columnsNotWritten } from './skimColumns.js';
+import type { SkimSpec } from './spec.js';
 import { skimPipe } from './skimPipe.js';
 import { parseCodec } from '../sinks/parquetSink.js';
 import { removeStaleTempFiles } from '../util/tempFiles.js';
@@ -12,20 +14,14 @@ import { columnBytesOf, type EventSource } from '../sources/types.js';
 import { skimColumns } from '../training/eventBytes.js';
 import { createProgress } from '../util/progress.js';
 
-export interface StreamSkimOptions {
+/** A skim (src/skim/spec.ts) of one event source into one file. */
+export interface StreamSkimOptions extends Omit<SkimSpec, 'outputs' | 'footers'> {
   source: EventSource;
   /** Local input files behind the source (for the report; empty for a remote source). */
   inputs: string[];
   name: string;
-  cuts: CutsFile;
-  outDir: string;
   /** The skim file, relative to outDir (src/skim/outputPaths.ts; default: `<name>.skim.parquet`). */
   output?: string;
-  keep?: string[];
-  codec?: string;
-  score?: ScoreCut;
-  /** Stops the skim (the sink removes the file being written) with the signal's reason. */
-  signal?: AbortSignal;
 }
 
 /**
@@ -37,8 +33,7 @@ export interface StreamSkimOptions {
 export async function skimStream(o: StreamSkimOptions): Promise<SkimResult> {
   const t0 = performance.now();
   const info = await o.source.describe();
-  const why = o.keep ? keepRefused(info.unsupported ?? [], o.keep, true) : null;
-  if (why) throw new Error(`${o.name}: ${why}`);
+  checkSkimColumns(o.name, info, o, true);
   const keep = o.keep ?? skimColumns(info, false);
   const columns = [...new Set([...keep, ...cutColumns(o.cuts), ...(o.score?.columns ?? [])])];
   const output = join(o.outDir, o.output ?? `${o.name}.skim.parquet`);

@@ -2,6 +2,7 @@ import { describeField, type Field, type Schema } from '../batch/schema.js';
 import type { HardCut } from '../selection/cutsFile.js';
 import { listQuantities, parseQuantity, quantityOf, quantitySql, type Quantity } from '../selection/quantity.js';
 import { closest } from '../util/closest.js';
+import { ColumnError } from './inputError.js';
 import { sqlIdent } from './parquetDuckdb.js';
 import type { ParquetFileMeta } from './parquetMeta.js';
 import type { ColumnType } from './types.js';
@@ -11,7 +12,7 @@ export function fieldFor(schema: Schema, q: Quantity, file: string, unsupported:
   const f = schema.find((x) => x.name === q.column);
   const other = unsupported.find((x) => x.name === q.column);
   if (!f && other)
-    throw new Error(
+    throw new ColumnError(
       `${file}: column '${q.column}' has type ${other.type}, which diffskim cannot read (numbers, booleans and lists of them only)`,
     );
   if (!f) {
@@ -19,26 +20,42 @@ export function fieldFor(schema: Schema, q: Quantity, file: string, unsupported:
       q.column,
       schema.map((x) => x.name),
     );
-    throw new Error(
+    throw new ColumnError(
       `${file}: no column '${q.column}'${near ? ` (closest: '${near}')` : ''}; columns: ${schema.map((x) => x.name).join(', ')}`,
     );
   }
   if ((q.fn === 'count' || q.fn === 'first') && !f.list)
-    throw new Error(`${file}: ${q.text}: column '${q.column}' is ${describeField(f)}, not a list`);
+    throw new ColumnError(`${file}: ${q.text}: column '${q.column}' is ${describeField(f)}, not a list`);
   if (q.fn === 'abs' && f.list) {
-    throw new Error(`${file}: ${q.text}: column '${q.column}' is a list; use ${listQuantities(q.column)}`);
+    throw new ColumnError(`${file}: ${q.text}: column '${q.column}' is a list; use ${listQuantities(q.column)}`);
   }
   return f;
 }
 
 /** Check that every cut reads an existing flat quantity of the file. */
 export function checkCuts(schema: Schema, cuts: HardCut[], file: string, unsupported: ColumnType[] = []): void {
-  for (const cut of cuts) {
-    const q = parseQuantity(cut.column);
+  checkScalars(
+    schema,
+    cuts.map((c) => c.column),
+    'cut on',
+    file,
+    unsupported,
+  );
+}
+
+/** Check that each quantity (cut on, or scored on: `use`) is an existing flat quantity of the file. */
+export function checkScalars(
+  schema: Schema,
+  quantities: string[],
+  use: 'cut on' | 'score on',
+  file: string,
+  unsupported: ColumnType[] = [],
+): void {
+  for (const name of quantities) {
+    const q = parseQuantity(name);
     const f = fieldFor(schema, q, file, unsupported);
-    if (q.fn === 'value' && f.list) {
-      throw new Error(`${file}: cut on '${q.column}': it is a list column; cut on ${listQuantities(q.column)}`);
-    }
+    if (q.fn === 'value' && f.list)
+      throw new ColumnError(`${file}: ${use} '${q.column}': it is a list column; ${use} ${listQuantities(q.column)}`);
   }
 }
 

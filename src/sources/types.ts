@@ -56,7 +56,7 @@ export function columnBytesOf(info: DatasetInfo, counted: (column: string) => bo
 }
 
 /** Columns and struct fields a source knows of but does not read, with their types (for errors naming them). */
-export function unreadColumns(info: DatasetInfo): ColumnType[] {
+export function unreadColumns(info: Pick<DatasetInfo, 'unsupported' | 'unreadableFields'>): ColumnType[] {
   return [...(info.unsupported ?? []), ...(info.unreadableFields ?? [])];
 }
 

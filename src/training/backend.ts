@@ -14,10 +14,15 @@ export const FUSED = 'fused-js';
  * The backend training runs on. 'auto': tfjs-node-gpu when it loads, else the fused kernel
  * (every model kind, loss and size term; faster than TF.js' WASM backend per CPU-second at every
  * MLP width measured, 64-64 to 512-512). A name picks that backend. DIFFSKIM_BACKEND overrides
- * `prefer`.
+ * `prefer`. A model with column gates (columnGates.ts) trains on TF.js: the fused kernel has no
+ * gates, so 'auto' and 'fused' fall back to initBackend('auto'), saying so.
  */
-export async function trainingBackend(prefer: BackendChoice): Promise<TrainingBackend> {
+export async function trainingBackend(prefer: BackendChoice, gates = false): Promise<TrainingBackend> {
   const choice = chosen(prefer);
+  if (gates && (choice === 'fused' || choice === 'auto')) {
+    const name = await initBackend('auto');
+    return { name, note: `trained on TF.js '${name}': the fused kernel has no column gates (columns.select)` };
+  }
   if (choice === 'fused') return { name: FUSED };
   if (choice === 'auto') {
     registerGradients();
@@ -29,6 +34,8 @@ export async function trainingBackend(prefer: BackendChoice): Promise<TrainingBa
 
 export interface TrainingBackend {
   name: string;
+  /** Why 'auto' or 'fused' did not take the fused kernel, when it did not for this model. */
+  note?: string;
 }
 
 function chosen(prefer: BackendChoice): BackendChoice {

@@ -16,6 +16,10 @@ export interface BatchLayout {
   /** Multiplies the weight of each class (class balancing); 1 and 1 to leave weights alone. */
   classFactor: { signal: number; background: number };
   bytes: EventBytesModel;
+  /** With column gates: the bytes model of each candidate column (bytes then holds the pinned ones). */
+  candidateBytes?: EventBytesModel[];
+  /** The column gates' temperature this epoch (see columnGates.ts). */
+  gateTemperature?: number;
   /** Whose bytes the size term counts: every event's (default) or the background's only. */
   sizeOver?: 'all' | 'background';
 }
@@ -56,8 +60,16 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
     for (let i = 0; i < n; i++) features[i * nf + j] = Number.isFinite(x[i]) ? x[i] : model.inputMean[j];
   }
 
-  const bytes = eventBytes(layout.bytes, batch);
+  const pinned = eventBytes(layout.bytes, batch);
+  const candidates = (layout.candidateBytes ?? []).map((m) => eventBytes(m, batch));
+  const bytes = pinned.slice();
+  for (const c of candidates) for (let i = 0; i < n; i++) bytes[i] += c[i];
+  const counted = (i: number) => valid[i] && !(layout.sizeOver === 'background' && label[i]);
   if (layout.sizeOver === 'background') for (let i = 0; i < n; i++) if (label[i]) bytes[i] = 0;
+  const nc = candidates.length;
+  const candidateBytes = new Float32Array(n * nc);
+  for (let i = 0; i < n; i++)
+    if (counted(i)) for (let j = 0; j < nc; j++) candidateBytes[i * nc + j] = candidates[j][i];
   const weight = new Float32Array(n);
   const keptBytes = new Float32Array(n);
   let sumWeight = 0;
@@ -66,7 +78,7 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
   let sumBytes = 0;
   for (let i = 0; i < n; i++) {
     weight[i] = valid[i] ? fullWeight[i] : 0;
-    keptBytes[i] = valid[i] ? bytes[i] : 0;
+    keptBytes[i] = counted(i) ? pinned[i] : 0;
     sumWeight += weight[i];
     if (label[i]) sumSignalWeight += fullWeight[i];
     else sumBackgroundWeight += fullWeight[i];
@@ -80,6 +92,7 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
     weight,
     fullWeight,
     keptBytes,
+    ...(nc > 0 && { candidateBytes }),
     bytes,
     sumWeight,
     sumSignalWeight,
@@ -103,6 +116,7 @@ export function batchTensors(p: PreparedBatch, featureCount: number, edgeCount: 
       label: tf.tensor1d(p.label),
       weight: tf.tensor1d(p.weight),
       keptBytes: tf.tensor1d(p.keptBytes),
+      ...(p.candidateBytes && { candidateBytes: tf.tensor2d(p.candidateBytes, [p.n, p.candidateBytes.length / p.n]) }),
       sumWeight: p.sumWeight,
       sumSignalWeight: p.sumSignalWeight,
       sumBackgroundWeight: p.sumBackgroundWeight,
@@ -112,6 +126,13 @@ export function batchTensors(p: PreparedBatch, featureCount: number, edgeCount: 
 }
 
 export function disposeBatchTensors(t: BatchTensors): void {
-  const all: (tf.Tensor | null)[] = [t.features, t.cutValues, t.loss.label, t.loss.weight, t.loss.keptBytes];
+  const all: (tf.Tensor | null | undefined)[] = [
+    t.features,
+    t.cutValues,
+    t.loss.label,
+    t.loss.weight,
+    t.loss.keptBytes,
+    t.loss.candidateBytes,
+  ];
   for (const x of all) x?.dispose();
 }

@@ -57,10 +57,14 @@ export function trainStep(
   const prepared = prepareBatch(layout, batch);
   if (prepared.sumWeight <= 0 || prepared.sumBytes <= 0) return null;
   const tensors = batchTensors(prepared, hasMlp(layout.model) ? layout.model.features.length : 0, model.edgeCount);
+  const gates = model.gates;
+  const noise = gates && tf.tensor2d(gates.noise(prepared.n, optimizer.iterations), [prepared.n, gates.count]);
+  const draw = noise ? { noise, temperature: layout.gateTemperature ?? 1 } : undefined;
   let kept: tf.Tensor[] = [];
   try {
     const { value, grads } = tf.variableGrads(() => {
-      const loss = tfLoss(settings, model.forward(tensors.features, tensors.cutValues, multiplier), tensors.loss);
+      const out = model.forward(tensors.features, tensors.cutValues, multiplier, draw);
+      const loss = tfLoss(settings, out, tensors.loss);
       kept = [tf.keep(loss.main), tf.keep(loss.size)];
       return loss.total;
     }, model.trainableVariables());
@@ -82,6 +86,7 @@ export function trainStep(
     return finite ? { total, main, size } : null;
   } finally {
     tf.dispose(kept);
+    noise?.dispose();
     disposeBatchTensors(tensors);
   }
 }

@@ -24,6 +24,11 @@ export interface EpochRecord {
   events: number;
   skippedSteps: number;
   seconds: number;
+  /**
+   * With column gates, each pinned and candidate column: the soft share of its values the cuts
+   * keep and its gate's P(open) (1 when pinned), on the validation split.
+   */
+  columns?: { column: string; keptShare: number; open: number; candidate: boolean }[];
 }
 
 /**

@@ -22,6 +22,14 @@ import {
   lossSettings,
   sizeLambda,
 } from '../model/losses.js';
+import {
+  type ColumnGateSpec,
+  type GateConfig,
+  gateTemperature,
+  logAlphaFor,
+  openProbability,
+} from '../model/columnGates.js';
+import { hardenGates } from '../model/hardenGates.js';
 import { createModel, hasCuts, hasMlp, type ModelKind, type SelectionModel } from '../model/model.js';
 import { logCutWeights, mlpLogit, sigmoid } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
@@ -31,6 +39,7 @@ import { availableParallelism } from 'node:os';
 import { clearCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type BackendChoice, FUSED, trainingBackend } from './backend.js';
 import { eventBytesColumns, eventBytesModel } from './eventBytes.js';
+import { KeptValues } from './keptValues.js';
 import { eventLabels, eventWeights } from './eventWeights.js';
 import { type BatchLayout, prepareBatch } from './prepare.js';
 import { collectStats, type DataStats, quantile, type QuantityStats } from './stats.js';
@@ -48,6 +57,11 @@ export interface TrainResult {
   keptFractionPredicted: number;
   /** sum(prod_k w_k * bytes) / sum(bytes) over the validation split at the end. */
   keptBytesFractionPredicted: number;
+  /**
+   * Per column whose bytes the size term counts: the soft share of its values the cuts keep and,
+   * for a candidate column, its gate's P(open), on the validation split at the end (KeptValues).
+   */
+  columnsPredicted: { column: string; keptShare: number; open: number }[];
   validationAuc: number;
   backend: string;
   /** Training events per second over all epochs (reading, preparing and stepping). */
@@ -91,6 +105,19 @@ export interface TrainingSettings {
   };
   /** The columns the skim writes, whose bytes the size term counts (default: a streaming skim's). */
   bytesColumns?: string[];
+  /**
+   * Column selection: candidate columns, each with a learnable gate on the features that read it
+   * (columnGates.ts); bytesColumns are then the pinned columns, kept whatever the gates say.
+   */
+  columnGates?: { candidates: string[]; gates: GateConfig };
+  /**
+   * The weights are expected yields (samples normalised to a luminosity): the significance losses'
+   * signal and background yields default to the classes' signed totals over all events, not
+   * over the training split.
+   */
+  normalised?: boolean;
+  /** How warnings name the event weight (default: the weight column). */
+  weightName?: string;
 }
 
 export interface TrainArgs {
@@ -136,7 +163,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   if (!label) throw new Error(`pipeline '${p.name}': training needs a label column ('label:')`);
   const kind = p.model.kind;
   const features = hasMlp({ kind }) ? p.features : [];
-  const chosen = await trainingBackend(args.backend ?? 'auto');
+  const gated = p.columnGates !== undefined && features.length > 0;
+  const chosen = await trainingBackend(args.backend ?? 'auto', gated);
   const backend = chosen.name;
   const cutConfigs = hasCuts({ kind }) ? p.cuts : [];
   if (kind === 'cuts' && cutConfigs.length === 0)
@@ -146,8 +174,13 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const settings = { pipeline: p, backend };
   const resumed = args.resume ? await resumeState(args.checkpointDir, settings) : null;
   const bytesModel = eventBytesModel(info, p.bytesColumns);
+  const candidates = gated ? p.columnGates!.candidates : [];
+  const candidateBytes = candidates.map((c) => eventBytesModel(info, [c]));
+  const bytesModels = [bytesModel, ...candidateBytes];
+  const bytesColumns = [...(p.bytesColumns ?? []), ...candidates];
   const quantities = [...new Set([...features, ...cutConfigs.map((c) => c.column)])];
-  const columns = projection([...quantities, label, ...(p.weight ? [p.weight] : []), ...eventBytesColumns(bytesModel)]);
+  const countColumns = bytesModels.flatMap(eventBytesColumns);
+  const columns = projection([...quantities, label, ...(p.weight ? [p.weight] : []), ...countColumns]);
   const t = p.training;
   // Labels and event weights are checked on the source's own batches, whose origin still locates each event.
   // The first pass (collectStats) sees every event before the split: it also sums the weights' signs.
@@ -176,7 +209,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   };
   const stats = await collectStats(read('train'), quantities, { label, weight: p.weight, seed: t.seed }).catch(stopped);
   firstPass = false;
-  const signsWarning = p.weight ? signs.warning(p.weight) : null;
+  const signsWarning = p.weight ? signs.warning(p.weightName ?? p.weight) : null;
   if (stats.events === 0) throw new Error(`pipeline '${p.name}': the training split is empty`);
   const data: DataFigures = {
     rows: info.rows,
@@ -202,15 +235,21 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     cuts: cutConfigs.map((c) => initialCut(c, statsOf(c.column), spread(statsOf(c.column)))),
     seed: t.seed,
     backend,
+    gates: gated ? initialGates(features, candidates, p.columnGates!.gates, t.seed, t.epochs) : undefined,
   });
 
-  const loss = lossSettings(p, bytesModel.bytesIn, { signal: stats.signalWeight, background: stats.backgroundWeight });
+  const bytesIn = bytesModels.reduce((sum, m) => sum + m.bytesIn, 0);
+  const totals = p.normalised
+    ? { signal: signs.total(true), background: signs.total(false) }
+    : { signal: stats.signalWeight, background: stats.backgroundWeight };
+  const loss = lossSettings(p, bytesIn, totals);
   const layout: BatchLayout = {
     model: initial,
     label,
     weight: p.weight,
     classFactor: classFactor(p, stats, loss),
     bytes: bytesModel,
+    ...(gated && { candidateBytes }),
     sizeOver: p.loss.size.over,
   };
   const stepper = await newStepper(initial, t, backend, stats.events);
@@ -232,6 +271,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       const started = performance.now();
       const multiplier = slopeMultiplier(t.slopeSchedule, epoch, t.epochs);
       const epochSettings = { ...loss, lambda: sizeLambda(p.loss.size, epoch, t.epochs) };
+      if (gated) layout.gateTemperature = gateTemperature(p.columnGates!.gates, epoch, t.epochs);
       const sums = { events: 0, total: 0, main: 0, size: 0, skipped: 0 };
       await forEachBatch(read('train').pipe(shuffle, rebatch(t.batchSize)), (batch) => {
         stepper.step(epochSettings, layout, batch, multiplier, (r) => {
@@ -249,9 +289,15 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       trainSeconds += (performance.now() - started) / 1000;
       trainedEvents += sums.events;
       skippedTotal += sums.skipped;
-      model = stepper.snapshot(multiplier);
+      model = withGateTemperature(stepper.snapshot(multiplier), layout.gateTemperature);
       // Without a validation split (fraction 0) the training split stands in.
-      const v = await validate(model, layout, epochSettings, read(t.validationFraction > 0 ? 'validation' : 'train'));
+      const v = await validate(
+        model,
+        layout,
+        epochSettings,
+        read(t.validationFraction > 0 ? 'validation' : 'train'),
+        gated ? new KeptValues(bytesColumns, info) : undefined,
+      );
       const record: EpochRecord = {
         epoch,
         trainLoss: sums.total / sums.events,
@@ -269,6 +315,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
         events: sums.events,
         skippedSteps: sums.skipped,
         seconds: (performance.now() - started) / 1000,
+        ...(gated && { columns: columnsKept(model, bytesColumns, v.keptShares) }),
       };
       history.push(record);
       if (args.checkpointDir) {
@@ -298,7 +345,10 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     stepper.dispose();
   }
   const last = history[history.length - 1];
+  const columnsPredicted = (last.columns ?? []).map(({ column, keptShare, open }) => ({ column, keptShare, open }));
   const warnings = vanishedCutWarnings(model, stats);
+  model = hardenGates(model);
+  if (chosen.note) warnings.push(chosen.note);
   if (signsWarning) warnings.push(signsWarning);
   if (kind === 'mlp' && p.cuts.length > 0)
     warnings.push(`model kind 'mlp' learns no cuts: the ${p.cuts.length} cut(s) listed were left out`);
@@ -312,6 +362,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     history,
     keptFractionPredicted: last.keptFraction,
     keptBytesFractionPredicted: last.keptBytesFraction,
+    columnsPredicted,
     validationAuc: last.validationAuc,
     backend,
     eventsPerSecond: trainedEvents / trainSeconds,
@@ -425,29 +476,80 @@ interface Validation {
   auc: number;
   keptFraction: number;
   keptBytesFraction: number;
+  /** The soft share of each counted column's values kept (see KeptValues); {} without one. */
+  keptShares: Record<string, number>;
 }
 
-/** Loss terms, AUC and kept fractions on a stream of batches, from the model's weights in JS. */
+/**
+ * Loss terms, AUC and kept fractions on a stream of batches, from the model's weights in JS.
+ * With column gates, an event's kept bytes count each candidate at its gate's P(open), and the
+ * classifier sees the gates' hard choice (score.ts).
+ */
 export async function validate(
   model: SelectionModel,
   layout: BatchLayout,
   settings: LossSettings,
   batches: Observable<EventBatch>,
+  kept?: KeptValues,
 ): Promise<Validation> {
   const loss = new LossAccumulator(settings);
   const auc = new AucAccumulator();
+  const open = model.gates?.logAlpha.map((a) => openProbability(a, model.gates!.temperature)) ?? [];
   await forEachBatch(batches, (batch) => {
     const p = prepareBatch(layout, batch);
     const logCut = hasCuts(model) ? logCutWeights(model, batch) : null;
     const logit = hasMlp(model) ? mlpLogit(model, batch) : null;
-    loss.add(logCut, logit, p.label, p.weight, p.keptBytes, p.bytes);
+    kept?.add(logCut && logCut.map(Math.exp), batch);
+    const keptBytes = p.keptBytes.slice();
+    if (p.candidateBytes)
+      for (let i = 0; i < p.n; i++)
+        for (let j = 0; j < open.length; j++) keptBytes[i] += open[j] * p.candidateBytes[i * open.length + j];
+    loss.add(logCut, logit, p.label, p.weight, keptBytes, p.bytes);
     loss.addTotals(p.label, p.fullWeight);
     const score = new Float64Array(p.n);
     for (let i = 0; i < p.n; i++) score[i] = (logCut ? Math.exp(logCut[i]) : 1) * (logit ? sigmoid(logit[i]) : 1);
     auc.add(score, p.label, p.fullWeight);
   });
   const r = loss.result();
-  return { ...r, auc: auc.value() };
+  return { ...r, auc: auc.value(), keptShares: kept?.shares() ?? {} };
+}
+
+/** Gates that start open with P(open) = config.init, one per candidate column. */
+function initialGates(
+  features: string[],
+  candidates: string[],
+  config: GateConfig,
+  seed: number,
+  epochs: number,
+): ColumnGateSpec {
+  const temperature = gateTemperature(config, 0, epochs);
+  return {
+    columns: candidates,
+    logAlpha: candidates.map(() => logAlphaFor(config.init, temperature)),
+    featureGates: features.map((f) => {
+      const j = candidates.indexOf(parseQuantity(f).column);
+      return j >= 0 ? [j] : [];
+    }),
+    temperature,
+    seed,
+  };
+}
+
+/** Each counted column's soft kept share and P(open) (1 for a pinned column), as EpochRecord.columns. */
+function columnsKept(
+  model: SelectionModel,
+  columns: string[],
+  keptShares: Record<string, number>,
+): NonNullable<EpochRecord['columns']> {
+  return columns.map((column) => {
+    const j = model.gates?.columns.indexOf(column) ?? -1;
+    const open = j >= 0 ? openProbability(model.gates!.logAlpha[j], model.gates!.temperature) : 1;
+    return { column, keptShare: keptShares[column], open, candidate: j >= 0 };
+  });
+}
+
+function withGateTemperature(model: SelectionModel, temperature: number | undefined): SelectionModel {
+  return model.gates && temperature !== undefined ? { ...model, gates: { ...model.gates, temperature } } : model;
 }
 
 /**

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBatch } from '../../src/batch/batch.js';
 import { hardCut, newCounts } from '../../src/operators/hardCut.js';
 import { parquetSink } from '../../src/sinks/parquetSink.js';
+import { SinkError } from '../../src/sinks/sinkError.js';
 import { sql, tempDir } from './helpers.js';
 
 let dir: string;
@@ -105,6 +106,16 @@ describe('parquetSink', () => {
     );
     await expect(lastValueFrom(failing.pipe(parquetSink(file)))).rejects.toThrow(/failed\.parquet.*upstream broke/);
     expect((await readdir(dir)).filter((f) => f.startsWith('failed'))).toEqual([]);
+  });
+
+  it('reports its own failures by class (SinkError), named once, not wrapped as a write failure', async () => {
+    const file = join(dir, 'differs.parquet');
+    const other = makeBatch({ id: Int32Array.of(1) }, { id: 'int32' });
+    const err = await lastValueFrom(from([batchOf(0, 10), other]).pipe(parquetSink(file))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SinkError);
+    expect((err as Error).message).toMatch(new RegExp(`^${file}: batch schema differs from the file's: `));
+    expect((err as Error).message).not.toContain('cannot write Parquet');
+    expect((await readdir(dir)).filter((f) => f.startsWith('differs'))).toEqual([]);
   });
 });
 

@@ -26,11 +26,25 @@ export function runSummary(r: RunReport, outDir: string): string {
       `(${pct(r.bytesIn > 0 ? r.bytesSaved / r.bytesIn : 0)}: ${b(r.bytesSavedByRows)} by the cuts, ` +
       `${r.bytesSavedByColumns > 0 ? `${b(r.bytesSavedByColumns)} by the columns left out, ` : ''}` +
       `${b(r.bytesSavedByEncoding)} by re-encoding)`,
+    ...(r.columns ? columnLines(r) : []),
     `backend:        ${r.backend}, ${Math.round(r.trainingEventsPerSecond)} training events/s; train ${r.timings.trainSeconds.toFixed(1)} s, skim ${r.timings.skimSeconds.toFixed(2)} s`,
     ...r.warnings.map((w) => `warning:        ${w}`),
     `output:         ${outDir} (report.html, report.json, cuts.json, model/, skim/, plots)`,
   ];
   return lines.join('\n');
+}
+
+/** With column selection: the candidates kept and dropped, and the skim's bytes predicted against measured. */
+function columnLines(r: RunReport): string[] {
+  const c = r.columns!;
+  const dropped = c.dropped.filter((d) => d.candidate);
+  const p = c.predicted;
+  return [
+    `columns:        kept ${c.kept.join(', ') || '(no candidate)'}; gates closed on ` +
+      `${dropped.map((d) => `${d.column} (${formatBytes(d.bytes)})`).join(', ') || 'none'}`,
+    `predicted:      ${formatBytes(p.bytesOut)} out (on disk ${formatBytes(r.bytesOut)}), ` +
+      `${formatBytes(p.bytesSavedByColumns)} by the columns left out, ${formatBytes(p.bytesSavedByRows)} by the cuts`,
+  ];
 }
 
 export function register(program: Command): void {

@@ -8,13 +8,10 @@ import { createProgress } from '../../util/progress.js';
 import { summaryLines } from '../summary.js';
 import { stopOnSignals } from '../../util/stopSignal.js';
 import { resolveShard } from '../../skim/shard/spec.js';
+import type { SkimCommandOptions } from '../shard.js';
 
-interface SkimCliOptions {
-  cuts: string;
-  input: string[];
-  output: string;
-  keep?: string;
-  codec?: string;
+/** The skim command's options: those of a sharded run, and the shard and the model. */
+interface SkimCliOptions extends SkimCommandOptions {
   shard?: string;
   shardCount?: string;
   model?: string;
@@ -73,16 +70,12 @@ async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void
   const { readCutsFile } = await import('../../selection/cutsFile.js');
   const { skimOutputPaths } = await import('../../skim/outputPaths.js');
   const { skimWithResume } = await import('../../skim/resume.js');
-  const { parseCodec } = await import('../../sinks/parquetSink.js');
   const { expandInputs, skimInputs } = await import('../../sources/expandInputs.js');
   const { writeJsonAtomic } = await import('../../util/atomicWrite.js');
+  const { invocationOf } = await import('../shard.js');
   const cuts = await readCutsFile(o.cuts);
   const found = skimInputs(await expandInputs(o.input), o.output);
-  const codec = o.codec ? parseCodec(o.codec) : undefined;
-  const keep = o.keep
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const { keep, codec } = invocationOf(o);
   const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;
   let progress: ReturnType<typeof createProgress> | undefined;
   let done = 0;

@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CutsFile } from '../../selection/cutsFile.js';
 import { claim } from '../claims.js';
 import { outputsOf } from '../outputPaths.js';
 import { isRootFile, skimRootFile } from '../rootSkim.js';
@@ -13,22 +12,12 @@ import {
   writeManifest,
   type ManifestEntry,
 } from './manifest.js';
-import type { ScoreCut } from '../../operators/hardCut.js';
+import type { SkimSpec } from '../spec.js';
 
-export interface ResumableSkimOptions {
-  inputs: string[];
-  /** Each input's skim file, relative to outDir (src/skim/outputPaths.ts; default: named after the input alone). */
-  outputs?: string[];
-  cuts: CutsFile;
-  outDir: string;
+/** A skim (src/skim/spec.ts) recorded file by file in a manifest. */
+export interface ResumableSkimOptions extends SkimSpec {
   /** Where the manifest lives (e.g. DIR/manifest.json, or DIR/shards/I-of-N/manifest.json). */
   manifestPath: string;
-  keep?: string[];
-  codec?: string;
-  /** The classifier for a score cut in cuts.json. */
-  score?: ScoreCut;
-  /** Stops the skim: the file being written is removed, finished ones stay recorded. */
-  signal?: AbortSignal;
   /** Events done so far in this call (skipped files do not count). */
   onProgress?: (eventsDone: number) => void;
   /** After each input: skipped (already complete) or skimmed now. */
@@ -84,6 +73,7 @@ async function skimClaimed(o: ResumableSkimOptions): Promise<ManifestEntry[]> {
           ...settings,
           inputs: [input],
           outputs: [output],
+          footers: o.footers?.filter((m) => m.path === input),
           onProgress: (p) => o.onProgress?.(eventsDone + p.eventsDone),
         });
     const f = r.files[0];

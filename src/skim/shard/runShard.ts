@@ -52,7 +52,7 @@ export async function runShardedSkim(o: ShardedSkimOptions): Promise<ShardReport
   await mkdir(dir, { recursive: true });
   const mine = plan.files.filter((f) => f.shard === o.shard.index);
   // Every shard checks its files against the run's first input: together they check them all.
-  await parquetSource([...new Set([o.inputs[0].path, ...mine.map((f) => f.path)])]).files();
+  const footers = await parquetSource([...new Set([o.inputs[0].path, ...mine.map((f) => f.path)])]).files();
   // Temp files a killed earlier attempt of this shard left behind (skimResumable: those of its skim files).
   for (const name of ['manifest.json', 'report.json']) await removeStaleTempFiles(dir, name);
   let filesSkipped = 0;
@@ -61,6 +61,7 @@ export async function runShardedSkim(o: ShardedSkimOptions): Promise<ShardReport
     inputs: mine.map((f) => f.path),
     outputs: mine.map((f) => f.output),
     outDir,
+    footers,
     manifestPath: manifestPath(outDir, o.shard),
     signal: o.signal,
     onProgress: o.onProgress,

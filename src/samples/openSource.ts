@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { grpcSource } from '../sources/grpc/grpcSource.js';
-import type { SourceConfig } from './schema.js';
+import type { SourceConfig } from './config.js';
 import { expandInputs, type FoundInput } from '../sources/expandInputs.js';
 import { parquetSource } from '../sources/parquet.js';
+import type { ParquetFileMeta } from '../sources/parquetMeta.js';
 import { rootSource } from '../sources/rootSource.js';
 import type { EventSource } from '../sources/types.js';
 
@@ -14,6 +15,8 @@ export interface OpenedSource {
   /** Local input files with the roots they were found under (none for a remote source). */
   found: FoundInput[];
   kind: SourceConfig['kind'];
+  /** A Parquet source's footers, read once (ParquetSource.files()) for every stage. */
+  footers?: () => Promise<ParquetFileMeta[]>;
 }
 
 /** The event source a pipeline file names; local paths are relative to the pipeline file's folder. */
@@ -23,7 +26,8 @@ export async function openSource(config: SourceConfig, baseDir: string): Promise
     case 'parquet': {
       const found = await expandInputs(config.paths.map(local));
       const files = found.map((f) => f.path);
-      return { source: parquetSource(files), files, found, kind: config.kind };
+      const source = parquetSource(files);
+      return { source, files, found, kind: config.kind, footers: source.files };
     }
     case 'root': {
       const found = await expandInputs(config.paths.map(local), baseDir, 'root');

@@ -1,0 +1,220 @@
+import type { Observable, Subscription } from 'rxjs';
+import { type EventBatch, selectColumns } from '../batch/batch.js';
+import type { Field, Schema } from '../batch/schema.js';
+import { parseQuantity } from '../selection/quantity.js';
+import { Demand } from '../sources/demand.js';
+import { fromPull } from '../sources/parquetStream.js';
+import type { ColumnType, DatasetInfo, EventSource, ReadOptions } from '../sources/types.js';
+import { seededRandom } from '../util/random.js';
+import { isWeighted, type ResolvedSample, sampleColumns, sampleEvents } from './sample.js';
+
+/**
+ * Columns the mix adds to every batch: the event's label (1 signal, 0 background), its weight
+ * (normalisation x genWeight x factors, signed) and the index of its sample in the samples list.
+ * Training and evaluation read them as a label and a weight column.
+ */
+export const MIX_LABEL = '__label';
+export const MIX_WEIGHT = '__weight';
+export const MIX_SAMPLE = '__sample';
+const MIX_FIELDS: Field[] = [
+  { name: MIX_LABEL, type: 'uint8', list: false, nullable: false },
+  { name: MIX_WEIGHT, type: 'float64', list: false, nullable: false },
+  { name: MIX_SAMPLE, type: 'uint16', list: false, nullable: false },
+];
+
+/** Events per batch read from each sample: small enough that a shuffle buffer holds batches of several samples. */
+const MIX_BATCH_ROWS = 8192;
+
+/**
+ * The samples as one event source, deterministic for a seed: each pass reads every sample's
+ * batches in one order drawn by a seeded generator, the next batch from sample i with probability
+ * proportional to the events it has left, so that every stretch of the stream holds the samples in
+ * proportion to their sizes (and a train/validation split by event index splits each sample alike).
+ * Memory: one batch waiting per sample (its read paused until the mix takes it). Batches hold the
+ * columns asked for (those every sample has; see describe) and the MIX_* columns.
+ */
+export function mixedSource(samples: ResolvedSample[], seed: number): EventSource {
+  const info = mergedInfo(samples);
+  return {
+    describe: async () => info,
+    batches(options: ReadOptions = {}): Observable<EventBatch> {
+      const wanted = (options.columns ?? info.schema.map((f) => f.name)).filter((c) => !isMixColumn(c));
+      checkShared(samples, info, wanted);
+      return fromPull(async function* () {
+        const random = seededRandom(`mix:${seed}`);
+        const left = samples.map((s) => s.info.rows);
+        const slots = samples.map((s) => {
+          const needed = [...new Set([...wanted, ...sampleColumns(s).map(columnToRead)])];
+          // Asked for the MIX_* columns alone, an unweighted sample reads its cheapest column to count its events.
+          const columns = needed.length ? needed : [cheapestColumn(s.info)];
+          const read = { ...options, columns, batchRows: options.batchRows ?? MIX_BATCH_ROWS };
+          return new Slot((demand) => s.opened.source.batches({ ...read, demand }));
+        });
+        try {
+          for (;;) {
+            const k = pick(left, random);
+            if (k < 0) return;
+            const batch = await slots[k].take();
+            if (!batch) {
+              left[k] = 0;
+              continue;
+            }
+            left[k] = Math.max(0, left[k] - batch.length);
+            if (batch.length > 0) yield withMixColumns(samples[k], k, batch, wanted);
+          }
+        } finally {
+          for (const slot of slots) slot.close();
+        }
+      }, options.demand);
+    },
+  };
+}
+
+export function isMixColumn(name: string): boolean {
+  return MIX_FIELDS.some((f) => f.name === name);
+}
+
+/** A sample's batch with the columns asked for and its labels, weights and sample index. */
+function withMixColumns(s: ResolvedSample, index: number, batch: EventBatch, wanted: string[]): EventBatch {
+  const { label, weight } = sampleEvents(s, batch);
+  const out = selectColumns(batch, wanted);
+  const w = weight ?? new Float64Array(batch.length).fill(1);
+  return {
+    ...out,
+    schema: [...out.schema, ...MIX_FIELDS],
+    columns: {
+      ...out.columns,
+      [MIX_LABEL]: { kind: 'flat', values: label },
+      [MIX_WEIGHT]: { kind: 'flat', values: w },
+      [MIX_SAMPLE]: { kind: 'flat', values: new Uint16Array(batch.length).fill(index) },
+    },
+  };
+}
+
+/** The index of the sample to read next, with probability proportional to `left`; -1 when all are done. */
+function pick(left: number[], random: () => number): number {
+  const total = left.reduce((s, n) => s + n, 0);
+  if (total <= 0) return -1;
+  let u = random() * total;
+  let last = -1;
+  for (let k = 0; k < left.length; k++) {
+    if (left[k] <= 0) continue;
+    last = k;
+    u -= left[k];
+    if (u < 0) return k;
+  }
+  return last; // rounding left u at 0
+}
+
+/** The flat column of fewest bytes on disk. */
+function cheapestColumn(info: DatasetInfo): string {
+  const flat = info.schema.filter((f) => !f.list);
+  const bytes = (name: string) => info.columnBytes[name] ?? Infinity;
+  return (flat.length ? flat : info.schema).reduce((a, b) => (bytes(b.name) < bytes(a.name) ? b : a)).name;
+}
+
+/** What a source reads for a quantity: the column, or count(col) which sources compute. */
+function columnToRead(q: string): string {
+  const parsed = parseQuantity(q);
+  return parsed.fn === 'count' ? parsed.text : parsed.column;
+}
+
+/**
+ * The samples' dataset as one: files, rows and bytes added up; the columns every sample has with
+ * one type (the others cannot share a batch), and the MIX_* columns. Bytes per column are summed
+ * over the samples, so the size term's bytes per event are the samples' mean.
+ */
+function mergedInfo(samples: ResolvedSample[]): DatasetInfo {
+  const infos = samples.map((s) => s.info);
+  const sameField = (a: Field, b: Field | undefined) => b !== undefined && a.type === b.type && a.list === b.list;
+  const schema: Schema = infos[0].schema
+    .filter((f) =>
+      infos.every((i) =>
+        sameField(
+          f,
+          i.schema.find((g) => g.name === f.name),
+        ),
+      ),
+    )
+    .map((f) => ({ ...f, nullable: infos.some((i) => i.schema.find((g) => g.name === f.name)!.nullable) }));
+  const unsupported: ColumnType[] = (infos[0].unsupported ?? []).filter((u) =>
+    infos.every((i) => i.unsupported?.some((v) => v.name === u.name && v.type === u.type)),
+  );
+  const sum = (of: (i: DatasetInfo) => Record<string, number>, names: string[]) =>
+    Object.fromEntries(names.map((n) => [n, infos.reduce((s, i) => s + (of(i)[n] ?? 0), 0)]));
+  const names = [...schema.map((f) => f.name), ...unsupported.map((u) => u.name)];
+  return {
+    files: infos.flatMap((i) => i.files),
+    schema: [...schema, ...MIX_FIELDS],
+    rows: infos.reduce((s, i) => s + i.rows, 0),
+    bytesOnDisk: infos.reduce((s, i) => s + i.bytesOnDisk, 0),
+    columnBytes: sum((i) => i.columnBytes, names),
+    columnValues: sum((i) => i.columnValues, names),
+    unsupported,
+  };
+}
+
+/** A column asked of the mix that some sample lacks, or has with another type: an error naming both. */
+function checkShared(samples: ResolvedSample[], info: DatasetInfo, wanted: string[]): void {
+  for (const c of wanted) {
+    const column = parseQuantity(c).column;
+    if (info.schema.some((f) => f.name === column)) continue;
+    const fields = samples.map((s) => s.info.schema.find((f) => f.name === column));
+    const lacking = fields.findIndex((f) => !f);
+    if (lacking >= 0) throw new Error(`sample '${samples[lacking].name}' has no column '${column}'`);
+    const type = (f: Field) => `${f.list ? 'list<' : ''}${f.type}${f.list ? '>' : ''}`;
+    const other = fields.findIndex((f) => !(f!.type === fields[0]!.type && f!.list === fields[0]!.list));
+    throw new Error(
+      `column '${column}' is ${type(fields[0]!)} in sample '${samples[0].name}' but ${type(fields[other]!)} in ` +
+        `sample '${samples[other].name}'; samples trained together need one type per column`,
+    );
+  }
+}
+
+/** One sample's pass, paused after each batch until the mix takes it: at most one batch waits. */
+class Slot {
+  private readonly demand = new Demand();
+  private readonly subscription: Subscription;
+  private batch: EventBatch | undefined;
+  private done = false;
+  private failed: { error: unknown } | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(read: (demand: Demand) => Observable<EventBatch>) {
+    const settle = () => {
+      const w = this.wake;
+      this.wake = undefined;
+      w?.();
+    };
+    this.subscription = read(this.demand).subscribe({
+      next: (b) => {
+        this.demand.hold();
+        this.batch = b;
+        settle();
+      },
+      error: (error: unknown) => {
+        this.failed = { error };
+        settle();
+      },
+      complete: () => {
+        this.done = true;
+        settle();
+      },
+    });
+  }
+
+  /** The sample's next batch, or null at its end. */
+  async take(): Promise<EventBatch | null> {
+    while (!this.batch && !this.done && !this.failed) await new Promise<void>((r) => (this.wake = r));
+    if (this.failed) throw this.failed.error;
+    const b = this.batch;
+    if (!b) return null;
+    this.batch = undefined;
+    this.demand.release();
+    return b;
+  }
+
+  close(): void {
+    this.subscription.unsubscribe();
+  }
+}
