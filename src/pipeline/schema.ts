@@ -80,6 +80,8 @@ export const PipelineSchema = z
           .optional(),
         /** Re-weight classes so that signal and background have equal total weight. */
         balanceClasses: z.boolean().default(true),
+        /** Threads of the fused kernel's step; default: the available cores (at most 8) from 2^18 training events. */
+        threads: z.number().int().positive().optional(),
       })
       .strict()
       .default({

@@ -35,6 +35,7 @@ import { logCutWeights, mlpLogit, sigmoid } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { AucAccumulator } from './auc.js';
 import { Interrupted } from '../util/stopSignal.js';
+import { availableParallelism } from 'node:os';
 import { clearCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type BackendChoice, FUSED, trainingBackend } from './backend.js';
 import { eventBytesColumns, eventBytesModel } from './eventBytes.js';
@@ -43,6 +44,8 @@ import { eventLabels, eventWeights } from './eventWeights.js';
 import { type BatchLayout, prepareBatch } from './prepare.js';
 import { collectStats, type DataStats, quantile, type QuantityStats } from './stats.js';
 import { fusedStepper, tfStepper } from './steppers.js';
+import type { Stepper } from './stepper.js';
+import { threadedStepper } from './threadedStepper.js';
 import { type DataFigures, type EpochRecord, otherData, otherSettings } from './trainState.js';
 import type { TrainState } from './trainState.js';
 import { WeightSigns } from './weightSigns.js';
@@ -97,6 +100,8 @@ export interface TrainingSettings {
     shuffleBuffer: number;
     slopeSchedule?: SlopeSchedule;
     balanceClasses: boolean;
+    /** Threads of the fused kernel's step (default: the cores, at most 8, from 2^18 events); 1: this thread. */
+    threads?: number;
   };
   /** The columns the skim writes, whose bytes the size term counts (default: a streaming skim's). */
   bytesColumns?: string[];
@@ -122,9 +127,9 @@ export interface TrainArgs {
   /** Backend to start (DIFFSKIM_BACKEND overrides); default 'auto'. */
   backend?: BackendChoice;
   onEpoch?: (e: EpochRecord) => void;
-  /** Called after each minibatch step with its number of events. */
+  /** Called when each minibatch step is done, with its number of events. */
   onStep?: (events: number) => void;
-  /** Called once the training split is counted, with its events per epoch. */
+  /** Called once the training split is counted and the stepper started, with its events per epoch. */
   onTrainingSplit?: (events: number) => void;
   /** Folder for a checkpoint after every epoch (atomic; see checkpoint.ts). */
   checkpointDir?: string;
@@ -158,10 +163,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   if (!label) throw new Error(`pipeline '${p.name}': training needs a label column ('label:')`);
   const kind = p.model.kind;
   const features = hasMlp({ kind }) ? p.features : [];
-  const sizes = hasMlp({ kind }) ? [features.length, ...p.model.hidden, 1] : [];
-  const widestLayer = Math.max(0, ...sizes.slice(1).map((outputs, l) => sizes[l] * outputs));
   const gated = p.columnGates !== undefined && features.length > 0;
-  const chosen = await trainingBackend(args.backend ?? 'auto', widestLayer, gated);
+  const chosen = await trainingBackend(args.backend ?? 'auto', gated);
   const backend = chosen.name;
   const cutConfigs = hasCuts({ kind }) ? p.cuts : [];
   if (kind === 'cuts' && cutConfigs.length === 0)
@@ -217,7 +220,6 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   };
   const changed = resumed && otherData(resumed, data);
   if (changed) refuseResume(args.checkpointDir!, changed);
-  args.onTrainingSplit?.(stats.events);
   const statsOf = (q: string): QuantityStats => {
     const s = stats.quantities.get(q)!;
     if (s.count === 0) throw new Error(`column '${q}': no finite values in the training data`);
@@ -250,7 +252,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     ...(gated && { candidateBytes }),
     sizeOver: p.loss.size.over,
   };
-  const stepper = (backend === FUSED ? fusedStepper : tfStepper)(initial, t.learningRate, backend);
+  const stepper = await newStepper(initial, t, backend, stats.events);
+  args.onTrainingSplit?.(stats.events);
   const history: EpochRecord[] = [...(resumed?.history ?? [])];
   let trainedEvents = resumed?.trainedEvents ?? 0;
   let trainSeconds = resumed?.trainSeconds ?? 0;
@@ -271,16 +274,18 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       if (gated) layout.gateTemperature = gateTemperature(p.columnGates!.gates, epoch, t.epochs);
       const sums = { events: 0, total: 0, main: 0, size: 0, skipped: 0 };
       await forEachBatch(read('train').pipe(shuffle, rebatch(t.batchSize)), (batch) => {
-        const r = stepper.step(epochSettings, layout, batch, multiplier);
-        if (r) {
-          sums.events += batch.length;
-          sums.total += r.total * batch.length;
-          sums.main += r.main * batch.length;
-          sums.size += r.size * batch.length;
-        } else sums.skipped++;
+        stepper.step(epochSettings, layout, batch, multiplier, (r) => {
+          if (r) {
+            sums.events += batch.length;
+            sums.total += r.total * batch.length;
+            sums.main += r.main * batch.length;
+            sums.size += r.size * batch.length;
+          } else sums.skipped++;
+          args.onStep?.(batch.length);
+        });
         steps++;
-        args.onStep?.(batch.length);
       });
+      stepper.flush();
       trainSeconds += (performance.now() - started) / 1000;
       trainedEvents += sums.events;
       skippedTotal += sums.skipped;
@@ -365,6 +370,30 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     warnings,
   };
 }
+
+/**
+ * The stepper of a backend: TF.js, or the fused kernel, on worker threads when `training.threads`
+ * is above 1 and batches are large enough for a thread's slice to pay for its round trips. By
+ * default the available cores (at most MAX_THREADS), when the training split is large enough for
+ * the workers' start (about a second) to pay.
+ */
+async function newStepper(
+  model: SelectionModel,
+  t: TrainingSettings['training'],
+  backend: string,
+  events: number,
+): Promise<Stepper> {
+  if (backend !== FUSED) return tfStepper(model, t.learningRate, backend);
+  const cores = events >= THREADED_EVENTS ? Math.min(availableParallelism(), MAX_THREADS) : 1;
+  const threads = Math.min(t.threads ?? cores, Math.floor(t.batchSize / MIN_SLICE));
+  if (threads > 1) return threadedStepper(model, t.learningRate, backend, threads, t.batchSize);
+  return fusedStepper(model, t.learningRate, backend);
+}
+
+/** Default thread count's cap; the fewest events per thread's slice of a batch, and in a training split. */
+const MAX_THREADS = 8;
+const MIN_SLICE = 1024;
+const THREADED_EVENTS = 262_144;
 
 /** The training state of the newest checkpoint in dir, refused when its settings are not these. */
 async function resumeState(dir: string | undefined, settings: TrainState['settings']): Promise<TrainState> {
