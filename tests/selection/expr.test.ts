@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventBatch } from '../../src/batch/batch.js';
 import { type HardCut, passMask } from '../../src/selection/cutsFile.js';
 import { compileExpr, evaluate, ExprError, toSql } from '../../src/selection/expr/index.js';
+import { exportCuts } from '../../src/selection/export.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { parquetSource } from '../../src/sources/parquet.js';
 import { generateSamples } from '../../scripts/gen-samples.js';
@@ -190,6 +191,15 @@ describe('skims with expression cuts', () => {
     AND coalesce(list_sum(list_filter(Jet_pt, lambda p: p > 30)), 0) > 150
     AND coalesce(list_sum(list_filter(Jet_pt, lambda p: p > 30)), 0) < 800
     AND sqrt((Jet_eta[1] - Jet_eta[2]) ** 2 + (${wrapped}) ** 2) > 1`;
+
+  it('export to SQL; the other targets refuse an expression they do not translate, naming it', () => {
+    const file = { cuts, score: null };
+    expect(exportCuts(file, 'sql')).toContain('list_filter');
+    expect(() => exportCuts(file, 'numpy')).toThrow(
+      "cut variable 'count(Jet_pt > 30 && abs(Jet_eta) < 2)': --to numpy translates a column",
+    );
+    expect(() => exportCuts({ cuts: [cuts[3]], score: null }, 'rdf')).toThrow(/--to rdf translates a column/);
+  });
 
   it("keep the events of DuckDB's WHERE, in DuckDB (the SQL twin) and in the batch evaluator", async () => {
     const expected = (await sql(`SELECT event FROM '${file}' WHERE ${where} ORDER BY event`)).map((r) =>
