@@ -59,14 +59,6 @@ export function valuesOf(batch: EventBatch, text: string, options: EvaluateOptio
   return evaluate(exprOf(batch.schema, text), batch, options);
 }
 
-/** Whether each event passes a condition (1) or not (0): missing fails, as does 0. */
-export function passes(expr: Expr, batch: EventBatch, options: EvaluateOptions = {}): Uint8Array {
-  const x = evaluate(expr, batch, options);
-  const out = new Uint8Array(batch.length);
-  for (let i = 0; i < out.length; i++) out[i] = truthy(x[i]) ? 1 : 0;
-  return out;
-}
-
 class Evaluator {
   constructor(
     private readonly expr: Expr,
