@@ -11,6 +11,9 @@ import { EXTREMA, MATH, pairMassSql, pairPtSql, REDUCTIONS } from './functions.j
  * their lengths checked to be equal.
  */
 
+/** The SQL of a list column's element inside a walk over a list (its value, or its element at an index). */
+type Element = (column: string) => string;
+
 export interface SqlOptions {
   /** A column's SQL, where it is not its quoted name (a struct's leaf, a DuckDB name). */
   columnSql?: (name: string) => string;
@@ -70,7 +73,7 @@ class SqlWriter {
   }
 
   /** A number (DOUBLE); `e`: the element index when inside a walk over a list. */
-  num(node: Node, e?: string): string {
+  num(node: Node, e?: Element): string {
     if (this.type(node).bool) return `CAST(${this.cond(node, e)} AS DOUBLE)`;
     switch (node.kind) {
       case 'num':
@@ -81,7 +84,7 @@ class SqlWriter {
         return sqlNumber(v);
       }
       case 'col':
-        return this.type(node).list ? `CAST((${this.columnSql(node.name)})[${e}] AS DOUBLE)` : this.column(node.name);
+        return this.type(node).list ? e!(node.name) : this.column(node.name);
       case 'unary':
         return `(-${this.num(node.arg, e)})`;
       case 'binary':
@@ -96,7 +99,7 @@ class SqlWriter {
   }
 
   /** A condition (BOOLEAN, never NULL). */
-  cond(node: Node, e?: string): string {
+  cond(node: Node, e?: Element): string {
     if (!this.type(node).bool)
       return this.let_(this.num(node, e), (v) => `coalesce(${v} <> 0 AND NOT isnan(${v}), FALSE)`);
     switch (node.kind) {
@@ -128,7 +131,7 @@ class SqlWriter {
     return `CAST(${this.columnSql(name)} AS DOUBLE)`;
   }
 
-  private call(node: Extract<Node, { kind: 'call' }>, e?: string): string {
+  private call(node: Extract<Node, { kind: 'call' }>, e?: Element): string {
     const { fn, args } = node;
     if (fn === 'mass' || fn === 'pairPt') return this.pair(node);
     if (REDUCTIONS.has(fn) && args.length === 1 && this.type(args[0]).list) return this.reduce(fn, args[0]);
@@ -180,18 +183,31 @@ class SqlWriter {
     }
   }
 
-  /** A list node as an SQL list of DOUBLE, or of BOOLEAN when `bool`. */
+  /**
+   * A list node as an SQL list of DOUBLE, or of BOOLEAN when `bool`. Over one column, a lambda
+   * takes its values; over several, their index (1-based), their lengths checked to be equal.
+   */
   private list(node: Node, bool: boolean): string {
-    const elem = (n: Node, e: string) => (bool ? this.cond(n, e) : this.num(n, e));
+    const elem = (n: Node, e: Element) => (bool ? this.cond(n, e) : this.num(n, e));
     if (node.kind === 'col' && !bool) return `CAST(${this.columnSql(node.name)} AS DOUBLE[])`;
-    const e = this.fresh('e');
     const lists = this.collection(node);
-    const first = this.columnSql(lists[0]);
-    let walk: string;
-    if (node.kind === 'filter') {
-      const kept = `list_filter(range(1, len(${first}) + 1), lambda ${e}: ${this.cond(node.mask, e)})`;
-      walk = `list_transform(${kept}, lambda ${e}: ${elem(node.list, e)})`;
-    } else walk = `list_transform(range(1, len(${first}) + 1), lambda ${e}: ${elem(node, e)})`;
+    if (lists.length === 1) {
+      const v = this.fresh('x');
+      const value: Element = () => v;
+      const values = `CAST(${this.columnSql(lists[0])} AS DOUBLE[])`;
+      if (node.kind !== 'filter') return `list_transform(${values}, lambda ${v}: ${elem(node, value)})`;
+      const kept = `list_filter(${values}, lambda ${v}: ${this.cond(node.mask, value)})`;
+      return node.list.kind === 'col' && !bool
+        ? kept
+        : `list_transform(${kept}, lambda ${v}: ${elem(node.list, value)})`;
+    }
+    const i = this.fresh('e');
+    const index: Element = (c) => `CAST((${this.columnSql(c)})[${i}] AS DOUBLE)`;
+    const range = `range(1, len(${this.columnSql(lists[0])}) + 1)`;
+    const walk =
+      node.kind === 'filter'
+        ? `list_transform(list_filter(${range}, lambda ${i}: ${this.cond(node.mask, index)}), lambda ${i}: ${elem(node.list, index)})`
+        : `list_transform(${range}, lambda ${i}: ${elem(node, index)})`;
     return this.checkLengths(lists, walk);
   }
 
