@@ -2,7 +2,7 @@ import { lastValueFrom, map, reduce } from 'rxjs';
 import { asimovZ2 } from '../model/losses.js';
 import type { ScoreCut } from '../operators/hardCut.js';
 import { type HardCut, passMask } from '../selection/cutsFile.js';
-import { parseQuantity, sourceColumn } from '../selection/quantity.js';
+import { namesToRead } from '../selection/expr/index.js';
 import type { SampleRole } from '../samples/config.js';
 import { type ResolvedSample, sampleColumns, sampleEvents } from '../samples/sample.js';
 import { type CutRange } from './cutHistograms.js';
@@ -67,7 +67,7 @@ export async function countSamples(o: {
   for (const s of o.samples) {
     const role = roles.get(s.process)!;
     const columns = new Set([
-      ...o.cuts.map((c) => sourceColumn(parseQuantity(c.column))),
+      ...o.cuts.flatMap((c) => namesToRead(s.info.schema, c.column)),
       ...sampleColumns(s),
       ...(o.score?.columns ?? []),
     ]);

@@ -1,6 +1,6 @@
 import type { EventBatch } from '../batch/batch.js';
 import type { HardCut } from '../selection/cutsFile.js';
-import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+import { valuesOf } from '../selection/expr/index.js';
 import { binLocator, type CutRange, histogramEdges } from './cutHistograms.js';
 
 /** One process's weighted histogram of a cut variable. */
@@ -60,7 +60,7 @@ export class StackedHistograms {
       this.byProcess.set(process, fillings);
     }
     for (const [j, range] of this.ranges.entries()) {
-      const x = evaluateQuantity(batch, parseQuantity(range.cut.column));
+      const x = valuesOf(batch, range.cut.column);
       const h = fillings[j];
       const n = this.edges[j].length - 1;
       const binOf = binLocator(this.edges[j]);

@@ -11,7 +11,7 @@ export type CutOp = '>' | '<' | 'between';
 export type CutForm = 'sigmoid' | 'erf';
 
 export interface CutSpec {
-  /** Cut variable (column or derived quantity, see src/selection/quantity.ts). */
+  /** Cut variable (a column or expression, see src/selection/expr/). */
   column: string;
   op: CutOp;
   form: CutForm;

@@ -1,5 +1,5 @@
 import type { SelectionModel } from '../model/model.js';
-import { parseQuantity } from '../selection/quantity.js';
+import { compileExpr } from '../selection/expr/index.js';
 import type { DatasetInfo } from '../sources/types.js';
 import { isMixColumn } from '../samples/mix.js';
 import { skimColumns } from '../training/eventBytes.js';
@@ -21,14 +21,14 @@ export function columnSelection(p: Pipeline, info: DatasetInfo): ColumnSelection
   if (!p.columns?.select) return null;
   const available = writableColumns(p, info);
   const pinned = resolveColumns(p.skim.keep ?? [], available, `pipeline '${p.name}': skim.keep`);
-  const read = [...new Set(p.features.map((f) => parseQuantity(f).column))];
+  const read = [...new Set(p.features.flatMap(columnsRead))];
   const named = p.columns.candidates
     ? resolveColumns(p.columns.candidates, available, `pipeline '${p.name}': columns.candidates`)
     : read;
   const candidates = named.filter((c) => !pinned.includes(c));
   for (const f of p.features) {
-    const column = parseQuantity(f).column;
-    if (!pinned.includes(column) && !candidates.includes(column))
+    const column = columnsRead(f).find((c) => !pinned.includes(c) && !candidates.includes(c));
+    if (column !== undefined)
       throw new Error(
         `pipeline '${p.name}': feature '${f}' reads column '${column}', which is neither pinned (skim.keep) ` +
           'nor a candidate (columns.candidates): add it to one of them',
@@ -51,7 +51,7 @@ export function skimKeep(p: Pipeline, info: DatasetInfo, model: SelectionModel |
     return keep && resolveColumns(keep, writableColumns(p, info), `pipeline '${p.name}': skim.keep`);
   }
   const kept = model?.columnChoice?.kept ?? [];
-  const cutColumns = model && p.columns!.keepCutColumns ? model.cuts.map((c) => parseQuantity(c.column).column) : [];
+  const cutColumns = model && p.columns!.keepCutColumns ? model.cuts.flatMap((c) => columnsRead(c.column)) : [];
   return [...new Set([...selection.pinned, ...kept, ...cutColumns])];
 }
 
@@ -78,4 +78,9 @@ export function resolveColumns(patterns: string[], available: string[], where: s
     out.push(...matched);
   }
   return [...new Set(out)];
+}
+
+/** The columns a feature or cut variable (an expression) reads. */
+function columnsRead(name: string): string[] {
+  return compileExpr(name).columns;
 }

@@ -10,7 +10,7 @@ export { SourceSchema, type SourceConfig };
  */
 export const CutConfigSchema = z
   .object({
-    /** Column or derived quantity: x, abs(eta), count(jets), first(jets). */
+    /** A column or expression (README, Expressions): x, abs(eta), count(Jet_pt > 30), Jet_pt[1]. */
     column: z.string(),
     op: z.enum(['>', '<', 'between']),
     /** Relaxation of the step: sigmoid(slope*(x-c)) or the erf equivalent. */
@@ -50,6 +50,8 @@ export const PipelineSchema = z
       })
       .strict()
       .optional(),
+    /** A fixed condition events must pass, before training and in the skim (the cut flow's first cut). */
+    preselection: z.string().optional(),
     /** Classifier inputs (none for a cuts-only model). */
     features: z.array(z.string()).default([]),
     cuts: z.array(CutConfigSchema).default([]),

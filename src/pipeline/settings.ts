@@ -12,9 +12,9 @@ import type { Pipeline } from './schema.js';
  * adds, the weights normalised to the luminosity.
  */
 export function trainingSettings(p: Pipeline, info: DatasetInfo): TrainingSettings {
-  const { name, features, cuts, model, loss, training } = p;
+  const { name, preselection, features, cuts, model, loss, training } = p;
   const samples = p.samples && { normalised: true, weightName: "the samples' event weights" };
-  const base = { name, ...labelAndWeight(p), ...samples, features, cuts, model, loss, training };
+  const base = { name, ...labelAndWeight(p), ...samples, preselection, features, cuts, model, loss, training };
   const selection = columnSelection(p, info);
   if (selection)
     return {

@@ -1,7 +1,7 @@
 import type { Observable, Subscription } from 'rxjs';
 import { type EventBatch, selectColumns } from '../batch/batch.js';
 import type { Field, Schema } from '../batch/schema.js';
-import { parseQuantity } from '../selection/quantity.js';
+import { columnsOf, namesToRead } from '../selection/expr/index.js';
 import { Demand } from '../sources/demand.js';
 import { fromPull } from '../sources/parquetStream.js';
 import type { ColumnType, DatasetInfo, EventSource, ReadOptions } from '../sources/types.js';
@@ -44,7 +44,7 @@ export function mixedSource(samples: ResolvedSample[], seed: number): EventSourc
         const random = seededRandom(`mix:${seed}`);
         const left = samples.map((s) => s.info.rows);
         const slots = samples.map((s) => {
-          const needed = [...new Set([...wanted, ...sampleColumns(s).map(columnToRead)])];
+          const needed = [...new Set([...wanted, ...sampleColumns(s).flatMap((q) => namesToRead(s.info.schema, q))])];
           // Asked for the MIX_* columns alone, an unweighted sample reads its cheapest column to count its events.
           const columns = needed.length ? needed : [cheapestColumn(s.info)];
           const read = { ...options, columns, batchRows: options.batchRows ?? MIX_BATCH_ROWS };
@@ -113,12 +113,6 @@ function cheapestColumn(info: DatasetInfo): string {
   return (flat.length ? flat : info.schema).reduce((a, b) => (bytes(b.name) < bytes(a.name) ? b : a)).name;
 }
 
-/** What a source reads for a quantity: the column, or count(col) which sources compute. */
-function columnToRead(q: string): string {
-  const parsed = parseQuantity(q);
-  return parsed.fn === 'count' ? parsed.text : parsed.column;
-}
-
 /**
  * The samples' dataset as one: files, rows and bytes added up; the columns every sample has with
  * one type (the others cannot share a batch), and the MIX_* columns. Bytes per column are summed
@@ -156,8 +150,7 @@ function mergedInfo(samples: ResolvedSample[]): DatasetInfo {
 
 /** A column asked of the mix that some sample lacks, or has with another type: an error naming both. */
 function checkShared(samples: ResolvedSample[], info: DatasetInfo, wanted: string[]): void {
-  for (const c of wanted) {
-    const column = parseQuantity(c).column;
+  for (const column of wanted.flatMap((c) => columnsOf(info.schema, c))) {
     if (info.schema.some((f) => f.name === column)) continue;
     const fields = samples.map((s) => s.info.schema.find((f) => f.name === column));
     const lacking = fields.findIndex((f) => !f);

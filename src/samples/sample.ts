@@ -1,5 +1,5 @@
 import type { EventBatch } from '../batch/batch.js';
-import { parseQuantity } from '../selection/quantity.js';
+import { columnsOf } from '../selection/expr/index.js';
 import { closest } from '../util/closest.js';
 import type { DatasetInfo } from '../sources/types.js';
 import { eventLabels, eventWeights } from '../training/eventWeights.js';
@@ -105,10 +105,14 @@ export function checkSamples(samples: ResolvedSample[], needs: SampleNeeds): voi
       ...(s.genWeight ? [{ q: s.genWeight, as: 'its generator weight' }] : []),
       ...s.factors.map((q) => ({ q, as: 'a weight factor' })),
     ];
-    const keep = (needs.keep ?? []).map((q) => ({ q, as: 'kept by the skim' }));
+    // Patterns (`Muon_*`) are matched against each sample's columns by the skim's own check.
+    const exact = (needs.keep ?? []).filter((q) => !/[*?]/.test(q));
+    const keep = exact.map((q) => ({ q, as: 'kept by the skim' }));
     const names = [...s.info.schema.map((f) => f.name), ...(s.info.unsupported ?? []).map((u) => u.name)];
-    for (const { q, as } of [...inputs, ...weights, ...keep]) {
-      const column = parseQuantity(q).column;
+    const needed = [...inputs, ...weights, ...keep].flatMap(({ q, as }) =>
+      columnsOf(s.info.schema, q).map((column) => ({ column, as })),
+    );
+    for (const { column, as } of needed) {
       if (names.includes(column)) continue;
       const hint = closest(column, names);
       throw new Error(
@@ -117,8 +121,10 @@ export function checkSamples(samples: ResolvedSample[], needs: SampleNeeds): voi
       );
     }
     for (const w of weights) {
-      const column = parseQuantity(w.q).column;
-      const same = inputs.find((i) => parseQuantity(i.q).column === column);
+      const column = columnsOf(s.info.schema, w.q).find((c) =>
+        inputs.some((i) => columnsOf(s.info.schema, i.q).includes(c)),
+      );
+      const same = column !== undefined && inputs.find((i) => columnsOf(s.info.schema, i.q).includes(column));
       if (same)
         throw new Error(
           `sample '${s.name}': '${column}' is ${w.as} and also ${same.as} ('${same.q}'); take it out of the ` +

@@ -4,7 +4,7 @@ import { cutEdges } from '../model/cuts.js';
 import type { LossBatch } from '../model/losses.js';
 import { hasCuts, hasMlp, type SelectionModel } from '../model/model.js';
 import type { PreparedBatch } from '../model/preparedBatch.js';
-import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+import { valuesOf } from '../selection/expr/index.js';
 import { eventBytes, type EventBytesModel } from './eventBytes.js';
 import { eventLabels, eventWeights } from './eventWeights.js';
 
@@ -36,7 +36,7 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
   const valid = new Uint8Array(n).fill(1);
   const edges = hasCuts(model) ? cutEdges(model.cuts) : [];
   const cutValues = new Float32Array(n * edges.length);
-  const cutColumns = model.cuts.map((c) => evaluateQuantity(batch, parseQuantity(c.column)));
+  const cutColumns = model.cuts.map((c) => valuesOf(batch, c.column));
   edges.forEach((e, k) => {
     const x = cutColumns[e.cut];
     // ±Inf passes or fails an edge at every threshold: one that fails counts as NaN does; one
@@ -56,7 +56,7 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
   const nf = hasMlp(model) ? model.features.length : 0;
   const features = new Float32Array(n * nf);
   for (let j = 0; j < nf; j++) {
-    const x = evaluateQuantity(batch, parseQuantity(model.features[j]));
+    const x = valuesOf(batch, model.features[j]);
     for (let i = 0; i < n; i++) features[i * nf + j] = Number.isFinite(x[i]) ? x[i] : model.inputMean[j];
   }
 

@@ -1,6 +1,6 @@
 import { lastValueFrom, type Observable, reduce } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
-import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+import { valuesOf } from '../selection/expr/index.js';
 import { seededRandom } from '../util/random.js';
 import { batchLocation, eventLabels, eventWeights } from './eventWeights.js';
 
@@ -98,7 +98,7 @@ export async function collectStats(
     batches.pipe(
       reduce((t, batch) => {
         try {
-          for (const [q, sampler] of samplers) sampler.add(evaluateQuantity(batch, parseQuantity(q)));
+          for (const [q, sampler] of samplers) sampler.add(valuesOf(batch, q));
         } catch (e) {
           throw new Error(`${batchLocation(batch)}: ${(e as Error).message}`);
         }
