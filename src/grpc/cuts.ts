@@ -1,4 +1,5 @@
-import type { HardCut } from '../selection/cutsFile.js';
+import { type HardCut, THRESHOLD_OPS } from '../selection/cutsFile.js';
+import { WIRE_OP } from '../sources/grpc/codec.js';
 import { parseQuantity } from '../selection/quantity.js';
 import { invalidArgument } from './errors.js';
 import type { HardCutMsg } from '../sources/grpc/messages.js';
@@ -15,11 +16,9 @@ export function decodeCut(msg: HardCutMsg, index: number): HardCut {
     if (typeof v !== 'number' || Number.isNaN(v)) throw invalidArgument(`${where}: ${name} is not a number`);
     return v;
   };
+  const op = THRESHOLD_OPS.find((o) => WIRE_OP[o] === msg.op);
+  if (op) return { column: msg.column, op, value: finite(msg.value, 'value') };
   switch (msg.op) {
-    case 'GREATER':
-      return { column: msg.column, op: '>', value: finite(msg.value, 'value') };
-    case 'LESS':
-      return { column: msg.column, op: '<', value: finite(msg.value, 'value') };
     case 'BETWEEN': {
       const low = finite(msg.low, 'low');
       const high = finite(msg.high, 'high');
@@ -27,6 +26,6 @@ export function decodeCut(msg: HardCutMsg, index: number): HardCut {
       return { column: msg.column, op: 'between', low, high };
     }
     default:
-      throw invalidArgument(`${where}: op must be GREATER, LESS or BETWEEN`);
+      throw invalidArgument(`${where}: op must be one of ${[...Object.values(WIRE_OP), 'BETWEEN'].join(', ')}`);
   }
 }

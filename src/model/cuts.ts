@@ -25,6 +25,11 @@ export interface CutSpec {
   /** Mean and spread of the variable: thresholds are learned in units of (x - mean) / std. */
   mean: number;
   std: number;
+  /**
+   * The variable takes integer values only (a count, a flag, an integer column: known from its
+   * type, not from the data): cuts.json then gets the equivalent integer cut (count(jets) >= 2).
+   */
+  integer?: boolean;
 }
 
 /** One step of a cut: 'between' has two (a rising one at low, a falling one at high). */

@@ -3,6 +3,7 @@ import type { EventBatch } from '../batch/batch.js';
 import { rebatch } from '../operators/rebatch.js';
 import { shuffleBuffer } from '../operators/shuffleBuffer.js';
 import { splitTrainValidation } from '../operators/splitTrainValidation.js';
+import { integerValued } from '../selection/integerValued.js';
 import { parseQuantity } from '../selection/quantity.js';
 import type { DatasetInfo, EventSource } from '../sources/types.js';
 import {
@@ -197,7 +198,10 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     inputMean: features.map((f) => statsOf(f).mean),
     inputStd: features.map((f) => spread(statsOf(f))),
     hidden: p.model.hidden,
-    cuts: cutConfigs.map((c) => initialCut(c, statsOf(c.column), spread(statsOf(c.column)))),
+    cuts: cutConfigs.map((c) => ({
+      ...initialCut(c, statsOf(c.column), spread(statsOf(c.column))),
+      ...(integerValued(info.schema, c.column) && { integer: true }),
+    })),
     seed: t.seed,
     backend,
   });
