@@ -4,6 +4,8 @@ import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
 import { cutEdges, edgeArgument, logStep } from './cuts.js';
 import { hasCuts, hasMlp, type SelectionModel } from './model.js';
 import { toCutsFile } from './toCutsFile.js';
+import { objectReduction } from './objectCuts.js';
+import { parseObjectTemplate } from '../selection/objectCut.js';
 
 /**
  * Forward passes in plain JS (float64) from a model's weights: for skims with a score cut and
@@ -18,7 +20,11 @@ export function logCutWeights(
 ): Float64Array {
   const out = new Float64Array(batch.length);
   if (!hasCuts(model)) return out;
-  const values = model.cuts.map((c) => evaluateQuantity(batch, parseQuantity(c.column)));
+  const values = model.cuts.map((c) =>
+    c.object
+      ? objectReduction(batch, parseObjectTemplate(c.column), c.object.threshold, c.object.slope * multiplier)
+      : evaluateQuantity(batch, parseQuantity(c.column)),
+  );
   for (const edge of cutEdges(model.cuts)) {
     const x = values[edge.cut];
     for (let i = 0; i < out.length; i++) {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { cutEdges, type Edge, ERF_TAIL, LOG_2_SQRT_PI, LOG_FLOOR, withEdgeThresholds } from './cuts.js';
 import { hasCuts, hasMlp, type SelectionModel } from './model.js';
 import { logSigmoid } from './tfGradients.js';
+import { parseObjectTemplate } from '../selection/objectCut.js';
 
 /**
  * Dense layer x W + b with a hand-written gradient: the weight gradient is
@@ -20,6 +21,24 @@ const dense = tf.customGrad((x, w, b, save) => {
   };
 }) as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
 
+/** An object cut's padded lists (see objectCuts.ts' PaddedObject): [N, width] each. */
+export interface ObjectTensors {
+  test: tf.Tensor2D;
+  weight: tf.Tensor2D;
+}
+
+/** An object cut as the TF.js model computes it. */
+interface ObjectCut {
+  /** Its element threshold's place in elementThresholds, as a one-hot row. */
+  pick: tf.Tensor;
+  mean: number;
+  std: number;
+  /** sign * slope * std: the entries' slope in standardised units. */
+  gain: number;
+  /** [1, E]: 1 at the cut's edges, whose variable is the soft reduction. */
+  edges: tf.Tensor;
+}
+
 export interface ForwardOutput {
   /** log prod_k w_k, per event; null without cuts. */
   logCut: tf.Tensor1D | null;
@@ -31,12 +50,20 @@ export interface ForwardOutput {
  * The trainable TF.js twin of a SelectionModel. Cut thresholds live in one variable, in
  * standardised units u = (c - mean) / std, so that Adam's step size means the same for every
  * cut variable whatever its unit. Inputs are raw values: features [N, F] and, per cut edge
- * (see cutEdges), the cut variable [N, E].
+ * (see cutEdges), the cut variable [N, E]; an object cut's variable is its soft count or sum,
+ * computed here from its padded lists with its element threshold, a variable of its own
+ * (elementThresholds, in units of the entries' spread), and added at its edges.
  */
 export class TfSelectionModel {
   readonly thresholds: tf.Variable | null = null;
   readonly kernels: tf.Variable[] = [];
   readonly biases: tf.Variable[] = [];
+  /** The element thresholds of the object cuts, in cut order (null without object cuts). */
+  readonly elementThresholds: tf.Variable | null = null;
+  private readonly objects: ObjectCut[] = [];
+  /** With fixed cuts (CutSpec.fixed): 1 at learned edges, 0 at fixed ones; and the fixed thresholds. */
+  private readonly learned: tf.Tensor | null = null;
+  private readonly fixedThresholds: tf.Tensor | null = null;
   private readonly edges: Edge[];
   private readonly consts: tf.Tensor[] = [];
   private readonly inputMean: tf.Tensor;
@@ -63,27 +90,73 @@ export class TfSelectionModel {
       this.kernels.push(tf.tidy(() => tf.variable(tf.tensor2d(layer.kernel, [layer.inputs, layer.outputs]))));
       this.biases.push(tf.tidy(() => tf.variable(tf.tensor1d(layer.bias))));
     }
+    const cuts = hasCuts(base) ? base.cuts : [];
+    const objectCuts = cuts.flatMap((c, k) => (c.object ? [{ k, c, o: c.object }] : []));
+    if (objectCuts.length > 0) {
+      this.elementThresholds = tf.tidy(() =>
+        tf.variable(tf.tensor1d(objectCuts.map(({ o }) => (o.threshold - o.mean) / o.std))),
+      );
+      this.objects = objectCuts.map(({ k, c, o }, m) => ({
+        pick: this.constant(objectCuts.map((_, i) => (i === m ? 1 : 0))),
+        mean: o.mean,
+        std: o.std,
+        gain: parseObjectTemplate(c.column).sign * o.slope * o.std,
+        edges: this.constant(this.edges.map((e) => (e.cut === k ? 1 : 0))),
+      }));
+    }
+    if (this.edges.some((e) => cuts[e.cut].fixed)) {
+      this.learned = this.constant(this.edges.map((e) => (cuts[e.cut].fixed ? 0 : 1)));
+      this.fixedThresholds = this.constant(
+        this.edges.map((e) => (cuts[e.cut].fixed ? (e.threshold - e.mean) / e.std : 0)),
+      );
+    }
   }
 
   get edgeCount(): number {
     return this.edges.length;
   }
 
+  /** The thresholds, the MLP's kernels and biases, then the element thresholds (when there are object cuts). */
   trainableVariables(): tf.Variable[] {
-    return [...(this.thresholds ? [this.thresholds] : []), ...this.kernels, ...this.biases];
+    return [
+      ...(this.thresholds ? [this.thresholds] : []),
+      ...this.kernels,
+      ...this.biases,
+      ...(this.elementThresholds ? [this.elementThresholds] : []),
+    ];
   }
 
-  /** Forward pass; call inside tf.tidy or a gradient function. */
-  forward(features: tf.Tensor2D | null, cutValues: tf.Tensor2D | null, multiplier: number): ForwardOutput {
+  /** Forward pass; call inside tf.tidy or a gradient function. `objects`: each object cut's padded lists. */
+  forward(
+    features: tf.Tensor2D | null,
+    cutValues: tf.Tensor2D | null,
+    multiplier: number,
+    objects: ObjectTensors[] = [],
+  ): ForwardOutput {
     return {
-      logCut: this.thresholds && cutValues ? this.logCut(cutValues, multiplier) : null,
+      logCut: this.thresholds && cutValues ? this.logCut(cutValues, multiplier, objects) : null,
       logit: hasMlp(this.base) && features ? this.logit(features) : null,
     };
   }
 
-  private logCut(values: tf.Tensor2D, multiplier: number): tf.Tensor1D {
-    const z = tf.div(tf.sub(values, this.edgeMean), this.edgeStd);
-    const a = tf.mul(tf.sub(z, this.thresholds!), tf.mul(this.edgeGain, multiplier));
+  private logCut(values: tf.Tensor2D, multiplier: number, objects: ObjectTensors[]): tf.Tensor1D {
+    if (objects.length !== this.objects.length)
+      throw new Error(`the model has ${this.objects.length} object cut(s) but the batch ${objects.length}`);
+    let x: tf.Tensor = values;
+    this.objects.forEach((o, m) => {
+      // soft count or sum = sum_j weight_j sigmoid(gain (z_j - u)), z the entries in standardised units
+      const u = tf.sum(tf.mul(this.elementThresholds!, o.pick));
+      const z = tf.div(tf.sub(objects[m].test, o.mean), o.std);
+      const selected = tf.sigmoid(tf.mul(tf.sub(z, u), o.gain * multiplier));
+      const reduced = tf.sum(tf.mul(objects[m].weight, selected), 1);
+      x = tf.add(x, tf.mul(tf.reshape(reduced, [-1, 1]), o.edges));
+    });
+    const z = tf.div(tf.sub(x, this.edgeMean), this.edgeStd);
+    // Fixed edges take their thresholds as constants (no gradient reaches them).
+    const thresholds = this.learned
+      ? tf.add(tf.mul(this.thresholds!, this.learned), this.fixedThresholds!)
+      : this.thresholds!;
+    const a = tf.mul(tf.sub(z, thresholds), tf.mul(this.edgeGain, multiplier));
     const sigmoidForm = () => logSigmoid(a);
     const erfForm = () => logErfStep(a);
     let logW: tf.Tensor;
@@ -106,12 +179,21 @@ export class TfSelectionModel {
   /** The current parameters as a plain model (reads the small parameter tensors). */
   snapshot(slopeMultiplier: number, backend: string): SelectionModel {
     const u = this.thresholds?.dataSync();
-    const cuts = u
+    let cuts = u
       ? withEdgeThresholds(
           this.base.cuts,
-          this.edges.map((e, i) => e.mean + e.std * u[i]),
+          this.edges.map((e, i) => (this.base.cuts[e.cut].fixed ? e.threshold : e.mean + e.std * u[i])),
         )
       : this.base.cuts;
+    const element = this.elementThresholds?.dataSync();
+    if (element) {
+      let m = 0;
+      cuts = cuts.map((c) => {
+        if (!c.object) return c;
+        const o = c.object;
+        return { ...c, object: { ...o, threshold: o.mean + o.std * element[m++] } };
+      });
+    }
     const layers = this.base.layers.map((layer, l) => ({
       ...layer,
       kernel: Float32Array.from(this.kernels[l].dataSync()),
@@ -133,6 +215,8 @@ export class TfSelectionModel {
         this.kernels[l].assign(tf.tensor2d(layer.kernel, [layer.inputs, layer.outputs]));
         this.biases[l].assign(tf.tensor1d(layer.bias));
       });
+      const objects = model.cuts.flatMap((c) => (c.object ? [c.object] : []));
+      this.elementThresholds?.assign(tf.tensor1d(objects.map((o) => (o.threshold - o.mean) / o.std)));
     });
   }
 

@@ -1,5 +1,6 @@
 import { CUTS_FILE_VERSION, type CutsFile, type HardCut, integerCut } from '../selection/cutsFile.js';
 import { hasCuts, hasMlp, type SelectionModel } from './model.js';
+import { cutVariable } from './objectCuts.js';
 
 /**
  * The learned thresholds as hard cuts (cuts.json), in integers for an integer-valued variable
@@ -10,10 +11,11 @@ export function toCutsFile(model: SelectionModel, scoreCut: number | null): Cuts
   if (scoreCut !== null && !hasMlp(model))
     throw new Error(`a score cut needs a classifier, but the model kind is '${model.kind}'`);
   const cuts: HardCut[] = (hasCuts(model) ? model.cuts : []).map((c) => {
+    const column = cutVariable(c);
     const cut: HardCut =
       c.op === 'between'
-        ? { column: c.column, op: 'between', low: c.low!, high: c.high! }
-        : { column: c.column, op: c.op, value: c.value! };
+        ? { column, op: 'between', low: c.low!, high: c.high! }
+        : { column, op: c.op, value: c.value! };
     return c.integer ? integerCut(cut) : cut;
   });
   return { version: CUTS_FILE_VERSION, cuts, score: scoreCut === null ? null : { op: '>', value: scoreCut } };

@@ -22,10 +22,19 @@ export const FUSED_MAX_LAYER = 1024;
  * The backend training runs on. 'auto': tfjs-node-gpu when it loads, else the fused kernel
  * (every model kind, loss and size term) when the widest MLP layer has at most FUSED_MAX_LAYER
  * weights, else TF.js (initBackend's 'auto'). A name picks that backend. DIFFSKIM_BACKEND
- * overrides `prefer`.
+ * overrides `prefer`. `tfOnly` says why the model needs TF.js (object cuts): then 'auto' and
+ * 'fused' start TF.js, with a note saying so.
  */
-export async function trainingBackend(prefer: BackendChoice, widestLayer: number): Promise<TrainingBackend> {
+export async function trainingBackend(
+  prefer: BackendChoice,
+  widestLayer: number,
+  tfOnly?: string,
+): Promise<TrainingBackend> {
   const choice = chosen(prefer);
+  if (tfOnly && (choice === 'fused' || choice === 'auto')) {
+    const name = await initBackend('auto');
+    return { name, note: `trained on TF.js '${name}', not the fused kernel: ${tfOnly}` };
+  }
   if (choice === 'fused') return { name: FUSED };
   if (choice === 'auto') {
     registerGradients();

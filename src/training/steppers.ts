@@ -118,7 +118,11 @@ export function trainStep(
   let kept: tf.Tensor[] = [];
   try {
     const { value, grads } = tf.variableGrads(() => {
-      const loss = tfLoss(settings, model.forward(tensors.features, tensors.cutValues, multiplier), tensors.loss);
+      const loss = tfLoss(
+        settings,
+        model.forward(tensors.features, tensors.cutValues, multiplier, tensors.objects),
+        tensors.loss,
+      );
       kept = [tf.keep(loss.main), tf.keep(loss.size)];
       return loss.total;
     }, model.trainableVariables());
