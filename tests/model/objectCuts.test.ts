@@ -10,6 +10,7 @@ import { objectReduction } from '../../src/model/objectCuts.js';
 import { logCutWeights, softCutWeights } from '../../src/model/score.js';
 import { TfSelectionModel } from '../../src/model/tfModel.js';
 import { toCutsFile } from '../../src/model/toCutsFile.js';
+import { PipelineSchema } from '../../src/pipeline/schema.js';
 import { parseObjectTemplate } from '../../src/selection/objectCut.js';
 import { parquetSource } from '../../src/sources/parquet.js';
 import { initBackend } from '../../src/training/backend.js';
@@ -245,5 +246,48 @@ describe('object cuts', () => {
       for (let j = c.offsets[i]; j < c.offsets[i + 1]; j++) s += 1 / (1 + Math.exp(-0.1 * (Number(c.values[j]) - 50)));
       expect(soft[i]).toBeCloseTo(s, 12);
     }
+  });
+});
+
+describe('object cuts in a pipeline file', () => {
+  const issues = (cut: Record<string, unknown>) => {
+    const r = PipelineSchema.safeParse({
+      name: 'p',
+      source: { kind: 'parquet', paths: ['x.parquet'] },
+      label: 'label',
+      cuts: [cut],
+      model: { kind: 'cuts' },
+    });
+    return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it('takes a count with a fixed integer value or a learned threshold, and a sum with > or <', () => {
+    expect(issues({ column: 'count(Jet_pt > $c)', op: '>=', value: 2, element: { init: 30 } })).toEqual([]);
+    expect(issues({ column: 'count(Jet_pt > $c)', op: '>', element: { init: 30, slope: 0.5 } })).toEqual([]);
+    expect(issues({ column: 'sum(Jet_pt[Jet_eta < $c])', op: '>', value: 300, element: { init: 2 } })).toEqual([]);
+  });
+
+  it('refuses what it cannot learn, naming the cut and the key', () => {
+    expect(issues({ column: 'count(Jet_pt > $c)', op: '>=', value: 2 })).toEqual([
+      "cuts.0: object cut 'count(Jet_pt > $c)': give its element threshold's start (element: {init: ...})",
+    ]);
+    expect(issues({ column: 'count(Jet_pt > $c)', op: '>=', value: 1.5, element: { init: 30 } })).toEqual([
+      'cuts.0.value: a count is cut at an integer, not 1.5',
+    ]);
+    expect(issues({ column: 'sum(Jet_pt[Jet_pt > $c])', op: '>=', value: 2, element: { init: 30 } })).toEqual([
+      "cuts.0.op: op '>=' is for a count with a fixed value; a sum is cut with '>' or '<'",
+    ]);
+    expect(issues({ column: 'count(Jet_pt > $c)', op: '>', init: 1, value: 2, element: { init: 30 } })).toEqual([
+      'cuts.0.value: give value (a fixed cut) or init (a learned one), not both',
+    ]);
+    expect(issues({ column: 'max(Jet_pt > $c)', op: '>', element: { init: 30 } })[0]).toMatch(
+      /^cuts\.0\.column: cannot read 'max\(Jet_pt > \$c\)': a learned threshold inside a list selection is written/,
+    );
+    expect(issues({ column: 'MET_pt', op: '>=', value: 30 })).toEqual([
+      "cuts.0: a fixed cut ('value', op '>=') is for an object cut's count or sum; others are learned",
+    ]);
+    expect(issues({ column: 'MET_pt', op: '>', element: { init: 30 } })).toEqual([
+      "cuts.0.element: 'element' is for an object cut, whose column has a $parameter",
+    ]);
   });
 });
