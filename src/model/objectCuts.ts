@@ -55,8 +55,8 @@ function objectLists(batch: EventBatch, t: ObjectTemplate): ObjectLists {
 
 /**
  * The soft count or sum per event at steepness k = slope x multiplier (in 1/unit of the list):
- * sum_j v_j sigmoid(sign k (x_j - c)). k = Infinity gives the hard count or sum (an entry at
- * exactly c is not selected, as in `x > c`); NaN entries are never selected; a null list gives NaN.
+ * sum_j v_j sigmoid(sign k (x_j - c)). NaN entries are never selected; a null list gives NaN. (The
+ * hard count or sum is the expression language's, with c in place: see objectText.)
  */
 export function objectReduction(batch: EventBatch, t: ObjectTemplate, c: number, k: number): Float64Array {
   const l = objectLists(batch, t);
@@ -70,9 +70,8 @@ export function objectReduction(batch: EventBatch, t: ObjectTemplate, c: number,
     for (let j = l.offsets[i]; j < l.offsets[i + 1]; j++) {
       const d = t.sign * (l.test[j] - c);
       // NaN compares false: never selected, hard or soft.
-      if (!(d === d)) continue;
-      const w = k === Infinity ? (d > 0 ? 1 : 0) : sigmoid(k * d);
-      s += w * (l.values ? l.values[j] : 1);
+      if (d !== d) continue;
+      s += sigmoid(k * d) * (l.values ? l.values[j] : 1);
     }
     out[i] = s;
   }

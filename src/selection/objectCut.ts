@@ -1,14 +1,19 @@
+import { type Node, printNode } from './expr/ast.js';
+import { ExprError } from './expr/errors.js';
+import { parseExpr } from './expr/parse.js';
+
 /**
  * The cut variable of an object cut: a reduction over a list whose element threshold is learned,
- * written with a `$name` in its place:
+ * an expression with a parameter `$name` in its place:
  *
  *   count(Jet_pt > $c)           how many entries of Jet_pt are above c
  *   sum(Jet_pt[Jet_pt > $c])     the sum of the entries of Jet_pt above c (HT-like); the summed
  *                                list and the tested one may differ (sum(Jet_pt[Jet_eta < $c])), but
  *                                must be lists of one collection (equal lengths per event)
  *
- * Both with '<' too. With c learned, the hard cut is the same text with the number in place of
- * `$c` (count(Jet_pt > 31.5)), which the expression language evaluates and turns into SQL.
+ * With '<' too, and `$c < Jet_pt` as `Jet_pt > $c`. With c learned, the hard cut is the same
+ * expression with the number in place of `$c` (count(Jet_pt > 31.5)), which the expression
+ * language evaluates and writes as SQL like any other.
  */
 export interface ObjectTemplate {
   reduce: 'count' | 'sum';
@@ -20,36 +25,63 @@ export interface ObjectTemplate {
   sign: 1 | -1;
   /** The parameter's name, without the '$'. */
   param: string;
+  /** The expression's tree, whose parameter objectText fills in. */
+  node: Node;
 }
-
-const NAME = String.raw`[A-Za-z_][\w.]*`;
-const TEST = String.raw`\s*(${NAME})\s*([<>])\s*\$(\w+)\s*`;
-const COUNT = new RegExp(String.raw`^\s*count\(${TEST}\)\s*$`);
-const SUM = new RegExp(String.raw`^\s*sum\(\s*(${NAME})\s*\[${TEST}\]\s*\)\s*$`);
 
 /** Whether a cut variable has a learned parameter (`$name`). */
 export function hasParameter(text: string): boolean {
   return /\$\w/.test(text);
 }
 
-/** The object cut a cut variable with a `$name` describes; an error says which forms there are. */
+/** The object cut an expression with a `$name` describes; an error says which forms there are. */
 export function parseObjectTemplate(text: string): ObjectTemplate {
-  const count = COUNT.exec(text);
-  if (count) return { reduce: 'count', test: count[1], values: count[1], sign: sign(count[2]), param: count[3] };
-  const sum = SUM.exec(text);
-  if (sum) return { reduce: 'sum', values: sum[1], test: sum[2], sign: sign(sum[3]), param: sum[4] };
-  throw new Error(
-    `cannot read '${text}': a learned threshold inside a list selection is written count(list > $c) or ` +
-      'sum(list[list > $c]) (or with <), the lists named as identifiers',
-  );
-}
-
-function sign(op: string): 1 | -1 {
-  return op === '>' ? 1 : -1;
+  const node = parseExpr(text);
+  const fail = (): never => {
+    throw new ExprError(
+      `cannot learn '${text}': a learned threshold inside a list selection is written count(list > $c) or ` +
+        'sum(values[list > $c]) (or with <), the lists being columns',
+      text,
+    );
+  };
+  if (node.kind !== 'call' || node.args.length !== 1) return fail();
+  const arg = node.args[0];
+  let values: string | null = null;
+  let mask = arg;
+  if (node.fn === 'sum' && arg.kind === 'filter' && arg.list.kind === 'col') [values, mask] = [arg.list.name, arg.mask];
+  else if (node.fn !== 'count') return fail();
+  if (mask.kind !== 'binary' || (mask.op !== '>' && mask.op !== '<')) return fail();
+  // list > $c, or $c < list
+  const [list, param, sign] =
+    mask.right.kind === 'param'
+      ? [mask.left, mask.right, mask.op === '>' ? 1 : -1]
+      : [mask.right, mask.left, mask.op === '<' ? 1 : -1];
+  if (list.kind !== 'col' || param.kind !== 'param') return fail();
+  return {
+    reduce: values === null ? 'count' : 'sum',
+    test: list.name,
+    values: values ?? list.name,
+    sign: sign as 1 | -1,
+    param: param.name,
+    node,
+  };
 }
 
 /** The cut variable with the parameter's value in place: count(Jet_pt > 31.5). */
 export function objectText(t: ObjectTemplate, threshold: number): string {
-  const test = `${t.test} ${t.sign > 0 ? '>' : '<'} ${threshold}`;
-  return t.reduce === 'count' ? `count(${test})` : `sum(${t.values}[${test}])`;
+  const fill = (n: Node): Node => {
+    switch (n.kind) {
+      case 'param':
+        return { kind: 'num', value: threshold, pos: n.pos };
+      case 'call':
+        return { ...n, args: n.args.map(fill) };
+      case 'filter':
+        return { ...n, list: fill(n.list), mask: fill(n.mask) };
+      case 'binary':
+        return { ...n, left: fill(n.left), right: fill(n.right) };
+      default:
+        return n;
+    }
+  };
+  return printNode(fill(t.node));
 }

@@ -6,7 +6,8 @@ import { splitTrainValidation } from '../operators/splitTrainValidation.js';
 import { integerValued } from '../selection/integerValued.js';
 import { parseQuantity } from '../selection/quantity.js';
 import { hasParameter, type ObjectTemplate, parseObjectTemplate } from '../selection/objectCut.js';
-import { objectEntries, objectReduction } from '../model/objectCuts.js';
+import { objectEntries } from '../model/objectCuts.js';
+import { compileExpr, evaluate } from '../selection/expr/index.js';
 import type { DatasetInfo, EventSource } from '../sources/types.js';
 import {
   type CutForm,
@@ -197,7 +198,9 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const derived = new Map<string, (b: EventBatch) => Float64Array>();
   for (const c of objectCuts) {
     const template = parseObjectTemplate(c.column);
-    derived.set(c.column, (b) => objectReduction(b, template, c.element!.init, Infinity));
+    const hard = compileExpr(c.column, info.schema);
+    const params = { [template.param]: c.element!.init };
+    derived.set(c.column, (b) => evaluate(hard, b, { params }));
     derived.set(entriesOf(c.column), (b) => objectEntries(b, template));
   }
   const stats = await collectStats(read('train'), quantities, {
