@@ -175,8 +175,12 @@ export const PipelineSchema = z
 function objectCutIssues(c: z.infer<typeof CutConfigSchema>): [string | null, string][] {
   if (!hasParameter(c.column)) {
     if (c.element) return [['element', "'element' is for an object cut, whose column has a $parameter"]];
-    if (c.value !== undefined || ['>=', '<=', '=='].includes(c.op))
-      return [[null, `a fixed cut ('value', op '${c.op}') is for an object cut's count or sum; others are learned`]];
+    if (c.value !== undefined)
+      return [['value', "a fixed 'value' is for an object cut's count or sum; others are learned"]];
+    if (['>=', '<=', '=='].includes(c.op))
+      return [
+        ['op', `op '${c.op}' is for an object cut's count with a fixed value; a learned cut is '>', '<' or 'between'`],
+      ];
     return [];
   }
   let t: ObjectTemplate;

@@ -286,8 +286,11 @@ describe('object cuts in a pipeline file', () => {
     expect(issues({ column: 'max(Jet_pt > $c)', op: '>', element: { init: 30 } })[0]).toMatch(
       /^cuts\.0\.column: cannot learn 'max\(Jet_pt > \$c\)': a learned threshold inside a list selection is written/,
     );
-    expect(issues({ column: 'MET_pt', op: '>=', value: 30 })).toEqual([
-      "cuts.0: a fixed cut ('value', op '>=') is for an object cut's count or sum; others are learned",
+    expect(issues({ column: 'MET_pt', op: '>', value: 30 })).toEqual([
+      "cuts.0.value: a fixed 'value' is for an object cut's count or sum; others are learned",
+    ]);
+    expect(issues({ column: 'MET_pt', op: '>=' })).toEqual([
+      "cuts.0.op: op '>=' is for an object cut's count with a fixed value; a learned cut is '>', '<' or 'between'",
     ]);
     expect(issues({ column: 'MET_pt', op: '>', element: { init: 30 } })).toEqual([
       "cuts.0.element: 'element' is for an object cut, whose column has a $parameter",
