@@ -2,6 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBatch } from '../../src/batch/batch.js';
+import type { Field } from '../../src/batch/schema.js';
+import { integerValued } from '../../src/selection/integerValued.js';
 import {
   CUTS_FILE_VERSION,
   CutsFileError,
@@ -72,6 +74,22 @@ describe('cuts.json schema', () => {
 });
 
 describe('integer cuts', () => {
+  it('an integer-valued cut variable is known from the column types and the expression, not the data', () => {
+    const schema: Field[] = [
+      { name: 'n', type: 'int32', list: false, nullable: false },
+      { name: 'flag', type: 'bool', list: false, nullable: false },
+      { name: 'met', type: 'float32', list: false, nullable: false },
+      { name: 'Jet_pt', type: 'float32', list: true, nullable: false },
+      { name: 'Jet_id', type: 'int32', list: true, nullable: false },
+      { name: 'a b', type: 'int64', list: false, nullable: false },
+    ];
+    const integer = ['n', 'flag', 'a b', 'count(Jet_pt)', 'count(Jet_pt > $c)', 'count(Jet_pt > 30) + n', 'abs(n - 3)'];
+    integer.push('first(Jet_id)', 'sum(Jet_id[Jet_pt > 30])', 'met > 30', '!flag', 'max(n, 2)', 'Jet_id[1]');
+    for (const text of integer) expect(integerValued(schema, text), text).toBe(true);
+    const real = ['met', 'first(Jet_pt)', 'sum(Jet_pt[Jet_pt > $c])', 'n / 2', 'n + 0.5', 'abs(met)', 'max(n, met)'];
+    for (const text of real) expect(integerValued(schema, text), text).toBe(false);
+  });
+
   // Integer values around the thresholds, and a null and NaN, which fail every cut.
   const n = Float64Array.from([-1, 0, 1, 2, 3, 4, 5, NaN, 2, 1]);
   const batch = makeBatch({ n }, { n: 'float64' });
