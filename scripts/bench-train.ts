@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { map } from 'rxjs';
 import { type EventBatch, makeBatch, selectColumns } from '../src/batch/batch.js';
-import { parseQuantity } from '../src/selection/quantity.js';
+import { compileExpr } from '../src/selection/expr/index.js';
 import { trainSelection } from '../src/training/trainer.js';
 import { normalSampler, seededRandom } from '../src/util/random.js';
 import { memoryDataset, toyData, toyPipeline } from './science-common.js';
@@ -72,7 +72,9 @@ async function diffskim(
       memory.source
         .batches(o)
         .pipe(
-          map((b) => (o.columns ? selectColumns(b, [...new Set(o.columns.map((c) => parseQuantity(c).column))]) : b)),
+          map((b) =>
+            o.columns ? selectColumns(b, [...new Set(o.columns.flatMap((c) => compileExpr(c).columns))]) : b,
+          ),
         ),
   };
   const cpu = () => process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;

@@ -1,7 +1,7 @@
 import type { EventBatch } from '../batch/batch.js';
 import type { SelectionModel } from '../model/model.js';
 import type { HardCut } from '../selection/cutsFile.js';
-import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+import { columnForm, compileExpr, valuesOf } from '../selection/expr/index.js';
 
 /** Histogram of one cut variable over all events, per class, with the cut applied to it. */
 export interface CutDistribution {
@@ -84,7 +84,7 @@ export class CutHistograms {
 
   add(batch: EventBatch, isSignal: Uint8Array | null, weight: ArrayLike<number> | null): void {
     for (const h of this.hists) {
-      const x = evaluateQuantity(batch, parseQuantity(h.range.cut.column));
+      const x = valuesOf(batch, h.range.cut.column);
       const lo = h.edges[0];
       const n = h.all.length;
       const width = (h.edges[n] - lo) / n;
@@ -122,7 +122,7 @@ function histogramEdges(range: CutRange, bins: number): number[] {
   const t = thresholds(range.cut);
   let lo = Math.min(range.mean - 4 * range.std, ...t.map((v) => v - 0.5 * range.std));
   let hi = Math.max(range.mean + 4 * range.std, ...t.map((v) => v + 0.5 * range.std));
-  if (parseQuantity(range.cut.column).fn === 'count' && hi - lo <= 200) {
+  if (columnForm(compileExpr(range.cut.column))?.fn === 'count' && hi - lo <= 200) {
     // Small integer counts: one bin per value, centred on it.
     lo = Math.max(-0.5, Math.floor(lo) - 0.5);
     hi = Math.ceil(hi) + 0.5;

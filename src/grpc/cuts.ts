@@ -1,14 +1,15 @@
-import { type HardCut, THRESHOLD_OPS } from '../selection/cutsFile.js';
+import { type HardCut, preselectionCut, THRESHOLD_OPS } from '../selection/cutsFile.js';
+import { compileExpr } from '../selection/expr/index.js';
 import { WIRE_OP } from '../sources/grpc/codec.js';
-import { parseQuantity } from '../selection/quantity.js';
 import { invalidArgument } from './errors.js';
 import type { HardCutMsg } from '../sources/grpc/messages.js';
 
 /** A wire cut as a cuts.json cut; INVALID_ARGUMENT names the cut when it is malformed. */
 export function decodeCut(msg: HardCutMsg, index: number): HardCut {
   const where = `cut ${index} ('${msg.column}')`;
+  let bool: boolean;
   try {
-    parseQuantity(msg.column);
+    bool = compileExpr(msg.column).bool;
   } catch (e) {
     throw invalidArgument(`${where}: ${(e as Error).message}`);
   }
@@ -25,7 +26,10 @@ export function decodeCut(msg: HardCutMsg, index: number): HardCut {
       if (!(low < high)) throw invalidArgument(`${where}: low (${low}) must be below high (${high})`);
       return { column: msg.column, op: 'between', low, high };
     }
+    case 'PASSES':
+      if (!bool) throw invalidArgument(`${where}: PASSES takes a condition (a comparison, &&, ||, any, all)`);
+      return preselectionCut(msg.column);
     default:
-      throw invalidArgument(`${where}: op must be one of ${[...Object.values(WIRE_OP), 'BETWEEN'].join(', ')}`);
+      throw invalidArgument(`${where}: op must be one of ${[...Object.values(WIRE_OP), 'BETWEEN', 'PASSES'].join(', ')}`);
   }
 }

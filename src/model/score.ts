@@ -1,6 +1,6 @@
 import type { EventBatch } from '../batch/batch.js';
 import { passMask } from '../selection/cutsFile.js';
-import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+import { valuesOf } from '../selection/expr/index.js';
 import { cutEdges, edgeArgument, logStep } from './cuts.js';
 import { hasCuts, hasMlp, type SelectionModel } from './model.js';
 import { toCutsFile } from './toCutsFile.js';
@@ -23,7 +23,7 @@ export function logCutWeights(
   const values = model.cuts.map((c) =>
     c.object
       ? objectReduction(batch, parseObjectTemplate(c.column), c.object.threshold, c.object.slope * multiplier)
-      : evaluateQuantity(batch, parseQuantity(c.column)),
+      : valuesOf(batch, c.column),
   );
   for (const edge of cutEdges(model.cuts)) {
     const x = values[edge.cut];
@@ -48,7 +48,7 @@ export function mlpLogit(model: SelectionModel, batch: EventBatch): Float64Array
   const n = batch.length;
   if (!hasMlp(model)) throw new Error(`model kind '${model.kind}' has no classifier`);
   const inputs = model.features.map((f, j) => {
-    const x = evaluateQuantity(batch, parseQuantity(f));
+    const x = valuesOf(batch, f);
     const z = new Float64Array(n);
     for (let i = 0; i < n; i++) z[i] = Number.isFinite(x[i]) ? (x[i] - model.inputMean[j]) / model.inputStd[j] : 0;
     return z;

@@ -78,7 +78,7 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   const trainSeconds = (performance.now() - t0) / 1000;
 
   await saveModel(join(outDir, 'model'), trained.model);
-  const cuts = toCutsFile(trained.model, pipeline.skim.scoreCut);
+  const cuts = toCutsFile(trained.model, pipeline.skim.scoreCut, pipeline.preselection);
   await writeJsonAtomic(join(outDir, 'cuts.json'), cuts);
 
   const t1 = performance.now();

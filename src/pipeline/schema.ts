@@ -41,8 +41,8 @@ export const SourceSchema = z.discriminatedUnion('kind', [ParquetSourceSchema, G
 export const CutConfigSchema = z
   .object({
     /**
-     * Column or derived quantity: x, abs(eta), count(jets), first(jets); or an object cut with a
-     * learned element threshold $c: count(Jet_pt > $c), sum(Jet_pt[Jet_pt > $c]).
+     * A column or expression (README, Expressions): x, abs(eta), count(Jet_pt > 30), Jet_pt[1]; or
+     * an object cut with a learned element threshold $c: count(Jet_pt > $c), sum(Jet_pt[Jet_pt > $c]).
      */
     column: z.string(),
     /** '>=', '<=', '==': an object cut's count with a fixed `value`. */
@@ -71,6 +71,8 @@ export const PipelineSchema = z
     label: z.string().optional(),
     /** Per-event weight column. */
     weight: z.string().optional(),
+    /** A fixed condition events must pass, before training and in the skim (the cut flow's first cut). */
+    preselection: z.string().optional(),
     /** Classifier inputs (none for a cuts-only model). */
     features: z.array(z.string()).default([]),
     cuts: z.array(CutConfigSchema).default([]),

@@ -9,7 +9,7 @@ import { type Pipeline, skimsInEngine } from './schema.js';
  * how the skim runs.
  */
 export function trainingSettings(p: Pipeline, info: DatasetInfo): TrainingSettings {
-  const { name, label, weight, features, cuts, model, loss, training } = p;
+  const { name, label, weight, preselection, features, cuts, model, loss, training } = p;
   const bytesColumns = p.skim.keep ?? skimColumns(info, skimsInEngine(p));
-  return { name, label, weight, features, cuts, model, loss, training, bytesColumns };
+  return { name, label, weight, preselection, features, cuts, model, loss, training, bytesColumns };
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { EventBatch } from '../batch/batch.js';
-import { evaluateQuantity, parseQuantity, quantitySql } from './quantity.js';
+import { compareSql, compileExpr, exprOf, sqlNumber, toSql, valuesOf } from './expr/index.js';
 
 /**
  * cuts.json: hard cuts that any reader can apply. NaN or null in a cut variable fails the cut
@@ -81,7 +81,7 @@ export function parseCutsFile(json: unknown, source: string): CutsFile {
   }
   parsed.data.cuts.forEach((c, i) => {
     try {
-      parseQuantity(c.column);
+      compileExpr(c.column);
     } catch (e) {
       throw new CutsFileError(`${source}: cuts[${i}].column: ${(e as Error).message}`);
     }
@@ -124,16 +124,24 @@ function finiteOr(v: number, otherwise: number): number {
   return Number.isFinite(v) ? v : otherwise;
 }
 
+/**
+ * A fixed preselection (a condition: 1 or 0 per event) as the hard cut that cuts.json, the skim and
+ * the cut flow apply before the learned ones.
+ */
+export function preselectionCut(condition: string): HardCut {
+  return { column: condition, op: '>', value: 0.5 };
+}
+
 /** Columns a cuts file reads. */
 export function cutColumns(cuts: CutsFile): string[] {
-  return [...new Set(cuts.cuts.map((c) => parseQuantity(c.column).column))];
+  return [...new Set(cuts.cuts.flatMap((c) => compileExpr(c.column).columns))];
 }
 
 /** Whether each event passes every cut (1) or not (0). NaN fails. */
 export function passMask(batch: EventBatch, cuts: HardCut[]): Uint8Array {
   const mask = new Uint8Array(batch.length).fill(1);
   for (const cut of cuts) {
-    const x = evaluateQuantity(batch, parseQuantity(cut.column));
+    const x = valuesOf(batch, cut.column);
     if (cut.op === 'between') {
       thresholdMask(x, '>', cut.low, mask);
       thresholdMask(x, '<', cut.high, mask);
@@ -153,29 +161,23 @@ function thresholdMask(x: Float64Array, op: ThresholdOp, v: number, mask: Uint8A
 }
 
 /**
- * SQL WHERE clause equal to passMask (DuckDB orders NaN above every number, so exclude it).
- * `columnSql` gives a column's SQL where it is not the quoted name (a struct's leaf).
+ * SQL WHERE clause equal to passMask: the cut variable's SQL twin (a DOUBLE), compared as the
+ * batch compares (missing fails). `columnSql` gives a column's SQL where it is not the quoted name
+ * (a struct's leaf); `schema` tells lists from values where the expression alone does not.
  */
-export function cutsToSql(cuts: HardCut[], columnSql?: (column: string) => string): string {
+export function cutsToSql(
+  cuts: HardCut[],
+  columnSql?: (column: string) => string,
+  schema?: { name: string; list: boolean }[],
+): string {
   if (cuts.length === 0) return 'TRUE';
   return cuts
     .map((cut) => {
-      // Compared as doubles, as passMask does (booleans too, which SQL will not compare with numbers).
-      const quantity = parseQuantity(cut.column);
-      const q = `CAST(${quantitySql(quantity, columnSql?.(quantity.column))} AS DOUBLE)`;
-      const notNan = `NOT isnan(${q})`;
-      if (cut.op === 'between') return `(${q} > ${sqlNumber(cut.low)} AND ${q} < ${sqlNumber(cut.high)} AND ${notNan})`;
-      return `(${q} ${cut.op === '==' ? '=' : cut.op} ${sqlNumber(cut.value)} AND ${notNan})`;
+      const expr = schema ? exprOf(schema, cut.column) : compileExpr(cut.column);
+      const q = toSql(expr, { columnSql });
+      if (cut.op === 'between')
+        return `(${compareSql(q, '>', sqlNumber(cut.low))} AND ${compareSql(q, '<', sqlNumber(cut.high))})`;
+      return compareSql(q, cut.op, sqlNumber(cut.value));
     })
     .join(' AND ');
-}
-
-/**
- * A double literal that round-trips exactly: JavaScript's shortest form, parsed by DuckDB as a
- * double. (A bare number literal is parsed as a DECIMAL first, then converted: for about 5 % of
- * values that is one unit in the last place off, and an event sitting on the cut passed it.)
- */
-function sqlNumber(v: number): string {
-  if (!Number.isFinite(v)) return v > 0 ? "'inf'::DOUBLE" : "'-inf'::DOUBLE";
-  return `'${v}'::DOUBLE`;
 }

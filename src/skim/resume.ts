@@ -105,8 +105,7 @@ async function checkInputs(o: ResumedSkimOptions): Promise<{ eventsTotal: number
     const unsupported = info.unsupported ?? [];
     const why = o.keep ? keepRefused(unsupported, o.keep, true) : null;
     if (why) throw new Error(`${root[0]}: ${why}`);
-    for (const name of o.keep ?? [])
-      fieldFor(info.schema, { fn: 'value', column: name, text: name }, root[0], unsupported);
+    for (const name of o.keep ?? []) fieldFor(info.schema, name, root[0], unsupported);
     checkCuts(info.schema, o.cuts.cuts, root[0], unsupported);
     const left = columnsNotWritten(unsupported, o.keep);
     notWritten.push(...left.filter((c) => !notWritten.some((n) => n.name === c.name)));

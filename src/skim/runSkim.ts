@@ -205,8 +205,7 @@ export function keptColumns(
       ? ownFields(first.schema, unsupported).map((f) => f.name)
       : first.columns;
   for (const name of names)
-    if (streaming || !unsupported.some((u) => u.name === name))
-      fieldFor(first.schema, { fn: 'value', column: name, text: name }, first.path, unsupported);
+    if (streaming || !unsupported.some((u) => u.name === name)) fieldFor(first.schema, name, first.path, unsupported);
   // Twins go through the batch writer (skimFiles), which cannot carry strings and structs.
   const twins = streaming ? null : caseTwins(names);
   const other = twins && unsupported.find((u) => names.includes(u.name));
@@ -319,7 +318,7 @@ async function copySkim(
   const columnSql = columnSqlOf(meta);
   const select = keep.map((c) => selectAs(columnSql(c), c)).join(', ');
   const read = [...new Set([...keep, ...cutColumns(cuts)])];
-  const sql = `COPY (SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}) WHERE ${cutsToSql(cuts.cuts, columnSql)})
+  const sql = `COPY (SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}) WHERE ${cutsToSql(cuts.cuts, columnSql, meta.schema)})
     TO ${duckdbTarget(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${SKIM_ROW_GROUP_ROWS}, PARQUET_VERSION ${parquetVersion(meta, keep)})`;
   try {
     await checkUnchanged(meta);

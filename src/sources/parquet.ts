@@ -3,7 +3,7 @@ import { type Observable, throwError } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import { type Schema } from '../batch/schema.js';
 import { cutsToSql, type HardCut } from '../selection/cutsFile.js';
-import { quantityOf } from '../selection/quantity.js';
+import { columnsOf } from '../selection/expr/index.js';
 import { type ColumnType, type DatasetInfo, type EventSource, type ReadOptions } from './types.js';
 import { BatchBuilder, checkResultTypes, NullListElementError, readChunk } from './parquetChunks.js';
 import { filteredChunkFetched } from './duckdbChunkGc.js';
@@ -133,9 +133,7 @@ async function loadMetas(paths: string[]): Promise<ParquetFileMeta[]> {
 /** Base columns a pass reads: the projection's and the cuts'. */
 function columnsRead(schema: Schema, options: ReadOptions): string[] {
   const names = options.columns ?? schema.map((f) => f.name);
-  return [
-    ...new Set([...names, ...(options.where ?? []).map((c) => c.column)].map((n) => quantityOf(schema, n).column)),
-  ];
+  return [...new Set([...names, ...(options.where ?? []).map((c) => c.column)].flatMap((n) => columnsOf(schema, n)))];
 }
 
 function selectSql(
@@ -157,7 +155,7 @@ function selectSql(
   const items = columns.map((c) => projectionItem(meta.schema, c, meta.path, other, columnSql));
   const select = items.map((i) => i.sql).join(', ') + extra;
   return {
-    sql: `SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}, file_row_number = true) WHERE ${cutsToSql(where, columnSql)}`,
+    sql: `SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}, file_row_number = true) WHERE ${cutsToSql(where, columnSql, meta.schema)}`,
     schema: items.map((i) => i.field),
   };
 }

@@ -6,8 +6,8 @@ import { hasCuts, hasMlp, type SelectionModel } from '../model/model.js';
 import { paddedObject } from '../model/objectCuts.js';
 import type { PreparedBatch } from '../model/preparedBatch.js';
 import type { ObjectTensors } from '../model/tfModel.js';
+import { valuesOf } from '../selection/expr/index.js';
 import { parseObjectTemplate } from '../selection/objectCut.js';
-import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
 import { eventBytes, type EventBytesModel } from './eventBytes.js';
 import { eventLabels, eventWeights } from './eventWeights.js';
 
@@ -36,7 +36,7 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
   const edges = hasCuts(model) ? cutEdges(model.cuts) : [];
   const cutValues = new Float32Array(n * edges.length);
   const cuts = hasCuts(model) ? model.cuts : [];
-  const cutColumns = cuts.map((c) => (c.object ? null : evaluateQuantity(batch, parseQuantity(c.column))));
+  const cutColumns = cuts.map((c) => (c.object ? null : valuesOf(batch, c.column)));
   const objects = cuts.flatMap((c) =>
     c.object ? [paddedObject(batch, parseObjectTemplate(c.column), c.object.mean)] : [],
   );
@@ -61,7 +61,7 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
   const nf = hasMlp(model) ? model.features.length : 0;
   const features = new Float32Array(n * nf);
   for (let j = 0; j < nf; j++) {
-    const x = evaluateQuantity(batch, parseQuantity(model.features[j]));
+    const x = valuesOf(batch, model.features[j]);
     for (let i = 0; i < n; i++) features[i * nf + j] = Number.isFinite(x[i]) ? x[i] : model.inputMean[j];
   }
 

@@ -1,6 +1,6 @@
 import { lastValueFrom, type Observable, reduce } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
-import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+import { valuesOf } from '../selection/expr/index.js';
 import { seededRandom } from '../util/random.js';
 import { batchLocation, eventLabels, eventWeights } from './eventWeights.js';
 
@@ -102,7 +102,7 @@ export async function collectStats(
 ): Promise<DataStats> {
   const random = seededRandom(`stats:${opts.seed}`);
   const evaluate = new Map<string, (batch: EventBatch) => Float64Array>([
-    ...quantities.map((q) => [q, (b: EventBatch) => evaluateQuantity(b, parseQuantity(q))] as const),
+    ...quantities.map((q) => [q, (b: EventBatch) => valuesOf(b, q)] as const),
     ...(opts.derived ?? []),
   ]);
   const samplers = new Map(

@@ -4,10 +4,18 @@ import { rebatch } from '../operators/rebatch.js';
 import { shuffleBuffer } from '../operators/shuffleBuffer.js';
 import { splitTrainValidation } from '../operators/splitTrainValidation.js';
 import { integerValued } from '../selection/integerValued.js';
-import { parseQuantity } from '../selection/quantity.js';
 import { hasParameter, type ObjectTemplate, parseObjectTemplate } from '../selection/objectCut.js';
 import { objectEntries } from '../model/objectCuts.js';
-import { compileExpr, evaluate } from '../selection/expr/index.js';
+import {
+  columnsOf,
+  type ColumnInfo,
+  compileExpr,
+  evaluate,
+  ExprError,
+  exprOf,
+  namesToRead,
+} from '../selection/expr/index.js';
+import { preselectionCut } from '../selection/cutsFile.js';
 import type { DatasetInfo, EventSource } from '../sources/types.js';
 import {
   type CutForm,
@@ -80,6 +88,8 @@ export interface TrainingSettings {
   name: string;
   label?: string;
   weight?: string;
+  /** A condition events must pass to be trained on (applied by the source). */
+  preselection?: string;
   features: string[];
   cuts: CutConfig[];
   model: { kind: ModelKind; hidden: number[] };
@@ -152,29 +162,26 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   if (kind === 'cuts' && cutConfigs.length === 0)
     throw new Error(`pipeline '${p.name}': model kind 'cuts' needs at least one cut`);
 
-  checkTargetsApart(p.name, label, p.weight, features, cutConfigs);
+  checkExpressions(p, info.schema, features, cutConfigs);
+  checkTargetsApart(p.name, info.schema, label, p.weight, features, cutConfigs);
   const settings = { pipeline: p, backend };
   const resumed = args.resume ? await resumeState(args.checkpointDir, settings) : null;
   const bytesModel = eventBytesModel(info, p.bytesColumns);
+  // An object cut's statistics are its own (below): they depend on its starting element threshold.
   const objectCuts = cutConfigs.filter((c) => hasParameter(c.column));
   const quantities = [
     ...new Set([...features, ...cutConfigs.filter((c) => !hasParameter(c.column)).map((c) => c.column)]),
   ];
-  const objectLists = objectCuts.flatMap((c) => objectColumns(c.column));
-  const columns = projection([
-    ...quantities,
-    ...objectLists,
-    label,
-    ...(p.weight ? [p.weight] : []),
-    ...eventBytesColumns(bytesModel),
-  ]);
+  const targets = [label, ...(p.weight ? [p.weight] : [])];
+  const cutTexts = cutConfigs.map((c) => c.column);
+  const columns = projection(info.schema, [...quantities, ...cutTexts, ...targets, ...eventBytesColumns(bytesModel)]);
   const t = p.training;
   // Labels and event weights are checked on the source's own batches, whose origin still locates each event.
   // The first pass (collectStats) sees every event before the split: it also sums the weights' signs.
   const signs = new WeightSigns();
   let firstPass = true;
   const read = (take: 'train' | 'validation') =>
-    source.batches({ columns }).pipe(
+    source.batches({ columns, ...(p.preselection && { where: [preselectionCut(p.preselection)] }) }).pipe(
       tap((b) => {
         args.signal?.throwIfAborted();
         const y = eventLabels(b, label);
@@ -371,12 +378,35 @@ function refuseResume(dir: string, why: string): never {
   throw new Error(`${dir}: cannot resume from its checkpoint: ${why}; run without --resume to start over`);
 }
 
+/** Every expression of the pipeline typed against the input's columns; errors name the key and the character. */
+function checkExpressions(p: TrainingSettings, schema: ColumnInfo[], features: string[], cuts: CutConfig[]): void {
+  const keys: [string, string | undefined][] = [
+    ['label', p.label],
+    ['weight', p.weight],
+    ['preselection', p.preselection],
+    ...features.map((f, i): [string, string] => [`features[${i}]`, f]),
+    ...cuts.map((c, i): [string, string] => [`cuts[${i}].column`, c.column]),
+  ];
+  for (const [key, text] of keys) {
+    if (text === undefined) continue;
+    let expr;
+    try {
+      expr = exprOf(schema, text);
+    } catch (e) {
+      throw e instanceof ExprError ? e.in(`pipeline '${p.name}': ${key}`) : e;
+    }
+    if (key === 'preselection' && !expr.bool)
+      throw new Error(`pipeline '${p.name}': preselection '${text}' is a number, not a condition; compare it (> 0)`);
+  }
+}
+
 /**
  * The label and the event weight are what training aims at: a feature or cut variable reading
  * the same column would learn the answer from the question.
  */
 function checkTargetsApart(
   name: string,
+  schema: ColumnInfo[],
   label: string,
   weight: string | undefined,
   features: string[],
@@ -391,24 +421,19 @@ function checkTargetsApart(
     ['weight', weight],
   ] as const) {
     if (!target) continue;
-    const column = parseQuantity(target).column;
-    const same = inputs.find((i) =>
-      hasParameter(i.text) ? objectColumns(i.text).includes(column) : parseQuantity(i.text).column === column,
-    );
+    const read = columnsOf(schema, target);
+    const same = inputs.find((i) => columnsOf(schema, i.text).some((c) => read.includes(c)));
     if (same) {
+      const column = read.find((c) => columnsOf(schema, same.text).includes(c));
       const what = `the ${role} column '${column}' is also a ${same.role} ('${same.text}')`;
       throw new Error(`pipeline '${name}': ${what}; take it out of the ${same.list}`);
     }
   }
 }
 
-/** Columns to ask a source for: plain columns, and count(x) which a source can compute cheaply. */
-function projection(quantities: string[]): string[] {
-  const names = quantities.map((q) => {
-    const parsed = parseQuantity(q);
-    return parsed.fn === 'count' ? parsed.text : parsed.column;
-  });
-  return [...new Set(names)];
+/** Columns to ask a source for (namesToRead). */
+function projection(schema: ColumnInfo[], texts: string[]): string[] {
+  return [...new Set(texts.flatMap((t) => namesToRead(schema, t)))];
 }
 
 function initialCut(c: CutConfig, s: QuantityStats, std: number): CutSpec {
@@ -463,12 +488,6 @@ function elementThreshold(e: NonNullable<CutConfig['element']>, entries: Quantit
 /** The statistics' name for the entries an object cut tests. */
 function entriesOf(column: string): string {
   return `entries of ${column}`;
-}
-
-/** The list columns an object cut reads. */
-function objectColumns(text: string): string[] {
-  const t = parseObjectTemplate(text);
-  return [...new Set([t.test, t.values])];
 }
 
 /** Class weights that give signal and background equal total weight (when asked, for bce/mse). */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { concatBatches } from '../../src/batch/batch.js';
 import { PipelineSchema } from '../../src/pipeline/schema.js';
-import { evaluateQuantity, parseQuantity } from '../../src/selection/quantity.js';
+import { valuesOf } from '../../src/selection/expr/index.js';
 import { rootSource } from '../../src/sources/rootSource.js';
 import { NANO } from './reference.js';
 
@@ -25,11 +25,11 @@ describe('pipelines/nanoaod-skim.yaml', () => {
       await lastValueFrom(rootSource(paths, { tree: p.source.tree }).batches({ columns }).pipe(toArray())),
     );
     expect(b.length).toBe(200);
-    const signal = evaluateQuantity(b, parseQuantity(p.label!)).reduce((s, v) => s + v, 0);
+    const signal = valuesOf(b, p.label!).reduce((s, v) => s + v, 0);
     expect(signal).toBeGreaterThan(10);
     expect(signal).toBeLessThan(190);
     // Features must be finite for the classifier; cut variables may be NaN (no jet fails the cut).
-    for (const f of p.features) expect(evaluateQuantity(b, parseQuantity(f)).every(Number.isFinite), f).toBe(true);
-    expect(evaluateQuantity(b, parseQuantity('first(Jet_pt)')).filter(Number.isNaN).length).toBeGreaterThan(0);
+    for (const f of p.features) expect(valuesOf(b, f).every(Number.isFinite), f).toBe(true);
+    expect(valuesOf(b, 'first(Jet_pt)').filter(Number.isNaN).length).toBeGreaterThan(0);
   });
 });

@@ -115,7 +115,9 @@ describe('expression errors', () => {
       /unknown column 'Jet_ptt' at 1:15; closest: Jet_pt/,
     );
     expect(() => compileExpr('MET_pt >')).toThrow(ExprError);
-    expect(() => compileExpr('Jet_pt', batch.schema)).toThrow(/is a list, not one value per event at 1:1/);
+    expect(() => compileExpr('Jet_pt', batch.schema)).toThrow(
+      /'Jet_pt' is a list column, not one value per event at 1:1; use count\(Jet_pt\)/,
+    );
     expect(() => compileExpr('count(MET_pt)', batch.schema)).toThrow(/count\(\) takes a list.*at 1:7/);
   });
 });

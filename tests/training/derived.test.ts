@@ -8,7 +8,7 @@ import { hardCutPass } from '../../src/model/score.js';
 import { toCutsFile } from '../../src/model/toCutsFile.js';
 import { cutsToSql, passMask } from '../../src/selection/cutsFile.js';
 import { sql } from '../parquet/helpers.js';
-import { evaluateQuantity, parseQuantity } from '../../src/selection/quantity.js';
+import { valuesOf } from '../../src/selection/expr/index.js';
 import { parquetSink } from '../../src/sinks/parquetSink.js';
 import { parquetSource } from '../../src/sources/parquet.js';
 import { type TrainResult, trainSelection } from '../../src/training/trainer.js';
@@ -72,8 +72,8 @@ describe('training cuts on derived quantities from Parquet', () => {
     for (const b of batches) {
       const pass = hardCutPass(trained.model, b);
       expect(Array.from(pass)).toEqual(Array.from(passMask(b, file_.cuts)));
-      const jets = evaluateQuantity(b, parseQuantity('count(jet_pt)'));
-      const label = evaluateQuantity(b, parseQuantity('label'));
+      const jets = valuesOf(b, 'count(jet_pt)');
+      const label = valuesOf(b, 'label');
       pass.forEach((p, i) => {
         kept[label[i]] += p;
         total[label[i]]++;

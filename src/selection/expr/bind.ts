@@ -42,10 +42,21 @@ export function compileExpr(text: string, schema?: ColumnInfo[]): Expr {
   return bindNode(parseExpr(text), text, schema);
 }
 
-/** A name to read: a column of `schema` by its exact name (any characters), else an expression. */
+/**
+ * A name to read: a column of `schema` by its exact name (any characters), or by the expression's
+ * canonical text (a reader computed it: 'count(jets)'), else the expression of its columns.
+ */
 export function exprOf(schema: ColumnInfo[], name: string): Expr {
-  if (schema.some((c) => c.name === name)) return bindNode({ kind: 'col', name, pos: 0 }, name, schema);
-  return compileExpr(name, schema);
+  const column = (text: string) => bindNode({ kind: 'col', name: text, pos: 0 }, text, schema);
+  if (schema.some((c) => c.name === name)) return column(name);
+  const node = parseExpr(name);
+  const text = printNode(node);
+  return schema.some((c) => c.name === text) ? column(text) : bindNode(node, name, schema);
+}
+
+/** The columns a name reads: itself when a column of `schema`, else those of the expression. */
+export function columnsOf(schema: ColumnInfo[], name: string): string[] {
+  return schema.some((c) => c.name === name) ? [name] : compileExpr(name).columns;
 }
 
 function bindNode(node: Node, source: string, schema?: ColumnInfo[]): Expr {
@@ -146,6 +157,14 @@ function bindNode(node: Node, source: string, schema?: ColumnInfo[]): Expr {
   };
 
   const top = bind(node, false);
+  if (top.list && node.kind === 'col') {
+    const q = printNode(node);
+    fail(
+      `'${q}' is a list column, not one value per event`,
+      node,
+      `; use count(${q}), first(${q}), ${q}[1], sum(${q}), ...`,
+    );
+  }
   if (top.list)
     fail(
       `'${printNode(node)}' is a list, not one value per event`,

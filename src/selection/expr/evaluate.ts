@@ -1,7 +1,7 @@
 import { type Column, column, type EventBatch } from '../../batch/batch.js';
 import type { TypedArray } from '../../batch/schema.js';
 import type { BinaryOp, Node } from './ast.js';
-import type { Expr } from './bind.js';
+import { type Expr, exprOf } from './bind.js';
 import { ExprError } from './errors.js';
 import { EXTREMA, MATH, pairMass, pairPt, REDUCTIONS } from './functions.js';
 
@@ -52,6 +52,11 @@ export interface EvaluateOptions {
 export function evaluate(expr: Expr, batch: EventBatch, options: EvaluateOptions = {}): Float64Array {
   if (expr.node.kind !== 'col' && batch.columns[expr.text]) return flatValues(batch.columns[expr.text], batch.length);
   return new Evaluator(expr, batch, options.params ?? {}).scalar(expr.node);
+}
+
+/** Per-event values of a column or expression of a batch (`exprOf`): a cut variable, feature, label or weight. */
+export function valuesOf(batch: EventBatch, text: string, options: EvaluateOptions = {}): Float64Array {
+  return evaluate(exprOf(batch.schema, text), batch, options);
 }
 
 /** Whether each event passes a condition (1) or not (0): missing fails, as does 0. */

@@ -18,7 +18,10 @@ export function parseExpr(text: string): Node {
   };
   const isOp = (op: string, token = peek()) => token.kind === 'op' && token.op === op;
   const expect = (op: string) => {
-    if (!isOp(op)) fail(`expected '${op}', found ${describe(peek())}`);
+    const t = peek();
+    if (t.kind === 'name' || t.kind === 'num')
+      throw new ExprError(`expected '${op}', found ${describe(t)}`, text, t.pos, QUOTE_HINT);
+    if (!isOp(op)) fail(`expected '${op}', found ${describe(t)}`);
     at++;
   };
 
@@ -108,9 +111,14 @@ export function parseExpr(text: string): Node {
   };
 
   const node = expression(0);
-  if (peek().kind !== 'end') fail(`unexpected ${describe(peek())}`);
+  const rest = peek();
+  if (rest.kind === 'name' || rest.kind === 'num')
+    throw new ExprError(`unexpected ${describe(rest)}`, text, rest.pos, QUOTE_HINT);
+  if (rest.kind !== 'end') fail(`unexpected ${describe(rest)}`);
   return node;
 }
+
+const QUOTE_HINT = '; quote a name that is not an identifier: "a b"';
 
 function describe(t: Token): string {
   switch (t.kind) {

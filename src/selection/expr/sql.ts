@@ -17,10 +17,9 @@ export interface SqlOptions {
   params?: Record<string, number>;
 }
 
-/** The expression as DuckDB SQL: a DOUBLE, or for a condition a BOOLEAN that is never NULL. */
+/** The expression as DuckDB SQL: a DOUBLE (a condition: 1 or 0), NULL or NaN where missing. */
 export function toSql(expr: Expr, options: SqlOptions = {}): string {
-  const w = new SqlWriter(expr, options);
-  return expr.bool ? w.cond(expr.node) : w.num(expr.node);
+  return new SqlWriter(expr, options).num(expr.node);
 }
 
 /** SQL that is TRUE where the expression passes (non-zero and not missing), else FALSE. */
