@@ -30,6 +30,8 @@ export function decodeCut(msg: HardCutMsg, index: number): HardCut {
       if (!bool) throw invalidArgument(`${where}: PASSES takes a condition (a comparison, &&, ||, any, all)`);
       return preselectionCut(msg.column);
     default:
-      throw invalidArgument(`${where}: op must be one of ${[...Object.values(WIRE_OP), 'BETWEEN', 'PASSES'].join(', ')}`);
+      throw invalidArgument(
+        `${where}: op must be one of ${[...Object.values(WIRE_OP), 'BETWEEN', 'PASSES'].join(', ')}`,
+      );
   }
 }
