@@ -11,6 +11,7 @@ import { logCutWeights, softCutWeights } from '../../src/model/score.js';
 import { TfSelectionModel } from '../../src/model/tfModel.js';
 import { toCutsFile } from '../../src/model/toCutsFile.js';
 import { PipelineSchema } from '../../src/pipeline/schema.js';
+import { cutsToSql, passMask } from '../../src/selection/cutsFile.js';
 import { compileExpr, evaluate } from '../../src/selection/expr/index.js';
 import { objectText, parseObjectTemplate } from '../../src/selection/objectCut.js';
 import { parquetSource } from '../../src/sources/parquet.js';
@@ -139,6 +140,11 @@ describe('object cuts', () => {
         expect(Math.abs(tfw[i] - Number(r.pass)), `event ${i}`).toBeLessThan(1e-5);
       });
       expect(compared).toBeGreaterThan(2800);
+      // cuts.json's hard cut: the batch mask and its SQL twin select DuckDB's hard cut, every event.
+      const written = toCutsFile(steep, null).cuts;
+      expect(Array.from(passMask(batch, written))).toEqual(rows.map((r) => Number(r.pass)));
+      const twin = await sql(`SELECT (${cutsToSql(written)})::INTEGER AS pass FROM '${file}' ORDER BY id`);
+      expect(twin.map((r) => r.pass)).toEqual(rows.map((r) => r.pass));
       const passing = rows.filter((r) => r.pass).length;
       expect(passing).toBeGreaterThan(300);
       expect(passing).toBeLessThan(2700);
