@@ -24,11 +24,6 @@ import { hasCuts, hasMlp, type SelectionModel } from './model.js';
  * significance losses, the MLP forward (their gradient needs the batch's s and b first); then
  * per event the forward pass, d loss / d logCut and d loss / d logit, and the backward pass.
  */
-/** Whether the kernel computes this model: not its object cuts or fixed cuts (TF.js does; see tfModel.ts). */
-export function fusedCanTrain(model: SelectionModel): boolean {
-  return !model.cuts.some((c) => c.object || c.fixed);
-}
-
 export class FusedSelectionModel {
   /** Every parameter, float32, in TfSelectionModel.trainableVariables() order. */
   readonly params: Float32Array;
@@ -54,7 +49,9 @@ export class FusedSelectionModel {
   private logCut = new Float64Array(0);
 
   constructor(private readonly base: SelectionModel) {
-    if (!fusedCanTrain(base)) throw new Error('the fused kernel has no object cuts (soft counts): train them on TF.js');
+    // Object cuts (soft counts, fixed thresholds) train on TF.js only (training/backend.ts' tfOnly).
+    if (base.cuts.some((c) => c.object || c.fixed))
+      throw new Error('the fused kernel has no object cuts (soft counts): train them on TF.js');
     const edges = hasCuts(base) ? cutEdges(base.cuts) : [];
     this.edgeMean = Float64Array.from(edges, (e) => e.mean);
     this.edgeStd = Float64Array.from(edges, (e) => e.std);
