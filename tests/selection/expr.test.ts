@@ -1,7 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventBatch } from '../../src/batch/batch.js';
+import { type HardCut, passMask } from '../../src/selection/cutsFile.js';
 import { compileExpr, evaluate, ExprError, toSql } from '../../src/selection/expr/index.js';
+import { exportCuts } from '../../src/selection/export.js';
+import { runSkim } from '../../src/skim/runSkim.js';
 import { parquetSource } from '../../src/sources/parquet.js';
 import { generateSamples } from '../../scripts/gen-samples.js';
 import { collect, sql, tempDir } from '../parquet/helpers.js';
@@ -170,5 +173,47 @@ describe('canonical text', () => {
     }
     expect(compileExpr('a - (b - c) * -d').text).toBe('a - (b - c) * -d');
     expect(compileExpr('(a - b) - c').text).toBe('a - b - c');
+  });
+});
+
+describe('skims with expression cuts', () => {
+  const cuts: HardCut[] = [
+    { column: 'count(Jet_pt > 30 && abs(Jet_eta) < 2)', op: '>', value: 2.5 },
+    { column: 'HLT_IsoMu24 || HLT_Ele32_WPTight_Gsf || MET_pt > 60', op: '>', value: 0.5 },
+    { column: 'sum(Jet_pt[Jet_pt > 30])', op: 'between', low: 150, high: 800 },
+    { column: 'deltaR(Jet_eta[0], Jet_phi[0], Jet_eta[1], Jet_phi[1])', op: '>', value: 1 },
+  ];
+  // The same selection in DuckDB's SQL, written by hand (lists 1-based; phi differences wrapped once).
+  const dphi = 'Jet_phi[1] - Jet_phi[2]';
+  const wrapped = `CASE WHEN ${dphi} >= pi() THEN ${dphi} - 2 * pi() WHEN ${dphi} < -pi() THEN ${dphi} + 2 * pi() ELSE ${dphi} END`;
+  const where = `len(list_filter(range(1, len(Jet_pt) + 1), lambda i: Jet_pt[i] > 30 AND abs(Jet_eta[i]) < 2)) > 2
+    AND (HLT_IsoMu24 OR HLT_Ele32_WPTight_Gsf OR coalesce(MET_pt > 60, FALSE))
+    AND coalesce(list_sum(list_filter(Jet_pt, lambda p: p > 30)), 0) > 150
+    AND coalesce(list_sum(list_filter(Jet_pt, lambda p: p > 30)), 0) < 800
+    AND sqrt((Jet_eta[1] - Jet_eta[2]) ** 2 + (${wrapped}) ** 2) > 1`;
+
+  it('export to SQL; the other targets refuse an expression they do not translate, naming it', () => {
+    const file = { cuts, score: null };
+    expect(exportCuts(file, 'sql')).toContain('list_filter');
+    expect(() => exportCuts(file, 'numpy')).toThrow(
+      "cut variable 'count(Jet_pt > 30 && abs(Jet_eta) < 2)': --to numpy translates a column",
+    );
+    expect(() => exportCuts({ cuts: [cuts[3]], score: null }, 'rdf')).toThrow(/--to rdf translates a column/);
+  });
+
+  it("keep the events of DuckDB's WHERE, in DuckDB (the SQL twin) and in the batch evaluator", async () => {
+    const expected = (await sql(`SELECT event FROM '${file}' WHERE ${where} ORDER BY event`)).map((r) =>
+      String(r.event),
+    );
+    expect(expected.length).toBeGreaterThan(20);
+    expect(expected.length).toBeLessThan(batch.length / 2);
+    const r = await runSkim({ inputs: [file], cuts: { cuts, score: null }, outDir: join(dir, 'skim') });
+    expect(r.eventsKept + r.eventsCut).toBe(r.eventsIn);
+    const skimmed = await sql(`SELECT event FROM '${r.skimFiles[0]}' ORDER BY event`);
+    expect(skimmed.map((x) => String(x.event))).toEqual(expected);
+    const mask = passMask(batch, cuts);
+    const events = batch.columns.event.values as BigInt64Array;
+    const passed = [...events.filter((_, i) => mask[i] === 1)].sort((a, b) => (a < b ? -1 : 1)).map(String);
+    expect(passed).toEqual(expected);
   });
 });
