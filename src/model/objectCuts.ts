@@ -1,4 +1,5 @@
 import { column, type EventBatch } from '../batch/batch.js';
+import { compileExpr, evaluate, printNode } from '../selection/expr/index.js';
 import { type ObjectTemplate, objectText, parseObjectTemplate } from '../selection/objectCut.js';
 import type { CutSpec } from './cuts.js';
 
@@ -7,8 +8,9 @@ import type { CutSpec } from './cuts.js';
  * learned with the cut (src/selection/objectCut.ts has the text form). Softly, each entry j of
  * the tested list x is selected with weight sigmoid(k (x_j - c)) (k < 0 for '<'), so that
  *
- *   soft count = sum_j sigmoid(k (x_j - c))        soft sum = sum_j v_j sigmoid(k (x_j - c))
+ *   soft count = sum_j r_j sigmoid(k (x_j - c))        soft sum = sum_j r_j v_j sigmoid(k (x_j - c))
  *
+ * r_j = 1, or 0/1 as the mask's fixed conditions say (count(Jet_pt > $c && abs(Jet_eta) < 2.4)),
  * and the cut's own soft step applies to that: both steps become the hard ones as the slopes grow.
  */
 
@@ -25,6 +27,8 @@ interface ObjectLists {
   values: Float64Array | null;
   /** 0 where the list is null (the event fails the cut). */
   validity?: Uint8Array;
+  /** Per entry, 1 where the mask's fixed conditions hold (null: no such conditions). */
+  keep: Float64Array | null;
 }
 
 function objectLists(batch: EventBatch, t: ObjectTemplate): ObjectLists {
@@ -50,7 +54,30 @@ function objectLists(batch: EventBatch, t: ObjectTemplate): ObjectLists {
   if (values?.validity) validity = validity ? validity.map((v, i) => v & values.validity![i]) : values.validity;
   // Offsets relative to the lists' first entry (a sliced batch's may not start at 0).
   const offsets = test.offsets.map((o) => o - test.offsets[0]);
-  return { offsets, test: base(test), values: values && base(values), validity };
+  return {
+    offsets,
+    test: base(test),
+    values: values && base(values),
+    validity,
+    keep: fixedConditions(batch, t, offsets),
+  };
+}
+
+/**
+ * Per entry, whether the mask's fixed conditions hold: the expression language computes the
+ * condition's list, entry j of every event at a time ((abs(Jet_eta) < 2.4)[j], 0 past the end).
+ */
+function fixedConditions(batch: EventBatch, t: ObjectTemplate, offsets: Int32Array): Float64Array | null {
+  if (!t.also) return null;
+  const keep = new Float64Array(offsets[batch.length]);
+  let longest = 0;
+  for (let i = 0; i < batch.length; i++) longest = Math.max(longest, offsets[i + 1] - offsets[i]);
+  const condition = printNode(t.also);
+  for (let j = 0; j < longest; j++) {
+    const holds = evaluate(compileExpr(`(${condition})[${j}]`), batch);
+    for (let i = 0; i < batch.length; i++) if (offsets[i] + j < offsets[i + 1]) keep[offsets[i] + j] = holds[i];
+  }
+  return keep;
 }
 
 /**
@@ -71,7 +98,7 @@ export function objectReduction(batch: EventBatch, t: ObjectTemplate, c: number,
       const d = t.sign * (l.test[j] - c);
       // NaN compares false: never selected, hard or soft.
       if (d !== d) continue;
-      s += sigmoid(k * d) * (l.values ? l.values[j] : 1);
+      s += sigmoid(k * d) * (l.values ? l.values[j] : 1) * (l.keep ? l.keep[j] : 1);
     }
     out[i] = s;
   }
@@ -117,7 +144,7 @@ export function paddedObject(batch: EventBatch, t: ObjectTemplate, fill: number)
       const x = l.test[j];
       if (Number.isNaN(x)) continue;
       test[at] = x;
-      weight[at] = l.values ? l.values[j] : 1;
+      weight[at] = (l.values ? l.values[j] : 1) * (l.keep ? l.keep[j] : 1);
     }
   }
   return { width, test, weight, valid };

@@ -11,7 +11,8 @@ import { parseExpr } from './expr/parse.js';
  *                                list and the tested one may differ (sum(Jet_pt[Jet_eta < $c])), but
  *                                must be lists of one collection (equal lengths per event)
  *
- * With '<' too, and `$c < Jet_pt` as `Jet_pt > $c`. With c learned, the hard cut is the same
+ * With '<' too, and `$c < Jet_pt` as `Jet_pt > $c`; and with more conditions on the entries, fixed
+ * ones: count(Jet_pt > $c && abs(Jet_eta) < 2.4). With c learned, the hard cut is the same
  * expression with the number in place of `$c` (count(Jet_pt > 31.5)), which the expression
  * language evaluates and writes as SQL like any other.
  */
@@ -25,6 +26,8 @@ export interface ObjectTemplate {
   sign: 1 | -1;
   /** The parameter's name, without the '$'. */
   param: string;
+  /** The mask's other conditions (a condition on the entries, without parameters), or null. */
+  also: Node | null;
   /** The expression's tree, whose parameter objectText fills in. */
   node: Node;
 }
@@ -40,7 +43,7 @@ export function parseObjectTemplate(text: string): ObjectTemplate {
   const fail = (): never => {
     throw new ExprError(
       `cannot learn '${text}': a learned threshold inside a list selection is written count(list > $c) or ` +
-        'sum(values[list > $c]) (or with <), the lists being columns',
+        'sum(values[list > $c]) (or with <, and other fixed conditions joined with &&), the lists being columns',
       text,
     );
   };
@@ -50,21 +53,36 @@ export function parseObjectTemplate(text: string): ObjectTemplate {
   let mask = arg;
   if (node.fn === 'sum' && arg.kind === 'filter' && arg.list.kind === 'col') [values, mask] = [arg.list.name, arg.mask];
   else if (node.fn !== 'count') return fail();
-  if (mask.kind !== 'binary' || (mask.op !== '>' && mask.op !== '<')) return fail();
+  // One condition of the mask's && chain holds the parameter; the others are fixed.
+  const conditions = conjuncts(mask);
+  const learned = conditions.filter((c) => hasParameter(printNode(c)));
+  if (learned.length !== 1) return fail();
+  const test = learned[0];
+  if (test.kind !== 'binary' || (test.op !== '>' && test.op !== '<')) return fail();
   // list > $c, or $c < list
   const [list, param, sign] =
-    mask.right.kind === 'param'
-      ? [mask.left, mask.right, mask.op === '>' ? 1 : -1]
-      : [mask.right, mask.left, mask.op === '<' ? 1 : -1];
+    test.right.kind === 'param'
+      ? [test.left, test.right, test.op === '>' ? 1 : -1]
+      : [test.right, test.left, test.op === '<' ? 1 : -1];
   if (list.kind !== 'col' || param.kind !== 'param') return fail();
+  const others = conditions.filter((c) => c !== test);
+  const also = others.length
+    ? others.reduce((a, b): Node => ({ kind: 'binary', op: '&&', left: a, right: b, pos: b.pos }))
+    : null;
   return {
     reduce: values === null ? 'count' : 'sum',
     test: list.name,
     values: values ?? list.name,
     sign: sign as 1 | -1,
     param: param.name,
+    also,
     node,
   };
+}
+
+/** The conditions of an && chain. */
+function conjuncts(n: Node): Node[] {
+  return n.kind === 'binary' && n.op === '&&' ? [...conjuncts(n.left), ...conjuncts(n.right)] : [n];
 }
 
 /** The cut variable with the parameter's value in place: count(Jet_pt > 31.5). */

@@ -12,7 +12,7 @@ import { TfSelectionModel } from '../../src/model/tfModel.js';
 import { toCutsFile } from '../../src/model/toCutsFile.js';
 import { PipelineSchema } from '../../src/pipeline/schema.js';
 import { cutsToSql, passMask } from '../../src/selection/cutsFile.js';
-import { compileExpr, evaluate } from '../../src/selection/expr/index.js';
+import { compileExpr, evaluate, printNode } from '../../src/selection/expr/index.js';
 import { objectText, parseObjectTemplate } from '../../src/selection/objectCut.js';
 import { parquetSource } from '../../src/sources/parquet.js';
 import { initBackend } from '../../src/training/backend.js';
@@ -104,6 +104,8 @@ describe('object cuts', () => {
   it('the hard count and sum (the expression with c in place) equal DuckDB', async () => {
     const hard = (text: string, c: number) => evaluate(compileExpr(objectText(parseObjectTemplate(text), c)), batch);
     expect(objectText(parseObjectTemplate('count($c < jet_pt)'), 47.5)).toBe('count(47.5 < jet_pt)');
+    const masked = parseObjectTemplate('count(abs(jet_eta) < 2 && jet_pt < $c)');
+    expect([masked.test, masked.sign, printNode(masked.also!)]).toEqual(['jet_pt', -1, 'abs(jet_eta) < 2']);
     const count = hard('count(jet_pt > $c)', 47.5);
     expect(Array.from(count)).toEqual(await duckdb('len(list_filter(jet_pt, x -> x::DOUBLE > 47.5))'));
     const sum = hard('sum(jet_pt[jet_eta < $c])', 0.35);
@@ -116,6 +118,12 @@ describe('object cuts', () => {
       name: 'count(jet_pt > $c) >= 2',
       cut: (s: number) => objectCut('count(jet_pt > $c)', 47.5, s, { value: 1.5, fixed: true }),
       hard: 'len(list_filter(jet_pt, x -> x::DOUBLE > 47.5)) >= 2',
+      near: 'list_count(list_filter(jet_pt, x -> abs(x - 47.5) < 0.01)) > 0',
+    },
+    {
+      name: 'count(jet_pt > $c && abs(jet_eta) < 1.5) >= 2',
+      cut: (s: number) => objectCut('count(jet_pt > $c && abs(jet_eta) < 1.5)', 47.5, s, { value: 1.5, fixed: true }),
+      hard: 'len(list_filter(jet_pt, (x, j) -> x::DOUBLE > 47.5 AND abs(jet_eta[j]::DOUBLE) < 1.5)) >= 2',
       near: 'list_count(list_filter(jet_pt, x -> abs(x - 47.5) < 0.01)) > 0',
     },
     {
@@ -186,6 +194,7 @@ describe('object cuts', () => {
       objectCut('count(jet_pt > $c)', 45, 0.08, { value: 1.2, slope: 1.1 }),
       objectCut('sum(jet_pt[jet_eta < $c])', 0.4, 1.2, { op: '<', value: 90, slope: 0.03, mean: 60, std: 40 }),
       objectCut('count(jet_pt > $c)', 70, 0.1, { op: 'between', value: undefined, low: 0.5, high: 1.5, fixed: true }),
+      objectCut('count(abs(jet_eta) < 2 && jet_pt < $c)', 60, 0.1, { value: 1.5, slope: 0.9 }),
     ]);
     const tm = new TfSelectionModel(m);
     const t = batchTensors(prepareBatch(layoutOf(m), batch), 0, tm.edgeCount);
