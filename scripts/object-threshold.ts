@@ -192,9 +192,8 @@ async function main(): Promise<void> {
       `${COLUMN} >= ${o.jets}, ttH vs ttbar, ${o.eventsPerSample} events each, background target ${o.target}`,
     );
     console.log(`learned c: ${r.learned.toFixed(2)} GeV (signal ${f(r.signal)}, background ${f(r.background)})`);
-    console.log(
-      `scanned c: ${r.scanned.c} GeV (1 GeV steps; signal ${f(r.scanned.signal)}, background ${f(r.scanned.background)})`,
-    );
+    const s = r.scanned;
+    console.log(`scanned c: ${s.c} GeV (1 GeV steps; signal ${f(s.signal)}, background ${f(s.background)})`);
     console.log(`|learned - scanned| = ${Math.abs(r.learned - r.scanned.c).toFixed(2)} GeV`);
     console.log(`cuts.json: ${JSON.stringify(r.cuts.cuts)}`);
     console.log(
