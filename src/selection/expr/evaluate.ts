@@ -59,14 +59,6 @@ export function valuesOf(batch: EventBatch, text: string, options: EvaluateOptio
   return evaluate(exprOf(batch.schema, text), batch, options);
 }
 
-/** Whether each event passes a condition (1) or not (0): missing fails, as does 0. */
-export function passes(expr: Expr, batch: EventBatch, options: EvaluateOptions = {}): Uint8Array {
-  const x = evaluate(expr, batch, options);
-  const out = new Uint8Array(batch.length);
-  for (let i = 0; i < out.length; i++) out[i] = truthy(x[i]) ? 1 : 0;
-  return out;
-}
-
 class Evaluator {
   constructor(
     private readonly expr: Expr,
@@ -135,34 +127,25 @@ class Evaluator {
   private map(args: Node[], f: (...x: number[]) => number): Value {
     const values = args.map((a) => this.value(a));
     const lists = values.filter(isList);
+    if (lists.length === 0) return mapArrays(values as Float64Array[], this.batch.length, f);
+    // Lists of one collection: every argument laid out per element (a number repeated over its event's).
+    const { offsets, missing, columns } = this.align(lists);
     const n = this.batch.length;
-    if (lists.length === 0) {
-      const out = new Float64Array(n);
-      const [a, b] = values as Float64Array[];
-      if (values.length === 1) for (let i = 0; i < n; i++) out[i] = f(a[i]);
-      else if (values.length === 2) for (let i = 0; i < n; i++) out[i] = f(a[i], b[i]);
-      else {
-        const xs = new Array<number>(values.length);
-        for (let i = 0; i < n; i++) {
-          for (let k = 0; k < xs.length; k++) xs[k] = (values[k] as Float64Array)[i];
-          out[i] = f(...xs);
-        }
+    const elements = values.map((v) => {
+      if (isList(v) && v.offsets === offsets) return v.values;
+      const out = new Float64Array(offsets[n]);
+      if (!isList(v)) {
+        for (let i = 0; i < n; i++) for (let j = offsets[i], x = v[i]; j < offsets[i + 1]; j++) out[j] = x;
+        return out;
+      }
+      for (let i = 0; i < n; i++) {
+        // (A null list may be shorter: the event's result is null.)
+        const end = Math.min(offsets[i + 1], offsets[i] + v.offsets[i + 1] - v.offsets[i]);
+        for (let j = offsets[i], from = v.offsets[i]; j < end; j++) out[j] = v.values[from++];
       }
       return out;
-    }
-    const { offsets, missing, columns } = this.align(lists);
-    const out = new Float64Array(offsets[n]);
-    const xs = new Array<number>(values.length);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < offsets[i + 1] - offsets[i]; j++) {
-        for (let k = 0; k < xs.length; k++) {
-          const v = values[k];
-          xs[k] = isList(v) ? v.values[v.offsets[i] + j] : v[i];
-        }
-        out[offsets[i] + j] = f(...xs);
-      }
-    }
-    return { offsets, values: out, missing, columns };
+    });
+    return { offsets, values: mapArrays(elements, offsets[n], f), missing, columns };
   }
 
   /** The common per-event lengths of lists of one collection, or an error naming the columns and the entry. */
@@ -292,6 +275,22 @@ class Evaluator {
   }
 }
 let j = 0;
+
+/** f of the arrays' k-th entries, for k < n. */
+function mapArrays(xs: Float64Array[], n: number, f: (...x: number[]) => number): Float64Array {
+  const out = new Float64Array(n);
+  const [a, b] = xs;
+  if (xs.length === 1) for (let k = 0; k < n; k++) out[k] = f(a[k]);
+  else if (xs.length === 2) for (let k = 0; k < n; k++) out[k] = f(a[k], b[k]);
+  else {
+    const args = new Array<number>(xs.length);
+    for (let k = 0; k < n; k++) {
+      for (let m = 0; m < xs.length; m++) args[m] = xs[m][k];
+      out[k] = f(...args);
+    }
+  }
+  return out;
+}
 
 /** A flat column's values as float64, NaN where null. */
 function flatValues(col: Column, n: number): Float64Array {

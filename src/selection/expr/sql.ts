@@ -22,11 +22,6 @@ export function toSql(expr: Expr, options: SqlOptions = {}): string {
   return new SqlWriter(expr, options).num(expr.node);
 }
 
-/** SQL that is TRUE where the expression passes (non-zero and not missing), else FALSE. */
-export function conditionSql(expr: Expr, options: SqlOptions = {}): string {
-  return new SqlWriter(expr, options).cond(expr.node);
-}
-
 /** `a op b` as the batch compares: FALSE when either side is missing. */
 export function compareSql(a: string, op: BinaryOp, b: string): string {
   return new SqlWriter(null, {}).compare(a, op, b);
@@ -43,7 +38,7 @@ export function sqlNumber(v: number): string {
   return `'${v}'::DOUBLE`;
 }
 
-export const sqlIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const sqlIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 /** SQL that needs no binding to be used twice: a literal or a column (cast). */
 const SIMPLE = /^(CAST\()?("([^"]|"")*"|'[^']*'::DOUBLE|__\w+)( AS DOUBLE\))?$/;
