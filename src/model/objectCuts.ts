@@ -1,5 +1,6 @@
 import { column, type EventBatch } from '../batch/batch.js';
-import { compileExpr, evaluate, printNode } from '../selection/expr/index.js';
+import { printNode } from '../selection/expr/ast.js';
+import { compileExpr, evaluate } from '../selection/expr/index.js';
 import { type ObjectTemplate, objectText, parseObjectTemplate } from '../selection/objectCut.js';
 import type { CutSpec } from './cuts.js';
 
