@@ -122,7 +122,8 @@ export function objectEntries(batch: EventBatch, t: ObjectTemplate): Float64Arra
  * An object cut's lists padded to the batch's longest, for the TF.js model: [n, width] row-major,
  * `test` the tested entries and `weight` what each adds to the reduction (1 for count, the summed
  * entry for sum; 0 for padding and for NaN entries, which are never selected). `valid` is 0 for
- * a null list (the event cannot pass).
+ * a null list, and for a NaN or infinite summed entry (the event is left out of training: its hard
+ * sum is NaN or infinite wherever that entry is selected).
  */
 export interface PaddedObject {
   width: number;
@@ -145,7 +146,9 @@ export function paddedObject(batch: EventBatch, t: ObjectTemplate, fill: number)
       const x = l.test[j];
       if (Number.isNaN(x)) continue;
       test[at] = x;
-      weight[at] = (l.values ? l.values[j] : 1) * (l.keep ? l.keep[j] : 1);
+      const v = l.values ? l.values[j] : 1;
+      if (!Number.isFinite(v)) valid[i] = 0;
+      else weight[at] = v * (l.keep ? l.keep[j] : 1);
     }
   }
   return { width, test, weight, valid };
