@@ -1,6 +1,6 @@
-import type { HardCut } from '../selection/cutsFile.js';
+import { type HardCut, preselectionCut, THRESHOLD_OPS } from '../selection/cutsFile.js';
 import { compileExpr } from '../selection/expr/index.js';
-import { preselectionCut } from '../selection/cutsFile.js';
+import { WIRE_OP } from '../sources/grpc/codec.js';
 import { invalidArgument } from './errors.js';
 import type { HardCutMsg } from '../sources/grpc/messages.js';
 
@@ -17,11 +17,9 @@ export function decodeCut(msg: HardCutMsg, index: number): HardCut {
     if (typeof v !== 'number' || Number.isNaN(v)) throw invalidArgument(`${where}: ${name} is not a number`);
     return v;
   };
+  const op = THRESHOLD_OPS.find((o) => WIRE_OP[o] === msg.op);
+  if (op) return { column: msg.column, op, value: finite(msg.value, 'value') };
   switch (msg.op) {
-    case 'GREATER':
-      return { column: msg.column, op: '>', value: finite(msg.value, 'value') };
-    case 'LESS':
-      return { column: msg.column, op: '<', value: finite(msg.value, 'value') };
     case 'BETWEEN': {
       const low = finite(msg.low, 'low');
       const high = finite(msg.high, 'high');
@@ -32,6 +30,8 @@ export function decodeCut(msg: HardCutMsg, index: number): HardCut {
       if (!bool) throw invalidArgument(`${where}: PASSES takes a condition (a comparison, &&, ||, any, all)`);
       return preselectionCut(msg.column);
     default:
-      throw invalidArgument(`${where}: op must be GREATER, LESS, BETWEEN or PASSES`);
+      throw invalidArgument(
+        `${where}: op must be one of ${[...Object.values(WIRE_OP), 'BETWEEN', 'PASSES'].join(', ')}`,
+      );
   }
 }

@@ -59,6 +59,9 @@ export class FusedSelectionModel {
   private edgeSlope = new Float64Array(0);
 
   constructor(private readonly base: SelectionModel) {
+    // Object cuts (soft counts, fixed thresholds) train on TF.js only (training/backend.ts' tfOnly).
+    if (base.cuts.some((c) => c.object || c.fixed))
+      throw new Error('the fused kernel has no object cuts (soft counts): train them on TF.js');
     const edges = hasCuts(base) ? cutEdges(base.cuts) : [];
     this.edgeMean = Float64Array.from(edges, (e) => e.mean);
     this.edgeStd = Float64Array.from(edges, (e) => e.std);

@@ -5,6 +5,8 @@ import { featureScales } from './columnGates.js';
 import { cutEdges, edgeArgument, logStep, sigmoid } from './cuts.js';
 import { hasCuts, hasMlp, type SelectionModel } from './model.js';
 import { toCutsFile } from './toCutsFile.js';
+import { objectReduction } from './objectCuts.js';
+import { parseObjectTemplate } from '../selection/objectCut.js';
 
 export { sigmoid };
 
@@ -21,7 +23,11 @@ export function logCutWeights(
 ): Float64Array {
   const out = new Float64Array(batch.length);
   if (!hasCuts(model)) return out;
-  const values = model.cuts.map((c) => valuesOf(batch, c.column));
+  const values = model.cuts.map((c) =>
+    c.object
+      ? objectReduction(batch, parseObjectTemplate(c.column), c.object.threshold, c.object.slope * multiplier)
+      : valuesOf(batch, c.column),
+  );
   for (const edge of cutEdges(model.cuts)) {
     const x = values[edge.cut];
     for (let i = 0; i < out.length; i++) {

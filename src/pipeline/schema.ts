@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SampleSchema, SourceSchema, type SourceConfig } from '../samples/config.js';
 
 export { SourceSchema, type SourceConfig };
+import { hasParameter, type ObjectTemplate, parseObjectTemplate } from '../selection/objectCut.js';
 
 /**
  * The pipeline file (YAML): where events come from (one `source:` whose `label:` column tells signal
@@ -10,9 +11,13 @@ export { SourceSchema, type SourceConfig };
  */
 export const CutConfigSchema = z
   .object({
-    /** A column or expression (README, Expressions): x, abs(eta), count(Jet_pt > 30), Jet_pt[1]. */
+    /**
+     * A column or expression (README, Expressions): x, abs(eta), count(Jet_pt > 30), Jet_pt[1]; or
+     * an object cut with a learned element threshold $c: count(Jet_pt > $c), sum(Jet_pt[Jet_pt > $c]).
+     */
     column: z.string(),
-    op: z.enum(['>', '<', 'between']),
+    /** '>=', '<=', '==': an object cut's count with a fixed `value`. */
+    op: z.enum(['>', '<', 'between', '>=', '<=', '==']),
     /** Relaxation of the step: sigmoid(slope*(x-c)) or the erf equivalent. */
     form: z.enum(['sigmoid', 'erf']).default('sigmoid'),
     /** Starting threshold; default: a data quantile at which the cut keeps nearly everything. */
@@ -21,6 +26,10 @@ export const CutConfigSchema = z
     initHigh: z.number().optional(),
     /** Slope in units of 1/(column unit); default: scaled to the column's spread. */
     slope: z.number().positive().optional(),
+    /** An object cut's fixed threshold on its count or sum (instead of a learned one from init). */
+    value: z.number().optional(),
+    /** An object cut's element threshold $c: where it starts, and its slope (default 4 / the entries' spread). */
+    element: z.object({ init: z.number(), slope: z.number().positive().optional() }).strict().optional(),
   })
   .strict();
 
@@ -194,6 +203,7 @@ export const PipelineSchema = z
     if (kind === 'cuts' && p.skim.scoreCut !== null)
       issue(['skim', 'scoreCut'], "a score cut needs a classifier: model.kind 'cuts' has none");
     p.cuts.forEach((c, i) => {
+      objectCutIssues(c).forEach(([key, message]) => issue(key ? ['cuts', i, key] : ['cuts', i], message));
       if (c.op === 'between' && c.init !== undefined)
         issue(['cuts', i, 'init'], "a 'between' cut starts from initLow and initHigh, not init");
       if (c.op !== 'between' && (c.initLow !== undefined || c.initHigh !== undefined))
@@ -207,6 +217,38 @@ export const PipelineSchema = z
     if (size.targetKeptFraction !== undefined && size.targetBytes !== undefined)
       issue(['loss', 'size'], 'give targetKeptFraction or targetBytes, not both');
   });
+
+/** What is wrong with a cut's object-cut keys (column, element, value and op), as [key, message]. */
+function objectCutIssues(c: z.infer<typeof CutConfigSchema>): [string | null, string][] {
+  if (!hasParameter(c.column)) {
+    if (c.element) return [['element', "'element' is for an object cut, whose column has a $parameter"]];
+    if (c.value !== undefined)
+      return [['value', "a fixed 'value' is for an object cut's count or sum; others are learned"]];
+    if (['>=', '<=', '=='].includes(c.op))
+      return [
+        ['op', `op '${c.op}' is for an object cut's count with a fixed value; a learned cut is '>', '<' or 'between'`],
+      ];
+    return [];
+  }
+  let t: ObjectTemplate;
+  try {
+    t = parseObjectTemplate(c.column);
+  } catch (e) {
+    return [['column', (e as Error).message]];
+  }
+  const issues: [string | null, string][] = [];
+  if (!c.element)
+    issues.push([null, `object cut '${c.column}': give its element threshold's start (element: {init: ...})`]);
+  const learned = c.init !== undefined || c.initLow !== undefined || c.initHigh !== undefined;
+  if (learned && c.value !== undefined)
+    issues.push(['value', 'give value (a fixed cut) or init (a learned one), not both']);
+  if (['>=', '<=', '=='].includes(c.op) && (t.reduce !== 'count' || c.value === undefined))
+    issues.push(['op', `op '${c.op}' is for a count with a fixed value; a sum is cut with '>' or '<'`]);
+  if (t.reduce === 'count' && c.value !== undefined && !Number.isInteger(c.value))
+    issues.push(['value', `a count is cut at an integer, not ${c.value}`]);
+  if (c.op === 'between' && c.value !== undefined) issues.push(['value', "a fixed count cut is '>=', '<=' or '=='"]);
+  return issues;
+}
 
 export type Pipeline = z.infer<typeof PipelineSchema>;
 

@@ -28,9 +28,13 @@ function rowGroupMayPass(group: RowGroupMeta, cuts: HardCut[]): boolean {
     const range = q.fn === 'abs' ? absRange(s) : s.min === null || s.max === null ? null : { lo: s.min, hi: s.max };
     if (!range) return true;
     // x > c needs max > c; x < c needs min < c; NaN statistics compare false and keep the group.
-    if (cut.op === '>') return !(range.hi <= cut.value);
-    if (cut.op === '<') return !(range.lo >= cut.value);
-    return !(range.hi <= cut.low || range.lo >= cut.high || cut.low >= cut.high);
+    if (cut.op === 'between') return !(range.hi <= cut.low || range.lo >= cut.high || cut.low >= cut.high);
+    const c = cut.value;
+    if (cut.op === '>') return !(range.hi <= c);
+    if (cut.op === '<') return !(range.lo >= c);
+    if (cut.op === '>=') return !(range.hi < c);
+    if (cut.op === '<=') return !(range.lo > c);
+    return !(range.hi < c || range.lo > c);
   });
 }
 

@@ -14,14 +14,14 @@ export const FUSED = 'fused-js';
  * The backend training runs on. 'auto': tfjs-node-gpu when it loads, else the fused kernel
  * (every model kind, loss and size term; faster than TF.js' WASM backend per CPU-second at every
  * MLP width measured, 64-64 to 512-512). A name picks that backend. DIFFSKIM_BACKEND overrides
- * `prefer`. A model with column gates (columnGates.ts) trains on TF.js: the fused kernel has no
- * gates, so 'auto' and 'fused' fall back to initBackend('auto'), saying so.
+ * `prefer`. `tfOnly` says why the model needs TF.js (column gates, object cuts: the fused kernel
+ * has neither): then 'auto' and 'fused' start TF.js, with a note saying so.
  */
-export async function trainingBackend(prefer: BackendChoice, gates = false): Promise<TrainingBackend> {
+export async function trainingBackend(prefer: BackendChoice, tfOnly?: string): Promise<TrainingBackend> {
   const choice = chosen(prefer);
-  if (gates && (choice === 'fused' || choice === 'auto')) {
+  if (tfOnly && (choice === 'fused' || choice === 'auto')) {
     const name = await initBackend('auto');
-    return { name, note: `trained on TF.js '${name}': the fused kernel has no column gates (columns.select)` };
+    return { name, note: `trained on TF.js '${name}', not the fused kernel: ${tfOnly}` };
   }
   if (choice === 'fused') return { name: FUSED };
   if (choice === 'auto') {

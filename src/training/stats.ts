@@ -85,20 +85,35 @@ export interface DataStats {
   backgroundWeight: number;
 }
 
-/** One pass over `batches` collecting statistics of the named quantities. */
+/**
+ * One pass over `batches` collecting statistics of the named quantities, and of the values that
+ * `derived` computes from a batch (by its names).
+ */
 export async function collectStats(
   batches: Observable<EventBatch>,
   quantities: string[],
-  opts: { label?: string; weight?: string; seed: number; sampleSize?: number },
+  opts: {
+    label?: string;
+    weight?: string;
+    seed: number;
+    sampleSize?: number;
+    derived?: Map<string, (batch: EventBatch) => Float64Array>;
+  },
 ): Promise<DataStats> {
   const random = seededRandom(`stats:${opts.seed}`);
-  const samplers = new Map(quantities.map((q) => [q, new QuantitySampler(opts.sampleSize ?? 20_000, random)]));
+  const evaluate = new Map<string, (batch: EventBatch) => Float64Array>([
+    ...quantities.map((q) => [q, (b: EventBatch) => valuesOf(b, q)] as const),
+    ...(opts.derived ?? []),
+  ]);
+  const samplers = new Map(
+    [...evaluate.keys()].map((q) => [q, new QuantitySampler(opts.sampleSize ?? 20_000, random)]),
+  );
   const totals = { events: 0, signalWeight: 0, backgroundWeight: 0 };
   await lastValueFrom(
     batches.pipe(
       reduce((t, batch) => {
         try {
-          for (const [q, sampler] of samplers) sampler.add(valuesOf(batch, q));
+          for (const [q, sampler] of samplers) sampler.add(evaluate.get(q)!(batch));
         } catch (e) {
           throw new Error(`${batchLocation(batch)}: ${(e as Error).message}`);
         }

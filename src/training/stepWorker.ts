@@ -21,7 +21,7 @@ port.on('message', (c: Command) => {
   try {
     if (c.kind === 'sums') {
       settings = c.settings;
-      batch = { ...shared.batch, ...c.batch, fullWeight: new Float64Array(0), bytes: new Float64Array(0) };
+      batch = { ...shared.batch, ...c.batch, fullWeight: new Float64Array(0), bytes: new Float64Array(0), objects: [] };
       model.params.set(shared.params);
       const s = model.batchSums(settings, batch, c.from, c.to, c.multiplier);
       shared.sums.set([s.kept, s.sig, s.bkg], 3 * index);

@@ -63,7 +63,7 @@ export function trainStep(
   let kept: tf.Tensor[] = [];
   try {
     const { value, grads } = tf.variableGrads(() => {
-      const out = model.forward(tensors.features, tensors.cutValues, multiplier, draw);
+      const out = model.forward(tensors.features, tensors.cutValues, multiplier, { draw, objects: tensors.objects });
       const loss = tfLoss(settings, out, tensors.loss);
       kept = [tf.keep(loss.main), tf.keep(loss.size)];
       return loss.total;

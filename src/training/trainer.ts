@@ -3,7 +3,18 @@ import type { EventBatch } from '../batch/batch.js';
 import { rebatch } from '../operators/rebatch.js';
 import { shuffleBuffer } from '../operators/shuffleBuffer.js';
 import { splitTrainValidation } from '../operators/splitTrainValidation.js';
-import { columnsOf, type ColumnInfo, compileExpr, ExprError, exprOf, namesToRead } from '../selection/expr/index.js';
+import { integerValued } from '../selection/integerValued.js';
+import { hasParameter, type ObjectTemplate, parseObjectTemplate } from '../selection/objectCut.js';
+import { objectEntries } from '../model/objectCuts.js';
+import {
+  columnsOf,
+  type ColumnInfo,
+  compileExpr,
+  evaluate,
+  ExprError,
+  exprOf,
+  namesToRead,
+} from '../selection/expr/index.js';
 import { preselectionCut } from '../selection/cutsFile.js';
 import type { DatasetInfo, EventSource } from '../sources/types.js';
 import {
@@ -12,6 +23,7 @@ import {
   cutEdges,
   type CutSpec,
   edgeArgument,
+  type ObjectThreshold,
   type SlopeSchedule,
   slopeMultiplier,
 } from '../model/cuts.js';
@@ -74,13 +86,18 @@ export interface TrainResult {
 /** A cut to learn, as a pipeline file gives it (`cuts`). */
 export interface CutConfig {
   column: string;
-  op: CutOp;
+  /** '>=', '<=', '==' only for an object cut's count with a fixed `value`. */
+  op: CutOp | '>=' | '<=' | '==';
   form: CutForm;
   /** Starting thresholds; default: data quantiles at which the cut keeps nearly everything. */
   init?: number;
   initLow?: number;
   initHigh?: number;
   slope?: number;
+  /** An object cut's fixed threshold on its count or sum (only its element threshold is learned then). */
+  value?: number;
+  /** An object cut's element threshold `$c`: its starting value and slope (default 4 / the entries' spread). */
+  element?: { init: number; slope?: number };
 }
 
 /** What training reads of a pipeline file (pipeline/settings.ts makes it). */
@@ -167,9 +184,14 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const kind = p.model.kind;
   const features = hasMlp({ kind }) ? p.features : [];
   const gated = p.columnGates !== undefined && features.length > 0;
-  const chosen = await trainingBackend(args.backend ?? 'auto', gated);
-  const backend = chosen.name;
   const cutConfigs = hasCuts({ kind }) ? p.cuts : [];
+  const tfOnly = gated
+    ? 'the fused kernel has no column gates (columns.select)'
+    : cutConfigs.some((c) => hasParameter(c.column))
+      ? 'object cuts (a learned threshold inside a list selection) train on TF.js only'
+      : undefined;
+  const chosen = await trainingBackend(args.backend ?? 'auto', tfOnly);
+  const backend = chosen.name;
   if (kind === 'cuts' && cutConfigs.length === 0)
     throw new Error(`pipeline '${p.name}': model kind 'cuts' needs at least one cut`);
 
@@ -182,9 +204,19 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const candidateBytes = candidates.map((c) => eventBytesModel(info, [c]));
   const bytesModels = [bytesModel, ...candidateBytes];
   const bytesColumns = [...(p.bytesColumns ?? []), ...candidates];
-  const quantities = [...new Set([...features, ...cutConfigs.map((c) => c.column)])];
+  // An object cut's statistics are its own (below): they depend on its starting element threshold.
+  const objectCuts = cutConfigs.filter((c) => hasParameter(c.column));
+  const quantities = [
+    ...new Set([...features, ...cutConfigs.filter((c) => !hasParameter(c.column)).map((c) => c.column)]),
+  ];
   const targets = [label, ...(p.weight ? [p.weight] : [])];
-  const columns = projection(info.schema, [...quantities, ...targets, ...bytesModels.flatMap(eventBytesColumns)]);
+  const cutTexts = cutConfigs.map((c) => c.column);
+  const columns = projection(info.schema, [
+    ...quantities,
+    ...cutTexts,
+    ...targets,
+    ...bytesModels.flatMap(eventBytesColumns),
+  ]);
   const t = p.training;
   // Labels and event weights are checked on the source's own batches, whose origin still locates each event.
   // The first pass (collectStats) sees every event before the split: it also sums the weights' signs.
@@ -211,7 +243,21 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     if (lastSaved < 0) throw e.at(`${where}, before its first checkpoint`, 'run the same command again (no --resume)');
     throw e.at(`${where} (the checkpoint after epoch ${lastSaved + 1} is kept)`);
   };
-  const stats = await collectStats(read('train'), quantities, { label, weight: p.weight, seed: t.seed }).catch(stopped);
+  // An object cut's statistics: its hard count or sum at the starting element threshold, and the entries' own.
+  const derived = new Map<string, (b: EventBatch) => Float64Array>();
+  for (const c of objectCuts) {
+    const template = parseObjectTemplate(c.column);
+    const hard = compileExpr(c.column, info.schema);
+    const params = { [template.param]: c.element!.init };
+    derived.set(c.column, (b) => evaluate(hard, b, { params }));
+    derived.set(entriesOf(c.column), (b) => objectEntries(b, template));
+  }
+  const stats = await collectStats(read('train'), quantities, {
+    label,
+    weight: p.weight,
+    seed: t.seed,
+    derived,
+  }).catch(stopped);
   firstPass = false;
   const signsWarning = p.weight ? signs.warning(p.weightName ?? p.weight) : null;
   if (stats.events === 0) throw new Error(`pipeline '${p.name}': the training split is empty`);
@@ -236,7 +282,11 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     inputMean: features.map((f) => statsOf(f).mean),
     inputStd: features.map((f) => spread(statsOf(f))),
     hidden: p.model.hidden,
-    cuts: cutConfigs.map((c) => initialCut(c, statsOf(c.column), spread(statsOf(c.column)))),
+    cuts: cutConfigs.map((c) => ({
+      ...initialCut(c, statsOf(c.column), spread(statsOf(c.column))),
+      ...(integerValued(info.schema, c.column) && { integer: true }),
+      ...(c.element && { object: elementThreshold(c.element, statsOf(entriesOf(c.column))) }),
+    })),
     seed: t.seed,
     backend,
     gates: gated ? initialGates(features, candidates, p.columnGates!.gates, t.seed, t.epochs) : undefined,
@@ -474,15 +524,55 @@ function projection(schema: ColumnInfo[], texts: string[]): string[] {
 function initialCut(c: CutConfig, s: QuantityStats, std: number): CutSpec {
   const base = {
     column: c.column,
-    op: c.op,
     form: c.form,
     slope: c.slope ?? DEFAULT_SLOPE_PER_STD / std,
     mean: s.mean,
     std,
   };
-  if (c.op === '>') return { ...base, value: c.init ?? quantile(s, OPEN_QUANTILE) };
-  if (c.op === '<') return { ...base, value: c.init ?? quantile(s, 1 - OPEN_QUANTILE) };
-  return { ...base, low: c.initLow ?? quantile(s, OPEN_QUANTILE), high: c.initHigh ?? quantile(s, 1 - OPEN_QUANTILE) };
+  if (c.value !== undefined) return { ...base, ...fixedCut(c.op, c.value, parseObjectTemplate(c.column)), fixed: true };
+  if (c.op !== '>' && c.op !== '<' && c.op !== 'between')
+    throw new Error(`cut '${c.column}': op '${c.op}' needs a fixed value (an object cut's count)`);
+  if (c.op === '>') return { ...base, op: c.op, value: c.init ?? quantile(s, OPEN_QUANTILE) };
+  if (c.op === '<') return { ...base, op: c.op, value: c.init ?? quantile(s, 1 - OPEN_QUANTILE) };
+  const [low, high] = [c.initLow ?? quantile(s, OPEN_QUANTILE), c.initHigh ?? quantile(s, 1 - OPEN_QUANTILE)];
+  return { ...base, op: c.op, low, high };
+}
+
+/**
+ * An object cut's fixed cut on its reduction as a soft step's op and threshold. A count's step sits
+ * half-way between two integers, so that its hard limit is the integer cut: count >= 2 is a step at
+ * 1.5, count == 2 one up at 1.5 and one down at 2.5; a sum's is where it is given.
+ */
+function fixedCut(op: CutConfig['op'], v: number, t: ObjectTemplate): Pick<CutSpec, 'op' | 'value' | 'low' | 'high'> {
+  if (t.reduce === 'sum') {
+    if (op !== '>' && op !== '<') throw new Error(`a sum is cut with '>' or '<', not '${op}'`);
+    return { op, value: v };
+  }
+  switch (op) {
+    case '>':
+      return { op: '>', value: Math.floor(v) + 0.5 };
+    case '>=':
+      return { op: '>', value: Math.ceil(v) - 0.5 };
+    case '<':
+      return { op: '<', value: Math.ceil(v) - 0.5 };
+    case '<=':
+      return { op: '<', value: Math.floor(v) + 0.5 };
+    case '==':
+      return { op: 'between', low: v - 0.5, high: v + 0.5 };
+    default:
+      throw new Error(`a fixed count cut takes one value, not op '${op}'`);
+  }
+}
+
+/** An object cut's element threshold at its start, standardised by the entries' spread. */
+function elementThreshold(e: NonNullable<CutConfig['element']>, entries: QuantityStats): ObjectThreshold {
+  const std = entries.std > 0 ? entries.std : 1;
+  return { threshold: e.init, slope: e.slope ?? DEFAULT_SLOPE_PER_STD / std, mean: entries.mean, std };
+}
+
+/** The statistics' name for the entries an object cut tests. */
+function entriesOf(column: string): string {
+  return `entries of ${column}`;
 }
 
 /** Class weights that give signal and background equal total weight (when asked, for bce/mse). */
@@ -587,6 +677,8 @@ function vanishedCutWarnings(model: SelectionModel, stats: DataStats): string[] 
   const warnings: string[] = [];
   const hard = toCutsFile(model, null).cuts;
   for (const edge of cutEdges(model.cuts)) {
+    // An object cut's sample is of its count at the starting element threshold, not the learned one.
+    if (model.cuts[edge.cut].object) continue;
     // Beyond |a| = flat the weight is within 1e-3 of 0 or 1.
     const flat = edge.form === 'sigmoid' ? 7 : 2.5;
     const sample = stats.quantities.get(model.cuts[edge.cut].column)!.sample;

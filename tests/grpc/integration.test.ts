@@ -77,9 +77,10 @@ afterAll(async () => {
   await server?.close(500);
 });
 
+// An integer cut too (GREATER_EQUAL on the wire).
 const WHERE: HardCut[] = [
   { column: 'pt', op: '>', value: 30 },
-  { column: 'count(jet_pt)', op: '>', value: 0.5 },
+  { column: 'count(jet_pt)', op: '>=', value: 1 },
 ];
 
 describe('gRPC over real Parquet files', () => {

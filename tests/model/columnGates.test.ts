@@ -78,7 +78,7 @@ describe('hard-concrete gates', () => {
     const t = batchTensors(p, 2, tm.edgeCount);
     const noise = tf.tensor2d(tm.gates!.noise(p.n, 0), [p.n, 2]);
     const size = () =>
-      tfLoss(settings, tm.forward(t.features, t.cutValues, 1, { noise, temperature: 2 / 3 }), t.loss).size;
+      tfLoss(settings, tm.forward(t.features, t.cutValues, 1, { draw: { noise, temperature: 2 / 3 } }), t.loss).size;
     const { value, grads } = tf.variableGrads(size, [tm.gates!.variable]);
     // Direct float64: lambda * sum_i c_i (hits_i + sum_j P_j bytes_ij) / sum_i bytes_i.
     const a = batch.columns.a.values as Float64Array;

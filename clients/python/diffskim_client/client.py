@@ -8,8 +8,15 @@ import numpy as np
 from . import protocol as pb
 from .wire import decode_batch, encode_batch
 
-OPS = {'>': pb.CUT_OPS['GREATER'], '<': pb.CUT_OPS['LESS'], 'between': pb.CUT_OPS['BETWEEN'],
-       'passes': pb.CUT_OPS['PASSES']}
+OPS = {
+    '>': pb.CUT_OPS['GREATER'],
+    '<': pb.CUT_OPS['LESS'],
+    '>=': pb.CUT_OPS['GREATER_EQUAL'],
+    '<=': pb.CUT_OPS['LESS_EQUAL'],
+    '==': pb.CUT_OPS['EQUAL'],
+    'between': pb.CUT_OPS['BETWEEN'],
+    'passes': pb.CUT_OPS['PASSES'],
+}
 # The server keeps messages within gRPC's default 4 MiB, but one very large event may exceed it.
 CHANNEL_OPTIONS = [('grpc.max_receive_message_length', 256 * 1024 * 1024)]
 
