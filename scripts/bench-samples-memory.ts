@@ -1,13 +1,15 @@
 /**
  * Peak RSS of training over several samples against one: memory must not grow with the number
- * of samples mixed (samples/mix.ts keeps one waiting batch per sample).
- *   npx tsx scripts/bench-samples-memory.ts [N=2000000] [--samples 5] [--epochs 1] [--repeat 1]
+ * of samples mixed (samples/mix.ts keeps at most 2 sample reads open).
+ *   npx tsx scripts/bench-samples-memory.ts [N=2000000] [--samples 2,5,10] [--epochs 1] [--repeat 1]
  *
  * 'one': the single-source form over an N-event HEP-like file (scripts/gen-hep.ts; its label and
- * weight columns); 'mix': the same file as each of `--samples` samples (one signal, the others
- * background; `weight` as their generator weight), N events each, trained as their seeded mix.
- * Same model, loss and schedule; each case in a child process of its own, peak RSS from
- * process.resourceUsage(), the cases alternating when repeated (medians printed).
+ * weight columns); 'mix': the same file as each of S samples (one signal, the others background;
+ * `weight` as their generator weight), N events each, trained as their seeded mix, for each S of
+ * `--samples`; 'open': the same with every sample's read open at once (the mix before reads were
+ * closed and resumed; its time against 'mix' is the cost of resuming). Same model, loss and
+ * schedule; each case in a child process of its own, peak RSS from process.resourceUsage(), the
+ * cases alternating when repeated (medians printed).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
@@ -19,7 +21,7 @@ import { resolveSamples } from '../src/samples/resolve.js';
 import { trainSelection } from '../src/training/trainer.js';
 import { benchHepFile } from './gen-hep.js';
 
-type Case = 'one' | 'mix';
+type Case = 'one' | 'mix' | 'open';
 
 const COMMON = {
   features: ['lep1_pt', 'lep2_pt', 'met', 'ht', 'njet'],
@@ -61,7 +63,8 @@ async function runCase(c: Case, n: number, count: number, epochs: number): Promi
         });
   const t = performance.now();
   const samples = await resolveSamples(pipeline, dir);
-  const source = c === 'one' ? samples[0].opened.source : mixedSource(samples, training.seed);
+  const source =
+    c === 'one' ? samples[0].opened.source : mixedSource(samples, training.seed, c === 'open' ? count : undefined);
   const info = await source.describe();
   await trainSelection({ settings: trainingSettings(pipeline, info), source, info, backend: 'fused' });
   const seconds = (performance.now() - t) / 1000;
@@ -81,49 +84,56 @@ async function prepare(n: number, count: number): Promise<void> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
+interface Run {
+  events: number;
+  seconds: number;
+  maxRssMB: number;
+}
+
+function child(c: Case, n: number, count: number, epochs: number): Run {
+  const args = ['tsx', 'scripts/bench-samples-memory.ts', String(n), '--case', c, '--samples', String(count)];
+  const out = execFileSync('npx', [...args, '--epochs', String(epochs)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const r: Run = JSON.parse(out.trim().split('\n').pop()!);
+  const label = c === 'one' ? 'one sample' : `${count} samples${c === 'open' ? ', all reads open' : ''}`;
+  console.log(`${label}: ${r.events} events, ${r.seconds.toFixed(1)} s, peak RSS ${r.maxRssMB.toFixed(0)} MB`);
+  return r;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const flag = (name: string, fallback: number) => {
+  const flag = (name: string, fallback: string) => {
     const i = args.indexOf(name);
-    return i >= 0 ? Number(args.splice(i, 2)[1]) : fallback;
+    return i >= 0 ? args.splice(i, 2)[1] : fallback;
   };
-  const count = flag('--samples', 5);
-  const epochs = flag('--epochs', 1);
-  const repeat = flag('--repeat', 1);
-  const caseIndex = args.indexOf('--case');
-  const c = caseIndex >= 0 ? (args.splice(caseIndex, 2)[1] as Case) : undefined;
+  const counts = flag('--samples', '2,5,10').split(',').map(Number);
+  const epochs = Number(flag('--epochs', '1'));
+  const repeat = Number(flag('--repeat', '1'));
+  const c = flag('--case', '') as Case | '';
   const n = Number(args[0] ?? 2_000_000);
-  if (c) return runCase(c, n, count, epochs);
+  if (c) return runCase(c, n, counts[0], epochs);
 
-  await prepare(n, count);
-  const runs: Record<Case, { events: number; seconds: number; maxRssMB: number }[]> = { one: [], mix: [] };
-  for (let k = 0; k < repeat; k++)
-    for (const each of ['one', 'mix'] as const) {
-      const out = execFileSync(
-        'npx',
-        [
-          'tsx',
-          'scripts/bench-samples-memory.ts',
-          String(n),
-          '--case',
-          each,
-          '--samples',
-          String(count),
-          '--epochs',
-          String(epochs),
-        ],
-        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-      );
-      const r = JSON.parse(out.trim().split('\n').pop()!);
-      runs[each].push(r);
-      console.log(`${each}: ${r.events} events, ${r.seconds.toFixed(1)} s, peak RSS ${r.maxRssMB.toFixed(0)} MB`);
-    }
-  const one = median(runs.one.map((r) => r.maxRssMB));
-  const mix = median(runs.mix.map((r) => r.maxRssMB));
-  console.log(
-    `peak RSS training, ${epochs} epoch(s): one sample of ${n} events ${one.toFixed(0)} MB; ` +
-      `${count} samples of ${n} ${mix.toFixed(0)} MB; ratio ${(mix / one).toFixed(3)} (goal: within 10 %)`,
-  );
+  await prepare(n, Math.max(...counts));
+  const runs = new Map<string, Run[]>();
+  const add = (key: string, r: Run) => runs.set(key, [...(runs.get(key) ?? []), r]);
+  for (let k = 0; k < repeat; k++) {
+    add('one', child('one', n, 1, epochs));
+    for (const count of counts)
+      for (const each of ['mix', 'open'] as const) add(`${each}${count}`, child(each, n, count, epochs));
+  }
+  const rss = (key: string) => median(runs.get(key)!.map((r) => r.maxRssMB));
+  const seconds = (key: string) => median(runs.get(key)!.map((r) => r.seconds));
+  const one = rss('one');
+  console.log(`peak RSS training, ${epochs} epoch(s), ${n} events a sample: one sample ${one.toFixed(0)} MB`);
+  for (const count of counts)
+    console.log(
+      `${count} samples: ${rss(`mix${count}`).toFixed(0)} MB, ratio ${(rss(`mix${count}`) / one).toFixed(3)} ` +
+        `(goal: within 10 %); all reads open ${rss(`open${count}`).toFixed(0)} MB, ` +
+        `${(rss(`open${count}`) / one).toFixed(3)}; time resumed/all open ` +
+        `${(seconds(`mix${count}`) / seconds(`open${count}`)).toFixed(2)}x`,
+    );
 }
 
 await main();

@@ -26,14 +26,25 @@ const MIX_FIELDS: Field[] = [
 const MIX_BATCH_ROWS = 8192;
 
 /**
+ * Sample reads open at once. An open Parquet read holds DuckDB's decoding state for its row group
+ * (~1 MB a column; ~8 MB a sample in scripts/bench-samples-memory.ts), so with every sample open
+ * memory grew with their number. Past this many, the read least recently drawn from is closed and
+ * resumed at its next event when drawn again (ReadOptions.startRow; DuckDB skips the row groups
+ * before it).
+ */
+const MIX_OPEN_READS = 2;
+
+/**
  * The samples as one event source, deterministic for a seed: each pass reads every sample's
  * batches in one order drawn by a seeded generator, the next batch from sample i with probability
  * proportional to the events it has left, so that every stretch of the stream holds the samples in
  * proportion to their sizes (and a train/validation split by event index splits each sample alike).
- * Memory: one batch waiting per sample (its read paused until the mix takes it). Batches hold the
- * columns asked for (those every sample has; see describe) and the MIX_* columns.
+ * Memory: at most `openReads` sample reads open, each with one batch waiting (its read paused until
+ * the mix takes it); a pass with cuts (`where`), or over a source that cannot resume mid-way, keeps
+ * every sample's read open. Batches hold the columns asked for (those every sample has; see
+ * describe) and the MIX_* columns.
  */
-export function mixedSource(samples: ResolvedSample[], seed: number): EventSource {
+export function mixedSource(samples: ResolvedSample[], seed: number, openReads = MIX_OPEN_READS): EventSource {
   const info = mergedInfo(samples);
   return {
     describe: async () => info,
@@ -48,15 +59,25 @@ export function mixedSource(samples: ResolvedSample[], seed: number): EventSourc
           // Asked for the MIX_* columns alone, an unweighted sample reads its cheapest column to count its events.
           const columns = needed.length ? needed : [cheapestColumn(s.info)];
           const read = { ...options, columns, batchRows: options.batchRows ?? MIX_BATCH_ROWS };
-          return new Slot((demand) => s.opened.source.batches({ ...read, demand }));
+          // Without cuts the events taken locate the next one, where a closed read resumes.
+          const resumable = s.opened.source.startsAnywhere === true && !options.where?.length;
+          return new Slot((demand, startRow) => s.opened.source.batches({ ...read, demand, startRow }), resumable);
         });
+        const recent: Slot[] = []; // open resumable reads, least recently drawn from first
         try {
           for (;;) {
             const k = pick(left, random);
             if (k < 0) return;
-            const batch = await slots[k].take();
+            const slot = slots[k];
+            if (slot.resumable) {
+              if (recent.includes(slot)) recent.splice(recent.indexOf(slot), 1);
+              else if (recent.length >= Math.max(1, openReads)) recent.shift()!.close();
+              recent.push(slot);
+            }
+            const batch = await slot.take();
             if (!batch) {
               left[k] = 0;
+              slot.close();
               continue;
             }
             left[k] = Math.max(0, left[k] - batch.length);
@@ -164,24 +185,37 @@ function checkShared(samples: ResolvedSample[], info: DatasetInfo, wanted: strin
   }
 }
 
-/** One sample's pass, paused after each batch until the mix takes it: at most one batch waits. */
+/**
+ * One sample's pass, paused after each batch until the mix takes it: at most one batch waits. Opened
+ * when first taken from; a resumable one may be closed (its waiting batch dropped) and is then
+ * reopened at the first event not yet taken.
+ */
 class Slot {
-  private readonly demand = new Demand();
-  private readonly subscription: Subscription;
+  private demand = new Demand();
+  private subscription: Subscription | undefined;
   private batch: EventBatch | undefined;
   private done = false;
   private failed: { error: unknown } | undefined;
   private wake: (() => void) | undefined;
+  /** Events taken from this pass. */
+  private taken = 0;
 
-  constructor(read: (demand: Demand) => Observable<EventBatch>) {
+  constructor(
+    private readonly read: (demand: Demand, startRow: number | undefined) => Observable<EventBatch>,
+    readonly resumable: boolean,
+  ) {}
+
+  private open(): void {
     const settle = () => {
       const w = this.wake;
       this.wake = undefined;
       w?.();
     };
-    this.subscription = read(this.demand).subscribe({
+    this.demand = new Demand();
+    const demand = this.demand;
+    this.subscription = this.read(demand, this.resumable ? this.taken : undefined).subscribe({
       next: (b) => {
-        this.demand.hold();
+        demand.hold();
         this.batch = b;
         settle();
       },
@@ -198,16 +232,20 @@ class Slot {
 
   /** The sample's next batch, or null at its end. */
   async take(): Promise<EventBatch | null> {
+    if (!this.subscription && !this.done) this.open();
     while (!this.batch && !this.done && !this.failed) await new Promise<void>((r) => (this.wake = r));
     if (this.failed) throw this.failed.error;
     const b = this.batch;
     if (!b) return null;
     this.batch = undefined;
+    this.taken += b.length;
     this.demand.release();
     return b;
   }
 
   close(): void {
-    this.subscription.unsubscribe();
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+    this.batch = undefined;
   }
 }

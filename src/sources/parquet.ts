@@ -84,10 +84,22 @@ export function parquetSource(paths: string[]): ParquetSource {
       const rows = options.batchRows;
       if (rows !== undefined && !(Number.isInteger(rows) && rows > 0))
         return throwError(() => new Error(`parquetSource: batchRows must be a positive integer, got ${rows}`));
+      const start = options.startRow ?? 0;
+      if (!(Number.isInteger(start) && start >= 0))
+        return throwError(() => new Error(`parquetSource: startRow must be an integer >= 0, got ${start}`));
       return fromPull(async function* () {
-        for (const meta of await files()) yield* fileBatches(meta, options);
+        let skip = start;
+        for (const meta of await files()) {
+          if (skip >= meta.rows && meta.rows > 0) {
+            skip -= meta.rows;
+            continue;
+          }
+          yield* fileBatches(meta, options, skip);
+          skip = 0;
+        }
       }, options.demand);
     },
+    startsAnywhere: true,
   };
 }
 
@@ -171,7 +183,8 @@ function rowGroupOf(meta: ParquetFileMeta, row: number): number {
   return lo;
 }
 
-async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncGenerator<EventBatch> {
+/** A file's batches from row `fromRow` on (DuckDB skips the row groups before it by their row numbers). */
+async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions, fromRow = 0): AsyncGenerator<EventBatch> {
   // Arrays are sized for a batch up front: no bigger than the file needs.
   const batchRows = Math.min(options.batchRows ?? DEFAULT_BATCH_ROWS, Math.max(1, meta.rows));
   const columns = options.columns ?? meta.schema.map((f) => f.name);
@@ -179,7 +192,9 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
   const filtered = (options.where ?? []).length > 0;
   // With cuts, file_row_number (selected last) locates each batch in the file. Without, the rows
   // come in file order and are counted, which spares DuckDB building the column for every chunk.
-  const { sql, schema } = selectSql(meta, columns, options.where ?? [], filtered ? ', file_row_number' : '');
+  const selected = selectSql(meta, columns, options.where ?? [], filtered ? ', file_row_number' : '');
+  const { schema } = selected;
+  const sql = fromRow > 0 ? `${selected.sql} AND file_row_number >= ${fromRow}` : selected.sql;
   const resultSchema: Schema = filtered
     ? [...schema, { name: 'file_row_number', type: 'int64', list: false, nullable: false }]
     : schema;
@@ -188,7 +203,7 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
   const builder = new BatchBuilder(schema, batchRows, options.reuseArrays, strict);
   const con = await (await duckdb()).connect();
   if (options.readAheadMB) await con.run(`SET streaming_buffer_size = '${options.readAheadMB}MB'`);
-  let lastRow = -1;
+  let lastRow = fromRow - 1;
   let exhausted = false;
   let pending: Promise<DuckDBDataChunk | null> | undefined;
   const fetchNext = (result: DuckDBResult) => {

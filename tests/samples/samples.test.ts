@@ -174,6 +174,34 @@ describe('samples: the mix', () => {
     const samplesOfFirstHalf = new Set(a.slice(0, a.length / 2).map((b) => b.columns[MIX_SAMPLE].values[0]));
     expect(samplesOfFirstHalf.size).toBe(4);
   });
+
+  it('with one sample read open at a time (the others closed and resumed) is the stream of every read open', async () => {
+    const samples = await resolveSamples(data(), dir);
+    const columns = ['event', 'MET_pt', MIX_SAMPLE, MIX_WEIGHT];
+    const values = (batches: EventBatch[]) =>
+      batches.map((b) => columns.map((c) => Array.from(b.columns[c].values as ArrayLike<unknown>, String)));
+    const allOpen = await allBatches(mixedSource(samples, 1, samples.length), columns, 500);
+    const oneOpen = await allBatches(mixedSource(samples, 1, 1), columns, 500);
+    expect(values(oneOpen)).toEqual(values(allOpen));
+    // Resumed reads cross file boundaries (2 files of 1500 events a sample, batches of 500).
+    expect(oneOpen.reduce((n, b) => n + b.length, 0)).toBe(4 * 3000);
+  });
+
+  it('a Parquet source started at an event reads from that event on, as DuckDB numbers them', async () => {
+    const source = (await resolveSamples(data(), dir))[1].opened.source;
+    expect(source.startsAnywhere).toBe(true);
+    for (const startRow of [0, 700, 1500, 2999, 3000]) {
+      const batches = await lastValueFrom(
+        source.batches({ columns: ['event'], batchRows: 400, startRow }).pipe(toArray()),
+      );
+      const events = batches.flatMap((b) => Array.from(b.columns.event.values as BigInt64Array, Number));
+      const expected = await sql(
+        `SELECT event::INTEGER AS e FROM read_parquet('${join(dir, 'ttbar')}/*.parquet', filename = true, file_row_number = true) ` +
+          `ORDER BY filename, file_row_number OFFSET ${startRow}`,
+      );
+      expect(events).toEqual(expected.map((r) => r.e));
+    }
+  });
 });
 
 describe('samples: columns', () => {
