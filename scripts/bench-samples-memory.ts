@@ -1,6 +1,6 @@
 /**
  * Peak RSS of training over several samples against one: memory must not grow with the number
- * of samples mixed (samples/mix.ts keeps at most 2 sample reads open).
+ * of samples mixed with at most 2 sample reads open (samples/mix.ts's openReads; its default is 8).
  *   npx tsx scripts/bench-samples-memory.ts [N=2000000] [--samples 2,5,10] [--epochs 1] [--repeat 1]
  *
  * 'one': the single-source form over an N-event HEP-like file (scripts/gen-hep.ts; its label and
@@ -63,8 +63,7 @@ async function runCase(c: Case, n: number, count: number, epochs: number): Promi
         });
   const t = performance.now();
   const samples = await resolveSamples(pipeline, dir);
-  const source =
-    c === 'one' ? samples[0].opened.source : mixedSource(samples, training.seed, c === 'open' ? count : undefined);
+  const source = c === 'one' ? samples[0].opened.source : mixedSource(samples, training.seed, c === 'open' ? count : 2);
   const info = await source.describe();
   await trainSelection({ settings: trainingSettings(pipeline, info), source, info, backend: 'fused' });
   const seconds = (performance.now() - t) / 1000;

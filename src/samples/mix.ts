@@ -30,9 +30,11 @@ const MIX_BATCH_ROWS = 8192;
  * (~1 MB a column; ~8 MB a sample in scripts/bench-samples-memory.ts), so with every sample open
  * memory grew with their number. Past this many, the read least recently drawn from is closed and
  * resumed at its next event when drawn again (ReadOptions.startRow; DuckDB skips the row groups
- * before it).
+ * before it). 8, not fewer: each resumed draw is a new query (5-20 ms), and with 2 open reads the
+ * mix trained 1.4-2.4x slower than with every read open for a few MB less (README, Samples); 8
+ * keeps an analysis of up to 8 samples at full speed and caps the rest at ~64 MB.
  */
-const MIX_OPEN_READS = 2;
+const MIX_OPEN_READS = 8;
 
 /**
  * The samples as one event source, deterministic for a seed: each pass reads every sample's
