@@ -1,5 +1,6 @@
 import type { SelectionModel } from '../model/model.js';
 import { compileExpr } from '../selection/expr/index.js';
+import { columnPattern } from '../util/columnPattern.js';
 import type { DatasetInfo } from '../sources/types.js';
 import { isMixColumn } from '../samples/mix.js';
 import { skimColumns } from '../training/eventBytes.js';
@@ -64,15 +65,11 @@ export function writableColumns(p: Pipeline, info: DatasetInfo): string[] {
 export function resolveColumns(patterns: string[], available: string[], where: string): string[] {
   const out: string[] = [];
   for (const p of patterns) {
-    if (!/[*?]/.test(p)) {
+    const re = columnPattern(p);
+    if (!re) {
       out.push(p);
       continue;
     }
-    const escaped = p
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.');
-    const re = new RegExp(`^${escaped}$`);
     const matched = available.filter((c) => re.test(c));
     if (matched.length === 0) throw new Error(`${where}: pattern '${p}' matches no column of the input`);
     out.push(...matched);

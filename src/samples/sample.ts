@@ -1,6 +1,7 @@
 import type { EventBatch } from '../batch/batch.js';
 import { columnsOf } from '../selection/expr/index.js';
 import { closest } from '../util/closest.js';
+import { columnPattern } from '../util/columnPattern.js';
 import type { DatasetInfo } from '../sources/types.js';
 import { eventLabels, eventWeights } from '../training/eventWeights.js';
 import type { SampleRole, SourceConfig } from './config.js';
@@ -106,13 +107,12 @@ export function checkSamples(samples: ResolvedSample[], needs: SampleNeeds): voi
       ...s.factors.map((q) => ({ q, as: 'a weight factor' })),
     ];
     // Patterns (`Muon_*`) are matched against each sample's columns by the skim's own check.
-    const exact = (needs.keep ?? []).filter((q) => !/[*?]/.test(q));
+    const exact = (needs.keep ?? []).filter((q) => !columnPattern(q));
     const keep = exact.map((q) => ({ q, as: 'kept by the skim' }));
     const names = [...s.info.schema.map((f) => f.name), ...(s.info.unsupported ?? []).map((u) => u.name)];
-    const needed = [...inputs, ...weights, ...keep].flatMap(({ q, as }) =>
-      columnsOf(s.info.schema, q).map((column) => ({ column, as })),
-    );
-    for (const { column, as } of needed) {
+    const read = ({ q, as }: { q: string; as: string }) =>
+      columnsOf(s.info.schema, q).map((column) => ({ column, q, as }));
+    for (const { column, as } of [...inputs, ...weights, ...keep].flatMap(read)) {
       if (names.includes(column)) continue;
       const hint = closest(column, names);
       throw new Error(
@@ -120,14 +120,12 @@ export function checkSamples(samples: ResolvedSample[], needs: SampleNeeds): voi
           `(its inputs: ${s.opened.files.slice(0, 2).join(', ')}${s.opened.files.length > 2 ? ', ...' : ''})`,
       );
     }
+    const inputColumns = inputs.flatMap(read);
     for (const w of weights) {
-      const column = columnsOf(s.info.schema, w.q).find((c) =>
-        inputs.some((i) => columnsOf(s.info.schema, i.q).includes(c)),
-      );
-      const same = column !== undefined && inputs.find((i) => columnsOf(s.info.schema, i.q).includes(column));
+      const same = read(w).flatMap((c) => inputColumns.filter((i) => i.column === c.column))[0];
       if (same)
         throw new Error(
-          `sample '${s.name}': '${column}' is ${w.as} and also ${same.as} ('${same.q}'); take it out of the ` +
+          `sample '${s.name}': '${same.column}' is ${w.as} and also ${same.as} ('${same.q}'); take it out of the ` +
             `${same.as === 'a feature' ? 'features' : 'cuts'}`,
         );
     }
