@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { lossSettings } from '../../src/model/losses.js';
-import { eventBytesModel } from '../../src/training/eventBytes.js';
-import type { BatchLayout } from '../../src/training/prepare.js';
 import type { Stepper, StepResult } from '../../src/training/stepper.js';
 import { fusedStepper } from '../../src/training/steppers.js';
-import { smallToyModel, toyBatches, toyInfo, toyPipeline } from './toy.js';
+import { smallToyModel, toyBatches, toyInfo, toyLayout, toyPipeline } from './toy.js';
 
 /** One step, its result once done. */
 function stepOnce(stepper: Stepper, ...args: Parameters<Stepper['step']> extends [...infer A, unknown] ? A : never) {
@@ -17,13 +15,7 @@ function stepOnce(stepper: Stepper, ...args: Parameters<Stepper['step']> extends
 describe('fused stepper', () => {
   const info = toyInfo(toyBatches(200, 1));
   const model = smallToyModel();
-  const layout: BatchLayout = {
-    model,
-    label: 'label',
-    weight: 'weight',
-    classFactor: { signal: 1, background: 1 },
-    bytes: eventBytesModel(info),
-  };
+  const layout = toyLayout(model, info);
   const settings = lossSettings(toyPipeline(), layout.bytes.bytesIn, { signal: 1, background: 1 });
 
   it('skips a step whose gradient overflows float32, keeping parameters and Adam state', () => {
