@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeBatch } from '../../src/batch/batch.js';
-import { type ColumnGateSpec, logAlphaFor, openProbability, testGate } from '../../src/model/columnGates.js';
+import {
+  type ColumnGateSpec,
+  featureScales,
+  logAlphaFor,
+  openProbability,
+  testGate,
+} from '../../src/model/columnGates.js';
 import { hardenGates } from '../../src/model/hardenGates.js';
 import { type LossSettings, tfLoss } from '../../src/model/losses.js';
 import { mlpLogit } from '../../src/model/score.js';
@@ -186,6 +192,10 @@ describe('column selection settings', () => {
       columnSelection(pipeline({ features: ['a'], columns: { select: true, candidates: ['a', 'b'] } }), info),
     ).toThrow("candidate column 'b' is read by no feature");
     expect(columnSelection(pipeline({ columns: { select: false } }), info)).toBeNull();
+    // A feature reading two columns (an expression): both are candidates, and it is gated by both.
+    expect(columnSelection(pipeline({ features: ['a * b'] }), info)).toEqual({ pinned: [], candidates: ['a', 'b'] });
+    expect(featureScales(['a * b'], gates([3, -4], [[0, 1]]))).toEqual([0]);
+    expect(featureScales(['a * b'], gates([3, 3], [[0, 1]]))[0]).toBeGreaterThan(0);
     // Two features reading one column: one candidate, one gate, its bytes charged once.
     expect(columnSelection(pipeline({ features: ['first(hits)', 'count(hits)', 'a'] }), info)).toEqual({
       pinned: [],
