@@ -49,10 +49,10 @@ async function main(): Promise<void> {
   const { pipeline: pipelinePath, out, 'skim-server': serverB } = values;
   if (!pipelinePath || !out || !serverB) throw new Error('give --pipeline FILE, --out DIR and --skim-server HOST:PORT');
   const pipeline = await loadPipeline(pipelinePath);
-  if (pipeline.source.kind !== 'grpc') {
-    throw new Error(
-      `${pipelinePath}: source.kind is '${pipeline.source.kind}'; the chain trains from server A (source.kind: grpc)`,
-    );
+  const source = pipeline.source;
+  if (source?.kind !== 'grpc') {
+    const kind = source ? `source.kind is '${source.kind}'` : 'it has samples, not one source';
+    throw new Error(`${pipelinePath}: ${kind}; the chain trains from server A (source.kind: grpc)`);
   }
 
   if (pipeline.skim.scoreCut !== null && !values['without-score']) {
@@ -63,15 +63,13 @@ async function main(): Promise<void> {
   }
 
   // Server B's inputs are checked (Describe) before training, so a wrong path fails at once.
-  const inputs = values['skim-input'].length ? values['skim-input'] : pipeline.source.paths;
+  const inputs = values['skim-input'].length ? values['skim-input'] : source.paths;
   const full = await grpcSource(serverB, { paths: inputs, token: values.token }).describe();
 
   // 1. Train from server A's stream (diffskim run); its own skim of the stream is written under --out.
   const run = await runPipeline(pipelinePath, { outDir: out });
-  const paths = pipeline.source.paths.join(', ');
-  console.log(
-    `server A ${pipeline.source.address}: served ${run.eventsIn} events, ${run.bytesIn} bytes on disk (${paths})`,
-  );
+  const paths = source.paths.join(', ');
+  console.log(`server A ${source.address}: served ${run.eventsIn} events, ${run.bytesIn} bytes on disk (${paths})`);
   const auc = run.auc === undefined ? '' : `, validation AUC ${run.auc.toFixed(3)}`;
   console.log(`diffskim run: trained in ${run.timings.trainSeconds.toFixed(1)} s${auc}; run folder ${out}`);
 

@@ -16,7 +16,7 @@ Models: 'seed' (2 features, 2 '>' cuts, MLP 15-30-15) on the seed toy, and 'wide
 {"model", "batch", "size", "threads", "events", "wall", "cpu", "perWall", "perCpu"}.
 
   /usr/bin/python3 scripts/bench-train-torch.py [events=262144] [epochs=2] [models=seed,wide]
-      [batches=4096,16384] [threads=1,default]
+      [batches=4096,16384] [threads=1,default] [sizes=off,on]
 """
 import json
 import math
@@ -32,6 +32,7 @@ EPOCHS = int(args[1]) if len(args) > 1 else 2
 MODELS = (args[2] if len(args) > 2 else 'seed,wide').split(',')
 BATCHES = [int(b) for b in (args[3] if len(args) > 3 else '4096,16384').split(',')]
 THREADS = (args[4] if len(args) > 4 else '1,default').split(',')
+LAMBDAS = [{'off': 0.0, 'on': 0.5}[s] for s in (args[5] if len(args) > 5 else 'off,on').split(',')]
 DEFAULT_THREADS = torch.get_num_threads()
 LOG_FLOOR = 1e-30
 
@@ -129,6 +130,6 @@ def run(model_name, batch, lam, threads):
 
 for m in MODELS:
     for b in BATCHES:
-        for lam in (0.0, 0.5):
+        for lam in LAMBDAS:
             for t in THREADS:
                 print(json.dumps(run(m, b, lam, t)), flush=True)

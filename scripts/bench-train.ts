@@ -3,19 +3,22 @@
  * wall-second and per CPU-second of whole training epochs (diffskim: shuffle, split, rebatch,
  * prepare and step, from the first step of an epoch to its last, validation left out; the
  * in-memory data projected to the columns training asks for, as a Parquet source does; PyTorch:
- * scripts/bench-train-torch.py, data in memory as tensors). Models: 'seed' (the seed toy, two
- * '>' cuts x MLP 15-30-15) and 'wide' (20 Gaussian features, 20 '>' cuts, MLP 64-64); batch
- * 4096 and 16384; BCE with the size term off and on. PyTorch runs through /usr/bin/python3 (or
- * $TORCH_PYTHON) when it imports torch, at 1 thread and at its default threads.
+ * scripts/bench-train-torch.py, data in memory as tensors). CPU-seconds are the process's, worker
+ * threads included. Models: 'seed' (the seed toy, two '>' cuts x MLP 15-30-15) and 'wide' (20
+ * Gaussian features, 20 '>' cuts, MLP 64-64); batch 4096 and 16384; BCE with the size term off
+ * and on; diffskim at 1 thread and at its default threads (training.threads), PyTorch through
+ * /usr/bin/python3 (or $TORCH_PYTHON) when it imports torch, at 1 thread and at its default
+ * threads. Each setting runs diffskim and PyTorch one after the other (the machine may be
+ * shared: compare the ratios), and prints the load average before it.
  *
  *   npx tsx scripts/bench-train.ts [events=262144] [epochs=2]
  *   DIFFSKIM_BACKEND=wasm npx tsx scripts/bench-train.ts   (the TF.js path instead of the fused kernel)
  */
 import { spawnSync } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { map } from 'rxjs';
 import { type EventBatch, makeBatch, selectColumns } from '../src/batch/batch.js';
-import { parseQuantity } from '../src/selection/quantity.js';
+import { compileExpr } from '../src/selection/expr/index.js';
 import { trainSelection } from '../src/training/trainer.js';
 import { normalSampler, seededRandom } from '../src/util/random.js';
 import { memoryDataset, toyData, toyPipeline } from './science-common.js';
@@ -61,6 +64,7 @@ async function diffskim(
   model: (typeof MODELS)[number],
   batchSize: number,
   lambda: number,
+  threads: number,
 ): Promise<Rate & { backend: string }> {
   const memory = memoryDataset(data[model]);
   const info = memory.info;
@@ -72,7 +76,9 @@ async function diffskim(
       memory.source
         .batches(o)
         .pipe(
-          map((b) => (o.columns ? selectColumns(b, [...new Set(o.columns.map((c) => parseQuantity(c).column))]) : b)),
+          map((b) =>
+            o.columns ? selectColumns(b, [...new Set(o.columns.flatMap((c) => compileExpr(c).columns))]) : b,
+          ),
         ),
   };
   const cpu = () => process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;
@@ -83,7 +89,7 @@ async function diffskim(
   const r = await trainSelection({
     settings: toyPipeline({
       ...overrides[model],
-      training: { epochs, batchSize, validationFraction: 0.05, seed: 1 },
+      training: { epochs, batchSize, validationFraction: 0.05, seed: 1, threads },
       loss: { size: { lambda } },
     }),
     source,
@@ -104,48 +110,43 @@ async function diffskim(
 
 const python = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
 const hasTorch = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-const torch = new Map<string, Rate>();
-if (hasTorch) {
-  const out = spawnSync(
-    python,
-    ['scripts/bench-train-torch.py', String(events), String(epochs), MODELS.join(','), BATCHES.join(','), '1,default'],
-    { encoding: 'utf8' },
-  );
-  if (out.status !== 0) throw new Error(`bench-train-torch.py failed: ${out.stderr}`);
-  for (const line of out.stdout.trim().split('\n')) {
-    const r = JSON.parse(line);
-    const key = `${r.model}/${r.batch}/${r.size}`;
-    // The first run of a setting is at 1 thread, the second at the default.
-    torch.set(`${key}/${torch.has(`${key}/1`) ? 'default' : '1'}`, r);
-  }
-} else
+if (!hasTorch)
   console.log(
     `PyTorch: ${python} cannot import torch; diffskim's figures alone (set TORCH_PYTHON to a python with torch)`,
   );
 
+/** PyTorch's rates on one setting, at 1 thread and at its default threads. */
+function torch(model: string, batch: number, lambda: number): Rate[] {
+  if (!hasTorch) return [];
+  const size = lambda > 0 ? 'on' : 'off';
+  const args = [String(events), String(epochs), model, String(batch), '1,default', size];
+  const out = spawnSync(python, ['scripts/bench-train-torch.py', ...args], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`bench-train-torch.py failed: ${out.stderr}`);
+  return out.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Rate);
+}
+
 const k = (x: number) => `${(x / 1e3).toFixed(0)}k`;
+const ratio = (a: Rate, b: Rate) => `${(a.perWall / b.perWall).toFixed(2)}x ${(a.perCpu / b.perCpu).toFixed(2)}x`;
+const cores = Math.min(availableParallelism(), 8);
+console.log(`${events} events x ${epochs} epochs; events per wall-second and per CPU-second, k = 1000`);
 console.log(
-  `${events} events x ${epochs} epochs; load average ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')} on this machine`,
-);
-console.log(
-  'model batch size | diffskim wall cpu | torch 1-thread wall cpu | ratio wall cpu' +
-    ' | torch default wall cpu | ratio wall cpu',
+  `model batch size | load | diffskim 1 thread | diffskim ${cores} threads | torch 1 thread | torch default` +
+    ` | ratio 1 thread (wall cpu) | ratio default (wall cpu)`,
 );
 for (const model of MODELS) {
   for (const batch of BATCHES) {
     for (const lambda of [0, 0.5]) {
-      const d = await diffskim(model, batch, lambda);
-      const row = [`${model} ${batch} ${lambda > 0 ? 'on ' : 'off'}`, `${d.backend} ${k(d.perWall)} ${k(d.perCpu)}`];
-      for (const threads of ['1', 'default']) {
-        const t = torch.get(`${model}/${batch}/${lambda > 0}/${threads}`);
-        if (t)
-          row.push(
-            `${k(t.perWall)} ${k(t.perCpu)}`,
-            `${(d.perWall / t.perWall).toFixed(2)}x ${(d.perCpu / t.perCpu).toFixed(2)}x`,
-          );
-      }
+      const load = loadavg()[0].toFixed(1);
+      const one = await diffskim(model, batch, lambda, 1);
+      const all = await diffskim(model, batch, lambda, cores);
+      const [t1, tDefault] = torch(model, batch, lambda);
+      const row = [`${model} ${batch} ${lambda > 0 ? 'on ' : 'off'}`, load];
+      row.push(`${one.backend} ${k(one.perWall)} ${k(one.perCpu)}`, `${k(all.perWall)} ${k(all.perCpu)}`);
+      if (t1) row.push(`${k(t1.perWall)} ${k(t1.perCpu)}`, `${k(tDefault.perWall)} ${k(tDefault.perCpu)}`);
+      if (t1) row.push(ratio(one, t1), ratio(all, tDefault));
       console.log(row.join(' | '));
     }
   }

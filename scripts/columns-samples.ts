@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { runPipeline, type RunReport } from '../src/pipeline/runPipeline.js';
-import { generateSamples, PROCESSES } from './gen-samples.js';
+import { generateSamples, PROCESSES } from '../src/datasets/nanoSamples.js';
 
 const args = process.argv.slice(2);
 const eventsPerSample = Number(args[0] ?? 10_000);

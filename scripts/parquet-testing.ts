@@ -20,7 +20,7 @@ import { parquetMetadata, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { readParquet } from 'parquet-wasm';
 import type { Field } from '../src/batch/schema.js';
 import type { CutsFile } from '../src/selection/cutsFile.js';
-import { parseQuantity } from '../src/selection/quantity.js';
+import { parseExpr } from '../src/selection/expr/index.js';
 import { runSkim } from '../src/skim/runSkim.js';
 import { parquetSource } from '../src/sources/parquet.js';
 
@@ -95,7 +95,8 @@ function median(values: (number | null)[]): number | null {
 /** A column name that cuts.json can name (its grammar has no quoting: 'c_customer_sk:' cannot be cut on). */
 function nameable(name: string): boolean {
   try {
-    return parseQuantity(name).column === name;
+    const node = parseExpr(name);
+    return node.kind === 'col' && node.name === name;
   } catch {
     return false;
   }

@@ -39,6 +39,7 @@ export { localServerOptions } from './grpc/localBackends.js';
 
 // Error kinds, to tell failures apart by class (instanceof) rather than by message.
 export { ColumnError, InputError } from './sources/inputError.js';
+export { CutsFileError } from './selection/cutsFile.js';
 export { NullListElementError } from './sources/parquetChunks.js';
 export { ClaimedError } from './skim/claims.js';
 export { IncompleteRunError } from './skim/shard/merge.js';

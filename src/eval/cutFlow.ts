@@ -1,4 +1,5 @@
 import type { EventBatch } from '../batch/batch.js';
+import { compileExpr } from '../selection/expr/index.js';
 import { passMask, type CutsFile, type HardCut } from '../selection/cutsFile.js';
 
 /** One row of a cut flow: what is left after this step and every step before it. */
@@ -16,8 +17,18 @@ export interface CutFlowRow {
 }
 
 export function describeCut(cut: HardCut): string {
+  // A condition (a preselection) passes where it holds: it reads as itself.
+  if (cut.op === '>' && cut.value === 0.5 && isCondition(cut.column)) return cut.column;
   if (cut.op === 'between') return `${fmt(cut.low)} < ${cut.column} < ${fmt(cut.high)}`;
   return `${cut.column} ${cut.op} ${fmt(cut.value)}`;
+}
+
+function isCondition(text: string): boolean {
+  try {
+    return compileExpr(text).bool;
+  } catch {
+    return false;
+  }
 }
 
 /** Four significant digits, no trailing zeros. */

@@ -1,7 +1,7 @@
 import type { EventBatch } from '../batch/batch.js';
 import type { SelectionModel } from '../model/model.js';
 import type { HardCut } from '../selection/cutsFile.js';
-import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+import { columnForm, compileExpr, valuesOf } from '../selection/expr/index.js';
 
 /** Histogram of one cut variable over all events, per class, with the cut applied to it. */
 export interface CutDistribution {
@@ -46,8 +46,7 @@ export function thresholds(cut: HardCut): number[] {
 
 /**
  * Fixed-bin histograms of each cut variable over all events (before any cut), per class, in
- * bounded memory. The range is mean +- 4 std widened to show the thresholds; small counts
- * (count(jets)) get one bin per integer.
+ * bounded memory, binned by histogramEdges.
  */
 export class CutHistograms {
   private readonly hists: {
@@ -84,16 +83,15 @@ export class CutHistograms {
 
   add(batch: EventBatch, isSignal: Uint8Array | null, weight: ArrayLike<number> | null): void {
     for (const h of this.hists) {
-      const x = evaluateQuantity(batch, parseQuantity(h.range.cut.column));
-      const lo = h.edges[0];
+      const x = valuesOf(batch, h.range.cut.column);
       const n = h.all.length;
-      const width = (h.edges[n] - lo) / n;
+      const binOf = binLocator(h.edges);
       for (let i = 0; i < x.length; i++) {
         if (Number.isNaN(x[i])) {
           h.missing++;
           continue;
         }
-        const k = Math.floor((x[i] - lo) / width);
+        const k = binOf(x[i]);
         if (k < 0) h.under++;
         else if (k >= n) h.over++;
         else {
@@ -118,11 +116,23 @@ export class CutHistograms {
   }
 }
 
-function histogramEdges(range: CutRange, bins: number): number[] {
+/** The bin of x among equal-width edges: below 0 under the first edge, bins or more above the last. */
+export function binLocator(edges: number[]): (x: number) => number {
+  const n = edges.length - 1;
+  const lo = edges[0];
+  const width = (edges[n] - lo) / n;
+  return (x) => Math.floor((x - lo) / width);
+}
+
+/**
+ * Bin edges of a cut variable's histogram: mean +- 4 std widened to show the thresholds; small
+ * counts (count(jets)) get one bin per integer.
+ */
+export function histogramEdges(range: CutRange, bins = 60): number[] {
   const t = thresholds(range.cut);
   let lo = Math.min(range.mean - 4 * range.std, ...t.map((v) => v - 0.5 * range.std));
   let hi = Math.max(range.mean + 4 * range.std, ...t.map((v) => v + 0.5 * range.std));
-  if (parseQuantity(range.cut.column).fn === 'count' && hi - lo <= 200) {
+  if (columnForm(compileExpr(range.cut.column))?.fn === 'count' && hi - lo <= 200) {
     // Small integer counts: one bin per value, centred on it.
     lo = Math.max(-0.5, Math.floor(lo) - 0.5);
     hi = Math.ceil(hi) + 0.5;

@@ -6,7 +6,7 @@ import { toCutsFile } from '../model/toCutsFile.js';
 import { progress } from '../operators/progress.js';
 import { splitTrainValidation } from '../operators/splitTrainValidation.js';
 import type { CutsFile } from '../selection/cutsFile.js';
-import { parseQuantity } from '../selection/quantity.js';
+import { columnsOf, namesToRead } from '../selection/expr/index.js';
 import { parquetSink, type ParquetSinkResult } from '../sinks/parquetSink.js';
 import { type Demand, paced } from '../sources/demand.js';
 import { columnBytesOf, type DatasetInfo, type EventSource } from '../sources/types.js';
@@ -15,6 +15,7 @@ import { createProgress } from '../util/progress.js';
 import { CutFlow, type CutFlowRow } from './cutFlow.js';
 import { DEFAULT_EFFICIENCIES } from './defaults.js';
 import { type CutDistribution, CutHistograms, cutRanges } from './cutHistograms.js';
+import type { SampleCounts } from './sampleYields.js';
 import { ScoreHistogram, type RocPoint, type ScoreDistribution, type WorkingPoint } from './scoreHistogram.js';
 import { eventLabels, eventWeights } from '../training/eventWeights.js';
 import { WeightSigns } from '../training/weightSigns.js';
@@ -89,6 +90,8 @@ export interface Evaluation {
   eventsPerSecond: number;
   /** One line each, for the user (negative weights dominating a class). */
   warnings: string[];
+  /** A pipeline of samples: each sample's weighted yields before and after the cuts (countSamples). */
+  samples?: SampleCounts;
 }
 
 /**
@@ -199,19 +202,19 @@ const FRIEND_SCHEMA = makeBatch(
 
 /**
  * Columns a pass must read: model inputs, cut variables, label and weight (each checked to be in
- * the input, as are the kept columns). A count(list) is read as the derived quantity, without the
- * list's values.
+ * the input, as are the kept columns): the columns their expressions read, a count(list) as
+ * itself, without the list's values.
  */
 function readColumns(info: DatasetInfo, o: EvaluateOptions, cuts: CutsFile, name: string): string[] {
   const have = new Set(info.schema.map((f) => f.name));
   const wanted: string[] = [];
   const need = (text: string, why: string, read = true) => {
-    const q = parseQuantity(text);
-    if (!have.has(q.column)) {
+    const missing = columnsOf(info.schema, text).find((c) => !have.has(c));
+    if (missing !== undefined) {
       const shown = [...have].slice(0, 20).join(', ') + (have.size > 20 ? `, ... (${have.size} in all)` : '');
-      throw new Error(`${name}: column '${q.column}' (${why}) is not in the input; it has: ${shown}`);
+      throw new Error(`${name}: column '${missing}' (${why}) is not in the input; it has: ${shown}`);
     }
-    if (read) wanted.push(q.fn === 'count' ? q.text : q.column);
+    if (read) wanted.push(...namesToRead(info.schema, text));
   };
   if (hasMlp(o.model)) for (const f of o.model.features) need(f, 'a classifier input of the model');
   if (hasCuts(o.model)) for (const c of o.model.cuts) need(c.column, 'a soft cut of the model');

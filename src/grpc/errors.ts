@@ -1,4 +1,5 @@
 import { type ServiceError, status, Metadata } from '@grpc/grpc-js';
+import { ExprError } from '../selection/expr/index.js';
 import { ColumnError, InputError } from '../sources/inputError.js';
 import { ClaimedError } from '../skim/claims.js';
 import { OtherSettingsError } from '../skim/shard/manifest.js';
@@ -31,7 +32,8 @@ export function toStatus(err: unknown): { code: status; details: string } {
   if (err instanceof RpcError) return { code: err.code, details: err.message };
   if (err instanceof ClaimedError) return { code: status.ABORTED, details: err.message };
   if (err instanceof OtherSettingsError) return { code: status.FAILED_PRECONDITION, details: err.message };
-  if (err instanceof ColumnError) return { code: status.INVALID_ARGUMENT, details: err.message };
+  if (err instanceof ColumnError || err instanceof ExprError)
+    return { code: status.INVALID_ARGUMENT, details: err.message };
   if (err instanceof InputError) return { code: INPUT_ERROR_STATUS[err.kind], details: err.message };
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'ENOENT') return { code: status.NOT_FOUND, details: e.message };

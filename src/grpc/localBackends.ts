@@ -2,7 +2,7 @@ import type { EventBatch } from '../batch/batch.js';
 import { loadModel } from '../model/io.js';
 import type { SelectionModel } from '../model/model.js';
 import { mlpScore, scoreBatch } from '../model/score.js';
-import { parseQuantity } from '../selection/quantity.js';
+import { compileExpr } from '../selection/expr/index.js';
 import { skimWithResume } from '../skim/resume.js';
 import { parquetSource } from '../sources/parquet.js';
 import { rootSource } from '../sources/rootSource.js';
@@ -25,8 +25,8 @@ function openLocalSource(files: string[]): EventSource {
  * learned cuts being hard cuts of their own (as in `diffskim skim`).
  */
 function modelScorer(model: SelectionModel): Scorer & { classifier(batch: EventBatch): Float32Array } {
-  const columns = [...new Set([...model.features, ...model.cuts.map((c) => c.column)])];
-  for (const c of columns) parseQuantity(c);
+  const expressions = [...model.features, ...model.cuts.map((c) => c.column)];
+  const columns = [...new Set(expressions.flatMap((c) => compileExpr(c).columns))];
   return { columns, score: (b) => scoreBatch(model, b), classifier: (b) => mlpScore(model, b) };
 }
 

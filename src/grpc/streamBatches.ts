@@ -2,7 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Subscription } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import { type Schema, sameSchema } from '../batch/schema.js';
-import { listQuantities, quantityOf } from '../selection/quantity.js';
+import { ExprError, exprOf, type Node, nodeColumns, parseExpr, quoteColumn } from '../selection/expr/index.js';
 import { projectionItem } from '../sources/parquetColumns.js';
 import { type ColumnType, type EventSource, type ReadOptions, unreadColumns } from '../sources/types.js';
 import { encodeBatch, encodeSchema, messageOverhead, rowsPerMessage, splitForWire } from '../sources/grpc/codec.js';
@@ -35,9 +35,9 @@ export interface StreamStats {
 }
 
 /**
- * Every named column or quantity must exist in the dataset; `scalar` ones (cut variables, model
- * inputs) must be one number per event, not a bare list. Columns of types diffskim does not
- * stream (`unsupported`) are named as such.
+ * Every named column or expression must read columns of the dataset; `scalar` ones (cut
+ * variables, model inputs) must be one number per event, not a bare list. Columns of types
+ * diffskim does not stream (`unsupported`) are named as such.
  */
 export function checkColumns(
   schema: Schema,
@@ -45,30 +45,31 @@ export function checkColumns(
   where: string,
   opts: { scalar?: boolean; unsupported?: ColumnType[] } = {},
 ): void {
-  const byName = new Map(schema.map((f) => [f.name, f]));
   for (const name of names) {
-    let q;
     try {
-      q = quantityOf(schema, name);
+      const node: Node = schema.some((f) => f.name === name) ? { kind: 'col', name, pos: 0 } : parseExpr(name);
+      for (const c of nodeColumns(node)) checkColumn(schema, c, where, opts.unsupported);
+      const column = node.kind === 'col' ? node.name : null;
+      const f = schema.find((x) => x.name === column);
+      if (f?.list && opts.scalar) {
+        const q = quoteColumn(f.name);
+        throw invalidArgument(`'${name}': column '${f.name}' in ${where} is a list; use count(${q}) or first(${q})`);
+      }
+      if (!f) exprOf(schema, name);
     } catch (e) {
-      throw invalidArgument((e as Error).message);
-    }
-    const f = byName.get(q.column);
-    const other = opts.unsupported?.find((u) => u.name === q.column);
-    if (!f && other)
-      throw invalidArgument(
-        `column '${q.column}' in ${where} has type ${other.type}, which diffskim does not stream (numbers, booleans and lists of them only)`,
-      );
-    if (!f)
-      throw invalidArgument(
-        `column '${q.column}' is not in ${where} (columns: ${schema.map((x) => x.name).join(', ')})`,
-      );
-    if ((q.fn === 'count' || q.fn === 'first') && !f.list)
-      throw invalidArgument(`${q.text}: column '${q.column}' in ${where} is not a list column`);
-    if (f.list && (q.fn === 'abs' || (q.fn === 'value' && opts.scalar))) {
-      throw invalidArgument(`'${q.text}': column '${q.column}' in ${where} is a list; use ${listQuantities(q.column)}`);
+      throw e instanceof ExprError ? invalidArgument(e.message) : e;
     }
   }
+}
+
+function checkColumn(schema: Schema, column: string, where: string, unsupported: ColumnType[] = []): void {
+  if (schema.some((f) => f.name === column)) return;
+  const other = unsupported.find((u) => u.name === column);
+  if (other)
+    throw invalidArgument(
+      `column '${column}' in ${where} has type ${other.type}, which diffskim does not stream (numbers, booleans and lists of them only)`,
+    );
+  throw invalidArgument(`column '${column}' is not in ${where} (columns: ${schema.map((x) => x.name).join(', ')})`);
 }
 
 const ENCODINGS = ['ENCODING_UNSPECIFIED', 'ARROW_IPC'];

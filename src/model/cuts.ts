@@ -11,7 +11,7 @@ export type CutOp = '>' | '<' | 'between';
 export type CutForm = 'sigmoid' | 'erf';
 
 export interface CutSpec {
-  /** Cut variable (column or derived quantity, see src/selection/quantity.ts). */
+  /** Cut variable (a column or expression, see src/selection/expr/). */
   column: string;
   op: CutOp;
   form: CutForm;
@@ -23,6 +23,29 @@ export interface CutSpec {
   low?: number;
   high?: number;
   /** Mean and spread of the variable: thresholds are learned in units of (x - mean) / std. */
+  mean: number;
+  std: number;
+  /**
+   * The variable takes integer values only (a count, a flag, an integer column: known from its
+   * type, not from the data): cuts.json then gets the equivalent integer cut (count(jets) >= 2).
+   */
+  integer?: boolean;
+  /**
+   * An object cut (count(Jet_pt > $c), sum(Jet_pt[Jet_pt > $c]): `column` holds that text): the
+   * element threshold c, learned with the cut. See objectCuts.ts.
+   */
+  object?: ObjectThreshold;
+  /** The cut's own thresholds stay as given (an object cut's count, count(Jet_pt > $c) >= 2): only c is learned. */
+  fixed?: boolean;
+}
+
+/** The learned element threshold of an object cut (CutSpec.object). */
+export interface ObjectThreshold {
+  /** Threshold c on the tested list's entries. */
+  threshold: number;
+  /** Steepness of the entries' soft step in 1/(unit of the list), before the global multiplier. */
+  slope: number;
+  /** Mean and spread of the tested list's entries: c is learned in units of (c - mean) / std. */
   mean: number;
   std: number;
 }

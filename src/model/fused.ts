@@ -1,3 +1,4 @@
+import { CHUNK, type DenseSimd, denseSimd } from './denseSimd.js';
 import type { PreparedBatch } from './preparedBatch.js';
 import {
   cutEdges,
@@ -16,13 +17,17 @@ import { hasCuts, hasMlp, type SelectionModel } from './model.js';
  * The loss and its gradient for every model of the cuts x MLP family in one pass of plain
  * typed-array loops: the same function tfModel.ts and losses.ts' tfLoss build op by op in
  * TF.js, without the per-op dispatch (each event's forward and backward run while its numbers
- * are in registers and L1). Arithmetic is float64; the parameters are float32, as TF.js keeps
- * them, in one flat array laid out as TfSelectionModel.trainableVariables(): the thresholds
- * (in standardised units), then the kernels, then the biases.
+ * are in registers and L1). The MLP's dense layers run in float32 SIMD (denseSimd.ts, as TF.js
+ * computes), chunk by chunk, each chunk's gradient added to the float64 total; the cuts and the
+ * loss are float64. The parameters are float32, as TF.js keeps them, in one flat array laid out
+ * as TfSelectionModel.trainableVariables(): the thresholds (in standardised units), then the
+ * kernels, then the biases.
  *
  * Three passes over the batch: the cut factors (their sum sets the size term's slope); for the
  * significance losses, the MLP forward (their gradient needs the batch's s and b first); then
  * per event the forward pass, d loss / d logCut and d loss / d logit, and the backward pass.
+ * Passes 1-2 (batchSums) and 3 (eventGradient) run over a range of events, so that slices of a
+ * batch can run on several threads (training/threadedStepper.ts), their sums added between.
  */
 export class FusedSelectionModel {
   /** Every parameter, float32, in TfSelectionModel.trainableVariables() order. */
@@ -37,18 +42,26 @@ export class FusedSelectionModel {
   private readonly edgeStd: Float64Array;
   private readonly edgeGain: Float64Array;
   private readonly edgeErf: Uint8Array;
-  /** The parameters in float64 for the step: kernels [in][out] (backward) and transposed [out][in] (forward). */
-  private readonly weights: Float64Array;
-  private readonly transposed: Float64Array;
   /**
-   * Activations (after ReLU) and their gradients of a chunk of CHUNK events, per layer,
-   * [event][unit]; [0] the standardised input.
+   * The WebAssembly memory of the dense layers (denseSimd.ts): params at 0, then the gradient
+   * of one chunk, then per layer a chunk's activations (after ReLU; [0] the standardised input)
+   * and their gradients, [unit][event] with a row stride of CHUNK events.
    */
-  private readonly act: Float64Array[];
-  private readonly dAct: Float64Array[];
+  private readonly simd: DenseSimd;
+  private readonly chunkGradient: Float32Array;
+  private readonly gradientAt: number;
+  private readonly actAt: number[] = [];
+  private readonly dActAt: number[] = [];
+  private readonly act: Float32Array[];
+  private readonly dAct: Float32Array[];
   private logCut = new Float64Array(0);
+  /** d log w_k / d a_k per event and edge, [event][edge], from pass 1 for the backward pass. */
+  private edgeSlope = new Float64Array(0);
 
   constructor(private readonly base: SelectionModel) {
+    // Object cuts (soft counts, fixed thresholds) train on TF.js only (training/backend.ts' tfOnly).
+    if (base.cuts.some((c) => c.object || c.fixed))
+      throw new Error('the fused kernel has no object cuts (soft counts): train them on TF.js');
     const edges = hasCuts(base) ? cutEdges(base.cuts) : [];
     this.edgeMean = Float64Array.from(edges, (e) => e.mean);
     this.edgeStd = Float64Array.from(edges, (e) => e.std);
@@ -64,12 +77,22 @@ export class FusedSelectionModel {
       this.biasAt.push(at);
       at += layer.outputs;
     }
-    this.params = new Float32Array(at);
+    // Every region 16-byte aligned.
+    const bytes = (floats: number) => (floats * 4 + 15) & ~15;
+    this.gradientAt = bytes(at);
+    let end = this.gradientAt + bytes(at);
+    for (const list of [this.actAt, this.dActAt])
+      for (const units of this.sizes) {
+        list.push(end);
+        end += bytes(units * CHUNK);
+      }
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(end / 65536) || 1 });
+    this.simd = denseSimd(memory);
+    this.params = new Float32Array(memory.buffer, 0, at);
+    this.chunkGradient = new Float32Array(memory.buffer, this.gradientAt, at);
     this.gradient = new Float64Array(at);
-    this.weights = new Float64Array(at);
-    this.transposed = new Float64Array(at);
-    this.act = this.sizes.map((s) => new Float64Array(CHUNK * s));
-    this.dAct = this.sizes.map((s) => new Float64Array(CHUNK * s));
+    this.act = this.sizes.map((units, l) => new Float32Array(memory.buffer, this.actAt[l], units * CHUNK));
+    this.dAct = this.sizes.map((units, l) => new Float32Array(memory.buffer, this.dActAt[l], units * CHUNK));
     this.restore(base);
   }
 
@@ -113,60 +136,63 @@ export class FusedSelectionModel {
   }
 
   /** The loss terms of a batch, with d total / d params left in `gradient`. */
-  lossAndGradient(
-    s: LossSettings,
-    b: PreparedBatch,
-    multiplier: number,
-  ): { total: number; main: number; size: number; kept: number } {
-    const n = b.n;
+  lossAndGradient(s: LossSettings, b: PreparedBatch, multiplier: number): LossTerms {
+    const terms = batchTerms(s, b, this.batchSums(s, b, 0, b.n, multiplier), this.edgeCount > 0);
+    const main = terms.main + this.eventGradient(s, b, 0, b.n, multiplier, terms);
+    return { total: main + terms.size, main, size: terms.size, kept: terms.kept };
+  }
+
+  /**
+   * Passes 1 and 2 over events from..to - 1: the sums the batch-wide terms are made of (see
+   * batchTerms). Keeps each event's cut factor for eventGradient.
+   */
+  batchSums(s: LossSettings, b: PreparedBatch, from: number, to: number, multiplier: number): BatchSums {
     const cuts = this.edgeCount > 0;
     const mlp = this.sizes.length > 0;
-    if (this.logCut.length < n) this.logCut = new Float64Array(n);
-    const { logCut, gradient } = this;
-    gradient.fill(0);
-    this.loadWeights();
-
-    // Pass 1: log prod w_k per event, and the size term.
-    let keptSum = 0;
-    for (let i = 0; i < n; i++) {
+    if (this.logCut.length < b.n) this.logCut = new Float64Array(b.n);
+    if (this.edgeSlope.length < b.n * this.edgeCount) this.edgeSlope = new Float64Array(b.n * this.edgeCount);
+    const { logCut } = this;
+    // Pass 1: log prod w_k per event, and the bytes kept.
+    let kept = 0;
+    for (let i = from; i < to; i++) {
       logCut[i] = cuts ? this.cutForward(b.cutValues, i, multiplier) : 0;
-      if (b.keptBytes[i] !== 0) keptSum += Math.exp(logCut[i]) * b.keptBytes[i];
+      if (b.keptBytes[i] !== 0) kept += Math.exp(logCut[i]) * b.keptBytes[i];
     }
-    if (!cuts) keptSum = b.keptBytes.reduce((a, x) => a + x, 0);
-    const kept = keptSum / b.sumBytes;
-    const size = sizeTerm(s, kept);
-    const dKept = cuts ? sizeSlope(s) / b.sumBytes : 0;
-
-    // Pass 2 (significance only): s and b of the batch, and d main / d (w P) per class.
-    let main = 0;
-    let dSig = 0;
-    let dBkg = 0;
+    // Pass 2 (significance only): s and b.
+    let sig = 0;
+    let bkg = 0;
     if (isSignificance(s.kind)) {
-      let sig = 0;
-      let bkg = 0;
-      for (let i = 0; i < n; i++) {
-        if (mlp && i % CHUNK === 0) this.mlpForward(b.features, i, Math.min(CHUNK, n - i));
-        const logSig = mlp ? -softplus(-this.act[this.sizes.length - 1][i % CHUNK]) : 0;
+      for (let i = from; i < to; i++) {
+        const e = (i - from) % CHUNK;
+        if (mlp && e === 0) this.mlpForward(b.features, i, Math.min(CHUNK, to - i));
+        const logSig = mlp ? -softplus(-this.act[this.sizes.length - 1][e]) : 0;
         const wP = b.weight[i] * Math.exp(logCut[i] + logSig);
         if (b.label[i]) sig += wP;
         else bkg += wP;
       }
-      const sigScale = s.signalYield / Math.max(b.sumSignalWeight, 1e-30);
-      const bkgScale = s.backgroundYield / Math.max(b.sumBackgroundWeight, 1e-30);
-      const z = significanceAndSlopes(s, sig * sigScale, bkg * bkgScale);
-      main = -z.value;
-      dSig = -z.dSig * sigScale;
-      dBkg = -z.dBkg * bkgScale;
     }
+    return { kept, sig, bkg };
+  }
 
-    // Pass 3: per event, d total / d logCut and d total / d logit, then backward.
+  /**
+   * Pass 3 over events from..to - 1 (after batchSums over the same events): per event d total /
+   * d logCut and d total / d logit, then backward; their gradient is left in `gradient`, their
+   * part of the main loss returned (bce, mse, signal-efficiency; the significances' is batchTerms').
+   */
+  eventGradient(s: LossSettings, b: PreparedBatch, from: number, to: number, multiplier: number, t: Slopes): number {
+    const cuts = this.edgeCount > 0;
+    const mlp = this.sizes.length > 0;
+    const { logCut, gradient } = this;
+    const { dKept, dSig, dBkg } = t;
+    gradient.fill(0);
+    let main = 0;
     const W = Math.max(b.sumWeight, 1e-30);
     const sumSignal = Math.max(b.sumSignalWeight, 1e-30);
     const dLogit = mlp ? this.dAct[this.sizes.length - 1] : null;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       // Events go through the MLP in chunks; e is this one's slot.
-      const e = i % CHUNK;
-      const count = Math.min(CHUNK, n - i + e);
+      const e = (i - from) % CHUNK;
+      const count = Math.min(CHUNK, to - i + e);
       // (Recomputed after pass 2: the backward pass reads the chunk's activations.)
       if (mlp && e === 0) this.mlpForward(b.features, i, count);
       const lc = logCut[i];
@@ -174,8 +200,11 @@ export class FusedSelectionModel {
       const w = b.weight[i];
       const y = b.label[i];
       const z = mlp ? this.act[this.sizes.length - 1][e] : 0;
-      const logSig = mlp ? -softplus(-z) : 0;
-      const sg = mlp ? Math.exp(logSig) : 1;
+      // softplus(-z) and sigmoid(z) from one exp; softplus(z) = softplus(-z) + z.
+      const t = mlp ? Math.exp(-Math.abs(z)) : 0;
+      const spMinus = mlp ? (z < 0 ? -z : 0) + Math.log1p(t) : 0;
+      const logSig = -spMinus;
+      const sg = mlp ? (z >= 0 ? 1 : t) / (1 + t) : 1;
       const logP = lc + logSig;
       let gLc = dKept * c * b.keptBytes[i];
       let gZ = 0;
@@ -186,7 +215,7 @@ export class FusedSelectionModel {
           let dLc: number;
           let dZ = 0;
           if (!cuts) {
-            log1mP = -softplus(z);
+            log1mP = -(spMinus + z);
             dLc = 0;
             dZ = -sg;
           } else {
@@ -195,11 +224,13 @@ export class FusedSelectionModel {
             const dL1 = oneMinusC >= LOG_FLOOR ? -c / oneMinusC : 0;
             if (!mlp) [log1mP, dLc] = [l1, dL1];
             else {
-              const l2 = lc - softplus(z);
-              const m = Math.max(l1, l2);
-              const [e1, e2] = [Math.exp(l1 - m), Math.exp(l2 - m)];
-              log1mP = m + Math.log(e1 + e2);
-              const [p1, p2] = [e1 / (e1 + e2), e2 / (e1 + e2)];
+              const l2 = lc - (spMinus + z);
+              // logaddexp with one exp: the larger term's is 1.
+              const r = Math.exp(-Math.abs(l1 - l2));
+              log1mP = Math.max(l1, l2) + Math.log1p(r);
+              const q = 1 / (1 + r);
+              const p1 = l1 >= l2 ? q : r * q;
+              const p2 = l1 >= l2 ? r * q : q;
               dLc = p1 * dL1 + p2;
               dZ = -p2 * sg;
             }
@@ -222,199 +253,140 @@ export class FusedSelectionModel {
           gZ += dP * p * (1 - sg);
         }
       }
-      if (cuts && gLc !== 0) this.cutBackward(b.cutValues, i, multiplier, gLc);
+      if (cuts && gLc !== 0) this.cutBackward(i, multiplier, gLc);
       if (dLogit) {
         dLogit[e] = gZ;
         if (e === count - 1) {
           // Padding slots (see mlpForward) carry no gradient.
           dLogit.fill(0, count, padded(count));
           this.mlpBackward(padded(count));
+          for (let k = this.edgeCount; k < gradient.length; k++) gradient[k] += this.chunkGradient[k];
         }
       }
     }
-    return { total: main + size, main, size, kept };
+    return main;
   }
 
-  /** log prod_k w_k of event i. */
+  /** log prod_k w_k of event i; each edge's slope d log w_k / d a_k into edgeSlope. */
   private cutForward(values: Float32Array, i: number, multiplier: number): number {
-    const E = this.edgeCount;
+    const { edgeCount: E, edgeSlope } = this;
     let sum = 0;
     for (let k = 0; k < E; k++) {
       const a = this.edgeArgument(values[i * E + k], k, multiplier);
-      sum += this.edgeErf[k] ? logErfStep(a) : -softplus(-a);
+      if (this.edgeErf[k]) {
+        sum += logErfStep(a);
+        edgeSlope[i * E + k] = logErfStepSlope(a);
+      } else {
+        // log sigmoid(a) = -softplus(-a), slope sigmoid(-a): one exp for both.
+        const t = Math.exp(-Math.abs(a));
+        sum -= a < 0 ? Math.log1p(t) - a : Math.log1p(t);
+        edgeSlope[i * E + k] = a > 0 ? t / (1 + t) : 1 / (1 + t);
+      }
     }
     return sum;
   }
 
   /** Adds g * d logCut / d u_k of event i to the threshold gradients. */
-  private cutBackward(values: Float32Array, i: number, multiplier: number, g: number): void {
-    const E = this.edgeCount;
-    for (let k = 0; k < E; k++) {
-      const a = this.edgeArgument(values[i * E + k], k, multiplier);
-      const slope = this.edgeErf[k] ? logErfStepSlope(a) : 1 / (1 + Math.exp(a));
-      this.gradient[k] -= g * slope * this.edgeGain[k] * multiplier;
-    }
+  private cutBackward(i: number, multiplier: number, g: number): void {
+    const { edgeCount: E, edgeSlope, edgeGain, gradient } = this;
+    for (let k = 0; k < E; k++) gradient[k] -= g * edgeSlope[i * E + k] * edgeGain[k] * multiplier;
   }
 
   private edgeArgument(x: number, k: number, multiplier: number): number {
     return ((x - this.edgeMean[k]) / this.edgeStd[k] - this.params[k]) * (this.edgeGain[k] * multiplier);
   }
 
-  /** Copies the float32 parameters into weights and transposed. */
-  private loadWeights(): void {
-    const { params, weights, transposed, sizes } = this;
-    for (let i = 0; i < params.length; i++) weights[i] = params[i];
-    transposed.set(weights);
-    for (let l = 0; l + 1 < sizes.length; l++) {
-      const [nIn, nOut, k0] = [sizes[l], sizes[l + 1], this.kernelAt[l]];
-      for (let j = 0; j < nIn; j++)
-        for (let o = 0; o < nOut; o++) transposed[k0 + o * nIn + j] = weights[k0 + j * nOut + o];
-    }
-  }
-
   /**
-   * The MLP's outputs for events first.. first + count - 1, into act (every layer, [event][unit]).
-   * Events go four at a time (each weight loaded once for four independent sums, which is what
-   * makes the loop fast in V8); slots up to padded(count) hold zeros as inputs.
+   * The MLP's outputs for events first.. first + count - 1, into act (every layer); slots up to
+   * padded(count) hold zeros as inputs.
    */
   private mlpForward(features: Float32Array, first: number, count: number): void {
-    const { transposed: wT, act, sizes, base } = this;
+    const { act, sizes, base, simd } = this;
     const F = sizes[0];
     const x = act[0];
-    for (let e = 0; e < count; e++) {
-      for (let j = 0; j < F; j++) x[e * F + j] = (features[(first + e) * F + j] - base.inputMean[j]) / base.inputStd[j];
+    for (let j = 0; j < F; j++) {
+      const [mean, std] = [base.inputMean[j], base.inputStd[j]];
+      for (let e = 0; e < count; e++) x[j * CHUNK + e] = (features[(first + e) * F + j] - mean) / std;
+      x.fill(0, j * CHUNK + count, j * CHUNK + padded(count));
     }
-    x.fill(0, count * F, padded(count) * F);
     const last = sizes.length - 2;
     for (let l = 0; l <= last; l++) {
-      const nIn = sizes[l];
-      const nOut = sizes[l + 1];
-      const h = act[l];
-      const out = act[l + 1];
-      const k0 = this.kernelAt[l];
-      const b0 = this.biasAt[l];
-      // Two outputs of four events per loop: eight independent sums from six loads.
-      for (let e = 0; e < count; e += 4) {
-        const h0 = e * nIn;
-        const h1 = h0 + nIn;
-        const h2 = h1 + nIn;
-        const h3 = h2 + nIn;
-        for (let o = 0; o < nOut; o += 2) {
-          // With an odd nOut the last pair repeats its first output.
-          const p = o + 1 < nOut ? o + 1 : o;
-          const rowA = k0 + o * nIn;
-          const rowB = k0 + p * nIn;
-          let u0 = wT[b0 + o];
-          let u1 = u0;
-          let u2 = u0;
-          let u3 = u0;
-          let v0 = wT[b0 + p];
-          let v1 = v0;
-          let v2 = v0;
-          let v3 = v0;
-          for (let j = 0; j < nIn; j++) {
-            const wa = wT[rowA + j];
-            const wb = wT[rowB + j];
-            const x0 = h[h0 + j];
-            const x1 = h[h1 + j];
-            const x2 = h[h2 + j];
-            const x3 = h[h3 + j];
-            u0 += x0 * wa;
-            u1 += x1 * wa;
-            u2 += x2 * wa;
-            u3 += x3 * wa;
-            v0 += x0 * wb;
-            v1 += x1 * wb;
-            v2 += x2 * wb;
-            v3 += x3 * wb;
-          }
-          const floor = l < last ? 0 : -Infinity;
-          const at = e * nOut;
-          out[at + o] = u0 > floor ? u0 : 0;
-          out[at + nOut + o] = u1 > floor ? u1 : 0;
-          out[at + 2 * nOut + o] = u2 > floor ? u2 : 0;
-          out[at + 3 * nOut + o] = u3 > floor ? u3 : 0;
-          out[at + p] = v0 > floor ? v0 : 0;
-          out[at + nOut + p] = v1 > floor ? v1 : 0;
-          out[at + 2 * nOut + p] = v2 > floor ? v2 : 0;
-          out[at + 3 * nOut + p] = v3 > floor ? v3 : 0;
-        }
-      }
+      const [kernel, bias] = [this.kernelAt[l] * 4, this.biasAt[l] * 4];
+      simd.dense(
+        kernel,
+        bias,
+        this.actAt[l],
+        this.actAt[l + 1],
+        sizes[l],
+        sizes[l + 1],
+        padded(count),
+        l < last ? 0 : -Infinity,
+      );
     }
   }
 
   /**
-   * Backward of the chunk's `count` slots (a multiple of 4), from d total / d logit in dAct's
-   * last layer, into the gradient.
+   * Backward of the chunk's `count` slots (a multiple of 16), from d total / d logit in dAct's
+   * last layer, into chunkGradient's kernels and biases.
    */
   private mlpBackward(count: number): void {
-    const { weights: w, act, dAct, sizes, gradient } = this;
+    const { sizes, simd, gradientAt } = this;
     for (let l = sizes.length - 2; l >= 0; l--) {
-      const nIn = sizes[l];
-      const nOut = sizes[l + 1];
-      const h = act[l];
-      const d = dAct[l + 1];
-      const dh = dAct[l];
-      const k0 = this.kernelAt[l];
-      const b0 = this.biasAt[l];
-      for (let o = 0; o < nOut; o++) {
-        let sum = 0;
-        for (let e = 0; e < count; e++) sum += d[e * nOut + o];
-        gradient[b0 + o] += sum;
-      }
-      // Four events at a time, one loop over o for both d kernel[j][o] += sum_e h[e][j] d[e][o]
-      // and d h[e][j] = sum_o kernel[j][o] d[e][o] (each d loaded once for both). A unit that
-      // the ReLU below zeroed for all four events gives neither.
-      for (let e = 0; e < count; e += 4) {
-        const h0 = e * nIn;
-        const d0 = e * nOut;
-        const d1 = d0 + nOut;
-        const d2 = d1 + nOut;
-        const d3 = d2 + nOut;
-        for (let j = 0; j < nIn; j++) {
-          const a0 = h[h0 + j];
-          const a1 = h[h0 + nIn + j];
-          const a2 = h[h0 + 2 * nIn + j];
-          const a3 = h[h0 + 3 * nIn + j];
-          let s0 = 0;
-          let s1 = 0;
-          let s2 = 0;
-          let s3 = 0;
-          if (a0 !== 0 || a1 !== 0 || a2 !== 0 || a3 !== 0) {
-            const row = k0 + j * nOut;
-            for (let o = 0; o < nOut; o++) {
-              const x0 = d[d0 + o];
-              const x1 = d[d1 + o];
-              const x2 = d[d2 + o];
-              const x3 = d[d3 + o];
-              gradient[row + o] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3;
-              const wo = w[row + o];
-              s0 += wo * x0;
-              s1 += wo * x1;
-              s2 += wo * x2;
-              s3 += wo * x3;
-            }
-          }
-          // Through the ReLU below (its output is 0 where its input was not positive); the
-          // standardised inputs (l = 0) need no gradient.
-          dh[h0 + j] = a0 > 0 ? s0 : 0;
-          dh[h0 + nIn + j] = a1 > 0 ? s1 : 0;
-          dh[h0 + 2 * nIn + j] = a2 > 0 ? s2 : 0;
-          dh[h0 + 3 * nIn + j] = a3 > 0 ? s3 : 0;
-        }
-      }
+      const [kernel, bias] = [this.kernelAt[l] * 4, this.biasAt[l] * 4];
+      const [nIn, nOut] = [sizes[l], sizes[l + 1]];
+      simd.grad(this.actAt[l], this.dActAt[l + 1], gradientAt + kernel, gradientAt + bias, nIn, nOut, count);
+      // The standardised inputs (l = 0) need no gradient.
+      if (l > 0) simd.back(kernel, this.actAt[l], this.dActAt[l + 1], this.dActAt[l], nIn, nOut, count);
     }
   }
 }
 
-/** count rounded up to a multiple of 4 (the MLP loops' step). */
-function padded(count: number): number {
-  return (count + 3) & ~3;
+export interface LossTerms {
+  total: number;
+  main: number;
+  size: number;
+  /** The batch's soft kept fraction (what the size term counts). */
+  kept: number;
 }
 
-/** Events per chunk through the MLP (a multiple of 4): a chunk's activations stay in L1/L2. */
-const CHUNK = 128;
+/** What batchSums adds up: sum of cut factor x bytes kept, and s and b (significance losses). */
+export interface BatchSums {
+  kept: number;
+  sig: number;
+  bkg: number;
+}
 
+/** Batch-wide slopes of the loss: d size / d (cut factor x bytes), d main / d (w P) per class. */
+export interface Slopes {
+  dKept: number;
+  dSig: number;
+  dBkg: number;
+}
+
+/**
+ * The batch-wide terms from the batch's sums (batchSums over all its events, or its slices'
+ * added up): the size term, the significances' main loss, and the slopes eventGradient needs.
+ */
+export function batchTerms(
+  s: LossSettings,
+  b: PreparedBatch,
+  sums: BatchSums,
+  cuts: boolean,
+): Slopes & { size: number; main: number; kept: number } {
+  const kept = sums.kept / b.sumBytes;
+  const size = sizeTerm(s, kept);
+  const dKept = cuts ? sizeSlope(s) / b.sumBytes : 0;
+  if (!isSignificance(s.kind)) return { size, kept, dKept, main: 0, dSig: 0, dBkg: 0 };
+  const sigScale = s.signalYield / Math.max(b.sumSignalWeight, 1e-30);
+  const bkgScale = s.backgroundYield / Math.max(b.sumBackgroundWeight, 1e-30);
+  const z = significanceAndSlopes(s, sums.sig * sigScale, sums.bkg * bkgScale);
+  return { size, kept, dKept, main: -z.value, dSig: -z.dSig * sigScale, dBkg: -z.dBkg * bkgScale };
+}
+
+/** count rounded up to a multiple of 16 (the dense layers' step). */
+function padded(count: number): number {
+  return (count + 15) & ~15;
+}
 /** log((1 + erf(a)) / 2), as tfModel.ts' logErfStep (and cuts.ts' logStep) compute it. */
 function logErfStep(a: number): number {
   if (a < -ERF_TAIL) return logErfcTail(-a);

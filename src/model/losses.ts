@@ -317,13 +317,16 @@ export class LossAccumulator {
 export function significance(s: LossSettings, sig: number, bkg: number): number {
   const eps = 1e-3 * s.backgroundYield;
   if (s.kind === 's-over-sqrt-b') return sig / Math.sqrt(bkg + (s.sigmaB * bkg) ** 2 + eps);
-  const b = bkg + eps;
+  return Math.sqrt(Math.max(asimovZ2(sig, bkg + eps, s.sigmaB), 1e-12));
+}
+
+/**
+ * Z_A^2, the Asimov discovery significance squared of s signal over b background events:
+ * 2((s+b) ln(1+s/b) - s), or Cowan's formula when sigmaB (the relative uncertainty on b) is > 0.
+ */
+export function asimovZ2(sig: number, b: number, sigmaB: number): number {
   const sb = sig + b;
-  let z2: number;
-  if (s.sigmaB === 0) z2 = 2 * (sb * Math.log1p(sig / b) - sig);
-  else {
-    const v = (s.sigmaB * b) ** 2;
-    z2 = 2 * (sb * Math.log((sb * (b + v)) / (b * b + sb * v)) - ((b * b) / v) * Math.log1p((v * sig) / (b * (b + v))));
-  }
-  return Math.sqrt(Math.max(z2, 1e-12));
+  if (sigmaB === 0) return 2 * (sb * Math.log1p(sig / b) - sig);
+  const v = (sigmaB * b) ** 2;
+  return 2 * (sb * Math.log((sb * (b + v)) / (b * b + sb * v)) - ((b * b) / v) * Math.log1p((v * sig) / (b * (b + v))));
 }

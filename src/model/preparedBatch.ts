@@ -1,3 +1,5 @@
+import type { PaddedObject } from './objectCuts.js';
+
 /**
  * A minibatch as flat typed arrays. Events with a NaN cut variable, or an infinite one on the
  * failing side, can never pass the cuts: they get weight 0 and keptBytes 0 (their value is
@@ -8,8 +10,10 @@ export interface PreparedBatch {
   n: number;
   /** [n, features] row-major, raw values. */
   features: Float32Array;
-  /** [n, edges] row-major, raw cut-variable values. */
+  /** [n, edges] row-major, raw cut-variable values (0 at an object cut's edges: the model computes its soft count). */
   cutValues: Float32Array;
+  /** The padded lists of each object cut (in cut order; see objectCuts.ts). */
+  objects: PaddedObject[];
   label: Float32Array;
   /** Event weight times class factor, 0 where the event cannot pass. */
   weight: Float32Array;

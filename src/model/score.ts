@@ -1,10 +1,12 @@
 import type { EventBatch } from '../batch/batch.js';
 import { passMask } from '../selection/cutsFile.js';
-import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+import { valuesOf } from '../selection/expr/index.js';
 import { featureScales } from './columnGates.js';
 import { cutEdges, edgeArgument, logStep, sigmoid } from './cuts.js';
 import { hasCuts, hasMlp, type SelectionModel } from './model.js';
 import { toCutsFile } from './toCutsFile.js';
+import { objectReduction } from './objectCuts.js';
+import { parseObjectTemplate } from '../selection/objectCut.js';
 
 export { sigmoid };
 
@@ -21,7 +23,11 @@ export function logCutWeights(
 ): Float64Array {
   const out = new Float64Array(batch.length);
   if (!hasCuts(model)) return out;
-  const values = model.cuts.map((c) => evaluateQuantity(batch, parseQuantity(c.column)));
+  const values = model.cuts.map((c) =>
+    c.object
+      ? objectReduction(batch, parseObjectTemplate(c.column), c.object.threshold, c.object.slope * multiplier)
+      : valuesOf(batch, c.column),
+  );
   for (const edge of cutEdges(model.cuts)) {
     const x = values[edge.cut];
     for (let i = 0; i < out.length; i++) {
@@ -51,7 +57,7 @@ export function mlpLogit(model: SelectionModel, batch: EventBatch): Float64Array
   const inputs = model.features.map((f, j) => {
     const z = new Float64Array(n);
     if (scales[j] === 0) return z;
-    const x = evaluateQuantity(batch, parseQuantity(f));
+    const x = valuesOf(batch, f);
     const [mean, std] = [model.inputMean[j], model.inputStd[j] / scales[j]];
     for (let i = 0; i < n; i++) z[i] = Number.isFinite(x[i]) ? (x[i] - mean) / std : 0;
     return z;

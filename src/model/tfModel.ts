@@ -3,6 +3,7 @@ import { cutEdges, type Edge, ERF_TAIL, LOG_2_SQRT_PI, LOG_FLOOR, withEdgeThresh
 import { hasCuts, hasMlp, type SelectionModel } from './model.js';
 import { TfColumnGates } from './tfColumnGates.js';
 import { logSigmoid } from './tfGradients.js';
+import { parseObjectTemplate } from '../selection/objectCut.js';
 
 /**
  * Dense layer x W + b with a hand-written gradient: the weight gradient is
@@ -20,6 +21,24 @@ const dense = tf.customGrad((x, w, b, save) => {
     },
   };
 }) as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
+
+/** An object cut's padded lists (see objectCuts.ts' PaddedObject): [N, width] each. */
+export interface ObjectTensors {
+  test: tf.Tensor2D;
+  weight: tf.Tensor2D;
+}
+
+/** An object cut as the TF.js model computes it. */
+interface ObjectCut {
+  /** Its element threshold's place in elementThresholds, as a one-hot row. */
+  pick: tf.Tensor;
+  mean: number;
+  std: number;
+  /** sign * slope * std: the entries' slope in standardised units. */
+  gain: number;
+  /** [1, E]: 1 at the cut's edges, whose variable is the soft reduction. */
+  edges: tf.Tensor;
+}
 
 export interface ForwardOutput {
   /** log prod_k w_k, per event; null without cuts. */
@@ -40,12 +59,20 @@ export interface GateDraw {
  * The trainable TF.js twin of a SelectionModel. Cut thresholds live in one variable, in
  * standardised units u = (c - mean) / std, so that Adam's step size means the same for every
  * cut variable whatever its unit. Inputs are raw values: features [N, F] and, per cut edge
- * (see cutEdges), the cut variable [N, E].
+ * (see cutEdges), the cut variable [N, E]; an object cut's variable is its soft count or sum,
+ * computed here from its padded lists with its element threshold, a variable of its own
+ * (elementThresholds, in units of the entries' spread), and added at its edges.
  */
 export class TfSelectionModel {
   readonly thresholds: tf.Variable | null = null;
   readonly kernels: tf.Variable[] = [];
   readonly biases: tf.Variable[] = [];
+  /** The element thresholds of the object cuts, in cut order (null without object cuts). */
+  readonly elementThresholds: tf.Variable | null = null;
+  private readonly objects: ObjectCut[] = [];
+  /** With fixed cuts (CutSpec.fixed): 1 at learned edges, 0 at fixed ones; and the fixed thresholds. */
+  private readonly learned: tf.Tensor | null = null;
+  private readonly fixedThresholds: tf.Tensor | null = null;
   private readonly edges: Edge[];
   private readonly consts: tf.Tensor[] = [];
   private readonly inputMean: tf.Tensor;
@@ -74,37 +101,82 @@ export class TfSelectionModel {
       this.kernels.push(tf.tidy(() => tf.variable(tf.tensor2d(layer.kernel, [layer.inputs, layer.outputs]))));
       this.biases.push(tf.tidy(() => tf.variable(tf.tensor1d(layer.bias))));
     }
+    const cuts = hasCuts(base) ? base.cuts : [];
+    const objectCuts = cuts.flatMap((c, k) => (c.object ? [{ k, c, o: c.object }] : []));
+    if (objectCuts.length > 0) {
+      this.elementThresholds = tf.tidy(() =>
+        tf.variable(tf.tensor1d(objectCuts.map(({ o }) => (o.threshold - o.mean) / o.std))),
+      );
+      this.objects = objectCuts.map(({ k, c, o }, m) => ({
+        pick: this.constant(objectCuts.map((_, i) => (i === m ? 1 : 0))),
+        mean: o.mean,
+        std: o.std,
+        gain: parseObjectTemplate(c.column).sign * o.slope * o.std,
+        edges: this.constant(this.edges.map((e) => (e.cut === k ? 1 : 0))),
+      }));
+    }
+    if (this.edges.some((e) => cuts[e.cut].fixed)) {
+      this.learned = this.constant(this.edges.map((e) => (cuts[e.cut].fixed ? 0 : 1)));
+      this.fixedThresholds = this.constant(
+        this.edges.map((e) => (cuts[e.cut].fixed ? (e.threshold - e.mean) / e.std : 0)),
+      );
+    }
   }
 
   get edgeCount(): number {
     return this.edges.length;
   }
 
+  /** The thresholds, the MLP's kernels and biases, the element thresholds (object cuts), the column gates. */
   trainableVariables(): tf.Variable[] {
-    const gates = this.gates ? [this.gates.variable] : [];
-    return [...(this.thresholds ? [this.thresholds] : []), ...this.kernels, ...this.biases, ...gates];
+    return [
+      ...(this.thresholds ? [this.thresholds] : []),
+      ...this.kernels,
+      ...this.biases,
+      ...(this.elementThresholds ? [this.elementThresholds] : []),
+      ...(this.gates ? [this.gates.variable] : []),
+    ];
   }
 
-  /** Forward pass; call inside tf.tidy or a gradient function. A model with gates needs their draw. */
+  /**
+   * Forward pass; call inside tf.tidy or a gradient function. A model with gates needs their draw;
+   * `objects`: each object cut's padded lists.
+   */
   forward(
     features: tf.Tensor2D | null,
     cutValues: tf.Tensor2D | null,
     multiplier: number,
-    draw?: GateDraw,
+    extra: { draw?: GateDraw; objects?: ObjectTensors[] } = {},
   ): ForwardOutput {
+    const { draw, objects = [] } = extra;
     if (this.gates && !draw) throw new Error('a model with column gates needs their noise to step');
     const featureGates =
       this.gates && draw ? this.gates.featureGates(this.gates.sample(draw.noise, draw.temperature)) : null;
     return {
-      logCut: this.thresholds && cutValues ? this.logCut(cutValues, multiplier) : null,
+      logCut: this.thresholds && cutValues ? this.logCut(cutValues, multiplier, objects) : null,
       logit: hasMlp(this.base) && features ? this.logit(features, featureGates) : null,
       ...(this.gates && draw && { gateOpen: this.gates.open(draw.temperature) }),
     };
   }
 
-  private logCut(values: tf.Tensor2D, multiplier: number): tf.Tensor1D {
-    const z = tf.div(tf.sub(values, this.edgeMean), this.edgeStd);
-    const a = tf.mul(tf.sub(z, this.thresholds!), tf.mul(this.edgeGain, multiplier));
+  private logCut(values: tf.Tensor2D, multiplier: number, objects: ObjectTensors[]): tf.Tensor1D {
+    if (objects.length !== this.objects.length)
+      throw new Error(`the model has ${this.objects.length} object cut(s) but the batch ${objects.length}`);
+    let x: tf.Tensor = values;
+    this.objects.forEach((o, m) => {
+      // soft count or sum = sum_j weight_j sigmoid(gain (z_j - u)), z the entries in standardised units
+      const u = tf.sum(tf.mul(this.elementThresholds!, o.pick));
+      const z = tf.div(tf.sub(objects[m].test, o.mean), o.std);
+      const selected = tf.sigmoid(tf.mul(tf.sub(z, u), o.gain * multiplier));
+      const reduced = tf.sum(tf.mul(objects[m].weight, selected), 1);
+      x = tf.add(x, tf.mul(tf.reshape(reduced, [-1, 1]), o.edges));
+    });
+    const z = tf.div(tf.sub(x, this.edgeMean), this.edgeStd);
+    // Fixed edges take their thresholds as constants (no gradient reaches them).
+    const thresholds = this.learned
+      ? tf.add(tf.mul(this.thresholds!, this.learned), this.fixedThresholds!)
+      : this.thresholds!;
+    const a = tf.mul(tf.sub(z, thresholds), tf.mul(this.edgeGain, multiplier));
     const sigmoidForm = () => logSigmoid(a);
     const erfForm = () => logErfStep(a);
     let logW: tf.Tensor;
@@ -128,12 +200,21 @@ export class TfSelectionModel {
   /** The current parameters as a plain model (reads the small parameter tensors). */
   snapshot(slopeMultiplier: number, backend: string): SelectionModel {
     const u = this.thresholds?.dataSync();
-    const cuts = u
+    let cuts = u
       ? withEdgeThresholds(
           this.base.cuts,
-          this.edges.map((e, i) => e.mean + e.std * u[i]),
+          this.edges.map((e, i) => (this.base.cuts[e.cut].fixed ? e.threshold : e.mean + e.std * u[i])),
         )
       : this.base.cuts;
+    const element = this.elementThresholds?.dataSync();
+    if (element) {
+      let m = 0;
+      cuts = cuts.map((c) => {
+        if (!c.object) return c;
+        const o = c.object;
+        return { ...c, object: { ...o, threshold: o.mean + o.std * element[m++] } };
+      });
+    }
     const layers = this.base.layers.map((layer, l) => ({
       ...layer,
       kernel: Float32Array.from(this.kernels[l].dataSync()),
@@ -156,6 +237,8 @@ export class TfSelectionModel {
         this.kernels[l].assign(tf.tensor2d(layer.kernel, [layer.inputs, layer.outputs]));
         this.biases[l].assign(tf.tensor1d(layer.bias));
       });
+      const objects = model.cuts.flatMap((c) => (c.object ? [c.object] : []));
+      this.elementThresholds?.assign(tf.tensor1d(objects.map((o) => (o.threshold - o.mean) / o.std)));
     });
     if (this.gates && model.gates) this.gates.restore(model.gates.logAlpha);
   }

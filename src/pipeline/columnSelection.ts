@@ -1,6 +1,8 @@
 import type { SelectionModel } from '../model/model.js';
-import { parseQuantity } from '../selection/quantity.js';
+import { compileExpr } from '../selection/expr/index.js';
+import { columnPattern } from '../util/columnPattern.js';
 import type { DatasetInfo } from '../sources/types.js';
+import { isMixColumn } from '../samples/mix.js';
 import { skimColumns } from '../training/eventBytes.js';
 import { type Pipeline, skimsInEngine } from './schema.js';
 
@@ -18,16 +20,16 @@ export interface ColumnSelection {
 /** The pinned and candidate columns of a pipeline with column selection on, else null. */
 export function columnSelection(p: Pipeline, info: DatasetInfo): ColumnSelection | null {
   if (!p.columns?.select) return null;
-  const available = skimColumns(info, skimsInEngine(p));
+  const available = writableColumns(p, info);
   const pinned = resolveColumns(p.skim.keep ?? [], available, `pipeline '${p.name}': skim.keep`);
-  const read = [...new Set(p.features.map((f) => parseQuantity(f).column))];
+  const read = [...new Set(p.features.flatMap(columnsRead))];
   const named = p.columns.candidates
     ? resolveColumns(p.columns.candidates, available, `pipeline '${p.name}': columns.candidates`)
     : read;
   const candidates = named.filter((c) => !pinned.includes(c));
   for (const f of p.features) {
-    const column = parseQuantity(f).column;
-    if (!pinned.includes(column) && !candidates.includes(column))
+    const column = columnsRead(f).find((c) => !pinned.includes(c) && !candidates.includes(c));
+    if (column !== undefined)
       throw new Error(
         `pipeline '${p.name}': feature '${f}' reads column '${column}', which is neither pinned (skim.keep) ` +
           'nor a candidate (columns.candidates): add it to one of them',
@@ -47,29 +49,35 @@ export function skimKeep(p: Pipeline, info: DatasetInfo, model: SelectionModel |
   const selection = columnSelection(p, info);
   if (!selection) {
     const keep = p.skim.keep;
-    return keep && resolveColumns(keep, skimColumns(info, skimsInEngine(p)), `pipeline '${p.name}': skim.keep`);
+    return keep && resolveColumns(keep, writableColumns(p, info), `pipeline '${p.name}': skim.keep`);
   }
   const kept = model?.columnChoice?.kept ?? [];
-  const cutColumns = model && p.columns!.keepCutColumns ? model.cuts.map((c) => parseQuantity(c.column).column) : [];
+  const cutColumns = model && p.columns!.keepCutColumns ? model.cuts.flatMap((c) => columnsRead(c.column)) : [];
   return [...new Set([...selection.pinned, ...kept, ...cutColumns])];
+}
+
+/** The columns a skim of the pipeline can write (not the label and weight columns a samples' mix adds). */
+export function writableColumns(p: Pipeline, info: DatasetInfo): string[] {
+  return skimColumns(info, skimsInEngine(p)).filter((c) => !isMixColumn(c));
 }
 
 /** Names matching `patterns` (`*` any characters, `?` one), in the order given; other names as they are. */
 export function resolveColumns(patterns: string[], available: string[], where: string): string[] {
   const out: string[] = [];
   for (const p of patterns) {
-    if (!/[*?]/.test(p)) {
+    const re = columnPattern(p);
+    if (!re) {
       out.push(p);
       continue;
     }
-    const escaped = p
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.');
-    const re = new RegExp(`^${escaped}$`);
     const matched = available.filter((c) => re.test(c));
     if (matched.length === 0) throw new Error(`${where}: pattern '${p}' matches no column of the input`);
     out.push(...matched);
   }
   return [...new Set(out)];
+}
+
+/** The columns a feature or cut variable (an expression) reads. */
+function columnsRead(name: string): string[] {
+  return compileExpr(name).columns;
 }

@@ -6,6 +6,7 @@ import { isTempFile } from '../util/tempFiles.js';
 import { isInside, searchedFolder } from '../sources/expandInputs.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { loadPipeline } from './load.js';
+import { pipelineSources } from './schema.js';
 
 /** DIR/run.json: which pipeline (and settings) the run folder holds. */
 interface RunRecord {
@@ -26,8 +27,9 @@ export async function withRunFolder<T>(pipelinePath: string, outDir: string, wor
   const baseDir = dirname(resolve(pipelinePath));
   const out = resolve(outDir);
   const fix = `use another --out, or delete ${outDir}`;
-  if (pipeline.source.kind !== 'grpc')
-    for (const spec of pipeline.source.paths) {
+  for (const source of pipelineSources(pipeline)) {
+    if (source.kind === 'grpc') continue;
+    for (const spec of source.paths) {
       const searched = await searchedFolder(spec, baseDir);
       if (searched && isInside(out, searched))
         throw new Error(
@@ -35,6 +37,7 @@ export async function withRunFolder<T>(pipelinePath: string, outDir: string, wor
             `the next run would read its skim; ${fix}`,
         );
     }
+  }
   const record: RunRecord = { pipeline: resolve(pipelinePath), fingerprint: fingerprintOf({ pipeline, baseDir }) };
   const recordPath = join(out, 'run.json');
   const old = await readRecord(recordPath);

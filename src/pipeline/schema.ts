@@ -1,47 +1,23 @@
 import { z } from 'zod';
+import { SampleSchema, SourceSchema, type SourceConfig } from '../samples/config.js';
+
+export { SourceSchema, type SourceConfig };
+import { hasParameter, type ObjectTemplate, parseObjectTemplate } from '../selection/objectCut.js';
 
 /**
- * The pipeline file (YAML): where events come from, which cuts to learn, the classifier, the
- * loss with its size term, the training schedule and the skim to write.
+ * The pipeline file (YAML): where events come from (one `source:` whose `label:` column tells signal
+ * from background, or `samples:`), which cuts to learn, the classifier, the loss with its size term,
+ * the training schedule and the skim to write.
  */
-const ParquetSourceSchema = z
-  .object({
-    kind: z.literal('parquet'),
-    /** Files, directories or globs, relative to the pipeline file. */
-    paths: z.array(z.string()).min(1),
-    /** Embedded dataset to write to paths[0] when it does not exist yet. */
-    generate: z.enum(['toy2d', 'toy6d']).optional(),
-    /** Events in the generated dataset (per class). */
-    generateEvents: z.number().int().positive().optional(),
-  })
-  .strict();
-
-const GrpcSourceSchema = z
-  .object({
-    kind: z.literal('grpc'),
-    address: z.string(),
-    paths: z.array(z.string()).min(1),
-    token: z.string().optional(),
-    tls: z.object({ ca: z.string().optional() }).strict().optional(),
-  })
-  .strict();
-
-const RootSourceSchema = z
-  .object({
-    kind: z.literal('root'),
-    paths: z.array(z.string()).min(1),
-    tree: z.string().default('Events'),
-    branches: z.array(z.string()).optional(),
-  })
-  .strict();
-
-export const SourceSchema = z.discriminatedUnion('kind', [ParquetSourceSchema, GrpcSourceSchema, RootSourceSchema]);
-
 export const CutConfigSchema = z
   .object({
-    /** Column or derived quantity: x, abs(eta), count(jets), first(jets). */
+    /**
+     * A column or expression (README, Expressions): x, abs(eta), count(Jet_pt > 30), Jet_pt[1]; or
+     * an object cut with a learned element threshold $c: count(Jet_pt > $c), sum(Jet_pt[Jet_pt > $c]).
+     */
     column: z.string(),
-    op: z.enum(['>', '<', 'between']),
+    /** '>=', '<=', '==': an object cut's count with a fixed `value`. */
+    op: z.enum(['>', '<', 'between', '>=', '<=', '==']),
     /** Relaxation of the step: sigmoid(slope*(x-c)) or the erf equivalent. */
     form: z.enum(['sigmoid', 'erf']).default('sigmoid'),
     /** Starting threshold; default: a data quantile at which the cut keeps nearly everything. */
@@ -50,6 +26,10 @@ export const CutConfigSchema = z
     initHigh: z.number().optional(),
     /** Slope in units of 1/(column unit); default: scaled to the column's spread. */
     slope: z.number().positive().optional(),
+    /** An object cut's fixed threshold on its count or sum (instead of a learned one from init). */
+    value: z.number().optional(),
+    /** An object cut's element threshold $c: where it starts, and its slope (default 4 / the entries' spread). */
+    element: z.object({ init: z.number(), slope: z.number().positive().optional() }).strict().optional(),
   })
   .strict();
 
@@ -57,11 +37,30 @@ export const PipelineSchema = z
   .object({
     name: z.string(),
     description: z.string().optional(),
-    source: SourceSchema,
-    /** Truth label column (1 = signal, 0 = background). */
+    /** The single-source form: one dataset, its events told apart by the label column. */
+    source: SourceSchema.optional(),
+    /** Truth label column (1 = signal, 0 = background) of the single-source form. */
     label: z.string().optional(),
-    /** Per-event weight column. */
+    /** Per-event weight column of the single-source form. */
     weight: z.string().optional(),
+    /** The samples form: datasets of physics processes, each signal or background, normalised to luminosity. */
+    samples: z.array(SampleSchema).min(1).optional(),
+    /** Integrated luminosity in pb^-1 (samples form). */
+    luminosity: z.number().positive().optional(),
+    /** Write the embedded multi-sample NanoAOD-like dataset into `folder` when it has no samples.yaml yet. */
+    generate: z
+      .object({
+        dataset: z.literal('nano-samples'),
+        /** Relative to the pipeline file. */
+        folder: z.string(),
+        files: z.number().int().positive().default(4),
+        eventsPerFile: z.number().int().positive().default(25_000),
+        seed: z.number().int().default(1),
+      })
+      .strict()
+      .optional(),
+    /** A fixed condition events must pass, before training and in the skim (the cut flow's first cut). */
+    preselection: z.string().optional(),
     /** Classifier inputs (none for a cuts-only model). */
     features: z.array(z.string()).default([]),
     cuts: z.array(CutConfigSchema).default([]),
@@ -93,6 +92,8 @@ export const PipelineSchema = z
           .optional(),
         /** Re-weight classes so that signal and background have equal total weight. */
         balanceClasses: z.boolean().default(true),
+        /** Threads of the fused kernel's step; default: the available cores (at most 8) from 2^18 training events. */
+        threads: z.number().int().positive().optional(),
       })
       .strict()
       .default({
@@ -168,11 +169,36 @@ export const PipelineSchema = z
       })
       .strict()
       .default({ scoreCut: null }),
+    /** The stacked plots of the samples' weighted yields: y on a log scale. */
+    plots: z
+      .object({ logY: z.boolean().default(false) })
+      .strict()
+      .default({ logY: false }),
   })
   .strict()
   .superRefine((p, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     const kind = p.model.kind;
+    if (p.samples) {
+      if (p.source) issue(['source'], "give 'source' (one dataset with a label column) or 'samples', not both");
+      if (p.luminosity === undefined) issue(['luminosity'], 'samples are normalised to a luminosity: give it in pb^-1');
+      for (const key of ['label', 'weight'] as const)
+        if (p[key] !== undefined)
+          issue([key], `with samples, each sample's role is its label and its normalisation its weight: drop '${key}'`);
+      const seen = new Set<string>();
+      p.samples.forEach((s, i) => {
+        if (seen.has(s.name)) issue(['samples', i, 'name'], `two samples are named '${s.name}'`);
+        seen.add(s.name);
+        if (s.sumGenWeights !== undefined && s.runs !== undefined)
+          issue(['samples', i], 'give sumGenWeights or runs, not both');
+      });
+      for (const role of ['signal', 'background'] as const)
+        if (!p.samples.some((s) => s.role === role))
+          issue(['samples'], `training needs a ${role} sample: none has role '${role}'`);
+    } else {
+      if (!p.source) issue(['source'], "say where events come from: 'source' (with a 'label' column) or 'samples'");
+      if (p.luminosity !== undefined) issue(['luminosity'], "luminosity normalises 'samples'; this pipeline has none");
+    }
     if (kind !== 'cuts' && p.features.length === 0)
       issue(['features'], `model.kind '${kind}' has a classifier: list its input features`);
     if (kind === 'cuts' && p.cuts.length === 0)
@@ -180,6 +206,7 @@ export const PipelineSchema = z
     if (kind === 'cuts' && p.skim.scoreCut !== null)
       issue(['skim', 'scoreCut'], "a score cut needs a classifier: model.kind 'cuts' has none");
     p.cuts.forEach((c, i) => {
+      objectCutIssues(c).forEach(([key, message]) => issue(key ? ['cuts', i, key] : ['cuts', i], message));
       if (c.op === 'between' && c.init !== undefined)
         issue(['cuts', i, 'init'], "a 'between' cut starts from initLow and initHigh, not init");
       if (c.op !== 'between' && (c.initLow !== undefined || c.initHigh !== undefined))
@@ -194,10 +221,46 @@ export const PipelineSchema = z
       issue(['loss', 'size'], 'give targetKeptFraction or targetBytes, not both');
   });
 
+/** What is wrong with a cut's object-cut keys (column, element, value and op), as [key, message]. */
+function objectCutIssues(c: z.infer<typeof CutConfigSchema>): [string | null, string][] {
+  if (!hasParameter(c.column)) {
+    if (c.element) return [['element', "'element' is for an object cut, whose column has a $parameter"]];
+    if (c.value !== undefined)
+      return [['value', "a fixed 'value' is for an object cut's count or sum; others are learned"]];
+    if (['>=', '<=', '=='].includes(c.op))
+      return [
+        ['op', `op '${c.op}' is for an object cut's count with a fixed value; a learned cut is '>', '<' or 'between'`],
+      ];
+    return [];
+  }
+  let t: ObjectTemplate;
+  try {
+    t = parseObjectTemplate(c.column);
+  } catch (e) {
+    return [['column', (e as Error).message]];
+  }
+  const issues: [string | null, string][] = [];
+  if (!c.element)
+    issues.push([null, `object cut '${c.column}': give its element threshold's start (element: {init: ...})`]);
+  const learned = c.init !== undefined || c.initLow !== undefined || c.initHigh !== undefined;
+  if (learned && c.value !== undefined)
+    issues.push(['value', 'give value (a fixed cut) or init (a learned one), not both']);
+  if (['>=', '<=', '=='].includes(c.op) && (t.reduce !== 'count' || c.value === undefined))
+    issues.push(['op', `op '${c.op}' is for a count with a fixed value; a sum is cut with '>' or '<'`]);
+  if (t.reduce === 'count' && c.value !== undefined && !Number.isInteger(c.value))
+    issues.push(['value', `a count is cut at an integer, not ${c.value}`]);
+  if (c.op === 'between' && c.value !== undefined) issues.push(['value', "a fixed count cut is '>=', '<=' or '=='"]);
+  return issues;
+}
+
 export type Pipeline = z.infer<typeof PipelineSchema>;
+
+/** The sources of a pipeline: its one source, or each sample's. */
+export function pipelineSources(p: Pipeline): SourceConfig[] {
+  return p.samples ? p.samples.map((s) => s.source) : [p.source!];
+}
 
 /** A pipeline's skim runs inside DuckDB (Parquet files, no score cut), which keeps every column; else it streams. */
 export function skimsInEngine(p: Pipeline): boolean {
-  return p.source.kind === 'parquet' && p.skim.scoreCut === null;
+  return pipelineSources(p).every((s) => s.kind === 'parquet') && p.skim.scoreCut === null;
 }
-export type SourceConfig = z.infer<typeof SourceSchema>;

@@ -1,23 +1,34 @@
 import type { TrainingSettings } from '../training/trainer.js';
-import { skimColumns } from '../training/eventBytes.js';
 import type { DatasetInfo } from '../sources/types.js';
-import { columnSelection, skimKeep } from './columnSelection.js';
-import { type Pipeline, skimsInEngine } from './schema.js';
+import { MIX_LABEL, MIX_WEIGHT } from '../samples/mix.js';
+import { columnSelection, skimKeep, writableColumns } from './columnSelection.js';
+import type { Pipeline } from './schema.js';
 
 /**
  * What training reads of a pipeline file: its columns, model, loss and training sections, and the
  * columns the skim will write (the bytes the size term counts), so that training need not know
  * how the skim runs. With column selection, the pinned columns and the candidates with gates.
+ * With samples, training reads their mix (samples/mix.ts), whose label and weight columns the mix
+ * adds, the weights normalised to the luminosity.
  */
 export function trainingSettings(p: Pipeline, info: DatasetInfo): TrainingSettings {
-  const { name, label, weight, features, cuts, model, loss, training } = p;
+  const { name, preselection, features, cuts, model, loss, training } = p;
+  const samples = p.samples && { normalised: true, weightName: "the samples' event weights" };
+  const base = {
+    ...{ name, ...labelAndWeight(p), ...samples, preselection, features, cuts, model, loss, training },
+    scoreCut: p.skim.scoreCut,
+  };
   const selection = columnSelection(p, info);
-  const base = { name, label, weight, features, cuts, model, loss, training, scoreCut: p.skim.scoreCut };
   if (selection)
     return {
       ...base,
       bytesColumns: selection.pinned,
       columnGates: { candidates: selection.candidates, gates: p.columns!.gates },
     };
-  return { ...base, bytesColumns: skimKeep(p, info, null) ?? skimColumns(info, skimsInEngine(p)) };
+  return { ...base, bytesColumns: skimKeep(p, info, null) ?? writableColumns(p, info) };
+}
+
+/** The label and weight columns training and evaluation read: the pipeline's, or the mix's with samples. */
+export function labelAndWeight(p: Pipeline): { label?: string; weight?: string } {
+  return p.samples ? { label: MIX_LABEL, weight: MIX_WEIGHT } : { label: p.label, weight: p.weight };
 }

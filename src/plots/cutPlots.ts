@@ -6,7 +6,7 @@ import { classHistogramSpec } from './classHistogram.js';
 import { renderPlot } from './render.js';
 
 /** A file-name-safe form of a cut variable: abs(eta) -> abs_eta. */
-function plotSlug(column: string): string {
+export function plotSlug(column: string): string {
   return column.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^_+|_+$/g, '');
 }
 

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { EpochRecord } from '../training/trainState.js';
 import { renderPlot, VEGA_LITE_SCHEMA } from './render.js';
+import { parseObjectTemplate } from '../selection/objectCut.js';
 
 function lineChart(title: string, rows: object[], y: string, yTitle: string, series: string): TopLevelSpec {
   return {
@@ -31,15 +32,21 @@ export async function plotTraining(history: EpochRecord[], outDir: string): Prom
     { epoch: e.epoch, loss: e.trainMain, curve: 'train (classification)' },
     { epoch: e.epoch, loss: e.trainSize, curve: 'train (size term)' },
   ]);
+  // An object cut's learned element threshold ($c) is drawn too; its fixed count threshold is not.
   const cuts = history.flatMap((e) =>
-    e.cuts.flatMap((c) =>
-      c.op === 'between'
-        ? [
-            { epoch: e.epoch, value: c.low, cut: `${c.column} > (low edge)` },
-            { epoch: e.epoch, value: c.high, cut: `${c.column} < (high edge)` },
-          ]
-        : [{ epoch: e.epoch, value: c.value, cut: `${c.column} ${c.op}` }],
-    ),
+    e.cuts.flatMap((c) => [
+      ...(c.fixed
+        ? []
+        : c.op === 'between'
+          ? [
+              { epoch: e.epoch, value: c.low, cut: `${c.column} > (low edge)` },
+              { epoch: e.epoch, value: c.high, cut: `${c.column} < (high edge)` },
+            ]
+          : [{ epoch: e.epoch, value: c.value, cut: `${c.column} ${c.op}` }]),
+      ...(c.object
+        ? [{ epoch: e.epoch, value: c.object.threshold, cut: `$${parseObjectTemplate(c.column).param} of ${c.column}` }]
+        : []),
+    ]),
   );
   const kept = history.flatMap((e) => [
     { epoch: e.epoch, fraction: e.keptFraction, what: 'events (soft cuts)' },

@@ -3,9 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { describeCut, type CutFlowRow } from '../eval/cutFlow.js';
 import type { EvaluatedSample, Evaluation } from '../eval/evaluate.js';
+import { totalOf } from '../eval/sampleTotals.js';
+import type { SampleCounts, SampleYield } from '../eval/sampleYields.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { formatBytes } from '../util/formatBytes.js';
+import type { SampleReport, SamplesReport } from './samples.js';
 import type { EvalProvenance, RunReport } from './types.js';
 
 /** What report.html shows: a run's report, an evaluation, or both, and the plot files to embed. */
@@ -27,8 +30,10 @@ export async function writeHtmlReport(outDir: string, page: ReportPage): Promise
   const dir = resolve(outDir);
   const { run, evaluation } = page;
   if (!run && !evaluation) throw new Error(`${dir}: no report.json or eval.json to make a report from`);
+  const samples = run?.samples ?? evaluation?.samples;
   const sections = [
     ...(run ? [runSection(run, evaluation?.sample)] : []),
+    ...(samples ? [samplesSection(samples, run?.samples ? 'the skim' : 'the cuts')] : []),
     // On a run's page the skim's bytes are measured (above): the evaluation's estimate is not shown.
     ...(evaluation ? [evalSection(evaluation, !run)] : []),
     await plotsSection(dir, page.plots),
@@ -136,6 +141,60 @@ function columnsSection(r: RunReport): string {
   return `<h3>Columns</h3>
 ${keyValues(pairs)}
 <table><tr><th>column dropped</th><th>bytes in</th><th>why</th></tr>${dropped}</table>`;
+}
+
+/** The per-sample table (with its total) and the significance after the cuts. */
+function samplesSection(r: SamplesReport | SampleCounts, after: string): string {
+  const withBytes = 'total' in r;
+  const total = 'total' in r ? r.total : totalOf(r.samples);
+  const head = [
+    'sample',
+    'process',
+    'role',
+    'events in',
+    'events kept',
+    'yield before',
+    'yield after',
+    'efficiency',
+    ...(withBytes ? ['bytes in', 'bytes out', 'bytes saved'] : []),
+  ];
+  const line = (s: SampleYield & Partial<SampleReport>, name: string[]): string[] => [
+    ...name.map(esc),
+    int(s.eventsIn),
+    int(s.eventsKept),
+    yieldText(s.yieldIn, s.sumW2In),
+    yieldText(s.yieldKept, s.sumW2Kept),
+    pct(s.efficiency),
+    ...(withBytes ? [bytesText(s.bytesIn), bytesText(s.bytesOut), bytesShare(s.bytesSaved, s.bytesIn)] : []),
+  ];
+  const rows = [
+    ...r.samples.map((s) => line(s, [s.name, s.process, s.role])),
+    line(total as SampleYield, ['total', '', '']),
+  ];
+  const z = r.significance;
+  const sigmaB = z.sigmaB > 0 ? ` (sigma_B ${pct(z.sigmaB)} of B)` : '';
+  return `<section>
+<h2>Samples</h2>
+<p>Yields are weighted (sigma x L x w_gen / sum w_gen x factors; negative weights count negatively), ± sqrt(sum w^2).</p>
+${table(head, rows, 'samples')}
+<h3>After ${esc(after)}</h3>
+${keyValues([
+  ['signal S', significant(z.signal)],
+  ['background B', significant(z.background)],
+  ['S / sqrt(B)', num(z.sOverSqrtB, 4)],
+  [`Asimov significance Z_A${sigmaB}`, num(z.asimov, 4)],
+])}
+</section>`;
+}
+
+/** A weighted yield ± its statistical error sqrt(sum w^2). */
+function yieldText(y: number, sumW2: number): string {
+  return `${significant(y)} ± ${significant(Math.sqrt(sumW2))}`;
+}
+
+/** A number to 5 significant digits (yields span from 1e-3 to 1e10). */
+function significant(x: number): string {
+  return Number.isFinite(x) ? x.toLocaleString('en-US', { maximumSignificantDigits: 5 }) : '–';
 }
 
 function evalSection(e: Evaluation & EvalProvenance, withBytes: boolean): string {
@@ -254,7 +313,10 @@ async function plotsSection(dir: string, listed: string[]): Promise<string> {
       CAPTIONS[name] ??
       (/^cut-\d+-/.test(name)
         ? `Distribution of ${name.replace(/^cut-\d+-/, '')} for signal and background, with the cut as a dashed line.`
-        : name);
+        : /^stack-\d+-/.test(name)
+          ? `Weighted yields of ${name.replace(/^stack-\d+-/, '')} per process over all events: backgrounds stacked ` +
+            'with their statistical uncertainty, signal as lines, the cut as a dashed line.'
+          : name);
     const data = (await readFile(file)).toString('base64');
     figures.push(
       `<figure><img src="data:image/png;base64,${data}" alt="${esc(name)}"><figcaption>${esc(caption)}</figcaption></figure>`,

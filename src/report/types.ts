@@ -1,5 +1,6 @@
 import type { CutsFile } from '../selection/cutsFile.js';
 import type { SkimFigures, SkimResult } from '../skim/runSkim.js';
+import type { SamplesReport } from './samples.js';
 
 /** report.json of a run: the skim's figures plus what training predicted and measured. */
 export interface RunReport
@@ -19,6 +20,8 @@ export interface RunReport
   warnings: string[];
   plots: string[];
   timings: { trainSeconds: number; skimSeconds: number; totalSeconds: number };
+  /** A pipeline of samples: each sample's skim and weighted yields, their total and significance. */
+  samples?: SamplesReport;
   /** With column selection (pipeline `columns.select`): which columns were kept and the bytes predicted. */
   columns?: ColumnsReport;
 }

@@ -1,5 +1,5 @@
 import type { HardCut } from './cutsFile.js';
-import { parseQuantity, type Quantity } from './quantity.js';
+import { exportedForm } from './exportForm.js';
 
 /**
  * diffskim's hard cuts as a Python expression, in two dialects that differ only in how they name
@@ -14,6 +14,7 @@ import { parseQuantity, type Quantity } from './quantity.js';
  * empty list has no element that passes (any() of nothing is False).
  */
 interface Dialect {
+  name: string;
   column(name: string): string;
   abs(x: string): string;
   count(x: string): string;
@@ -23,6 +24,7 @@ interface Dialect {
 }
 
 const numpyDialect: Dialect = {
+  name: 'numpy',
   column: (name) => `ev[${pythonString(name)}]`,
   abs: (x) => `np.abs(${x})`,
   count: (x) => `ak.num(${x}, axis=1)`,
@@ -39,6 +41,7 @@ const PYTHON_KEYWORDS = new Set(
 );
 
 const uprootDialect: Dialect = {
+  name: 'servicex',
   // uproot reads other names through its getter, get("name").
   column: (name) => (PYTHON_IDENTIFIER.test(name) && !PYTHON_KEYWORDS.has(name) ? name : `get(${pythonString(name)})`),
   abs: (x) => `abs(${x})`,
@@ -53,7 +56,8 @@ export function cutsToNumpy(cuts: HardCut[]): string {
   if (cuts.length === 0) return 'True';
   const conjunction = cutsToPython(cuts, numpyDialect);
   // A null list gives None (not False) in awkward: the event fails.
-  return cuts.some((c) => isList(parseQuantity(c.column))) ? `ak.fill_none(${conjunction}, False)` : conjunction;
+  const lists = cuts.some((c) => ['count', 'first'].includes(exportedForm(c, 'numpy').fn));
+  return lists ? `ak.fill_none(${conjunction}, False)` : conjunction;
 }
 
 /** The cuts in uproot's expression language (ServiceX uproot-raw's `cut`); null when there are none. */
@@ -66,7 +70,7 @@ function cutsToPython(cuts: HardCut[], d: Dialect): string {
 }
 
 function comparison(cut: HardCut, d: Dialect): string {
-  const q = parseQuantity(cut.column);
+  const q = exportedForm(cut, d.name);
   const x = d.column(q.column);
   const operand = q.fn === 'abs' ? d.abs(x) : q.fn === 'count' ? d.count(x) : q.fn === 'first' ? `${x}[:, :1]` : x;
   const number = (v: number) => (Number.isFinite(v) ? String(v) : v > 0 ? d.infinity : `-${d.infinity}`);
@@ -75,10 +79,6 @@ function comparison(cut: HardCut, d: Dialect): string {
       ? `(${operand} > ${number(cut.low)}) & (${operand} < ${number(cut.high)})`
       : `${operand} ${cut.op} ${number(cut.value)}`;
   return q.fn === 'first' ? d.any(test) : `(${test})`;
-}
-
-function isList(q: Quantity): boolean {
-  return q.fn === 'count' || q.fn === 'first';
 }
 
 /** A Python string literal (a JSON string is one). */

@@ -1,5 +1,5 @@
 import type { HardCut } from './cutsFile.js';
-import { parseQuantity } from './quantity.js';
+import { exportedForm } from './exportForm.js';
 
 /**
  * diffskim's hard cuts as an RDataFrame Filter expression (C++, compiled by ROOT's interpreter):
@@ -15,7 +15,7 @@ export function cutsToRdf(cuts: HardCut[]): string {
 const CPP_IDENTIFIER = /^[A-Za-z_]\w*$/;
 
 function comparison(cut: HardCut): string {
-  const q = parseQuantity(cut.column);
+  const q = exportedForm(cut, 'rdf');
   if (!CPP_IDENTIFIER.test(q.column)) {
     throw new Error(
       `cut variable '${cut.column}': column '${q.column}' is not a C++ identifier, which an RDataFrame Filter ` +

@@ -1,4 +1,4 @@
-import { dirname, isAbsolute, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { FoundInput } from '../sources/expandInputs.js';
 import { InputError } from '../sources/inputError.js';
 
@@ -41,4 +41,21 @@ export function inOwnFolders(paths: string[]): FoundInput[] {
 /** A skim's outputs: those given (one per input), or each input's named after it alone. */
 export function outputsOf(o: { inputs: string[]; outputs?: string[] }): string[] {
   return o.outputs ?? skimOutputPaths(inOwnFolders(o.inputs));
+}
+
+/**
+ * Each sample's skim files, relative to the skim folder: `<sample>/<the input's path below its
+ * root>` (skimOutputPaths within each sample), so files of one name in two samples never meet. Two
+ * samples' names must differ in more than case (they would share a folder on macOS and Windows):
+ * refused before any work. (The pipeline schema makes each name a folder name.)
+ */
+export function sampleOutputPaths(samples: { name: string; found: FoundInput[] }[]): string[][] {
+  const seen = new Map<string, string>();
+  return samples.map(({ name, found }) => {
+    const other = seen.get(name.toLowerCase());
+    if (other !== undefined)
+      throw new InputError('incompatible', `samples '${other}' and '${name}' would share the skim folder ${name}/`);
+    seen.set(name.toLowerCase(), name);
+    return skimOutputPaths(found).map((o) => join(name, o));
+  });
 }

@@ -297,7 +297,7 @@ async function copySkim(
   const columnSql = columnSqlOf(meta);
   const select = keep.map((c) => selectAs(columnSql(c), c)).join(', ');
   const read = [...new Set([...keep, ...cutColumns(cuts)])];
-  const sql = `COPY (SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}) WHERE ${cutsToSql(cuts.cuts, columnSql)})
+  const sql = `COPY (SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}) WHERE ${cutsToSql(cuts.cuts, columnSql, meta.schema)})
     TO ${duckdbTarget(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${SKIM_ROW_GROUP_ROWS}, PARQUET_VERSION ${parquetVersion(meta, keep)})`;
   try {
     await checkUnchanged(meta);
@@ -409,4 +409,23 @@ export function skimTotals(
     ...rest,
     columnsNotWritten: rest.columnsNotWritten ?? [],
   };
+}
+
+/** Several skims (one per sample) as one: their files together, counts and bytes summed. */
+export function sumSkims(results: SkimResult[]): SkimResult {
+  if (results.length === 1) return results[0];
+  const sum = (f: (r: SkimResult) => number) => results.reduce((s, r) => s + f(r), 0);
+  const notWritten = new Map(results.flatMap((r) => r.columnsNotWritten).map((c) => [c.name, c]));
+  return skimTotals(
+    results.flatMap((r) => r.files),
+    {
+      bytesSavedByColumns: sum((r) => r.bytesSavedByColumns),
+      rowGroupsTotal: sum((r) => r.rowGroupsTotal),
+      rowGroupsSkipped: sum((r) => r.rowGroupsSkipped),
+      bytesNeverRead: sum((r) => r.bytesNeverRead),
+      seconds: sum((r) => r.seconds),
+      path: results.some((r) => r.path === 'streaming') ? 'streaming' : 'duckdb-copy',
+      columnsNotWritten: [...notWritten.values()],
+    },
+  );
 }

@@ -23,10 +23,9 @@ export function checkSkimColumns(
   // DuckDB's skim copies the columns diffskim does not read (strings, structs) as they are.
   const unread = unreadColumns(columns);
   for (const name of spec.keep ?? [])
-    if (streaming || !unsupported.some((u) => u.name === name))
-      fieldFor(schema, { fn: 'value', column: name, text: name }, file, unread);
+    if (streaming || !unsupported.some((u) => u.name === name)) fieldFor(schema, name, file, unread);
   checkCuts(schema, spec.cuts.cuts, file, unread);
-  checkScalars(schema, spec.score?.columns ?? [], 'score on', file, unread);
+  checkScalars(schema, spec.score?.columns ?? [], file, unread);
 }
 
 /**

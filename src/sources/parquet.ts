@@ -3,7 +3,7 @@ import { type Observable, throwError } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import { type Schema } from '../batch/schema.js';
 import { cutsToSql, type HardCut } from '../selection/cutsFile.js';
-import { quantityOf } from '../selection/quantity.js';
+import { columnsOf } from '../selection/expr/index.js';
 import { type ColumnType, type DatasetInfo, type EventSource, type ReadOptions } from './types.js';
 import { BatchBuilder, checkResultTypes, NullListElementError, readChunk } from './parquetChunks.js';
 import { filteredChunkFetched } from './duckdbChunkGc.js';
@@ -84,10 +84,22 @@ export function parquetSource(paths: string[]): ParquetSource {
       const rows = options.batchRows;
       if (rows !== undefined && !(Number.isInteger(rows) && rows > 0))
         return throwError(() => new Error(`parquetSource: batchRows must be a positive integer, got ${rows}`));
+      const start = options.startRow ?? 0;
+      if (!(Number.isInteger(start) && start >= 0))
+        return throwError(() => new Error(`parquetSource: startRow must be an integer >= 0, got ${start}`));
       return fromPull(async function* () {
-        for (const meta of await files()) yield* fileBatches(meta, options);
+        let skip = start;
+        for (const meta of await files()) {
+          if (skip >= meta.rows && meta.rows > 0) {
+            skip -= meta.rows;
+            continue;
+          }
+          yield* fileBatches(meta, options, skip);
+          skip = 0;
+        }
       }, options.demand);
     },
+    startsAnywhere: true,
   };
 }
 
@@ -133,9 +145,7 @@ async function loadMetas(paths: string[]): Promise<ParquetFileMeta[]> {
 /** Base columns a pass reads: the projection's and the cuts'. */
 function columnsRead(schema: Schema, options: ReadOptions): string[] {
   const names = options.columns ?? schema.map((f) => f.name);
-  return [
-    ...new Set([...names, ...(options.where ?? []).map((c) => c.column)].map((n) => quantityOf(schema, n).column)),
-  ];
+  return [...new Set([...names, ...(options.where ?? []).map((c) => c.column)].flatMap((n) => columnsOf(schema, n)))];
 }
 
 function selectSql(
@@ -157,7 +167,7 @@ function selectSql(
   const items = columns.map((c) => projectionItem(meta.schema, c, meta.path, other, columnSql));
   const select = items.map((i) => i.sql).join(', ') + extra;
   return {
-    sql: `SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}, file_row_number = true) WHERE ${cutsToSql(where, columnSql)}`,
+    sql: `SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}, file_row_number = true) WHERE ${cutsToSql(where, columnSql, meta.schema)}`,
     schema: items.map((i) => i.field),
   };
 }
@@ -173,7 +183,8 @@ function rowGroupOf(meta: ParquetFileMeta, row: number): number {
   return lo;
 }
 
-async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncGenerator<EventBatch> {
+/** A file's batches from row `fromRow` on (DuckDB skips the row groups before it by their row numbers). */
+async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions, fromRow = 0): AsyncGenerator<EventBatch> {
   // Arrays are sized for a batch up front: no bigger than the file needs.
   const batchRows = Math.min(options.batchRows ?? DEFAULT_BATCH_ROWS, Math.max(1, meta.rows));
   const columns = options.columns ?? meta.schema.map((f) => f.name);
@@ -181,7 +192,9 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
   const filtered = (options.where ?? []).length > 0;
   // With cuts, file_row_number (selected last) locates each batch in the file. Without, the rows
   // come in file order and are counted, which spares DuckDB building the column for every chunk.
-  const { sql, schema } = selectSql(meta, columns, options.where ?? [], filtered ? ', file_row_number' : '');
+  const selected = selectSql(meta, columns, options.where ?? [], filtered ? ', file_row_number' : '');
+  const { schema } = selected;
+  const sql = fromRow > 0 ? `${selected.sql} AND file_row_number >= ${fromRow}` : selected.sql;
   const resultSchema: Schema = filtered
     ? [...schema, { name: 'file_row_number', type: 'int64', list: false, nullable: false }]
     : schema;
@@ -190,7 +203,7 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions): AsyncG
   const builder = new BatchBuilder(schema, batchRows, options.reuseArrays, strict);
   const con = await (await duckdb()).connect();
   if (options.readAheadMB) await con.run(`SET streaming_buffer_size = '${options.readAheadMB}MB'`);
-  let lastRow = -1;
+  let lastRow = fromRow - 1;
   let exhausted = false;
   let pending: Promise<DuckDBDataChunk | null> | undefined;
   const fetchNext = (result: DuckDBResult) => {

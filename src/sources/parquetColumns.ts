@@ -1,62 +1,56 @@
-import { describeField, type Field, type Schema } from '../batch/schema.js';
+import { type Field, type Schema } from '../batch/schema.js';
 import type { HardCut } from '../selection/cutsFile.js';
-import { listQuantities, parseQuantity, quantityOf, quantitySql, type Quantity } from '../selection/quantity.js';
+import { columnForm, compileExpr, type Expr, ExprError, exprOf, parseExpr, toSql } from '../selection/expr/index.js';
 import { closest } from '../util/closest.js';
 import { ColumnError } from './inputError.js';
 import { sqlIdent } from './parquetDuckdb.js';
 import type { ParquetFileMeta } from './parquetMeta.js';
 import type { ColumnType } from './types.js';
 
-/** The schema field a quantity reads, with a clear error naming the file when it is missing or of the wrong kind. */
-export function fieldFor(schema: Schema, q: Quantity, file: string, unsupported: ColumnType[] = []): Field {
-  const f = schema.find((x) => x.name === q.column);
-  const other = unsupported.find((x) => x.name === q.column);
+/** The schema field of a column, with a clear error naming the file when it is missing or of a type not read. */
+export function fieldFor(schema: Schema, column: string, file: string, unsupported: ColumnType[] = []): Field {
+  const f = schema.find((x) => x.name === column);
+  const other = unsupported.find((x) => x.name === column);
   if (!f && other)
     throw new ColumnError(
-      `${file}: column '${q.column}' has type ${other.type}, which diffskim cannot read (numbers, booleans and lists of them only)`,
+      `${file}: column '${column}' has type ${other.type}, which diffskim cannot read (numbers, booleans and lists of them only)`,
     );
   if (!f) {
     const near = closest(
-      q.column,
+      column,
       schema.map((x) => x.name),
     );
     throw new ColumnError(
-      `${file}: no column '${q.column}'${near ? ` (closest: '${near}')` : ''}; columns: ${schema.map((x) => x.name).join(', ')}`,
+      `${file}: no column '${column}'${near ? ` (closest: '${near}')` : ''}; columns: ${schema.map((x) => x.name).join(', ')}`,
     );
-  }
-  if ((q.fn === 'count' || q.fn === 'first') && !f.list)
-    throw new ColumnError(`${file}: ${q.text}: column '${q.column}' is ${describeField(f)}, not a list`);
-  if (q.fn === 'abs' && f.list) {
-    throw new ColumnError(`${file}: ${q.text}: column '${q.column}' is a list; use ${listQuantities(q.column)}`);
   }
   return f;
 }
 
-/** Check that every cut reads an existing flat quantity of the file. */
+/** A column or expression of a file, typed against its schema; errors name the file (and the character). */
+export function exprIn(schema: Schema, name: string, file: string, unsupported: ColumnType[] = []): Expr {
+  if (schema.some((f) => f.name === name)) return exprOf(schema, name);
+  try {
+    for (const c of compileExpr(name).columns) fieldFor(schema, c, file, unsupported);
+    return exprOf(schema, name);
+  } catch (e) {
+    throw e instanceof ExprError ? e.in(file) : e;
+  }
+}
+
+/** Check that every cut reads one number per event of the file. */
 export function checkCuts(schema: Schema, cuts: HardCut[], file: string, unsupported: ColumnType[] = []): void {
   checkScalars(
     schema,
     cuts.map((c) => c.column),
-    'cut on',
     file,
     unsupported,
   );
 }
 
-/** Check that each quantity (cut on, or scored on: `use`) is an existing flat quantity of the file. */
-export function checkScalars(
-  schema: Schema,
-  quantities: string[],
-  use: 'cut on' | 'score on',
-  file: string,
-  unsupported: ColumnType[] = [],
-): void {
-  for (const name of quantities) {
-    const q = parseQuantity(name);
-    const f = fieldFor(schema, q, file, unsupported);
-    if (q.fn === 'value' && f.list)
-      throw new ColumnError(`${file}: ${use} '${q.column}': it is a list column; ${use} ${listQuantities(q.column)}`);
-  }
+/** Check that each name (a cut variable, a classifier input) reads one number per event of the file. */
+export function checkScalars(schema: Schema, names: string[], file: string, unsupported: ColumnType[] = []): void {
+  for (const name of names) exprIn(schema, name, file, unsupported);
 }
 
 /** A file's column SQL: a struct's leaf by its expression, any other column by its quoted name (DuckDB's). */
@@ -70,7 +64,10 @@ export function selectAs(sql: string, name: string): string {
   return sql === sqlIdent(name) ? sql : `${sql} AS ${sqlIdent(name)}`;
 }
 
-/** SQL select item and batch field for a projected column or derived quantity. */
+/**
+ * SQL select item and batch field for a projected column (a list too, by its name or quoted) or
+ * expression (computed by DuckDB, named by its canonical text: 'count(jets)').
+ */
 export function projectionItem(
   schema: Schema,
   name: string,
@@ -78,26 +75,37 @@ export function projectionItem(
   unsupported: ColumnType[] = [],
   columnSql = sqlIdent,
 ): { sql: string; field: Field } {
-  const q = quantityOf(schema, name);
-  const f = fieldFor(schema, q, file, unsupported);
-  const c = columnSql(f.name);
-  switch (q.fn) {
-    case 'value':
-      return { sql: selectAs(c, f.name), field: f };
-    case 'abs':
-      // Floats keep their type; integers come back as float64, as from the other sources.
-      if (f.type === 'float32') return { sql: `abs(${c}) AS ${sqlIdent(q.text)}`, field: { ...f, name: q.text } };
-      return { sql: `${quantitySql(q, c)} AS ${sqlIdent(q.text)}`, field: { ...f, name: q.text, type: 'float64' } };
-    case 'count':
-      return {
-        sql: `${quantitySql(q, c)}::INTEGER AS ${sqlIdent(q.text)}`,
-        field: { name: q.text, type: 'int32', list: false, nullable: f.nullable },
-      };
-    case 'first':
-      // An empty list has no leading entry: SQL gives NULL, which fails every cut like NaN.
-      return {
-        sql: `${quantitySql(q, c)} AS ${sqlIdent(q.text)}`,
-        field: { name: q.text, type: f.type, list: false, nullable: true },
-      };
+  const node = schema.some((f) => f.name === name) ? null : parseProjection(name, file);
+  if (!node || node.kind === 'col') {
+    const f = fieldFor(schema, node?.name ?? name, file, unsupported);
+    return { sql: selectAs(columnSql(f.name), f.name), field: f };
+  }
+  const expr = exprIn(schema, name, file, unsupported);
+  const as = sqlIdent(expr.text);
+  const form = columnForm(expr);
+  const f = form && schema.find((x) => x.name === form.column)!;
+  const c = form && columnSql(form.column);
+  // abs, count and first keep their types (a float32's abs, a list's length as int32, its element type).
+  if (form?.fn === 'abs' && f!.type === 'float32')
+    return { sql: `abs(${c}) AS ${as}`, field: { ...f!, name: expr.text } };
+  if (form?.fn === 'count')
+    return {
+      sql: `len(${c})::INTEGER AS ${as}`,
+      field: { name: expr.text, type: 'int32', list: false, nullable: f!.nullable },
+    };
+  // An empty list has no leading entry: SQL gives NULL, which fails every cut like NaN.
+  if (form?.fn === 'first')
+    return { sql: `${c}[1] AS ${as}`, field: { name: expr.text, type: f!.type, list: false, nullable: true } };
+  return {
+    sql: `${toSql(expr, { columnSql })} AS ${as}`,
+    field: { name: expr.text, type: 'float64', list: false, nullable: true },
+  };
+}
+
+function parseProjection(name: string, file: string) {
+  try {
+    return parseExpr(name);
+  } catch (e) {
+    throw e instanceof ExprError ? e.in(file) : e;
   }
 }

@@ -1,4 +1,4 @@
-import { parseQuantity } from '../selection/quantity.js';
+import { columnForm, compileExpr } from '../selection/expr/index.js';
 import type { HardCut } from '../selection/cutsFile.js';
 import type { ChunkStats, ParquetFileMeta, RowGroupMeta } from './parquetMeta.js';
 
@@ -15,12 +15,12 @@ export interface PushDownStats {
 
 /**
  * Whether some event of the row group may pass every cut, judged from min/max statistics.
- * Only plain and abs() cuts are judged; anything unknown counts as "may pass".
+ * Only cuts on a column or abs(column) are judged; anything unknown counts as "may pass".
  */
 function rowGroupMayPass(group: RowGroupMeta, cuts: HardCut[]): boolean {
   return cuts.every((cut) => {
-    const q = parseQuantity(cut.column);
-    if (q.fn !== 'value' && q.fn !== 'abs') return true;
+    const q = columnForm(compileExpr(cut.column));
+    if (q?.fn !== 'value' && q?.fn !== 'abs') return true;
     const s = group.columns[q.column];
     if (!s) return true;
     // Nulls fail every cut, so a chunk of nulls only cannot pass.
@@ -28,9 +28,13 @@ function rowGroupMayPass(group: RowGroupMeta, cuts: HardCut[]): boolean {
     const range = q.fn === 'abs' ? absRange(s) : s.min === null || s.max === null ? null : { lo: s.min, hi: s.max };
     if (!range) return true;
     // x > c needs max > c; x < c needs min < c; NaN statistics compare false and keep the group.
-    if (cut.op === '>') return !(range.hi <= cut.value);
-    if (cut.op === '<') return !(range.lo >= cut.value);
-    return !(range.hi <= cut.low || range.lo >= cut.high || cut.low >= cut.high);
+    if (cut.op === 'between') return !(range.hi <= cut.low || range.lo >= cut.high || cut.low >= cut.high);
+    const c = cut.value;
+    if (cut.op === '>') return !(range.hi <= c);
+    if (cut.op === '<') return !(range.lo >= c);
+    if (cut.op === '>=') return !(range.hi < c);
+    if (cut.op === '<=') return !(range.lo > c);
+    return !(range.hi < c || range.lo > c);
   });
 }
 

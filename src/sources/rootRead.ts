@@ -1,7 +1,7 @@
 import { treeProcess, TSelector } from 'jsroot/tree';
 import type { Column, EventBatch } from '../batch/batch.js';
 import { allocate, type Field, type Schema, type TypedArray } from '../batch/schema.js';
-import { type Quantity, quantityOf } from '../selection/quantity.js';
+import { type ColumnForm, columnForm, compileExpr, ExprError, exprOf } from '../selection/expr/index.js';
 import { requireBranch, type RootBranch, type RootTree } from './rootTree.js';
 import { InputError } from './inputError.js';
 
@@ -34,13 +34,26 @@ export function planColumns(tree: RootTree, names: string[]): ColumnPlan[] {
   });
 }
 
-/** A branch by its own name, whatever its characters ('6dVec'), else a quantity such as count(Jet_pt). */
-function quantityIn(tree: RootTree, name: string): Quantity {
+/**
+ * A branch by its own name, whatever its characters ('6dVec'), else count(), first() or abs() of
+ * one (other expressions are computed by the batch evaluator from the branches they read).
+ */
+function quantityIn(tree: RootTree, name: string): ColumnForm {
+  if (tree.branches.has(name)) return { fn: 'value', column: name, text: name };
+  const where = `${tree.path}: tree '${tree.name}'`;
+  let form: ColumnForm | null;
   try {
-    return quantityOf([...tree.branches.values()], name);
+    for (const c of compileExpr(name).columns) requireBranch(tree, c);
+    form = columnForm(exprOf([...tree.branches.values()], name));
   } catch (e) {
-    throw new Error(`${tree.path}: tree '${tree.name}': ${(e as Error).message}`);
+    throw e instanceof ExprError ? e.in(where) : e;
   }
+  if (!form)
+    throw new Error(
+      `${where}: '${name}' is an expression of several columns; the ROOT reader gives branches, ` +
+        'and count(), first() or abs() of one',
+    );
+  return form;
 }
 
 export function planSchema(plans: ColumnPlan[]): Schema {

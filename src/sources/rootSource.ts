@@ -2,7 +2,7 @@ import type { Observable } from 'rxjs';
 import { indicesOf, selectColumns, takeRows, type EventBatch } from '../batch/batch.js';
 import { schemaDifference, type Schema } from '../batch/schema.js';
 import { passMask } from '../selection/cutsFile.js';
-import { parseQuantity } from '../selection/quantity.js';
+import { columnsOf as exprColumns } from '../selection/expr/index.js';
 import { branchesToRead, type ColumnPlan, planColumns, planSchema, readTree } from './rootRead.js';
 import { fromPull } from './parquetStream.js';
 import { largestBasketEntries, openRootTree, readableBranches, type RootBranch, type RootTree } from './rootTree.js';
@@ -89,8 +89,9 @@ export function rootSource(paths: string[], opts: RootSourceOptions = {}): Event
           const tree = await openRootTree(path, opts.tree);
           try {
             const wanted = columnsOf(tree, options.columns);
-            // Cut variables not in the projection are read too, then dropped after the cut.
-            const withCuts = unique([...wanted, ...cuts.map((c) => parseQuantity(c.column).text)]);
+            // The columns of cut variables not in the projection are read too, then dropped after the cut.
+            const branches = [...tree.branches.values()];
+            const withCuts = unique([...wanted, ...cuts.flatMap((c) => exprColumns(branches, c.column))]);
             const plans = planColumns(tree, withCuts);
             schema = checkSchema(schema, planSchema(plans), path);
             for await (const b of rangeBatches(tree, plans, batchRows, opts.rangeEntries)) {

@@ -206,6 +206,21 @@ export function chooseTree(path: string, trees: string[], treeName?: string): st
   throw new Error(`${path}: no tree '${treeName}' (${hint})`);
 }
 
+/** The names of a ROOT file's trees ('dir/tree' for those in directories). */
+export async function rootTreeNames(path: string): Promise<string[]> {
+  let file: JsrootFile;
+  try {
+    file = (await openFile(path)) as JsrootFile;
+  } catch (e) {
+    throw new InputError('unreadable', `${path}: not a readable ROOT file: ${(e as Error).message}`);
+  }
+  try {
+    return [...(await treeKeys(path, file)).keys()];
+  } finally {
+    closeRootFile(file);
+  }
+}
+
 /**
  * The keys of a file's trees by name, those in its directories too ('dir/tree'); a tree written
  * in several cycles is listed once.

@@ -119,6 +119,12 @@ export interface ReadOptions {
    * a list of columns: an error in those only (what a skim writes or scores, not what it cuts on).
    */
   nullListElements?: 'fill' | 'error' | string[];
+  /**
+   * Start the pass at this event of the dataset (events counted over its files in order, before
+   * any cut): the events before it are skipped, row groups wholly before it unread. Only sources
+   * with `startsAnywhere` honour it (none other is asked).
+   */
+  startRow?: number;
 }
 
 /**
@@ -128,4 +134,6 @@ export interface ReadOptions {
 export interface EventSource {
   describe(): Promise<DatasetInfo>;
   batches(options?: ReadOptions): Observable<EventBatch>;
+  /** batches() honours ReadOptions.startRow (a pass can be stopped and resumed where it stopped). */
+  startsAnywhere?: boolean;
 }

@@ -11,45 +11,30 @@ const CHOICES: BackendChoice[] = ['auto', 'fused', 'tensorflow', 'wasm', 'cpu'];
 export const FUSED = 'fused-js';
 
 /**
- * Largest MLP layer (inputs x outputs) that 'auto' trains with the fused kernel. Measured with
- * scripts/bench-train.ts on 2 cores: with the seed MLP (15-30-15, largest layer 450) the fused
- * step is as fast as TF.js' WASM backend per CPU-second (0.9-1.15x at batch 4096 and 16384), and
- * avoids its per-op dispatch; with 64-64 (4096) WASM's SIMD matrix products are 1.4-1.6x faster.
- */
-export const FUSED_MAX_LAYER = 1024;
-
-/**
  * The backend training runs on. 'auto': tfjs-node-gpu when it loads, else the fused kernel
- * (every model kind, loss and size term) when the widest MLP layer has at most FUSED_MAX_LAYER
- * weights, else TF.js (initBackend's 'auto'). A name picks that backend. DIFFSKIM_BACKEND
- * overrides `prefer`. A model with column gates (columnGates.ts) trains on TF.js: the fused
- * kernel has no gates, so 'auto' and 'fused' fall back to initBackend('auto'), saying so.
+ * (every model kind, loss and size term; faster than TF.js' WASM backend per CPU-second at every
+ * MLP width measured, 64-64 to 512-512). A name picks that backend. DIFFSKIM_BACKEND overrides
+ * `prefer`. `tfOnly` says why the model needs TF.js (column gates, object cuts: the fused kernel
+ * has neither): then 'auto' and 'fused' start TF.js, with a note saying so.
  */
-export async function trainingBackend(
-  prefer: BackendChoice,
-  widestLayer: number,
-  gates = false,
-): Promise<TrainingBackend> {
+export async function trainingBackend(prefer: BackendChoice, tfOnly?: string): Promise<TrainingBackend> {
   const choice = chosen(prefer);
-  if (gates && (choice === 'fused' || choice === 'auto')) {
+  if (tfOnly && (choice === 'fused' || choice === 'auto')) {
     const name = await initBackend('auto');
-    return { name, note: `trained on TF.js '${name}': the fused kernel has no column gates (columns.select)` };
+    return { name, note: `trained on TF.js '${name}', not the fused kernel: ${tfOnly}` };
   }
   if (choice === 'fused') return { name: FUSED };
   if (choice === 'auto') {
     registerGradients();
     if (await tryNative('@tensorflow/tfjs-node-gpu')) return { name: tf.getBackend() };
-    if (widestLayer <= FUSED_MAX_LAYER) return { name: FUSED };
-    const name = await initBackend('auto');
-    const why = `the widest MLP layer has ${widestLayer} weights, more than the fused kernel's ${FUSED_MAX_LAYER}`;
-    return { name, note: `trained on TF.js '${name}': ${why} (DIFFSKIM_BACKEND=fused forces it)` };
+    return { name: FUSED };
   }
   return { name: await initBackend(choice) };
 }
 
 export interface TrainingBackend {
   name: string;
-  /** Why 'auto' did not take the fused kernel, when it did not for this model. */
+  /** Why 'auto' or 'fused' did not take the fused kernel, when it did not for this model. */
   note?: string;
 }
 

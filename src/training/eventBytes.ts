@@ -1,11 +1,11 @@
 import type { EventBatch } from '../batch/batch.js';
-import { evaluateQuantity, quantity } from '../selection/quantity.js';
+import { quoteColumn, valuesOf } from '../selection/expr/index.js';
 import { leafKept, ownFields, type DatasetInfo } from '../sources/types.js';
 
 /**
  * Stored bytes of each event, for the cached-data-size term. A flat column costs its bytes on
  * disk divided by the rows; a list column costs its bytes per stored entry times the event's
- * number of entries (read through the derived quantity count(col), which a source can supply
+ * number of entries (read through the expression count(col), which a source can supply
  * without reading the values).
  */
 export interface EventBytesModel {
@@ -53,13 +53,15 @@ export function eventBytesModel(info: DatasetInfo, columns?: string[]): EventByt
 
 /** Projected quantities the bytes model needs from a source. */
 export function eventBytesColumns(model: EventBytesModel): string[] {
-  return model.lists.map((l) => quantity('count', l.column).text);
+  return model.lists.map((l) => countOf(l.column));
 }
+
+const countOf = (column: string) => `count(${quoteColumn(column)})`;
 
 export function eventBytes(model: EventBytesModel, batch: EventBatch): Float64Array {
   const out = new Float64Array(batch.length).fill(model.fixed);
   for (const l of model.lists) {
-    const counts = evaluateQuantity(batch, quantity('count', l.column));
+    const counts = valuesOf(batch, countOf(l.column));
     for (let i = 0; i < out.length; i++) out[i] += l.bytesPerEntry * counts[i];
   }
   return out;

@@ -1,5 +1,5 @@
 import type { EventBatch } from '../batch/batch.js';
-import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+import { valuesOf } from '../selection/expr/index.js';
 
 /** File and row group of a batch, for error messages. */
 export function batchLocation(batch: EventBatch): string {
@@ -21,7 +21,7 @@ export function batchLocation(batch: EventBatch): string {
  */
 export function eventWeights(batch: EventBatch, weight: string | undefined): Float64Array | null {
   if (!weight) return null;
-  const w = evaluateQuantity(batch, parseQuantity(weight));
+  const w = valuesOf(batch, weight);
   for (let i = 0; i < w.length; i++) {
     if (!Number.isFinite(w[i])) {
       const where = `${batchLocation(batch)}: event weight '${weight}' is ${w[i]}`;
@@ -36,7 +36,7 @@ export function eventWeights(batch: EventBatch, weight: string | undefined): Flo
  * value, NaN or null included (which would silently train as background), is an error naming where.
  */
 export function eventLabels(batch: EventBatch, label: string): Uint8Array {
-  const y = evaluateQuantity(batch, parseQuantity(label));
+  const y = valuesOf(batch, label);
   const out = new Uint8Array(y.length);
   for (let i = 0; i < y.length; i++) {
     if (y[i] !== 0 && y[i] !== 1) {

@@ -1,5 +1,5 @@
 import type { EventBatch } from '../batch/batch.js';
-import { evaluateQuantity, quantity } from '../selection/quantity.js';
+import { quoteColumn, valuesOf } from '../selection/expr/index.js';
 import type { DatasetInfo } from '../sources/types.js';
 
 /**
@@ -32,7 +32,7 @@ export class KeptValues {
         this.all[j] += batch.length;
         return;
       }
-      const counts = evaluateQuantity(batch, quantity('count', c));
+      const counts = valuesOf(batch, `count(${quoteColumn(c)})`);
       for (let i = 0; i < batch.length; i++) {
         this.kept[j] += (cut ? cut[i] : 1) * counts[i];
         this.all[j] += counts[i];

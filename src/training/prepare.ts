@@ -3,8 +3,11 @@ import type { EventBatch } from '../batch/batch.js';
 import { cutEdges } from '../model/cuts.js';
 import type { LossBatch } from '../model/losses.js';
 import { hasCuts, hasMlp, type SelectionModel } from '../model/model.js';
+import { paddedObject } from '../model/objectCuts.js';
 import type { PreparedBatch } from '../model/preparedBatch.js';
-import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+import type { ObjectTensors } from '../model/tfModel.js';
+import { valuesOf } from '../selection/expr/index.js';
+import { parseObjectTemplate } from '../selection/objectCut.js';
 import { eventBytes, type EventBytesModel } from './eventBytes.js';
 import { eventLabels, eventWeights } from './eventWeights.js';
 
@@ -36,9 +39,15 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
   const valid = new Uint8Array(n).fill(1);
   const edges = hasCuts(model) ? cutEdges(model.cuts) : [];
   const cutValues = new Float32Array(n * edges.length);
-  const cutColumns = model.cuts.map((c) => evaluateQuantity(batch, parseQuantity(c.column)));
+  const cuts = hasCuts(model) ? model.cuts : [];
+  const cutColumns = cuts.map((c) => (c.object ? null : valuesOf(batch, c.column)));
+  const objects = cuts.flatMap((c) =>
+    c.object ? [paddedObject(batch, parseObjectTemplate(c.column), c.object.mean)] : [],
+  );
+  for (const o of objects) for (let i = 0; i < n; i++) valid[i] &= o.valid[i];
   edges.forEach((e, k) => {
     const x = cutColumns[e.cut];
+    if (!x) return;
     // ±Inf passes or fails an edge at every threshold: one that fails counts as NaN does; one
     // that passes is moved far out (1e4 spreads), where its soft weight is 1 without overflow.
     const far = e.mean + e.sign * 1e4 * (e.std || 1);
@@ -56,7 +65,7 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
   const nf = hasMlp(model) ? model.features.length : 0;
   const features = new Float32Array(n * nf);
   for (let j = 0; j < nf; j++) {
-    const x = evaluateQuantity(batch, parseQuantity(model.features[j]));
+    const x = valuesOf(batch, model.features[j]);
     for (let i = 0; i < n; i++) features[i * nf + j] = Number.isFinite(x[i]) ? x[i] : model.inputMean[j];
   }
 
@@ -88,6 +97,7 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
     n,
     features,
     cutValues,
+    objects,
     label,
     weight,
     fullWeight,
@@ -104,6 +114,7 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
 export interface BatchTensors {
   features: tf.Tensor2D | null;
   cutValues: tf.Tensor2D | null;
+  objects: ObjectTensors[];
   loss: LossBatch;
 }
 
@@ -112,6 +123,10 @@ export function batchTensors(p: PreparedBatch, featureCount: number, edgeCount: 
   return {
     features: featureCount > 0 ? tf.tensor2d(p.features, [p.n, featureCount]) : null,
     cutValues: edgeCount > 0 ? tf.tensor2d(p.cutValues, [p.n, edgeCount]) : null,
+    objects: p.objects.map((o) => ({
+      test: tf.tensor2d(o.test, [p.n, o.width]),
+      weight: tf.tensor2d(o.weight, [p.n, o.width]),
+    })),
     loss: {
       label: tf.tensor1d(p.label),
       weight: tf.tensor1d(p.weight),
@@ -134,5 +149,6 @@ export function disposeBatchTensors(t: BatchTensors): void {
     t.loss.keptBytes,
     t.loss.candidateBytes,
   ];
+  for (const o of t.objects) all.push(o.test, o.weight);
   for (const x of all) x?.dispose();
 }

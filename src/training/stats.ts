@@ -1,6 +1,6 @@
 import { lastValueFrom, type Observable, reduce } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
-import { evaluateQuantity, parseQuantity } from '../selection/quantity.js';
+import { valuesOf } from '../selection/expr/index.js';
 import { seededRandom } from '../util/random.js';
 import { batchLocation, eventLabels, eventWeights } from './eventWeights.js';
 
@@ -87,19 +87,31 @@ export interface DataStats {
   backgroundWeight: number;
 }
 
-/** One pass over `batches` collecting statistics of the named quantities. */
+/**
+ * One pass over `batches` collecting statistics of the named quantities, and of the values that
+ * `derived` computes from a batch (by its names).
+ */
 export async function collectStats(
   batches: Observable<EventBatch>,
   quantities: string[],
-  opts: { label?: string; weight?: string; seed: number; sampleSize?: number },
+  opts: {
+    label?: string;
+    weight?: string;
+    seed: number;
+    sampleSize?: number;
+    derived?: Map<string, (batch: EventBatch) => Float64Array>;
+  },
 ): Promise<DataStats> {
   const random = seededRandom(`stats:${opts.seed}`);
-  const samplers = new Map(quantities.map((q) => [q, new QuantitySampler(opts.sampleSize ?? 20_000, random)]));
+  const evaluate = new Map<string, (batch: EventBatch) => Float64Array>([
+    ...quantities.map((q) => [q, (b: EventBatch) => valuesOf(b, q)] as const),
+    ...(opts.derived ?? []),
+  ]);
+  const samplersOf = (r: () => number) =>
+    new Map([...evaluate.keys()].map((q) => [q, new QuantitySampler(opts.sampleSize ?? 20_000, r)]));
+  const samplers = samplersOf(random);
   // A generator of their own, so that the samples of all events do not depend on the labels.
-  const signalRandom = seededRandom(`stats-signal:${opts.seed}`);
-  const signalSamplers = new Map(
-    quantities.map((q) => [q, new QuantitySampler(opts.sampleSize ?? 20_000, signalRandom)]),
-  );
+  const signalSamplers = samplersOf(seededRandom(`stats-signal:${opts.seed}`));
   const totals = { events: 0, signalWeight: 0, backgroundWeight: 0 };
   await lastValueFrom(
     batches.pipe(
@@ -107,7 +119,7 @@ export async function collectStats(
         const label = opts.label ? eventLabels(batch, opts.label) : null;
         try {
           for (const [q, sampler] of samplers) {
-            const values = evaluateQuantity(batch, parseQuantity(q));
+            const values = evaluate.get(q)!(batch);
             sampler.add(values);
             if (label) signalSamplers.get(q)!.add(values.filter((_, i) => label[i]));
           }

@@ -1,43 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { EventBatch } from '../batch/batch.js';
-import { Adam } from '../model/adam.js';
-import { FusedSelectionModel } from '../model/fused.js';
 import { type LossSettings, stepScale, tfLoss } from '../model/losses.js';
 import { hasMlp, type SelectionModel } from '../model/model.js';
 import { TfSelectionModel } from '../model/tfModel.js';
 import { batchTensors, type BatchLayout, disposeBatchTensors, prepareBatch } from './prepare.js';
+import { FusedState } from './fusedState.js';
+import type { Stepper, StepResult } from './stepper.js';
 import { restoreTrainingTensors, trainingTensors } from './trainState.js';
-
-export interface StepResult {
-  total: number;
-  main: number;
-  size: number;
-  /** The soft kept fraction of the batch (what the size term counts). */
-  kept: number;
-}
-
-/**
- * The model being trained and its optimiser, behind one interface for the trainer: the fused
- * typed-array kernel (src/model/fused.ts, the default on CPU) or TF.js (any backend). Both keep
- * their state as the same named float32 tensors (see trainState.ts), so checkpoints look alike;
- * a run resumes only on the backend that wrote it.
- */
-export interface Stepper {
-  /** One Adam step on a batch; null when skipped (no weight, or a non-finite loss or gradient). */
-  step(settings: LossSettings, layout: BatchLayout, batch: EventBatch, multiplier: number): StepResult | null;
-  snapshot(multiplier: number): SelectionModel;
-  iterations(): number;
-  /** Parameters and Adam's state by name: param/i, adam/beta1^t, adam/beta2^t, adam/m/i, adam/v/i. */
-  tensors(): Map<string, Float32Array>;
-  restore(iterations: number, tensors: Map<string, Float32Array>): void;
-  dispose(): void;
-}
 
 export function tfStepper(model: SelectionModel, learningRate: number, backend: string): Stepper {
   const tm = new TfSelectionModel(model);
   const optimizer = tf.train.adam(learningRate);
   return {
-    step: (settings, layout, batch, multiplier) => trainStep(tm, optimizer, settings, layout, batch, multiplier),
+    step: (settings, layout, batch, multiplier, done) =>
+      done(trainStep(tm, optimizer, settings, layout, batch, multiplier)),
+    flush: () => {},
     snapshot: (multiplier) => tm.snapshot(multiplier, backend),
     iterations: () => optimizer.iterations,
     tensors: () => trainingTensors(tm, optimizer),
@@ -49,57 +26,18 @@ export function tfStepper(model: SelectionModel, learningRate: number, backend: 
   };
 }
 
+/** The fused kernel's stepper on this thread (threadedStepper.ts: on worker threads). */
 export function fusedStepper(model: SelectionModel, learningRate: number, backend: string): Stepper {
-  const fm = new FusedSelectionModel(model);
-  let adam = new Adam(fm.params.length, learningRate);
-  const views = (flat: Float32Array) =>
-    fm.tensors().map((t) => flat.subarray(t.byteOffset / 4, t.byteOffset / 4 + t.length));
+  const state = new FusedState(model, learningRate, backend);
+  const { fm } = state;
   return {
-    step: (settings, layout, batch, multiplier) => {
+    step: (settings, layout, batch, multiplier, done) => {
       const prepared = prepareBatch(layout, batch);
-      if (prepared.sumWeight <= 0 || prepared.sumBytes <= 0) return null;
-      const r = fm.lossAndGradient(settings, prepared, multiplier);
-      let norm2 = 0;
-      for (const g of fm.gradient) norm2 += g * g;
-      // Finite in float32, as the TF.js step checks it.
-      if (!Number.isFinite(r.total) || !Number.isFinite(Math.fround(norm2))) return null;
-      const scale = stepScale(settings);
-      if (scale !== 1) for (let k = 0; k < fm.gradient.length; k++) fm.gradient[k] *= scale;
-      adam.apply(fm.params, fm.gradient);
-      return r;
+      if (prepared.sumWeight <= 0 || prepared.sumBytes <= 0) return done(null);
+      done(state.apply(settings, fm.lossAndGradient(settings, prepared, multiplier), fm.gradient));
     },
-    snapshot: (multiplier) => fm.snapshot(multiplier, backend),
-    iterations: () => adam.iterations,
-    tensors: () => {
-      const out = new Map<string, Float32Array>();
-      fm.tensors().forEach((t, i) => out.set(`param/${i}`, t.slice()));
-      out.set('adam/beta1^t', Float32Array.of(adam.beta1Power));
-      out.set('adam/beta2^t', Float32Array.of(adam.beta2Power));
-      for (const [kind, flat] of [
-        ['m', adam.m],
-        ['v', adam.v],
-      ] as const)
-        views(flat).forEach((t, i) => out.set(`adam/${kind}/${i}`, t.slice()));
-      return out;
-    },
-    restore: (iterations, saved) => {
-      const get = (name: string, size: number): Float32Array => {
-        const values = saved.get(name);
-        if (values?.length !== size) throw new Error(`tensor '${name}' is missing or not of size ${size}`);
-        return values;
-      };
-      fm.tensors().forEach((t, i) => t.set(get(`param/${i}`, t.length)));
-      adam = new Adam(fm.params.length, learningRate);
-      adam.beta1Power = get('adam/beta1^t', 1)[0];
-      adam.beta2Power = get('adam/beta2^t', 1)[0];
-      adam.iterations = iterations;
-      for (const [kind, flat] of [
-        ['m', adam.m],
-        ['v', adam.v],
-      ] as const)
-        views(flat).forEach((t, i) => t.set(get(`adam/${kind}/${i}`, t.length)));
-    },
-    dispose: () => {},
+    flush: () => {},
+    ...state.methods(),
   };
 }
 
@@ -125,7 +63,7 @@ export function trainStep(
   let kept: tf.Tensor[] = [];
   try {
     const { value, grads } = tf.variableGrads(() => {
-      const out = model.forward(tensors.features, tensors.cutValues, multiplier, draw);
+      const out = model.forward(tensors.features, tensors.cutValues, multiplier, { draw, objects: tensors.objects });
       const loss = tfLoss(settings, out, tensors.loss);
       kept = [tf.keep(loss.main), tf.keep(loss.size), tf.keep(loss.kept), tf.keep(loss.total)];
       return tf.mul(loss.total, stepScale(settings));

@@ -3,7 +3,19 @@ import type { EventBatch } from '../batch/batch.js';
 import { rebatch } from '../operators/rebatch.js';
 import { shuffleBuffer } from '../operators/shuffleBuffer.js';
 import { splitTrainValidation } from '../operators/splitTrainValidation.js';
-import { parseQuantity } from '../selection/quantity.js';
+import { integerValued } from '../selection/integerValued.js';
+import { hasParameter, type ObjectTemplate, parseObjectTemplate } from '../selection/objectCut.js';
+import { objectEntries } from '../model/objectCuts.js';
+import {
+  columnsOf,
+  type ColumnInfo,
+  compileExpr,
+  evaluate,
+  ExprError,
+  exprOf,
+  namesToRead,
+} from '../selection/expr/index.js';
+import { preselectionCut } from '../selection/cutsFile.js';
 import type { DatasetInfo, EventSource } from '../sources/types.js';
 import {
   type CutForm,
@@ -11,6 +23,7 @@ import {
   cutEdges,
   type CutSpec,
   edgeArgument,
+  type ObjectThreshold,
   type SlopeSchedule,
   slopeMultiplier,
 } from '../model/cuts.js';
@@ -36,6 +49,7 @@ import { logCutWeights, mlpLogit, sigmoid } from '../model/score.js';
 import { toCutsFile } from '../model/toCutsFile.js';
 import { AucAccumulator } from './auc.js';
 import { Interrupted } from '../util/stopSignal.js';
+import { availableParallelism } from 'node:os';
 import { clearCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type BackendChoice, FUSED, trainingBackend } from './backend.js';
 import { eventBytesColumns, eventBytesModel } from './eventBytes.js';
@@ -46,6 +60,8 @@ import { settleOnTarget, type Settled } from './settle.js';
 import { SizeConstraint } from './sizeConstraint.js';
 import { collectStats, type DataStats, quantile, type QuantityStats } from './stats.js';
 import { fusedStepper, tfStepper } from './steppers.js';
+import type { Stepper } from './stepper.js';
+import { threadedStepper } from './threadedStepper.js';
 import { type DataFigures, type EpochRecord, otherData, otherSettings } from './trainState.js';
 import type { TrainState } from './trainState.js';
 import { WeightSigns } from './weightSigns.js';
@@ -75,13 +91,18 @@ export interface TrainResult {
 /** A cut to learn, as a pipeline file gives it (`cuts`). */
 export interface CutConfig {
   column: string;
-  op: CutOp;
+  /** '>=', '<=', '==' only for an object cut's count with a fixed `value`. */
+  op: CutOp | '>=' | '<=' | '==';
   form: CutForm;
   /** Starting thresholds; default: data quantiles at which the cut keeps nearly everything. */
   init?: number;
   initLow?: number;
   initHigh?: number;
   slope?: number;
+  /** An object cut's fixed threshold on its count or sum (only its element threshold is learned then). */
+  value?: number;
+  /** An object cut's element threshold `$c`: its starting value and slope (default 4 / the entries' spread). */
+  element?: { init: number; slope?: number };
 }
 
 /** What training reads of a pipeline file (pipeline/settings.ts makes it). */
@@ -89,6 +110,8 @@ export interface TrainingSettings {
   name: string;
   label?: string;
   weight?: string;
+  /** A condition events must pass to be trained on (applied by the source). */
+  preselection?: string;
   features: string[];
   cuts: CutConfig[];
   model: { kind: ModelKind; hidden: number[] };
@@ -103,6 +126,8 @@ export interface TrainingSettings {
     shuffleBuffer: number;
     slopeSchedule?: SlopeSchedule;
     balanceClasses: boolean;
+    /** Threads of the fused kernel's step (default: the cores, at most 8, from 2^18 events); 1: this thread. */
+    threads?: number;
   };
   /** The columns the skim writes, whose bytes the size term counts (default: a streaming skim's). */
   bytesColumns?: string[];
@@ -113,6 +138,14 @@ export interface TrainingSettings {
    * (columnGates.ts); bytesColumns are then the pinned columns, kept whatever the gates say.
    */
   columnGates?: { candidates: string[]; gates: GateConfig };
+  /**
+   * The weights are expected yields (samples normalised to a luminosity): the significance losses'
+   * signal and background yields default to the classes' signed totals over all events, not
+   * over the training split.
+   */
+  normalised?: boolean;
+  /** How warnings name the event weight (default: the weight column). */
+  weightName?: string;
 }
 
 export interface TrainArgs {
@@ -122,9 +155,12 @@ export interface TrainArgs {
   /** Backend to start (DIFFSKIM_BACKEND overrides); default 'auto'. */
   backend?: BackendChoice;
   onEpoch?: (e: EpochRecord) => void;
-  /** Called after each minibatch step with its number of events. */
+  /** Called when each minibatch step is done, with its number of events. */
   onStep?: (events: number) => void;
-  /** Called once the training split is counted, with its events per epoch and the number of epochs. */
+  /**
+   * Called once the training split is counted and the stepper started, with its events per epoch
+   * and the number of epochs.
+   */
   onTrainingSplit?: (events: number, epochs: number) => void;
   /** Folder for a checkpoint after every epoch (atomic; see checkpoint.ts). */
   checkpointDir?: string;
@@ -181,16 +217,20 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   if (!label) throw new Error(`pipeline '${p.name}': training needs a label column ('label:')`);
   const kind = p.model.kind;
   const features = hasMlp({ kind }) ? p.features : [];
-  const sizes = hasMlp({ kind }) ? [features.length, ...p.model.hidden, 1] : [];
-  const widestLayer = Math.max(0, ...sizes.slice(1).map((outputs, l) => sizes[l] * outputs));
   const gated = p.columnGates !== undefined && features.length > 0;
-  const chosen = await trainingBackend(args.backend ?? 'auto', widestLayer, gated);
-  const backend = chosen.name;
   const cutConfigs = hasCuts({ kind }) ? p.cuts : [];
+  const tfOnly = gated
+    ? 'the fused kernel has no column gates (columns.select)'
+    : cutConfigs.some((c) => hasParameter(c.column))
+      ? 'object cuts (a learned threshold inside a list selection) train on TF.js only'
+      : undefined;
+  const chosen = await trainingBackend(args.backend ?? 'auto', tfOnly);
+  const backend = chosen.name;
   if (kind === 'cuts' && cutConfigs.length === 0)
     throw new Error(`pipeline '${p.name}': model kind 'cuts' needs at least one cut`);
 
-  checkTargetsApart(p.name, label, p.weight, features, cutConfigs);
+  checkExpressions(p, info.schema, features, cutConfigs);
+  checkTargetsApart(p.name, info.schema, label, p.weight, features, cutConfigs);
   const settings = { pipeline: p, backend };
   const resumed = args.resume ? await resumeState(args.checkpointDir, settings) : null;
   const bytesModel = eventBytesModel(info, p.bytesColumns);
@@ -198,16 +238,26 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const candidateBytes = candidates.map((c) => eventBytesModel(info, [c]));
   const bytesModels = [bytesModel, ...candidateBytes];
   const bytesColumns = [...(p.bytesColumns ?? []), ...candidates];
-  const quantities = [...new Set([...features, ...cutConfigs.map((c) => c.column)])];
-  const countColumns = bytesModels.flatMap(eventBytesColumns);
-  const columns = projection([...quantities, label, ...(p.weight ? [p.weight] : []), ...countColumns]);
+  // An object cut's statistics are its own (below): they depend on its starting element threshold.
+  const objectCuts = cutConfigs.filter((c) => hasParameter(c.column));
+  const quantities = [
+    ...new Set([...features, ...cutConfigs.filter((c) => !hasParameter(c.column)).map((c) => c.column)]),
+  ];
+  const targets = [label, ...(p.weight ? [p.weight] : [])];
+  const cutTexts = cutConfigs.map((c) => c.column);
+  const columns = projection(info.schema, [
+    ...quantities,
+    ...cutTexts,
+    ...targets,
+    ...bytesModels.flatMap(eventBytesColumns),
+  ]);
   const t = p.training;
   // Labels and event weights are checked on the source's own batches, whose origin still locates each event.
   // The first pass (collectStats) sees every event before the split: it also sums the weights' signs.
   const signs = new WeightSigns();
   let firstPass = true;
   const read = (take: 'train' | 'validation') =>
-    source.batches({ columns }).pipe(
+    source.batches({ columns, ...(p.preselection && { where: [preselectionCut(p.preselection)] }) }).pipe(
       tap((b) => {
         args.signal?.throwIfAborted();
         const y = eventLabels(b, label);
@@ -229,9 +279,23 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     if (lastSaved < 0) throw e.at(`${where}, before its first checkpoint`, 'run the same command again (no --resume)');
     throw e.at(`${where} (the checkpoint after epoch ${lastSaved + 1} is kept)`);
   };
-  const stats = await collectStats(read('train'), quantities, { label, weight: p.weight, seed: t.seed }).catch(stopped);
+  // An object cut's statistics: its hard count or sum at the starting element threshold, and the entries' own.
+  const derived = new Map<string, (b: EventBatch) => Float64Array>();
+  for (const c of objectCuts) {
+    const template = parseObjectTemplate(c.column);
+    const hard = compileExpr(c.column, info.schema);
+    const params = { [template.param]: c.element!.init };
+    derived.set(c.column, (b) => evaluate(hard, b, { params }));
+    derived.set(entriesOf(c.column), (b) => objectEntries(b, template));
+  }
+  const stats = await collectStats(read('train'), quantities, {
+    label,
+    weight: p.weight,
+    seed: t.seed,
+    derived,
+  }).catch(stopped);
   firstPass = false;
-  const signsWarning = p.weight ? signs.warning(p.weight) : null;
+  const signsWarning = p.weight ? signs.warning(p.weightName ?? p.weight) : null;
   if (stats.events === 0) throw new Error(`pipeline '${p.name}': the training split is empty`);
   const data: DataFigures = {
     rows: info.rows,
@@ -244,7 +308,6 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   if (changed) refuseResume(args.checkpointDir!, changed);
   const stepsPerEpoch = Math.ceil(stats.events / t.batchSize);
   const epochs = t.epochs ?? Math.max(DEFAULT_EPOCHS, Math.ceil(MIN_STEPS / stepsPerEpoch));
-  args.onTrainingSplit?.(stats.events, epochs);
   const statsOf = (q: string): QuantityStats => {
     const s = stats.quantities.get(q)!;
     if (s.count === 0) throw new Error(`column '${q}': no finite values in the training data`);
@@ -257,16 +320,21 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     inputMean: features.map((f) => statsOf(f).mean),
     inputStd: features.map((f) => spread(statsOf(f))),
     hidden: p.model.hidden,
-    cuts: cutConfigs.map((c) =>
-      initialCut(c, statsOf(c.column), spread(statsOf(c.column)), stats.signalQuantities.get(c.column)!),
-    ),
+    cuts: cutConfigs.map((c) => ({
+      ...initialCut(c, statsOf(c.column), spread(statsOf(c.column)), stats.signalQuantities.get(c.column)!),
+      ...(integerValued(info.schema, c.column) && { integer: true }),
+      ...(c.element && { object: elementThreshold(c.element, statsOf(entriesOf(c.column))) }),
+    })),
     seed: t.seed,
     backend,
     gates: gated ? initialGates(features, candidates, p.columnGates!.gates, t.seed, epochs) : undefined,
   });
 
   const bytesIn = bytesModels.reduce((sum, m) => sum + m.bytesIn, 0);
-  const loss = lossSettings(p, bytesIn, { signal: stats.signalWeight, background: stats.backgroundWeight });
+  const totals = p.normalised
+    ? { signal: signs.total(true), background: signs.total(false) }
+    : { signal: stats.signalWeight, background: stats.backgroundWeight };
+  const loss = lossSettings(p, bytesIn, totals);
   const slopes = t.slopeSchedule ?? (loss.target !== null ? TARGET_SLOPES : undefined);
   const layout: BatchLayout = {
     model: initial,
@@ -277,7 +345,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     ...(gated && { candidateBytes }),
     sizeOver: p.loss.size.over,
   };
-  const stepper = (backend === FUSED ? fusedStepper : tfStepper)(initial, t.learningRate, backend);
+  const stepper = await newStepper(initial, t, backend, stats.events);
+  args.onTrainingSplit?.(stats.events, epochs);
   const totalSteps = epochs * stepsPerEpoch;
   const constraint = resumed?.constraint
     ? SizeConstraint.resume(loss, totalSteps, resumed.constraint)
@@ -299,21 +368,25 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       const started = performance.now();
       const multiplier = slopeMultiplier(slopes, epoch, epochs);
       const epochSettings = { ...loss, lambda: sizeLambda(p.loss.size, epoch, epochs) };
+      if (constraint) epochSettings.multiplier = constraint.multiplier;
       if (gated) layout.gateTemperature = gateTemperature(p.columnGates!.gates, epoch, epochs);
       const sums = { events: 0, total: 0, main: 0, size: 0, skipped: 0 };
       await forEachBatch(read('train').pipe(shuffle, rebatch(t.batchSize)), (batch) => {
-        if (constraint) epochSettings.multiplier = constraint.multiplier;
-        const r = stepper.step(epochSettings, layout, batch, multiplier);
-        if (r) {
-          constraint?.observe(r.kept);
-          sums.events += batch.length;
-          sums.total += r.total * batch.length;
-          sums.main += r.main * batch.length;
-          sums.size += r.size * batch.length;
-        } else sums.skipped++;
+        stepper.step(epochSettings, layout, batch, multiplier, (r) => {
+          if (r) {
+            // The next step's multiplier (Stepper.step reads the settings after this).
+            constraint?.observe(r.kept);
+            if (constraint) epochSettings.multiplier = constraint.multiplier;
+            sums.events += batch.length;
+            sums.total += r.total * batch.length;
+            sums.main += r.main * batch.length;
+            sums.size += r.size * batch.length;
+          } else sums.skipped++;
+          args.onStep?.(batch.length);
+        });
         steps++;
-        args.onStep?.(batch.length);
       });
+      stepper.flush();
       trainSeconds += (performance.now() - started) / 1000;
       trainedEvents += sums.events;
       skippedTotal += sums.skipped;
@@ -421,6 +494,30 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   };
 }
 
+/**
+ * The stepper of a backend: TF.js, or the fused kernel, on worker threads when `training.threads`
+ * is above 1 and batches are large enough for a thread's slice to pay for its round trips. By
+ * default the available cores (at most MAX_THREADS), when the training split is large enough for
+ * the workers' start (about a second) to pay.
+ */
+async function newStepper(
+  model: SelectionModel,
+  t: TrainingSettings['training'],
+  backend: string,
+  events: number,
+): Promise<Stepper> {
+  if (backend !== FUSED) return tfStepper(model, t.learningRate, backend);
+  const cores = events >= THREADED_EVENTS ? Math.min(availableParallelism(), MAX_THREADS) : 1;
+  const threads = Math.min(t.threads ?? cores, Math.floor(t.batchSize / MIN_SLICE));
+  if (threads > 1) return threadedStepper(model, t.learningRate, backend, threads, t.batchSize);
+  return fusedStepper(model, t.learningRate, backend);
+}
+
+/** Default thread count's cap; the fewest events per thread's slice of a batch, and in a training split. */
+const MAX_THREADS = 8;
+const MIN_SLICE = 1024;
+const THREADED_EVENTS = 262_144;
+
 /** The training state of the newest checkpoint in dir, refused when its settings are not these. */
 async function resumeState(dir: string | undefined, settings: TrainState['settings']): Promise<TrainState> {
   if (!dir) throw new Error('resuming a training needs its checkpoint folder');
@@ -435,12 +532,35 @@ function refuseResume(dir: string, why: string): never {
   throw new Error(`${dir}: cannot resume from its checkpoint: ${why}; run without --resume to start over`);
 }
 
+/** Every expression of the pipeline typed against the input's columns; errors name the key and the character. */
+function checkExpressions(p: TrainingSettings, schema: ColumnInfo[], features: string[], cuts: CutConfig[]): void {
+  const keys: [string, string | undefined][] = [
+    ['label', p.label],
+    ['weight', p.weight],
+    ['preselection', p.preselection],
+    ...features.map((f, i): [string, string] => [`features[${i}]`, f]),
+    ...cuts.map((c, i): [string, string] => [`cuts[${i}].column`, c.column]),
+  ];
+  for (const [key, text] of keys) {
+    if (text === undefined) continue;
+    let expr;
+    try {
+      expr = exprOf(schema, text);
+    } catch (e) {
+      throw e instanceof ExprError ? e.in(`pipeline '${p.name}': ${key}`) : e;
+    }
+    if (key === 'preselection' && !expr.bool)
+      throw new Error(`pipeline '${p.name}': preselection '${text}' is a number, not a condition; compare it (> 0)`);
+  }
+}
+
 /**
  * The label and the event weight are what training aims at: a feature or cut variable reading
  * the same column would learn the answer from the question.
  */
 function checkTargetsApart(
   name: string,
+  schema: ColumnInfo[],
   label: string,
   weight: string | undefined,
   features: string[],
@@ -455,41 +575,74 @@ function checkTargetsApart(
     ['weight', weight],
   ] as const) {
     if (!target) continue;
-    const column = parseQuantity(target).column;
-    const same = inputs.find((i) => parseQuantity(i.text).column === column);
+    const read = columnsOf(schema, target);
+    const same = inputs.find((i) => columnsOf(schema, i.text).some((c) => read.includes(c)));
     if (same) {
+      const column = read.find((c) => columnsOf(schema, same.text).includes(c));
       const what = `the ${role} column '${column}' is also a ${same.role} ('${same.text}')`;
       throw new Error(`pipeline '${name}': ${what}; take it out of the ${same.list}`);
     }
   }
 }
 
-/** Columns to ask a source for: plain columns, and count(x) which a source can compute cheaply. */
-function projection(quantities: string[]): string[] {
-  const names = quantities.map((q) => {
-    const parsed = parseQuantity(q);
-    return parsed.fn === 'count' ? parsed.text : parsed.column;
-  });
-  return [...new Set(names)];
+/** Columns to ask a source for (namesToRead). */
+function projection(schema: ColumnInfo[], texts: string[]): string[] {
+  return [...new Set(texts.flatMap((t) => namesToRead(schema, t)))];
 }
 
 function initialCut(c: CutConfig, s: QuantityStats, std: number, signal: QuantityStats): CutSpec {
   const base = {
     column: c.column,
-    op: c.op,
     form: c.form,
     slope: c.slope ?? DEFAULT_SLOPE_PER_STD / std,
     mean: s.mean,
     std,
   };
-  if (c.op === '>') return { ...base, value: c.init ?? quantile(s, OPEN_QUANTILE) };
-  if (c.op === '<') return { ...base, value: c.init ?? quantile(s, 1 - OPEN_QUANTILE) };
+  if (c.value !== undefined) return { ...base, ...fixedCut(c.op, c.value, parseObjectTemplate(c.column)), fixed: true };
+  if (c.op !== '>' && c.op !== '<' && c.op !== 'between')
+    throw new Error(`cut '${c.column}': op '${c.op}' needs a fixed value (an object cut's count)`);
+  if (c.op === '>') return { ...base, op: c.op, value: c.init ?? quantile(s, OPEN_QUANTILE) };
+  if (c.op === '<') return { ...base, op: c.op, value: c.init ?? quantile(s, 1 - OPEN_QUANTILE) };
   const around = signal.count > 0 ? signal : s;
-  return {
-    ...base,
-    low: c.initLow ?? quantile(around, OPEN_QUANTILE),
-    high: c.initHigh ?? quantile(around, 1 - OPEN_QUANTILE),
-  };
+  const [low, high] = [c.initLow ?? quantile(around, OPEN_QUANTILE), c.initHigh ?? quantile(around, 1 - OPEN_QUANTILE)];
+  return { ...base, op: c.op, low, high };
+}
+
+/**
+ * An object cut's fixed cut on its reduction as a soft step's op and threshold. A count's step sits
+ * half-way between two integers, so that its hard limit is the integer cut: count >= 2 is a step at
+ * 1.5, count == 2 one up at 1.5 and one down at 2.5; a sum's is where it is given.
+ */
+function fixedCut(op: CutConfig['op'], v: number, t: ObjectTemplate): Pick<CutSpec, 'op' | 'value' | 'low' | 'high'> {
+  if (t.reduce === 'sum') {
+    if (op !== '>' && op !== '<') throw new Error(`a sum is cut with '>' or '<', not '${op}'`);
+    return { op, value: v };
+  }
+  switch (op) {
+    case '>':
+      return { op: '>', value: Math.floor(v) + 0.5 };
+    case '>=':
+      return { op: '>', value: Math.ceil(v) - 0.5 };
+    case '<':
+      return { op: '<', value: Math.ceil(v) - 0.5 };
+    case '<=':
+      return { op: '<', value: Math.floor(v) + 0.5 };
+    case '==':
+      return { op: 'between', low: v - 0.5, high: v + 0.5 };
+    default:
+      throw new Error(`a fixed count cut takes one value, not op '${op}'`);
+  }
+}
+
+/** An object cut's element threshold at its start, standardised by the entries' spread. */
+function elementThreshold(e: NonNullable<CutConfig['element']>, entries: QuantityStats): ObjectThreshold {
+  const std = entries.std > 0 ? entries.std : 1;
+  return { threshold: e.init, slope: e.slope ?? DEFAULT_SLOPE_PER_STD / std, mean: entries.mean, std };
+}
+
+/** The statistics' name for the entries an object cut tests. */
+function entriesOf(column: string): string {
+  return `entries of ${column}`;
 }
 
 /** Each cut's thresholds averaged over the epochs' records. */
@@ -599,10 +752,12 @@ function initialGates(
   return {
     columns: candidates,
     logAlpha: candidates.map(() => logAlphaFor(config.init, temperature)),
-    featureGates: features.map((f) => {
-      const j = candidates.indexOf(parseQuantity(f).column);
-      return j >= 0 ? [j] : [];
-    }),
+    // A feature reading several candidate columns is open only when all their gates are.
+    featureGates: features.map((f) =>
+      compileExpr(f)
+        .columns.map((c) => candidates.indexOf(c))
+        .filter((j) => j >= 0),
+    ),
     temperature,
     seed,
   };
@@ -634,6 +789,8 @@ function vanishedCutWarnings(model: SelectionModel, stats: DataStats): string[] 
   const warnings: string[] = [];
   const hard = toCutsFile(model, null).cuts;
   for (const edge of cutEdges(model.cuts)) {
+    // An object cut's sample is of its count at the starting element threshold, not the learned one.
+    if (model.cuts[edge.cut].object) continue;
     // Beyond |a| = flat the weight is within 1e-3 of 0 or 1.
     const flat = edge.form === 'sigmoid' ? 7 : 2.5;
     const sample = stats.quantities.get(model.cuts[edge.cut].column)!.sample;

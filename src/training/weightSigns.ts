@@ -23,6 +23,11 @@ export class WeightSigns {
     }
   }
 
+  /** The signed sum of a class's weights (the class's yield when weights are normalised to a luminosity). */
+  total(signal: boolean): number {
+    return this.sum[signal ? 1 : 0];
+  }
+
   /** One line when negative weights dominate a class (its sum <= 0, or too large a negative share), else null. */
   warning(weight: string): string | null {
     const worries = (['background', 'signal'] as const).flatMap((name, c) => {

@@ -12,6 +12,7 @@ const LAYERS: string[][] = [
   ['operators'],
   ['model'],
   ['training'],
+  ['samples'],
   ['skim'],
   ['eval'],
   ['plots', 'report'],

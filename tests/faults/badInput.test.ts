@@ -159,7 +159,7 @@ describe('bad Parquet input: a clear error naming the file (and row group/column
   it('cuts.json with an unknown key or a malformed cut, and a pipeline file with a wrong key', async () => {
     const p = join(dir, 'badcuts.json');
     await writeFile(p, JSON.stringify({ cuts: [{ column: 'met', op: '>', valeu: 3 }] }));
-    await expect(readCutsFile(p)).rejects.toThrow(new RegExp(`^${p}: invalid cuts file at 'cuts.0`));
+    await expect(readCutsFile(p)).rejects.toThrow(new RegExp(`^${p}: cuts\\[0\\]`));
     await writeFile(p, '{"cuts": [');
     await expect(readCutsFile(p)).rejects.toThrow(new RegExp(`^${p}: cannot read cuts file`));
     const yaml = ['name: x', 'source:', '  kind: parquet', '  paths: [a.parquet]', '  pahts: [b.parquet]'].join('\n');

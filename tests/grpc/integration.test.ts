@@ -6,7 +6,7 @@ import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatBatches, type EventBatch } from '../../src/batch/batch.js';
 import { connect, unaryCall } from '../../src/sources/grpc/client.js';
-import { decodeSchema } from '../../src/sources/grpc/codec.js';
+import { decodeBatch, decodeSchema } from '../../src/sources/grpc/codec.js';
 import { encodeCut } from '../../src/sources/grpc/codec.js';
 import { evaluateRemote } from '../../src/sources/grpc/evaluateClient.js';
 import { grpcSource } from '../../src/sources/grpc/grpcSource.js';
@@ -77,9 +77,10 @@ afterAll(async () => {
   await server?.close(500);
 });
 
+// An integer cut too (GREATER_EQUAL on the wire).
 const WHERE: HardCut[] = [
   { column: 'pt', op: '>', value: 30 },
-  { column: 'count(jet_pt)', op: '>', value: 0.5 },
+  { column: 'count(jet_pt)', op: '>=', value: 1 },
 ];
 
 describe('gRPC over real Parquet files', () => {
@@ -315,6 +316,52 @@ describe('gRPC over real Parquet files', () => {
       { name: 'id', type: 'int64', list: false, nullable: true },
       { name: 'abs(eta)', type: 'float32', list: false, nullable: true },
     ]);
+  });
+
+  it('streams expressions (projection computed on the server) and a PASSES condition, as DuckDB selects them', async () => {
+    const condition = 'tight || count(jet_pt > 10) >= 2';
+    const { client, metadata } = connect(address);
+    const messages = await new Promise<BatchChunkMsg[]>((resolve, reject) => {
+      const got: BatchChunkMsg[] = [];
+      const call = client.streamBatches(
+        {
+          paths: ['mc/a.parquet'],
+          columns: ['id', 'sum(jet_pt[jet_pt > 10])'],
+          where: [
+            { column: condition, op: 'PASSES' },
+            encodeCut({ column: 'abs(eta) + iso / 100', op: '<', value: 1.5 }),
+          ],
+        },
+        metadata(),
+      );
+      call.on('data', (m: BatchChunkMsg) => got.push(m));
+      call.on('end', () => resolve(got));
+      call.on('error', reject);
+    });
+    client.close();
+    const schema = decodeSchema(messages[0].schema!);
+    const got = concatBatches(messages.filter((m) => m.batch).map((m) => decodeBatch(schema, m.batch!)));
+    const sums = got.columns['sum(jet_pt[jet_pt > 10])'].values as Float64Array;
+    const ids = got.columns.id.values as BigInt64Array;
+    const expected =
+      await sql(`SELECT id::VARCHAR AS ids, coalesce(list_sum(list_filter(jet_pt, lambda p: p > 10)), 0) AS s
+      FROM '${join(root, 'mc', 'a.parquet')}'
+      WHERE (tight OR len(list_filter(jet_pt, lambda p: p > 10)) >= 2) AND abs(eta) + iso / 100 < 1.5 ORDER BY id`);
+    expect(expected.length).toBeGreaterThan(100);
+    expect([...ids].map(String)).toEqual(expected.map((r) => r.ids));
+    expect([...sums]).toEqual(expected.map((r) => Number(r.s)));
+    // PASSES takes a condition only.
+    const number = grpcSource(address, { paths: ['mc/a.parquet'], columns: ['id'] });
+    const { client: c2, metadata: m2 } = connect(address);
+    const refused = await new Promise<Error>((resolve) => {
+      const call = c2.streamBatches({ paths: ['mc/a.parquet'], where: [{ column: 'pt', op: 'PASSES' }] }, m2());
+      call.on('data', () => undefined);
+      call.on('error', resolve);
+      call.on('end', () => resolve(new Error('no error')));
+    });
+    c2.close();
+    expect(refused.message).toMatch(/INVALID_ARGUMENT.*cut 0 \('pt'\): PASSES takes a condition/);
+    expect(rowsOf(await lastValueFrom(number.batches().pipe(toArray())))).toHaveLength(5000);
   });
 
   it('RunSkim stops when its deadline passes and leaves no skim file behind', async () => {

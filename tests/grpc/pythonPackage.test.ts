@@ -112,10 +112,12 @@ describe.skipIf(noPython)('the Python client (clients/python)', () => {
       { column: 'x', op: '>', value: 500 },
       { column: 'count(jets)', op: 'between', low: 0.5, high: 3 },
     ];
-    const [all, cut, projected] = await python([
+    const [all, cut, projected, passes] = await python([
       { op: 'stream', paths: ['events.parquet'] },
       { op: 'stream', paths: ['events.parquet'], where: cuts, batch_rows: 7000 },
       { op: 'stream', paths: ['events.parquet'], columns: ['f', 'jets'], where: [cuts[0]] },
+      // A condition (op 'passes', StreamRequest's PASSES), an expression of two columns.
+      { op: 'stream', paths: ['events.parquet'], where: [{ column: 'x > 500 && count(jets) < 3', op: 'passes' }] },
     ]);
     // Null fails every cut; SQL's comparisons with NULL are not true either.
     const where = 'x > 500 AND len(jets) > 0.5 AND len(jets) < 3';
@@ -125,6 +127,9 @@ describe.skipIf(noPython)('the Python client (clients/python)', () => {
     expect(cut.batches).toBeGreaterThan(5);
     expect({ events: projected.events, columns: projected.columns }).toEqual(
       await duckdbSummary('x > 500', ['f', 'jets']),
+    );
+    expect({ events: passes.events, columns: passes.columns }).toEqual(
+      await duckdbSummary('x > 500 AND len(jets) < 3'),
     );
   }, 120_000);
 

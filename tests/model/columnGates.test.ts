@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeBatch } from '../../src/batch/batch.js';
-import { type ColumnGateSpec, logAlphaFor, openProbability, testGate } from '../../src/model/columnGates.js';
+import {
+  type ColumnGateSpec,
+  featureScales,
+  logAlphaFor,
+  openProbability,
+  testGate,
+} from '../../src/model/columnGates.js';
 import { hardenGates } from '../../src/model/hardenGates.js';
 import { type LossSettings, tfLoss } from '../../src/model/losses.js';
 import { mlpLogit } from '../../src/model/score.js';
@@ -79,7 +85,7 @@ describe('hard-concrete gates', () => {
     const t = batchTensors(p, 2, tm.edgeCount);
     const noise = tf.tensor2d(tm.gates!.noise(p.n, 0), [p.n, 2]);
     const size = () =>
-      tfLoss(settings, tm.forward(t.features, t.cutValues, 1, { noise, temperature: 2 / 3 }), t.loss).size;
+      tfLoss(settings, tm.forward(t.features, t.cutValues, 1, { draw: { noise, temperature: 2 / 3 } }), t.loss).size;
     const { value, grads } = tf.variableGrads(size, [tm.gates!.variable]);
     // Direct float64: lambda * sum_i c_i (hits_i + sum_j P_j bytes_ij) / sum_i bytes_i.
     const a = batch.columns.a.values as Float64Array;
@@ -187,6 +193,10 @@ describe('column selection settings', () => {
       columnSelection(pipeline({ features: ['a'], columns: { select: true, candidates: ['a', 'b'] } }), info),
     ).toThrow("candidate column 'b' is read by no feature");
     expect(columnSelection(pipeline({ columns: { select: false } }), info)).toBeNull();
+    // A feature reading two columns (an expression): both are candidates, and it is gated by both.
+    expect(columnSelection(pipeline({ features: ['a * b'] }), info)).toEqual({ pinned: [], candidates: ['a', 'b'] });
+    expect(featureScales(['a * b'], gates([3, -4], [[0, 1]]))).toEqual([0]);
+    expect(featureScales(['a * b'], gates([3, 3], [[0, 1]]))[0]).toBeGreaterThan(0);
     // Two features reading one column: one candidate, one gate, its bytes charged once.
     expect(columnSelection(pipeline({ features: ['first(hits)', 'count(hits)', 'a'] }), info)).toEqual({
       pinned: [],

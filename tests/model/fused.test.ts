@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CutSpec } from '../../src/model/cuts.js';
 import { FusedSelectionModel } from '../../src/model/fused.js';
 import { LossAccumulator, type LossSettings, tfLoss } from '../../src/model/losses.js';
@@ -10,6 +10,7 @@ import { initBackend } from '../../src/training/backend.js';
 import { eventBytesModel } from '../../src/training/eventBytes.js';
 import type { PreparedBatch } from '../../src/model/preparedBatch.js';
 import { batchTensors, type BatchLayout, disposeBatchTensors, prepareBatch } from '../../src/training/prepare.js';
+import { StepThreads } from '../../src/training/threadedStepper.js';
 import { cut, model, uniformBatch } from './helpers.js';
 
 beforeAll(async () => {
@@ -165,4 +166,43 @@ describe('fused loss and gradient', () => {
       }
     }
   });
+});
+
+/**
+ * The batch cut into slices on worker threads (threadedStepper.ts), its sums and gradients added
+ * up: still equal to TF.js, and bit for bit the same when run again.
+ */
+describe('fused loss and gradient on 3 worker threads', () => {
+  const pools = new Map<ModelKind, StepThreads>();
+  const layouts = new Map(KINDS.map((kind) => [kind, layoutOf(kind, CUTS[0][1])]));
+  beforeAll(async () => {
+    for (const [kind, layout] of layouts) pools.set(kind, await StepThreads.open(layout.model, 3, n));
+  });
+  afterAll(() => pools.forEach((p) => p.dispose()));
+
+  for (const kind of KINDS) {
+    it(`${kind}, every loss: equal to TF.js (the float64 loss where TF.js is imprecise), the same run again`, () => {
+      const layout = layouts.get(kind)!;
+      const prepared = prepareBatch(layout, batch);
+      const params = new FusedSelectionModel(layout.model).params;
+      const pool = pools.get(kind)!;
+      const run = (settings: LossSettings) => {
+        pool.start(params, settings, prepared, MULTIPLIER);
+        const r = pool.finish();
+        return { terms: r.terms, gradient: Float64Array.from(r.gradient) };
+      };
+      for (const [lossName, settings] of LOSSES) {
+        const r = run(settings);
+        expect(run(settings)).toEqual(r);
+        const js = jsLoss(layout, settings, prepared);
+        expect(Math.abs(r.terms.total - js)).toBeLessThan(1e-6 * Math.abs(js) + 1e-9);
+        if (TF_IMPRECISE.has(lossName)) continue;
+        const reference = tfLossAndGradient(layout, settings);
+        const bad = [...r.gradient].map((g, i) => [i, g, reference.gradient[i]]).filter(([, g, ref]) => !close(g, ref));
+        expect(bad, lossName).toEqual([]);
+        const loss = `${lossName}: loss ${r.terms.total} vs ${reference.total}`;
+        expect(close(r.terms.total, reference.total), loss).toBe(true);
+      }
+    });
+  }
 });

@@ -27,8 +27,9 @@ function logErfStepReference(a: number): number {
   return Math.log((s * h) / 3 / Math.sqrt(Math.PI)) - z * z;
 }
 
-describe('erf cut far below its threshold', () => {
-  const m = createModel({
+/** One erf cut x > 0 of slope 1 on a standardised x. */
+function erfCutModel() {
+  return createModel({
     kind: 'cuts',
     features: [],
     inputMean: [],
@@ -37,6 +38,10 @@ describe('erf cut far below its threshold', () => {
     cuts: [{ column: 'x', op: '>', form: 'erf', slope: 1, value: 0, mean: 0, std: 1 }],
     seed: 1,
   });
+}
+
+describe('erf cut far below its threshold', () => {
+  const m = erfCutModel();
 
   it('keeps the exact log weight and a gradient, in JS and TF alike', () => {
     const tm = new TfSelectionModel(m);
@@ -141,15 +146,7 @@ describe('BCE of a background event the classifier keeps with confidence', () =>
 
 describe('erf cut far inside its threshold: BCE of a background event', () => {
   it('costs -log(1 - w) in TF as in JS, with a gradient (1 - w rounded to 0 in float32 near a = 3.9)', () => {
-    const m = createModel({
-      kind: 'cuts',
-      features: [],
-      inputMean: [],
-      inputStd: [],
-      hidden: [],
-      cuts: [{ column: 'x', op: '>', form: 'erf', slope: 1, value: 0, mean: 0, std: 1 }],
-      seed: 1,
-    });
+    const m = erfCutModel();
     for (const x of [2, 4, 5, 6]) {
       const r = backgroundBce(m, x);
       // -log(1 - w) = -log(erfc(x) / 2), from the reference integral.

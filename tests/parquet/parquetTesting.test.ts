@@ -6,11 +6,12 @@ import { checkFile, corpusFiles } from '../../scripts/parquet-testing.js';
 
 const CORPUS = join(import.meta.dirname, '../fixtures/parquet-testing');
 // Files DuckDB cannot read: each must be refused with an error naming it; every other one skims exactly.
+// (hadoop_lz4_compressed.parquet, whose pages DuckDB cannot decode, skims: no value of its row group
+// can pass the cut, and DuckDB prunes it by its statistics.)
 const REFUSED = [
   'bad_data/ARROW-RS-GH-6229-DICTHEADER.parquet',
   'bad_data/PARQUET-1481.parquet',
   'data/encrypt_columns_plaintext_footer.parquet.encrypted',
-  'data/hadoop_lz4_compressed.parquet',
   'data/map_no_value.parquet',
 ];
 

@@ -190,7 +190,7 @@ describe('parquetSource', () => {
     );
     await expect(
       collect(parquetSource([join(dir, 'a.parquet')]).batches({ where: [{ column: 'jets', op: '>', value: 1 }] })),
-    ).rejects.toThrow(/list column; cut on count\(jets\)/);
+    ).rejects.toThrow(/'jets' is a list column, not one value per event at 1:1; use count\(jets\)/);
     const empty = join(dir, 'empty.parquet');
     await writeFile(empty, '');
     await expect(parquetSource([empty]).describe()).rejects.toThrow(/empty\.parquet: file is empty/);

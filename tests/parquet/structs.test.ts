@@ -187,7 +187,7 @@ describe('struct leaves of Parquet files', () => {
     );
     await expect(
       collect(source.batches({ columns: ['id'], where: [{ column: 'Muon.pt', op: '>', value: 1 }] })),
-    ).rejects.toThrow("cut on 'Muon.pt': it is a list column");
+    ).rejects.toThrow("'Muon.pt' is a list column, not one value per event at 1:1; use count(Muon.pt)");
   });
 
   it('a column whose name has a dot reads as itself; one named like a leaf of a struct is refused', async () => {

@@ -1,7 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateModel, type Evaluation } from '../../src/eval/evaluate.js';
@@ -11,6 +8,7 @@ import type { RunReport } from '../../src/report/types.js';
 import type { CutsFile } from '../../src/selection/cutsFile.js';
 import { parquetSource } from '../../src/sources/parquet.js';
 import { tempDir, toyEvents, toyModel, writeParquet } from '../eval/helpers.js';
+import { CHROMIUM, embeddedPngSizes, renderInChromium } from '../helpers/chromium.js';
 import { toolMissing } from '../helpers/tools.js';
 
 const CUTS: CutsFile = {
@@ -20,9 +18,6 @@ const CUTS: CutsFile = {
   ],
   score: { op: '>', value: 0.3 },
 };
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) =>
-  existsSync(p),
-);
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -200,41 +195,10 @@ describe('report.html from the typed objects, whatever is on disk', () => {
 
 describe('report.html in headless Chromium', () => {
   const noChromium = toolMissing('Chromium', CHROMIUM ? null : 'not found (apt-get install -y chromium)');
-  it.skipIf(noChromium)('loads every image (data URIs decode to their full size)', async () => {
-    // A probe script (not part of the report) records each image's state once the page has loaded.
-    const probe = join(evalDir, 'probe.html');
-    const script = `<script>addEventListener('load', () => { document.body.setAttribute('data-images', [...document.images].map((i) => i.complete && i.naturalWidth > 0 ? i.naturalWidth + 'x' + i.naturalHeight : 'broken').join(' ')); });</script>`;
-    await writeFile(probe, html.replace('</body>', `${script}</body>`));
-    const profile = mkdtempSync(join(tmpdir(), 'diffskim-chromium-'));
-    try {
-      const dom = execFileSync(
-        CHROMIUM!,
-        [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          `--user-data-dir=${profile}`,
-          '--virtual-time-budget=5000',
-          '--dump-dom',
-          `file://${probe}`,
-        ],
-        { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] },
-      );
-      const states = /data-images="([^"]*)"/.exec(dom)?.[1].split(' ') ?? [];
-      expect(states).toHaveLength(4);
-      // PNG width and height from each file's IHDR chunk.
-      const images = [...html.matchAll(/<img src="data:image\/png;base64,([^"]+)"/g)].map((m) =>
-        Buffer.from(m[1], 'base64'),
-      );
-      expect(states).toEqual(images.map((png) => `${png.readUInt32BE(16)}x${png.readUInt32BE(20)}`));
-      expect(dom).toContain('<table id="cutflow">');
-    } finally {
-      rmSync(profile, { recursive: true, force: true });
-    }
+  it.skipIf(noChromium)('loads every image (data URIs decode to their full size)', () => {
+    const { dom, images } = renderInChromium(html, evalDir);
+    expect(images).toHaveLength(4);
+    expect(images).toEqual(embeddedPngSizes(html));
+    expect(dom).toContain('<table id="cutflow">');
   });
 });

@@ -318,7 +318,9 @@ describe('rootSource errors', () => {
   });
 
   it('refuses list quantities on flat branches', async () => {
-    expect(await error(read([HZZ], ['first(MET_px)']))).toContain("branch 'MET_px' is not a list");
+    expect(await error(read([HZZ], ['first(MET_px)']))).toContain(
+      "first() takes a list, and 'MET_px' is one value per event at 1:7",
+    );
   });
 
   it('64-bit integers stay exact beyond 2^53 (jsroot gives them as BigInt), and one beyond 2^63 is named', () => {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { generateSamples, PROCESSES } from '../../scripts/gen-samples.js';
+import { generateSamples, PROCESSES } from '../../src/datasets/nanoSamples.js';
 import { sql, tempDir } from '../parquet/helpers.js';
 
 const options = { files: 2, eventsPerFile: 3000, seed: 7 };
@@ -17,7 +17,7 @@ afterAll(() => cleanup?.());
 
 const events = (sample: string) => `read_parquet('${join(dir, 'a', sample)}/*.parquet', filename = true)`;
 
-describe('scripts/gen-samples.ts', () => {
+describe('src/datasets/nanoSamples.ts', () => {
   it('writes every sample as files of the same basenames, with the counts asked for', async () => {
     for (const p of PROCESSES) {
       const rows = await sql(

@@ -6,7 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HardCut } from '../../src/selection/cutsFile.js';
 import { exportCuts } from '../../src/selection/export.js';
-import { parseQuantity } from '../../src/selection/quantity.js';
+import { compileExpr } from '../../src/selection/expr/index.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { toolMissing } from '../helpers/tools.js';
 import { sql, tempDir } from '../parquet/helpers.js';
@@ -109,7 +109,8 @@ describe.skipIf(toolMissing('python3 with numpy', pythonMissing))('export --to n
     }
     con.closeSync();
     // ServiceX reads ROOT files, which have no null lists: its cut is checked on the other cut sets.
-    const readsNullLists = (cuts: HardCut[]) => cuts.some((c) => nullLists.includes(parseQuantity(c.column).column));
+    const readsNullLists = (cuts: HardCut[]) =>
+      cuts.some((c) => compileExpr(c.column).columns.some((x) => nullLists.includes(x)));
     const uproot = cutSets.map((cuts) => (readsNullLists(cuts) ? undefined : servicexCut(cuts)));
     const json = pythonJson({
       columns,

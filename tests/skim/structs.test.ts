@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { readParquet } from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CutsFile } from '../../src/selection/cutsFile.js';
-import { evaluateQuantity } from '../../src/selection/quantity.js';
+import { valuesOf } from '../../src/selection/expr/index.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { skimStream } from '../../src/skim/skimStream.js';
 import { parquetSource } from '../../src/sources/parquet.js';
@@ -49,8 +49,7 @@ describe('skims of files with struct columns', () => {
   it('with a score cut on a leaf: the leaves are read, not written; the structs are reported as not written', async () => {
     // The score is MET.pt / 2000: a batch's leaf values reach the scorer.
     const score = {
-      fn: (b: Parameters<typeof evaluateQuantity>[0]) =>
-        Float32Array.from(evaluateQuantity(b, { fn: 'value', column: 'MET.pt', text: 'MET.pt' }), (v) => v / 2000),
+      fn: (b: Parameters<typeof valuesOf>[0]) => Float32Array.from(valuesOf(b, 'MET.pt'), (v) => v / 2000),
       threshold: 0.5,
       columns: ['MET.pt'],
     };

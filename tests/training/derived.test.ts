@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toyBatches } from '../../src/datasets/toy.js';
 import { hardCutPass } from '../../src/model/score.js';
 import { toCutsFile } from '../../src/model/toCutsFile.js';
-import { passMask } from '../../src/selection/cutsFile.js';
-import { evaluateQuantity, parseQuantity } from '../../src/selection/quantity.js';
+import { cutsToSql, passMask } from '../../src/selection/cutsFile.js';
+import { sql } from '../parquet/helpers.js';
+import { valuesOf } from '../../src/selection/expr/index.js';
 import { parquetSink } from '../../src/sinks/parquetSink.js';
 import { parquetSource } from '../../src/sources/parquet.js';
 import { type TrainResult, trainSelection } from '../../src/training/trainer.js';
@@ -71,8 +72,8 @@ describe('training cuts on derived quantities from Parquet', () => {
     for (const b of batches) {
       const pass = hardCutPass(trained.model, b);
       expect(Array.from(pass)).toEqual(Array.from(passMask(b, file_.cuts)));
-      const jets = evaluateQuantity(b, parseQuantity('count(jet_pt)'));
-      const label = evaluateQuantity(b, parseQuantity('label'));
+      const jets = valuesOf(b, 'count(jet_pt)');
+      const label = valuesOf(b, 'label');
       pass.forEach((p, i) => {
         kept[label[i]] += p;
         total[label[i]]++;
@@ -83,5 +84,21 @@ describe('training cuts on derived quantities from Parquet', () => {
     expect(signal).toBeGreaterThan(0.3);
     expect(signal).toBeGreaterThan(2 * background);
     expect(emptyKept).toBe(0);
+  });
+
+  it('the count cut is written as an integer cut selecting what the hard limit of the soft cut selects (DuckDB)', async () => {
+    const count = trained.model.cuts[2];
+    expect(count.integer).toBe(true);
+    expect(trained.model.cuts.filter((c) => c.integer)).toEqual([count]);
+    const written = toCutsFile(trained.model, null).cuts[2];
+    expect(written).toEqual({ column: 'count(jet_pt)', op: '>=', value: Math.floor(count.value!) + 1 });
+    // The hard limit of the soft cut: count(jet_pt) > the learned threshold, in DuckDB's own SQL.
+    const soft = `len(jet_pt) > ${count.value!}`;
+    const [expected] = await sql(`SELECT count(*) AS n, sum(event_id) AS ids FROM '${file}' WHERE ${soft}`);
+    const [actual] = await sql(
+      `SELECT count(*) AS n, sum(event_id) AS ids FROM '${file}' WHERE ${cutsToSql([written])}`,
+    );
+    expect(actual).toEqual(expected);
+    expect(Number(actual.n)).toBeGreaterThan(0);
   });
 });

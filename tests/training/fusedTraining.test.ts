@@ -5,9 +5,12 @@ import { memorySource, toyBatches, toyInfo, toyPipeline } from './toy.js';
 /** The fused kernel trains the toy to the AUC TF.js reaches from the same start and data. */
 describe('fused training against TF.js', () => {
   const data = toyBatches(10_000, 1);
-  const train = (backend: 'fused' | 'wasm', overrides: Record<string, unknown>) =>
+  const train = (backend: 'fused' | 'wasm', overrides: Record<string, unknown>, training = {}) =>
     trainSelection({
-      settings: toyPipeline({ training: { epochs: 4, batchSize: 1024, learningRate: 0.01, seed: 3 }, ...overrides }),
+      settings: toyPipeline({
+        ...overrides,
+        training: { epochs: 4, batchSize: 1024, learningRate: 0.01, seed: 3, threads: 1, ...training },
+      }),
       source: memorySource(data),
       info: toyInfo(data),
       backend,
@@ -33,4 +36,13 @@ describe('fused training against TF.js', () => {
       expect(Math.abs(fused.validationAuc - tf.validationAuc)).toBeLessThan(0.001);
     });
   }
+
+  it('on 2 worker threads: the same AUC within 0.001, and the same model bit for bit when run again', async () => {
+    // Slices of at least MIN_SLICE (1024) events: batches of 2048 for 2 threads.
+    const run = (threads: number) => train('fused', {}, { epochs: 3, batchSize: 2048, threads });
+    const [one, two, again] = [await run(1), await run(2), await run(2)];
+    expect(Math.abs(two.validationAuc - one.validationAuc)).toBeLessThan(0.001);
+    expect(two.model).toEqual(again.model);
+    expect(two.history.map((h) => h.trainLoss)).toEqual(again.history.map((h) => h.trainLoss));
+  });
 });

@@ -32,13 +32,17 @@ const train = (checkpointDir: string, extra: Partial<Parameters<typeof trainSele
   trainSelection({ settings: pipeline, source: memorySource(data), info: toyInfo(data), checkpointDir, ...extra });
 
 /** Trains, stopping (as Ctrl-C does) once `steps` minibatch steps are done; returns the error. */
-async function interruptedAfter(checkpointDir: string, steps: number, settings = pipeline): Promise<Error> {
+async function interruptedAfter(
+  checkpointDir: string,
+  steps: number,
+  extra: Partial<Parameters<typeof trainSelection>[0]> = {},
+): Promise<Error> {
   const controller = new AbortController();
   let done = 0;
   const onStep = () => {
     if (++done === steps) controller.abort(new Interrupted('SIGINT', 'to go on, resume'));
   };
-  return (await train(checkpointDir, { onStep, signal: controller.signal, settings }).catch((e: Error) => e)) as Error;
+  return (await train(checkpointDir, { ...extra, onStep, signal: controller.signal }).catch((e: Error) => e)) as Error;
 }
 
 /** An epoch's record without its wall-clock time. */
@@ -93,12 +97,26 @@ describe('resume from a checkpoint', () => {
     const reference = await train(join(dir, 'target-uninterrupted'), { settings });
     const stepsPerEpoch = Math.ceil(reference.history[0].events / training.batchSize);
     const folder = join(dir, 'target-stopped');
-    expect(await interruptedAfter(folder, Math.floor(2.5 * stepsPerEpoch), settings)).toBeInstanceOf(Interrupted);
+    expect(await interruptedAfter(folder, Math.floor(2.5 * stepsPerEpoch), { settings })).toBeInstanceOf(Interrupted);
     const resumed = await train(folder, { resume: true, settings });
     expectSameModel(resumed, reference);
     // The multiplier moved (it is state, not a schedule), and the settling pass ran on the same cuts.
     expect(new Set(reference.history.map((h) => h.sizeLambda)).size).toBe(reference.history.length);
     expect(resumed.settled).toEqual(reference.settled);
+  }, 120_000);
+
+  it('with an object cut (its element threshold a TF.js variable of its own), the same model too', async () => {
+    const cuts = [
+      { column: 'y', op: '>' },
+      { column: 'count(jet_pt > $c)', op: '>=', value: 2, element: { init: 25 } },
+    ];
+    const settings = toyPipeline({ training, loss, model: { kind: 'cuts' }, cuts });
+    const reference = await train(join(dir, 'object-reference'), { settings });
+    expect(reference.model.cuts[1].object!.threshold).not.toBe(25);
+    const folder = join(dir, 'object-stopped');
+    const stepsPerEpoch = Math.ceil(reference.history[0].events / training.batchSize);
+    expect(await interruptedAfter(folder, Math.floor(1.5 * stepsPerEpoch), { settings })).toBeInstanceOf(Interrupted);
+    expectSameModel(await train(folder, { resume: true, settings }), reference);
   }, 120_000);
 
   it('stopped before the first checkpoint, it says there is nothing to resume', async () => {

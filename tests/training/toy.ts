@@ -3,7 +3,9 @@ import { toyBatches as generate } from '../../src/datasets/toy.js';
 import { createModel, type SelectionModel } from '../../src/model/model.js';
 import { toyPipeline } from '../../scripts/science-common.js';
 import type { DatasetInfo, EventSource } from '../../src/sources/types.js';
+import { eventBytesModel } from '../../src/training/eventBytes.js';
 import { memoryDataset } from '../../src/training/memoryDataset.js';
+import type { BatchLayout } from '../../src/training/prepare.js';
 import { seededRandom } from '../../src/util/random.js';
 
 /**
@@ -35,6 +37,17 @@ export function toyInfo(batches: EventBatch[]): DatasetInfo {
 
 export function memorySource(batches: EventBatch[]): EventSource {
   return memoryDataset(batches).source;
+}
+
+/** The toy's batch layout for a stepper: label and weight columns, equal class factors, every column's bytes. */
+export function toyLayout(model: SelectionModel, info: DatasetInfo): BatchLayout {
+  return {
+    model,
+    label: 'label',
+    weight: 'weight',
+    classFactor: { signal: 1, background: 1 },
+    bytes: eventBytesModel(info),
+  };
 }
 
 export { toyPipeline };

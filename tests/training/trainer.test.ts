@@ -9,11 +9,9 @@ import { scoreBatch } from '../../src/model/score.js';
 import { TfSelectionModel } from '../../src/model/tfModel.js';
 import { initBackend } from '../../src/training/backend.js';
 import { loadCheckpoint } from '../../src/training/checkpoint.js';
-import { eventBytesModel } from '../../src/training/eventBytes.js';
-import type { BatchLayout } from '../../src/training/prepare.js';
 import { trainStep } from '../../src/training/steppers.js';
 import { type TrainResult, trainSelection } from '../../src/training/trainer.js';
-import { memorySource, smallToyModel, toyBatches, toyInfo, toyPipeline } from './toy.js';
+import { memorySource, smallToyModel, toyBatches, toyInfo, toyLayout, toyPipeline } from './toy.js';
 
 const batches = toyBatches(10_000, 1);
 const source = memorySource(batches);
@@ -140,13 +138,7 @@ describe('trainer mechanics', () => {
     const model = smallToyModel();
     // An event far out in x (below) overflows float32 in the first layer with these weights.
     model.layers[0].kernel.fill(10);
-    const layout: BatchLayout = {
-      model,
-      label: 'label',
-      weight: 'weight',
-      classFactor: { signal: 1, background: 1 },
-      bytes: eventBytesModel(info),
-    };
+    const layout = toyLayout(model, info);
     const settings = lossSettings(p, layout.bytes.bytesIn, { signal: 1, background: 1 });
     const tm = new TfSelectionModel(model);
     const optimizer = tf.train.adam(0.05);

@@ -8,18 +8,27 @@ import numpy as np
 from . import protocol as pb
 from .wire import decode_batch, encode_batch
 
-OPS = {'>': pb.CUT_OPS['GREATER'], '<': pb.CUT_OPS['LESS'], 'between': pb.CUT_OPS['BETWEEN']}
+OPS = {
+    '>': pb.CUT_OPS['GREATER'],
+    '<': pb.CUT_OPS['LESS'],
+    '>=': pb.CUT_OPS['GREATER_EQUAL'],
+    '<=': pb.CUT_OPS['LESS_EQUAL'],
+    '==': pb.CUT_OPS['EQUAL'],
+    'between': pb.CUT_OPS['BETWEEN'],
+    'passes': pb.CUT_OPS['PASSES'],
+}
 # The server keeps messages within gRPC's default 4 MiB, but one very large event may exceed it.
 CHANNEL_OPTIONS = [('grpc.max_receive_message_length', 256 * 1024 * 1024)]
 
 
 def hard_cuts(cuts) -> list:
-    """HardCut messages from cuts.json's cuts: [{"column": "x", "op": ">", "value": 1.5}, ...]."""
+    """HardCut messages from cuts.json's cuts: [{"column": "x", "op": ">", "value": 1.5}, ...];
+    op "passes" keeps the events for which the column, a condition, holds: {"column": "nMuon >= 2", "op": "passes"}."""
     out = []
     for i, cut in enumerate(cuts):
         if cut.get('op') not in OPS:
             raise ValueError(f"cut {i} ({cut.get('column')!r}): op must be one of {list(OPS)}, not {cut.get('op')!r}")
-        needs = ('low', 'high') if cut['op'] == 'between' else ('value',)
+        needs = ('low', 'high') if cut['op'] == 'between' else () if cut['op'] == 'passes' else ('value',)
         if any(key not in cut for key in needs):
             raise ValueError(f"cut {i} ({cut.get('column')!r}): op {cut['op']!r} needs {' and '.join(needs)}")
         out.append(pb.HardCut(column=cut['column'], op=OPS[cut['op']], value=cut.get('value', 0),

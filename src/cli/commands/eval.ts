@@ -2,11 +2,14 @@ import { relative } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_EFFICIENCIES } from '../../eval/defaults.js';
 import type { Evaluation } from '../../eval/evaluate.js';
+import type { PipelineEvalInput } from '../../pipeline/evalSamples.js';
 import { formatBytes } from '../../util/formatBytes.js';
+import { sampleLines } from '../summary.js';
 
 interface EvalCliOptions {
   model: string;
-  input: string[];
+  input?: string[];
+  pipeline?: string;
   label?: string;
   weight?: string;
   cuts?: string;
@@ -44,6 +47,7 @@ function evalSummary(e: Evaluation): string[] {
       `eps_S ${pct(w.targetSignalEfficiency).padStart(6)}:  score >= ${w.threshold.toPrecision(4)}, ` +
         `eps_B ${pct(w.backgroundEfficiency)}, keeps ${pct(w.keptFraction)} of events`,
     );
+  if (e.samples) lines.push(...sampleLines(e.samples));
   lines.push(...e.warnings.map((w) => `warning:     ${w}`));
   return lines;
 }
@@ -62,9 +66,13 @@ export function register(program: Command): void {
       '-m, --model <dir>',
       'run folder (holding model/ and cuts.json) or model folder (holding model.json)',
     )
-    .requiredOption(
+    .option(
       '-i, --input <spec...>',
       'events to evaluate: Parquet files, directories, globs or @list.txt; ROOT files (*.root); or grpc://host:port/path (grpcs:// for TLS, token from $DIFFSKIM_TOKEN)',
+    )
+    .option(
+      '-p, --pipeline <file>',
+      "instead of --input: a pipeline file's samples (labels and normalised weights from them), with yields per sample",
     )
     .option('-l, --label <column>', 'truth label column (1 = signal, 0 = background)')
     .option('-w, --weight <column>', 'per-event weight column for efficiencies and AUC')
@@ -106,13 +114,16 @@ See docs/reading-the-report.md for what every figure means.`,
       const model = await loadModel(modelDir);
       const cutsFile = o.cuts ?? foundCuts;
       const cuts = cutsFile ? await readCutsFile(cutsFile) : undefined;
-      const input = await openEvalInput(o.input, { tree: o.tree });
+      if (Boolean(o.input) === Boolean(o.pipeline)) throw new Error('give --input or --pipeline (one of them)');
+      const input: PipelineEvalInput = o.pipeline
+        ? await (await import('../../pipeline/evalSamples.js')).openPipelineSamples(o.pipeline)
+        : { ...(await openEvalInput(o.input!, { tree: o.tree })), label: o.label, weight: o.weight };
       const evaluation = await evaluateModel({
         source: input.source,
         model,
         cuts,
-        label: o.label,
-        weight: o.weight,
+        label: input.label,
+        weight: input.weight,
         efficiencies: o.efficiencies,
         friend: o.friend,
         keep: o.keep
@@ -120,10 +131,11 @@ See docs/reading-the-report.md for what every figure means.`,
           .map((c) => c.trim())
           .filter(Boolean),
         inEngineSkim: input.kind === 'Parquet' && !cuts?.score,
-        inputName: o.input.join(', '),
+        inputName: input.inputs.join(', '),
       });
+      if (input.countSamples) evaluation.samples = await input.countSamples(evaluation.savedCuts.cuts, model);
       const provenance = { model: modelDir, cutsFile, inputs: input.inputs };
-      const written = await writeEvaluation(evaluation, provenance, o.out);
+      const written = await writeEvaluation(evaluation, provenance, o.out, { logY: input.logY });
       const html = await writeHtmlReport(o.out, { evaluation: { ...provenance, ...evaluation }, plots: written.plots });
       for (const line of evalSummary(evaluation)) console.log(line);
       const shown = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p));

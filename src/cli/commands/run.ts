@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { RunReport } from '../../pipeline/runPipeline.js';
 import { formatBytes } from '../../util/formatBytes.js';
 import { stopOnSignals } from '../../util/stopSignal.js';
+import { sampleLines } from '../summary.js';
 
 export function runSummary(r: RunReport, outDir: string): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -28,6 +29,7 @@ export function runSummary(r: RunReport, outDir: string): string {
       `${b(r.bytesSavedByEncoding)} by re-encoding)`,
     ...(r.columns ? columnLines(r) : []),
     `backend:        ${r.backend}, ${Math.round(r.trainingEventsPerSecond)} training events/s; train ${r.timings.trainSeconds.toFixed(1)} s, skim ${r.timings.skimSeconds.toFixed(2)} s`,
+    ...(r.samples ? sampleLines(r.samples) : []),
     ...r.warnings.map((w) => `warning:        ${w}`),
     `output:         ${outDir} (report.html, report.json, cuts.json, model/, skim/, plots)`,
   ];

@@ -1,17 +1,19 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ScoreCut } from '../../operators/hardCut.js';
 import type { Command } from 'commander';
 import { createProgress } from '../../util/progress.js';
-import { summaryLines } from '../summary.js';
+import { sampleLines, summaryLines } from '../summary.js';
 import { stopOnSignals } from '../../util/stopSignal.js';
 import { resolveShard } from '../../skim/shard/spec.js';
 import type { SkimCommandOptions } from '../shard.js';
 
-/** The skim command's options: those of a sharded run, and the shard and the model. */
-interface SkimCliOptions extends SkimCommandOptions {
+/** The skim command's options: those of a sharded run (or a pipeline's samples instead of inputs), the shard and the model. */
+interface SkimCliOptions extends Omit<SkimCommandOptions, 'input'> {
+  input?: string[];
+  pipeline?: string;
   shard?: string;
   shardCount?: string;
   model?: string;
@@ -35,9 +37,10 @@ export function register(program: Command): void {
     .command('skim')
     .description('apply cuts.json as hard cuts: write one reduced Parquet file per input, plus report.json')
     .requiredOption('--cuts <file>', 'cuts.json (from training, or written by hand)')
-    .requiredOption(
-      '--input <spec...>',
-      'Parquet or ROOT file, folder of Parquet files, glob or @list.txt (repeatable)',
+    .option('--input <spec...>', 'Parquet or ROOT file, folder of Parquet files, glob or @list.txt (repeatable)')
+    .option(
+      '--pipeline <file>',
+      "instead of --input: a pipeline file's samples, each skimmed to <output>/<sample>/, with yields per sample",
     )
     .requiredOption('--output <dir>', "folder for report.json and the skim files (each input's path below its folder)")
     .option('--keep <columns>', 'comma-separated columns to write (default: all)')
@@ -52,12 +55,15 @@ export function register(program: Command): void {
       'number of shards with an index from SLURM/Kubernetes (default: DIFFSKIM_SHARD_COUNT, SLURM_ARRAY_TASK_COUNT)',
     )
     .action(async (o: SkimCliOptions) => {
+      if (Boolean(o.input) === Boolean(o.pipeline)) throw new Error('give --input or --pipeline (one of them)');
       const shard = resolveShard(o.shard, o.shardCount);
+      if (shard && o.pipeline) throw new Error('--pipeline: a sharded skim takes --input files');
       if (shard && o.model)
         throw new Error('--model: a sharded skim applies hard cuts only; run the score-cut skim without --shard');
       const stop = stopOnSignals();
       try {
-        if (shard) await (await import('../shard.js')).runShardCommand(o, shard, stop.signal);
+        if (shard) await (await import('../shard.js')).runShardCommand({ ...o, input: o.input! }, shard, stop.signal);
+        else if (o.pipeline) await skimSamplesCommand(o, o.pipeline, stop.signal);
         else await skimCommand(o, stop.signal);
       } finally {
         stop.dispose();
@@ -74,8 +80,8 @@ async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void
   const { writeJsonAtomic } = await import('../../util/atomicWrite.js');
   const { invocationOf } = await import('../shard.js');
   const cuts = await readCutsFile(o.cuts);
-  const found = skimInputs(await expandInputs(o.input), o.output);
-  const { keep, codec } = invocationOf(o);
+  const found = skimInputs(await expandInputs(o.input!), o.output);
+  const { keep, codec } = invocationOf({ ...o, input: o.input! });
   const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;
   let progress: ReturnType<typeof createProgress> | undefined;
   let done = 0;
@@ -102,4 +108,48 @@ async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void
     );
   for (const line of summaryLines(result)) console.log(line);
   console.log(`wrote ${result.skimFiles.length} skim file(s) and ${join(o.output, 'report.json')}`);
+}
+
+/**
+ * `diffskim skim --pipeline P`: each of the pipeline's samples skimmed into <output>/<sample>/
+ * (the single-source form as a plain skim), and report.json with each sample's events, weighted
+ * yields and bytes, their total and the significance after the cuts.
+ */
+async function skimSamplesCommand(o: SkimCliOptions, pipelinePath: string, signal: AbortSignal): Promise<void> {
+  const { loadPipeline } = await import('../../pipeline/load.js');
+  const { sampleSkimOutputs, skimSamples } = await import('../../pipeline/skimSample.js');
+  const { resolveSamples } = await import('../../samples/resolve.js');
+  const { readCutsFile } = await import('../../selection/cutsFile.js');
+  const { writeJsonAtomic } = await import('../../util/atomicWrite.js');
+  const { invocationOf } = await import('../shard.js');
+  const pipeline = await loadPipeline(pipelinePath);
+  const baseDir = dirname(resolve(pipelinePath));
+  const samples = await resolveSamples(pipeline, baseDir, (line) => process.stderr.write(`${line}\n`));
+  const outputs = sampleSkimOutputs(samples); // decided (and clashes refused) before any work
+  const cuts = await readCutsFile(o.cuts);
+  if (cuts.score && !o.model)
+    throw new Error(`${o.cuts} has a score cut: give the model that computes it (--model DIR)`);
+  const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;
+  const given = invocationOf({ ...o, input: [] });
+  const { skim, samples: perSample } = await skimSamples(samples, outputs, {
+    cuts,
+    score,
+    outDir: o.output,
+    keep: given.keep ?? pipeline.skim.keep,
+    codec: given.codec ?? pipeline.skim.codec,
+    baseDir,
+    signal,
+    sigmaB: pipeline.loss.sigmaB,
+  });
+  const report = join(o.output, 'report.json');
+  await writeJsonAtomic(report, {
+    pipeline: resolve(pipelinePath),
+    cutsFile: o.cuts,
+    cuts,
+    ...skim,
+    samples: perSample,
+  });
+  for (const line of summaryLines(skim)) console.log(line);
+  for (const line of perSample ? sampleLines(perSample) : []) console.log(line);
+  console.log(`wrote ${skim.skimFiles.length} skim file(s) and ${report}`);
 }

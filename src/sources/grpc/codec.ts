@@ -227,5 +227,14 @@ export function splitForWire(batch: EventBatch, maxBytes: number, contiguous: bo
 /** A cuts.json cut as a wire cut (the server decodes it with grpc/cuts.ts). */
 export function encodeCut(cut: HardCut): HardCutMsg {
   if (cut.op === 'between') return { column: cut.column, op: 'BETWEEN', low: cut.low, high: cut.high };
-  return { column: cut.column, op: cut.op === '>' ? 'GREATER' : 'LESS', value: cut.value };
+  return { column: cut.column, op: WIRE_OP[cut.op], value: cut.value };
 }
+
+/** The wire name of each threshold op (the server's grpc/cuts.ts reads them back). */
+export const WIRE_OP = {
+  '>': 'GREATER',
+  '<': 'LESS',
+  '>=': 'GREATER_EQUAL',
+  '<=': 'LESS_EQUAL',
+  '==': 'EQUAL',
+} as const;

@@ -41,7 +41,7 @@ export interface BatchChunkMsg {
 
 export interface HardCutMsg {
   column: string;
-  op: 'GREATER' | 'LESS' | 'BETWEEN' | 'OP_UNSPECIFIED';
+  op: 'GREATER' | 'LESS' | 'BETWEEN' | 'PASSES' | 'GREATER_EQUAL' | 'LESS_EQUAL' | 'EQUAL' | 'OP_UNSPECIFIED';
   value?: number;
   low?: number;
   high?: number;

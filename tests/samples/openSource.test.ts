@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSource } from '../../src/pipeline/openSource.js';
+import { openSource } from '../../src/samples/openSource.js';
 import { HZZ } from '../root/reference.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'diffskim-open-'));

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { grpcSource } from '../sources/grpc/grpcSource.js';
-import type { SourceConfig } from './schema.js';
+import type { SourceConfig } from './config.js';
 import { expandInputs, type FoundInput } from '../sources/expandInputs.js';
 import { parquetSource } from '../sources/parquet.js';
 import type { ParquetFileMeta } from '../sources/parquetMeta.js';
