@@ -375,7 +375,7 @@ export function batchTerms(
 ): Slopes & { size: number; main: number; kept: number } {
   const kept = sums.kept / b.sumBytes;
   const size = sizeTerm(s, kept);
-  const dKept = cuts ? sizeSlope(s) / b.sumBytes : 0;
+  const dKept = cuts ? sizeSlope(s, kept) / b.sumBytes : 0;
   if (!isSignificance(s.kind)) return { size, kept, dKept, main: 0, dSig: 0, dBkg: 0 };
   const sigScale = s.signalYield / Math.max(b.sumSignalWeight, 1e-30);
   const bkgScale = s.backgroundYield / Math.max(b.sumBackgroundWeight, 1e-30);

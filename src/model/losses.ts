@@ -28,14 +28,16 @@ import type { ForwardOutput } from './tfModel.js';
  * candidate columns j, and sum_i(bytes_i) counts every candidate (the rows-only skim's bytes):
  *   lambda * kept                   without a target: a price per byte kept. lambda may ramp up
  *                                   geometrically over the epochs from size.lambdaStart.
- *   mu * (kept - target)            with a target kept fraction (targetKeptFraction, or
- *                                   targetBytes / bytes in): the Lagrangian term of the constraint
- *                                   kept <= target. mu, the multiplier, is not a setting but state
- *                                   of the trainer (src/training/sizeConstraint.ts), raised while
- *                                   kept is above the target and lowered below it; lambda (or
+ *   mu * target * A(kept / target)  with a target kept fraction (targetKeptFraction, or
+ *                                   targetBytes / bytes in): the augmented Lagrangian term of the
+ *                                   constraint kept <= target, A(1) = 0, of slope mu f(kept /
+ *                                   target), f(r) = min(CAP, max(0, 1 + STIFFNESS (r - 1))) (see
+ *                                   sizeSlope). mu, the multiplier, is not a setting but set by the
+ *                                   trainer for each step (src/training/sizeConstraint.ts), raised
+ *                                   while kept is above the target and lowered below it; lambda (or
  *                                   lambdaStart) is only where it starts (see startingMultiplier).
- * Both are linear in kept, with slope sizeSlope(): the one number the kernels (TF.js and fused)
- * need.
+ * The kernels (TF.js and fused) need the term and its slope in kept of the batch: sizeTerm,
+ * sizeSlope (sizeTermTf).
  */
 export type LossKind = 'bce' | 'mse' | 's-over-sqrt-b' | 'asimov' | 'signal-efficiency';
 
@@ -44,7 +46,7 @@ export interface LossSettings {
   lambda: number;
   /** Target kept fraction (a constraint); null: the plain lambda * kept. */
   target: number | null;
-  /** With a target: the constraint's Lagrange multiplier mu of this step (the trainer's state). */
+  /** With a target: the constraint's multiplier of this step (the trainer's: training/sizeConstraint.ts). */
   multiplier: number;
   signalYield: number;
   backgroundYield: number;
@@ -112,18 +114,48 @@ export function startingMultiplier(size: SizeConfig): number {
   return size.lambdaStart ?? (size.lambda > 0 ? size.lambda : 1);
 }
 
-/** The size term's value and its slope d size / d kept (both kernels and the float64 check use these). */
+/**
+ * The augmented term's pull on kept, mu f(kept / target): mu at the target, none from a tenth
+ * (1 / STIFFNESS) of the target below it, at most CAP mu above it. A pull of mu whatever kept (the plain Lagrangian)
+ * finds only points on the concave hull of the frontier of signal kept against bytes kept: where
+ * the frontier bends the other way (one-sided cuts keeping a little of a signal that sits inside
+ * the background), mu is either too high for every point near the target, and the cuts run past
+ * the signal to keep nothing, or too low. The target is a stable point where the frontier's
+ * elasticity, d log signal / d log kept, is below 1 + STIFFNESS (3.3 for the seed toy's '>' cuts
+ * at 0.05). CAP: far above the target the multiplier rises instead; a pull growing without bound
+ * there would swing with each batch's kept (STIFFNESS times its noise) and tighten every cut hard,
+ * cuts on noise features that should open too.
+ */
+const STIFFNESS = 10;
+const CAP = 2;
+
+/** The size term's value (both kernels and the float64 check use these). */
 export function sizeTerm(s: LossSettings, kept: number): number {
-  return s.target === null ? s.lambda * kept : s.multiplier * (kept - s.target);
+  if (s.target === null) return s.lambda * kept;
+  // mu target (integral of f from 1 to r) = mu target (g(u) - g(1)) / STIFFNESS, u = 1 + STIFFNESS (r - 1).
+  const u = 1 + STIFFNESS * (kept / s.target - 1);
+  const g = (v: number) => (Math.max(0, v) ** 2 - Math.max(0, v - CAP) ** 2) / 2;
+  return ((s.multiplier * s.target) / STIFFNESS) * (g(u) - g(1));
 }
 
-export function sizeSlope(s: LossSettings): number {
+/** d sizeTerm / d kept. */
+export function sizeSlope(s: LossSettings, kept: number): number {
+  return s.target === null ? s.lambda : s.multiplier * pullFactor(kept, s.target);
+}
+
+/** f(kept / target): the pull on kept relative to mu, in [0, CAP]. */
+export function pullFactor(kept: number, target: number): number {
+  return Math.min(CAP, Math.max(0, 1 + STIFFNESS * (kept / target - 1)));
+}
+
+/** The size term's price of kept bytes: lambda, or with a target the multiplier mu (the slope at the target). */
+export function sizePrice(s: LossSettings): number {
   return s.target === null ? s.lambda : s.multiplier;
 }
 
 /**
  * What a training step multiplies the loss by before its gradient: 1 / (1 + mu) with a target.
- * (main + mu (kept - target)) / (1 + mu) has the stationary points of the Lagrangian, but a
+ * (main + size) / (1 + mu) has the stationary points of the augmented Lagrangian, but a
  * gradient of bounded size whatever mu, so that Adam's running moments do not keep the scale
  * of a multiplier long gone (a large start would otherwise slow every later step).
  */
@@ -219,7 +251,10 @@ function log1mP(logCut: number, logit: number | null): number {
 }
 
 function sizeTermTf(s: LossSettings, kept: tf.Scalar): tf.Scalar {
-  return tf.mul(s.target === null ? kept : tf.sub(kept, s.target), sizeSlope(s));
+  if (s.target === null) return tf.mul(kept, s.lambda);
+  const u = tf.add(tf.mul(kept, STIFFNESS / s.target), 1 - STIFFNESS);
+  const g = tf.div(tf.sub(tf.square(tf.relu(u)), tf.square(tf.relu(tf.sub(u, CAP)))), 2);
+  return tf.mul(tf.sub(g, 0.5), (s.multiplier * s.target) / STIFFNESS);
 }
 
 function significanceTf(s: LossSettings, sig: tf.Scalar, bkg: tf.Scalar): tf.Scalar {

@@ -1,15 +1,17 @@
-import type { LossSettings } from '../model/losses.js';
+import { type LossSettings, pullFactor } from '../model/losses.js';
 
 /**
- * The size target as a constraint, kept <= target, by dual ascent on its Lagrange multiplier mu:
- * the loss carries mu * (kept - target) (losses.ts), and after every step mu is multiplied by
- * exp(RATE * v), v = log(ema / target) clipped to [LOWEST, HIGHEST], where ema is an exponential
- * moving average of the steps' soft kept fractions (minibatch noise smoothed over ~1 / SMOOTHING
- * steps). A multiplicative step needs no scale: mu grows by a factor e in 1 / (rate * HIGHEST)
- * steps while kept is e^2 times the target or more, and falls faster (e in 1 / (RATE * -LOWEST))
- * when the cuts keep far less, so a start (lambda) 1e3 times too large lets the cuts overshoot
- * only briefly. Training ends at the multiplier where the classification term's marginal gain
- * equals mu's price. mu lives here, not in a kernel: each step gets it as
+ * The size target as a constraint, kept <= target, by dual ascent on the multiplier mu of its
+ * augmented Lagrangian term (losses.ts' sizeTerm, whose pull on each batch's kept is
+ * mu f(kept / target), f = pullFactor: 1 at the target, 0 a tenth below it, 2 above it: the
+ * proportional part). After every step mu is multiplied by exp(rate (f(ema / target) - 1)), where
+ * ema is an exponential moving average of the steps' soft kept fractions (minibatch noise
+ * smoothed over ~1 / SMOOTHING steps): the integral part, bounded like the pull (an integral
+ * that ran on while the pull is at its bound would overshoot). A multiplicative step needs no
+ * scale: mu moves by a factor e in 1 / rate steps while kept is 10 % off the target or more;
+ * a start (lambda) 1e3 times too large keeps no pull below the target, so the cuts do not run
+ * past the signal while mu comes down. Training ends at the multiplier where the classification
+ * term's marginal gain equals mu's price. mu lives here, not in a kernel: each step gets it as
  * LossSettings.multiplier, so the TF.js and fused steppers share it, and checkpoints keep it.
  */
 export interface ConstraintState {
@@ -19,16 +21,11 @@ export interface ConstraintState {
 }
 
 /**
- * Relative change of mu per step and unit of log(kept / target) (the integral part): RATE, or
- * more in a short training, so that mu can cross a factor e^SPAN (~150) within its steps.
+ * Relative change of mu per step at the largest violation (the integral part): RATE, or more in a
+ * short training, so that mu can cross a factor e^SPAN (~150) within its steps.
  */
 const RATE = 0.01;
 const SPAN = 5;
-/** The proportional part: the step's multiplier is mu (kept / target)^GAIN. */
-const GAIN = 1;
-/** Bounds on log(kept / target): mu rises at most e-fold in 20 steps, falls at most e-fold in 8. */
-const HIGHEST = 2;
-const LOWEST = -5;
 /** Weight of the newest step in the moving average of kept. */
 const SMOOTHING = 0.1;
 /** mu never falls below this fraction of its start (a target that stops binding may bind again). */
@@ -45,7 +42,7 @@ export class SizeConstraint {
     steps: number,
   ) {
     this.floor = FLOOR * start;
-    this.rate = Math.max(RATE, SPAN / (HIGHEST * steps));
+    this.rate = Math.max(RATE, SPAN / steps);
   }
 
   /** The constraint of a training of `steps` steps; null without a target. */
@@ -58,22 +55,17 @@ export class SizeConstraint {
     return loss.target === null ? null : new SizeConstraint(loss.target, { ...state }, loss.multiplier, steps);
   }
 
-  /** The multiplier a step uses: mu times exp(GAIN * v), so the pull eases at once when kept falls below the target. */
+  /** The multiplier the next step uses. */
   get multiplier(): number {
-    const s = this.state;
-    return s.keptEma === null ? s.multiplier : s.multiplier * Math.exp(GAIN * this.violation());
-  }
-
-  private violation(): number {
-    const ratio = Math.log(Math.max(this.state.keptEma!, 1e-300) / Math.max(this.target, 1e-9));
-    return Math.max(LOWEST, Math.min(HIGHEST, ratio));
+    return this.state.multiplier;
   }
 
   /** After a step that measured the soft kept fraction `kept` of its batch. */
   observe(kept: number): void {
     const s = this.state;
     s.keptEma = s.keptEma === null ? kept : s.keptEma + SMOOTHING * (kept - s.keptEma);
-    s.multiplier = Math.max(this.floor, s.multiplier * Math.exp(this.rate * this.violation()));
+    const step = this.rate * (pullFactor(s.keptEma, Math.max(this.target, 1e-9)) - 1);
+    s.multiplier = Math.max(this.floor, s.multiplier * Math.exp(step));
   }
 
   snapshot(): ConstraintState {

@@ -34,7 +34,7 @@ import {
   type LossSettings,
   lossSettings,
   sizeLambda,
-  sizeSlope,
+  sizePrice,
 } from '../model/losses.js';
 import {
   type ColumnGateSpec,
@@ -412,7 +412,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
         keptBytesFraction: v.keptBytesFraction,
         cuts: model.cuts,
         slopeMultiplier: multiplier,
-        sizeLambda: sizeSlope(epochSettings),
+        sizeLambda: sizePrice(epochSettings),
         events: sums.events,
         skippedSteps: sums.skipped,
         seconds: (performance.now() - started) / 1000,
@@ -450,11 +450,13 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const columnsPredicted = (last.columns ?? []).map(({ column, keptShare, open }) => ({ column, keptShare, open }));
   const warnings: string[] = [];
   let settled: Settled | null = null;
-  // (With column gates the settling pass would have to count the open candidate columns' bytes too: not done.)
-  if (loss.target !== null && model.cuts.length > 0 && !gated) {
+  // Not done: with column gates the settling pass would have to count the open candidate columns'
+  // bytes too; an object cut's learned threshold is inside its count or sum, not an edge to shift.
+  const settles = !gated && !model.cuts.some((c) => c.object || c.fixed);
+  if (loss.target !== null && model.cuts.length > 0 && settles) {
     const scoreCut = p.scoreCut ?? null;
     const averaged = { ...model, cuts: averageCuts(history.slice(-Math.ceil(AVERAGED * history.length))) };
-    settled = await settleOnTarget(averaged, layout, loss.target, scoreCut, stats, () => read('train')).catch(stopped);
+    settled = await settleOnTarget(averaged, layout, loss.target, scoreCut, stats, read('train')).catch(stopped);
     model = settled.model;
     const v = await validate(model, layout, { ...loss, multiplier: last.sizeLambda }, read(validationSplit));
     last = { ...last, keptFraction: v.keptFraction, keptBytesFraction: v.keptBytesFraction, validationAuc: v.auc };

@@ -97,14 +97,23 @@ describe('trainSelection on the seed toy', () => {
     expect(cutsXMlp.history[0].trainSize).toBe(0);
   });
 
-  it('with a target, the size term is multiplier x (kept - target); the multiplier falls below it', async () => {
+  it('with a target, the size term is the augmented Lagrangian term; the multiplier falls below it', async () => {
+    const target = 0.99;
     const loose = await train({
-      loss: { size: { lambda: 1, targetKeptFraction: 0.99 } },
+      loss: { size: { lambda: 1, targetKeptFraction: target } },
       training: { ...training, epochs: 2 },
     });
+    // The integral of the pull mu min(2, max(0, 1 + 10 (k / target - 1))) from the target to kept (trapezoids).
+    const integral = (mu: number, kept: number, n = 10_000) => {
+      const pull = (k: number) => mu * Math.min(2, Math.max(0, 1 + 10 * (k / target - 1)));
+      const h = (kept - target) / n;
+      let sum = (pull(target) + pull(kept)) / 2;
+      for (let i = 1; i < n; i++) sum += pull(target + i * h);
+      return sum * h;
+    };
     for (const h of loose.history) {
-      expect(h.keptBytesFraction).toBeLessThan(0.99);
-      expect(h.validationSize).toBeCloseTo(h.sizeLambda * (h.keptBytesFraction - 0.99), 6);
+      expect(h.keptBytesFraction).toBeLessThan(target);
+      expect(h.validationSize).toBeCloseTo(integral(h.sizeLambda, h.keptBytesFraction), 6);
     }
     expect(loose.history[1].sizeLambda).toBeLessThan(loose.history[0].sizeLambda);
     expect(loose.history[0].sizeLambda).toBeLessThan(1);
