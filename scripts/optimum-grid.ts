@@ -1,12 +1,18 @@
 /**
  * Size targets as constraints, from any sensible settings (issue #21). Window cuts (`between` on
  * x and y), loss signal-efficiency, size target on the background kept fraction: on the seed toy
- * and two toys of other shapes, for each target, model kind and setting, trains on one sample
- * and measures the hard skim on an independent one: its signal efficiency against the
- * brute-force optimum of all windows [x1, x2] x [y1, y2] on a quantile grid at the background
+ * and two toys of other shapes, for each target, model kind and setting, trains on a sample and
+ * measures the hard skim (a window) with the toy's own distributions (exact bivariate normal
+ * probabilities, bivariate-normal.ts): its signal efficiency against the brute-force optimum of
+ * all windows [x1, x2] x [y1, y2] on a quantile grid (of an independent sample) at the background
  * fraction the skim keeps (ratio >= 0.99 passes), and whether that fraction is within 0.01 of
  * the target where the target binds (at most 0.01 above it where all the signal fits in less).
- * Prints one markdown row per cell as it goes, and a summary.
+ * The exact reference matters at small targets: counted on a sample, the best window is picked
+ * on that sample's fluctuations (at a target of 0.01 of 100k background events, ~1000 events in
+ * the window, +-3 %, where the signal kept grows about as fast as the background: a pick among
+ * many windows is several per cent optimistic). The same comparison counted on the test and the
+ * training samples is printed beside it. Prints one markdown row per cell as it goes, and a
+ * summary.
  *
  *   npx tsx scripts/optimum-grid.ts [--events 40000] [--toys seed,tilted,wide] [--targets 0.2,0.05,0.01]
  *     [--kinds cuts,cuts-x-mlp] [--settings default,lambda10,lambda100,lambda1000,batch1024,batch16384]
@@ -15,12 +21,14 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type EventBatch, makeBatch } from '../src/batch/batch.js';
 import { toyBatches } from '../src/datasets/toy.js';
+import type { SelectionModel } from '../src/model/model.js';
 import { hardCutPass } from '../src/model/score.js';
 import { trainingSettings } from '../src/pipeline/settings.js';
 import { PipelineSchema } from '../src/pipeline/schema.js';
 import { memoryDataset } from '../src/training/memoryDataset.js';
 import { type TrainResult, trainSelection } from '../src/training/trainer.js';
 import { normalSampler, seededRandom } from '../src/util/random.js';
+import { type Gaussian, windowProbability } from './bivariate-normal.js';
 import { efficiencies } from './science-common.js';
 
 export const TOYS = ['seed', 'tilted', 'wide'] as const;
@@ -29,18 +37,14 @@ export const SETTINGS = ['default', 'lambda10', 'lambda100', 'lambda1000', 'batc
 export type Setting = (typeof SETTINGS)[number];
 export type Kind = 'cuts' | 'cuts-x-mlp';
 
-/** Mean and covariance [[a, c], [c, b]] of one class. */
-interface Gaussian {
-  mean: [number, number];
-  cov: [number, number, number];
-}
-
 /**
- * The toys of other shapes. tilted: a signal elongated along the diagonal (correlation 0.85)
- * over a background tilted the other way; wide: means shifted to the other side of the
- * background's, a flat narrow signal and a background three times wider than the seed's in y.
+ * The toys' classes. seed: src/datasets/toy.ts' toy2d; tilted: a signal elongated along the
+ * diagonal (correlation 0.85) over a background tilted the other way; wide: means shifted to the
+ * other side of the background's, a flat narrow signal and a background three times wider than
+ * the seed's in y.
  */
-const SHAPES: Record<Exclude<Toy, 'seed'>, { signal: Gaussian; background: Gaussian }> = {
+export const SHAPES: Record<Toy, { signal: Gaussian; background: Gaussian }> = {
+  seed: { signal: { mean: [1.5, 2], cov: [0.5, 0.5, 0.2] }, background: { mean: [0, 0], cov: [9, 9, 0] } },
   tilted: { signal: { mean: [1, 1], cov: [1, 1, 0.85] }, background: { mean: [0, 0], cov: [4, 4, -1.5] } },
   wide: { signal: { mean: [-1, 2.5], cov: [0.36, 1.44, 0] }, background: { mean: [2, 0], cov: [25, 81, 0] } },
 };
@@ -107,22 +111,36 @@ export function cellPipeline(kind: Kind, target: number, setting: Setting, extra
 export interface WindowOptimum {
   signal: number;
   background: number;
-  window: [number, number, number, number];
+  window: Window;
+}
+
+/** x1 < x < x2, y1 < y < y2. */
+export type Window = [number, number, number, number];
+
+/** Window edges on each axis: `steps` quantiles of the sample, half over all events, half over the signal's. */
+interface WindowGrid {
+  gx: number[];
+  gy: number[];
 }
 
 /**
- * Brute force: every window x1 < x < x2, y1 < y < y2 with edges on a grid of `steps` quantiles of
- * each variable (half over all events, half over the signal's, where the optimum's edges lie),
- * its signal and background kept fractions from 2-D prefix sums; the most signal at a background
- * kept fraction at most `maxBackground`.
+ * Per class (0 background, 1 signal), the fraction of the class at x <= gx[i] and y <= gy[j], at
+ * [i * gy.length + j]: the 2-D prefix sums every window's fractions are differences of.
  */
-export function windowOptimum(batches: EventBatch[], maxBackground: number, steps = 120): WindowOptimum {
+type Cumulative = [Float64Array, Float64Array];
+
+function classValues(batches: EventBatch[]): { xs: number[][]; ys: number[][] } {
   const xs: number[][] = [[], []];
   const ys: number[][] = [[], []];
   for (const b of batches) {
     const [x, y, label] = [b.columns.x.values, b.columns.y.values, b.columns.label.values] as Float32Array[];
     for (let i = 0; i < b.length; i++) (xs[label[i] ? 1 : 0].push(x[i]), ys[label[i] ? 1 : 0].push(y[i]));
   }
+  return { xs, ys };
+}
+
+export function windowGrid(batches: EventBatch[], steps = 120): WindowGrid {
+  const { xs, ys } = classValues(batches);
   const grid = (v: number[][]) => {
     const all = [...v[0], ...v[1]].sort((a, b) => a - b);
     const sig = v[1].slice().sort((a, b) => a - b);
@@ -131,10 +149,13 @@ export function windowOptimum(batches: EventBatch[], maxBackground: number, step
     for (let k = 1; k < steps / 2; k++) edges.push(q(all, (2 * k) / steps), q(sig, (2 * k) / steps));
     return [...new Set(edges)].sort((a, b) => a - b);
   };
-  const [gx, gy] = [grid(xs), grid(ys)];
-  const [nx, ny] = [gx.length - 1, gy.length - 1];
-  // counts[c][(i + 1) * (ny + 1) + j + 1]: events of class c with x in cell i' <= i, y in cell j' <= j.
-  const counts = [new Float64Array((nx + 1) * (ny + 1)), new Float64Array((nx + 1) * (ny + 1))];
+  return { gx: grid(xs), gy: grid(ys) };
+}
+
+/** The sample's fractions, counted. */
+function sampleCumulative(batches: EventBatch[], { gx, gy }: WindowGrid): Cumulative {
+  const { xs, ys } = classValues(batches);
+  const W = gy.length;
   const cell = (g: number[], v: number) => {
     let [lo, hi] = [0, g.length - 1];
     while (hi - lo > 1) {
@@ -144,33 +165,70 @@ export function windowOptimum(batches: EventBatch[], maxBackground: number, step
     }
     return lo; // g[lo] < v <= g[lo + 1]
   };
-  for (const c of [0, 1])
-    for (let i = 0; i < xs[c].length; i++) counts[c][(cell(gx, xs[c][i]) + 1) * (ny + 1) + cell(gy, ys[c][i]) + 1]++;
-  for (const p of counts)
-    for (let i = 1; i <= nx; i++)
-      for (let j = 1; j <= ny; j++)
-        p[i * (ny + 1) + j] += p[(i - 1) * (ny + 1) + j] + p[i * (ny + 1) + j - 1] - p[(i - 1) * (ny + 1) + j - 1];
-  const [ns, nb] = [xs[1].length, xs[0].length];
-  const limit = maxBackground * nb;
+  const out: Cumulative = [new Float64Array(gx.length * W), new Float64Array(gx.length * W)];
+  for (const c of [0, 1]) {
+    const p = out[c];
+    for (let i = 0; i < xs[c].length; i++) p[(cell(gx, xs[c][i]) + 1) * W + cell(gy, ys[c][i]) + 1] += 1 / xs[c].length;
+    for (let i = 1; i < gx.length; i++)
+      for (let j = 1; j < W; j++) p[i * W + j] += p[(i - 1) * W + j] + p[i * W + j - 1] - p[(i - 1) * W + j - 1];
+  }
+  return out;
+}
+
+/** The toy's own fractions, exact (its Gaussians' CDF): no sample fluctuation. */
+function exactCumulative(toy: Toy, { gx, gy }: WindowGrid): Cumulative {
+  const { signal, background } = SHAPES[toy];
+  const table = (g: Gaussian) =>
+    Float64Array.from({ length: gx.length * gy.length }, (_, k) =>
+      windowProbability(g, -Infinity, gx[Math.floor(k / gy.length)], -Infinity, gy[k % gy.length]),
+    );
+  return [table(background), table(signal)];
+}
+
+/** The window of the grid that keeps the most signal at a background fraction at most `maxBackground`. */
+function bestWindow({ gx, gy }: WindowGrid, [B, S]: Cumulative, maxBackground: number): WindowOptimum {
+  const W = gy.length;
+  const limit = maxBackground * (1 + 1e-12);
   let best: WindowOptimum = { signal: 0, background: 0, window: [0, 0, 0, 0] };
   let bestS = -1;
-  const [S, B] = [counts[1], counts[0]];
-  const W = ny + 1;
-  // Cells i1 < i <= i2 in x and j1 < j <= j2 in y: the window g[i1] < x <= g[i2] (ties of a float
-  // grid with the data are as good as the strict cut).
-  for (let i1 = 0; i1 < nx; i1++)
-    for (let i2 = i1 + 1; i2 <= nx; i2++)
-      for (let j1 = 0; j1 < ny; j1++)
-        for (let j2 = j1 + 1; j2 <= ny; j2++) {
+  // The window gx[i1] < x <= gx[i2], gy[j1] < y <= gy[j2] (ties of a float grid with the data are
+  // as good as the strict cut).
+  for (let i1 = 0; i1 < gx.length - 1; i1++)
+    for (let i2 = i1 + 1; i2 < gx.length; i2++)
+      for (let j1 = 0; j1 < W - 1; j1++)
+        for (let j2 = j1 + 1; j2 < W; j2++) {
           const b = B[i2 * W + j2] - B[i1 * W + j2] - B[i2 * W + j1] + B[i1 * W + j1];
           if (b > limit) break; // wider in y only keeps more
           const s = S[i2 * W + j2] - S[i1 * W + j2] - S[i2 * W + j1] + S[i1 * W + j1];
           if (s > bestS) {
             bestS = s;
-            best = { signal: s / ns, background: b / nb, window: [gx[i1], gx[i2], gy[j1], gy[j2]] };
+            best = { signal: s, background: b, window: [gx[i1], gx[i2], gy[j1], gy[j2]] };
           }
         }
   return best;
+}
+
+/**
+ * Brute force: every window x1 < x < x2, y1 < y < y2 with edges on a grid of `steps` quantiles of
+ * each variable (half over all events, half over the signal's, where the optimum's edges lie),
+ * its signal and background kept fractions from 2-D prefix sums; the most signal at a background
+ * kept fraction at most `maxBackground`. Fractions counted in the sample, or with `exact` the
+ * toy's own (the grid still from the sample).
+ */
+export function windowOptimum(batches: EventBatch[], maxBackground: number, exact?: Toy): WindowOptimum {
+  const grid = windowGrid(batches);
+  return bestWindow(grid, exact ? exactCumulative(exact, grid) : sampleCumulative(batches, grid), maxBackground);
+}
+
+/** The window of a model's hard cuts: 'between' cuts on x and y (either may be absent: open). */
+function windowOf(model: SelectionModel): Window {
+  const edges = (column: string): [number, number] => {
+    const c = model.cuts.find((cut) => cut.column === column);
+    if (!c) return [-Infinity, Infinity];
+    if (c.op !== 'between') throw new Error(`optimum grid: the cut on ${column} is not a window`);
+    return [c.low!, c.high!];
+  };
+  return [...edges('x'), ...edges('y')];
 }
 
 export interface CellResult {
@@ -179,11 +237,19 @@ export interface CellResult {
   kind: Kind;
   setting: Setting;
   epochs: number;
+  /** The hard skim's signal efficiency and background kept fraction: the toy's own (exact). */
   signal: number;
   background: number;
+  /** The best window (exact fractions) at that background. */
   optimum: WindowOptimum;
   ratio: number;
-  /** The same comparison on the training sample: how close training came to the optimum of the problem it was given. */
+  /**
+   * The same comparison counted on the test sample, and on the training sample (how close training
+   * came to the optimum of the problem it was given). Both are optimistic for the window picked
+   * on the sample itself: at a background target of 0.01 of 100k events its window holds ~1000
+   * background events, +-3 %.
+   */
+  testRatio: number;
   trainRatio: number;
   /** The target binds: the best window within it keeps less than 99.5 % of the signal. */
   binds: boolean;
@@ -207,13 +273,18 @@ export async function gridCell(
   const pipeline = cellPipeline(kind, target, setting, extra);
   const { source, info } = memoryDataset(train);
   const trained = await trainSelection({ settings: trainingSettings(pipeline, info), source, info });
-  const hard = efficiencies(test, (b) => hardCutPass(trained.model, b));
-  const optimum = windowOptimum(test, hard.background);
-  const binds = windowOptimum(test, target).signal < 0.995;
+  // The skim is the window of the hard cuts (no score cut): its fractions are the toy's Gaussians'.
+  const [x1, x2, y1, y2] = windowOf(trained.model);
+  const { signal: sig, background: bkg } = SHAPES[toy];
+  const hard = { signal: windowProbability(sig, x1, x2, y1, y2), background: windowProbability(bkg, x1, x2, y1, y2) };
+  const optimum = windowOptimum(test, hard.background, toy);
+  const binds = windowOptimum(test, target, toy).signal < 0.995;
   const onTarget = binds ? Math.abs(hard.background - target) <= 0.01 : hard.background <= target + 0.01;
   const ratio = hard.signal / optimum.signal;
-  const hardTrain = efficiencies(train, (b) => hardCutPass(trained.model, b));
-  const trainRatio = hardTrain.signal / windowOptimum(train, hardTrain.background).signal;
+  const sampleRatio = (batches: EventBatch[]) => {
+    const counted = efficiencies(batches, (b) => hardCutPass(trained.model, b));
+    return counted.signal / windowOptimum(batches, counted.background).signal;
+  };
   return {
     toy,
     target,
@@ -224,7 +295,8 @@ export async function gridCell(
     background: hard.background,
     optimum,
     ratio,
-    trainRatio,
+    testRatio: sampleRatio(test),
+    trainRatio: sampleRatio(train),
     binds,
     onTarget,
     pass: ratio >= 0.99 && onTarget,
@@ -235,7 +307,7 @@ export async function gridCell(
 
 const COLUMNS = [
   ...['toy', 'target', 'model', 'setting', 'epochs', 'trained: bkg kept, sig eff', 'bkg kept', 'sig eff'],
-  ...['best window, same bkg', 'ratio', 'train ratio', 'binds', 'on target', 'pass', 's'],
+  ...['best window, same bkg', 'ratio', 'test ratio', 'train ratio', 'binds', 'on target', 'pass', 's'],
 ];
 export const HEADER = `| ${COLUMNS.join(' | ')} |\n|${COLUMNS.map(() => '---|').join('')}`;
 
@@ -245,8 +317,8 @@ export function row(r: CellResult): string {
   const s = r.trained.settled;
   const trained = s ? `${f(s.keptBefore)}, ${f(s.signalBefore)}` : '-';
   const cells = [r.toy, r.target, r.kind, r.setting, r.epochs, trained, f(r.background), f(r.signal)];
-  cells.push(f(r.optimum.signal), f(r.ratio), f(r.trainRatio), r.binds ? 'yes' : 'no', r.onTarget ? 'yes' : 'NO');
-  cells.push(r.pass ? 'yes' : 'NO', r.seconds.toFixed(0));
+  cells.push(f(r.optimum.signal), f(r.ratio), f(r.testRatio), f(r.trainRatio), r.binds ? 'yes' : 'no');
+  cells.push(r.onTarget ? 'yes' : 'NO', r.pass ? 'yes' : 'NO', r.seconds.toFixed(0));
   return `| ${cells.join(' | ')} |`;
 }
 
