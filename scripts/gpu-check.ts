@@ -135,7 +135,7 @@ function tfSteps({ layout, prepared }: Setup): { step: () => Promise<void>; disp
   return { step, dispose: () => [tm.dispose(), optimizer.dispose()] };
 }
 
-const adapter = await startWebGpu();
+const adapter = await startWebGpu(true);
 console.log(
   adapter
     ? `webgpu: ${adapter.name}, Dawn backend ${adapter.dawnBackend}${adapter.software ? ' (software)' : ''}`
