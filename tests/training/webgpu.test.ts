@@ -73,7 +73,7 @@ describe.skipIf(skip)('the WebGPU backend', () => {
   afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
   for (const kind of ['cuts-x-mlp', 'mlp', 'cuts'] as const) {
-    it(`${kind}: loss and every gradient equal to the WASM backend's within 1e-5 relative (1e-7 absolute)`, async () => {
+    it(`${kind}: loss and every gradient equal to WASM's within 1e-5 relative (1e-7 absolute)`, async () => {
       for (const [lossName, settings] of LOSSES) {
         await initBackend('wasm');
         const wasm = await lossAndGradient(kind, settings);
