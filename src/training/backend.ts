@@ -14,7 +14,7 @@ export const FUSED = 'fused-js';
 /**
  * The backend training runs on. 'auto': tfjs-node-gpu when it loads, else TF.js' WebGPU backend
  * when Dawn finds a hardware GPU (the optional `webgpu` package; a software adapter such as
- * Mesa's llvmpipe is 15-60x slower than the fused kernel: scripts/gpu-check.ts), else the fused
+ * Mesa's llvmpipe is 19-60x slower than the fused kernel: scripts/gpu-check.ts), else the fused
  * kernel (every model kind, loss and size term; faster than TF.js' WASM backend per CPU-second
  * at every MLP width measured, 64-64 to 512-512). A name picks that backend ('webgpu': on any
  * adapter, software ones included). DIFFSKIM_BACKEND overrides

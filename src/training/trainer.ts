@@ -706,10 +706,11 @@ function vanishedCutWarnings(model: SelectionModel, stats: DataStats): string[] 
 }
 
 /**
- * Runs `fn` synchronously on each batch until the stream ends. The work happens inside the
- * producer's emission, which holds the producer back: no batches pile up in memory.
+ * Runs `fn` on each batch in order until the stream ends. A synchronous `fn` works inside the
+ * producer's emission, which holds the producer back: no batches pile up in memory. After an
+ * `fn` that returns a promise the next batch waits until it settles (the caller holds the
+ * producer's Demand meanwhile, so that only the batches already on their way wait).
  */
-/** Runs `fn` on each batch in order; one that returns a promise runs the next batch when it settles. */
 function forEachBatch(batches: Observable<EventBatch>, fn: (b: EventBatch) => void | Promise<void>): Promise<void> {
   const run = (b: EventBatch) => {
     const pending = fn(b);

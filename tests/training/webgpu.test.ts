@@ -87,12 +87,15 @@ describe.skipIf(skip)('the WebGPU backend', () => {
     });
   }
 
-  it('trains the toy to the validation AUC of the WASM backend within 0.001, with checkpoints', async () => {
+  it('trains the toy to the validation AUC of the WASM backend within 0.001, through checkpoints', async () => {
     const data = toyBatches(3_000, 2);
-    const train = (backend: 'webgpu' | 'wasm') => {
-      const checkpointDir = mkdtempSync(join(tmpdir(), 'diffskim-webgpu-'));
-      dirs.push(checkpointDir);
-      return trainSelection({
+    const folders = {
+      webgpu: mkdtempSync(join(tmpdir(), 'diffskim-webgpu-')),
+      wasm: mkdtempSync(join(tmpdir(), 'diffskim-wasm-')),
+    };
+    dirs.push(...Object.values(folders));
+    const train = (backend: 'webgpu' | 'wasm', resume = false) =>
+      trainSelection({
         settings: toyPipeline({
           loss: { size: { lambda: 0.3 } },
           training: { epochs: 3, batchSize: 512, learningRate: 0.01, seed: 3, threads: 1 },
@@ -100,9 +103,9 @@ describe.skipIf(skip)('the WebGPU backend', () => {
         source: memorySource(data),
         info: toyInfo(data),
         backend,
-        checkpointDir,
+        checkpointDir: folders[backend],
+        resume,
       });
-    };
     const [gpu, wasm] = [await train('webgpu'), await train('wasm')];
     expect(gpu.backend).toBe('webgpu');
     expect(gpu.validationAuc).toBeGreaterThan(0.8);
@@ -110,5 +113,9 @@ describe.skipIf(skip)('the WebGPU backend', () => {
     // The same steps: every epoch's training loss (read back asynchronously) within float32 noise.
     const losses = (r: typeof gpu) => r.history.map((h) => h.trainLoss);
     losses(gpu).forEach((l, i) => expect(Math.abs(l - losses(wasm)[i])).toBeLessThan(1e-4 * Math.abs(l)));
+    // Resuming the finished run restores the checkpoint's variables and trains nothing: the same model.
+    const again = await train('webgpu', true);
+    expect(again.model.cuts).toEqual(gpu.model.cuts);
+    expect(again.model.layers).toEqual(gpu.model.layers);
   });
 });
