@@ -72,6 +72,11 @@ describe.skipIf(skip)('the WebGPU backend', () => {
   const dirs: string[] = [];
   afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
+  it('takes a software adapter only when asked for any', async () => {
+    if (adapter!.software) expect(await startWebGpu(false)).toBeNull();
+    else expect(await startWebGpu(false)).toEqual(adapter);
+  });
+
   for (const kind of ['cuts-x-mlp', 'mlp', 'cuts'] as const) {
     it(`${kind}: loss and every gradient equal to WASM's within 1e-5 relative (1e-7 absolute)`, async () => {
       for (const [lossName, settings] of LOSSES) {
