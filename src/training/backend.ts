@@ -17,9 +17,9 @@ export const FUSED = 'fused-js';
  * Mesa's llvmpipe is 19-60x slower than the fused kernel: scripts/gpu-check.ts), else the fused
  * kernel (every model kind, loss and size term; faster than TF.js' WASM backend per CPU-second
  * at every MLP width measured, 64-64 to 512-512). A name picks that backend ('webgpu': on any
- * adapter, software ones included). DIFFSKIM_BACKEND overrides
- * `prefer`. `tfOnly` says why the model needs TF.js (column gates, object cuts: the fused kernel
- * has neither): then 'auto' and 'fused' start TF.js, with a note saying so.
+ * adapter, software ones included). DIFFSKIM_BACKEND overrides `prefer`. `tfOnly` says why the
+ * model needs TF.js (column gates, object cuts: the fused kernel has neither): then 'auto' and
+ * 'fused' start TF.js, with a note saying so.
  */
 export async function trainingBackend(prefer: BackendChoice, tfOnly?: string): Promise<TrainingBackend> {
   const choice = chosen(prefer);

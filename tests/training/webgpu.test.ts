@@ -11,7 +11,8 @@ import { initBackend } from '../../src/training/backend.js';
 import { eventBytesModel } from '../../src/training/eventBytes.js';
 import { batchTensors, type BatchLayout, disposeBatchTensors, prepareBatch } from '../../src/training/prepare.js';
 import { trainSelection } from '../../src/training/trainer.js';
-import { startWebGpu } from '../../src/training/webgpu.js';
+import { trainStepAsync } from '../../src/training/steppers.js';
+import { startWebGpu, WebGpuError } from '../../src/training/webgpu.js';
 import { toolMissing } from '../helpers/tools.js';
 import { cut, model, uniformBatch } from '../model/helpers.js';
 import { memorySource, toyBatches, toyInfo, toyPipeline } from './toy.js';
@@ -25,6 +26,10 @@ const skip = toolMissing(
   'a WebGPU adapter',
   adapter ? null : 'the optional packages webgpu and @tensorflow/tfjs-backend-webgpu, or an adapter Dawn can open',
 );
+
+interface GPUDeviceLike {
+  createBuffer(descriptor: { size: number; usage: number }): unknown;
+}
 
 const batch = uniformBatch(300, 5);
 const n = batch.length;
@@ -46,15 +51,19 @@ const CUTS: CutSpec[] = [
   cut('b', 'between', 'erf', 0.6, { low: -2.5, high: 3 }),
 ];
 
-/** The loss and every gradient (trainableVariables() order) on the current backend, read asynchronously. */
-async function lossAndGradient(kind: ModelKind, settings: LossSettings): Promise<number[]> {
-  const layout: BatchLayout = {
+function layoutOf(kind: ModelKind): BatchLayout {
+  return {
     model: model(kind, kind === 'mlp' ? [] : CUTS),
     label: 'label',
     weight: 'weight',
     classFactor: { signal: 1.3, background: 0.8 },
     bytes: eventBytesModel(info),
   };
+}
+
+/** The loss and every gradient (trainableVariables() order) on the current backend, read asynchronously. */
+async function lossAndGradient(kind: ModelKind, settings: LossSettings): Promise<number[]> {
+  const layout = layoutOf(kind);
   const tm = new TfSelectionModel(layout.model);
   const t = batchTensors(prepareBatch(layout, batch), kind === 'cuts' ? 0 : 2, tm.edgeCount);
   const { value, grads } = tf.variableGrads(
@@ -91,6 +100,22 @@ describe.skipIf(skip)('the WebGPU backend', () => {
       }
     });
   }
+
+  it('stops a step with WebGpuError when the device reported an error, and does not apply it', async () => {
+    await initBackend('webgpu');
+    const layout = layoutOf('cuts-x-mlp');
+    const tm = new TfSelectionModel(layout.model);
+    const optimizer = tf.train.adam(0.01);
+    // An invalid buffer usage: a validation error, which WebGPU reports apart from the call.
+    (tf.backend() as unknown as { device: GPUDeviceLike }).device.createBuffer({ size: 4, usage: 0xffff });
+    await expect(trainStepAsync(tm, optimizer, base, layout, batch, 1)).rejects.toBeInstanceOf(WebGpuError);
+    expect(optimizer.iterations).toBe(0);
+    // Reported once: the next step runs.
+    expect(await trainStepAsync(tm, optimizer, base, layout, batch, 1)).not.toBeNull();
+    expect(optimizer.iterations).toBe(1);
+    tm.dispose();
+    optimizer.dispose();
+  });
 
   it('trains the toy to the validation AUC of the WASM backend within 0.001, through checkpoints', async () => {
     const data = toyBatches(3_000, 2);
