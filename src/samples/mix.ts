@@ -36,6 +36,9 @@ const MIX_BATCH_ROWS = 8192;
  */
 const MIX_OPEN_READS = 8;
 
+/** What the open reads may decode ahead of the mix, together, in MB: one plain read's (DuckDB's default, ~1 MB). */
+const MIX_READ_AHEAD_MB = 1;
+
 /**
  * The samples as one event source, deterministic for a seed: each pass reads every sample's
  * batches in one order drawn by a seeded generator, the next batch from sample i with probability
@@ -53,6 +56,9 @@ export function mixedSource(samples: ResolvedSample[], seed: number, openReads =
     batches(options: ReadOptions = {}): Observable<EventBatch> {
       const wanted = (options.columns ?? info.schema.map((f) => f.name)).filter((c) => !isMixColumn(c));
       checkShared(samples, info, wanted);
+      // Several samples: each read decodes on one thread, and the open reads share one read's read-ahead.
+      const open = Math.min(samples.length, Math.max(1, openReads));
+      const several: ReadOptions = samples.length > 1 ? { oneThread: true, readAheadMB: MIX_READ_AHEAD_MB / open } : {};
       return fromPull(async function* () {
         const random = seededRandom(`mix:${seed}`);
         const left = samples.map((s) => s.info.rows);
@@ -60,7 +66,7 @@ export function mixedSource(samples: ResolvedSample[], seed: number, openReads =
           const needed = [...new Set([...wanted, ...sampleColumns(s).flatMap((q) => namesToRead(s.info.schema, q))])];
           // Asked for the MIX_* columns alone, an unweighted sample reads its cheapest column to count its events.
           const columns = needed.length ? needed : [cheapestColumn(s.info)];
-          const read = { ...options, columns, batchRows: options.batchRows ?? MIX_BATCH_ROWS };
+          const read = { ...options, columns, batchRows: options.batchRows ?? MIX_BATCH_ROWS, ...several };
           // Without cuts the events taken locate the next one, where a closed read resumes.
           const resumable = s.opened.source.startsAnywhere === true && !options.where?.length;
           return new Slot((demand, startRow) => s.opened.source.batches({ ...read, demand, startRow }), resumable);
@@ -73,7 +79,7 @@ export function mixedSource(samples: ResolvedSample[], seed: number, openReads =
             const slot = slots[k];
             if (slot.resumable) {
               if (recent.includes(slot)) recent.splice(recent.indexOf(slot), 1);
-              else if (recent.length >= Math.max(1, openReads)) recent.shift()!.close();
+              else if (recent.length >= open) recent.shift()!.close();
               recent.push(slot);
             }
             const batch = await slot.take();

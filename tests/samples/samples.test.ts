@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventBatch } from '../../src/batch/batch.js';
+import type { ReadOptions } from '../../src/sources/types.js';
 import { generateSamples } from '../../src/datasets/nanoSamples.js';
 import { mixedSource, MIX_LABEL, MIX_SAMPLE, MIX_WEIGHT } from '../../src/samples/mix.js';
 import { type DataConfig, resolveSamples } from '../../src/samples/resolve.js';
@@ -185,6 +186,27 @@ describe('samples: the mix', () => {
     expect(values(oneOpen)).toEqual(values(allOpen));
     // Resumed reads cross file boundaries (2 files of 1500 events a sample, batches of 500).
     expect(oneOpen.reduce((n, b) => n + b.length, 0)).toBe(4 * 3000);
+  });
+
+  it("several samples' reads decode on one thread each and share one read's read-ahead; one sample's is a plain read", async () => {
+    const asked = async (count: number, openReads: number) => {
+      const samples = (await resolveSamples(data(), dir)).slice(0, count);
+      const options: ReadOptions[] = [];
+      const spied = samples.map((s) => {
+        const source = s.opened.source;
+        const batches = (o?: ReadOptions) => (options.push(o ?? {}), source.batches(o));
+        return { ...s, opened: { ...s.opened, source: { ...source, batches } } };
+      });
+      await allBatches(mixedSource(spied, 1, openReads), ['event', MIX_SAMPLE], 500);
+      return options;
+    };
+    for (const openReads of [4, 2]) {
+      const options = await asked(4, openReads);
+      expect(options.every((o) => o.oneThread === true)).toBe(true);
+      expect(options.map((o) => o.readAheadMB! * openReads)).toEqual(options.map(() => 1));
+    }
+    const alone = await asked(1, 8);
+    expect(alone.map((o) => [o.oneThread, o.readAheadMB])).toEqual([[undefined, undefined]]);
   });
 
   it('a Parquet source started at an event reads from that event on, as DuckDB numbers them', async () => {
