@@ -1,6 +1,6 @@
 import type { TrainingSettings } from '../training/trainer.js';
 import type { DatasetInfo } from '../sources/types.js';
-import { MIX_LABEL, MIX_WEIGHT } from '../samples/mix.js';
+import { MIX_LABEL, MIX_SAMPLE, MIX_WEIGHT } from '../samples/mix.js';
 import { columnSelection, skimKeep, writableColumns } from './columnSelection.js';
 import type { Pipeline } from './schema.js';
 
@@ -13,7 +13,11 @@ import type { Pipeline } from './schema.js';
  */
 export function trainingSettings(p: Pipeline, info: DatasetInfo): TrainingSettings {
   const { name, preselection, features, cuts, model, loss, training } = p;
-  const samples = p.samples && { normalised: true, weightName: "the samples' event weights" };
+  const samples = p.samples && {
+    normalised: true,
+    weightName: "the samples' event weights",
+    sampleIndex: { column: MIX_SAMPLE, names: p.samples.map((s) => s.name) },
+  };
   const base = { name, ...labelAndWeight(p), ...samples, preselection, features, cuts, model, loss, training };
   const selection = columnSelection(p, info);
   if (selection)

@@ -138,6 +138,11 @@ export interface TrainingSettings {
   normalised?: boolean;
   /** How warnings name the event weight (default: the weight column). */
   weightName?: string;
+  /**
+   * Events of several samples: the column holding each one's sample index and the samples' names,
+   * so that a sample whose negative weights dominate its yield is named in the warning.
+   */
+  sampleIndex?: { column: string; names: string[] };
 }
 
 export interface TrainArgs {
@@ -209,7 +214,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const quantities = [
     ...new Set([...features, ...cutConfigs.filter((c) => !hasParameter(c.column)).map((c) => c.column)]),
   ];
-  const targets = [label, ...(p.weight ? [p.weight] : [])];
+  const targets = [label, ...(p.weight ? [p.weight] : []), ...(p.sampleIndex ? [p.sampleIndex.column] : [])];
   const cutTexts = cutConfigs.map((c) => c.column);
   const columns = projection(info.schema, [
     ...quantities,
@@ -220,7 +225,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const t = p.training;
   // Labels and event weights are checked on the source's own batches, whose origin still locates each event.
   // The first pass (collectStats) sees every event before the split: it also sums the weights' signs.
-  const signs = new WeightSigns();
+  const signs = new WeightSigns(p.sampleIndex?.names);
   let firstPass = true;
   const read = (take: 'train' | 'validation') =>
     source.batches({ columns, ...(p.preselection && { where: [preselectionCut(p.preselection)] }) }).pipe(
@@ -228,7 +233,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
         args.signal?.throwIfAborted();
         const y = eventLabels(b, label);
         const w = eventWeights(b, p.weight);
-        if (firstPass) signs.add(y, w);
+        if (firstPass) signs.add(y, w, p.sampleIndex && (b.columns[p.sampleIndex.column].values as ArrayLike<number>));
       }),
       splitTrainValidation(t.validationFraction, t.seed, take),
     );

@@ -271,6 +271,38 @@ describe('samples: columns', () => {
   });
 });
 
+describe('samples: negative weights', () => {
+  /** The warnings of one epoch of training on the samples' mix. */
+  async function warnings(config: DataConfig): Promise<string[]> {
+    const pipeline = PipelineSchema.parse({
+      name: 'signs',
+      luminosity: config.luminosity,
+      samples: config.samples,
+      cuts: [{ column: 'MET_pt', op: '>' }],
+      model: { kind: 'cuts' },
+      training: { epochs: 1, batchSize: 1024, seed: 5, shuffleBuffer: 4096 },
+    });
+    const source = mixedSource(await resolveSamples(pipeline, dir), pipeline.training.seed);
+    const info = await source.describe();
+    const r = await trainSelection({ settings: trainingSettings(pipeline, info), source, info, backend: 'fused' });
+    return r.warnings.filter((w) => w.startsWith('negative weights'));
+  }
+
+  it('a sample whose negative weights dominate its yield is named, when its class is not dominated', async () => {
+    expect(await warnings(data())).toEqual([]);
+    // ttbar's weights turned negative: its yield (DuckDB's sum, below) changes sign, while the
+    // background class, dominated by WJets and QCD, stays positive.
+    const [{ s }] = await sql(`SELECT sum(genWeight * abs(MET_phi))::DOUBLE AS s FROM ${events('ttbar')}`);
+    expect(s).toBeGreaterThan(0);
+    const config = data();
+    config.samples![1] = { ...config.samples![1], factors: ['-abs(MET_phi)'] };
+    const [line, ...more] = await warnings(config);
+    expect(more).toEqual([]);
+    expect(line).toMatch(/^negative weights \('the samples' event weights'\) dominate: sample 'ttbar' sums to -\d/);
+    expect(line).not.toMatch(/background|signal|'ttH'|'WJets'|'QCD'/);
+  });
+});
+
 describe('samples: yields of the significance losses', () => {
   /** The validation loss of one epoch of S/sqrt(B) training on the samples' mix, with these loss keys. */
   async function validationLoss(yields: { signalYield?: number; backgroundYield?: number }): Promise<number> {
