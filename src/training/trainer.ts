@@ -61,7 +61,7 @@ import type { Stepper } from './stepper.js';
 import { threadedStepper } from './threadedStepper.js';
 import { type DataFigures, type EpochRecord, otherData, otherSettings } from './trainState.js';
 import type { TrainState } from './trainState.js';
-import { WeightSigns } from './weightSigns.js';
+import { type SampleIndex, sampleOf, WeightSigns } from './weightSigns.js';
 
 export interface TrainResult {
   model: SelectionModel;
@@ -138,11 +138,8 @@ export interface TrainingSettings {
   normalised?: boolean;
   /** How warnings name the event weight (default: the weight column). */
   weightName?: string;
-  /**
-   * Events of several samples: the column holding each one's sample index and the samples' names,
-   * so that a sample whose negative weights dominate its yield is named in the warning.
-   */
-  sampleIndex?: { column: string; names: string[] };
+  /** Events of several samples: a sample whose negative weights dominate its yield is named in the warning. */
+  sampleIndex?: SampleIndex;
 }
 
 export interface TrainArgs {
@@ -233,7 +230,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
         args.signal?.throwIfAborted();
         const y = eventLabels(b, label);
         const w = eventWeights(b, p.weight);
-        if (firstPass) signs.add(y, w, p.sampleIndex && (b.columns[p.sampleIndex.column].values as ArrayLike<number>));
+        if (firstPass) signs.add(y, w, p.sampleIndex && sampleOf(b, p.sampleIndex));
       }),
       splitTrainValidation(t.validationFraction, t.seed, take),
     );

@@ -10,7 +10,8 @@ import { checkSamples } from '../../src/samples/sample.js';
 import { localServerOptions } from '../../src/grpc/localBackends.js';
 import { startServer } from '../../src/grpc/server.js';
 import { PipelineSchema } from '../../src/pipeline/schema.js';
-import { trainingSettings } from '../../src/pipeline/settings.js';
+import { labelAndWeight, trainingSettings } from '../../src/pipeline/settings.js';
+import { evaluateModel } from '../../src/eval/evaluate.js';
 import { trainSelection } from '../../src/training/trainer.js';
 import { sql, tempDir } from '../parquet/helpers.js';
 
@@ -272,7 +273,7 @@ describe('samples: columns', () => {
 });
 
 describe('samples: negative weights', () => {
-  /** The warnings of one epoch of training on the samples' mix. */
+  /** The negative-weight warnings of one epoch of training on the samples' mix, and of evaluating its model. */
   async function warnings(config: DataConfig): Promise<string[]> {
     const pipeline = PipelineSchema.parse({
       name: 'signs',
@@ -285,10 +286,12 @@ describe('samples: negative weights', () => {
     const source = mixedSource(await resolveSamples(pipeline, dir), pipeline.training.seed);
     const info = await source.describe();
     const r = await trainSelection({ settings: trainingSettings(pipeline, info), source, info, backend: 'fused' });
-    return r.warnings.filter((w) => w.startsWith('negative weights'));
+    const e = await evaluateModel({ source, model: r.model, ...labelAndWeight(pipeline), quiet: true });
+    const negative = (w: string[]) => w.filter((line) => line.startsWith('negative weights'));
+    return [...negative(r.warnings), ...negative(e.warnings)];
   }
 
-  it('a sample whose negative weights dominate its yield is named, when its class is not dominated', async () => {
+  it('a sample whose negative weights dominate its yield is named, in training and eval, when its class is not', async () => {
     expect(await warnings(data())).toEqual([]);
     // ttbar's weights turned negative: its yield (DuckDB's sum, below) changes sign, while the
     // background class, dominated by WJets and QCD, stays positive.
@@ -296,8 +299,9 @@ describe('samples: negative weights', () => {
     expect(s).toBeGreaterThan(0);
     const config = data();
     config.samples![1] = { ...config.samples![1], factors: ['-abs(MET_phi)'] };
-    const [line, ...more] = await warnings(config);
+    const [line, evalLine, ...more] = await warnings(config);
     expect(more).toEqual([]);
+    expect(evalLine).toBe(line);
     expect(line).toMatch(/^negative weights \('the samples' event weights'\) dominate: sample 'ttbar' sums to -\d/);
     expect(line).not.toMatch(/background|signal|'ttH'|'WJets'|'QCD'/);
   });
