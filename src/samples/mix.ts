@@ -26,13 +26,13 @@ const MIX_FIELDS: Field[] = [
 const MIX_BATCH_ROWS = 8192;
 
 /**
- * Sample reads open at once. An open Parquet read holds DuckDB's decoding state for its row group
- * (~1 MB a column; ~8 MB a sample in scripts/bench-samples-memory.ts), so with every sample open
- * memory grew with their number. Past this many, the read least recently drawn from is closed and
- * resumed at its next event when drawn again (ReadOptions.startRow; DuckDB skips the row groups
- * before it). 8, not fewer: each resumed draw is a new query (5-20 ms), and with 2 open reads the
- * mix trained 1.4-2.4x slower than with every read open for a few MB less (README, Samples); 8
- * keeps an analysis of up to 8 samples at full speed and caps the rest at ~64 MB.
+ * Sample reads open at once. An open Parquet read holds its row group's decoded pages (~0.4 MB a
+ * column read in scripts/bench-samples-memory.ts; on one thread: see mixedSource), so with every
+ * sample open memory grew with their number. Past this many, the read least recently drawn from
+ * is closed and resumed at its next event when drawn again (ReadOptions.startRow; DuckDB skips the
+ * row groups before it). 8, not fewer: each resumed draw is a new query (5-20 ms), and with 2 open
+ * reads the mix trained 1.4-2.4x slower than with every read open (README, Samples); 8 keeps an
+ * analysis of up to 8 samples at full speed and caps the rest.
  */
 const MIX_OPEN_READS = 8;
 
@@ -56,7 +56,8 @@ export function mixedSource(samples: ResolvedSample[], seed: number, openReads =
     batches(options: ReadOptions = {}): Observable<EventBatch> {
       const wanted = (options.columns ?? info.schema.map((f) => f.name)).filter((c) => !isMixColumn(c));
       checkShared(samples, info, wanted);
-      // Several samples: each read decodes on one thread, and the open reads share one read's read-ahead.
+      // Several samples: each read decodes on one thread (it holds one row group, not one per DuckDB
+      // thread: the mix takes from one read at a time anyway), and the open reads share one read's read-ahead.
       const open = Math.min(samples.length, Math.max(1, openReads));
       const several: ReadOptions = samples.length > 1 ? { oneThread: true, readAheadMB: MIX_READ_AHEAD_MB / open } : {};
       return fromPull(async function* () {
