@@ -12,7 +12,8 @@
  * training threads; default the pipeline's). Each case runs in a child process of its own, the
  * cases alternating when repeated (medians printed): peak RSS from process.resourceUsage(), where
  * the memory was at the highest RSS sampled (V8's heap, memory outside it that V8 knows of such as
- * ArrayBuffers, the rest: native, DuckDB's own count apart) and training events per second.
+ * ArrayBuffers, the rest: native, DuckDB's own count apart) and training events per second, of
+ * wall time and of CPU time (every thread: on a loaded machine the wall-time rates swing).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
@@ -59,6 +60,8 @@ interface Run {
   events: number;
   /** Training alone (one epoch reads the events three times: statistics, training, validation). */
   trainSeconds: number;
+  /** CPU-seconds of training, every thread of the process (workers, DuckDB's) counted. */
+  trainCpuSeconds: number;
   maxRssMB: number;
   atPeak: AtPeak;
 }
@@ -95,11 +98,14 @@ async function runCase(count: number, o: Options): Promise<void> {
   const samples = await resolveSamples(pipeline, dir);
   const source = count === 0 ? samples[0].opened.source : mixedSource(samples, training.seed, o.openReads);
   const info = await source.describe();
-  const t = performance.now();
+  const [t, cpu] = [performance.now(), process.cpuUsage()];
   await trainSelection({ settings: trainingSettings(pipeline, info), source, info, backend: 'fused' });
   const trainSeconds = (performance.now() - t) / 1000;
+  const { user, system } = process.cpuUsage(cpu);
+  const trainCpuSeconds = (user + system) / 1e6;
   const atPeak = await memory.stop();
-  const run: Run = { events: info.rows, trainSeconds, maxRssMB: process.resourceUsage().maxRSS / 1024, atPeak };
+  const maxRssMB = process.resourceUsage().maxRSS / 1024;
+  const run: Run = { events: info.rows, trainSeconds, trainCpuSeconds, maxRssMB, atPeak };
   console.log(JSON.stringify(run));
 }
 
@@ -161,7 +167,8 @@ function child(count: number, args: string[]): Run {
   const p = r.atPeak;
   console.log(
     `${count === 0 ? 'one sample' : `${count} samples`}: ${r.events} events, ` +
-      `${(r.events / r.trainSeconds / 1000).toFixed(0)}k training events/s, peak RSS ${r.maxRssMB.toFixed(0)} MB; ` +
+      `training ${(r.events / r.trainSeconds / 1000).toFixed(0)}k events/s, ` +
+      `${(r.events / r.trainCpuSeconds / 1000).toFixed(0)}k per CPU-s, peak RSS ${r.maxRssMB.toFixed(0)} MB; ` +
       `at the highest RSS sampled (${p.rss} MB): V8 heap ${p.heap}, external ${p.external}, native ${p.native} ` +
       `(DuckDB's count, at its highest: ${p.duckdb})`,
   );
@@ -194,15 +201,18 @@ async function main(): Promise<void> {
     for (const count of [0, ...counts]) runs.set(count, [...(runs.get(count) ?? []), child(count, forward)]);
   const rss = (count: number) => median(runs.get(count)!.map((r) => r.maxRssMB));
   const rate = (count: number) => median(runs.get(count)!.map((r) => r.events / r.trainSeconds));
+  const cpuRate = (count: number) => median(runs.get(count)!.map((r) => r.events / r.trainCpuSeconds));
   console.log(
     `medians of ${repeat} run(s), ${options.epochs} epoch(s), ${options.n} events a sample: ` +
-      `one sample ${rss(0).toFixed(0)} MB, ${(rate(0) / 1000).toFixed(0)}k training events/s`,
+      `one sample ${rss(0).toFixed(0)} MB, training ${(rate(0) / 1000).toFixed(0)}k events/s, ` +
+      `${(cpuRate(0) / 1000).toFixed(0)}k per CPU-s`,
   );
   for (const count of counts)
     console.log(
       `${count} samples: peak RSS ${rss(count).toFixed(0)} MB, ${(rss(count) / rss(0)).toFixed(3)}x one sample ` +
         `(goal: within 1.10x); training ${(rate(count) / 1000).toFixed(0)}k events/s, ` +
-        `${(rate(count) / rate(0)).toFixed(2)}x one sample's`,
+        `${(rate(count) / rate(0)).toFixed(2)}x one sample's; per CPU-s ${(cpuRate(count) / 1000).toFixed(0)}k, ` +
+        `${(cpuRate(count) / cpuRate(0)).toFixed(2)}x`,
     );
 }
 
