@@ -236,7 +236,7 @@ describe('parquetSource', () => {
       }
   });
 
-  it('a read on one thread (oneThread) is the plain read, with cuts and from a row on, on a DuckDB of one thread', async () => {
+  it('a read on one thread (oneThread) is the plain read, with cuts and from a row on', async () => {
     const files = [join(dir, 'a.parquet'), join(dir, 'sub', 'b.parquet')];
     const where: HardCut[] = [{ column: 'x', op: '>', value: 100 }];
     for (const options of [{}, { where }, { startRow: 2500 }]) {

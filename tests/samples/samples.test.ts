@@ -189,7 +189,7 @@ describe('samples: the mix', () => {
     expect(oneOpen.reduce((n, b) => n + b.length, 0)).toBe(4 * 3000);
   });
 
-  it("several samples' reads decode on one thread each and share one read's read-ahead; one sample's is a plain read", async () => {
+  it("several samples' reads decode on one thread and share one read's read-ahead; one sample's is plain", async () => {
     const asked = async (count: number, openReads: number) => {
       const samples = (await resolveSamples(data(), dir)).slice(0, count);
       const options: ReadOptions[] = [];
@@ -291,7 +291,7 @@ describe('samples: negative weights', () => {
     return [...negative(r.warnings), ...negative(e.warnings)];
   }
 
-  it('a sample whose negative weights dominate its yield is named, in training and eval, when its class is not', async () => {
+  it('a sample whose negative weights dominate its yield is named in training and eval, its class not', async () => {
     expect(await warnings(data())).toEqual([]);
     // ttbar's weights turned negative: its yield (DuckDB's sum, below) changes sign, while the
     // background class, dominated by WJets and QCD, stays positive.
