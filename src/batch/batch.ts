@@ -120,13 +120,7 @@ function takeColumn(f: Field, col: Column, rows: Uint32Array): Column {
     validity = new Uint8Array(n);
     for (let i = 0; i < n; i++) validity[i] = col.validity[rows[i]];
   }
-  if (col.kind === 'flat') {
-    const values = allocate(f.type, n);
-    const src = col.values as unknown as number[];
-    const dst = values as unknown as number[];
-    for (let i = 0; i < n; i++) dst[i] = src[rows[i]];
-    return { kind: 'flat', values, validity };
-  }
+  if (col.kind === 'flat') return { kind: 'flat', values: gather(f.type, col.values, rows), validity };
   const offsets = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + col.offsets[rows[i] + 1] - col.offsets[rows[i]];
   const values = allocate(f.type, offsets[n]);
@@ -135,6 +129,42 @@ function takeColumn(f: Field, col: Column, rows: Uint32Array): Column {
     values.set(col.values.subarray(col.offsets[r], col.offsets[r + 1]) as never, offsets[i]);
   }
   return { kind: 'list', offsets, values, validity };
+}
+
+/**
+ * values[rows[i]] for each i, copied as unsigned words of the values' width: each loop then
+ * reads and writes one array type. A loop over every type (a mix's batches hold 5: uint8, uint16,
+ * int32, float32, float64) made V8's element access megamorphic, ~20x slower (the shuffle's
+ * gather was most of a mix's training time in scripts/bench-samples-memory.ts).
+ */
+function gather(type: DType, values: TypedArray, rows: Uint32Array): TypedArray {
+  const out = allocate(type, rows.length);
+  const { buffer, byteOffset, byteLength, BYTES_PER_ELEMENT: width } = values;
+  if (width === 1) gather8(new Uint8Array(buffer, byteOffset, byteLength), new Uint8Array(out.buffer), rows);
+  else if (width === 2)
+    gather16(new Uint16Array(buffer, byteOffset, byteLength / 2), new Uint16Array(out.buffer), rows);
+  else gather32(new Uint32Array(buffer, byteOffset, byteLength / 4), new Uint32Array(out.buffer), rows, width / 4);
+  return out;
+}
+
+function gather8(src: Uint8Array, dst: Uint8Array, rows: Uint32Array): void {
+  for (let i = 0; i < rows.length; i++) dst[i] = src[rows[i]];
+}
+
+function gather16(src: Uint16Array, dst: Uint16Array, rows: Uint32Array): void {
+  for (let i = 0; i < rows.length; i++) dst[i] = src[rows[i]];
+}
+
+function gather32(src: Uint32Array, dst: Uint32Array, rows: Uint32Array, wordsPerValue: number): void {
+  if (wordsPerValue === 1) {
+    for (let i = 0; i < rows.length; i++) dst[i] = src[rows[i]];
+    return;
+  }
+  for (let i = 0; i < rows.length; i++) {
+    const r = 2 * rows[i];
+    dst[2 * i] = src[r];
+    dst[2 * i + 1] = src[r + 1];
+  }
 }
 
 /** Events of several batches with the same schema, one after the other. */

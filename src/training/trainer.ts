@@ -62,7 +62,7 @@ import type { Stepper } from './stepper.js';
 import { threadedStepper } from './threadedStepper.js';
 import { type DataFigures, type EpochRecord, otherData, otherSettings } from './trainState.js';
 import type { TrainState } from './trainState.js';
-import { WeightSigns } from './weightSigns.js';
+import { type SampleIndex, sampleOf, WeightSigns } from './weightSigns.js';
 
 export interface TrainResult {
   model: SelectionModel;
@@ -139,6 +139,8 @@ export interface TrainingSettings {
   normalised?: boolean;
   /** How warnings name the event weight (default: the weight column). */
   weightName?: string;
+  /** Events of several samples: a sample whose negative weights dominate its yield is named in the warning. */
+  sampleIndex?: SampleIndex;
 }
 
 export interface TrainArgs {
@@ -210,7 +212,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const quantities = [
     ...new Set([...features, ...cutConfigs.filter((c) => !hasParameter(c.column)).map((c) => c.column)]),
   ];
-  const targets = [label, ...(p.weight ? [p.weight] : [])];
+  const targets = [label, ...(p.weight ? [p.weight] : []), ...(p.sampleIndex ? [p.sampleIndex.column] : [])];
   const cutTexts = cutConfigs.map((c) => c.column);
   const columns = projection(info.schema, [
     ...quantities,
@@ -221,7 +223,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const t = p.training;
   // Labels and event weights are checked on the source's own batches, whose origin still locates each event.
   // The first pass (collectStats) sees every event before the split: it also sums the weights' signs.
-  const signs = new WeightSigns();
+  const signs = new WeightSigns(p.sampleIndex?.names);
   let firstPass = true;
   const read = (take: 'train' | 'validation', demand?: Demand) =>
     source.batches({ columns, ...(p.preselection && { where: [preselectionCut(p.preselection)] }), demand }).pipe(
@@ -229,7 +231,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
         args.signal?.throwIfAborted();
         const y = eventLabels(b, label);
         const w = eventWeights(b, p.weight);
-        if (firstPass) signs.add(y, w);
+        if (firstPass) signs.add(y, w, p.sampleIndex && sampleOf(b, p.sampleIndex));
       }),
       splitTrainValidation(t.validationFraction, t.seed, take),
     );

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
 import { concatBatches, type EventBatch, makeBatch, sliceBatch, takeRows } from '../../src/batch/batch.js';
+import { viewOf } from '../../src/batch/schema.js';
 import { memoryDataset } from '../../src/training/memoryDataset.js';
 
 /** Events as plain rows: id, the list's values and whether x is valid. */
@@ -72,6 +73,42 @@ describe('batch helpers', () => {
     expect(sliceBatch(batch, 3, 6).origin).toEqual({ file: 'f.parquet' });
     expect(takeRows(batch, Uint32Array.of(4, 1)).origin).toEqual({ file: 'f.parquet' });
     expect(rows(takeRows(batch, Uint32Array.of(4, 1))).map((r) => r[0])).toEqual([4, 1]);
+  });
+});
+
+describe('takeRows', () => {
+  it('gathers the rows of every column type bit for bit, from views into larger arrays', () => {
+    const types = [
+      'bool',
+      'int8',
+      'int16',
+      'int32',
+      'int64',
+      'uint8',
+      'uint16',
+      'uint32',
+      'float32',
+      'float64',
+    ] as const;
+    const n = 50;
+    const rowsTaken = Uint32Array.from({ length: 80 }, (_, i) => (i * 37 + 11) % n);
+    for (const type of types) {
+      // Values over the type's whole range (NaN payloads, -0, extremes): random bytes.
+      const bytes = Uint8Array.from({ length: 16 * (n + 3) }, (_, i) => (i * 193 + 71) % 256);
+      const whole = viewOf(type, bytes.buffer, 0, n + 3);
+      const values = whole.subarray(3, 3 + n); // a view at an offset, as a reused array hands out
+      const batch: EventBatch = {
+        schema: [{ name: 'v', type, list: false, nullable: false }],
+        length: n,
+        columns: { v: { kind: 'flat', values } },
+      };
+      const got = takeRows(batch, rowsTaken).columns.v.values;
+      const width = values.BYTES_PER_ELEMENT;
+      const bytesOf = (a: ArrayBufferView, i: number) =>
+        Array.from(new Uint8Array(a.buffer, a.byteOffset + i * width, width));
+      expect(got.length).toBe(rowsTaken.length);
+      rowsTaken.forEach((r, i) => expect(bytesOf(got, i), `${type} row ${i}`).toEqual(bytesOf(values, r)));
+    }
   });
 });
 
