@@ -9,12 +9,12 @@
  *
  *   npx tsx scripts/bench-train-phases.ts [events=524288] [batch=4096] [repeat=3]
  */
-import { map, type Observable } from 'rxjs';
-import { type EventBatch, selectColumns } from '../src/batch/batch.js';
+import type { Observable } from 'rxjs';
+import type { EventBatch } from '../src/batch/batch.js';
 import { rebatch } from '../src/operators/rebatch.js';
 import { shuffleBuffer } from '../src/operators/shuffleBuffer.js';
 import { splitTrainValidation } from '../src/operators/splitTrainValidation.js';
-import { compileExpr, namesToRead } from '../src/selection/expr/index.js';
+import { namesToRead } from '../src/selection/expr/index.js';
 import { Adam } from '../src/model/adam.js';
 import { FusedSelectionModel } from '../src/model/fused.js';
 import { lossSettings } from '../src/model/losses.js';
@@ -22,7 +22,7 @@ import { eventBytesColumns, eventBytesModel } from '../src/training/eventBytes.j
 import { type BatchLayout, prepareBatch } from '../src/training/prepare.js';
 import { trainSelection } from '../src/training/trainer.js';
 import { fusedStepper } from '../src/training/steppers.js';
-import { memoryDataset, toyData, toyPipeline } from './science-common.js';
+import { memoryDataset, projectedSource, toyData, toyPipeline } from './science-common.js';
 
 const [events = 524_288, batchSize = 4096, repeat = 3] = process.argv.slice(2).map(Number);
 const memory = memoryDataset(toyData('toy2d', events / 2, 1));
@@ -39,8 +39,6 @@ const layout: BatchLayout = {
 };
 const texts = ['x', 'y', 'label', 'weight', ...eventBytesColumns(bytes)];
 const columns = [...new Set(texts.flatMap((c) => namesToRead(memory.info.schema, c)))];
-// Projected as a Parquet source is (count(x) is computed from the list column x).
-const readColumns = [...new Set(columns.flatMap((c) => compileExpr(c).columns))];
 const loss = lossSettings(t, bytes.bytesIn, { signal: 1, background: 1 });
 
 const cpu = () => {
@@ -57,11 +55,8 @@ async function best(fn: () => Promise<unknown> | unknown): Promise<number> {
   }
   return min;
 }
-const read = () =>
-  memory.source.batches({ columns }).pipe(
-    map((b) => selectColumns(b, readColumns)),
-    splitTrainValidation(t.training.validationFraction, 1, 'train'),
-  );
+const source = projectedSource(memory.source);
+const read = () => source.batches({ columns }).pipe(splitTrainValidation(t.training.validationFraction, 1, 'train'));
 const shuffle = shuffleBuffer(t.training.shuffleBuffer, 1);
 const drain = (o: Observable<EventBatch>, each: (b: EventBatch) => void = () => {}) =>
   new Promise<number>((done, fail) => {

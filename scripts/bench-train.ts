@@ -16,12 +16,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
-import { map } from 'rxjs';
-import { type EventBatch, makeBatch, selectColumns } from '../src/batch/batch.js';
-import { compileExpr } from '../src/selection/expr/index.js';
+import { type EventBatch, makeBatch } from '../src/batch/batch.js';
 import { trainSelection } from '../src/training/trainer.js';
 import { normalSampler, seededRandom } from '../src/util/random.js';
-import { memoryDataset, toyData, toyPipeline } from './science-common.js';
+import { memoryDataset, projectedSource, toyData, toyPipeline } from './science-common.js';
 
 const [events = 262_144, epochs = 2] = process.argv.slice(2, 4).map(Number);
 const ALL_MODELS = ['seed', 'wide'] as const;
@@ -71,20 +69,8 @@ async function diffskim(
   threads: number,
 ): Promise<Rate & { backend: string }> {
   const memory = memoryDataset(data[model]);
-  const info = memory.info;
-  // Projected as a Parquet source is (the memory dataset hands every column, passengers included);
-  // count(x) is computed from the list column x.
-  const source = {
-    ...memory.source,
-    batches: (o: Parameters<typeof memory.source.batches>[0] = {}) =>
-      memory.source
-        .batches(o)
-        .pipe(
-          map((b) =>
-            o.columns ? selectColumns(b, [...new Set(o.columns.flatMap((c) => compileExpr(c).columns))]) : b,
-          ),
-        ),
-  };
+  const { info } = memory;
+  const source = projectedSource(memory.source);
   const cpu = () => process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;
   let [wall, cpuSeconds, stepped] = [0, 0, 0];
   let start = { wall: 0, cpu: 0 };
