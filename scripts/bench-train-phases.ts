@@ -1,16 +1,18 @@
 /**
  * Where a seed-model training epoch's time goes (issue 22): the trainer's data path timed stage
- * by stage on the in-memory toy, each pipeline one stage longer than the last, so that each
+ * by stage on the in-memory toy (read as a Parquet source reads it: science-common.ts'
+ * projectedSource), each pipeline one stage longer than the last, so that each
  * stage's CPU time is the difference to the one before: the source's read projected to the
  * training columns with the train/validation split; + the shuffle buffer; + rebatch; + prepare;
  * + the fused step on one thread. Then the step's parts on prepared batches: the cut factors
  * (batchSums), the per-event gradient (eventGradient: the MLP's forward and backward in SIMD, the
- * cuts' backward and the loss), and Adam. CPU-microseconds per event, best of `repeat` passes.
+ * cuts' backward and the loss), and Adam; then a whole step's fixed cost (a batch of 16 events).
+ * CPU-microseconds per event (per step for the last), best of `repeat` passes.
  *
  *   npx tsx scripts/bench-train-phases.ts [events=524288] [batch=4096] [repeat=3]
  */
 import type { Observable } from 'rxjs';
-import type { EventBatch } from '../src/batch/batch.js';
+import { type EventBatch, sliceBatch } from '../src/batch/batch.js';
 import { rebatch } from '../src/operators/rebatch.js';
 import { shuffleBuffer } from '../src/operators/shuffleBuffer.js';
 import { splitTrainValidation } from '../src/operators/splitTrainValidation.js';
@@ -102,3 +104,10 @@ const parts: [string, () => unknown][] = [
   ['Adam', () => prepared.forEach(() => adam.apply(fm.params, fm.gradient))],
 ];
 for (const [name, run] of parts) console.log(`${name.padEnd(24)} ${us(await best(run))}`);
+// A step's fixed cost: whole steps (prepare, cuts, MLP, loss, Adam) on a batch of 16 events.
+const tiny = sliceBatch(await new Promise<EventBatch>((done) => read().subscribe({ next: done })), 0, 16);
+const STEPS = 5000;
+const fixed = await best(() => {
+  for (let s = 0; s < STEPS; s++) stepper.step(loss, layout, tiny, 1, () => {});
+});
+console.log(`${'a step of 16 events'.padEnd(24)} ${((fixed / STEPS) * 1e6).toFixed(1)} us`);
