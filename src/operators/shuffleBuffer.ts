@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import { concatBatches, type EventBatch, takeRows } from '../batch/batch.js';
-import { fastRandom } from '../util/random.js';
+import { seededRandom } from '../util/random.js';
 import { operate } from './operate.js';
 
 /**
@@ -18,7 +18,7 @@ export function shuffleBuffer(
   let subscriptions = firstEpoch;
   if (capacity <= 0) return (source) => source;
   return operate((subscriber) => {
-    const random = fastRandom(`${seed}:${subscriptions++}`);
+    const random = seededRandom(`${seed}:${subscriptions++}`);
     let buffered: EventBatch[] = [];
     let count = 0;
     const emitShuffled = (keep: number) => {
