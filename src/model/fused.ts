@@ -149,15 +149,15 @@ export class FusedSelectionModel {
    * batchTerms). Keeps each event's cut factor for eventGradient.
    */
   batchSums(s: LossSettings, b: PreparedBatch, from: number, to: number, multiplier: number): BatchSums {
-    const cuts = this.edgeCount > 0;
     const mlp = this.sizes.length > 0;
     if (this.logCut.length < b.n) [this.logCut, this.cut] = [new Float64Array(b.n), new Float64Array(b.n)];
     if (this.edgeSlope.length < b.n * this.edgeCount) this.edgeSlope = new Float64Array(b.n * this.edgeCount);
     const { logCut, cut } = this;
     // Pass 1: log prod w_k per event, and the bytes kept.
     let kept = 0;
+    logCut.fill(0, from, to);
+    for (let k = 0; k < this.edgeCount; k++) this.cutForward(b.cutValues, k, from, to, multiplier);
     for (let i = from; i < to; i++) {
-      logCut[i] = cuts ? this.cutForward(b.cutValues, i, multiplier) : 0;
       cut[i] = Math.exp(logCut[i]);
       if (b.keptBytes[i] !== 0) kept += cut[i] * b.keptBytes[i];
     }
@@ -267,33 +267,32 @@ export class FusedSelectionModel {
     return main;
   }
 
-  /** log prod_k w_k of event i; each edge's slope d log w_k / d a_k into edgeSlope. */
-  private cutForward(values: Float32Array, i: number, multiplier: number): number {
-    const { edgeCount: E, edgeSlope } = this;
-    let sum = 0;
-    for (let k = 0; k < E; k++) {
-      const a = this.edgeArgument(values[i * E + k], k, multiplier);
-      if (this.edgeErf[k]) {
-        sum += logErfStep(a);
+  /**
+   * Adds log w_k of edge k to logCut for events from..to - 1 (edge by edge, so each event's sum
+   * runs over k in order); its slope d log w_k / d a_k into edgeSlope.
+   */
+  private cutForward(values: Float32Array, k: number, from: number, to: number, multiplier: number): void {
+    const { edgeCount: E, edgeSlope, logCut } = this;
+    const [mean, std, u, gain] = [this.edgeMean[k], this.edgeStd[k], this.params[k], this.edgeGain[k] * multiplier];
+    const erfForm = this.edgeErf[k] === 1;
+    for (let i = from; i < to; i++) {
+      const a = ((values[i * E + k] - mean) / std - u) * gain;
+      if (erfForm) {
+        logCut[i] += logErfStep(a);
         edgeSlope[i * E + k] = logErfStepSlope(a);
       } else {
         // log sigmoid(a) = -softplus(-a), slope sigmoid(-a): one exp for both.
         const t = Math.exp(-Math.abs(a));
-        sum -= a < 0 ? Math.log1p(t) - a : Math.log1p(t);
+        logCut[i] -= a < 0 ? Math.log1p(t) - a : Math.log1p(t);
         edgeSlope[i * E + k] = a > 0 ? t / (1 + t) : 1 / (1 + t);
       }
     }
-    return sum;
   }
 
   /** Adds g * d logCut / d u_k of event i to the threshold gradients. */
   private cutBackward(i: number, multiplier: number, g: number): void {
     const { edgeCount: E, edgeSlope, edgeGain, gradient } = this;
     for (let k = 0; k < E; k++) gradient[k] -= g * edgeSlope[i * E + k] * edgeGain[k] * multiplier;
-  }
-
-  private edgeArgument(x: number, k: number, multiplier: number): number {
-    return ((x - this.edgeMean[k]) / this.edgeStd[k] - this.params[k]) * (this.edgeGain[k] * multiplier);
   }
 
   /**
