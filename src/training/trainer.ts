@@ -1,4 +1,4 @@
-import { ignoreElements, lastValueFrom, type Observable, tap } from 'rxjs';
+import { concatMap, from, ignoreElements, lastValueFrom, type Observable, of, tap } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import { rebatch } from '../operators/rebatch.js';
 import { shuffleBuffer } from '../operators/shuffleBuffer.js';
@@ -16,6 +16,7 @@ import {
   namesToRead,
 } from '../selection/expr/index.js';
 import { preselectionCut } from '../selection/cutsFile.js';
+import { Demand } from '../sources/demand.js';
 import type { DatasetInfo, EventSource } from '../sources/types.js';
 import {
   type CutForm,
@@ -222,8 +223,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   // The first pass (collectStats) sees every event before the split: it also sums the weights' signs.
   const signs = new WeightSigns();
   let firstPass = true;
-  const read = (take: 'train' | 'validation') =>
-    source.batches({ columns, ...(p.preselection && { where: [preselectionCut(p.preselection)] }) }).pipe(
+  const read = (take: 'train' | 'validation', demand?: Demand) =>
+    source.batches({ columns, ...(p.preselection && { where: [preselectionCut(p.preselection)] }), demand }).pipe(
       tap((b) => {
         args.signal?.throwIfAborted();
         const y = eventLabels(b, label);
@@ -327,8 +328,10 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       const epochSettings = { ...loss, lambda: sizeLambda(p.loss.size, epoch, t.epochs) };
       if (gated) layout.gateTemperature = gateTemperature(p.columnGates!.gates, epoch, t.epochs);
       const sums = { events: 0, total: 0, main: 0, size: 0, skipped: 0 };
-      await forEachBatch(read('train').pipe(shuffle, rebatch(t.batchSize)), (batch) => {
-        stepper.step(epochSettings, layout, batch, multiplier, (r) => {
+      // A step that completes later (WebGPU) holds the read until it does.
+      const demand = new Demand();
+      await forEachBatch(read('train', demand).pipe(shuffle, rebatch(t.batchSize)), (batch) => {
+        const stepping = stepper.step(epochSettings, layout, batch, multiplier, (r) => {
           if (r) {
             sums.events += batch.length;
             sums.total += r.total * batch.length;
@@ -338,8 +341,11 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
           args.onStep?.(batch.length);
         });
         steps++;
+        if (!stepping) return;
+        demand.hold();
+        return stepping.finally(() => demand.release());
       });
-      stepper.flush();
+      await stepper.flush();
       trainSeconds += (performance.now() - started) / 1000;
       trainedEvents += sums.events;
       skippedTotal += sums.skipped;
@@ -700,9 +706,15 @@ function vanishedCutWarnings(model: SelectionModel, stats: DataStats): string[] 
 }
 
 /**
- * Runs `fn` synchronously on each batch until the stream ends. The work happens inside the
- * producer's emission, which holds the producer back: no batches pile up in memory.
+ * Runs `fn` on each batch in order until the stream ends. A synchronous `fn` works inside the
+ * producer's emission, which holds the producer back: no batches pile up in memory. After an
+ * `fn` that returns a promise the next batch waits until it settles (the caller holds the
+ * producer's Demand meanwhile, so that only the batches already on their way wait).
  */
-function forEachBatch(batches: Observable<EventBatch>, fn: (b: EventBatch) => void): Promise<void> {
-  return lastValueFrom(batches.pipe(tap(fn), ignoreElements()), { defaultValue: undefined });
+function forEachBatch(batches: Observable<EventBatch>, fn: (b: EventBatch) => void | Promise<void>): Promise<void> {
+  const run = (b: EventBatch) => {
+    const pending = fn(b);
+    return pending ? from(pending) : of(undefined);
+  };
+  return lastValueFrom(batches.pipe(concatMap(run), ignoreElements()), { defaultValue: undefined });
 }
