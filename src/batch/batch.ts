@@ -1,4 +1,4 @@
-import { allocate, type DType, type Field, type Schema, type TypedArray } from './schema.js';
+import { allocate, bytesPerValue, type DType, type Field, type Schema, type TypedArray } from './schema.js';
 
 /** A flat column: one value per event; `validity[i] === 0` marks a null. */
 export interface FlatColumn {
@@ -118,52 +118,70 @@ function takeColumn(f: Field, col: Column, rows: Uint32Array): Column {
   let validity: Uint8Array | undefined;
   if (col.validity) {
     validity = new Uint8Array(n);
-    for (let i = 0; i < n; i++) validity[i] = col.validity[rows[i]];
+    gather8(col.validity, rows, validity);
   }
-  if (col.kind === 'flat') return { kind: 'flat', values: gather(f.type, col.values, rows), validity };
+  const size = bytesPerValue(f.type);
+  if (col.kind === 'flat') {
+    const values = allocate(f.type, n);
+    if (size === 8) gather32x2(words(col.values), rows, words(values));
+    else if (size === 4) gather32(words(col.values), rows, words(values));
+    else if (size === 2) gather16(halves(col.values), rows, halves(values));
+    else gather8(bytes(col.values), rows, bytes(values));
+    return { kind: 'flat', values, validity };
+  }
   const offsets = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + col.offsets[rows[i] + 1] - col.offsets[rows[i]];
   const values = allocate(f.type, offsets[n]);
-  for (let i = 0; i < n; i++) {
-    const r = rows[i];
-    values.set(col.values.subarray(col.offsets[r], col.offsets[r + 1]) as never, offsets[i]);
-  }
+  if (size >= 4) gatherRanges32(words(col.values), col.offsets, rows, words(values), size / 4);
+  else gatherRanges8(bytes(col.values), col.offsets, rows, bytes(values), size);
   return { kind: 'list', offsets, values, validity };
 }
 
-/**
- * values[rows[i]] for each i, copied as unsigned words of the values' width: each loop then
- * reads and writes one array type. A loop over every type (a mix's batches hold 5: uint8, uint16,
- * int32, float32, float64) made V8's element access megamorphic, ~20x slower (the shuffle's
- * gather was most of a mix's training time in scripts/bench-samples-memory.ts).
+/*
+ * The gathers copy values by their bits through integer views, one loop per value size: each loop
+ * then sees one array type (one loop over every type, as a mix of samples' batches holds 5, made
+ * V8's element access megamorphic, ~20x slower), and NaN payloads and int64 values pass unchanged. A typed array's offset is a multiple of its value
+ * size, so the views are aligned.
  */
-function gather(type: DType, values: TypedArray, rows: Uint32Array): TypedArray {
-  const out = allocate(type, rows.length);
-  const { buffer, byteOffset, byteLength, BYTES_PER_ELEMENT: width } = values;
-  if (width === 1) gather8(new Uint8Array(buffer, byteOffset, byteLength), new Uint8Array(out.buffer), rows);
-  else if (width === 2)
-    gather16(new Uint16Array(buffer, byteOffset, byteLength / 2), new Uint16Array(out.buffer), rows);
-  else gather32(new Uint32Array(buffer, byteOffset, byteLength / 4), new Uint32Array(out.buffer), rows, width / 4);
-  return out;
-}
+const words = (a: TypedArray) => new Int32Array(a.buffer, a.byteOffset, a.byteLength / 4);
+const halves = (a: TypedArray) => new Uint16Array(a.buffer, a.byteOffset, a.byteLength / 2);
+const bytes = (a: TypedArray) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-function gather8(src: Uint8Array, dst: Uint8Array, rows: Uint32Array): void {
+function gather32(src: Int32Array, rows: Uint32Array, dst: Int32Array): void {
   for (let i = 0; i < rows.length; i++) dst[i] = src[rows[i]];
 }
 
-function gather16(src: Uint16Array, dst: Uint16Array, rows: Uint32Array): void {
-  for (let i = 0; i < rows.length; i++) dst[i] = src[rows[i]];
-}
-
-function gather32(src: Uint32Array, dst: Uint32Array, rows: Uint32Array, wordsPerValue: number): void {
-  if (wordsPerValue === 1) {
-    for (let i = 0; i < rows.length; i++) dst[i] = src[rows[i]];
-    return;
-  }
+function gather32x2(src: Int32Array, rows: Uint32Array, dst: Int32Array): void {
   for (let i = 0; i < rows.length; i++) {
     const r = 2 * rows[i];
     dst[2 * i] = src[r];
     dst[2 * i + 1] = src[r + 1];
+  }
+}
+
+function gather16(src: Uint16Array, rows: Uint32Array, dst: Uint16Array): void {
+  for (let i = 0; i < rows.length; i++) dst[i] = src[rows[i]];
+}
+
+function gather8(src: Uint8Array, rows: Uint32Array, dst: Uint8Array): void {
+  for (let i = 0; i < rows.length; i++) dst[i] = src[rows[i]];
+}
+
+/** The values of list entries `rows` one after the other, `per` words a value. */
+function gatherRanges32(src: Int32Array, offsets: Int32Array, rows: Uint32Array, dst: Int32Array, per: number): void {
+  let at = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const end = offsets[rows[i] + 1] * per;
+    for (let k = offsets[rows[i]] * per; k < end; k++) dst[at++] = src[k];
+  }
+}
+
+/** gatherRanges32 by bytes, `per` bytes a value (lists of 1- and 2-byte values). */
+function gatherRanges8(src: Uint8Array, offsets: Int32Array, rows: Uint32Array, dst: Uint8Array, per: number): void {
+  let at = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const end = offsets[rows[i] + 1] * per;
+    for (let k = offsets[rows[i]] * per; k < end; k++) dst[at++] = src[k];
   }
 }
 
