@@ -11,20 +11,21 @@
  * threads. Each setting runs diffskim and PyTorch one after the other (the machine may be
  * shared: compare the ratios), and prints the load average before it.
  *
- *   npx tsx scripts/bench-train.ts [events=262144] [epochs=2]
+ *   npx tsx scripts/bench-train.ts [events=262144] [epochs=2] [models=seed,wide]
  *   DIFFSKIM_BACKEND=wasm npx tsx scripts/bench-train.ts   (the TF.js path instead of the fused kernel)
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
-import { map } from 'rxjs';
-import { type EventBatch, makeBatch, selectColumns } from '../src/batch/batch.js';
-import { compileExpr } from '../src/selection/expr/index.js';
+import { type EventBatch, makeBatch } from '../src/batch/batch.js';
 import { trainSelection } from '../src/training/trainer.js';
 import { normalSampler, seededRandom } from '../src/util/random.js';
-import { memoryDataset, toyData, toyPipeline } from './science-common.js';
+import { memoryDataset, projectedSource, toyData, toyPipeline } from './science-common.js';
 
-const [events = 262_144, epochs = 2] = process.argv.slice(2).map(Number);
-const MODELS = ['seed', 'wide'] as const;
+const [events = 262_144, epochs = 2] = process.argv.slice(2, 4).map(Number);
+const ALL_MODELS = ['seed', 'wide'] as const;
+const MODELS = (process.argv[4]?.split(',') ?? ALL_MODELS) as (typeof ALL_MODELS)[number][];
+for (const m of MODELS)
+  if (!ALL_MODELS.includes(m)) throw new Error(`model '${m}' is not one of ${ALL_MODELS.join(', ')}`);
 const BATCHES = [4096, 16384];
 const WIDE = 20;
 
@@ -44,7 +45,8 @@ function wideData(n: number): EventBatch[] {
 }
 
 const features = Array.from({ length: WIDE }, (_, f) => `f${f}`);
-const data = { seed: toyData('toy2d', events / 2, 1), wide: wideData(events) };
+const make = { seed: () => toyData('toy2d', events / 2, 1), wide: () => wideData(events) };
+const data = Object.fromEntries(MODELS.map((m) => [m, make[m]()])) as Record<(typeof ALL_MODELS)[number], EventBatch[]>;
 const overrides = {
   seed: {},
   wide: {
@@ -61,26 +63,14 @@ interface Rate {
 
 /** diffskim's rate over its training epochs (validation, which follows each, left out). */
 async function diffskim(
-  model: (typeof MODELS)[number],
+  model: (typeof ALL_MODELS)[number],
   batchSize: number,
   lambda: number,
   threads: number,
 ): Promise<Rate & { backend: string }> {
   const memory = memoryDataset(data[model]);
-  const info = memory.info;
-  // Projected as a Parquet source is (the memory dataset hands every column, passengers included);
-  // count(x) is computed from the list column x.
-  const source = {
-    ...memory.source,
-    batches: (o: Parameters<typeof memory.source.batches>[0] = {}) =>
-      memory.source
-        .batches(o)
-        .pipe(
-          map((b) =>
-            o.columns ? selectColumns(b, [...new Set(o.columns.flatMap((c) => compileExpr(c).columns))]) : b,
-          ),
-        ),
-  };
+  const { info } = memory;
+  const source = projectedSource(memory.source);
   const cpu = () => process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;
   let [wall, cpuSeconds, stepped] = [0, 0, 0];
   let start = { wall: 0, cpu: 0 };

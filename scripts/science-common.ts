@@ -1,7 +1,11 @@
 /** Helpers shared by the science and toy scripts: the toy in memory and a pipeline for it. */
-import type { EventBatch } from '../src/batch/batch.js';
+import { map } from 'rxjs';
+import { type Column, type EventBatch, selectColumns } from '../src/batch/batch.js';
+import type { Field } from '../src/batch/schema.js';
 import { toyBatches } from '../src/datasets/toy.js';
 import { type Pipeline, PipelineSchema } from '../src/pipeline/schema.js';
+import { columnForm, compileExpr } from '../src/selection/expr/index.js';
+import type { EventSource } from '../src/sources/types.js';
 import { memoryDataset } from '../src/training/memoryDataset.js';
 
 export function toyData(kind: 'toy2d' | 'toy6d', eventsPerClass: number, seed: number): EventBatch[] {
@@ -9,6 +13,36 @@ export function toyData(kind: 'toy2d' | 'toy6d', eventsPerClass: number, seed: n
 }
 
 export { memoryDataset };
+
+/**
+ * A memory dataset's source whose batches hold the columns asked for as a Parquet source reads
+ * them (the memory dataset hands every column, passengers included): columns as they are,
+ * count(x) as x's list lengths (int32, without the list's values), and for other expressions
+ * the columns they read.
+ */
+export function projectedSource(source: EventSource): EventSource {
+  const project = (b: EventBatch, texts: string[]): EventBatch => {
+    const counts = texts.flatMap((text) => {
+      const form = b.columns[text] ? null : columnForm(compileExpr(text));
+      return form?.fn === 'count' ? [{ text, list: b.columns[form.column] }] : [];
+    });
+    const read = [...new Set(texts.filter((t) => !counts.some((c) => c.text === t)))].flatMap((t) =>
+      b.columns[t] ? [t] : compileExpr(t).columns,
+    );
+    const out = selectColumns(b, [...new Set(read)]);
+    const fields: Field[] = counts.map(({ text }) => ({ name: text, type: 'int32', list: false, nullable: false }));
+    const columns = counts.map(({ text, list }): [string, Column] => {
+      if (list.kind !== 'list') throw new Error(`'${text}': not of a list column`);
+      const values = Int32Array.from({ length: b.length }, (_, i) => list.offsets[i + 1] - list.offsets[i]);
+      return [text, { kind: 'flat', values }];
+    });
+    return { ...out, schema: [...out.schema, ...fields], columns: { ...out.columns, ...Object.fromEntries(columns) } };
+  };
+  return {
+    ...source,
+    batches: (o = {}) => source.batches(o).pipe(map((b) => (o.columns ? project(b, o.columns) : b))),
+  };
+}
 
 /** A pipeline on the toy (label, weight, features x, y, '>' cuts on x and y) with overrides. */
 export function toyPipeline(overrides: Record<string, unknown> = {}): Pipeline {

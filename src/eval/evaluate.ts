@@ -18,7 +18,7 @@ import { type CutDistribution, CutHistograms, cutRanges } from './cutHistograms.
 import type { SampleCounts } from './sampleYields.js';
 import { ScoreHistogram, type RocPoint, type ScoreDistribution, type WorkingPoint } from './scoreHistogram.js';
 import { eventLabels, eventWeights } from '../training/eventWeights.js';
-import { WeightSigns } from '../training/weightSigns.js';
+import { type SampleIndex, sampleOf, WeightSigns } from '../training/weightSigns.js';
 
 export interface EvaluateOptions {
   source: EventSource;
@@ -29,6 +29,10 @@ export interface EvaluateOptions {
   label?: string;
   /** Per-event weight column for efficiencies and AUC. */
   weight?: string;
+  /** How warnings name the weight (default: the weight column). */
+  weightName?: string;
+  /** Events of several samples: a sample whose negative weights dominate its yield is named in the warning. */
+  sampleIndex?: SampleIndex;
   /** Signal efficiencies at which to report the score threshold (default 0.5, 0.7, 0.9). */
   efficiencies?: number[];
   /** Columns a skim would write, for the bytes estimate (default: all it can carry, see inEngineSkim). */
@@ -118,7 +122,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   const cutHists = new CutHistograms(cutRanges(cuts.cuts, model), labelled);
   let eventIndex = 0;
   const counts = { signal: 0, background: 0 };
-  const signs = new WeightSigns();
+  const signs = new WeightSigns(o.sampleIndex?.names);
 
   const v = o.validation;
   const score = pipe(
@@ -130,7 +134,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
       const weight = eventWeights(batch, o.weight);
       const bytes = eventBytes(bytesModel, batch);
       scores.add(score, isSignal, weight, bytes);
-      if (isSignal) signs.add(isSignal, weight);
+      if (isSignal) signs.add(isSignal, weight, o.sampleIndex && sampleOf(batch, o.sampleIndex));
       if (isSignal) {
         for (let i = 0; i < isSignal.length; i++) counts[isSignal[i] ? 'signal' : 'background']++;
       }
@@ -190,7 +194,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
     ...(friend && { friend }),
     seconds,
     eventsPerSecond: totals.events / Math.max(seconds, 1e-9),
-    warnings: o.weight ? [signs.warning(o.weight)].filter((w) => w !== null) : [],
+    warnings: o.weight ? [signs.warning(o.weightName ?? o.weight)].filter((w) => w !== null) : [],
   };
 }
 
@@ -221,6 +225,7 @@ function readColumns(info: DatasetInfo, o: EvaluateOptions, cuts: CutsFile, name
   for (const c of cuts.cuts) need(c.column, 'a cut of the cuts file');
   if (o.label) need(o.label, '--label');
   if (o.weight) need(o.weight, '--weight');
+  if (o.sampleIndex) need(o.sampleIndex.column, "the samples' index");
   // A kept string or struct column is not read, only counted in the bytes estimate.
   for (const k of o.keep ?? []) if (!info.unsupported?.some((u) => u.name === k)) need(k, 'in --keep', false);
   return [...new Set(wanted)];

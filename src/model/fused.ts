@@ -55,6 +55,8 @@ export class FusedSelectionModel {
   private readonly act: Float32Array[];
   private readonly dAct: Float32Array[];
   private logCut = new Float64Array(0);
+  /** exp(logCut) per event, from pass 1. */
+  private cut = new Float64Array(0);
   /** d log w_k / d a_k per event and edge, [event][edge], from pass 1 for the backward pass. */
   private edgeSlope = new Float64Array(0);
 
@@ -147,16 +149,17 @@ export class FusedSelectionModel {
    * batchTerms). Keeps each event's cut factor for eventGradient.
    */
   batchSums(s: LossSettings, b: PreparedBatch, from: number, to: number, multiplier: number): BatchSums {
-    const cuts = this.edgeCount > 0;
     const mlp = this.sizes.length > 0;
-    if (this.logCut.length < b.n) this.logCut = new Float64Array(b.n);
+    if (this.logCut.length < b.n) [this.logCut, this.cut] = [new Float64Array(b.n), new Float64Array(b.n)];
     if (this.edgeSlope.length < b.n * this.edgeCount) this.edgeSlope = new Float64Array(b.n * this.edgeCount);
-    const { logCut } = this;
+    const { logCut, cut } = this;
     // Pass 1: log prod w_k per event, and the bytes kept.
     let kept = 0;
+    logCut.fill(0, from, to);
+    for (let k = 0; k < this.edgeCount; k++) this.cutForward(b.cutValues, k, from, to, multiplier);
     for (let i = from; i < to; i++) {
-      logCut[i] = cuts ? this.cutForward(b.cutValues, i, multiplier) : 0;
-      if (b.keptBytes[i] !== 0) kept += Math.exp(logCut[i]) * b.keptBytes[i];
+      cut[i] = Math.exp(logCut[i]);
+      if (b.keptBytes[i] !== 0) kept += cut[i] * b.keptBytes[i];
     }
     // Pass 2 (significance only): s and b.
     let sig = 0;
@@ -182,7 +185,7 @@ export class FusedSelectionModel {
   eventGradient(s: LossSettings, b: PreparedBatch, from: number, to: number, multiplier: number, t: Slopes): number {
     const cuts = this.edgeCount > 0;
     const mlp = this.sizes.length > 0;
-    const { logCut, gradient } = this;
+    const { logCut, cut, gradient } = this;
     const { dKept, dSig, dBkg } = t;
     gradient.fill(0);
     let main = 0;
@@ -196,7 +199,7 @@ export class FusedSelectionModel {
       // (Recomputed after pass 2: the backward pass reads the chunk's activations.)
       if (mlp && e === 0) this.mlpForward(b.features, i, count);
       const lc = logCut[i];
-      const c = Math.exp(lc);
+      const c = cut[i];
       const w = b.weight[i];
       const y = b.label[i];
       const z = mlp ? this.act[this.sizes.length - 1][e] : 0;
@@ -210,7 +213,6 @@ export class FusedSelectionModel {
       let gZ = 0;
       if (w !== 0) {
         if (s.kind === 'bce') {
-          // log(1 - P) = logaddexp(L1, L2), L1 = log(1 - c) (floored), L2 = log c + log sigmoid(-z).
           let log1mP: number;
           let dLc: number;
           let dZ = 0;
@@ -220,19 +222,17 @@ export class FusedSelectionModel {
             dZ = -sg;
           } else {
             const oneMinusC = -Math.expm1(lc);
-            const l1 = Math.log(Math.max(oneMinusC, LOG_FLOOR));
-            const dL1 = oneMinusC >= LOG_FLOOR ? -c / oneMinusC : 0;
-            if (!mlp) [log1mP, dLc] = [l1, dL1];
+            const floored = oneMinusC < LOG_FLOOR;
+            const a = floored ? LOG_FLOOR : oneMinusC;
+            if (!mlp) [log1mP, dLc] = [Math.log(a), floored ? 0 : -c / oneMinusC];
             else {
-              const l2 = lc - (spMinus + z);
-              // logaddexp with one exp: the larger term's is 1.
-              const r = Math.exp(-Math.abs(l1 - l2));
-              log1mP = Math.max(l1, l2) + Math.log1p(r);
-              const q = 1 / (1 + r);
-              const p1 = l1 >= l2 ? q : r * q;
-              const p2 = l1 >= l2 ? r * q : q;
-              dLc = p1 * dL1 + p2;
-              dZ = -p2 * sg;
+              // 1 - P = (1 - c) + c sigmoid(-z): two terms >= 0, so one log of their sum is
+              // logaddexp(L1, L2), L1 = log(1 - c) (floored), L2 = log c + log sigmoid(-z).
+              const b2 = c * ((z >= 0 ? t : 1) / (1 + t));
+              const sum = a + b2;
+              log1mP = Math.log(sum);
+              dLc = ((floored ? 0 : -c) + b2) / sum;
+              dZ = (-b2 / sum) * sg;
             }
           }
           main -= (w * (y * logP + (1 - y) * log1mP)) / W;
@@ -267,33 +267,32 @@ export class FusedSelectionModel {
     return main;
   }
 
-  /** log prod_k w_k of event i; each edge's slope d log w_k / d a_k into edgeSlope. */
-  private cutForward(values: Float32Array, i: number, multiplier: number): number {
-    const { edgeCount: E, edgeSlope } = this;
-    let sum = 0;
-    for (let k = 0; k < E; k++) {
-      const a = this.edgeArgument(values[i * E + k], k, multiplier);
-      if (this.edgeErf[k]) {
-        sum += logErfStep(a);
+  /**
+   * Adds log w_k of edge k to logCut for events from..to - 1 (edge by edge, so each event's sum
+   * runs over k in order); its slope d log w_k / d a_k into edgeSlope.
+   */
+  private cutForward(values: Float32Array, k: number, from: number, to: number, multiplier: number): void {
+    const { edgeCount: E, edgeSlope, logCut } = this;
+    const [mean, std, u, gain] = [this.edgeMean[k], this.edgeStd[k], this.params[k], this.edgeGain[k] * multiplier];
+    const erfForm = this.edgeErf[k] === 1;
+    for (let i = from; i < to; i++) {
+      const a = ((values[i * E + k] - mean) / std - u) * gain;
+      if (erfForm) {
+        logCut[i] += logErfStep(a);
         edgeSlope[i * E + k] = logErfStepSlope(a);
       } else {
         // log sigmoid(a) = -softplus(-a), slope sigmoid(-a): one exp for both.
         const t = Math.exp(-Math.abs(a));
-        sum -= a < 0 ? Math.log1p(t) - a : Math.log1p(t);
+        logCut[i] -= a < 0 ? Math.log1p(t) - a : Math.log1p(t);
         edgeSlope[i * E + k] = a > 0 ? t / (1 + t) : 1 / (1 + t);
       }
     }
-    return sum;
   }
 
   /** Adds g * d logCut / d u_k of event i to the threshold gradients. */
   private cutBackward(i: number, multiplier: number, g: number): void {
     const { edgeCount: E, edgeSlope, edgeGain, gradient } = this;
     for (let k = 0; k < E; k++) gradient[k] -= g * edgeSlope[i * E + k] * edgeGain[k] * multiplier;
-  }
-
-  private edgeArgument(x: number, k: number, multiplier: number): number {
-    return ((x - this.edgeMean[k]) / this.edgeStd[k] - this.params[k]) * (this.edgeGain[k] * multiplier);
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import { concatBatches, type EventBatch, sliceBatch, takeRows } from '../batch/batch.js';
+import { concatBatches, type EventBatch, takeRows } from '../batch/batch.js';
 import { seededRandom } from '../util/random.js';
 import { operate } from './operate.js';
 
@@ -24,11 +24,10 @@ export function shuffleBuffer(
     const emitShuffled = (keep: number) => {
       const all = concatBatches(buffered);
       const order = permutation(all.length, random);
-      const mixed = takeRows(all, order);
-      if (keep > 0) subscriber.next(sliceBatch(mixed, 0, all.length - keep));
-      else subscriber.next(mixed);
-      buffered = keep > 0 ? [sliceBatch(mixed, all.length - keep, all.length)] : [];
+      const emit = all.length - keep;
+      buffered = keep > 0 ? [takeRows(all, order.subarray(emit))] : [];
       count = keep;
+      subscriber.next(takeRows(all, order.subarray(0, emit)));
     };
     return {
       next(batch: EventBatch) {

@@ -3,6 +3,7 @@ import { cutRanges } from '../eval/cutHistograms.js';
 import { countSamples, type SampleCounts } from '../eval/sampleYields.js';
 import type { SelectionModel } from '../model/model.js';
 import { mixedSource } from '../samples/mix.js';
+import type { SampleIndex } from '../training/weightSigns.js';
 import { resolveSamples } from '../samples/resolve.js';
 import type { CutsFile } from '../selection/cutsFile.js';
 import type { EventSource } from '../sources/types.js';
@@ -18,6 +19,8 @@ export interface PipelineEvalInput {
   inputs: string[];
   label?: string;
   weight?: string;
+  weightName?: string;
+  sampleIndex?: SampleIndex;
   /** Each sample's events and weighted yields before and after the cuts (samples form only). */
   countSamples?: (cuts: CutsFile, model: SelectionModel) => Promise<SampleCounts>;
   logY?: boolean;

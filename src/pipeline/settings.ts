@@ -1,6 +1,7 @@
 import type { TrainingSettings } from '../training/trainer.js';
+import type { SampleIndex } from '../training/weightSigns.js';
 import type { DatasetInfo } from '../sources/types.js';
-import { MIX_LABEL, MIX_WEIGHT } from '../samples/mix.js';
+import { MIX_LABEL, MIX_SAMPLE, MIX_WEIGHT } from '../samples/mix.js';
 import { columnSelection, skimKeep, writableColumns } from './columnSelection.js';
 import type { Pipeline } from './schema.js';
 
@@ -13,7 +14,7 @@ import type { Pipeline } from './schema.js';
  */
 export function trainingSettings(p: Pipeline, info: DatasetInfo): TrainingSettings {
   const { name, preselection, features, cuts, model, loss, training } = p;
-  const samples = p.samples && { normalised: true, weightName: "the samples' event weights" };
+  const samples = p.samples && { normalised: true };
   const base = {
     ...{ name, ...labelAndWeight(p), ...samples, preselection, features, cuts, model, loss, training },
     scoreCut: p.skim.scoreCut,
@@ -28,7 +29,21 @@ export function trainingSettings(p: Pipeline, info: DatasetInfo): TrainingSettin
   return { ...base, bytesColumns: skimKeep(p, info, null) ?? writableColumns(p, info) };
 }
 
-/** The label and weight columns training and evaluation read: the pipeline's, or the mix's with samples. */
-export function labelAndWeight(p: Pipeline): { label?: string; weight?: string } {
-  return p.samples ? { label: MIX_LABEL, weight: MIX_WEIGHT } : { label: p.label, weight: p.weight };
+/**
+ * The label and weight columns training and evaluation read: the pipeline's, or the mix's with
+ * samples, with its sample index column and the samples' names (warnings name a sample) and the
+ * words warnings name its weight in.
+ */
+export function labelAndWeight(p: Pipeline): LabelAndWeight {
+  if (!p.samples) return { label: p.label, weight: p.weight };
+  const sampleIndex = { column: MIX_SAMPLE, names: p.samples.map((s) => s.name) };
+  return { label: MIX_LABEL, weight: MIX_WEIGHT, weightName: "the samples' event weights", sampleIndex };
+}
+
+interface LabelAndWeight {
+  label?: string;
+  weight?: string;
+  /** How warnings name the weight (default: the weight column). */
+  weightName?: string;
+  sampleIndex?: SampleIndex;
 }

@@ -26,15 +26,18 @@ const MIX_FIELDS: Field[] = [
 const MIX_BATCH_ROWS = 8192;
 
 /**
- * Sample reads open at once. An open Parquet read holds DuckDB's decoding state for its row group
- * (~1 MB a column; ~8 MB a sample in scripts/bench-samples-memory.ts), so with every sample open
- * memory grew with their number. Past this many, the read least recently drawn from is closed and
- * resumed at its next event when drawn again (ReadOptions.startRow; DuckDB skips the row groups
- * before it). 8, not fewer: each resumed draw is a new query (5-20 ms), and with 2 open reads the
- * mix trained 1.4-2.4x slower than with every read open for a few MB less (README, Samples); 8
- * keeps an analysis of up to 8 samples at full speed and caps the rest at ~64 MB.
+ * Sample reads open at once. An open Parquet read holds its row group's decoded pages (~0.4 MB a
+ * column read in scripts/bench-samples-memory.ts; on one thread: see mixedSource), so with every
+ * sample open memory grew with their number. Past this many, the read least recently drawn from
+ * is closed and resumed at its next event when drawn again (ReadOptions.startRow; DuckDB skips the
+ * row groups before it). 8, not fewer: each resumed draw is a new query (5-20 ms), and with 2 open
+ * reads the mix trained 1.4-2.4x slower than with every read open (README, Samples); 8 keeps an
+ * analysis of up to 8 samples at full speed and caps the rest.
  */
 const MIX_OPEN_READS = 8;
+
+/** What the open reads may decode ahead of the mix, together, in MB: one plain read's (DuckDB's default, ~1 MB). */
+const MIX_READ_AHEAD_MB = 1;
 
 /**
  * The samples as one event source, deterministic for a seed: each pass reads every sample's
@@ -53,6 +56,10 @@ export function mixedSource(samples: ResolvedSample[], seed: number, openReads =
     batches(options: ReadOptions = {}): Observable<EventBatch> {
       const wanted = (options.columns ?? info.schema.map((f) => f.name)).filter((c) => !isMixColumn(c));
       checkShared(samples, info, wanted);
+      // Several samples: each read decodes on one thread (it holds one row group, not one per DuckDB
+      // thread: the mix takes from one read at a time anyway), and the open reads share one read's read-ahead.
+      const open = Math.min(samples.length, Math.max(1, openReads));
+      const several: ReadOptions = samples.length > 1 ? { oneThread: true, readAheadMB: MIX_READ_AHEAD_MB / open } : {};
       return fromPull(async function* () {
         const random = seededRandom(`mix:${seed}`);
         const left = samples.map((s) => s.info.rows);
@@ -60,7 +67,7 @@ export function mixedSource(samples: ResolvedSample[], seed: number, openReads =
           const needed = [...new Set([...wanted, ...sampleColumns(s).flatMap((q) => namesToRead(s.info.schema, q))])];
           // Asked for the MIX_* columns alone, an unweighted sample reads its cheapest column to count its events.
           const columns = needed.length ? needed : [cheapestColumn(s.info)];
-          const read = { ...options, columns, batchRows: options.batchRows ?? MIX_BATCH_ROWS };
+          const read = { ...options, columns, batchRows: options.batchRows ?? MIX_BATCH_ROWS, ...several };
           // Without cuts the events taken locate the next one, where a closed read resumes.
           const resumable = s.opened.source.startsAnywhere === true && !options.where?.length;
           return new Slot((demand, startRow) => s.opened.source.batches({ ...read, demand, startRow }), resumable);
@@ -73,7 +80,7 @@ export function mixedSource(samples: ResolvedSample[], seed: number, openReads =
             const slot = slots[k];
             if (slot.resumable) {
               if (recent.includes(slot)) recent.splice(recent.indexOf(slot), 1);
-              else if (recent.length >= Math.max(1, openReads)) recent.shift()!.close();
+              else if (recent.length >= open) recent.shift()!.close();
               recent.push(slot);
             }
             const batch = await slot.take();

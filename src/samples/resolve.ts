@@ -20,14 +20,22 @@ export interface DataConfig {
   luminosity?: number;
 }
 
-/** NanoAOD's Runs branch of the sum of generator weights (`genEventSumw_` before NanoAOD v9). */
-const SUMW_COLUMNS = ['genEventSumw', 'genEventSumw_'];
+/**
+ * NanoAOD's Runs branches (a `_` suffix before NanoAOD v9): the sum of generator weights, the
+ * denominator of a weighted sample, and the number of generated events, that of a sample read
+ * without generator weights (every event 1).
+ */
+const RUNS_SUMS = {
+  'Runs.genEventSumw': ['genEventSumw', 'genEventSumw_'],
+  'Runs.genEventCount': ['genEventCount', 'genEventCount_'],
+} as const;
 
 /**
  * Opens a pipeline's samples (the single-source form as one sample) and normalises them: the sum
  * of generator weights is the sample's `sumGenWeights`, else its Runs table's genEventSumw summed
- * (`runs:` Parquet files, or each ROOT file's `Runs` tree), else the generator-weight column summed
- * over every event of the sample (one extra pass, said through `log`).
+ * (`runs:` Parquet files, or each ROOT file's `Runs` tree; genEventCount for a sample without
+ * generator weights), else the generator-weight column summed over every event of the sample (one
+ * extra pass, said through `log`).
  */
 export async function resolveSamples(
   data: DataConfig,
@@ -77,12 +85,13 @@ async function sumOfGenWeights(
     return { sumGenWeights, from };
   };
   if (s.sumGenWeights !== undefined) return { sumGenWeights: s.sumGenWeights, from: 'given' };
+  const sumFrom: keyof typeof RUNS_SUMS = sample.genWeight ? 'Runs.genEventSumw' : 'Runs.genEventCount';
   if (s.runs) {
     const found = await expandInputs(s.runs.map((p) => (isAbsolute(p) ? p : resolve(baseDir, p))));
     const files = found.map((f) => f.path);
     const runs = parquetSource(files);
-    const column = await sumwColumn(s.name, runs, files);
-    return checked(await sumColumn(runs, column), 'Runs.genEventSumw', `${column} of ${files.join(', ')}`);
+    const column = (await runsColumn(runs, sumFrom)) ?? noRunsColumn(s.name, 'table', files[0], sumFrom);
+    return checked(await sumColumn(runs, column), sumFrom, `${column} of ${files.join(', ')}`);
   }
   if (s.source.kind === 'root') {
     const files = sample.opened.files;
@@ -95,8 +104,10 @@ async function sumOfGenWeights(
             'give the sample its sumGenWeights',
         );
       const runs = rootSource(files, { tree: 'Runs' });
-      const column = await sumwColumn(s.name, runs, files);
-      return checked(await sumColumn(runs, column), 'Runs.genEventSumw', `Runs tree's ${column}`);
+      const column = await runsColumn(runs, sumFrom);
+      if (column) return checked(await sumColumn(runs, column), sumFrom, `Runs tree's ${column}`);
+      // Collision data: a Runs tree of run numbers only, and no generator weight to sum.
+      if (sample.genWeight) noRunsColumn(s.name, 'tree', files[0], sumFrom);
     }
   }
   const genWeight = sample.genWeight;
@@ -108,13 +119,17 @@ async function sumOfGenWeights(
   return checked(await sumColumn(sample.opened.source, genWeight), 'summed column', `'${genWeight}' summed`);
 }
 
-/** The genEventSumw column of a Runs table, or an error naming the sample and its files. */
-async function sumwColumn(sample: string, runs: EventSource, files: string[]): Promise<string> {
+/** The Runs table's column of a sum (its NanoAOD v9 or older name), or undefined. */
+async function runsColumn(runs: EventSource, sum: keyof typeof RUNS_SUMS): Promise<string | undefined> {
   const info = await runs.describe();
-  const column = SUMW_COLUMNS.find((c) => info.schema.some((f) => f.name === c));
-  if (column) return column;
-  const names = info.schema.map((f) => f.name).join(', ');
-  throw new Error(`sample '${sample}': Runs table ${files[0]} has no column genEventSumw (columns: ${names})`);
+  return RUNS_SUMS[sum].find((c) => info.schema.some((f) => f.name === c));
+}
+
+function noRunsColumn(sample: string, what: 'table' | 'tree', file: string, sum: keyof typeof RUNS_SUMS): never {
+  throw new Error(
+    `sample '${sample}': the Runs ${what} of ${file} has no ${RUNS_SUMS[sum].join(' or ')}; ` +
+      'give the sample its sumGenWeights',
+  );
 }
 
 /** A column summed over every event of a source (in float64; NaN or infinite values are errors naming where). */

@@ -13,6 +13,8 @@ export type SumOfWeightsFrom =
   | 'given'
   /** NanoAOD's Runs table (`runs:` Parquet files, or the ROOT files' `Runs` tree), summed over its rows. */
   | 'Runs.genEventSumw'
+  /** The same table's number of generated events, for a sample read without generator weights. */
+  | 'Runs.genEventCount'
   /** The generator-weight column summed over every event of the sample (one extra pass). */
   | 'summed column'
   /** No generator weight: every event weighs 1, and the sum is the number of events. */

@@ -201,7 +201,7 @@ async function* fileBatches(meta: ParquetFileMeta, options: ReadOptions, fromRow
   const nulls = options.nullListElements;
   const strict = nulls === 'error' || (Array.isArray(nulls) && nulls);
   const builder = new BatchBuilder(schema, batchRows, options.reuseArrays, strict);
-  const con = await (await duckdb()).connect();
+  const con = await (await duckdb(options.oneThread)).connect();
   if (options.readAheadMB) await con.run(`SET streaming_buffer_size = '${options.readAheadMB}MB'`);
   let lastRow = fromRow - 1;
   let exhausted = false;

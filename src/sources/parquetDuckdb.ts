@@ -5,18 +5,23 @@ import type { DType } from '../batch/schema.js';
 /**
  * One in-process DuckDB for the whole program: it reads Parquet (with row-group skipping on
  * WHERE) and runs the in-engine skim. Every query gets its own connection, closed afterwards.
+ * Reads that hold still most of the time, many at once (a mix of samples: ReadOptions.oneThread),
+ * go to a second one of a single thread: the number of threads is an instance's setting, and a
+ * paused streaming read holds its row group's decoded pages on every thread that scans it.
  */
-let instance: Promise<DuckDBInstance> | undefined;
+const instances: { [oneThread: string]: Promise<DuckDBInstance> | undefined } = {};
 
-export function duckdb(): Promise<DuckDBInstance> {
+export function duckdb(oneThread = false): Promise<DuckDBInstance> {
+  const key = String(oneThread);
   // The external file cache keeps the Parquet bytes DuckDB has read in its own memory, so RSS
   // grows with the input (measured: 20 M-event skim peaks 14 % above a 2 M one, 8–11 % without);
   // for local files the OS page cache already does this.
-  instance ??= DuckDBInstance.create(':memory:', { enable_external_file_cache: 'false' }).catch((e: Error) => {
-    instance = undefined; // the next call tries again
+  const options = { enable_external_file_cache: 'false', ...(oneThread && { threads: '1' }) };
+  instances[key] ??= DuckDBInstance.create(':memory:', options).catch((e: Error) => {
+    instances[key] = undefined; // the next call tries again
     throw new Error(`DuckDB could not start: ${e.message}`);
   });
-  return instance;
+  return instances[key];
 }
 
 export async function withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {

@@ -113,6 +113,13 @@ export interface ReadOptions {
    */
   readAheadMB?: number;
   /**
+   * Decode on one thread (Parquet; other sources ignore it), for a consumer that keeps many reads
+   * open and takes from one at a time (samples/mix.ts): DuckDB's threads each hold a paused
+   * read's row group (its decoded pages, ~0.4 MB a column in scripts/bench-samples-memory.ts),
+   * so a read holds one row group instead of one per thread.
+   */
+  oneThread?: boolean;
+  /**
    * Batches hold no validity per list element: a null element inside a list is read as NaN (0
    * for integers), which training and cuts can live with. A writer cannot: 'error' makes such an
    * element an error naming the file, row group and column (Parquet; other sources hold none);

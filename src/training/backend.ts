@@ -2,20 +2,24 @@ import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerGradients } from '../model/tfGradients.js';
+import { mayHaveGpu, startWebGpu } from './webgpu.js';
 
-export type BackendChoice = 'auto' | 'fused' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | 'fused' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
-const CHOICES: BackendChoice[] = ['auto', 'fused', 'tensorflow', 'wasm', 'cpu'];
+const CHOICES: BackendChoice[] = ['auto', 'fused', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 /** The name training reports for the fused typed-array kernel (src/model/fused.ts). */
 export const FUSED = 'fused-js';
 
 /**
- * The backend training runs on. 'auto': tfjs-node-gpu when it loads, else the fused kernel
- * (every model kind, loss and size term; faster than TF.js' WASM backend per CPU-second at every
- * MLP width measured, 64-64 to 512-512). A name picks that backend. DIFFSKIM_BACKEND overrides
- * `prefer`. `tfOnly` says why the model needs TF.js (column gates, object cuts: the fused kernel
- * has neither): then 'auto' and 'fused' start TF.js, with a note saying so.
+ * The backend training runs on. 'auto': tfjs-node-gpu when it loads, else TF.js' WebGPU backend
+ * when Dawn finds a hardware GPU (the optional `webgpu` package; a software adapter such as
+ * Mesa's llvmpipe is 19-60x slower than the fused kernel: scripts/gpu-check.ts), else the fused
+ * kernel (every model kind, loss and size term; faster than TF.js' WASM backend per CPU-second
+ * at every MLP width measured, 64-64 to 512-512). A name picks that backend ('webgpu': on any
+ * adapter, software ones included). DIFFSKIM_BACKEND overrides `prefer`. `tfOnly` says why the
+ * model needs TF.js (column gates, object cuts: the fused kernel has neither): then 'auto' and
+ * 'fused' start TF.js, with a note saying so.
  */
 export async function trainingBackend(prefer: BackendChoice, tfOnly?: string): Promise<TrainingBackend> {
   const choice = chosen(prefer);
@@ -27,6 +31,7 @@ export async function trainingBackend(prefer: BackendChoice, tfOnly?: string): P
   if (choice === 'auto') {
     registerGradients();
     if (await tryNative('@tensorflow/tfjs-node-gpu')) return { name: tf.getBackend() };
+    if (mayHaveGpu() && (await startWebGpu(false))) return { name: 'webgpu' };
     return { name: FUSED };
   }
   return { name: await initBackend(choice) };
@@ -53,6 +58,13 @@ function chosen(prefer: BackendChoice): BackendChoice {
 export async function initBackend(prefer: BackendChoice = 'auto'): Promise<string> {
   registerGradients();
   const choice = chosen(prefer);
+  if (choice === 'webgpu') {
+    if (await startWebGpu(true)) return 'webgpu';
+    throw new Error(
+      "backend 'webgpu' needs the optional packages webgpu and @tensorflow/tfjs-backend-webgpu and a GPU adapter " +
+        'that Dawn can open (scripts/gpu-check.ts says which it finds)',
+    );
+  }
   const tried: string[] = [];
   if (choice === 'auto' || choice === 'tensorflow') {
     for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {

@@ -30,7 +30,7 @@ export interface BatchLayout {
 export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBatch {
   const { model } = layout;
   const n = batch.length;
-  const label = Float32Array.from(eventLabels(batch, layout.label));
+  const label = new Float32Array(eventLabels(batch, layout.label));
   const w = eventWeights(batch, layout.weight);
   const fullWeight = new Float64Array(n);
   for (let i = 0; i < n; i++)
@@ -40,7 +40,10 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
   const edges = hasCuts(model) ? cutEdges(model.cuts) : [];
   const cutValues = new Float32Array(n * edges.length);
   const cuts = hasCuts(model) ? model.cuts : [];
-  const cutColumns = cuts.map((c) => (c.object ? null : valuesOf(batch, c.column)));
+  // Each column or expression evaluated once (a feature is often a cut variable too).
+  const evaluated = new Map<string, Float64Array>();
+  const values = (text: string) => evaluated.get(text) ?? evaluated.set(text, valuesOf(batch, text)).get(text)!;
+  const cutColumns = cuts.map((c) => (c.object ? null : values(c.column)));
   const objects = cuts.flatMap((c) =>
     c.object ? [paddedObject(batch, parseObjectTemplate(c.column), c.object.mean)] : [],
   );
@@ -65,13 +68,13 @@ export function prepareBatch(layout: BatchLayout, batch: EventBatch): PreparedBa
   const nf = hasMlp(model) ? model.features.length : 0;
   const features = new Float32Array(n * nf);
   for (let j = 0; j < nf; j++) {
-    const x = valuesOf(batch, model.features[j]);
+    const x = values(model.features[j]);
     for (let i = 0; i < n; i++) features[i * nf + j] = Number.isFinite(x[i]) ? x[i] : model.inputMean[j];
   }
 
   const pinned = eventBytes(layout.bytes, batch);
   const candidates = (layout.candidateBytes ?? []).map((m) => eventBytes(m, batch));
-  const bytes = pinned.slice();
+  const bytes = candidates.length > 0 || layout.sizeOver === 'background' ? pinned.slice() : pinned;
   for (const c of candidates) for (let i = 0; i < n; i++) bytes[i] += c[i];
   const counted = (i: number) => valid[i] && !(layout.sizeOver === 'background' && label[i]);
   if (layout.sizeOver === 'background') for (let i = 0; i < n; i++) if (label[i]) bytes[i] = 0;

@@ -2,7 +2,9 @@
  * A worker thread of threadedStepper.ts: its own FusedSelectionModel over a slice of each batch.
  * Commands come in on the port (stepShared.ts); results go to shared memory,
  * then the worker's control slot says DONE (or FAILED, the error posted on the port first) and
- * wakes the main thread, which waits on it with Atomics.wait.
+ * wakes the main thread, which waits on it with Atomics.wait. A worker that stops (process.exit,
+ * an error thrown outside the handler) says FAILED too, with why, from its 'exit' event; one that
+ * stops without running JS (out of memory, terminated) the main thread finds stopped.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FusedSelectionModel, type Slopes } from '../model/fused.js';
@@ -16,6 +18,14 @@ const model = new FusedSelectionModel(data.model);
 const { index, port } = data;
 let batch: PreparedBatch;
 let settings: LossSettings;
+
+let thrown: string | undefined;
+process.on('uncaughtExceptionMonitor', (e) => (thrown = e instanceof Error ? e.message : String(e)));
+process.on('exit', (code) => {
+  port.postMessage(thrown !== undefined ? `threw ${thrown}` : `exited with code ${code}`);
+  Atomics.store(shared.control, index, FAILED);
+  Atomics.notify(shared.control, index);
+});
 
 port.on('message', (c: Command) => {
   try {

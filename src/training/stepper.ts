@@ -21,9 +21,11 @@ export interface Stepper {
   /**
    * One Adam step on a batch; its result goes to `done` (null when skipped: no weight, or a
    * non-finite loss or gradient): at once, or with worker threads when the step completes (at
-   * the next step() or flush()), so that the next batch is read and prepared meanwhile.
-   * `settings` are read after the last step's `done` has run: a size constraint's multiplier
-   * that `done` updates in them applies to this step, with or without threads.
+   * the next step() or flush()), so that the next batch is read and prepared meanwhile. On
+   * WebGPU, which reads back asynchronously only, it returns a promise of the step: the trainer
+   * awaits it before the next one. `settings` are read after the last step's `done` has run: a
+   * size constraint's multiplier that `done` updates in them applies to this step, with or
+   * without threads.
    */
   step(
     settings: LossSettings,
@@ -31,9 +33,9 @@ export interface Stepper {
     batch: EventBatch,
     multiplier: number,
     done: (r: StepResult | null) => void,
-  ): void;
-  /** Completes the step under way, if any. */
-  flush(): void;
+  ): void | Promise<void>;
+  /** Completes the step under way, if any (on WebGPU: reads the parameters back for snapshot() and tensors()). */
+  flush(): void | Promise<void>;
   snapshot(multiplier: number): SelectionModel;
   iterations(): number;
   /** Parameters and Adam's state by name: param/i, adam/beta1^t, adam/beta2^t, adam/m/i, adam/v/i. */

@@ -7,14 +7,20 @@ import { batchTensors, type BatchLayout, disposeBatchTensors, prepareBatch } fro
 import { FusedState } from './fusedState.js';
 import type { Stepper, StepResult } from './stepper.js';
 import { restoreTrainingTensors, trainingTensors } from './trainState.js';
+import { throwWebGpuError } from './webgpu.js';
 
 export function tfStepper(model: SelectionModel, learningRate: number, backend: string): Stepper {
   const tm = new TfSelectionModel(model);
   const optimizer = tf.train.adam(learningRate);
+  const gpu = backend === 'webgpu';
   return {
     step: (settings, layout, batch, multiplier, done) =>
-      done(trainStep(tm, optimizer, settings, layout, batch, multiplier)),
-    flush: () => {},
+      gpu
+        ? trainStepAsync(tm, optimizer, settings, layout, batch, multiplier).then(done)
+        : done(trainStep(tm, optimizer, settings, layout, batch, multiplier)),
+    // Every variable read once (TF.js keeps the values): snapshot() and tensors() read them synchronously.
+    flush: () =>
+      gpu ? Promise.all(Object.values(tf.engine().registeredVariables).map((v) => v.data())).then(() => {}) : undefined,
     snapshot: (multiplier) => tm.snapshot(multiplier, backend),
     iterations: () => optimizer.iterations,
     tensors: () => trainingTensors(tm, optimizer),
@@ -54,40 +60,88 @@ export function trainStep(
   batch: EventBatch,
   multiplier: number,
 ): StepResult | null {
+  const step = startStep(model, optimizer, settings, layout, batch, multiplier);
+  if (!step) return null;
+  try {
+    return step.finish(step.check.dataSync());
+  } finally {
+    step.dispose();
+  }
+}
+
+/** trainStep reading the five scalars back asynchronously: WebGPU in Node has no synchronous read. */
+export async function trainStepAsync(
+  model: TfSelectionModel,
+  optimizer: tf.Optimizer,
+  settings: LossSettings,
+  layout: BatchLayout,
+  batch: EventBatch,
+  multiplier: number,
+): Promise<StepResult | null> {
+  const step = startStep(model, optimizer, settings, layout, batch, multiplier);
+  if (!step) return null;
+  try {
+    const values = await step.check.data();
+    throwWebGpuError();
+    return step.finish(values);
+  } finally {
+    step.dispose();
+  }
+}
+
+/**
+ * A step up to its five scalars (total, main, size, kept, squared gradient norm), `check`;
+ * `finish` applies the update when they are finite.
+ */
+interface StartedStep {
+  check: tf.Tensor;
+  finish(values: Iterable<number>): StepResult | null;
+  dispose(): void;
+}
+
+function startStep(
+  model: TfSelectionModel,
+  optimizer: tf.Optimizer,
+  settings: LossSettings,
+  layout: BatchLayout,
+  batch: EventBatch,
+  multiplier: number,
+): StartedStep | null {
   const prepared = prepareBatch(layout, batch);
   if (prepared.sumWeight <= 0 || prepared.sumBytes <= 0) return null;
   const tensors = batchTensors(prepared, hasMlp(layout.model) ? layout.model.features.length : 0, model.edgeCount);
   const gates = model.gates;
   const noise = gates && tf.tensor2d(gates.noise(prepared.n, optimizer.iterations), [prepared.n, gates.count]);
   const draw = noise ? { noise, temperature: layout.gateTemperature ?? 1 } : undefined;
-  let kept: tf.Tensor[] = [];
+  const held: tf.Tensor[] = [];
+  const dispose = () => {
+    tf.dispose(held);
+    noise?.dispose();
+    disposeBatchTensors(tensors);
+  };
   try {
+    let terms: tf.Tensor[] = [];
     const { value, grads } = tf.variableGrads(() => {
       const out = model.forward(tensors.features, tensors.cutValues, multiplier, { draw, objects: tensors.objects });
       const loss = tfLoss(settings, out, tensors.loss);
-      kept = [tf.keep(loss.main), tf.keep(loss.size), tf.keep(loss.kept), tf.keep(loss.total)];
+      terms = [tf.keep(loss.main), tf.keep(loss.size), tf.keep(loss.kept), tf.keep(loss.total)];
+      held.push(...terms);
       return tf.mul(loss.total, stepScale(settings));
     }, model.trainableVariables());
+    held.push(value, ...Object.values(grads));
     const check = tf.tidy(() => {
       const gradNorm = tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))));
-      return tf.concat([
-        tf.reshape(kept[3], [1]),
-        tf.reshape(kept[0], [1]),
-        tf.reshape(kept[1], [1]),
-        tf.reshape(kept[2], [1]),
-        tf.reshape(gradNorm, [1]),
-      ]);
+      return tf.concat([terms[3], terms[0], terms[1], terms[2], gradNorm].map((t) => tf.reshape(t, [1])));
     });
-    const [total, main, size, keptFraction, gradNorm] = check.dataSync();
-    tf.dispose([value, check, ...kept]);
-    kept = [];
-    const finite = Number.isFinite(total) && Number.isFinite(gradNorm);
-    if (finite) optimizer.applyGradients(grads);
-    tf.dispose(Object.values(grads));
-    return finite ? { total, main, size, kept: keptFraction } : null;
-  } finally {
-    tf.dispose(kept);
-    noise?.dispose();
-    disposeBatchTensors(tensors);
+    held.push(check);
+    const finish = ([total, main, size, kept, gradNorm]: Iterable<number>) => {
+      const finite = Number.isFinite(total) && Number.isFinite(gradNorm);
+      if (finite) optimizer.applyGradients(grads);
+      return finite ? { total, main, size, kept } : null;
+    };
+    return { check, finish, dispose };
+  } catch (e) {
+    dispose();
+    throw e;
   }
 }

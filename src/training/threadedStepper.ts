@@ -27,6 +27,7 @@ import type { Stepper, StepResult } from './stepper.js';
  * float32 chunk sums.
  *
  * Batches hold at most `maxEvents` events (the training's batch size: rebatch gives no more).
+ * A worker that fails or stops fails the step at once (StepThreadError; see StepThreads.wait).
  */
 export async function threadedStepper(
   model: SelectionModel,
@@ -34,8 +35,9 @@ export async function threadedStepper(
   backend: string,
   threads: number,
   maxEvents: number,
+  workerModule?: URL,
 ): Promise<Stepper> {
-  const pool = await StepThreads.open(model, threads, maxEvents);
+  const pool = await StepThreads.open(model, threads, maxEvents, workerModule);
   const state = new FusedState(model, learningRate, backend);
   let done: ((r: StepResult | null) => void) | null = null;
   // The step under way's settings (its multiplier scales the gradient: losses.ts' stepScale).
@@ -78,10 +80,16 @@ export class StepThreads {
   private readonly cuts: boolean;
   /** The step under way: its batch-wide loss terms. */
   private pending: { main: number; size: number; kept: number } | null = null;
+  /** Steps started, and what the workers' round under way computes (for errors). */
+  private steps = 0;
+  private doing = '';
 
-  /** Starts `threads` workers on `model`, for batches of at most maxEvents events. */
-  static async open(model: SelectionModel, threads: number, maxEvents: number): Promise<StepThreads> {
-    const pool = new StepThreads(model, threads, maxEvents);
+  /**
+   * Starts `threads` workers on `model`, for batches of at most maxEvents events. `entry`: the
+   * workers' module (tests give one that runs stepWorker.ts and dies).
+   */
+  static async open(model: SelectionModel, threads: number, maxEvents: number, entry?: URL): Promise<StepThreads> {
+    const pool = new StepThreads(model, threads, maxEvents, entry);
     try {
       await Promise.all(
         pool.workers.map(
@@ -100,6 +108,9 @@ export class StepThreads {
     }
     // From here on, the workers report errors through their control slot and port.
     for (const { worker } of pool.workers) worker.removeAllListeners().on('error', () => {});
+    // Node reads a worker's loop start time once, at the first call, and a stopped worker has
+    // none: asked now, stopped() can tell later.
+    for (const { worker } of pool.workers) worker.performance.eventLoopUtilization();
     return pool;
   }
 
@@ -107,6 +118,7 @@ export class StepThreads {
     model: SelectionModel,
     private readonly threads: number,
     private readonly maxEvents: number,
+    entry?: URL,
   ) {
     const P = new FusedSelectionModel(model).params.length;
     const F = hasMlp(model) ? model.features.length : 0;
@@ -129,7 +141,7 @@ export class StepThreads {
     this.gradient = new Float64Array(P);
     for (let index = 0; index < threads; index++) {
       const { port1, port2 } = new MessageChannel();
-      const worker = startWorker({ index, model, port: port2, buffers }, [port2]);
+      const worker = startWorker({ index, model, port: port2, buffers }, [port2], entry);
       // This thread waits for them in Atomics.wait, not on its event loop: they must not keep it alive.
       worker.unref();
       this.workers.push({ worker, port: port1 });
@@ -144,6 +156,7 @@ export class StepThreads {
     for (const key of ['features', 'cutValues', 'label', 'weight', 'keptBytes'] as const)
       shared.batch[key].set(prepared[key]);
     shared.params.set(params);
+    this.steps++;
     const batch = {
       n,
       sumWeight: prepared.sumWeight,
@@ -151,7 +164,7 @@ export class StepThreads {
       sumBackgroundWeight: prepared.sumBackgroundWeight,
       sumBytes: prepared.sumBytes,
     };
-    this.round(n, (from, to) => ({ kind: 'sums', settings, multiplier, from, to, batch }));
+    this.round(n, 'the cut factors', (from, to) => ({ kind: 'sums', settings, multiplier, from, to, batch }));
     this.wait();
     const sums: BatchSums = { kept: 0, sig: 0, bkg: 0 };
     for (let w = 0; w < threads; w++) {
@@ -161,7 +174,7 @@ export class StepThreads {
     }
     const terms = batchTerms(settings, prepared, sums, this.cuts);
     const slopes = { dKept: terms.dKept, dSig: terms.dSig, dBkg: terms.dBkg };
-    this.round(n, (from, to) => ({ kind: 'gradient', multiplier, from, to, slopes }));
+    this.round(n, 'the gradient', (from, to) => ({ kind: 'gradient', multiplier, from, to, slopes }));
     this.pending = { main: terms.main, size: terms.size, kept: terms.kept };
   }
 
@@ -192,45 +205,79 @@ export class StepThreads {
   }
 
   /** Sends each worker its slice's command (slices of a multiple of 16 events). */
-  private round(n: number, command: (from: number, to: number) => Command): void {
+  private round(n: number, what: string, command: (from: number, to: number) => Command): void {
     const per = Math.ceil(n / this.threads / 16) * 16;
+    this.doing = `${what} of step ${this.steps} (a batch of ${n} events)`;
     this.workers.forEach(({ port }, w) => {
-      Atomics.store(this.shared.control, w, BUSY);
+      // A worker that stopped since its last round has said FAILED.
+      if (Atomics.exchange(this.shared.control, w, BUSY) === FAILED) throw this.failed(w);
       port.postMessage(command(Math.min(n, w * per), Math.min(n, (w + 1) * per)));
     });
   }
 
+  /**
+   * Waits for every worker's round. This thread blocks (its event loop cannot hear the workers'
+   * 'exit' events), so it waits in short slices and between them asks whether the worker has
+   * stopped: one that stops without a word (out of memory, terminated) is found within a slice.
+   */
   private wait(): void {
     const { control } = this.shared;
-    this.workers.forEach(({ port }, w) => {
+    this.workers.forEach(({ worker }, w) => {
       // A wake-up can be a late one from the worker's last round: wait until the slot changes.
       const deadline = performance.now() + ANSWER_MS;
-      while (Atomics.load(control, w) === BUSY)
-        if (Atomics.wait(control, w, BUSY, deadline - performance.now()) === 'timed-out')
-          throw new Error(`training worker thread ${w + 1} of ${this.threads} did not answer in ${ANSWER_MS / 1000} s`);
-      if (Atomics.load(control, w) === FAILED) {
-        const why = receiveMessageOnPort(port)?.message;
-        throw new Error(`training worker thread ${w + 1} of ${this.threads} failed: ${why}`);
+      while (Atomics.load(control, w) === BUSY) {
+        const left = deadline - performance.now();
+        if (left <= 0) throw this.error(w, `did not answer in ${ANSWER_MS / 1000} s`);
+        if (Atomics.wait(control, w, BUSY, Math.min(left, SLICE_MS)) === 'timed-out' && stopped(worker))
+          // Its last word, if it had time for one (FAILED), else none.
+          throw Atomics.load(control, w) === FAILED ? this.failed(w) : this.error(w, 'stopped (out of memory?)');
       }
+      if (Atomics.load(control, w) === FAILED) throw this.failed(w);
     });
   }
+
+  /** The error of worker w, which said FAILED: why, from its port. */
+  private failed(w: number): StepThreadError {
+    return this.error(w, `failed: ${receiveMessageOnPort(this.workers[w].port)?.message ?? 'no reason given'}`);
+  }
+
+  private error(w: number, what: string): StepThreadError {
+    return new StepThreadError(`training worker thread ${w + 1} of ${this.threads}, computing ${this.doing}, ${what}`);
+  }
 }
+
+/** A training worker thread failed, stopped or did not answer; the message says which and what it was doing. */
+export class StepThreadError extends Error {
+  readonly code = 'ERR_TRAINING_THREAD';
+}
+
+/**
+ * Whether a worker thread has stopped, asked synchronously: Node reports a stopped thread's
+ * event-loop idle time as -1 (its 'exit' event needs this thread's event loop).
+ */
+function stopped(worker: Worker): boolean {
+  return worker.performance.eventLoopUtilization().idle < 0;
+}
+
+/** How long a wait for a worker blocks before asking whether it has stopped. */
+const SLICE_MS = 100;
 
 /** Longest wait for a worker's round (its first includes starting the thread). */
 const ANSWER_MS = 120_000;
 
 /**
- * stepWorker.js next to this file; from the TypeScript sources (tests, tsx) stepWorker.ts,
- * through tsx registered in the worker (a worker's --import does not reach its entry module).
+ * A worker running `module`, by default stepWorker.js next to this file (from the TypeScript
+ * sources, tests and tsx, stepWorker.ts); a TypeScript module runs through tsx registered in the
+ * worker (a worker's --import does not reach its entry module).
  */
-function startWorker(data: WorkerData, transferList: MessagePort[]): Worker {
+function startWorker(data: WorkerData, transferList: MessagePort[], module?: URL): Worker {
   const here = fileURLToPath(import.meta.url);
-  if (!here.endsWith('.ts'))
-    return new Worker(pathToFileURL(join(dirname(here), 'stepWorker.js')), { workerData: data, transferList });
+  const ts = here.endsWith('.ts');
+  const entry = module ?? pathToFileURL(join(dirname(here), ts ? 'stepWorker.ts' : 'stepWorker.js'));
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData: data, transferList });
   const tsx = pathToFileURL(
     join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs'),
   );
-  const entry = pathToFileURL(join(dirname(here), 'stepWorker.ts'));
   const code = `import(${JSON.stringify(tsx.href)}).then((t) => (t.register(), import(${JSON.stringify(entry.href)})))`;
   return new Worker(code, { eval: true, workerData: data, transferList });
 }

@@ -1,4 +1,4 @@
-import { ignoreElements, lastValueFrom, type Observable, tap } from 'rxjs';
+import { concatMap, from, ignoreElements, lastValueFrom, type Observable, of, tap } from 'rxjs';
 import type { EventBatch } from '../batch/batch.js';
 import { rebatch } from '../operators/rebatch.js';
 import { shuffleBuffer } from '../operators/shuffleBuffer.js';
@@ -16,6 +16,7 @@ import {
   namesToRead,
 } from '../selection/expr/index.js';
 import { preselectionCut } from '../selection/cutsFile.js';
+import { Demand } from '../sources/demand.js';
 import type { DatasetInfo, EventSource } from '../sources/types.js';
 import {
   type CutForm,
@@ -64,7 +65,7 @@ import type { Stepper } from './stepper.js';
 import { threadedStepper } from './threadedStepper.js';
 import { type DataFigures, type EpochRecord, otherData, otherSettings } from './trainState.js';
 import type { TrainState } from './trainState.js';
-import { WeightSigns } from './weightSigns.js';
+import { type SampleIndex, sampleOf, WeightSigns } from './weightSigns.js';
 
 export interface TrainResult {
   model: SelectionModel;
@@ -146,6 +147,8 @@ export interface TrainingSettings {
   normalised?: boolean;
   /** How warnings name the event weight (default: the weight column). */
   weightName?: string;
+  /** Events of several samples: a sample whose negative weights dominate its yield is named in the warning. */
+  sampleIndex?: SampleIndex;
 }
 
 export interface TrainArgs {
@@ -243,7 +246,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const quantities = [
     ...new Set([...features, ...cutConfigs.filter((c) => !hasParameter(c.column)).map((c) => c.column)]),
   ];
-  const targets = [label, ...(p.weight ? [p.weight] : [])];
+  const targets = [label, ...(p.weight ? [p.weight] : []), ...(p.sampleIndex ? [p.sampleIndex.column] : [])];
   const cutTexts = cutConfigs.map((c) => c.column);
   const columns = projection(info.schema, [
     ...quantities,
@@ -254,15 +257,15 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   const t = p.training;
   // Labels and event weights are checked on the source's own batches, whose origin still locates each event.
   // The first pass (collectStats) sees every event before the split: it also sums the weights' signs.
-  const signs = new WeightSigns();
+  const signs = new WeightSigns(p.sampleIndex?.names);
   let firstPass = true;
-  const read = (take: 'train' | 'validation') =>
-    source.batches({ columns, ...(p.preselection && { where: [preselectionCut(p.preselection)] }) }).pipe(
+  const read = (take: 'train' | 'validation', demand?: Demand) =>
+    source.batches({ columns, ...(p.preselection && { where: [preselectionCut(p.preselection)] }), demand }).pipe(
       tap((b) => {
         args.signal?.throwIfAborted();
         const y = eventLabels(b, label);
         const w = eventWeights(b, p.weight);
-        if (firstPass) signs.add(y, w);
+        if (firstPass) signs.add(y, w, p.sampleIndex && sampleOf(b, p.sampleIndex));
       }),
       splitTrainValidation(t.validationFraction, t.seed, take),
     );
@@ -371,8 +374,10 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       if (constraint) epochSettings.multiplier = constraint.multiplier;
       if (gated) layout.gateTemperature = gateTemperature(p.columnGates!.gates, epoch, epochs);
       const sums = { events: 0, total: 0, main: 0, size: 0, skipped: 0 };
-      await forEachBatch(read('train').pipe(shuffle, rebatch(t.batchSize)), (batch) => {
-        stepper.step(epochSettings, layout, batch, multiplier, (r) => {
+      // A step that completes later (WebGPU) holds the read until it does.
+      const demand = new Demand();
+      await forEachBatch(read('train', demand).pipe(shuffle, rebatch(t.batchSize)), (batch) => {
+        const stepping = stepper.step(epochSettings, layout, batch, multiplier, (r) => {
           if (r) {
             // The next step's multiplier (Stepper.step reads the settings after this).
             constraint?.observe(r.kept);
@@ -385,8 +390,11 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
           args.onStep?.(batch.length);
         });
         steps++;
+        if (!stepping) return;
+        demand.hold();
+        return stepping.finally(() => demand.release());
       });
-      stepper.flush();
+      await stepper.flush();
       trainSeconds += (performance.now() - started) / 1000;
       trainedEvents += sums.events;
       skippedTotal += sums.skipped;
@@ -814,9 +822,15 @@ function vanishedCutWarnings(model: SelectionModel, stats: DataStats): string[] 
 }
 
 /**
- * Runs `fn` synchronously on each batch until the stream ends. The work happens inside the
- * producer's emission, which holds the producer back: no batches pile up in memory.
+ * Runs `fn` on each batch in order until the stream ends. A synchronous `fn` works inside the
+ * producer's emission, which holds the producer back: no batches pile up in memory. After an
+ * `fn` that returns a promise the next batch waits until it settles (the caller holds the
+ * producer's Demand meanwhile, so that only the batches already on their way wait).
  */
-function forEachBatch(batches: Observable<EventBatch>, fn: (b: EventBatch) => void): Promise<void> {
-  return lastValueFrom(batches.pipe(tap(fn), ignoreElements()), { defaultValue: undefined });
+function forEachBatch(batches: Observable<EventBatch>, fn: (b: EventBatch) => void | Promise<void>): Promise<void> {
+  const run = (b: EventBatch) => {
+    const pending = fn(b);
+    return pending ? from(pending) : of(undefined);
+  };
+  return lastValueFrom(batches.pipe(concatMap(run), ignoreElements()), { defaultValue: undefined });
 }

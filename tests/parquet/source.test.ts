@@ -8,6 +8,7 @@ import { inOwnFolders } from '../../src/skim/outputPaths.js';
 import type { HardCut } from '../../src/selection/cutsFile.js';
 import { parquetSink } from '../../src/sinks/parquetSink.js';
 import { parquetSource } from '../../src/sources/parquet.js';
+import { duckdb, queryRows } from '../../src/sources/parquetDuckdb.js';
 import { collect, listAt, openDescriptors, sql, tempDir } from './helpers.js';
 
 let dir: string;
@@ -233,6 +234,25 @@ describe('parquetSource', () => {
         if (c !== 1) expect(arrays[i + 2][c]).toBe(arrays[i][c]);
         expect(arrays[i + 1][c]).not.toBe(arrays[i][c]);
       }
+  });
+
+  it('a read on one thread (oneThread) is the plain read, with cuts and from a row on', async () => {
+    const files = [join(dir, 'a.parquet'), join(dir, 'sub', 'b.parquet')];
+    const where: HardCut[] = [{ column: 'x', op: '>', value: 100 }];
+    for (const options of [{}, { where }, { startRow: 2500 }]) {
+      const read = (oneThread: boolean) =>
+        collect(parquetSource(files).batches({ ...options, batchRows: 700, oneThread, readAheadMB: 0.1 }));
+      const [plain, one] = [await read(false), await read(true)];
+      expect(one.batches.map((b) => [b.length, b.origin])).toEqual(plain.batches.map((b) => [b.length, b.origin]));
+      for (const c of ['id', 'x', 'jets']) expect(one.all!.columns[c]).toEqual(plain.all!.columns[c]);
+    }
+    const threads = async (oneThread: boolean) => {
+      const con = await (await duckdb(oneThread)).connect();
+      const rows = await queryRows(con, "SELECT current_setting('threads')::INTEGER AS n");
+      con.closeSync();
+      return Number(rows[0].n);
+    };
+    expect(await threads(true)).toBe(1);
   });
 
   it('stops reading when the subscriber unsubscribes, and closes the file', async () => {

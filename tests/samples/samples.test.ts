@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventBatch } from '../../src/batch/batch.js';
+import type { ReadOptions } from '../../src/sources/types.js';
 import { generateSamples } from '../../src/datasets/nanoSamples.js';
 import { mixedSource, MIX_LABEL, MIX_SAMPLE, MIX_WEIGHT } from '../../src/samples/mix.js';
 import { type DataConfig, resolveSamples } from '../../src/samples/resolve.js';
@@ -9,7 +10,8 @@ import { checkSamples } from '../../src/samples/sample.js';
 import { localServerOptions } from '../../src/grpc/localBackends.js';
 import { startServer } from '../../src/grpc/server.js';
 import { PipelineSchema } from '../../src/pipeline/schema.js';
-import { trainingSettings } from '../../src/pipeline/settings.js';
+import { labelAndWeight, trainingSettings } from '../../src/pipeline/settings.js';
+import { evaluateModel } from '../../src/eval/evaluate.js';
 import { trainSelection } from '../../src/training/trainer.js';
 import { sql, tempDir } from '../parquet/helpers.js';
 
@@ -187,6 +189,27 @@ describe('samples: the mix', () => {
     expect(oneOpen.reduce((n, b) => n + b.length, 0)).toBe(4 * 3000);
   });
 
+  it("several samples' reads decode on one thread and share one read's read-ahead; one sample's is plain", async () => {
+    const asked = async (count: number, openReads: number) => {
+      const samples = (await resolveSamples(data(), dir)).slice(0, count);
+      const options: ReadOptions[] = [];
+      const spied = samples.map((s) => {
+        const source = s.opened.source;
+        const batches = (o?: ReadOptions) => (options.push(o ?? {}), source.batches(o));
+        return { ...s, opened: { ...s.opened, source: { ...source, batches } } };
+      });
+      await allBatches(mixedSource(spied, 1, openReads), ['event', MIX_SAMPLE], 500);
+      return options;
+    };
+    for (const openReads of [4, 2]) {
+      const options = await asked(4, openReads);
+      expect(options.every((o) => o.oneThread === true)).toBe(true);
+      expect(options.map((o) => o.readAheadMB! * openReads)).toEqual(options.map(() => 1));
+    }
+    const alone = await asked(1, 8);
+    expect(alone.map((o) => [o.oneThread, o.readAheadMB])).toEqual([[undefined, undefined]]);
+  });
+
   it('a Parquet source started at an event reads from that event on, as DuckDB numbers them', async () => {
     const source = (await resolveSamples(data(), dir))[1].opened.source;
     expect(source.startsAnywhere).toBe(true);
@@ -246,6 +269,41 @@ describe('samples: columns', () => {
     expect(() => checkSamples(samples, { features: [], cuts: ['MET_phi'] })).toThrow(
       /sample 'ttbar': 'MET_phi' is a weight factor and also a cut variable/,
     );
+  });
+});
+
+describe('samples: negative weights', () => {
+  /** The negative-weight warnings of one epoch of training on the samples' mix, and of evaluating its model. */
+  async function warnings(config: DataConfig): Promise<string[]> {
+    const pipeline = PipelineSchema.parse({
+      name: 'signs',
+      luminosity: config.luminosity,
+      samples: config.samples,
+      cuts: [{ column: 'MET_pt', op: '>' }],
+      model: { kind: 'cuts' },
+      training: { epochs: 1, batchSize: 1024, seed: 5, shuffleBuffer: 4096 },
+    });
+    const source = mixedSource(await resolveSamples(pipeline, dir), pipeline.training.seed);
+    const info = await source.describe();
+    const r = await trainSelection({ settings: trainingSettings(pipeline, info), source, info, backend: 'fused' });
+    const e = await evaluateModel({ source, model: r.model, ...labelAndWeight(pipeline), quiet: true });
+    const negative = (w: string[]) => w.filter((line) => line.startsWith('negative weights'));
+    return [...negative(r.warnings), ...negative(e.warnings)];
+  }
+
+  it('a sample whose negative weights dominate its yield is named in training and eval, its class not', async () => {
+    expect(await warnings(data())).toEqual([]);
+    // ttbar's weights turned negative: its yield (DuckDB's sum, below) changes sign, while the
+    // background class, dominated by WJets and QCD, stays positive.
+    const [{ s }] = await sql(`SELECT sum(genWeight * abs(MET_phi))::DOUBLE AS s FROM ${events('ttbar')}`);
+    expect(s).toBeGreaterThan(0);
+    const config = data();
+    config.samples![1] = { ...config.samples![1], factors: ['-abs(MET_phi)'] };
+    const [line, evalLine, ...more] = await warnings(config);
+    expect(more).toEqual([]);
+    expect(evalLine).toBe(line);
+    expect(line).toMatch(/^negative weights \('the samples' event weights'\) dominate: sample 'ttbar' sums to -\d/);
+    expect(line).not.toMatch(/background|signal|'ttH'|'WJets'|'QCD'/);
   });
 });
 

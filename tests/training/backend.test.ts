@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FUSED, initBackend, trainingBackend } from '../../src/training/backend.js';
+import { mayHaveGpu, startWebGpu } from '../../src/training/webgpu.js';
 
 async function nativeInstalled(): Promise<boolean> {
   try {
@@ -28,8 +29,9 @@ describe('initBackend', () => {
     expect(await initBackend('auto')).toBe((await nativeInstalled()) ? 'tensorflow' : 'wasm');
   });
 
-  it('training: auto takes the fused kernel (without tfjs-node-gpu), a name that backend', async () => {
-    expect((await trainingBackend('auto')).name).toBe(FUSED);
+  it('training: auto takes the fused kernel (without tfjs-node-gpu or a GPU), a name that backend', async () => {
+    const gpu = mayHaveGpu() && (await startWebGpu(false)) !== null;
+    expect((await trainingBackend('auto')).name).toBe(gpu ? 'webgpu' : FUSED);
     expect(await trainingBackend('fused')).toEqual({ name: FUSED });
     expect(await trainingBackend('cpu')).toEqual({ name: 'cpu' });
     process.env.DIFFSKIM_BACKEND = 'fused';

@@ -95,6 +95,19 @@ describe('WeightSigns', () => {
     );
     expect(check([1, 0], [1, 1])).toBeNull();
   });
+
+  it('names each sample whose weights sum to <= 0 or are over 40 % negative, by the index it is given', () => {
+    const signs = new WeightSigns(['ttH', 'ttbar', 'WJets']);
+    // ttbar (index 1): 1 - 0.6 of 1.6 (37.5 %, fine); WJets (2): 1 - 1.2 (sums to -0.2). Classes fine.
+    signs.add([1, 0, 0, 0, 0, 0], [2, 1, -0.6, 1, -1.2, 5], [0, 1, 1, 2, 2, 1]);
+    expect(signs.warning('genWeight')).toMatch(
+      /^negative weights \('genWeight'\) dominate: sample 'WJets' sums to -0\.2000;/,
+    );
+    // ttbar: 1.5 of 3.5 negative (42.9 %), its sum positive; the background class 11 % negative.
+    const share = new WeightSigns(['ttH', 'ttbar', 'WJets']);
+    share.add([1, 0, 0, 0], [1, 2, -1.5, 10], [0, 1, 1, 2]);
+    expect(share.warning('w')).toMatch(/: sample 'ttbar' has 42\.9% of its \|weight\| negative;/);
+  });
 });
 
 /** The toy with the sign of some signal weights flipped: a fraction `share` of signal events. */

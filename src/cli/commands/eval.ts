@@ -124,6 +124,8 @@ See docs/reading-the-report.md for what every figure means.`,
         cuts,
         label: input.label,
         weight: input.weight,
+        weightName: input.weightName,
+        sampleIndex: input.sampleIndex,
         efficiencies: o.efficiencies,
         friend: o.friend,
         keep: o.keep
