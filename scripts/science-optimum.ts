@@ -1,9 +1,12 @@
 /**
  * diffskim's learned hard cuts against the brute-force optimum. For toy2d and toy6d and each
  * target background kept fraction, trains a cuts-only model ('>' on x, y, and on the noise
- * features n1..n4 for toy6d) with the loss -signal efficiency + lambda max(0, B - target)^2,
+ * features n1..n4 for toy6d) with the loss -signal efficiency and the constraint B <= target,
  * B the soft kept fraction of background (loss kind 'signal-efficiency', size.over
- * 'background'), slope annealed so the soft cuts end close to hard ones. On an independent
+ * 'background'; the multiplier starts at lambdaStart, lambda is then unused), slope annealed so
+ * the soft cuts end close to hard ones. With '>' cuts the frontier of signal against background
+ * is not concave at 0.05 (the signal sits inside the background): the augmented Lagrangian's
+ * quadratic part is what keeps the cuts there (src/training/sizeConstraint.ts). On an independent
  * test sample it compares the hard cuts' signal efficiency with the best rectangular cut
  * x > cx, y > cy at the same background kept fraction (grid over cx, every cy). For toy6d it
  * also shows the grid that may add a cut on a noise feature, which thins both classes alike (a
@@ -44,7 +47,7 @@ export interface OptimumOptions {
   epochs: number;
   batchSize: number;
   learningRate: number;
-  /** Size-term lambda ramps geometrically from lambdaStart to lambda. */
+  /** With the target, lambdaStart is where the multiplier starts (lambda is unused then). */
   lambdaStart: number;
   lambda: number;
   slopeEnd: number;
