@@ -49,8 +49,8 @@ export function fusedStepper(model: SelectionModel, learningRate: number, backen
 
 /**
  * One TF.js Adam step. Only five scalars are read back (loss terms, the kept fraction and the
- * squared gradient norm). NaN guard: when the loss or a gradient is not finite the update is not applied, so the
- * parameters (and Adam's moments) stay at their last good values; returns null then.
+ * squared gradient norm). NaN guard: when the loss or a gradient is not finite the update is not
+ * applied, so the parameters (and Adam's moments) stay at their last good values; returns null then.
  */
 export function trainStep(
   model: TfSelectionModel,
