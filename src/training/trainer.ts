@@ -508,7 +508,10 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
  * The stepper of a backend: TF.js, or the fused kernel, on worker threads when `training.threads`
  * is above 1 and batches are large enough for a thread's slice to pay for its round trips. By
  * default the available cores (at most MAX_THREADS), when the training split is large enough for
- * the workers' start (about a second) to pay.
+ * the workers' start (about a second) to pay and the MLP's work an event for the slices to pay:
+ * on 2 cores two threads cost the seed model (945 multiply-adds an event) 20-45 % more
+ * CPU-seconds than one for the same wall time, and made the wide one (5440) 1.2x faster
+ * (scripts/bench-train.ts).
  */
 async function newStepper(
   model: SelectionModel,
@@ -517,7 +520,8 @@ async function newStepper(
   events: number,
 ): Promise<Stepper> {
   if (backend !== FUSED) return tfStepper(model, t.learningRate, backend);
-  const cores = events >= THREADED_EVENTS ? Math.min(availableParallelism(), MAX_THREADS) : 1;
+  const pays = events >= THREADED_EVENTS && mlpWork(model) >= THREADED_WORK;
+  const cores = pays ? Math.min(availableParallelism(), MAX_THREADS) : 1;
   const threads = Math.min(t.threads ?? cores, Math.floor(t.batchSize / MIN_SLICE));
   if (threads > 1) return threadedStepper(model, t.learningRate, backend, threads, t.batchSize);
   return fusedStepper(model, t.learningRate, backend);
@@ -527,6 +531,13 @@ async function newStepper(
 const MAX_THREADS = 8;
 const MIN_SLICE = 1024;
 const THREADED_EVENTS = 262_144;
+/** The fewest multiply-adds an event in the MLP for default threads. */
+const THREADED_WORK = 2048;
+
+/** Multiply-adds an event in the MLP's dense layers. */
+function mlpWork(model: SelectionModel): number {
+  return model.layers.reduce((sum, l) => sum + l.inputs * l.outputs, 0);
+}
 
 /** The training state of the newest checkpoint in dir, refused when its settings are not these. */
 async function resumeState(dir: string | undefined, settings: TrainState['settings']): Promise<TrainState> {
