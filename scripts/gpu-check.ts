@@ -13,68 +13,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Adam } from '../src/model/adam.js';
 import { FusedSelectionModel } from '../src/model/fused.js';
-import { type LossSettings, tfLoss } from '../src/model/losses.js';
-import { createModel } from '../src/model/model.js';
+import { tfLoss } from '../src/model/losses.js';
 import { TfSelectionModel } from '../src/model/tfModel.js';
-import { makeBatch } from '../src/batch/batch.js';
 import { initBackend } from '../src/training/backend.js';
-import { eventBytesModel } from '../src/training/eventBytes.js';
-import { batchTensors, type BatchLayout, disposeBatchTensors, prepareBatch } from '../src/training/prepare.js';
+import { batchTensors, disposeBatchTensors, prepareBatch } from '../src/training/prepare.js';
 import { startWebGpu } from '../src/training/webgpu.js';
-import { normalSampler, seededRandom } from '../src/util/random.js';
+import { BCE_SETTINGS, kernelSetup } from './kernel-setup.js';
 
 const [steps = 20] = process.argv.slice(2).map(Number);
-const settings: LossSettings = {
-  kind: 'bce',
-  lambda: 0.5,
-  target: null,
-  multiplier: 0,
-  signalYield: 1,
-  backgroundYield: 1,
-  sigmaB: 0,
-};
 
-/** A batch of `n` events with `features` Gaussian columns (signal shifted by 0.5), its model and layout. */
+/** The kernel scripts' batch of `n` events, its layout and the batch prepared. */
 function setup(n: number, features: number, hidden: number[]) {
-  const normal = normalSampler(seededRandom('gpu-check'));
-  const label = Int32Array.from({ length: n }, () => (normal() > 0 ? 1 : 0));
-  const columns: Record<string, Float32Array | Int32Array> = { label, weight: new Float32Array(n).fill(1) };
-  const names = Array.from({ length: features }, (_, f) => `f${f}`);
-  for (const f of names) columns[f] = Float32Array.from(label, (y) => normal() + 0.5 * y);
-  const schema = Object.fromEntries(Object.keys(columns).map((c) => [c, c === 'label' ? 'int32' : 'float32']));
-  const batch = makeBatch(columns, schema as Parameters<typeof makeBatch>[1]);
-  const cuts = names.map((column) => ({
-    column,
-    op: '>' as const,
-    form: 'sigmoid' as const,
-    slope: 4,
-    mean: 0,
-    std: 1,
-  }));
-  const model = createModel({
-    kind: 'cuts-x-mlp',
-    features: names,
-    inputMean: names.map(() => 0),
-    inputStd: names.map(() => 1),
-    hidden,
-    cuts: cuts.map((c) => ({ ...c, value: -1 })),
-    seed: 1,
-  });
-  const info = {
-    files: [],
-    schema: batch.schema,
-    rows: n,
-    bytesOnDisk: 0,
-    columnBytes: Object.fromEntries(Object.keys(columns).map((c) => [c, 4 * n])),
-    columnValues: Object.fromEntries(Object.keys(columns).map((c) => [c, n])),
-  };
-  const layout: BatchLayout = {
-    model,
-    label: 'label',
-    weight: 'weight',
-    classFactor: { signal: 1, background: 1 },
-    bytes: eventBytesModel(info),
-  };
+  const { batch, layout } = kernelSetup(n, features, hidden, 'gpu-check', -1);
   return { batch, layout, prepared: prepareBatch(layout, batch) };
 }
 type Setup = ReturnType<typeof setup>;
@@ -84,7 +34,7 @@ async function tfLossAndGradient({ layout, prepared }: Setup): Promise<Float64Ar
   const tm = new TfSelectionModel(layout.model);
   const t = batchTensors(prepared, layout.model.features.length, tm.edgeCount);
   const { value, grads } = tf.variableGrads(
-    () => tfLoss(settings, tm.forward(t.features, t.cutValues, 1), t.loss).total,
+    () => tfLoss(BCE_SETTINGS, tm.forward(t.features, t.cutValues, 1), t.loss).total,
     tm.trainableVariables(),
   );
   const parts = [await value.data(), ...(await Promise.all(tm.trainableVariables().map((v) => grads[v.name].data())))];
@@ -96,7 +46,7 @@ async function tfLossAndGradient({ layout, prepared }: Setup): Promise<Float64Ar
 
 function fusedLossAndGradient({ layout, prepared }: Setup): Float64Array {
   const fm = new FusedSelectionModel(layout.model);
-  const { total } = fm.lossAndGradient(settings, prepared, 1);
+  const { total } = fm.lossAndGradient(BCE_SETTINGS, prepared, 1);
   return Float64Array.from([total, ...fm.gradient]);
 }
 
@@ -125,7 +75,7 @@ function tfSteps({ layout, prepared }: Setup): { step: () => Promise<void>; disp
   const step = async () => {
     const t = batchTensors(prepared, layout.model.features.length, tm.edgeCount);
     const { value, grads } = tf.variableGrads(
-      () => tfLoss(settings, tm.forward(t.features, t.cutValues, 1), t.loss).total,
+      () => tfLoss(BCE_SETTINGS, tm.forward(t.features, t.cutValues, 1), t.loss).total,
       tm.trainableVariables(),
     );
     const norm = tf.tidy(() => tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
@@ -161,7 +111,7 @@ for (const [name, features, hidden] of [
     const fm = new FusedSelectionModel(s.layout.model);
     const adam = new Adam(fm.params.length, 0.001);
     const fusedRate = await rate(n, () => {
-      fm.lossAndGradient(settings, s.prepared, 1);
+      fm.lossAndGradient(BCE_SETTINGS, s.prepared, 1);
       adam.apply(fm.params, fm.gradient);
     });
     const diff = (a: Float64Array, b: Float64Array) => maxRelative(a, b).toExponential(1);
