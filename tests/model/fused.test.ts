@@ -11,7 +11,7 @@ import { eventBytesModel } from '../../src/training/eventBytes.js';
 import type { PreparedBatch } from '../../src/model/preparedBatch.js';
 import { batchTensors, type BatchLayout, disposeBatchTensors, prepareBatch } from '../../src/training/prepare.js';
 import { StepThreads } from '../../src/training/threadedStepper.js';
-import { cut, model, uniformBatch } from './helpers.js';
+import { BASE_LOSS, cut, model, uniformBatch, uniformInfo } from './helpers.js';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -19,34 +19,17 @@ beforeAll(async () => {
 
 const MULTIPLIER = 1.3;
 const batch = uniformBatch(200, 11);
-const n = batch.length;
-const info = {
-  files: [],
-  schema: batch.schema,
-  rows: n,
-  bytesOnDisk: 0,
-  columnBytes: { a: 8 * n, b: 8 * n, label: 4 * n, weight: 4 * n, hits: 4 * batch.columns.hits.values.length },
-  columnValues: { a: n, b: n, label: n, weight: n, hits: batch.columns.hits.values.length },
-};
+const info = uniformInfo(batch);
 
-const base: LossSettings = {
-  kind: 'bce',
-  lambda: 0,
-  target: null,
-  multiplier: 0,
-  signalYield: 50,
-  backgroundYield: 400,
-  sigmaB: 0,
-};
 const LOSSES: [string, LossSettings][] = [
-  ['bce', base],
-  ['bce + size term', { ...base, lambda: 0.7 }],
-  ['bce + size constraint with a target', { ...base, multiplier: 3, target: 0.2 }],
-  ['mse + size term', { ...base, kind: 'mse', lambda: 0.4 }],
-  ['signal-efficiency + target', { ...base, kind: 'signal-efficiency', multiplier: 2, target: 0.1 }],
-  ['s/sqrt(b) with sigmaB', { ...base, kind: 's-over-sqrt-b', sigmaB: 0.1, lambda: 0.2 }],
-  ['asimov', { ...base, kind: 'asimov', lambda: 0.2 }],
-  ['asimov with sigmaB', { ...base, kind: 'asimov', sigmaB: 0.2 }],
+  ['bce', BASE_LOSS],
+  ['bce + size term', { ...BASE_LOSS, lambda: 0.7 }],
+  ['bce + size constraint with a target', { ...BASE_LOSS, multiplier: 3, target: 0.2 }],
+  ['mse + size term', { ...BASE_LOSS, kind: 'mse', lambda: 0.4 }],
+  ['signal-efficiency + target', { ...BASE_LOSS, kind: 'signal-efficiency', multiplier: 2, target: 0.1 }],
+  ['s/sqrt(b) with sigmaB', { ...BASE_LOSS, kind: 's-over-sqrt-b', sigmaB: 0.1, lambda: 0.2 }],
+  ['asimov', { ...BASE_LOSS, kind: 'asimov', lambda: 0.2 }],
+  ['asimov with sigmaB', { ...BASE_LOSS, kind: 'asimov', sigmaB: 0.2 }],
 ];
 /**
  * Cowan's formula with sigmaB > 0 cancels two large terms: TF.js' float32 loss is 1e-4 off the
@@ -176,7 +159,7 @@ describe('fused loss and gradient on 3 worker threads', () => {
   const pools = new Map<ModelKind, StepThreads>();
   const layouts = new Map(KINDS.map((kind) => [kind, layoutOf(kind, CUTS[0][1])]));
   beforeAll(async () => {
-    for (const [kind, layout] of layouts) pools.set(kind, await StepThreads.open(layout.model, 3, n));
+    for (const [kind, layout] of layouts) pools.set(kind, await StepThreads.open(layout.model, 3, batch.length));
   });
   afterAll(() => pools.forEach((p) => p.dispose()));
 

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { EventBatch } from '../../src/batch/batch.js';
 import { cutEdges } from '../../src/model/cuts.js';
 import { LossAccumulator, type LossSettings, tfLoss } from '../../src/model/losses.js';
 import type { SelectionModel } from '../../src/model/model.js';
@@ -9,8 +8,7 @@ import { TfSelectionModel } from '../../src/model/tfModel.js';
 import { initBackend } from '../../src/training/backend.js';
 import { eventBytesModel } from '../../src/training/eventBytes.js';
 import { batchTensors, type BatchLayout, disposeBatchTensors, prepareBatch } from '../../src/training/prepare.js';
-import type { DatasetInfo } from '../../src/sources/types.js';
-import { cut, model, uniformBatch } from './helpers.js';
+import { BASE_LOSS, cut, model, uniformBatch, uniformInfo } from './helpers.js';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -18,19 +16,6 @@ beforeAll(async () => {
 
 const MULTIPLIER = 1.3;
 const batch = uniformBatch(300, 5);
-
-function infoOf(b: EventBatch): DatasetInfo {
-  const n = b.length;
-  const hitValues = b.columns.hits.values.length;
-  return {
-    files: [],
-    schema: b.schema,
-    rows: n,
-    bytesOnDisk: 0,
-    columnBytes: { a: 8 * n, b: 8 * n, label: 4 * n, weight: 4 * n, hits: 40 * hitValues },
-    columnValues: { a: n, b: n, label: n, weight: n, hits: hitValues },
-  };
-}
 
 function theModel(): SelectionModel {
   return model('cuts-x-mlp', [
@@ -48,22 +33,13 @@ function jsLoss(m: SelectionModel, layout: BatchLayout, settings: LossSettings) 
   return acc.result();
 }
 
-const base: LossSettings = {
-  kind: 'bce',
-  lambda: 0,
-  target: null,
-  multiplier: 0,
-  signalYield: 50,
-  backgroundYield: 400,
-  sigmaB: 0,
-};
 const SETTINGS: [string, LossSettings][] = [
-  ['bce + size term', { ...base, lambda: 0.7 }],
-  ['bce + size constraint with a target', { ...base, multiplier: 3, target: 0.2 }],
-  ['mse + size term', { ...base, kind: 'mse', lambda: 0.4 }],
-  ['s/sqrt(b) with sigmaB', { ...base, kind: 's-over-sqrt-b', sigmaB: 0.1, lambda: 0.2 }],
-  ['asimov', { ...base, kind: 'asimov', lambda: 0.2 }],
-  ['asimov with sigmaB', { ...base, kind: 'asimov', sigmaB: 0.2 }],
+  ['bce + size term', { ...BASE_LOSS, lambda: 0.7 }],
+  ['bce + size constraint with a target', { ...BASE_LOSS, multiplier: 3, target: 0.2 }],
+  ['mse + size term', { ...BASE_LOSS, kind: 'mse', lambda: 0.4 }],
+  ['s/sqrt(b) with sigmaB', { ...BASE_LOSS, kind: 's-over-sqrt-b', sigmaB: 0.1, lambda: 0.2 }],
+  ['asimov', { ...BASE_LOSS, kind: 'asimov', lambda: 0.2 }],
+  ['asimov with sigmaB', { ...BASE_LOSS, kind: 'asimov', sigmaB: 0.2 }],
 ];
 
 describe('loss gradients', () => {
@@ -75,7 +51,7 @@ describe('loss gradients', () => {
         label: 'label',
         weight: 'weight',
         classFactor: { signal: 1.3, background: 0.8 },
-        bytes: eventBytesModel(infoOf(batch)),
+        bytes: eventBytesModel(uniformInfo(batch, 40)),
       };
       const tm = new TfSelectionModel(m);
       const t = batchTensors(prepareBatch(layout, batch), 2, tm.edgeCount);

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type EventBatch, makeBatch } from '../../src/batch/batch.js';
+import type { DatasetInfo } from '../../src/sources/types.js';
 import type { CutSpec } from '../../src/model/cuts.js';
+import type { LossSettings } from '../../src/model/losses.js';
 import { createModel, type ModelKind, type SelectionModel } from '../../src/model/model.js';
 import { TfSelectionModel } from '../../src/model/tfModel.js';
 import { seededRandom } from '../../src/util/random.js';
@@ -20,6 +22,31 @@ export function uniformBatch(n: number, seed: number): EventBatch {
     { a: 'float64', b: 'float64', label: 'float32', weight: 'float32', hits: 'float32' },
   );
 }
+
+/** The dataset facts of a uniformBatch as its only file: `hitBytes` on disk for each value of 'hits'. */
+export function uniformInfo(b: EventBatch, hitBytes = 4): DatasetInfo {
+  const n = b.length;
+  const hitValues = b.columns.hits.values.length;
+  return {
+    files: [],
+    schema: b.schema,
+    rows: n,
+    bytesOnDisk: 0,
+    columnBytes: { a: 8 * n, b: 8 * n, label: 4 * n, weight: 4 * n, hits: hitBytes * hitValues },
+    columnValues: { a: n, b: n, label: n, weight: n, hits: hitValues },
+  };
+}
+
+/** BCE with no size term, and yields for the significance losses. */
+export const BASE_LOSS: LossSettings = {
+  kind: 'bce',
+  lambda: 0,
+  target: null,
+  multiplier: 0,
+  signalYield: 50,
+  backgroundYield: 400,
+  sigmaB: 0,
+};
 
 export function cut(
   column: string,

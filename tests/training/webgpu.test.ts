@@ -14,7 +14,7 @@ import { trainSelection } from '../../src/training/trainer.js';
 import { trainStepAsync } from '../../src/training/steppers.js';
 import { startWebGpu, WebGpuError } from '../../src/training/webgpu.js';
 import { toolMissing } from '../helpers/tools.js';
-import { cut, model, uniformBatch } from '../model/helpers.js';
+import { BASE_LOSS, cut, model, uniformBatch, uniformInfo } from '../model/helpers.js';
 import { memorySource, toyBatches, toyInfo, toyPipeline } from './toy.js';
 
 /**
@@ -32,22 +32,10 @@ interface GPUDeviceLike {
 }
 
 const batch = uniformBatch(300, 5);
-const n = batch.length;
-const info = {
-  files: [],
-  schema: batch.schema,
-  rows: n,
-  bytesOnDisk: 0,
-  columnBytes: { a: 8 * n, b: 8 * n, label: 4 * n, weight: 4 * n, hits: 4 * batch.columns.hits.values.length },
-  columnValues: { a: n, b: n, label: n, weight: n, hits: batch.columns.hits.values.length },
-};
-const base: LossSettings = {
-  ...{ kind: 'bce', lambda: 0, target: null, multiplier: 0 },
-  ...{ signalYield: 50, backgroundYield: 400, sigmaB: 0 },
-};
+const info = uniformInfo(batch);
 const LOSSES: [string, LossSettings][] = [
-  ['bce + size term', { ...base, lambda: 0.7 }],
-  ['s/sqrt(b)', { ...base, kind: 's-over-sqrt-b', lambda: 0.2 }],
+  ['bce + size term', { ...BASE_LOSS, lambda: 0.7 }],
+  ['s/sqrt(b)', { ...BASE_LOSS, kind: 's-over-sqrt-b', lambda: 0.2 }],
 ];
 const CUTS: CutSpec[] = [
   cut('a', '>', 'sigmoid', 0.9, { value: -1.5 }),
@@ -111,10 +99,10 @@ describe.skipIf(skip)('the WebGPU backend', () => {
     const optimizer = tf.train.adam(0.01);
     // An invalid buffer usage: a validation error, which WebGPU reports apart from the call.
     (tf.backend() as unknown as { device: GPUDeviceLike }).device.createBuffer({ size: 4, usage: 0xffff });
-    await expect(trainStepAsync(tm, optimizer, base, layout, batch, 1)).rejects.toBeInstanceOf(WebGpuError);
+    await expect(trainStepAsync(tm, optimizer, BASE_LOSS, layout, batch, 1)).rejects.toBeInstanceOf(WebGpuError);
     expect(optimizer.iterations).toBe(0);
     // Reported once: the next step runs.
-    expect(await trainStepAsync(tm, optimizer, base, layout, batch, 1)).not.toBeNull();
+    expect(await trainStepAsync(tm, optimizer, BASE_LOSS, layout, batch, 1)).not.toBeNull();
     expect(optimizer.iterations).toBe(1);
     tm.dispose();
     optimizer.dispose();
