@@ -399,7 +399,6 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       trainedEvents += sums.events;
       skippedTotal += sums.skipped;
       model = withGateTemperature(stepper.snapshot(multiplier), layout.gateTemperature);
-      if (constraint) epochSettings.multiplier = constraint.multiplier;
       const v = await validate(
         model,
         layout,

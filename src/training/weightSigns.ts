@@ -1,11 +1,5 @@
 import type { EventBatch } from '../batch/batch.js';
 
-/**
- * Signed event weights per class (NLO generators give some events negative weights), and per
- * sample when events come from several. Yields, efficiencies and the AUC keep them signed; a class
- * or sample whose weights mostly cancel makes all of them unreliable (and the AUC may leave
- * [0, 1]), so training and eval warn about it, naming the class and the sample.
- */
 /** Events of several samples: the column holding each one's index in `names`. */
 export interface SampleIndex {
   column: string;
@@ -17,6 +11,12 @@ export function sampleOf(batch: EventBatch, index: SampleIndex): ArrayLike<numbe
   return batch.columns[index.column].values as ArrayLike<number>;
 }
 
+/**
+ * Signed event weights per class (NLO generators give some events negative weights), and per
+ * sample when events come from several. Yields, efficiencies and the AUC keep them signed; a class
+ * or sample whose weights mostly cancel makes all of them unreliable (and the AUC may leave
+ * [0, 1]), so training and eval warn about it, naming the class and the sample.
+ */
 export class WeightSigns {
   /** Per group: the classes (0 background, 1 signal), then the samples. */
   private readonly names: string[];
