@@ -108,7 +108,7 @@ export function sizeLambda(size: SizeConfig, epoch: number, epochs: number): num
 /**
  * With a target, where the multiplier starts: lambdaStart when given, else lambda, else 1 (the
  * price at which a unit of signal efficiency buys a unit of kept fraction). The trainer adapts
- * it within a few hundred steps from anywhere between 1e-3 and 1e3 times its right value.
+ * it within ~150 steps from anywhere between 1e-3 and 1e3 times its right value.
  */
 export function startingMultiplier(size: SizeConfig): number {
   return size.lambdaStart ?? (size.lambda > 0 ? size.lambda : 1);

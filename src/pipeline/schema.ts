@@ -77,7 +77,8 @@ export const PipelineSchema = z
         /** Default: 30, or more to take at least 500 optimiser steps (see src/training/trainer.ts). */
         epochs: z.number().int().positive().optional(),
         batchSize: z.number().int().positive().default(4096),
-        learningRate: z.number().positive().default(0.01),
+        /** Adam's; default 0.01, times sqrt(batchSize / 4096) above 4096 (see src/training/trainer.ts). */
+        learningRate: z.number().positive().optional(),
         validationFraction: z.number().min(0).max(0.9).default(0.2),
         seed: z.number().int().default(42),
         shuffleBuffer: z.number().int().nonnegative().default(65536),
@@ -98,7 +99,6 @@ export const PipelineSchema = z
       .strict()
       .default({
         batchSize: 4096,
-        learningRate: 0.01,
         validationFraction: 0.2,
         seed: 42,
         shuffleBuffer: 65536,

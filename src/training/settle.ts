@@ -33,37 +33,60 @@ export interface Settled {
   signalAfter: number;
   /** The edges moved ('x >', 'y <'), from and to. */
   moved: { edge: string; from: number; to: number }[];
+  /** marginElasticity where the cuts end. */
+  elasticity: number | null;
 }
 
 /** Shifts in [-RANGE, RANGE] standard deviations, in BINS bins (s = 0 an edge of two). */
 const RANGE = 8;
 const BINS = 1 << 16;
 const WIDTH = (2 * RANGE) / BINS;
+/** The bin of shift 0: the cuts as they are. */
+const NOW = BINS / 2;
 
-export async function settleOnTarget(
+/**
+ * The hard cuts' kept signal and bytes at every common shift (see settleOnTarget), counted in one
+ * pass over a split: signal[j] and bytes[j] at shift -RANGE + j WIDTH (j = NOW: the cuts as they
+ * are), as sums of event weights and bytes, of sumSignal and sumBytes in all.
+ */
+export interface MarginCurve {
+  model: SelectionModel;
+  edges: Edge[];
+  /** Edges outside the data (training left them open: they cut nothing): no shift moves them. */
+  open: boolean[];
+  signal: Float64Array;
+  bytes: Float64Array;
+  sumSignal: number;
+  sumBytes: number;
+}
+
+export async function marginCurve(
   model: SelectionModel,
   layout: BatchLayout,
-  target: number,
   scoreCut: number | null,
   stats: DataStats,
   batches: Observable<EventBatch>,
-): Promise<Settled> {
+): Promise<MarginCurve> {
   const edges = cutEdges(model.cuts);
   const open = edges.map((e) => {
     const s = stats.quantities.get(model.cuts[e.cut].column)!;
     return e.sign > 0 ? e.threshold < s.min : e.threshold > s.max;
   });
   const h = await marginHistograms(model, layout, scoreCut, edges, open, batches);
-  // Kept at shift s_j = -RANGE + j WIDTH: the bins from j up, and the margins above the range.
+  // Kept at shift s_j: the bins from j up, and the margins above the range.
   const signal = new Float64Array(BINS + 1);
   const bytes = new Float64Array(BINS + 1);
   [signal[BINS], bytes[BINS]] = [h.above.signal, h.above.bytes];
   for (let j = BINS - 1; j >= 0; j--) [signal[j], bytes[j]] = [signal[j + 1] + h.signal[j], bytes[j + 1] + h.bytes[j]];
-  const limit = target * h.sumBytes * (1 + 1e-9);
-  const now = BINS / 2;
+  return { model, edges, open, signal, bytes, sumSignal: h.sumSignal, sumBytes: h.sumBytes };
+}
+
+export function settleOnTarget(c: MarginCurve, target: number): Settled {
+  const { model, edges, open, signal, bytes } = c;
+  const limit = target * c.sumBytes * (1 + 1e-9);
   let j = 0;
   while (j < BINS && bytes[j] > limit) j++;
-  if (bytes[now] <= limit && signal[now] >= signal[j]) j = now;
+  if (bytes[NOW] <= limit && signal[NOW] >= signal[j]) j = NOW;
   const shift = -RANGE + j * WIDTH;
   const thresholds = edges.map((e, k) => (open[k] ? e.threshold : e.threshold + e.sign * shift * e.std));
   const fraction = (x: number, of: number) => (of > 0 ? x / of : 0);
@@ -73,12 +96,34 @@ export async function settleOnTarget(
     .map((m) => ({ edge: `${model.cuts[m.e.cut].column} ${m.e.sign > 0 ? '>' : '<'}`, from: m.from, to: m.to }));
   return {
     model: { ...model, cuts: withEdgeThresholds(model.cuts, thresholds) },
-    keptBefore: fraction(bytes[now], h.sumBytes),
-    signalBefore: fraction(signal[now], h.sumSignal),
-    keptAfter: fraction(bytes[j], h.sumBytes),
-    signalAfter: fraction(signal[j], h.sumSignal),
+    keptBefore: fraction(bytes[NOW], c.sumBytes),
+    signalBefore: fraction(signal[NOW], c.sumSignal),
+    keptAfter: fraction(bytes[j], c.sumBytes),
+    signalAfter: fraction(signal[j], c.sumSignal),
     moved,
+    elasticity: marginElasticity(c, j),
   };
+}
+
+/** Kept bytes a tenth either side of the cuts' for marginElasticity. */
+const SPAN = 1.1;
+
+/**
+ * d log(signal kept) / d log(bytes kept) at the cuts shifted by bin j (NOW: as they are), from
+ * where the common shift keeps 1.1x and 1 / 1.1x their bytes; Infinity where they keep no signal
+ * (of some), null where they keep no bytes, or the shift cannot reach those points. Above 1, the skim loses signal faster than bytes
+ * at its margin: a looser skim, randomly prescaled to the same bytes, would keep more signal.
+ */
+export function marginElasticity(c: MarginCurve, j = NOW): number | null {
+  const { signal, bytes } = c;
+  if (!(signal[j] > 0)) return c.sumSignal > 0 ? Infinity : null;
+  if (!(bytes[j] > 0)) return null;
+  let [loose, tight] = [j, j];
+  while (loose > 0 && bytes[loose] < SPAN * bytes[j]) loose--;
+  while (tight < BINS && bytes[tight] > bytes[j] / SPAN) tight++;
+  if (bytes[loose] < SPAN * bytes[j] || bytes[tight] > bytes[j] / SPAN) return null;
+  if (!(signal[tight] > 0)) return Infinity;
+  return Math.log(signal[loose] / signal[tight]) / Math.log(bytes[loose] / bytes[tight]);
 }
 
 /** Signal and bytes per bin of the events' margins (see settleOnTarget); those above the range apart. */

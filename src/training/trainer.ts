@@ -57,7 +57,7 @@ import { eventBytesColumns, eventBytesModel } from './eventBytes.js';
 import { KeptValues } from './keptValues.js';
 import { eventLabels, eventWeights } from './eventWeights.js';
 import { type BatchLayout, prepareBatch } from './prepare.js';
-import { settleOnTarget, type Settled } from './settle.js';
+import { marginCurve, marginElasticity, settleOnTarget, type Settled } from './settle.js';
 import { SizeConstraint } from './sizeConstraint.js';
 import { collectStats, type DataStats, quantile, type QuantityStats } from './stats.js';
 import { fusedStepper, tfStepper } from './steppers.js';
@@ -121,7 +121,8 @@ export interface TrainingSettings {
     /** Default: enough epochs for MIN_STEPS optimiser steps, and at least DEFAULT_EPOCHS. */
     epochs?: number;
     batchSize: number;
-    learningRate: number;
+    /** Default: defaultLearningRate(batchSize). */
+    learningRate?: number;
     validationFraction: number;
     seed: number;
     shuffleBuffer: number;
@@ -186,10 +187,24 @@ const OPEN_QUANTILE = 0.01;
 const DEFAULT_EPOCHS = 30;
 /**
  * Optimiser steps a training should take: a cut moves at most ~learningRate standard deviations
- * a step, and the size constraint's multiplier needs a few hundred steps to settle. With
+ * a step, and with a size target its schedule takes half the steps and the multiplier ~150 to
+ * settle. With
  * training.epochs left out the number of epochs is raised to take them; with fewer, a warning.
  */
 const MIN_STEPS = 500;
+/**
+ * Adam's learning rate when the pipeline gives none: LEARNING_RATE, and above BATCH events a
+ * batch, times sqrt(batchSize / BATCH): a larger batch's gradient is less noisy (its noise falls
+ * as 1 / sqrt(batch)), and the cuts must cover the same ground in fewer steps. (Measured on
+ * scripts/optimum-grid.ts' tilted toy at a background target of 0.01, batch 16384, 650 steps:
+ * 0.74x the best window's signal at 0.01, 1.00x at 0.02.) Smaller batches keep LEARNING_RATE:
+ * they take more steps already.
+ */
+const LEARNING_RATE = 0.01;
+const BATCH = 4096;
+function defaultLearningRate(batchSize: number): number {
+  return LEARNING_RATE * Math.sqrt(Math.max(1, batchSize / BATCH));
+}
 /** With a size target and no slopeSchedule, slopes anneal so that the soft cuts end close to the hard ones. */
 const TARGET_SLOPES: SlopeSchedule = { start: 1, end: 10, kind: 'geometric' };
 /**
@@ -199,8 +214,8 @@ const TARGET_SLOPES: SlopeSchedule = { start: 1, end: 10, kind: 'geometric' };
  * converges where its last iterate circles.
  */
 const AVERAGED = 0.25;
-/** The size term's pull (slope x kept) above this many times the classification term is reported. */
-const DOMINANT_SIZE = 10;
+/** A skim's margin elasticity (d log signal / d log bytes) above this is reported (see sizeDominance). */
+const DOMINANT_ELASTICITY = 1.2;
 /**
  * Default slope 4/std: the soft step rises from 12 % to 88 % over one standard deviation of
  * the variable, soft enough for every event to feel the cut at the start. The slope schedule
@@ -371,7 +386,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       const started = performance.now();
       const multiplier = slopeMultiplier(slopes, epoch, epochs);
       const epochSettings = { ...loss, lambda: sizeLambda(p.loss.size, epoch, epochs) };
-      if (constraint) epochSettings.multiplier = constraint.multiplier;
+      if (constraint) [epochSettings.multiplier, epochSettings.target] = [constraint.multiplier, constraint.target];
       if (gated) layout.gateTemperature = gateTemperature(p.columnGates!.gates, epoch, epochs);
       const sums = { events: 0, total: 0, main: 0, size: 0, skipped: 0 };
       // A step that completes later (WebGPU) holds the read until it does.
@@ -381,7 +396,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
           if (r) {
             // The next step's multiplier (Stepper.step reads the settings after this).
             constraint?.observe(r.kept);
-            if (constraint) epochSettings.multiplier = constraint.multiplier;
+            if (constraint)
+              [epochSettings.multiplier, epochSettings.target] = [constraint.multiplier, constraint.target];
             sums.events += batch.length;
             sums.total += r.total * batch.length;
             sums.main += r.main * batch.length;
@@ -460,14 +476,22 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   // Not done: with column gates the settling pass would have to count the open candidate columns'
   // bytes too; an object cut's learned threshold is inside its count or sum, not an edge to shift.
   const settles = !gated && !model.cuts.some((c) => c.object || c.fixed);
-  if (loss.target !== null && model.cuts.length > 0 && settles) {
+  const sized = loss.target !== null || p.loss.size.lambda > 0;
+  let elasticity: number | null = null;
+  if (sized && model.cuts.length > 0 && settles) {
     const scoreCut = p.scoreCut ?? null;
     const averaged = { ...model, cuts: averageCuts(history.slice(-Math.ceil(AVERAGED * history.length))) };
-    settled = await settleOnTarget(averaged, layout, loss.target, scoreCut, stats, read('train')).catch(stopped);
-    model = settled.model;
-    const v = await validate(model, layout, { ...loss, multiplier: last.sizeLambda }, read(validationSplit));
-    last = { ...last, keptFraction: v.keptFraction, keptBytesFraction: v.keptBytesFraction, validationAuc: v.auc };
-    warnings.push(...settleWarnings(settled, loss.target));
+    const base = loss.target !== null ? averaged : model;
+    const curve = await marginCurve(base, layout, scoreCut, stats, read('train')).catch(stopped);
+    elasticity = marginElasticity(curve);
+    if (loss.target !== null) {
+      settled = settleOnTarget(curve, loss.target);
+      elasticity = settled.elasticity;
+      model = settled.model;
+      const v = await validate(model, layout, { ...loss, multiplier: last.sizeLambda }, read(validationSplit));
+      last = { ...last, keptFraction: v.keptFraction, keptBytesFraction: v.keptBytesFraction, validationAuc: v.auc };
+      warnings.push(...settleWarnings(settled, loss.target));
+    }
   }
   warnings.push(...vanishedCutWarnings(model, stats));
   model = hardenGates(model);
@@ -477,7 +501,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
         `${t.batchSize}), fewer than the ${MIN_STEPS} the cuts need to find their optimum; ` +
         'leave training.epochs out to take enough, or lower batchSize',
     );
-  const dominance = sizeDominance(last, loss.target !== null);
+  const dominance = sizeDominance(elasticity, loss.target !== null);
   if (dominance) warnings.push(dominance);
   if (chosen.note) warnings.push(chosen.note);
   if (signsWarning) warnings.push(signsWarning);
@@ -518,12 +542,13 @@ async function newStepper(
   backend: string,
   events: number,
 ): Promise<Stepper> {
-  if (backend !== FUSED) return tfStepper(model, t.learningRate, backend);
+  const learningRate = t.learningRate ?? defaultLearningRate(t.batchSize);
+  if (backend !== FUSED) return tfStepper(model, learningRate, backend);
   const pays = events >= THREADED_EVENTS && mlpWork(model) >= THREADED_WORK;
   const cores = pays ? Math.min(availableParallelism(), MAX_THREADS) : 1;
   const threads = Math.min(t.threads ?? cores, Math.floor(t.batchSize / MIN_SLICE));
-  if (threads > 1) return threadedStepper(model, t.learningRate, backend, threads, t.batchSize);
-  return fusedStepper(model, t.learningRate, backend);
+  if (threads > 1) return threadedStepper(model, learningRate, backend, threads, t.batchSize);
+  return fusedStepper(model, learningRate, backend);
 }
 
 /** Default thread count's cap; the fewest events per thread's slice of a batch, and in a training split. */
@@ -545,6 +570,9 @@ async function resumeState(dir: string | undefined, settings: TrainState['settin
   if (!saved?.state) throw new Error(`${dir}: no checkpoint to resume from; run without --resume to start over`);
   const other = otherSettings(saved.state, settings);
   if (other) refuseResume(dir, other);
+  const { constraint } = saved.state;
+  if (constraint && !SizeConstraint.isState(constraint))
+    refuseResume(dir, 'its size constraint was saved by an earlier version of diffskim');
   return saved.state;
 }
 
@@ -689,22 +717,23 @@ function settleWarnings(s: Settled, target: number): string[] {
 }
 
 /**
- * The size term dominates when its pull on the cuts, slope x kept (lambda x kept, or the
- * multiplier x kept with a target), is many times the classification term: the cuts then follow
- * the bytes, not the classes.
+ * The size term dominates when it has pulled the hard cuts past where they separate the classes:
+ * at the skim's margin, a per cent fewer bytes costs more than DOMINANT_ELASTICITY per cent of the
+ * signal (settle.ts' marginElasticity). Past 1, a looser skim randomly prescaled to the same
+ * bytes would keep more signal; a classification term that is small because it is solved (a
+ * skim that keeps all the signal) has an elasticity near 0.
  */
-function sizeDominance(last: EpochRecord, targeted: boolean): string | null {
-  const pull = Math.abs(last.sizeLambda * last.keptBytesFraction);
-  const main = Math.abs(last.validationMain);
-  if (!(pull > DOMINANT_SIZE * main)) return null;
+function sizeDominance(elasticity: number | null, targeted: boolean): string | null {
+  if (elasticity === null || !(elasticity > DOMINANT_ELASTICITY)) return null;
   const fix = targeted
     ? 'the target is too tight for what these cuts can separate: loosen it, or give the cuts more variables'
     : 'lower loss.size.lambda, or give a targetKeptFraction';
-  const ratio = (pull / Math.max(main, 1e-30)).toPrecision(3);
-  return (
-    `the size term's pull (${pull.toPrecision(3)}) is ${ratio}x the classification term ` +
-    `(${main.toPrecision(3)}) at the end of training: ${fix}`
-  );
+  const margin =
+    elasticity === Infinity
+      ? 'the skim keeps no signal, or its last bytes cut take the last of it'
+      : `at the skim's margin, 1 % fewer bytes costs ${elasticity.toFixed(2)} % of the signal kept ` +
+        '(a looser skim, prescaled to the same bytes, would keep more signal)';
+  return `the size term dominates the classification term: ${margin}: ${fix}`;
 }
 
 /** Class weights that give signal and background equal total weight (when asked, for bce/mse). */

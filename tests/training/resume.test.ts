@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +103,18 @@ describe('resume from a checkpoint', () => {
     // The multiplier moved (it is state, not a schedule), and the settling pass ran on the same cuts.
     expect(new Set(reference.history.map((h) => h.sizeLambda)).size).toBe(reference.history.length);
     expect(resumed.settled).toEqual(reference.settled);
+    // A checkpoint whose constraint an earlier diffskim saved ({ multiplier, keptEma }) is refused.
+    for (const name of await readdir(folder)) {
+      if (!name.startsWith('step-')) continue;
+      const path = join(folder, name, 'state.json');
+      const state = JSON.parse(await readFile(path, 'utf8'));
+      state.constraint = { multiplier: state.constraint.multiplier, keptEma: 0.3 };
+      await writeFile(path, JSON.stringify(state));
+    }
+    await expect(train(folder, { resume: true, settings })).rejects.toThrow(
+      `${folder}: cannot resume from its checkpoint: its size constraint was saved by an earlier version of ` +
+        'diffskim; run without --resume to start over',
+    );
   }, 120_000);
 
   it('with an object cut (its element threshold a TF.js variable of its own), the same model too', async () => {

@@ -200,15 +200,6 @@ describe('trainer mechanics', () => {
     expect(r.model.cuts[0].value).toBeGreaterThan(70);
   });
 
-  it('warns when the size term dominates the classification term', async () => {
-    const heavy = await train({ loss: { size: { lambda: 100 } }, training: small }, undefined, few);
-    const light = await train({ loss: { size: { lambda: 0.01 } }, training: small }, undefined, few);
-    const last = heavy.history[heavy.history.length - 1];
-    expect(100 * last.keptBytesFraction).toBeGreaterThan(10 * Math.abs(last.validationMain));
-    expect(heavy.warnings.filter((w) => /the size term's pull .* the classification term/.test(w))).toHaveLength(1);
-    expect(light.warnings.filter((w) => /the size term's pull/.test(w))).toEqual([]);
-  });
-
   it('balances classes when asked', async () => {
     // One signal event in ten: unbalanced training learns the 10 % prior; balanced training, equal priors, scores all events higher.
     const rare = toyBatches(4000, 12, 2000, 0.1);
