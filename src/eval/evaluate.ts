@@ -127,7 +127,14 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   const v = o.validation;
   const score = pipe(
     v ? splitTrainValidation(v.fraction, v.seed, 'validation') : identity<Observable<EventBatch>>,
-    progress(createProgress({ stage: 'eval', total: Math.round(info.rows * (v ? v.fraction : 1)), quiet: o.quiet })),
+    progress(
+      createProgress({
+        stage: 'eval',
+        total: Math.round(info.rows * (v?.fraction ?? 1)),
+        estimated: Boolean(v),
+        quiet: o.quiet,
+      }),
+    ),
     map((batch) => {
       const score = modelScore(model, batch);
       const isSignal = o.label ? eventLabels(batch, o.label) : null;

@@ -15,6 +15,8 @@ export interface ProgressOptions {
   stage: string;
   /** Events expected, when known (gives an ETA). */
   total?: number;
+  /** The total is an estimate (a random split's expected size): lines say so, and the last gives the count. */
+  estimated?: boolean;
   quiet?: boolean;
   /** Defaults to process.stderr. */
   stream?: NodeJS.WriteStream;
@@ -75,12 +77,16 @@ export function createProgress(options: ProgressOptions): Progress {
         total = n;
         bar.setTotal(n);
       },
-      done: stop,
+      done() {
+        if (options.estimated) bar.setTotal(events);
+        stop();
+      },
       fail: stop,
     };
   }
   const interval = options.intervalMs ?? 2000;
   let last = 0;
+  let estimated = options.estimated ?? false;
   const line = (status: string, extra?: Record<string, unknown>) =>
     stream.write(
       JSON.stringify({
@@ -88,6 +94,7 @@ export function createProgress(options: ProgressOptions): Progress {
         status,
         events,
         total: total ?? null,
+        ...(estimated && { totalEstimated: true }),
         eventsPerSecond: rate(),
         seconds: +((performance.now() - started) / 1000).toFixed(3),
         ...extra,
@@ -103,9 +110,10 @@ export function createProgress(options: ProgressOptions): Progress {
       }
     },
     setTotal(n) {
-      total = n;
+      [total, estimated] = [n, false];
     },
     done(extra) {
+      if (estimated) [total, estimated] = [events, false];
       line('done', extra);
     },
     fail() {

@@ -31,6 +31,17 @@ describe('progress as JSON lines (not a TTY)', () => {
     expect(lines[2]).toMatchObject({ stage: 'train', auc: 0.9 });
   });
 
+  it('marks an estimated total (a random split) and ends on the count, which may pass it', () => {
+    const { lines, stream } = jsonLines();
+    const p = createProgress({ stage: 'eval', total: 50, estimated: true, stream, intervalMs: 0 });
+    p.advance(60);
+    p.done();
+    expect(lines.map((l) => [l.status, l.events, l.total, l.totalEstimated])).toEqual([
+      ['running', 60, 50, true],
+      ['done', 60, 60, undefined],
+    ]);
+  });
+
   it('the progress operator ends the display when its stream fails, as when it completes', async () => {
     const { lines, stream } = jsonLines();
     const failing = concat(
