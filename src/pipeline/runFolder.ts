@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { claim } from '../skim/claims.js';
 import { isTempFile } from '../util/tempFiles.js';
@@ -73,4 +73,21 @@ async function readRecord(path: string): Promise<RunRecord | null> {
 
 function fingerprintOf(settings: unknown): string {
   return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
+}
+
+/**
+ * What an earlier run left in the run folder that this run would not replace: its report
+ * (report.json, written last, marks a complete run; report.html) and the skim files this run
+ * does not write (`.skim.parquet` files below skim/, of inputs gone since), removed before this run writes
+ * anything, so that the folder never mixes two runs' results nor holds skim files its report does
+ * not list. skimFiles: this run's, relative to skim/. Returns the skim files removed.
+ */
+export async function clearEarlierResults(outDir: string, skimFiles: string[]): Promise<string[]> {
+  for (const name of ['report.json', 'report.html']) await rm(join(outDir, name), { force: true });
+  const skimDir = join(outDir, 'skim');
+  const own = new Set(skimFiles.map((f) => join(f)));
+  const found = await readdir(skimDir, { recursive: true }).catch(() => [] as string[]);
+  const stale = found.filter((n) => n.endsWith('.skim.parquet') && !own.has(n)).map((n) => join(skimDir, n));
+  for (const path of stale) await rm(path, { force: true });
+  return stale;
 }

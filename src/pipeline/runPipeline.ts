@@ -27,6 +27,7 @@ import { trainSelection, type TrainResult } from '../training/trainer.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { createProgress } from '../util/progress.js';
 import { loadPipeline } from './load.js';
+import { clearEarlierResults } from './runFolder.js';
 import { sampleSkimOutputs, scoreCutOf, skimSample, skimSamples } from './skimSample.js';
 import { type Pipeline, pipelineSources, skimsInEngine } from './schema.js';
 import { labelAndWeight, trainingSettings } from './settings.js';
@@ -69,6 +70,8 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   }
   // Decided (and clashes refused) before any work: with samples, skim/<sample>/<path below its input folder>.
   const skimOutputs = sampleSkimOutputs(samples);
+  for (const path of await clearEarlierResults(outDir, skimOutputs.flat()))
+    process.stderr.write(`removed ${path}: the skim of an earlier run, of an input this run does not have\n`);
   const source = pipeline.samples ? mixedSource(samples, pipeline.training.seed) : samples[0].opened.source;
   const info = await source.describe();
   // The columns the skim keeps (with column selection: the pinned ones), patterns expanded and
@@ -143,7 +146,6 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   if (columns) report.columns = columns;
   if (perSample) report.samples = perSample;
   report.timings = { trainSeconds, skimSeconds, totalSeconds: (performance.now() - t0) / 1000 };
-  await writeJsonAtomic(join(outDir, 'report.json'), report);
   const provenance = { model: join(outDir, 'model'), cutsFile: join(outDir, 'cuts.json'), inputs: skim.inputs };
   const written = await writeEvaluation(evaluation, provenance, outDir);
   await writeHtmlReport(outDir, {
@@ -151,6 +153,8 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
     evaluation: { ...provenance, ...evaluation },
     plots: [...report.plots, ...written.plots],
   });
+  // Last: a folder with report.json holds a complete run (clearEarlierResults removed an earlier one's).
+  await writeJsonAtomic(join(outDir, 'report.json'), report);
   return report;
 }
 
