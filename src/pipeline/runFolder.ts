@@ -3,7 +3,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { claim } from '../skim/claims.js';
 import { isTempFile } from '../util/tempFiles.js';
-import { isInside, searchedFolder } from '../sources/expandInputs.js';
+import { isInside, realPathOf, searchedFolder } from '../sources/expandInputs.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { loadPipeline } from './load.js';
 import { pipelineSources } from './schema.js';
@@ -31,7 +31,8 @@ export async function withRunFolder<T>(pipelinePath: string, outDir: string, wor
     if (source.kind === 'grpc') continue;
     for (const spec of source.paths) {
       const searched = await searchedFolder(spec, baseDir);
-      if (searched && isInside(out, searched))
+      // By real paths: a run folder given through a symbolic link into the searched one too.
+      if (searched && isInside(await realPathOf(out), await realPathOf(searched)))
         throw new Error(
           `the run folder ${outDir} is inside ${searched}, where the pipeline's input '${spec}' is searched: ` +
             `the next run would read its skim; ${fix}`,

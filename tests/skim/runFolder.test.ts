@@ -1,4 +1,4 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withRunFolder } from '../../src/pipeline/runFolder.js';
@@ -52,6 +52,14 @@ describe('the run folder of diffskim run', () => {
     expect(r.code).toBe(1);
     const why = `the run folder ${inside} is inside ${join(dir, 'data')}, where the pipeline's input 'data' is`;
     expect(r.stderr).toContain(why);
+    // The same folder through a symbolic link (the next run would read its skim as input all the same).
+    await mkdir(join(dir, 'data', 'runs'));
+    await symlink(join(dir, 'data', 'runs'), join(dir, 'runs-link'));
+    const linked = join(dir, 'runs-link', 'r');
+    await expect(withRunFolder(join(dir, 'tree.yaml'), linked, marker(linked))).rejects.toThrow(
+      `the run folder ${linked} is inside ${join(dir, 'data')}, where the pipeline's input 'data' is searched`,
+    );
+    expect(await readdir(join(dir, 'data', 'runs'))).toEqual([]);
   });
 
   it('refuses a second run into the folder while one runs', async () => {

@@ -80,7 +80,7 @@ async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void
   const { writeJsonAtomic } = await import('../../util/atomicWrite.js');
   const { invocationOf } = await import('../shard.js');
   const cuts = await readCutsFile(o.cuts);
-  const found = skimInputs(await expandInputs(o.input!), o.output);
+  const found = await skimInputs(await expandInputs(o.input!), o.output);
   const { keep, codec } = invocationOf({ ...o, input: o.input! });
   const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;
   let progress: ReturnType<typeof createProgress> | undefined;
