@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { claim } from '../skim/claims.js';
 import { isTempFile } from '../util/tempFiles.js';
@@ -91,4 +91,26 @@ export async function clearEarlierResults(outDir: string, skimFiles: string[]): 
   const stale = found.filter((n) => n.endsWith('.skim.parquet') && !own.has(n)).map((n) => join(skimDir, n));
   for (const path of stale) await rm(path, { force: true });
   return stale;
+}
+
+/**
+ * Refuses another command's output folder (`skim --output`, `eval --out`) that is a run folder
+ * (run.json) or lies in its skim/ folder: its report.json, report.html, eval.json and plots, or
+ * skim files, would replace the run's own (a folder below the run folder, such as RUN/eval, is fine).
+ */
+export async function refuseRunFolder(outDir: string, option: string): Promise<void> {
+  const dir = await realPathOf(outDir);
+  for (let run = dir; ; run = dirname(run)) {
+    const holdsRun = await stat(join(run, 'run.json')).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+    if (holdsRun && (run === dir || isInside(dir, join(run, 'skim'))))
+      throw new Error(
+        `${option} ${outDir} is ${run === dir ? 'the folder' : 'in the skim folder'} of the diffskim run ${run} ` +
+          "(run.json), whose outputs this would replace; write to a folder of its own (one below the run's, " +
+          'outside skim/, is fine)',
+      );
+    if (dirname(run) === run) return;
+  }
 }

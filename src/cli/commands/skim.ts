@@ -60,6 +60,7 @@ export function register(program: Command): void {
       if (shard && o.pipeline) throw new Error('--pipeline: a sharded skim takes --input files');
       if (shard && o.model)
         throw new Error('--model: a sharded skim applies hard cuts only; run the score-cut skim without --shard');
+      await (await import('../../pipeline/runFolder.js')).refuseRunFolder(o.output, '--output');
       const stop = stopOnSignals();
       try {
         if (shard) await (await import('../shard.js')).runShardCommand({ ...o, input: o.input! }, shard, stop.signal);
