@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { claim } from '../skim/claims.js';
+import { skimFilesBesides } from '../skim/outputPaths.js';
 import { isTempFile } from '../util/tempFiles.js';
 import { isInside, realPathOf, searchedFolder } from '../sources/expandInputs.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
@@ -85,10 +86,7 @@ function fingerprintOf(settings: unknown): string {
  */
 export async function clearEarlierResults(outDir: string, skimFiles: string[]): Promise<string[]> {
   for (const name of ['report.json', 'report.html']) await rm(join(outDir, name), { force: true });
-  const skimDir = join(outDir, 'skim');
-  const own = new Set(skimFiles.map((f) => join(f)));
-  const found = await readdir(skimDir, { recursive: true }).catch(() => [] as string[]);
-  const stale = found.filter((n) => n.endsWith('.skim.parquet') && !own.has(n)).map((n) => join(skimDir, n));
+  const stale = await skimFilesBesides(join(outDir, 'skim'), skimFiles);
   for (const path of stale) await rm(path, { force: true });
   return stale;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ScoreCut } from '../../operators/hardCut.js';
 import type { Command } from 'commander';
@@ -119,6 +119,7 @@ async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void
 async function skimSamplesCommand(o: SkimCliOptions, pipelinePath: string, signal: AbortSignal): Promise<void> {
   const { loadPipeline } = await import('../../pipeline/load.js');
   const { sampleSkimOutputs, skimSamples } = await import('../../pipeline/skimSample.js');
+  const { skimFilesBesides } = await import('../../skim/outputPaths.js');
   const { resolveSamples } = await import('../../samples/resolve.js');
   const { readCutsFile } = await import('../../selection/cutsFile.js');
   const { writeJsonAtomic } = await import('../../util/atomicWrite.js');
@@ -127,6 +128,15 @@ async function skimSamplesCommand(o: SkimCliOptions, pipelinePath: string, signa
   const baseDir = dirname(resolve(pipelinePath));
   const samples = await resolveSamples(pipeline, baseDir, (line) => process.stderr.write(`${line}\n`));
   const outputs = sampleSkimOutputs(samples); // decided (and clashes refused) before any work
+  // Skim files this skim does not write (an earlier skim's of inputs gone since, another skim's)
+  // are refused, not removed; the folder's report goes until this skim's is complete.
+  const others = await skimFilesBesides(o.output, outputs.flat());
+  if (others.length)
+    throw new Error(
+      `${o.output} holds skim files that this skim does not write (${others.slice(0, 3).join(', ')}` +
+        `${others.length > 3 ? ', ...' : ''}), which its report would not list; delete them, or use another --output`,
+    );
+  await rm(join(o.output, 'report.json'), { force: true });
   const cuts = await readCutsFile(o.cuts);
   if (cuts.score && !o.model)
     throw new Error(`${o.cuts} has a score cut: give the model that computes it (--model DIR)`);
