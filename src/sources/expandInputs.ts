@@ -108,6 +108,13 @@ export async function realPathOf(path: string): Promise<string> {
   return parent === abs ? abs : join(await realPathOf(parent), basename(abs));
 }
 
+/** The one of `inputs` that `out` is (by real path: named so, or through a link), if any: writing out would replace it. */
+export async function inputAt(out: string, inputs: string[]): Promise<string | undefined> {
+  const target = await realPathOf(out);
+  for (const input of inputs) if ((await realPathOf(input)) === target) return input;
+  return undefined;
+}
+
 /**
  * A skim's inputs without its own outputs (`*.skim.parquet` below its output folder, by real
  * paths: an output folder given through a symbolic link too): with `--output` inside an `--input`
