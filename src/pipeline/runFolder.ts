@@ -27,6 +27,7 @@ export async function withRunFolder<T>(pipelinePath: string, outDir: string, wor
   const pipeline = await loadPipeline(pipelinePath);
   const baseDir = dirname(resolve(pipelinePath));
   const out = resolve(outDir);
+  await refuseFile(outDir, '--out');
   const fix = `use another --out, or delete ${outDir}`;
   for (const source of pipelineSources(pipeline)) {
     if (source.kind === 'grpc') continue;
@@ -97,6 +98,7 @@ export async function clearEarlierResults(outDir: string, skimFiles: string[]): 
  * skim files, would replace the run's own (a folder below the run folder, such as RUN/eval, is fine).
  */
 export async function refuseRunFolder(outDir: string, option: string): Promise<void> {
+  await refuseFile(outDir, option);
   const dir = await realPathOf(outDir);
   for (let run = dir; ; run = dirname(run)) {
     const holdsRun = await stat(join(run, 'run.json')).then(
@@ -111,4 +113,11 @@ export async function refuseRunFolder(outDir: string, option: string): Promise<v
       );
     if (dirname(run) === run) return;
   }
+}
+
+/** Refuses an output folder that is a file (or a link to one), before any work. */
+async function refuseFile(outDir: string, option: string): Promise<void> {
+  const found = await stat(outDir).catch(() => null);
+  if (found && !found.isDirectory())
+    throw new Error(`${option} ${outDir} is a file, not a folder: name a folder (new, or one of this command's own)`);
 }

@@ -47,6 +47,10 @@ describe('the run folder of diffskim run', () => {
     await expect(withRunFolder(join(dir, 'a.yaml'), other, marker(other))).rejects.toThrow(
       `${other} is not empty (notes.txt) and holds no diffskim run`,
     );
+    const file = join(other, 'notes.txt');
+    await expect(withRunFolder(join(dir, 'a.yaml'), file, marker(other))).rejects.toThrow(
+      `--out ${file} is a file, not a folder`,
+    );
     const inside = join(dir, 'data', 'run');
     const r = await cli(['run', join(dir, 'tree.yaml'), '--out', inside]);
     expect(r.code).toBe(1);
@@ -91,6 +95,8 @@ describe('the run folder of diffskim run', () => {
       );
     }
     expect(await listing()).toEqual(before);
+    const asFile = await cli(['skim', '--cuts', join(dir, 'cuts.json'), '--input', input, '--output', input]);
+    expect(asFile.stderr).toContain(`--output ${input} is a file, not a folder`);
     // A folder of its own below the run's is fine.
     expect(
       (await cli(['skim', '--cuts', join(dir, 'cuts.json'), '--input', input, '--output', join(out, 'x')])).code,
