@@ -108,7 +108,10 @@ export async function realPathOf(path: string): Promise<string> {
   return parent === abs ? abs : join(await realPathOf(parent), basename(abs));
 }
 
-/** The one of `inputs` that `out` is (by real path: named so, or through a link), if any: writing out would replace it. */
+/**
+ * The one of `inputs` that `out` is (by real path: named so, or through a link), if any: writing
+ * out would replace it.
+ */
 export async function inputAt(out: string, inputs: string[]): Promise<string | undefined> {
   const target = await realPathOf(out);
   for (const input of inputs) if ((await realPathOf(input)) === target) return input;

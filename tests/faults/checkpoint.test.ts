@@ -44,7 +44,7 @@ describe('training checkpoints', () => {
     expect((await readdir(ck)).filter((n) => n.startsWith('step-'))).toHaveLength(2);
   });
 
-  it("a model folder whose weights.bin is another save's (a save killed between its two files) is refused", async () => {
+  it("a model folder whose weights.bin is another save's (killed between its two files) is refused", async () => {
     const [a, b] = [join(dir, 'model-a'), join(dir, 'model-b')];
     await saveModel(a, modelOfStep(1));
     await saveModel(b, modelOfStep(2)); // same architecture, other weights
