@@ -81,9 +81,10 @@ function fingerprintOf(settings: unknown): string {
 /**
  * What an earlier run left in the run folder that this run would not replace: its report
  * (report.json, written last, marks a complete run; report.html) and the skim files this run
- * does not write (`.skim.parquet` files below skim/, of inputs gone since), removed before this run writes
- * anything, so that the folder never mixes two runs' results nor holds skim files its report does
- * not list. skimFiles: this run's, relative to skim/. Returns the skim files removed.
+ * does not write (`.skim.parquet` files below skim/, of inputs gone since), removed before this run
+ * writes its first result (its model, after training), so that the folder never mixes two runs'
+ * results nor holds skim files its report does not list. skimFiles: this run's, relative to skim/.
+ * Returns the skim files removed.
  */
 export async function clearEarlierResults(outDir: string, skimFiles: string[]): Promise<string[]> {
   for (const name of ['report.json', 'report.html']) await rm(join(outDir, name), { force: true });

@@ -70,8 +70,6 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   }
   // Decided (and clashes refused) before any work: with samples, skim/<sample>/<path below its input folder>.
   const skimOutputs = sampleSkimOutputs(samples);
-  for (const path of await clearEarlierResults(outDir, skimOutputs.flat()))
-    process.stderr.write(`removed ${path}: the skim of an earlier run, of an input this run does not have\n`);
   const source = pipeline.samples ? mixedSource(samples, pipeline.training.seed) : samples[0].opened.source;
   const info = await source.describe();
   // The columns the skim keeps (with column selection: the pinned ones), patterns expanded and
@@ -99,6 +97,9 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   training.done({ backend: trained.backend, auc: trained.validationAuc });
   const trainSeconds = (performance.now() - t0) / 1000;
 
+  // An earlier run's results stay complete until this run replaces them, from here on.
+  for (const path of await clearEarlierResults(outDir, skimOutputs.flat()))
+    process.stderr.write(`removed ${path}: the skim of an earlier run, of an input this run does not have\n`);
   await saveModel(join(outDir, 'model'), trained.model);
   const cuts = toCutsFile(trained.model, pipeline.skim.scoreCut, pipeline.preselection);
   await writeJsonAtomic(join(outDir, 'cuts.json'), cuts);

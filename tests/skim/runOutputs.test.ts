@@ -75,13 +75,20 @@ describe('run', () => {
     await writeFile(join(dir, 'again.yaml'), yaml.replace('paths: [data]', 'paths: [again]'));
     const out = join(dir, 'again-run');
     await runPipeline(join(dir, 'again.yaml'), { outDir: out });
-    // Stopped at once: the earlier run's report does not stay to describe a folder being rewritten.
+    // Stopped in training: the earlier run's results stay whole.
     const stop = new AbortController();
     stop.abort();
     await expect(runPipeline(join(dir, 'again.yaml'), { outDir: out, signal: stop.signal })).rejects.toThrow();
-    expect((await readdir(out)).filter((n) => n.startsWith('report.'))).toEqual([]);
-    // An input removed: its skim (of the earlier run's cuts) is not left beside this run's.
+    expect((await readdir(out)).filter((n) => n.startsWith('report.'))).toEqual(['report.html', 'report.json']);
+    // An input removed: its skim (of the earlier run's cuts) is not left beside this run's, and the
+    // earlier report goes when this run's results start to replace the earlier ones.
     await rm(join(dir, 'again', 'b'), { recursive: true });
+    // (A skim that fails after training, on a file where its folder should be.)
+    await rm(join(out, 'skim', 'a'), { recursive: true });
+    await writeFile(join(out, 'skim', 'a'), '');
+    await expect(runPipeline(join(dir, 'again.yaml'), { outDir: out })).rejects.toThrow();
+    expect((await readdir(out)).filter((n) => n.startsWith('report.'))).toEqual([]);
+    await rm(join(out, 'skim', 'a'));
     const report = await runPipeline(join(dir, 'again.yaml'), { outDir: out });
     const skim = join(out, 'skim');
     const onDisk = (await readdir(skim, { recursive: true })).filter((n) => n.endsWith('.skim.parquet'));

@@ -129,19 +129,19 @@ async function skimSamplesCommand(o: SkimCliOptions, pipelinePath: string, signa
   const samples = await resolveSamples(pipeline, baseDir, (line) => process.stderr.write(`${line}\n`));
   const outputs = sampleSkimOutputs(samples); // decided (and clashes refused) before any work
   // Skim files this skim does not write (an earlier skim's of inputs gone since, another skim's)
-  // are refused, not removed; the folder's report goes until this skim's is complete.
+  // are refused, not removed.
   const others = await skimFilesBesides(o.output, outputs.flat());
   if (others.length)
     throw new Error(
       `${o.output} holds skim files that this skim does not write (${others.slice(0, 3).join(', ')}` +
         `${others.length > 3 ? ', ...' : ''}), which its report would not list; delete them, or use another --output`,
     );
-  await rm(join(o.output, 'report.json'), { force: true });
   const cuts = await readCutsFile(o.cuts);
   if (cuts.score && !o.model)
     throw new Error(`${o.cuts} has a score cut: give the model that computes it (--model DIR)`);
   const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;
   const given = invocationOf({ ...o, input: [] });
+  await rm(join(o.output, 'report.json'), { force: true }); // the folder's report goes until this skim's is complete
   const { skim, samples: perSample } = await skimSamples(samples, outputs, {
     cuts,
     score,
