@@ -188,8 +188,8 @@ const DEFAULT_EPOCHS = 30;
 /**
  * Optimiser steps a training should take: a cut moves at most ~learningRate standard deviations
  * a step, and with a size target its schedule takes half the steps and the multiplier ~150 to
- * settle. With
- * training.epochs left out the number of epochs is raised to take them; with fewer, a warning.
+ * settle. With training.epochs left out the number of epochs is raised to take them; with fewer,
+ * a warning.
  */
 const MIN_STEPS = 500;
 /**
@@ -483,8 +483,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     const averaged = { ...model, cuts: averageCuts(history.slice(-Math.ceil(AVERAGED * history.length))) };
     const base = loss.target !== null ? averaged : model;
     const curve = await marginCurve(base, layout, scoreCut, stats, read('train')).catch(stopped);
-    elasticity = marginElasticity(curve);
-    if (loss.target !== null) {
+    if (loss.target === null) elasticity = marginElasticity(curve);
+    else {
       settled = settleOnTarget(curve, loss.target);
       elasticity = settled.elasticity;
       model = settled.model;
