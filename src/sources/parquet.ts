@@ -8,7 +8,7 @@ import { type ColumnType, type DatasetInfo, type EventSource, type ReadOptions }
 import { BatchBuilder, checkResultTypes, NullListElementError, readChunk } from './parquetChunks.js';
 import { filteredChunkFetched } from './duckdbChunkGc.js';
 import { checkCuts, columnSqlOf, projectionItem } from './parquetColumns.js';
-import { duckdb, duckdbFile } from './parquetDuckdb.js';
+import { duckdb, readParquet } from './parquetDuckdb.js';
 import { readError } from './parquetDiagnose.js';
 import { checkUnchanged, fileChange, fileSchemaDifference, readParquetMeta } from './parquetMeta.js';
 import type { ParquetFileMeta } from './parquetMeta.js';
@@ -167,7 +167,7 @@ function selectSql(
   const items = columns.map((c) => projectionItem(meta.schema, c, meta.path, other, columnSql));
   const select = items.map((i) => i.sql).join(', ') + extra;
   return {
-    sql: `SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}, file_row_number = true) WHERE ${cutsToSql(where, columnSql, meta.schema)}`,
+    sql: `SELECT ${select} FROM ${readParquet(meta.path, ', file_row_number = true')} WHERE ${cutsToSql(where, columnSql, meta.schema)}`,
     schema: items.map((i) => i.field),
   };
 }
