@@ -35,11 +35,10 @@ async function rowsOf(file: string): Promise<Row[]> {
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
   await mkdir(join(dir, 'in', 'year=2018'), { recursive: true });
-  const rows = 'FROM range(100) t(i)';
-  await sql(
-    `COPY (SELECT i::INTEGER AS id, (i * 37 % 100)::DOUBLE AS x, (1999 + i % 3)::INTEGER AS year ${rows}) TO '${own()}' (FORMAT parquet)`,
-  );
-  await sql(`COPY (SELECT i::INTEGER AS id, (i * 37 % 100)::DOUBLE AS x ${rows}) TO '${plain()}' (FORMAT parquet)`);
+  const columns = 'i::INTEGER AS id, (i * 37 % 100)::DOUBLE AS x';
+  const year = '(1999 + i % 3)::INTEGER AS year';
+  await sql(`COPY (SELECT ${columns}, ${year} FROM range(100) t(i)) TO '${own()}' (FORMAT parquet)`);
+  await sql(`COPY (SELECT ${columns} FROM range(100) t(i)) TO '${plain()}' (FORMAT parquet)`);
 });
 afterAll(() => cleanup());
 

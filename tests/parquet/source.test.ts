@@ -1,5 +1,5 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { lastValueFrom, of, take, tap } from 'rxjs';
 import { makeBatch } from '../../src/batch/batch.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -386,6 +386,19 @@ describe('expandInputs', () => {
     await expect(expandInputs(['nothing-*.parquet'], dir)).rejects.toThrow(
       /input 'nothing-\*\.parquet' matches no Parquet file/,
     );
+  });
+
+  it("a directory's files are found whatever the case of their extension (B.PARQUET, c.Parquet), as a file named alone is", async () => {
+    const folder = join(dir, 'cases');
+    await mkdir(folder);
+    const names = ['B.PARQUET', 'a.parquet', 'c.Parquet', 'd.ROOT'];
+    for (const n of names) await writeFile(join(folder, n), '');
+    expect((await expandInputs([folder])).map((f) => basename(f.path))).toEqual([
+      'B.PARQUET',
+      'a.parquet',
+      'c.Parquet',
+    ]);
+    expect((await expandInputs([folder], dir, 'root')).map((f) => basename(f.path))).toEqual(['d.ROOT']);
   });
 });
 
