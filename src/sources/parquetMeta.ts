@@ -314,5 +314,22 @@ export function fileSchemaDifference(a: ParquetFileMeta, b: ParquetFileMeta): st
   const own = (m: ParquetFileMeta) => ownFields(m.schema, m.unsupported);
   const shared = (m: ParquetFileMeta, other: ParquetFileMeta) =>
     m.schema.filter((f) => structOf(m.unsupported, f.name) && other.schema.some((g) => g.name === f.name));
-  return schemaDifference(own(a), own(b)) ?? schemaDifference(shared(a, b), shared(b, a));
+  // A column one file has and the other lacks, or holds as a type diffskim does not read (a string).
+  const lacking = (f: Field, m: ParquetFileMeta, other: ParquetFileMeta) => {
+    const type = other.unsupported.find((u) => u.name === f.name)?.type;
+    const mine = f.list ? `list<${f.type}>` : f.type;
+    return type
+      ? `column '${f.name}' is ${mine} in ${m.path} and ${type} in ${other.path}`
+      : `column '${f.name}' is in ${m.path}, not in ${other.path}`;
+  };
+  const [ownA, ownB] = [own(a), own(b)];
+  for (const f of ownA) {
+    const g = ownB.find((x) => x.name === f.name);
+    if (!g) return lacking(f, a, b);
+    const diff = schemaDifference([f], [g]);
+    if (diff) return diff;
+  }
+  const extra = ownB.find((f) => !ownA.some((x) => x.name === f.name));
+  if (extra) return lacking(extra, b, a);
+  return schemaDifference(shared(a, b), shared(b, a));
 }
