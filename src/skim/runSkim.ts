@@ -297,7 +297,8 @@ async function copySkim(
   const columnSql = columnSqlOf(meta);
   const select = keep.map((c) => selectAs(columnSql(c), c)).join(', ');
   const read = [...new Set([...keep, ...cutColumns(cuts)])];
-  const sql = `COPY (SELECT ${select} FROM ${readParquet(meta.path)} WHERE ${cutsToSql(cuts.cuts, columnSql, meta.schema)})
+  const where = cutsToSql(cuts.cuts, columnSql, meta.schema);
+  const sql = `COPY (SELECT ${select} FROM ${readParquet(meta.path)} WHERE ${where})
     TO ${duckdbTarget(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${SKIM_ROW_GROUP_ROWS}, PARQUET_VERSION ${parquetVersion(meta, keep)})`;
   try {
     await checkUnchanged(meta);

@@ -166,8 +166,9 @@ function selectSql(
   const columnSql = columnSqlOf(meta);
   const items = columns.map((c) => projectionItem(meta.schema, c, meta.path, other, columnSql));
   const select = items.map((i) => i.sql).join(', ') + extra;
+  const file = readParquet(meta.path, ', file_row_number = true');
   return {
-    sql: `SELECT ${select} FROM ${readParquet(meta.path, ', file_row_number = true')} WHERE ${cutsToSql(where, columnSql, meta.schema)}`,
+    sql: `SELECT ${select} FROM ${file} WHERE ${cutsToSql(where, columnSql, meta.schema)}`,
     schema: items.map((i) => i.field),
   };
 }
