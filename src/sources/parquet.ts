@@ -165,6 +165,12 @@ function selectSql(
   checkCuts(meta.schema, where, meta.path, other);
   const columnSql = columnSqlOf(meta);
   const items = columns.map((c) => projectionItem(meta.schema, c, meta.path, other, columnSql));
+  // A batch holds its columns in an object keyed by name: this one would set the object's prototype.
+  if (items.some((i) => i.field.name === '__proto__'))
+    throw new InputError(
+      'incompatible',
+      `${meta.path}: column '__proto__' cannot be read into batches (a name JavaScript objects do not hold as a key); rename it, or leave it out (a skim without a score cut, run by DuckDB, copies it as it is)`,
+    );
   const select = items.map((i) => i.sql).join(', ') + extra;
   const file = readParquet(meta.path, ', file_row_number = true');
   return {
