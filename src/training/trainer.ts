@@ -17,7 +17,8 @@ import {
 } from '../selection/expr/index.js';
 import { preselectionCut } from '../selection/cutsFile.js';
 import { Demand } from '../sources/demand.js';
-import type { DatasetInfo, EventSource } from '../sources/types.js';
+import { type DatasetInfo, type EventSource, unreadColumns } from '../sources/types.js';
+import { fieldFor } from '../sources/parquetColumns.js';
 import {
   type CutForm,
   type CutOp,
@@ -247,7 +248,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   if (kind === 'cuts' && cutConfigs.length === 0)
     throw new Error(`pipeline '${p.name}': model kind 'cuts' needs at least one cut`);
 
-  checkExpressions(p, info.schema, features, cutConfigs);
+  checkExpressions(p, info, features, cutConfigs);
   checkTargetsApart(p.name, info.schema, label, p.weight, features, cutConfigs);
   const settings = { pipeline: p, backend };
   const resumed = args.resume ? await resumeState(args.checkpointDir, settings) : null;
@@ -581,7 +582,9 @@ function refuseResume(dir: string, why: string): never {
 }
 
 /** Every expression of the pipeline typed against the input's columns; errors name the key and the character. */
-function checkExpressions(p: TrainingSettings, schema: ColumnInfo[], features: string[], cuts: CutConfig[]): void {
+function checkExpressions(p: TrainingSettings, info: DatasetInfo, features: string[], cuts: CutConfig[]): void {
+  const { schema } = info;
+  const unread = unreadColumns(info);
   const keys: [string, string | undefined][] = [
     ['label', p.label],
     ['weight', p.weight],
@@ -593,6 +596,9 @@ function checkExpressions(p: TrainingSettings, schema: ColumnInfo[], features: s
     if (text === undefined) continue;
     let expr;
     try {
+      // A column of a type diffskim does not read (a decimal, a string) is named with its type, not as unknown.
+      for (const c of compileExpr(text).columns)
+        if (unread.some((u) => u.name === c)) fieldFor(schema, c, `pipeline '${p.name}': ${key}`, unread);
       expr = exprOf(schema, text);
     } catch (e) {
       throw e instanceof ExprError ? e.in(`pipeline '${p.name}': ${key}`) : e;
