@@ -10,7 +10,8 @@ import { columnsOf, namesToRead } from '../selection/expr/index.js';
 import { parquetSink, type ParquetSinkResult } from '../sinks/parquetSink.js';
 import { type Demand, paced } from '../sources/demand.js';
 import { inputAt } from '../sources/expandInputs.js';
-import { columnBytesOf, type DatasetInfo, type EventSource } from '../sources/types.js';
+import { columnBytesOf, type DatasetInfo, type EventSource, unreadColumns } from '../sources/types.js';
+import { ColumnError } from '../sources/inputError.js';
 import { eventBytes, eventBytesColumns, eventBytesModel, skimColumns } from '../training/eventBytes.js';
 import { createProgress } from '../util/progress.js';
 import { CutFlow, type CutFlowRow } from './cutFlow.js';
@@ -226,6 +227,12 @@ function readColumns(info: DatasetInfo, o: EvaluateOptions, cuts: CutsFile, name
   const wanted: string[] = [];
   const need = (text: string, why: string, read = true) => {
     const missing = columnsOf(info.schema, text).find((c) => !have.has(c));
+    const other = unreadColumns(info).find((u) => u.name === missing);
+    if (other)
+      throw new ColumnError(
+        `${name}: column '${missing}' (${why}) has type ${other.type}, ` +
+          'which diffskim cannot read (numbers, booleans and lists of them only)',
+      );
     if (missing !== undefined) {
       const shown = [...have].slice(0, 20).join(', ') + (have.size > 20 ? `, ... (${have.size} in all)` : '');
       throw new Error(`${name}: column '${missing}' (${why}) is not in the input; it has: ${shown}`);

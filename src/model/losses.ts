@@ -36,6 +36,8 @@ import type { ForwardOutput } from './tfModel.js';
  *                                   trainer for each step (src/training/sizeConstraint.ts), raised
  *                                   while kept is above the target and lowered below it; lambda (or
  *                                   lambdaStart) is only where it starts (see startingMultiplier).
+ *                                   The target a step sees is the trainer's too: lowered to the
+ *                                   pipeline's over the first half of the steps.
  * The kernels (TF.js and fused) need the term and its slope in kept of the batch: sizeTerm,
  * sizeSlope (sizeTermTf).
  */
@@ -44,7 +46,7 @@ export type LossKind = 'bce' | 'mse' | 's-over-sqrt-b' | 'asimov' | 'signal-effi
 export interface LossSettings {
   kind: LossKind;
   lambda: number;
-  /** Target kept fraction (a constraint); null: the plain lambda * kept. */
+  /** Target kept fraction (a constraint), this step's on the trainer's schedule; null: the plain lambda * kept. */
   target: number | null;
   /** With a target: the constraint's multiplier of this step (the trainer's: training/sizeConstraint.ts). */
   multiplier: number;

@@ -6,7 +6,7 @@ import { cutColumns, cutsToSql, type CutsFile } from '../selection/cutsFile.js';
 import { parseCodec, type Codec } from '../sinks/parquetSink.js';
 import { parquetSource, plannedFileBatches } from '../sources/parquet.js';
 import { columnSqlOf, selectAs } from '../sources/parquetColumns.js';
-import { caseTwins, duckdbFile, duckdbTarget, withConnection } from '../sources/parquetDuckdb.js';
+import { caseTwins, duckdbTarget, readParquet, withConnection } from '../sources/parquetDuckdb.js';
 import { checkUnchanged, type ChunkStats, type ParquetFileMeta } from '../sources/parquetMeta.js';
 import { type ColumnType, ownFields, structOf } from '../sources/types.js';
 import { readError } from '../sources/parquetDiagnose.js';
@@ -297,7 +297,8 @@ async function copySkim(
   const columnSql = columnSqlOf(meta);
   const select = keep.map((c) => selectAs(columnSql(c), c)).join(', ');
   const read = [...new Set([...keep, ...cutColumns(cuts)])];
-  const sql = `COPY (SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}) WHERE ${cutsToSql(cuts.cuts, columnSql, meta.schema)})
+  const where = cutsToSql(cuts.cuts, columnSql, meta.schema);
+  const sql = `COPY (SELECT ${select} FROM ${readParquet(meta.path)} WHERE ${where})
     TO ${duckdbTarget(tmp)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${SKIM_ROW_GROUP_ROWS}, PARQUET_VERSION ${parquetVersion(meta, keep)})`;
   try {
     await checkUnchanged(meta);

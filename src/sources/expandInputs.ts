@@ -16,8 +16,8 @@ export interface FoundInput {
 
 /**
  * Input specs to a list of Parquet (or ROOT: extension 'root') files. A spec is a file, a directory
- * (every *.parquet below it), a glob ('data/*.parquet') or '@list.txt' (one spec per line,
- * relative to the list).
+ * (every *.parquet below it, the extension in any case), a glob ('data/*.parquet'; a folder it matches
+ * stands for its files, as named alone) or '@list.txt' (one spec per line, relative to the list).
  * Order is stable: specs in the given order, files of one spec sorted. A file reached twice (named
  * twice, or through a symbolic link such as `self -> .`) is one file: of one spec, its shortest
  * path is kept (not self/a.parquet), else the first spec's.
@@ -59,11 +59,24 @@ async function expandOne(spec: string, baseDir: string, extension: 'parquet' | '
   const info = await stat(path).catch(() => null);
   if (info?.isFile()) return [{ path, root: dirname(path), searched: false }];
   // (fdir, under tinyglobby, follows symbolic links and stops at a loop.)
-  const found = (pattern: string, cwd: string) => glob(pattern, { cwd, absolute: true, onlyFiles: true }).then(sorted);
+  const found = (pattern: string, cwd: string, caseSensitiveMatch = true) =>
+    glob(pattern, { cwd, absolute: true, onlyFiles: true, caseSensitiveMatch }).then(sorted);
+  // A folder's files of the kind, whatever the case of their extension (B.PARQUET), as a file named alone.
   if (info?.isDirectory())
-    return (await found(`**/*.${extension}`, path)).map((p) => ({ path: p, root: path, searched: true }));
+    return (await found(`**/*.${extension}`, path, false)).map((p) => ({ path: p, root: path, searched: true }));
   const root = resolve(baseDir, globRoot(spec));
-  return (await found(spec, baseDir)).map((p) => ({ path: p, root, searched: true }));
+  // A folder the glob matches (each of in/*; Spark's events.parquet/) stands for its files, as named alone.
+  const paths: string[] = [];
+  const folders: string[] = [];
+  const matches = await glob(spec, { cwd: baseDir, absolute: true, onlyFiles: false });
+  for (const match of sorted(matches.map((m) => m.replace(/\/$/, '')))) {
+    if (folders.some((f) => isInside(match, f))) continue; // found below a folder already searched
+    if ((await stat(match).catch(() => null))?.isDirectory()) {
+      folders.push(match);
+      paths.push(...(await found(`**/*.${extension}`, match, false)));
+    } else paths.push(match);
+  }
+  return sorted(paths).map((p) => ({ path: p, root, searched: true }));
 }
 
 /**

@@ -8,7 +8,7 @@ import { type ColumnType, type DatasetInfo, type EventSource, type ReadOptions }
 import { BatchBuilder, checkResultTypes, NullListElementError, readChunk } from './parquetChunks.js';
 import { filteredChunkFetched } from './duckdbChunkGc.js';
 import { checkCuts, columnSqlOf, projectionItem } from './parquetColumns.js';
-import { duckdb, duckdbFile } from './parquetDuckdb.js';
+import { duckdb, readParquet } from './parquetDuckdb.js';
 import { readError } from './parquetDiagnose.js';
 import { checkUnchanged, fileChange, fileSchemaDifference, readParquetMeta } from './parquetMeta.js';
 import type { ParquetFileMeta } from './parquetMeta.js';
@@ -165,9 +165,16 @@ function selectSql(
   checkCuts(meta.schema, where, meta.path, other);
   const columnSql = columnSqlOf(meta);
   const items = columns.map((c) => projectionItem(meta.schema, c, meta.path, other, columnSql));
+  // A batch holds its columns in an object keyed by name: this one would set the object's prototype.
+  if (items.some((i) => i.field.name === '__proto__'))
+    throw new InputError(
+      'incompatible',
+      `${meta.path}: column '__proto__' cannot be read into batches (a name JavaScript objects do not hold as a key); rename it, or leave it out (a skim without a score cut, run by DuckDB, copies it as it is)`,
+    );
   const select = items.map((i) => i.sql).join(', ') + extra;
+  const file = readParquet(meta.path, ', file_row_number = true');
   return {
-    sql: `SELECT ${select} FROM read_parquet(${duckdbFile(meta.path)}, file_row_number = true) WHERE ${cutsToSql(where, columnSql, meta.schema)}`,
+    sql: `SELECT ${select} FROM ${file} WHERE ${cutsToSql(where, columnSql, meta.schema)}`,
     schema: items.map((i) => i.field),
   };
 }

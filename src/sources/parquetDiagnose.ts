@@ -1,5 +1,5 @@
 import { columnSqlOf } from './parquetColumns.js';
-import { duckdbFile, firstLine, queryRows, withConnection } from './parquetDuckdb.js';
+import { firstLine, queryRows, readParquet, withConnection } from './parquetDuckdb.js';
 import { fileChange, type ParquetFileMeta } from './parquetMeta.js';
 import { InputError } from './inputError.js';
 
@@ -27,7 +27,7 @@ async function locateCorruption(
   const read = async (group: ParquetFileMeta['rowGroups'][number], cols: string[]): Promise<string | null> => {
     // hash() forces every value to be decoded (count() may be answered from metadata).
     const items = cols.map((c, i) => `max(hash(${columnSql(c)})) AS c${i}`).join(', ');
-    const sql = `SELECT ${items} FROM read_parquet(${duckdbFile(meta.path)}, file_row_number = true)
+    const sql = `SELECT ${items} FROM ${readParquet(meta.path, ', file_row_number = true')}
       WHERE file_row_number >= ${group.firstRow} AND file_row_number < ${group.firstRow + group.rows}`;
     try {
       await withConnection((con) => queryRows(con, sql));

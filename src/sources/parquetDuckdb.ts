@@ -52,6 +52,15 @@ export function duckdbFile(path: string): string {
   return sqlString(resolve(path).replace(/[[*?]/g, '[$&]'));
 }
 
+/**
+ * `read_parquet` of one file as the file holds it (`options`: more of its arguments, ', file_row_number = true').
+ * Otherwise DuckDB takes folders named `key=value` in the path (Spark's and Hive's layout) for partitions:
+ * it adds a column `key` holding the folder's value, or gives one the file holds that value instead of its own.
+ */
+export function readParquet(path: string, options = ''): string {
+  return `read_parquet(${duckdbFile(path)}, hive_partitioning = false${options})`;
+}
+
 /** A file for COPY ... TO to write: DuckDB writes the name as it is (no patterns), absolute as above. */
 export function duckdbTarget(path: string): string {
   return sqlString(resolve(path));

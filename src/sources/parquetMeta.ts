@@ -2,7 +2,15 @@ import { stat } from 'node:fs/promises';
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { schemaDifference, type Field, type Schema } from '../batch/schema.js';
 import { isTempFile } from '../util/tempFiles.js';
-import { caseTwins, dtypeOfDuckType, duckdbFile, firstLine, queryRows, withConnection } from './parquetDuckdb.js';
+import {
+  caseTwins,
+  dtypeOfDuckType,
+  duckdbFile,
+  firstLine,
+  queryRows,
+  readParquet,
+  withConnection,
+} from './parquetDuckdb.js';
 import { isStructType, ownFields, structOf, type ColumnType } from './types.js';
 import { FileError, InputError } from './inputError.js';
 import { structColumn, type StructLeaf } from './parquetStructs.js';
@@ -78,7 +86,7 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
   return withConnection(async (con) => {
     try {
       const f = duckdbFile(path);
-      const described = await queryRows(con, `DESCRIBE SELECT * FROM read_parquet(${f})`);
+      const described = await queryRows(con, `DESCRIBE SELECT * FROM ${readParquet(path)}`);
       const schemaRows = await queryRows(con, `SELECT name, repetition_type, num_children FROM parquet_schema(${f})`);
       const top = topLevelColumns(schemaRows);
       if (top.length !== described.length) {
@@ -107,7 +115,7 @@ export async function readParquetMeta(path: string): Promise<ParquetFileMeta> {
       const duckdbNames = new Map(top.flatMap((c, i) => (c.name === duckName(i) ? [] : [[c.name, duckName(i)]])));
       // The columns' types as objects, to walk the structs' fields (a second bind of the file: only when it has structs).
       const types = described.some((r) => isStructType(String(r.column_type)))
-        ? await columnTypes(con, `SELECT * FROM read_parquet(${f})`)
+        ? await columnTypes(con, `SELECT * FROM ${readParquet(path)}`)
         : [];
       const schema: Schema = [];
       const unsupported: ParquetFileMeta['unsupported'] = [];
@@ -306,5 +314,22 @@ export function fileSchemaDifference(a: ParquetFileMeta, b: ParquetFileMeta): st
   const own = (m: ParquetFileMeta) => ownFields(m.schema, m.unsupported);
   const shared = (m: ParquetFileMeta, other: ParquetFileMeta) =>
     m.schema.filter((f) => structOf(m.unsupported, f.name) && other.schema.some((g) => g.name === f.name));
-  return schemaDifference(own(a), own(b)) ?? schemaDifference(shared(a, b), shared(b, a));
+  // A column one file has and the other lacks, or holds as a type diffskim does not read (a string).
+  const lacking = (f: Field, m: ParquetFileMeta, other: ParquetFileMeta) => {
+    const type = other.unsupported.find((u) => u.name === f.name)?.type;
+    const mine = f.list ? `list<${f.type}>` : f.type;
+    return type
+      ? `column '${f.name}' is ${mine} in ${m.path} and ${type} in ${other.path}`
+      : `column '${f.name}' is in ${m.path}, not in ${other.path}`;
+  };
+  const [ownA, ownB] = [own(a), own(b)];
+  for (const f of ownA) {
+    const g = ownB.find((x) => x.name === f.name);
+    if (!g) return lacking(f, a, b);
+    const diff = schemaDifference([f], [g]);
+    if (diff) return diff;
+  }
+  const extra = ownB.find((f) => !ownA.some((x) => x.name === f.name));
+  if (extra) return lacking(extra, b, a);
+  return schemaDifference(shared(a, b), shared(b, a));
 }

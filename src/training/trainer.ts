@@ -17,7 +17,8 @@ import {
 } from '../selection/expr/index.js';
 import { preselectionCut } from '../selection/cutsFile.js';
 import { Demand } from '../sources/demand.js';
-import type { DatasetInfo, EventSource } from '../sources/types.js';
+import { type DatasetInfo, type EventSource, unreadColumns } from '../sources/types.js';
+import { fieldFor } from '../sources/parquetColumns.js';
 import {
   type CutForm,
   type CutOp,
@@ -188,8 +189,8 @@ const DEFAULT_EPOCHS = 30;
 /**
  * Optimiser steps a training should take: a cut moves at most ~learningRate standard deviations
  * a step, and with a size target its schedule takes half the steps and the multiplier ~150 to
- * settle. With
- * training.epochs left out the number of epochs is raised to take them; with fewer, a warning.
+ * settle. With training.epochs left out the number of epochs is raised to take them; with fewer,
+ * a warning.
  */
 const MIN_STEPS = 500;
 /**
@@ -247,7 +248,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
   if (kind === 'cuts' && cutConfigs.length === 0)
     throw new Error(`pipeline '${p.name}': model kind 'cuts' needs at least one cut`);
 
-  checkExpressions(p, info.schema, features, cutConfigs);
+  checkExpressions(p, info, features, cutConfigs);
   checkTargetsApart(p.name, info.schema, label, p.weight, features, cutConfigs);
   const settings = { pipeline: p, backend };
   const resumed = args.resume ? await resumeState(args.checkpointDir, settings) : null;
@@ -483,8 +484,8 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     const averaged = { ...model, cuts: averageCuts(history.slice(-Math.ceil(AVERAGED * history.length))) };
     const base = loss.target !== null ? averaged : model;
     const curve = await marginCurve(base, layout, scoreCut, stats, read('train')).catch(stopped);
-    elasticity = marginElasticity(curve);
-    if (loss.target !== null) {
+    if (loss.target === null) elasticity = marginElasticity(curve);
+    else {
       settled = settleOnTarget(curve, loss.target);
       elasticity = settled.elasticity;
       model = settled.model;
@@ -581,7 +582,9 @@ function refuseResume(dir: string, why: string): never {
 }
 
 /** Every expression of the pipeline typed against the input's columns; errors name the key and the character. */
-function checkExpressions(p: TrainingSettings, schema: ColumnInfo[], features: string[], cuts: CutConfig[]): void {
+function checkExpressions(p: TrainingSettings, info: DatasetInfo, features: string[], cuts: CutConfig[]): void {
+  const { schema } = info;
+  const unread = unreadColumns(info);
   const keys: [string, string | undefined][] = [
     ['label', p.label],
     ['weight', p.weight],
@@ -593,6 +596,9 @@ function checkExpressions(p: TrainingSettings, schema: ColumnInfo[], features: s
     if (text === undefined) continue;
     let expr;
     try {
+      // A column of a type diffskim does not read (a decimal, a string) is named with its type, not as unknown.
+      for (const c of compileExpr(text).columns)
+        if (unread.some((u) => u.name === c)) fieldFor(schema, c, `pipeline '${p.name}': ${key}`, unread);
       expr = exprOf(schema, text);
     } catch (e) {
       throw e instanceof ExprError ? e.in(`pipeline '${p.name}': ${key}`) : e;

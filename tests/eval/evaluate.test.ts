@@ -284,6 +284,14 @@ describe('evaluateModel on an unlabelled dataset', () => {
     ).rejects.toThrow(/toy files: column 'truth' \(--label\) is not in the input; it has: x, y, label, weight, hits/);
   });
 
+  it('names a column of a type diffskim does not read (a decimal) with its type, not as missing', async () => {
+    const file = join(dir, 'decimal.parquet');
+    await sql(`COPY (SELECT * REPLACE (y::DECIMAL(9, 3) AS y) FROM '${files[0]}') TO '${file}' (FORMAT parquet)`);
+    await expect(evaluateModel({ source: parquetSource([file]), model, label: 'label', quiet: true })).rejects.toThrow(
+      `${file}: column 'y' (a classifier input of the model) has type DECIMAL(9,3), which diffskim cannot read`,
+    );
+  });
+
   it('refuses a scores (friend) file that is one of its inputs, which it would replace', async () => {
     const before = readFileSync(files[1]);
     await expect(

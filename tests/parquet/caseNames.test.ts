@@ -21,7 +21,7 @@ import { startServer } from '../../src/grpc/server.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { InputError } from '../../src/sources/inputError.js';
 import { parquetSource } from '../../src/sources/parquet.js';
-import { collect, tempDir } from './helpers.js';
+import { collect, sql, tempDir } from './helpers.js';
 
 // Columns whose names differ only by case, and one named as DuckDB renames the second ('Ab_1').
 const N = 1000;
@@ -184,5 +184,29 @@ describe('columns whose names differ only by case', () => {
     expect((e as Error).message).toMatch(
       new RegExp(`^${path}: has a column named 'File_Row_Number', the name of DuckDB's row-number column`),
     );
+  });
+
+  it("a column '__proto__' (a name no JavaScript object holds as its own key): the batch reader refuses it", async () => {
+    // Read into a batch, it became the columns' prototype: training on it had NaN losses and skipped every step.
+    const path = join(dir, 'proto.parquet');
+    await sql(
+      `COPY (SELECT i::DOUBLE AS x, (i * 2)::DOUBLE AS "__proto__" FROM range(3) t(i)) TO '${path}' (FORMAT parquet)`,
+    );
+    const e = await collect(parquetSource([path]).batches({ columns: ['x', '__proto__'] })).catch(
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as Error).message).toMatch(new RegExp(`^${path}: column '__proto__' cannot be read into batches`));
+    // A read without it, and the skim run by DuckDB, which copies it as it is.
+    expect((await collect(parquetSource([path]).batches({ columns: ['x'] }))).all!.length).toBe(3);
+    const r = await runSkim({
+      inputs: [path],
+      cuts: { cuts: [{ column: 'x', op: '>', value: 0 }], score: null },
+      outDir: join(dir, 'proto'),
+    });
+    expect(await sql(`SELECT x, "__proto__" AS p FROM '${r.skimFiles[0]}' ORDER BY x`)).toEqual([
+      { x: 1, p: 2 },
+      { x: 2, p: 4 },
+    ]);
   });
 });

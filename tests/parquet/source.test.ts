@@ -1,5 +1,5 @@
 import { copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { lastValueFrom, of, take, tap } from 'rxjs';
 import { makeBatch } from '../../src/batch/batch.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -407,6 +407,44 @@ describe('expandInputs', () => {
     await expect(expandInputs(['nothing-*.parquet'], dir)).rejects.toThrow(
       /input 'nothing-\*\.parquet' matches no Parquet file/,
     );
+  });
+
+  it("a folder a glob matches stands for its files: in/* takes in/b/'s, *.parquet a Spark events.parquet/", async () => {
+    const folder = join(dir, 'globbed');
+    const names = [
+      'a.parquet',
+      'b/c.parquet',
+      'b/d/e.parquet',
+      'events.parquet/part-0.parquet',
+      'events.parquet/_SUCCESS',
+    ];
+    for (const n of names) {
+      await mkdir(join(folder, n, '..'), { recursive: true });
+      await writeFile(join(folder, n), '');
+    }
+    const found = async (spec: string) => (await expandInputs([spec], folder)).map((f) => [f.path, f.root]);
+    const all = ['a.parquet', 'b/c.parquet', 'b/d/e.parquet', 'events.parquet/part-0.parquet'];
+    expect(await found('*')).toEqual(all.map((n) => [join(folder, n), folder]));
+    expect(await found('**')).toEqual(all.map((n) => [join(folder, n), folder]));
+    expect(await found('*.parquet')).toEqual(
+      ['a.parquet', 'events.parquet/part-0.parquet'].map((n) => [join(folder, n), folder]),
+    );
+    expect(await found('b/*')).toEqual(
+      ['b/c.parquet', 'b/d/e.parquet'].map((n) => [join(folder, n), join(folder, 'b')]),
+    );
+  });
+
+  it("a directory's files are found whatever the case of their extension (B.PARQUET, c.Parquet)", async () => {
+    const folder = join(dir, 'cases');
+    await mkdir(folder);
+    const names = ['B.PARQUET', 'a.parquet', 'c.Parquet', 'd.ROOT'];
+    for (const n of names) await writeFile(join(folder, n), '');
+    expect((await expandInputs([folder])).map((f) => basename(f.path))).toEqual([
+      'B.PARQUET',
+      'a.parquet',
+      'c.Parquet',
+    ]);
+    expect((await expandInputs([folder], dir, 'root')).map((f) => basename(f.path))).toEqual(['d.ROOT']);
   });
 });
 

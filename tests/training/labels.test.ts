@@ -99,4 +99,18 @@ describe('labels', () => {
       "pipeline 'toy': the weight column 'weight' is also a cut variable ('abs(weight)'); take it out of the cuts",
     );
   });
+
+  it('a label, weight or feature of a type diffskim does not read (a decimal) is named with its type', async () => {
+    // SQL producers write `1.0` as a DECIMAL: the column is there, of a type diffskim does not read.
+    const path = join(dir, 'decimal.parquet');
+    await sql(`COPY (SELECT (i % 7)::DOUBLE AS x, (i % 5)::DOUBLE AS y, (i % 2)::INTEGER AS label,
+      1.0 AS weight, (i % 3)::DECIMAL(9, 2) AS d FROM range(3000) t(i)) TO '${path}' (FORMAT parquet)`);
+    const why = (key: string, column: string, type: string) =>
+      `pipeline 'toy': ${key}: column '${column}' has type ${type}, ` +
+      'which diffskim cannot read (numbers, booleans and lists of them only)';
+    await expect(train(path)).rejects.toThrow(why('weight', 'weight', 'DECIMAL(2,1)'));
+    await expect(train(path, { weight: undefined, features: ['x', 'd * 2'] })).rejects.toThrow(
+      why('features[1]', 'd', 'DECIMAL(9,2)'),
+    );
+  });
 });
