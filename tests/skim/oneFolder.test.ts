@@ -113,4 +113,23 @@ describe('skim --pipeline into the folder of an earlier one', () => {
       await rename(join(dir, 'f2.parquet'), join(dir, 'in', 'f2.parquet'));
     }
   });
+
+  it('refuses it while another skim writes the folder (its claim held by a live process)', async () => {
+    const out = join(dir, 'samples-busy');
+    await mkdir(out);
+    // This test's own process stands for a skim still running.
+    await writeFile(join(out, 'report.json.claim'), JSON.stringify({ pid: process.pid, host: hostname(), id: 'z' }));
+    const r = await cli([
+      'skim',
+      '--pipeline',
+      join(dir, 'two.yaml'),
+      '--cuts',
+      join(dir, 'cuts30.json'),
+      '--output',
+      out,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${join(out, 'report.json')} is being written by process ${process.pid}`);
+    expect(await readdir(out)).toEqual(['report.json.claim']);
+  });
 });
