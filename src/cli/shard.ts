@@ -38,7 +38,7 @@ export async function runShardCommand(o: SkimCommandOptions, shard: ShardSpec, s
   const invocation = invocationOf(o);
   const cuts = await readCutsFile(o.cuts);
   checkShardable(o.cuts, cuts);
-  const inputs = skimInputs(await expandInputs(o.input), o.output);
+  const inputs = await skimInputs(await expandInputs(o.input), o.output);
   const progress = createProgress({ stage: `skim ${shard.index}/${shard.count}` });
   let done = 0;
   const report = await runShardedSkim({

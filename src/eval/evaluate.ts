@@ -9,6 +9,7 @@ import type { CutsFile } from '../selection/cutsFile.js';
 import { columnsOf, namesToRead } from '../selection/expr/index.js';
 import { parquetSink, type ParquetSinkResult } from '../sinks/parquetSink.js';
 import { type Demand, paced } from '../sources/demand.js';
+import { inputAt } from '../sources/expandInputs.js';
 import { columnBytesOf, type DatasetInfo, type EventSource, unreadColumns } from '../sources/types.js';
 import { ColumnError } from '../sources/inputError.js';
 import { eventBytes, eventBytesColumns, eventBytesModel, skimColumns } from '../training/eventBytes.js';
@@ -113,6 +114,10 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   for (const e of efficiencies) if (!(e > 0 && e <= 1)) throw new Error(`signal efficiency ${e} is not in (0, 1]`);
   const info = await o.source.describe();
   const name = o.inputName ?? info.files.map((f) => f.path).join(', ');
+  const files = info.files.map((f) => f.path);
+  const input = o.friend && (await inputAt(o.friend, files));
+  if (input)
+    throw new Error(`scores file ${o.friend} is the input ${input}: writing it would replace it; name another`);
   const columns = readColumns(info, o, cuts, name);
   const bytesModel = eventBytesModel(info, o.keep ?? skimColumns(info, o.inEngineSkim ?? false));
   columns.push(...eventBytesColumns(bytesModel).filter((c) => !columns.includes(c)));

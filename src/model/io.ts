@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ColumnChoice, ColumnGateSpec } from './columnGates.js';
@@ -32,6 +33,11 @@ interface ModelJson {
   slopeMultiplier: number;
   backend: string;
   weights: WeightEntry[];
+  /**
+   * weights.bin's SHA-256 (hex): the two files are written one after the other, so a save killed
+   * between them leaves a weights.bin of another model, refused on load. Absent in older files.
+   */
+  weightsSha256?: string;
   /** Column gates still being trained (a checkpoint's model). */
   gates?: ColumnGateSpec;
   /** The candidate columns the gates kept and dropped (a trained model with column selection). */
@@ -68,6 +74,7 @@ export async function saveModel(dir: string, model: SelectionModel): Promise<voi
     slopeMultiplier: model.slopeMultiplier,
     backend: model.backend,
     weights: entries,
+    weightsSha256: sha256(bin),
     ...(model.gates && { gates: model.gates }),
     ...(model.columnChoice && { columns: model.columnChoice }),
   };
@@ -89,6 +96,11 @@ export async function loadModel(dir: string): Promise<SelectionModel> {
   const bin = await readFile(binPath).catch((e: Error) => {
     throw new Error(`${binPath}: cannot read weights: ${e.message}`);
   });
+  if (json.weightsSha256 !== undefined && sha256(bin) !== json.weightsSha256)
+    throw new Error(
+      `${binPath}: not the weights ${jsonPath} was saved with (their SHA-256 differs: a save stopped between ` +
+        'the two files?); save the model again (run the pipeline again, or with --resume)',
+    );
   const weight = (name: string, shape: number[]): Float32Array => {
     const entry = json.weights.find((w) => w.name === name);
     const n = shape.reduce((a, b) => a * b, 1);
@@ -125,3 +137,5 @@ export async function loadModel(dir: string): Promise<SelectionModel> {
     ...(json.columns && { columnChoice: json.columns }),
   };
 }
+
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');

@@ -1,6 +1,7 @@
 import { lastValueFrom } from 'rxjs';
 import { parquetSink, type Codec } from '../sinks/parquetSink.js';
 import { DEFAULT_ROOT_BATCH_ROWS } from '../sources/rootDefaults.js';
+import { inputAt } from '../sources/expandInputs.js';
 import { rootSource } from '../sources/rootSource.js';
 import type { ColumnType } from '../sources/types.js';
 
@@ -27,6 +28,9 @@ export async function convertRootToParquet(
   out: string,
   opts: ConvertOptions = {},
 ): Promise<ConvertResult> {
+  // Decided before any work: the Parquet file, renamed into place, would replace the input.
+  const input = await inputAt(out, inputs);
+  if (input) throw new Error(`${out} is the input ${input}: converting would replace it; give another output file`);
   const source = rootSource(inputs, { tree: opts.tree, branches: opts.branches });
   // The schema is passed on so that a tree without events still gives a valid file.
   const info = await source.describe();

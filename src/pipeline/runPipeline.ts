@@ -27,6 +27,7 @@ import { trainSelection, type TrainResult } from '../training/trainer.js';
 import { writeJsonAtomic } from '../util/atomicWrite.js';
 import { createProgress } from '../util/progress.js';
 import { loadPipeline } from './load.js';
+import { clearEarlierResults } from './runFolder.js';
 import { sampleSkimOutputs, scoreCutOf, skimSample, skimSamples } from './skimSample.js';
 import { type Pipeline, pipelineSources, skimsInEngine } from './schema.js';
 import { labelAndWeight, trainingSettings } from './settings.js';
@@ -96,6 +97,9 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   training.done({ backend: trained.backend, auc: trained.validationAuc });
   const trainSeconds = (performance.now() - t0) / 1000;
 
+  // An earlier run's results stay complete until this run replaces them, from here on.
+  for (const path of await clearEarlierResults(outDir, skimOutputs.flat()))
+    process.stderr.write(`removed ${path}: the skim of an earlier run, of an input this run does not have\n`);
   await saveModel(join(outDir, 'model'), trained.model);
   const cuts = toCutsFile(trained.model, pipeline.skim.scoreCut, pipeline.preselection);
   await writeJsonAtomic(join(outDir, 'cuts.json'), cuts);
@@ -143,7 +147,6 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
   if (columns) report.columns = columns;
   if (perSample) report.samples = perSample;
   report.timings = { trainSeconds, skimSeconds, totalSeconds: (performance.now() - t0) / 1000 };
-  await writeJsonAtomic(join(outDir, 'report.json'), report);
   const provenance = { model: join(outDir, 'model'), cutsFile: join(outDir, 'cuts.json'), inputs: skim.inputs };
   const written = await writeEvaluation(evaluation, provenance, outDir);
   await writeHtmlReport(outDir, {
@@ -151,6 +154,8 @@ export async function runPipeline(pipelinePath: string, options: RunOptions): Pr
     evaluation: { ...provenance, ...evaluation },
     plots: [...report.plots, ...written.plots],
   });
+  // Last: a folder with report.json holds a complete run (clearEarlierResults removed an earlier one's).
+  await writeJsonAtomic(join(outDir, 'report.json'), report);
   return report;
 }
 

@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { FoundInput } from '../sources/expandInputs.js';
 import { InputError } from '../sources/inputError.js';
@@ -58,4 +59,15 @@ export function sampleOutputPaths(samples: { name: string; found: FoundInput[] }
     seen.set(name.toLowerCase(), name);
     return skimOutputPaths(found).map((o) => join(name, o));
   });
+}
+
+/**
+ * The skim files (`.skim.parquet`) below dir that are not among a skim's outputs (relative to
+ * dir): of inputs an earlier skim into dir had and this one has not. Its report would not list
+ * them, and a reader of the folder would take them for part of it.
+ */
+export async function skimFilesBesides(dir: string, outputs: string[]): Promise<string[]> {
+  const own = new Set(outputs.map((o) => join(o)));
+  const found = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
+  return found.filter((n) => n.endsWith('.skim.parquet') && !own.has(n)).map((n) => join(dir, n));
 }

@@ -17,8 +17,8 @@ import { isRootFile } from './rootSkim.js';
  * Interrupted runs. Every writer writes a temp file and renames it when complete (see
  * src/util/tempFiles.ts), so after kill -9 a directory holds complete outputs, a manifest of
  * the finished inputs, and perhaps temp files of the dead process. A re-run removes those temp
- * files and skips the finished inputs (the manifest of src/skim/shard/manifest.ts: input size and
- * mtime unchanged, skim file present with its size). The manifest stays when the run is done: it
+ * files and skips the finished inputs (the manifest of src/skim/shard/manifest.ts: input size,
+ * mtime and ctime unchanged, skim file present with its size). The manifest stays when the run is done: it
  * records which run the folder holds, so that a skim of other settings into it is refused.
  */
 

@@ -1,5 +1,5 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 
 /**
@@ -110,12 +110,37 @@ export function isInside(path: string, dir: string): boolean {
 }
 
 /**
- * A skim's inputs without its own outputs (`*.skim.parquet` below its output folder): with
- * `--output` inside an `--input` folder, a re-run (or a resumed one) would otherwise skim them.
+ * The absolute path with every symbolic link resolved, also of a path not made yet (its nearest
+ * existing folder's real path, then the rest): where a folder reached through a link really is.
  */
-export function skimInputs(files: FoundInput[], outDir: string): FoundInput[] {
-  const out = resolve(outDir);
-  const inputs = files.filter((f) => !(isInside(resolve(f.path), out) && f.path.endsWith('.skim.parquet')));
+export async function realPathOf(path: string): Promise<string> {
+  const abs = resolve(path);
+  const real = await realpath(abs).catch(() => null);
+  if (real !== null) return real;
+  const parent = dirname(abs);
+  return parent === abs ? abs : join(await realPathOf(parent), basename(abs));
+}
+
+/**
+ * The one of `inputs` that `out` is (by real path: named so, or through a link), if any: writing
+ * out would replace it.
+ */
+export async function inputAt(out: string, inputs: string[]): Promise<string | undefined> {
+  const target = await realPathOf(out);
+  for (const input of inputs) if ((await realPathOf(input)) === target) return input;
+  return undefined;
+}
+
+/**
+ * A skim's inputs without its own outputs (`*.skim.parquet` below its output folder, by real
+ * paths: an output folder given through a symbolic link too): with `--output` inside an `--input`
+ * folder, a re-run (or a resumed one) would otherwise skim them.
+ */
+export async function skimInputs(files: FoundInput[], outDir: string): Promise<FoundInput[]> {
+  const out = await realPathOf(outDir);
+  const own = (f: FoundInput) => f.path.endsWith('.skim.parquet') && realPathOf(f.path).then((p) => isInside(p, out));
+  const owned = await Promise.all(files.map(own));
+  const inputs = files.filter((_, i) => !owned[i]);
   if (inputs.length === 0)
     throw new Error(`every input is a skim file in the output folder ${outDir}: nothing to skim`);
   return inputs;

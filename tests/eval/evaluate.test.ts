@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBatch } from '../../src/batch/batch.js';
@@ -290,5 +290,13 @@ describe('evaluateModel on an unlabelled dataset', () => {
     await expect(evaluateModel({ source: parquetSource([file]), model, label: 'label', quiet: true })).rejects.toThrow(
       `${file}: column 'y' (a classifier input of the model) has type DECIMAL(9,3), which diffskim cannot read`,
     );
+  });
+
+  it('refuses a scores (friend) file that is one of its inputs, which it would replace', async () => {
+    const before = readFileSync(files[1]);
+    await expect(
+      evaluateModel({ source: parquetSource(files), model, friend: join(dir, '.', 'b.parquet'), quiet: true }),
+    ).rejects.toThrow(`scores file ${join(dir, 'b.parquet')} is the input ${files[1]}: writing it would replace it`);
+    expect(readFileSync(files[1]).equals(before)).toBe(true);
   });
 });

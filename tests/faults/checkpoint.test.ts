@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { copyFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel, saveModel } from '../../src/model/io.js';
 import { loadCheckpoint, saveCheckpoint } from '../../src/training/checkpoint.js';
 import { modelOfStep } from './fixtures/checkpointLoop.js';
 import { tempDir } from './helpers.js';
@@ -41,6 +42,17 @@ describe('training checkpoints', () => {
     for (const step of [5, 6, 7]) await saveCheckpoint(ck, modelOfStep(step), { epoch: 1, step, loss: 0.1 });
     expect((await loadCheckpoint(ck))!.info.step).toBe(7);
     expect((await readdir(ck)).filter((n) => n.startsWith('step-'))).toHaveLength(2);
+  });
+
+  it("a model folder whose weights.bin is another save's (killed between its two files) is refused", async () => {
+    const [a, b] = [join(dir, 'model-a'), join(dir, 'model-b')];
+    await saveModel(a, modelOfStep(1));
+    await saveModel(b, modelOfStep(2)); // same architecture, other weights
+    expect(weights(await loadModel(a))).toEqual(weights(modelOfStep(1)));
+    await copyFile(join(b, 'weights.bin'), join(a, 'weights.bin')); // the new weights, the old model.json
+    await expect(loadModel(a)).rejects.toThrow(
+      `${join(a, 'weights.bin')}: not the weights ${join(a, 'model.json')} was saved with`,
+    );
   });
 
   it('kill -9 while checkpoints are being written leaves a loadable, finite, complete latest checkpoint', async () => {

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { lastValueFrom, of, take, tap } from 'rxjs';
 import { makeBatch } from '../../src/batch/batch.js';
@@ -350,14 +350,35 @@ describe('parquetSource across producers', () => {
 });
 
 describe('skimInputs', () => {
-  it("leaves out only the skim's own outputs, even with the output folder above the inputs", () => {
-    const paths = (files: string[], out: string) => skimInputs(inOwnFolders(files), out).map((f) => f.path);
-    expect(paths(['/d/raw/a.parquet', '/d/raw/b.parquet'], '/d')).toEqual(['/d/raw/a.parquet', '/d/raw/b.parquet']);
+  const paths = async (files: string[], out: string) => (await skimInputs(inOwnFolders(files), out)).map((f) => f.path);
+
+  it("leaves out only the skim's own outputs, even with the output folder above the inputs", async () => {
+    expect(await paths(['/d/raw/a.parquet', '/d/raw/b.parquet'], '/d')).toEqual([
+      '/d/raw/a.parquet',
+      '/d/raw/b.parquet',
+    ]);
     expect(
-      paths(['/d/a.parquet', '/d/a.skim.parquet', '/d/skim/a.skim.parquet', '/d/skim/2018/a.skim.parquet'], '/d/skim'),
+      await paths(
+        ['/d/a.parquet', '/d/a.skim.parquet', '/d/skim/a.skim.parquet', '/d/skim/2018/a.skim.parquet'],
+        '/d/skim',
+      ),
     ).toEqual(['/d/a.parquet', '/d/a.skim.parquet']);
-    expect(paths(['/d/a.parquet', '/d/a.skim.parquet'], '/d')).toEqual(['/d/a.parquet']);
-    expect(() => paths(['/d/a.skim.parquet'], '/d')).toThrow('every input is a skim file in the output folder /d');
+    expect(await paths(['/d/a.parquet', '/d/a.skim.parquet'], '/d')).toEqual(['/d/a.parquet']);
+    await expect(paths(['/d/a.skim.parquet'], '/d')).rejects.toThrow(
+      'every input is a skim file in the output folder /d',
+    );
+  });
+
+  it('knows its outputs when the output folder is given through a symbolic link into the input folder', async () => {
+    const { dir: d, cleanup: done } = await tempDir();
+    await mkdir(join(d, 'in', 'out'), { recursive: true });
+    await symlink(join(d, 'in', 'out'), join(d, 'link'));
+    for (const f of ['a.parquet', join('out', 'a.skim.parquet')]) await writeFile(join(d, 'in', f), '');
+    const found = (await expandInputs([join(d, 'in')])).map((f) => f.path);
+    expect(found).toEqual([join(d, 'in', 'a.parquet'), join(d, 'in', 'out', 'a.skim.parquet')]);
+    expect(await paths(found, join(d, 'link'))).toEqual([join(d, 'in', 'a.parquet')]);
+    expect(await paths(found, join(d, 'link', 'new'))).toEqual(found); // a folder below, not made yet
+    await done();
   });
 });
 

@@ -1,5 +1,14 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -65,6 +74,18 @@ describe('diffskim convert (ROOT -> Parquet)', () => {
     const { stdout } = await promisify(execFile)('node', ['bin/diffskim.mjs', 'convert', ZMUMU, out]);
     expect(stdout).toMatch(/2304 events, 19 columns/);
     expect(stdout).toMatch(/skipped branches diffskim cannot read: 'Type' \(a string/);
+  });
+
+  it('refuses an output that is one of its inputs (named so, or through a link), leaving it as it was', async () => {
+    const input = join(dir, 'self', 'hzz.root');
+    mkdirSync(join(dir, 'self'));
+    copyFileSync(HZZ, input);
+    symlinkSync(input, join(dir, 'self', 'link.parquet'));
+    for (const out of [input, join(dir, 'self', 'link.parquet'), join(dir, 'self', '..', 'self', 'hzz.root')])
+      await expect(convertRootToParquet([HZZ, input], out)).rejects.toThrow(
+        `${out} is the input ${input}: converting would replace it; give another output file`,
+      );
+    expect(readFileSync(input).equals(readFileSync(HZZ))).toBe(true);
   });
 
   it('the CLI fails with the missing branch named and writes nothing', async () => {

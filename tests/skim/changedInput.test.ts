@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ScoreCut } from '../../src/operators/hardCut.js';
 import type { CutsFile } from '../../src/selection/cutsFile.js';
+import { skimWithResume } from '../../src/skim/resume.js';
 import { runSkim } from '../../src/skim/runSkim.js';
 import { InputError } from '../../src/sources/inputError.js';
 import { parquetSource } from '../../src/sources/parquet.js';
@@ -95,5 +96,29 @@ describe('an input changed after the skim planned it', () => {
     await source.files();
     renameSync(other, b);
     await expectChanged(collect(source.batches({ columns: ['id', 'x'] })), b);
+  });
+});
+
+describe('an input changed between two runs of one skim', () => {
+  it('replaced by a file of the same size and modification time: skimmed again, not skipped as done', async () => {
+    const out = join(dir, 'out');
+    const columns = (shift: number) => `range::INTEGER AS id, ((range + ${shift}) % 100)::DOUBLE AS x`;
+    const opts = { inputs: [a], cuts, outDir: out };
+    await sql(`COPY (SELECT ${columns(0)} FROM range(5000)) TO '${a}' (FORMAT parquet, COMPRESSION uncompressed)`);
+    utimesSync(a, 1e9, 1e9);
+    await skimWithResume(opts);
+    // Another producer's file, delivered with the first's time (cp -p, rsync -t) and renamed into place.
+    const next = join(dir, 'next.parquet');
+    await sql(`COPY (SELECT ${columns(37)} FROM range(5000)) TO '${next}' (FORMAT parquet, COMPRESSION uncompressed)`);
+    utimesSync(next, 1e9, 1e9);
+    const [was, now] = [statSync(a), statSync(next)];
+    expect([now.size, now.mtimeMs]).toEqual([was.size, was.mtimeMs]);
+    renameSync(next, a);
+    const { result, filesSkipped } = await skimWithResume(opts);
+    expect(filesSkipped).toBe(0);
+    const [expected] = await sql(`SELECT count(*)::INT AS n, sum(id)::BIGINT AS ids FROM '${a}' WHERE x > 50`);
+    const [kept] = await sql(`SELECT count(*)::INT AS n, sum(id)::BIGINT AS ids FROM '${join(out, 'a.skim.parquet')}'`);
+    expect(kept).toEqual(expected);
+    expect(result.eventsKept).toBe(expected.n);
   });
 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,5 +82,54 @@ describe('two skims into one output folder', () => {
     expect(r.stderr).toBe('');
     await expectReportMatchesDisk(out, 30);
     expect((await readdir(out)).filter((n) => n.includes('.claim'))).toEqual([]);
+  });
+});
+
+describe('skim --pipeline into the folder of an earlier one', () => {
+  it('refuses it while the folder holds skim files of inputs gone since, before writing anything', async () => {
+    const samples = [
+      { name: 'sig', role: 'signal', xsec: 1, source: { kind: 'parquet', paths: [join(dir, 'in')] } },
+      { name: 'bkg', role: 'background', xsec: 1, source: { kind: 'parquet', paths: [join(dir, 'in', 'f0.parquet')] } },
+    ];
+    const pipeline = { name: 'two', luminosity: 1, samples, features: ['met'], cuts: [{ column: 'met', op: '>' }] };
+    await writeFile(join(dir, 'two.yaml'), JSON.stringify(pipeline)); // JSON is YAML
+    const out = join(dir, 'samples');
+    const args = ['skim', '--pipeline', join(dir, 'two.yaml'), '--cuts', join(dir, 'cuts30.json'), '--output', out];
+    expect((await cli(args)).code).toBe(0);
+    const listing = async () => (await readdir(out, { recursive: true })).sort();
+    const before = await listing();
+    expect(before.filter((n) => n.endsWith('.skim.parquet'))).toEqual(
+      ['bkg/f0', 'sig/f0', 'sig/f1', 'sig/f2'].map((f) => `${f}.skim.parquet`),
+    );
+    await rename(join(dir, 'in', 'f2.parquet'), join(dir, 'f2.parquet'));
+    try {
+      const r = await cli(args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        `${out} holds skim files that this skim does not write (${join(out, 'sig', 'f2.skim.parquet')})`,
+      );
+      expect(await listing()).toEqual(before); // the report too
+    } finally {
+      await rename(join(dir, 'f2.parquet'), join(dir, 'in', 'f2.parquet'));
+    }
+  });
+
+  it('refuses it while another skim writes the folder (its claim held by a live process)', async () => {
+    const out = join(dir, 'samples-busy');
+    await mkdir(out);
+    // This test's own process stands for a skim still running.
+    await writeFile(join(out, 'report.json.claim'), JSON.stringify({ pid: process.pid, host: hostname(), id: 'z' }));
+    const r = await cli([
+      'skim',
+      '--pipeline',
+      join(dir, 'two.yaml'),
+      '--cuts',
+      join(dir, 'cuts30.json'),
+      '--output',
+      out,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${join(out, 'report.json')} is being written by process ${process.pid}`);
+    expect(await readdir(out)).toEqual(['report.json.claim']);
   });
 });

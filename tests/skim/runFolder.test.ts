@@ -1,8 +1,8 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withRunFolder } from '../../src/pipeline/runFolder.js';
-import { tempDir } from '../parquet/helpers.js';
+import { sql, tempDir } from '../parquet/helpers.js';
 import { cli } from '../shard/helpers.js';
 
 let dir: string;
@@ -47,11 +47,60 @@ describe('the run folder of diffskim run', () => {
     await expect(withRunFolder(join(dir, 'a.yaml'), other, marker(other))).rejects.toThrow(
       `${other} is not empty (notes.txt) and holds no diffskim run`,
     );
+    const file = join(other, 'notes.txt');
+    await expect(withRunFolder(join(dir, 'a.yaml'), file, marker(other))).rejects.toThrow(
+      `--out ${file} is a file, not a folder`,
+    );
     const inside = join(dir, 'data', 'run');
     const r = await cli(['run', join(dir, 'tree.yaml'), '--out', inside]);
     expect(r.code).toBe(1);
     const why = `the run folder ${inside} is inside ${join(dir, 'data')}, where the pipeline's input 'data' is`;
     expect(r.stderr).toContain(why);
+    // The same folder through a symbolic link (the next run would read its skim as input all the same).
+    await mkdir(join(dir, 'data', 'runs'));
+    await symlink(join(dir, 'data', 'runs'), join(dir, 'runs-link'));
+    const linked = join(dir, 'runs-link', 'r');
+    await expect(withRunFolder(join(dir, 'tree.yaml'), linked, marker(linked))).rejects.toThrow(
+      `the run folder ${linked} is inside ${join(dir, 'data')}, where the pipeline's input 'data' is searched`,
+    );
+    expect(await readdir(join(dir, 'data', 'runs'))).toEqual([]);
+  });
+
+  it("refuses a skim or an eval into a run's folder or its skim folder, whose outputs they would replace", async () => {
+    const out = join(dir, 'runs', 'guarded');
+    await withRunFolder(join(dir, 'a.yaml'), out, async () => {
+      await mkdir(join(out, 'skim'));
+      await writeFile(join(out, 'report.json'), '{}');
+    });
+    const input = join(dir, 'in.parquet');
+    await sql(`COPY (SELECT range::DOUBLE AS x FROM range(10)) TO '${input}' (FORMAT parquet)`);
+    await writeFile(
+      join(dir, 'cuts.json'),
+      JSON.stringify({ cuts: [{ column: 'x', op: '>', value: 5 }], score: null }),
+    );
+    const listing = async () => (await readdir(out, { recursive: true })).sort();
+    const before = await listing();
+    for (const [args, target] of [
+      [['skim', '--cuts', join(dir, 'cuts.json'), '--input', input, '--output', out], 'the folder'],
+      [
+        ['skim', '--cuts', join(dir, 'cuts.json'), '--input', input, '--output', join(out, 'skim', 'x')],
+        'in the skim folder',
+      ],
+      [['eval', '--model', out, '--input', input, '--label', 'x', '--out', out], 'the folder'],
+    ]) {
+      const r = await cli(args as string[]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        ` is ${target} of the diffskim run ${out} (run.json), whose outputs this would replace`,
+      );
+    }
+    expect(await listing()).toEqual(before);
+    const asFile = await cli(['skim', '--cuts', join(dir, 'cuts.json'), '--input', input, '--output', input]);
+    expect(asFile.stderr).toContain(`--output ${input} is a file, not a folder`);
+    // A folder of its own below the run's is fine.
+    expect(
+      (await cli(['skim', '--cuts', join(dir, 'cuts.json'), '--input', input, '--output', join(out, 'x')])).code,
+    ).toBe(0);
   });
 
   it('refuses a second run into the folder while one runs', async () => {

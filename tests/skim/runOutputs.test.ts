@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/pipeline/runPipeline.js';
@@ -64,6 +64,42 @@ describe('run', () => {
     }
     expect(report.eventsKept).toBe(kept);
     expect(report.eventsIn).toBe(report.eventsKept + report.eventsCut);
+  }, 120_000);
+
+  it('run again into its folder: the earlier report goes first, and skim files of inputs gone since', async () => {
+    for (const name of ['a', 'b']) {
+      await mkdir(join(dir, 'again', name), { recursive: true });
+      await copyFile(join(dir, 'toy.parquet'), join(dir, 'again', name, 'part0.parquet'));
+    }
+    const yaml = await readFile(join(dir, 'tree.yaml'), 'utf8');
+    await writeFile(join(dir, 'again.yaml'), yaml.replace('paths: [data]', 'paths: [again]'));
+    const out = join(dir, 'again-run');
+    await runPipeline(join(dir, 'again.yaml'), { outDir: out });
+    // Stopped in training: the earlier run's results stay whole.
+    const stop = new AbortController();
+    stop.abort();
+    await expect(runPipeline(join(dir, 'again.yaml'), { outDir: out, signal: stop.signal })).rejects.toThrow();
+    expect((await readdir(out)).filter((n) => n.startsWith('report.'))).toEqual(['report.html', 'report.json']);
+    // An input removed: its skim (of the earlier run's cuts) is not left beside this run's, and the
+    // earlier report goes when this run's results start to replace the earlier ones.
+    await rm(join(dir, 'again', 'b'), { recursive: true });
+    // (A skim that fails after training, on a file where its folder should be.)
+    await rm(join(out, 'skim', 'a'), { recursive: true });
+    await writeFile(join(out, 'skim', 'a'), '');
+    await expect(runPipeline(join(dir, 'again.yaml'), { outDir: out })).rejects.toThrow();
+    expect((await readdir(out)).filter((n) => n.startsWith('report.'))).toEqual([]);
+    await rm(join(out, 'skim', 'a'));
+    const report = await runPipeline(join(dir, 'again.yaml'), { outDir: out });
+    const skim = join(out, 'skim');
+    const onDisk = (await readdir(skim, { recursive: true })).filter((n) => n.endsWith('.skim.parquet'));
+    expect(onDisk).toEqual(['a/part0.skim.parquet']);
+    expect(report.skimFiles).toEqual(onDisk.map((n) => join(skim, n)));
+    const cuts = JSON.parse(await readFile(join(out, 'cuts.json'), 'utf8'));
+    const input = join(dir, 'again', 'a', 'part0.parquet');
+    const [r] = await sql(`SELECT count(*) AS n FROM read_parquet('${input}') WHERE ${where(cuts.cuts)}`);
+    const [s] = await sql(`SELECT count(*) AS n FROM read_parquet('${join(skim, onDisk[0])}')`);
+    expect([report.eventsKept, Number(s.n)]).toEqual([Number(r.n), Number(r.n)]);
+    expect(JSON.parse(await readFile(join(out, 'report.json'), 'utf8')).skimFiles).toEqual(report.skimFiles);
   }, 120_000);
 
   it('refuses inputs that would write one skim file before training', async () => {

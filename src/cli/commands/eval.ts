@@ -104,6 +104,7 @@ Outputs in --out: eval.json, roc.png, scores.png, cut-<n>-<variable>.png (each a
 See docs/reading-the-report.md for what every figure means.`,
     )
     .action(async (o: EvalCliOptions) => {
+      await (await import('../../pipeline/runFolder.js')).refuseRunFolder(o.out, '--out');
       const { evaluateModel } = await import('../../eval/evaluate.js');
       const { locateModel, openEvalInput } = await import('../../eval/inputs.js');
       const { writeEvaluation } = await import('../../report/writeEvaluation.js');

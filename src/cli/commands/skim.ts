@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ScoreCut } from '../../operators/hardCut.js';
 import type { Command } from 'commander';
@@ -60,6 +60,7 @@ export function register(program: Command): void {
       if (shard && o.pipeline) throw new Error('--pipeline: a sharded skim takes --input files');
       if (shard && o.model)
         throw new Error('--model: a sharded skim applies hard cuts only; run the score-cut skim without --shard');
+      await (await import('../../pipeline/runFolder.js')).refuseRunFolder(o.output, '--output');
       const stop = stopOnSignals();
       try {
         if (shard) await (await import('../shard.js')).runShardCommand({ ...o, input: o.input! }, shard, stop.signal);
@@ -80,7 +81,7 @@ async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void
   const { writeJsonAtomic } = await import('../../util/atomicWrite.js');
   const { invocationOf } = await import('../shard.js');
   const cuts = await readCutsFile(o.cuts);
-  const found = skimInputs(await expandInputs(o.input!), o.output);
+  const found = await skimInputs(await expandInputs(o.input!), o.output);
   const { keep, codec } = invocationOf({ ...o, input: o.input! });
   const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;
   let progress: ReturnType<typeof createProgress> | undefined;
@@ -118,38 +119,55 @@ async function skimCommand(o: SkimCliOptions, signal: AbortSignal): Promise<void
 async function skimSamplesCommand(o: SkimCliOptions, pipelinePath: string, signal: AbortSignal): Promise<void> {
   const { loadPipeline } = await import('../../pipeline/load.js');
   const { sampleSkimOutputs, skimSamples } = await import('../../pipeline/skimSample.js');
+  const { skimFilesBesides } = await import('../../skim/outputPaths.js');
+  const { claim } = await import('../../skim/claims.js');
   const { resolveSamples } = await import('../../samples/resolve.js');
   const { readCutsFile } = await import('../../selection/cutsFile.js');
   const { writeJsonAtomic } = await import('../../util/atomicWrite.js');
   const { invocationOf } = await import('../shard.js');
-  const pipeline = await loadPipeline(pipelinePath);
-  const baseDir = dirname(resolve(pipelinePath));
-  const samples = await resolveSamples(pipeline, baseDir, (line) => process.stderr.write(`${line}\n`));
-  const outputs = sampleSkimOutputs(samples); // decided (and clashes refused) before any work
-  const cuts = await readCutsFile(o.cuts);
-  if (cuts.score && !o.model)
-    throw new Error(`${o.cuts} has a score cut: give the model that computes it (--model DIR)`);
-  const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;
-  const given = invocationOf({ ...o, input: [] });
-  const { skim, samples: perSample } = await skimSamples(samples, outputs, {
-    cuts,
-    score,
-    outDir: o.output,
-    keep: given.keep ?? pipeline.skim.keep,
-    codec: given.codec ?? pipeline.skim.codec,
-    baseDir,
-    signal,
-    sigmaB: pipeline.loss.sigmaB,
-  });
-  const report = join(o.output, 'report.json');
-  await writeJsonAtomic(report, {
-    pipeline: resolve(pipelinePath),
-    cutsFile: o.cuts,
-    cuts,
-    ...skim,
-    samples: perSample,
-  });
-  for (const line of summaryLines(skim)) console.log(line);
-  for (const line of perSample ? sampleLines(perSample) : []) console.log(line);
-  console.log(`wrote ${skim.skimFiles.length} skim file(s) and ${report}`);
+  // The folder is claimed while this skim writes it (src/skim/claims.ts): a second skim into it is refused.
+  const release = await claim(join(o.output, 'report.json'), 'another skim into this folder');
+  try {
+    const pipeline = await loadPipeline(pipelinePath);
+    const baseDir = dirname(resolve(pipelinePath));
+    const samples = await resolveSamples(pipeline, baseDir, (line) => process.stderr.write(`${line}\n`));
+    const outputs = sampleSkimOutputs(samples); // decided (and clashes refused) before any work
+    // Skim files this skim does not write (an earlier skim's of inputs gone since, another skim's)
+    // are refused, not removed.
+    const others = await skimFilesBesides(o.output, outputs.flat());
+    if (others.length)
+      throw new Error(
+        `${o.output} holds skim files that this skim does not write (${others.slice(0, 3).join(', ')}` +
+          `${others.length > 3 ? ', ...' : ''}), which its report would not list; delete them, or use another --output`,
+      );
+    const cuts = await readCutsFile(o.cuts);
+    if (cuts.score && !o.model)
+      throw new Error(`${o.cuts} has a score cut: give the model that computes it (--model DIR)`);
+    const score = cuts.score && o.model ? await scoreCut(o.model, cuts.score.value) : undefined;
+    const given = invocationOf({ ...o, input: [] });
+    await rm(join(o.output, 'report.json'), { force: true }); // the folder's report goes until this skim's is complete
+    const { skim, samples: perSample } = await skimSamples(samples, outputs, {
+      cuts,
+      score,
+      outDir: o.output,
+      keep: given.keep ?? pipeline.skim.keep,
+      codec: given.codec ?? pipeline.skim.codec,
+      baseDir,
+      signal,
+      sigmaB: pipeline.loss.sigmaB,
+    });
+    const report = join(o.output, 'report.json');
+    await writeJsonAtomic(report, {
+      pipeline: resolve(pipelinePath),
+      cutsFile: o.cuts,
+      cuts,
+      ...skim,
+      samples: perSample,
+    });
+    for (const line of summaryLines(skim)) console.log(line);
+    for (const line of perSample ? sampleLines(perSample) : []) console.log(line);
+    console.log(`wrote ${skim.skimFiles.length} skim file(s) and ${report}`);
+  } finally {
+    await release();
+  }
 }

@@ -56,7 +56,7 @@ export function register(program: Command): void {
       const { expandInputs, skimInputs } = await import('../../sources/expandInputs.js');
       const cuts = await readCutsFile(o.cuts);
       checkShardable(o.cuts, cuts);
-      const inputs = skimInputs(await expandInputs(o.input), o.output);
+      const inputs = await skimInputs(await expandInputs(o.input), o.output);
       if (tasks > inputs.length)
         console.warn(
           `note: ${tasks} tasks for ${inputs.length} input file(s): ${tasks - inputs.length} task(s) will have nothing to do`,

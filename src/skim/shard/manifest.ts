@@ -14,6 +14,11 @@ export interface ManifestEntry {
   input: string;
   inputBytes: number;
   inputMtimeMs: number;
+  /**
+   * The input's status change time: a file rewritten or replaced changes it, even where its size
+   * and modification time are kept (cp -p, rsync -t). Absent in manifests of earlier versions.
+   */
+  inputCtimeMs?: number;
   /** Skim file, relative to the output directory (src/skim/outputPaths.ts). */
   output: string;
   outputBytes: number;
@@ -94,7 +99,8 @@ export function writeManifest(path: string, m: SkimManifest): Promise<void> {
 export async function staleReason(e: ManifestEntry, outDir: string): Promise<string | null> {
   const input = await stat(e.input).catch(() => null);
   if (!input) return `input ${e.input} is gone`;
-  if (input.size !== e.inputBytes || input.mtimeMs !== e.inputMtimeMs)
+  const ctimeChanged = e.inputCtimeMs !== undefined && input.ctimeMs !== e.inputCtimeMs;
+  if (input.size !== e.inputBytes || input.mtimeMs !== e.inputMtimeMs || ctimeChanged)
     return `input ${e.input} changed since it was skimmed`;
   const outPath = join(outDir, e.output);
   const output = await stat(outPath).catch(() => null);

@@ -27,7 +27,7 @@ export interface ResumableSkimOptions extends SkimSpec {
 /**
  * Skims inputs one file at a time with runSkim (a ROOT file: streamed, src/skim/rootSkim.ts),
  * recording each finished file in the manifest.
- * Files the manifest already lists as complete (same input size and mtime, skim file present
+ * Files the manifest already lists as complete (same input size, mtime and ctime, skim file present
  * with its recorded size) are skipped; any other file is (re)done (runSkim removes the temp files
  * a killed earlier attempt left behind). The manifest is claimed for the whole call (src/skim/claims.ts):
  * a second skim of it at the same time is refused, and one of other settings, or that would leave
@@ -82,6 +82,7 @@ async function skimClaimed(o: ResumableSkimOptions): Promise<ManifestEntry[]> {
       input,
       inputBytes: before.size,
       inputMtimeMs: before.mtimeMs,
+      inputCtimeMs: before.ctimeMs,
       output,
       outputBytes: f.bytesOut,
       eventsIn: f.eventsIn,
