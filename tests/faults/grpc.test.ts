@@ -5,7 +5,10 @@ import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { lastValueFrom, Observable, take, tap, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventBatch } from '../../src/batch/batch.js';
+import { type EventBatch, makeBatch } from '../../src/batch/batch.js';
+import { encodeBatch, encodeSchema } from '../../src/sources/grpc/codec.js';
+import type { BatchChunkMsg, DatasetInfoMsg } from '../../src/sources/grpc/messages.js';
+import { InputError } from '../../src/sources/inputError.js';
 import { grpcSource } from '../../src/sources/grpc/grpcSource.js';
 import { services } from '../../src/sources/grpc/protos.js';
 import { skimStream } from '../../src/skim/skimStream.js';
@@ -166,6 +169,77 @@ describe('gRPC faults from a misbehaving server', () => {
     );
     return { address: `127.0.0.1:${port}`, close: () => server.forceShutdown() };
   }
+
+  /**
+   * A server whose Describe counts `rows` events of 'a.parquet' and whose StreamBatches sends
+   * these batches (x = row number) and ends with status OK.
+   */
+  async function lyingServer(rows: number, batches: EventBatch[]): Promise<{ address: string; close: () => void }> {
+    const server = new grpc.Server();
+    const schema = encodeSchema(batches[0].schema);
+    server.addService(services().DiffSkim.service, {
+      describe: (_: unknown, done: grpc.sendUnaryData<DatasetInfoMsg>) =>
+        done(null, {
+          files: [{ path: 'a.parquet', bytes: 8 * rows, rows, rowGroups: 1 }],
+          ...{ schema, rows, bytesOnDisk: 8 * rows, columnBytes: { x: 8 * rows }, columnValues: {}, unsupported: [] },
+        }),
+      streamBatches: (call: grpc.ServerWritableStream<unknown, BatchChunkMsg>) => {
+        batches.forEach((b, k) => call.write({ schema: k === 0 ? schema : null, batch: encodeBatch(b) }));
+        call.end();
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    return { address: `127.0.0.1:${port}`, close: () => server.forceShutdown() };
+  }
+  /** `n` events of 'a.parquet' from row `first` on. */
+  const rowsOf = (first: number, n: number): EventBatch => ({
+    ...makeBatch({ x: Float64Array.from({ length: n }, (_, i) => first + i) }, { x: 'float64' }),
+    origin: { file: 'a.parquet', rowGroup: 0, firstRow: first },
+  });
+
+  it.each([
+    [
+      'ends early with status OK',
+      100,
+      [rowsOf(0, 10)],
+      /brought 10 events of 'a.parquet', where .*Describe counts 100/,
+    ],
+    ['repeats a batch', 20, [rowsOf(0, 10), rowsOf(0, 10)], /'a.parquet' starts at row 0, but 10 rows .*repeats/],
+    ['skips a stretch', 30, [rowsOf(0, 10), rowsOf(20, 10)], /'a.parquet' starts at row 20, but 10 rows .*skips/],
+  ])('a stream that %s fails the pass and the skim, naming the stream and the file', async (_, rows, batches, why) => {
+    const s = await lyingServer(rows, batches as EventBatch[]);
+    const src = grpcSource(s.address, { paths: ['a.parquet'] });
+    try {
+      const e = await lastValueFrom(src.batches().pipe(toArray())).catch((x: Error) => x);
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as Error).message).toMatch(new RegExp(`^gRPC StreamBatches on ${s.address}: `));
+      expect((e as Error).message).toMatch(why);
+      const out = join(dir, `lying-${rows}`);
+      const cuts = { cuts: [], score: null };
+      const skim = skimStream({ source: src, inputs: [], name: 'a', cuts, outDir: out });
+      await expect(skim).rejects.toThrow(why);
+      expect(await readdir(out)).toEqual([]);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('with cuts on the server the counts cannot be checked, and the batches pass as sent', async () => {
+    const s = await lyingServer(100, [rowsOf(0, 10)]);
+    try {
+      const where = [{ column: 'x', op: '>' as const, value: -1 }];
+      const got = await lastValueFrom(
+        grpcSource(s.address, { paths: ['a.parquet'], where })
+          .batches()
+          .pipe(toArray()),
+      );
+      expect(got.map((b) => b.length)).toEqual([10]);
+    } finally {
+      s.close();
+    }
+  });
 
   it('a malformed message fails the source with an error naming the RPC', async () => {
     const s = await rawServer(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0x01]));
