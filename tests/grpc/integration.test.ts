@@ -285,6 +285,17 @@ describe('gRPC over real Parquet files', () => {
     const cut = await codeAndMessage(lastValueFrom(grpcSource(address, { paths: ['cut.root'] }).batches()));
     expect(cut).toMatch(/DATA_LOSS.*cut\.root: truncated ROOT file/);
     expect(cut).not.toContain(root);
+    // A hostile expression nested past the stack, and a name so long that a status quoting it in
+    // full would exceed the HTTP/2 trailer a client accepts (the connection was dropped, the status lost).
+    const mc = (request: object) =>
+      codeAndMessage(lastValueFrom(grpcSource(address, { paths: ['mc/a.parquet'], ...request }).batches()));
+    const deep = `${'('.repeat(100_000)}x${')'.repeat(100_000)}`;
+    expect(await mc({ columns: [deep] })).toMatch(/INVALID_ARGUMENT.*nested more than 500 levels deep/);
+    const deepCut = await mc({ where: [{ column: `${deep} > 1`, op: '>', value: 0.5 }] });
+    expect(deepCut).toMatch(/INVALID_ARGUMENT.*cut 0 \('\(\(\(.*characters left out.*nested more than 500 levels/);
+    const long = await mc({ columns: ['a'.repeat(150_000)] });
+    expect(long).toMatch(/INVALID_ARGUMENT\): column 'a+ … \(\d+ characters left out\) … a+' is not in mc\/a\.parquet/);
+    expect(long.length).toBeLessThan(2200);
   });
 
   it('a batch size beyond what the server allocates is INVALID_ARGUMENT naming the maximum, and a stream with no events still sends its schema', async () => {
