@@ -443,6 +443,26 @@ describe('gRPC over real Parquet files', () => {
     }
   });
 
+  it('RunSkim into a folder inside its input folder: a re-run does not read the skim files as inputs', async () => {
+    mkdirSync(join(root, 'own'));
+    await sql(`COPY (SELECT * FROM '${root}/mc/a.parquet') TO '${root}/own/a.parquet' (FORMAT parquet)`);
+    const where = `pt > 30 AND len(jet_pt) >= 1`;
+    const [{ n, kept }] = await sql(
+      `SELECT count(*)::INT AS n, count(*) FILTER (WHERE ${where})::INT AS kept FROM '${root}/own/a.parquet'`,
+    );
+    const request = { inputs: ['own'], cuts: WHERE.map(encodeCut), outputDir: 'own/skims' };
+    for (let run = 1; run <= 2; run++) {
+      const report = await unaryCall<SkimReportMsg>(address, {}, 'runSkim', request);
+      expect([run, report.eventsIn, report.eventsKept, report.skimFiles]).toEqual([
+        run,
+        n,
+        kept,
+        ['own/skims/a.skim.parquet'],
+      ]);
+    }
+    expect(readdirSync(join(root, 'own', 'skims')).filter((f) => f.endsWith('.parquet'))).toEqual(['a.skim.parquet']);
+  });
+
   it('RunSkim writes the same skim as a local runSkim and reports the same counts', async () => {
     const cuts = { cuts: WHERE, score: null };
     const report = await unaryCall<SkimReportMsg>(address, {}, 'runSkim', {
