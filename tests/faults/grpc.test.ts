@@ -7,7 +7,8 @@ import { lastValueFrom, Observable, take, tap, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EventBatch, makeBatch } from '../../src/batch/batch.js';
 import { encodeBatch, encodeSchema } from '../../src/sources/grpc/codec.js';
-import type { BatchChunkMsg, DatasetInfoMsg } from '../../src/sources/grpc/messages.js';
+import type { BatchChunkMsg, DatasetInfoMsg, ScoresMsg } from '../../src/sources/grpc/messages.js';
+import { evaluateRemote } from '../../src/sources/grpc/evaluateClient.js';
 import { InputError } from '../../src/sources/inputError.js';
 import { grpcSource } from '../../src/sources/grpc/grpcSource.js';
 import { services } from '../../src/sources/grpc/protos.js';
@@ -221,6 +222,77 @@ describe('gRPC faults from a misbehaving server', () => {
       const skim = skimStream({ source: src, inputs: [], name: 'a', cuts, outDir: out });
       await expect(skim).rejects.toThrow(why);
       expect(await readdir(out)).toEqual([]);
+    } finally {
+      s.close();
+    }
+  });
+
+  /** A server whose Evaluate answers each batch received with `reply(index, events)`, or ends the call on null. */
+  async function lyingScorer(reply: (index: number, events: number) => ScoresMsg | null) {
+    const server = new grpc.Server();
+    server.addService(services().DiffSkim.service, {
+      evaluate: async (call: grpc.ServerDuplexStream<BatchChunkMsg, ScoresMsg>) => {
+        let index = 0;
+        const received = call.iterator({ destroyOnReturn: false }) as AsyncIterable<BatchChunkMsg>;
+        try {
+          for await (const msg of received) {
+            const answer = reply(index, msg.batch!.length);
+            if (!answer) break;
+            call.write(answer);
+            index++;
+          }
+        } catch {
+          return; // the client cancelled the call
+        }
+        call.end();
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    return { address: `127.0.0.1:${port}`, close: () => server.forceShutdown() };
+  }
+  const scores = (batchIndex: number, length: number, bytes = 4 * length) => ({
+    batchIndex,
+    length,
+    scores: new Uint8Array(bytes),
+  });
+
+  it.each([
+    [
+      'too few score bytes',
+      (i: number, n: number) => scores(i, n, 4 * n - 4),
+      /reply to batch 0 \(10 events\).*36 bytes/,
+    ],
+    ['another batch index', (i: number, n: number) => scores(i + 1, n), /reply to batch 0 .*batch_index 1/],
+    ['fewer replies than batches', (i: number, n: number) => (i < 2 ? scores(i, n) : null), /after answering 2 of 3/],
+  ])('Evaluate answered with %s fails naming the call and the batch', async (_, reply, why) => {
+    const s = await lyingScorer(reply);
+    async function* input() {
+      for (let k = 0; k < 3; k++) yield rowsOf(10 * k, 10);
+    }
+    try {
+      const e = await lastValueFrom(evaluateRemote(s.address, input()).pipe(toArray())).catch((x: Error) => x);
+      expect(e).toBeInstanceOf(Error);
+      expect((e as Error).message).toMatch(new RegExp(`^gRPC Evaluate on ${s.address}: `));
+      expect((e as Error).message).toMatch(why);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('a right answer passes: one score array per batch, in order', async () => {
+    const s = await lyingScorer((i, n) => ({
+      batchIndex: i,
+      length: n,
+      scores: new Uint8Array(new Float32Array(n).fill(i).buffer),
+    }));
+    async function* input() {
+      for (let k = 0; k < 3; k++) yield rowsOf(10 * k, 10);
+    }
+    try {
+      const got = await lastValueFrom(evaluateRemote(s.address, input()).pipe(toArray()));
+      expect(got.map((a) => [...a])).toEqual([0, 1, 2].map((k) => Array(10).fill(k)));
     } finally {
       s.close();
     }
