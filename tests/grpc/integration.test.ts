@@ -296,6 +296,10 @@ describe('gRPC over real Parquet files', () => {
     const long = await mc({ columns: ['a'.repeat(150_000)] });
     expect(long).toMatch(/INVALID_ARGUMENT\): column 'a+ … \(\d+ characters left out\) … a+' is not in mc\/a\.parquet/);
     expect(long.length).toBeLessThan(2200);
+    // A column named twice would be a schema with two fields of one name (and twice the bytes sent).
+    expect(await mc({ columns: ['pt', 'eta', 'pt'] })).toMatch(
+      /INVALID_ARGUMENT.*column 'pt' is named twice in columns/,
+    );
   });
 
   it('a batch size beyond what the server allocates is INVALID_ARGUMENT naming the maximum, and a stream with no events still sends its schema', async () => {
