@@ -1,4 +1,4 @@
-import { realpath, stat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { FoundInput } from '../sources/expandInputs.js';
 import { globRoot } from '../sources/expandInputs.js';
@@ -129,9 +129,12 @@ export class DataRoots {
     const path = this.candidates(spec)[0];
     const found = await stat(path).catch(() => null);
     if (found && !found.isDirectory()) throw invalidArgument(`output_dir '${spec}' is a file, not a directory`);
-    // The nearest existing ancestor decides where links lead.
+    // The nearest existing ancestor (a link counts, even one to nothing) decides where links lead,
+    // and must be a folder to create the rest in.
     let existing = path;
-    while (!(await stat(existing).catch(() => null))) existing = resolve(existing, '..');
+    while (!(await lstat(existing).catch(() => null))) existing = resolve(existing, '..');
+    if (!(await stat(existing).catch(() => null))?.isDirectory())
+      throw invalidArgument(`output_dir '${spec}': '${this.display(existing)}' is not a directory`);
     await this.checkReal(spec, existing);
     return path;
   }

@@ -17,6 +17,7 @@ import { removeStaleTempFiles } from '../util/tempFiles.js';
 import type { SkimFigures, SkimResult } from '../skim/runSkim.js';
 import type { SkimSpec } from '../skim/spec.js';
 import { skimOutputPaths } from '../skim/outputPaths.js';
+import { skimInputs } from '../sources/expandInputs.js';
 
 /** A skim as the server asks for it (src/skim/spec.ts), the score cut by the loaded model's classifier. */
 export interface SkimJob extends Omit<SkimSpec, 'score' | 'footers'> {
@@ -140,10 +141,17 @@ export async function startServer(options: ServerOptions, address = '127.0.0.1:0
     };
     if (req.scoreCut && !options.scorer)
       throw failedPrecondition('a score cut needs a model, and the server has none loaded (start it with --model DIR)');
-    const found = await roots.resolveFound(req.inputs, undefined, signal);
+    const outDir = await roots.resolveOutputDir(req.outputDir);
+    // Without the skim files of an earlier run into an output folder inside an input folder.
+    const found = await roots.resolveFound(req.inputs, undefined, signal).then((files) => {
+      try {
+        return skimInputs(files, outDir);
+      } catch (e) {
+        throw invalidArgument((e as Error).message);
+      }
+    });
     const inputs = found.map((f) => f.path);
     const outputs = skimOutputPaths(found);
-    const outDir = await roots.resolveOutputDir(req.outputDir);
     await removeStaleTempFiles(outDir); // left by a skim of a server that was killed
     // The skim checks its columns (src/skim/skimColumns.ts) before it writes anything.
     const result = await options.runSkim({

@@ -102,6 +102,9 @@ export async function streamBatches(
     const info = await source.describe();
     const shown = settings.roots.display(files[0]);
     const unsupported = unreadColumns(info);
+    const named = new Set<string>();
+    const twice = req.columns.find((c) => named.has(c) || !named.add(c));
+    if (twice !== undefined) throw invalidArgument(`column '${twice}' is named twice in columns`);
     checkColumns(info.schema, req.columns, shown, { unsupported });
     checkColumns(
       info.schema,

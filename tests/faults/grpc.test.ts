@@ -5,7 +5,11 @@ import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { lastValueFrom, Observable, take, tap, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventBatch } from '../../src/batch/batch.js';
+import { type EventBatch, makeBatch } from '../../src/batch/batch.js';
+import { encodeBatch, encodeSchema } from '../../src/sources/grpc/codec.js';
+import type { BatchChunkMsg, DatasetInfoMsg, ScoresMsg } from '../../src/sources/grpc/messages.js';
+import { evaluateRemote } from '../../src/sources/grpc/evaluateClient.js';
+import { InputError } from '../../src/sources/inputError.js';
 import { grpcSource } from '../../src/sources/grpc/grpcSource.js';
 import { services } from '../../src/sources/grpc/protos.js';
 import { skimStream } from '../../src/skim/skimStream.js';
@@ -166,6 +170,148 @@ describe('gRPC faults from a misbehaving server', () => {
     );
     return { address: `127.0.0.1:${port}`, close: () => server.forceShutdown() };
   }
+
+  /**
+   * A server whose Describe counts `rows` events of 'a.parquet' and whose StreamBatches sends
+   * these batches (x = row number) and ends with status OK.
+   */
+  async function lyingServer(rows: number, batches: EventBatch[]): Promise<{ address: string; close: () => void }> {
+    const server = new grpc.Server();
+    const schema = encodeSchema(batches[0].schema);
+    server.addService(services().DiffSkim.service, {
+      describe: (_: unknown, done: grpc.sendUnaryData<DatasetInfoMsg>) =>
+        done(null, {
+          files: [{ path: 'a.parquet', bytes: 8 * rows, rows, rowGroups: 1 }],
+          ...{ schema, rows, bytesOnDisk: 8 * rows, columnBytes: { x: 8 * rows }, columnValues: {}, unsupported: [] },
+        }),
+      streamBatches: (call: grpc.ServerWritableStream<unknown, BatchChunkMsg>) => {
+        batches.forEach((b, k) => call.write({ schema: k === 0 ? schema : null, batch: encodeBatch(b) }));
+        call.end();
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    return { address: `127.0.0.1:${port}`, close: () => server.forceShutdown() };
+  }
+  /** `n` events of 'a.parquet' from row `first` on. */
+  const rowsOf = (first: number, n: number): EventBatch => ({
+    ...makeBatch({ x: Float64Array.from({ length: n }, (_, i) => first + i) }, { x: 'float64' }),
+    origin: { file: 'a.parquet', rowGroup: 0, firstRow: first },
+  });
+
+  it.each([
+    [
+      'ends early with status OK',
+      100,
+      [rowsOf(0, 10)],
+      /brought 10 events of 'a.parquet', where .*Describe counts 100/,
+    ],
+    ['repeats a batch', 20, [rowsOf(0, 10), rowsOf(0, 10)], /'a.parquet' starts at row 0, but 10 rows .*repeats/],
+    ['skips a stretch', 30, [rowsOf(0, 10), rowsOf(20, 10)], /'a.parquet' starts at row 20, but 10 rows .*skips/],
+  ])('a stream that %s fails the pass and the skim, naming the stream and the file', async (_, rows, batches, why) => {
+    const s = await lyingServer(rows, batches as EventBatch[]);
+    const src = grpcSource(s.address, { paths: ['a.parquet'] });
+    try {
+      const e = await lastValueFrom(src.batches().pipe(toArray())).catch((x: Error) => x);
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as Error).message).toMatch(new RegExp(`^gRPC StreamBatches on ${s.address}: `));
+      expect((e as Error).message).toMatch(why);
+      const out = join(dir, `lying-${rows}`);
+      const cuts = { cuts: [], score: null };
+      const skim = skimStream({ source: src, inputs: [], name: 'a', cuts, outDir: out });
+      await expect(skim).rejects.toThrow(why);
+      expect(await readdir(out)).toEqual([]);
+    } finally {
+      s.close();
+    }
+  });
+
+  /** A server whose Evaluate answers each batch received with `reply(index, events)`, or ends the call on null. */
+  async function lyingScorer(reply: (index: number, events: number) => ScoresMsg | null) {
+    const server = new grpc.Server();
+    server.addService(services().DiffSkim.service, {
+      evaluate: async (call: grpc.ServerDuplexStream<BatchChunkMsg, ScoresMsg>) => {
+        let index = 0;
+        const received = call.iterator({ destroyOnReturn: false }) as AsyncIterable<BatchChunkMsg>;
+        try {
+          for await (const msg of received) {
+            const answer = reply(index, msg.batch!.length);
+            if (!answer) break;
+            call.write(answer);
+            index++;
+          }
+        } catch {
+          return; // the client cancelled the call
+        }
+        call.end();
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    return { address: `127.0.0.1:${port}`, close: () => server.forceShutdown() };
+  }
+  const scores = (batchIndex: number, length: number, bytes = 4 * length) => ({
+    batchIndex,
+    length,
+    scores: new Uint8Array(bytes),
+  });
+
+  it.each([
+    [
+      'too few score bytes',
+      (i: number, n: number) => scores(i, n, 4 * n - 4),
+      /reply to batch 0 \(10 events\).*36 bytes/,
+    ],
+    ['another batch index', (i: number, n: number) => scores(i + 1, n), /reply to batch 0 .*batch_index 1/],
+    ['fewer replies than batches', (i: number, n: number) => (i < 2 ? scores(i, n) : null), /after answering 2 of 3/],
+  ])('Evaluate answered with %s fails naming the call and the batch', async (_, reply, why) => {
+    const s = await lyingScorer(reply);
+    async function* input() {
+      for (let k = 0; k < 3; k++) yield rowsOf(10 * k, 10);
+    }
+    try {
+      const e = await lastValueFrom(evaluateRemote(s.address, input()).pipe(toArray())).catch((x: Error) => x);
+      expect(e).toBeInstanceOf(Error);
+      expect((e as Error).message).toMatch(new RegExp(`^gRPC Evaluate on ${s.address}: `));
+      expect((e as Error).message).toMatch(why);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('a right answer passes: one score array per batch, in order', async () => {
+    const s = await lyingScorer((i, n) => ({
+      batchIndex: i,
+      length: n,
+      scores: new Uint8Array(new Float32Array(n).fill(i).buffer),
+    }));
+    async function* input() {
+      for (let k = 0; k < 3; k++) yield rowsOf(10 * k, 10);
+    }
+    try {
+      const got = await lastValueFrom(evaluateRemote(s.address, input()).pipe(toArray()));
+      expect(got.map((a) => [...a])).toEqual([0, 1, 2].map((k) => Array(10).fill(k)));
+    } finally {
+      s.close();
+    }
+  });
+
+  it('with cuts on the server the counts cannot be checked, and the batches pass as sent', async () => {
+    const s = await lyingServer(100, [rowsOf(0, 10)]);
+    try {
+      const where = [{ column: 'x', op: '>' as const, value: -1 }];
+      const got = await lastValueFrom(
+        grpcSource(s.address, { paths: ['a.parquet'], where })
+          .batches()
+          .pipe(toArray()),
+      );
+      expect(got.map((b) => b.length)).toEqual([10]);
+    } finally {
+      s.close();
+    }
+  });
 
   it('a malformed message fails the source with an error naming the RPC', async () => {
     const s = await rawServer(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0x01]));

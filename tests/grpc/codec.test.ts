@@ -83,6 +83,13 @@ describe('codec', () => {
     expect(() => decodeBatch(b.schema, msg)).toThrow(/column 'x'.*72 bytes, expected 80/);
   });
 
+  it('refuses a schema naming a column twice (the second would hide the first)', () => {
+    const schema = encodeSchema(testBatch(1, 1).schema);
+    expect(() => decodeSchema({ fields: [...schema.fields, schema.fields[0]] })).toThrow(
+      "column 'x' appears twice in the schema",
+    );
+  });
+
   it('splits big batches into pieces under the limit, keeping every event, and firstRow where the rows are contiguous', () => {
     const b = { ...testBatch(1000, 4), origin: { file: 'f', rowGroup: 2, firstRow: 500 } };
     const pieces = splitForWire(b, 4000, true);

@@ -94,3 +94,28 @@ describe('DataRoots.resolveInputs: patterns expand only inside the roots', () =>
     }
   });
 });
+
+describe('DataRoots.resolveOutputDir', () => {
+  it('refuses a path below a file or through a link to nothing (INVALID_ARGUMENT), or out of the roots', async () => {
+    const root = join(base, 'out-root');
+    mkdirSync(join(root, 'mc'), { recursive: true });
+    writeFileSync(join(root, 'mc', 'a.parquet'), 'x');
+    symlinkSync(join(base, 'nowhere', 'new'), join(root, 'dangling'));
+    symlinkSync(base, join(root, 'exit'));
+    const roots = await DataRoots.open([root]);
+    const code = (spec: string) =>
+      roots.resolveOutputDir(spec).then(
+        (p) => relative(root, p),
+        (e: { code: grpc.status; message: string }) => `${grpc.status[e.code]}: ${e.message}`,
+      );
+    expect(await code('skims/new')).toBe('skims/new');
+    expect(await code('mc/a.parquet/x')).toBe(
+      "INVALID_ARGUMENT: output_dir 'mc/a.parquet/x': 'mc/a.parquet' is not a directory",
+    );
+    expect(await code('dangling')).toBe("INVALID_ARGUMENT: output_dir 'dangling': 'dangling' is not a directory");
+    expect(await code('dangling/sub')).toBe(
+      "INVALID_ARGUMENT: output_dir 'dangling/sub': 'dangling' is not a directory",
+    );
+    expect(await code('exit/sub')).toBe("PERMISSION_DENIED: path 'exit/sub' leads outside the server's data roots");
+  });
+});

@@ -285,6 +285,21 @@ describe('gRPC over real Parquet files', () => {
     const cut = await codeAndMessage(lastValueFrom(grpcSource(address, { paths: ['cut.root'] }).batches()));
     expect(cut).toMatch(/DATA_LOSS.*cut\.root: truncated ROOT file/);
     expect(cut).not.toContain(root);
+    // A hostile expression nested past the stack, and a name so long that a status quoting it in
+    // full would exceed the HTTP/2 trailer a client accepts (the connection was dropped, the status lost).
+    const mc = (request: object) =>
+      codeAndMessage(lastValueFrom(grpcSource(address, { paths: ['mc/a.parquet'], ...request }).batches()));
+    const deep = `${'('.repeat(100_000)}x${')'.repeat(100_000)}`;
+    expect(await mc({ columns: [deep] })).toMatch(/INVALID_ARGUMENT.*nested more than 500 levels deep/);
+    const deepCut = await mc({ where: [{ column: `${deep} > 1`, op: '>', value: 0.5 }] });
+    expect(deepCut).toMatch(/INVALID_ARGUMENT.*cut 0 \('\(\(\(.*characters left out.*nested more than 500 levels/);
+    const long = await mc({ columns: ['a'.repeat(150_000)] });
+    expect(long).toMatch(/INVALID_ARGUMENT\): column 'a+ … \(\d+ characters left out\) … a+' is not in mc\/a\.parquet/);
+    expect(long.length).toBeLessThan(2200);
+    // A column named twice would be a schema with two fields of one name (and twice the bytes sent).
+    expect(await mc({ columns: ['pt', 'eta', 'pt'] })).toMatch(
+      /INVALID_ARGUMENT.*column 'pt' is named twice in columns/,
+    );
   });
 
   it('a batch size beyond what the server allocates is INVALID_ARGUMENT naming the maximum, and a stream with no events still sends its schema', async () => {
@@ -430,6 +445,26 @@ describe('gRPC over real Parquet files', () => {
       const names = used.map((r) => String(r.compression).toLowerCase().replace('lz4_raw', 'lz4'));
       expect([codec, names]).toEqual([codec, [codec]]);
     }
+  });
+
+  it('RunSkim into a folder inside its input folder: a re-run does not read the skim files as inputs', async () => {
+    mkdirSync(join(root, 'own'));
+    await sql(`COPY (SELECT * FROM '${root}/mc/a.parquet') TO '${root}/own/a.parquet' (FORMAT parquet)`);
+    const where = `pt > 30 AND len(jet_pt) >= 1`;
+    const [{ n, kept }] = await sql(
+      `SELECT count(*)::INT AS n, count(*) FILTER (WHERE ${where})::INT AS kept FROM '${root}/own/a.parquet'`,
+    );
+    const request = { inputs: ['own'], cuts: WHERE.map(encodeCut), outputDir: 'own/skims' };
+    for (let run = 1; run <= 2; run++) {
+      const report = await unaryCall<SkimReportMsg>(address, {}, 'runSkim', request);
+      expect([run, report.eventsIn, report.eventsKept, report.skimFiles]).toEqual([
+        run,
+        n,
+        kept,
+        ['own/skims/a.skim.parquet'],
+      ]);
+    }
+    expect(readdirSync(join(root, 'own', 'skims')).filter((f) => f.endsWith('.parquet'))).toEqual(['a.skim.parquet']);
   });
 
   it('RunSkim writes the same skim as a local runSkim and reports the same counts', async () => {

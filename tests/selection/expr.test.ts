@@ -125,6 +125,31 @@ describe('expression errors', () => {
   });
 });
 
+describe('deeply nested expressions', () => {
+  // Forms whose tree grows by one level per repetition: a chain, brackets, unary operators, calls.
+  const nested: [string, (n: number) => string][] = [
+    ['a chain of +', (n) => Array(n).fill('MET_pt').join(' + ')],
+    ['brackets', (n) => `${'('.repeat(n)}MET_pt${')'.repeat(n)}`],
+    ['unary minus', (n) => `${'-'.repeat(n)}MET_pt`],
+    ['calls', (n) => `${'abs('.repeat(n)}MET_pt${')'.repeat(n)}`],
+  ];
+  it.each(nested)(
+    '%s: 490 levels evaluate as DuckDB runs them; 10,000 are refused naming the limit',
+    async (_, text) => {
+      const expr = compileExpr(text(490), batch.schema);
+      const values = evaluate(expr, batch);
+      const rows = await sql(
+        `SELECT (${toSql(expr)})::DOUBLE AS v FROM read_parquet('${file}', file_row_number = true) ORDER BY file_row_number`,
+      );
+      const got = rows.map((r) => (r.v === null ? null : Number(r.v as number | string)));
+      expect(got.findIndex((v, i) => !same(values[i], v))).toBe(-1);
+      // Deeper would overflow the stack of every step after parsing (and DuckDB's parser): refused.
+      expect(() => compileExpr(text(10_000), batch.schema)).toThrow(ExprError);
+      expect(() => compileExpr(text(10_000), batch.schema)).toThrow(/nested more than 500 levels deep at 1:\d+/);
+    },
+  );
+});
+
 describe('lists of one collection', () => {
   it('must have equal lengths: the batch names the columns and the entry, DuckDB the columns', async () => {
     const expr = compileExpr('count(Jet_pt > 30 && Muon_pt > 20)', batch.schema);

@@ -12,6 +12,11 @@ import { type Token, tokenize } from './lexer.js';
 export function parseExpr(text: string): Node {
   const tokens = tokenize(text);
   let at = 0;
+  // Levels of the tree above the node being parsed (every recursion goes through unary()).
+  let depth = 0;
+  const deeper = (levels: number) => {
+    if (depth + levels > MAX_DEPTH) fail(`expression nested more than ${MAX_DEPTH} levels deep`);
+  };
   const peek = () => tokens[at];
   const fail = (reason: string, token: Token = peek()): never => {
     throw new ExprError(reason, text, token.pos);
@@ -27,11 +32,12 @@ export function parseExpr(text: string): Node {
 
   const expression = (minPrecedence: number): Node => {
     let left = unary();
-    for (;;) {
+    for (let chain = 1; ; chain++) {
       const t = peek();
       if (t.kind !== 'op' || !(t.op in PRECEDENCE)) return left;
       const op = t.op as BinaryOp;
       if (PRECEDENCE[op] < minPrecedence) return left;
+      deeper(chain); // a chain `a + b + c ...` is a tree as deep as it is long
       at++;
       const right = expression(PRECEDENCE[op] + 1);
       left = { kind: 'binary', op, left, right, pos: t.pos };
@@ -39,6 +45,16 @@ export function parseExpr(text: string): Node {
   };
 
   const unary = (): Node => {
+    deeper(1);
+    depth++;
+    try {
+      return unaryAt();
+    } finally {
+      depth--;
+    }
+  };
+
+  const unaryAt = (): Node => {
     const t = peek();
     if (isOp('-') || isOp('!')) {
       at++;
@@ -117,6 +133,12 @@ export function parseExpr(text: string): Node {
   if (rest.kind !== 'end') fail(`unexpected ${describe(rest)}`);
   return node;
 }
+
+/**
+ * Levels an expression's tree may have: every later step (typing, evaluation, SQL) recurses over
+ * it, and a deeper tree (a hostile request's `((((x))))` or `a + a + ...`) would overflow the stack.
+ */
+const MAX_DEPTH = 500;
 
 const QUOTE_HINT = '; quote a name that is not an identifier: "a b"';
 

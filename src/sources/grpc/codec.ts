@@ -28,7 +28,11 @@ export function encodeSchema(schema: Schema): SchemaMsg {
 }
 
 export function decodeSchema(msg: SchemaMsg): Schema {
+  const names = new Set<string>();
   return msg.fields.map((f: FieldMsg): Field => {
+    // A batch's columns are keyed by name: a second field of one name would hide the first.
+    if (names.has(f.name)) throw new Error(`column '${f.name}' appears twice in the schema`);
+    names.add(f.name);
     const type = String(f.type).toLowerCase() as DType;
     if (!(DTYPES as readonly string[]).includes(type)) throw new Error(`column '${f.name}': unknown type ${f.type}`);
     return { name: f.name, type, list: f.list, nullable: f.nullable };

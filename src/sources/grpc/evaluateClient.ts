@@ -22,15 +22,33 @@ export function evaluateRemote(
     const call = client.evaluate(metadata(), callOptions) as grpc.ClientDuplexStream<BatchChunkMsg, ScoresMsg>;
     let stopped = false;
 
+    // Each reply must answer the next batch sent, one score per event; and every batch gets one.
+    const sent: number[] = [];
+    let answered = 0;
+    let inputDone = false;
+    const wrong = (why: string) => {
+      subscriber.error(new Error(`gRPC Evaluate on ${address}: ${why}`));
+      call.cancel();
+    };
     call.on('data', (msg: ScoresMsg) => {
-      const bytes = msg.scores;
+      const events = sent[answered];
+      if (events === undefined) return wrong(`a reply (batch_index ${msg.batchIndex}) to no batch sent`);
+      if (msg.batchIndex !== answered || msg.length !== events || msg.scores.byteLength !== 4 * events)
+        return wrong(
+          `the reply to batch ${answered} (${events} events) has batch_index ${msg.batchIndex}, ` +
+            `length ${msg.length} and ${msg.scores.byteLength} bytes of scores`,
+        );
+      answered++;
       // Copy: the wire buffer may not be 4-byte aligned.
-      const scores = new Float32Array(msg.length);
-      new Uint8Array(scores.buffer).set(bytes.subarray(0, msg.length * 4));
+      const scores = new Float32Array(events);
+      new Uint8Array(scores.buffer).set(msg.scores);
       subscriber.next(scores);
     });
     call.on('error', (e: grpc.ServiceError) => subscriber.error(callError(address, 'Evaluate', e)));
-    call.on('end', () => subscriber.complete());
+    call.on('end', () => {
+      if (inputDone && answered === sent.length) subscriber.complete();
+      else wrong(`the call ended with status OK after answering ${answered} of ${sent.length} batches sent`);
+    });
 
     (async () => {
       let schema: Schema | undefined;
@@ -38,6 +56,7 @@ export function evaluateRemote(
         if (stopped) return;
         const newSchema = !schema || !sameSchema(schema, batch.schema);
         schema = batch.schema;
+        sent.push(batch.length);
         const ok = call.write({ schema: newSchema ? encodeSchema(schema) : null, batch: encodeBatch(batch) });
         if (!ok)
           await new Promise<void>((resolve) => {
@@ -45,6 +64,7 @@ export function evaluateRemote(
             call.once('close', resolve);
           });
       }
+      inputDone = true;
       call.end();
     })().catch((e) => {
       subscriber.error(e);

@@ -7,6 +7,8 @@ import type { DatasetInfo, EventSource, ReadOptions } from '../types.js';
 import { useStreamingHeapGrowth } from '../../util/heapGrowth.js';
 import { callError, connect, type ConnectOptions, unaryCall } from './client.js';
 import { decodeBatch, decodeSchema, encodeCut } from './codec.js';
+import { EventTally } from './eventTally.js';
+import { InputError } from '../inputError.js';
 import type { BatchChunkMsg, DatasetInfoMsg, StreamRequestMsg } from './messages.js';
 
 export interface GrpcSourceOptions extends ConnectOptions {
@@ -37,36 +39,40 @@ export function grpcSource(address: string, options: GrpcSourceOptions): EventSo
     batchRows: read.batchRows ?? 0,
   });
 
+  const describe = async (): Promise<DatasetInfo> => {
+    const msg = await unaryCall<DatasetInfoMsg>(
+      address,
+      options,
+      'describe',
+      { paths: options.paths },
+      options.deadlineMs,
+    );
+    return {
+      files: msg.files,
+      schema: decodeSchema(msg.schema),
+      rows: msg.rows,
+      bytesOnDisk: msg.bytesOnDisk,
+      columnBytes: msg.columnBytes,
+      columnValues: msg.columnValues,
+      unsupported: msg.unsupported,
+    };
+  };
+
   return {
-    async describe(): Promise<DatasetInfo> {
-      const msg = await unaryCall<DatasetInfoMsg>(
-        address,
-        options,
-        'describe',
-        { paths: options.paths },
-        options.deadlineMs,
-      );
-      return {
-        files: msg.files,
-        schema: decodeSchema(msg.schema),
-        rows: msg.rows,
-        bytesOnDisk: msg.bytesOnDisk,
-        columnBytes: msg.columnBytes,
-        columnValues: msg.columnValues,
-        unsupported: msg.unsupported,
-      };
-    },
+    describe,
 
     batches(read: ReadOptions = {}): Observable<EventBatch> {
       return new Observable<EventBatch>((subscriber) => {
         useStreamingHeapGrowth();
         const { client, metadata } = connect(address, options);
         const callOptions = options.deadlineMs ? { deadline: Date.now() + options.deadlineMs } : {};
-        const call = client.streamBatches(
-          request(read),
-          metadata(),
-          callOptions,
-        ) as grpc.ClientReadableStream<BatchChunkMsg>;
+        const req = request(read);
+        const call = client.streamBatches(req, metadata(), callOptions) as grpc.ClientReadableStream<BatchChunkMsg>;
+        // A pass without cuts must bring every event the server's Describe counts, each once.
+        const stream = `gRPC StreamBatches on ${address}`;
+        const tally = req.where.length === 0 ? new EventTally(stream) : undefined;
+        const expected = tally && describe();
+        expected?.catch(() => {}); // its error, if the stream ends well, is reported at the end
         let schema: Schema | undefined;
         let closed = false;
         let resumeTimer: NodeJS.Immediate | undefined;
@@ -80,10 +86,14 @@ export function grpcSource(address: string, options: GrpcSourceOptions): EventSo
           try {
             if (msg.schema) schema = decodeSchema(msg.schema);
             if (!msg.batch) return;
-            if (!schema) throw new Error(`gRPC StreamBatches on ${address}: a batch arrived before the schema`);
+            if (!schema) throw new Error('a batch arrived before the schema');
             batch = decodeBatch(schema, msg.batch);
+            tally?.add(batch);
           } catch (e) {
-            subscriber.error(e);
+            // A message the server should not have sent: the input is unreadable, named by its stream.
+            subscriber.error(
+              e instanceof InputError ? e : new InputError('unreadable', `${stream}: ${(e as Error).message}`),
+            );
             call.cancel();
             return;
           }
@@ -92,7 +102,15 @@ export function grpcSource(address: string, options: GrpcSourceOptions): EventSo
           resumeTimer = setImmediate(resume);
         });
         call.on('error', (e: grpc.ServiceError) => subscriber.error(callError(address, 'StreamBatches', e)));
-        call.on('end', () => subscriber.complete());
+        call.on('end', () => {
+          if (!expected) return subscriber.complete();
+          expected
+            .then((info) => {
+              tally!.check(info);
+              subscriber.complete();
+            })
+            .catch((e) => subscriber.error(e));
+        });
         return () => {
           closed = true;
           clearImmediate(resumeTimer);
