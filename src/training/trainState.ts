@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TfSelectionModel } from '../model/tfModel.js';
 import type { CutSpec } from '../model/cuts.js';
@@ -68,6 +69,33 @@ export interface DataFigures {
   trainingEvents: number;
   signalWeight: number;
   backgroundWeight: number;
+  /** The local input files as they were (absent in checkpoints of earlier versions). */
+  files?: FileStamp[];
+}
+
+/**
+ * A local input file as the run found it: one rewritten since with the same size, rows and
+ * weight sums but other values (an uncompressed file, or `cp -p` of another) is a new inode or a
+ * new modification time.
+ */
+export interface FileStamp {
+  path: string;
+  bytes: number;
+  mtimeMs: number;
+  inode: number;
+}
+
+/** Stamps of the inputs that are local files (a gRPC server's or an in-memory source's are not). */
+export async function fileStamps(files: { path: string }[]): Promise<FileStamp[]> {
+  const stamps = await Promise.all(
+    files.map(({ path }) =>
+      stat(path).then(
+        (s) => (s.isFile() ? { path, bytes: s.size, mtimeMs: s.mtimeMs, inode: s.ino } : null),
+        () => null,
+      ),
+    ),
+  );
+  return stamps.filter((s) => s !== null);
 }
 
 /**
@@ -155,8 +183,21 @@ export function otherSettings(state: TrainState, settings: TrainState['settings'
 
 /** How a checkpoint's training data differ from these, in words, or null when they are the same. */
 export function otherData(state: TrainState, data: DataFigures): string | null {
-  const key = (Object.keys(data) as (keyof DataFigures)[]).find((k) => state.data[k] !== data[k]);
-  return key ? `the input data changed since (${key}: ${state.data[key]} then, ${data[key]} now)` : null;
+  const figures = ['rows', 'bytesOnDisk', 'trainingEvents', 'signalWeight', 'backgroundWeight'] as const;
+  const key = figures.find((k) => state.data[k] !== data[k]);
+  if (key) return `the input data changed since (${key}: ${state.data[key]} then, ${data[key]} now)`;
+  const then = new Map((state.data.files ?? []).map((f) => [f.path, f]));
+  const time = (ms: number) => new Date(ms).toISOString();
+  for (const now of data.files ?? []) {
+    const was = then.get(now.path);
+    if (!was || (was.bytes === now.bytes && was.mtimeMs === now.mtimeMs && was.inode === now.inode)) continue;
+    const how = was.inode !== now.inode ? 'replaced by another file' : 'rewritten';
+    return (
+      `the input file '${now.path}' was ${how} since (${was.bytes} bytes modified ${time(was.mtimeMs)} then, ` +
+      `${now.bytes} bytes modified ${time(now.mtimeMs)} now)`
+    );
+  }
+  return null;
 }
 
 function firstDifference(then: unknown, now: unknown, path: string): string | null {

@@ -64,7 +64,7 @@ import { collectStats, type DataStats, quantile, type QuantityStats } from './st
 import { fusedStepper, tfStepper } from './steppers.js';
 import type { Stepper } from './stepper.js';
 import { threadedStepper } from './threadedStepper.js';
-import { type DataFigures, type EpochRecord, otherData, otherSettings } from './trainState.js';
+import { type DataFigures, type EpochRecord, fileStamps, otherData, otherSettings } from './trainState.js';
 import type { TrainState } from './trainState.js';
 import { type SampleIndex, sampleOf, WeightSigns } from './weightSigns.js';
 
@@ -322,6 +322,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
     trainingEvents: stats.events,
     signalWeight: stats.signalWeight,
     backgroundWeight: stats.backgroundWeight,
+    files: await fileStamps(info.files),
   };
   const changed = resumed && otherData(resumed, data);
   if (changed) refuseResume(args.checkpointDir!, changed);
