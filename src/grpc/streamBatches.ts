@@ -137,12 +137,14 @@ export async function streamBatches(
       throw invalidArgument(`unknown encoding ${req.encoding} (${ENCODINGS.join(' or ')})`);
     const arrowIpc = req.encoding === 'ARROW_IPC' ? new ArrowIpcStream(settings.maxMessageBytes) : undefined;
     let schema: Schema | undefined;
+    let events = 0;
     await new Promise<void>((resolve, reject) => {
       // A cancelled call ends the pass; the finally block unsubscribes, which stops the source.
       call.on('cancelled', () => resolve());
       subscription = source.batches(options).subscribe({
         next(batch) {
           maxQueued = Math.max(maxQueued, ++queued);
+          events += batch.length;
           const room = settings.maxMessageBytes - messageOverhead(batch.schema, batch.origin?.file);
           const pieces = splitForWire(batch, room, where.length === 0);
           const file = settings.roots.display(batch.origin?.file ?? files[0]);
@@ -168,6 +170,8 @@ export async function streamBatches(
     if (arrowIpc && !writer.gone()) writer.write({ arrowIpc: arrowIpc.end(fields) } satisfies BatchChunkMsg);
     else if (!schema && !writer.gone())
       writer.write({ schema: encodeSchema(fields), batch: null } satisfies BatchChunkMsg);
+    // The events sent, last: the client's check that none were lost on the way.
+    if (!arrowIpc && !writer.gone()) writer.write({ end: { events } } satisfies BatchChunkMsg);
     if (!writer.gone()) call.end();
   } catch (e) {
     if (!writer.gone()) call.emit('error', toServiceError(e, settings.roots));

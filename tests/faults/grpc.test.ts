@@ -173,9 +173,14 @@ describe('gRPC faults from a misbehaving server', () => {
 
   /**
    * A server whose Describe counts `rows` events of 'a.parquet' and whose StreamBatches sends
-   * these batches (x = row number) and ends with status OK.
+   * these batches (x = row number), then a last message saying `sent` events were sent (by
+   * default the batches' events; null: none), and ends with status OK.
    */
-  async function lyingServer(rows: number, batches: EventBatch[]): Promise<{ address: string; close: () => void }> {
+  async function lyingServer(
+    rows: number,
+    batches: EventBatch[],
+    sent: number | null = batches.reduce((n, b) => n + b.length, 0),
+  ): Promise<{ address: string; close: () => void }> {
     const server = new grpc.Server();
     const schema = encodeSchema(batches[0].schema);
     server.addService(services().DiffSkim.service, {
@@ -186,6 +191,7 @@ describe('gRPC faults from a misbehaving server', () => {
         }),
       streamBatches: (call: grpc.ServerWritableStream<unknown, BatchChunkMsg>) => {
         batches.forEach((b, k) => call.write({ schema: k === 0 ? schema : null, batch: encodeBatch(b) }));
+        if (sent !== null) call.write({ schema: null, batch: null, end: { events: sent } });
         call.end();
       },
     });
@@ -298,7 +304,7 @@ describe('gRPC faults from a misbehaving server', () => {
     }
   });
 
-  it('with cuts on the server the counts cannot be checked, and the batches pass as sent', async () => {
+  it('with cuts on the server, the batches pass as sent when they add up to the count its last message gives', async () => {
     const s = await lyingServer(100, [rowsOf(0, 10)]);
     try {
       const where = [{ column: 'x', op: '>' as const, value: -1 }];
@@ -308,6 +314,24 @@ describe('gRPC faults from a misbehaving server', () => {
           .pipe(toArray()),
       );
       expect(got.map((b) => b.length)).toEqual([10]);
+    } finally {
+      s.close();
+    }
+  });
+
+  it.each([
+    ['ends without its last message', null, /the stream ended without its last message: cut short/],
+    [
+      'brings fewer events than its last message says',
+      30,
+      /the stream brought 10 events, where its last message says 30/,
+    ],
+  ])('with cuts on the server, a stream that %s fails the pass, naming the stream', async (_, sent, why) => {
+    const s = await lyingServer(100, [rowsOf(0, 10)], sent);
+    try {
+      const where = [{ column: 'x', op: '>' as const, value: -1 }];
+      const pass = lastValueFrom(grpcSource(s.address, { paths: ['a.parquet'], where }).batches());
+      await expect(pass).rejects.toThrow(new RegExp(`^gRPC StreamBatches on ${s.address}: ${why.source}`));
     } finally {
       s.close();
     }

@@ -165,7 +165,10 @@ describe('StreamBatches with encoding ARROW_IPC', () => {
     const { n } = await reference('WHERE pt > 30 AND len(jet_pt) > 0');
     expect(rows.reduce((s, b) => s + b.length, 0)).toBe(n);
     const raw = await messages({ paths: ['mc'], columns: ['id'] });
+    // Batches, then the stream's end with the events they hold.
+    const last = raw.pop()!;
     expect(raw.every((m) => m.batch && !m.arrowIpc?.byteLength)).toBe(true);
+    expect(last.end?.events).toBe(raw.reduce((s, m) => s + m.batch!.length, 0));
     await expect(messages({ paths: ['mc'], encoding: 7 })).rejects.toMatchObject({
       code: 3,
       details: expect.stringMatching(/unknown encoding 7/),

@@ -131,6 +131,8 @@ describe('wire: hand-written BatchChunk bytes', () => {
     ['schema only', { schema: encodeSchema(batch.schema), batch: null }],
     ['empty batch', { schema: null, batch: encodeBatch(testBatch(0, 1)) }],
     ['arrow_ipc', { schema: null, batch: null, arrowIpc: Uint8Array.from({ length: 300 }, (_, i) => i % 251) }],
+    ['stream end', { schema: null, batch: null, end: { events: 2 ** 40 + 3 } }],
+    ['stream end of no events', { schema: null, batch: null, end: { events: 0 } }],
   ];
 
   for (const [name, msg] of messages) {

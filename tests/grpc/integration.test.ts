@@ -325,7 +325,9 @@ describe('gRPC over real Parquet files', () => {
       call.on('error', reject);
     });
     client.close();
-    expect(messages).toHaveLength(1);
+    // The schema, then the stream's end: no events sent.
+    expect(messages).toHaveLength(2);
+    expect(messages[1]).toMatchObject({ schema: null, batch: null, end: { events: 0 } });
     expect(messages[0].batch ?? null).toBeNull();
     expect(decodeSchema(messages[0].schema!)).toEqual([
       { name: 'id', type: 'int64', list: false, nullable: true },

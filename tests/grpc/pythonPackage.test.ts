@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flatAsFloat64 } from '../../src/batch/batch.js';
+import * as grpc from '@grpc/grpc-js';
+import { flatAsFloat64, makeBatch } from '../../src/batch/batch.js';
+import { encodeBatch, encodeSchema } from '../../src/sources/grpc/codec.js';
+import type { BatchChunkMsg } from '../../src/sources/grpc/messages.js';
+import { services } from '../../src/sources/grpc/protos.js';
 import { localServerOptions } from '../../src/grpc/localBackends.js';
 import { type RunningServer, startServer } from '../../src/grpc/server.js';
 import { toolMissing } from '../helpers/tools.js';
@@ -167,6 +171,38 @@ describe.skipIf(noPython)('the Python client (clients/python)', () => {
     ]);
     expect(malformed).toEqual({ error: "cut 0 ('x'): op 'between' needs low and high" });
     expect(unknown).toMatchObject({ code: 'INVALID_ARGUMENT', details: expect.stringMatching(/nope/) });
+  });
+
+  it('raises IncompleteStream for a stream that ends, with status OK, short of what the server sent', async () => {
+    // A server that sends 10 events and says so, says 30, or ends without saying.
+    const fake = async (sent: number | null) => {
+      const fakeServer = new grpc.Server();
+      const batch = makeBatch({ x: Float64Array.from({ length: 10 }, (_, i) => i) }, { x: 'float64' });
+      fakeServer.addService(services().DiffSkim.service, {
+        streamBatches: (call: grpc.ServerWritableStream<unknown, BatchChunkMsg>) => {
+          call.write({ schema: encodeSchema(batch.schema), batch: encodeBatch(batch) });
+          if (sent !== null) call.write({ schema: null, batch: null, end: { events: sent } });
+          call.end();
+        },
+      });
+      const port = await new Promise<number>((resolve, reject) =>
+        fakeServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+          e ? reject(e) : resolve(p),
+        ),
+      );
+      try {
+        return (await python([{ op: 'stream', paths: ['a.parquet'] }], { port }))[0];
+      } finally {
+        fakeServer.forceShutdown();
+      }
+    };
+    expect((await fake(10)).incomplete).toBeUndefined();
+    expect(await fake(30)).toEqual({
+      incomplete: 'StreamBatches: the stream brought 10 events, where its last message says 30 were sent',
+    });
+    expect(await fake(null)).toEqual({
+      incomplete: 'StreamBatches: the stream ended without its last message: cut short',
+    });
   });
 
   it('sends the token, and a wrong one is UNAUTHENTICATED', async () => {

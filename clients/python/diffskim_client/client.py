@@ -36,6 +36,10 @@ def hard_cuts(cuts) -> list:
     return out
 
 
+class IncompleteStream(ConnectionError):
+    """A StreamBatches stream that ended (even with status OK) without all the events the server sent."""
+
+
 class Client:
     """A channel to one server.
 
@@ -91,12 +95,22 @@ class Client:
         column has nulls) or, for a list column, a ListColumn (offsets, values, counts)."""
         request = pb.StreamRequest(paths=list(paths), columns=list(columns), where=hard_cuts(where),
                                              batch_rows=batch_rows)
-        fields = []
+        fields, events, sent = [], 0, None
         for chunk in self._call(self._stub.StreamBatches, request, timeout=timeout or self._timeout):
+            if sent is not None:
+                raise IncompleteStream("StreamBatches: a message arrived after the stream's end")
+            if chunk.HasField('end'):  # the last message: the events the server sent
+                sent = chunk.end.events
             if chunk.HasField('schema'):
                 fields = list(chunk.schema.fields)
             if chunk.HasField('batch'):
+                events += chunk.batch.length
                 yield decode_batch(fields, chunk.batch)
+        if sent is None:
+            raise IncompleteStream('StreamBatches: the stream ended without its last message: cut short')
+        if events != sent:
+            raise IncompleteStream(f'StreamBatches: the stream brought {events} events, '
+                                   f'where its last message says {sent} were sent')
 
     def skim(self, inputs: Iterable[str], cuts, output_dir: str, keep: Iterable[str] = (), codec: str = '',
              timeout: float | None = None) -> dict:

@@ -74,6 +74,9 @@ export function grpcSource(address: string, options: GrpcSourceOptions): EventSo
         const expected = tally && describe();
         expected?.catch(() => {}); // its error, if the stream ends well, is reported at the end
         let schema: Schema | undefined;
+        // Events received, and the count the server's last message says it sent.
+        let received = 0;
+        let sent: number | undefined;
         let closed = false;
         let resumeTimer: NodeJS.Immediate | undefined;
         const resume = () => {
@@ -84,10 +87,13 @@ export function grpcSource(address: string, options: GrpcSourceOptions): EventSo
         call.on('data', (msg: BatchChunkMsg) => {
           let batch: EventBatch | undefined;
           try {
+            if (sent !== undefined) throw new Error("a message arrived after the stream's end");
+            if (msg.end) sent = msg.end.events;
             if (msg.schema) schema = decodeSchema(msg.schema);
             if (!msg.batch) return;
             if (!schema) throw new Error('a batch arrived before the schema');
             batch = decodeBatch(schema, msg.batch);
+            received += batch.length;
             tally?.add(batch);
           } catch (e) {
             // A message the server should not have sent: the input is unreadable, named by its stream.
@@ -103,10 +109,16 @@ export function grpcSource(address: string, options: GrpcSourceOptions): EventSo
         });
         call.on('error', (e: grpc.ServiceError) => subscriber.error(callError(address, 'StreamBatches', e)));
         call.on('end', () => {
-          if (!expected) return subscriber.complete();
-          expected
+          (expected ?? Promise.resolve(undefined))
             .then((info) => {
-              tally!.check(info);
+              if (info) tally!.check(info);
+              if (sent === undefined)
+                throw new InputError('unreadable', `${stream}: the stream ended without its last message: cut short`);
+              if (received !== sent)
+                throw new InputError(
+                  'unreadable',
+                  `${stream}: the stream brought ${received} events, where its last message says ${sent} were sent`,
+                );
               subscriber.complete();
             })
             .catch((e) => subscriber.error(e));

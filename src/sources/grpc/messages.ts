@@ -37,6 +37,8 @@ export interface BatchChunkMsg {
   batch?: BatchMsg | null;
   /** A piece of an Arrow IPC stream (StreamRequest encoding ARROW_IPC). */
   arrowIpc?: Uint8Array;
+  /** The last message of a stream of batches: the events the server sent. */
+  end?: { events: number } | null;
 }
 
 export interface HardCutMsg {

@@ -131,6 +131,17 @@ export function serializeBatchChunk(
     w.alignedBytes(3, msg.arrowIpc, 3);
     return w.buf.subarray(0, w.pos);
   }
+  if (msg.end) {
+    // StreamEnd: field 1, the events, a varint.
+    const inner = varintSize(msg.end.events) + 1;
+    const w = new Writer(alloc(schema.byteLength + 2 + varintSize(inner) + inner));
+    w.bytes(schema);
+    w.byte(tag(4, LEN));
+    w.varint(inner);
+    w.byte(tag(1, VARINT));
+    w.varint(msg.end.events);
+    return w.buf.subarray(0, w.pos);
+  }
   if (!msg.batch) return schema;
   const w = new Writer(alloc(sizeBound(msg.batch, schema.byteLength)));
   w.bytes(schema);
@@ -242,6 +253,7 @@ export function deserializeBatchChunk(buf: Buffer, decodeSchemaOnly: (bytes: Buf
   let schema: SchemaMsg | null = null;
   let batch: BatchMsg | null = null;
   let arrowIpc: Buffer = EMPTY;
+  let end: { events: number } | null = null;
   while (!r.done) {
     const fieldStart = r.pos;
     const { field, wireType } = r.key();
@@ -252,9 +264,12 @@ export function deserializeBatchChunk(buf: Buffer, decodeSchemaOnly: (bytes: Buf
       const { start, end } = r.delimited();
       batch = readBatch(new Reader(buf, start, end));
     } else if (field === 3 && wireType === LEN) arrowIpc = r.bytes();
-    else r.skip(wireType);
+    else if (field === 4 && wireType === LEN) {
+      const { start, end: stop } = r.delimited();
+      end = readStreamEnd(new Reader(buf, start, stop));
+    } else r.skip(wireType);
   }
-  return { schema, batch, arrowIpc };
+  return { schema, batch, arrowIpc, end };
 }
 
 function readBatch(r: Reader): BatchMsg {
@@ -295,4 +310,14 @@ function readOrigin(r: Reader): OriginMsg {
     else r.skip(wireType);
   }
   return origin;
+}
+
+function readStreamEnd(r: Reader): { events: number } {
+  const end = { events: 0 };
+  while (!r.done) {
+    const { field, wireType } = r.key();
+    if (field === 1 && wireType === VARINT) end.events = r.varint();
+    else r.skip(wireType);
+  }
+  return end;
 }

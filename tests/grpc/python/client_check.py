@@ -64,4 +64,6 @@ with Client(spec['address'], token=spec.get('token'), tls=tls, server_name=serve
             results.append({'code': e.code().name, 'details': e.details()})
         except ValueError as e:  # refused by the client before any call
             results.append({'error': str(e)})
+        except ConnectionError as e:  # a stream that did not bring every event the server sent
+            results.append({'incomplete': str(e)})
 print(json.dumps(results))
