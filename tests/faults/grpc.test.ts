@@ -130,6 +130,22 @@ describe('gRPC faults (real diffskim serve process)', () => {
     expect(err).toMatch(/--tls-cert .*bad\.pem .*not a PEM certificate chain and its private key/);
   });
 
+  it.each([
+    ['--token ""', ['--token', ''], {}, /^diffskim: error: --token is empty: give the token, or leave it out/m],
+    ['DIFFSKIM_TOKEN=""', [], { DIFFSKIM_TOKEN: '' }, /^diffskim: error: DIFFSKIM_TOKEN is empty: give the token/m],
+  ])('an empty token (%s) is refused, not taken for no token', async (_, args, env, why) => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-root', dir, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...env },
+    });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(1);
+    expect(err).toMatch(why);
+    expect(err).not.toMatch(/listening/);
+  });
+
   it('the server dies (kill -9) mid-stream: the skim fails naming the RPC, and writes no skim file', async () => {
     const victim = await serve();
     const out = join(dir, 'skim-out');

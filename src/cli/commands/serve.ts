@@ -58,6 +58,12 @@ export function register(program: Command): void {
         }
       }
       const token = o.token ?? process.env.DIFFSKIM_TOKEN;
+      // An empty token (an unset variable in `--token "$TOKEN"`) would serve every caller.
+      if (token === '')
+        throw new Error(
+          `${o.token === undefined ? 'DIFFSKIM_TOKEN' : '--token'} is empty: give the token, or leave it out ` +
+            'to serve without one',
+        );
       const { useStreamingHeapGrowth } = await import('../../util/heapGrowth.js');
       const { localServerOptions } = await import('../../grpc/localBackends.js');
       const { startServer } = await import('../../grpc/server.js');
