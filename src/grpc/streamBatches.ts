@@ -74,6 +74,9 @@ function checkColumn(schema: Schema, column: string, where: string, unsupported:
 
 const ENCODINGS = ['ENCODING_UNSPECIFIED', 'ARROW_IPC'];
 
+/** Columns (or cuts) a pass may ask for, at most: this, or twice the dataset's columns. */
+const MIN_MOST_COLUMNS = 1024;
+
 /** Rows per batch a client may ask for, at most: arrays for a batch are allocated up front. */
 export const MAX_BATCH_ROWS = 1 << 20;
 
@@ -105,6 +108,17 @@ export async function streamBatches(
     const named = new Set<string>();
     const twice = req.columns.find((c) => named.has(c) || !named.add(c));
     if (twice !== undefined) throw invalidArgument(`column '${twice}' is named twice in columns`);
+    // Each column or expression is read or computed, and sent, for every event: a request may not
+    // multiply what a pass costs the server past a few times the whole dataset.
+    const most = Math.max(MIN_MOST_COLUMNS, 2 * info.schema.length);
+    for (const [list, n] of [
+      ['columns', req.columns.length],
+      ['cuts', req.where.length],
+    ] as const)
+      if (n > most)
+        throw invalidArgument(
+          `${n} ${list} asked for, above the most a pass takes here, ${most} (twice the dataset's columns, or ${MIN_MOST_COLUMNS})`,
+        );
     checkColumns(info.schema, req.columns, shown, { unsupported });
     checkColumns(
       info.schema,

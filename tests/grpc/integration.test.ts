@@ -300,6 +300,13 @@ describe('gRPC over real Parquet files', () => {
     expect(await mc({ columns: ['pt', 'eta', 'pt'] })).toMatch(
       /INVALID_ARGUMENT.*column 'pt' is named twice in columns/,
     );
+    // Distinct expressions past 1024 (twice this dataset's columns is less): the pass would cost
+    // the server each of them for every event.
+    const many = Array.from({ length: 1025 }, (_, k) => `pt + ${k}`);
+    expect(await mc({ columns: many })).toMatch(
+      /INVALID_ARGUMENT.*1025 columns asked for, above the most a pass takes here, 1024/,
+    );
+    expect(await mc({ columns: many.slice(0, 1024) })).toBe('OK');
   });
 
   it('a batch size beyond what the server allocates is INVALID_ARGUMENT naming the maximum, and a stream with no events still sends its schema', async () => {
