@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { setQuietProgress, stopProgress } from '../util/progress.js';
 import { Interrupted } from '../util/stopSignal.js';
+import { withFsReason } from './fsReason.js';
 
 /**
  * diffskim's command line. Every file in ./commands registers its own subcommand, so a new
@@ -50,7 +51,8 @@ for (const file of available.includes(asked) ? [asked] : versionOnly ? [] : avai
 
 try {
   await program.parseAsync(process.argv);
-} catch (e) {
+} catch (thrown) {
+  const e = withFsReason(thrown);
   // A progress bar left on screen would keep the cursor hidden and garble the message.
   stopProgress();
   process.stderr.write(`diffskim: ${e instanceof Interrupted ? '' : 'error: '}${(e as Error).message}\n`);
