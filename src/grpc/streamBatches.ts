@@ -117,7 +117,8 @@ export async function streamBatches(
     ] as const)
       if (n > most)
         throw invalidArgument(
-          `${n} ${list} asked for, above the most a pass takes here, ${most} (twice the dataset's columns, or ${MIN_MOST_COLUMNS})`,
+          `${n} ${list} asked for, above the most a pass takes here, ${most} ` +
+            `(twice the dataset's columns, or ${MIN_MOST_COLUMNS})`,
         );
     checkColumns(info.schema, req.columns, shown, { unsupported });
     checkColumns(

@@ -111,8 +111,9 @@ const SPAN = 1.1;
 /**
  * d log(signal kept) / d log(bytes kept) at the cuts shifted by bin j (NOW: as they are), from
  * where the common shift keeps 1.1x and 1 / 1.1x their bytes; Infinity where they keep no signal
- * (of some), null where they keep no bytes, or the shift cannot reach those points. Above 1, the skim loses signal faster than bytes
- * at its margin: a looser skim, randomly prescaled to the same bytes, would keep more signal.
+ * (of some), null where they keep no bytes, or the shift cannot reach those points. Above 1, the
+ * skim loses signal faster than bytes at its margin: a looser skim, randomly prescaled to the
+ * same bytes, would keep more signal.
  */
 export function marginElasticity(c: MarginCurve, j = NOW): number | null {
   const { signal, bytes } = c;

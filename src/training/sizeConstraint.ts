@@ -86,6 +86,11 @@ export class SizeConstraint {
     return startKept * Math.pow(this.final / startKept, Math.min(1, steps / this.scheduleSteps));
   }
 
+  /** Sets the multiplier and the target the next step uses in its settings. */
+  apply(settings: LossSettings): void {
+    [settings.multiplier, settings.target] = [this.multiplier, this.target];
+  }
+
   /** After a step that measured the soft kept fraction `kept` of its batch. */
   observe(kept: number): void {
     const s = this.state;

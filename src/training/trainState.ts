@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TfSelectionModel } from '../model/tfModel.js';
 import type { CutSpec } from '../model/cuts.js';
@@ -85,11 +86,15 @@ export interface FileStamp {
   inode: number;
 }
 
-/** Stamps of the inputs that are local files (a gRPC server's or an in-memory source's are not). */
+/**
+ * Stamps of the inputs that are local files: local sources name them by absolute path; a gRPC
+ * server's are relative to its data root (a file of that name here is another file), an in-memory
+ * source's are no files.
+ */
 export async function fileStamps(files: { path: string }[]): Promise<FileStamp[]> {
   const stamps = await Promise.all(
     files.map(({ path }) =>
-      stat(path).then(
+      (isAbsolute(path) ? stat(path) : Promise.reject()).then(
         (s) => (s.isFile() ? { path, bytes: s.size, mtimeMs: s.mtimeMs, inode: s.ino } : null),
         () => null,
       ),

@@ -388,7 +388,7 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       const started = performance.now();
       const multiplier = slopeMultiplier(slopes, epoch, epochs);
       const epochSettings = { ...loss, lambda: sizeLambda(p.loss.size, epoch, epochs) };
-      if (constraint) [epochSettings.multiplier, epochSettings.target] = [constraint.multiplier, constraint.target];
+      constraint?.apply(epochSettings);
       if (gated) layout.gateTemperature = gateTemperature(p.columnGates!.gates, epoch, epochs);
       const sums = { events: 0, total: 0, main: 0, size: 0, skipped: 0 };
       // A step that completes later (WebGPU) holds the read until it does.
@@ -396,10 +396,9 @@ export async function trainSelection(args: TrainArgs): Promise<TrainResult> {
       await forEachBatch(read('train', demand).pipe(shuffle, rebatch(t.batchSize)), (batch) => {
         const stepping = stepper.step(epochSettings, layout, batch, multiplier, (r) => {
           if (r) {
-            // The next step's multiplier (Stepper.step reads the settings after this).
+            // The next step's multiplier and target (Stepper.step reads the settings after this).
             constraint?.observe(r.kept);
-            if (constraint)
-              [epochSettings.multiplier, epochSettings.target] = [constraint.multiplier, constraint.target];
+            constraint?.apply(epochSettings);
             sums.events += batch.length;
             sums.total += r.total * batch.length;
             sums.main += r.main * batch.length;

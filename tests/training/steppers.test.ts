@@ -62,16 +62,17 @@ describe('threaded stepper with a size constraint', () => {
 
   /**
    * Steps as the trainer takes them: each step's `done` feeds its kept fraction to the constraint,
-   * whose multiplier the next step uses (and divides the gradient by 1 + mu with).
+   * whose multiplier and target the next step uses (and divides the gradient by 1 + mu with).
    */
   async function train(stepper: Stepper, batches: ReturnType<typeof toyBatches>) {
     const constraint = SizeConstraint.start(settings, batches.length)!;
-    const current = { ...settings, multiplier: constraint.multiplier };
+    const current = { ...settings };
+    constraint.apply(current);
     const multipliers: number[] = [];
     for (const batch of batches)
       stepper.step(current, layout, batch, 1, (r) => {
         constraint.observe(r!.kept);
-        current.multiplier = constraint.multiplier;
+        constraint.apply(current);
         multipliers.push(current.multiplier);
       });
     stepper.flush();
