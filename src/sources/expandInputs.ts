@@ -86,7 +86,10 @@ async function expandOne(spec: string, baseDir: string, extension: 'parquet' | '
 export async function searchedFolder(spec: string, baseDir = process.cwd()): Promise<string | null> {
   if (spec.startsWith('@')) return null;
   const path = resolve(baseDir, spec);
-  if ((await stat(path).catch(() => null))?.isDirectory()) return path;
+  const info = await stat(path).catch(() => null);
+  // A file is named alone, as expandOne takes it, even with glob characters in its name.
+  if (info?.isFile()) return null;
+  if (info?.isDirectory()) return path;
   return isDynamicPattern(spec) ? resolve(baseDir, globRoot(spec)) : null;
 }
 

@@ -66,6 +66,22 @@ describe('the run folder of diffskim run', () => {
     expect(await readdir(join(dir, 'data', 'runs'))).toEqual([]);
   });
 
+  it('takes a file named alone as no searched folder, though its name holds glob characters', async () => {
+    // A real data tree's names: 'd [x] *?/a [1] b.parquet' is a file, not a pattern whose root is dir.
+    await mkdir(join(dir, 'd [x] *?'));
+    await sql(`COPY (SELECT 1.0 AS x) TO '${join(dir, 'd [x] *?', 'a [1] b.parquet')}' (FORMAT parquet)`);
+    await writeFile(join(dir, 'literal.yaml'), pipelineText(2, '"d [x] *?/a [1] b.parquet"'));
+    const out = join(dir, 'literal-run');
+    await withRunFolder(join(dir, 'literal.yaml'), out, marker(out));
+    expect(await readdir(out)).toContain('work-done');
+    // Where no such file is, the same spec is a pattern, and a run folder below its root is refused.
+    await writeFile(join(dir, 'pattern.yaml'), pipelineText(2, '"d [x] *?/none [1].parquet"'));
+    const below = join(dir, 'pattern-run');
+    await expect(withRunFolder(join(dir, 'pattern.yaml'), below, marker(below))).rejects.toThrow(
+      `the run folder ${below} is inside ${dir}, where the pipeline's input 'd [x] *?/none [1].parquet' is searched`,
+    );
+  });
+
   it("refuses a skim or an eval into a run's folder or its skim folder, whose outputs they would replace", async () => {
     const out = join(dir, 'runs', 'guarded');
     await withRunFolder(join(dir, 'a.yaml'), out, async () => {
