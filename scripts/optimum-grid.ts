@@ -16,6 +16,7 @@
  *
  *   npx tsx scripts/optimum-grid.ts [--events 40000] [--toys seed,tilted,wide] [--targets 0.2,0.05,0.01]
  *     [--kinds cuts,cuts-x-mlp] [--settings default,lambda10,lambda100,lambda1000,batch1024,batch16384]
+ *     [--seed N] [--learning-rate R]   (training's seed, default 7; a learning rate instead of the default)
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -330,17 +331,23 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       targets: { type: 'string', default: '0.2,0.05,0.01' },
       kinds: { type: 'string', default: 'cuts,cuts-x-mlp' },
       settings: { type: 'string', default: SETTINGS.join(',') },
+      seed: { type: 'string' },
+      'learning-rate': { type: 'string' },
     },
   });
+  const extra = {
+    ...(values.seed !== undefined && { seed: Number(values.seed) }),
+    ...(values['learning-rate'] !== undefined && { learningRate: Number(values['learning-rate']) }),
+  };
   const events = Number(values.events);
-  console.log(`events per class: ${events} train, ${events} test\n\n${HEADER}`);
+  console.log(`events per class: ${events} train, ${events} test; ${JSON.stringify(extra)}\n\n${HEADER}`);
   const results: CellResult[] = [];
   for (const toy of values.toys.split(',') as Toy[]) {
     const [train, test] = [toyEvents(toy, events, 1), toyEvents(toy, events, 2)];
     for (const target of values.targets.split(',').map(Number))
       for (const kind of values.kinds.split(',') as Kind[])
         for (const setting of values.settings.split(',') as Setting[]) {
-          const r = await gridCell(toy, train, test, target, kind, setting);
+          const r = await gridCell(toy, train, test, target, kind, setting, extra);
           results.push(r);
           console.log(row(r));
           for (const w of r.trained.warnings) console.error(`  ${toy} ${target} ${kind} ${setting}: warning: ${w}`);
